@@ -1,0 +1,142 @@
+#include "control/config.h"
+
+#include <arpa/inet.h>
+
+#include <CLI/CLI.hpp>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+namespace ep {
+
+bool parse_ipv4(const std::string &s, uint32_t *ip_be) {
+    in_addr a{};
+    if (inet_pton(AF_INET, s.c_str(), &a) != 1) return false;
+    *ip_be = a.s_addr;
+    return true;
+}
+
+bool parse_ipv4_prefix(const std::string &s, uint32_t *ip_be, uint32_t *mask_be) {
+    const auto slash = s.find('/');
+    if (slash == std::string::npos) return false;
+    if (!parse_ipv4(s.substr(0, slash), ip_be)) return false;
+    const std::string len_s = s.substr(slash + 1);
+    if (len_s.empty() || len_s.size() > 2 || len_s.find_first_not_of("0123456789") != std::string::npos)
+        return false;
+    const int len = std::stoi(len_s);
+    if (len < 1 || len > 32) return false;
+    *mask_be = htonl(len == 32 ? 0xffffffffu : ~((1u << (32 - len)) - 1));
+    return true;
+}
+
+bool is_pci_address(const std::string &dev) {
+    static const std::regex pci(R"(^([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7](,.*)?$)");
+    return std::regex_match(dev, pci);
+}
+
+std::string ethdev_name(const std::string &device) {
+    std::string name = device.substr(0, device.find(','));
+    // EAL names PCI devices in their full domain:bus:dev.fn form.
+    if (is_pci_address(name) && std::count(name.begin(), name.end(), ':') == 1) name = "0000:" + name;
+    return name;
+}
+
+unsigned free_hugepages() {
+    std::ifstream f("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages");
+    unsigned n = 0;
+    f >> n;
+    return n;
+}
+
+int parse_config(int argc, char **argv, Config *cfg) {
+    // Split at a lone "--": what follows belongs to EAL.
+    int ours = argc;
+    for (int i = 1; i < argc; ++i)
+        if (std::string_view(argv[i]) == "--") {
+            ours = i;
+            for (int j = i + 1; j < argc; ++j) cfg->eal_extra.emplace_back(argv[j]);
+            break;
+        }
+
+    CLI::App app{"edgeplane: CDN edge appliance with a kernel-bypass data plane"};
+    app.set_config("--config", "", "Read settings from a TOML file (same keys as the long flags)");
+    app.add_option("--port", cfg->ports,
+                   "Port: a DPDK vdev string (net_tap0,iface=edge0) or a PCI address; repeatable")
+        ->required();
+    app.add_option("--ip", cfg->ips, "IPv4 address/prefix of each port, in --port order")->required();
+    app.add_option("--gateway", cfg->gateways, "Default gateway of each port, in --port order");
+    app.add_option("--data-lcores", cfg->data_lcores, "Lcores that run the data plane loop")
+        ->delimiter(',');
+    app.add_option("--control-lcore", cfg->control_lcore, "Lcore of the control thread");
+    app.add_option("--admin-socket", cfg->admin_socket, "Unix socket for edgectl");
+    app.add_option("--file-prefix", cfg->file_prefix,
+                   "DPDK runtime/hugepage file prefix; unique per process on one host");
+    app.add_flag("--no-huge", cfg->no_huge,
+                 "Use ordinary memory instead of hugepages (automatic when none are free)");
+    app.add_option("--memory", cfg->memory_mb, "MiB of memory with --no-huge");
+    app.add_flag("--allow-pci", cfg->allow_pci,
+                 "Let EAL probe PCI devices beyond those named in --port (off: --no-pci)");
+    app.add_option("--mbufs", cfg->mbufs, "Packet buffers in the pool");
+    app.add_option("--log-level", cfg->log_level, "DPDK log level (emerg..debug)");
+    app.footer("Arguments after a lone -- are passed to DPDK's EAL.");
+    try {
+        app.parse(ours, argv);
+    } catch (const CLI::ParseError &e) {
+        return app.exit(e);
+    }
+
+    auto fail = [](const std::string &msg) {
+        std::fprintf(stderr, "edgeplane: %s\n", msg.c_str());
+        return 2;
+    };
+    if (cfg->ips.size() != cfg->ports.size())
+        return fail("give one --ip A.B.C.D/LEN per --port (" + std::to_string(cfg->ports.size()) +
+                    " ports, " + std::to_string(cfg->ips.size()) + " addresses)");
+    if (cfg->gateways.size() > cfg->ports.size()) return fail("more --gateway values than ports");
+    if (cfg->ports.size() > 4) return fail("at most 4 ports");
+    if (cfg->data_lcores.empty()) return fail("--data-lcores needs at least one lcore");
+    std::set<unsigned> seen(cfg->data_lcores.begin(), cfg->data_lcores.end());
+    if (seen.size() != cfg->data_lcores.size()) return fail("--data-lcores lists an lcore twice");
+    if (seen.count(cfg->control_lcore))
+        return fail("the control lcore must not also be a data lcore");
+
+    cfg->port_options.clear();
+    for (std::size_t i = 0; i < cfg->ports.size(); ++i) {
+        PortOptions p;
+        p.device = ethdev_name(cfg->ports[i]);
+        if (!parse_ipv4_prefix(cfg->ips[i], &p.ip, &p.netmask))
+            return fail("bad --ip '" + cfg->ips[i] + "': expected A.B.C.D/LEN");
+        if (i < cfg->gateways.size() && !cfg->gateways[i].empty() &&
+            !parse_ipv4(cfg->gateways[i], &p.gateway))
+            return fail("bad --gateway '" + cfg->gateways[i] + "'");
+        cfg->port_options.push_back(p);
+    }
+    return -1;
+}
+
+std::vector<std::string> eal_arguments(const Config &cfg) {
+    std::vector<std::string> a{"edgeplane"};
+    std::ostringstream lcores;
+    lcores << cfg.control_lcore;
+    for (unsigned l : cfg.data_lcores) lcores << ',' << l;
+    a.insert(a.end(), {"-l", lcores.str(), "--main-lcore", std::to_string(cfg.control_lcore),
+                       "--file-prefix", cfg.file_prefix, "--log-level", cfg.log_level});
+    bool any_pci = false;
+    for (const std::string &p : cfg.ports) {
+        if (is_pci_address(p)) {
+            any_pci = true;
+            a.insert(a.end(), {"-a", p});
+        } else {
+            a.insert(a.end(), {"--vdev", p});
+        }
+    }
+    // Never probe the host's own NICs unless asked: only named devices are touched.
+    if (!any_pci && !cfg.allow_pci) a.emplace_back("--no-pci");
+    if (cfg.no_huge || free_hugepages() == 0)
+        a.insert(a.end(), {"--no-huge", "-m", std::to_string(cfg.memory_mb)});
+    a.insert(a.end(), cfg.eal_extra.begin(), cfg.eal_extra.end());
+    return a;
+}
+
+}  // namespace ep

@@ -1,0 +1,46 @@
+// The daemon's settings: command-line flags and the same keys in a TOML
+// config file (--config), parsed with CLI11. Everything after a lone "--" is
+// passed to DPDK's EAL untouched.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "dataplane/port.h"
+
+namespace ep {
+
+struct Config {
+    std::vector<std::string> ports;     // vdev strings or PCI addresses
+    std::vector<std::string> ips;       // "A.B.C.D/LEN", one per port
+    std::vector<std::string> gateways;  // optional, one per port
+    std::vector<unsigned> data_lcores{1};
+    unsigned control_lcore = 0;
+    std::string admin_socket = "/run/edgeplane/edgeplane.sock";
+    std::string file_prefix = "edgeplane";
+    bool no_huge = false;
+    bool allow_pci = false;
+    unsigned memory_mb = 512;  // with --no-huge
+    unsigned mbufs = 16383;
+    std::string log_level = "info";
+    std::vector<std::string> eal_extra;  // after "--"
+
+    std::vector<PortOptions> port_options;  // derived by parse_config
+};
+
+// Parses argv into cfg. Returns -1 to continue, or an exit code (0 after
+// --help, non-zero after an error, with the message already printed).
+int parse_config(int argc, char **argv, Config *cfg);
+
+// The EAL argument vector for cfg (argv[0] included).
+std::vector<std::string> eal_arguments(const Config &cfg);
+
+// Helpers shared with tests.
+bool parse_ipv4_prefix(const std::string &s, uint32_t *ip_be, uint32_t *mask_be);
+bool parse_ipv4(const std::string &s, uint32_t *ip_be);
+bool is_pci_address(const std::string &dev);
+std::string ethdev_name(const std::string &device);  // "net_tap0,iface=x" -> "net_tap0"
+unsigned free_hugepages();
+
+}  // namespace ep

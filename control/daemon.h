@@ -1,0 +1,43 @@
+// The edgeplane daemon's life cycle: EAL, memory, ports and data lcores up;
+// the control loop (admin socket, later cache and cluster decisions) on the
+// control lcore; an orderly shutdown that proves every mbuf came home.
+#pragma once
+
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include "control/admin_socket.h"
+#include "control/config.h"
+#include "dataplane/lcore.h"
+#include "dataplane/port.h"
+
+namespace ep {
+
+class Daemon {
+public:
+    explicit Daemon(Config cfg) : cfg_(std::move(cfg)) {}
+    // Returns false with the reason logged; call shutdown() either way.
+    bool start();
+    // Runs the control loop until stop is set (by a signal handler).
+    void run(const std::atomic<bool> &stop);
+    // Stops the data lcores, closes ports, checks the mbuf pool. Returns the exit code.
+    int shutdown();
+
+    std::atomic<bool> &data_stop() { return data_stop_; }
+
+private:
+    void register_commands();
+    void print_ready() const;
+
+    Config cfg_;
+    bool eal_up_ = false;
+    bool lcores_launched_ = false;
+    rte_mempool *pool_ = nullptr;
+    std::vector<Port> ports_;
+    std::vector<Lcore *> lcores_;
+    std::atomic<bool> data_stop_{false};
+    AdminSocket admin_;
+};
+
+}  // namespace ep

@@ -1,0 +1,63 @@
+#include "dataplane/lcore.h"
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_log.h>
+
+#include "dataplane/net/arp.h"
+
+namespace ep {
+
+namespace {
+
+// Sends what it can; whatever the queue refuses is freed and counted, never retried:
+// a full TX ring means the link is saturated and queuing more only adds latency.
+void transmit(Lcore &lc, LcoreQueue &q, rte_mbuf **tx, uint16_t n) {
+    if (n == 0) return;
+    uint16_t sent = rte_eth_tx_burst(q.port->id, q.queue, tx, n);
+    for (uint16_t i = 0; i < sent; ++i) lc.counters.tx_bytes += tx[i]->pkt_len;
+    lc.counters.tx_packets += sent;
+    for (uint16_t i = sent; i < n; ++i) {
+        lc.counters.drop(Drop::tx_queue_full);
+        rte_pktmbuf_free(tx[i]);
+    }
+}
+
+// RFC 5227 §3 announcement: tells neighbours (and switches) where we are.
+void announce(Lcore &lc, LcoreQueue &q) {
+    rte_mbuf *m = rte_pktmbuf_alloc(lc.pool);
+    if (!m) return;
+    uint8_t *buf = reinterpret_cast<uint8_t *>(rte_pktmbuf_append(m, net::kArpFrameLen));
+    net::build_arp_request(buf, q.port->addr, q.port->addr.ip);
+    ++lc.counters.arp_requests_sent;
+    transmit(lc, q, &m, 1);
+}
+
+}  // namespace
+
+int lcore_main(void *arg) {
+    Lcore &lc = *static_cast<Lcore *>(arg);
+    if (lc.announce)
+        for (uint16_t i = 0; i < lc.nqueues; ++i) announce(lc, lc.queues[i]);
+
+    rte_mbuf *rx[kBurst];
+    rte_mbuf *tx[kBurst];
+    uint64_t last = rte_rdtsc();
+    while (!lc.stop->load(std::memory_order_relaxed)) {
+        bool worked = false;
+        for (uint16_t i = 0; i < lc.nqueues; ++i) {
+            LcoreQueue &q = lc.queues[i];
+            const uint16_t n = rte_eth_rx_burst(q.port->id, q.queue, rx, kBurst);
+            if (n == 0) continue;
+            worked = true;
+            ++lc.counters.rx_bursts;
+            transmit(lc, q, tx, process_burst(lc, q, rx, n, tx, last));
+        }
+        const uint64_t now = rte_rdtsc();
+        (worked ? lc.counters.busy_cycles : lc.counters.idle_cycles) += now - last;
+        last = now;
+    }
+    return 0;
+}
+
+}  // namespace ep

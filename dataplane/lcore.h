@@ -1,0 +1,45 @@
+// A data lcore: owns one RX/TX queue on each port, its neighbour tables and
+// its counters, and runs the run-to-completion loop until told to stop.
+#pragma once
+
+#include <rte_mbuf.h>
+
+#include <atomic>
+#include <cstdint>
+
+#include "dataplane/counters.h"
+#include "dataplane/net/arp_table.h"
+#include "dataplane/port.h"
+
+namespace ep {
+
+inline constexpr uint16_t kBurst = 32;
+inline constexpr uint16_t kMaxPorts = 4;
+
+struct LcoreQueue {
+    Port *port = nullptr;
+    uint16_t queue = 0;
+    net::ArpTable arp;
+};
+
+struct alignas(64) Lcore {
+    unsigned lcore_id = 0;
+    uint16_t nqueues = 0;
+    LcoreQueue queues[kMaxPorts];
+    rte_mempool *pool = nullptr;
+    const std::atomic<bool> *stop = nullptr;
+    bool announce = false;  // send a gratuitous ARP on each port at start
+    LcoreCounters counters;
+};
+
+// rte_eal_remote_launch entry point; arg is an Lcore*.
+int lcore_main(void *arg);
+
+// Handles one received burst on one queue: every mbuf is either transmitted
+// (rewritten in place), or freed with its drop reason counted. Exposed so
+// benchmarks and tests can drive the packet path without a port.
+// Returns the number of mbufs placed in tx[] (caller transmits them).
+uint16_t process_burst(Lcore &lc, LcoreQueue &q, rte_mbuf **pkts, uint16_t n, rte_mbuf **tx,
+                       uint64_t now);
+
+}  // namespace ep

@@ -1,0 +1,44 @@
+#include "dataplane/net/icmp.h"
+
+#include <rte_byteorder.h>
+#include <rte_icmp.h>
+#include <rte_ip.h>
+
+namespace ep::net {
+
+namespace {
+constexpr uint8_t kReplyTtl = 64;
+
+// RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), for one 16-bit word changing from m to m'.
+uint16_t cksum_update16(uint16_t hc, uint16_t m_old, uint16_t m_new) {
+    uint32_t sum = static_cast<uint16_t>(~hc) + static_cast<uint16_t>(~m_old) + m_new;
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);
+    return static_cast<uint16_t>(~sum);
+}
+}  // namespace
+
+Drop icmp_echo_reply_in_place(uint8_t *ip, const Ipv4View &view) {
+    const uint32_t icmp_len = view.total_len - view.header_len;
+    if (icmp_len < sizeof(rte_icmp_hdr)) return Drop::icmp_truncated;
+    auto *icmp = reinterpret_cast<rte_icmp_hdr *>(ip + view.header_len);
+    if (rte_raw_cksum(icmp, icmp_len) != 0xffff) return Drop::icmp_bad_checksum;
+    if (icmp->icmp_type != RTE_IP_ICMP_ECHO_REQUEST || icmp->icmp_code != 0)
+        return Drop::icmp_unsupported_type;
+
+    // Only the type byte changes, so patch the checksum instead of re-summing the data.
+    const uint16_t old_word = *reinterpret_cast<uint16_t *>(icmp);
+    icmp->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
+    const uint16_t new_word = *reinterpret_cast<uint16_t *>(icmp);
+    icmp->icmp_cksum = cksum_update16(icmp->icmp_cksum, old_word, new_word);
+
+    auto *ih = reinterpret_cast<rte_ipv4_hdr *>(ip);
+    ih->dst_addr = view.src;
+    ih->src_addr = view.dst;
+    ih->time_to_live = kReplyTtl;
+    ih->hdr_checksum = 0;
+    ih->hdr_checksum = rte_ipv4_cksum(ih);
+    return Drop::none;
+}
+
+}  // namespace ep::net

@@ -1,0 +1,96 @@
+// The receive path of a data lcore, from Ethernet up to the protocol that
+// answers. Modelled on DPDK's l3fwd: one screen, one burst at a time, replies
+// built in place in the received mbuf so the common case allocates nothing.
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+
+#include "dataplane/lcore.h"
+#include "dataplane/net/arp.h"
+#include "dataplane/net/eth.h"
+#include "dataplane/net/icmp.h"
+#include "dataplane/net/ipv4.h"
+
+namespace ep {
+
+namespace {
+
+// What became of one received packet.
+struct Fate {
+    bool transmit = false;  // rewritten in place; send it back out
+    Drop drop = Drop::none; // when not transmitted and not none: why it was dropped
+};
+
+Fate handle_ipv4(LcoreQueue &q, uint8_t *frame, uint32_t len) {
+    uint8_t *ip = frame + sizeof(rte_ether_hdr);
+    net::Ipv4View v;
+    if (Drop d = net::parse_ipv4(ip, len - sizeof(rte_ether_hdr), q.port->addr, &v); d != Drop::none)
+        return {false, d};
+    switch (v.protocol) {
+        case IPPROTO_ICMP:
+            if (Drop d = net::icmp_echo_reply_in_place(ip, v); d != Drop::none) return {false, d};
+            net::eth_reply_in_place(frame, q.port->addr.mac);
+            return {true};
+        case IPPROTO_TCP: return {false, Drop::tcp_no_handler};
+        case IPPROTO_UDP: return {false, Drop::udp_no_handler};
+        default: return {false, Drop::ipv4_unknown_protocol};
+    }
+}
+
+Fate handle_frame(Lcore &lc, LcoreQueue &q, rte_mbuf *m, uint64_t now) {
+    // Received frames fit one segment: the ports run without scattered RX.
+    if (!RTE_MBUF_DIRECT(m) || m->nb_segs != 1) return {false, Drop::rx_multi_segment};
+    uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
+    const uint32_t len = rte_pktmbuf_data_len(m);
+    const net::EthVerdict eth = net::classify_eth(frame, len, q.port->addr.mac);
+    switch (eth.l3) {
+        case net::L3::ipv4: {
+            Fate f = handle_ipv4(q, frame, len);
+            if (f.transmit) {
+                // Trim Ethernet padding: the reply is exactly the datagram.
+                const auto *ih = reinterpret_cast<rte_ipv4_hdr *>(frame + sizeof(rte_ether_hdr));
+                const uint32_t l = sizeof(rte_ether_hdr) + rte_be_to_cpu_16(ih->total_length);
+                m->data_len = m->pkt_len = l;
+                ++lc.counters.icmp_echo_replies;
+            }
+            return f;
+        }
+        case net::L3::arp: {
+            net::ArpVerdict a = net::process_arp(frame, len, q.port->addr, q.arp, now);
+            lc.counters.arp_learned += a.learned;
+            if (a.action == net::ArpAction::reply) {
+                m->data_len = m->pkt_len = net::kArpFrameLen;
+                ++lc.counters.arp_replies;
+                return {true};
+            }
+            return {false, a.action == net::ArpAction::consumed ? Drop::none : a.reason};
+        }
+        case net::L3::ipv6: return {false, Drop::ipv6_unsupported};
+        case net::L3::drop: break;
+    }
+    return {false, eth.reason};
+}
+
+}  // namespace
+
+uint16_t process_burst(Lcore &lc, LcoreQueue &q, rte_mbuf **pkts, uint16_t n, rte_mbuf **tx,
+                       uint64_t now) {
+    uint16_t ntx = 0;
+    for (uint16_t i = 0; i < n; ++i) {
+        if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+        rte_mbuf *m = pkts[i];
+        ++lc.counters.rx_packets;
+        lc.counters.rx_bytes += m->pkt_len;
+        const Fate f = handle_frame(lc, q, m, now);
+        if (f.transmit) {
+            tx[ntx++] = m;
+            continue;
+        }
+        if (f.drop != Drop::none) lc.counters.drop(f.drop);
+        rte_pktmbuf_free(m);
+    }
+    return ntx;
+}
+
+}  // namespace ep

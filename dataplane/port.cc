@@ -1,0 +1,95 @@
+#include "dataplane/port.h"
+
+#include <arpa/inet.h>
+#include <rte_ethdev.h>
+
+#include <cstdio>
+
+namespace ep {
+
+bool port_open(const PortOptions &opt, uint16_t queues, rte_mempool *pool, Port *out,
+               std::string *err) {
+    uint16_t id;
+    if (rte_eth_dev_get_port_by_name(opt.device.c_str(), &id) != 0) {
+        *err = "no ethdev named '" + opt.device + "' (check the --port device string)";
+        return false;
+    }
+    rte_eth_dev_info info;
+    if (int rc = rte_eth_dev_info_get(id, &info); rc != 0) {
+        *err = "rte_eth_dev_info_get: " + std::string(rte_strerror(-rc));
+        return false;
+    }
+    if (queues > info.max_rx_queues || queues > info.max_tx_queues) {
+        *err = opt.device + " supports " + std::to_string(info.max_rx_queues) +
+               " queues, asked for " + std::to_string(queues) + " (one per data lcore)";
+        return false;
+    }
+
+    rte_eth_conf conf{};
+    // RSS spreads flows over the data lcores, one queue each; a single queue needs none.
+    const uint64_t rss_hf =
+        (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
+    out->rss = queues > 1 && rss_hf != 0;
+    if (out->rss) {
+        conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+        conf.rx_adv_conf.rss_conf.rss_hf = rss_hf;
+    }
+    if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE)
+        conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
+    if (int rc = rte_eth_dev_configure(id, queues, queues, &conf); rc != 0) {
+        *err = "rte_eth_dev_configure: " + std::string(rte_strerror(-rc));
+        return false;
+    }
+    uint16_t rxd = opt.rx_desc, txd = opt.tx_desc;
+    rte_eth_dev_adjust_nb_rx_tx_desc(id, &rxd, &txd);
+    const int socket = rte_eth_dev_socket_id(id);
+    for (uint16_t q = 0; q < queues; ++q) {
+        if (int rc = rte_eth_rx_queue_setup(id, q, rxd, socket, nullptr, pool); rc != 0) {
+            *err = "rx queue setup: " + std::string(rte_strerror(-rc));
+            return false;
+        }
+        rte_eth_txconf txconf = info.default_txconf;
+        txconf.offloads = conf.txmode.offloads;
+        if (int rc = rte_eth_tx_queue_setup(id, q, txd, socket, &txconf); rc != 0) {
+            *err = "tx queue setup: " + std::string(rte_strerror(-rc));
+            return false;
+        }
+    }
+    if (int rc = rte_eth_dev_start(id); rc != 0) {
+        *err = "rte_eth_dev_start: " + std::string(rte_strerror(-rc));
+        return false;
+    }
+    out->started = true;
+    out->id = id;
+    out->device = opt.device;
+    out->queues = queues;
+    rte_eth_macaddr_get(id, &out->addr.mac);
+    out->addr.ip = opt.ip;
+    out->addr.netmask = opt.netmask;
+    out->addr.gateway = opt.gateway;
+    uint16_t mtu = 1500;
+    if (rte_eth_dev_get_mtu(id, &mtu) == 0) out->mtu = mtu;
+    return true;
+}
+
+void port_close(Port &port) {
+    if (!port.started) return;
+    rte_eth_dev_stop(port.id);
+    // Closing releases the mbufs parked in the RX rings back to their pool.
+    rte_eth_dev_close(port.id);
+    port.started = false;
+}
+
+std::string mac_to_string(const rte_ether_addr &mac) {
+    char buf[RTE_ETHER_ADDR_FMT_SIZE];
+    rte_ether_format_addr(buf, sizeof buf, &mac);
+    return buf;
+}
+
+std::string ipv4_to_string(uint32_t ip_be) {
+    char buf[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &ip_be, buf, sizeof buf);
+    return buf;
+}
+
+}  // namespace ep

@@ -1,0 +1,41 @@
+// One DPDK ethdev port: configured with one RX/TX queue pair per data lcore,
+// RSS when the driver offers it, and the addresses it answers for.
+#pragma once
+
+#include <rte_mempool.h>
+
+#include <cstdint>
+#include <string>
+
+#include "dataplane/net/port_address.h"
+
+namespace ep {
+
+struct PortOptions {
+    std::string device;   // ethdev name as EAL knows it: "net_tap0", "0000:03:00.0"
+    uint32_t ip = 0;      // network order
+    uint32_t netmask = 0; // network order
+    uint32_t gateway = 0; // network order, 0 = none
+    uint16_t rx_desc = 1024;
+    uint16_t tx_desc = 1024;
+};
+
+struct Port {
+    uint16_t id = 0;
+    std::string device;
+    net::PortAddress addr;
+    uint16_t queues = 0;
+    uint16_t mtu = 1500;
+    bool rss = false;
+    bool started = false;
+};
+
+// Configures and starts the port. On failure returns false with a message.
+bool port_open(const PortOptions &opt, uint16_t queues, rte_mempool *pool, Port *out,
+               std::string *err);
+void port_close(Port &port);
+
+std::string mac_to_string(const rte_ether_addr &mac);
+std::string ipv4_to_string(uint32_t ip_be);
+
+}  // namespace ep
