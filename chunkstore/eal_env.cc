@@ -1,0 +1,37 @@
+#include "chunkstore/eal_env.h"
+
+#include <unistd.h>
+
+#include <rte_eal.h>
+
+#include <string>
+#include <vector>
+
+#include "chunkstore/log.h"
+
+namespace ep::chunkstore {
+
+bool init_tool_eal(const std::string &tag, unsigned mem_mb) {
+    std::vector<std::string> args = {
+        tag,
+        "--no-pci",
+        "--no-huge",
+        "-m",
+        std::to_string(mem_mb),
+        "--no-shconf",
+        "--no-telemetry",
+        "--file-prefix=" + tag + "-" + std::to_string(getpid()),
+        "-l",
+        "0",
+        "--log-level=*:warning",
+    };
+    std::vector<char *> argv;
+    for (auto &a : args) argv.push_back(a.data());
+    if (rte_eal_init(static_cast<int>(argv.size()), argv.data()) < 0) {
+        log_warn("EAL init failed");
+        return false;
+    }
+    return true;
+}
+
+}  // namespace ep::chunkstore

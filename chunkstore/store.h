@@ -1,0 +1,240 @@
+// The chunk store: a RAM tier of 256 KiB chunks in DPDK memory indexed for
+// lock-free lookups from data cores, over a disk tier of self-describing
+// records read and written with O_DIRECT through io_uring.
+//
+// Threads: any number of registered data-core readers (lookup, pin, attach,
+// request_promotion, quiescent) and ONE control thread that calls everything
+// else (put/remove/evict/poll). See docs/chunkstore.md.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include "chunkstore/chunk.h"
+#include "chunkstore/disk_file.h"
+#include "chunkstore/index.h"
+#include "chunkstore/types.h"
+
+namespace ep::chunkstore {
+
+struct Config {
+    std::string path;                            // store file or block device; empty = RAM only
+    uint64_t disk_capacity_bytes = 1ull << 30;   // a new/short file is grown to this
+    uint64_t ram_capacity_bytes = 256ull << 20;  // RAM tier slab (rounded down to chunks)
+    uint32_t max_readers = 64;                   // reader thread ids are 0 .. max_readers-1
+    uint32_t max_objects = 1u << 16;
+    uint32_t io_depth = 32;  // io_uring queue depth = batch size
+    uint32_t promotion_ring_size = 4096;
+    bool create = true;           // create the store file if missing
+    bool verify_on_open = true;   // read every payload once at open
+    bool ram_on_ingest = true;    // place ingested chunks in RAM while slots are free
+    bool force_buffered = false;  // skip O_DIRECT (tests of the fallback)
+    int socket_id = -1;           // SOCKET_ID_ANY
+    std::string name = "cs";      // prefix of DPDK object names; unique per store
+};
+
+enum class Err { ok, full, not_found, io, invalid, corrupt, busy };
+
+struct Status {
+    Err code = Err::ok;
+    std::string msg;
+    bool ok() const { return code == Err::ok; }
+    static Status error(Err c, std::string m) { return {c, std::move(m)}; }
+};
+
+struct Usage {
+    uint64_t ram_capacity_bytes, ram_bytes_used;  // slot granular; includes unlinked-but-pinned
+    uint64_t ram_resident_chunks, ram_resident_payload_bytes;
+    uint64_t disk_capacity_bytes, disk_bytes_used;  // record-slot granular
+    uint64_t disk_chunks, objects;
+};
+
+struct OpenReport {
+    uint64_t slots_scanned = 0, records_ok = 0, records_bad = 0, records_stale = 0;
+    uint64_t objects = 0, objects_incomplete = 0;
+};
+
+struct VerifyReport {
+    uint64_t chunks_ok = 0, chunks_bad = 0, objects_ok = 0, objects_bad = 0;
+};
+
+class Store {
+  public:
+    static std::unique_ptr<Store> open(const Config &cfg, std::string *err,
+                                       OpenReport *report = nullptr);
+    ~Store();
+    Store(const Store &) = delete;
+    Store &operator=(const Store &) = delete;
+
+    // ---------------- data cores: lock-free, no allocation ----------------
+    // Each reader thread registers once with its id and reports a quiescent
+    // state once per loop iteration, when it holds no unpinned pointer
+    // obtained from lookup()/lookup_object().
+    bool register_reader(uint32_t tid);
+    void unregister_reader(uint32_t tid);
+    void quiescent(uint32_t tid) { rte_rcu_qsbr_quiescent(qsbr_, tid); }
+
+    // nullptr on a RAM miss. Valid until the caller's next quiescent(); pin()
+    // it to keep it longer.
+    Chunk *lookup(uint32_t tid, ChunkKey key) {
+        auto &c = rc_[tid].c;
+        ++c.lookups;
+        auto *ch = static_cast<Chunk *>(chunks_.lookup(key));
+        ++(ch ? c.hits : c.misses);
+        return ch;
+    }
+    // Same, also checking the chunk is chunk `index` of exactly this version
+    // of the object (a re-ingest publishes chunks one by one: never mix).
+    Chunk *lookup(uint32_t tid, const ObjectMeta &m, uint32_t index) {
+        Chunk *ch = lookup(tid, chunk_key(m.id, index));
+        return ch && ch->oid == m.id && ch->index == index && ch->generation == m.generation
+                   ? ch
+                   : nullptr;
+    }
+    // Same, also checking the chunk belongs to (oid, index).
+    Chunk *lookup(uint32_t tid, ObjectId oid, uint32_t index) {
+        Chunk *ch = lookup(tid, chunk_key(oid, index));
+        return ch && ch->oid == oid && ch->index == index ? ch : nullptr;
+    }
+    // Looks up and pins in one go (the usual serve path).
+    Chunk *lookup_pinned(uint32_t tid, ChunkKey key) {
+        Chunk *ch = lookup(tid, key);
+        if (ch) {
+            pin(ch);
+            ++rc_[tid].c.pins;
+        }
+        return ch;
+    }
+    // nullptr if unknown. Valid until the caller's next quiescent().
+    const ObjectMeta *lookup_object(uint32_t tid, std::string_view name);
+    // Asks the control thread to bring a disk chunk into RAM. Never blocks;
+    // false if the request ring is full (try again next loop).
+    bool request_promotion(uint32_t tid, ChunkKey key);
+
+    // ---------------- control thread ----------------
+    // Reads `size` bytes through src(offset, buf, len) chunk by chunk.
+    using Source = std::function<bool(uint64_t off, void *buf, uint32_t len)>;
+    Status put_object(std::string_view name, uint64_t size, const Source &src, int64_t mtime_ns,
+                      std::string_view content_type = {});
+    Status put_object(std::string_view name, std::span<const uint8_t> data, int64_t mtime_ns,
+                      std::string_view content_type = {});
+    // Removes the chunk from both tiers. Pinned memory stays valid until unpinned.
+    Status remove(ChunkKey key);
+    Status remove_object(std::string_view name);
+    // Drops the RAM copy only (the disk record stays). false if pinned or
+    // not resident: eviction skips pinned chunks.
+    bool try_evict(ChunkKey key);
+
+    // Control loop step: promotion requests and completions, returned slots,
+    // RCU reclamation. Returns how many items of work it did.
+    unsigned poll();
+    // Blocks until every reader has passed a quiescent state, then reclaims
+    // everything deferred so far. Readers must keep calling quiescent().
+    void synchronize();
+    // Cold paths for tools and tests: verified copy of a chunk / synchronous
+    // promotion.
+    Status read_chunk(ChunkKey key, std::vector<uint8_t> *out);
+    Status promote_now(ChunkKey key);
+    Status flush();
+    VerifyReport verify();
+
+    Counters counters() const;
+    Usage usage() const;
+    bool disk_direct() const { return disk_ && disk_->direct(); }
+    bool has_disk() const { return disk_ != nullptr; }
+    // Resident-key iteration for the eviction driver; `cursor` starts at 0.
+    bool next_resident(uint32_t *cursor, ChunkKey *key, Chunk **chunk) const {
+        void *d;
+        bool ok = chunks_.iterate(cursor, key, &d);
+        if (ok) *chunk = static_cast<Chunk *>(d);
+        return ok;
+    }
+    void for_each_object(const std::function<void(const ObjectMeta &)> &fn) const;
+    const ObjectMeta *object_ctl(std::string_view name) const;  // control-thread view
+    bool on_disk(ChunkKey key) const { return disk_index_.count(key) != 0; }
+
+  private:
+    struct alignas(64) ReaderCounters {
+        Counters c;
+    };
+    struct DiskEntry {
+        uint32_t slot;
+        uint32_t len;
+        uint32_t index;
+        uint64_t generation;
+        uint64_t xxh3;
+        ObjectId oid;
+    };
+    enum class DeferKind : uint8_t { chunk, object };
+    struct Deferred {
+        uint64_t token;
+        DeferKind kind;
+        int32_t pos;  // hash position to free, or -1 (replaced, not deleted)
+        void *ptr;
+    };
+    struct IoBuf;  // staging buffer for writes and promotion headers
+
+    Store() = default;
+    bool init(const Config &cfg, std::string *err, OpenReport *rep);
+    bool scan(OpenReport *rep, std::string *err);
+
+    Chunk *alloc_ram();
+    void free_ram_slot(Chunk *c);
+    void fill_chunk(Chunk *c, ChunkKey key, ObjectId oid, uint32_t index, uint32_t len,
+                    uint64_t gen, uint64_t xxh3);
+    bool publish_chunk(Chunk *c);
+    void defer(DeferKind k, int32_t pos, void *p);
+    unsigned reclaim();
+    unsigned drain_released();
+    unsigned handle_promotions();
+    IoBuf *start_promotion(ChunkKey key);
+    void finish_promotion(IoBuf *b);
+    unsigned reap(bool wait);
+    IoBuf *get_iobuf();
+    template <class Prep, class Done>
+    void run_sync_batch(size_t n, Prep prep, Done done);
+    bool read_record_sync(const DiskEntry &e, IoBuf *b, std::string *why);
+    void drop_disk_record(ChunkKey key, const char *why);
+    void tombstone(uint32_t slot);
+    void unpublish_object(ObjectId id);
+    uint64_t slot_offset(uint32_t slot) const { return uint64_t{slot} * kRecordSize; }
+
+    Config cfg_;
+    rte_rcu_qsbr *qsbr_ = nullptr;
+    KeyIndex chunks_, objects_;
+    ReaderCounters *rc_ = nullptr;  // max_readers + 1; the last one is the control thread's
+    Counters *ctl_ = nullptr;
+
+    // RAM tier
+    uint8_t *slab_ = nullptr;
+    Chunk *descs_ = nullptr;
+    uint32_t ram_slots_ = 0;
+    std::vector<uint32_t> ram_free_;
+    rte_ring *release_ring_ = nullptr;  // chunks whose last reference dropped
+    rte_ring *promo_ring_ = nullptr;    // keys data cores want promoted
+    std::deque<Deferred> deferred_;
+
+    // Disk tier (control thread)
+    std::unique_ptr<DiskFile> disk_;
+    uint32_t disk_slots_ = 0;
+    std::vector<uint32_t> disk_free_;
+    std::unordered_map<ChunkKey, DiskEntry> disk_index_;
+    uint64_t next_gen_ = 1;
+    std::vector<IoBuf *> io_bufs_;
+    std::vector<IoBuf *> io_free_;
+    std::unordered_map<ChunkKey, IoBuf *> promoting_;
+
+    std::unordered_map<ObjectId, ObjectMeta *> objects_ctl_;
+};
+
+}  // namespace ep::chunkstore

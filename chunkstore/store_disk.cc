@@ -1,0 +1,570 @@
+// Store: the disk tier. Scan on open, batched O_DIRECT writes on ingest,
+// asynchronous promotions to RAM, verification.
+#include <algorithm>
+#include <cstring>
+#include <map>
+
+#include "chunkstore/log.h"
+#include "chunkstore/store.h"
+#include "chunkstore/store_internal.h"
+
+namespace ep::chunkstore {
+
+namespace {
+
+// Rate-limit the corruption log so a wrecked store does not flood stderr.
+void log_bad(uint64_t *count, const char *fmt, uint32_t slot, const char *why) {
+    if (++*count <= 20) log_warn(fmt, slot, why);
+}
+uint64_t g_bad_logged = 0;
+
+alignas(4096) const uint8_t kZeroHeader[kHeaderSize] = {};
+
+}  // namespace
+
+// ---------------------------------------------------------------- I/O plumbing
+
+unsigned Store::reap(bool wait) {
+    IoCompletion c[32];
+    unsigned n = disk_->reap(c, 32, wait);
+    for (unsigned i = 0; i < n; ++i) {
+        auto *b = reinterpret_cast<IoBuf *>(c[i].user_data);
+        b->res = c[i].res;
+        b->done = true;
+        if (b->kind == IoBuf::promote) finish_promotion(b);
+    }
+    return n;
+}
+
+Store::IoBuf *Store::get_iobuf() {
+    while (io_free_.empty()) {
+        disk_->submit();
+        reap(true);
+    }
+    IoBuf *b = io_free_.back();
+    io_free_.pop_back();
+    b->done = false;
+    b->ram = nullptr;
+    return b;
+}
+
+template <class Prep, class Done>
+void Store::run_sync_batch(size_t n, Prep prep, Done done) {
+    size_t next = 0, finished = 0;
+    std::vector<IoBuf *> mine;
+    while (finished < n) {
+        while (next < n && !io_free_.empty()) {
+            IoBuf *b = get_iobuf();
+            b->kind = IoBuf::sync;
+            b->tag = next++;
+            prep(b);
+            mine.push_back(b);
+        }
+        disk_->submit();
+        reap(true);
+        for (size_t i = 0; i < mine.size();) {
+            if (!mine[i]->done) {
+                ++i;
+                continue;
+            }
+            done(mine[i]);
+            io_free_.push_back(mine[i]);
+            mine[i] = mine.back();
+            mine.pop_back();
+            ++finished;
+        }
+    }
+}
+
+// ---------------------------------------------------------------- scan
+
+namespace {
+struct ScanRec {
+    uint32_t slot;
+    RecordHeader h;  // copy of the valid header
+    bool ok = true;
+};
+}  // namespace
+
+bool Store::scan(OpenReport *rep, std::string *) {
+    std::vector<ScanRec> recs;
+    std::vector<uint32_t> empty;
+    rep->slots_scanned = disk_slots_;
+
+    // Phase 1: every slot's header, io_depth reads in flight.
+    run_sync_batch(
+        disk_slots_,
+        [&](IoBuf *b) {
+            b->iov[0] = {b->hdr(), kHeaderSize};
+            disk_->queue_readv(slot_offset(static_cast<uint32_t>(b->tag)), b->iov, 1,
+                               reinterpret_cast<uint64_t>(b));
+        },
+        [&](IoBuf *b) {
+            auto slot = static_cast<uint32_t>(b->tag);
+            ++ctl_->disk_reads;
+            if (b->res != static_cast<int32_t>(kHeaderSize)) {
+                log_bad(&g_bad_logged, "slot %u: header read failed (%s)", slot, "I/O");
+                ++rep->records_bad;
+                empty.push_back(slot);
+                return;
+            }
+            auto &h = *reinterpret_cast<const RecordHeader *>(b->hdr());
+            HeaderCheck hc = check_header(h);
+            if (hc == HeaderCheck::ok) {
+                recs.push_back({slot, h});
+                return;
+            }
+            if (hc != HeaderCheck::empty) {
+                log_bad(&g_bad_logged, "slot %u: record dropped: %s", slot, to_string(hc));
+                ++rep->records_bad;
+                ++ctl_->checksum_failures;
+                tombstone(slot);
+            }
+            empty.push_back(slot);
+        });
+
+    // Phase 2: payload checksums (torn writes leave a valid header over a
+    // payload that is not the one it describes).
+    if (cfg_.verify_on_open) {
+        run_sync_batch(
+            recs.size(),
+            [&](IoBuf *b) {
+                auto &r = recs[b->tag];
+                b->iov[0] = {b->staging(), pad_io(r.h.chunk_len)};
+                if (r.h.chunk_len == 0) {
+                    b->iov[0] = {b->hdr(), kHeaderSize};  // nothing to check; reread header
+                    disk_->queue_readv(slot_offset(r.slot), b->iov, 1,
+                                       reinterpret_cast<uint64_t>(b));
+                    return;
+                }
+                disk_->queue_readv(slot_offset(r.slot) + kHeaderSize, b->iov, 1,
+                                   reinterpret_cast<uint64_t>(b));
+            },
+            [&](IoBuf *b) {
+                auto &r = recs[b->tag];
+                ++ctl_->disk_reads;
+                ctl_->disk_read_bytes += b->iov[0].iov_len;
+                if (r.h.chunk_len == 0) return;
+                if (b->res != static_cast<int32_t>(b->iov[0].iov_len) ||
+                    XXH3_64bits(b->staging(), r.h.chunk_len) != r.h.payload_xxh3) {
+                    log_bad(&g_bad_logged, "slot %u: record dropped: %s", r.slot,
+                            "payload checksum mismatch");
+                    ++ctl_->checksum_failures;
+                    ++rep->records_bad;
+                    r.ok = false;
+                }
+            });
+    }
+
+    // Group by object; keep the newest generation that is complete.
+    std::unordered_map<ObjectId, std::vector<ScanRec *>> by_obj;
+    for (auto &r : recs) {
+        next_gen_ = std::max(next_gen_, r.h.generation + 1);
+        if (r.ok) by_obj[r.h.object_id].push_back(&r);
+    }
+    for (auto &[oid, list] : by_obj) {
+        std::map<uint64_t, std::vector<ScanRec *>, std::greater<>> by_gen;
+        for (ScanRec *r : list) by_gen[r->h.generation].push_back(r);
+        std::vector<ScanRec *> *keep = nullptr;
+        for (auto &[gen, v] : by_gen) {
+            const RecordHeader &h0 = v[0]->h;
+            std::vector<ScanRec *> byidx(h0.chunk_count, nullptr);
+            bool good = true;
+            for (ScanRec *r : v) {
+                if (r->h.object_size != h0.object_size || byidx[r->h.chunk_index]) {
+                    good = false;
+                    break;
+                }
+                byidx[r->h.chunk_index] = r;
+            }
+            good = good && std::all_of(byidx.begin(), byidx.end(), [](auto *p) { return p; });
+            if (good) {
+                v = std::move(byidx);  // ordered by chunk index
+                keep = &v;
+                break;
+            }
+        }
+        if (!keep) ++rep->objects_incomplete;
+        for (ScanRec *r : list)
+            r->ok = keep && std::find(keep->begin(), keep->end(), r) != keep->end();
+        if (!keep) continue;
+        const RecordHeader &h0 = (*keep)[0]->h;
+        auto *m = new ObjectMeta();
+        m->id = oid;
+        m->size = h0.object_size;
+        m->chunk_count = h0.chunk_count;
+        m->generation = h0.generation;
+        m->mtime_ns = h0.mtime_ns;
+        m->name_len = h0.name_len;
+        std::memcpy(m->name, h0.name, h0.name_len);
+        m->ctype_len = h0.ctype_len;
+        std::memcpy(m->ctype, h0.ctype, h0.ctype_len);
+        std::vector<uint64_t> sums;
+        for (ScanRec *r : *keep) {
+            sums.push_back(r->h.payload_xxh3);
+            disk_index_[r->h.key] = {r->slot,         r->h.chunk_len,    r->h.chunk_index,
+                                     r->h.generation, r->h.payload_xxh3, oid};
+        }
+        m->etag = XXH3_64bits_withSeed(sums.data(), sums.size() * 8, m->size);
+        void *old = nullptr;
+        if (!objects_.upsert(oid, m, &old)) {
+            log_warn("object index full (max_objects=%u): %s not served", cfg_.max_objects,
+                     std::string(m->name_view()).c_str());
+            delete m;
+            for (ScanRec *r : *keep) disk_index_.erase(r->h.key), r->ok = false;
+            continue;
+        }
+        objects_ctl_[oid] = m;
+        ++rep->objects;
+    }
+    // Everything not kept: older generations, incomplete objects, corrupt
+    // records. Tombstone them so a later removal cannot resurrect them.
+    for (auto &r : recs) {
+        if (r.ok) {
+            ++rep->records_ok;
+            continue;
+        }
+        tombstone(r.slot);
+        empty.push_back(r.slot);
+        ++rep->records_stale;
+    }
+    rep->records_stale -= std::min(rep->records_stale, rep->records_bad);
+    // Allocate low slots first: keeps a fresh store file dense.
+    std::sort(empty.begin(), empty.end(), std::greater<>());
+    disk_free_ = std::move(empty);
+    return true;
+}
+
+void Store::tombstone(uint32_t slot) {
+    if (!disk_->pwrite_all(kZeroHeader, kHeaderSize, slot_offset(slot)))
+        log_warn("slot %u: tombstone write failed", slot);
+    ++ctl_->disk_writes;
+}
+
+// ---------------------------------------------------------------- ingest
+
+Status Store::put_object(std::string_view name, std::span<const uint8_t> data, int64_t mtime_ns,
+                         std::string_view ctype) {
+    return put_object(
+        name, data.size(),
+        [&](uint64_t off, void *buf, uint32_t len) {
+            std::memcpy(buf, data.data() + off, len);
+            return true;
+        },
+        mtime_ns, ctype);
+}
+
+Status Store::put_object(std::string_view name, uint64_t size, const Source &src, int64_t mtime_ns,
+                         std::string_view ctype) {
+    if (name.empty() || name.size() > kMaxName)
+        return Status::error(Err::invalid,
+                             "object name must be 1.." + std::to_string(kMaxName) + " bytes");
+    if (ctype.size() > kMaxContentType) ctype = ctype.substr(0, kMaxContentType);
+    const ObjectId oid = object_id(name);
+    const uint32_t n = chunk_count_for(size);
+    auto full = [&](std::string what) {
+        ++ctl_->insert_failures_full;
+        return Status::error(Err::full, std::move(what));
+    };
+    if (!objects_ctl_.count(oid) && objects_ctl_.size() >= cfg_.max_objects)
+        return full("object index full (max_objects=" + std::to_string(cfg_.max_objects) + ")");
+    if (disk_ && disk_free_.size() < n)
+        return full("disk tier full: " + std::string(name) + " needs " + std::to_string(n) +
+                    " chunk records, " + std::to_string(disk_free_.size()) + " free");
+    drain_released();
+    if (!disk_ && ram_free_.size() < n)
+        return full("RAM tier full: " + std::string(name) + " needs " + std::to_string(n) +
+                    " chunks, " + std::to_string(ram_free_.size()) + " free");
+
+    const uint64_t gen = next_gen_++;
+    std::vector<Chunk *> ram(n, nullptr);
+    std::vector<int64_t> dslot(n, -1);  // -1: no disk slot taken
+    std::vector<uint64_t> sums(n, 0);
+    std::vector<IoBuf *> mine;
+    Status st;
+    unsigned queued = 0;
+
+    auto settle = [&](bool wait) {
+        for (size_t i = 0; i < mine.size();) {
+            IoBuf *b = mine[i];
+            if (!b->done && wait) {
+                disk_->submit();
+                reap(true);
+                continue;
+            }
+            if (!b->done) {
+                ++i;
+                continue;
+            }
+            ++ctl_->disk_writes;
+            ctl_->disk_write_bytes += b->iov[0].iov_len + b->iov[1].iov_len;
+            int32_t want = static_cast<int32_t>(b->iov[0].iov_len + b->iov[1].iov_len);
+            if (b->res != want && st.ok())
+                st = Status::error(Err::io,
+                                   "write of chunk record failed: " +
+                                       std::string(b->res < 0 ? strerror(-b->res) : "short write"));
+            io_free_.push_back(b);
+            mine[i] = mine.back();
+            mine.pop_back();
+        }
+    };
+
+    for (uint32_t i = 0; i < n && st.ok(); ++i) {
+        const uint32_t len =
+            static_cast<uint32_t>(std::min<uint64_t>(size - uint64_t{i} * kChunkSize, kChunkSize));
+        Chunk *c = (cfg_.ram_on_ingest || !disk_) ? alloc_ram() : nullptr;
+        IoBuf *b = disk_ ? get_iobuf() : nullptr;
+        uint8_t *dst = c ? c->data : b->staging();
+        if (!src(uint64_t{i} * kChunkSize, dst, len)) {
+            st = Status::error(Err::io, "cannot read source of " + std::string(name));
+            if (c) free_ram_slot(c);
+            if (b) io_free_.push_back(b);
+            break;
+        }
+        const uint32_t padded = pad_io(len);
+        std::memset(dst + len, 0, padded - len);
+        sums[i] = XXH3_64bits(dst, len);
+        if (c) {
+            fill_chunk(c, chunk_key(oid, i), oid, i, len, gen, sums[i]);
+            ram[i] = c;
+        }
+        if (!disk_) continue;
+        dslot[i] = disk_free_.back();
+        disk_free_.pop_back();
+        encode_header(b->hdr(), {name, ctype, gen, size, mtime_ns, i, len, sums[i]});
+        b->kind = IoBuf::write;
+        b->iov[0] = {b->hdr(), kHeaderSize};
+        b->iov[1] = {dst, padded};
+        // Header and payload go out in one write: a torn record fails a checksum.
+        disk_->queue_writev(slot_offset(static_cast<uint32_t>(dslot[i])), b->iov, padded ? 2 : 1,
+                            reinterpret_cast<uint64_t>(b));
+        mine.push_back(b);
+        if (++queued >= cfg_.io_depth / 2) {
+            disk_->submit();
+            queued = 0;
+        }
+        settle(false);
+    }
+    if (disk_) {
+        disk_->submit();
+        settle(true);
+    }
+    if (!st.ok()) {
+        for (uint32_t i = 0; i < n; ++i) {
+            if (ram[i]) free_ram_slot(ram[i]);
+            // Records of this generation stay unpublished; a scan drops them.
+            if (dslot[i] >= 0) disk_free_.push_back(static_cast<uint32_t>(dslot[i]));
+        }
+        return st;
+    }
+
+    // Publish: disk index first, then RAM chunks, then the object.
+    for (uint32_t i = 0; i < n; ++i) {
+        const ChunkKey key = chunk_key(oid, i);
+        const uint32_t len =
+            static_cast<uint32_t>(std::min<uint64_t>(size - uint64_t{i} * kChunkSize, kChunkSize));
+        if (disk_) {
+            auto [it, fresh] = disk_index_.try_emplace(key);
+            if (!fresh) {  // older version of the object
+                tombstone(it->second.slot);
+                disk_free_.push_back(it->second.slot);
+            }
+            it->second = {static_cast<uint32_t>(dslot[i]), len, i, gen, sums[i], oid};
+        }
+        if (ram[i] && publish_chunk(ram[i])) continue;
+        if (ram[i]) {  // chunk index full: the disk copy stays, RAM copy dropped
+            ++ctl_->insert_failures_full;
+            free_ram_slot(ram[i]);
+            if (!disk_) st = Status::error(Err::full, "chunk index full");
+        }
+        // No RAM copy of this version: an older RAM copy must not be served.
+        if (auto *old = static_cast<Chunk *>(chunks_.lookup(key)))
+            defer(DeferKind::chunk, chunks_.unlink(key), old);
+    }
+    auto *m = new ObjectMeta();
+    m->id = oid;
+    m->size = size;
+    m->chunk_count = n;
+    m->generation = gen;
+    m->mtime_ns = mtime_ns;
+    m->name_len = static_cast<uint16_t>(name.size());
+    std::memcpy(m->name, name.data(), name.size());
+    m->ctype_len = static_cast<uint16_t>(ctype.size());
+    std::memcpy(m->ctype, ctype.data(), ctype.size());
+    m->etag = XXH3_64bits_withSeed(sums.data(), sums.size() * 8, size);
+    void *old = nullptr;
+    if (!objects_.upsert(oid, m, &old)) {
+        delete m;
+        ++ctl_->insert_failures_full;
+        return Status::error(Err::full, "object index full");
+    }
+    if (old) defer(DeferKind::object, -1, old);
+    objects_ctl_[oid] = m;
+    return st;
+}
+
+Status Store::flush() {
+    if (disk_ && !disk_->sync_data()) return Status::error(Err::io, "fdatasync failed");
+    return {};
+}
+
+// ---------------------------------------------------------------- promotion
+
+Store::IoBuf *Store::start_promotion(ChunkKey key) {
+    if (promoting_.count(key) || chunks_.lookup(key)) return nullptr;
+    auto it = disk_index_.find(key);
+    if (it == disk_index_.end() || io_free_.empty()) return nullptr;
+    Chunk *c = alloc_ram();
+    if (!c) {
+        ++ctl_->insert_failures_full;
+        return nullptr;
+    }
+    IoBuf *b = get_iobuf();
+    const DiskEntry &e = it->second;
+    b->kind = IoBuf::promote;
+    b->ram = c;
+    b->key = key;
+    b->slot = e.slot;
+    b->len = e.len;
+    b->generation = e.generation;
+    b->iov[0] = {b->hdr(), kHeaderSize};
+    b->iov[1] = {c->data, pad_io(e.len)};
+    // Straight into the slab slot: no copy between disk and the NIC.
+    disk_->queue_readv(slot_offset(e.slot), b->iov, e.len ? 2 : 1, reinterpret_cast<uint64_t>(b));
+    promoting_[key] = b;
+    return b;
+}
+
+unsigned Store::handle_promotions() {
+    void *keys[32];
+    unsigned room = static_cast<unsigned>(std::min<size_t>(io_free_.size(), 32));
+    if (room == 0) return 0;
+    unsigned n = rte_ring_sc_dequeue_burst(promo_ring_, keys, room, nullptr);
+    for (unsigned i = 0; i < n; ++i) start_promotion(reinterpret_cast<ChunkKey>(keys[i]));
+    if (n) disk_->submit();
+    return n;
+}
+
+void Store::finish_promotion(IoBuf *b) {
+    promoting_.erase(b->key);
+    Chunk *c = b->ram;
+    const int32_t want = static_cast<int32_t>(kHeaderSize + pad_io(b->len));
+    ++ctl_->disk_reads;
+    ctl_->disk_read_bytes += b->res > 0 ? static_cast<uint64_t>(b->res) : 0;
+    auto it = disk_index_.find(b->key);
+    auto &h = *reinterpret_cast<const RecordHeader *>(b->hdr());
+    const char *why = nullptr;
+    if (it == disk_index_.end() || it->second.generation != b->generation) {
+        why = "";  // removed or replaced while the read was in flight
+    } else if (b->res != want) {
+        why = "read failed";
+    } else if (check_header(h) != HeaderCheck::ok || h.key != b->key ||
+               h.generation != b->generation) {
+        why = "header checksum mismatch";
+    } else if (XXH3_64bits(c->data, b->len) != h.payload_xxh3) {
+        why = "payload checksum mismatch";
+    }
+    if (why) {
+        free_ram_slot(c);
+        if (*why) {
+            ++ctl_->checksum_failures;
+            drop_disk_record(b->key, why);
+        }
+    } else {
+        fill_chunk(c, b->key, h.object_id, h.chunk_index, h.chunk_len, h.generation,
+                   h.payload_xxh3);
+        if (publish_chunk(c)) {
+            ++ctl_->promotions;
+        } else {
+            ++ctl_->insert_failures_full;
+            free_ram_slot(c);
+        }
+    }
+    io_free_.push_back(b);
+}
+
+void Store::drop_disk_record(ChunkKey key, const char *why) {
+    auto it = disk_index_.find(key);
+    if (it == disk_index_.end()) return;
+    log_bad(&g_bad_logged, "slot %u: record dropped: %s", it->second.slot, why);
+    const ObjectId oid = it->second.oid;
+    tombstone(it->second.slot);
+    disk_free_.push_back(it->second.slot);
+    disk_index_.erase(it);
+    unpublish_object(oid);  // an object with a lost chunk is not served
+}
+
+Status Store::promote_now(ChunkKey key) {
+    if (chunks_.lookup(key)) return {};
+    if (!disk_ || !disk_index_.count(key)) return Status::error(Err::not_found, "no such chunk");
+    if (!start_promotion(key))
+        return Status::error(Err::full, "cannot promote: RAM tier full or busy");
+    disk_->submit();
+    while (promoting_.count(key)) reap(true);
+    return chunks_.lookup(key) ? Status{}
+                               : Status::error(Err::corrupt, "chunk failed verification");
+}
+
+// ---------------------------------------------------------------- cold reads
+
+bool Store::read_record_sync(const DiskEntry &e, IoBuf *b, std::string *why) {
+    b->kind = IoBuf::sync;
+    b->done = false;
+    b->iov[0] = {b->hdr(), kHeaderSize};
+    b->iov[1] = {b->staging(), pad_io(e.len)};
+    disk_->queue_readv(slot_offset(e.slot), b->iov, e.len ? 2 : 1, reinterpret_cast<uint64_t>(b));
+    disk_->submit();
+    while (!b->done) reap(true);
+    ++ctl_->disk_reads;
+    auto &h = *reinterpret_cast<const RecordHeader *>(b->hdr());
+    if (b->res != static_cast<int32_t>(kHeaderSize + pad_io(e.len)))
+        *why = "read failed";
+    else if (check_header(h) != HeaderCheck::ok || h.generation != e.generation)
+        *why = "header checksum mismatch";
+    else if (XXH3_64bits(b->staging(), e.len) != h.payload_xxh3)
+        *why = "payload checksum mismatch";
+    else
+        return true;
+    return false;
+}
+
+Status Store::read_chunk(ChunkKey key, std::vector<uint8_t> *out) {
+    if (auto *c = static_cast<Chunk *>(chunks_.lookup(key))) {
+        out->assign(c->data, c->data + c->len);
+        return {};
+    }
+    auto it = disk_ ? disk_index_.find(key) : disk_index_.end();
+    if (it == disk_index_.end()) return Status::error(Err::not_found, "no such chunk");
+    IoBuf *b = get_iobuf();
+    std::string why;
+    bool ok = read_record_sync(it->second, b, &why);
+    if (ok) out->assign(b->staging(), b->staging() + it->second.len);
+    io_free_.push_back(b);
+    if (ok) return {};
+    ++ctl_->checksum_failures;
+    drop_disk_record(key, why.c_str());
+    return Status::error(Err::corrupt, "chunk failed verification: " + why);
+}
+
+VerifyReport Store::verify() {
+    VerifyReport rep;
+    const size_t objects_before = objects_ctl_.size();
+    std::vector<std::pair<ChunkKey, DiskEntry>> all(disk_index_.begin(), disk_index_.end());
+    for (auto &[key, e] : all) {
+        IoBuf *b = get_iobuf();
+        std::string why;
+        if (read_record_sync(e, b, &why)) {
+            ++rep.chunks_ok;
+        } else {
+            ++rep.chunks_bad;
+            ++ctl_->checksum_failures;
+            drop_disk_record(key, why.c_str());
+        }
+        io_free_.push_back(b);
+    }
+    rep.objects_ok = objects_ctl_.size();
+    rep.objects_bad = objects_before - objects_ctl_.size();
+    return rep;
+}
+
+}  // namespace ep::chunkstore

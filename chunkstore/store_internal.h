@@ -1,0 +1,36 @@
+// Private pieces shared by store.cc and store_disk.cc.
+#pragma once
+
+#include <sys/uio.h>
+
+#include <cstdint>
+
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/asan_interface.h>
+#endif
+
+#include "chunkstore/store.h"
+
+namespace ep::chunkstore {
+
+// One in-flight disk request: a 4 KiB header buffer followed by a 256 KiB
+// staging payload (4 KiB aligned for O_DIRECT). A RAM-bound payload goes
+// straight into the chunk's slab slot instead of the staging area.
+struct Store::IoBuf {
+    enum Kind : uint8_t { write, promote, sync };
+    uint8_t *mem = nullptr;
+    uint8_t *hdr() { return mem; }
+    uint8_t *staging() { return mem + kHeaderSize; }
+    iovec iov[2]{};
+    Kind kind = write;
+    Chunk *ram = nullptr;
+    ChunkKey key = 0;
+    uint32_t slot = 0;
+    uint32_t len = 0;
+    uint64_t generation = 0;
+    uint64_t tag = 0;  // caller's index for batched sync reads
+    int32_t res = 0;
+    bool done = false;
+};
+
+}  // namespace ep::chunkstore
