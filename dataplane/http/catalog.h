@@ -1,0 +1,30 @@
+// The one question the HTTP logic asks the object store: what is at this key?
+// The glue implements it over the chunk store's index; tests use a map.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace ep::http {
+
+struct ObjectInfo {
+    uint64_t handle = 0;  // opaque to HTTP; echoed in every body piece
+    uint64_t size = 0;    // bytes
+    uint64_t etag64 = 0;  // XXH3-64 of the content → strong ETag
+    int64_t mtime = 0;    // unix seconds → Last-Modified
+    // false: the store knows the object but cannot serve it now (still being
+    // pulled from origin, disk tier busy): 503 with Retry-After.
+    bool available = true;
+};
+
+class ObjectCatalog {
+  public:
+    virtual ~ObjectCatalog() = default;
+    // `key` is the decoded path without its leading '/', e.g.
+    // "bbb/manifest.mpd"; directory requests already carry the index name.
+    // Must not allocate or throw: it runs on the data core per request.
+    virtual std::optional<ObjectInfo> lookup(std::string_view key) const noexcept = 0;
+};
+
+}  // namespace ep::http

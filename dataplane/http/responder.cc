@@ -1,0 +1,362 @@
+#include "dataplane/http/responder.h"
+
+#include "dataplane/http/chars.h"
+#include "dataplane/http/content_type.h"
+#include "dataplane/http/etag.h"
+#include "dataplane/http/range.h"
+#include "dataplane/http/response_builder.h"
+
+namespace ep::http {
+namespace {
+
+constexpr std::string_view kAllow = "GET, HEAD, OPTIONS";
+constexpr std::string_view kDefaultAllowHeaders =
+    "Range, If-Range, If-None-Match, If-Modified-Since, If-Match";
+constexpr std::size_t kMaxEchoedHeaders = 256;
+
+struct Reply {
+    HttpContext &ctx;
+    ResponseBuilder b;
+    int64_t unix_s;
+    bool close;
+    bool http10;
+};
+
+void status_line(Reply &r, Status s) {
+    r.b.set_status(s);
+    r.b.set_close_after(r.close);
+    r.b.begin_head();
+    // RFC 9110 §6.2: we answer with our own version, whatever the client's.
+    r.b.append("HTTP/1.1 ");
+    r.b.append_u64(code(s));
+    r.b.append(" ");
+    r.b.append(reason_phrase(s));
+    r.b.append("\r\n");
+    // RFC 9110 §6.6.1: an origin with a clock MUST send Date.
+    r.b.field("Date", r.ctx.date.get(r.unix_s));
+    r.b.field("Server", "edgeplane");
+}
+
+// CORS (Fetch standard): the player page may live on another origin, and
+// dash.js must read Content-Range/ETag of range answers.
+void cors(Reply &r) {
+    r.b.field("Access-Control-Allow-Origin", "*");
+    r.b.field("Access-Control-Expose-Headers",
+              "Content-Range, Content-Length, ETag, Accept-Ranges");
+}
+
+void end_head(Reply &r) {
+    // RFC 9112 §9.6: "close" tells the client we end the connection after
+    // this response; a 1.0 client keeps it only when told keep-alive.
+    if (r.close)
+        r.b.field("Connection", "close");
+    else if (r.http10)
+        r.b.field("Connection", "keep-alive");
+    r.b.append("\r\n");
+    r.b.end_head();
+}
+
+// Small generated answer with a text body inside the head buffer.
+void simple(Reply &r, Status s, bool with_body, std::string_view extra_name = {},
+            std::string_view extra_value = {}) {
+    status_line(r, s);
+    if (!extra_name.empty()) r.b.field(extra_name, extra_value);
+    cors(r);
+    r.b.field("Content-Type", "text/plain; charset=utf-8");
+    const std::string_view reason = reason_phrase(s);
+    r.b.append("Content-Length: ");
+    r.b.append_u64(4 + reason.size() + 1);  // "NNN " + reason + "\n"
+    r.b.append("\r\n");
+    r.b.field("Cache-Control", "no-store");
+    if (r.close)
+        r.b.field("Connection", "close");
+    else if (r.http10)
+        r.b.field("Connection", "keep-alive");
+    r.b.append("\r\n");
+    // RFC 9110 §9.3.2: HEAD answers carry the same fields and no content.
+    if (with_body) {
+        r.b.append_u64(code(s));
+        r.b.append(" ");
+        r.b.append(reason);
+        r.b.append("\n");
+    }
+    r.b.end_head();
+}
+
+// Access-Control-Request-Headers is echoed only when it is a plain, short
+// token list; anything else gets our default list.
+std::string_view allowed_headers(const RequestParser &req) {
+    if (req.field_count(Field::kAcRequestHeaders) != 1) return kDefaultAllowHeaders;
+    const std::string_view v = req.field(Field::kAcRequestHeaders);
+    if (v.empty() || v.size() > kMaxEchoedHeaders) return kDefaultAllowHeaders;
+    for (char ch : v) {
+        const auto c = static_cast<uint8_t>(ch);
+        if (!is_tchar(c) && c != ',' && !is_ows(c)) return kDefaultAllowHeaders;
+    }
+    return v;
+}
+
+void preflight(Reply &r, const RequestParser &req) {
+    // 204 (RFC 9110 §15.3.5) carries no Content-Length (§8.6).
+    status_line(r, Status::kNoContent);
+    r.b.field("Allow", kAllow);
+    r.b.field("Access-Control-Allow-Origin", "*");
+    r.b.field("Access-Control-Allow-Methods", kAllow);
+    r.b.field("Access-Control-Allow-Headers", allowed_headers(req));
+    r.b.field("Access-Control-Expose-Headers",
+              "Content-Range, Content-Length, ETag, Accept-Ranges");
+    r.b.append("Access-Control-Max-Age: ");
+    r.b.append_u64(r.ctx.config.cors_max_age);
+    r.b.append("\r\n");
+    end_head(r);
+}
+
+bool any_etag_matches(const RequestParser &req, Field f, std::string_view etag, EtagCompare how) {
+    for (unsigned i = 0; i < req.field_count(f); ++i)
+        if (match_etag_list(req.field_line(f, i), etag, how) == ListMatch::kMatch) return true;
+    return false;
+}
+
+// RFC 9110 §13.1.1/§13.1.4: a date field is used only if it is one valid date.
+std::optional<int64_t> single_date(const RequestParser &req, Field f) {
+    if (req.field_count(f) != 1) return std::nullopt;
+    return parse_http_date(req.field(f));
+}
+
+// RFC 9110 §13.1.5: If-Range holds a strong ETag or the exact Last-Modified date.
+bool if_range_holds(const RequestParser &req, std::string_view etag, int64_t mtime) {
+    if (req.field_count(Field::kIfRange) == 0) return true;
+    if (req.field_count(Field::kIfRange) != 1) return false;
+    const std::string_view v = req.field(Field::kIfRange);
+    if (!v.empty() && (v[0] == '"' || v.substr(0, 2) == "W/"))
+        return v == etag;  // strong comparison: a weak tag never matches
+    const auto d = parse_http_date(v);
+    return d && *d == mtime;
+}
+
+const std::string_view &cache_control(const HttpConfig &cfg, ContentClass c) {
+    switch (c) {
+        case ContentClass::kManifest:
+            return cfg.cache_control_manifest;
+        case ContentClass::kMedia:
+            return cfg.cache_control_media;
+        case ContentClass::kOther:
+            break;
+    }
+    return cfg.cache_control_other;
+}
+
+void content_range(Reply &r, const ByteRange &br, uint64_t size) {
+    r.b.append("bytes ");
+    r.b.append_u64(br.first);
+    r.b.append("-");
+    r.b.append_u64(br.last());
+    r.b.append("/");
+    r.b.append_u64(size);
+}
+
+void serve_object(Reply &r, const RequestParser &req, std::string_view key, const ObjectInfo &o) {
+    const HttpConfig &cfg = r.ctx.config;
+    const bool head = req.method() == Method::kHead;
+    char etag_buf[kEtagLen];
+    format_etag(o.etag64, etag_buf);
+    const std::string_view etag(etag_buf, kEtagLen);
+    char lm_buf[kImfFixdateLen];
+    format_imf_fixdate(o.mtime, lm_buf);
+    const std::string_view last_modified(lm_buf, kImfFixdateLen);
+    const ContentType ct = content_type_for(key);
+
+    // RFC 9110 §13.2.2 evaluation order.
+    // 1. If-Match: no strong match → 412.
+    if (req.field_count(Field::kIfMatch) > 0) {
+        if (!any_etag_matches(req, Field::kIfMatch, etag, EtagCompare::kStrong))
+            return simple(r, Status::kPreconditionFailed, !head);
+    } else if (auto ius = single_date(req, Field::kIfUnmodifiedSince); ius && o.mtime > *ius) {
+        // 2. If-Unmodified-Since, only without If-Match.
+        return simple(r, Status::kPreconditionFailed, !head);
+    }
+    // 3. If-None-Match (weak comparison) takes precedence over 4. If-Modified-Since.
+    bool not_modified = false;
+    if (req.field_count(Field::kIfNoneMatch) > 0) {
+        not_modified = any_etag_matches(req, Field::kIfNoneMatch, etag, EtagCompare::kWeak);
+    } else if (auto ims = single_date(req, Field::kIfModifiedSince)) {
+        not_modified = o.mtime <= *ims;
+    }
+    if (not_modified) {
+        // RFC 9110 §15.4.5: 304 repeats the validators and Cache-Control of a
+        // 200, and has no content.
+        status_line(r, Status::kNotModified);
+        r.b.field("ETag", etag);
+        r.b.field("Last-Modified", last_modified);
+        r.b.field("Cache-Control", cache_control(cfg, ct.cls));
+        cors(r);
+        return end_head(r);
+    }
+
+    // 5. Range: defined for GET only (RFC 9110 §14.2); HEAD gets 200 fields.
+    RangeSet rs;
+    if (!head && req.field_count(Field::kRange) > 0) {
+        if (req.field_count(Field::kRange) == 1 && if_range_holds(req, etag, o.mtime))
+            rs = evaluate_range(req.field(Field::kRange), o.size, cfg.max_ranges);
+        if (rs.outcome == RangeSet::Outcome::kIgnore) ++r.ctx.counters.ranges_ignored;
+        if (rs.outcome == RangeSet::Outcome::kSatisfiable && rs.count > 1 &&
+            !cfg.multipart_ranges) {
+            rs.outcome = RangeSet::Outcome::kIgnore;  // documented 200 fallback
+            ++r.ctx.counters.ranges_ignored;
+        }
+    }
+
+    if (rs.outcome == RangeSet::Outcome::kUnsatisfiable) {
+        // RFC 9110 §15.5.17: 416 names the current length.
+        status_line(r, Status::kRangeNotSatisfiable);
+        r.b.append("Content-Range: bytes */");
+        r.b.append_u64(o.size);
+        r.b.append("\r\n");
+        r.b.field("Content-Length", "0");
+        r.b.field("ETag", etag);
+        r.b.field("Accept-Ranges", "bytes");
+        cors(r);
+        return end_head(r);
+    }
+
+    // Multipart pieces go first in the buffer: their total size is needed
+    // for Content-Length before the head is written.
+    uint64_t length = o.size;
+    uint64_t boundary = 0;
+    const bool multipart = rs.outcome == RangeSet::Outcome::kSatisfiable && rs.count > 1;
+    if (multipart) {
+        // RFC 9110 §14.6: multipart/byteranges; each part has its own
+        // Content-Type and Content-Range. The boundary mixes the ETag with a
+        // per-core sequence; 64 random-looking bits never occur by chance
+        // in the object at exactly a part edge that matters.
+        boundary = o.etag64 ^ (++r.ctx.boundary_seq * 0x9e3779b97f4a7c15ull);
+        length = 0;
+        for (unsigned i = 0; i < rs.count; ++i) {
+            const uint16_t m = r.b.mark();
+            r.b.append("\r\n--");
+            r.b.append_hex16(boundary);
+            r.b.append("\r\nContent-Type: ");
+            r.b.append(ct.mime);
+            r.b.append("\r\nContent-Range: ");
+            content_range(r, rs.ranges[i], o.size);
+            r.b.append("\r\n\r\n");
+            r.b.inline_piece_since(m);
+            length += r.b.mark() - m;
+            r.b.object_piece(o.handle, rs.ranges[i].first, rs.ranges[i].length);
+            length += rs.ranges[i].length;
+        }
+        const uint16_t m = r.b.mark();
+        r.b.append("\r\n--");
+        r.b.append_hex16(boundary);
+        r.b.append("--\r\n");
+        r.b.inline_piece_since(m);
+        length += r.b.mark() - m;
+        ++r.ctx.counters.multipart;
+    } else if (rs.outcome == RangeSet::Outcome::kSatisfiable) {
+        length = rs.ranges[0].length;
+        r.b.object_piece(o.handle, rs.ranges[0].first, length);
+    } else if (!head && o.size > 0) {
+        r.b.object_piece(o.handle, 0, o.size);
+    }
+
+    status_line(
+        r, rs.outcome == RangeSet::Outcome::kSatisfiable ? Status::kPartialContent : Status::kOk);
+    if (multipart) {
+        r.b.append("Content-Type: multipart/byteranges; boundary=");
+        r.b.append_hex16(boundary);
+        r.b.append("\r\n");
+    } else {
+        r.b.field("Content-Type", ct.mime);
+    }
+    r.b.append("Content-Length: ");
+    r.b.append_u64(length);
+    r.b.append("\r\n");
+    if (rs.outcome == RangeSet::Outcome::kSatisfiable && !multipart) {
+        r.b.append("Content-Range: ");
+        content_range(r, rs.ranges[0], o.size);
+        r.b.append("\r\n");
+    }
+    r.b.field("ETag", etag);
+    r.b.field("Last-Modified", last_modified);
+    r.b.field("Accept-Ranges", "bytes");  // RFC 9110 §14.3
+    r.b.field("Cache-Control", cache_control(cfg, ct.cls));
+    cors(r);
+    end_head(r);
+}
+
+}  // namespace
+
+Status status_for(ParseError e) {
+    switch (e) {
+        case ParseError::kUriTooLong:
+            return Status::kUriTooLong;
+        case ParseError::kHeadTooLarge:
+        case ParseError::kTooManyHeaders:
+            return Status::kHeaderFieldsTooLarge;
+        case ParseError::kBodyTooLarge:
+            return Status::kContentTooLarge;
+        case ParseError::kVersionNotSupported:
+            return Status::kVersionNotSupported;
+        default:
+            return Status::kBadRequest;
+    }
+}
+
+void respond_error(HttpContext &ctx, Status status, Method method, int64_t unix_s, Response &out) {
+    Reply r{ctx, ResponseBuilder(out), unix_s, true, false};
+    simple(r, status, method != Method::kHead);
+}
+
+void respond(HttpContext &ctx, RequestParser &req, bool keep_alive, int64_t unix_s, Response &out) {
+    Reply r{ctx, ResponseBuilder(out), unix_s, !keep_alive, req.version() == Version::kHttp10};
+    const Method m = req.method();
+    if (m == Method::kOther) {
+        // RFC 9110 §15.5.6: 405 MUST carry Allow.
+        simple(r, Status::kMethodNotAllowed, true, "Allow", kAllow);
+    } else if (req.target_form() == TargetForm::kAsterisk) {
+        // RFC 9112 §3.2.4: "*" is only for server-wide OPTIONS.
+        if (m == Method::kOptions)
+            preflight(r, req);
+        else
+            simple(r, Status::kBadRequest, m != Method::kHead);
+    } else if (m == Method::kOptions) {
+        preflight(r, req);
+    } else {
+        // Object key: the decoded path without its '/', plus the directory
+        // index for "/" and ".../".
+        std::size_t n = req.path().size();
+        char *p = req.path_buffer();
+        const std::string_view index = ctx.config.index_object;
+        if (p[n - 1] == '/' && index.size() <= kIndexNameCapacity &&
+            n + index.size() <= req.path_capacity()) {
+            for (char c : index) p[n++] = c;
+            req.set_path_len(n);
+        }
+        const std::string_view key = req.path().substr(1);
+        const std::optional<ObjectInfo> o = ctx.catalog.lookup(key);
+        if (!o) {
+            simple(r, Status::kNotFound, m != Method::kHead);
+        } else if (!o->available) {
+            // RFC 9110 §10.2.3: Retry-After tells the player when to retry.
+            char tmp[12];
+            int len = 0;
+            uint32_t v = ctx.config.retry_after_s;
+            do {
+                tmp[11 - len++] = static_cast<char>('0' + v % 10);
+                v /= 10;
+            } while (v != 0 && len < 11);
+            simple(r, Status::kServiceUnavailable, m != Method::kHead, "Retry-After",
+                   {tmp + 12 - len, static_cast<std::size_t>(len)});
+        } else {
+            serve_object(r, req, key, *o);
+        }
+    }
+    if (r.b.overflow()) {
+        // Cannot happen with the documented bounds; keep the stream sane anyway.
+        r.b.clear();
+        r.close = true;
+        simple(r, Status::kServiceUnavailable, m != Method::kHead);
+    }
+}
+
+}  // namespace ep::http

@@ -1,0 +1,80 @@
+// One HTTP/1.1 connection: bytes and time in, responses out, in order.
+//
+// Glue contract (docs/http.md):
+//   n = s.feed(bytes, now);      // consumes a prefix; keep bytes[n..] for later
+//   while (s.has_response()) {   // answers in request order (pipelining)
+//       queue s.front().head() and s.front().body() on the TCP send queue;
+//       s.pop();
+//   }
+//   if (s.finished()) close after the send queue drains;
+//   s.poll(now, send_queue_busy) on timer ticks (slowloris/idle).
+// feed() stops early when the response queue is full (back-pressure) or the
+// connection is to be closed; the glue retries the rest after pop().
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "dataplane/http/context.h"
+#include "dataplane/http/request_parser.h"
+#include "dataplane/http/response.h"
+
+namespace ep::http {
+
+inline constexpr std::size_t kResponseQueueDepth = 4;
+
+class HttpSession {
+  public:
+    enum class TimerAction : uint8_t {
+        kNone,
+        kClose,     // idle keep-alive connection: close without a response
+        kTimedOut,  // slowloris: a 408 was queued, close after sending it
+    };
+
+    explicit HttpSession(HttpContext &ctx) : ctx_(ctx), parser_(ctx.config) {}
+    HttpSession(const HttpSession &) = delete;
+    HttpSession &operator=(const HttpSession &) = delete;
+
+    // (Re)start on a new connection; sessions are pooled, not allocated.
+    void start(Now now);
+
+    std::size_t feed(std::span<const uint8_t> bytes, Now now);
+    std::size_t feed(std::string_view bytes, Now now) {
+        return feed({reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size()}, now);
+    }
+
+    bool has_response() const { return count_ > 0; }
+    const Response &front() const { return queue_[head_]; }
+    void pop();
+
+    // Timeouts. `output_pending`: the glue still has response bytes to send
+    // (a big object streaming is not idleness).
+    TimerAction poll(Now now, bool output_pending);
+    // Earliest mono_ms at which poll() may act, for the glue's timer wheel.
+    uint64_t deadline_ms() const;
+
+    // No more requests will be read; close once all queued responses are sent.
+    bool input_closed() const { return input_closed_; }
+    bool finished() const { return input_closed_ && count_ == 0; }
+    uint32_t requests_served() const { return requests_; }
+
+  private:
+    Response &push();
+    void on_request(Now now);
+    void on_error(Now now);
+
+    HttpContext &ctx_;
+    RequestParser parser_;
+    std::array<Response, kResponseQueueDepth> queue_;
+    uint8_t head_ = 0;
+    uint8_t count_ = 0;
+    bool input_closed_ = false;
+    bool in_request_ = false;  // a request head or body is partly received
+    uint64_t request_start_ms_ = 0;
+    uint64_t last_activity_ms_ = 0;
+    uint32_t requests_ = 0;
+};
+
+}  // namespace ep::http
