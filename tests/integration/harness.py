@@ -1,0 +1,168 @@
+"""Test harness: runs edgeplane on a net_tap device whose kernel side lives in
+a fresh network namespace, the way every integration test talks to it.
+
+    with Edgeplane() as ep:
+        ep.ns_run(["ping", "-c", "1", ep.ip])
+        assert ep.stats()["total"]["counters"]["icmp_echo_replies"] == 1
+
+Every instance gets its own TAP name, namespace, /24 under 10.78.0.0/16,
+DPDK --file-prefix and admin socket, and cleans all of them up (namespace,
+TAP, hugepage files, the process) even when the test fails or is killed.
+"""
+
+import atexit
+import itertools
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+BUILD = os.environ.get("EDGEPLANE_BUILD", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
+EDGEPLANE = os.path.join(BUILD, "control", "edgeplane")
+EDGECTL = os.path.join(BUILD, "control", "edgectl")
+PYTHON = "/usr/bin/python3"  # Debian's, where scapy and libtorrent live
+
+_counter = itertools.count()
+_live = set()
+
+
+def _sh(*cmd, check=True, **kw):
+    return subprocess.run(list(cmd), check=check, capture_output=True, text=True, **kw)
+
+
+class Edgeplane:
+    def __init__(self, args=(), data_lcores="1", control_lcore="0"):
+        n = (os.getpid() * 7 + next(_counter)) % 10000
+        self.tag = f"{n:04d}"
+        self.tap = f"ept{self.tag}"
+        self.ns = f"epns{self.tag}"
+        self.prefix = f"eptest{self.tag}"
+        subnet = (os.getpid() + next(_counter)) % 250 + 1
+        self.ip = f"10.78.{subnet}.2"
+        self.host_ip = f"10.78.{subnet}.1"
+        self.workdir = tempfile.mkdtemp(prefix=f"edgeplane-test-{self.tag}-")
+        self.sock = os.path.join(self.workdir, "admin.sock")
+        self.log_path = os.path.join(self.workdir, "edgeplane.log")
+        self.args = list(args)
+        self.data_lcores = data_lcores
+        self.control_lcore = control_lcore
+        self.proc = None
+        self.returncode = None
+
+    # ---- life cycle ----
+    def command(self):
+        return [EDGEPLANE, "--port", f"net_tap0,iface={self.tap}", "--ip", f"{self.ip}/24",
+                "--data-lcores", self.data_lcores, "--control-lcore", self.control_lcore,
+                "--admin-socket", self.sock, "--file-prefix", self.prefix] + self.args
+
+    def start(self, timeout=30):
+        _live.add(self)
+        _sh("ip", "netns", "add", self.ns)
+        _sh("ip", "-n", self.ns, "link", "set", "lo", "up")
+        self._log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(self.command(), stdout=self._log, stderr=subprocess.STDOUT)
+        deadline = time.time() + timeout
+        while _sh("ip", "link", "show", self.tap, check=False).returncode != 0:
+            self._alive_or_fail()
+            if time.time() > deadline:
+                raise RuntimeError(f"TAP {self.tap} never appeared\n{self.log()}")
+            time.sleep(0.05)
+        _sh("ip", "link", "set", self.tap, "netns", self.ns)
+        _sh("ip", "-n", self.ns, "addr", "add", f"{self.host_ip}/24", "dev", self.tap)
+        _sh("ip", "-n", self.ns, "link", "set", self.tap, "up")
+        while self.ctl("ping", check=False).returncode != 0:
+            self._alive_or_fail()
+            if time.time() > deadline:
+                raise RuntimeError(f"admin socket never answered\n{self.log()}")
+            time.sleep(0.05)
+        return self
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        """Signals the daemon and returns its exit code."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc:
+            self.returncode = self.proc.returncode
+        return self.returncode
+
+    def cleanup(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        _sh("ip", "netns", "del", self.ns, check=False)
+        _sh("ip", "link", "del", self.tap, check=False)  # if it never moved
+        for d in ("/dev/hugepages",):
+            if os.path.isdir(d):
+                for f in os.listdir(d):
+                    if f.startswith(self.prefix):
+                        try:
+                            os.unlink(os.path.join(d, f))
+                        except OSError:
+                            pass
+        shutil.rmtree(f"/var/run/dpdk/{self.prefix}", ignore_errors=True)
+        if getattr(self, "_log", None):
+            self._log.close()
+        _live.discard(self)
+
+    def __enter__(self):
+        try:
+            return self.start()
+        except BaseException:
+            self.cleanup()
+            raise
+
+    def __exit__(self, *exc):
+        self.stop()
+        if exc[0] is not None:
+            sys.stderr.write(f"--- edgeplane log ({self.log_path}) ---\n{self.log()}\n")
+        self.cleanup()
+        return False
+
+    # ---- helpers for tests ----
+    def _alive_or_fail(self):
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"edgeplane exited with {self.proc.returncode}\n{self.log()}")
+
+    def log(self):
+        try:
+            with open(self.log_path) as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def ctl(self, *args, check=True):
+        return _sh(EDGECTL, "--socket", self.sock, *args, check=check)
+
+    def stats(self):
+        return json.loads(self.ctl("stats", "--json").stdout)
+
+    def counter(self, name):
+        t = self.stats()["total"]
+        return t["counters"].get(name, t["drops"].get(name))
+
+    def ns_run(self, cmd, check=True, timeout=120, **kw):
+        return subprocess.run(["ip", "netns", "exec", self.ns] + list(cmd), check=check,
+                              capture_output=True, text=True, timeout=timeout, **kw)
+
+    def ns_python(self, code, check=True, timeout=120):
+        """Runs Debian's python3 (scapy, libtorrent) inside the namespace."""
+        return self.ns_run([PYTHON, "-c", code], check=check, timeout=timeout)
+
+
+def _cleanup_all(*_):
+    for ep in list(_live):
+        ep.cleanup()
+
+
+atexit.register(_cleanup_all)
+for _s in (signal.SIGTERM, signal.SIGHUP):
+    signal.signal(_s, lambda *a: (_cleanup_all(), sys.exit(1)))

@@ -1,0 +1,75 @@
+// Daemon flags and the EAL arguments derived from them.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "control/config.h"
+
+namespace ep {
+namespace {
+
+int parse(std::vector<std::string> args, Config *cfg) {
+    args.insert(args.begin(), "edgeplane");
+    std::vector<char *> argv;
+    for (auto &a : args) argv.push_back(a.data());
+    return parse_config(static_cast<int>(argv.size()), argv.data(), cfg);
+}
+
+bool has(const std::vector<std::string> &v, const std::string &s) {
+    return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+TEST(Config, Ipv4Prefix) {
+    uint32_t ip, mask;
+    ASSERT_TRUE(parse_ipv4_prefix("10.77.0.2/24", &ip, &mask));
+    EXPECT_EQ(ip, inet_addr("10.77.0.2"));
+    EXPECT_EQ(mask, inet_addr("255.255.255.0"));
+    EXPECT_TRUE(parse_ipv4_prefix("1.2.3.4/32", &ip, &mask));
+    EXPECT_EQ(mask, 0xffffffffu);
+    for (const char *bad : {"10.77.0.2", "10.77.0.2/", "10.77.0.2/33", "10.77.0/24", "x/24", "1.2.3.4/0"})
+        EXPECT_FALSE(parse_ipv4_prefix(bad, &ip, &mask)) << bad;
+}
+
+TEST(Config, DeviceNames) {
+    EXPECT_TRUE(is_pci_address("0000:03:00.0"));
+    EXPECT_TRUE(is_pci_address("03:00.1"));
+    EXPECT_FALSE(is_pci_address("net_tap0,iface=edge0"));
+    EXPECT_EQ(ethdev_name("net_tap0,iface=edge0"), "net_tap0");
+    EXPECT_EQ(ethdev_name("03:00.0"), "0000:03:00.0");
+}
+
+TEST(Config, VdevRunNeverProbesPci) {
+    Config cfg;
+    ASSERT_EQ(parse({"--port", "net_tap0,iface=edge0", "--ip", "10.77.0.2/24", "--data-lcores", "1",
+                     "--file-prefix", "x", "--", "--log-level=debug"},
+                    &cfg),
+              -1);
+    auto eal = eal_arguments(cfg);
+    EXPECT_TRUE(has(eal, "--no-pci"));
+    EXPECT_TRUE(has(eal, "net_tap0,iface=edge0"));
+    EXPECT_TRUE(has(eal, "--log-level=debug"));  // passed through after --
+    EXPECT_TRUE(has(eal, "0,1"));
+    ASSERT_EQ(cfg.port_options.size(), 1u);
+    EXPECT_EQ(cfg.port_options[0].device, "net_tap0");
+}
+
+TEST(Config, PciPortIsAllowListed) {
+    Config cfg;
+    ASSERT_EQ(parse({"--port", "0000:03:00.0", "--ip", "192.0.2.10/24", "--gateway", "192.0.2.1"}, &cfg), -1);
+    auto eal = eal_arguments(cfg);
+    EXPECT_FALSE(has(eal, "--no-pci"));
+    EXPECT_TRUE(has(eal, "-a"));
+    EXPECT_EQ(cfg.port_options[0].gateway, inet_addr("192.0.2.1"));
+}
+
+TEST(Config, RejectsInconsistentSettings) {
+    Config a, b, c, d;
+    EXPECT_GT(parse({"--port", "net_null0", "--ip", "10.0.0.1/24", "--ip", "10.0.1.1/24"}, &a), 0);
+    EXPECT_GT(parse({"--port", "net_null0", "--ip", "10.0.0.1"}, &b), 0);
+    EXPECT_GT(parse({"--port", "net_null0", "--ip", "10.0.0.1/24", "--data-lcores", "0"}, &c), 0);
+    EXPECT_GT(parse({"--ip", "10.0.0.1/24"}, &d), 0);  // no port
+}
+
+}  // namespace
+}  // namespace ep
