@@ -1,0 +1,14 @@
+// edgebench subcommands. Each lives in its own file and registers itself on
+// the top-level CLI11 app; main.cc only dispatches.
+#pragma once
+
+namespace CLI {
+class App;
+}
+
+namespace ep::bench {
+
+void register_cachesim(CLI::App &app);
+void register_tracegen(CLI::App &app);
+
+}  // namespace ep::bench
