@@ -272,8 +272,8 @@ unsigned Store::poll() {
     return n;
 }
 
-void Store::synchronize() {
-    rte_rcu_qsbr_synchronize(qsbr_, RTE_QSBR_THRID_INVALID);
+void Store::synchronize(uint32_t self_tid) {
+    rte_rcu_qsbr_synchronize(qsbr_, self_tid);
     reclaim();
     drain_released();
 }
@@ -288,23 +288,27 @@ void Store::unpublish_object(ObjectId id) {
     objects_ctl_.erase(it);
 }
 
-Status Store::remove(ChunkKey key) {
+bool Store::drop_chunk(ChunkKey key, ObjectId *oid) {
     bool found = false;
-    ObjectId oid = 0;
     if (auto *c = static_cast<Chunk *>(chunks_.lookup(key))) {
-        oid = c->oid;
+        *oid = c->oid;
         defer(DeferKind::chunk, chunks_.unlink(key), c);
         found = true;
     }
     if (auto it = disk_index_.find(key); it != disk_index_.end()) {
-        oid = it->second.oid;
+        *oid = it->second.oid;
         tombstone(it->second.slot);
         disk_free_.push_back(it->second.slot);
         disk_index_.erase(it);
         found = true;
     }
-    if (!found) return Status::error(Err::not_found, "no such chunk");
-    ++ctl_->removals;
+    if (found) ++ctl_->removals;
+    return found;
+}
+
+Status Store::remove(ChunkKey key) {
+    ObjectId oid = 0;
+    if (!drop_chunk(key, &oid)) return Status::error(Err::not_found, "no such chunk");
     unpublish_object(oid);  // the object is no longer complete
     return {};
 }
@@ -315,7 +319,8 @@ Status Store::remove_object(std::string_view name) {
         return Status::error(Err::not_found, "no such object: " + std::string(name));
     const ObjectId oid = it->first;
     const uint32_t n = it->second->chunk_count;
-    for (uint32_t i = 0; i < n; ++i) (void)remove(chunk_key(oid, i));
+    ObjectId ignored;
+    for (uint32_t i = 0; i < n; ++i) drop_chunk(chunk_key(oid, i), &ignored);
     unpublish_object(oid);
     return {};
 }

@@ -140,7 +140,8 @@ class Store {
     unsigned poll();
     // Blocks until every reader has passed a quiescent state, then reclaims
     // everything deferred so far. Readers must keep calling quiescent().
-    void synchronize();
+    // A control thread that is itself a registered reader passes its id.
+    void synchronize(uint32_t self_tid = RTE_QSBR_THRID_INVALID);
     // Cold paths for tools and tests: verified copy of a chunk / synchronous
     // promotion.
     Status read_chunk(ChunkKey key, std::vector<uint8_t> *out);
@@ -207,6 +208,7 @@ class Store {
     void drop_disk_record(ChunkKey key, const char *why);
     void tombstone(uint32_t slot);
     void unpublish_object(ObjectId id);
+    bool drop_chunk(ChunkKey key, ObjectId *oid);  // both tiers, object left as is
     uint64_t slot_offset(uint32_t slot) const { return uint64_t{slot} * kRecordSize; }
 
     Config cfg_;

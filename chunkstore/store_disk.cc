@@ -358,7 +358,13 @@ Status Store::put_object(std::string_view name, uint64_t size, const Source &src
         return st;
     }
 
-    // Publish: disk index first, then RAM chunks, then the object.
+    // Publish: disk index first, then RAM chunks, then the object. A shorter
+    // new version leaves no chunks of the old one behind.
+    if (auto it = objects_ctl_.find(oid); it != objects_ctl_.end()) {
+        ObjectId ignored;
+        for (uint32_t i = n; i < it->second->chunk_count; ++i)
+            drop_chunk(chunk_key(oid, i), &ignored);
+    }
     for (uint32_t i = 0; i < n; ++i) {
         const ChunkKey key = chunk_key(oid, i);
         const uint32_t len =

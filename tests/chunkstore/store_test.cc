@@ -1,0 +1,382 @@
+// Store behaviour on one thread: insert, lookup, remove, capacity, pinning
+// through mbufs, restart, corruption, promotion.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+
+#include <gtest/gtest.h>
+
+#include "chunkstore/store.h"
+#include "tests/chunkstore/test_util.h"
+
+using namespace ep::chunkstore;
+using test::random_bytes;
+using test::TempDir;
+
+namespace {
+
+constexpr uint32_t kTid = 0;  // this thread acts as data core 0 and control
+
+Config ram_config(uint32_t slots) {
+    Config c;
+    c.ram_capacity_bytes = uint64_t{slots} * kChunkSize;
+    c.max_objects = 256;
+    return c;
+}
+
+Config disk_config(const TempDir &d, uint32_t ram_slots, uint32_t disk_slots) {
+    Config c = ram_config(ram_slots);
+    c.path = d.file("store.eps");
+    c.disk_capacity_bytes = uint64_t{disk_slots} * kRecordSize;
+    return c;
+}
+
+std::unique_ptr<Store> open_ok(const Config &c, OpenReport *rep = nullptr) {
+    std::string err;
+    auto s = Store::open(c, &err, rep);
+    EXPECT_TRUE(s) << err;
+    if (s) {
+        EXPECT_TRUE(s->register_reader(kTid));
+    }
+    return s;
+}
+
+// Reads an object back through the data-core path (RAM hits only).
+std::vector<uint8_t> read_via_lookup(Store &s, std::string_view name) {
+    std::vector<uint8_t> out;
+    const ObjectMeta *m = s.lookup_object(kTid, name);
+    if (!m) return out;
+    for (uint32_t i = 0; i < m->chunk_count; ++i) {
+        Chunk *c = s.lookup(kTid, *m, i);
+        if (!c) return {};
+        out.insert(out.end(), c->data, c->data + c->len);
+    }
+    return out;
+}
+
+void wait_resident(Store &s, ChunkKey key) {
+    for (int i = 0; i < 100000 && !s.lookup(kTid, key); ++i) {
+        if (i % 64 == 0) s.request_promotion(kTid, key);
+        s.poll();
+        s.quiescent(kTid);
+    }
+}
+
+struct Pool {
+    rte_mempool *mp;
+    explicit Pool(const char *name, unsigned n = 1023) {
+        // data room 0: these mbufs only ever carry external buffers
+        mp = rte_pktmbuf_pool_create(name, n, 0, 0, 0, SOCKET_ID_ANY);
+    }
+    ~Pool() { rte_mempool_free(mp); }
+};
+
+}  // namespace
+
+TEST(Store, InsertLookupRemoveReinsert) {
+    auto s = open_ok(ram_config(16));
+    ASSERT_TRUE(s);
+    auto data = random_bytes(600 * 1024, 1);
+    ASSERT_TRUE(s->put_object("demo/seg1.m4s", data, 1234, "video/iso.segment").ok());
+
+    const ObjectMeta *m = s->lookup_object(kTid, "demo/seg1.m4s");
+    ASSERT_NE(m, nullptr);
+    EXPECT_EQ(m->size, data.size());
+    EXPECT_EQ(m->chunk_count, 3u);
+    EXPECT_EQ(m->mtime_ns, 1234);
+    EXPECT_EQ(m->content_type(), "video/iso.segment");
+    EXPECT_EQ(read_via_lookup(*s, "demo/seg1.m4s"), data);
+    EXPECT_EQ(s->lookup(kTid, chunk_key("demo/seg1.m4s", 2))->len, 600u * 1024 - 2 * kChunkSize);
+    EXPECT_EQ(s->lookup_object(kTid, "demo/seg2.m4s"), nullptr);
+    EXPECT_EQ(s->lookup(kTid, chunk_key("demo/seg1.m4s", 3)), nullptr);
+    EXPECT_EQ(s->usage().ram_resident_chunks, 3u);
+
+    ASSERT_TRUE(s->remove_object("demo/seg1.m4s").ok());
+    EXPECT_EQ(s->lookup_object(kTid, "demo/seg1.m4s"), nullptr);
+    EXPECT_EQ(s->lookup(kTid, chunk_key("demo/seg1.m4s", 0)), nullptr);
+    s->synchronize(kTid);
+    EXPECT_EQ(s->usage().ram_bytes_used, 0u);
+    EXPECT_EQ(s->remove_object("demo/seg1.m4s").code, Err::not_found);
+
+    auto data2 = random_bytes(300 * 1024, 2);
+    ASSERT_TRUE(s->put_object("demo/seg1.m4s", data2, 5678).ok());
+    EXPECT_EQ(read_via_lookup(*s, "demo/seg1.m4s"), data2);
+    Counters c = s->counters();
+    EXPECT_GT(c.hits, 0u);
+    EXPECT_GT(c.misses, 0u);
+}
+
+TEST(Store, ReplacingAnObjectBumpsGenerationAndEtag) {
+    auto s = open_ok(ram_config(16));
+    ASSERT_TRUE(s);
+    auto v1 = random_bytes(300 * 1024, 3), v2 = random_bytes(200 * 1024, 4);
+    ASSERT_TRUE(s->put_object("x", v1, 1).ok());
+    const ObjectMeta m1 = *s->lookup_object(kTid, "x");
+    ASSERT_TRUE(s->put_object("x", v2, 2).ok());
+    const ObjectMeta *m2 = s->lookup_object(kTid, "x");
+    EXPECT_GT(m2->generation, m1.generation);
+    EXPECT_NE(m2->etag, m1.etag);
+    EXPECT_EQ(read_via_lookup(*s, "x"), v2);
+    s->synchronize(kTid);
+    EXPECT_EQ(s->usage().ram_bytes_used, 1u * kChunkSize);  // the 2-chunk v1 is gone
+}
+
+TEST(Store, FullTierFailsCleanly) {
+    auto s = open_ok(ram_config(4));
+    ASSERT_TRUE(s);
+    auto big = random_bytes(5 * kChunkSize, 5);
+    Status st = s->put_object("big", big, 0);
+    EXPECT_EQ(st.code, Err::full);
+    EXPECT_NE(st.msg.find("RAM tier full"), std::string::npos) << st.msg;
+    EXPECT_EQ(s->counters().insert_failures_full, 1u);
+    EXPECT_EQ(s->lookup_object(kTid, "big"), nullptr);
+    EXPECT_EQ(s->usage().ram_bytes_used, 0u);
+    EXPECT_TRUE(s->put_object("fits", std::span(big.data(), 4 * kChunkSize), 0).ok());
+
+    TempDir d;
+    auto sd = open_ok(disk_config(d, 4, 3));
+    ASSERT_TRUE(sd);
+    st = sd->put_object("big", big, 0);
+    EXPECT_EQ(st.code, Err::full);
+    EXPECT_NE(st.msg.find("disk tier full"), std::string::npos) << st.msg;
+}
+
+TEST(Store, PinnedChunkOutlivesRemovalUntilLastMbufIsFreed) {
+    auto s = open_ok(ram_config(4));
+    ASSERT_TRUE(s);
+    Pool pool("cs_t_pin");
+    ASSERT_NE(pool.mp, nullptr);
+    auto data = random_bytes(kChunkSize, 6);
+    ASSERT_TRUE(s->put_object("pinned", data, 0).ok());
+
+    Chunk *c = s->lookup_pinned(kTid, chunk_key("pinned", 0));
+    ASSERT_NE(c, nullptr);
+    rte_mbuf *m1 = attach_slice(c, 0, kMaxSlice, pool.mp);
+    rte_mbuf *m2 = attach_slice(c, kMaxSlice, kMaxSlice, pool.mp);
+    ASSERT_TRUE(m1 && m2);
+    EXPECT_EQ(attach_slice(c, kChunkSize - 10, 11, pool.mp), nullptr);  // past the end
+    EXPECT_EQ(attach_slice(c, 0, kMaxSlice + 1, pool.mp), nullptr);     // > 16-bit buf_len
+    EXPECT_TRUE(m1->ol_flags & RTE_MBUF_F_EXTERNAL);
+    EXPECT_EQ(rte_pktmbuf_mtod(m2, uint8_t *), c->data + kMaxSlice);  // no copy
+    EXPECT_EQ(rte_pktmbuf_iova(m2), c->iova + kMaxSlice);
+    EXPECT_EQ(m2->data_len, kMaxSlice);
+    EXPECT_EQ(refs(c), 4);  // index + pin + 2 mbufs
+    unpin(c);
+    EXPECT_FALSE(s->try_evict(c->key));  // pinned: eviction skips it
+
+    ASSERT_TRUE(s->remove_object("pinned").ok());
+    s->synchronize(kTid);
+    EXPECT_EQ(refs(c), 2);  // only the mbufs now
+    EXPECT_EQ(s->usage().ram_bytes_used, 1u * kChunkSize);
+    // The control thread fills every other slot; the pinned one is not reused.
+    auto other = random_bytes(3 * kChunkSize, 7);
+    ASSERT_TRUE(s->put_object("other", other, 0).ok());
+    EXPECT_EQ(s->put_object("more", std::span(other.data(), 10), 0).code, Err::full);
+    EXPECT_EQ(0, std::memcmp(rte_pktmbuf_mtod(m1, uint8_t *), data.data(), kMaxSlice));
+    EXPECT_EQ(0, std::memcmp(rte_pktmbuf_mtod(m2, uint8_t *), data.data() + kMaxSlice, kMaxSlice));
+
+    rte_pktmbuf_free(m1);
+    s->poll();
+    EXPECT_EQ(s->usage().ram_bytes_used, 4u * kChunkSize);
+    rte_pktmbuf_free(m2);  // last reference: free_cb hands the slot back
+    s->poll();
+    EXPECT_EQ(s->usage().ram_bytes_used, 3u * kChunkSize);
+    EXPECT_TRUE(s->put_object("more", std::span(other.data(), 10), 0).ok());
+}
+
+TEST(Store, TryEvictDropsOnlyTheRamCopy) {
+    TempDir d;
+    auto s = open_ok(disk_config(d, 8, 16));
+    ASSERT_TRUE(s);
+    auto data = random_bytes(2 * kChunkSize, 8);
+    ASSERT_TRUE(s->put_object("e", data, 0).ok());
+    ChunkKey k0 = chunk_key("e", 0);
+    uint32_t cursor = 0, n = 0;
+    ChunkKey k;
+    Chunk *c;
+    while (s->next_resident(&cursor, &k, &c)) ++n;
+    EXPECT_EQ(n, 2u);
+    EXPECT_TRUE(s->try_evict(k0));
+    EXPECT_FALSE(s->try_evict(k0));  // not resident any more
+    EXPECT_EQ(s->lookup(kTid, k0), nullptr);
+    EXPECT_NE(s->lookup_object(kTid, "e"), nullptr);  // still served from disk
+    s->synchronize(kTid);
+    EXPECT_EQ(s->usage().ram_bytes_used, 1u * kChunkSize);
+    wait_resident(*s, k0);
+    EXPECT_EQ(read_via_lookup(*s, "e"), data);
+    EXPECT_EQ(s->counters().promotions, 1u);
+}
+
+TEST(Store, RestartRebuildsTheSameContent) {
+    TempDir d;
+    Config cfg = disk_config(d, 32, 64);
+    std::vector<std::pair<std::string, std::vector<uint8_t>>> objs = {
+        {"demo/manifest.mpd", random_bytes(1500, 10)},
+        {"demo/seg-1.m4s", random_bytes(3 * kChunkSize + 77, 11)},
+        {"exact", random_bytes(2 * kChunkSize, 12)},
+        {"empty", {}},
+    };
+    std::vector<ObjectMeta> metas;
+    {
+        auto s = open_ok(cfg);
+        ASSERT_TRUE(s);
+        EXPECT_TRUE(s->disk_direct());
+        for (auto &[n, v] : objs) ASSERT_TRUE(s->put_object(n, v, 42, "t/x").ok());
+        ASSERT_TRUE(s->put_object("exact", objs[2].second, 43, "t/x").ok());  // a 2nd generation
+        ASSERT_TRUE(s->flush().ok());
+        for (auto &[n, v] : objs) metas.push_back(*s->lookup_object(kTid, n));
+        EXPECT_GT(s->counters().disk_writes, 0u);
+    }
+    OpenReport rep;
+    auto s = open_ok(cfg, &rep);
+    ASSERT_TRUE(s);
+    EXPECT_EQ(rep.objects, objs.size());
+    EXPECT_EQ(rep.records_bad, 0u);
+    EXPECT_EQ(rep.records_ok, 1u + 4 + 2 + 1);
+    for (size_t i = 0; i < objs.size(); ++i) {
+        const ObjectMeta *m = s->lookup_object(kTid, objs[i].first);
+        ASSERT_NE(m, nullptr) << objs[i].first;
+        EXPECT_EQ(m->size, metas[i].size);
+        EXPECT_EQ(m->etag, metas[i].etag);
+        EXPECT_EQ(m->generation, metas[i].generation);
+        EXPECT_EQ(m->mtime_ns, metas[i].mtime_ns);
+        EXPECT_EQ(m->content_type(), "t/x");
+        for (uint32_t c = 0; c < m->chunk_count; ++c) wait_resident(*s, chunk_key(m->id, c));
+        EXPECT_EQ(read_via_lookup(*s, objs[i].first), objs[i].second) << objs[i].first;
+    }
+    // New writes after a restart get a newer generation than anything on disk.
+    ASSERT_TRUE(s->put_object("late", objs[0].second, 1).ok());
+    EXPECT_GT(s->lookup_object(kTid, "late")->generation, metas[2].generation);
+}
+
+TEST(Store, FlippedPayloadByteIsNeverServed) {
+    TempDir d;
+    Config cfg = disk_config(d, 8, 16);
+    cfg.ram_on_ingest = false;
+    auto data = random_bytes(3 * kChunkSize, 13);
+    {
+        auto s = open_ok(cfg);
+        ASSERT_TRUE(s);
+        ASSERT_TRUE(s->put_object("victim", data, 0).ok());
+        ASSERT_TRUE(s->put_object("bystander", std::span(data.data(), 1000), 0).ok());
+    }
+    // Slots are handed out lowest first: chunk 1 of "victim" is in slot 1.
+    int fd = ::open(cfg.path.c_str(), O_RDWR);
+    ASSERT_GE(fd, 0);
+    off_t at = off_t{kRecordSize} + kHeaderSize + 4242;
+    uint8_t b;
+    ASSERT_EQ(pread(fd, &b, 1, at), 1);
+    b ^= 0x10;
+    ASSERT_EQ(pwrite(fd, &b, 1, at), 1);
+    ::close(fd);
+
+    // Without open-time verification the object is listed, but the bad
+    // chunk fails verification when promoted and is dropped, not served.
+    cfg.verify_on_open = false;
+    {
+        auto s = open_ok(cfg);
+        ASSERT_TRUE(s);
+        ASSERT_NE(s->lookup_object(kTid, "victim"), nullptr);
+        EXPECT_TRUE(s->promote_now(chunk_key("victim", 0)).ok());
+        EXPECT_EQ(s->promote_now(chunk_key("victim", 1)).code, Err::corrupt);
+        EXPECT_EQ(s->lookup(kTid, chunk_key("victim", 1)), nullptr);
+        EXPECT_EQ(s->lookup_object(kTid, "victim"), nullptr);
+        EXPECT_EQ(s->counters().checksum_failures, 1u);
+        EXPECT_NE(s->lookup_object(kTid, "bystander"), nullptr);
+    }
+    // The dropped record was tombstoned: a later open no longer sees it, and
+    // the incomplete object is not published.
+    cfg.verify_on_open = true;
+    OpenReport rep;
+    auto s = open_ok(cfg, &rep);
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->lookup_object(kTid, "victim"), nullptr);
+    EXPECT_NE(s->lookup_object(kTid, "bystander"), nullptr);
+    EXPECT_EQ(rep.objects, 1u);
+}
+
+TEST(Store, CorruptRecordsAreDroppedAtOpen) {
+    TempDir d;
+    Config cfg = disk_config(d, 8, 16);
+    auto data = random_bytes(2 * kChunkSize, 14);
+    {
+        auto s = open_ok(cfg);
+        ASSERT_TRUE(s);
+        ASSERT_TRUE(s->put_object("a", data, 0).ok());                       // slots 0,1
+        ASSERT_TRUE(s->put_object("b", data, 0).ok());                       // slots 2,3
+        ASSERT_TRUE(s->put_object("c", std::span(data.data(), 9), 0).ok());  // slot 4
+    }
+    int fd = ::open(cfg.path.c_str(), O_RDWR);
+    ASSERT_GE(fd, 0);
+    auto flip = [&](off_t at) {
+        uint8_t b;
+        ASSERT_EQ(pread(fd, &b, 1, at), 1);
+        b ^= 1;
+        ASSERT_EQ(pwrite(fd, &b, 1, at), 1);
+    };
+    flip(off_t{kRecordSize} * 1 + 100);                  // "a" chunk 1: header byte
+    flip(off_t{kRecordSize} * 2 + kHeaderSize + 77777);  // "b" chunk 0: payload byte
+    ::close(fd);
+    OpenReport rep;
+    auto s = open_ok(cfg, &rep);
+    ASSERT_TRUE(s);
+    EXPECT_EQ(rep.records_bad, 2u);
+    EXPECT_EQ(rep.objects_incomplete, 2u);
+    EXPECT_EQ(rep.objects, 1u);
+    EXPECT_EQ(s->lookup_object(kTid, "a"), nullptr);
+    EXPECT_EQ(s->lookup_object(kTid, "b"), nullptr);
+    EXPECT_NE(s->lookup_object(kTid, "c"), nullptr);
+    EXPECT_EQ(s->counters().checksum_failures, 2u);
+    VerifyReport v = s->verify();
+    EXPECT_EQ(v.chunks_bad, 0u);
+    EXPECT_EQ(v.chunks_ok, 1u);
+}
+
+TEST(Store, BufferedFallbackWorks) {
+    TempDir d;
+    Config cfg = disk_config(d, 8, 16);
+    cfg.force_buffered = true;
+    auto data = random_bytes(kChunkSize + 5, 15);
+    {
+        auto s = open_ok(cfg);
+        ASSERT_TRUE(s);
+        EXPECT_FALSE(s->disk_direct());
+        ASSERT_TRUE(s->put_object("f", data, 0).ok());
+    }
+    auto s = open_ok(cfg);
+    ASSERT_TRUE(s);
+    std::vector<uint8_t> out, got;
+    for (uint32_t i = 0; i < 2; ++i) {
+        ASSERT_TRUE(s->read_chunk(chunk_key("f", i), &got).ok());
+        out.insert(out.end(), got.begin(), got.end());
+    }
+    EXPECT_EQ(out, data);
+}
+
+TEST(Store, AsyncPromotionNeverBlocksTheReader) {
+    TempDir d;
+    Config cfg = disk_config(d, 8, 16);
+    cfg.ram_on_ingest = false;
+    auto s = open_ok(cfg);
+    ASSERT_TRUE(s);
+    auto data = random_bytes(kChunkSize, 16);
+    ASSERT_TRUE(s->put_object("p", data, 0).ok());
+    ChunkKey k = chunk_key("p", 0);
+    EXPECT_EQ(s->lookup(kTid, k), nullptr);
+    EXPECT_TRUE(s->request_promotion(kTid, k));
+    EXPECT_TRUE(s->request_promotion(kTid, k));  // duplicate requests are harmless
+    wait_resident(*s, k);
+    Chunk *c = s->lookup(kTid, k);
+    ASSERT_NE(c, nullptr);
+    EXPECT_EQ(0, std::memcmp(c->data, data.data(), kChunkSize));
+    EXPECT_EQ(payload_partial_sum16(c, 1, 1448) % 0xffff,
+              csum_fold(rte_raw_cksum(data.data() + 1, 1448)) % 0xffff);
+    Counters ct = s->counters();
+    EXPECT_EQ(ct.promotions, 1u);
+    EXPECT_GE(ct.disk_reads, 1u);
+    // Unknown keys are ignored by the control thread.
+    EXPECT_TRUE(s->request_promotion(kTid, 12345));
+    s->poll();
+}
