@@ -188,6 +188,8 @@ bool RequestParser::on_byte(uint8_t c) {
                 s_ = S::kVersion;
                 return true;
             }
+            // HTTP/0.9-style "GET /path\r\n" has no version: not a request line we serve.
+            if (c == '\r' || c == '\n') return fail(ParseError::kBadRequestLine);
             // '#' (fragment) is never sent in a request-target; CTLs, space,
             // '"', '<', '\\', '{' etc. are outside RFC 3986.
             if (!is_target_char(c)) return fail(ParseError::kBadTarget);
