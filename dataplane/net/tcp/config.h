@@ -1,0 +1,64 @@
+// Per-stack configuration. Everything is allocated from these sizes in
+// Stack::init(); nothing is allocated afterwards.
+#pragma once
+
+#include <cstdint>
+
+namespace ep::tcp {
+
+enum class CcAlgo : uint8_t { kCubic, kNewReno };
+
+struct StackConfig {
+    // Capacity.
+    uint32_t max_connections = 65536;  // per-lcore connection pool
+    uint32_t max_listeners = 64;
+    uint32_t time_wait_capacity = 16384;   // bounded TIME-WAIT table, oldest reused
+    uint32_t rcv_buf_bytes = 64 * 1024;    // per connection, power of two
+    uint32_t snd_queue_items = 64;         // per connection send-queue references
+    uint32_t snd_buf_bytes = 1024 * 1024;  // per connection bytes queued (bound)
+    uint32_t inline_block_bytes = 1024;    // small inline buffers (headers)
+    uint32_t inline_blocks = 65536;        // total, per stack
+    uint32_t syn_backlog = 1024;           // default half-open connections per listener
+    bool syn_cookies = true;               // RFC 4987 when the SYN queue is full
+
+    // Segment sizes and options.
+    uint16_t mss = 1460;  // our MSS (advertised, RFC 9293 3.7.1)
+    bool timestamps = true;
+    bool sack = true;
+    bool window_scale = true;
+    uint32_t initial_window_segments = 10;  // RFC 6928
+
+    // Timers (nanoseconds).
+    uint64_t tick_ns = 1'000'000;       // timer wheel tick
+    uint32_t wheel_slots = 4096;        // power of two
+    uint64_t rto_min_ns = 200'000'000;  // RFC 6298 2.4 says 1 s; 200 ms default
+    uint64_t rto_max_ns = 60'000'000'000;
+    uint64_t rto_initial_ns = 1'000'000'000;         // RFC 6298 2.1
+    uint64_t delayed_ack_ns = 40'000'000;            // <= 500 ms (RFC 9293 3.8.6.3)
+    uint64_t msl_ns = 30'000'000'000;                // TIME-WAIT lasts 2*MSL
+    uint64_t fin_wait2_timeout_ns = 60'000'000'000;  // orphaned FIN-WAIT-2
+    uint64_t user_timeout_ns = 0;                    // 0: use max_retries only (RFC 9293 3.8.3 R2)
+    uint32_t max_retries = 15;                       // RTO expirations before giving up
+    uint32_t syn_retries = 6;
+    uint64_t persist_min_ns = 200'000'000;
+    bool keepalive = false;
+    uint64_t keepalive_idle_ns = 7200'000'000'000;  // RFC 9293 3.8.4: >= 2 h default
+    uint64_t keepalive_interval_ns = 75'000'000'000;
+    uint32_t keepalive_probes = 9;
+
+    // RFC 5961 section 7: challenge ACKs per second, per stack.
+    uint32_t challenge_ack_limit = 1000;
+
+    CcAlgo cc = CcAlgo::kCubic;
+
+    // Local ports for connect().
+    uint16_t ephemeral_lo = 32768;
+    uint16_t ephemeral_hi = 60999;
+
+    // Secret material (ISN generation RFC 6528, SYN cookies) and PRNG seed.
+    uint64_t secret = 0x9e3779b97f4a7c15ull;
+    uint64_t seed = 1;
+    bool random_ts_offset = true;  // RFC 7323 5.4 per-connection TS offset
+};
+
+}  // namespace ep::tcp

@@ -1,0 +1,141 @@
+#include "dataplane/net/tcp/options.h"
+
+namespace ep::tcp {
+
+namespace {
+uint16_t rd16(const uint8_t *p) {
+    return static_cast<uint16_t>((p[0] << 8) | p[1]);
+}
+uint32_t rd32(const uint8_t *p) {
+    return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
+}
+void wr16(uint8_t *p, uint16_t v) {
+    p[0] = static_cast<uint8_t>(v >> 8);
+    p[1] = static_cast<uint8_t>(v);
+}
+void wr32(uint8_t *p, uint32_t v) {
+    p[0] = static_cast<uint8_t>(v >> 24);
+    p[1] = static_cast<uint8_t>(v >> 16);
+    p[2] = static_cast<uint8_t>(v >> 8);
+    p[3] = static_cast<uint8_t>(v);
+}
+}  // namespace
+
+bool parse_options(const uint8_t *p, size_t len, TcpOptions &o) {
+    size_t i = 0;
+    while (i < len) {
+        uint8_t kind = p[i];
+        if (kind == kOptEnd) break;
+        if (kind == kOptNop) {
+            ++i;
+            continue;
+        }
+        if (i + 1 >= len) return false;
+        uint8_t olen = p[i + 1];
+        if (olen < 2 || i + olen > len) return false;
+        const uint8_t *v = p + i + 2;
+        switch (kind) {
+            case kOptMss:
+                if (olen != 4) return false;
+                o.has_mss = true;
+                o.mss = rd16(v);
+                break;
+            case kOptWscale:
+                if (olen != 3) return false;
+                o.has_wscale = true;
+                o.wscale = v[0] > 14 ? 14 : v[0];  // RFC 7323 2.3: clamp to 14
+                break;
+            case kOptSackPermitted:
+                if (olen != 2) return false;
+                o.sack_permitted = true;
+                break;
+            case kOptSack: {
+                if ((olen - 2) % 8 != 0) return false;
+                int n = (olen - 2) / 8;
+                o.num_sack = 0;
+                for (int k = 0; k < n && k < kMaxSackBlocks; ++k) {
+                    o.sack[k].start = rd32(v + 8 * k);
+                    o.sack[k].end = rd32(v + 8 * k + 4);
+                    ++o.num_sack;
+                }
+                break;
+            }
+            case kOptTimestamp:
+                if (olen != 10) return false;
+                o.has_ts = true;
+                o.ts_val = rd32(v);
+                o.ts_ecr = rd32(v + 4);
+                break;
+            default:
+                break;  // unknown options are ignored (RFC 9293 3.2, MUST-6)
+        }
+        i += olen;
+    }
+    return true;
+}
+
+size_t options_length(const TcpOptions &o) {
+    size_t n = 0;
+    if (o.has_mss) n += 4;
+    if (o.sack_permitted && o.has_ts) {
+        n += 12;
+    } else {
+        if (o.sack_permitted) n += 4;
+        if (o.has_ts) n += 12;
+    }
+    if (o.has_wscale) n += 4;
+    if (o.num_sack) n += 4 + 8 * o.num_sack;
+    return n;
+}
+
+size_t write_options(const TcpOptions &o, uint8_t *out) {
+    size_t n = 0;
+    if (o.has_mss) {
+        out[n++] = kOptMss;
+        out[n++] = 4;
+        wr16(out + n, o.mss);
+        n += 2;
+    }
+    if (o.sack_permitted && o.has_ts) {
+        out[n++] = kOptSackPermitted;
+        out[n++] = 2;
+    } else if (o.sack_permitted) {
+        out[n++] = kOptNop;
+        out[n++] = kOptNop;
+        out[n++] = kOptSackPermitted;
+        out[n++] = 2;
+    }
+    if (o.has_ts) {
+        if (!o.sack_permitted) {
+            out[n++] = kOptNop;
+            out[n++] = kOptNop;
+        }
+        out[n++] = kOptTimestamp;
+        out[n++] = 10;
+        wr32(out + n, o.ts_val);
+        wr32(out + n + 4, o.ts_ecr);
+        n += 8;
+    }
+    if (o.has_wscale) {
+        out[n++] = kOptNop;
+        out[n++] = kOptWscale;
+        out[n++] = 3;
+        out[n++] = o.wscale;
+    }
+    if (o.num_sack) {
+        int k = o.num_sack > kMaxSackBlocks ? kMaxSackBlocks : o.num_sack;
+        if (n + 4 + 8 * k > kMaxOptionBytes) k = static_cast<int>((kMaxOptionBytes - n - 4) / 8);
+        out[n++] = kOptNop;
+        out[n++] = kOptNop;
+        out[n++] = kOptSack;
+        out[n++] = static_cast<uint8_t>(2 + 8 * k);
+        for (int i = 0; i < k; ++i) {
+            wr32(out + n, o.sack[i].start);
+            wr32(out + n + 4, o.sack[i].end);
+            n += 8;
+        }
+    }
+    return n;
+}
+
+}  // namespace ep::tcp

@@ -1,0 +1,54 @@
+// Sender-side SACK scoreboard (RFC 2018 section 4, RFC 6675 sections 3-4):
+// the SACKed ranges above SND.UNA, sorted and merged, plus the RFC 6675 loss
+// and pipe predicates. Bounded: when more ranges arrive than fit, the highest
+// range is dropped (conservative: that data is treated as not SACKed).
+#pragma once
+
+#include <cstdint>
+
+#include "dataplane/net/tcp/seq.h"
+
+namespace ep::tcp {
+
+class SackScoreboard {
+  public:
+    static constexpr int kMaxRanges = 16;
+    struct Range {
+        Seq start, end;
+    };
+
+    void clear() {
+        n_ = 0;
+        sacked_bytes_ = 0;
+    }
+    bool empty() const { return n_ == 0; }
+    int size() const { return n_; }
+    const Range &range(int i) const { return r_[i]; }
+    uint32_t sacked_bytes() const { return sacked_bytes_; }
+    Seq high_sacked() const { return r_[n_ - 1].end; }  // requires !empty()
+
+    // Records a SACK block; blocks outside (snd_una, snd_max] are ignored.
+    // Returns true if it added newly SACKed bytes.
+    bool add(Seq start, Seq end, Seq snd_una, Seq snd_max);
+    // Drops everything below the new cumulative ACK.
+    void ack_to(Seq snd_una);
+
+    bool is_sacked(Seq s) const;
+    // RFC 6675 IsLost(SeqNum): at least dup_thresh discontiguous SACKed ranges
+    // or more than (dup_thresh-1)*mss SACKed bytes above seq.
+    bool is_lost(Seq s, uint32_t mss, int dup_thresh = 3) const;
+    // The first hole byte >= from that is below the highest SACKed byte, and the
+    // end of that hole. Returns false if there is none.
+    bool next_hole(Seq from, Seq *hole_start, Seq *hole_end) const;
+    // RFC 6675 SetPipe(): bytes in flight given [snd_una, snd_max) outstanding
+    // and everything below high_rxt already retransmitted.
+    uint32_t pipe(Seq snd_una, Seq snd_max, Seq high_rxt, uint32_t mss) const;
+
+  private:
+    void recount();
+    Range r_[kMaxRanges];
+    int n_ = 0;
+    uint32_t sacked_bytes_ = 0;
+};
+
+}  // namespace ep::tcp

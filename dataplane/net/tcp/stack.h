@@ -1,0 +1,185 @@
+// The per-lcore TCP engine. Pure: segments and time in, segments (through
+// Output) and application callbacks out. No DPDK, no allocation after init(),
+// no exceptions, no locks, no syscalls.
+//
+//   Stack st;  st.init(cfg, &output, now_ns);
+//   st.listen(80, &handler);
+//   loop: st.input(seg, now_ns) for each received segment; st.poll(now_ns) for timers.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "dataplane/net/tcp/config.h"
+#include "dataplane/net/tcp/counters.h"
+#include "dataplane/net/tcp/flow_table.h"
+#include "dataplane/net/tcp/handler.h"
+#include "dataplane/net/tcp/segment.h"
+#include "dataplane/net/tcp/syn_cookie.h"
+#include "dataplane/net/tcp/tcb.h"
+#include "dataplane/net/tcp/time_wait.h"
+#include "dataplane/net/tcp/timer_wheel.h"
+
+namespace ep::tcp {
+
+// Connect-time local port filter: return true if `k` (local/remote as seen by
+// this stack) would be steered by RSS back to this lcore.
+using PortFilter = bool (*)(void *ctx, const FlowKey &k);
+
+struct ConnInfo {
+    State state = State::kClosed;
+    uint32_t cwnd = 0, ssthresh = 0, snd_wnd = 0, rcv_wnd = 0, flight = 0;
+    uint64_t srtt_ns = 0, rto_ns = 0;
+    uint16_t mss = 0;
+    bool ts = false, sack = false, wscale = false;
+    uint8_t snd_wscale = 0, rcv_wscale = 0;
+    uint32_t send_queued = 0;
+    bool in_recovery = false;
+};
+
+class Stack {
+  public:
+    Stack() = default;
+    Stack(const Stack &) = delete;
+    Stack &operator=(const Stack &) = delete;
+
+    // Allocates everything. Returns false if sizes are invalid or memory is short.
+    bool init(const StackConfig &cfg, Output *out, uint64_t now_ns);
+
+    // --- packets and time -------------------------------------------------
+    void input(const SegmentIn &seg, uint64_t now_ns);
+    void poll(uint64_t now_ns);  // runs timers (call every tick or so)
+    uint64_t now() const { return now_; }
+
+    // --- application ------------------------------------------------------
+    bool listen(uint16_t port, Handler *h, uint32_t backlog = 0);  // 0: cfg.syn_backlog
+    void unlisten(uint16_t port);
+    ConnId connect(const IpAddr &local, const IpAddr &remote, uint16_t rport, Handler *h,
+                   PortFilter filter = nullptr, void *filter_ctx = nullptr);
+
+    // Queues an external reference [data, data+len) owned by `ref`: takes one
+    // reference per queued item (ops->ref) and drops it when acknowledged.
+    // Returns bytes queued (may be less than len; 0 if the queue is full, then
+    // on_writable() follows when space frees).
+    uint32_t send(ConnId c, const uint8_t *data, uint32_t len, void *ref, const ExtBufOps *ops);
+    // Copies small data (e.g. an HTTP response header) into inline buffers.
+    uint32_t send_copy(ConnId c, const uint8_t *data, uint32_t len);
+    uint32_t send_space(ConnId c) const;
+
+    void shutdown_write(ConnId c);  // FIN after queued data (RFC 9293 3.10.4 CLOSE)
+    void close(ConnId c);           // shutdown_write + orphan: no more callbacks
+    void abort(ConnId c);           // RST now, release (3.10.5 ABORT); no on_closed
+    // Re-delivers buffered in-order data after on_data() consumed less than offered.
+    void resume_read(ConnId c);
+
+    void set_handler(ConnId c, Handler *h);
+    void set_user(ConnId c, void *u);
+    void *user(ConnId c) const;
+    bool alive(ConnId c) const { return get(c) != nullptr; }
+    ConnInfo info(ConnId c) const;
+    FlowKey flow(ConnId c) const;
+
+    const Counters &counters() const { return ctr_; }
+    const StackConfig &config() const { return cfg_; }
+    uint32_t connections() const { return nconn_; }
+    uint32_t time_wait_entries() const { return tw_.size(); }
+
+  private:
+    struct Listener {
+        uint16_t port = 0;
+        bool active = false;
+        Handler *handler = nullptr;
+        uint32_t backlog = 0;
+        uint32_t syn_rcvd = 0;
+        uint64_t last_cookie_ns = 0;
+        bool cookies_used = false;
+    };
+
+    // stack.cc
+    Tcb *get(ConnId c) const;
+    Tcb *alloc_tcb(const FlowKey &k);
+    void release(Tcb *t, CloseReason r, bool notify);
+    void reap();
+    void mark_dirty(Tcb *t);
+    void flush();
+    void kick(Tcb *t);
+    Seq make_iss(const FlowKey &k);
+    uint32_t rand32();
+    Listener *find_listener(uint16_t port);
+    void setup_rcv(Tcb *t, Seq irs);
+    void setup_snd(Tcb *t, Seq iss);
+    void negotiate(Tcb *t, const TcpOptions &syn_opts, bool we_offer_all);
+    void release_item(const SendItem &it);
+
+    // tcp_input.cc (RFC 9293 3.10.7)
+    void closed_input(const SegmentIn &s);
+    void listen_input(Listener *l, const FlowKey &k, const SegmentIn &s);
+    bool cookie_ack(Listener *l, const FlowKey &k, const SegmentIn &s);
+    void syn_sent_input(Tcb *t, const SegmentIn &s);
+    void conn_input(Tcb *t, const SegmentIn &s);
+    bool ack_input(Tcb *t, const SegmentIn &s);
+    void data_input(Tcb *t, const SegmentIn &s, Seq seq, const uint8_t *p, uint32_t len);
+    void fin_input(Tcb *t);
+    void deliver(Tcb *t);
+    void enter_time_wait(Tcb *t);
+    bool time_wait_input(TimeWaitEntry *tw, const SegmentIn &s);
+    void challenge_ack(Tcb *t);
+    void conn_established(Tcb *t);
+
+    // tcp_output.cc
+    void output(Tcb *t);
+    void emit(Tcb *t, Seq seq, uint8_t flags, uint32_t len, bool retransmit);
+    void send_ack(Tcb *t) { emit(t, t->snd_nxt, kAck, 0, false); }
+    void send_syn(Tcb *t);
+    void send_rst_for(const SegmentIn &s);
+    void send_rst(Tcb *t);
+    void send_cookie_synack(const FlowKey &k, const SegmentIn &s, uint32_t cookie, uint16_t mss);
+    uint16_t window_field(Tcb *t, bool syn);
+    uint32_t ts_clock(uint32_t offset) const {
+        return static_cast<uint32_t>(now_ / 1'000'000) + offset;
+    }
+    uint32_t pipe(const Tcb *t) const;
+
+    // tcp_timers.cc
+    void arm(Tcb *t);
+    void arm_rto(Tcb *t);
+    void arm_persist(Tcb *t);
+    void on_timer(Tcb *t);
+    void rto_expired(Tcb *t);
+    void persist_expired(Tcb *t);
+    void keepalive_expired(Tcb *t);
+
+    StackConfig cfg_;
+    Output *out_ = nullptr;
+    uint64_t now_ = 0;
+    Counters ctr_;
+
+    std::unique_ptr<Tcb[]> tcbs_;
+    Tcb *free_ = nullptr;
+    uint32_t nconn_ = 0;
+    std::unique_ptr<uint8_t[]> rcv_mem_;
+    std::unique_ptr<SendItem[]> sq_mem_;
+    std::unique_ptr<uint8_t[]> inline_mem_;
+    std::unique_ptr<uint32_t[]> inline_free_;
+    uint32_t inline_nfree_ = 0;
+    std::unique_ptr<FlowTable::Slot[]> flow_mem_;
+    FlowTable flows_;
+    std::unique_ptr<TimeWaitEntry[]> tw_mem_;
+    std::unique_ptr<FlowTable::Slot[]> tw_index_mem_;
+    TimeWaitTable tw_;
+    std::unique_ptr<TimerNode[]> wheel_mem_;
+    TimerWheel wheel_;
+    std::unique_ptr<Listener[]> listeners_;
+    SynCookies cookies_;
+    const CcOps *ccops_ = nullptr;
+
+    bool busy_ = false;
+    Tcb *dirty_ = nullptr;
+    Tcb *reap_ = nullptr;
+    uint64_t rng_ = 0;
+    uint64_t challenge_window_ns_ = 0;
+    uint32_t challenge_count_ = 0;
+};
+
+}  // namespace ep::tcp

@@ -1,0 +1,641 @@
+// Segment arrival, RFC 9293 section 3.10.7, state by state, with RFC 5961
+// (blind RST/SYN/data injection defenses), RFC 7323 (PAWS, TS.Recent), RFC 2018
+// and RFC 6675 (SACK, loss recovery entry), RFC 6582 (NewReno partial ACKs),
+// RFC 6298 (RTT samples, timer restart), RFC 4987 (SYN cookies).
+#include "dataplane/net/tcp/stack.h"
+
+namespace ep::tcp {
+
+namespace {
+uint32_t initial_window(uint32_t mss, uint32_t segments) {
+    // RFC 6928 section 2: min(10*MSS, max(2*MSS, 14600)), generalised to N segments.
+    uint32_t cap = segments * 1460;
+    if (cap < 2 * mss) cap = 2 * mss;
+    uint32_t w = segments * mss;
+    return w < cap ? w : cap;
+}
+}  // namespace
+
+// 3.10.7.1 CLOSED: no connection and no listener.
+void Stack::closed_input(const SegmentIn &s) {
+    if (s.flags & kRst) return;
+    ++ctr_.no_listener;
+    send_rst_for(s);
+}
+
+// 3.10.7.2 LISTEN.
+void Stack::listen_input(Listener *l, const FlowKey &k, const SegmentIn &s) {
+    if (s.flags & kRst) return;  // first: ignore an incoming RST
+    if (s.flags & kAck) {        // second: ACK -> RST <SEQ=SEG.ACK>, unless a valid cookie
+        if (!(s.flags & kSyn) && cookie_ack(l, k, s)) return;
+        send_rst_for(s);
+        return;
+    }
+    if (!(s.flags & kSyn) || (s.flags & kFin)) {  // fourth: other text or control
+        ++ctr_.bad_flags;
+        return;
+    }
+    // third: SYN
+    if (l->syn_rcvd >= l->backlog) {
+        ++ctr_.syn_queue_full;
+        if (!cfg_.syn_cookies) {
+            ++ctr_.backlog_drop;
+            return;
+        }
+        uint16_t peer_mss = s.opts.has_mss ? s.opts.mss : 536;
+        uint8_t idx = SynCookies::mss_index(peer_mss < cfg_.mss ? peer_mss : cfg_.mss);
+        uint32_t cookie = cookies_.make(k, s.seq, idx, now_);
+        l->cookies_used = true;
+        l->last_cookie_ns = now_;
+        send_cookie_synack(k, s, cookie, cfg_.mss);
+        return;
+    }
+    Tcb *t = alloc_tcb(k);
+    if (!t) return;  // counted as conn_limit
+    t->passive = true;
+    t->listener = static_cast<uint16_t>(l - listeners_.get());
+    t->handler = l->handler;
+    ++l->syn_rcvd;
+    t->state = State::kSynRcvd;
+    negotiate(t, s.opts, true);
+    setup_rcv(t, s.seq);
+    setup_snd(t, make_iss(k));
+    t->snd_wnd = s.window;  // never scaled in a SYN (RFC 7323 2.2)
+    t->max_snd_wnd = t->snd_wnd;
+    t->snd_wl1 = s.seq;
+    t->snd_wl2 = t->iss;
+    t->ccops->init(t->cc, t->mss, initial_window(t->mss, cfg_.initial_window_segments));
+    // Data in the SYN is not queued; the peer retransmits it (3.10.7.2 allows both).
+    send_syn(t);
+}
+
+// RFC 4987 3.6: the final ACK of a stateless handshake carries the cookie.
+bool Stack::cookie_ack(Listener *l, const FlowKey &k, const SegmentIn &s) {
+    if (!cfg_.syn_cookies || !l->cookies_used ||
+        now_ - l->last_cookie_ns > 2 * SynCookies::kPeriodNs)
+        return false;
+    uint8_t idx = 0;
+    Seq peer_isn = s.seq - 1;
+    Seq cookie = s.ack - 1;
+    if (!cookies_.check(k, peer_isn, cookie, now_, &idx)) {
+        ++ctr_.syncookies_invalid;
+        return false;
+    }
+    Tcb *t = alloc_tcb(k);
+    if (!t) return true;
+    ++ctr_.syncookies_valid;
+    TcpOptions o;
+    o.has_mss = true;
+    o.mss = SynCookies::kMssTable[idx];
+    if (cfg_.timestamps && s.opts.has_ts) {
+        // Options we agreed to ride in the low bits of the TSval we sent.
+        uint32_t bits = s.opts.ts_ecr & SynCookies::kTsOptMask;
+        o.has_ts = true;
+        o.ts_val = s.opts.ts_val;
+        if ((bits & 0xf) != 0xf) {
+            o.has_wscale = true;
+            o.wscale = static_cast<uint8_t>(bits & 0xf);
+        }
+        o.sack_permitted = (bits & 0x10) != 0;
+    }
+    t->passive = true;
+    t->listener = static_cast<uint16_t>(l - listeners_.get());
+    t->handler = l->handler;
+    ++l->syn_rcvd;
+    t->state = State::kSynRcvd;
+    t->ts_offset = 0;  // the cookie SYN-ACK used the bare clock
+    negotiate(t, o, true);
+    setup_rcv(t, peer_isn);
+    setup_snd(t, cookie);
+    t->snd_nxt = t->snd_max = cookie + 1;
+    t->snd_wl1 = peer_isn;
+    t->ccops->init(t->cc, t->mss, initial_window(t->mss, cfg_.initial_window_segments));
+    conn_input(t, s);
+    if (t->state != State::kClosed) mark_dirty(t);
+    return true;
+}
+
+// 3.10.7.3 SYN-SENT.
+void Stack::syn_sent_input(Tcb *t, const SegmentIn &s) {
+    if (s.flags & kAck) {
+        if (seq_le(s.ack, t->iss) || seq_gt(s.ack, t->snd_max)) {
+            ++ctr_.ack_too_new;
+            send_rst_for(s);  // <SEQ=SEG.ACK><CTL=RST> unless RST
+            return;
+        }
+    }
+    if (s.flags & kRst) {
+        if (s.flags & kAck) {
+            ++ctr_.rst_rx;
+            release(t, CloseReason::kRefused, true);  // "error: connection reset"
+        }
+        return;
+    }
+    if (!(s.flags & kSyn)) {
+        ++ctr_.bad_flags;
+        return;
+    }
+    negotiate(t, s.opts, false);
+    setup_rcv(t, s.seq);
+    t->ccops->init(t->cc, t->mss, initial_window(t->mss, cfg_.initial_window_segments));
+    if (s.flags & kAck) {
+        // RTT of the handshake: timestamps, or Karn (no SYN retransmission).
+        if (t->ts_ok && s.opts.ts_ecr) {
+            uint32_t ms = ts_clock(t->ts_offset) - s.opts.ts_ecr;
+            t->rtt.sample(uint64_t{ms} * 1'000'000, cfg_.tick_ns, cfg_.rto_min_ns, cfg_.rto_max_ns);
+        } else if (t->retries == 0 && t->rtt_start_ns) {
+            t->rtt.sample(now_ - t->rtt_start_ns, cfg_.tick_ns, cfg_.rto_min_ns, cfg_.rto_max_ns);
+        } else {
+            t->rtt.backoff = 0;
+        }
+        t->snd_una = s.ack;
+        t->snd_wnd = s.window;  // not scaled in a SYN-ACK (RFC 7323 2.2)
+        t->max_snd_wnd = t->snd_wnd;
+        t->snd_wl1 = s.seq;
+        t->snd_wl2 = s.ack;
+        t->rtx_kind = RtxKind::kNone;
+        t->rtx_deadline = 0;
+        t->retries = 0;
+        t->state = State::kEstablished;
+        t->ack_now = true;
+        conn_established(t);
+        if (t->state == State::kClosed) return;
+        if (s.payload_len) data_input(t, s, s.seq + 1, s.payload, s.payload_len);
+        if (t->state != State::kClosed && (s.flags & kFin) &&
+            t->rcv.rcv_nxt() == s.seq + 1 + s.payload_len)
+            fin_input(t);
+        return;
+    }
+    // Simultaneous open: SYN-SENT -> SYN-RECEIVED, send SYN,ACK <SEQ=ISS><ACK=RCV.NXT>.
+    ++ctr_.simultaneous_open;
+    t->state = State::kSynRcvd;
+    t->snd_wnd = s.window;
+    t->max_snd_wnd = t->snd_wnd;
+    t->snd_wl1 = s.seq;
+    t->snd_wl2 = t->iss;
+    send_syn(t);
+}
+
+void Stack::conn_established(Tcb *t) {
+    t->retries = 0;
+    if (t->passive) {
+        Listener &l = listeners_[t->listener];
+        if (l.syn_rcvd) --l.syn_rcvd;
+        ++ctr_.conn_passive_opened;
+        if (t->handler) t->handler->on_accept(*this, t->id());
+    } else {
+        ++ctr_.conn_active_opened;
+        if (t->handler) t->handler->on_connected(*this, t->id());
+    }
+}
+
+// RFC 5961 section 7: challenge ACKs are rate-limited per stack.
+void Stack::challenge_ack(Tcb *t) {
+    if (now_ - challenge_window_ns_ >= 1'000'000'000ull) {
+        challenge_window_ns_ = now_;
+        challenge_count_ = 0;
+    }
+    if (++challenge_count_ > cfg_.challenge_ack_limit) {
+        ++ctr_.challenge_ack_limited;
+        return;
+    }
+    ++ctr_.challenge_acks;
+    send_ack(t);
+}
+
+// 3.10.7.4, all synchronized states and SYN-RECEIVED.
+void Stack::conn_input(Tcb *t, const SegmentIn &s) {
+    uint8_t flags = s.flags;
+    Seq seq = s.seq;
+    const uint8_t *p = s.payload;
+    uint32_t len = s.payload_len;
+
+    // A retransmitted SYN in SYN-RECEIVED: the SYN-ACK was lost, send it again.
+    if (t->state == State::kSynRcvd && (flags & kSyn) && !(flags & (kAck | kRst)) &&
+        seq == t->irs) {
+        send_syn(t);
+        return;
+    }
+
+    // PAWS (RFC 7323 5.3 R1): TSval older than TS.Recent -> ACK and drop.
+    if (t->ts_ok && s.opts.has_ts && !(flags & kRst) &&
+        static_cast<int32_t>(s.opts.ts_val - t->ts_recent) < 0) {
+        // R1 exception: TS.Recent older than 24 days is invalid (RFC 7323 5.5).
+        if (now_ - t->ts_recent_ns < 24ull * 86400 * 1'000'000'000) {
+            ++ctr_.paws_reject;
+            t->ack_now = true;
+            return;
+        }
+    }
+
+    // First: sequence number acceptability (3.10.7.4 table).
+    const Seq rcv_nxt = t->rcv_nxt();
+    const uint32_t rcv_wnd = seq_gt(t->rcv_adv, rcv_nxt) ? t->rcv_adv - rcv_nxt : 0;
+    const uint32_t seglen = len + ((flags & kSyn) ? 1 : 0) + ((flags & kFin) ? 1 : 0);
+    bool ok;
+    if (seglen == 0) {
+        ok = rcv_wnd == 0 ? seq == rcv_nxt : seq_in(seq, rcv_nxt, rcv_nxt + rcv_wnd);
+    } else if (rcv_wnd == 0) {
+        ok = false;
+        if (seq == rcv_nxt && !(flags & kSyn)) {
+            // Zero window: still process the ACK/RST, drop the text (3.10.7.4).
+            ++ctr_.zero_window_drop;
+            ok = true;
+            len = 0;
+            flags &= static_cast<uint8_t>(~kFin);
+        }
+    } else {
+        ok = seq_in(seq, rcv_nxt, rcv_nxt + rcv_wnd) ||
+             seq_in(seq + seglen - 1, rcv_nxt, rcv_nxt + rcv_wnd);
+    }
+    if (!ok) {
+        if (!(flags & kRst)) {
+            ++ctr_.out_of_window;
+            t->ack_now = true;  // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>
+        }
+        return;
+    }
+    // Trim to the window: the left part already received, the right beyond it.
+    if (seq_lt(seq, rcv_nxt)) {
+        uint32_t cut = rcv_nxt - seq;
+        if (flags & kSyn) {
+            flags &= static_cast<uint8_t>(~kSyn);
+            --cut;
+            ++seq;
+        }
+        if (cut >= len) {
+            if (cut > len) flags &= static_cast<uint8_t>(~kFin);
+            seq += len;
+            len = 0;
+        } else {
+            p += cut;
+            len -= cut;
+            seq += cut;
+        }
+    }
+    if (len && seq_gt(seq + len, rcv_nxt + rcv_wnd)) {
+        len = rcv_wnd - (seq - rcv_nxt);
+        flags &= static_cast<uint8_t>(~kFin);
+        ++ctr_.rcv_trimmed;
+    }
+
+    // Second: RST (RFC 5961 3.2): exact match resets, in-window challenges.
+    if (flags & kRst) {
+        if (seq != rcv_nxt) {
+            challenge_ack(t);
+            return;
+        }
+        ++ctr_.rst_rx;
+        if (t->state == State::kSynRcvd && t->passive) {
+            release(t, CloseReason::kReset, false);  // back to LISTEN
+        } else if (t->state == State::kSynRcvd) {
+            release(t, CloseReason::kRefused, true);
+        } else {
+            release(t, CloseReason::kReset, true);
+        }
+        return;
+    }
+
+    // Fourth: SYN in a synchronized state (RFC 5961 4.2): challenge ACK.
+    if (flags & kSyn) {
+        if (t->state == State::kSynRcvd && t->passive) {
+            release(t, CloseReason::kReset, false);  // 3.10.7.4: return to LISTEN
+            return;
+        }
+        challenge_ack(t);
+        return;
+    }
+
+    // Fifth: the ACK field.
+    if (!(flags & kAck)) {
+        ++ctr_.bad_flags;
+        return;
+    }
+    t->last_rx_ns = now_;
+    t->ka_sent = 0;
+    // RFC 7323 4.3 (2): remember TSval of in-sequence segments.
+    if (t->ts_ok && s.opts.has_ts && seq_le(s.seq, t->last_ack_sent)) {
+        t->ts_recent = s.opts.ts_val;
+        t->ts_recent_ns = now_;
+    }
+    if (!ack_input(t, s)) return;
+    if (t->state == State::kClosed) return;
+
+    // Seventh: segment text.
+    if (len) {
+        if (t->state == State::kEstablished || t->state == State::kFinWait1 ||
+            t->state == State::kFinWait2) {
+            data_input(t, s, seq, p, len);
+            if (t->state == State::kClosed) return;
+        }
+    }
+
+    // Eighth: FIN, processed in order only.
+    if (flags & kFin) {
+        Seq fin_seq = seq + len;
+        if (!t->peer_fin) {
+            if (fin_seq == t->rcv.rcv_nxt()) {
+                fin_input(t);
+            } else if (seq_gt(fin_seq, t->rcv.rcv_nxt())) {
+                t->ooo_fin = true;
+                t->ooo_fin_seq = fin_seq;
+                t->ack_now = true;
+            }
+        } else {
+            t->ack_now = true;  // retransmitted FIN
+        }
+    } else if (t->ooo_fin && !t->peer_fin && t->rcv.rcv_nxt() == t->ooo_fin_seq) {
+        fin_input(t);
+    }
+}
+
+bool Stack::ack_input(Tcb *t, const SegmentIn &s) {
+    if (t->state == State::kSynRcvd) {
+        if (!seq_gt(s.ack, t->snd_una) || !seq_le(s.ack, t->snd_max)) {
+            send_rst_for(s);  // <SEQ=SEG.ACK><CTL=RST>
+            return false;
+        }
+        if (t->ts_ok && s.opts.has_ts && s.opts.ts_ecr) {
+            uint32_t ms = ts_clock(t->ts_offset) - s.opts.ts_ecr;
+            t->rtt.sample(uint64_t{ms} * 1'000'000, cfg_.tick_ns, cfg_.rto_min_ns, cfg_.rto_max_ns);
+        }
+        t->snd_una = t->iss + 1;
+        t->snd_wnd = uint32_t{s.window} << t->snd_wscale;
+        t->max_snd_wnd = t->snd_wnd;
+        t->snd_wl1 = s.seq;
+        t->snd_wl2 = s.ack;
+        t->rtx_kind = RtxKind::kNone;
+        t->rtx_deadline = 0;
+        t->state = State::kEstablished;
+        conn_established(t);
+        if (t->state == State::kClosed) return false;
+    }
+    // RFC 5961 5.2: acceptable iff SND.UNA - MAX.SND.WND <= SEG.ACK <= SND.NXT.
+    if (seq_gt(s.ack, t->snd_max)) {
+        ++ctr_.ack_too_new;
+        t->ack_now = true;
+        return false;
+    }
+    if (seq_lt(s.ack, t->snd_una - t->max_snd_wnd)) {
+        ++ctr_.ack_too_old;
+        t->ack_now = true;
+        return false;
+    }
+    const uint32_t wnd = uint32_t{s.window} << t->snd_wscale;
+    bool new_sack = false;
+    if (t->sack_ok && s.opts.num_sack) {
+        for (int i = 0; i < s.opts.num_sack; ++i) {
+            ++ctr_.sack_blocks_rx;
+            const SackBlock &b = s.opts.sack[i];
+            if (seq_le(b.end, s.ack)) {
+                ++ctr_.dsack_ignored;
+                continue;
+            }
+            new_sack |= t->sb.add(b.start, b.end, seq_max(s.ack, t->snd_una), t->snd_max);
+        }
+    }
+
+    if (seq_gt(s.ack, t->snd_una)) {
+        const uint32_t acked = s.ack - t->snd_una;
+        const uint32_t flight = t->snd_max - t->snd_una;
+        // RTT (RFC 7323 4.1 with timestamps; RFC 6298 3 + Karn otherwise).
+        if (t->ts_ok && s.opts.has_ts && s.opts.ts_ecr) {
+            uint32_t ms = ts_clock(t->ts_offset) - s.opts.ts_ecr;
+            if (ms < 600'000)
+                t->rtt.sample(uint64_t{ms} * 1'000'000, cfg_.tick_ns, cfg_.rto_min_ns,
+                              cfg_.rto_max_ns);
+        } else if (t->rtt_timing && seq_gt(s.ack, t->rtt_seq)) {
+            t->rtt.sample(now_ - t->rtt_start_ns, cfg_.tick_ns, cfg_.rto_min_ns, cfg_.rto_max_ns);
+            t->rtt_timing = false;
+        }
+        t->snd_una = s.ack;
+        t->sq.ack_to(s.ack, [this](const SendItem &it) { release_item(it); });
+        if (seq_lt(t->snd_nxt, t->snd_una)) t->snd_nxt = t->snd_una;
+        if (seq_lt(t->high_rxt, t->snd_una)) t->high_rxt = t->snd_una;
+        t->sb.ack_to(t->snd_una);
+        t->retries = 0;
+        t->first_rtx_ns = 0;
+        t->rtt.backoff = 0;
+        if (t->in_recovery) {
+            if (seq_ge(s.ack, t->recover)) {
+                // Full ACK: recovery ends (RFC 6582 3.2 step 3, RFC 6675 5).
+                t->in_recovery = false;
+                t->dupacks = 0;
+                t->ccops->on_recovery_exit(t->cc);
+            } else if (!t->sack_ok) {
+                // Partial ACK (RFC 6582 3.2 step 5): retransmit the next hole.
+                t->retx_una = true;
+                t->dupacks = 0;
+            }
+        } else {
+            t->dupacks = 0;
+            t->ccops->on_ack(t->cc, acked, flight, now_, t->rtt.srtt_ns);
+        }
+        // RFC 6298 5.2 / 5.3: stop the timer when all is acked, else restart it.
+        if (t->snd_una == t->snd_max) {
+            if (t->rtx_kind == RtxKind::kRto) {
+                t->rtx_kind = RtxKind::kNone;
+                t->rtx_deadline = 0;
+            }
+        } else {
+            arm_rto(t);
+        }
+        const bool fin_acked = t->fin_queued && t->snd_una == t->sq.end_seq() + 1;
+        if (fin_acked) {
+            if (t->state == State::kFinWait1) {
+                t->state = State::kFinWait2;
+                if (t->app_closed) t->fw2_deadline = now_ + cfg_.fin_wait2_timeout_ns;
+            } else if (t->state == State::kClosing) {
+                enter_time_wait(t);
+                return false;
+            } else if (t->state == State::kLastAck) {
+                release(t, CloseReason::kNormal, true);
+                return false;
+            }
+        }
+        if (t->want_writable && !t->sq.full() && !t->fin_queued) {
+            t->want_writable = false;
+            if (t->handler && !t->app_closed) t->handler->on_writable(*this, t->id());
+            if (t->state == State::kClosed) return false;
+        }
+    } else if (s.ack == t->snd_una) {
+        // Duplicate ACK (RFC 5681 2; with SACK, any ACK with new SACK info, RFC 6675 2).
+        bool dup = s.payload_len == 0 && !(s.flags & (kSyn | kFin)) && wnd == t->snd_wnd &&
+                   t->snd_max != t->snd_una;
+        if (dup || (new_sack && s.payload_len == 0)) {
+            ++ctr_.dup_acks;
+            if (t->dupacks < 255) ++t->dupacks;
+            if (!t->in_recovery && seq_ge(t->snd_una, t->recover) &&
+                (t->dupacks >= 3 || (t->sack_ok && t->sb.is_lost(t->snd_una, t->mss)))) {
+                // Fast retransmit, enter recovery (RFC 6675 5 step 4, RFC 6582 3.2 step 2).
+                ++ctr_.fast_retransmits;
+                t->in_recovery = true;
+                t->recover = t->snd_max;
+                t->high_rxt = t->snd_una;
+                t->retx_una = true;
+                t->rtt_timing = false;
+                t->ccops->on_loss(t->cc, t->snd_max - t->snd_una, now_);
+            }
+        }
+    }
+
+    // Window update (3.10.7.4 fifth, SND.WL1/SND.WL2 rule).
+    if (seq_lt(t->snd_wl1, s.seq) || (t->snd_wl1 == s.seq && seq_le(t->snd_wl2, s.ack))) {
+        t->snd_wnd = wnd;
+        t->snd_wl1 = s.seq;
+        t->snd_wl2 = s.ack;
+        if (wnd > t->max_snd_wnd) t->max_snd_wnd = wnd;
+        if (wnd && t->rtx_kind == RtxKind::kPersist) {
+            t->rtx_kind = RtxKind::kNone;
+            t->rtx_deadline = 0;
+            t->persist_backoff = 0;
+        }
+    }
+    return true;
+}
+
+// Seventh step: text into the receive buffer, delayed ACKs (RFC 9293 3.8.6.3,
+// RFC 5681 4.2: at least every second full segment, immediately when out of
+// order or filling a hole).
+void Stack::data_input(Tcb *t, const SegmentIn &, Seq seq, const uint8_t *p, uint32_t len) {
+    RecvBuffer &rb = t->rcv;
+    if (len > t->rcv_mss && len <= 65535) t->rcv_mss = static_cast<uint16_t>(len);
+    Seq limit = rb.read_seq() + rb.capacity();
+    if (!seq_lt(seq, limit)) {
+        ++ctr_.zero_window_drop;
+        t->ack_now = true;
+        return;
+    }
+    if (seq_gt(seq + len, limit)) len = limit - seq;
+    const bool discard = t->app_closed || !t->handler;
+    if (rb.can_deliver_direct(seq)) {
+        size_t used = discard ? len : t->handler->on_data(*this, t->id(), p, len);
+        if (t->state == State::kClosed) return;
+        rb.accept_direct(p, len, static_cast<uint32_t>(used));
+        ctr_.rx_data_bytes += len;
+        if (rb.rcv_nxt() - t->last_ack_sent >= 2u * t->rcv_mss)
+            t->ack_now = true;
+        else if (!t->dack_deadline)
+            t->dack_deadline = now_ + cfg_.delayed_ack_ns;
+        return;
+    }
+    const bool had_ooo = rb.has_ooo();
+    const bool in_order = seq == rb.rcv_nxt();
+    uint32_t advanced = 0;
+    if (!rb.insert(seq, p, len, &advanced)) {
+        ++ctr_.ooo_dropped;
+        t->ack_now = true;
+        return;
+    }
+    if (!in_order) {
+        ++ctr_.ooo_segments;
+        t->ack_now = true;
+        return;
+    }
+    ctr_.rx_data_bytes += advanced;
+    if (had_ooo || rb.rcv_nxt() - t->last_ack_sent >= 2u * t->rcv_mss)
+        t->ack_now = true;
+    else if (!t->dack_deadline)
+        t->dack_deadline = now_ + cfg_.delayed_ack_ns;
+    deliver(t);
+}
+
+void Stack::deliver(Tcb *t) {
+    RecvBuffer &rb = t->rcv;
+    while (rb.buffered()) {
+        uint32_t n = 0;
+        const uint8_t *p = rb.peek(&n);
+        size_t used =
+            (t->app_closed || !t->handler) ? n : t->handler->on_data(*this, t->id(), p, n);
+        if (t->state == State::kClosed) return;
+        if (used > n) used = n;
+        rb.consume(static_cast<uint32_t>(used));
+        if (used < n) break;
+    }
+}
+
+// Eighth step: FIN (3.10.7.4).
+void Stack::fin_input(Tcb *t) {
+    t->peer_fin = true;
+    t->ooo_fin = false;
+    t->ack_now = true;
+    if (t->handler && !t->app_closed) {
+        t->handler->on_peer_closed(*this, t->id());
+        if (t->state == State::kClosed) return;
+    }
+    switch (t->state) {
+        case State::kSynRcvd:
+        case State::kEstablished:
+            t->state = State::kCloseWait;
+            break;
+        case State::kFinWait1:
+            t->state = State::kClosing;  // our FIN not yet acked (else FIN-WAIT-2)
+            break;
+        case State::kFinWait2:
+            enter_time_wait(t);
+            break;
+        default:
+            break;
+    }
+}
+
+void Stack::enter_time_wait(Tcb *t) {
+    if (t->ack_now) send_ack(t);
+    ++ctr_.tw_entered;
+    if (cfg_.time_wait_capacity) {
+        TimeWaitEntry e;
+        e.key = t->key;
+        e.snd_nxt = t->snd_max;
+        e.rcv_nxt = t->rcv_nxt();
+        e.ts_ok = t->ts_ok;
+        e.ts_recent = t->ts_recent;
+        e.ts_offset = t->ts_offset;
+        e.rcv_wnd = window_field(t, false);
+        e.expiry_ns = now_ + 2 * cfg_.msl_ns;
+        if (tw_.add(e)) ++ctr_.tw_evicted;
+    }
+    release(t, CloseReason::kNormal, true);
+}
+
+// TIME-WAIT (3.10.7.4 per-state rules on the compact record). Returns false when
+// the entry was ended by an acceptable new SYN and the segment goes to LISTEN.
+bool Stack::time_wait_input(TimeWaitEntry *tw, const SegmentIn &s) {
+    if (s.flags & kRst) {
+        ++ctr_.tw_rst_ignored;  // RFC 1337 TIME-WAIT assassination hazard
+        return true;
+    }
+    if ((s.flags & kSyn) && !(s.flags & kAck)) {
+        // RFC 9293 3.6.1 / RFC 6191: a new incarnation may reuse the 4-tuple when
+        // its SYN is above RCV.NXT (or carries a newer timestamp).
+        bool newer = (tw->ts_ok && s.opts.has_ts)
+                         ? static_cast<int32_t>(s.opts.ts_val - tw->ts_recent) > 0
+                         : seq_gt(s.seq, tw->rcv_nxt);
+        if (newer && find_listener(s.dport)) {
+            tw_.remove(tw);
+            ++ctr_.tw_reused_by_syn;
+            return false;
+        }
+    }
+    if (!(s.flags & (kSyn | kFin)) && s.payload_len == 0) return true;  // pure ACK
+    // FIN retransmission, or anything else: acknowledge (the 2*MSL timer is not
+    // restarted: the FIFO ring keeps expiry order).
+    SegmentOut seg;
+    seg.src = tw->key.local;
+    seg.dst = tw->key.remote;
+    seg.sport = tw->key.lport;
+    seg.dport = tw->key.rport;
+    seg.seq = tw->snd_nxt;
+    seg.ack = tw->rcv_nxt;
+    seg.flags = kAck;
+    seg.window = tw->rcv_wnd;
+    if (tw->ts_ok) {
+        seg.opts.has_ts = true;
+        seg.opts.ts_val = ts_clock(tw->ts_offset);
+        seg.opts.ts_ecr = tw->ts_recent;
+    }
+    ++ctr_.tx_segments;
+    out_->emit(seg);
+    return true;
+}
+
+}  // namespace ep::tcp

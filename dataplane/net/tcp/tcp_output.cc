@@ -1,0 +1,287 @@
+// Segment generation: the send loop (RFC 9293 3.8.6.2.1 sender SWS avoidance,
+// RFC 5681 cwnd, RFC 6675 section 5 NextSeg()/pipe in recovery), ACKs with
+// window (3.8.6.2.2 receiver SWS avoidance), timestamps (RFC 7323 3) and SACK
+// blocks (RFC 2018 4), RSTs (3.10.7.1), SYN and SYN-ACK options.
+#include <cstring>
+
+#include "dataplane/net/tcp/stack.h"
+
+namespace ep::tcp {
+
+uint16_t Stack::window_field(Tcb *t, bool syn) {
+    uint32_t space = t->rcv.space();
+    Seq nxt = t->rcv.rcv_nxt();
+    Seq edge = nxt + space;
+    // Receiver SWS avoidance: move the right edge only by min(buffer/2, MSS) or more.
+    uint32_t thresh = t->rcv.capacity() / 2;
+    if (thresh > t->rcv_mss) thresh = t->rcv_mss;
+    if (seq_gt(edge, t->rcv_adv)) {
+        if (edge - t->rcv_adv >= thresh || seq_le(t->rcv_adv, nxt)) t->rcv_adv = edge;
+    }
+    // Never shrink the window (3.8.6.2.2).
+    uint32_t win = seq_gt(t->rcv_adv, nxt) ? t->rcv_adv - nxt : 0;
+    if (syn) return win > 65535 ? 65535 : static_cast<uint16_t>(win);  // RFC 7323 2.2
+    win >>= t->rcv_wscale;
+    return win > 65535 ? 65535 : static_cast<uint16_t>(win);
+}
+
+void Stack::emit(Tcb *t, Seq seq, uint8_t flags, uint32_t len, bool retransmit) {
+    SegmentOut seg;
+    seg.src = t->key.local;
+    seg.dst = t->key.remote;
+    seg.sport = t->key.lport;
+    seg.dport = t->key.rport;
+    seg.seq = seq;
+    seg.flags = flags;
+    seg.retransmit = retransmit;
+    if (t->ts_ok) {
+        seg.opts.has_ts = true;
+        seg.opts.ts_val = ts_clock(t->ts_offset);
+        seg.opts.ts_ecr = t->ts_recent;
+    }
+    if (t->sack_ok && t->rcv.has_ooo() && (flags & kAck)) {
+        int max = t->ts_ok ? 3 : 4;
+        seg.opts.num_sack = static_cast<uint8_t>(t->rcv.sack_blocks(seg.opts.sack, max));
+        ctr_.sack_blocks_tx += seg.opts.num_sack;
+        // Keep the segment within the MSS (options eat payload room).
+        uint32_t room = t->mss - (4 + 8 * seg.opts.num_sack);
+        if (len > room) len = room;
+    }
+    if (len) {
+        len = t->sq.build(seq, len, seg);
+        ctr_.tx_data_bytes += len;
+    }
+    if (flags & kAck) {
+        seg.ack = t->rcv_nxt();
+        seg.window = window_field(t, false);
+        t->last_ack_sent = seg.ack;
+        t->ack_now = false;
+        t->dack_deadline = 0;
+    }
+    ++ctr_.tx_segments;
+    if (retransmit) ++ctr_.retransmits;
+    out_->emit(seg);
+}
+
+void Stack::send_syn(Tcb *t) {
+    // SYN (active open) or SYN-ACK (passive / simultaneous open), RFC 9293 3.5.
+    SegmentOut seg;
+    seg.src = t->key.local;
+    seg.dst = t->key.remote;
+    seg.sport = t->key.lport;
+    seg.dport = t->key.rport;
+    seg.seq = t->iss;
+    seg.flags = kSyn;
+    seg.retransmit = t->snd_max != t->iss;
+    seg.opts.has_mss = true;
+    seg.opts.mss = cfg_.mss;
+    bool synack = t->state == State::kSynRcvd;
+    if (synack) {
+        seg.flags |= kAck;
+        seg.ack = t->rcv.rcv_nxt();
+        seg.window = window_field(t, true);
+        seg.opts.has_wscale = t->ws_ok;
+        seg.opts.wscale = t->rcv_wscale;
+        seg.opts.sack_permitted = t->sack_ok;
+        if (t->ts_ok) {
+            seg.opts.has_ts = true;
+            seg.opts.ts_val = ts_clock(t->ts_offset);
+            seg.opts.ts_ecr = t->ts_recent;
+        }
+    } else {
+        uint8_t ws = 0;
+        while (ws < 14 && (cfg_.rcv_buf_bytes >> ws) > 65535) ++ws;
+        uint32_t w = cfg_.rcv_buf_bytes > 65535 ? 65535 : cfg_.rcv_buf_bytes;
+        seg.window = static_cast<uint16_t>(w);
+        seg.opts.has_wscale = cfg_.window_scale;
+        seg.opts.wscale = ws;
+        seg.opts.sack_permitted = cfg_.sack;
+        if (cfg_.timestamps) {
+            seg.opts.has_ts = true;
+            seg.opts.ts_val = ts_clock(t->ts_offset);
+            seg.opts.ts_ecr = 0;
+        }
+    }
+    if (seg.retransmit) {
+        ++ctr_.syn_retransmits;
+        ++ctr_.retransmits;
+    }
+    t->snd_nxt = t->iss + 1;
+    t->snd_max = t->iss + 1;
+    ++ctr_.tx_segments;
+    out_->emit(seg);
+    arm_rto(t);
+}
+
+void Stack::send_cookie_synack(const FlowKey &k, const SegmentIn &s, uint32_t cookie,
+                               uint16_t mss) {
+    SegmentOut seg;
+    seg.src = k.local;
+    seg.dst = k.remote;
+    seg.sport = k.lport;
+    seg.dport = k.rport;
+    seg.seq = cookie;
+    seg.ack = s.seq + 1;
+    seg.flags = kSyn | kAck;
+    seg.window = static_cast<uint16_t>(cfg_.rcv_buf_bytes > 65535 ? 65535 : cfg_.rcv_buf_bytes);
+    seg.opts.has_mss = true;
+    seg.opts.mss = mss;
+    // Without timestamps there is nowhere to keep wscale/SACK: offer neither.
+    if (cfg_.timestamps && s.opts.has_ts) {
+        uint8_t ws = 0;
+        while (ws < 14 && (cfg_.rcv_buf_bytes >> ws) > 65535) ++ws;
+        bool use_ws = cfg_.window_scale && s.opts.has_wscale;
+        bool use_sack = cfg_.sack && s.opts.sack_permitted;
+        seg.opts.has_wscale = use_ws;
+        seg.opts.wscale = ws;
+        seg.opts.sack_permitted = use_sack;
+        uint32_t now_ts = ts_clock(0);
+        uint32_t tsv = (now_ts & ~SynCookies::kTsOptMask) |
+                       SynCookies::encode_ts_opts(s.opts.has_wscale, s.opts.wscale, use_sack);
+        if (tsv > now_ts) tsv -= SynCookies::kTsOptMask + 1;  // keep TSval monotonic
+        seg.opts.has_ts = true;
+        seg.opts.ts_val = tsv;
+        seg.opts.ts_ecr = s.opts.ts_val;
+    }
+    ++ctr_.tx_segments;
+    ++ctr_.syncookies_sent;
+    out_->emit(seg);
+}
+
+void Stack::send_rst_for(const SegmentIn &s) {
+    // RFC 9293 3.10.7.1: if ACK, <SEQ=SEG.ACK><CTL=RST>; else
+    // <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
+    if (s.flags & kRst) return;
+    SegmentOut seg;
+    seg.src = s.dst;
+    seg.dst = s.src;
+    seg.sport = s.dport;
+    seg.dport = s.sport;
+    if (s.flags & kAck) {
+        seg.seq = s.ack;
+        seg.flags = kRst;
+    } else {
+        seg.seq = 0;
+        seg.ack = s.seq + s.payload_len + ((s.flags & kSyn) ? 1 : 0) + ((s.flags & kFin) ? 1 : 0);
+        seg.flags = kRst | kAck;
+    }
+    ++ctr_.rst_tx;
+    ++ctr_.tx_segments;
+    out_->emit(seg);
+}
+
+void Stack::send_rst(Tcb *t) {
+    SegmentOut seg;
+    seg.src = t->key.local;
+    seg.dst = t->key.remote;
+    seg.sport = t->key.lport;
+    seg.dport = t->key.rport;
+    seg.seq = t->snd_nxt;
+    seg.flags = kRst;
+    if (t->state != State::kSynSent) {
+        seg.flags |= kAck;
+        seg.ack = t->rcv_nxt();
+    }
+    ++ctr_.rst_tx;
+    ++ctr_.tx_segments;
+    out_->emit(seg);
+}
+
+uint32_t Stack::pipe(const Tcb *t) const {
+    if (!t->in_recovery) return t->snd_nxt - t->snd_una;
+    if (t->sack_ok) return t->sb.pipe(t->snd_una, t->snd_max, t->high_rxt, t->mss);
+    // NewReno without SACK: each duplicate ACK stands for one segment that left
+    // the network (RFC 6675 section 5, the DupAck-as-SACK approximation).
+    uint32_t out = t->snd_max - t->snd_una;
+    uint32_t gone = uint32_t{t->dupacks} * t->mss;
+    return gone >= out ? 0 : out - gone;
+}
+
+void Stack::output(Tcb *t) {
+    switch (t->state) {
+        case State::kSynSent:
+        case State::kSynRcvd:
+        case State::kClosed:
+        case State::kTimeWait:
+            return;
+        default:
+            break;
+    }
+    const bool can_send = t->state == State::kEstablished || t->state == State::kCloseWait ||
+                          t->state == State::kFinWait1 || t->state == State::kClosing ||
+                          t->state == State::kLastAck;
+    if (can_send) {
+        const uint32_t mss = t->mss;
+        const Seq data_end = t->sq.end_seq();
+        // (RFC 6675 5 (4.3)) the first retransmission ignores cwnd.
+        if (t->retx_una && seq_lt(t->snd_una, data_end)) {
+            uint32_t len = data_end - t->snd_una;
+            if (len > mss) len = mss;
+            emit(t, t->snd_una, kAck, len, true);
+            t->retx_una = false;
+            t->high_rxt = seq_max(t->high_rxt, t->snd_una + len);
+            ++ctr_.recovery_retransmits;
+        }
+        t->retx_una = false;
+        for (;;) {
+            uint32_t inflight = pipe(t);
+            if (inflight >= t->cc.cwnd) break;
+            uint32_t cwnd_room = t->cc.cwnd - inflight;
+            // Recovery: NextSeg() rule 1, the first lost hole above HighRxt.
+            if (t->in_recovery && t->sack_ok) {
+                Seq from = seq_max(t->high_rxt, t->snd_una), hs, he;
+                if (t->sb.next_hole(from, &hs, &he) && t->sb.is_lost(hs, mss)) {
+                    uint32_t len = he - hs;
+                    if (len > mss) len = mss;
+                    emit(t, hs, kAck, len, true);
+                    t->high_rxt = hs + len;
+                    ++ctr_.recovery_retransmits;
+                    continue;
+                }
+            }
+            if (seq_ge(t->snd_nxt, data_end)) break;
+            // New data (or go-back-N after an RTO when snd_nxt < snd_max).
+            uint32_t avail = data_end - t->snd_nxt;
+            Seq wnd_end = t->snd_una + t->snd_wnd;
+            uint32_t wnd_room = seq_gt(wnd_end, t->snd_nxt) ? wnd_end - t->snd_nxt : 0;
+            uint32_t len = avail < mss ? avail : mss;
+            if (len > wnd_room) len = wnd_room;
+            if (len > cwnd_room && !seq_lt(t->snd_nxt, t->snd_max)) len = cwnd_room;
+            if (len == 0) break;
+            // Sender SWS avoidance (3.8.6.2.1): a short segment only if it ends the
+            // queue, or nothing is in flight and it is at least half the max window.
+            if (len < mss && len < avail && t->snd_nxt != t->snd_una && len < t->max_snd_wnd / 2)
+                break;
+            uint8_t flags = kAck;
+            if (len == avail) flags |= kPsh;
+            // FIN rides on the last data segment.
+            if (t->fin_queued && t->snd_nxt + len == data_end) flags |= kFin;
+            bool rtx = seq_lt(t->snd_nxt, t->snd_max);
+            if (!rtx && !t->ts_ok && !t->rtt_timing) {
+                t->rtt_timing = true;  // RFC 6298 3 / Karn: time one new segment
+                t->rtt_seq = t->snd_nxt;
+                t->rtt_start_ns = now_;
+            }
+            emit(t, t->snd_nxt, flags, len, rtx);
+            t->snd_nxt += len + ((flags & kFin) ? 1 : 0);
+            t->snd_max = seq_max(t->snd_max, t->snd_nxt);
+            if (flags & kFin) break;
+        }
+        // A FIN alone (queue empty, all data sent); FIN needs no window.
+        if (t->fin_queued && t->snd_nxt == data_end) {
+            bool rtx = seq_lt(t->snd_nxt, t->snd_max);
+            emit(t, t->snd_nxt, kAck | kFin, 0, rtx);
+            t->snd_nxt += 1;
+            t->snd_max = seq_max(t->snd_max, t->snd_nxt);
+        }
+        if (t->snd_max != t->snd_una) {
+            if (t->rtx_kind != RtxKind::kRto) arm_rto(t);
+        } else if (t->snd_wnd == 0 && t->sq.bytes() && seq_lt(t->snd_nxt, t->sq.end_seq())) {
+            if (t->rtx_kind != RtxKind::kPersist) arm_persist(t);
+        }
+    }
+    if (t->ack_now) send_ack(t);
+    arm(t);
+}
+
+}  // namespace ep::tcp

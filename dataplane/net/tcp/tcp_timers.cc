@@ -1,0 +1,140 @@
+// Connection timers on one wheel node: retransmission (RFC 6298 5), persist
+// (RFC 9293 3.8.6.1), delayed ACK (3.8.6.3), keepalive (3.8.4), orphaned
+// FIN-WAIT-2, user timeout (3.8.3 R2). The node sits at the earliest deadline;
+// when a deadline moves later the node is left in place and fires early
+// (cheap on the per-ACK path), then re-arms at the new earliest deadline.
+#include "dataplane/net/tcp/stack.h"
+
+namespace ep::tcp {
+
+void Stack::arm(Tcb *t) {
+    uint64_t d = 0;
+    auto take = [&d](uint64_t v) {
+        if (v && (!d || v < d)) d = v;
+    };
+    take(t->rtx_deadline);
+    take(t->dack_deadline);
+    take(t->fw2_deadline);
+    if (cfg_.keepalive && t->state == State::kEstablished) {
+        t->ka_deadline = t->last_rx_ns + cfg_.keepalive_idle_ns +
+                         uint64_t{t->ka_sent} * cfg_.keepalive_interval_ns;
+        take(t->ka_deadline);
+    } else {
+        t->ka_deadline = 0;
+    }
+    if (!d) return;  // a node left scheduled fires once and finds nothing to do
+    if (t->timer.linked() && t->timer.expiry_tick <= wheel_.tick_of(d)) return;
+    wheel_.schedule(&t->timer, d);
+}
+
+void Stack::arm_rto(Tcb *t) {
+    t->rtx_kind = RtxKind::kRto;
+    t->rtx_deadline = now_ + t->rtt.current_rto(cfg_.rto_max_ns);
+    if (t->rtx_deadline < now_ + cfg_.rto_min_ns && t->rtt.has_sample)
+        t->rtx_deadline = now_ + cfg_.rto_min_ns;
+    arm(t);
+}
+
+void Stack::arm_persist(Tcb *t) {
+    uint64_t base = t->rtt.rto_ns > cfg_.persist_min_ns ? t->rtt.rto_ns : cfg_.persist_min_ns;
+    uint64_t d = base << (t->persist_backoff < 12 ? t->persist_backoff : 12);
+    if (d > cfg_.rto_max_ns) d = cfg_.rto_max_ns;
+    t->rtx_kind = RtxKind::kPersist;
+    t->rtx_deadline = now_ + d;
+    arm(t);
+}
+
+void Stack::on_timer(Tcb *t) {
+    if (!t->in_use || t->state == State::kClosed) return;
+    if (t->rtx_deadline && now_ >= t->rtx_deadline) {
+        if (t->rtx_kind == RtxKind::kPersist)
+            persist_expired(t);
+        else
+            rto_expired(t);
+        if (t->state == State::kClosed) return;
+    }
+    if (t->dack_deadline && now_ >= t->dack_deadline) {
+        t->dack_deadline = 0;
+        t->ack_now = true;
+        ++ctr_.delayed_acks;
+    }
+    if (t->fw2_deadline && now_ >= t->fw2_deadline) {
+        ++ctr_.fin_wait2_timeouts;
+        release(t, CloseReason::kTimeout, true);
+        return;
+    }
+    if (t->ka_deadline && now_ >= t->ka_deadline) {
+        keepalive_expired(t);
+        if (t->state == State::kClosed) return;
+    }
+    mark_dirty(t);
+    arm(t);
+}
+
+// RFC 6298 5.4-5.7: retransmit the earliest unacknowledged segment, back off,
+// restart; RFC 5681 3.1 eq. 4 for ssthresh; RFC 6582 4 sets recover = highest sent.
+void Stack::rto_expired(Tcb *t) {
+    t->rtx_kind = RtxKind::kNone;
+    t->rtx_deadline = 0;
+    if (t->state == State::kSynSent || t->state == State::kSynRcvd) {
+        if (++t->retries > cfg_.syn_retries) {
+            ++ctr_.syn_timeouts;
+            release(t, CloseReason::kTimeout, !(t->passive && t->state == State::kSynRcvd));
+            return;
+        }
+        if (t->rtt.backoff < 30) ++t->rtt.backoff;
+        t->rtt_start_ns = 0;
+        send_syn(t);
+        return;
+    }
+    if (t->snd_una == t->snd_max) return;
+    ++ctr_.rto_fires;
+    if (!t->first_rtx_ns) t->first_rtx_ns = now_;
+    if (++t->retries > cfg_.max_retries ||
+        (cfg_.user_timeout_ns && now_ - t->first_rtx_ns >= cfg_.user_timeout_ns)) {
+        ++ctr_.user_timeouts;
+        release(t, CloseReason::kTimeout, true);
+        return;
+    }
+    const uint32_t flight = t->snd_max - t->snd_una;
+    if (t->retries == 1) {
+        t->ccops->on_rto(t->cc, flight);  // ssthresh only on the first expiry
+    } else {
+        t->cc.cwnd = t->mss;
+    }
+    t->in_recovery = false;
+    t->retx_una = false;
+    t->dupacks = 0;
+    t->sb.clear();  // the receiver may renege (RFC 2018 8)
+    t->recover = t->snd_max;
+    t->high_rxt = t->snd_una;
+    t->snd_nxt = t->snd_una;  // go back N
+    t->rtt_timing = false;    // Karn
+    if (t->rtt.backoff < 30) ++t->rtt.backoff;
+    mark_dirty(t);  // output() retransmits and re-arms with the backed-off RTO
+}
+
+void Stack::persist_expired(Tcb *t) {
+    t->rtx_kind = RtxKind::kNone;
+    t->rtx_deadline = 0;
+    if (t->snd_wnd != 0 || !seq_lt(t->snd_nxt, t->sq.end_seq())) return;
+    // Zero-window probe: an old sequence number forces the peer to ACK with its
+    // current window (the Linux form of the RFC 9293 3.8.6.1 probe).
+    ++ctr_.persist_probes;
+    emit(t, t->snd_una - 1, kAck, 0, false);
+    if (t->persist_backoff < 12) ++t->persist_backoff;
+    arm_persist(t);
+}
+
+void Stack::keepalive_expired(Tcb *t) {
+    if (t->ka_sent >= cfg_.keepalive_probes) {
+        ++ctr_.keepalive_timeouts;
+        release(t, CloseReason::kKeepalive, true);
+        return;
+    }
+    ++t->ka_sent;
+    ++ctr_.keepalive_probes;
+    emit(t, t->snd_una - 1, kAck, 0, false);
+}
+
+}  // namespace ep::tcp
