@@ -79,6 +79,11 @@ int parse_config(int argc, char **argv, Config *cfg) {
                  "Let EAL probe PCI devices beyond those named in --port (off: --no-pci)");
     app.add_option("--mbufs", cfg->mbufs, "Packet buffers in the pool");
     app.add_option("--log-level", cfg->log_level, "DPDK log level (emerg..debug)");
+    app.add_option("--store", cfg->store_path,
+                   "Chunk store file or block device (persistent disk tier); empty: RAM only");
+    app.add_option("--ram-mb", cfg->ram_mb, "RAM tier of the chunk store, MiB of hugepage memory");
+    app.add_option("--disk-mb", cfg->disk_mb, "Size of the store file when it is created, MiB");
+    app.add_option("--max-objects", cfg->max_objects, "Objects the store can index");
     app.footer("Arguments after a lone -- are passed to DPDK's EAL.");
     try {
         app.parse(ours, argv);

@@ -24,6 +24,10 @@ struct Config {
     unsigned memory_mb = 512;  // with --no-huge
     unsigned mbufs = 16383;
     std::string log_level = "info";
+    std::string store_path;        // chunk store file or block device; empty = RAM only
+    unsigned ram_mb = 256;         // RAM tier (hugepage memory)
+    unsigned disk_mb = 1024;       // disk tier size when the store file is created
+    unsigned max_objects = 65536;
     std::vector<std::string> eal_extra;  // after "--"
 
     std::vector<PortOptions> port_options;  // derived by parse_config

@@ -11,12 +11,15 @@
 #include <new>
 
 #include "control/log.h"
+#include "chunkstore/ingest.h"
 #include "control/stats.h"
 
 namespace ep {
 
 namespace {
-constexpr int kControlTickMs = 50;
+// The control loop wakes at least this often; sooner when the admin socket
+// has a client. Store work (promotions, reclamation) is polled every tick.
+constexpr int kControlTickMs = 2;
 
 std::string prefix_len(uint32_t mask_be) { return std::to_string(__builtin_popcount(mask_be)); }
 }  // namespace
@@ -55,6 +58,8 @@ bool Daemon::start() {
         ports_.push_back(p);
     }
 
+    if (!open_store()) return false;
+
     for (unsigned k = 0; k < nq; ++k) {
         const unsigned id = cfg_.data_lcores[k];
         if (!rte_lcore_is_enabled(id)) {
@@ -72,6 +77,12 @@ bool Daemon::start() {
         lc->pool = pool_;
         lc->stop = &data_stop_;
         lc->announce = k == 0;
+        lc->store = store_.get();
+        lc->reader_id = k;
+        if (!store_->register_reader(k)) {
+            EP_LOG(ERR, "chunk store: cannot register reader %u", k);
+            return false;
+        }
         for (Port &p : ports_) lc->queues[lc->nqueues++].port = &p, lc->queues[lc->nqueues - 1].queue = static_cast<uint16_t>(k);
         lcores_.push_back(lc);
     }
@@ -82,11 +93,65 @@ bool Daemon::start() {
         return false;
     }
     register_commands();
+    register_store_commands();
 
     for (Lcore *lc : lcores_) rte_eal_remote_launch(lcore_main, lc, lc->lcore_id);
     lcores_launched_ = true;
     print_ready();
     return true;
+}
+
+bool Daemon::open_store() {
+    chunkstore::Config sc;
+    sc.path = cfg_.store_path;
+    sc.ram_capacity_bytes = uint64_t{cfg_.ram_mb} << 20;
+    sc.disk_capacity_bytes = uint64_t{cfg_.disk_mb} << 20;
+    sc.max_readers = static_cast<uint32_t>(cfg_.data_lcores.size());
+    sc.max_objects = cfg_.max_objects;
+    sc.name = "ep_store";
+    std::string err;
+    chunkstore::OpenReport rep;
+    store_ = chunkstore::Store::open(sc, &err, &rep);
+    if (!store_) {
+        EP_LOG(ERR, "chunk store: %s", err.c_str());
+        return false;
+    }
+    if (!sc.path.empty())
+        std::printf("edgeplane: store %s: %llu objects, %llu chunks verified, %llu bad records dropped%s\n",
+                    sc.path.c_str(), static_cast<unsigned long long>(rep.objects),
+                    static_cast<unsigned long long>(rep.records_ok),
+                    static_cast<unsigned long long>(rep.records_bad),
+                    store_->disk_direct() ? "" : " (buffered I/O: O_DIRECT unsupported here)");
+    return true;
+}
+
+std::vector<StatsSection> Daemon::stats_sections() const {
+    std::vector<StatsSection> out;
+    if (!store_) return out;
+    const chunkstore::Counters c = store_->counters();
+    const chunkstore::Usage u = store_->usage();
+    out.push_back({"chunkstore",
+                   {{"objects", u.objects},
+                    {"ram_capacity_bytes", u.ram_capacity_bytes},
+                    {"ram_bytes_used", u.ram_bytes_used},
+                    {"ram_resident_chunks", u.ram_resident_chunks},
+                    {"disk_capacity_bytes", u.disk_capacity_bytes},
+                    {"disk_bytes_used", u.disk_bytes_used},
+                    {"disk_chunks", u.disk_chunks},
+                    {"lookups", c.lookups},
+                    {"hits", c.hits},
+                    {"misses", c.misses},
+                    {"pins", c.pins},
+                    {"promotion_requests", c.promotion_requests},
+                    {"promotion_ring_full", c.promotion_ring_full},
+                    {"promotions", c.promotions},
+                    {"checksum_failures", c.checksum_failures},
+                    {"disk_reads", c.disk_reads},
+                    {"disk_writes", c.disk_writes},
+                    {"insert_failures_full", c.insert_failures_full},
+                    {"removals", c.removals},
+                    {"evictions", c.evictions}}});
+    return out;
 }
 
 void Daemon::register_commands() {
@@ -95,7 +160,9 @@ void Daemon::register_commands() {
                            std::vector<LcoreStatsSource> src;
                            for (const Lcore *lc : lcores_) src.push_back({lc->lcore_id, &lc->counters});
                            const bool json = args.size() > 1 && args[1] == "json";
-                           out.write(json ? format_stats_json(src) : format_stats_text(src));
+                           const auto sections = stats_sections();
+                           out.write(json ? format_stats_json(src, sections)
+                                          : format_stats_text(src, sections));
                        });
     admin_.add_command("ports", "ports, addresses and queues", [this](auto &, Reply &out) {
         for (const Port &p : ports_) {
@@ -105,6 +172,53 @@ void Daemon::register_commands() {
                       (p.rss ? " rss" : "") + "\n");
         }
     });
+}
+
+void Daemon::register_store_commands() {
+    admin_.add_command(
+        "ingest", "ingest PATH [PREFIX]: store a file or directory tree as objects",
+        [this](const std::vector<std::string> &args, Reply &out) {
+            if (args.size() < 2 || args.size() > 3) {
+                out.write("error: usage: ingest PATH [PREFIX]\n");
+                return;
+            }
+            const std::string prefix = args.size() == 3 ? args[2] : "";
+            chunkstore::IngestReport rep;
+            // Progress every object: edgectl shows it as it comes.
+            auto progress = [&out](const chunkstore::IngestProgress &p) {
+                char line[512];
+                std::snprintf(line, sizeof line, "progress %llu/%llu objects %llu/%llu bytes %.*s\n",
+                              static_cast<unsigned long long>(p.objects_done),
+                              static_cast<unsigned long long>(p.objects_total),
+                              static_cast<unsigned long long>(p.bytes_done),
+                              static_cast<unsigned long long>(p.bytes_total),
+                              static_cast<int>(p.name.size()), p.name.data());
+                out.write(line);
+            };
+            chunkstore::Status st = chunkstore::ingest_path(*store_, args[1], prefix, progress, &rep);
+            for (const std::string &f : rep.failed) out.write("failed " + f + "\n");
+            char line[256];
+            std::snprintf(line, sizeof line, "stored %llu objects, %llu chunks, %llu bytes in %.2f s\n",
+                          static_cast<unsigned long long>(rep.objects),
+                          static_cast<unsigned long long>(rep.chunks),
+                          static_cast<unsigned long long>(rep.bytes), rep.seconds);
+            out.write(line);
+            if (!st.ok()) out.write("error: " + st.msg + "\n");
+        });
+    admin_.add_command("objects", "list stored objects: size, chunks, name", [this](auto &, Reply &out) {
+        store_->for_each_object([&out](const chunkstore::ObjectMeta &m) {
+            char line[600];
+            std::snprintf(line, sizeof line, "%12llu %6u %.*s\n", static_cast<unsigned long long>(m.size),
+                          m.chunk_count, static_cast<int>(m.name_len), m.name);
+            out.write(line);
+        });
+    });
+    admin_.add_command("remove", "remove NAME: drop an object from both tiers",
+                       [this](const std::vector<std::string> &args, Reply &out) {
+                           if (args.size() != 2) return out.write("error: usage: remove NAME\n");
+                           chunkstore::Status st = store_->remove_object(args[1]);
+                           out.write(st.ok() ? "removed\n" : "error: " + st.msg + "\n");
+                       });
 }
 
 void Daemon::print_ready() const {
@@ -118,7 +232,11 @@ void Daemon::print_ready() const {
 }
 
 void Daemon::run(const std::atomic<bool> &stop) {
-    while (!stop.load(std::memory_order_relaxed)) admin_.poll(kControlTickMs);
+    while (!stop.load(std::memory_order_relaxed)) {
+        admin_.poll(kControlTickMs);
+        while (store_->poll() > 0) {
+        }
+    }
 }
 
 int Daemon::shutdown() {
@@ -127,6 +245,10 @@ int Daemon::shutdown() {
     if (lcores_launched_) rte_eal_mp_wait_lcore();
     admin_.close();
     for (Port &p : ports_) port_close(p);
+    if (store_) {
+        store_->flush();
+        store_.reset();
+    }
     if (pool_) {
         const unsigned avail = rte_mempool_avail_count(pool_);
         if (avail != pool_->size) {

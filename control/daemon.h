@@ -4,11 +4,14 @@
 #pragma once
 
 #include <atomic>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "control/admin_socket.h"
+#include "chunkstore/store.h"
 #include "control/config.h"
+#include "control/stats.h"
 #include "dataplane/lcore.h"
 #include "dataplane/port.h"
 
@@ -27,7 +30,10 @@ public:
     std::atomic<bool> &data_stop() { return data_stop_; }
 
 private:
+    bool open_store();
     void register_commands();
+    void register_store_commands();
+    std::vector<StatsSection> stats_sections() const;
     void print_ready() const;
 
     Config cfg_;
@@ -38,6 +44,7 @@ private:
     std::vector<Lcore *> lcores_;
     std::atomic<bool> data_stop_{false};
     AdminSocket admin_;
+    std::unique_ptr<chunkstore::Store> store_;
 };
 
 }  // namespace ep

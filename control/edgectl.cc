@@ -1,5 +1,10 @@
 // edgectl: talks to a running edgeplane over its admin socket.
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <cstdio>
 #include <string>
 
@@ -18,7 +23,41 @@ int main(int argc, char **argv) {
     stats->callback([&] { request = json ? "stats json" : "stats"; });
     app.add_subcommand("ports", "Ports, addresses and queues")->callback([&] { request = "ports"; });
     app.add_subcommand("ping", "Check the daemon answers")->callback([&] { request = "ping"; });
+    auto *ingest = app.add_subcommand(
+        "ingest", "Store a file or directory tree (e.g. a DASH package) as objects");
+    std::string path, prefix, offline_store;
+    ingest->add_option("path", path, "File or directory")->required()->check(CLI::ExistingPath);
+    ingest->add_option("--name", prefix, "Prefix for the object names");
+    ingest->add_option("--store", offline_store,
+                       "No daemon running: ingest into this store file directly (through epstore)");
+    ingest->callback([&] {
+        path = std::filesystem::absolute(path).lexically_normal().string();
+        request = "ingest " + path + (prefix.empty() ? "" : " " + prefix);
+    });
+    app.add_subcommand("objects", "List stored objects: size, chunks, name")->callback([&] {
+        request = "objects";
+    });
+    std::string remove_name;
+    auto *remove = app.add_subcommand("remove", "Remove an object from both tiers");
+    remove->add_option("name", remove_name)->required();
+    remove->callback([&] { request = "remove " + remove_name; });
     CLI11_PARSE(app, argc, argv);
+
+    if (!offline_store.empty()) {
+        // Offline ingest is epstore's job; run the one that sits beside us.
+        const auto self = std::filesystem::canonical("/proc/self/exe");
+        auto epstore = self.parent_path() / "epstore";  // installed side by side
+        if (!std::filesystem::exists(epstore))
+            epstore = self.parent_path().parent_path() / "chunkstore" / "epstore";  // build tree
+        std::vector<std::string> args{epstore.string(), "ingest", "--store", offline_store, path};
+        if (!prefix.empty()) args.insert(args.end(), {"--name", prefix});
+        std::vector<char *> argv2;
+        for (auto &a : args) argv2.push_back(a.data());
+        argv2.push_back(nullptr);
+        execv(argv2[0], argv2.data());
+        std::fprintf(stderr, "edgectl: cannot run %s: %s\n", argv2[0], std::strerror(errno));
+        return 2;
+    }
 
     std::string err;
     bool error_reply = false;
@@ -26,9 +65,13 @@ int main(int argc, char **argv) {
     const bool ok = ep::admin_request(
         socket, request,
         [&](std::string_view chunk) {
-            if (first && chunk.rfind("error:", 0) == 0) error_reply = true;
+            // The daemon starts any line that reports a failure with "error:".
+            if ((first && chunk.rfind("error:", 0) == 0) ||
+                chunk.find("\nerror:") != std::string_view::npos)
+                error_reply = true;
             first = false;
-            std::fwrite(chunk.data(), 1, chunk.size(), error_reply ? stderr : stdout);
+            std::fwrite(chunk.data(), 1, chunk.size(), stdout);
+            std::fflush(stdout);
         },
         &err);
     if (!ok) {

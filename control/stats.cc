@@ -40,7 +40,8 @@ void json_object(std::string &out, const std::vector<std::pair<std::string, uint
 
 }  // namespace
 
-std::string format_stats_text(const std::vector<LcoreStatsSource> &lcores) {
+std::string format_stats_text(const std::vector<LcoreStatsSource> &lcores,
+                              const std::vector<StatsSection> &sections) {
     std::vector<Snapshot> snaps;
     for (const auto &l : lcores) snaps.push_back(take(*l.counters));
     const Snapshot total = sum(snaps);
@@ -70,10 +71,19 @@ std::string format_stats_text(const std::vector<LcoreStatsSource> &lcores) {
     };
     rows(&Snapshot::traffic, false, "");
     rows(&Snapshot::drops, true, "drop.");
+    for (const StatsSection &sec : sections) {
+        out += '\n' + sec.name + '\n';
+        for (const auto &[k, v] : sec.values) {
+            std::snprintf(line, sizeof line, "  %-32s %14llu\n", k.c_str(),
+                          static_cast<unsigned long long>(v));
+            out += line;
+        }
+    }
     return out;
 }
 
-std::string format_stats_json(const std::vector<LcoreStatsSource> &lcores) {
+std::string format_stats_json(const std::vector<LcoreStatsSource> &lcores,
+                              const std::vector<StatsSection> &sections) {
     std::vector<Snapshot> snaps;
     for (const auto &l : lcores) snaps.push_back(take(*l.counters));
     std::string out = "{\"lcores\":[";
@@ -90,7 +100,12 @@ std::string format_stats_json(const std::vector<LcoreStatsSource> &lcores) {
     json_object(out, total.traffic);
     out += ",\"drops\":";
     json_object(out, total.drops);
-    out += "}}\n";
+    out += '}';
+    for (const StatsSection &sec : sections) {
+        out += ",\"" + sec.name + "\":";
+        json_object(out, sec.values);
+    }
+    out += "}\n";
     return out;
 }
 

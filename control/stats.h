@@ -14,7 +14,16 @@ struct LcoreStatsSource {
     const LcoreCounters *counters;
 };
 
-std::string format_stats_text(const std::vector<LcoreStatsSource> &lcores);
-std::string format_stats_json(const std::vector<LcoreStatsSource> &lcores);
+// A named group of process-wide counters shown after the per-lcore table
+// (chunk store, cache), already summed by their owner.
+struct StatsSection {
+    std::string name;
+    std::vector<std::pair<std::string, uint64_t>> values;
+};
+
+std::string format_stats_text(const std::vector<LcoreStatsSource> &lcores,
+                              const std::vector<StatsSection> &sections = {});
+std::string format_stats_json(const std::vector<LcoreStatsSource> &lcores,
+                              const std::vector<StatsSection> &sections = {});
 
 }  // namespace ep

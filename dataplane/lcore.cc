@@ -4,6 +4,7 @@
 #include <rte_ethdev.h>
 #include <rte_log.h>
 
+#include "chunkstore/store.h"
 #include "dataplane/net/arp.h"
 
 namespace ep {
@@ -53,6 +54,9 @@ int lcore_main(void *arg) {
             ++lc.counters.rx_bursts;
             transmit(lc, q, tx, process_burst(lc, q, rx, n, tx, last));
         }
+        // Nothing from the store is held across iterations: tell RCU so the
+        // control thread may reclaim what it unlinked.
+        if (lc.store) lc.store->quiescent(lc.reader_id);
         const uint64_t now = rte_rdtsc();
         (worked ? lc.counters.busy_cycles : lc.counters.idle_cycles) += now - last;
         last = now;

@@ -11,6 +11,10 @@
 #include "dataplane/net/arp_table.h"
 #include "dataplane/port.h"
 
+namespace ep::chunkstore {
+class Store;
+}
+
 namespace ep {
 
 inline constexpr uint16_t kBurst = 32;
@@ -29,6 +33,8 @@ struct alignas(64) Lcore {
     rte_mempool *pool = nullptr;
     const std::atomic<bool> *stop = nullptr;
     bool announce = false;  // send a gratuitous ARP on each port at start
+    chunkstore::Store *store = nullptr;  // read lock-free; RCU reader `reader_id`
+    uint32_t reader_id = 0;
     LcoreCounters counters;
 };
 
