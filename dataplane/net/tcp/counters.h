@@ -42,6 +42,7 @@ namespace ep::tcp {
     X(ooo_dropped, "out-of-order segments dropped: no reassembly slot")            \
     X(rcv_trimmed, "segments trimmed to the receive window")                       \
     X(zero_window_drop, "data dropped: receive buffer full")                       \
+    X(zero_window_tx, "segments advertising a zero receive window")                \
     X(delayed_acks, "ACKs sent by the delayed-ACK timer")                          \
     X(persist_probes, "zero-window probes sent (RFC 9293 3.8.6.1)")                \
     X(keepalive_probes, "keepalive probes sent (RFC 9293 3.8.4)")                  \

@@ -22,7 +22,7 @@ class Handler {
     virtual void on_accept(Stack &, ConnId) {}
     // In-order bytes. Returns how many were consumed; the rest stays in the
     // receive buffer (shrinking the window) until Stack::resume_read().
-    virtual size_t on_data(Stack &, ConnId, const uint8_t *data, size_t len) { return len; }
+    virtual size_t on_data(Stack &, ConnId, const uint8_t *, size_t len) { return len; }
     // The peer's FIN arrived: no more data will come.
     virtual void on_peer_closed(Stack &, ConnId) {}
     // Send-queue space freed after send() queued less than asked.

@@ -186,7 +186,7 @@ void Stack::release(Tcb *t, CloseReason r, bool notify) {
     wheel_.cancel(&t->timer);
     t->sq.clear([this](const SendItem &it) { release_item(it); });
     ++ctr_.conn_closed;
-    if (notify && t->handler && !t->app_closed) t->handler->on_closed(*this, t->id(), r);
+    if (notify && t->handler) t->handler->on_closed(*this, t->id(), r);
     t->next_free = reap_;
     reap_ = t;
 }
@@ -468,12 +468,17 @@ void Stack::resume_read(ConnId c) {
     if (!t || t->state == State::kClosed) return;
     bool was_busy = busy_;
     busy_ = true;
-    uint32_t before = t->rcv.space();
     deliver(t);
-    // Window update when the window opens by at least one segment (RFC 9293 3.8.6.2.2).
-    if (t->state != State::kClosed && before < t->mss && t->rcv.space() >= t->mss) {
-        t->ack_now = true;
-        mark_dirty(t);
+    // Window update once the right edge can move by min(buffer/2, MSS) (RFC 9293
+    // 3.8.6.2.2); window_field() applies the same threshold.
+    if (t->state != State::kClosed) {
+        uint32_t thresh = t->rcv.capacity() / 2;
+        if (thresh > t->rcv_mss) thresh = t->rcv_mss;
+        Seq edge = t->rcv.rcv_nxt() + t->rcv.space();
+        if (seq_ge(edge, t->rcv_adv + thresh)) {
+            t->ack_now = true;
+            mark_dirty(t);
+        }
     }
     if (!was_busy) {
         flush();
@@ -517,6 +522,7 @@ ConnInfo Stack::info(ConnId c) const {
     i.snd_wscale = t->snd_wscale;
     i.rcv_wscale = t->rcv_wscale;
     i.send_queued = t->sq.bytes();
+    i.rcv_buffered = t->rcv.buffered();
     i.in_recovery = t->in_recovery;
     return i;
 }

@@ -35,6 +35,7 @@ struct ConnInfo {
     bool ts = false, sack = false, wscale = false;
     uint8_t snd_wscale = 0, rcv_wscale = 0;
     uint32_t send_queued = 0;
+    uint32_t rcv_buffered = 0;  // in-order bytes the application has not consumed
     bool in_recovery = false;
 };
 
@@ -68,7 +69,7 @@ class Stack {
     uint32_t send_space(ConnId c) const;
 
     void shutdown_write(ConnId c);  // FIN after queued data (RFC 9293 3.10.4 CLOSE)
-    void close(ConnId c);           // shutdown_write + orphan: no more callbacks
+    void close(ConnId c);           // shutdown_write; no more data callbacks, on_closed still comes
     void abort(ConnId c);           // RST now, release (3.10.5 ABORT); no on_closed
     // Re-delivers buffered in-order data after on_data() consumed less than offered.
     void resume_read(ConnId c);

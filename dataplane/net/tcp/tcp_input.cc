@@ -559,11 +559,8 @@ void Stack::fin_input(Tcb *t) {
     t->peer_fin = true;
     t->ooo_fin = false;
     t->ack_now = true;
-    if (t->handler && !t->app_closed) {
-        t->handler->on_peer_closed(*this, t->id());
-        if (t->state == State::kClosed) return;
-    }
-    switch (t->state) {
+    const State prev = t->state;
+    switch (prev) {
         case State::kSynRcvd:
         case State::kEstablished:
             t->state = State::kCloseWait;
@@ -571,12 +568,16 @@ void Stack::fin_input(Tcb *t) {
         case State::kFinWait1:
             t->state = State::kClosing;  // our FIN not yet acked (else FIN-WAIT-2)
             break;
-        case State::kFinWait2:
-            enter_time_wait(t);
-            break;
         default:
             break;
     }
+    // The application sees CLOSE-WAIT already, so close() from the callback goes
+    // to LAST-ACK (not a simultaneous close).
+    if (t->handler && !t->app_closed) {
+        t->handler->on_peer_closed(*this, t->id());
+        if (t->state == State::kClosed) return;
+    }
+    if (prev == State::kFinWait2) enter_time_wait(t);
 }
 
 void Stack::enter_time_wait(Tcb *t) {

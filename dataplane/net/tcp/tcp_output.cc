@@ -16,7 +16,7 @@ uint16_t Stack::window_field(Tcb *t, bool syn) {
     uint32_t thresh = t->rcv.capacity() / 2;
     if (thresh > t->rcv_mss) thresh = t->rcv_mss;
     if (seq_gt(edge, t->rcv_adv)) {
-        if (edge - t->rcv_adv >= thresh || seq_le(t->rcv_adv, nxt)) t->rcv_adv = edge;
+        if (edge - t->rcv_adv >= thresh) t->rcv_adv = edge;
     }
     // Never shrink the window (3.8.6.2.2).
     uint32_t win = seq_gt(t->rcv_adv, nxt) ? t->rcv_adv - nxt : 0;
@@ -54,6 +54,7 @@ void Stack::emit(Tcb *t, Seq seq, uint8_t flags, uint32_t len, bool retransmit) 
     if (flags & kAck) {
         seg.ack = t->rcv_nxt();
         seg.window = window_field(t, false);
+        if (seg.window == 0) ++ctr_.zero_window_tx;
         t->last_ack_sent = seg.ack;
         t->ack_now = false;
         t->dack_deadline = 0;

@@ -1,0 +1,96 @@
+// Two stacks back-to-back through a simulated wire with latency and seeded
+// faults (drop / duplicate / reorder), driven by a fake clock.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <queue>
+#include <vector>
+
+#include "dataplane/net/fault/fault_injector.h"
+#include "dataplane/net/tcp/stack.h"
+
+namespace ep::tcp::test {
+
+class Wire {
+  public:
+    struct Pkt {
+        uint64_t t;
+        uint64_t order;
+        int dst;  // 0 or 1
+        SegmentIn seg;
+        std::vector<uint8_t> data;
+        bool operator>(const Pkt &o) const { return t != o.t ? t > o.t : order > o.order; }
+    };
+
+    class Port : public Output {
+      public:
+        Wire *w = nullptr;
+        int side = 0;
+        void emit(const SegmentOut &s) override { w->send(side, s); }
+    };
+
+    Wire(uint64_t one_way_ns, const fault::FaultConfig &f) : delay_(one_way_ns), faults_(f) {
+        port[0].w = port[1].w = this;
+        port[0].side = 0;
+        port[1].side = 1;
+    }
+
+    void send(int from, const SegmentOut &s) {
+        Pkt p;
+        p.order = order_++;
+        p.dst = 1 - from;
+        p.seg.src = s.src;
+        p.seg.dst = s.dst;
+        p.seg.sport = s.sport;
+        p.seg.dport = s.dport;
+        p.seg.seq = s.seq;
+        p.seg.ack = s.ack;
+        p.seg.flags = s.flags;
+        p.seg.window = s.window;
+        p.seg.opts = s.opts;
+        for (int i = 0; i < s.npieces; ++i)
+            p.data.insert(p.data.end(), s.pieces[i].data, s.pieces[i].data + s.pieces[i].len);
+        ++sent;
+        fault::Verdict v = faults_.next();
+        if (v.drop) return;
+        p.t = now + delay_ + v.extra_delay_ns;
+        if (v.duplicate) {
+            Pkt d = p;
+            d.order = order_++;
+            q_.push(std::move(d));
+        }
+        q_.push(std::move(p));
+    }
+
+    // Advances the clock to the next event (packet or tick), delivers and polls.
+    void step(Stack *st[2], uint64_t tick_ns) {
+        uint64_t next = now + tick_ns;
+        if (!q_.empty() && q_.top().t < next) next = q_.top().t;
+        now = next;
+        while (!q_.empty() && q_.top().t <= now) {
+            Pkt p = q_.top();
+            q_.pop();
+            p.seg.payload = p.data.data();
+            p.seg.payload_len = static_cast<uint32_t>(p.data.size());
+            st[p.dst]->input(p.seg, now);
+        }
+        st[0]->poll(now);
+        st[1]->poll(now);
+    }
+
+    bool idle() const { return q_.empty(); }
+
+    Port port[2];
+    uint64_t now = 1'000'000'000;
+    uint64_t sent = 0;
+    const fault::FaultInjector &faults() const { return faults_; }
+
+  private:
+    uint64_t delay_;
+    fault::FaultInjector faults_;
+    uint64_t order_ = 0;
+    std::priority_queue<Pkt, std::vector<Pkt>, std::greater<Pkt>> q_;
+};
+
+}  // namespace ep::tcp::test
