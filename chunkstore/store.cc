@@ -309,19 +309,24 @@ bool Store::drop_chunk(ChunkKey key, ObjectId *oid) {
 Status Store::remove(ChunkKey key) {
     ObjectId oid = 0;
     if (!drop_chunk(key, &oid)) return Status::error(Err::not_found, "no such chunk");
-    unpublish_object(oid);  // the object is no longer complete
+    drop_object(oid);  // an incomplete object is never served: drop the rest too
     return {};
+}
+
+void Store::drop_object(ObjectId oid) {
+    auto it = objects_ctl_.find(oid);
+    if (it == objects_ctl_.end()) return;
+    const uint32_t n = it->second->chunk_count;
+    ObjectId ignored;
+    for (uint32_t i = 0; i < n; ++i) drop_chunk(chunk_key(oid, i), &ignored);
+    unpublish_object(oid);
 }
 
 Status Store::remove_object(std::string_view name) {
     auto it = objects_ctl_.find(object_id(name));
     if (it == objects_ctl_.end() || it->second->name_view() != name)
         return Status::error(Err::not_found, "no such object: " + std::string(name));
-    const ObjectId oid = it->first;
-    const uint32_t n = it->second->chunk_count;
-    ObjectId ignored;
-    for (uint32_t i = 0; i < n; ++i) drop_chunk(chunk_key(oid, i), &ignored);
-    unpublish_object(oid);
+    drop_object(it->first);
     return {};
 }
 
@@ -330,7 +335,7 @@ bool Store::try_evict(ChunkKey key) {
     if (!c || refs(c) > 1) return false;  // absent, or pinned: skip
     defer(DeferKind::chunk, chunks_.unlink(key), c);
     ++ctl_->evictions;
-    if (!disk_index_.count(key)) unpublish_object(c->oid);  // RAM was the only copy
+    if (!disk_index_.count(key)) drop_object(c->oid);  // RAM was the only copy
     return true;
 }
 

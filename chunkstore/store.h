@@ -128,11 +128,14 @@ class Store {
                       std::string_view content_type = {});
     Status put_object(std::string_view name, std::span<const uint8_t> data, int64_t mtime_ns,
                       std::string_view content_type = {});
-    // Removes the chunk from both tiers. Pinned memory stays valid until unpinned.
+    // Removes the chunk from both tiers, and with it the rest of its object
+    // (an incomplete object is never served). Pinned memory stays valid
+    // until unpinned.
     Status remove(ChunkKey key);
     Status remove_object(std::string_view name);
-    // Drops the RAM copy only (the disk record stays). false if pinned or
-    // not resident: eviction skips pinned chunks.
+    // Drops the RAM copy only (the disk record stays; in a RAM-only store the
+    // object goes). false if pinned or not resident: eviction skips pinned
+    // chunks.
     bool try_evict(ChunkKey key);
 
     // Control loop step: promotion requests and completions, returned slots,
@@ -209,6 +212,7 @@ class Store {
     void tombstone(uint32_t slot);
     void unpublish_object(ObjectId id);
     bool drop_chunk(ChunkKey key, ObjectId *oid);  // both tiers, object left as is
+    void drop_object(ObjectId oid);                // all its chunks, then the object
     uint64_t slot_offset(uint32_t slot) const { return uint64_t{slot} * kRecordSize; }
 
     Config cfg_;

@@ -497,7 +497,7 @@ void Store::drop_disk_record(ChunkKey key, const char *why) {
     tombstone(it->second.slot);
     disk_free_.push_back(it->second.slot);
     disk_index_.erase(it);
-    unpublish_object(oid);  // an object with a lost chunk is not served
+    drop_object(oid);  // an object with a lost chunk is not served
 }
 
 Status Store::promote_now(ChunkKey key) {
