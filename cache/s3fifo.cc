@@ -11,77 +11,107 @@ S3Fifo::S3Fifo(const PolicyConfig &cfg, const S3FifoOptions &opt)
       opt_(opt),
       small_cap_(static_cast<uint64_t>(cfg.capacity_bytes * opt.small_ratio)),
       main_cap_(cfg.capacity_bytes - small_cap_),
-      ghost_(static_cast<uint64_t>(cfg.capacity_bytes * opt.ghost_ratio)) {
+      ghost_cap_(static_cast<uint64_t>(cfg.capacity_bytes * opt.ghost_ratio)),
+      // Residents plus ghosts, sized up front so a replay does not rehash.
+      table_(
+          std::min<uint64_t>(2 * (cfg.expected_objects ? cfg.expected_objects : cfg.capacity_bytes),
+                             uint64_t{1} << 24)) {
     if (opt_.sketch_admit > 0)
         sketch_ = std::make_unique<CountMinSketch>(std::max<uint64_t>(opt_.sketch_width, 1024));
 }
 
+bool S3Fifo::contains(uint64_t key) const {
+    const Meta *m = table_.find(key);
+    return m != nullptr && m->queue != kGhost;
+}
+
 bool S3Fifo::access(const Request &req) {
-    uint32_t i = map_.find(req.key);
-    if (sketch_) {
-        uint32_t est = sketch_->increment(req.key);
-        if (i == FlatMap::kNone && est > opt_.sketch_admit) {
-            // Seen often within the sketch's window: behave like a ghost hit.
-            ghost_.remove(req.key);
-            goto admit_main;
-        }
-    }
-    if (i != FlatMap::kNone) {
+    Meta *m = table_.find(req.key);
+    bool often = sketch_ && sketch_->increment(req.key) > opt_.sketch_admit;
+    if (m != nullptr && m->queue != kGhost) {
         // libCacheSim counts without bound and clamps to 3 on reinsertion;
         // saturating at 15 gives the same decisions.
-        Node &n = pool_[i];
-        if (n.freq < 15) ++n.freq;
+        if (m->freq < 15) ++m->freq;
         return true;
     }
-    if (ghost_.remove(req.key)) goto admit_main;
-    // Objects bigger than the small FIFO could never earn their way out.
-    if (req.size > small_cap_ ||
-        (cfg_.auto_evict && !make_room(*this, cfg_.capacity_bytes, req.size))) {
+    if (m != nullptr) {
+        // Ghost hit: libCacheSim drops it from the ghost and admits to main.
+        // The slot is reused in place; its ghost ring entry turns stale.
+        ghost_bytes_ -= m->size;
+        m->queue = kMain;  // admit() below sets the rest
+        often = true;
+    } else if (!often && req.size > small_cap_) {
+        // Objects bigger than the small FIFO could never earn their way out.
         ++stats_.rejected;
         return false;
     }
-    i = pool_.alloc(req.key, req.size);
-    pool_[i].queue = kSmall;
-    small_.push_head(pool_, i);
-    map_.put(req.key, i);
-    return false;
-
-admit_main:
-    if (cfg_.auto_evict && !make_room(*this, cfg_.capacity_bytes, req.size)) {
-        ++stats_.rejected;
-        return false;
+    if (cfg_.auto_evict && used_bytes() + req.size > cfg_.capacity_bytes) {
+        // Evicting erases other slots, and backward-shift erase may move
+        // this one: drop it now and insert afresh after making room.
+        if (m != nullptr) table_.erase(req.key);
+        if (!make_room(*this, cfg_.capacity_bytes, req.size)) {
+            ++stats_.rejected;
+            return false;
+        }
+        m = nullptr;
     }
-    i = pool_.alloc(req.key, req.size);
-    pool_[i].queue = kMain;
-    main_.push_head(pool_, i);
-    map_.put(req.key, i);
+    if (m == nullptr) m = table_.insert(req.key);
+    admit(req.key, req.size, often ? kMain : kSmall, m);
     return false;
 }
 
+bool S3Fifo::admit(uint64_t key, uint32_t size, uint8_t queue, Meta *m) {
+    m->size = size;
+    m->freq = 0;
+    m->queue = queue;
+    if (queue == kSmall) {
+        m->pos = small_.push(key);
+        small_bytes_ += size;
+    } else {
+        m->pos = main_.push(key);
+        main_bytes_ += size;
+    }
+    ++objects_;
+    return true;
+}
+
+S3Fifo::Meta *S3Fifo::pop_live(KeyRing &ring, uint8_t queue, uint64_t *key) {
+    while (!ring.empty()) {
+        uint32_t pos = ring.tail_pos();
+        // The slots of the next few victims are random accesses; start them now.
+        table_.prefetch(ring.peek(4));
+        *key = ring.pop();
+        Meta *m = table_.find(*key);
+        if (m != nullptr && m->queue == queue && m->pos == pos) return m;
+    }
+    return nullptr;
+}
+
 bool S3Fifo::evict_one() {
-    if (main_.bytes() > main_cap_ || small_.empty()) return evict_main();
+    if (main_bytes_ > main_cap_ || small_bytes_ == 0) return evict_main();
     return evict_small();
 }
 
 // Walks the small FIFO's tail: objects hit often enough move to main (and
 // the walk goes on), the first cold one is evicted into the ghost.
 bool S3Fifo::evict_small() {
-    while (!small_.empty()) {
-        uint32_t i = small_.tail();
-        Node &n = pool_[i];
-        if (n.freq >= opt_.move_threshold) {
-            small_.unlink(pool_, i);
-            n.freq = 0;  // libCacheSim creates a fresh main object
-            n.queue = kMain;
-            main_.push_head(pool_, i);
+    uint64_t key;
+    while (Meta *m = pop_live(small_, kSmall, &key)) {
+        if (m->freq >= opt_.move_threshold) {
+            small_bytes_ -= m->size;
+            main_bytes_ += m->size;
+            m->freq = 0;  // libCacheSim creates a fresh main object
+            m->queue = kMain;
+            m->pos = main_.push(key);
             continue;
         }
-        if (!may_evict(n.key, n.size)) {
-            small_.move_to_head(pool_, i);
+        if (!may_evict(key, m->size)) {
+            m->pos = small_.push(key);  // pinned: back of the queue
             return false;
         }
-        ghost_.insert(n.key, n.size);
-        remove(i);
+        small_bytes_ -= m->size;
+        --objects_;
+        to_ghost(key, m);
         return true;
     }
     return true;  // everything moved to main: progress, not a refusal
@@ -89,35 +119,52 @@ bool S3Fifo::evict_small() {
 
 // CLOCK over the main FIFO: a non-zero counter buys another lap, one less.
 bool S3Fifo::evict_main() {
-    while (!main_.empty()) {
-        uint32_t i = main_.tail();
-        Node &n = pool_[i];
-        if (n.freq >= 1) {
-            n.freq = static_cast<uint8_t>(std::min<uint8_t>(n.freq, 3) - 1);
-            main_.move_to_head(pool_, i);
+    uint64_t key;
+    while (Meta *m = pop_live(main_, kMain, &key)) {
+        if (m->freq >= 1) {
+            m->freq = static_cast<uint8_t>(std::min<uint8_t>(m->freq, 3) - 1);
+            m->pos = main_.push(key);
             continue;
         }
-        if (!may_evict(n.key, n.size)) {
-            main_.move_to_head(pool_, i);
+        if (!may_evict(key, m->size)) {
+            m->pos = main_.push(key);
             return false;
         }
-        remove(i);
+        main_bytes_ -= m->size;
+        --objects_;
+        table_.erase(key);
         return true;
     }
     return true;
 }
 
-void S3Fifo::remove(uint32_t i) {
-    Node &n = pool_[i];
-    (n.queue == kSmall ? small_ : main_).unlink(pool_, i);
-    map_.erase(n.key);
-    pool_.release(i);
+// The slot stays in the table, now as a ghost; the oldest ghosts go first
+// (libCacheSim's ghost is a FIFO cache bounded in bytes).
+void S3Fifo::to_ghost(uint64_t key, Meta *m) {
+    uint32_t size = m->size;
+    if (size > ghost_cap_) {
+        table_.erase(key);
+        return;
+    }
+    m->queue = kGhost;
+    m->freq = 0;
+    m->pos = ghost_.push(key);
+    ghost_bytes_ += size;
+    // m may move when erasing others (backward shift); do not touch it below.
+    uint64_t old;
+    while (ghost_bytes_ > ghost_cap_) {
+        Meta *g = pop_live(ghost_, kGhost, &old);
+        ghost_bytes_ -= g->size;
+        table_.erase(old);
+    }
 }
 
 bool S3Fifo::erase(uint64_t key) {
-    uint32_t i = map_.find(key);
-    if (i == FlatMap::kNone) return false;
-    remove(i);
+    Meta *m = table_.find(key);
+    if (m == nullptr || m->queue == kGhost) return false;
+    (m->queue == kSmall ? small_bytes_ : main_bytes_) -= m->size;
+    --objects_;
+    table_.erase(key);  // its ring entry turns stale
     return true;
 }
 
