@@ -2,11 +2,12 @@
 # control/package/package.sh makes a valid DASH ladder: an isoff-live MPD
 # with >= 3 video Representations, AAC audio, and every segment it names.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
+# $1: path of package.sh (meson passes it; default: relative to this file)
+package=${1:-$(cd "$(dirname "$0")/../.." && pwd)/control/package/package.sh}
 command -v ffmpeg >/dev/null || { echo "ffmpeg missing: skip"; exit 77; }
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-"$root/control/package/package.sh" --duration 4 --preset ultrafast \
+"$package" --duration 4 --preset ultrafast \
   --ladder 640x360:800k,512x288:400k,384x216:200k --out "$out"
 /usr/bin/python3 - "$out" <<'PY'
 import math, os, re, sys, xml.etree.ElementTree as ET
