@@ -132,7 +132,12 @@ std::size_t RequestParser::parse(const uint8_t *data, std::size_t len) {
                 body_left_ < len - i ? static_cast<std::size_t>(body_left_) : len - i;
             body_left_ -= take;
             i += take;
-            if (body_left_ == 0) state_ = State::kHead;
+            if (body_left_ == 0) {
+                // Return here so the session restarts its header timer for
+                // the next request instead of charging it this body's time.
+                state_ = State::kHead;
+                return i;
+            }
             continue;
         }
         if (state_ != State::kHead) break;

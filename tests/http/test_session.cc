@@ -200,6 +200,21 @@ TEST_F(SessionTest, SlowBodyCountsAgainstHeaderTimer) {
     EXPECT_EQ(h.s->poll(now, false), HttpSession::TimerAction::kTimedOut);
 }
 
+TEST_F(SessionTest, NextRequestAfterBodyGetsItsOwnTimer) {
+    Now now = h.now;
+    h.s->feed(std::string_view("GET /a.m4s HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n\r\nab"),
+              now);
+    h.s->pop();
+    now.mono_ms += 5'000;
+    // The body ends and the next head starts in the same segment.
+    h.s->feed(std::string_view("cdGET /b.m4s HTTP/1.1\r\n"), now);
+    now.mono_ms += 9'000;  // 14 s after the first request, 9 s into this one
+    EXPECT_EQ(h.s->poll(now, false), HttpSession::TimerAction::kNone);
+    h.s->feed(std::string_view("Host: h\r\n\r\n"), now);
+    ASSERT_TRUE(h.s->has_response());
+    EXPECT_EQ(h.s->front().status(), Status::kOk);
+}
+
 TEST_F(SessionTest, CountersByStatus) {
     h.feed(
         "GET /a.m4s HTTP/1.1\r\nHost: h\r\n\r\nGET /x HTTP/1.1\r\nHost: h\r\n\r\nPUT /a.m4s "
