@@ -48,7 +48,7 @@ bool S3Fifo::access(const Request &req) {
     if (cfg_.auto_evict && used_bytes() + req.size > cfg_.capacity_bytes) {
         // Evicting erases other slots, and backward-shift erase may move
         // this one: drop it now and insert afresh after making room.
-        if (m != nullptr) table_.erase(req.key);
+        if (m != nullptr) table_.erase_found(m);
         if (!make_room(*this, cfg_.capacity_bytes, req.size)) {
             ++stats_.rejected;
             return false;
@@ -132,7 +132,7 @@ bool S3Fifo::evict_main() {
         }
         main_bytes_ -= m->size;
         --objects_;
-        table_.erase(key);
+        table_.erase_found(m);
         return true;
     }
     return true;
@@ -143,7 +143,7 @@ bool S3Fifo::evict_main() {
 void S3Fifo::to_ghost(uint64_t key, Meta *m) {
     uint32_t size = m->size;
     if (size > ghost_cap_) {
-        table_.erase(key);
+        table_.erase_found(m);
         return;
     }
     m->queue = kGhost;
@@ -155,7 +155,7 @@ void S3Fifo::to_ghost(uint64_t key, Meta *m) {
     while (ghost_bytes_ > ghost_cap_) {
         Meta *g = pop_live(ghost_, kGhost, &old);
         ghost_bytes_ -= g->size;
-        table_.erase(old);
+        table_.erase_found(g);
     }
 }
 
@@ -164,7 +164,7 @@ bool S3Fifo::erase(uint64_t key) {
     if (m == nullptr || m->queue == kGhost) return false;
     (m->queue == kSmall ? small_bytes_ : main_bytes_) -= m->size;
     --objects_;
-    table_.erase(key);  // its ring entry turns stale
+    table_.erase_found(m);  // its ring entry turns stale
     return true;
 }
 
