@@ -13,6 +13,8 @@ constexpr std::string_view kAllow = "GET, HEAD, OPTIONS";
 constexpr std::string_view kDefaultAllowHeaders =
     "Range, If-Range, If-None-Match, If-Modified-Since, If-Match";
 constexpr std::size_t kMaxEchoedHeaders = 256;
+// Bounds the head size (16 multipart part headers each repeat the type).
+constexpr std::size_t kMaxContentTypeLen = 64;
 
 struct Reply {
     HttpContext &ctx;
@@ -164,7 +166,9 @@ void serve_object(Reply &r, const RequestParser &req, std::string_view key, cons
     char lm_buf[kImfFixdateLen];
     format_imf_fixdate(o.mtime, lm_buf);
     const std::string_view last_modified(lm_buf, kImfFixdateLen);
-    const ContentType ct = content_type_for(key);
+    ContentType ct = content_type_for(key);
+    if (!o.content_type.empty() && o.content_type.size() <= kMaxContentTypeLen)
+        ct.mime = o.content_type;
 
     // RFC 9110 §13.2.2 evaluation order.
     // 1. If-Match: no strong match → 412.
