@@ -308,6 +308,8 @@ bool RequestParser::on_byte(uint8_t c) {
                     cur_field_ = Field::kAcRequestHeaders;
                 else if (n == "access-control-request-method")
                     cur_field_ = Field::kAcRequestMethod;
+                else if (n == "expect")
+                    cur_field_ = Field::kExpect;
                 else if (n == "connection")
                     cur_special_ = Special::kConnection;
                 else if (n == "content-length")

@@ -84,6 +84,22 @@ TEST_F(SessionTest, Http10KeepAlive) {
     EXPECT_TRUE(v[1].close);
 }
 
+TEST_F(SessionTest, ExpectWithBodyAnswersAndCloses) {
+    auto v = h.feed(
+        "GET /a.m4s HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n"
+        "GET /b.m4s HTTP/1.1\r\nHost: h\r\n\r\n");
+    ASSERT_EQ(v.size(), 1u);
+    EXPECT_EQ(v[0].status, 200);
+    EXPECT_TRUE(v[0].close);
+    // Without a body Expect changes nothing.
+    h.reset();
+    v = h.feed(
+        "GET /a.m4s HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\n\r\nGET /b.m4s "
+        "HTTP/1.1\r\nHost: h\r\n\r\n");
+    ASSERT_EQ(v.size(), 2u);
+    EXPECT_FALSE(v[0].close);
+}
+
 TEST_F(SessionTest, MaxRequestsPerConnection) {
     h.cfg.max_requests_per_connection = 2;
     h.reset();
