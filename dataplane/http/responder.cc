@@ -157,6 +157,15 @@ void content_range(Reply &r, const ByteRange &br, uint64_t size) {
     r.b.append_u64(size);
 }
 
+// A catalog-supplied type goes into the head verbatim: it must be short and
+// free of CR/LF and controls (no header injection from stored metadata).
+bool valid_content_type(std::string_view t) {
+    if (t.empty() || t.size() > kMaxContentTypeLen) return false;
+    for (char c : t)
+        if (!is_field_value_char(static_cast<uint8_t>(c))) return false;
+    return true;
+}
+
 void serve_object(Reply &r, const RequestParser &req, std::string_view key, const ObjectInfo &o) {
     const HttpConfig &cfg = r.ctx.config;
     const bool head = req.method() == Method::kHead;
@@ -167,8 +176,7 @@ void serve_object(Reply &r, const RequestParser &req, std::string_view key, cons
     format_imf_fixdate(o.mtime, lm_buf);
     const std::string_view last_modified(lm_buf, kImfFixdateLen);
     ContentType ct = content_type_for(key);
-    if (!o.content_type.empty() && o.content_type.size() <= kMaxContentTypeLen)
-        ct.mime = o.content_type;
+    if (valid_content_type(o.content_type)) ct.mime = o.content_type;
 
     // RFC 9110 §13.2.2 evaluation order.
     // 1. If-Match: no strong match → 412.
