@@ -12,10 +12,8 @@ S3Fifo::S3Fifo(const PolicyConfig &cfg, const S3FifoOptions &opt)
       small_cap_(static_cast<uint64_t>(cfg.capacity_bytes * opt.small_ratio)),
       main_cap_(cfg.capacity_bytes - small_cap_),
       ghost_cap_(static_cast<uint64_t>(cfg.capacity_bytes * opt.ghost_ratio)),
-      // Residents plus ghosts, sized up front so a replay does not rehash.
-      table_(
-          std::min<uint64_t>(2 * (cfg.expected_objects ? cfg.expected_objects : cfg.capacity_bytes),
-                             uint64_t{1} << 24)) {
+      // Residents plus ghosts (~1.9x objects), a quarter full.
+      table_(table_hint(cfg, 4)) {
     if (opt_.sketch_admit > 0)
         sketch_ = std::make_unique<CountMinSketch>(std::max<uint64_t>(opt_.sketch_width, 1024));
 }
