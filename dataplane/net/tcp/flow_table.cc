@@ -1,6 +1,6 @@
 #include "dataplane/net/tcp/flow_table.h"
 
-#include <xxhash.h>
+#include <cstring>
 
 namespace ep::tcp {
 
@@ -12,8 +12,18 @@ void FlowTable::init(Slot *storage, uint32_t capacity, uint64_t seed) {
     for (uint32_t i = 0; i < capacity; ++i) slots_[i].value = kNone;
 }
 
+// Seeded multiply-xorshift over the 36-byte key: a few cycles, inlined, and
+// keyed so that remote peers cannot aim collisions without knowing the seed.
 uint32_t FlowTable::hash(const FlowKey &k) const {
-    return static_cast<uint32_t>(XXH3_64bits_withSeed(&k, sizeof(k), seed_));
+    uint64_t w[5] = {};
+    std::memcpy(w, &k, sizeof(k));
+    uint64_t h = seed_;
+    for (uint64_t x : w) {
+        h = (h ^ x) * 0x9e3779b97f4a7c15ull;
+        h ^= h >> 29;
+    }
+    h *= 0xbf58476d1ce4e5b9ull;
+    return static_cast<uint32_t>(h >> 32);
 }
 
 uint32_t FlowTable::find(const FlowKey &k, uint32_t h) const {

@@ -40,11 +40,13 @@ struct SegmentIn {
 // For an inline item (item->ops == nullptr) the glue copies `data` into the
 // header mbuf; for an external item it attaches an external-buffer mbuf at
 // `data` and pins item->ref through item->ops->ref (unpinned by the mbuf's free).
+// No default member initializers: SegmentOut is built per segment and only
+// pieces[0, npieces) are written and valid.
 struct PayloadPiece {
-    const SendItem *item = nullptr;
-    const uint8_t *data = nullptr;
-    uint32_t offset = 0;  // offset of `data` inside the item
-    uint32_t len = 0;
+    const SendItem *item;
+    const uint8_t *data;
+    uint32_t offset;  // offset of `data` inside the item
+    uint32_t len;
 };
 
 inline constexpr int kMaxPieces = 8;

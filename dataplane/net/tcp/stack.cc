@@ -284,9 +284,14 @@ void Stack::input(const SegmentIn &s, uint64_t now_ns) {
     k.lport = s.dport;
     k.rport = s.sport;
     busy_ = true;
-    uint32_t idx = flows_.find(k);
-    if (idx != FlowTable::kNone) {
-        Tcb *t = &tcbs_[idx];
+    // One-entry cache: bursts usually belong to one flow.
+    Tcb *t = last_;
+    if (!(t && t->in_use && t->state != State::kClosed && t->key == k)) {
+        uint32_t idx = flows_.find(k);
+        t = idx != FlowTable::kNone ? &tcbs_[idx] : nullptr;
+    }
+    if (t) {
+        last_ = t;
         if (t->state == State::kSynSent)
             syn_sent_input(t, s);
         else

@@ -178,6 +178,7 @@ class Stack {
     bool busy_ = false;
     Tcb *dirty_ = nullptr;
     Tcb *reap_ = nullptr;
+    Tcb *last_ = nullptr;  // flow cache
     uint64_t rng_ = 0;
     uint64_t challenge_window_ns_ = 0;
     uint32_t challenge_count_ = 0;
