@@ -38,7 +38,9 @@ unsigned Store::reap(bool wait) {
 
 Store::IoBuf *Store::get_iobuf() {
     while (io_free_.empty()) {
-        disk_->submit();
+        // Only promotions return buffers by themselves; other owners must
+        // not call this with all buffers held (that would spin forever).
+        if (disk_->submit() <= 0 && disk_->in_flight() == 0) std::abort();
         reap(true);
     }
     IoBuf *b = io_free_.back();
@@ -285,6 +287,7 @@ Status Store::put_object(std::string_view name, uint64_t size, const Source &src
     unsigned queued = 0;
 
     auto settle = [&](bool wait) {
+        reap(false);
         for (size_t i = 0; i < mine.size();) {
             IoBuf *b = mine[i];
             if (!b->done && wait) {
@@ -313,6 +316,12 @@ Status Store::put_object(std::string_view name, uint64_t size, const Source &src
         const uint32_t len =
             static_cast<uint32_t>(std::min<uint64_t>(size - uint64_t{i} * kChunkSize, kChunkSize));
         Chunk *c = (cfg_.ram_on_ingest || !disk_) ? alloc_ram() : nullptr;
+        // Our finished writes only go back to io_free_ through settle().
+        while (disk_ && io_free_.empty()) {
+            disk_->submit();
+            reap(true);
+            settle(false);
+        }
         IoBuf *b = disk_ ? get_iobuf() : nullptr;
         uint8_t *dst = c ? c->data : b->staging();
         if (!src(uint64_t{i} * kChunkSize, dst, len)) {
