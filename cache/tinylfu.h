@@ -3,7 +3,9 @@
 // Every access is counted in a count-min sketch with aging. On a miss that
 // needs room, the candidate is admitted only if the sketch has seen it more
 // often than the victim it would displace; otherwise it is not cached at all.
-// Inner must provide victim() (a node index or kNil) and node(i).
+// Inner must provide victim() (a node index or kNil) and node(i). For SIEVE,
+// asking for the victim moves the hand (clearing visited bits) even when the
+// candidate is then rejected, as a real eviction scan would.
 #pragma once
 
 #include <algorithm>
