@@ -242,6 +242,7 @@ void Stack::conn_input(Tcb *t, const SegmentIn &s) {
             ++ctr_.zero_window_drop;
             ok = true;
             len = 0;
+            t->ack_now = true;  // tell the sender the window is still zero
             flags &= static_cast<uint8_t>(~kFin);
         }
     } else {

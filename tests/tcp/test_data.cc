@@ -1,0 +1,278 @@
+// Scripted data-transfer tests: delayed ACKs, out-of-order data and SACK blocks
+// (RFC 2018), PAWS (RFC 7323 5), fast retransmit and recovery (RFC 5681, 6582,
+// 6675), RTO with exponential backoff (RFC 6298), zero window and persist
+// probes (RFC 9293 3.8.6.1), keepalive (3.8.4).
+#include <vector>
+
+#include "tests/tcp/harness.h"
+
+namespace ep::tcp::test {
+namespace {
+
+std::vector<uint8_t> bytes(size_t n) {
+    std::vector<uint8_t> v(n);
+    for (size_t i = 0; i < n; ++i) v[i] = static_cast<uint8_t>(i * 7);
+    return v;
+}
+
+TEST(Data, DelayedAckSingleSegment) {
+    Harness h;
+    h.accept_default();
+    h.in(10, "P. 1:1001(1000) ack 1 win 1024 <nop,nop,TS val 200 ecr *>");
+    h.no_out();
+    EXPECT_EQ(h.app.data.size(), 1000u);
+    h.at(49).no_out();
+    h.at(50).out(". 1:1(0) ack 1001 <nop,nop,TS val 1050 ecr 200>");
+    EXPECT_EQ(h.stack.counters().delayed_acks, 1u);
+}
+
+TEST(Data, AckEverySecondFullSegment) {
+    Harness h;
+    h.accept_default();
+    h.in(10, ". 1:1449(1448) ack 1 win 1024 <nop,nop,TS val 200 ecr *>");
+    h.no_out();
+    h.in(11, ". 1449:2897(1448) ack 1 win 1024 <nop,nop,TS val 201 ecr *>");
+    // RFC 7323 4.3: TS.Recent only moves for SEG.SEQ <= Last.ACK.sent, so the
+    // delayed ACK echoes the older of the two timestamps.
+    h.out(". 1:1(0) ack 2897 <nop,nop,TS val * ecr 200>");
+    h.no_out();
+    EXPECT_EQ(h.app.data.size(), 2896u);
+}
+
+TEST(Data, OutOfOrderSackBlocksAndHoleFill) {
+    Harness h;
+    h.accept_default();
+    h.in(10, ". 1449:2897(1448) ack 1 win 1024 <nop,nop,TS val 200 ecr *>");
+    // Immediate duplicate ACK carrying the SACK block (RFC 5681 4.2, RFC 2018 4).
+    h.out(". 1:1(0) ack 1 <nop,nop,TS val * ecr 101,nop,nop,sack 1449:2897>");
+    h.in(11, ". 4345:5793(1448) ack 1 win 1024 <nop,nop,TS val 201 ecr *>");
+    // Most recent block first.
+    h.out(". 1:1(0) ack 1 <nop,nop,TS val * ecr 101,nop,nop,sack 4345:5793 1449:2897>");
+    h.in(12, ". 1:1449(1448) ack 1 win 1024 <nop,nop,TS val 202 ecr *>");
+    h.out(". 1:1(0) ack 2897 <nop,nop,TS val * ecr 202,nop,nop,sack 4345:5793>");
+    h.in(13, ". 2897:4345(1448) ack 1 win 1024 <nop,nop,TS val 203 ecr *>");
+    h.out(". 1:1(0) ack 5793 <nop,nop,TS val * ecr 203>");
+    h.no_out();
+    ASSERT_EQ(h.app.data.size(), 5792u);
+    // The harness fills payload byte k of the stream with (k + 1) & 0xff.
+    for (size_t i = 0; i < 5792; ++i) ASSERT_EQ(h.app.data[i], static_cast<uint8_t>(i + 1)) << i;
+    EXPECT_EQ(h.stack.counters().ooo_segments, 2u);
+}
+
+TEST(Data, NoSackBlocksWithoutSackPermitted) {
+    Harness h;
+    h.accept_default(true, false, true);
+    h.in(10, ". 1449:2897(1448) ack 1 win 1024 <nop,nop,TS val 200 ecr *>");
+    h.out(". 1:1(0) ack 1 <nop,nop,TS val * ecr 101>");
+}
+
+TEST(Data, PawsRejectsOldTimestamp) {
+    Harness h;
+    h.accept_default();
+    h.in(10, "P. 1:101(100) ack 1 win 1024 <nop,nop,TS val 50 ecr *>");
+    h.out(". 1:1(0) ack 1 <nop,nop,TS val * ecr 101>");
+    EXPECT_EQ(h.app.data.size(), 0u);
+    EXPECT_EQ(h.stack.counters().paws_reject, 1u);
+    // A newer timestamp is accepted.
+    h.in(20, "P. 1:101(100) ack 1 win 1024 <nop,nop,TS val 150 ecr *>");
+    EXPECT_EQ(h.app.data.size(), 100u);
+}
+
+TEST(Data, OutOfWindowSegmentIsAckedAndDropped) {
+    Harness h;
+    h.accept_default();
+    h.in(10, "P. 200000:200100(100) ack 1 win 1024 <nop,nop,TS val 200 ecr *>");
+    h.out(". 1:1(0) ack 1");
+    EXPECT_EQ(h.stack.counters().out_of_window, 1u);
+    EXPECT_EQ(h.app.data.size(), 0u);
+}
+
+TEST(Data, SendSegmentsFromQueue) {
+    Harness h;
+    ConnId c = h.accept_default();
+    auto d = bytes(3000);
+    EXPECT_EQ(h.stack.send_copy(c, d.data(), 3000), 3000u);
+    h.out(". 1:1449(1448) ack 1 <nop,nop,TS val * ecr 101>");
+    h.out(". 1449:2897(1448) ack 1");
+    h.out("P. 2897:3001(104) ack 1");
+    h.no_out();
+    h.in(20, ". 1:1(0) ack 3001 win 1024 <nop,nop,TS val 110 ecr *>");
+    h.no_out();
+    EXPECT_EQ(h.stack.info(c).flight, 0u);
+    EXPECT_EQ(h.stack.info(c).send_queued, 0u);
+}
+
+TEST(Data, RtoExponentialBackoff) {
+    Harness h;
+    ConnId c = h.accept_default();
+    auto d = bytes(100);
+    h.at(10);
+    h.stack.send_copy(c, d.data(), 100);
+    h.out("P. 1:101(100) ack 1");
+    // RTO = max(SRTT + 4*RTTVAR, 200 ms) = 200 ms; then 400, 800 (RFC 6298 5.5).
+    h.at(209).no_out();
+    h.at(210).out("P. 1:101(100) ack 1");
+    h.at(609).no_out();
+    h.at(610).out("P. 1:101(100) ack 1");
+    h.at(1409).no_out();
+    h.at(1410).out("P. 1:101(100) ack 1");
+    EXPECT_EQ(h.stack.counters().rto_fires, 3u);
+    EXPECT_EQ(h.stack.info(c).cwnd, h.stack.info(c).mss);  // loss window
+    // The ACK ends it; Karn/TS: the timer is stopped.
+    h.in(1420, ". 1:1(0) ack 101 win 1024 <nop,nop,TS val 300 ecr *>");
+    h.at(5000).no_out();
+}
+
+TEST(Data, ConnectionTimesOutAfterMaxRetries) {
+    StackConfig cfg = Harness::default_config();
+    cfg.max_retries = 2;
+    Harness h(cfg);
+    ConnId c = h.accept_default();
+    auto d = bytes(100);
+    h.at(10);
+    h.stack.send_copy(c, d.data(), 100);
+    h.out("P. 1:101(100) ack 1");
+    h.at(210).out("P. 1:101(100) ack 1");
+    h.at(610).out("P. 1:101(100) ack 1");
+    h.at(1410).no_out();
+    EXPECT_EQ(h.app.closed, 1);
+    EXPECT_EQ(h.app.reason, CloseReason::kTimeout);
+    EXPECT_EQ(h.stack.counters().user_timeouts, 1u);
+}
+
+// Ten segments in flight; the peer reports the first lost with SACKs.
+TEST(Data, FastRetransmitWithSack) {
+    Harness h;
+    ConnId c = h.accept_default();
+    auto d = bytes(14480);
+    h.at(10);
+    h.stack.send_copy(c, d.data(), 14480);
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(h.pop());
+    h.no_out();
+    h.in(20, ". 1:1(0) ack 1 win 1024 <nop,nop,TS val 200 ecr *,nop,nop,sack 1449:2897>");
+    h.in(21, ". 1:1(0) ack 1 win 1024 <nop,nop,TS val 201 ecr *,nop,nop,sack 1449:4345>");
+    h.no_out();
+    h.in(22, ". 1:1(0) ack 1 win 1024 <nop,nop,TS val 202 ecr *,nop,nop,sack 1449:5793>");
+    h.out(". 1:1449(1448) ack 1");
+    h.no_out();
+    EXPECT_EQ(h.stack.counters().fast_retransmits, 1u);
+    EXPECT_TRUE(h.stack.info(c).in_recovery);
+    // More SACKs free the pipe (RFC 6675 SetPipe); nothing else is lost yet.
+    h.in(23, ". 1:1(0) ack 1 win 1024 <nop,nop,TS val 203 ecr *,nop,nop,sack 1449:7241>");
+    h.no_out();
+    // Full ACK up to recover: recovery ends.
+    h.in(30, ". 1:1(0) ack 14481 win 1024 <nop,nop,TS val 210 ecr *>");
+    EXPECT_FALSE(h.stack.info(c).in_recovery);
+    EXPECT_EQ(h.stack.info(c).flight, 0u);
+}
+
+TEST(Data, SackRetransmitsEveryLostHole) {
+    Harness h;
+    ConnId c = h.accept_default();
+    auto d = bytes(14480);
+    h.at(10);
+    h.stack.send_copy(c, d.data(), 14480);
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(h.pop());
+    // Segments 1 and 3 lost (holes 1:1449 and 2897:4345).
+    h.in(20, ". 1:1(0) ack 1 win 1024 <nop,nop,TS val 200 ecr *,nop,nop,sack 1449:2897>");
+    h.in(21, ". 1:1(0) ack 1 win 1024 <nop,nop,TS val 201 ecr *,nop,nop,sack 4345:5793 1449:2897>");
+    h.in(22, ". 1:1(0) ack 1 win 1024 <nop,nop,TS val 202 ecr *,nop,nop,sack 4345:8689 1449:2897>");
+    h.out(". 1:1449(1448) ack 1");  // first hole, regardless of cwnd
+    // Second hole: IsLost() (more than 2*SMSS SACKed above it) and the pipe allows.
+    h.out(". 2897:4345(1448) ack 1");
+    h.no_out();
+    h.in(30, ". 1:1(0) ack 14481 win 1024 <nop,nop,TS val 210 ecr *>");
+    EXPECT_FALSE(h.stack.info(c).in_recovery);
+}
+
+TEST(Data, NewRenoThreeDupAcksAndPartialAck) {
+    StackConfig cfg = Harness::default_config();
+    cfg.cc = CcAlgo::kNewReno;
+    Harness h(cfg);
+    ConnId c = h.accept_default(true, false, true);  // no SACK
+    auto d = bytes(14480);
+    h.at(10);
+    h.stack.send_copy(c, d.data(), 14480);
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(h.pop());
+    h.in(20, ". 1:1(0) ack 1 win 1024 <nop,nop,TS val 200 ecr *>");
+    h.in(21, ". 1:1(0) ack 1 win 1024 <nop,nop,TS val 201 ecr *>");
+    h.no_out();
+    h.in(22, ". 1:1(0) ack 1 win 1024 <nop,nop,TS val 202 ecr *>");
+    h.out(". 1:1449(1448) ack 1");  // fast retransmit on the third duplicate
+    EXPECT_EQ(h.stack.counters().dup_acks, 3u);
+    EXPECT_EQ(h.stack.info(c).ssthresh, 14480u / 2);  // RFC 5681 eq. 4
+    // Partial ACK: the next hole is retransmitted at once (RFC 6582 3.2 step 5).
+    h.in(30, ". 1:1(0) ack 2897 win 1024 <nop,nop,TS val 210 ecr *>");
+    h.out(". 2897:4345(1448) ack 1");
+    EXPECT_TRUE(h.stack.info(c).in_recovery);
+    h.in(40, ". 1:1(0) ack 14481 win 1024 <nop,nop,TS val 220 ecr *>");
+    EXPECT_FALSE(h.stack.info(c).in_recovery);
+    EXPECT_EQ(h.stack.info(c).cwnd, 14480u / 2);  // deflated to ssthresh
+}
+
+TEST(Data, ZeroWindowPersistProbes) {
+    Harness h;
+    h.in(0, "S 0:0(0) win 65535 <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7>");
+    ASSERT_TRUE(h.pop());
+    h.in(1, ". 1:1(0) ack 1 win 0 <nop,nop,TS val 101 ecr *>");
+    ConnId c = h.app.conn;
+    auto d = bytes(1000);
+    h.at(10);
+    h.stack.send_copy(c, d.data(), 1000);
+    h.no_out();  // window closed
+    // Probes at 200, 400, 800 ms intervals (backoff), old sequence number.
+    h.at(209).no_out();
+    h.at(210).out(". 0:0(0) ack 1");
+    h.at(609).no_out();
+    h.at(610).out(". 0:0(0) ack 1");
+    h.at(1410).out(". 0:0(0) ack 1");
+    EXPECT_EQ(h.stack.counters().persist_probes, 3u);
+    // The window opens: the data goes.
+    h.in(1500, ". 1:1(0) ack 1 win 1024 <nop,nop,TS val 300 ecr *>");
+    h.out("P. 1:1001(1000) ack 1");
+}
+
+TEST(Data, ZeroWindowAdvertisedWhenBufferFull) {
+    StackConfig cfg = Harness::default_config();
+    cfg.rcv_buf_bytes = 4096;
+    Harness h(cfg);
+    h.app.consume_limit = 0;  // the application reads nothing
+    h.in(0, "S 0:0(0) win 65535 <mss 1460,TS val 100 ecr 0>");
+    h.out("S. 0:0(0) ack 1 win 4096 <mss 1460,TS val * ecr 100>");
+    h.in(1, ". 1:1(0) ack 1 win 1024 <nop,nop,TS val 101 ecr *>");
+    h.in(2, ". 1:1449(1448) ack 1 win 1024 <nop,nop,TS val 102 ecr *>");
+    h.in(3, ". 1449:2897(1448) ack 1 win 1024 <nop,nop,TS val 103 ecr *>");
+    h.out(". 1:1(0) ack 2897 win 1200");
+    h.in(4, "P. 2897:4097(1200) ack 1 win 1024 <nop,nop,TS val 104 ecr *>");
+    h.at(44).out(". 1:1(0) ack 4097 win 0");
+    // Beyond the window: dropped, ACKed.
+    h.in(50, "P. 4097:4197(100) ack 1 win 1024 <nop,nop,TS val 105 ecr *>");
+    h.out(". 1:1(0) ack 4097 win 0");
+    // The application reads: a window update once the edge can move by an MSS.
+    h.app.consume_limit = SIZE_MAX;
+    h.stack.resume_read(h.app.conn);
+    h.out(". 1:1(0) ack 4097 win 4096");
+    EXPECT_EQ(h.app.data.size(), 4096u);
+}
+
+TEST(Data, KeepaliveProbesThenDrop) {
+    StackConfig cfg = Harness::default_config();
+    cfg.keepalive = true;
+    cfg.keepalive_idle_ns = 1'000'000'000;
+    cfg.keepalive_interval_ns = 100'000'000;
+    cfg.keepalive_probes = 2;
+    Harness h(cfg);
+    h.accept_default();
+    h.at(1000).no_out();
+    h.at(1001).out(". 0:0(0) ack 1");
+    h.in(1050, ". 1:1(0) ack 1 win 1024 <nop,nop,TS val 300 ecr *>");  // peer alive
+    h.at(2049).no_out();
+    h.at(2050).out(". 0:0(0) ack 1");
+    h.at(2150).out(". 0:0(0) ack 1");
+    h.at(2250).no_out();
+    EXPECT_EQ(h.app.closed, 1);
+    EXPECT_EQ(h.app.reason, CloseReason::kKeepalive);
+}
+
+}  // namespace
+}  // namespace ep::tcp::test
