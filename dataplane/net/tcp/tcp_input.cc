@@ -217,6 +217,14 @@ void Stack::conn_input(Tcb *t, const SegmentIn &s) {
         return;
     }
 
+    // Simultaneous open: the peer's SYN,ACK repeats its SYN at IRS; its ACK is
+    // what completes our SYN-RECEIVED (RFC 9293 figure 8), so take it as an ACK.
+    if (t->state == State::kSynRcvd && !t->passive && (flags & kSyn) && (flags & kAck) &&
+        seq == t->irs) {
+        flags &= static_cast<uint8_t>(~kSyn);
+        ++seq;
+    }
+
     // PAWS (RFC 7323 5.3 R1): TSval older than TS.Recent -> ACK and drop.
     if (t->ts_ok && s.opts.has_ts && !(flags & kRst) &&
         static_cast<int32_t>(s.opts.ts_val - t->ts_recent) < 0) {
