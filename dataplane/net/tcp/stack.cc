@@ -248,7 +248,8 @@ void Stack::setup_rcv(Tcb *t, Seq irs) {
     t->irs = irs;
     t->rcv.init(&rcv_mem_[size_t{t->idx} * cfg_.rcv_buf_bytes], cfg_.rcv_buf_bytes, irs + 1);
     t->last_ack_sent = irs + 1;
-    t->rcv_adv = irs + 1;
+    // The window our SYN or SYN-ACK offered (unscaled, RFC 7323 2.2).
+    t->rcv_adv = irs + 1 + (cfg_.rcv_buf_bytes > 65535 ? 65535 : cfg_.rcv_buf_bytes);
 }
 
 // Option negotiation from the peer's SYN (RFC 9293 3.7.1 MSS, RFC 7323 2.2 and
