@@ -10,8 +10,6 @@
 #include <cstdint>
 #include <vector>
 
-#include "cache/hash.h"
-
 namespace ep::cache {
 
 class FlatMap {
@@ -100,13 +98,16 @@ class FlatMap {
         return c;
     }
 
-    size_t home(uint64_t key) const { return mix64(key) & mask_; }
+    // Fibonacci hashing: one multiply, and the top bits it keeps are well
+    // mixed even for sequential keys (block numbers, segment indices).
+    size_t home(uint64_t key) const { return (key * 0x9e3779b97f4a7c15ULL) >> shift_; }
 
     void rehash(size_t cap) {
         std::vector<Slot> old;
         old.swap(slots_);
         slots_.assign(cap, Slot{0, kNone});
         mask_ = cap - 1;
+        shift_ = 64 - static_cast<unsigned>(__builtin_ctzll(cap));
         size_ = 0;
         for (const Slot &s : old)
             if (s.val != kNone) put(s.key, s.val);
@@ -114,6 +115,7 @@ class FlatMap {
 
     std::vector<Slot> slots_;
     size_t mask_ = 0;
+    unsigned shift_ = 64;
     size_t size_ = 0;
 };
 

@@ -11,8 +11,6 @@
 #include <cstdint>
 #include <vector>
 
-#include "cache/hash.h"
-
 namespace ep::cache {
 
 template <class V>
@@ -36,7 +34,9 @@ class FlatTable {
     // Returns the value for key, value-initialised if it was absent. The
     // pointer is valid until the next insert or erase.
     V *insert(uint64_t key) {
-        if ((size_ + 1) * 4 > slots_.size() * 3) rehash(slots_.size() * 2);
+        // At most half full: linear probing's miss cost grows as
+        // 1/(1-load)^2, and most policy lookups on a miss are misses.
+        if ((size_ + 1) * 2 > slots_.size()) rehash(slots_.size() * 2);
         size_t i = home(key);
         for (;;) {
             Slot &s = slots_[i];
@@ -61,6 +61,20 @@ class FlatTable {
             if (s.key == key) break;
             i = (i + 1) & mask_;
         }
+        erase_slot(i);
+        return true;
+    }
+
+    // Erases the entry whose value find() just returned, without probing again.
+    void erase_found(V *val) {
+        Slot *s = reinterpret_cast<Slot *>(reinterpret_cast<char *>(val) - offsetof(Slot, val));
+        erase_slot(static_cast<size_t>(s - slots_.data()));
+    }
+
+    void prefetch(uint64_t key) const { __builtin_prefetch(&slots_[home(key)]); }
+
+  private:
+    void erase_slot(size_t i) {
         // Backward shift: pull later members of the probe run into the hole
         // unless that would move them before their home slot.
         size_t hole = i;
@@ -77,12 +91,8 @@ class FlatTable {
         }
         slots_[hole].used = false;
         --size_;
-        return true;
     }
 
-    void prefetch(uint64_t key) const { __builtin_prefetch(&slots_[home(key)]); }
-
-  private:
     struct Slot {
         uint64_t key;
         V val;
@@ -91,17 +101,20 @@ class FlatTable {
 
     static size_t capacity_for(size_t n) {
         size_t c = 16;
-        while (c * 3 < n * 4 + 4) c *= 2;
+        while (c < n * 2 + 2) c *= 2;
         return c;
     }
 
-    size_t home(uint64_t key) const { return mix64(key) & mask_; }
+    // Fibonacci hashing: one multiply, and the top bits it keeps are well
+    // mixed even for sequential keys (block numbers, segment indices).
+    size_t home(uint64_t key) const { return (key * 0x9e3779b97f4a7c15ULL) >> shift_; }
 
     void rehash(size_t cap) {
         std::vector<Slot> old;
         old.swap(slots_);
         slots_.assign(cap, Slot{0, V{}, false});
         mask_ = cap - 1;
+        shift_ = 64 - static_cast<unsigned>(__builtin_ctzll(cap));
         size_ = 0;
         for (const Slot &s : old)
             if (s.used) *insert(s.key) = s.val;
@@ -109,6 +122,7 @@ class FlatTable {
 
     std::vector<Slot> slots_;
     size_t mask_ = 0;
+    unsigned shift_ = 64;
     size_t size_ = 0;
 };
 

@@ -5,7 +5,7 @@
 namespace ep::cache {
 
 ListPolicy::ListPolicy(const PolicyConfig &cfg, bool promote_on_hit)
-    : Policy(cfg), promote_(promote_on_hit) {}
+    : Policy(cfg), promote_(promote_on_hit), map_(table_hint(cfg, 2)) {}
 
 bool ListPolicy::access(const Request &req) {
     uint32_t i = map_.find(req.key);

@@ -49,6 +49,17 @@ struct PolicyStats {
     uint64_t rejected = 0;           // misses not admitted (too big or filtered)
 };
 
+// Entries to pre-size a policy's hash table for, so that it runs about a
+// quarter full: linear probing's cost climbs steeply with load, and measured
+// S3-FIFO replay went from 16 to 27 M requests/CPU-s on cloudPhysics at 1%
+// going from half to a quarter full. Without an object-count hint a byte
+// capacity says little, so the hint is capped; past it tables grow on demand.
+inline uint64_t table_hint(const PolicyConfig &cfg, uint64_t per_object) {
+    uint64_t n = cfg.expected_objects ? cfg.expected_objects : cfg.capacity_bytes;
+    const uint64_t cap = uint64_t{1} << 20;
+    return (n > cap ? cap : n) * per_object;
+}
+
 class Policy {
   public:
     explicit Policy(const PolicyConfig &cfg) : cfg_(cfg) {}

@@ -12,10 +12,8 @@ S3Fifo::S3Fifo(const PolicyConfig &cfg, const S3FifoOptions &opt)
       small_cap_(static_cast<uint64_t>(cfg.capacity_bytes * opt.small_ratio)),
       main_cap_(cfg.capacity_bytes - small_cap_),
       ghost_cap_(static_cast<uint64_t>(cfg.capacity_bytes * opt.ghost_ratio)),
-      // Residents plus ghosts, sized up front so a replay does not rehash.
-      table_(
-          std::min<uint64_t>(2 * (cfg.expected_objects ? cfg.expected_objects : cfg.capacity_bytes),
-                             uint64_t{1} << 24)) {
+      // Residents plus ghosts (~1.9x objects), a quarter full.
+      table_(table_hint(cfg, 4)) {
     if (opt_.sketch_admit > 0)
         sketch_ = std::make_unique<CountMinSketch>(std::max<uint64_t>(opt_.sketch_width, 1024));
 }
@@ -48,7 +46,7 @@ bool S3Fifo::access(const Request &req) {
     if (cfg_.auto_evict && used_bytes() + req.size > cfg_.capacity_bytes) {
         // Evicting erases other slots, and backward-shift erase may move
         // this one: drop it now and insert afresh after making room.
-        if (m != nullptr) table_.erase(req.key);
+        if (m != nullptr) table_.erase_found(m);
         if (!make_room(*this, cfg_.capacity_bytes, req.size)) {
             ++stats_.rejected;
             return false;
@@ -132,7 +130,7 @@ bool S3Fifo::evict_main() {
         }
         main_bytes_ -= m->size;
         --objects_;
-        table_.erase(key);
+        table_.erase_found(m);
         return true;
     }
     return true;
@@ -143,7 +141,7 @@ bool S3Fifo::evict_main() {
 void S3Fifo::to_ghost(uint64_t key, Meta *m) {
     uint32_t size = m->size;
     if (size > ghost_cap_) {
-        table_.erase(key);
+        table_.erase_found(m);
         return;
     }
     m->queue = kGhost;
@@ -155,7 +153,7 @@ void S3Fifo::to_ghost(uint64_t key, Meta *m) {
     while (ghost_bytes_ > ghost_cap_) {
         Meta *g = pop_live(ghost_, kGhost, &old);
         ghost_bytes_ -= g->size;
-        table_.erase(old);
+        table_.erase_found(g);
     }
 }
 
@@ -164,7 +162,7 @@ bool S3Fifo::erase(uint64_t key) {
     if (m == nullptr || m->queue == kGhost) return false;
     (m->queue == kSmall ? small_bytes_ : main_bytes_) -= m->size;
     --objects_;
-    table_.erase(key);  // its ring entry turns stale
+    table_.erase_found(m);  // its ring entry turns stale
     return true;
 }
 

@@ -9,7 +9,7 @@ namespace ep::cache {
 
 class Sieve final : public Policy {
   public:
-    explicit Sieve(const PolicyConfig &cfg) : Policy(cfg) {}
+    explicit Sieve(const PolicyConfig &cfg) : Policy(cfg), map_(table_hint(cfg, 2)) {}
 
     using Policy::access;
     bool access(const Request &req) override;

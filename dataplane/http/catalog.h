@@ -16,6 +16,10 @@ struct ObjectInfo {
     // false: the store knows the object but cannot serve it now (still being
     // pulled from origin, disk tier busy): 503 with Retry-After.
     bool available = true;
+    // Overrides the extension table when non-empty (e.g. the chunk store's
+    // ObjectMeta::content_type()). Must stay valid until lookup's caller
+    // returns from feed(). Cache-Control still follows the extension.
+    std::string_view content_type = {};
 };
 
 class ObjectCatalog {

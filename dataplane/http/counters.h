@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <iterator>
 
 #include "dataplane/http/request.h"
 #include "dataplane/http/status.h"
@@ -88,6 +89,36 @@ struct Counters {
     uint64_t parse_error_count(ParseError e) const {
         return parse_errors[static_cast<std::size_t>(e)];
     }
+
+    // Control sums the per-core sets on read.
+    Counters &operator+=(const Counters &o);
 };
+
+// Walks every counter as (Prometheus-style name, label name, label value,
+// value); label name/value are empty for unlabelled counters. E.g.
+// ("http_responses_total", "status", "404", 3),
+// ("http_parse_errors_total", "kind", "bad_path", 1). No allocation.
+template <class Fn>
+void visit_counters(const Counters &c, Fn &&fn) {
+    fn("http_connections_total", "", "", c.connections);
+    fn("http_requests_total", "", "", c.requests);
+    fn("http_bytes_in_total", "", "", c.bytes_in);
+    fn("http_head_bytes_out_total", "", "", c.head_bytes_out);
+    fn("http_body_bytes_out_total", "", "", c.body_bytes_out);
+    fn("http_pipelined_total", "", "", c.pipelined);
+    fn("http_header_timeouts_total", "", "", c.header_timeouts);
+    fn("http_idle_timeouts_total", "", "", c.idle_timeouts);
+    fn("http_closes_after_error_total", "", "", c.closes_after_error);
+    fn("http_multipart_total", "", "", c.multipart);
+    fn("http_ranges_ignored_total", "", "", c.ranges_ignored);
+    static constexpr const char *kCodes[] = {"200", "204", "206", "304", "400", "404", "405", "408",
+                                             "412", "413", "414", "416", "431", "503", "505"};
+    static_assert(std::size(kCodes) == static_cast<std::size_t>(StatusSlot::kCount));
+    for (std::size_t i = 0; i < c.status.size(); ++i)
+        fn("http_responses_total", "status", kCodes[i], c.status[i]);
+    for (std::size_t i = 1; i < c.parse_errors.size(); ++i)
+        fn("http_parse_errors_total", "kind", parse_error_name(static_cast<ParseError>(i)),
+           c.parse_errors[i]);
+}
 
 }  // namespace ep::http

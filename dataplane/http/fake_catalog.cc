@@ -18,10 +18,17 @@ uint64_t FakeCatalog::add_sized(std::string key, uint64_t size, uint64_t etag64,
     return h;
 }
 
+void FakeCatalog::set_content_type(const std::string &key, std::string type) {
+    const auto it = objs_.find(key);
+    if (it != objs_.end()) it->second.type = std::move(type);
+}
+
 std::optional<ObjectInfo> FakeCatalog::lookup(std::string_view key) const noexcept {
     const auto it = objs_.find(key);
     if (it == objs_.end()) return std::nullopt;
-    return it->second.info;
+    ObjectInfo info = it->second.info;
+    info.content_type = it->second.type;
+    return info;
 }
 
 std::string_view FakeCatalog::content(uint64_t handle) const {

@@ -18,6 +18,9 @@ class FakeCatalog : public ObjectCatalog {
     // A large object without bytes (only its size matters to the HTTP logic).
     uint64_t add_sized(std::string key, uint64_t size, uint64_t etag64, int64_t mtime);
 
+    // Sets ObjectInfo::content_type of an added object (the store's own type).
+    void set_content_type(const std::string &key, std::string type);
+
     std::optional<ObjectInfo> lookup(std::string_view key) const noexcept override;
     // Bytes of a handle (for checking what a response references).
     std::string_view content(uint64_t handle) const;
@@ -26,6 +29,7 @@ class FakeCatalog : public ObjectCatalog {
     struct Obj {
         ObjectInfo info;
         std::string bytes;
+        std::string type;
     };
     std::map<std::string, Obj, std::less<>> objs_;
     uint64_t next_handle_ = 1;

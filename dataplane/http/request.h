@@ -24,6 +24,7 @@ enum class Field : uint8_t {
     kOrigin,
     kAcRequestHeaders,  // Access-Control-Request-Headers
     kAcRequestMethod,   // Access-Control-Request-Method
+    kExpect,
     kCount,
     kNone = kCount,
 };

@@ -1,5 +1,8 @@
 #include "dataplane/http/request_parser.h"
 
+#include <algorithm>
+#include <cstring>
+
 #include "dataplane/http/chars.h"
 
 namespace ep::http {
@@ -141,6 +144,10 @@ std::size_t RequestParser::parse(const uint8_t *data, std::size_t len) {
             continue;
         }
         if (state_ != State::kHead) break;
+        if (s_ == S::kValue || s_ == S::kTarget || s_ == S::kFieldName) {
+            i += fast_run(data + i, len - i);
+            if (i == len) break;
+        }
         const uint8_t c = data[i++];
         if (++head_bytes_ > cfg_->max_head_bytes) {
             // The target alone overran the head limit: that is a long URI.
@@ -150,6 +157,54 @@ std::size_t RequestParser::parse(const uint8_t *data, std::size_t len) {
         if (!on_byte(c)) break;
     }
     return i;
+}
+
+// Fast path for the long runs of a head (field values, the target): copies
+// or skips bytes that cannot change the state, many at a time, leaving the
+// delimiter (and anything unusual) to on_byte(). Stays inside the head-size
+// budget so the limits fire exactly as on the slow path.
+std::size_t RequestParser::fast_run(const uint8_t *p, std::size_t n) {
+    const uint32_t budget =
+        cfg_->max_head_bytes > head_bytes_ ? cfg_->max_head_bytes - head_bytes_ : 0;
+    if (n > budget) n = budget;
+    std::size_t k = 0;
+    if (s_ == S::kValue) {
+        if (cur_special_ != Special::kNone) return 0;  // Connection/CL parse per byte
+        k = plain_value_run(p, n);
+        if (k == 0) return 0;
+        if (cur_field_ != Field::kNone) {
+            const std::size_t room = arena_.size() - arena_used_;
+            if (k > room) return 0;  // let the slow path flag the overflow
+            std::memcpy(arena_.data() + arena_used_, p, k);
+            arena_used_ = static_cast<uint16_t>(arena_used_ + k);
+        }
+        for (std::size_t j = k; j > 0; --j) {
+            if (!is_ows(p[j - 1])) {
+                value_len_ = static_cast<uint16_t>(value_raw_ + j);
+                break;
+            }
+        }
+        value_raw_ = static_cast<uint16_t>(value_raw_ + k);
+    } else if (s_ == S::kTarget) {
+        const std::size_t cap = std::min<std::size_t>(cfg_->max_target_bytes, target_.size());
+        const std::size_t room = cap > target_len_ ? cap - target_len_ : 0;
+        if (n > room) n = room;
+        while (k < n && is_target_char(p[k])) ++k;
+        std::memcpy(target_.data() + target_len_, p, k);
+        target_len_ += k;
+    } else if (s_ == S::kFieldName) {
+        while (k < n && is_tchar(p[k])) {
+            if (name_len_ < sizeof(name_buf_))
+                name_buf_[name_len_++] = static_cast<char>(to_lower(p[k]));
+            else
+                name_overflow_ = true;
+            ++k;
+        }
+    } else {
+        return 0;
+    }
+    head_bytes_ += static_cast<uint32_t>(k);
+    return k;
 }
 
 // One byte of the head. Returns false when the head ended (complete or error).
@@ -253,6 +308,8 @@ bool RequestParser::on_byte(uint8_t c) {
                     cur_field_ = Field::kAcRequestHeaders;
                 else if (n == "access-control-request-method")
                     cur_field_ = Field::kAcRequestMethod;
+                else if (n == "expect")
+                    cur_field_ = Field::kExpect;
                 else if (n == "connection")
                     cur_special_ = Special::kConnection;
                 else if (n == "content-length")

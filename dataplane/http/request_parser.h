@@ -92,6 +92,7 @@ class RequestParser {
 
     bool fail(ParseError e);
     bool on_byte(uint8_t c);
+    std::size_t fast_run(const uint8_t *p, std::size_t n);
     bool end_of_field_line();
     bool finish_head();
     bool finish_version();

@@ -13,6 +13,8 @@ constexpr std::string_view kAllow = "GET, HEAD, OPTIONS";
 constexpr std::string_view kDefaultAllowHeaders =
     "Range, If-Range, If-None-Match, If-Modified-Since, If-Match";
 constexpr std::size_t kMaxEchoedHeaders = 256;
+// Bounds the head size (16 multipart part headers each repeat the type).
+constexpr std::size_t kMaxContentTypeLen = 64;
 
 struct Reply {
     HttpContext &ctx;
@@ -155,6 +157,15 @@ void content_range(Reply &r, const ByteRange &br, uint64_t size) {
     r.b.append_u64(size);
 }
 
+// A catalog-supplied type goes into the head verbatim: it must be short and
+// free of CR/LF and controls (no header injection from stored metadata).
+bool valid_content_type(std::string_view t) {
+    if (t.empty() || t.size() > kMaxContentTypeLen) return false;
+    for (char c : t)
+        if (!is_field_value_char(static_cast<uint8_t>(c))) return false;
+    return true;
+}
+
 void serve_object(Reply &r, const RequestParser &req, std::string_view key, const ObjectInfo &o) {
     const HttpConfig &cfg = r.ctx.config;
     const bool head = req.method() == Method::kHead;
@@ -164,7 +175,8 @@ void serve_object(Reply &r, const RequestParser &req, std::string_view key, cons
     char lm_buf[kImfFixdateLen];
     format_imf_fixdate(o.mtime, lm_buf);
     const std::string_view last_modified(lm_buf, kImfFixdateLen);
-    const ContentType ct = content_type_for(key);
+    ContentType ct = content_type_for(key);
+    if (valid_content_type(o.content_type)) ct.mime = o.content_type;
 
     // RFC 9110 §13.2.2 evaluation order.
     // 1. If-Match: no strong match → 412.

@@ -64,7 +64,12 @@ void HttpSession::on_request(Now now) {
     if (count_ > 0) ++c.pipelined;
     ++requests_;
     const uint32_t max = ctx_.config.max_requests_per_connection;
-    const bool keep = parser_.keep_alive() && (max == 0 || requests_ < max);
+    // RFC 9110 §10.1.1: a client that sent Expect (100-continue) may never
+    // send the body once it sees our final answer; reading it would swallow
+    // the next request. Answer, say "close", and stop reading instead.
+    const bool body_in_doubt =
+        parser_.field_count(Field::kExpect) > 0 && parser_.content_length() > 0;
+    const bool keep = parser_.keep_alive() && (max == 0 || requests_ < max) && !body_in_doubt;
     Response &r = push();
     respond(ctx_, parser_, keep, now.unix_s, r);
     ++c.status[static_cast<std::size_t>(status_slot(r.status()))];

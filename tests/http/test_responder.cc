@@ -56,6 +56,19 @@ TEST_F(ResponderTest, FullGet) {
     EXPECT_FALSE(c.close);
 }
 
+TEST_F(ResponderTest, CatalogContentTypeOverridesExtension) {
+    h.cat.set_content_type("v/seg.m4s", "video/mp4");
+    Captured c = h.get("/v/seg.m4s");
+    EXPECT_EQ(c.get("content-type"), "video/mp4");
+    EXPECT_EQ(c.get("cache-control"), "public, max-age=31536000, immutable");
+    h.cat.set_content_type("v/seg.m4s", std::string(100, 'x'));  // absurd: ignored
+    EXPECT_EQ(h.get("/v/seg.m4s").get("content-type"), "video/iso.segment");
+    h.cat.set_content_type("v/seg.m4s", "text/html\r\nSet-Cookie: x=1");  // injection: ignored
+    c = h.get("/v/seg.m4s");
+    EXPECT_EQ(c.get("content-type"), "video/iso.segment");
+    EXPECT_FALSE(c.has("set-cookie"));
+}
+
 TEST_F(ResponderTest, ManifestCacheControlIsShortAndConfigurable) {
     EXPECT_EQ(h.get("/v/manifest.mpd").get("cache-control"), "public, max-age=2");
     EXPECT_EQ(h.get("/v/manifest.mpd").get("content-type"), "application/dash+xml");

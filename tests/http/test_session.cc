@@ -1,6 +1,7 @@
 // Connection state machine: pipelining, persistence, errors, timeouts, counters.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <string>
 
 #include "dataplane/http/http_date.h"
@@ -81,6 +82,22 @@ TEST_F(SessionTest, Http10KeepAlive) {
     EXPECT_FALSE(v[0].close);
     EXPECT_EQ(v[0].get("connection"), "keep-alive");
     EXPECT_TRUE(v[1].close);
+}
+
+TEST_F(SessionTest, ExpectWithBodyAnswersAndCloses) {
+    auto v = h.feed(
+        "GET /a.m4s HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n"
+        "GET /b.m4s HTTP/1.1\r\nHost: h\r\n\r\n");
+    ASSERT_EQ(v.size(), 1u);
+    EXPECT_EQ(v[0].status, 200);
+    EXPECT_TRUE(v[0].close);
+    // Without a body Expect changes nothing.
+    h.reset();
+    v = h.feed(
+        "GET /a.m4s HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\n\r\nGET /b.m4s "
+        "HTTP/1.1\r\nHost: h\r\n\r\n");
+    ASSERT_EQ(v.size(), 2u);
+    EXPECT_FALSE(v[0].close);
 }
 
 TEST_F(SessionTest, MaxRequestsPerConnection) {
@@ -226,6 +243,26 @@ TEST_F(SessionTest, CountersByStatus) {
     EXPECT_EQ(c.body_bytes_out, 4u);
     EXPECT_GT(c.head_bytes_out, 300u);
     EXPECT_EQ(c.connections, 1u);
+}
+
+TEST_F(SessionTest, CountersSumAndVisit) {
+    h.feed("GET /a.m4s HTTP/1.1\r\nHost: h\r\n\r\nGET /%2e%2e/x HTTP/1.1\r\nHost: h\r\n\r\n");
+    Counters total;
+    total += h.ctx->counters;
+    total += h.ctx->counters;
+    EXPECT_EQ(total.requests, 2u);
+    std::map<std::string, uint64_t> seen;
+    visit_counters(total, [&](std::string_view name, std::string_view label, std::string_view value,
+                              uint64_t v) {
+        std::string key(name);
+        if (!label.empty()) key += "{" + std::string(label) + "=\"" + std::string(value) + "\"}";
+        seen[key] = v;
+    });
+    EXPECT_EQ(seen["http_requests_total"], 2u);
+    EXPECT_EQ(seen["http_responses_total{status=\"200\"}"], 2u);
+    EXPECT_EQ(seen["http_responses_total{status=\"400\"}"], 2u);
+    EXPECT_EQ(seen["http_parse_errors_total{kind=\"bad_path\"}"], 2u);
+    EXPECT_EQ(seen.count("http_parse_errors_total{kind=\"none\"}"), 0u);
 }
 
 TEST(HttpDateTest, FormatAndParse) {
