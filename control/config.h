@@ -34,6 +34,8 @@ struct Config {
     unsigned tcp_rcvbuf_kb = 64;    // per connection, power of two
     std::string tcp_cc = "cubic";   // cubic | newreno
     unsigned tcp_rto_min_ms = 200;
+    unsigned http_header_timeout_ms = 10000;  // slowloris bound
+    unsigned http_idle_timeout_ms = 60000;
     std::vector<std::string> eal_extra;  // after "--"
 
     std::vector<PortOptions> port_options;  // derived by parse_config

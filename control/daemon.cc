@@ -107,6 +107,8 @@ bool Daemon::start() {
 }
 
 bool Daemon::start_tcp_services() {
+    http_cfg_.header_timeout_ms = cfg_.http_header_timeout_ms;
+    http_cfg_.idle_timeout_ms = cfg_.http_idle_timeout_ms;
     const uint64_t tsc_start = rte_rdtsc();
     timespec wall{};
     clock_gettime(CLOCK_REALTIME, &wall);
