@@ -84,6 +84,16 @@ int parse_config(int argc, char **argv, Config *cfg) {
     app.add_option("--ram-mb", cfg->ram_mb, "RAM tier of the chunk store, MiB of hugepage memory");
     app.add_option("--disk-mb", cfg->disk_mb, "Size of the store file when it is created, MiB");
     app.add_option("--max-objects", cfg->max_objects, "Objects the store can index");
+    app.add_option("--http-port", cfg->http_port, "TCP port of the HTTP server (0: off)");
+    app.add_option("--http-header-timeout-ms", cfg->http_header_timeout_ms,
+                   "A request head must arrive within this time after its first byte (else 408)");
+    app.add_option("--http-idle-timeout-ms", cfg->http_idle_timeout_ms, "Idle keep-alive connections close after this");
+    app.add_option("--http-max-conns", cfg->http_max_conns, "HTTP sessions per data lcore");
+    app.add_option("--tcp-max-conns", cfg->tcp_max_conns, "TCP connections per data lcore");
+    app.add_option("--tcp-rcvbuf-kb", cfg->tcp_rcvbuf_kb, "Receive buffer per connection, KiB (power of two)");
+    app.add_option("--tcp-cc", cfg->tcp_cc, "Congestion control: cubic or newreno")
+        ->check(CLI::IsMember({"cubic", "newreno"}));
+    app.add_option("--tcp-rto-min-ms", cfg->tcp_rto_min_ms, "Minimum retransmission timeout (RFC 6298 2.4)");
     app.footer("Arguments after a lone -- are passed to DPDK's EAL.");
     try {
         app.parse(ours, argv);

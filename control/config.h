@@ -28,6 +28,14 @@ struct Config {
     unsigned ram_mb = 256;         // RAM tier (hugepage memory)
     unsigned disk_mb = 1024;       // disk tier size when the store file is created
     unsigned max_objects = 65536;
+    unsigned http_port = 80;        // 0: no HTTP
+    unsigned http_max_conns = 4096; // per data lcore and port
+    unsigned tcp_max_conns = 16384; // per data lcore and port
+    unsigned tcp_rcvbuf_kb = 64;    // per connection, power of two
+    std::string tcp_cc = "cubic";   // cubic | newreno
+    unsigned tcp_rto_min_ms = 200;
+    unsigned http_header_timeout_ms = 10000;  // slowloris bound
+    unsigned http_idle_timeout_ms = 60000;
     std::vector<std::string> eal_extra;  // after "--"
 
     std::vector<PortOptions> port_options;  // derived by parse_config

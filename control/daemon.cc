@@ -6,6 +6,9 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_random.h>
+#include <rte_cycles.h>
+#include <ctime>
 
 #include <cstdio>
 #include <new>
@@ -87,6 +90,8 @@ bool Daemon::start() {
         lcores_.push_back(lc);
     }
 
+    if (!start_tcp_services()) return false;
+
     std::string err;
     if (!admin_.open(cfg_.admin_socket, &err)) {
         EP_LOG(ERR, "%s", err.c_str());
@@ -98,6 +103,49 @@ bool Daemon::start() {
     for (Lcore *lc : lcores_) rte_eal_remote_launch(lcore_main, lc, lc->lcore_id);
     lcores_launched_ = true;
     print_ready();
+    return true;
+}
+
+bool Daemon::start_tcp_services() {
+    http_cfg_.header_timeout_ms = cfg_.http_header_timeout_ms;
+    http_cfg_.idle_timeout_ms = cfg_.http_idle_timeout_ms;
+    const uint64_t tsc_start = rte_rdtsc();
+    timespec wall{};
+    clock_gettime(CLOCK_REALTIME, &wall);
+    const uint64_t hz = rte_get_tsc_hz();
+    for (Lcore *lc : lcores_) {
+        lc->tsc_start = tsc_start;
+        lc->ns_per_tsc_q32 = static_cast<uint64_t>((static_cast<unsigned __int128>(1'000'000'000) << 32) / hz);
+        lc->unix_start_ns = wall.tv_sec * 1'000'000'000LL + wall.tv_nsec;
+        for (uint16_t i = 0; i < lc->nqueues; ++i) {
+            LcoreQueue &q = lc->queues[i];
+            tcp::StackConfig sc;
+            sc.max_connections = cfg_.tcp_max_conns;
+            sc.rcv_buf_bytes = cfg_.tcp_rcvbuf_kb * 1024;
+            sc.mss = static_cast<uint16_t>(q.port->mtu - 40);
+            sc.cc = cfg_.tcp_cc == "newreno" ? tcp::CcAlgo::kNewReno : tcp::CcAlgo::kCubic;
+            sc.rto_min_ns = uint64_t{cfg_.tcp_rto_min_ms} * 1'000'000;
+            sc.secret = rte_rand();  // ISNs (RFC 6528) and SYN cookies (RFC 4987)
+            sc.seed = rte_rand();
+            auto io = std::make_unique<TcpIo>();
+            if (!io->init(lc, &q, sc, q.port->tx_offload, 0)) {
+                EP_LOG(ERR, "TCP stack for lcore %u: out of memory (lower --tcp-max-conns)", lc->lcore_id);
+                return false;
+            }
+            q.tcp = io.get();
+            if (cfg_.http_port != 0) {
+                auto srv = std::make_unique<HttpServer>(http_cfg_);
+                if (!srv->init(&io->stack(), store_.get(), lc->reader_id, cfg_.http_max_conns,
+                               static_cast<uint16_t>(cfg_.http_port))) {
+                    EP_LOG(ERR, "HTTP server for lcore %u: cannot start", lc->lcore_id);
+                    return false;
+                }
+                q.http = srv.get();
+                http_.push_back(std::move(srv));
+            }
+            tcp_.push_back(std::move(io));
+        }
+    }
     return true;
 }
 
@@ -127,6 +175,72 @@ bool Daemon::open_store() {
 
 std::vector<StatsSection> Daemon::stats_sections() const {
     std::vector<StatsSection> out;
+    if (!tcp_.empty()) {
+        tcp::Counters sum;
+        StatsSection sec{"tcp", {}};
+        bool first = true;
+        for (const auto &io : tcp_) {
+            std::size_t k = 0;
+            io->stack().counters().for_each([&](const char *name, const char *, uint64_t v) {
+                if (first) sec.values.emplace_back(name, v);
+                else sec.values[k].second += v;
+                ++k;
+            });
+            first = false;
+        }
+        uint64_t conns = 0, tw = 0;
+        for (const auto &io : tcp_) conns += io->stack().connections(), tw += io->stack().time_wait_entries();
+        sec.values.emplace_back("connections_open", conns);
+        sec.values.emplace_back("time_wait_entries", tw);
+        out.push_back(std::move(sec));
+    }
+    if (!http_.empty()) {
+        StatsSection sec{"http", {}};
+        http::Counters h;
+        HttpServerCounters g;
+        for (const auto &srv : http_) {
+            const http::Counters &c = srv->http_counters();
+            h.connections += c.connections;
+            h.requests += c.requests;
+            h.bytes_in += c.bytes_in;
+            h.head_bytes_out += c.head_bytes_out;
+            h.body_bytes_out += c.body_bytes_out;
+            h.pipelined += c.pipelined;
+            h.header_timeouts += c.header_timeouts;
+            h.idle_timeouts += c.idle_timeouts;
+            h.closes_after_error += c.closes_after_error;
+            h.multipart += c.multipart;
+            h.ranges_ignored += c.ranges_ignored;
+            for (std::size_t i = 0; i < h.parse_errors.size(); ++i) h.parse_errors[i] += c.parse_errors[i];
+            for (std::size_t i = 0; i < h.status.size(); ++i) h.status[i] += c.status[i];
+            g.chunk_waits += srv->counters().chunk_waits;
+            g.chunk_wait_timeouts += srv->counters().chunk_wait_timeouts;
+            g.conn_pool_exhausted += srv->counters().conn_pool_exhausted;
+            g.body_bytes_queued += srv->counters().body_bytes_queued;
+        }
+        sec.values = {{"connections", h.connections},
+                      {"requests", h.requests},
+                      {"bytes_in", h.bytes_in},
+                      {"head_bytes_out", h.head_bytes_out},
+                      {"body_bytes_out", h.body_bytes_out},
+                      {"body_bytes_queued", g.body_bytes_queued},
+                      {"pipelined", h.pipelined},
+                      {"header_timeouts", h.header_timeouts},
+                      {"idle_timeouts", h.idle_timeouts},
+                      {"closes_after_error", h.closes_after_error},
+                      {"multipart", h.multipart},
+                      {"ranges_ignored", h.ranges_ignored},
+                      {"chunk_waits", g.chunk_waits},
+                      {"chunk_wait_timeouts", g.chunk_wait_timeouts},
+                      {"conn_pool_exhausted", g.conn_pool_exhausted}};
+        static constexpr int kCodes[] = {200, 204, 206, 304, 400, 404, 405, 408, 412, 413, 414, 416, 431, 503, 505};
+        for (std::size_t i = 0; i < h.status.size(); ++i)
+            sec.values.emplace_back("status_" + std::to_string(kCodes[i]), h.status[i]);
+        for (std::size_t i = 1; i < h.parse_errors.size(); ++i)
+            sec.values.emplace_back("parse_error." + std::string(http::parse_error_name(static_cast<http::ParseError>(i))),
+                                    h.parse_errors[i]);
+        out.push_back(std::move(sec));
+    }
     if (!store_) return out;
     const chunkstore::Counters c = store_->counters();
     const chunkstore::Usage u = store_->usage();
@@ -245,6 +359,10 @@ int Daemon::shutdown() {
     if (lcores_launched_) rte_eal_mp_wait_lcore();
     admin_.close();
     for (Port &p : ports_) port_close(p);
+    // Sessions reference the stacks; the stacks' send queues pin chunks of
+    // the store: tear down in that order.
+    http_.clear();
+    tcp_.clear();
     if (store_) {
         store_->flush();
         store_.reset();

@@ -12,7 +12,9 @@
 #include "chunkstore/store.h"
 #include "control/config.h"
 #include "control/stats.h"
+#include "dataplane/http_server.h"
 #include "dataplane/lcore.h"
+#include "dataplane/tcp_io.h"
 #include "dataplane/port.h"
 
 namespace ep {
@@ -31,6 +33,7 @@ public:
 
 private:
     bool open_store();
+    bool start_tcp_services();
     void register_commands();
     void register_store_commands();
     std::vector<StatsSection> stats_sections() const;
@@ -45,6 +48,9 @@ private:
     std::atomic<bool> data_stop_{false};
     AdminSocket admin_;
     std::unique_ptr<chunkstore::Store> store_;
+    std::vector<std::unique_ptr<TcpIo>> tcp_;
+    std::vector<std::unique_ptr<HttpServer>> http_;
+    http::HttpConfig http_cfg_;
 };
 
 }  // namespace ep

@@ -50,6 +50,12 @@ namespace ep {
     X(icmp_bad_checksum)        \
     X(icmp_unsupported_type)    \
     X(tcp_no_handler)           \
+    X(tcp_truncated)            \
+    X(tcp_bad_offset)           \
+    X(tcp_bad_checksum)         \
+    X(tcp_bad_options)          \
+    X(tcp_no_route)             \
+    X(tcp_mbuf_exhausted)       \
     X(udp_no_handler)           \
     X(tx_queue_full)            \
     X(fault_injected)

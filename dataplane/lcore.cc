@@ -6,6 +6,8 @@
 
 #include "chunkstore/store.h"
 #include "dataplane/net/arp.h"
+#include "dataplane/http_server.h"
+#include "dataplane/tcp_io.h"
 
 namespace ep {
 
@@ -49,10 +51,19 @@ int lcore_main(void *arg) {
         for (uint16_t i = 0; i < lc.nqueues; ++i) {
             LcoreQueue &q = lc.queues[i];
             const uint16_t n = rte_eth_rx_burst(q.port->id, q.queue, rx, kBurst);
-            if (n == 0) continue;
-            worked = true;
-            ++lc.counters.rx_bursts;
-            transmit(lc, q, tx, process_burst(lc, q, rx, n, tx, last));
+            if (n > 0) {
+                worked = true;
+                ++lc.counters.rx_bursts;
+                transmit(lc, q, tx, process_burst(lc, q, rx, n, tx, last));
+            }
+            if (q.tcp) {
+                // Timers (retransmission, delayed ACK, TIME-WAIT), waiting
+                // HTTP connections, then the segments all of that produced.
+                const uint64_t now_ns = lc.tsc_to_ns(rte_rdtsc());
+                q.tcp->stack().poll(now_ns);
+                if (q.http) q.http->poll(now_ns, (lc.unix_start_ns + static_cast<int64_t>(now_ns)) / 1'000'000'000);
+                q.tcp->flush();
+            }
         }
         // Nothing from the store is held across iterations: tell RCU so the
         // control thread may reclaim what it unlinked.

@@ -20,10 +20,15 @@ namespace ep {
 inline constexpr uint16_t kBurst = 32;
 inline constexpr uint16_t kMaxPorts = 4;
 
+class TcpIo;
+class HttpServer;
+
 struct LcoreQueue {
     Port *port = nullptr;
     uint16_t queue = 0;
     net::ArpTable arp;
+    TcpIo *tcp = nullptr;  // the TCP engine on this queue; nullptr: TCP is dropped
+    HttpServer *http = nullptr;
 };
 
 struct alignas(64) Lcore {
@@ -35,6 +40,13 @@ struct alignas(64) Lcore {
     bool announce = false;  // send a gratuitous ARP on each port at start
     chunkstore::Store *store = nullptr;  // read lock-free; RCU reader `reader_id`
     uint32_t reader_id = 0;
+    uint64_t ns_per_tsc_q32 = 0;  // nanoseconds per TSC cycle, 32.32 fixed point
+    uint64_t tsc_start = 0;
+    int64_t unix_start_ns = 0;  // wall clock at tsc_start, for HTTP Date
+
+    uint64_t tsc_to_ns(uint64_t tsc) const {
+        return static_cast<uint64_t>((static_cast<unsigned __int128>(tsc - tsc_start) * ns_per_tsc_q32) >> 32);
+    }
     LcoreCounters counters;
 };
 

@@ -11,6 +11,7 @@
 #include "dataplane/net/eth.h"
 #include "dataplane/net/icmp.h"
 #include "dataplane/net/ipv4.h"
+#include "dataplane/tcp_io.h"
 
 namespace ep {
 
@@ -22,7 +23,7 @@ struct Fate {
     Drop drop = Drop::none; // when not transmitted and not none: why it was dropped
 };
 
-Fate handle_ipv4(LcoreQueue &q, uint8_t *frame, uint32_t len) {
+Fate handle_ipv4(const Lcore &lc, LcoreQueue &q, rte_mbuf *m, uint8_t *frame, uint32_t len, uint64_t now) {
     uint8_t *ip = frame + sizeof(rte_ether_hdr);
     net::Ipv4View v;
     if (Drop d = net::parse_ipv4(ip, len - sizeof(rte_ether_hdr), q.port->addr, &v); d != Drop::none)
@@ -32,7 +33,10 @@ Fate handle_ipv4(LcoreQueue &q, uint8_t *frame, uint32_t len) {
             if (Drop d = net::icmp_echo_reply_in_place(ip, v); d != Drop::none) return {false, d};
             net::eth_reply_in_place(frame, q.port->addr.mac);
             return {true};
-        case IPPROTO_TCP: return {false, Drop::tcp_no_handler};
+        case IPPROTO_TCP:
+            // Consumed by the engine (it copies what it keeps); the caller frees m.
+            if (q.tcp) return {false, q.tcp->input(m, ip, v, lc.tsc_to_ns(now))};
+            return {false, Drop::tcp_no_handler};
         case IPPROTO_UDP: return {false, Drop::udp_no_handler};
         default: return {false, Drop::ipv4_unknown_protocol};
     }
@@ -46,7 +50,7 @@ Fate handle_frame(Lcore &lc, LcoreQueue &q, rte_mbuf *m, uint64_t now) {
     const net::EthVerdict eth = net::classify_eth(frame, len, q.port->addr.mac);
     switch (eth.l3) {
         case net::L3::ipv4: {
-            Fate f = handle_ipv4(q, frame, len);
+            Fate f = handle_ipv4(lc, q, m, frame, len, now);
             if (f.transmit) {
                 // Trim Ethernet padding: the reply is exactly the datagram.
                 const auto *ih = reinterpret_cast<rte_ipv4_hdr *>(frame + sizeof(rte_ether_hdr));

@@ -4,6 +4,7 @@
 #include <rte_ethdev.h>
 
 #include <cstdio>
+#include <string_view>
 
 namespace ep {
 
@@ -34,8 +35,18 @@ bool port_open(const PortOptions &opt, uint16_t queues, rte_mempool *pool, Port 
         conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
         conf.rx_adv_conf.rss_conf.rss_hf = rss_hf;
     }
-    if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE)
-        conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
+    // Chained mbufs are how chunk memory reaches the wire; checksum offloads
+    // save the CPU the header sums (the payload's come from the chunk store).
+    // MBUF_FAST_FREE stays off: external-buffer mbufs need the full free path.
+    uint64_t tx_wanted = RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+    // net_tap "offloads" checksums by summing each segment of a chain on its
+    // own, which is wrong when a segment has an odd length (an HTTP head
+    // before a body slice): our own sums are right and cost no payload read.
+    if (opt.csum_offload && std::string_view(info.driver_name) != "net_tap")
+        tx_wanted |= RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+    conf.txmode.offloads = info.tx_offload_capa & tx_wanted;
+    conf.rxmode.offloads = info.rx_offload_capa & (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM |
+                                                   RTE_ETH_RX_OFFLOAD_TCP_CKSUM);
     if (int rc = rte_eth_dev_configure(id, queues, queues, &conf); rc != 0) {
         *err = "rte_eth_dev_configure: " + std::string(rte_strerror(-rc));
         return false;
@@ -60,6 +71,8 @@ bool port_open(const PortOptions &opt, uint16_t queues, rte_mempool *pool, Port 
         return false;
     }
     out->started = true;
+    out->tx_offload = conf.txmode.offloads;
+    out->rx_offload = conf.rxmode.offloads;
     out->id = id;
     out->device = opt.device;
     out->queues = queues;

@@ -18,6 +18,7 @@ struct PortOptions {
     uint32_t gateway = 0; // network order, 0 = none
     uint16_t rx_desc = 1024;
     uint16_t tx_desc = 1024;
+    bool csum_offload = true;  // use the NIC's IPv4/TCP checksum offloads when offered
 };
 
 struct Port {
@@ -27,6 +28,8 @@ struct Port {
     uint16_t queues = 0;
     uint16_t mtu = 1500;
     bool rss = false;
+    uint64_t tx_offload = 0;  // RTE_ETH_TX_OFFLOAD_* the port accepted
+    uint64_t rx_offload = 0;
     bool started = false;
 };
 

@@ -64,14 +64,18 @@ class Edgeplane:
         _sh("ip", "netns", "add", self.ns)
         _sh("ip", "-n", self.ns, "link", "set", "lo", "up")
         self._log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(self.command(), stdout=self._log, stderr=subprocess.STDOUT)
+        # The daemon runs inside the namespace, so net_tap creates the TAP
+        # there: moving a live multi-queue TAP between namespaces afterwards
+        # made the kernel drop some of its transmits (seen as FAILED ARP).
+        # The admin socket is a path, reachable from anywhere.
+        self.proc = subprocess.Popen(["ip", "netns", "exec", self.ns] + self.command(),
+                                     stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.time() + timeout
-        while _sh("ip", "link", "show", self.tap, check=False).returncode != 0:
+        while _sh("ip", "-n", self.ns, "link", "show", self.tap, check=False).returncode != 0:
             self._alive_or_fail()
             if time.time() > deadline:
                 raise RuntimeError(f"TAP {self.tap} never appeared\n{self.log()}")
             time.sleep(0.05)
-        _sh("ip", "link", "set", self.tap, "netns", self.ns)
         _sh("ip", "-n", self.ns, "addr", "add", f"{self.host_ip}/24", "dev", self.tap)
         _sh("ip", "-n", self.ns, "link", "set", self.tap, "up")
         while self.ctl("ping", check=False).returncode != 0:

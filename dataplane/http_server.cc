@@ -1,0 +1,261 @@
+#include "dataplane/http_server.h"
+
+#include <algorithm>
+#include <new>
+
+#include "dataplane/tcp_io.h"
+
+namespace ep {
+
+namespace {
+constexpr uint64_t kSweepNs = 100'000'000;          // timeouts checked every 100 ms
+constexpr uint64_t kChunkWaitLimitNs = 5'000'000'000;  // a promotion that never comes
+constexpr uint8_t kObjSlots = 8;                    // > response queue depth + 1 streaming
+}  // namespace
+
+struct HttpServer::Conn {
+    // The object versions this connection's queued responses refer to;
+    // a body piece's handle is an index here.
+    struct ObjRef {
+        chunkstore::ObjectId oid = 0;
+        uint64_t generation = 0;
+    };
+
+    tcp::ConnId id;
+    bool in_use = false;
+    bool head_done = false;
+    bool peer_closed = false;
+    bool input_pending = false;  // on_data consumed less than offered
+    bool woken = false;
+    uint8_t piece = 0;
+    uint8_t next_obj = 0;
+    uint32_t head_off = 0;
+    uint64_t piece_off = 0;
+    uint64_t waiting_since_ns = 0;  // a chunk promotion is pending since then (0: none)
+    ObjRef objs[kObjSlots];
+    Conn *next_free = nullptr;
+    Conn *next_wake = nullptr;
+    alignas(http::HttpSession) unsigned char session_mem[sizeof(http::HttpSession)];
+
+    http::HttpSession &session() { return *std::launder(reinterpret_cast<http::HttpSession *>(session_mem)); }
+};
+
+HttpServer::HttpServer(const http::HttpConfig &cfg) : ctx_(cfg, *this) {}
+
+HttpServer::~HttpServer() {
+    for (uint32_t i = 0; i < nconns_; ++i) conns_[i].session().~HttpSession();
+}
+
+bool HttpServer::init(tcp::Stack *stack, chunkstore::Store *store, uint32_t reader_id,
+                      uint32_t max_conns, uint16_t port, AccessSink *access) {
+    stack_ = stack;
+    store_ = store;
+    tid_ = reader_id;
+    access_ = access;
+    conns_.reset(new (std::nothrow) Conn[max_conns]);
+    if (!conns_) return false;
+    nconns_ = max_conns;
+    for (uint32_t i = 0; i < max_conns; ++i) {
+        new (conns_[i].session_mem) http::HttpSession(ctx_);
+        conns_[i].next_free = i + 1 < max_conns ? &conns_[i + 1] : nullptr;
+    }
+    free_ = &conns_[0];
+    return stack_->listen(port, this);
+}
+
+HttpServer::Conn *HttpServer::conn_of(tcp::ConnId c) const {
+    return static_cast<Conn *>(stack_->user(c));
+}
+
+std::optional<http::ObjectInfo> HttpServer::lookup(std::string_view key) const noexcept {
+    const chunkstore::ObjectMeta *m = store_->lookup_object(tid_, key);
+    if (!m || !feeding_) return std::nullopt;
+    // The meta is only valid until this core's next quiescent state, and the
+    // response may stream for a long time: keep the version, not the pointer.
+    const uint8_t slot = feeding_->next_obj;
+    feeding_->next_obj = static_cast<uint8_t>((slot + 1) % kObjSlots);
+    feeding_->objs[slot] = {m->id, m->generation};
+    http::ObjectInfo info;
+    info.handle = slot;
+    info.size = m->size;
+    info.etag64 = m->etag;
+    info.mtime = m->mtime_ns / 1'000'000'000;
+    return info;
+}
+
+void HttpServer::on_accept(tcp::Stack &st, tcp::ConnId id) {
+    if (!free_) {
+        ++ctr_.conn_pool_exhausted;
+        st.abort(id);
+        return;
+    }
+    Conn *c = free_;
+    free_ = c->next_free;
+    c->id = id;
+    c->in_use = true;
+    c->head_done = c->peer_closed = c->input_pending = c->woken = false;
+    c->piece = 0;
+    c->head_off = 0;
+    c->piece_off = 0;
+    c->waiting_since_ns = 0;
+    c->session().start(now_);
+    st.set_user(id, c);
+}
+
+size_t HttpServer::on_data(tcp::Stack &, tcp::ConnId id, const uint8_t *data, size_t len) {
+    Conn *c = conn_of(id);
+    if (!c) return len;
+    feeding_ = c;
+    const size_t n = c->session().feed({data, len}, now_);
+    feeding_ = nullptr;
+    c->input_pending = n < len;  // the response queue is full: resume after pop()
+    pump(c);
+    return n;
+}
+
+void HttpServer::on_peer_closed(tcp::Stack &, tcp::ConnId id) {
+    if (Conn *c = conn_of(id)) {
+        c->peer_closed = true;
+        pump(c);
+    }
+}
+
+void HttpServer::on_writable(tcp::Stack &, tcp::ConnId id) {
+    if (Conn *c = conn_of(id)) pump(c);
+}
+
+void HttpServer::on_closed(tcp::Stack &, tcp::ConnId id, tcp::CloseReason) {
+    if (Conn *c = conn_of(id)) release(c);
+}
+
+bool HttpServer::send_body_piece(Conn *c, const http::Response &r, const http::BodyPiece &p) {
+    if (p.kind == http::BodyPiece::Kind::kInline) {
+        const std::string_view bytes = r.inline_bytes(p);
+        while (c->piece_off < bytes.size()) {
+            const uint32_t n = stack_->send_copy(c->id, reinterpret_cast<const uint8_t *>(bytes.data()) + c->piece_off,
+                                                 static_cast<uint32_t>(bytes.size() - c->piece_off));
+            if (n == 0) return false;
+            c->piece_off += n;
+        }
+        return true;
+    }
+    const Conn::ObjRef &obj = c->objs[p.handle % kObjSlots];
+    while (c->piece_off < p.length) {
+        const uint64_t pos = p.offset + c->piece_off;
+        const auto index = static_cast<uint32_t>(pos / chunkstore::kChunkSize);
+        const auto in_chunk = static_cast<uint32_t>(pos % chunkstore::kChunkSize);
+        chunkstore::Chunk *ch = store_->lookup(tid_, obj.oid, index);
+        if (ch && ch->generation != obj.generation) ch = nullptr;  // never mix versions
+        if (c->piece_off == 0 && c->waiting_since_ns == 0 && access_)
+            access_->record(obj.oid, static_cast<uint32_t>(std::min<uint64_t>(p.length, UINT32_MAX)), ch != nullptr);
+        if (!ch) {
+            // On disk only (or being replaced): ask for it and wait, without
+            // holding the core. The wait is bounded.
+            if (c->waiting_since_ns == 0) {
+                c->waiting_since_ns = now_ns_;
+                ++ctr_.chunk_waits;
+            }
+            store_->request_promotion(tid_, chunkstore::chunk_key(obj.oid, index));
+            if (now_ns_ - c->waiting_since_ns > kChunkWaitLimitNs) {
+                ++ctr_.chunk_wait_timeouts;
+                const tcp::ConnId id = c->id;
+                release(c);
+                stack_->abort(id);
+                return false;
+            }
+            wake(c);
+            return false;
+        }
+        c->waiting_since_ns = 0;
+        const uint64_t want = std::min<uint64_t>(p.length - c->piece_off, ch->len - in_chunk);
+        const uint32_t n = stack_->send(c->id, ch->data + in_chunk, static_cast<uint32_t>(want), ch,
+                                        &kChunkBufOps);
+        if (n == 0) return false;  // on_writable() resumes
+        c->piece_off += n;
+        ctr_.body_bytes_queued += n;
+    }
+    return true;
+}
+
+void HttpServer::pump(Conn *c) {
+    http::HttpSession &s = c->session();
+    while (c->in_use && s.has_response()) {
+        const http::Response &r = s.front();
+        const std::string_view head = r.head();
+        while (!c->head_done) {
+            const uint32_t n = stack_->send_copy(c->id, reinterpret_cast<const uint8_t *>(head.data()) + c->head_off,
+                                                 static_cast<uint32_t>(head.size() - c->head_off));
+            c->head_off += n;
+            if (c->head_off == head.size()) c->head_done = true;
+            if (n == 0) return;
+        }
+        const auto body = r.body();
+        while (c->piece < body.size()) {
+            if (!send_body_piece(c, r, body[c->piece])) return;
+            ++c->piece;
+            c->piece_off = 0;
+        }
+        const bool close_after = r.close_after();
+        s.pop();
+        c->head_done = false;
+        c->head_off = 0;
+        c->piece = 0;
+        if (close_after) return finish(c);
+        if (c->input_pending) wake(c);  // room in the response queue again
+    }
+    if (c->in_use && (s.finished() || (c->peer_closed && !s.has_response()))) finish(c);
+}
+
+void HttpServer::finish(Conn *c) {
+    // FIN after the queued data; the stack owns the rest of the connection.
+    const tcp::ConnId id = c->id;
+    release(c);
+    stack_->close(id);
+}
+
+void HttpServer::release(Conn *c) {
+    if (!c->in_use) return;
+    stack_->set_user(c->id, nullptr);
+    c->in_use = false;
+    c->next_free = free_;
+    free_ = c;
+}
+
+void HttpServer::wake(Conn *c) {
+    if (c->woken) return;
+    c->woken = true;
+    c->next_wake = wake_head_;
+    wake_head_ = c;
+}
+
+void HttpServer::poll(uint64_t now_ns, int64_t unix_s) {
+    now_ns_ = now_ns;
+    now_ = {now_ns / 1'000'000, unix_s};
+    Conn *list = wake_head_;
+    wake_head_ = nullptr;
+    while (list) {
+        Conn *c = list;
+        list = c->next_wake;
+        c->woken = false;
+        if (!c->in_use) continue;
+        if (c->input_pending) {
+            c->input_pending = false;
+            stack_->resume_read(c->id);  // re-delivers through on_data()
+        }
+        if (c->in_use) pump(c);
+    }
+    if (now_ns < next_sweep_ns_) return;
+    next_sweep_ns_ = now_ns + kSweepNs;
+    for (uint32_t i = 0; i < nconns_; ++i) {
+        Conn *c = &conns_[i];
+        if (!c->in_use) continue;
+        const bool sending = c->session().has_response() || stack_->info(c->id).send_queued > 0;
+        switch (c->session().poll(now_, sending)) {
+            case http::HttpSession::TimerAction::kNone: break;
+            case http::HttpSession::TimerAction::kClose: finish(c); break;
+            case http::HttpSession::TimerAction::kTimedOut: pump(c); break;
+        }
+    }
+}
+
+}  // namespace ep

@@ -1,0 +1,87 @@
+// HTTP/1.1 over the data plane's TCP, bodies straight from the chunk store.
+// One HttpServer per TCP stack (per data lcore and port). It feeds received
+// bytes to an http::HttpSession per connection and pumps each response onto
+// the TCP send queue: the head is copied (it is generated), the body is
+// queued as references to chunk memory, pinned until acknowledged.
+//
+// A chunk that is on disk but not in RAM is promoted by the control thread;
+// the connection waits (never the core) and resumes when it arrives.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+
+#include "chunkstore/store.h"
+#include "dataplane/http/context.h"
+#include "dataplane/http/session.h"
+#include "dataplane/net/tcp/stack.h"
+
+namespace ep {
+
+// Called for every object body the server starts to send (hit or miss in
+// RAM): the cache policy's access stream. Must not block.
+struct AccessSink {
+    virtual ~AccessSink() = default;
+    virtual void record(uint64_t key, uint32_t bytes, bool hit) = 0;
+};
+
+struct HttpServerCounters {
+    uint64_t chunk_waits = 0;          // body pieces that waited for a disk promotion
+    uint64_t chunk_wait_timeouts = 0;  // connections aborted: a chunk never arrived
+    uint64_t conn_pool_exhausted = 0;  // accepted connections refused: no session free
+    uint64_t body_bytes_queued = 0;    // object bytes put on TCP send queues
+};
+
+class HttpServer final : public tcp::Handler, public http::ObjectCatalog {
+public:
+    explicit HttpServer(const http::HttpConfig &cfg);
+    ~HttpServer() override;
+
+    bool init(tcp::Stack *stack, chunkstore::Store *store, uint32_t reader_id, uint32_t max_conns,
+              uint16_t port, AccessSink *access = nullptr);
+    // Once per loop iteration: resumes connections that wait (send space,
+    // promotions, buffered input) and runs timeouts.
+    void poll(uint64_t now_ns, int64_t unix_s);
+
+    const http::Counters &http_counters() const { return ctx_.counters; }
+    const HttpServerCounters &counters() const { return ctr_; }
+
+    // tcp::Handler
+    void on_accept(tcp::Stack &, tcp::ConnId) override;
+    size_t on_data(tcp::Stack &, tcp::ConnId, const uint8_t *data, size_t len) override;
+    void on_peer_closed(tcp::Stack &, tcp::ConnId) override;
+    void on_writable(tcp::Stack &, tcp::ConnId) override;
+    void on_closed(tcp::Stack &, tcp::ConnId, tcp::CloseReason) override;
+
+    // http::ObjectCatalog: runs inside HttpSession::feed for the connection
+    // being fed, and remembers the object version it answered with.
+    std::optional<http::ObjectInfo> lookup(std::string_view key) const noexcept override;
+
+private:
+    struct Conn;
+    Conn *conn_of(tcp::ConnId c) const;
+    void pump(Conn *c);
+    bool send_body_piece(Conn *c, const http::Response &r, const http::BodyPiece &p);
+    void finish(Conn *c);  // close after queued data, release the session
+    void release(Conn *c);
+    void wake(Conn *c);    // run pump() again at the next poll()
+    http::Now now() const { return now_; }
+
+    http::HttpContext ctx_;
+    tcp::Stack *stack_ = nullptr;
+    chunkstore::Store *store_ = nullptr;
+    AccessSink *access_ = nullptr;
+    uint32_t tid_ = 0;
+    std::unique_ptr<Conn[]> conns_;
+    uint32_t nconns_ = 0;
+    Conn *free_ = nullptr;
+    Conn *wake_head_ = nullptr;
+    mutable Conn *feeding_ = nullptr;  // the connection whose feed() calls lookup()
+    http::Now now_{};
+    uint64_t now_ns_ = 0;
+    uint64_t next_sweep_ns_ = 0;
+    HttpServerCounters ctr_;
+};
+
+}  // namespace ep

@@ -1,0 +1,239 @@
+#include "dataplane/tcp_io.h"
+
+#include <rte_byteorder.h>
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_tcp.h>
+
+#include <cstring>
+
+#include "chunkstore/chunk.h"
+#include "dataplane/lcore.h"
+#include "dataplane/net/arp.h"
+#include "dataplane/net/eth.h"
+
+namespace ep {
+
+namespace {
+
+constexpr uint32_t kHeaders = sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) + sizeof(rte_tcp_hdr);
+constexpr uint8_t kTtl = 64;
+constexpr uint64_t kArpRetryNs = 100'000'000;     // one ARP request per 100 ms at most
+constexpr uint64_t kNeighbourMaxAge = UINT64_MAX;  // refreshed by every SYN; never expires yet
+
+void chunk_ref(void *r) { chunkstore::pin(static_cast<chunkstore::Chunk *>(r)); }
+void chunk_unref(void *r) { chunkstore::unpin(static_cast<chunkstore::Chunk *>(r)); }
+uint32_t chunk_sum(void *r, const uint8_t *data, uint32_t len) {
+    auto *c = static_cast<chunkstore::Chunk *>(r);
+    // The chunk keeps host-order sums (rte_raw_cksum's convention); the engine
+    // wants network-order ones: the two differ by a byte swap (RFC 1071 §2(B)).
+    return rte_bswap16(chunkstore::payload_partial_sum16(c, static_cast<uint32_t>(data - c->data), len));
+}
+
+// Sum of `len` bytes at `data` placed at byte `offset` of the TCP payload, in
+// rte_raw_cksum's host-order convention: odd offsets swap the sum's bytes.
+uint32_t piece_sum_host(const tcp::PayloadPiece &p, uint32_t offset) {
+    uint16_t s;
+    if (p.item->ops == &kChunkBufOps) {
+        auto *c = static_cast<chunkstore::Chunk *>(p.item->ref);
+        s = chunkstore::payload_partial_sum16(c, static_cast<uint32_t>(p.data - c->data), p.len);
+    } else {
+        s = rte_raw_cksum(p.data, p.len);  // inline bytes: small, ours to read
+    }
+    return (offset & 1) ? rte_bswap16(s) : s;
+}
+
+}  // namespace
+
+const tcp::ExtBufOps kChunkBufOps = {chunk_ref, chunk_unref, chunk_sum};
+
+bool TcpIo::init(Lcore *lc, LcoreQueue *q, const tcp::StackConfig &cfg, uint64_t tx_offload,
+                 uint64_t now_ns) {
+    lc_ = lc;
+    q_ = q;
+    tx_offload_ = tx_offload;
+    return stack_.init(cfg, this, now_ns);
+}
+
+Drop TcpIo::input(const rte_mbuf *m, const uint8_t *ip, const net::Ipv4View &v, uint64_t now_ns) {
+    const uint32_t l4_len = v.total_len - v.header_len;
+    if (l4_len < sizeof(rte_tcp_hdr)) return Drop::tcp_truncated;
+    const auto *th = reinterpret_cast<const rte_tcp_hdr *>(ip + v.header_len);
+    const uint32_t doff = (th->data_off >> 4) * 4u;
+    if (doff < sizeof(rte_tcp_hdr) || doff > l4_len) return Drop::tcp_bad_offset;
+
+    // RFC 9293 §3.1: verify the checksum, trusting the NIC when it checked.
+    const uint64_t l4_flags = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+    if (l4_flags == RTE_MBUF_F_RX_L4_CKSUM_BAD) return Drop::tcp_bad_checksum;
+    if (l4_flags != RTE_MBUF_F_RX_L4_CKSUM_GOOD) {
+        const auto *ih = reinterpret_cast<const rte_ipv4_hdr *>(ip);
+        uint32_t sum = rte_ipv4_phdr_cksum(ih, 0);
+        sum += rte_raw_cksum(th, l4_len);
+        sum = (sum & 0xffff) + (sum >> 16);
+        sum = (sum & 0xffff) + (sum >> 16);
+        if (sum != 0xffff) return Drop::tcp_bad_checksum;
+    }
+
+    tcp::SegmentIn s;
+    if (!tcp::parse_options(reinterpret_cast<const uint8_t *>(th + 1), doff - sizeof(rte_tcp_hdr), s.opts))
+        return Drop::tcp_bad_options;
+    s.src = tcp::IpAddr::v4(rte_be_to_cpu_32(v.src));
+    s.dst = tcp::IpAddr::v4(rte_be_to_cpu_32(v.dst));
+    s.sport = rte_be_to_cpu_16(th->src_port);
+    s.dport = rte_be_to_cpu_16(th->dst_port);
+    s.seq = rte_be_to_cpu_32(th->sent_seq);
+    s.ack = rte_be_to_cpu_32(th->recv_ack);
+    s.flags = th->tcp_flags;
+    s.window = rte_be_to_cpu_16(th->rx_win);
+    s.payload = reinterpret_cast<const uint8_t *>(th) + doff;
+    s.payload_len = l4_len - doff;
+
+    // Replies go back through whoever sent this (the host or its gateway):
+    // a SYN teaches us that neighbour's MAC.
+    if (s.flags & tcp::kSyn) {
+        const auto *eh = rte_pktmbuf_mtod(m, const rte_ether_hdr *);
+        if (q_->arp.learn(q_->port->addr.next_hop(v.src), eh->src_addr, now_ns)) ++lc_->counters.arp_learned;
+    }
+    stack_.input(s, now_ns);
+    return Drop::none;
+}
+
+bool TcpIo::resolve(uint32_t dst_be, rte_ether_addr *mac) {
+    const uint32_t hop = q_->port->addr.next_hop(dst_be);
+    if (const rte_ether_addr *m = q_->arp.lookup(hop, 0, kNeighbourMaxAge)) {
+        *mac = *m;
+        return true;
+    }
+    const uint64_t now = stack_.now();
+    if (hop != 0 && now - last_arp_ns_ > kArpRetryNs) {
+        last_arp_ns_ = now;
+        if (rte_mbuf *m = rte_pktmbuf_alloc(lc_->pool)) {
+            auto *buf = reinterpret_cast<uint8_t *>(rte_pktmbuf_append(m, net::kArpFrameLen));
+            net::build_arp_request(buf, q_->port->addr, hop);
+            ++lc_->counters.arp_requests_sent;
+            if (ntx_ == kTxCap) flush();
+            tx_[ntx_++] = m;
+        }
+    }
+    return false;
+}
+
+void TcpIo::emit(const tcp::SegmentOut &seg) {
+    rte_ether_addr mac;
+    if (!resolve(rte_cpu_to_be_32(seg.dst.v4_host()), &mac)) {
+        lc_->counters.drop(Drop::tcp_no_route);  // TCP retransmits once ARP resolves
+        return;
+    }
+    rte_mbuf *m = build(seg, mac);
+    if (!m) {
+        lc_->counters.drop(Drop::tcp_mbuf_exhausted);
+        return;
+    }
+    if (ntx_ == kTxCap) flush();
+    tx_[ntx_++] = m;
+}
+
+rte_mbuf *TcpIo::build(const tcp::SegmentOut &seg, const rte_ether_addr &dst_mac) {
+    rte_mbuf *head = rte_pktmbuf_alloc(lc_->pool);
+    if (!head) return nullptr;
+    uint8_t opts[tcp::kMaxOptionBytes];
+    const uint32_t optlen = static_cast<uint32_t>(tcp::write_options(seg.opts, opts));
+    const uint32_t hdr_len = kHeaders + optlen;
+    auto *p = reinterpret_cast<uint8_t *>(rte_pktmbuf_append(head, static_cast<uint16_t>(hdr_len)));
+
+    auto *eh = reinterpret_cast<rte_ether_hdr *>(p);
+    eh->dst_addr = dst_mac;
+    eh->src_addr = q_->port->addr.mac;
+    eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+    auto *ih = reinterpret_cast<rte_ipv4_hdr *>(eh + 1);
+    ih->version_ihl = RTE_IPV4_VHL_DEF;
+    ih->type_of_service = 0;
+    ih->total_length = rte_cpu_to_be_16(static_cast<uint16_t>(hdr_len - sizeof(rte_ether_hdr) + seg.payload_len));
+    ih->packet_id = 0;
+    ih->fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);  // PMTU discovery (RFC 1191)
+    ih->time_to_live = kTtl;
+    ih->next_proto_id = IPPROTO_TCP;
+    ih->hdr_checksum = 0;
+    ih->src_addr = rte_cpu_to_be_32(seg.src.v4_host());
+    ih->dst_addr = rte_cpu_to_be_32(seg.dst.v4_host());
+    auto *th = reinterpret_cast<rte_tcp_hdr *>(ih + 1);
+    th->src_port = rte_cpu_to_be_16(seg.sport);
+    th->dst_port = rte_cpu_to_be_16(seg.dport);
+    th->sent_seq = rte_cpu_to_be_32(seg.seq);
+    th->recv_ack = rte_cpu_to_be_32(seg.ack);
+    th->data_off = static_cast<uint8_t>(((sizeof(rte_tcp_hdr) + optlen) / 4) << 4);
+    th->tcp_flags = seg.flags;
+    th->rx_win = rte_cpu_to_be_16(seg.window);
+    th->cksum = 0;
+    th->tcp_urp = 0;
+    std::memcpy(th + 1, opts, optlen);
+
+    // Payload: inline bytes join the header mbuf while nothing external came
+    // before them; chunk memory is attached, never copied.
+    rte_mbuf *tail = head;
+    const bool sw_csum = !(tx_offload_ & RTE_ETH_TX_OFFLOAD_TCP_CKSUM);
+    uint32_t payload_sum = 0, off = 0;
+    for (uint8_t i = 0; i < seg.npieces; ++i) {
+        const tcp::PayloadPiece &pc = seg.pieces[i];
+        if (sw_csum) payload_sum += piece_sum_host(pc, off);
+        off += pc.len;
+        rte_mbuf *seg_m;
+        if (pc.item->ops == &kChunkBufOps) {
+            auto *c = static_cast<chunkstore::Chunk *>(pc.item->ref);
+            seg_m = chunkstore::attach_slice(c, static_cast<uint32_t>(pc.data - c->data), pc.len, lc_->pool);
+        } else if (tail == head && rte_pktmbuf_tailroom(head) >= pc.len) {
+            std::memcpy(rte_pktmbuf_append(head, static_cast<uint16_t>(pc.len)), pc.data, pc.len);
+            continue;
+        } else {
+            seg_m = rte_pktmbuf_alloc(lc_->pool);
+            if (seg_m) std::memcpy(rte_pktmbuf_append(seg_m, static_cast<uint16_t>(pc.len)), pc.data, pc.len);
+        }
+        if (!seg_m || rte_pktmbuf_chain(head, seg_m) != 0) {
+            if (seg_m) rte_pktmbuf_free(seg_m);
+            rte_pktmbuf_free(head);
+            return nullptr;
+        }
+        tail = seg_m;
+    }
+
+    head->l2_len = sizeof(rte_ether_hdr);
+    head->l3_len = sizeof(rte_ipv4_hdr);
+    head->l4_len = static_cast<uint8_t>(sizeof(rte_tcp_hdr) + optlen);
+    if (tx_offload_ & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) {
+        head->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+    } else {
+        ih->hdr_checksum = rte_ipv4_cksum(ih);
+    }
+    if (!sw_csum) {
+        head->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM;
+        th->cksum = rte_ipv4_phdr_cksum(ih, head->ol_flags);
+    } else {
+        // Pseudo-header + TCP header + payload block sums: the payload is not read.
+        uint32_t sum = rte_ipv4_phdr_cksum(ih, 0);
+        sum += rte_raw_cksum(th, sizeof(rte_tcp_hdr) + optlen);
+        sum += payload_sum;
+        sum = (sum & 0xffff) + (sum >> 16);
+        sum = (sum & 0xffff) + (sum >> 16);
+        th->cksum = static_cast<uint16_t>(~sum);
+    }
+    return head;
+}
+
+void TcpIo::flush() {
+    uint16_t done = 0;
+    while (done < ntx_) {
+        const uint16_t n = rte_eth_tx_burst(q_->port->id, q_->queue, tx_ + done, ntx_ - done);
+        for (uint16_t i = done; i < done + n; ++i) lc_->counters.tx_bytes += tx_[i]->pkt_len;
+        lc_->counters.tx_packets += n;
+        done += n;
+        if (n == 0) break;
+    }
+    // What the ring refused is dropped; TCP recovers it like any loss.
+    for (uint16_t i = done; i < ntx_; ++i) {
+        lc_->counters.drop(Drop::tx_queue_full);
+        rte_pktmbuf_free(tx_[i]);
+    }
+    ntx_ = 0;
+}
+
+}  // namespace ep

@@ -1,0 +1,59 @@
+// The DPDK side of the TCP engine on one port queue of one data lcore:
+// TCP/IPv4 frames in (header checks, checksum, options) → tcp::Stack::input;
+// tcp::SegmentOut → mbuf chains out: a header mbuf (Ethernet, IPv4, TCP and
+// any small inline payload such as an HTTP head) followed by external-buffer
+// mbufs that point into chunk store memory. The payload is never copied and,
+// on ports without checksum offload, never read: its checksum comes from the
+// chunk's precomputed block sums.
+#pragma once
+
+#include <rte_mbuf.h>
+
+#include <cstdint>
+
+#include "dataplane/counters.h"
+#include "dataplane/net/ipv4.h"
+#include "dataplane/net/tcp/stack.h"
+
+namespace ep {
+
+struct Lcore;
+struct LcoreQueue;
+
+// Send-queue owner callbacks for chunk store memory: ref = pin, unref =
+// unpin, partial_sum from the chunk's block sums. `ref` is a chunkstore::Chunk*.
+extern const tcp::ExtBufOps kChunkBufOps;
+
+class TcpIo final : public tcp::Output {
+public:
+    static constexpr uint16_t kTxCap = 512;
+
+    // Stack sizes come from cfg; `tx_offload` is what the port accepted.
+    bool init(Lcore *lc, LcoreQueue *q, const tcp::StackConfig &cfg, uint64_t tx_offload,
+              uint64_t now_ns);
+    tcp::Stack &stack() { return stack_; }
+    const tcp::Stack &stack() const { return stack_; }
+
+    // A validated IPv4 datagram carrying TCP (ip points at its header). The
+    // caller frees the mbuf afterwards: the engine copies what it keeps.
+    Drop input(const rte_mbuf *m, const uint8_t *ip, const net::Ipv4View &v, uint64_t now_ns);
+
+    // Sends what emit() queued. Called by the lcore loop once per iteration.
+    void flush();
+
+    void emit(const tcp::SegmentOut &seg) override;
+
+private:
+    bool resolve(uint32_t dst_be, rte_ether_addr *mac);
+    rte_mbuf *build(const tcp::SegmentOut &seg, const rte_ether_addr &dst_mac);
+
+    Lcore *lc_ = nullptr;
+    LcoreQueue *q_ = nullptr;
+    uint64_t tx_offload_ = 0;
+    uint64_t last_arp_ns_ = 0;
+    uint16_t ntx_ = 0;
+    rte_mbuf *tx_[kTxCap];
+    tcp::Stack stack_;
+};
+
+}  // namespace ep

@@ -1,0 +1,224 @@
+"""HTTP/1.1 serving from the chunk store through the data plane's TCP, with
+real clients (curl, wrk, raw sockets) in the namespace."""
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+
+import pytest
+
+from harness import Edgeplane
+
+CHUNK = 256 * 1024
+
+
+@pytest.fixture(scope="module")
+def site():
+    """A content tree ingested into one running appliance for the module."""
+    tmp = tempfile.TemporaryDirectory(dir="/var/tmp")
+    files = {
+        "index.html": b"<html><body>edgeplane</body></html>\n",
+        "small.txt": b"hello\n",
+        "title/manifest.mpd": b'<?xml version="1.0"?><MPD>' + b"m" * 3000 + b"</MPD>\n",
+        "title/seg-1.m4s": os.urandom(700_001),          # odd length, 3 chunks
+        "title/seg-2.m4s": os.urandom(CHUNK),            # exactly one chunk
+        "title/big.mp4": os.urandom(5 * CHUNK + 12345),  # several chunks
+    }
+    for name, data in files.items():
+        p = os.path.join(tmp.name, name)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "wb") as f:
+            f.write(data)
+    ep = Edgeplane(args=["--ram-mb", "64", "--http-header-timeout-ms", "2000"])
+    ep.start()
+    try:
+        out = ep.ctl("ingest", tmp.name).stdout
+        assert f"stored {len(files)} objects" in out
+        ep.files = files
+        ep.url = f"http://{ep.ip}"
+        yield ep
+        assert ep.stop() == 0, ep.log()
+    finally:
+        ep.cleanup()
+        tmp.cleanup()
+
+
+def curl(ep, *args, check=True):
+    return ep.ns_run(["curl", "-sS", "-m", "20", *args], check=check)
+
+
+def fetch(ep, path, *args):
+    """Returns (status, headers dict, body bytes)."""
+    import subprocess
+    r = subprocess.run(["ip", "netns", "exec", ep.ns, "curl", "-sS", "-m", "20", "-D", "/dev/stderr",
+                        "-o", "-", *args, ep.url + path], capture_output=True, timeout=60)
+    head = r.stderr.decode(errors="replace")
+    m = re.search(r"HTTP/1.1 (\d{3})", head)
+    headers = {}
+    for line in head.splitlines()[1:]:
+        if ":" in line:
+            k, v = line.split(":", 1)
+            headers[k.strip().lower()] = v.strip()
+    return (int(m.group(1)) if m else None), headers, r.stdout
+
+
+def test_full_gets_are_byte_exact(site):
+    for name, data in site.files.items():
+        status, h, body = fetch(site, "/" + name)
+        assert status == 200, name
+        assert body == data, name
+        assert int(h["content-length"]) == len(data)
+        assert h["accept-ranges"] == "bytes"
+        assert h["access-control-allow-origin"] == "*"
+        assert re.fullmatch(r'"[0-9a-f]{16}"', h["etag"])
+
+
+def test_content_types_and_cache_control(site):
+    _, h, _ = fetch(site, "/title/manifest.mpd")
+    assert h["content-type"] == "application/dash+xml"
+    assert "max-age=2" in h["cache-control"]
+    _, h, _ = fetch(site, "/title/seg-1.m4s")
+    assert h["content-type"] == "video/iso.segment"
+    assert "immutable" in h["cache-control"]
+    _, h, body = fetch(site, "/")
+    assert h["content-type"].startswith("text/html") and body == site.files["index.html"]
+
+
+@pytest.mark.parametrize("rng,sl", [
+    ("0-99", slice(0, 100)),
+    ("-500", slice(-500, None)),
+    ("1000-", slice(1000, None)),
+    (f"{CHUNK - 150}-{CHUNK + 150}", slice(CHUNK - 150, CHUNK + 151)),   # across a chunk edge
+    (f"{2 * CHUNK + 7}-{4 * CHUNK + 3}", slice(2 * CHUNK + 7, 4 * CHUNK + 4)),
+])
+def test_range_gets(site, rng, sl):
+    data = site.files["title/big.mp4"]
+    status, h, body = fetch(site, "/title/big.mp4", "-H", f"Range: bytes={rng}")
+    assert status == 206
+    assert body == data[sl]
+    first = sl.start if sl.start >= 0 else len(data) + sl.start
+    assert h["content-range"] == f"bytes {first}-{first + len(body) - 1}/{len(data)}"
+
+
+def test_unsatisfiable_range_is_416_with_length(site):
+    n = len(site.files["small.txt"])
+    status, h, _ = fetch(site, "/small.txt", "-H", "Range: bytes=100-200")
+    assert status == 416
+    assert h["content-range"] == f"bytes */{n}"
+
+
+def test_head_conditional_and_errors(site):
+    status, h, out = fetch(site, "/title/seg-1.m4s", "-I")  # curl -I prints the head as output
+    assert status == 200 and out.endswith(b"\r\n\r\n") and int(h["content-length"]) == 700_001
+    etag = h["etag"]
+    status, _, body = fetch(site, "/title/seg-1.m4s", "-H", f"If-None-Match: {etag}")
+    assert status == 304 and body == b""
+    status, _, _ = fetch(site, "/title/seg-1.m4s", "-H", 'If-Match: "0000000000000000"')
+    assert status == 412
+    assert fetch(site, "/no/such/object")[0] == 404
+    status, h, _ = fetch(site, "/small.txt", "-X", "DELETE")
+    assert status == 405 and "GET" in h["allow"]
+    status, h, _ = fetch(site, "/small.txt", "-X", "OPTIONS", "-H", "Origin: http://x",
+                         "-H", "Access-Control-Request-Method: GET",
+                         "-H", "Access-Control-Request-Headers: range")
+    assert status in (200, 204) and "range" in h["access-control-allow-headers"].lower()
+
+
+RAW = r"""
+import socket, sys
+ip, mode = sys.argv[1], sys.argv[2]
+s = socket.create_connection((ip, 80), timeout=10)
+if mode == "pipeline":
+    reqs = b"".join(b"GET /%s HTTP/1.1\r\nHost: x\r\n\r\n" % p for p in (b"small.txt", b"index.html", b"nope"))
+    s.sendall(reqs + b"GET /small.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+elif mode == "garbage":
+    s.sendall(b"\x00\x01\x02 not http at all\r\n\r\n")
+elif mode == "bighead":
+    try:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (1 << 20) + b"\r\n\r\n")
+    except OSError:
+        pass
+elif mode == "smuggle":
+    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+elif mode == "slow":
+    import time
+    for b in b"GET / HTTP/1.1\r\nHost: x\r\n":
+        try:
+            s.send(bytes([b]))
+        except OSError:
+            break
+        time.sleep(0.3)
+out = b""
+try:
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        out += d
+except (socket.timeout, ConnectionResetError):
+    out += b"<no close>"
+sys.stdout.write(out.decode("latin-1"))
+"""
+
+
+def raw(site, mode):
+    return site.ns_python(f"import sys; sys.argv=['x', {site.ip!r}, {mode!r}]\n" + RAW, timeout=60).stdout
+
+
+def test_pipelined_requests_are_answered_in_order(site):
+    out = raw(site, "pipeline")
+    statuses = re.findall(r"HTTP/1.1 (\d{3})", out)
+    assert statuses == ["200", "200", "404", "200"], out[:500]
+    assert out.index("hello") < out.index("edgeplane</body>")
+    assert "<no close>" not in out  # the last request said Connection: close
+
+
+def test_malformed_requests_get_their_status_and_close(site):
+    before = site.stats()["http"]
+    out = raw(site, "garbage")
+    assert out.startswith("HTTP/1.1 400") and "<no close>" not in out
+    out = raw(site, "bighead")
+    assert out.startswith("HTTP/1.1 431") or out == "", out[:200]
+    out = raw(site, "smuggle")
+    assert out.startswith("HTTP/1.1 400") and "<no close>" not in out
+    out = raw(site, "slow")  # a byte every 0.3 s; the head timeout is 2 s
+    assert out.startswith("HTTP/1.1 408") and "<no close>" not in out
+    after = site.stats()["http"]
+    assert after["status_400"] >= before["status_400"] + 2
+    assert after["status_408"] >= before["status_408"] + 1
+    assert after["header_timeouts"] >= before["header_timeouts"] + 1
+    # The core is still serving.
+    assert fetch(site, "/small.txt")[2] == b"hello\n"
+
+
+def test_wrk_64_connections_no_errors(site):
+    r = site.ns_run(["wrk", "-t", "1", "-c", "64", "-d", "10s", "--latency", site.url + "/small.txt"],
+                    timeout=60)
+    out = r.stdout
+    assert "Socket errors" not in out, out
+    assert "Non-2xx" not in out, out
+    m = re.search(r"(\d+) requests in", out)
+    assert m and int(m.group(1)) > 1000, out
+    s = site.stats()
+    assert s["http"]["status_200"] >= int(m.group(1))
+
+
+def test_download_256_mib_byte_exact():
+    with tempfile.TemporaryDirectory(dir="/var/tmp") as tmp:
+        path = os.path.join(tmp, "blob.bin")
+        h = hashlib.sha256()
+        with open(path, "wb") as f:
+            for _ in range(256):
+                block = os.urandom(1 << 20)
+                h.update(block)
+                f.write(block)
+        with Edgeplane(args=["--ram-mb", "320"]) as ep:
+            assert "stored 1 objects" in ep.ctl("ingest", path).stdout
+            r = ep.ns_run(["sh", "-c", f"curl -sS -m 120 http://{ep.ip}/blob.bin | sha256sum"], timeout=180)
+            assert r.stdout.split()[0] == h.hexdigest()
+            s = ep.stats()
+            assert s["http"]["body_bytes_queued"] >= 256 << 20
+            assert s["chunkstore"]["pins"] >= 0
+            assert ep.stop() == 0
