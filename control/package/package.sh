@@ -48,6 +48,7 @@ IFS=',' read -r -a rungs <<< "$ladder"
 
 inputs=()
 audio_map=""
+shortest=()
 if [[ -z "$source_file" ]]; then
   duration=${duration:-30}
   top=${rungs[0]%%:*}
@@ -64,6 +65,7 @@ else
     # A silent source still gets an audio track: players expect one.
     inputs+=(-f lavfi -i "anullsrc=channel_layout=stereo:sample_rate=48000")
     audio_map="1:a"
+    shortest=(-shortest)  # anullsrc never ends: stop with the video
   fi
 fi
 
@@ -97,7 +99,7 @@ ffmpeg -hide_banner -loglevel error -y "${inputs[@]}" "${limit[@]}" \
   -c:v libx264 -preset "$preset" -profile:v main -pix_fmt yuv420p "${rates[@]}" \
   -force_key_frames "expr:gte(t,n_forced*${seg})" -sc_threshold 0 \
   -c:a aac -b:a "$abr" -ac 2 -ar 48000 \
-  -f dash -seg_duration "$seg" -use_template 1 -use_timeline 0 \
+  "${shortest[@]}" -f dash -seg_duration "$seg" -use_template 1 -use_timeline 0 \
   -adaptation_sets "id=0,streams=v id=1,streams=a" \
   -init_seg_name 'init-$RepresentationID$.m4s' \
   -media_seg_name 'chunk-$RepresentationID$-$Number%05d$.m4s' \

@@ -7,9 +7,16 @@ package=${1:-$(cd "$(dirname "$0")/../.." && pwd)/control/package/package.sh}
 command -v ffmpeg >/dev/null || { echo "ffmpeg missing: skip"; exit 77; }
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-"$package" --duration 4 --preset ultrafast \
-  --ladder 640x360:800k,512x288:400k,384x216:200k --out "$out"
-/usr/bin/python3 - "$out" <<'PY'
+ladder=640x360:800k,512x288:400k,384x216:200k
+# 1. the generated test pattern
+"$package" --duration 4 --preset ultrafast --ladder "$ladder" --out "$out/pattern"
+# 2. a source file without audio (the helper adds a silent track)
+ffmpeg -hide_banner -loglevel error -f lavfi -i testsrc2=size=640x360:rate=25 -t 3 \
+  -c:v libx264 -preset ultrafast "$out/silent.mp4"
+timeout 120 "$package" --source "$out/silent.mp4" --preset ultrafast --ladder "$ladder" \
+  --out "$out/silent"
+for dir in "$out/pattern" "$out/silent"; do
+/usr/bin/python3 - "$dir" <<'PY'
 import math, os, re, sys, xml.etree.ElementTree as ET
 out = sys.argv[1]
 ns = {"d": "urn:mpeg:dash:schema:mpd:2011"}
@@ -42,3 +49,4 @@ assert video >= 3, video
 assert audio >= 1, audio
 print(f"ok: {video} video + {audio} audio representations, {duration}s")
 PY
+done
