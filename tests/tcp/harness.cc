@@ -136,6 +136,7 @@ StackConfig Harness::default_config() {
     c.inline_blocks = 256;
     c.random_ts_offset = false;
     c.syn_backlog = 16;
+    c.tlp = false;  // scripts about the RTO stay readable; Data.TailLossProbe enables it
     return c;
 }
 

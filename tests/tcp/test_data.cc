@@ -123,6 +123,29 @@ TEST(Data, RtoExponentialBackoff) {
     h.at(5000).no_out();
 }
 
+TEST(Data, TailLossProbe) {
+    StackConfig cfg = Harness::default_config();
+    cfg.tlp = true;
+    Harness h(cfg);
+    ConnId c = h.accept_default();
+    auto d = bytes(3000);
+    h.at(10);
+    h.stack.send_copy(c, d.data(), 3000);
+    h.out(". 1:1449(1448) ack 1");
+    h.out(". 1449:2897(1448) ack 1");
+    h.out("P. 2897:3001(104) ack 1");
+    // The last segment is lost; the ACK for the others re-arms the probe timer:
+    // PTO = 2*SRTT + 40 ms (one segment in flight: the peer may delay its ACK)
+    // instead of the 200 ms RTO (RFC 8985 7.2). SRTT = 7/8*1 ms + 1/8*5 ms.
+    h.in(15, ". 1:1(0) ack 2897 win 1024 <nop,nop,TS val 200 ecr *>");
+    h.at(57).no_out();
+    h.at(58).out(". 2897:3001(104) ack 1");
+    EXPECT_EQ(h.stack.counters().tlp_probes, 1u);
+    h.in(60, ". 1:1(0) ack 3001 win 1024 <nop,nop,TS val 210 ecr *>");
+    h.at(2000).no_out();
+    EXPECT_EQ(h.stack.counters().rto_fires, 0u);
+}
+
 TEST(Data, ConnectionTimesOutAfterMaxRetries) {
     StackConfig cfg = Harness::default_config();
     cfg.max_retries = 2;

@@ -41,6 +41,10 @@ struct StackConfig {
     uint32_t max_retries = 15;                       // RTO expirations before giving up
     uint32_t syn_retries = 6;
     uint64_t persist_min_ns = 200'000'000;
+    // Tail loss probe (RFC 8985 7): PTO = 2*SRTT (+ delayed-ACK allowance when a
+    // single segment is in flight), at least tlp_min_ns; needs SACK.
+    bool tlp = true;
+    uint64_t tlp_min_ns = 10'000'000;
     bool keepalive = false;
     uint64_t keepalive_idle_ns = 7200'000'000'000;  // RFC 9293 3.8.4: >= 2 h default
     uint64_t keepalive_interval_ns = 75'000'000'000;

@@ -28,8 +28,10 @@ namespace ep::tcp {
     X(retransmits, "segments retransmitted (any reason)")                          \
     X(rto_fires, "retransmission timeouts (RFC 6298)")                             \
     X(syn_retransmits, "SYN or SYN-ACK retransmitted")                             \
+    X(tlp_probes, "tail loss probes sent (RFC 8985 7)")                            \
     X(fast_retransmits, "fast retransmits entering recovery (RFC 5681/6675)")      \
     X(recovery_retransmits, "retransmits inside fast recovery")                    \
+    X(lost_retransmits, "retransmissions detected lost by SACKs (sent again)")     \
     X(dup_acks, "duplicate ACKs received")                                         \
     X(sack_blocks_rx, "SACK blocks received")                                      \
     X(sack_blocks_tx, "SACK blocks sent")                                          \

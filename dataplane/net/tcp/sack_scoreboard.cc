@@ -53,6 +53,25 @@ bool SackScoreboard::is_sacked(Seq s) const {
     return false;
 }
 
+Seq SackScoreboard::skip_sacked(Seq s) const {
+    for (int i = 0; i < n_; ++i)
+        if (seq_in(s, r_[i].start, r_[i].end)) return r_[i].end;
+    return s;
+}
+
+Seq SackScoreboard::next_sacked(Seq s, Seq none) const {
+    for (int i = 0; i < n_; ++i)
+        if (seq_gt(r_[i].start, s)) return r_[i].start;
+    return none;
+}
+
+uint32_t SackScoreboard::sacked_above(Seq s) const {
+    uint32_t b = 0;
+    for (int i = n_ - 1; i >= 0 && seq_gt(r_[i].end, s); --i)
+        b += r_[i].end - (seq_gt(r_[i].start, s) ? r_[i].start : s);
+    return b;
+}
+
 bool SackScoreboard::is_lost(Seq s, uint32_t mss, int dup_thresh) const {
     int ranges = 0;
     uint32_t bytes = 0;

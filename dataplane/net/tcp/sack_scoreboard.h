@@ -34,6 +34,12 @@ class SackScoreboard {
     void ack_to(Seq snd_una);
 
     bool is_sacked(Seq s) const;
+    // If s is SACKed, the end of its range, else s.
+    Seq skip_sacked(Seq s) const;
+    // Start of the first SACKed range above s, or `none` if there is none.
+    Seq next_sacked(Seq s, Seq none) const;
+    // SACKed bytes above seq.
+    uint32_t sacked_above(Seq s) const;
     // RFC 6675 IsLost(SeqNum): at least dup_thresh discontiguous SACKed ranges
     // or more than (dup_thresh-1)*mss SACKed bytes above seq.
     bool is_lost(Seq s, uint32_t mss, int dup_thresh = 3) const;

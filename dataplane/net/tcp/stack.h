@@ -149,6 +149,7 @@ class Stack {
     void on_timer(Tcb *t);
     void rto_expired(Tcb *t);
     void persist_expired(Tcb *t);
+    void tlp_expired(Tcb *t);
     void keepalive_expired(Tcb *t);
 
     StackConfig cfg_;

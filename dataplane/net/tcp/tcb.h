@@ -49,7 +49,7 @@ struct ConnId {
     bool operator==(const ConnId &) const = default;
 };
 
-enum class RtxKind : uint8_t { kNone, kRto, kPersist };
+enum class RtxKind : uint8_t { kNone, kRto, kTlp, kPersist };
 
 struct Tcb {
     TimerNode timer;  // one wheel node; fires at the earliest deadline below
@@ -102,6 +102,11 @@ struct Tcb {
     uint8_t dupacks = 0;
     Seq recover = 0;
     Seq high_rxt = 0;
+    // Lost-retransmission detection: the segment at SND.UNA was retransmitted
+    // (or became the first hole) when SND.MAX was rxt_mark; SACKs for data sent
+    // after that while SND.UNA stays put mean the retransmission was lost too.
+    Seq rxt_una = 0;
+    Seq rxt_mark = 0;
     CcState cc;
     const CcOps *ccops = nullptr;
     RttEstimator rtt;
@@ -119,6 +124,7 @@ struct Tcb {
     uint64_t last_rx_ns = 0;
     uint32_t retries = 0;
     uint8_t persist_backoff = 0;
+    bool tlp_out = false;  // a tail loss probe is outstanding (RFC 8985 7)
     uint8_t ka_sent = 0;
 
     // ACK generation (RFC 9293 3.8.6.3, RFC 5681 4.2).

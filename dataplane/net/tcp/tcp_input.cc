@@ -425,6 +425,7 @@ bool Stack::ack_input(Tcb *t, const SegmentIn &s) {
         t->retries = 0;
         t->first_rtx_ns = 0;
         t->rtt.backoff = 0;
+        t->tlp_out = false;
         if (t->in_recovery) {
             if (seq_ge(s.ack, t->recover)) {
                 // Full ACK: recovery ends (RFC 6582 3.2 step 3, RFC 6675 5).
@@ -435,6 +436,9 @@ bool Stack::ack_input(Tcb *t, const SegmentIn &s) {
                 // Partial ACK (RFC 6582 3.2 step 5): retransmit the next hole.
                 t->retx_una = true;
                 t->dupacks = 0;
+            } else {
+                t->rxt_una = t->snd_una;
+                t->rxt_mark = t->snd_max;
             }
         } else {
             t->dupacks = 0;
@@ -442,7 +446,7 @@ bool Stack::ack_input(Tcb *t, const SegmentIn &s) {
         }
         // RFC 6298 5.2 / 5.3: stop the timer when all is acked, else restart it.
         if (t->snd_una == t->snd_max) {
-            if (t->rtx_kind == RtxKind::kRto) {
+            if (t->rtx_kind == RtxKind::kRto || t->rtx_kind == RtxKind::kTlp) {
                 t->rtx_kind = RtxKind::kNone;
                 t->rtx_deadline = 0;
             }
@@ -474,18 +478,36 @@ bool Stack::ack_input(Tcb *t, const SegmentIn &s) {
         if (dup || (new_sack && s.payload_len == 0)) {
             ++ctr_.dup_acks;
             if (t->dupacks < 255) ++t->dupacks;
-            if (!t->in_recovery && seq_ge(t->snd_una, t->recover) &&
+            // RFC 6582 3.2 step 2: not again for losses of the same window. With
+            // SACK the duplicate ACKs name real holes, so SACK recovery may start
+            // inside the window of an RTO; the window was already reduced then.
+            const bool new_episode = seq_ge(t->snd_una, t->recover);
+            if (!t->in_recovery && (new_episode || t->sack_ok) &&
                 (t->dupacks >= 3 || (t->sack_ok && t->sb.is_lost(t->snd_una, t->mss)))) {
                 // Fast retransmit, enter recovery (RFC 6675 5 step 4, RFC 6582 3.2 step 2).
                 ++ctr_.fast_retransmits;
                 t->in_recovery = true;
-                t->recover = t->snd_max;
                 t->high_rxt = t->snd_una;
                 t->retx_una = true;
                 t->rtt_timing = false;
-                t->ccops->on_loss(t->cc, t->snd_max - t->snd_una, now_);
+                if (new_episode) {
+                    t->ccops->on_loss(t->cc, t->snd_max - t->snd_una, now_);
+                } else {
+                    t->cc.ssthresh = t->cc.cwnd > 2 * t->mss ? t->cc.cwnd : 2 * t->mss;
+                }
+                t->recover = t->snd_max;
             }
         }
+    }
+
+    // A lost retransmission (the RACK idea, RFC 8985 6.2, in scoreboard terms):
+    // more than 2*SMSS sent after the retransmission at SND.UNA were SACKed but
+    // SND.UNA did not move. Retransmit it again instead of waiting for the RTO.
+    if (t->in_recovery && t->sack_ok && new_sack && t->snd_una == t->rxt_una &&
+        seq_lt(t->snd_una, t->high_rxt) && t->sb.sacked_above(t->rxt_mark) > 2u * t->mss) {
+        ++ctr_.lost_retransmits;
+        t->retx_una = true;
+        t->rxt_mark = t->snd_max;
     }
 
     // Window update (3.10.7.4 fifth, SND.WL1/SND.WL2 rule).

@@ -220,14 +220,20 @@ void Stack::output(Tcb *t) {
             if (len > mss) len = mss;
             emit(t, t->snd_una, kAck, len, true);
             t->retx_una = false;
+            t->rxt_una = t->snd_una;
+            t->rxt_mark = t->snd_max;
             t->high_rxt = seq_max(t->high_rxt, t->snd_una + len);
             ++ctr_.recovery_retransmits;
         }
         t->retx_una = false;
+        // Limited Transmit (RFC 3042): the first two duplicate ACKs each let one
+        // new segment out beyond cwnd, so small windows still reach DupThresh.
+        const uint32_t cwnd =
+            t->cc.cwnd + (t->in_recovery ? 0u : uint32_t{t->dupacks < 2 ? t->dupacks : 2u} * mss);
         for (;;) {
             uint32_t inflight = pipe(t);
-            if (inflight >= t->cc.cwnd) break;
-            uint32_t cwnd_room = t->cc.cwnd - inflight;
+            if (inflight >= cwnd) break;
+            uint32_t cwnd_room = cwnd - inflight;
             // Recovery: NextSeg() rule 1, the first lost hole above HighRxt.
             if (t->in_recovery && t->sack_ok) {
                 Seq from = seq_max(t->high_rxt, t->snd_una), hs, he;
@@ -240,9 +246,21 @@ void Stack::output(Tcb *t) {
                     continue;
                 }
             }
+            // Go-back-N after an RTO (snd_nxt < snd_max): skip what the peer SACKed since.
+            if (t->sack_ok && seq_lt(t->snd_nxt, t->snd_max) && !t->sb.empty()) {
+                Seq s = t->sb.skip_sacked(t->snd_nxt);
+                if (s != t->snd_nxt) {
+                    t->snd_nxt = seq_min(s, data_end);
+                    continue;
+                }
+            }
             if (seq_ge(t->snd_nxt, data_end)) break;
             // New data (or go-back-N after an RTO when snd_nxt < snd_max).
             uint32_t avail = data_end - t->snd_nxt;
+            if (t->sack_ok && seq_lt(t->snd_nxt, t->snd_max) && !t->sb.empty()) {
+                Seq stop = t->sb.next_sacked(t->snd_nxt, data_end);
+                if (seq_lt(stop, data_end)) avail = stop - t->snd_nxt;
+            }
             Seq wnd_end = t->snd_una + t->snd_wnd;
             uint32_t wnd_room = seq_gt(wnd_end, t->snd_nxt) ? wnd_end - t->snd_nxt : 0;
             uint32_t len = avail < mss ? avail : mss;
@@ -276,7 +294,7 @@ void Stack::output(Tcb *t) {
             t->snd_max = seq_max(t->snd_max, t->snd_nxt);
         }
         if (t->snd_max != t->snd_una) {
-            if (t->rtx_kind != RtxKind::kRto) arm_rto(t);
+            if (t->rtx_kind == RtxKind::kNone || t->rtx_kind == RtxKind::kPersist) arm_rto(t);
         } else if (t->snd_wnd == 0 && t->sq.bytes() && seq_lt(t->snd_nxt, t->sq.end_seq())) {
             if (t->rtx_kind != RtxKind::kPersist) arm_persist(t);
         }

@@ -32,7 +32,36 @@ void Stack::arm_rto(Tcb *t) {
     t->rtx_deadline = now_ + t->rtt.current_rto(cfg_.rto_max_ns);
     if (t->rtx_deadline < now_ + cfg_.rto_min_ns && t->rtt.has_sample)
         t->rtx_deadline = now_ + cfg_.rto_min_ns;
+    // RFC 8985 7.2: a probe timeout before the RTO when a tail loss could
+    // otherwise only be repaired by the RTO.
+    if (cfg_.tlp && t->sack_ok && !t->in_recovery && !t->tlp_out && t->rtt.has_sample &&
+        t->rtt.backoff == 0 && t->synchronized()) {
+        uint64_t pto = 2 * t->rtt.srtt_ns;
+        if (t->snd_max - t->snd_una <= t->mss) pto += cfg_.delayed_ack_ns;
+        if (pto < cfg_.tlp_min_ns) pto = cfg_.tlp_min_ns;
+        if (now_ + pto < t->rtx_deadline) {
+            t->rtx_kind = RtxKind::kTlp;
+            t->rtx_deadline = now_ + pto;
+        }
+    }
     arm(t);
+}
+
+// RFC 8985 7.3: send one probe, the last segment again (new data would do too
+// but may be blocked by the windows), then fall back to the RTO.
+void Stack::tlp_expired(Tcb *t) {
+    t->rtx_kind = RtxKind::kNone;
+    t->rtx_deadline = 0;
+    if (t->snd_una == t->snd_max) return;
+    ++ctr_.tlp_probes;
+    t->tlp_out = true;
+    const bool fin_out = t->fin_queued && t->snd_max == t->sq.end_seq() + 1;
+    const Seq data_end = fin_out ? t->sq.end_seq() : t->snd_max;
+    uint32_t len = data_end - t->snd_una;
+    if (len > t->mss) len = t->mss;
+    uint8_t flags = kAck | (fin_out ? kFin : 0);
+    emit(t, data_end - len, flags, len, true);
+    arm_rto(t);
 }
 
 void Stack::arm_persist(Tcb *t) {
@@ -49,6 +78,8 @@ void Stack::on_timer(Tcb *t) {
     if (t->rtx_deadline && now_ >= t->rtx_deadline) {
         if (t->rtx_kind == RtxKind::kPersist)
             persist_expired(t);
+        else if (t->rtx_kind == RtxKind::kTlp)
+            tlp_expired(t);
         else
             rto_expired(t);
         if (t->state == State::kClosed) return;
