@@ -1,5 +1,7 @@
 #include "control/config.h"
 
+#include "dataplane/fault_stage.h"
+
 #include <arpa/inet.h>
 
 #include <CLI/CLI.hpp>
@@ -88,6 +90,13 @@ int parse_config(int argc, char **argv, Config *cfg) {
     app.add_option("--http-header-timeout-ms", cfg->http_header_timeout_ms,
                    "A request head must arrive within this time after its first byte (else 408)");
     app.add_option("--http-idle-timeout-ms", cfg->http_idle_timeout_ms, "Idle keep-alive connections close after this");
+    app.add_option("--fault", cfg->fault,
+                   "Inject faults at the ports, seeded: drop=P,dup=P,reorder=P,reorder-us=N,delay=P,"
+                   "delay-us=N,corrupt=P,seed=N,dir=rx|tx|both");
+    app.add_option("--discard-port", cfg->discard_port,
+                   "TCP discard service (RFC 863) that hashes what it receives (edgectl sink); 0: off");
+    app.add_option("--tcp-syn-backlog", cfg->tcp_syn_backlog,
+                   "Half-open connections per listener before SYN cookies (RFC 4987)");
     app.add_option("--http-max-conns", cfg->http_max_conns, "HTTP sessions per data lcore");
     app.add_option("--tcp-max-conns", cfg->tcp_max_conns, "TCP connections per data lcore");
     app.add_option("--tcp-rcvbuf-kb", cfg->tcp_rcvbuf_kb, "Receive buffer per connection, KiB (power of two)");
@@ -116,6 +125,11 @@ int parse_config(int argc, char **argv, Config *cfg) {
     if (seen.count(cfg->control_lcore))
         return fail("the control lcore must not also be a data lcore");
 
+    if (!cfg->fault.empty()) {
+        FaultSpec spec;
+        std::string err;
+        if (!parse_fault_spec(cfg->fault, &spec, &err)) return fail(err);
+    }
     cfg->port_options.clear();
     for (std::size_t i = 0; i < cfg->ports.size(); ++i) {
         PortOptions p;

@@ -36,6 +36,9 @@ struct Config {
     unsigned tcp_rto_min_ms = 200;
     unsigned http_header_timeout_ms = 10000;  // slowloris bound
     unsigned http_idle_timeout_ms = 60000;
+    unsigned discard_port = 0;      // RFC 863 sink with receipts (edgectl sink); 0: off
+    unsigned tcp_syn_backlog = 1024;
+    std::string fault;  // fault injection spec, see dataplane/fault_stage.h
     std::vector<std::string> eal_extra;  // after "--"
 
     std::vector<PortOptions> port_options;  // derived by parse_config

@@ -99,6 +99,7 @@ bool Daemon::start() {
     }
     register_commands();
     register_store_commands();
+    register_tcp_commands();
 
     for (Lcore *lc : lcores_) rte_eal_remote_launch(lcore_main, lc, lc->lcore_id);
     lcores_launched_ = true;
@@ -113,12 +114,23 @@ bool Daemon::start_tcp_services() {
     timespec wall{};
     clock_gettime(CLOCK_REALTIME, &wall);
     const uint64_t hz = rte_get_tsc_hz();
+    FaultSpec fault;
+    std::string ferr;
+    if (!cfg_.fault.empty()) parse_fault_spec(cfg_.fault, &fault, &ferr);  // validated by parse_config
     for (Lcore *lc : lcores_) {
         lc->tsc_start = tsc_start;
         lc->ns_per_tsc_q32 = static_cast<uint64_t>((static_cast<unsigned __int128>(1'000'000'000) << 32) / hz);
         lc->unix_start_ns = wall.tv_sec * 1'000'000'000LL + wall.tv_nsec;
         for (uint16_t i = 0; i < lc->nqueues; ++i) {
             LcoreQueue &q = lc->queues[i];
+            if (fault.enabled()) {
+                auto f = std::make_unique<FaultStage>();
+                f->init(fault, uint64_t{lc->lcore_id} * kMaxPorts + i);
+                q.fault = f.get();
+                faults_.push_back(std::move(f));
+                EP_LOG(WARNING, "fault injection on lcore %u port %s: %s", lc->lcore_id,
+                       q.port->device.c_str(), cfg_.fault.c_str());
+            }
             tcp::StackConfig sc;
             sc.max_connections = cfg_.tcp_max_conns;
             sc.rcv_buf_bytes = cfg_.tcp_rcvbuf_kb * 1024;
@@ -127,6 +139,7 @@ bool Daemon::start_tcp_services() {
             sc.rto_min_ns = uint64_t{cfg_.tcp_rto_min_ms} * 1'000'000;
             sc.secret = rte_rand();  // ISNs (RFC 6528) and SYN cookies (RFC 4987)
             sc.seed = rte_rand();
+            sc.syn_backlog = cfg_.tcp_syn_backlog;
             auto io = std::make_unique<TcpIo>();
             if (!io->init(lc, &q, sc, q.port->tx_offload, 0)) {
                 EP_LOG(ERR, "TCP stack for lcore %u: out of memory (lower --tcp-max-conns)", lc->lcore_id);
@@ -142,6 +155,14 @@ bool Daemon::start_tcp_services() {
                 }
                 q.http = srv.get();
                 http_.push_back(std::move(srv));
+            }
+            if (cfg_.discard_port != 0) {
+                auto sink = std::make_unique<DiscardServer>();
+                if (!sink->init(&io->stack(), 256, static_cast<uint16_t>(cfg_.discard_port))) {
+                    EP_LOG(ERR, "discard service for lcore %u: cannot start", lc->lcore_id);
+                    return false;
+                }
+                sinks_.push_back(std::move(sink));
             }
             tcp_.push_back(std::move(io));
         }
@@ -199,24 +220,12 @@ std::vector<StatsSection> Daemon::stats_sections() const {
         http::Counters h;
         HttpServerCounters g;
         for (const auto &srv : http_) {
-            const http::Counters &c = srv->http_counters();
-            h.connections += c.connections;
-            h.requests += c.requests;
-            h.bytes_in += c.bytes_in;
-            h.head_bytes_out += c.head_bytes_out;
-            h.body_bytes_out += c.body_bytes_out;
-            h.pipelined += c.pipelined;
-            h.header_timeouts += c.header_timeouts;
-            h.idle_timeouts += c.idle_timeouts;
-            h.closes_after_error += c.closes_after_error;
-            h.multipart += c.multipart;
-            h.ranges_ignored += c.ranges_ignored;
-            for (std::size_t i = 0; i < h.parse_errors.size(); ++i) h.parse_errors[i] += c.parse_errors[i];
-            for (std::size_t i = 0; i < h.status.size(); ++i) h.status[i] += c.status[i];
+            h += srv->http_counters();
             g.chunk_waits += srv->counters().chunk_waits;
             g.chunk_wait_timeouts += srv->counters().chunk_wait_timeouts;
             g.conn_pool_exhausted += srv->counters().conn_pool_exhausted;
             g.body_bytes_queued += srv->counters().body_bytes_queued;
+            g.version_aborts += srv->counters().version_aborts;
         }
         sec.values = {{"connections", h.connections},
                       {"requests", h.requests},
@@ -232,7 +241,8 @@ std::vector<StatsSection> Daemon::stats_sections() const {
                       {"ranges_ignored", h.ranges_ignored},
                       {"chunk_waits", g.chunk_waits},
                       {"chunk_wait_timeouts", g.chunk_wait_timeouts},
-                      {"conn_pool_exhausted", g.conn_pool_exhausted}};
+                      {"conn_pool_exhausted", g.conn_pool_exhausted},
+                      {"version_aborts", g.version_aborts}};
         static constexpr int kCodes[] = {200, 204, 206, 304, 400, 404, 405, 408, 412, 413, 414, 416, 431, 503, 505};
         for (std::size_t i = 0; i < h.status.size(); ++i)
             sec.values.emplace_back("status_" + std::to_string(kCodes[i]), h.status[i]);
@@ -286,6 +296,23 @@ void Daemon::register_commands() {
                       (p.rss ? " rss" : "") + "\n");
         }
     });
+}
+
+void Daemon::register_tcp_commands() {
+    admin_.add_command("sink", "receipts of the discard service: bytes and XXH3-64 per closed connection",
+                       [this](auto &, Reply &out) {
+                           for (const auto &s : sinks_) {
+                               SinkReceipt r[DiscardServer::kReceipts];
+                               const uint32_t n = s->receipts(r);
+                               for (uint32_t i = 0; i < n; ++i) {
+                                   char line[64];
+                                   std::snprintf(line, sizeof line, "%llu %016llx\n",
+                                                 static_cast<unsigned long long>(r[i].bytes),
+                                                 static_cast<unsigned long long>(r[i].xxh3));
+                                   out.write(line);
+                               }
+                           }
+                       });
 }
 
 void Daemon::register_store_commands() {
@@ -362,7 +389,10 @@ int Daemon::shutdown() {
     // Sessions reference the stacks; the stacks' send queues pin chunks of
     // the store: tear down in that order.
     http_.clear();
+    sinks_.clear();
     tcp_.clear();
+    for (auto &f : faults_) f->drain_free();
+    faults_.clear();
     if (store_) {
         store_->flush();
         store_.reset();

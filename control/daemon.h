@@ -12,6 +12,8 @@
 #include "chunkstore/store.h"
 #include "control/config.h"
 #include "control/stats.h"
+#include "dataplane/discard_server.h"
+#include "dataplane/fault_stage.h"
 #include "dataplane/http_server.h"
 #include "dataplane/lcore.h"
 #include "dataplane/tcp_io.h"
@@ -36,6 +38,7 @@ private:
     bool start_tcp_services();
     void register_commands();
     void register_store_commands();
+    void register_tcp_commands();
     std::vector<StatsSection> stats_sections() const;
     void print_ready() const;
 
@@ -50,6 +53,8 @@ private:
     std::unique_ptr<chunkstore::Store> store_;
     std::vector<std::unique_ptr<TcpIo>> tcp_;
     std::vector<std::unique_ptr<HttpServer>> http_;
+    std::vector<std::unique_ptr<FaultStage>> faults_;
+    std::vector<std::unique_ptr<DiscardServer>> sinks_;
     http::HttpConfig http_cfg_;
 };
 

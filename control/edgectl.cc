@@ -34,6 +34,14 @@ int main(int argc, char **argv) {
         path = std::filesystem::absolute(path).lexically_normal().string();
         request = "ingest " + path + (prefix.empty() ? "" : " " + prefix);
     });
+    app.add_subcommand("sink", "Receipts of the discard service: bytes and XXH3-64 per connection")
+        ->callback([&] { request = "sink"; });
+    std::vector<std::string> words;
+    auto *raw = app.add_subcommand("call", "Send any admin command, e.g. 'edgectl call help'");
+    raw->add_option("words", words)->required();
+    raw->callback([&] {
+        for (const auto &w : words) request += (request.empty() ? "" : " ") + w;
+    });
     app.add_subcommand("objects", "List stored objects: size, chunks, name")->callback([&] {
         request = "objects";
     });

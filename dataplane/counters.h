@@ -23,7 +23,11 @@ namespace ep {
     X(arp_replies)             \
     X(arp_requests_sent)       \
     X(arp_learned)             \
-    X(icmp_echo_replies)
+    X(icmp_echo_replies)       \
+    X(fault_dropped)           \
+    X(fault_duplicated)        \
+    X(fault_delayed)           \
+    X(fault_corrupted)
 
 // Why a packet was dropped. Grouped by the layer that decided it.
 #define EP_DROP_REASONS(X)      \

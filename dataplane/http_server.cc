@@ -80,6 +80,7 @@ std::optional<http::ObjectInfo> HttpServer::lookup(std::string_view key) const n
     info.size = m->size;
     info.etag64 = m->etag;
     info.mtime = m->mtime_ns / 1'000'000'000;
+    info.content_type = m->content_type();
     return info;
 }
 
@@ -145,7 +146,15 @@ bool HttpServer::send_body_piece(Conn *c, const http::Response &r, const http::B
         const auto index = static_cast<uint32_t>(pos / chunkstore::kChunkSize);
         const auto in_chunk = static_cast<uint32_t>(pos % chunkstore::kChunkSize);
         chunkstore::Chunk *ch = store_->lookup(tid_, obj.oid, index);
-        if (ch && ch->generation != obj.generation) ch = nullptr;  // never mix versions
+        if (ch && ch->generation != obj.generation) {
+            // Re-ingested while streaming: the bytes would no longer match the
+            // ETag and length already sent. Never mix versions: reset.
+            ++ctr_.version_aborts;
+            const tcp::ConnId id = c->id;
+            release(c);
+            stack_->abort(id);
+            return false;
+        }
         if (c->piece_off == 0 && c->waiting_since_ns == 0 && access_)
             access_->record(obj.oid, static_cast<uint32_t>(std::min<uint64_t>(p.length, UINT32_MAX)), ch != nullptr);
         if (!ch) {

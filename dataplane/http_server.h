@@ -31,6 +31,7 @@ struct HttpServerCounters {
     uint64_t chunk_wait_timeouts = 0;  // connections aborted: a chunk never arrived
     uint64_t conn_pool_exhausted = 0;  // accepted connections refused: no session free
     uint64_t body_bytes_queued = 0;    // object bytes put on TCP send queues
+    uint64_t version_aborts = 0;       // object replaced mid-response: connection reset
 };
 
 class HttpServer final : public tcp::Handler, public http::ObjectCatalog {

@@ -6,24 +6,35 @@
 
 #include "chunkstore/store.h"
 #include "dataplane/net/arp.h"
+#include "dataplane/fault_stage.h"
 #include "dataplane/http_server.h"
 #include "dataplane/tcp_io.h"
 
 namespace ep {
 
-namespace {
-
 // Sends what it can; whatever the queue refuses is freed and counted, never retried:
 // a full TX ring means the link is saturated and queuing more only adds latency.
-void transmit(Lcore &lc, LcoreQueue &q, rte_mbuf **tx, uint16_t n) {
-    if (n == 0) return;
-    uint16_t sent = rte_eth_tx_burst(q.port->id, q.queue, tx, n);
+void queue_transmit(Lcore &lc, LcoreQueue &q, rte_mbuf **tx, uint16_t n, uint16_t cap) {
+    if (q.fault && q.fault->tx_enabled())
+        n = q.fault->apply(true, lc, tx, n, cap, lc.tsc_to_ns(rte_rdtsc()));
+    uint16_t sent = 0;
+    while (sent < n) {
+        const uint16_t k = rte_eth_tx_burst(q.port->id, q.queue, tx + sent, static_cast<uint16_t>(n - sent));
+        if (k == 0) break;
+        sent = static_cast<uint16_t>(sent + k);
+    }
     for (uint16_t i = 0; i < sent; ++i) lc.counters.tx_bytes += tx[i]->pkt_len;
     lc.counters.tx_packets += sent;
     for (uint16_t i = sent; i < n; ++i) {
         lc.counters.drop(Drop::tx_queue_full);
         rte_pktmbuf_free(tx[i]);
     }
+}
+
+namespace {
+
+void transmit(Lcore &lc, LcoreQueue &q, rte_mbuf **tx, uint16_t n) {
+    if (n > 0) queue_transmit(lc, q, tx, n, kBurst);
 }
 
 // RFC 5227 §3 announcement: tells neighbours (and switches) where we are.
@@ -43,18 +54,26 @@ int lcore_main(void *arg) {
     if (lc.announce)
         for (uint16_t i = 0; i < lc.nqueues; ++i) announce(lc, lc.queues[i]);
 
-    rte_mbuf *rx[kBurst];
-    rte_mbuf *tx[kBurst];
+    // Room beyond one burst for what the fault stage duplicates or releases.
+    constexpr uint16_t kRxCap = 4 * kBurst;
+    rte_mbuf *rx[kRxCap];
+    rte_mbuf *tx[kRxCap];
     uint64_t last = rte_rdtsc();
     while (!lc.stop->load(std::memory_order_relaxed)) {
         bool worked = false;
         for (uint16_t i = 0; i < lc.nqueues; ++i) {
             LcoreQueue &q = lc.queues[i];
-            const uint16_t n = rte_eth_rx_burst(q.port->id, q.queue, rx, kBurst);
+            uint16_t n = rte_eth_rx_burst(q.port->id, q.queue, rx, kBurst);
+            if (q.fault) {
+                const uint64_t now_ns = lc.tsc_to_ns(rte_rdtsc());
+                if (q.fault->rx_enabled()) n = q.fault->apply(false, lc, rx, n, kRxCap, now_ns);
+                if (q.fault->holding(true)) queue_transmit(lc, q, tx, 0, kRxCap);  // due delayed TX
+            }
             if (n > 0) {
                 worked = true;
                 ++lc.counters.rx_bursts;
-                transmit(lc, q, tx, process_burst(lc, q, rx, n, tx, last));
+                const uint16_t ntx = process_burst(lc, q, rx, n, tx, last);
+                if (ntx > 0) queue_transmit(lc, q, tx, ntx, kRxCap);
             }
             if (q.tcp) {
                 // Timers (retransmission, delayed ACK, TIME-WAIT), waiting

@@ -22,6 +22,7 @@ inline constexpr uint16_t kMaxPorts = 4;
 
 class TcpIo;
 class HttpServer;
+class FaultStage;
 
 struct LcoreQueue {
     Port *port = nullptr;
@@ -29,6 +30,7 @@ struct LcoreQueue {
     net::ArpTable arp;
     TcpIo *tcp = nullptr;  // the TCP engine on this queue; nullptr: TCP is dropped
     HttpServer *http = nullptr;
+    FaultStage *fault = nullptr;  // --fault: drop/dup/reorder/delay/corrupt at the port
 };
 
 struct alignas(64) Lcore {
@@ -49,6 +51,10 @@ struct alignas(64) Lcore {
     }
     LcoreCounters counters;
 };
+
+// Transmits pkts[0..n) on q (through the fault stage when configured); what
+// the TX ring refuses is freed and counted. `cap` is pkts' capacity.
+void queue_transmit(Lcore &lc, LcoreQueue &q, rte_mbuf **pkts, uint16_t n, uint16_t cap);
 
 // rte_eal_remote_launch entry point; arg is an Lcore*.
 int lcore_main(void *arg);

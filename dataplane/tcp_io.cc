@@ -47,6 +47,10 @@ uint32_t piece_sum_host(const tcp::PayloadPiece &p, uint32_t offset) {
 
 const tcp::ExtBufOps kChunkBufOps = {chunk_ref, chunk_unref, chunk_sum};
 
+TcpIo::~TcpIo() {
+    for (uint16_t i = 0; i < ntx_; ++i) rte_pktmbuf_free(tx_[i]);
+}
+
 bool TcpIo::init(Lcore *lc, LcoreQueue *q, const tcp::StackConfig &cfg, uint64_t tx_offload,
                  uint64_t now_ns) {
     lc_ = lc;
@@ -220,19 +224,9 @@ rte_mbuf *TcpIo::build(const tcp::SegmentOut &seg, const rte_ether_addr &dst_mac
 }
 
 void TcpIo::flush() {
-    uint16_t done = 0;
-    while (done < ntx_) {
-        const uint16_t n = rte_eth_tx_burst(q_->port->id, q_->queue, tx_ + done, ntx_ - done);
-        for (uint16_t i = done; i < done + n; ++i) lc_->counters.tx_bytes += tx_[i]->pkt_len;
-        lc_->counters.tx_packets += n;
-        done += n;
-        if (n == 0) break;
-    }
-    // What the ring refused is dropped; TCP recovers it like any loss.
-    for (uint16_t i = done; i < ntx_; ++i) {
-        lc_->counters.drop(Drop::tx_queue_full);
-        rte_pktmbuf_free(tx_[i]);
-    }
+    if (ntx_ == 0) return;
+    // What the ring refuses is dropped there; TCP recovers it like any loss.
+    queue_transmit(*lc_, *q_, tx_, ntx_, kTxCap);
     ntx_ = 0;
 }
 

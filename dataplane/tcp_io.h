@@ -27,6 +27,7 @@ extern const tcp::ExtBufOps kChunkBufOps;
 class TcpIo final : public tcp::Output {
 public:
     static constexpr uint16_t kTxCap = 512;
+    ~TcpIo() override;
 
     // Stack sizes come from cfg; `tx_offload` is what the port accepted.
     bool init(Lcore *lc, LcoreQueue *q, const tcp::StackConfig &cfg, uint64_t tx_offload,

@@ -1,0 +1,155 @@
+#include "dataplane/fault_stage.h"
+
+#include <cstdlib>
+#include <sstream>
+
+#include "dataplane/lcore.h"
+
+namespace ep {
+
+bool parse_fault_spec(const std::string &s, FaultSpec *out, std::string *err) {
+    FaultSpec f;
+    std::istringstream in(s);
+    for (std::string kv; std::getline(in, kv, ',');) {
+        const auto eq = kv.find('=');
+        if (eq == std::string::npos) {
+            *err = "fault spec item '" + kv + "' is not key=value";
+            return false;
+        }
+        const std::string k = kv.substr(0, eq), v = kv.substr(eq + 1);
+        char *end = nullptr;
+        const double x = std::strtod(v.c_str(), &end);
+        const bool num = end && *end == '\0' && !v.empty();
+        auto prob = [&](double *dst) {
+            if (!num || x < 0 || x > 1) return false;
+            *dst = x;
+            return true;
+        };
+        bool ok = true;
+        if (k == "drop") ok = prob(&f.cfg.drop);
+        else if (k == "dup") ok = prob(&f.cfg.duplicate);
+        else if (k == "reorder") ok = prob(&f.cfg.reorder);
+        else if (k == "delay") ok = prob(&f.cfg.delay);
+        else if (k == "corrupt") ok = prob(&f.cfg.corrupt);
+        else if (k == "reorder-us" && num && x >= 0) f.cfg.reorder_delay_ns = static_cast<uint64_t>(x * 1000);
+        else if (k == "delay-us" && num && x >= 0) f.cfg.delay_ns = static_cast<uint64_t>(x * 1000);
+        else if (k == "seed" && num) f.cfg.seed = static_cast<uint64_t>(x);
+        else if (k == "dir" && (v == "rx" || v == "tx" || v == "both")) {
+            f.rx = v != "tx";
+            f.tx = v != "rx";
+        } else ok = false;
+        if (!ok) {
+            *err = "bad fault spec item '" + kv +
+                   "' (keys: drop dup reorder delay corrupt in [0,1], reorder-us delay-us seed, dir=rx|tx|both)";
+            return false;
+        }
+    }
+    *out = f;
+    return true;
+}
+
+void FaultStage::init(const FaultSpec &spec, uint64_t seed_salt) {
+    spec_ = spec;
+    for (int d = 0; d < 2; ++d) {
+        fault::FaultConfig c = spec.cfg;
+        c.seed = spec.cfg.seed * 0x9e3779b97f4a7c15ull + seed_salt * 2 + static_cast<uint64_t>(d);
+        dir_[d].inj.configure(c);
+    }
+}
+
+void FaultStage::Direction::push(uint64_t due, rte_mbuf *m) {
+    uint32_t i = count++;
+    while (i > 0) {
+        const uint32_t parent = (i - 1) / 2;
+        if (heap[parent].due <= due) break;
+        heap[i] = heap[parent];
+        i = parent;
+    }
+    heap[i] = {due, m};
+}
+
+rte_mbuf *FaultStage::Direction::pop_due(uint64_t now) {
+    if (count == 0 || heap[0].due > now) return nullptr;
+    rte_mbuf *m = heap[0].m;
+    const Held last = heap[--count];
+    uint32_t i = 0;
+    for (;;) {
+        uint32_t c = 2 * i + 1;
+        if (c >= count) break;
+        if (c + 1 < count && heap[c + 1].due < heap[c].due) ++c;
+        if (last.due <= heap[c].due) break;
+        heap[i] = heap[c];
+        i = c;
+    }
+    if (count > 0) heap[i] = last;
+    return m;
+}
+
+uint16_t FaultStage::release(bool tx, rte_mbuf **out, uint16_t cap, uint64_t now_ns) {
+    uint16_t n = 0;
+    while (n < cap) {
+        rte_mbuf *m = dir_[tx].pop_due(now_ns);
+        if (!m) break;
+        out[n++] = m;
+    }
+    return n;
+}
+
+uint16_t FaultStage::apply(bool tx, Lcore &lc, rte_mbuf **pkts, uint16_t n, uint16_t cap,
+                           uint64_t now_ns) {
+    Direction &d = dir_[tx];
+    uint16_t out = 0;
+    // pkts[out..] is being rewritten while pkts[i..n) is still to be read;
+    // duplicates go to a side array so they never overwrite unread input.
+    rte_mbuf *extra[64];
+    uint16_t nextra = 0;
+    for (uint16_t i = 0; i < n; ++i) {
+        rte_mbuf *m = pkts[i];
+        const fault::Verdict v = d.inj.next();
+        if (v.drop) {
+            ++lc.counters.fault_dropped;
+            lc.counters.drop(Drop::fault_injected);
+            rte_pktmbuf_free(m);
+            continue;
+        }
+        if (v.corrupt && rte_pktmbuf_data_len(m) > 14) {
+            // Past the Ethernet header, inside this segment's own bytes.
+            uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+            p[14 + v.corrupt_at % (rte_pktmbuf_data_len(m) - 14)] ^= 0x20;
+            ++lc.counters.fault_corrupted;
+        }
+        if (v.duplicate && nextra < 64) {
+            // Receive side: a real copy (the packet path rewrites frames in
+            // place). Transmit side: one more reference on every segment.
+            rte_mbuf *dup = nullptr;
+            if (tx) {
+                for (rte_mbuf *s = m; s; s = s->next) rte_mbuf_refcnt_update(s, 1);
+                dup = m;
+            } else {
+                dup = rte_pktmbuf_copy(m, lc.pool, 0, UINT32_MAX);
+            }
+            if (dup) {
+                extra[nextra++] = dup;
+                ++lc.counters.fault_duplicated;
+            }
+        }
+        if (v.extra_delay_ns > 0 && d.count < kHeld) {
+            d.push(now_ns + v.extra_delay_ns, m);
+            ++lc.counters.fault_delayed;
+            continue;
+        }
+        pkts[out++] = m;
+    }
+    for (uint16_t i = 0; i < nextra; ++i) {
+        if (out < cap) pkts[out++] = extra[i];
+        else rte_pktmbuf_free(extra[i]);
+    }
+    return static_cast<uint16_t>(out + release(tx, pkts + out, static_cast<uint16_t>(cap - out), now_ns));
+}
+
+void FaultStage::drain_free() {
+    for (Direction &d : dir_)
+        while (d.count > 0) rte_pktmbuf_free(d.heap[--d.count].m);
+}
+
+}  // namespace ep
