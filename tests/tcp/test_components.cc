@@ -312,3 +312,64 @@ TEST(Wire, HeaderRoundTripAndChecksum) {
 
 }  // namespace
 }  // namespace ep::tcp
+
+#include "dataplane/net/tcp/cc.h"
+
+namespace ep::tcp {
+namespace {
+
+// Drives a congestion controller with one ACK per segment, one window per RTT.
+uint32_t run_rtts(const CcOps &cc, CcState &s, int rtts, uint64_t *now, uint64_t rtt_ns) {
+    for (int r = 0; r < rtts; ++r) {
+        uint32_t segs = s.cwnd / s.mss;
+        for (uint32_t i = 0; i < segs; ++i) {
+            *now += rtt_ns / segs;
+            cc.on_ack(s, s.mss, s.cwnd, *now, rtt_ns);
+        }
+    }
+    return s.cwnd / s.mss;
+}
+
+TEST(CongestionControl, NewRenoSlowStartAndAvoidance) {
+    CcState s;
+    kNewReno.init(s, 1000, 10 * 1000);
+    uint64_t now = 1;
+    EXPECT_EQ(run_rtts(kNewReno, s, 1, &now, 100'000'000), 20u);  // doubles per RTT
+    kNewReno.on_loss(s, s.cwnd, now);
+    EXPECT_EQ(s.ssthresh, 10'000u);  // FlightSize / 2
+    EXPECT_EQ(s.cwnd, 10'000u);
+    EXPECT_EQ(run_rtts(kNewReno, s, 1, &now, 100'000'000), 11u);  // +1 MSS per RTT
+    EXPECT_EQ(run_rtts(kNewReno, s, 1, &now, 100'000'000), 12u);
+    kNewReno.on_rto(s, s.cwnd);
+    EXPECT_EQ(s.cwnd, 1000u);  // loss window
+    EXPECT_EQ(s.ssthresh, 6000u);
+}
+
+TEST(CongestionControl, CubicReturnsToWmaxAfterK) {
+    CcState s;
+    kCubic.init(s, 1000, 10 * 1000);
+    s.cwnd = 100 * 1000;
+    s.ssthresh = 100 * 1000;  // in congestion avoidance
+    uint64_t now = 1'000'000'000;
+    kCubic.on_loss(s, s.cwnd, now);
+    EXPECT_EQ(s.cwnd, 70'000u);  // beta = 0.7 (RFC 9438 4.6)
+    // K = cbrt(W_max (1 - beta) / C) = cbrt(75) = 4.22 s (RFC 9438 eq. 2).
+    // 200 ms RTT: the cubic function dominates the Reno-friendly estimate (which
+    // grows 0.53 segments per RTT and would win at short RTTs, RFC 9438 4.3).
+    const uint64_t rtt = 200'000'000;
+    uint32_t w_half = run_rtts(kCubic, s, 10, &now, rtt);  // ~2 s: concave region
+    EXPECT_GT(w_half, 85u);
+    EXPECT_LT(w_half, 100u);
+    uint32_t w_k = run_rtts(kCubic, s, 11, &now, rtt);  // ~4.2 s: plateau near W_max
+    EXPECT_GE(w_k, 97u);
+    EXPECT_LE(w_k, 103u);
+    uint32_t w_late = run_rtts(kCubic, s, 20, &now, rtt);  // convex: probing beyond
+    EXPECT_GT(w_late, 115u);
+    // Fast convergence (4.7): a loss below the previous W_max lowers W_max further.
+    s.cwnd = 90 * 1000;
+    kCubic.on_loss(s, s.cwnd, now);
+    EXPECT_NEAR(s.w_max, 90 * (1 + 0.7) / 2, 0.5);
+}
+
+}  // namespace
+}  // namespace ep::tcp
