@@ -26,9 +26,9 @@ std::string_view default_policy_name() {
 }
 
 std::vector<std::string> policy_names() {
-    return {"lru",           "fifo",          "sieve",       "s3fifo",
-            "belady",        "belady-size",   "tinylfu+lru", "tinylfu+fifo",
-            "tinylfu+sieve", "s3fifo+sketch", "default"};
+    return {"lru",           "fifo",           "sieve",         "s3fifo",
+            "belady",        "belady-size",    "tinylfu+lru",   "tinylfu+fifo",
+            "tinylfu+sieve", "tinylfu+s3fifo", "s3fifo+sketch", "default"};
 }
 
 bool needs_future(std::string_view name) {
@@ -48,6 +48,8 @@ std::unique_ptr<Policy> make_policy(std::string_view name, const PolicyConfig &c
     if (name == "tinylfu+fifo")
         return std::make_unique<TinyLfu<ListPolicy>>(cfg, sketch_width(cfg), false);
     if (name == "tinylfu+sieve") return std::make_unique<TinyLfu<Sieve>>(cfg, sketch_width(cfg));
+    if (name == "tinylfu+s3fifo")
+        return std::make_unique<TinyLfu<S3Fifo>>(cfg, sketch_width(cfg), S3FifoOptions{});
     if (name.starts_with("s3fifo+sketch")) {
         S3FifoOptions opt;
         opt.sketch_admit = 2;

@@ -18,7 +18,7 @@ std::vector<std::string> policy_names();
 
 // nullptr when the name is unknown. Names:
 //   lru fifo sieve s3fifo belady belady-size
-//   tinylfu+lru tinylfu+fifo tinylfu+sieve
+//   tinylfu+lru tinylfu+fifo tinylfu+sieve tinylfu+s3fifo
 //   s3fifo+sketch[@T]   S3-FIFO whose misses go straight to main when a
 //                       TinyLFU sketch has seen the key more than T times
 //   default

@@ -23,8 +23,12 @@ class ListPolicy final : public Policy {
     uint64_t objects() const override { return list_.count(); }
 
     bool evict_one();
-    // The next victim, for admission filters; kNil when empty.
-    uint32_t victim() const { return list_.tail(); }
+    // The next victim's key, for admission filters; false when empty.
+    bool victim_key(uint64_t *key) {
+        if (list_.empty()) return false;
+        *key = pool_[list_.tail()].key;
+        return true;
+    }
     const Node &node(uint32_t i) const { return pool_[i]; }
 
   private:

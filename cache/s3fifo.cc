@@ -85,6 +85,16 @@ S3Fifo::Meta *S3Fifo::pop_live(KeyRing &ring, uint8_t queue, uint64_t *key) {
     return nullptr;
 }
 
+bool S3Fifo::victim_key(uint64_t *key) {
+    const bool from_main = main_bytes_ > main_cap_ || small_bytes_ == 0;
+    KeyRing &ring = from_main ? main_ : small_;
+    if (ring.empty()) return false;
+    uint32_t pos = ring.tail_pos();
+    *key = ring.at(pos);
+    const Meta *m = table_.find(*key);
+    return m != nullptr && m->queue == (from_main ? kMain : kSmall) && m->pos == pos;
+}
+
 bool S3Fifo::evict_one() {
     if (main_bytes_ > main_cap_ || small_bytes_ == 0) return evict_main();
     return evict_small();

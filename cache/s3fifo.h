@@ -47,6 +47,9 @@ class S3Fifo final : public Policy {
     uint64_t objects() const override { return objects_; }
 
     bool evict_one();
+    // The key the next eviction would examine first (small or main tail), for
+    // admission filters; false when empty or the tail entry is stale.
+    bool victim_key(uint64_t *key);
     uint64_t small_bytes() const { return small_bytes_; }
     uint64_t main_bytes() const { return main_bytes_; }
     uint64_t ghost_bytes() const { return ghost_bytes_; }

@@ -24,6 +24,12 @@ class Sieve final : public Policy {
     bool evict_one();
     // Advances the hand past visited objects and returns the next victim.
     uint32_t victim();
+    // The next victim's key, for admission filters; false when empty.
+    bool victim_key(uint64_t *key) {
+        if (list_.empty()) return false;
+        *key = pool_[victim()].key;
+        return true;
+    }
     const Node &node(uint32_t i) const { return pool_[i]; }
 
   private:

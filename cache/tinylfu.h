@@ -3,7 +3,7 @@
 // Every access is counted in a count-min sketch with aging. On a miss that
 // needs room, the candidate is admitted only if the sketch has seen it more
 // often than the victim it would displace; otherwise it is not cached at all.
-// Inner must provide victim() (a node index or kNil) and node(i). For SIEVE,
+// Inner must provide bool victim_key(uint64_t *key). For SIEVE,
 // asking for the victim moves the hand (clearing visited bits) even when the
 // candidate is then rejected, as a real eviction scan would.
 #pragma once
@@ -28,8 +28,8 @@ class TinyLfu final : public Policy {
         sketch_.increment(req.key);
         if (inner_.contains(req.key)) return inner_.access(req);
         if (inner_.used_bytes() + req.size > cfg_.capacity_bytes && inner_.objects() > 0) {
-            uint32_t v = inner_.victim();
-            if (v != kNil && sketch_.estimate(req.key) <= sketch_.estimate(inner_.node(v).key)) {
+            uint64_t v;
+            if (inner_.victim_key(&v) && sketch_.estimate(req.key) <= sketch_.estimate(v)) {
                 ++stats_.rejected;
                 return false;
             }

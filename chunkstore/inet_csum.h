@@ -26,6 +26,12 @@ uint32_t csum_lane_sum(const uint8_t *base, uint32_t a, uint32_t b);
 // summed: queries read those (< 64) bytes directly.
 void csum_build_prefix(const uint8_t *data, uint32_t len, uint16_t *prefix);
 
+// Continues a prefix array over nblocks more complete blocks at data:
+// writes prefix_next[0 .. nblocks-1] starting from the running value acc
+// (the last prefix entry) and returns the new running value.
+uint32_t csum_extend_prefix(const uint8_t *data, uint32_t nblocks, uint16_t *prefix_next,
+                            uint32_t acc);
+
 // Sum of bytes [off, off + len) of a chunk whose prefix array was built by
 // csum_build_prefix, with words aligned to `off` (what a TCP segment whose
 // payload starts at chunk offset `off` needs). Reads at most the unaligned

@@ -221,7 +221,6 @@ void Store::fill_chunk(Chunk *c, ChunkKey key, ObjectId oid, uint32_t index, uin
     c->len = len;
     c->generation = gen;
     c->xxh3 = xxh3;
-    csum_build_prefix(c->data, len, c->csum_prefix);
     c->shinfo.free_cb = chunk_release_cb;
     c->shinfo.fcb_opaque = c;
     rte_mbuf_ext_refcnt_set(&c->shinfo, 1);  // the index's reference
@@ -265,9 +264,16 @@ unsigned Store::drain_released() {
     return total;
 }
 
-unsigned Store::poll() {
+unsigned Store::poll(bool wait_io) {
     unsigned n = drain_released();
-    if (disk_) n += handle_promotions() + reap(false);
+    if (disk_) {
+        n += handle_promotions();
+        // Sleeping in the kernel until a read completes beats spinning when
+        // the control thread shares its core: a woken sleeper runs at once.
+        n += reap(wait_io && n == 0 && landed_.empty() && disk_->in_flight() > 0);
+        handle_promotions();  // refill the queue before the CPU-heavy part
+        n += verify_promoted();
+    }
     n += reclaim();
     return n;
 }

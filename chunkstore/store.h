@@ -139,8 +139,11 @@ class Store {
     bool try_evict(ChunkKey key);
 
     // Control loop step: promotion requests and completions, returned slots,
-    // RCU reclamation. Returns how many items of work it did.
-    unsigned poll();
+    // RCU reclamation. Returns how many items of work it did. With wait_io,
+    // blocks in the kernel for a completion when reads are in flight and
+    // there is nothing else to do (for a control thread with nothing else
+    // to do; a data core never calls this).
+    unsigned poll(bool wait_io = false);
     // Blocks until every reader has passed a quiescent state, then reclaims
     // everything deferred so far. Readers must keep calling quiescent().
     // A control thread that is itself a registered reader passes its id.
@@ -194,6 +197,8 @@ class Store {
 
     Chunk *alloc_ram();
     void free_ram_slot(Chunk *c);
+    // Fills a descriptor; the caller has already computed xxh3 and the
+    // checksum prefix (hash_and_csum) into c.
     void fill_chunk(Chunk *c, ChunkKey key, ObjectId oid, uint32_t index, uint32_t len,
                     uint64_t gen, uint64_t xxh3);
     bool publish_chunk(Chunk *c);
@@ -203,6 +208,7 @@ class Store {
     unsigned handle_promotions();
     IoBuf *start_promotion(ChunkKey key);
     void finish_promotion(IoBuf *b);
+    unsigned verify_promoted();
     unsigned reap(bool wait);
     IoBuf *get_iobuf();
     template <class Prep, class Done>
@@ -238,7 +244,15 @@ class Store {
     uint64_t next_gen_ = 1;
     std::vector<IoBuf *> io_bufs_;
     std::vector<IoBuf *> io_free_;
-    std::unordered_map<ChunkKey, IoBuf *> promoting_;
+    std::unordered_map<ChunkKey, IoBuf *> promoting_;  // read in flight or awaiting verification
+    struct Landed {  // a promotion read that completed, payload not yet verified
+        Chunk *c;
+        ChunkKey key;
+        ObjectId oid;
+        uint64_t generation, xxh3;
+        uint32_t index, len;
+    };
+    std::deque<Landed> landed_;
 
     std::unordered_map<ObjectId, ObjectMeta *> objects_ctl_;
 };

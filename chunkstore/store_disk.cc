@@ -4,6 +4,7 @@
 #include <cstring>
 #include <map>
 
+#include "chunkstore/chunk_sums.h"
 #include "chunkstore/log.h"
 #include "chunkstore/store.h"
 #include "chunkstore/store_internal.h"
@@ -148,7 +149,7 @@ bool Store::scan(OpenReport *rep, std::string *) {
                 ctl_->disk_read_bytes += b->iov[0].iov_len;
                 if (r.h.chunk_len == 0) return;
                 if (b->res != static_cast<int32_t>(b->iov[0].iov_len) ||
-                    XXH3_64bits(b->staging(), r.h.chunk_len) != r.h.payload_xxh3) {
+                    payload_hash(b->staging(), r.h.chunk_len) != r.h.payload_xxh3) {
                     log_bad(&g_bad_logged, "slot %u: record dropped: %s", r.slot,
                             "payload checksum mismatch");
                     ++ctl_->checksum_failures;
@@ -332,7 +333,7 @@ Status Store::put_object(std::string_view name, uint64_t size, const Source &src
         }
         const uint32_t padded = pad_io(len);
         std::memset(dst + len, 0, padded - len);
-        sums[i] = XXH3_64bits(dst, len);
+        sums[i] = c ? hash_and_csum(dst, len, c->csum_prefix) : payload_hash(dst, len);
         if (c) {
             fill_chunk(c, chunk_key(oid, i), oid, i, len, gen, sums[i]);
             ram[i] = c;
@@ -460,8 +461,10 @@ unsigned Store::handle_promotions() {
     return n;
 }
 
+// Completion of a promotion read: cheap header checks only, then the I/O
+// buffer goes straight back so the next read can be queued; the payload
+// checksum (the CPU-heavy part) runs in verify_promoted().
 void Store::finish_promotion(IoBuf *b) {
-    promoting_.erase(b->key);
     Chunk *c = b->ram;
     const int32_t want = static_cast<int32_t>(kHeaderSize + pad_io(b->len));
     ++ctl_->disk_reads;
@@ -476,26 +479,49 @@ void Store::finish_promotion(IoBuf *b) {
     } else if (check_header(h) != HeaderCheck::ok || h.key != b->key ||
                h.generation != b->generation) {
         why = "header checksum mismatch";
-    } else if (XXH3_64bits(c->data, b->len) != h.payload_xxh3) {
-        why = "payload checksum mismatch";
     }
-    if (why) {
+    if (!why) {
+        landed_.push_back(
+            {c, b->key, h.object_id, h.generation, h.payload_xxh3, h.chunk_index, h.chunk_len});
+    } else {
+        promoting_.erase(b->key);
         free_ram_slot(c);
         if (*why) {
             ++ctl_->checksum_failures;
             drop_disk_record(b->key, why);
         }
-    } else {
-        fill_chunk(c, b->key, h.object_id, h.chunk_index, h.chunk_len, h.generation,
-                   h.payload_xxh3);
-        if (publish_chunk(c)) {
+    }
+    io_free_.push_back(b);
+}
+
+unsigned Store::verify_promoted() {
+    unsigned n = 0;
+    while (!landed_.empty()) {
+        Landed l = landed_.front();
+        landed_.pop_front();
+        promoting_.erase(l.key);
+        ++n;
+        auto it = disk_index_.find(l.key);
+        if (it == disk_index_.end() || it->second.generation != l.generation) {
+            free_ram_slot(l.c);  // removed or replaced meanwhile
+            continue;
+        }
+        if (hash_and_csum(l.c->data, l.len, l.c->csum_prefix) != l.xxh3) {
+            free_ram_slot(l.c);
+            ++ctl_->checksum_failures;
+            drop_disk_record(l.key, "payload checksum mismatch");
+            continue;
+        }
+        fill_chunk(l.c, l.key, l.oid, l.index, l.len, l.generation, l.xxh3);
+        if (publish_chunk(l.c)) {
             ++ctl_->promotions;
         } else {
             ++ctl_->insert_failures_full;
-            free_ram_slot(c);
+            free_ram_slot(l.c);
         }
+        handle_promotions();  // keep io_depth reads in flight while we hash
     }
-    io_free_.push_back(b);
+    return n;
 }
 
 void Store::drop_disk_record(ChunkKey key, const char *why) {
@@ -515,7 +541,10 @@ Status Store::promote_now(ChunkKey key) {
     if (!start_promotion(key))
         return Status::error(Err::full, "cannot promote: RAM tier full or busy");
     disk_->submit();
-    while (promoting_.count(key)) reap(true);
+    while (promoting_.count(key)) {
+        reap(true);
+        verify_promoted();
+    }
     return chunks_.lookup(key) ? Status{}
                                : Status::error(Err::corrupt, "chunk failed verification");
 }
@@ -536,7 +565,7 @@ bool Store::read_record_sync(const DiskEntry &e, IoBuf *b, std::string *why) {
         *why = "read failed";
     else if (check_header(h) != HeaderCheck::ok || h.generation != e.generation)
         *why = "header checksum mismatch";
-    else if (XXH3_64bits(b->staging(), e.len) != h.payload_xxh3)
+    else if (payload_hash(b->staging(), e.len) != h.payload_xxh3)
         *why = "payload checksum mismatch";
     else
         return true;

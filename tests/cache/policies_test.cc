@@ -151,7 +151,8 @@ TEST_P(AllPolicies, EraseForgetsKey) {
 INSTANTIATE_TEST_SUITE_P(Cache, AllPolicies,
                          ::testing::Values("lru", "fifo", "sieve", "s3fifo", "belady",
                                            "belady-size", "tinylfu+lru", "tinylfu+fifo",
-                                           "tinylfu+sieve", "s3fifo+sketch", "default"),
+                                           "tinylfu+sieve", "tinylfu+s3fifo", "s3fifo+sketch",
+                                           "default"),
                          [](const auto &info) {
                              std::string n = info.param;
                              for (char &c : n)

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "chunkstore/chunk.h"
+#include "chunkstore/chunk_sums.h"
 #include "tests/chunkstore/test_util.h"
 
 using namespace ep::chunkstore;
@@ -71,4 +72,14 @@ TEST(InetCsum, CombinesIntoAValidTcpChecksum) {
     uint16_t cks = static_cast<uint16_t>(~csum_fold(sum));
     uint32_t check = rte_raw_cksum(hdr, sizeof(hdr)) + rte_raw_cksum(bytes.data() + off, n) + cks;
     EXPECT_EQ(csum_fold(check), 0xffff);
+}
+
+TEST(InetCsum, OnePassSumsEqualTheSeparateOnes) {
+    for (uint32_t len : {0u, 1u, 63u, 4096u, 4097u, 100000u, kChunkSize - 3, kChunkSize}) {
+        auto bytes = test::random_bytes(len, len + 1);
+        std::vector<uint16_t> a(kCsumBlocks + 1), b(kCsumBlocks + 1);
+        csum_build_prefix(bytes.data(), len, a.data());
+        EXPECT_EQ(hash_and_csum(bytes.data(), len, b.data()), XXH3_64bits(bytes.data(), len));
+        EXPECT_TRUE(std::equal(a.begin(), a.begin() + len / kCsumBlock + 1, b.begin())) << len;
+    }
 }

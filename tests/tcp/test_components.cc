@@ -1,6 +1,7 @@
 // Unit tests of the engine's building blocks.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <vector>
 
 #include "dataplane/net/tcp/checksum.h"
@@ -241,6 +242,133 @@ TEST(Checksum, PartialSumsFoldLikeContiguous) {
     all[16] = static_cast<uint8_t>(got >> 8);
     all[17] = static_cast<uint8_t>(got);
     EXPECT_EQ(csum_fold(uint64_t{ph} + csum_partial(all.data(), all.size())), 0xffff);
+}
+
+}  // namespace
+}  // namespace ep::tcp
+
+#include "dataplane/net/tcp/wire.h"
+
+namespace ep::tcp {
+namespace {
+
+TEST(Wire, HeaderRoundTripAndChecksum) {
+    SegmentOut o;
+    o.src = IpAddr::v4(10, 0, 0, 1);
+    o.dst = IpAddr::v4(10, 0, 0, 2);
+    o.sport = 80;
+    o.dport = 40000;
+    o.seq = 0x11223344;
+    o.ack = 0x55667788;
+    o.flags = kAck | kPsh;
+    o.window = 501;
+    o.opts.has_ts = true;
+    o.opts.ts_val = 7;
+    o.opts.ts_ecr = 9;
+    o.opts.num_sack = 1;
+    o.opts.sack[0] = {100, 200};
+    static const uint8_t body[5] = {'h', 'e', 'l', 'l', 'o'};
+    SendItem it;
+    it.data = body;
+    it.len = 5;
+    o.npieces = 1;
+    o.pieces[0] = {&it, body, 0, 5};
+    o.payload_len = 5;
+    uint8_t pkt[kTcpHeaderMax + 5];
+    size_t hl = write_header(o, pkt);
+    EXPECT_EQ(hl, header_length(o));
+    EXPECT_EQ(hl % 4, 0u);
+    uint16_t ck = tcp_checksum(pseudo_header_sum(o.src, o.dst, static_cast<uint32_t>(hl + 5)),
+                               csum_partial(pkt, hl), hl, o);
+    pkt[16] = static_cast<uint8_t>(ck >> 8);
+    pkt[17] = static_cast<uint8_t>(ck);
+    std::memcpy(pkt + hl, body, 5);
+    // A receiver's verification: everything sums to 0xffff.
+    uint64_t sum = pseudo_header_sum(o.src, o.dst, static_cast<uint32_t>(hl + 5));
+    EXPECT_EQ(csum_fold(sum + csum_partial(pkt, hl + 5)), 0xffff);
+    SegmentIn in;
+    ASSERT_EQ(parse_header(pkt, hl + 5, in), ParseError::kOk);
+    EXPECT_EQ(in.sport, 80);
+    EXPECT_EQ(in.dport, 40000);
+    EXPECT_EQ(in.seq, 0x11223344u);
+    EXPECT_EQ(in.ack, 0x55667788u);
+    EXPECT_EQ(in.flags, kAck | kPsh);
+    EXPECT_EQ(in.window, 501);
+    EXPECT_TRUE(in.opts.has_ts);
+    EXPECT_EQ(in.opts.ts_ecr, 9u);
+    ASSERT_EQ(in.opts.num_sack, 1);
+    EXPECT_EQ(in.opts.sack[0].end, 200u);
+    ASSERT_EQ(in.payload_len, 5u);
+    EXPECT_EQ(std::memcmp(in.payload, body, 5), 0);
+    // Malformed: data offset beyond the packet, truncated option.
+    pkt[12] = 0xf0;
+    EXPECT_EQ(parse_header(pkt, 30, in), ParseError::kBadDataOffset);
+    uint8_t bad[24] = {};
+    bad[12] = 6 << 4;
+    bad[20] = kOptMss;
+    bad[21] = 8;  // runs past the header
+    EXPECT_EQ(parse_header(bad, 24, in), ParseError::kBadOptions);
+}
+
+}  // namespace
+}  // namespace ep::tcp
+
+#include "dataplane/net/tcp/cc.h"
+
+namespace ep::tcp {
+namespace {
+
+// Drives a congestion controller with one ACK per segment, one window per RTT.
+uint32_t run_rtts(const CcOps &cc, CcState &s, int rtts, uint64_t *now, uint64_t rtt_ns) {
+    for (int r = 0; r < rtts; ++r) {
+        uint32_t segs = s.cwnd / s.mss;
+        for (uint32_t i = 0; i < segs; ++i) {
+            *now += rtt_ns / segs;
+            cc.on_ack(s, s.mss, s.cwnd, *now, rtt_ns);
+        }
+    }
+    return s.cwnd / s.mss;
+}
+
+TEST(CongestionControl, NewRenoSlowStartAndAvoidance) {
+    CcState s;
+    kNewReno.init(s, 1000, 10 * 1000);
+    uint64_t now = 1;
+    EXPECT_EQ(run_rtts(kNewReno, s, 1, &now, 100'000'000), 20u);  // doubles per RTT
+    kNewReno.on_loss(s, s.cwnd, now);
+    EXPECT_EQ(s.ssthresh, 10'000u);  // FlightSize / 2
+    EXPECT_EQ(s.cwnd, 10'000u);
+    EXPECT_EQ(run_rtts(kNewReno, s, 1, &now, 100'000'000), 11u);  // +1 MSS per RTT
+    EXPECT_EQ(run_rtts(kNewReno, s, 1, &now, 100'000'000), 12u);
+    kNewReno.on_rto(s, s.cwnd);
+    EXPECT_EQ(s.cwnd, 1000u);  // loss window
+    EXPECT_EQ(s.ssthresh, 6000u);
+}
+
+TEST(CongestionControl, CubicReturnsToWmaxAfterK) {
+    CcState s;
+    kCubic.init(s, 1000, 10 * 1000);
+    s.cwnd = 100 * 1000;
+    s.ssthresh = 100 * 1000;  // in congestion avoidance
+    uint64_t now = 1'000'000'000;
+    kCubic.on_loss(s, s.cwnd, now);
+    EXPECT_EQ(s.cwnd, 70'000u);  // beta = 0.7 (RFC 9438 4.6)
+    // K = cbrt(W_max (1 - beta) / C) = cbrt(75) = 4.22 s (RFC 9438 eq. 2).
+    // 200 ms RTT: the cubic function dominates the Reno-friendly estimate (which
+    // grows 0.53 segments per RTT and would win at short RTTs, RFC 9438 4.3).
+    const uint64_t rtt = 200'000'000;
+    uint32_t w_half = run_rtts(kCubic, s, 10, &now, rtt);  // ~2 s: concave region
+    EXPECT_GT(w_half, 85u);
+    EXPECT_LT(w_half, 100u);
+    uint32_t w_k = run_rtts(kCubic, s, 11, &now, rtt);  // ~4.2 s: plateau near W_max
+    EXPECT_GE(w_k, 97u);
+    EXPECT_LE(w_k, 103u);
+    uint32_t w_late = run_rtts(kCubic, s, 20, &now, rtt);  // convex: probing beyond
+    EXPECT_GT(w_late, 115u);
+    // Fast convergence (4.7): a loss below the previous W_max lowers W_max further.
+    s.cwnd = 90 * 1000;
+    kCubic.on_loss(s, s.cwnd, now);
+    EXPECT_NEAR(s.w_max, 90 * (1 + 0.7) / 2, 0.5);
 }
 
 }  // namespace

@@ -163,6 +163,22 @@ TEST(Data, ConnectionTimesOutAfterMaxRetries) {
     EXPECT_EQ(h.stack.counters().user_timeouts, 1u);
 }
 
+TEST(Data, UserTimeout) {
+    StackConfig cfg = Harness::default_config();
+    cfg.user_timeout_ns = 500'000'000;  // RFC 9293 3.8.3 R2 as a time bound
+    Harness h(cfg);
+    ConnId c = h.accept_default();
+    auto d = bytes(100);
+    h.at(10);
+    h.stack.send_copy(c, d.data(), 100);
+    h.out("P. 1:101(100) ack 1");
+    h.at(210).out("P. 1:101(100) ack 1");  // first retransmission starts the clock
+    h.at(610).out("P. 1:101(100) ack 1");  // 400 ms < 500 ms
+    h.at(1410).no_out();                   // 1200 ms: give up
+    EXPECT_EQ(h.app.reason, CloseReason::kTimeout);
+    EXPECT_EQ(h.stack.counters().user_timeouts, 1u);
+}
+
 // Ten segments in flight; the peer reports the first lost with SACKs.
 TEST(Data, FastRetransmitWithSack) {
     Harness h;

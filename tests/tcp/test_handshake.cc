@@ -52,3 +52,26 @@ TEST(Handshake, ActiveOpen) {
 
 }  // namespace
 }  // namespace ep::tcp::test
+
+namespace ep::tcp::test {
+namespace {
+
+TEST(Handshake, Ipv6Addresses) {
+    Harness h;
+    const uint8_t a[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    const uint8_t b[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+    h.local = IpAddr::v6(a);
+    h.peer = IpAddr::v6(b);
+    EXPECT_FALSE(h.local.is_v4());
+    h.in(0, "S 0:0(0) win 65535 <mss 1440>");
+    auto c = h.pop();
+    ASSERT_TRUE(c);
+    EXPECT_TRUE(c->seg.src == h.local);
+    EXPECT_TRUE(c->seg.dst == h.peer);
+    h.in(1, ". 1:1(0) ack 1");
+    EXPECT_EQ(h.app.accepted, 1);
+    EXPECT_EQ(h.stack.info(h.app.conn).mss, 1440);
+}
+
+}  // namespace
+}  // namespace ep::tcp::test

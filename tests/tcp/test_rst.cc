@@ -138,6 +138,18 @@ TEST(Handshake, RstAckInSynSentRefuses) {
     EXPECT_EQ(h.app.reason, CloseReason::kRefused);
 }
 
+TEST(Handshake, CloseInSynSentDeletesTheTcb) {
+    Harness h(Harness::default_config(), false);
+    ConnId c = h.connect();
+    h.out("S 0:0(0)");
+    h.stack.close(c);
+    EXPECT_EQ(h.app.closed, 1);
+    EXPECT_EQ(h.app.reason, CloseReason::kAborted);
+    EXPECT_FALSE(h.stack.alive(c));
+    h.in(5, "S. 0:0(0) ack 1 win 65535");
+    h.out("R 1:1(0)");  // the SYN-ACK now meets a closed port
+}
+
 TEST(Handshake, BadAckInSynSentGetsRst) {
     Harness h(Harness::default_config(), false);
     ConnId c = h.connect();

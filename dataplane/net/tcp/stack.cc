@@ -436,7 +436,8 @@ void Stack::shutdown_write(ConnId c) {
     if (!t || t->fin_queued) return;
     switch (t->state) {
         case State::kSynSent:
-            release(t, CloseReason::kAborted, false);  // 3.10.4: delete the TCB
+            // 3.10.4: delete the TCB. on_closed(kAborted) is called before this returns.
+            release(t, CloseReason::kAborted, true);
             reap();
             return;
         case State::kSynRcvd:

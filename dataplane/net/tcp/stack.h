@@ -52,6 +52,11 @@ class Stack {
     void input(const SegmentIn &seg, uint64_t now_ns);
     void poll(uint64_t now_ns);  // runs timers (call every tick or so)
     uint64_t now() const { return now_; }
+    // Moves the clock forward without running timers. API calls (connect, send,
+    // ...) use the time of the last input()/poll()/set_time().
+    void set_time(uint64_t now_ns) {
+        if (now_ns > now_) now_ = now_ns;
+    }
 
     // --- application ------------------------------------------------------
     bool listen(uint16_t port, Handler *h, uint32_t backlog = 0);  // 0: cfg.syn_backlog
