@@ -128,7 +128,8 @@ struct Result {
 };
 
 Result transfer(uint64_t total, CcAlgo cc, const fault::FaultConfig &f, bool sack = true,
-                bool ts = true, uint32_t rcvbuf = 256 * 1024, size_t read_limit = 0) {
+                bool ts = true, uint32_t rcvbuf = 256 * 1024, size_t read_limit = 0,
+                void (*tweak)(StackConfig &a, StackConfig &b) = nullptr) {
     static std::vector<uint8_t> src;
     if (src.size() < total) {
         src.resize(total);
@@ -141,6 +142,7 @@ Result transfer(uint64_t total, CcAlgo cc, const fault::FaultConfig &f, bool sac
     cb.rcv_buf_bytes = rcvbuf;
     ca.seed = 7;
     cb.seed = 9;
+    if (tweak) tweak(ca, cb);
     auto a = std::make_unique<Stack>();
     auto b = std::make_unique<Stack>();
     EXPECT_TRUE(a->init(ca, &w.port[0], w.now));
@@ -226,6 +228,20 @@ TEST(Loopback, ReorderAndDuplicate) {
     auto r = transfer(4ull << 20, CcAlgo::kCubic, f);
     check(r, 4ull << 20);
     EXPECT_GT(r.b.ooo_segments, 0u);
+}
+TEST(Loopback, MixedOptionsInterop) {
+    // Each side enables a different subset: only what both offer is used.
+    auto r = transfer(4ull << 20, CcAlgo::kCubic, {.drop = 0.01, .seed = 18}, true, true,
+                      256 * 1024, 0, [](StackConfig &a, StackConfig &b) {
+                          a.sack = false;
+                          b.timestamps = false;
+                          b.window_scale = false;
+                          a.mss = 1400;
+                          b.cc = CcAlgo::kNewReno;
+                      });
+    check(r, 4ull << 20);
+    EXPECT_EQ(r.a.sack_blocks_rx, 0u);
+    EXPECT_EQ(r.b.sack_blocks_tx, 0u);
 }
 TEST(Loopback, TinyReceiveBuffer) {
     auto r = transfer(1ull << 20, CcAlgo::kCubic, {}, true, true, 4096);
