@@ -97,6 +97,13 @@ int parse_config(int argc, char **argv, Config *cfg) {
                    "TCP discard service (RFC 863) that hashes what it receives (edgectl sink); 0: off");
     app.add_option("--tcp-syn-backlog", cfg->tcp_syn_backlog,
                    "Half-open connections per listener before SYN cookies (RFC 4987)");
+    app.add_option("--cache-policy", cfg->cache_policy,
+                   "Eviction/admission policy of the RAM tier (lru, fifo, sieve, s3fifo, tinylfu+..., default)");
+    app.add_option("--cache-high-pct", cfg->cache_high_pct, "Evict when the RAM tier is this full (%)")
+        ->check(CLI::Range(1, 100));
+    app.add_option("--cache-low-pct", cfg->cache_low_pct, "... down to this (%)")->check(CLI::Range(0, 100));
+    app.add_option("--access-ring-size", cfg->access_ring_size,
+                   "Access records buffered per data lcore for the cache policy (power of two)");
     app.add_option("--http-max-conns", cfg->http_max_conns, "HTTP sessions per data lcore");
     app.add_option("--tcp-max-conns", cfg->tcp_max_conns, "TCP connections per data lcore");
     app.add_option("--tcp-rcvbuf-kb", cfg->tcp_rcvbuf_kb, "Receive buffer per connection, KiB (power of two)");
@@ -125,6 +132,9 @@ int parse_config(int argc, char **argv, Config *cfg) {
     if (seen.count(cfg->control_lcore))
         return fail("the control lcore must not also be a data lcore");
 
+    if (cfg->cache_low_pct > cfg->cache_high_pct) return fail("--cache-low-pct is above --cache-high-pct");
+    if (cfg->access_ring_size < 16 || (cfg->access_ring_size & (cfg->access_ring_size - 1)))
+        return fail("--access-ring-size must be a power of two >= 16");
     if (!cfg->fault.empty()) {
         FaultSpec spec;
         std::string err;

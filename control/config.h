@@ -38,6 +38,10 @@ struct Config {
     unsigned http_idle_timeout_ms = 60000;
     unsigned discard_port = 0;      // RFC 863 sink with receipts (edgectl sink); 0: off
     unsigned tcp_syn_backlog = 1024;
+    std::string cache_policy = "default";
+    unsigned cache_high_pct = 90;
+    unsigned cache_low_pct = 80;
+    unsigned access_ring_size = 16384;  // per data lcore, power of two
     std::string fault;  // fault injection spec, see dataplane/fault_stage.h
     std::vector<std::string> eal_extra;  // after "--"
 

@@ -117,7 +117,23 @@ bool Daemon::start_tcp_services() {
     FaultSpec fault;
     std::string ferr;
     if (!cfg_.fault.empty()) parse_fault_spec(cfg_.fault, &fault, &ferr);  // validated by parse_config
+    try {
+        CacheControlConfig cc{cfg_.cache_policy, cfg_.cache_high_pct, cfg_.cache_low_pct};
+        cache_ = std::make_unique<CacheControl>(*store_, cc);
+    } catch (const std::exception &e) {
+        EP_LOG(ERR, "cache: %s", e.what());
+        return false;
+    }
     for (Lcore *lc : lcores_) {
+        void *mem = rte_zmalloc_socket("access_log", AccessLog::memsize(cfg_.access_ring_size), 64,
+                                       static_cast<int>(rte_lcore_to_socket_id(lc->lcore_id)));
+        auto *log = mem ? new (rte_zmalloc("access_log_obj", sizeof(AccessLog), 64)) AccessLog() : nullptr;
+        if (!log || !log->init(mem, cfg_.access_ring_size, &lc->counters.access_ring_drops)) {
+            EP_LOG(ERR, "access ring for lcore %u: out of memory", lc->lcore_id);
+            return false;
+        }
+        access_logs_.push_back(log);
+        cache_->add_log(log);
         lc->tsc_start = tsc_start;
         lc->ns_per_tsc_q32 = static_cast<uint64_t>((static_cast<unsigned __int128>(1'000'000'000) << 32) / hz);
         lc->unix_start_ns = wall.tv_sec * 1'000'000'000LL + wall.tv_nsec;
@@ -149,7 +165,7 @@ bool Daemon::start_tcp_services() {
             if (cfg_.http_port != 0) {
                 auto srv = std::make_unique<HttpServer>(http_cfg_);
                 if (!srv->init(&io->stack(), store_.get(), lc->reader_id, cfg_.http_max_conns,
-                               static_cast<uint16_t>(cfg_.http_port))) {
+                               static_cast<uint16_t>(cfg_.http_port), access_logs_.back())) {
                     EP_LOG(ERR, "HTTP server for lcore %u: cannot start", lc->lcore_id);
                     return false;
                 }
@@ -251,6 +267,7 @@ std::vector<StatsSection> Daemon::stats_sections() const {
                                     h.parse_errors[i]);
         out.push_back(std::move(sec));
     }
+    if (cache_) out.push_back(cache_->stats());
     if (!store_) return out;
     const chunkstore::Counters c = store_->counters();
     const chunkstore::Usage u = store_->usage();
@@ -345,6 +362,7 @@ void Daemon::register_store_commands() {
                           static_cast<unsigned long long>(rep.bytes), rep.seconds);
             out.write(line);
             if (!st.ok()) out.write("error: " + st.msg + "\n");
+            cache_->note_resident_chunks();
         });
     admin_.add_command("objects", "list stored objects: size, chunks, name", [this](auto &, Reply &out) {
         store_->for_each_object([&out](const chunkstore::ObjectMeta &m) {
@@ -375,6 +393,7 @@ void Daemon::print_ready() const {
 void Daemon::run(const std::atomic<bool> &stop) {
     while (!stop.load(std::memory_order_relaxed)) {
         admin_.poll(kControlTickMs);
+        cache_->poll();
         while (store_->poll() > 0) {
         }
     }
@@ -393,6 +412,13 @@ int Daemon::shutdown() {
     tcp_.clear();
     for (auto &f : faults_) f->drain_free();
     faults_.clear();
+    cache_.reset();
+    for (AccessLog *log : access_logs_) {
+        rte_free(log->ring());
+        log->~AccessLog();
+        rte_free(log);
+    }
+    access_logs_.clear();
     if (store_) {
         store_->flush();
         store_.reset();

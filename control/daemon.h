@@ -10,6 +10,7 @@
 
 #include "control/admin_socket.h"
 #include "chunkstore/store.h"
+#include "control/cache_control.h"
 #include "control/config.h"
 #include "control/stats.h"
 #include "dataplane/discard_server.h"
@@ -55,6 +56,8 @@ private:
     std::vector<std::unique_ptr<HttpServer>> http_;
     std::vector<std::unique_ptr<FaultStage>> faults_;
     std::vector<std::unique_ptr<DiscardServer>> sinks_;
+    std::vector<AccessLog *> access_logs_;  // rte_malloc'd, one per data lcore
+    std::unique_ptr<CacheControl> cache_;
     http::HttpConfig http_cfg_;
 };
 

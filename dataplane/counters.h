@@ -27,7 +27,8 @@ namespace ep {
     X(fault_dropped)           \
     X(fault_duplicated)        \
     X(fault_delayed)           \
-    X(fault_corrupted)
+    X(fault_corrupted)         \
+    X(access_ring_drops)
 
 // Why a packet was dropped. Grouped by the layer that decided it.
 #define EP_DROP_REASONS(X)      \

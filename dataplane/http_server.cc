@@ -155,8 +155,11 @@ bool HttpServer::send_body_piece(Conn *c, const http::Response &r, const http::B
             stack_->abort(id);
             return false;
         }
-        if (c->piece_off == 0 && c->waiting_since_ns == 0 && access_)
-            access_->record(obj.oid, static_cast<uint32_t>(std::min<uint64_t>(p.length, UINT32_MAX)), ch != nullptr);
+        // One access per chunk a response starts on, for the cache policy:
+        // at the piece's start or a chunk edge, and once per wait.
+        if (access_ && (c->piece_off == 0 || in_chunk == 0) && c->waiting_since_ns == 0)
+            access_->record(chunkstore::chunk_key(obj.oid, index), ch ? ch->len : chunkstore::kChunkSize,
+                            ch != nullptr);
         if (!ch) {
             // On disk only (or being replaced): ask for it and wait, without
             // holding the core. The wait is bounded.

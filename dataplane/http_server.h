@@ -19,8 +19,8 @@
 
 namespace ep {
 
-// Called for every object body the server starts to send (hit or miss in
-// RAM): the cache policy's access stream. Must not block.
+// Called for every chunk a response starts to send (hit or miss in RAM):
+// the cache policy's access stream. Must not block.
 struct AccessSink {
     virtual ~AccessSink() = default;
     virtual void record(uint64_t key, uint32_t bytes, bool hit) = 0;
