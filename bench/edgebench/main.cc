@@ -4,12 +4,15 @@
 #include <CLI/CLI.hpp>
 
 #include "bench/edgebench/commands.h"
+#include "bench/edgebench/http_commands.h"
 
 int main(int argc, char **argv) {
     CLI::App app{"edgebench: edgeplane benchmarks, load generation and cache simulation"};
     app.require_subcommand(1);
     ep::bench::register_cachesim(app);
     ep::bench::register_tracegen(app);
+    ep::bench::register_http(app);
+    ep::bench::register_compare(app);
     CLI11_PARSE(app, argc, argv);
     return 0;
 }

@@ -102,6 +102,45 @@ TEST(Data, SendSegmentsFromQueue) {
     EXPECT_EQ(h.stack.info(c).send_queued, 0u);
 }
 
+// More small items than a segment can describe (kMaxPieces = 8): the segment is
+// cut after 8 pieces, and the FIN waits for the real end of the data.
+TEST(Data, SegmentLimitedByPiecesKeepsFinAtTheEnd) {
+    Harness h;
+    h.in(0, "S 0:0(0) win 65535 <mss 1460>");
+    ASSERT_TRUE(h.pop());
+    h.in(1, ". 1:1(0) ack 1 win 0");  // window closed: the items pile up
+    ConnId c = h.app.conn;
+    auto d = bytes(100);
+    for (int i = 0; i < 12; ++i) ASSERT_EQ(h.stack.send_copy(c, d.data(), 100), 100u);
+    h.stack.close(c);
+    h.no_out();
+    h.in(10, ". 1:1(0) ack 1 win 65535");
+    h.out(". 1:801(800) ack 1");  // 8 pieces; no PSH, no FIN
+    h.out("FP. 801:1201(400) ack 1");
+    h.no_out();
+    h.in(20, ". 1:1(0) ack 1202 win 65535");
+    EXPECT_EQ(h.stack.info(c).state, State::kFinWait2);
+}
+
+TEST(Data, SackBlocksShortenSegmentAndFinStaysLast) {
+    Harness h;
+    h.in(0, "S 0:0(0) win 65535 <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7>");
+    ASSERT_TRUE(h.pop());
+    h.in(1, ". 1:1(0) ack 1 win 0 <nop,nop,TS val 101 ecr *>");
+    ConnId c = h.app.conn;
+    auto d = bytes(1448);
+    h.stack.send_copy(c, d.data(), 1000);
+    h.stack.send_copy(c, d.data(), 448);
+    h.stack.close(c);
+    h.no_out();
+    // Out-of-order data from the peer opens the window: our segments now carry
+    // a SACK block (12 bytes of options), so a full segment holds 1436 bytes.
+    h.in(10, ". 1449:1549(100) ack 1 win 1024 <nop,nop,TS val 200 ecr *>");
+    h.out(". 1:1437(1436) ack 1 <nop,nop,TS val * ecr 101,nop,nop,sack 1449:1549>");
+    h.out("FP. 1437:1449(12) ack 1 <nop,nop,TS val * ecr 101,nop,nop,sack 1449:1549>");
+    h.no_out();
+}
+
 TEST(Data, RtoExponentialBackoff) {
     Harness h;
     ConnId c = h.accept_default();

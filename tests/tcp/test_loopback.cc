@@ -340,3 +340,88 @@ TEST(Loopback, ThousandShortConnections) {
 
 }  // namespace
 }  // namespace ep::tcp::test
+
+namespace ep::tcp::test {
+namespace {
+
+// Both directions at once: data segments carry ACKs and SACK blocks for the
+// other direction (options eat payload room; FIN must still come last).
+class BiDi : public Handler {
+  public:
+    BiDi(const std::vector<uint8_t> &src, uint64_t total) : src_(src), total_(total) {}
+    void on_connected(Stack &st, ConnId c) override { start(st, c); }
+    void on_accept(Stack &st, ConnId c) override { start(st, c); }
+    void start(Stack &st, ConnId c) {
+        conn = c;
+        pump(st);
+    }
+    void on_writable(Stack &st, ConnId) override { pump(st); }
+    size_t on_data(Stack &, ConnId, const uint8_t *d, size_t n) override {
+        for (size_t i = 0; i < n; ++i)
+            if (d[i] != pattern(received + i)) ++mismatches;
+        received += n;
+        return n;
+    }
+    void on_peer_closed(Stack &, ConnId) override { peer_closed = true; }
+    void on_closed(Stack &, ConnId, CloseReason r) override {
+        closed = true;
+        reason = r;
+    }
+    void pump(Stack &st) {
+        while (off_ < total_) {
+            uint32_t len = static_cast<uint32_t>(std::min<uint64_t>(kChunk, total_ - off_));
+            uint32_t n = st.send(conn, src_.data() + off_, len, &chunk, &kChunkOps);
+            off_ += n;
+            if (n < len) return;
+        }
+        if (!fin_) {
+            fin_ = true;
+            st.shutdown_write(conn);  // half-close: keep receiving (close() would discard)
+        }
+    }
+    ConnId conn;
+    Chunk chunk;
+    uint64_t received = 0, mismatches = 0;
+    bool peer_closed = false, closed = false;
+    CloseReason reason = CloseReason::kNormal;
+
+  private:
+    const std::vector<uint8_t> &src_;
+    uint64_t total_;
+    uint64_t off_ = 0;
+    bool fin_ = false;
+};
+
+TEST(Loopback, BidirectionalWithLoss) {
+    const uint64_t total = 4ull << 20;
+    static std::vector<uint8_t> src(total);
+    for (uint64_t i = 0; i < total; ++i) src[i] = pattern(i);
+    Wire w(1'000'000, {.drop = 0.02, .reorder = 0.01, .reorder_delay_ns = 2'000'000, .seed = 31});
+    StackConfig cfg = loop_config(CcAlgo::kCubic);
+    auto a = std::make_unique<Stack>();
+    auto b = std::make_unique<Stack>();
+    ASSERT_TRUE(a->init(cfg, &w.port[0], w.now));
+    ASSERT_TRUE(b->init(cfg, &w.port[1], w.now));
+    BiDi ca(src, total), cb(src, total);
+    b->listen(80, &cb);
+    ca.conn = a->connect(IpAddr::v4(10, 0, 0, 1), IpAddr::v4(10, 0, 0, 2), 80, &ca);
+    Stack *st[2] = {a.get(), b.get()};
+    uint64_t limit = w.now + 600'000'000'000ull;
+    while (w.now < limit && !(ca.closed && cb.closed && w.idle())) w.step(st, 1'000'000);
+    std::printf(
+        "  a: closed %d reason %s rx %lu; b: closed %d reason %s rx %lu; sim %.2fs a.rto %lu b.rto "
+        "%lu a.rst_rx %lu b.rst_rx %lu\n",
+        ca.closed, close_reason_name(ca.reason), (unsigned long)ca.received, cb.closed,
+        close_reason_name(cb.reason), (unsigned long)cb.received, (w.now - 1e9) / 1e9,
+        (unsigned long)a->counters().rto_fires, (unsigned long)b->counters().rto_fires,
+        (unsigned long)a->counters().rst_rx, (unsigned long)b->counters().rst_rx);
+    EXPECT_EQ(ca.received, total);
+    EXPECT_EQ(cb.received, total);
+    EXPECT_EQ(ca.mismatches + cb.mismatches, 0u);
+    EXPECT_TRUE(ca.closed && cb.closed);
+    EXPECT_EQ(ca.chunk.refs + cb.chunk.refs, 0);
+    EXPECT_GT(a->counters().sack_blocks_tx + b->counters().sack_blocks_tx, 0u);
+}
+
+}  // namespace
+}  // namespace ep::tcp::test

@@ -135,7 +135,10 @@ class Stack {
 
     // tcp_output.cc
     void output(Tcb *t);
-    void emit(Tcb *t, Seq seq, uint8_t flags, uint32_t len, bool retransmit);
+    // Sends [seq, seq+len) with flags; returns the payload length actually sent,
+    // which is shorter when SACK blocks or kMaxPieces limit it — FIN and PSH are
+    // then dropped, so callers must advance by the returned length only.
+    uint32_t emit(Tcb *t, Seq seq, uint8_t flags, uint32_t len, bool retransmit);
     void send_ack(Tcb *t) { emit(t, t->snd_nxt, kAck, 0, false); }
     void send_syn(Tcb *t);
     void send_rst_for(const SegmentIn &s);

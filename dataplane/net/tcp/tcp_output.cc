@@ -25,7 +25,7 @@ uint16_t Stack::window_field(Tcb *t, bool syn) {
     return win > 65535 ? 65535 : static_cast<uint16_t>(win);
 }
 
-void Stack::emit(Tcb *t, Seq seq, uint8_t flags, uint32_t len, bool retransmit) {
+uint32_t Stack::emit(Tcb *t, Seq seq, uint8_t flags, uint32_t len, bool retransmit) {
     SegmentOut seg;
     seg.src = t->key.local;
     seg.dst = t->key.remote;
@@ -34,6 +34,7 @@ void Stack::emit(Tcb *t, Seq seq, uint8_t flags, uint32_t len, bool retransmit) 
     seg.seq = seq;
     seg.flags = flags;
     seg.retransmit = retransmit;
+    const uint32_t asked = len;
     if (t->ts_ok) {
         seg.opts.has_ts = true;
         seg.opts.ts_val = ts_clock(t->ts_offset);
@@ -51,6 +52,7 @@ void Stack::emit(Tcb *t, Seq seq, uint8_t flags, uint32_t len, bool retransmit) 
         len = t->sq.build(seq, len, seg);
         ctr_.tx_data_bytes += len;
     }
+    if (len < asked) seg.flags = flags &= static_cast<uint8_t>(~(kFin | kPsh));
     if (flags & kAck) {
         seg.ack = t->rcv_nxt();
         seg.window = window_field(t, false);
@@ -62,6 +64,7 @@ void Stack::emit(Tcb *t, Seq seq, uint8_t flags, uint32_t len, bool retransmit) 
     ++ctr_.tx_segments;
     if (retransmit) ++ctr_.retransmits;
     out_->emit(seg);
+    return len;
 }
 
 void Stack::send_syn(Tcb *t) {
@@ -218,7 +221,7 @@ void Stack::output(Tcb *t) {
         if (t->retx_una && seq_lt(t->snd_una, data_end)) {
             uint32_t len = data_end - t->snd_una;
             if (len > mss) len = mss;
-            emit(t, t->snd_una, kAck, len, true);
+            len = emit(t, t->snd_una, kAck, len, true);
             t->retx_una = false;
             t->rxt_una = t->snd_una;
             t->rxt_mark = t->snd_max;
@@ -240,7 +243,7 @@ void Stack::output(Tcb *t) {
                 if (t->sb.next_hole(from, &hs, &he) && t->sb.is_lost(hs, mss)) {
                     uint32_t len = he - hs;
                     if (len > mss) len = mss;
-                    emit(t, hs, kAck, len, true);
+                    len = emit(t, hs, kAck, len, true);
                     t->high_rxt = hs + len;
                     ++ctr_.recovery_retransmits;
                     continue;
@@ -281,8 +284,9 @@ void Stack::output(Tcb *t) {
                 t->rtt_seq = t->snd_nxt;
                 t->rtt_start_ns = now_;
             }
-            emit(t, t->snd_nxt, flags, len, rtx);
-            t->snd_nxt += len + ((flags & kFin) ? 1 : 0);
+            const uint32_t sent = emit(t, t->snd_nxt, flags, len, rtx);
+            if (sent < len) flags &= static_cast<uint8_t>(~kFin);
+            t->snd_nxt += sent + ((flags & kFin) ? 1 : 0);
             t->snd_max = seq_max(t->snd_max, t->snd_nxt);
             if (flags & kFin) break;
         }

@@ -1,0 +1,13 @@
+// edgebench subcommands of the load generator (see commands.h for the rest).
+#pragma once
+
+namespace CLI {
+class App;
+}
+
+namespace ep::bench {
+
+void register_http(CLI::App &app);     // http_cmd.cc: load over DPDK with our TCP engine
+void register_compare(CLI::App &app);  // compare_cmd.cc: edgeplane vs nginx per server core
+
+}  // namespace ep::bench
