@@ -256,6 +256,9 @@ void Stack::setup_rcv(Tcb *t, Seq irs) {
 // 3.2, RFC 2018 2). Our own window shift is the smallest that covers the buffer.
 void Stack::negotiate(Tcb *t, const TcpOptions &o, bool) {
     t->peer_mss = o.has_mss ? o.mss : 536;  // RFC 9293 3.7.1: default 536 (IPv4)
+    // A tiny advertised MSS would leave no room for options (and is an attack
+    // vector): clamp like Linux's TCP_MIN_MSS.
+    if (t->peer_mss < kMinPeerMss) t->peer_mss = kMinPeerMss;
     t->ws_ok = cfg_.window_scale && o.has_wscale;
     t->snd_wscale = t->ws_ok ? o.wscale : 0;
     uint8_t ws = 0;

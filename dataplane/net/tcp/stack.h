@@ -41,6 +41,8 @@ struct ConnInfo {
 
 class Stack {
   public:
+    static constexpr uint16_t kMinPeerMss = 88;
+
     Stack() = default;
     Stack(const Stack &) = delete;
     Stack &operator=(const Stack &) = delete;

@@ -44,7 +44,8 @@ uint32_t Stack::emit(Tcb *t, Seq seq, uint8_t flags, uint32_t len, bool retransm
         int max = t->ts_ok ? 3 : 4;
         seg.opts.num_sack = static_cast<uint8_t>(t->rcv.sack_blocks(seg.opts.sack, max));
         ctr_.sack_blocks_tx += seg.opts.num_sack;
-        // Keep the segment within the MSS (options eat payload room).
+        // Keep the segment within the MSS (options eat payload room; the MSS is
+        // at least kMinPeerMss - 12, larger than 4 SACK blocks).
         uint32_t room = t->mss - (4 + 8 * seg.opts.num_sack);
         if (len > room) len = room;
     }
@@ -244,6 +245,7 @@ void Stack::output(Tcb *t) {
                     uint32_t len = he - hs;
                     if (len > mss) len = mss;
                     len = emit(t, hs, kAck, len, true);
+                    if (len == 0) break;
                     t->high_rxt = hs + len;
                     ++ctr_.recovery_retransmits;
                     continue;
@@ -285,6 +287,7 @@ void Stack::output(Tcb *t) {
                 t->rtt_start_ns = now_;
             }
             const uint32_t sent = emit(t, t->snd_nxt, flags, len, rtx);
+            if (sent == 0) break;
             if (sent < len) flags &= static_cast<uint8_t>(~kFin);
             t->snd_nxt += sent + ((flags & kFin) ? 1 : 0);
             t->snd_max = seq_max(t->snd_max, t->snd_nxt);
