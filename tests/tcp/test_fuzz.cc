@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <random>
 #include <vector>
 
@@ -43,7 +44,10 @@ class FuzzApp : public RecordingApp {
 };
 
 TEST(Fuzz, RandomSegmentsKeepTheEngineSane) {
-    for (uint32_t seed = 1; seed <= 20; ++seed) {
+    // EP_TCP_FUZZ_SEEDS=N runs more seeds (default 20, about 0.2 s).
+    const char *env = std::getenv("EP_TCP_FUZZ_SEEDS");
+    const uint32_t seeds = env ? static_cast<uint32_t>(std::strtoul(env, nullptr, 10)) : 20;
+    for (uint32_t seed = 1; seed <= seeds; ++seed) {
         std::mt19937 rng(seed);
         StackConfig cfg = Harness::default_config();
         cfg.tlp = (seed & 1) != 0;
