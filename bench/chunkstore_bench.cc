@@ -204,9 +204,10 @@ BENCHMARK(BM_PayloadPartialSum);
 
 void BM_IngestRam(benchmark::State &st) {
     Config cfg;
-    cfg.ram_capacity_bytes = 80ull * kChunkSize;
+    cfg.ram_capacity_bytes = 520ull * kChunkSize;  // old and new copy during a re-put
     std::string err;
     auto s = Store::open(cfg, &err);
+    if (!s) std::abort();
     auto data = random_bytes(64ull << 20, 4);
     for (auto _ : st) {
         if (!s->put_object("bench/ingest", data, 0).ok()) std::abort();
@@ -221,7 +222,7 @@ void BM_IngestDisk(benchmark::State &st) {
     Config cfg;
     cfg.path = dir + "/ingest.eps";
     cfg.disk_capacity_bytes = 300ull << 20;
-    cfg.ram_capacity_bytes = 80ull * kChunkSize;
+    cfg.ram_capacity_bytes = 520ull * kChunkSize;
     cfg.ram_on_ingest = st.range(0) != 0;
     std::string err;
     auto s = Store::open(cfg, &err);
@@ -276,9 +277,11 @@ void BM_DiskPromote(benchmark::State &st) {
     if (keys.size() > 512) keys.resize(512);
     std::shuffle(keys.begin(), keys.end(), std::mt19937_64(7));
     s->register_reader(0);
-    // Steady state: keep io_depth promotions outstanding; as each chunk
-    // lands in RAM, evict it and ask for the next one.
-    const size_t depth = cfg.io_depth;
+    // Steady state: keep 2 x io_depth promotions requested (the store keeps
+    // at most io_depth reads in flight, the rest wait in its request ring, as
+    // misses from data cores would); as each chunk lands in RAM, evict it and
+    // ask for the next one.
+    const size_t depth = 2 * cfg.io_depth;
     std::vector<ChunkKey> outstanding;
     size_t next = 0;
     uint64_t seen = s->counters().promotions;

@@ -92,6 +92,15 @@ TEST(Store, InsertLookupRemoveReinsert) {
     EXPECT_EQ(s->lookup_object(kTid, "demo/seg2.m4s"), nullptr);
     EXPECT_EQ(s->lookup(kTid, chunk_key("demo/seg1.m4s", 3)), nullptr);
     EXPECT_EQ(s->usage().ram_resident_chunks, 3u);
+    ChunkKey keys[4] = {chunk_key("demo/seg1.m4s", 0), 77, chunk_key("demo/seg1.m4s", 2),
+                        chunk_key("demo/seg1.m4s", 1)};
+    Chunk *got[4];
+    s->lookup_bulk(kTid, keys, 4, got);
+    EXPECT_EQ(got[0], s->lookup(kTid, keys[0]));
+    EXPECT_EQ(got[1], nullptr);
+    ASSERT_NE(got[2], nullptr);
+    EXPECT_EQ(got[2]->index, 2u);
+    EXPECT_EQ(got[3]->index, 1u);
 
     ASSERT_TRUE(s->remove_object("demo/seg1.m4s").ok());
     EXPECT_EQ(s->lookup_object(kTid, "demo/seg1.m4s"), nullptr);
