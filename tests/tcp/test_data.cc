@@ -263,6 +263,46 @@ TEST(Data, SackRetransmitsEveryLostHole) {
     EXPECT_FALSE(h.stack.info(c).in_recovery);
 }
 
+// Limited Transmit (RFC 3042) on the first two duplicates, then RFC 6937:
+// during recovery new data goes out as the peer reports delivery.
+TEST(Data, LimitedTransmitThenProportionalRateReduction) {
+    StackConfig cfg = Harness::default_config();
+    cfg.cc = CcAlgo::kNewReno;
+    Harness h(cfg);
+    ConnId c = h.accept_default();
+    auto d = bytes(14480 * 2);
+    h.at(10);
+    h.stack.send_copy(c, d.data(), 14480 * 2);  // 10 segments fit the initial window
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(h.pop());
+    h.no_out();
+    auto sack = [&](int t, int segs_sacked) {
+        h.in(t, ". 1:1(0) ack 1 win 1024 <nop,nop,TS val " + std::to_string(200 + t) +
+                    " ecr *,nop,nop,sack 1449:" + std::to_string(1 + 1448 * (1 + segs_sacked)) +
+                    ">");
+    };
+    sack(20, 1);
+    h.out(". 14481:15929(1448) ack 1");  // Limited Transmit
+    sack(21, 2);
+    h.out(". 15929:17377(1448) ack 1");
+    sack(22, 3);                    // recovery: ssthresh 8688, RecoverFS 17376
+    h.out(". 1:1449(1448) ack 1");  // the fast retransmit only
+    h.no_out();
+    sack(23, 4);  // CEIL(2896 * 8688 / 17376) - 1448 = 0
+    h.no_out();
+    sack(24, 5);  // 724 bytes allowed: less than a segment, wait
+    h.no_out();
+    sack(25, 6);  // pipe 8688 = ssthresh
+    h.no_out();
+    sack(26, 7);  // pipe 7240 < ssthresh: one segment per segment delivered
+    h.out(". 17377:18825(1448) ack 1");
+    h.no_out();
+    sack(27, 8);
+    h.out(". 18825:20273(1448) ack 1");
+    h.no_out();
+    EXPECT_TRUE(h.stack.info(c).in_recovery);
+    EXPECT_EQ(h.stack.info(c).ssthresh, 8688u);
+}
+
 TEST(Data, NewRenoThreeDupAcksAndPartialAck) {
     StackConfig cfg = Harness::default_config();
     cfg.cc = CcAlgo::kNewReno;

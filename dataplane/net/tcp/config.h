@@ -44,6 +44,7 @@ struct StackConfig {
     // Tail loss probe (RFC 8985 7): PTO = 2*SRTT (+ delayed-ACK allowance when a
     // single segment is in flight), at least tlp_min_ns; needs SACK.
     bool tlp = true;
+    bool prr = true;  // RFC 6937 cwnd reduction during fast recovery
     uint64_t tlp_min_ns = 10'000'000;
     bool keepalive = false;
     uint64_t keepalive_idle_ns = 7200'000'000'000;  // RFC 9293 3.8.4: >= 2 h default

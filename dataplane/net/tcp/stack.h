@@ -129,6 +129,7 @@ class Stack {
     bool ack_input(Tcb *t, const SegmentIn &s);
     void data_input(Tcb *t, const SegmentIn &s, Seq seq, const uint8_t *p, uint32_t len);
     void fin_input(Tcb *t);
+    void prr_update(Tcb *t, uint32_t delivered);
     void deliver(Tcb *t);
     void enter_time_wait(Tcb *t);
     bool time_wait_input(TimeWaitEntry *tw, const SegmentIn &s);

@@ -107,6 +107,10 @@ struct Tcb {
     // after that while SND.UNA stays put mean the retransmission was lost too.
     Seq rxt_una = 0;
     Seq rxt_mark = 0;
+    // Proportional Rate Reduction (RFC 6937) state for the current recovery.
+    uint64_t prr_delivered = 0;
+    uint64_t prr_out = 0;
+    uint32_t recover_fs = 0;
     CcState cc;
     const CcOps *ccops = nullptr;
     RttEstimator rtt;

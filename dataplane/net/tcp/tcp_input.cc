@@ -391,6 +391,8 @@ bool Stack::ack_input(Tcb *t, const SegmentIn &s) {
         return false;
     }
     const uint32_t wnd = uint32_t{s.window} << t->snd_wscale;
+    const uint32_t sacked_before = t->sb.sacked_bytes();
+    const Seq una_before = t->snd_una;
     bool new_sack = false;
     if (t->sack_ok && s.opts.num_sack) {
         for (int i = 0; i < s.opts.num_sack; ++i) {
@@ -496,6 +498,9 @@ bool Stack::ack_input(Tcb *t, const SegmentIn &s) {
                     t->cc.ssthresh = t->cc.cwnd > 2 * t->mss ? t->cc.cwnd : 2 * t->mss;
                 }
                 t->recover = t->snd_max;
+                t->prr_delivered = 0;
+                t->prr_out = 0;
+                t->recover_fs = t->snd_max - t->snd_una;
             }
         }
     }
@@ -508,6 +513,16 @@ bool Stack::ack_input(Tcb *t, const SegmentIn &s) {
         ++ctr_.lost_retransmits;
         t->retx_una = true;
         t->rxt_mark = t->snd_max;
+    }
+
+    // Proportional Rate Reduction (RFC 6937 3): during recovery, cwnd follows
+    // the data the peer reports delivered instead of dropping to ssthresh at once.
+    if (t->in_recovery && cfg_.prr) {
+        int64_t delivered = static_cast<int64_t>(t->snd_una - una_before) +
+                            static_cast<int64_t>(t->sb.sacked_bytes()) - sacked_before;
+        if (!t->sack_ok && t->snd_una == una_before) delivered = t->mss;  // a DupAck
+        if (delivered < 0) delivered = 0;
+        prr_update(t, static_cast<uint32_t>(delivered));
     }
 
     // Window update (3.10.7.4 fifth, SND.WL1/SND.WL2 rule).
@@ -523,6 +538,28 @@ bool Stack::ack_input(Tcb *t, const SegmentIn &s) {
         }
     }
     return true;
+}
+
+void Stack::prr_update(Tcb *t, uint32_t delivered) {
+    t->prr_delivered += delivered;
+    const uint64_t p = pipe(t);
+    const uint64_t ssthresh = t->cc.ssthresh;
+    int64_t sndcnt;
+    if (p > ssthresh) {
+        // Proportional part: CEIL(prr_delivered * ssthresh / RecoverFS) - prr_out.
+        uint64_t fs = t->recover_fs ? t->recover_fs : 1;
+        sndcnt = static_cast<int64_t>((t->prr_delivered * ssthresh + fs - 1) / fs) -
+                 static_cast<int64_t>(t->prr_out);
+    } else {
+        // Slow-start reduction bound (PRR-SSRB).
+        int64_t limit = static_cast<int64_t>(t->prr_delivered) - static_cast<int64_t>(t->prr_out);
+        if (limit < static_cast<int64_t>(delivered)) limit = delivered;
+        limit += t->mss;
+        sndcnt = static_cast<int64_t>(ssthresh - p);
+        if (sndcnt > limit) sndcnt = limit;
+    }
+    if (sndcnt < 0) sndcnt = 0;
+    t->cc.cwnd = static_cast<uint32_t>(p + static_cast<uint64_t>(sndcnt));
 }
 
 // Seventh step: text into the receive buffer, delayed ACKs (RFC 9293 3.8.6.3,

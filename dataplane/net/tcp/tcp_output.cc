@@ -52,6 +52,7 @@ uint32_t Stack::emit(Tcb *t, Seq seq, uint8_t flags, uint32_t len, bool retransm
     if (len) {
         len = t->sq.build(seq, len, seg);
         ctr_.tx_data_bytes += len;
+        if (t->in_recovery) t->prr_out += len;
     }
     if (len < asked) seg.flags = flags &= static_cast<uint8_t>(~(kFin | kPsh));
     if (flags & kAck) {
