@@ -14,11 +14,11 @@ DIR=$(mktemp -d /var/tmp/cs-fio.XXXXXX)
 trap 'rm -rf "$DIR"' EXIT
 command -v fio >/dev/null || { echo "fio missing: apt-get install fio" >&2; exit 1; }
 
-# 512 records (8 objects x 16 MiB), one 260 KiB record = 4 KiB header + 256 KiB payload.
+# 512 records (8 objects x 16 MiB), one 268 KiB record.
 mkdir -p "$DIR/src"
 for i in 0 1 2 3 4 5 6 7; do head -c 16M /dev/urandom >"$DIR/src/obj$i"; done
 "$EPSTORE" ingest --store "$DIR/store.eps" --capacity 136M "$DIR/src" >/dev/null
-REC=266240
+REC=274432  # kRecordSize: 4 KiB header + 8 KiB checksum prefixes + 256 KiB payload
 SIZE=$((512 * REC))
 
 fio_iops() {

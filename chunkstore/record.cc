@@ -21,6 +21,7 @@ void encode_header(void *buf, const RecordFields &f) {
     h.object_size = f.object_size;
     h.mtime_ns = f.mtime_ns;
     h.payload_xxh3 = f.payload_xxh3;
+    h.csum_area_xxh3 = f.csum_area_xxh3;
     h.chunk_index = f.chunk_index;
     h.chunk_len = f.chunk_len;
     h.chunk_count = chunk_count_for(f.object_size);

@@ -1,5 +1,6 @@
-// On-disk chunk record: a self-describing 4 KiB header followed by the
-// payload padded to 4 KiB. Records sit in fixed slots of kRecordSize bytes so
+// On-disk chunk record: a self-describing 4 KiB header, the chunk's 8 KiB
+// Internet-checksum prefix array (so a promotion need not recompute it), and
+// the payload padded to 4 KiB. Records sit in fixed slots of kRecordSize bytes so
 // a scan (and O_DIRECT) only ever looks at slot-aligned headers, and a record
 // can never be confused with payload bytes that happen to look like a header.
 #pragma once
@@ -12,9 +13,12 @@
 namespace ep::chunkstore {
 
 inline constexpr uint64_t kRecordMagic = 0x31304b4e48435045ull;  // "EPCHNK01"
-inline constexpr uint32_t kRecordVersion = 1;
+inline constexpr uint32_t kRecordVersion = 2;
 inline constexpr uint32_t kHeaderSize = 4096;
-inline constexpr uint32_t kRecordSize = kHeaderSize + kChunkSize;
+// Prefix entries 1..kCsumBlocks (entry 0 is always 0), zero past the end.
+inline constexpr uint32_t kCsumAreaSize = kCsumBlocks * sizeof(uint16_t);
+inline constexpr uint32_t kPayloadOffset = kHeaderSize + kCsumAreaSize;
+inline constexpr uint32_t kRecordSize = kPayloadOffset + kChunkSize;
 inline constexpr uint32_t kMaxName = 2048;
 inline constexpr uint32_t kMaxContentType = 64;
 inline constexpr uint32_t kIoAlign = 4096;
@@ -35,6 +39,7 @@ struct RecordHeader {
     uint64_t object_size;
     int64_t mtime_ns;
     uint64_t payload_xxh3;
+    uint64_t csum_area_xxh3;  // of the kCsumAreaSize bytes after the header
     uint32_t chunk_index;
     uint32_t chunk_len;
     uint32_t chunk_count;
@@ -55,6 +60,7 @@ struct RecordFields {
     uint32_t chunk_index;
     uint32_t chunk_len;
     uint64_t payload_xxh3;
+    uint64_t csum_area_xxh3;
 };
 
 // Fills a kHeaderSize buffer (zeroing the unused tail).

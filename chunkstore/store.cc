@@ -123,7 +123,7 @@ bool Store::init(const Config &cfg, std::string *err, OpenReport *rep) {
         disk_slots_ = static_cast<uint32_t>(disk_->size() / kRecordSize);
         for (uint32_t i = 0; i < cfg.io_depth; ++i) {
             auto *b = new IoBuf();
-            b->mem = static_cast<uint8_t *>(std::aligned_alloc(kIoAlign, kHeaderSize + kChunkSize));
+            b->mem = static_cast<uint8_t *>(std::aligned_alloc(kIoAlign, kRecordSize));
             if (!b->mem) {
                 delete b;
                 *err = "out of memory for I/O buffers";

@@ -133,13 +133,7 @@ bool Store::scan(OpenReport *rep, std::string *) {
             recs.size(),
             [&](IoBuf *b) {
                 auto &r = recs[b->tag];
-                b->iov[0] = {b->staging(), pad_io(r.h.chunk_len)};
-                if (r.h.chunk_len == 0) {
-                    b->iov[0] = {b->hdr(), kHeaderSize};  // nothing to check; reread header
-                    disk_->queue_readv(slot_offset(r.slot), b->iov, 1,
-                                       reinterpret_cast<uint64_t>(b));
-                    return;
-                }
+                b->iov[0] = {b->csum_area(), kCsumAreaSize + pad_io(r.h.chunk_len)};
                 disk_->queue_readv(slot_offset(r.slot) + kHeaderSize, b->iov, 1,
                                    reinterpret_cast<uint64_t>(b));
             },
@@ -147,8 +141,8 @@ bool Store::scan(OpenReport *rep, std::string *) {
                 auto &r = recs[b->tag];
                 ++ctl_->disk_reads;
                 ctl_->disk_read_bytes += b->iov[0].iov_len;
-                if (r.h.chunk_len == 0) return;
                 if (b->res != static_cast<int32_t>(b->iov[0].iov_len) ||
+                    payload_hash(b->csum_area(), kCsumAreaSize) != r.h.csum_area_xxh3 ||
                     payload_hash(b->staging(), r.h.chunk_len) != r.h.payload_xxh3) {
                     log_bad(&g_bad_logged, "slot %u: record dropped: %s", r.slot,
                             "payload checksum mismatch");
@@ -283,6 +277,7 @@ Status Store::put_object(std::string_view name, uint64_t size, const Source &src
     std::vector<Chunk *> ram(n, nullptr);
     std::vector<int64_t> dslot(n, -1);  // -1: no disk slot taken
     std::vector<uint64_t> sums(n, 0);
+    std::vector<uint16_t> csum_tmp(kCsumBlocks + 1);
     std::vector<IoBuf *> mine;
     Status st;
     unsigned queued = 0;
@@ -333,7 +328,9 @@ Status Store::put_object(std::string_view name, uint64_t size, const Source &src
         }
         const uint32_t padded = pad_io(len);
         std::memset(dst + len, 0, padded - len);
-        sums[i] = c ? hash_and_csum(dst, len, c->csum_prefix) : payload_hash(dst, len);
+        // The prefix sums go to disk too: a later promotion only verifies.
+        uint16_t *prefix = c ? c->csum_prefix : csum_tmp.data();
+        sums[i] = hash_and_csum(dst, len, prefix);
         if (c) {
             fill_chunk(c, chunk_key(oid, i), oid, i, len, gen, sums[i]);
             ram[i] = c;
@@ -341,9 +338,14 @@ Status Store::put_object(std::string_view name, uint64_t size, const Source &src
         if (!disk_) continue;
         dslot[i] = disk_free_.back();
         disk_free_.pop_back();
-        encode_header(b->hdr(), {name, ctype, gen, size, mtime_ns, i, len, sums[i]});
+        const uint32_t nfull = len / kCsumBlock;
+        std::memcpy(b->csum_area(), prefix + 1, nfull * sizeof(uint16_t));
+        std::memset(b->csum_area() + nfull * sizeof(uint16_t), 0,
+                    kCsumAreaSize - nfull * sizeof(uint16_t));
+        encode_header(b->hdr(), {name, ctype, gen, size, mtime_ns, i, len, sums[i],
+                                 payload_hash(b->csum_area(), kCsumAreaSize)});
         b->kind = IoBuf::write;
-        b->iov[0] = {b->hdr(), kHeaderSize};
+        b->iov[0] = {b->hdr(), kPayloadOffset};
         b->iov[1] = {dst, padded};
         // Header and payload go out in one write: a torn record fails a checksum.
         disk_->queue_writev(slot_offset(static_cast<uint32_t>(dslot[i])), b->iov, padded ? 2 : 1,
@@ -443,7 +445,7 @@ Store::IoBuf *Store::start_promotion(ChunkKey key) {
     b->slot = e.slot;
     b->len = e.len;
     b->generation = e.generation;
-    b->iov[0] = {b->hdr(), kHeaderSize};
+    b->iov[0] = {b->hdr(), kPayloadOffset};
     b->iov[1] = {c->data, pad_io(e.len)};
     // Straight into the slab slot: no copy between disk and the NIC.
     disk_->queue_readv(slot_offset(e.slot), b->iov, e.len ? 2 : 1, reinterpret_cast<uint64_t>(b));
@@ -466,7 +468,7 @@ unsigned Store::handle_promotions() {
 // checksum (the CPU-heavy part) runs in verify_promoted().
 void Store::finish_promotion(IoBuf *b) {
     Chunk *c = b->ram;
-    const int32_t want = static_cast<int32_t>(kHeaderSize + pad_io(b->len));
+    const int32_t want = static_cast<int32_t>(kPayloadOffset + pad_io(b->len));
     ++ctl_->disk_reads;
     ctl_->disk_read_bytes += b->res > 0 ? static_cast<uint64_t>(b->res) : 0;
     auto it = disk_index_.find(b->key);
@@ -479,8 +481,13 @@ void Store::finish_promotion(IoBuf *b) {
     } else if (check_header(h) != HeaderCheck::ok || h.key != b->key ||
                h.generation != b->generation) {
         why = "header checksum mismatch";
+    } else if (payload_hash(b->csum_area(), kCsumAreaSize) != h.csum_area_xxh3) {
+        why = "checksum area mismatch";
     }
     if (!why) {
+        // The buffer is reused at once: keep the prefix sums in the chunk.
+        c->csum_prefix[0] = 0;
+        std::memcpy(c->csum_prefix + 1, b->csum_area(), kCsumAreaSize);
         landed_.push_back(
             {c, b->key, h.object_id, h.generation, h.payload_xxh3, h.chunk_index, h.chunk_len});
     } else {
@@ -506,7 +513,7 @@ unsigned Store::verify_promoted() {
             free_ram_slot(l.c);  // removed or replaced meanwhile
             continue;
         }
-        if (hash_and_csum(l.c->data, l.len, l.c->csum_prefix) != l.xxh3) {
+        if (payload_hash(l.c->data, l.len) != l.xxh3) {
             free_ram_slot(l.c);
             ++ctl_->checksum_failures;
             drop_disk_record(l.key, "payload checksum mismatch");
@@ -554,17 +561,19 @@ Status Store::promote_now(ChunkKey key) {
 bool Store::read_record_sync(const DiskEntry &e, IoBuf *b, std::string *why) {
     b->kind = IoBuf::sync;
     b->done = false;
-    b->iov[0] = {b->hdr(), kHeaderSize};
+    b->iov[0] = {b->hdr(), kPayloadOffset};
     b->iov[1] = {b->staging(), pad_io(e.len)};
     disk_->queue_readv(slot_offset(e.slot), b->iov, e.len ? 2 : 1, reinterpret_cast<uint64_t>(b));
     disk_->submit();
     while (!b->done) reap(true);
     ++ctl_->disk_reads;
     auto &h = *reinterpret_cast<const RecordHeader *>(b->hdr());
-    if (b->res != static_cast<int32_t>(kHeaderSize + pad_io(e.len)))
+    if (b->res != static_cast<int32_t>(kPayloadOffset + pad_io(e.len)))
         *why = "read failed";
     else if (check_header(h) != HeaderCheck::ok || h.generation != e.generation)
         *why = "header checksum mismatch";
+    else if (payload_hash(b->csum_area(), kCsumAreaSize) != h.csum_area_xxh3)
+        *why = "checksum area mismatch";
     else if (payload_hash(b->staging(), e.len) != h.payload_xxh3)
         *why = "payload checksum mismatch";
     else

@@ -13,14 +13,16 @@
 
 namespace ep::chunkstore {
 
-// One in-flight disk request: a 4 KiB header buffer followed by a 256 KiB
-// staging payload (4 KiB aligned for O_DIRECT). A RAM-bound payload goes
-// straight into the chunk's slab slot instead of the staging area.
+// One in-flight disk request: the record's header and checksum area
+// followed by a 256 KiB staging payload, laid out as on disk (4 KiB aligned
+// for O_DIRECT). A RAM-bound payload goes straight into the chunk's slab
+// slot instead of the staging area.
 struct Store::IoBuf {
     enum Kind : uint8_t { write, promote, sync };
     uint8_t *mem = nullptr;
     uint8_t *hdr() { return mem; }
-    uint8_t *staging() { return mem + kHeaderSize; }
+    uint8_t *csum_area() { return mem + kHeaderSize; }
+    uint8_t *staging() { return mem + kPayloadOffset; }
     iovec iov[2]{};
     Kind kind = write;
     Chunk *ram = nullptr;
