@@ -275,6 +275,10 @@ void BM_DiskPromote(benchmark::State &st) {
         for (uint32_t i = 0; i < m.chunk_count; ++i) keys.push_back(chunk_key(m.id, i));
     });
     if (keys.size() > 512) keys.resize(512);
+    if (keys.empty()) {
+        st.SkipWithError("store holds no chunks");
+        return;
+    }
     std::shuffle(keys.begin(), keys.end(), std::mt19937_64(7));
     s->register_reader(0);
     // Steady state: keep 2 x io_depth promotions requested (the store keeps

@@ -89,9 +89,10 @@ struct ScanRec {
 };
 }  // namespace
 
-bool Store::scan(OpenReport *rep, std::string *) {
+bool Store::scan(OpenReport *rep, std::string *err) {
     std::vector<ScanRec> recs;
-    std::vector<uint32_t> empty;
+    std::vector<uint32_t> empty, bad_slots;
+    uint64_t foreign = 0;
     rep->slots_scanned = disk_slots_;
 
     // Phase 1: every slot's header, io_depth reads in flight.
@@ -117,14 +118,29 @@ bool Store::scan(OpenReport *rep, std::string *) {
                 recs.push_back({slot, h});
                 return;
             }
-            if (hc != HeaderCheck::empty) {
+            if (hc == HeaderCheck::bad_magic) {
+                // Not one of our records: never written over at open (see
+                // the foreign-file check below), reused only if we keep the file.
+                ++foreign;
+            } else if (hc != HeaderCheck::empty) {
                 log_bad(&g_bad_logged, "slot %u: record dropped: %s", slot, to_string(hc));
                 ++rep->records_bad;
                 ++ctl_->checksum_failures;
-                tombstone(slot);
+                bad_slots.push_back(slot);
             }
             empty.push_back(slot);
         });
+
+    // A file that is mostly foreign data is not a chunk store (or one of
+    // another record format): refuse it rather than overwrite it.
+    if (foreign > 0 && foreign >= std::max<uint64_t>(1, recs.size())) {
+        *err = cfg_.path + ": not a chunk store file of this version (" + std::to_string(foreign) +
+               " slots hold foreign data, " + std::to_string(recs.size()) +
+               " valid records); refusing to open";
+        return false;
+    }
+    rep->records_bad += foreign;
+    for (uint32_t slot : bad_slots) tombstone(slot);
 
     // Phase 2: payload checksums (torn writes leave a valid header over a
     // payload that is not the one it describes).

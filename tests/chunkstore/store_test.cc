@@ -418,3 +418,14 @@ TEST(Store, FlippedChecksumAreaByteIsNeverServed) {
     EXPECT_EQ(s->lookup_object(kTid, "sums"), nullptr);
     EXPECT_EQ(s->counters().checksum_failures, 1u);
 }
+
+TEST(Store, RefusesAFileThatIsNotAChunkStore) {
+    TempDir d;
+    Config cfg = disk_config(d, 8, 4);
+    auto junk = random_bytes(4 * kRecordSize, 18);
+    test::write_file(cfg.path, junk);
+    std::string err;
+    EXPECT_EQ(Store::open(cfg, &err), nullptr);
+    EXPECT_NE(err.find("not a chunk store"), std::string::npos) << err;
+    EXPECT_EQ(test::read_file(cfg.path), junk);  // untouched
+}
