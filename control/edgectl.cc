@@ -10,6 +10,16 @@
 
 #include "control/admin_socket.h"
 
+namespace {
+// package.sh sits in libexec when installed, in the source tree otherwise.
+std::string package_script() {
+    const auto self = std::filesystem::canonical("/proc/self/exe").parent_path();
+    for (const auto &p : {self / "../libexec/edgeplane/package.sh", std::filesystem::path(EP_PACKAGE_SH)})
+        if (std::filesystem::exists(p)) return p.lexically_normal().string();
+    return EP_PACKAGE_SH;
+}
+}  // namespace
+
 int main(int argc, char **argv) {
     CLI::App app{"edgectl: control a running edgeplane"};
     std::string socket = "/run/edgeplane/edgeplane.sock";
@@ -49,7 +59,35 @@ int main(int argc, char **argv) {
     auto *remove = app.add_subcommand("remove", "Remove an object from both tiers");
     remove->add_option("name", remove_name)->required();
     remove->callback([&] { request = "remove " + remove_name; });
+    auto *package = app.add_subcommand(
+        "package", "Package a title as multi-bitrate DASH with ffmpeg, then ingest it");
+    std::string pkg_source, pkg_ladder, pkg_title = "demo", pkg_out, pkg_preset;
+    double pkg_duration = 0;
+    package->add_option("source", pkg_source, "Input media; none: a generated test pattern");
+    package->add_option("--ladder", pkg_ladder, "WIDTHxHEIGHT:BITRATE,... highest first");
+    package->add_option("--duration", pkg_duration, "Seconds to package");
+    package->add_option("--preset", pkg_preset, "x264 preset (ultrafast..veryslow)");
+    package->add_option("--title", pkg_title, "Object name prefix: the manifest is TITLE/manifest.mpd");
+    package->add_option("--out", pkg_out, "Keep the packaged files here (default: a temporary folder)");
+    package->add_option("--store", offline_store, "No daemon running: ingest into this store file");
     CLI11_PARSE(app, argc, argv);
+
+    if (package->parsed()) {
+        const std::string out = pkg_out.empty() ? "/tmp/edgectl-package-" + std::to_string(getpid()) : pkg_out;
+        std::string cmd = "'" + package_script() + "' --out '" + out + "'";
+        if (!pkg_source.empty()) cmd += " --source '" + pkg_source + "'";
+        if (!pkg_ladder.empty()) cmd += " --ladder '" + pkg_ladder + "'";
+        if (!pkg_preset.empty()) cmd += " --preset '" + pkg_preset + "'";
+        if (pkg_duration > 0) cmd += " --duration " + std::to_string(pkg_duration);
+        std::fprintf(stderr, "edgectl: packaging with ffmpeg into %s\n", out.c_str());
+        if (std::system(cmd.c_str()) != 0) {
+            std::fprintf(stderr, "edgectl: packaging failed\n");
+            return 1;
+        }
+        path = std::filesystem::absolute(out).string();
+        prefix = pkg_title;
+        request = "ingest " + path + " " + prefix;
+    }
 
     if (!offline_store.empty()) {
         // Offline ingest is epstore's job; run the one that sits beside us.

@@ -14,6 +14,7 @@ scripts/setup.sh
 scripts/build.sh >/dev/null
 BUILD=${EDGEPLANE_BUILD:-build}
 
+CONTENT=${EDGEPLANE_CONTENT:-$BUILD/demo-content}
 IFACE=edge0
 APPLIANCE=10.77.0.2
 HOST=10.77.0.1
@@ -21,6 +22,18 @@ PREFIX=edgeplane-demo
 SOCK=/run/edgeplane/demo.sock
 
 ip route replace unreachable 10.77.0.0/16 metric 4000
+
+# Demo content, made once and kept in the build folder: a 30 s multi-bitrate
+# DASH test pattern (ffmpeg) and the dash.js player page (npm, pinned).
+if [[ ! -f $CONTENT/demo/manifest.mpd ]]; then
+  echo "demo: packaging a 30 s test pattern as DASH (ffmpeg, about a minute)"
+  rm -rf "$CONTENT/demo"
+  control/package/package.sh --duration 30 --out "$CONTENT/demo" >/dev/null
+fi
+if [[ ! -f $CONTENT/site/player.html ]]; then
+  web/build.sh "$CONTENT/site" >/dev/null || echo "demo: player page unavailable (npm registry unreachable?)"
+fi
+[[ -f $CONTENT/site/player.html ]] && echo '[{"id": "demo", "name": "Test pattern (30 s, 4 bitrates)"}]' > "$CONTENT/site/titles.json"
 
 pid=""
 cleanup() {
@@ -51,11 +64,17 @@ for _ in $(seq 200); do
   sleep 0.05
 done
 
+"$BUILD/control/edgectl" -s "$SOCK" ingest "$CONTENT/demo" --name demo | tail -1
+[[ -d $CONTENT/site ]] && "$BUILD/control/edgectl" -s "$SOCK" ingest "$CONTENT/site" | tail -1
+
 cat <<MSG
 
 edgeplane is up on $IFACE.
   appliance:   $APPLIANCE   (this host is $HOST)
-  try:         ping $APPLIANCE
+  player:      http://$APPLIANCE/player.html?title=demo
+  manifest:    http://$APPLIANCE/demo/manifest.mpd
+  titles:      http://$APPLIANCE/
+  try:         ping $APPLIANCE;  curl -I http://$APPLIANCE/demo/manifest.mpd
   counters:    $BUILD/control/edgectl -s $SOCK stats
 Press Ctrl-C to stop.
 MSG

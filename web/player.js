@@ -6,6 +6,9 @@
 //   title=NAME     title folder on the appliance
 //   autoplay=0|1   start muted at once (default 1; browsers allow muted autoplay)
 //   maxbitrate=K   cap the video bitrate in kbit/s (to force low rungs in tests)
+//   buffer=S       seconds of media to buffer ahead (dash.js' stable and
+//                  top-quality targets); small values keep the player
+//                  fetching, so it notices a slower link quickly
 (function () {
   'use strict';
 
@@ -50,6 +53,11 @@
   const settings = { streaming: { abr: {} } };
   if (params.get('maxbitrate')) {
     settings.streaming.abr.maxBitrate = { video: Number(params.get('maxbitrate')) };
+  }
+  if (params.get('buffer')) {
+    const b = Number(params.get('buffer'));
+    settings.streaming.buffer = { stableBufferTime: b, bufferTimeAtTopQuality: b,
+                                  bufferTimeAtTopQualityLongForm: b };
   }
   player.updateSettings(settings);
   const ev = dashjs.MediaPlayer.events;
