@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Goodput of edgeplane's TCP and of Linux's TCP under the same injected loss,
+# side by side in one run.
+#
+#   sudo bench/tcp/goodput_vs_linux.sh [SIZE_MIB] [LOSS_PERCENT...]
+#   default: 128 MiB at 0 1 5 % loss (both directions, seeded/random drops)
+#
+# edgeplane: the appliance on net_tap inside a namespace serves the object
+#   from its chunk store; loss comes from its own fault stage (--fault).
+# Linux: nginx (sendfile) in one namespace, curl in another, joined by a veth
+#   pair; loss comes from nftables `numgen random` drops on both ends.
+# In both cases the client is Linux curl in a namespace; the figure is
+# payload bytes over curl's transfer time. Results go to results/tcp-goodput.csv.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BUILD=${EDGEPLANE_BUILD:-build}
+SIZE=${1:-128}; shift || true
+LOSSES=("$@"); [[ ${#LOSSES[@]} -gt 0 ]] || LOSSES=(0 1 5)
+TAG=gp$$
+WORK=$(mktemp -d /var/tmp/edgeplane-goodput.XXXXXX)
+mkdir -p results
+cleanup() {
+  [[ -n ${EP_PID:-} ]] && kill "$EP_PID" 2>/dev/null && wait "$EP_PID" 2>/dev/null || true
+  [[ -n ${NGX_PID:-} ]] && kill "$NGX_PID" 2>/dev/null || true
+  for ns in ${TAG}e ${TAG}s ${TAG}c; do ip netns del "$ns" 2>/dev/null || true; done
+  rm -f /dev/hugepages/${TAG}* ; rm -rf "/var/run/dpdk/${TAG}" "$WORK"
+}
+trap cleanup EXIT INT TERM
+
+head -c $((SIZE << 20)) /dev/urandom > "$WORK/blob.bin"
+SHA=$(sha256sum "$WORK/blob.bin" | cut -d' ' -f1)
+
+measure() {  # ns url -> MB/s (fails if the bytes differ)
+  local out
+  out=$(ip netns exec "$1" curl -sS -m 600 -o "$WORK/got.bin" -w '%{size_download} %{time_total}' "$2")
+  [[ $(sha256sum "$WORK/got.bin" | cut -d' ' -f1) == "$SHA" ]] || { echo "corrupt download" >&2; exit 1; }
+  awk -v o="$out" 'BEGIN { split(o, a, " "); printf "%.1f", a[1] / a[2] / 1e6 }'
+}
+
+# --- Linux: nginx <-> curl over veth ---
+ip netns add ${TAG}s; ip netns add ${TAG}c
+ip link add ${TAG}a netns ${TAG}s type veth peer name ${TAG}b netns ${TAG}c
+ip -n ${TAG}s addr add 10.79.0.1/24 dev ${TAG}a; ip -n ${TAG}s link set ${TAG}a up; ip -n ${TAG}s link set lo up
+ip -n ${TAG}c addr add 10.79.0.2/24 dev ${TAG}b; ip -n ${TAG}c link set ${TAG}b up
+cat > "$WORK/nginx.conf" <<NGX
+worker_processes 1; daemon off; pid $WORK/nginx.pid; error_log $WORK/nginx.err;
+events { worker_connections 64; }
+http { access_log off; sendfile on; server { listen 10.79.0.1:80; root $WORK; } }
+NGX
+ip netns exec ${TAG}s nginx -c "$WORK/nginx.conf" & NGX_PID=$!
+sleep 1
+
+# --- edgeplane on net_tap ---
+ip netns add ${TAG}e
+start_edgeplane() {  # loss%
+  local fault=()
+  [[ $1 != 0 ]] && fault=(--fault "drop=$(awk -v l="$1" 'BEGIN{print l/100}'),seed=42,dir=both")
+  ip netns exec ${TAG}e "$BUILD/control/edgeplane" --port "net_tap0,iface=${TAG}t" --ip 10.79.1.2/24 \
+    --data-lcores 1 --control-lcore 0 --file-prefix ${TAG} --admin-socket "$WORK/admin.sock" \
+    --ram-mb $((SIZE + 64)) "${fault[@]}" > "$WORK/edgeplane.log" 2>&1 & EP_PID=$!
+  for _ in $(seq 200); do ip -n ${TAG}e link show ${TAG}t >/dev/null 2>&1 && break; sleep 0.05; done
+  ip -n ${TAG}e addr replace 10.79.1.1/24 dev ${TAG}t; ip -n ${TAG}e link set ${TAG}t up
+  for _ in $(seq 200); do "$BUILD/control/edgectl" -s "$WORK/admin.sock" ping >/dev/null 2>&1 && break; sleep 0.05; done
+  "$BUILD/control/edgectl" -s "$WORK/admin.sock" ingest "$WORK/blob.bin" >/dev/null
+}
+stop_edgeplane() { kill "$EP_PID"; wait "$EP_PID" || true; EP_PID=""; }
+
+echo "loss_percent,edgeplane_MBps,linux_MBps,ratio" > results/tcp-goodput.csv
+printf '%-8s %16s %16s %8s\n' "loss" "edgeplane MB/s" "Linux MB/s" "ratio"
+for loss in "${LOSSES[@]}"; do
+  # Drops at the client only, in both directions (data in, ACKs out): the
+  # same P each way as edgeplane's --fault dir=both.
+  for ns in ${TAG}c; do
+    ip netns exec $ns nft flush ruleset
+    if [[ $loss != 0 ]]; then
+      ip netns exec $ns nft "add table inet loss; add chain inet loss in { type filter hook input priority 0; }; add chain inet loss out { type filter hook output priority 0; }; add rule inet loss in meta l4proto tcp numgen random mod 1000 < $((loss * 10)) drop; add rule inet loss out meta l4proto tcp numgen random mod 1000 < $((loss * 10)) drop"
+    fi
+  done
+  linux=$(measure ${TAG}c http://10.79.0.1/blob.bin)
+  start_edgeplane "$loss"
+  ours=$(measure ${TAG}e http://10.79.1.2/blob.bin)
+  stop_edgeplane
+  ratio=$(awk -v a="$ours" -v b="$linux" 'BEGIN { printf "%.2f", a / b }')
+  printf '%-8s %16s %16s %8s\n' "$loss%" "$ours" "$linux" "$ratio"
+  echo "$loss,$ours,$linux,$ratio" >> results/tcp-goodput.csv
+done
