@@ -37,6 +37,10 @@ sys.path.insert(0, HERE)
 import compare_content  # noqa: E402
 
 MEMIF_DIR = "/run/edgeplane-bench"
+# memif ring size (log2, both sides). The default 1024 slots overflow when a
+# few dozen connections' windows arrive at once; edgeplane then drops on
+# tx_queue_full and TCP retransmits.
+MEMIF_OPTS = os.environ.get("EDGEBENCH_MEMIF_OPTS", "rsize=12")
 
 
 def sh(*cmd, check=True, **kw):
@@ -57,7 +61,7 @@ class Edgeplane:
         self.memif = sock_path
         self.log_path = os.path.join(self.workdir, "edgeplane.log")
         self.args = [os.path.join(build, "control", "edgeplane"),
-                     "--port", f"net_memif0,role=server,socket={sock_path}",
+                     "--port", f"net_memif0,role=server,socket={sock_path}" + (f",{MEMIF_OPTS}" if MEMIF_OPTS else ""),
                      "--ip", ip, "--data-lcores", data_lcore, "--control-lcore", control_lcore,
                      "--admin-socket", self.admin, "--file-prefix", self.prefix,
                      "--ram-mb", str(ram_mb), "--log-level", "error"] + list(extra)
@@ -95,6 +99,17 @@ class Edgeplane:
 
     def stats(self):
         return json.loads(self.ctl("stats", "--json").stdout)
+
+    def lcore_cpu_seconds(self, lcore):
+        """utime + stime of the data lcore's thread (DPDK names it rte-worker-N or lcore-worker-N)."""
+        base = f"/proc/{self.proc.pid}/task"
+        for tid in os.listdir(base):
+            try:
+                if open(f"{base}/{tid}/comm").read().strip() in (f"lcore-worker-{lcore}", f"rte-worker-{lcore}"):
+                    return thread_cpu_seconds(f"{base}/{tid}/stat")
+            except OSError:
+                continue
+        return None
 
     def stop(self, timeout=30):
         if not self.proc or self.proc.poll() is not None:
@@ -138,7 +153,8 @@ class Edgeplane:
 
 def edgebench_http(edgebench, memif, args, timeout, lcore=0, ip="10.79.0.1/24", server="10.79.0.2"):
     """Runs `edgebench http --json`; returns (rc, report dict or None, stderr)."""
-    cmd = [edgebench, "http", "--port", f"net_memif0,role=client,socket={memif}", "--ip", ip,
+    port = f"net_memif0,role=client,socket={memif}" + (f",{MEMIF_OPTS}" if MEMIF_OPTS else "")
+    cmd = [edgebench, "http", "--port", port, "--ip", ip,
            "--server", server, "--lcore", str(lcore), "--json", "-q"] + list(args)
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     rep = None
@@ -162,6 +178,12 @@ def section(stats, name):
 
 
 # -------------------------------------------------------------------- nginx --
+
+def thread_cpu_seconds(stat_path):
+    fields = open(stat_path).read().rsplit(")", 1)[1].split()
+    # fields[0] is state (field 3 of proc(5)): utime, stime are fields 14, 15
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
 
 NGINX_CONF = """
 worker_processes 1;
@@ -244,9 +266,7 @@ class Nginx:
         return int(kids[0]) if kids else None
 
     def cpu_seconds(self):
-        fields = open(f"/proc/{self.worker_pid()}/stat").read().rsplit(")", 1)[1].split()
-        # fields[0] is state (field 3): utime/stime are fields 14/15
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return thread_cpu_seconds(f"/proc/{self.worker_pid()}/stat")
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
@@ -351,6 +371,7 @@ def main():
             ep.ingest(content)
             for w in workloads:
                 s0 = ep.stats()
+                cpu0 = ep.lcore_cpu_seconds(a.server_cpu)
                 t0 = time.monotonic()
                 rc, rep, err = edgebench_http(edgebench, a.memif,
                                               ["--url-file", lists[w], "-c", str(conns[w]), "-d", str(a.duration),
@@ -358,6 +379,7 @@ def main():
                                                "--verify-every", "97"],
                                               timeout=a.duration + 120, lcore=a.client_cpu)
                 t1 = time.monotonic()
+                cpu1 = ep.lcore_cpu_seconds(a.server_cpu)
                 s1 = ep.stats()
                 if rep is None:
                     raise RuntimeError(f"edgebench http ({w}) failed rc={rc}: {err[-3000:]}")
@@ -365,19 +387,34 @@ def main():
                 b1, i1 = lcore_totals(s1)
                 busy, total = b1 - b0, (b1 - b0) + (i1 - i0)
                 hz = total / (t1 - t0)
+                # busy/idle cycles are TSC deltas: time the thread was
+                # preempted (other work on a shared core) lands in them too.
+                # On-CPU busy cycles: the busy share of the time it really ran.
+                on_cpu = (cpu1 - cpu0) if cpu0 is not None and cpu1 is not None else None
+                busy_on_cpu = busy / total * on_cpu * hz if on_cpu else busy
                 h0, h1 = section(s0, "http"), section(s1, "http")
                 reqs = h1.get("requests", 0) - h0.get("requests", 0)
                 nbytes = sum(h1.get(k, 0) - h0.get(k, 0) for k in ("head_bytes_out", "body_bytes_out"))
+                tcp0, tcp1 = section(s0, "tcp"), section(s1, "tcp")
+                drops = {k: s1["total"]["drops"].get(k, 0) - s0["total"]["drops"].get(k, 0)
+                         for k in s1["total"].get("drops", {})}
                 raw[f"edgeplane-{w}"] = {"edgebench": rep, "busy_cycles": busy, "total_cycles": total,
-                                         "wall_s": t1 - t0, "server_requests": reqs, "server_bytes": nbytes}
+                                         "wall_s": t1 - t0, "server_requests": reqs, "server_bytes": nbytes,
+                                         "server_retransmits": tcp1.get("retransmits", 0) - tcp0.get("retransmits", 0),
+                                         "lcore_on_cpu_s": on_cpu, "busy_on_cpu_cycles": busy_on_cpu,
+                                         "server_drops": {k: v for k, v in drops.items() if v}}
                 rows.append({"server": "edgeplane", "workload": w, "conns": conns[w],
                              "seconds": rep["seconds"], "requests": reqs, "bytes": nbytes,
-                             "server_cycles": busy, "server_core_share": busy / total if total else 0,
+                             "server_cycles": busy_on_cpu, "server_busy_tsc": busy,
+                             "server_core_share": busy_on_cpu / total if total else 0,
+                             "server_on_cpu": on_cpu / (t1 - t0) if on_cpu else 1.0,
                              "client_rps": rep["requests_per_s"], "client_gbps": rep["gbit_per_s"],
                              "p50_ms": rep["latency_ms"]["p50"], "p99_ms": rep["latency_ms"]["p99"],
                              "errors": rep["errors_total"], "verified": rep["verified"]})
                 print(f"edgeplane {w}: {rep['requests_per_s']:.0f} req/s {rep['gbit_per_s']:.3f} Gbit/s, "
-                      f"busy {busy / total:.1%} of its core, errors {rep['errors_total']}", file=sys.stderr)
+                      f"busy {busy / total:.1%} of its core (thread on CPU {on_cpu / (t1 - t0) if on_cpu else 1:.0%}), errors {rep['errors_total']}, server retransmits "
+                      f"{raw[f'edgeplane-{w}']['server_retransmits']}, drops {raw[f'edgeplane-{w}']['server_drops']}",
+                      file=sys.stderr)
             rc = ep.stop()
             raw["edgeplane_exit"] = rc
         if hz is None:
@@ -395,6 +432,7 @@ def main():
                 raw[f"nginx-{w}"] = {"wrk": r, "cpu_s": c1 - c0}
                 rows.append({"server": "nginx", "workload": w, "conns": conns[w], "seconds": secs,
                              "requests": r["requests"], "bytes": r["bytes"], "server_cycles": cyc,
+                             "server_busy_tsc": cyc, "server_on_cpu": "",
                              "server_core_share": (c1 - c0) / secs if secs else 0,
                              "client_rps": r["requests"] / secs, "client_gbps": r["bytes"] * 8 / secs / 1e9,
                              "p50_ms": r["p50_us"] / 1e3, "p99_ms": r["p99_us"] / 1e3,
@@ -434,7 +472,8 @@ def tsc_hz_guess():
     return 2.0e9
 
 
-COLS = ["server", "workload", "conns", "seconds", "requests", "bytes", "server_cycles", "server_core_share",
+COLS = ["server", "workload", "conns", "seconds", "requests", "bytes", "server_cycles", "server_busy_tsc",
+        "server_on_cpu", "server_core_share",
         "cycles_per_req", "cycles_per_byte", "req_per_core_s", "gbit_per_core_s", "client_rps", "client_gbps",
         "p50_ms", "p99_ms", "errors", "verified"]
 
@@ -450,14 +489,17 @@ def render(rows, hz, a):
     lines = [f"edgebench compare: {a.duration:g} s per run, TSC {hz / 1e9:.3f} GHz; server on cpu {a.server_cpu}, "
              f"client on cpu {a.client_cpu}",
              f"{'server':10} {'workload':8} {'conns':>5} {'req/s':>10} {'Gbit/s':>8} {'core%':>6} "
-             f"{'cyc/req':>10} {'cyc/byte':>9} {'req/core-s':>11} {'Gb/core-s':>10} {'p50 ms':>8} {'p99 ms':>8} "
+             f"{'cyc/req':>10} {'tsc c/req':>10} {'cyc/byte':>9} {'req/core-s':>11} {'Gb/core-s':>10} {'p50 ms':>8} {'p99 ms':>8} "
              f"{'errors':>6}"]
     for r in rows:
         lines.append(f"{r['server']:10} {r['workload']:8} {r['conns']:5d} {r['client_rps']:10.0f} "
                      f"{r['client_gbps']:8.3f} {r['server_core_share'] * 100:6.1f} {r['cycles_per_req']:10.0f} "
+                     f"{r['server_busy_tsc'] / r['requests'] if r['requests'] else 0:10.0f} "
                      f"{r['cycles_per_byte']:9.3f} {r['req_per_core_s']:11.0f} {r['gbit_per_core_s']:10.2f} "
                      f"{r['p50_ms']:8.3f} {r['p99_ms']:8.3f} {r['errors']:6}")
     by = {(r["server"], r["workload"]): r for r in rows}
+    lines.append("edgeplane server cycles = busy share of its data lcore x the thread's on-CPU time (TSC busy_cycles")
+    lines.append("also count time preempted on a shared core; raw values in compare.csv server_busy_tsc)")
     lines.append("nginx / edgeplane server cycles (higher = edgeplane cheaper):")
     for w in sorted({r["workload"] for r in rows}):
         e, n = by.get(("edgeplane", w)), by.get(("nginx", w))
