@@ -4,11 +4,14 @@
 // word if its chunk memory was ever reused under it. Built twice: plain,
 // and with AddressSanitizer (free slots are poisoned under ASan, so touching
 // a chunk after its last reference dropped is reported).
+#include <stdlib.h>
+
 #include <rte_mbuf.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <random>
 #include <thread>
 
@@ -158,4 +161,128 @@ TEST(Concurrency, ReadersPinWhileControlRemovesAndReinserts) {
         rte_mempool_free(p);
     }
     (void)kControlTid;
+}
+
+// Same idea over a disk tier with a RAM tier too small for everything:
+// readers miss, request promotions from several threads at once, and pin
+// what arrives, while the control thread promotes, evicts and re-ingests.
+TEST(Concurrency, ReadersPromoteWhileControlEvictsAndReingests) {
+    char dir[] = "/var/tmp/cs-conc-XXXXXX";
+    ASSERT_NE(mkdtemp(dir), nullptr);
+    Config cfg;
+    cfg.path = std::string(dir) + "/store.eps";
+    cfg.disk_capacity_bytes = 96ull * kRecordSize;
+    cfg.ram_capacity_bytes = 24ull * kChunkSize;
+    cfg.max_readers = kReaders + 1;
+    cfg.max_objects = 64;
+    cfg.ram_on_ingest = false;
+    std::string err;
+    auto s = Store::open(cfg, &err);
+    ASSERT_TRUE(s) << err;
+    uint64_t version = 1;
+    for (unsigned i = 0; i < kObjects; ++i)
+        ASSERT_TRUE(
+            s->put_object(obj_name(i), stamped((uint64_t{i} << 48) | version++, 3 * kChunkSize), 0)
+                .ok());
+
+    std::vector<rte_mempool *> pools;
+    for (unsigned r = 0; r < kReaders; ++r) {
+        pools.push_back(rte_pktmbuf_pool_create(("cs_cd" + std::to_string(r)).c_str(), 255, 0, 0, 0,
+                                                SOCKET_ID_ANY));
+        ASSERT_NE(pools.back(), nullptr);
+    }
+    std::atomic<bool> stop{false};
+    std::atomic<uint64_t> bad{0}, served{0}, requested{0};
+    auto reader = [&](uint32_t tid) {
+        ASSERT_TRUE(s->register_reader(tid));
+        std::mt19937 rng(tid + 10);
+        std::vector<Held> held;
+        size_t oldest = 0;
+        while (!stop.load(std::memory_order_relaxed)) {
+            const ObjectMeta *m = s->lookup_object(tid, obj_name(rng() % kObjects));
+            if (m) {
+                uint32_t j = rng() % m->chunk_count;
+                Chunk *c = s->lookup(tid, *m, j);
+                if (!c) {
+                    requested += s->request_promotion(tid, chunk_key(m->id, j));
+                } else if (rte_mbuf *mb =
+                               attach_slice(c, 0, std::min(c->len, kMaxSlice), pools[tid])) {
+                    const uint64_t stamp = word_at(c->data, 0);
+                    if (word_at(c->data, c->len - 8) != stamp || (stamp >> 48) >= kObjects) ++bad;
+                    if (held.size() < 4) {
+                        held.push_back({mb, stamp, c->data, 0});
+                    } else {
+                        Held &h = held[oldest];
+                        oldest = (oldest + 1) % held.size();
+                        if (word_at(h.chunk_data, kChunkSize / 2) != h.stamp) ++bad;
+                        rte_pktmbuf_free(h.m);
+                        h = {mb, stamp, c->data, 0};
+                    }
+                    ++served;
+                }
+            }
+            s->quiescent(tid);
+        }
+        for (auto &h : held) rte_pktmbuf_free(h.m);
+        s->unregister_reader(tid);
+    };
+    std::vector<std::thread> threads;
+    for (uint32_t r = 0; r < kReaders; ++r) threads.emplace_back(reader, r);
+
+    std::mt19937_64 rng(7);
+    uint64_t evicts = 0, reputs = 0;
+    const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(1200);
+    auto next_sweep = std::chrono::steady_clock::now();
+    while (std::chrono::steady_clock::now() < end) {
+        s->poll();
+        unsigned i = rng() % kObjects;
+        if (std::chrono::steady_clock::now() >= next_sweep) {
+            next_sweep += std::chrono::milliseconds(3);
+            // Keep RAM under pressure: evict whatever is resident and unpinned.
+            uint32_t cursor = 0;
+            ChunkKey k;
+            Chunk *c;
+            std::vector<ChunkKey> keys;
+            while (s->next_resident(&cursor, &k, &c)) keys.push_back(k);
+            for (ChunkKey key : keys) evicts += s->try_evict(key);
+        } else if (rng() % 4096 == 0) {
+            reputs +=
+                s->put_object(
+                     obj_name(i),
+                     stamped((uint64_t{i} << 48) | version++, (1 + rng() % 3) * kChunkSize), 0)
+                    .ok();
+        }
+    }
+    stop = true;
+    for (auto &t : threads) t.join();
+    Counters c = s->counters();
+    std::printf(
+        "served %llu, promotion requests %llu, promotions %llu, evictions %llu, "
+        "re-ingests %llu, checksum failures %llu\n",
+        (unsigned long long)served.load(), (unsigned long long)requested.load(),
+        (unsigned long long)c.promotions, (unsigned long long)evicts, (unsigned long long)reputs,
+        (unsigned long long)c.checksum_failures);
+    EXPECT_EQ(bad.load(), 0u);
+    EXPECT_GT(c.promotions, 20u);
+    EXPECT_GT(served.load(), 100u);
+    EXPECT_EQ(c.checksum_failures, 0u);
+    s->synchronize();
+    s->poll();
+    // Drain: every promotion landed or failed, every slot accounted for.
+    while (s->poll(true) > 0) {
+    }
+    uint32_t cursor = 0;
+    ChunkKey k;
+    Chunk *ch;
+    uint64_t resident = 0;
+    while (s->next_resident(&cursor, &k, &ch)) ++resident;
+    s->synchronize();
+    s->poll();
+    EXPECT_EQ(s->usage().ram_bytes_used, resident * kChunkSize);
+    for (auto *p : pools) {
+        EXPECT_EQ(rte_mempool_in_use_count(p), 0u);
+        rte_mempool_free(p);
+    }
+    s.reset();
+    std::filesystem::remove_all(dir);
 }
