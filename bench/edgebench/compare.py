@@ -321,6 +321,9 @@ def main():
     ap.add_argument("--conns-small", type=int, default=64)
     ap.add_argument("--conns-seg", type=int, default=16)
     ap.add_argument("--conns-dash", type=int, default=32)
+    ap.add_argument("--pipeline", type=int, default=1,
+                    help="edgebench requests in flight per connection (wrk does not pipeline: "
+                         "anything but 1 is an edgeplane-only experiment)")
     ap.add_argument("--small", type=int, default=200, help="1 KiB objects")
     ap.add_argument("--segments", type=int, default=16, help="2 MiB segments")
     ap.add_argument("--titles", type=int, default=2, help="DASH titles (8 s, 4 bitrates)")
@@ -376,7 +379,7 @@ def main():
                 rc, rep, err = edgebench_http(edgebench, a.memif,
                                               ["--url-file", lists[w], "-c", str(conns[w]), "-d", str(a.duration),
                                                "--label", f"edgeplane-{w}", "--verify-dir", content,
-                                               "--verify-every", "97"],
+                                               "--verify-every", "97", "--pipeline", str(a.pipeline)],
                                               timeout=a.duration + 120, lcore=a.client_cpu)
                 t1 = time.monotonic()
                 cpu1 = ep.lcore_cpu_seconds(a.server_cpu)

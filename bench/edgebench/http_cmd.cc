@@ -4,6 +4,7 @@
 // report as text, --json or --csv on stdout.
 #include <xxhash.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -182,6 +183,16 @@ void print_report(const HttpCmdOptions &o, const HttpLoadReport &r, const LcoreC
             "startup %.3f s, %.2f switches, %.2f stalls per session\n",
             ss.n, ss.complete, ss.bitrate / 1e3, ss.rebuffer * 100, ss.startup, ss.switches,
             ss.stalls);
+    const size_t shown = std::min<size_t>(r.sessions.size(), 20);
+    for (size_t i = 0; i < shown; ++i) {
+        const SessionReport &s = r.sessions[i];
+        std::printf(
+            "    %-40s %s %3u segments %8.0f kbit/s rebuffer %6.2f%% startup %.3f s switches %u\n",
+            s.mpd.c_str(), s.complete ? "done" : "cut ", s.m.segments, s.m.avg_bitrate_bps / 1e3,
+            s.m.rebuffer_ratio * 100, s.m.startup_delay_s, s.m.switches);
+    }
+    if (shown < r.sessions.size())
+        std::printf("    ... %zu more in --json\n", r.sessions.size() - shown);
 }
 
 void run(HttpCmdOptions &o) {
