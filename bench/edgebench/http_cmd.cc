@@ -116,12 +116,22 @@ void print_report(const HttpCmdOptions &o, const HttpLoadReport &r, const LcoreC
             std::printf("%s\"%d\":%llu", first ? "" : ",", code, (unsigned long long)n);
             first = false;
         }
-        std::printf(
-            "},\"tcp\":{\"retransmits\":%llu,\"rst_rx\":%llu},\"port\":{\"rx_packets\":%llu,"
-            "\"tx_packets\":%llu,\"tx_queue_full\":%llu}",
-            (unsigned long long)tc.retransmits, (unsigned long long)tc.rst_rx,
-            (unsigned long long)lc.rx_packets, (unsigned long long)lc.tx_packets,
-            (unsigned long long)lc.dropped(Drop::tx_queue_full));
+        std::printf("},\"tcp\":{");
+        // Every engine counter of our side, and every non-zero port counter.
+        bool firstc = true;
+        tc.for_each([&](const char *name, const char *, uint64_t v) {
+            std::printf("%s\"%s\":%llu", firstc ? "" : ",", name, (unsigned long long)v);
+            firstc = false;
+        });
+        std::printf("},\"port\":{");
+        firstc = true;
+        for_each_counter(lc, [&](std::string_view name, uint64_t v, bool) {
+            if (!v) return;
+            std::printf("%s\"%.*s\":%llu", firstc ? "" : ",", static_cast<int>(name.size()),
+                        name.data(), (unsigned long long)v);
+            firstc = false;
+        });
+        std::printf("}");
         if (!r.sessions.empty()) {
             std::printf(
                 ",\"dash\":{\"sessions\":%zu,\"complete\":%zu,\"avg_bitrate_bps\":%.0f,"
