@@ -435,7 +435,7 @@ bool HttpLoad::poll(uint64_t now) {
             }
             if (!issuing(now)) {
                 phase_ = Phase::draining;
-                phase_t_ = now;
+                phase_t_ = draining_since_ = now;
             }
             return true;
         case Phase::draining: {
@@ -445,7 +445,10 @@ bool HttpLoad::poll(uint64_t now) {
                 return true;
             // The window ends with the last response (not the drain wait),
             // unless responses were still missing when the drain ran out.
-            const uint64_t end = (!inflight && last_done_ > t0_) ? last_done_ : now;
+            // Players keep their sessions open while their buffers drain:
+            // a DASH run lasts until issuing stopped, whatever was fetched.
+            uint64_t end = (!inflight && last_done_ > t0_) ? last_done_ : now;
+            if (opt_.workload == Workload::dash) end = std::max(end, draining_since_);
             rep_.seconds = static_cast<double>(end - t0_) / kNsPerS;
             for (Conn &c : conns_) {
                 if (c.dash) finish_session(c, false);

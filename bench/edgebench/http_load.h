@@ -166,6 +166,7 @@ class HttpLoad final : public tcp::Handler {
     std::vector<uint64_t> url_expect_;  // per url: expected hash
     std::vector<bool> url_known_;
     uint64_t last_done_ = 0;
+    uint64_t draining_since_ = 0;
     uint32_t dash_rr_ = 0;
 };
 
