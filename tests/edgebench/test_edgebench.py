@@ -93,3 +93,23 @@ def test_dash_players(edgeplane, content, abr):
         assert 750_000 <= s["avg_bitrate_bps"] <= 8_000_000
     # MPD + init + segments, all byte-exact except the MPDs (not sampled).
     assert rep["verified"] > 0
+
+
+def test_corrupt_body_is_detected(edgeplane, content, tmp_path):
+    """The check has teeth: against a source tree where one file differs from
+    what edgeplane serves, every response for it is a body_mismatch and
+    edgebench exits non-zero."""
+    src = tmp_path / "src"
+    shutil.copytree(content, src)
+    victim = src / "small" / "o0003.bin"
+    data = bytearray(victim.read_bytes())
+    data[517] ^= 0x01
+    victim.write_bytes(bytes(data))
+    rc, rep, err = compare.edgebench_http(
+        EDGEBENCH, edgeplane.memif, ["-d", "1", "--verify-dir", str(src), "--url", "/small/o0003.bin",
+                                     "--url", "/small/o0004.bin", "-c", "2", "-n", "100"], timeout=60)
+    assert rep is not None, err
+    assert rc == 3
+    assert rep["requests"] == 100
+    assert rep["errors"]["body_mismatch"] == 50
+    assert rep["verified"] == 50
