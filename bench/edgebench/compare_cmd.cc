@@ -38,7 +38,8 @@ void register_compare(CLI::App &app) {
     CLI::App *c =
         app.add_subcommand("compare",
                            "edgeplane vs nginx: server-core cycles per request and per byte "
-                           "(runs bench/edgebench/compare.py; --help there)");
+                           "(runs bench/edgebench/compare.py)");
+    c->set_help_flag();  // --help goes to compare.py
     c->allow_extras();
     c->prefix_command();
     c->callback([c, args]() {
