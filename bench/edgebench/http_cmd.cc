@@ -96,11 +96,11 @@ void print_report(const HttpCmdOptions &o, const HttpLoadReport &r, const LcoreC
             "{\"label\":\"%s\",\"workload\":\"%s\",\"seconds\":%.6f,\"connections\":%u,"
             "\"pipeline\":%u,"
             "\"requests\":%llu,\"requests_per_s\":%.1f,\"body_bytes\":%llu,\"head_bytes\":%llu,"
-            "\"gbit_per_s\":%.4f,\"connects\":%llu,\"verified\":%llu,",
+            "\"gbit_per_s\":%.4f,\"connects\":%llu,\"verified\":%llu,\"retried\":%llu,",
             o.label.c_str(), o.workload.c_str(), r.seconds, o.load.conns, o.load.pipeline,
             (unsigned long long)r.requests, rps, (unsigned long long)r.body_bytes,
             (unsigned long long)r.head_bytes, gbps, (unsigned long long)r.connects,
-            (unsigned long long)r.verified);
+            (unsigned long long)r.verified, (unsigned long long)r.retried);
         std::printf(
             "\"latency_ms\":{\"min\":%.4f,\"mean\":%.4f,\"p50\":%.4f,\"p90\":%.4f,\"p99\":%.4f,"
             "\"p999\":%.4f,\"max\":%.4f},",
@@ -178,8 +178,10 @@ void print_report(const HttpCmdOptions &o, const HttpLoadReport &r, const LcoreC
         h.mean() / 1e6);
     std::printf("  status    ");
     for (auto [code, n] : r.status) std::printf(" %d:%llu", code, (unsigned long long)n);
-    std::printf("\n  connects   %llu; bodies verified %llu\n", (unsigned long long)r.connects,
-                (unsigned long long)r.verified);
+    std::printf(
+        "\n  connects   %llu; bodies verified %llu; requests retried after a server close %llu\n",
+        (unsigned long long)r.connects, (unsigned long long)r.verified,
+        (unsigned long long)r.retried);
     std::printf("  errors     %llu", (unsigned long long)r.total_errors());
     for (size_t i = 0; i < r.errors.size(); ++i)
         if (r.errors[i])

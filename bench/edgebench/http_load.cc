@@ -225,8 +225,13 @@ void HttpLoad::complete(Conn &c, uint64_t now) {
     if (!h.keep_alive) c.server_closes = true;
     c.parser.reset();
     if (opt_.workload == Workload::dash) dash_response(c, pd, now, body);
-    if (c.server_closes && c.qn == 0) {
+    if (c.server_closes) {
         // The server closes after this response: close our side, reopen.
+        // Requests pipelined behind it will not be answered; like any client
+        // (RFC 9112 §9.3.2) we send them again, on the next connection.
+        rep_.retried += c.qn;
+        issued_ -= std::min<uint64_t>(issued_, c.qn);
+        c.qn = 0;
         c.st = Conn::St::closing;
         st_.close(c.id);
         return;

@@ -81,6 +81,7 @@ struct HttpLoadReport {
     uint64_t body_bytes = 0, head_bytes = 0;
     uint64_t connects = 0;
     uint64_t verified = 0;  // bodies hashed and matching
+    uint64_t retried = 0;   // pipelined requests a server close left unanswered, sent again
     std::array<uint64_t, static_cast<size_t>(ErrKind::count_)> errors{};
     std::map<int, uint64_t> status;
     std::unique_ptr<LatencyHistogram> latency = std::make_unique<LatencyHistogram>();
