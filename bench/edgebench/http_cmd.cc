@@ -308,6 +308,8 @@ void register_http(CLI::App &app) {
                   "DPDK --file-prefix (default edgebench-PID)");
     c->add_flag("--no-huge", o->dpdk.no_huge, "run EAL without hugepages");
     c->add_option("--mbufs", o->dpdk.mbufs, "packet buffers")->capture_default_str();
+    c->add_flag("--trust-checksums", o->dpdk.trust_rx_l4_csum,
+                "don't verify received TCP checksums (memif only: shared memory can't corrupt)");
     c->add_option("--workload", o->workload, "urls | zipf | dash")->capture_default_str();
     c->add_option("--url", o->urls, "URL path (repeatable): objects, or MPDs for dash");
     c->add_option("--url-file", o->url_file, "file with one URL path per line");

@@ -84,6 +84,7 @@ bool DpdkClient::open(const DpdkOptions &o, std::string *err) {
     }
     eal_up_ = true;
     hz_ = rte_get_tsc_hz();
+    trust_csum_ = o.trust_rx_l4_csum;
     pool_ = rte_pktmbuf_pool_create("eb_mbufs", o.mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
                                     static_cast<int>(rte_socket_id()));
     if (!pool_) {
@@ -137,6 +138,10 @@ bool DpdkClient::rx() {
     const uint16_t n = rte_eth_rx_burst(port_.id, q.queue, rx, kBurst);
     if (n > 0) {
         ++lc_->counters.rx_bursts;
+        if (trust_csum_)
+            for (uint16_t i = 0; i < n; ++i)
+                rx[i]->ol_flags =
+                    (rx[i]->ol_flags & ~RTE_MBUF_F_RX_L4_CKSUM_MASK) | RTE_MBUF_F_RX_L4_CKSUM_GOOD;
         const uint16_t nt = process_burst(*lc_, q, rx, n, tx, tsc);
         if (nt > 0) {  // ARP replies, ICMP echo replies built in place
             const uint16_t sent = rte_eth_tx_burst(port_.id, q.queue, tx, nt);
