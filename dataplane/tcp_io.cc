@@ -11,12 +11,12 @@
 #include "dataplane/lcore.h"
 #include "dataplane/net/arp.h"
 #include "dataplane/net/eth.h"
+#include "dataplane/net/tcp/wire.h"
 
 namespace ep {
 
 namespace {
 
-constexpr uint32_t kHeaders = sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) + sizeof(rte_tcp_hdr);
 constexpr uint8_t kTtl = 64;
 constexpr uint64_t kArpRetryNs = 100'000'000;     // one ARP request per 100 ms at most
 constexpr uint64_t kNeighbourMaxAge = UINT64_MAX;  // refreshed by every SYN; never expires yet
@@ -61,36 +61,26 @@ bool TcpIo::init(Lcore *lc, LcoreQueue *q, const tcp::StackConfig &cfg, uint64_t
 
 Drop TcpIo::input(const rte_mbuf *m, const uint8_t *ip, const net::Ipv4View &v, uint64_t now_ns) {
     const uint32_t l4_len = v.total_len - v.header_len;
-    if (l4_len < sizeof(rte_tcp_hdr)) return Drop::tcp_truncated;
-    const auto *th = reinterpret_cast<const rte_tcp_hdr *>(ip + v.header_len);
-    const uint32_t doff = (th->data_off >> 4) * 4u;
-    if (doff < sizeof(rte_tcp_hdr) || doff > l4_len) return Drop::tcp_bad_offset;
-
+    const uint8_t *th = ip + v.header_len;
+    tcp::SegmentIn s;
+    switch (tcp::parse_header(th, l4_len, s)) {
+        case tcp::ParseError::kOk: break;
+        case tcp::ParseError::kTooShort: return Drop::tcp_truncated;
+        case tcp::ParseError::kBadDataOffset: return Drop::tcp_bad_offset;
+        case tcp::ParseError::kBadOptions: return Drop::tcp_bad_options;
+    }
     // RFC 9293 §3.1: verify the checksum, trusting the NIC when it checked.
     const uint64_t l4_flags = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
     if (l4_flags == RTE_MBUF_F_RX_L4_CKSUM_BAD) return Drop::tcp_bad_checksum;
     if (l4_flags != RTE_MBUF_F_RX_L4_CKSUM_GOOD) {
-        const auto *ih = reinterpret_cast<const rte_ipv4_hdr *>(ip);
-        uint32_t sum = rte_ipv4_phdr_cksum(ih, 0);
+        uint32_t sum = rte_ipv4_phdr_cksum(reinterpret_cast<const rte_ipv4_hdr *>(ip), 0);
         sum += rte_raw_cksum(th, l4_len);
         sum = (sum & 0xffff) + (sum >> 16);
         sum = (sum & 0xffff) + (sum >> 16);
         if (sum != 0xffff) return Drop::tcp_bad_checksum;
     }
-
-    tcp::SegmentIn s;
-    if (!tcp::parse_options(reinterpret_cast<const uint8_t *>(th + 1), doff - sizeof(rte_tcp_hdr), s.opts))
-        return Drop::tcp_bad_options;
     s.src = tcp::IpAddr::v4(rte_be_to_cpu_32(v.src));
     s.dst = tcp::IpAddr::v4(rte_be_to_cpu_32(v.dst));
-    s.sport = rte_be_to_cpu_16(th->src_port);
-    s.dport = rte_be_to_cpu_16(th->dst_port);
-    s.seq = rte_be_to_cpu_32(th->sent_seq);
-    s.ack = rte_be_to_cpu_32(th->recv_ack);
-    s.flags = th->tcp_flags;
-    s.window = rte_be_to_cpu_16(th->rx_win);
-    s.payload = reinterpret_cast<const uint8_t *>(th) + doff;
-    s.payload_len = l4_len - doff;
 
     // Replies go back through whoever sent this (the host or its gateway):
     // a SYN teaches us that neighbour's MAC.
@@ -140,9 +130,8 @@ void TcpIo::emit(const tcp::SegmentOut &seg) {
 rte_mbuf *TcpIo::build(const tcp::SegmentOut &seg, const rte_ether_addr &dst_mac) {
     rte_mbuf *head = rte_pktmbuf_alloc(lc_->pool);
     if (!head) return nullptr;
-    uint8_t opts[tcp::kMaxOptionBytes];
-    const uint32_t optlen = static_cast<uint32_t>(tcp::write_options(seg.opts, opts));
-    const uint32_t hdr_len = kHeaders + optlen;
+    const uint32_t tcp_len = static_cast<uint32_t>(tcp::header_length(seg));
+    const uint32_t hdr_len = sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) + tcp_len;
     auto *p = reinterpret_cast<uint8_t *>(rte_pktmbuf_append(head, static_cast<uint16_t>(hdr_len)));
 
     auto *eh = reinterpret_cast<rte_ether_hdr *>(p);
@@ -152,7 +141,7 @@ rte_mbuf *TcpIo::build(const tcp::SegmentOut &seg, const rte_ether_addr &dst_mac
     auto *ih = reinterpret_cast<rte_ipv4_hdr *>(eh + 1);
     ih->version_ihl = RTE_IPV4_VHL_DEF;
     ih->type_of_service = 0;
-    ih->total_length = rte_cpu_to_be_16(static_cast<uint16_t>(hdr_len - sizeof(rte_ether_hdr) + seg.payload_len));
+    ih->total_length = rte_cpu_to_be_16(static_cast<uint16_t>(sizeof(rte_ipv4_hdr) + tcp_len + seg.payload_len));
     ih->packet_id = 0;
     ih->fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);  // PMTU discovery (RFC 1191)
     ih->time_to_live = kTtl;
@@ -161,16 +150,7 @@ rte_mbuf *TcpIo::build(const tcp::SegmentOut &seg, const rte_ether_addr &dst_mac
     ih->src_addr = rte_cpu_to_be_32(seg.src.v4_host());
     ih->dst_addr = rte_cpu_to_be_32(seg.dst.v4_host());
     auto *th = reinterpret_cast<rte_tcp_hdr *>(ih + 1);
-    th->src_port = rte_cpu_to_be_16(seg.sport);
-    th->dst_port = rte_cpu_to_be_16(seg.dport);
-    th->sent_seq = rte_cpu_to_be_32(seg.seq);
-    th->recv_ack = rte_cpu_to_be_32(seg.ack);
-    th->data_off = static_cast<uint8_t>(((sizeof(rte_tcp_hdr) + optlen) / 4) << 4);
-    th->tcp_flags = seg.flags;
-    th->rx_win = rte_cpu_to_be_16(seg.window);
-    th->cksum = 0;
-    th->tcp_urp = 0;
-    std::memcpy(th + 1, opts, optlen);
+    tcp::write_header(seg, reinterpret_cast<uint8_t *>(th));  // checksum field zero
 
     // Payload: inline bytes join the header mbuf while nothing external came
     // before them; chunk memory is attached, never copied.
@@ -202,7 +182,7 @@ rte_mbuf *TcpIo::build(const tcp::SegmentOut &seg, const rte_ether_addr &dst_mac
 
     head->l2_len = sizeof(rte_ether_hdr);
     head->l3_len = sizeof(rte_ipv4_hdr);
-    head->l4_len = static_cast<uint8_t>(sizeof(rte_tcp_hdr) + optlen);
+    head->l4_len = static_cast<uint8_t>(tcp_len);
     if (tx_offload_ & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) {
         head->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
     } else {
@@ -214,7 +194,7 @@ rte_mbuf *TcpIo::build(const tcp::SegmentOut &seg, const rte_ether_addr &dst_mac
     } else {
         // Pseudo-header + TCP header + payload block sums: the payload is not read.
         uint32_t sum = rte_ipv4_phdr_cksum(ih, 0);
-        sum += rte_raw_cksum(th, sizeof(rte_tcp_hdr) + optlen);
+        sum += rte_raw_cksum(th, tcp_len);
         sum += payload_sum;
         sum = (sum & 0xffff) + (sum >> 16);
         sum = (sum & 0xffff) + (sum >> 16);
