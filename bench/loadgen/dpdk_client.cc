@@ -13,6 +13,7 @@
 
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <new>
 
 #include "dataplane/net/arp.h"
@@ -197,8 +198,14 @@ void DpdkClient::close() {
         pool_ = nullptr;
     }
     if (eal_up_) {
+        // --in-memory leaves no hugepage files, but EAL still makes its
+        // runtime directory (/var/run/dpdk/<prefix>): remove ours.
+        const std::string runtime_dir = rte_eal_get_runtime_dir();
         rte_eal_cleanup();
         eal_up_ = false;
+        std::error_code ec;
+        if (runtime_dir.find("/dpdk/") != std::string::npos)
+            std::filesystem::remove_all(runtime_dir, ec);
     }
 }
 
