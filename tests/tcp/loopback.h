@@ -30,7 +30,10 @@ class Wire {
         void emit(const SegmentOut &s) override { w->send(side, s); }
     };
 
-    Wire(uint64_t one_way_ns, const fault::FaultConfig &f) : delay_(one_way_ns), faults_(f) {
+    // bytes_per_sec: optional per-direction link rate (0: unlimited); a packet
+    // is serialized after the previous one in its direction, then propagates.
+    Wire(uint64_t one_way_ns, const fault::FaultConfig &f, uint64_t bytes_per_sec = 0)
+        : delay_(one_way_ns), rate_(bytes_per_sec), faults_(f) {
         port[0].w = port[1].w = this;
         port[0].side = 0;
         port[1].side = 1;
@@ -52,9 +55,18 @@ class Wire {
         for (int i = 0; i < s.npieces; ++i)
             p.data.insert(p.data.end(), s.pieces[i].data, s.pieces[i].data + s.pieces[i].len);
         ++sent;
+        uint64_t depart = now;
+        if (rate_) {
+            // 40 bytes of IP + TCP header and the options, on top of the payload.
+            uint64_t bytes = p.data.size() + 40 + 12;
+            uint64_t &busy = link_busy_[from];
+            if (busy > depart) depart = busy;
+            depart += bytes * 1'000'000'000ull / rate_;
+            busy = depart;
+        }
         fault::Verdict v = faults_.next();
         if (v.drop) return;
-        p.t = now + delay_ + v.extra_delay_ns;
+        p.t = depart + delay_ + v.extra_delay_ns;
         if (v.duplicate) {
             Pkt d = p;
             d.order = order_++;
@@ -88,6 +100,8 @@ class Wire {
 
   private:
     uint64_t delay_;
+    uint64_t rate_ = 0;
+    uint64_t link_busy_[2] = {0, 0};
     fault::FaultInjector faults_;
     uint64_t order_ = 0;
     std::priority_queue<Pkt, std::vector<Pkt>, std::greater<Pkt>> q_;

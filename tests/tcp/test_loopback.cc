@@ -129,13 +129,14 @@ struct Result {
 
 Result transfer(uint64_t total, CcAlgo cc, const fault::FaultConfig &f, bool sack = true,
                 bool ts = true, uint32_t rcvbuf = 256 * 1024, size_t read_limit = 0,
-                void (*tweak)(StackConfig &a, StackConfig &b) = nullptr) {
+                void (*tweak)(StackConfig &a, StackConfig &b) = nullptr,
+                uint64_t one_way_ns = 1'000'000, uint64_t link_bytes_per_sec = 0) {
     static std::vector<uint8_t> src;
     if (src.size() < total) {
         src.resize(total);
         for (uint64_t i = 0; i < total; ++i) src[i] = pattern(i);
     }
-    Wire w(1'000'000, f);  // 1 ms one way
+    Wire w(one_way_ns, f, link_bytes_per_sec);  // 1 ms one way unless asked
     StackConfig ca = loop_config(cc), cb = loop_config(cc);
     ca.sack = cb.sack = sack;
     ca.timestamps = cb.timestamps = ts;
@@ -421,6 +422,46 @@ TEST(Loopback, BidirectionalWithLoss) {
     EXPECT_TRUE(ca.closed && cb.closed);
     EXPECT_EQ(ca.chunk.refs + cb.chunk.refs, 0);
     EXPECT_GT(a->counters().sack_blocks_tx + b->counters().sack_blocks_tx, 0u);
+}
+
+// Loss benchmark on a short path (the goodput_vs_linux.sh setting in
+// miniature): 100 us one way, a 10 Gbit/s link each way, random loss both
+// ways. Reports simulated time and RTO count; the simulation is deterministic
+// (seeded faults, fake clock), so the RTO count is a count, not a timing.
+struct LossBenchCase {
+    double loss;
+    uint64_t seed;
+    CcAlgo cc;
+    double max_rto_per_mib;  // sane upper bound (regression guard)
+};
+
+void loss_bench(const LossBenchCase &c) {
+    constexpr uint64_t kTotal = 32ull << 20;
+    auto r = transfer(kTotal, c.cc, {.drop = c.loss, .seed = c.seed}, true, true, 256 * 1024, 0,
+                      nullptr, 100'000, 1'250'000'000ull);
+    check(r, kTotal);
+    const double mib = static_cast<double>(kTotal) / (1 << 20);
+    std::printf(
+        "  BENCH loss %.0f%% %s: 32 MiB in %.3f s simulated = %.1f MB/s; rto %lu (%.2f/MiB) "
+        "tlp %lu fast %lu rtx %lu lost-rtx %lu\n",
+        c.loss * 100, c.cc == CcAlgo::kCubic ? "cubic" : "newreno", r.sim_seconds,
+        kTotal / 1e6 / r.sim_seconds, (unsigned long)r.a.rto_fires, r.a.rto_fires / mib,
+        (unsigned long)r.a.tlp_probes, (unsigned long)r.a.fast_retransmits,
+        (unsigned long)r.a.retransmits, (unsigned long)r.a.lost_retransmits);
+    EXPECT_LE(r.a.rto_fires / mib, c.max_rto_per_mib);
+}
+
+TEST(LossBench, ShortRtt0) {
+    loss_bench({0.0, 21, CcAlgo::kCubic, 0});
+}
+TEST(LossBench, ShortRtt1) {
+    loss_bench({0.01, 22, CcAlgo::kCubic, 1000});
+}
+TEST(LossBench, ShortRtt5) {
+    loss_bench({0.05, 23, CcAlgo::kCubic, 1000});
+}
+TEST(LossBench, ShortRtt5NewReno) {
+    loss_bench({0.05, 24, CcAlgo::kNewReno, 1000});
 }
 
 }  // namespace
