@@ -81,7 +81,9 @@ int lcore_main(void *arg) {
                 const uint64_t now_ns = lc.tsc_to_ns(rte_rdtsc());
                 q.tcp->stack().poll(now_ns);
                 if (q.http) q.http->poll(now_ns, (lc.unix_start_ns + static_cast<int64_t>(now_ns)) / 1'000'000'000);
-                q.tcp->flush();
+                // Sending from timers or waiting connections is work too:
+                // busy_cycles must cover everything the server did.
+                if (q.tcp->flush() > 0) worked = true;
             }
         }
         // Nothing from the store is held across iterations: tell RCU so the

@@ -203,11 +203,13 @@ rte_mbuf *TcpIo::build(const tcp::SegmentOut &seg, const rte_ether_addr &dst_mac
     return head;
 }
 
-void TcpIo::flush() {
-    if (ntx_ == 0) return;
+uint16_t TcpIo::flush() {
+    const uint16_t n = ntx_;
+    if (n == 0) return 0;
     // What the ring refuses is dropped there; TCP recovers it like any loss.
     queue_transmit(*lc_, *q_, tx_, ntx_, kTxCap);
     ntx_ = 0;
+    return n;
 }
 
 }  // namespace ep

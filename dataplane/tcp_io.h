@@ -40,7 +40,8 @@ public:
     Drop input(const rte_mbuf *m, const uint8_t *ip, const net::Ipv4View &v, uint64_t now_ns);
 
     // Sends what emit() queued. Called by the lcore loop once per iteration.
-    void flush();
+    // Returns how many frames it handed to the port.
+    uint16_t flush();
 
     void emit(const tcp::SegmentOut &seg) override;
 

@@ -33,7 +33,7 @@ SHA=$(sha256sum "$WORK/blob.bin" | cut -d' ' -f1)
 measure() {  # ns url -> MB/s (fails if the bytes differ)
   local out
   out=$(ip netns exec "$1" curl -sS -m 600 -o "$WORK/got.bin" -w '%{size_download} %{time_total}' "$2")
-  [[ $(sha256sum "$WORK/got.bin" | cut -d' ' -f1) == "$SHA" ]] || { echo "corrupt download" >&2; exit 1; }
+  [[ $(sha256sum "$WORK/got.bin" | cut -d' ' -f1) == "$SHA" ]] || { echo "download from $2 differs from the source" >&2; exit 1; }
   awk -v o="$out" 'BEGIN { split(o, a, " "); printf "%.1f", a[1] / a[2] / 1e6 }'
 }
 
@@ -43,7 +43,7 @@ ip link add ${TAG}a netns ${TAG}s type veth peer name ${TAG}b netns ${TAG}c
 ip -n ${TAG}s addr add 10.79.0.1/24 dev ${TAG}a; ip -n ${TAG}s link set ${TAG}a up; ip -n ${TAG}s link set lo up
 ip -n ${TAG}c addr add 10.79.0.2/24 dev ${TAG}b; ip -n ${TAG}c link set ${TAG}b up
 cat > "$WORK/nginx.conf" <<NGX
-worker_processes 1; daemon off; pid $WORK/nginx.pid; error_log $WORK/nginx.err;
+user root; worker_processes 1; daemon off; pid $WORK/nginx.pid; error_log $WORK/nginx.err;
 events { worker_connections 64; }
 http { access_log off; sendfile on; server { listen 10.79.0.1:80; root $WORK; } }
 NGX
