@@ -12,11 +12,7 @@
 
 namespace ep {
 
-// Sends what it can; whatever the queue refuses is freed and counted, never retried:
-// a full TX ring means the link is saturated and queuing more only adds latency.
-void queue_transmit(Lcore &lc, LcoreQueue &q, rte_mbuf **tx, uint16_t n, uint16_t cap) {
-    if (q.fault && q.fault->tx_enabled())
-        n = q.fault->apply(true, lc, tx, n, cap, lc.tsc_to_ns(rte_rdtsc()));
+uint16_t port_send(Lcore &lc, LcoreQueue &q, rte_mbuf **tx, uint16_t n) {
     uint16_t sent = 0;
     while (sent < n) {
         const uint16_t k = rte_eth_tx_burst(q.port->id, q.queue, tx + sent, static_cast<uint16_t>(n - sent));
@@ -25,6 +21,15 @@ void queue_transmit(Lcore &lc, LcoreQueue &q, rte_mbuf **tx, uint16_t n, uint16_
     }
     for (uint16_t i = 0; i < sent; ++i) lc.counters.tx_bytes += tx[i]->pkt_len;
     lc.counters.tx_packets += sent;
+    return sent;
+}
+
+// Sends what it can; whatever the queue refuses is freed and counted, never retried:
+// these are replies (ARP, ICMP) whose senders retry by themselves.
+void queue_transmit(Lcore &lc, LcoreQueue &q, rte_mbuf **tx, uint16_t n, uint16_t cap) {
+    if (q.fault && q.fault->tx_enabled())
+        n = q.fault->apply(true, lc, tx, n, cap, lc.tsc_to_ns(rte_rdtsc()));
+    const uint16_t sent = port_send(lc, q, tx, n);
     for (uint16_t i = sent; i < n; ++i) {
         lc.counters.drop(Drop::tx_queue_full);
         rte_pktmbuf_free(tx[i]);

@@ -55,6 +55,8 @@ struct alignas(64) Lcore {
 // Transmits pkts[0..n) on q (through the fault stage when configured); what
 // the TX ring refuses is freed and counted. `cap` is pkts' capacity.
 void queue_transmit(Lcore &lc, LcoreQueue &q, rte_mbuf **pkts, uint16_t n, uint16_t cap);
+// tx_burst until the ring refuses; returns how many went. The caller keeps the rest.
+uint16_t port_send(Lcore &lc, LcoreQueue &q, rte_mbuf **pkts, uint16_t n);
 
 // rte_eal_remote_launch entry point; arg is an Lcore*.
 int lcore_main(void *arg);

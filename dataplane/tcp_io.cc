@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "chunkstore/chunk.h"
+#include "dataplane/fault_stage.h"
 #include "dataplane/lcore.h"
 #include "dataplane/net/arp.h"
 #include "dataplane/net/eth.h"
@@ -49,6 +50,7 @@ const tcp::ExtBufOps kChunkBufOps = {chunk_ref, chunk_unref, chunk_sum};
 
 TcpIo::~TcpIo() {
     for (uint16_t i = 0; i < ntx_; ++i) rte_pktmbuf_free(tx_[i]);
+    for (uint16_t i = 0; i < npend_; ++i) rte_pktmbuf_free(pend_[i]);
 }
 
 bool TcpIo::init(Lcore *lc, LcoreQueue *q, const tcp::StackConfig &cfg, uint64_t tx_offload,
@@ -203,13 +205,33 @@ rte_mbuf *TcpIo::build(const tcp::SegmentOut &seg, const rte_ether_addr &dst_mac
     return head;
 }
 
+// A full TX ring means the link is busy for a moment, not that the segments
+// are lost: keep what it refused (in order, bounded) and offer it first on
+// the next iteration, instead of leaving TCP to find the hole by RTO.
 uint16_t TcpIo::flush() {
-    const uint16_t n = ntx_;
-    if (n == 0) return 0;
-    // What the ring refuses is dropped there; TCP recovers it like any loss.
-    queue_transmit(*lc_, *q_, tx_, ntx_, kTxCap);
+    uint16_t handed = 0;
+    if (npend_ > 0) {
+        const uint16_t k = port_send(*lc_, *q_, pend_, npend_);
+        std::memmove(pend_, pend_ + k, (npend_ - k) * sizeof(rte_mbuf *));
+        npend_ = static_cast<uint16_t>(npend_ - k);
+        handed = k;
+    }
+    if (ntx_ == 0) return handed;
+    uint16_t n = ntx_;
     ntx_ = 0;
-    return n;
+    if (q_->fault && q_->fault->tx_enabled())
+        n = q_->fault->apply(true, *lc_, tx_, n, kTxCap, stack_.now());
+    const uint16_t k = npend_ == 0 ? port_send(*lc_, *q_, tx_, n) : 0;  // never overtake
+    handed = static_cast<uint16_t>(handed + k);
+    for (uint16_t i = k; i < n; ++i) {
+        if (npend_ < kTxCap) {
+            pend_[npend_++] = tx_[i];
+        } else {
+            lc_->counters.drop(Drop::tx_queue_full);
+            rte_pktmbuf_free(tx_[i]);
+        }
+    }
+    return handed;
 }
 
 }  // namespace ep

@@ -54,7 +54,9 @@ private:
     uint64_t tx_offload_ = 0;
     uint64_t last_arp_ns_ = 0;
     uint16_t ntx_ = 0;
-    rte_mbuf *tx_[kTxCap];
+    uint16_t npend_ = 0;
+    rte_mbuf *tx_[kTxCap];    // emitted this iteration
+    rte_mbuf *pend_[kTxCap];  // refused by a full TX ring, sent first next time
     tcp::Stack stack_;
 };
 
