@@ -14,7 +14,7 @@ scripts/setup.sh
 scripts/build.sh >/dev/null
 BUILD=${EDGEPLANE_BUILD:-build}
 
-CONTENT=${EDGEPLANE_CONTENT:-$BUILD/demo-content}
+CONTENT=$(realpath -m "${EDGEPLANE_CONTENT:-$BUILD/demo-content}")
 IFACE=edge0
 APPLIANCE=10.77.0.2
 HOST=10.77.0.1

@@ -4,7 +4,7 @@
 # Usage: web/build.sh [OUT_DIR]   (default web/dist)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-out=${1:-$here/dist}
+out=$(realpath -m "${1:-$here/dist}")  # before the cd below
 cd "$here"
 npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 mkdir -p "$out"
