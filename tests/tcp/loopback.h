@@ -79,6 +79,7 @@ class Wire {
     void step(Stack *st[2], uint64_t tick_ns) {
         uint64_t next = now + tick_ns;
         if (!q_.empty() && q_.top().t < next) next = q_.top().t;
+        if (q_.empty()) idle_ns += next - now;  // nothing on the wire: waiting for a timer
         now = next;
         while (!q_.empty() && q_.top().t <= now) {
             Pkt p = q_.top();
@@ -96,6 +97,7 @@ class Wire {
     Port port[2];
     uint64_t now = 1'000'000'000;
     uint64_t sent = 0;
+    uint64_t idle_ns = 0;
     const fault::FaultInjector &faults() const { return faults_; }
 
   private:

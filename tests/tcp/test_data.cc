@@ -165,6 +165,7 @@ TEST(Data, RtoExponentialBackoff) {
 TEST(Data, TailLossProbe) {
     StackConfig cfg = Harness::default_config();
     cfg.tlp = true;
+    cfg.tlp_min_ns = 10'000'000;
     Harness h(cfg);
     ConnId c = h.accept_default();
     auto d = bytes(3000);
@@ -289,14 +290,16 @@ TEST(Data, LimitedTransmitThenProportionalRateReduction) {
     h.no_out();
     sack(23, 4);  // CEIL(2896 * 8688 / 17376) - 1448 = 0
     h.no_out();
-    sack(24, 5);  // 724 bytes allowed: less than a segment, wait
-    h.no_out();
-    sack(25, 6);  // pipe 8688 = ssthresh
-    h.no_out();
-    sack(26, 7);  // pipe 7240 < ssthresh: one segment per segment delivered
+    // 724 bytes allowed: cwnd counts segments, so while pipe < cwnd a whole
+    // segment goes (as with Linux's packet-counted PRR).
+    sack(24, 5);
     h.out(". 17377:18825(1448) ack 1");
     h.no_out();
-    sack(27, 8);
+    sack(25, 6);  // CEIL(5792 * 8688 / 17376) - 2896 = 0
+    h.no_out();
+    sack(26, 7);  // proportional part: nothing more yet
+    h.no_out();
+    sack(27, 8);  // pipe < ssthresh: PRR-SSRB, one segment per segment delivered
     h.out(". 18825:20273(1448) ack 1");
     h.no_out();
     EXPECT_TRUE(h.stack.info(c).in_recovery);

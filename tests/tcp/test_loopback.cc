@@ -125,6 +125,7 @@ struct Result {
     int refs;
     double sim_seconds;
     Counters a, b;
+    double idle_seconds = 0;
 };
 
 Result transfer(uint64_t total, CcAlgo cc, const fault::FaultConfig &f, bool sack = true,
@@ -167,6 +168,7 @@ Result transfer(uint64_t total, CcAlgo cc, const fault::FaultConfig &f, bool sac
     }
     Result r{rx.received,           rx.mismatches,         tx.closed,     rx.closed,
              tx.outstanding_refs(), (w.now - start) / 1e9, a->counters(), b->counters()};
+    r.idle_seconds = w.idle_ns / 1e9;
     EXPECT_EQ(rx.accepted, 1);
     return r;
 }
@@ -442,12 +444,14 @@ void loss_bench(const LossBenchCase &c) {
     check(r, kTotal);
     const double mib = static_cast<double>(kTotal) / (1 << 20);
     std::printf(
-        "  BENCH loss %.0f%% %s: 32 MiB in %.3f s simulated = %.1f MB/s; rto %lu (%.2f/MiB) "
-        "tlp %lu fast %lu rtx %lu lost-rtx %lu\n",
-        c.loss * 100, c.cc == CcAlgo::kCubic ? "cubic" : "newreno", r.sim_seconds,
+        "  BENCH loss %.0f%% %s: 32 MiB in %.3f s simulated (wire idle %.3f s) = %.1f MB/s; rto "
+        "%lu (%.2f/MiB) "
+        "tlp %lu rack-timeouts %lu fast %lu rtx %lu lost-rtx %lu\n",
+        c.loss * 100, c.cc == CcAlgo::kCubic ? "cubic" : "newreno", r.sim_seconds, r.idle_seconds,
         kTotal / 1e6 / r.sim_seconds, (unsigned long)r.a.rto_fires, r.a.rto_fires / mib,
-        (unsigned long)r.a.tlp_probes, (unsigned long)r.a.fast_retransmits,
-        (unsigned long)r.a.retransmits, (unsigned long)r.a.lost_retransmits);
+        (unsigned long)r.a.tlp_probes, (unsigned long)r.a.rack_timeouts,
+        (unsigned long)r.a.fast_retransmits, (unsigned long)r.a.retransmits,
+        (unsigned long)r.a.lost_retransmits);
     EXPECT_LE(r.a.rto_fires / mib, c.max_rto_per_mib);
 }
 

@@ -41,11 +41,14 @@ struct StackConfig {
     uint32_t max_retries = 15;                       // RTO expirations before giving up
     uint32_t syn_retries = 6;
     uint64_t persist_min_ns = 200'000'000;
-    // Tail loss probe (RFC 8985 7): PTO = 2*SRTT (+ delayed-ACK allowance when a
-    // single segment is in flight), at least tlp_min_ns; needs SACK.
+    // RACK-TLP (RFC 8985), needs SACK. Tail loss probe (7): PTO = 2*SRTT
+    // (+ delayed-ACK allowance when a single segment is in flight), at least
+    // tlp_min_ns (2 ms: two 1 ms ticks, like Linux's 2 jiffies; the former
+    // 10 ms floor is 100 RTTs on a 0.1 ms path). `tlp` also enables the RACK
+    // reordering timer (6.3).
     bool tlp = true;
     bool prr = true;  // RFC 6937 cwnd reduction during fast recovery
-    uint64_t tlp_min_ns = 10'000'000;
+    uint64_t tlp_min_ns = 2'000'000;
     bool keepalive = false;
     uint64_t keepalive_idle_ns = 7200'000'000'000;  // RFC 9293 3.8.4: >= 2 h default
     uint64_t keepalive_interval_ns = 75'000'000'000;

@@ -117,4 +117,111 @@ uint32_t SackScoreboard::pipe(Seq snd_una, Seq snd_max, Seq high_rxt, uint32_t m
     return p;
 }
 
+bool SackScoreboard::rxt_add(Seq start, Seq end, Seq mark, uint64_t now_ns) {
+    if (nx_ && x_[nx_ - 1].end == start) {
+        x_[nx_ - 1].end = end;
+        x_[nx_ - 1].mark = mark;
+        x_[nx_ - 1].ts_ns = now_ns;
+        return true;
+    }
+    if (nx_ == kMaxRxt) return false;
+    x_[nx_++] = {start, end, mark, now_ns};
+    return true;
+}
+
+Seq SackScoreboard::rxt_skip(Seq s) const {
+    for (int i = 0; i < nx_; ++i)
+        if (seq_in(s, x_[i].start, x_[i].end)) return x_[i].end;
+    return s;
+}
+
+Seq SackScoreboard::rxt_next(Seq s, Seq none) const {
+    Seq best = none;
+    for (int i = 0; i < nx_; ++i)
+        if (seq_gt(x_[i].start, s) && seq_lt(x_[i].start, best)) best = x_[i].start;
+    return best;
+}
+
+uint32_t SackScoreboard::rxt_bytes() const {
+    uint32_t b = 0;
+    for (int i = 0; i < nx_; ++i) {
+        // Minus the SACKed part of the record.
+        uint32_t len = x_[i].end - x_[i].start;
+        for (int k = 0; k < n_; ++k) {
+            Seq s = seq_max(r_[k].start, x_[i].start), e = seq_min(r_[k].end, x_[i].end);
+            if (seq_lt(s, e)) len -= e - s;
+        }
+        b += len;
+    }
+    return b;
+}
+
+void SackScoreboard::rxt_remove(int i) {
+    for (int k = i + 1; k < nx_; ++k) x_[k - 1] = x_[k];
+    --nx_;
+}
+
+void SackScoreboard::rxt_prune(Seq snd_una) {
+    for (int i = 0; i < nx_;) {
+        Rxt &x = x_[i];
+        if (seq_lt(x.start, snd_una)) x.start = snd_una;
+        bool gone = !seq_lt(x.start, x.end);
+        if (!gone) {
+            // Trim SACKed edges; a fully SACKed record is delivered.
+            Seq s = skip_sacked(x.start);
+            while (s != x.start && seq_lt(s, x.end)) {
+                x.start = s;
+                s = skip_sacked(x.start);
+            }
+            if (!seq_lt(s, x.end)) gone = true;
+        }
+        if (gone)
+            rxt_remove(i);
+        else
+            ++i;
+    }
+}
+
+int SackScoreboard::rxt_detect_lost(uint32_t mss, int dup_thresh) {
+    int lost = 0;
+    for (int i = 0; i < nx_;) {
+        if (sacked_above(x_[i].mark) > static_cast<uint32_t>(dup_thresh - 1) * mss) {
+            rxt_remove(i);
+            ++lost;
+        } else {
+            ++i;
+        }
+    }
+    return lost;
+}
+
+int SackScoreboard::rxt_expire(uint64_t sent_before_ns) {
+    int lost = 0;
+    for (int i = 0; i < nx_;) {
+        if (x_[i].ts_ns <= sent_before_ns) {
+            rxt_remove(i);
+            ++lost;
+        } else {
+            ++i;
+        }
+    }
+    return lost;
+}
+
+uint32_t SackScoreboard::pipe_rxt(Seq snd_una, Seq snd_max, Seq lost_below, uint32_t mss) const {
+    uint32_t p = (snd_max - snd_una) - sacked_bytes_;
+    Seq cur = snd_una;
+    for (int i = 0; i < n_; ++i) {
+        if (seq_lt(cur, r_[i].start) && (seq_lt(cur, lost_below) || is_lost(cur, mss)))
+            p -= r_[i].start - cur;
+        cur = r_[i].end;
+    }
+    // Beyond the highest SACK: lost only below lost_below (after an RTO).
+    if (seq_lt(cur, lost_below)) {
+        Seq e = seq_min(lost_below, snd_max);
+        if (seq_lt(cur, e)) p -= e - cur;
+    }
+    return p + rxt_bytes();
+}
+
 }  // namespace ep::tcp

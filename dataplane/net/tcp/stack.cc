@@ -240,6 +240,8 @@ void Stack::setup_snd(Tcb *t, Seq iss) {
     t->snd_max = iss;
     t->recover = iss;
     t->high_rxt = iss;
+    t->lost_below = iss;
+    t->rack_fires = 0;
     t->sq.init(&sq_mem_[size_t{t->idx} * cfg_.snd_queue_items], cfg_.snd_queue_items,
                cfg_.snd_buf_bytes, iss + 1);
 }

@@ -161,6 +161,12 @@ class Stack {
     void rto_expired(Tcb *t);
     void persist_expired(Tcb *t);
     void tlp_expired(Tcb *t);
+    void rack_expired(Tcb *t);
+    void arm_rack(Tcb *t);
+    static constexpr uint8_t kMaxRackFires = 3;
+    void enter_recovery(Tcb *t, bool new_episode);
+    bool next_seg(Tcb *t, bool lost_only, Seq data_end);
+    uint64_t rack_timeout(const Tcb *t) const;
     void keepalive_expired(Tcb *t);
 
     StackConfig cfg_;

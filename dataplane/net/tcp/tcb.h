@@ -49,7 +49,7 @@ struct ConnId {
     bool operator==(const ConnId &) const = default;
 };
 
-enum class RtxKind : uint8_t { kNone, kRto, kTlp, kPersist };
+enum class RtxKind : uint8_t { kNone, kRto, kTlp, kPersist, kRack };
 
 struct Tcb {
     TimerNode timer;  // one wheel node; fires at the earliest deadline below
@@ -102,11 +102,11 @@ struct Tcb {
     uint8_t dupacks = 0;
     Seq recover = 0;
     Seq high_rxt = 0;
-    // Lost-retransmission detection: the segment at SND.UNA was retransmitted
-    // (or became the first hole) when SND.MAX was rxt_mark; SACKs for data sent
-    // after that while SND.UNA stays put mean the retransmission was lost too.
-    Seq rxt_una = 0;
-    Seq rxt_mark = 0;
+    // Holes below lost_below are lost whatever IsLost() says: everything
+    // outstanding after an RTO, everything below the highest SACK after a RACK
+    // reordering timeout (RFC 8985 6.3). Retransmissions in flight are in sb.
+    Seq lost_below = 0;
+    uint8_t rack_fires = 0;  // reordering timeouts since the last progress (SACK or ACK)
     // Proportional Rate Reduction (RFC 6937) state for the current recovery.
     uint64_t prr_delivered = 0;
     uint64_t prr_out = 0;

@@ -423,7 +423,10 @@ bool Stack::ack_input(Tcb *t, const SegmentIn &s) {
         t->sq.ack_to(s.ack, [this](const SendItem &it) { release_item(it); });
         if (seq_lt(t->snd_nxt, t->snd_una)) t->snd_nxt = t->snd_una;
         if (seq_lt(t->high_rxt, t->snd_una)) t->high_rxt = t->snd_una;
+        if (seq_lt(t->lost_below, t->snd_una)) t->lost_below = t->snd_una;
         t->sb.ack_to(t->snd_una);
+        t->sb.rxt_prune(t->snd_una);
+        t->rack_fires = 0;
         t->retries = 0;
         t->first_rtx_ns = 0;
         t->rtt.backoff = 0;
@@ -438,9 +441,6 @@ bool Stack::ack_input(Tcb *t, const SegmentIn &s) {
                 // Partial ACK (RFC 6582 3.2 step 5): retransmit the next hole.
                 t->retx_una = true;
                 t->dupacks = 0;
-            } else {
-                t->rxt_una = t->snd_una;
-                t->rxt_mark = t->snd_max;
             }
         } else {
             t->dupacks = 0;
@@ -448,7 +448,8 @@ bool Stack::ack_input(Tcb *t, const SegmentIn &s) {
         }
         // RFC 6298 5.2 / 5.3: stop the timer when all is acked, else restart it.
         if (t->snd_una == t->snd_max) {
-            if (t->rtx_kind == RtxKind::kRto || t->rtx_kind == RtxKind::kTlp) {
+            if (t->rtx_kind == RtxKind::kRto || t->rtx_kind == RtxKind::kTlp ||
+                t->rtx_kind == RtxKind::kRack) {
                 t->rtx_kind = RtxKind::kNone;
                 t->rtx_deadline = 0;
             }
@@ -487,32 +488,21 @@ bool Stack::ack_input(Tcb *t, const SegmentIn &s) {
             if (!t->in_recovery && (new_episode || t->sack_ok) &&
                 (t->dupacks >= 3 || (t->sack_ok && t->sb.is_lost(t->snd_una, t->mss)))) {
                 // Fast retransmit, enter recovery (RFC 6675 5 step 4, RFC 6582 3.2 step 2).
-                ++ctr_.fast_retransmits;
-                t->in_recovery = true;
-                t->high_rxt = t->snd_una;
-                t->retx_una = true;
-                t->rtt_timing = false;
-                if (new_episode) {
-                    t->ccops->on_loss(t->cc, t->snd_max - t->snd_una, now_);
-                } else {
-                    t->cc.ssthresh = t->cc.cwnd > 2 * t->mss ? t->cc.cwnd : 2 * t->mss;
-                }
-                t->recover = t->snd_max;
-                t->prr_delivered = 0;
-                t->prr_out = 0;
-                t->recover_fs = t->snd_max - t->snd_una;
+                enter_recovery(t, new_episode);
+                // The RACK reordering timer replaces a pending TLP (RFC 8985 6.3).
+                arm_rack(t);
             }
         }
     }
 
-    // A lost retransmission (the RACK idea, RFC 8985 6.2, in scoreboard terms):
-    // more than 2*SMSS sent after the retransmission at SND.UNA were SACKed but
-    // SND.UNA did not move. Retransmit it again instead of waiting for the RTO.
-    if (t->in_recovery && t->sack_ok && new_sack && t->snd_una == t->rxt_una &&
-        seq_lt(t->snd_una, t->high_rxt) && t->sb.sacked_above(t->rxt_mark) > 2u * t->mss) {
-        ++ctr_.lost_retransmits;
-        t->retx_una = true;
-        t->rxt_mark = t->snd_max;
+    // Lost retransmissions (RFC 8985 6.2 in sequence terms): more than 2*SMSS
+    // sent after a retransmission were SACKed while it was not. It leaves the
+    // in-flight list, so NextSeg() sends it again instead of waiting for the RTO.
+    if (t->sack_ok && new_sack) {
+        t->rack_fires = 0;
+        t->sb.rxt_prune(t->snd_una);
+        ctr_.lost_retransmits += static_cast<uint64_t>(t->sb.rxt_detect_lost(t->mss));
+        if (t->snd_una != t->snd_max) arm_rack(t);
     }
 
     // Proportional Rate Reduction (RFC 6937 3): during recovery, cwnd follows
@@ -538,6 +528,25 @@ bool Stack::ack_input(Tcb *t, const SegmentIn &s) {
         }
     }
     return true;
+}
+
+// Fast retransmit and recovery entry (RFC 6675 5 step 4, RFC 6582 3.2 step 2),
+// also after a RACK reordering timeout.
+void Stack::enter_recovery(Tcb *t, bool new_episode) {
+    ++ctr_.fast_retransmits;
+    t->in_recovery = true;
+    t->high_rxt = t->snd_una;
+    t->retx_una = true;
+    t->rtt_timing = false;
+    if (new_episode) {
+        t->ccops->on_loss(t->cc, t->snd_max - t->snd_una, now_);
+    } else {
+        t->cc.ssthresh = t->cc.cwnd > 2 * t->mss ? t->cc.cwnd : 2 * t->mss;
+    }
+    t->recover = t->snd_max;
+    t->prr_delivered = 0;
+    t->prr_out = 0;
+    t->recover_fs = t->snd_max - t->snd_una;
 }
 
 void Stack::prr_update(Tcb *t, uint32_t delivered) {

@@ -194,13 +194,50 @@ void Stack::send_rst(Tcb *t) {
 }
 
 uint32_t Stack::pipe(const Tcb *t) const {
-    if (!t->in_recovery) return t->snd_nxt - t->snd_una;
-    if (t->sack_ok) return t->sb.pipe(t->snd_una, t->snd_max, t->high_rxt, t->mss);
+    if (!t->in_recovery) {
+        uint32_t p = t->snd_nxt - t->snd_una;
+        // Go-back-N after an RTO: what the peer SACKed below SND.NXT is not in flight.
+        if (t->sack_ok && seq_gt(t->lost_below, t->snd_una) && !t->sb.empty())
+            p -= t->sb.sacked_bytes() - t->sb.sacked_above(t->snd_nxt);
+        return p;
+    }
+    if (t->sack_ok) return t->sb.pipe_rxt(t->snd_una, t->snd_max, t->lost_below, t->mss);
     // NewReno without SACK: each duplicate ACK stands for one segment that left
     // the network (RFC 6675 section 5, the DupAck-as-SACK approximation).
     uint32_t out = t->snd_max - t->snd_una;
     uint32_t gone = uint32_t{t->dupacks} * t->mss;
     return gone >= out ? 0 : out - gone;
+}
+
+// NextSeg() (RFC 6675 5) over holes below the highest SACK: rule 1 (lost)
+// when `lost_only`, rule 3 (any hole) otherwise; skips ranges being
+// retransmitted. Sends one segment and returns true if there was one.
+bool Stack::next_seg(Tcb *t, bool lost_only, Seq data_end) {
+    Seq from = t->snd_una, hs, he;
+    while (t->sb.next_hole(from, &hs, &he)) {
+        if (lost_only && !seq_lt(hs, t->lost_below) && !t->sb.is_lost(hs, t->mss)) return false;
+        if (seq_gt(he, data_end)) he = data_end;
+        Seq s = hs;
+        for (;;) {
+            Seq n = t->sb.rxt_skip(s);
+            if (n == s) break;
+            s = n;
+        }
+        if (!seq_lt(s, he)) {
+            from = seq_max(s, he);
+            continue;
+        }
+        Seq e = t->sb.rxt_next(s, he);
+        uint32_t len = e - s;
+        if (len > t->mss) len = t->mss;
+        len = emit(t, s, kAck, len, true);
+        if (len == 0) return false;
+        t->sb.rxt_add(s, s + len, t->snd_max, now_);
+        t->high_rxt = seq_max(t->high_rxt, s + len);
+        ++ctr_.recovery_retransmits;
+        return true;
+    }
+    return false;
 }
 
 void Stack::output(Tcb *t) {
@@ -220,13 +257,17 @@ void Stack::output(Tcb *t) {
         const uint32_t mss = t->mss;
         const Seq data_end = t->sq.end_seq();
         // (RFC 6675 5 (4.3)) the first retransmission ignores cwnd.
-        if (t->retx_una && seq_lt(t->snd_una, data_end)) {
+        if (t->retx_una && seq_lt(t->snd_una, data_end) &&
+            !(t->sack_ok && (t->sb.rxt_skip(t->snd_una) != t->snd_una || t->sb.rxt_full()))) {
             uint32_t len = data_end - t->snd_una;
             if (len > mss) len = mss;
+            if (t->sack_ok) {
+                Seq stop = t->sb.next_sacked(t->snd_una, data_end);
+                if (seq_lt(stop, t->snd_una + len)) len = stop - t->snd_una;
+            }
             len = emit(t, t->snd_una, kAck, len, true);
             t->retx_una = false;
-            t->rxt_una = t->snd_una;
-            t->rxt_mark = t->snd_max;
+            if (t->sack_ok && len) t->sb.rxt_add(t->snd_una, t->snd_una + len, t->snd_max, now_);
             t->high_rxt = seq_max(t->high_rxt, t->snd_una + len);
             ++ctr_.recovery_retransmits;
         }
@@ -239,39 +280,46 @@ void Stack::output(Tcb *t) {
             uint32_t inflight = pipe(t);
             if (inflight >= cwnd) break;
             uint32_t cwnd_room = cwnd - inflight;
-            // Recovery: NextSeg() rule 1, the first lost hole above HighRxt.
-            if (t->in_recovery && t->sack_ok) {
-                Seq from = seq_max(t->high_rxt, t->snd_una), hs, he;
-                if (t->sb.next_hole(from, &hs, &he) && t->sb.is_lost(hs, mss)) {
-                    uint32_t len = he - hs;
-                    if (len > mss) len = mss;
-                    len = emit(t, hs, kAck, len, true);
-                    if (len == 0) break;
-                    t->high_rxt = hs + len;
-                    ++ctr_.recovery_retransmits;
-                    continue;
-                }
-            }
-            // Go-back-N after an RTO (snd_nxt < snd_max): skip what the peer SACKed since.
-            if (t->sack_ok && seq_lt(t->snd_nxt, t->snd_max) && !t->sb.empty()) {
-                Seq s = t->sb.skip_sacked(t->snd_nxt);
+            // Recovery: NextSeg() (RFC 6675 5). Rule 1: the first lost hole byte
+            // that is not already being retransmitted (lost retransmissions left
+            // the in-flight list and qualify again).
+            const bool sack_rec = t->in_recovery && t->sack_ok;
+            if (sack_rec && next_seg(t, true, data_end)) continue;
+            if (sack_rec && t->sb.rxt_full()) break;
+            // Go-back-N after an RTO (snd_nxt < snd_max): skip what the peer
+            // SACKed since and what is being retransmitted already.
+            if (t->sack_ok && seq_lt(t->snd_nxt, t->snd_max)) {
+                Seq s = t->sb.rxt_skip(t->sb.skip_sacked(t->snd_nxt));
                 if (s != t->snd_nxt) {
                     t->snd_nxt = seq_min(s, data_end);
                     continue;
                 }
             }
+            // Rule 2 is new data; when none can go (nothing queued or the peer's
+            // window is full), rule 3: any hole not yet retransmitted.
+            const Seq wnd_edge = t->snd_una + t->snd_wnd;
+            if (sack_rec && (seq_ge(t->snd_nxt, data_end) || !seq_lt(t->snd_nxt, wnd_edge))) {
+                if (next_seg(t, false, data_end)) continue;
+                break;
+            }
             if (seq_ge(t->snd_nxt, data_end)) break;
             // New data (or go-back-N after an RTO when snd_nxt < snd_max).
             uint32_t avail = data_end - t->snd_nxt;
-            if (t->sack_ok && seq_lt(t->snd_nxt, t->snd_max) && !t->sb.empty()) {
+            if (t->sack_ok && seq_lt(t->snd_nxt, t->snd_max)) {
                 Seq stop = t->sb.next_sacked(t->snd_nxt, data_end);
+                stop = t->sb.rxt_next(t->snd_nxt, stop);
                 if (seq_lt(stop, data_end)) avail = stop - t->snd_nxt;
+                if (t->sb.rxt_full()) break;
             }
             Seq wnd_end = t->snd_una + t->snd_wnd;
             uint32_t wnd_room = seq_gt(wnd_end, t->snd_nxt) ? wnd_end - t->snd_nxt : 0;
             uint32_t len = avail < mss ? avail : mss;
             if (len > wnd_room) len = wnd_room;
-            if (len > cwnd_room && !seq_lt(t->snd_nxt, t->snd_max)) len = cwnd_room;
+            // cwnd is counted in segments (as Linux does): while pipe < cwnd a
+            // full segment may go. Cutting it to the byte remainder would leave
+            // a sub-MSS room that SWS avoidance never fills, and one segment in
+            // flight then waits for the peer's delayed ACK (40 ms and more).
+            (void)cwnd_room;
             if (len == 0) break;
             // Sender SWS avoidance (3.8.6.2.1): a short segment only if it ends the
             // queue, or nothing is in flight and it is at least half the max window.
@@ -289,6 +337,7 @@ void Stack::output(Tcb *t) {
             }
             const uint32_t sent = emit(t, t->snd_nxt, flags, len, rtx);
             if (sent == 0) break;
+            if (rtx && t->sack_ok) t->sb.rxt_add(t->snd_nxt, t->snd_nxt + sent, t->snd_max, now_);
             if (sent < len) flags &= static_cast<uint8_t>(~kFin);
             t->snd_nxt += sent + ((flags & kFin) ? 1 : 0);
             t->snd_max = seq_max(t->snd_max, t->snd_nxt);

@@ -34,8 +34,8 @@ void Stack::arm_rto(Tcb *t) {
         t->rtx_deadline = now_ + cfg_.rto_min_ns;
     // RFC 8985 7.2: a probe timeout before the RTO when a tail loss could
     // otherwise only be repaired by the RTO.
-    if (cfg_.tlp && t->sack_ok && !t->in_recovery && !t->tlp_out && t->rtt.has_sample &&
-        t->rtt.backoff == 0 && t->synchronized()) {
+    if (cfg_.tlp && t->sack_ok && !t->in_recovery && t->sb.empty() && !t->tlp_out &&
+        t->rtt.has_sample && t->rtt.backoff == 0 && t->synchronized()) {
         uint64_t pto = 2 * t->rtt.srtt_ns;
         if (t->snd_max - t->snd_una <= t->mss) pto += cfg_.delayed_ack_ns;
         if (pto < cfg_.tlp_min_ns) pto = cfg_.tlp_min_ns;
@@ -44,7 +44,59 @@ void Stack::arm_rto(Tcb *t) {
             t->rtx_deadline = now_ + pto;
         }
     }
+    arm_rack(t);
     arm(t);
+}
+
+// RFC 8985 6.3: with SACKed data above SND.UNA (in recovery or not yet), the
+// reordering timer (RACK.rtt + RACK.reo_wnd) declares what is still missing
+// lost instead of waiting for the RTO. Up to kMaxRackFires times without
+// progress, the timeout doubling each time (a retransmission sent at the first
+// expiry may be lost too); then the RTO. It only moves the deadline earlier.
+void Stack::arm_rack(Tcb *t) {
+    if (!cfg_.tlp || !t->sack_ok || t->rack_fires >= kMaxRackFires || !t->rtt.has_sample ||
+        !t->synchronized())
+        return;
+    if (!t->in_recovery && t->sb.empty()) return;
+    if (t->rtx_kind != RtxKind::kRto && t->rtx_kind != RtxKind::kTlp) return;
+    uint64_t d = now_ + (rack_timeout(t) << t->rack_fires);
+    if (d < t->rtx_deadline || t->rtx_kind == RtxKind::kTlp) {
+        t->rtx_kind = RtxKind::kRack;
+        t->rtx_deadline = d;
+        arm(t);
+    }
+}
+
+// RACK.rtt + RACK.reo_wnd (RFC 8985 6.2: reo_wnd = min RTT / 4, here SRTT / 4)
+// plus two timer ticks of granularity.
+uint64_t Stack::rack_timeout(const Tcb *t) const {
+    return t->rtt.srtt_ns + t->rtt.srtt_ns / 4 + 2 * cfg_.tick_ns;
+}
+
+// RFC 8985 6.3: the reordering timer expired. Holes below the highest SACK are
+// lost now, and so are retransmissions sent before now - RACK.rtt - reo_wnd
+// that something sent later has overtaken. If that finds nothing, probe the
+// tail (the RFC 8985 7.3 probe; recovery cannot end without an ACK for it).
+void Stack::rack_expired(Tcb *t) {
+    t->rtx_kind = RtxKind::kNone;
+    t->rtx_deadline = 0;
+    if (t->rack_fires < 255) ++t->rack_fires;
+    if (t->snd_una == t->snd_max) return;
+    ++ctr_.rack_timeouts;
+    const uint64_t to = rack_timeout(t);
+    int lost = t->sb.rxt_expire(now_ > to ? now_ - to : 0);
+    ctr_.lost_retransmits += static_cast<uint64_t>(lost);
+    bool more = lost > 0;
+    if (!t->sb.empty() && seq_gt(t->sb.high_sacked(), t->lost_below)) {
+        t->lost_below = t->sb.high_sacked();
+        more = true;
+    }
+    if (!more) {
+        tlp_expired(t);  // probes the last segment, arms the RTO
+        return;
+    }
+    if (!t->in_recovery) enter_recovery(t, seq_ge(t->snd_una, t->recover));
+    mark_dirty(t);  // output() retransmits, then arms the RTO and the next reordering timer
 }
 
 // RFC 8985 7.3: send one probe, the last segment again (new data would do too
@@ -80,6 +132,8 @@ void Stack::on_timer(Tcb *t) {
             persist_expired(t);
         else if (t->rtx_kind == RtxKind::kTlp)
             tlp_expired(t);
+        else if (t->rtx_kind == RtxKind::kRack)
+            rack_expired(t);
         else
             rto_expired(t);
         if (t->state == State::kClosed) return;
@@ -136,7 +190,12 @@ void Stack::rto_expired(Tcb *t) {
     t->in_recovery = false;
     t->retx_una = false;
     t->dupacks = 0;
-    t->sb.clear();  // the receiver may renege (RFC 2018 8)
+    // Go back to SND.UNA, everything not SACKed is lost, retransmissions in
+    // flight too. The SACKed data is not sent again (RFC 6675 5.1) unless the
+    // timer expires again: then the receiver may have reneged (RFC 2018 8).
+    t->sb.rxt_clear();
+    if (t->retries > 1) t->sb.clear();
+    t->lost_below = t->snd_max;
     t->recover = t->snd_max;
     t->high_rxt = t->snd_una;
     t->snd_nxt = t->snd_una;  // go back N
