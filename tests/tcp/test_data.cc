@@ -397,3 +397,120 @@ TEST(Data, KeepaliveProbesThenDrop) {
 
 }  // namespace
 }  // namespace ep::tcp::test
+
+namespace ep::tcp::test {
+namespace {
+
+// Drains the output: the relative sequence numbers of the data segments sent.
+std::vector<uint32_t> sent_seqs(Harness &h, Seq iss) {
+    std::vector<uint32_t> v;
+    while (auto c = h.pop())
+        if (c->seg.payload_len) v.push_back(c->seg.seq - iss);
+    return v;
+}
+
+std::string sack_in(int t, const std::string &blocks, uint32_t ack = 1) {
+    return ". 1:1(0) ack " + std::to_string(ack) + " win 1024 <nop,nop,TS val " +
+           std::to_string(200 + t) + " ecr *" + (blocks.empty() ? "" : ",nop,nop,sack " + blocks) +
+           ">";
+}
+
+// RFC 8985 6.2 / RFC 6675: the fast retransmission is lost too. Once more than
+// 2*SMSS of data sent after it is SACKed, it is sent again, without an RTO.
+TEST(Data, LostRetransmissionRepairedWithoutRto) {
+    Harness h;  // tlp off: detection by SACKs only, no timer involved
+    ConnId c = h.accept_default();
+    auto d = bytes(14480 * 3);
+    h.at(10);
+    h.stack.send_copy(c, d.data(), 14480 * 3);
+    Seq iss = 0;
+    for (int i = 0; i < 10; ++i) {
+        auto seg = h.pop();
+        ASSERT_TRUE(seg);
+        if (i == 0) iss = seg->seg.seq - 1;
+    }
+    h.in(20, sack_in(20, "1449:2897"));
+    h.out(". 14481:15929(1448) ack 1");  // Limited Transmit
+    h.in(21, sack_in(21, "1449:4345"));
+    h.out(". 15929:17377(1448) ack 1");
+    h.in(22, sack_in(22, "1449:5793"));
+    h.out(". 1:1449(1448) ack 1");  // fast retransmit (sent when SND.MAX was 17377)
+    // Everything else arrives, the retransmission does not; new data goes out
+    // as the SACKs free the pipe.
+    std::vector<uint32_t> sent;
+    for (int n = 5; n <= 11; ++n) {
+        h.in(23 + n, sack_in(23 + n, "1449:" + std::to_string(1 + 1448 * (n + 1))));
+        for (uint32_t s : sent_seqs(h, iss)) sent.push_back(s);
+    }
+    for (uint32_t s : sent) EXPECT_GE(s, 17377u) << "only new data while the rtx is in flight";
+    ASSERT_GE(sent.size(), 3u);
+    EXPECT_EQ(h.stack.counters().lost_retransmits, 0u);
+    // SACKs for two segments sent after the retransmission: not yet (reordering).
+    h.in(40, sack_in(40, "17377:20273 1449:17377"));
+    for (uint32_t s : sent_seqs(h, iss)) EXPECT_NE(s, 1u);
+    // A third: the retransmission is lost; it goes again at once.
+    h.in(41, sack_in(41, "17377:21721 1449:17377"));
+    auto again = sent_seqs(h, iss);
+    ASSERT_FALSE(again.empty());
+    EXPECT_EQ(again[0], 1u);
+    EXPECT_EQ(h.stack.counters().lost_retransmits, 1u);
+    h.in(45, sack_in(45, "", 21721));
+    EXPECT_EQ(h.stack.counters().rto_fires, 0u);
+    EXPECT_EQ(h.stack.counters().lost_retransmits, 1u);
+}
+
+// Tail loss: the last two segments of a flight are lost. The probe (RFC 8985
+// 7) brings a SACK for the last one; the reordering timer (6.3) then declares
+// the one below it lost: repaired in a few ms instead of the 200 ms RTO.
+TEST(Data, TailLossRepairedByProbeAndReorderTimer) {
+    StackConfig cfg = Harness::default_config();
+    cfg.tlp = true;
+    Harness h(cfg);
+    ConnId c = h.accept_default();
+    auto d = bytes(14480);
+    h.at(10);
+    h.stack.send_copy(c, d.data(), 14480);
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(h.pop());
+    h.in(11, sack_in(11, "", 11585));  // segments 9 and 10 lost
+    h.no_out();
+    // PTO = max(2*SRTT, 2 ms): the probe resends the last segment.
+    h.at(20).out(". 13033:14481(1448) ack 1");
+    EXPECT_EQ(h.stack.counters().tlp_probes, 1u);
+    h.in(21, sack_in(21, "13033:14481", 11585));
+    h.no_out();  // one segment SACKed above the hole: not lost by DupThresh
+    // RACK.rtt + reo_wnd (+ 2 ticks) later the hole is lost: recovery.
+    h.at(30).out(". 11585:13033(1448) ack 1");
+    EXPECT_EQ(h.stack.counters().rack_timeouts, 1u);
+    h.in(31, sack_in(31, "", 14481));
+    EXPECT_EQ(h.stack.info(c).flight, 0u);
+    h.at(1000).no_out();
+    EXPECT_EQ(h.stack.counters().rto_fires, 0u);
+}
+
+// Reordering within the reordering window: a SACK names a hole, but the
+// missing segment arrives before RACK.rtt + reo_wnd: nothing is retransmitted.
+TEST(Data, ReorderingWithinReoWndNoSpuriousRetransmit) {
+    StackConfig cfg = Harness::default_config();
+    cfg.tlp = true;
+    Harness h(cfg);
+    ConnId c = h.accept_default();
+    auto d = bytes(14480);
+    h.at(10);
+    h.stack.send_copy(c, d.data(), 14480);
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(h.pop());
+    h.in(11, sack_in(11, "1449:2897"));
+    h.in(11.2, sack_in(11.2, "1449:4345"));
+    h.no_out();
+    // The first segment was only late: 2 ms after the SACK (longer than the
+    // 1 ms RTT, within RACK.rtt + reo_wnd + the timer granularity).
+    h.at(12.9).no_out();
+    h.in(13, sack_in(13, "", 4345));
+    h.in(14, sack_in(14, "", 14481));
+    h.at(1000).no_out();
+    EXPECT_EQ(h.stack.counters().retransmits, 0u);
+    EXPECT_EQ(h.stack.counters().rack_timeouts, 0u);
+    EXPECT_EQ(h.stack.counters().fast_retransmits, 0u);
+}
+
+}  // namespace
+}  // namespace ep::tcp::test

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <vector>
 
@@ -439,7 +440,10 @@ struct LossBenchCase {
 
 void loss_bench(const LossBenchCase &c) {
     constexpr uint64_t kTotal = 32ull << 20;
-    auto r = transfer(kTotal, c.cc, {.drop = c.loss, .seed = c.seed}, true, true, 256 * 1024, 0,
+    // EP_TCP_BENCH_SEED=n runs the same case with another fault seed.
+    const char *env = std::getenv("EP_TCP_BENCH_SEED");
+    uint64_t sd = env ? std::strtoull(env, nullptr, 10) : c.seed;
+    auto r = transfer(kTotal, c.cc, {.drop = c.loss, .seed = sd}, true, true, 256 * 1024, 0,
                       nullptr, 100'000, 1'250'000'000ull);
     check(r, kTotal);
     const double mib = static_cast<double>(kTotal) / (1 << 20);
@@ -458,14 +462,16 @@ void loss_bench(const LossBenchCase &c) {
 TEST(LossBench, ShortRtt0) {
     loss_bench({0.0, 21, CcAlgo::kCubic, 0});
 }
+// Bounds: before RACK-TLP these seeds took 0.44 and 0.34 RTOs per MiB at 5 %
+// (14 and 11 per 32 MiB); now 0 (0-3 over other seeds).
 TEST(LossBench, ShortRtt1) {
-    loss_bench({0.01, 22, CcAlgo::kCubic, 1000});
+    loss_bench({0.01, 22, CcAlgo::kCubic, 0.05});
 }
 TEST(LossBench, ShortRtt5) {
-    loss_bench({0.05, 23, CcAlgo::kCubic, 1000});
+    loss_bench({0.05, 23, CcAlgo::kCubic, 0.15});
 }
 TEST(LossBench, ShortRtt5NewReno) {
-    loss_bench({0.05, 24, CcAlgo::kNewReno, 1000});
+    loss_bench({0.05, 24, CcAlgo::kNewReno, 0.15});
 }
 
 }  // namespace

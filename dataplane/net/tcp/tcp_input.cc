@@ -430,7 +430,7 @@ bool Stack::ack_input(Tcb *t, const SegmentIn &s) {
         t->retries = 0;
         t->first_rtx_ns = 0;
         t->rtt.backoff = 0;
-        t->tlp_out = false;
+        t->tlp_out = 0;
         if (t->in_recovery) {
             if (seq_ge(s.ack, t->recover)) {
                 // Full ACK: recovery ends (RFC 6582 3.2 step 3, RFC 6675 5).

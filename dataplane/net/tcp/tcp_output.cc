@@ -256,6 +256,7 @@ void Stack::output(Tcb *t) {
     if (can_send) {
         const uint32_t mss = t->mss;
         const Seq data_end = t->sq.end_seq();
+        const Seq max_before = t->snd_max;
         // (RFC 6675 5 (4.3)) the first retransmission ignores cwnd.
         if (t->retx_una && seq_lt(t->snd_una, data_end) &&
             !(t->sack_ok && (t->sb.rxt_skip(t->snd_una) != t->snd_una || t->sb.rxt_full()))) {
@@ -351,7 +352,11 @@ void Stack::output(Tcb *t) {
             t->snd_max = seq_max(t->snd_max, t->snd_nxt);
         }
         if (t->snd_max != t->snd_una) {
-            if (t->rtx_kind == RtxKind::kNone || t->rtx_kind == RtxKind::kPersist) arm_rto(t);
+            // RFC 8985 7.2: reschedule the PTO after sending new data (a PTO
+            // armed with one segment in flight carries the delayed-ACK allowance).
+            if (t->rtx_kind == RtxKind::kNone || t->rtx_kind == RtxKind::kPersist ||
+                (t->rtx_kind == RtxKind::kTlp && t->snd_max != max_before))
+                arm_rto(t);
         } else if (t->snd_wnd == 0 && t->sq.bytes() && seq_lt(t->snd_nxt, t->sq.end_seq())) {
             if (t->rtx_kind != RtxKind::kPersist) arm_persist(t);
         }
