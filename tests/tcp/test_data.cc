@@ -459,6 +459,42 @@ TEST(Data, LostRetransmissionRepairedWithoutRto) {
     EXPECT_EQ(h.stack.counters().lost_retransmits, 1u);
 }
 
+// RTO with SACKed data outstanding: back to SND.UNA in slow start, but what
+// the peer SACKed is not sent again (RFC 6675 5.1); the RTO is restarted by
+// each ACK of new data (RFC 6298 5.3).
+TEST(Data, RtoGoBackNSkipsSackedData) {
+    Harness h;  // tlp off: the RTO itself
+    ConnId c = h.accept_default();
+    auto d = bytes(14480);
+    h.at(10);
+    h.stack.send_copy(c, d.data(), 14480);
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(h.pop());
+    // Only segments 3-4 arrive; then all ACKs are lost (no fast retransmit).
+    h.in(11, sack_in(11, "2897:5793"));
+    h.at(209).no_out();
+    h.at(210).out(". 1:1449(1448) ack 1");  // loss window: one segment
+    EXPECT_EQ(h.stack.counters().rto_fires, 1u);
+    h.in(211, sack_in(211, "2897:5793", 1449));
+    h.out("P. 1449:2897(1448) ack 1");  // slow start: two segments,
+    h.out(". 5793:7241(1448) ack 1");   // skipping the SACKed 2897:5793
+    h.no_out();
+    h.in(212, sack_in(212, "", 7241));
+    // cwnd 4*MSS (byte counting, L = 2*SMSS).
+    h.out(". 7241:8689(1448) ack 1");
+    h.out(". 8689:10137(1448) ack 1");
+    h.out(". 10137:11585(1448) ack 1");
+    h.out(". 11585:13033(1448) ack 1");
+    h.no_out();
+    // The ACK at 212 restarted the RTO (RFC 6298 5.3): nothing before 412.
+    h.at(411).no_out();
+    h.in(411.5, sack_in(411, "", 13033));
+    h.out("P. 13033:14481(1448) ack 1");
+    h.in(412, sack_in(412, "", 14481));
+    h.at(2000).no_out();
+    EXPECT_EQ(h.stack.counters().rto_fires, 1u);
+    EXPECT_EQ(h.stack.counters().retransmits, 8u);  // 1:2897 and 5793:14481
+}
+
 // Tail loss: the last two segments of a flight are lost. The probe (RFC 8985
 // 7) brings a SACK for the last one; the reordering timer (6.3) then declares
 // the one below it lost: repaired in a few ms instead of the 200 ms RTO.
