@@ -118,14 +118,15 @@ uint32_t SackScoreboard::pipe(Seq snd_una, Seq snd_max, Seq high_rxt, uint32_t m
 }
 
 bool SackScoreboard::rxt_add(Seq start, Seq end, Seq mark, uint64_t now_ns) {
+    const uint32_t ts = static_cast<uint32_t>(now_ns >> 10);
     if (nx_ && x_[nx_ - 1].end == start) {
         x_[nx_ - 1].end = end;
         x_[nx_ - 1].mark = mark;
-        x_[nx_ - 1].ts_ns = now_ns;
+        x_[nx_ - 1].ts = ts;
         return true;
     }
     if (nx_ == kMaxRxt) return false;
-    x_[nx_++] = {start, end, mark, now_ns};
+    x_[nx_++] = {start, end, mark, ts};
     return true;
 }
 
@@ -198,7 +199,8 @@ int SackScoreboard::rxt_detect_lost(uint32_t mss, int dup_thresh) {
 int SackScoreboard::rxt_expire(uint64_t sent_before_ns) {
     int lost = 0;
     for (int i = 0; i < nx_;) {
-        if (x_[i].ts_ns <= sent_before_ns) {
+        const uint32_t before = static_cast<uint32_t>(sent_before_ns >> 10);
+        if (static_cast<int32_t>(x_[i].ts - before) <= 0) {
             rxt_remove(i);
             ++lost;
         } else {

@@ -59,7 +59,7 @@ class SackScoreboard {
     static constexpr int kMaxRxt = 32;
     struct Rxt {
         Seq start, end, mark;
-        uint64_t ts_ns;
+        uint32_t ts;  // send time in 1.024 us units, mod 2^32 (16-byte records)
     };
     int rxt_count() const { return nx_; }
     bool rxt_full() const { return nx_ == kMaxRxt; }

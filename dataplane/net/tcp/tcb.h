@@ -128,7 +128,8 @@ struct Tcb {
     uint64_t last_rx_ns = 0;
     uint32_t retries = 0;
     uint8_t persist_backoff = 0;
-    uint8_t tlp_out = 0;  // tail loss probes sent since the last ACK of new data (RFC 8985 7)
+    bool tlp_delack = false;  // the pending PTO carries the delayed-ACK allowance
+    uint8_t tlp_out = 0;      // tail loss probes sent since the last ACK of new data (RFC 8985 7)
     uint8_t ka_sent = 0;
 
     // ACK generation (RFC 9293 3.8.6.3, RFC 5681 4.2).

@@ -352,10 +352,10 @@ void Stack::output(Tcb *t) {
             t->snd_max = seq_max(t->snd_max, t->snd_nxt);
         }
         if (t->snd_max != t->snd_una) {
-            // RFC 8985 7.2: reschedule the PTO after sending new data (a PTO
-            // armed with one segment in flight carries the delayed-ACK allowance).
+            // RFC 8985 7.2: reschedule the PTO after sending new data when it
+            // was armed with one segment in flight (the delayed-ACK allowance).
             if (t->rtx_kind == RtxKind::kNone || t->rtx_kind == RtxKind::kPersist ||
-                (t->rtx_kind == RtxKind::kTlp && t->snd_max != max_before))
+                (t->rtx_kind == RtxKind::kTlp && t->tlp_delack && t->snd_max != max_before))
                 arm_rto(t);
         } else if (t->snd_wnd == 0 && t->sq.bytes() && seq_lt(t->snd_nxt, t->sq.end_seq())) {
             if (t->rtx_kind != RtxKind::kPersist) arm_persist(t);

@@ -40,12 +40,14 @@ void Stack::arm_rto(Tcb *t) {
     if (cfg_.tlp && t->sack_ok && !t->in_recovery && t->sb.empty() && t->tlp_out < kMaxTlpProbes &&
         t->rtt.has_sample && t->rtt.backoff == 0 && t->synchronized()) {
         uint64_t pto = 2 * t->rtt.srtt_ns;
-        if (t->snd_max - t->snd_una <= t->mss) pto += cfg_.delayed_ack_ns;
+        const bool delack = t->snd_max - t->snd_una <= t->mss;
+        if (delack) pto += cfg_.delayed_ack_ns;
         if (pto < cfg_.tlp_min_ns) pto = cfg_.tlp_min_ns;
         pto <<= t->tlp_out;
         if (now_ + pto < t->rtx_deadline) {
             t->rtx_kind = RtxKind::kTlp;
             t->rtx_deadline = now_ + pto;
+            t->tlp_delack = delack;
         }
     }
     arm_rack(t);
@@ -58,10 +60,10 @@ void Stack::arm_rto(Tcb *t) {
 // progress, the timeout doubling each time (a retransmission sent at the first
 // expiry may be lost too); then the RTO. It only moves the deadline earlier.
 void Stack::arm_rack(Tcb *t) {
+    if (!t->in_recovery && t->sb.empty()) return;
     if (!cfg_.tlp || !t->sack_ok || t->rack_fires >= kMaxRackFires || !t->rtt.has_sample ||
         !t->synchronized())
         return;
-    if (!t->in_recovery && t->sb.empty()) return;
     if (t->rtx_kind != RtxKind::kRto && t->rtx_kind != RtxKind::kTlp) return;
     uint64_t d = now_ + (rack_timeout(t) << t->rack_fires);
     if (d < t->rtx_deadline || t->rtx_kind == RtxKind::kTlp) {
