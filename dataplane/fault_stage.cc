@@ -116,6 +116,10 @@ uint16_t FaultStage::apply(bool tx, Lcore &lc, rte_mbuf **pkts, uint16_t n, uint
             // Past the Ethernet header, inside this segment's own bytes.
             uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
             p[14 + v.corrupt_at % (rte_pktmbuf_data_len(m) - 14)] ^= 0x20;
+            // The port may already have checked this frame's checksums: the
+            // damage is done "on the wire" after that, so make the stack
+            // check again, as it would a frame the NIC had not verified.
+            m->ol_flags &= ~(RTE_MBUF_F_RX_IP_CKSUM_MASK | RTE_MBUF_F_RX_L4_CKSUM_MASK);
             ++lc.counters.fault_corrupted;
         }
         if (v.duplicate && nextra < 64) {

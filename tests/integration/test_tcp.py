@@ -202,3 +202,21 @@ def test_syn_flood_while_a_download_keeps_going(blob):
         assert int(flood.stdout) > 1000
         assert s["syn_queue_full"] > 0 and s["syncookies_sent"] > 0
         assert ep.stop() == 0
+
+
+def test_every_fault_kind_at_once_still_byte_exact():
+    with tempfile.TemporaryDirectory(dir="/var/tmp") as tmp:
+        data = os.urandom(32 * MIB)
+        with open(os.path.join(tmp, "b32.bin"), "wb") as f:
+            f.write(data)
+        spec = "drop=0.005,dup=0.01,reorder=0.01,reorder-us=300,delay=0.3,delay-us=200,corrupt=0.005,seed=9"
+        with Edgeplane(args=["--ram-mb", "64", "--fault", spec]) as ep:
+            ep.ctl("ingest", tmp)
+            r = ep.ns_run(["sh", "-c", f"curl -sS -m 300 http://{ep.ip}/b32.bin | sha256sum"], timeout=320)
+            assert r.stdout.split()[0] == hashlib.sha256(data).hexdigest()
+            c = ep.stats()["total"]
+            for k in ("fault_dropped", "fault_duplicated", "fault_delayed", "fault_corrupted"):
+                assert c["counters"][k] > 0, k
+            # Corrupted segments that reached our side failed their checksum.
+            assert c["drops"]["tcp_bad_checksum"] + c["drops"]["ipv4_bad_checksum"] > 0
+            assert ep.stop() == 0

@@ -2,6 +2,8 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "control/config.h"
@@ -69,6 +71,51 @@ TEST(Config, RejectsInconsistentSettings) {
     EXPECT_GT(parse({"--port", "net_null0", "--ip", "10.0.0.1"}, &b), 0);
     EXPECT_GT(parse({"--port", "net_null0", "--ip", "10.0.0.1/24", "--data-lcores", "0"}, &c), 0);
     EXPECT_GT(parse({"--ip", "10.0.0.1/24"}, &d), 0);  // no port
+}
+
+}  // namespace
+}  // namespace ep
+
+namespace ep {
+namespace {
+
+TEST(Config, TomlFileGivesTheSameSettingsAsFlags) {
+    char path[] = "/tmp/edgeplane-config-XXXXXX";
+    const int fd = mkstemp(path);
+    ASSERT_GE(fd, 0);
+    const std::string toml =
+        "port = [\"net_tap0,iface=edge0\"]\n"
+        "ip = [\"10.77.0.2/24\"]\n"
+        "gateway = [\"10.77.0.1\"]\n"
+        "data-lcores = [1]\n"
+        "http-port = 8080\n"
+        "cache-policy = \"sieve\"\n";
+    ASSERT_EQ(write(fd, toml.data(), toml.size()), static_cast<ssize_t>(toml.size()));
+    close(fd);
+    Config cfg;
+    std::vector<std::string> args{"edgeplane", "--config", path, "--tcp-cc", "newreno"};
+    std::vector<char *> argv;
+    for (auto &a : args) argv.push_back(a.data());
+    ASSERT_EQ(parse_config(static_cast<int>(argv.size()), argv.data(), &cfg), -1);
+    unlink(path);
+    EXPECT_EQ(cfg.http_port, 8080u);
+    EXPECT_EQ(cfg.cache_policy, "sieve");
+    EXPECT_EQ(cfg.tcp_cc, "newreno");  // flags and the file combine
+    ASSERT_EQ(cfg.port_options.size(), 1u);
+    EXPECT_EQ(cfg.port_options[0].gateway, inet_addr("10.77.0.1"));
+}
+
+TEST(Config, FaultSpecIsValidated) {
+    Config ok, bad;
+    auto parse2 = [](std::vector<std::string> args, Config *cfg) {
+        args.insert(args.begin(), "edgeplane");
+        std::vector<char *> argv;
+        for (auto &a : args) argv.push_back(a.data());
+        return parse_config(static_cast<int>(argv.size()), argv.data(), cfg);
+    };
+    EXPECT_EQ(parse2({"--port", "net_null0", "--ip", "10.0.0.1/24", "--fault",
+                      "drop=0.01,reorder=0.02,reorder-us=300,seed=7,dir=rx"}, &ok), -1);
+    EXPECT_GT(parse2({"--port", "net_null0", "--ip", "10.0.0.1/24", "--fault", "drop=2"}, &bad), 0);
 }
 
 }  // namespace
