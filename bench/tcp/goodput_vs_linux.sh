@@ -42,6 +42,11 @@ ip netns add ${TAG}s; ip netns add ${TAG}c
 ip link add ${TAG}a netns ${TAG}s type veth peer name ${TAG}b netns ${TAG}c
 ip -n ${TAG}s addr add 10.79.0.1/24 dev ${TAG}a; ip -n ${TAG}s link set ${TAG}a up; ip -n ${TAG}s link set lo up
 ip -n ${TAG}c addr add 10.79.0.2/24 dev ${TAG}b; ip -n ${TAG}c link set ${TAG}b up
+# No segmentation offloads on the veth pair: nftables would otherwise see (and
+# drop) whole 64 KiB GSO super-packets, a far lower loss rate per segment than
+# edgeplane's, whose every 1448-byte segment is a frame.
+ip netns exec ${TAG}s ethtool -K ${TAG}a tso off gso off gro off >/dev/null
+ip netns exec ${TAG}c ethtool -K ${TAG}b tso off gso off gro off >/dev/null
 cat > "$WORK/nginx.conf" <<NGX
 user root; worker_processes 1; daemon off; pid $WORK/nginx.pid; error_log $WORK/nginx.err;
 events { worker_connections 64; }
@@ -65,8 +70,14 @@ start_edgeplane() {  # loss%
 }
 stop_edgeplane() { kill "$EP_PID"; wait "$EP_PID" || true; EP_PID=""; }
 
-echo "loss_percent,edgeplane_MBps,linux_MBps,ratio" > results/tcp-goodput.csv
-printf '%-8s %16s %16s %8s\n' "loss" "edgeplane MB/s" "Linux MB/s" "ratio"
+rtt() {  # ns addr -> average ping RTT in microseconds
+  ip netns exec "$1" ping -q -c 50 -i 0.01 "$2" | awk -F/ '/^rtt/ { printf "%.0f", $5 * 1000 }'
+}
+# Goodput under random loss scales with 1/RTT (Mathis et al.: rate ~ MSS/RTT x 1.22/sqrt(p)),
+# and the two paths differ in RTT (TAP + polling vs veth): print both, and each
+# stack's goodput as a share of its path's Mathis rate.
+echo "loss_percent,edgeplane_MBps,linux_MBps,ratio,edgeplane_rtt_us,linux_rtt_us,edgeplane_mathis_share,linux_mathis_share" > results/tcp-goodput.csv
+printf '%-6s %12s %12s %7s %10s %10s %12s %12s\n' "loss" "edgeplane" "Linux" "ratio" "ep RTT us" "lx RTT us" "ep/Mathis" "lx/Mathis"
 for loss in "${LOSSES[@]}"; do
   # Drops at the client only, in both directions (data in, ACKs out): the
   # same P each way as edgeplane's --fault dir=both.
@@ -76,11 +87,16 @@ for loss in "${LOSSES[@]}"; do
       ip netns exec $ns nft "add table inet loss; add chain inet loss in { type filter hook input priority 0; }; add chain inet loss out { type filter hook output priority 0; }; add rule inet loss in meta l4proto tcp numgen random mod 1000 < $((loss * 10)) drop; add rule inet loss out meta l4proto tcp numgen random mod 1000 < $((loss * 10)) drop"
     fi
   done
+  lrtt=$(rtt ${TAG}c 10.79.0.1)
   linux=$(measure ${TAG}c http://10.79.0.1/blob.bin)
   start_edgeplane "$loss"
+  ertt=$(rtt ${TAG}e 10.79.1.2)
   ours=$(measure ${TAG}e http://10.79.1.2/blob.bin)
   stop_edgeplane
   ratio=$(awk -v a="$ours" -v b="$linux" 'BEGIN { printf "%.2f", a / b }')
-  printf '%-8s %16s %16s %8s\n' "$loss%" "$ours" "$linux" "$ratio"
-  echo "$loss,$ours,$linux,$ratio" >> results/tcp-goodput.csv
+  share() { awk -v g="$1" -v r="$2" -v l="$loss" 'BEGIN { if (l == 0) { print "-"; exit }
+            m = 1448 / (r / 1e6) * 1.22 / sqrt(l / 100) / 1e6; printf "%.2f", g / m }'; }
+  es=$(share "$ours" "$ertt"); ls_=$(share "$linux" "$lrtt")
+  printf '%-6s %12s %12s %7s %10s %10s %12s %12s\n' "$loss%" "$ours" "$linux" "$ratio" "$ertt" "$lrtt" "$es" "$ls_"
+  echo "$loss,$ours,$linux,$ratio,$ertt,$lrtt,$es,$ls_" >> results/tcp-goodput.csv
 done
