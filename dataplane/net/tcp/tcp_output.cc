@@ -278,9 +278,11 @@ void Stack::output(Tcb *t) {
         const uint32_t cwnd =
             t->cc.cwnd + (t->in_recovery ? 0u : uint32_t{t->dupacks < 2 ? t->dupacks : 2u} * mss);
         for (;;) {
-            uint32_t inflight = pipe(t);
-            if (inflight >= cwnd) break;
-            uint32_t cwnd_room = cwnd - inflight;
+            // cwnd is counted in segments (as Linux does): while pipe < cwnd a
+            // full segment may go. Cutting it to the byte remainder would leave
+            // a sub-MSS room that SWS avoidance never fills, and one segment in
+            // flight then waits for the peer's delayed ACK (40 ms and more).
+            if (pipe(t) >= cwnd) break;
             // Recovery: NextSeg() (RFC 6675 5). Rule 1: the first lost hole byte
             // that is not already being retransmitted (lost retransmissions left
             // the in-flight list and qualify again).
@@ -316,11 +318,6 @@ void Stack::output(Tcb *t) {
             uint32_t wnd_room = seq_gt(wnd_end, t->snd_nxt) ? wnd_end - t->snd_nxt : 0;
             uint32_t len = avail < mss ? avail : mss;
             if (len > wnd_room) len = wnd_room;
-            // cwnd is counted in segments (as Linux does): while pipe < cwnd a
-            // full segment may go. Cutting it to the byte remainder would leave
-            // a sub-MSS room that SWS avoidance never fills, and one segment in
-            // flight then waits for the peer's delayed ACK (40 ms and more).
-            (void)cwnd_room;
             if (len == 0) break;
             // Sender SWS avoidance (3.8.6.2.1): a short segment only if it ends the
             // queue, or nothing is in flight and it is at least half the max window.
