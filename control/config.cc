@@ -110,6 +110,9 @@ int parse_config(int argc, char **argv, Config *cfg) {
     app.add_option("--tcp-cc", cfg->tcp_cc, "Congestion control: cubic or newreno")
         ->check(CLI::IsMember({"cubic", "newreno"}));
     app.add_option("--tcp-rto-min-ms", cfg->tcp_rto_min_ms, "Minimum retransmission timeout (RFC 6298 2.4)");
+    app.add_option("--tcp-tick-us", cfg->tcp_tick_us,
+                   "TCP timer granularity; the tail-loss probe floor is 2 ticks (RFC 8985)")
+        ->check(CLI::Range(10, 10000));
     app.footer("Arguments after a lone -- are passed to DPDK's EAL.");
     try {
         app.parse(ours, argv);

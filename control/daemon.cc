@@ -153,6 +153,11 @@ bool Daemon::start_tcp_services() {
             sc.mss = static_cast<uint16_t>(q.port->mtu - 40);
             sc.cc = cfg_.tcp_cc == "newreno" ? tcp::CcAlgo::kNewReno : tcp::CcAlgo::kCubic;
             sc.rto_min_ns = uint64_t{cfg_.tcp_rto_min_ms} * 1'000'000;
+            // On a LAN-scale RTT (tens of microseconds) a 1 ms tick makes every
+            // RACK reorder timer and tail-loss probe dozens of RTTs long.
+            sc.tick_ns = uint64_t{cfg_.tcp_tick_us} * 1000;
+            sc.tlp_min_ns = 2 * sc.tick_ns;
+            sc.wheel_slots = 16384;  // 1.6 s of 100 us ticks per turn; longer timers go round
             sc.secret = rte_rand();  // ISNs (RFC 6528) and SYN cookies (RFC 4987)
             sc.seed = rte_rand();
             sc.syn_backlog = cfg_.tcp_syn_backlog;
