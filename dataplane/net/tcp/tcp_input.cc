@@ -409,15 +409,18 @@ bool Stack::ack_input(Tcb *t, const SegmentIn &s) {
     if (seq_gt(s.ack, t->snd_una)) {
         const uint32_t acked = s.ack - t->snd_una;
         const uint32_t flight = t->snd_max - t->snd_una;
-        // RTT (RFC 7323 4.1 with timestamps; RFC 6298 3 + Karn otherwise).
-        if (t->ts_ok && s.opts.has_ts && s.opts.ts_ecr) {
-            uint32_t ms = ts_clock(t->ts_offset) - s.opts.ts_ecr;
-            if (ms < 600'000)
-                t->rtt.sample(uint64_t{ms} * 1'000'000, cfg_.tick_ns, cfg_.rto_min_ns,
-                              cfg_.rto_max_ns);
-        } else if (t->rtt_timing && seq_gt(s.ack, t->rtt_seq)) {
+        // RTT: the timed segment (RFC 6298 3, Karn) gives a nanosecond
+        // sample once per RTT; timestamps (RFC 7323 4.1) give one per ACK but
+        // in milliseconds, so they are used only when they can resolve the
+        // path (2 ms and more), never to round a sub-millisecond RTT to 0 or 1 ms.
+        if (t->rtt_timing && seq_gt(s.ack, t->rtt_seq)) {
             t->rtt.sample(now_ - t->rtt_start_ns, cfg_.tick_ns, cfg_.rto_min_ns, cfg_.rto_max_ns);
             t->rtt_timing = false;
+        } else if (t->ts_ok && s.opts.has_ts && s.opts.ts_ecr) {
+            uint32_t ms = ts_clock(t->ts_offset) - s.opts.ts_ecr;
+            if (ms >= 2 && ms < 600'000)
+                t->rtt.sample(uint64_t{ms} * 1'000'000, cfg_.tick_ns, cfg_.rto_min_ns,
+                              cfg_.rto_max_ns);
         }
         t->snd_una = s.ack;
         t->sq.ack_to(s.ack, [this](const SendItem &it) { release_item(it); });

@@ -328,8 +328,11 @@ void Stack::output(Tcb *t) {
             // FIN rides on the last data segment.
             if (t->fin_queued && t->snd_nxt + len == data_end) flags |= kFin;
             bool rtx = seq_lt(t->snd_nxt, t->snd_max);
-            if (!rtx && !t->ts_ok && !t->rtt_timing) {
-                t->rtt_timing = true;  // RFC 6298 3 / Karn: time one new segment
+            // RFC 6298 3 / Karn: time one new segment per RTT, with
+            // timestamps too: their clock ticks in ms, too coarse for the
+            // tens-of-microseconds RTTs of a LAN path.
+            if (!rtx && !t->rtt_timing) {
+                t->rtt_timing = true;
                 t->rtt_seq = t->snd_nxt;
                 t->rtt_start_ns = now_;
             }
