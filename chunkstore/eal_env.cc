@@ -4,6 +4,8 @@
 
 #include <rte_eal.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -31,6 +33,13 @@ bool init_tool_eal(const std::string &tag, unsigned mem_mb) {
         log_warn("EAL init failed");
         return false;
     }
+    // A tool leaves nothing behind: EAL's runtime directory goes at exit.
+    static std::string runtime_dir;
+    runtime_dir = rte_eal_get_runtime_dir();
+    std::atexit([] {
+        std::error_code ec;
+        std::filesystem::remove_all(runtime_dir, ec);
+    });
     return true;
 }
 

@@ -1,6 +1,7 @@
 // One EAL per test process: no PCI, no hugepages, a unique file prefix.
 #include <unistd.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -28,7 +29,13 @@ class EalEnv : public testing::Environment {
         for (auto &a : args) argv.push_back(a.data());
         ASSERT_GE(rte_eal_init(static_cast<int>(argv.size()), argv.data()), 0);
     }
-    void TearDown() override { rte_eal_cleanup(); }
+    void TearDown() override {
+        // EAL leaves its runtime directory behind; a test leaves nothing.
+        const std::string dir = rte_eal_get_runtime_dir();
+        rte_eal_cleanup();
+        std::error_code ec;
+        std::filesystem::remove_all(dir, ec);
+    }
 };
 
 [[maybe_unused]] testing::Environment *const env = testing::AddGlobalTestEnvironment(new EalEnv);
