@@ -3,6 +3,8 @@
 
 #include <cstdint>
 
+#include "cache/policy.h"
+
 namespace ep::cache {
 
 // P::evict_one() evicts one victim and returns true, or returns false when the
@@ -27,6 +29,22 @@ bool make_room(P &p, uint64_t capacity, uint32_t size) {
     if (size > capacity) return false;
     if (p.used_bytes() + size > capacity) evict_loop(p, capacity - size);
     return true;
+}
+
+// The miss path of the list policies (LRU, FIFO, SIEVE): make room when the
+// policy evicts by itself, then insert at the list head. Counts a rejection
+// when the object can never fit. Always a miss, so it returns false.
+template <class P, class Map, class Pool, class List>
+bool admit_at_head(P &p, const PolicyConfig &cfg, uint64_t &rejected, Map &map, Pool &pool, List &list,
+                   const Request &req) {
+    if (cfg.auto_evict && !make_room(p, cfg.capacity_bytes, req.size)) {
+        ++rejected;
+        return false;
+    }
+    const uint32_t i = pool.alloc(req.key, req.size);
+    list.push_head(pool, i);
+    map.put(req.key, i);
+    return false;
 }
 
 }  // namespace ep::cache

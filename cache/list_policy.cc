@@ -13,14 +13,7 @@ bool ListPolicy::access(const Request &req) {
         if (promote_) list_.move_to_head(pool_, i);
         return true;
     }
-    if (cfg_.auto_evict && !make_room(*this, cfg_.capacity_bytes, req.size)) {
-        ++stats_.rejected;
-        return false;
-    }
-    i = pool_.alloc(req.key, req.size);
-    list_.push_head(pool_, i);
-    map_.put(req.key, i);
-    return false;
+    return admit_at_head(*this, cfg_, stats_.rejected, map_, pool_, list_, req);
 }
 
 bool ListPolicy::evict_one() {

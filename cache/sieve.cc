@@ -10,14 +10,7 @@ bool Sieve::access(const Request &req) {
         pool_[i].freq = 1;
         return true;
     }
-    if (cfg_.auto_evict && !make_room(*this, cfg_.capacity_bytes, req.size)) {
-        ++stats_.rejected;
-        return false;
-    }
-    i = pool_.alloc(req.key, req.size);
-    list_.push_head(pool_, i);
-    map_.put(req.key, i);
-    return false;
+    return admit_at_head(*this, cfg_, stats_.rejected, map_, pool_, list_, req);
 }
 
 uint32_t Sieve::victim() {
