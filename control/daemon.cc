@@ -218,17 +218,14 @@ bool Daemon::open_store() {
 std::vector<StatsSection> Daemon::stats_sections() const {
     std::vector<StatsSection> out;
     if (!tcp_.empty()) {
-        tcp::Counters sum;
+        // Every stack lists the same counters in the same order: sum by position.
         StatsSection sec{"tcp", {}};
-        bool first = true;
         for (const auto &io : tcp_) {
             std::size_t k = 0;
             io->stack().counters().for_each([&](const char *name, const char *, uint64_t v) {
-                if (first) sec.values.emplace_back(name, v);
-                else sec.values[k].second += v;
-                ++k;
+                if (k == sec.values.size()) sec.values.emplace_back(name, 0);
+                sec.values[k++].second += v;
             });
-            first = false;
         }
         uint64_t conns = 0, tw = 0;
         for (const auto &io : tcp_) conns += io->stack().connections(), tw += io->stack().time_wait_entries();
@@ -237,39 +234,35 @@ std::vector<StatsSection> Daemon::stats_sections() const {
         out.push_back(std::move(sec));
     }
     if (!http_.empty()) {
-        StatsSection sec{"http", {}};
         http::Counters h;
         HttpServerCounters g;
         for (const auto &srv : http_) {
             h += srv->http_counters();
-            g.chunk_waits += srv->counters().chunk_waits;
-            g.chunk_wait_timeouts += srv->counters().chunk_wait_timeouts;
-            g.conn_pool_exhausted += srv->counters().conn_pool_exhausted;
-            g.body_bytes_queued += srv->counters().body_bytes_queued;
-            g.version_aborts += srv->counters().version_aborts;
+            g += srv->counters();
         }
-        sec.values = {{"connections", h.connections},
-                      {"requests", h.requests},
-                      {"bytes_in", h.bytes_in},
-                      {"head_bytes_out", h.head_bytes_out},
-                      {"body_bytes_out", h.body_bytes_out},
-                      {"body_bytes_queued", g.body_bytes_queued},
-                      {"pipelined", h.pipelined},
-                      {"header_timeouts", h.header_timeouts},
-                      {"idle_timeouts", h.idle_timeouts},
-                      {"closes_after_error", h.closes_after_error},
-                      {"multipart", h.multipart},
-                      {"ranges_ignored", h.ranges_ignored},
-                      {"chunk_waits", g.chunk_waits},
-                      {"chunk_wait_timeouts", g.chunk_wait_timeouts},
-                      {"conn_pool_exhausted", g.conn_pool_exhausted},
-                      {"version_aborts", g.version_aborts}};
-        static constexpr int kCodes[] = {200, 204, 206, 304, 400, 404, 405, 408, 412, 413, 414, 416, 431, 503, 505};
-        for (std::size_t i = 0; i < h.status.size(); ++i)
-            sec.values.emplace_back("status_" + std::to_string(kCodes[i]), h.status[i]);
-        for (std::size_t i = 1; i < h.parse_errors.size(); ++i)
-            sec.values.emplace_back("parse_error." + std::string(http::parse_error_name(static_cast<http::ParseError>(i))),
-                                    h.parse_errors[i]);
+        // The HTTP core names its counters Prometheus-style
+        // (http_requests_total, http_responses_total{status="404"}); stats
+        // shows them as requests, status_404, parse_error.KIND.
+        StatsSection sec{"http", {}};
+        http::visit_counters(h, [&](std::string_view name, std::string_view label, std::string_view value,
+                                    uint64_t v) {
+            std::string key;
+            if (label == "status") {
+                key = "status_" + std::string(value);
+            } else if (label == "kind") {
+                key = "parse_error." + std::string(value);
+            } else {
+                if (name.rfind("http_", 0) == 0) name.remove_prefix(5);
+                if (name.ends_with("_total")) name.remove_suffix(6);
+                key = name;
+            }
+            sec.values.emplace_back(std::move(key), v);
+        });
+        sec.values.insert(sec.values.end(), {{"body_bytes_queued", g.body_bytes_queued},
+                                             {"chunk_waits", g.chunk_waits},
+                                             {"chunk_wait_timeouts", g.chunk_wait_timeouts},
+                                             {"conn_pool_exhausted", g.conn_pool_exhausted},
+                                             {"version_aborts", g.version_aborts}});
         out.push_back(std::move(sec));
     }
     if (cache_) out.push_back(cache_->stats());

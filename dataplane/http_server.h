@@ -32,6 +32,15 @@ struct HttpServerCounters {
     uint64_t conn_pool_exhausted = 0;  // accepted connections refused: no session free
     uint64_t body_bytes_queued = 0;    // object bytes put on TCP send queues
     uint64_t version_aborts = 0;       // object replaced mid-response: connection reset
+
+    HttpServerCounters &operator+=(const HttpServerCounters &o) {
+        chunk_waits += o.chunk_waits;
+        chunk_wait_timeouts += o.chunk_wait_timeouts;
+        conn_pool_exhausted += o.conn_pool_exhausted;
+        body_bytes_queued += o.body_bytes_queued;
+        version_aborts += o.version_aborts;
+        return *this;
+    }
 };
 
 class HttpServer final : public tcp::Handler, public http::ObjectCatalog {
