@@ -37,10 +37,13 @@ fi
 
 pid=""
 cleanup() {
-  trap - INT TERM EXIT
+  trap - EXIT
+  trap "" INT TERM  # a second Ctrl-C must not cut the clean-up short
   if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
+    # `wait` can return early inside a signal trap: poll until it is gone,
+    # so its hugepage files are closed before they are removed.
+    for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   fi
   rm -f /dev/hugepages/${PREFIX}* 2>/dev/null || true
   rm -rf /var/run/dpdk/${PREFIX}
