@@ -37,6 +37,7 @@ bool Daemon::start() {
     }
     argv.push_back(nullptr);
     std::fprintf(stderr, "edgeplane: EAL %s\n", joined.c_str());
+    block_async_io_signals();  // before EAL starts its threads, see port.h
     if (rte_eal_init(static_cast<int>(eal.size()), argv.data()) < 0) {
         std::fprintf(stderr, "edgeplane: EAL init failed: %s\n", rte_strerror(rte_errno));
         return false;
@@ -157,7 +158,7 @@ bool Daemon::start_tcp_services() {
             // RACK reorder timer and tail-loss probe dozens of RTTs long.
             sc.tick_ns = uint64_t{cfg_.tcp_tick_us} * 1000;
             sc.tlp_min_ns = 2 * sc.tick_ns;
-            sc.wheel_slots = 16384;  // 1.6 s of 100 us ticks per turn; longer timers go round
+            sc.wheel_slots = 16384;  // 0.33 s of 20 us ticks per turn; longer timers go round
             sc.secret = rte_rand();  // ISNs (RFC 6528) and SYN cookies (RFC 4987)
             sc.seed = rte_rand();
             sc.syn_backlog = cfg_.tcp_syn_backlog;

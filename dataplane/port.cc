@@ -1,12 +1,22 @@
 #include "dataplane/port.h"
 
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <rte_ethdev.h>
 
+#include <csignal>
 #include <cstdio>
 #include <string_view>
 
 namespace ep {
+
+void block_async_io_signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGIO);
+    for (int sig = SIGRTMIN; sig <= SIGRTMAX; ++sig) sigaddset(&set, sig);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
 
 bool port_open(const PortOptions &opt, uint16_t queues, rte_mempool *pool, Port *out,
                std::string *err) {

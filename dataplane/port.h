@@ -33,6 +33,16 @@ struct Port {
     bool started = false;
 };
 
+// Blocks SIGIO and the real-time signals in the calling thread; call it
+// before rte_eal_init so every EAL thread inherits the mask. net_tap asks the
+// kernel for a real-time signal per received frame (F_SETSIG) and reads its
+// queue only after one arrived; the kernel hands that signal to whichever
+// thread does not block it, usually a sleeping one on another core, so each
+// frame waited tens of microseconds for a wake-up. With the signals blocked
+// net_tap never sees a trigger and reads on every poll, as a poll-mode data
+// plane expects. Nothing else in the process uses these signals.
+void block_async_io_signals();
+
 // Configures and starts the port. On failure returns false with a message.
 bool port_open(const PortOptions &opt, uint16_t queues, rte_mempool *pool, Port *out,
                std::string *err);

@@ -79,6 +79,7 @@ bool DpdkClient::open(const DpdkOptions &o, std::string *err) {
     std::vector<char *> argv;
     for (auto &s : eal) argv.push_back(s.data());
     argv.push_back(nullptr);
+    block_async_io_signals();  // net_tap: poll, never wait for a signal (port.h)
     if (rte_eal_init(static_cast<int>(eal.size()), argv.data()) < 0) {
         *err = std::string("EAL init failed: ") + rte_strerror(rte_errno);
         return false;
