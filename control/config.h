@@ -34,7 +34,7 @@ struct Config {
     unsigned tcp_rcvbuf_kb = 64;    // per connection, power of two
     std::string tcp_cc = "cubic";   // cubic | newreno
     unsigned tcp_rto_min_ms = 200;
-    unsigned tcp_tick_us = 100;    // timer wheel tick: RACK/TLP timers are a few RTTs
+    unsigned tcp_tick_us = 20;     // timer wheel tick: RACK/TLP timers are a few RTTs
     unsigned http_header_timeout_ms = 10000;  // slowloris bound
     unsigned http_idle_timeout_ms = 60000;
     unsigned discard_port = 0;      // RFC 863 sink with receipts (edgectl sink); 0: off
