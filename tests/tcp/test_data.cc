@@ -186,6 +186,57 @@ TEST(Data, TailLossProbe) {
     EXPECT_EQ(h.stack.counters().rto_fires, 0u);
 }
 
+// The probe or its ACK may be lost as well (at 5 % loss each way, one probe
+// in ten): further probes follow, each after twice the last PTO, while they
+// end before the RTO would (config.h, tlp_max_probes). The third one is
+// answered here: no RTO.
+TEST(Data, TailLossProbesBackOffUntilAnswered) {
+    StackConfig cfg = Harness::default_config();
+    cfg.tlp = true;
+    cfg.tlp_min_ns = 10'000'000;
+    Harness h(cfg);
+    ConnId c = h.accept_default();
+    auto d = bytes(3000);
+    h.at(10);
+    h.stack.send_copy(c, d.data(), 3000);
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(h.pop());
+    h.in(15, ". 1:1(0) ack 2897 win 1024 <nop,nop,TS val 200 ecr *>");
+    // PTO = 2*SRTT + 40 ms = 43 ms, then 86 and 172 ms.
+    h.at(57).no_out();
+    h.at(58).out(". 2897:3001(104) ack 1");
+    h.at(143).no_out();
+    h.at(144).out(". 2897:3001(104) ack 1");
+    h.at(315).no_out();
+    h.at(316).out(". 2897:3001(104) ack 1");
+    EXPECT_EQ(h.stack.counters().tlp_probes, 3u);
+    h.in(317, ". 1:1(0) ack 3001 win 1024 <nop,nop,TS val 210 ecr *>");
+    h.at(3000).no_out();
+    EXPECT_EQ(h.stack.counters().rto_fires, 0u);
+}
+
+// No answer at all: the probe that would end after the RTO is not sent, and
+// the RTO (re-armed by each probe, RFC 8985 7.3) takes over.
+TEST(Data, TailLossProbesGiveWayToTheRto) {
+    StackConfig cfg = Harness::default_config();
+    cfg.tlp = true;
+    cfg.tlp_min_ns = 10'000'000;
+    Harness h(cfg);
+    ConnId c = h.accept_default();
+    auto d = bytes(3000);
+    h.at(10);
+    h.stack.send_copy(c, d.data(), 3000);
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(h.pop());
+    h.in(15, ". 1:1(0) ack 2897 win 1024 <nop,nop,TS val 200 ecr *>");
+    h.at(58).out(". 2897:3001(104) ack 1");
+    h.at(144).out(". 2897:3001(104) ack 1");
+    h.at(316).out(". 2897:3001(104) ack 1");
+    // A fourth probe would go at 316 + 344 ms, after the RTO at 316 + 200 ms.
+    h.at(515).no_out();
+    h.at(516).out("P. 2897:3001(104) ack 1");
+    EXPECT_EQ(h.stack.counters().tlp_probes, 3u);
+    EXPECT_EQ(h.stack.counters().rto_fires, 1u);
+}
+
 TEST(Data, ConnectionTimesOutAfterMaxRetries) {
     StackConfig cfg = Harness::default_config();
     cfg.max_retries = 2;

@@ -49,6 +49,15 @@ struct StackConfig {
     bool tlp = true;
     bool prr = true;  // RFC 6937 cwnd reduction during fast recovery
     uint64_t tlp_min_ns = 2'000'000;
+    // Probes before the RTO takes over, each PTO twice the one before. RFC
+    // 8985 sends one; with loss of p each way a probe fails with about 2p,
+    // so one probe leaves (2p) of the tail losses to a 200 ms RTO, which on a
+    // 0.1 ms path is two thousand RTTs. Four probes (PTO x 1, 2, 4, 8: 15 PTOs
+    // in all) leave (2p)^4, and a dead path costs four extra segments.
+    uint8_t tlp_max_probes = 4;
+    // Reordering timeouts (RFC 8985 6.3) without progress before the RTO;
+    // each doubles the last, for the same reason.
+    uint8_t rack_max_fires = 4;
     bool keepalive = false;
     uint64_t keepalive_idle_ns = 7200'000'000'000;  // RFC 9293 3.8.4: >= 2 h default
     uint64_t keepalive_interval_ns = 75'000'000'000;

@@ -163,8 +163,6 @@ class Stack {
     void tlp_expired(Tcb *t);
     void rack_expired(Tcb *t);
     void arm_rack(Tcb *t);
-    static constexpr uint8_t kMaxRackFires = 3;
-    static constexpr uint8_t kMaxTlpProbes = 2;
     void enter_recovery(Tcb *t, bool new_episode);
     bool next_seg(Tcb *t, bool lost_only, Seq data_end);
     uint64_t rack_timeout(const Tcb *t) const;

@@ -33,11 +33,10 @@ void Stack::arm_rto(Tcb *t) {
     if (t->rtx_deadline < now_ + cfg_.rto_min_ns && t->rtt.has_sample)
         t->rtx_deadline = now_ + cfg_.rto_min_ns;
     // RFC 8985 7.2: a probe timeout before the RTO when a tail loss could
-    // otherwise only be repaired by the RTO. Unlike the RFC (one probe), a
-    // second probe at twice the PTO when the first brought no ACK: at 5 % loss
-    // each way one probe in ten (or its ACK) is lost, and the 200 ms RTO is a
-    // thousand RTTs on a 0.1 ms path.
-    if (cfg_.tlp && t->sack_ok && !t->in_recovery && t->sb.empty() && t->tlp_out < kMaxTlpProbes &&
+    // otherwise only be repaired by the RTO. Unlike the RFC (one probe), up to
+    // cfg_.tlp_max_probes, each at twice the last PTO (see config.h).
+    if (cfg_.tlp && t->sack_ok && !t->in_recovery && t->sb.empty() &&
+        t->tlp_out < cfg_.tlp_max_probes &&
         t->rtt.has_sample && t->rtt.backoff == 0 && t->synchronized()) {
         uint64_t pto = 2 * t->rtt.srtt_ns;
         const bool delack = t->snd_max - t->snd_una <= t->mss;
@@ -56,12 +55,12 @@ void Stack::arm_rto(Tcb *t) {
 
 // RFC 8985 6.3: with SACKed data above SND.UNA (in recovery or not yet), the
 // reordering timer (RACK.rtt + RACK.reo_wnd) declares what is still missing
-// lost instead of waiting for the RTO. Up to kMaxRackFires times without
+// lost instead of waiting for the RTO. Up to cfg_.rack_max_fires times without
 // progress, the timeout doubling each time (a retransmission sent at the first
 // expiry may be lost too); then the RTO. It only moves the deadline earlier.
 void Stack::arm_rack(Tcb *t) {
     if (!t->in_recovery && t->sb.empty()) return;
-    if (!cfg_.tlp || !t->sack_ok || t->rack_fires >= kMaxRackFires || !t->rtt.has_sample ||
+    if (!cfg_.tlp || !t->sack_ok || t->rack_fires >= cfg_.rack_max_fires || !t->rtt.has_sample ||
         !t->synchronized())
         return;
     if (t->rtx_kind != RtxKind::kRto && t->rtx_kind != RtxKind::kTlp) return;
