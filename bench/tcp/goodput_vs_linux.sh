@@ -2,8 +2,10 @@
 # Goodput of edgeplane's TCP and of Linux's TCP under the same injected loss,
 # side by side in one run.
 #
-#   sudo bench/tcp/goodput_vs_linux.sh [SIZE_MIB] [LOSS_PERCENT...]
-#   default: 128 MiB at 0 1 5 % loss (both directions, seeded/random drops)
+#   sudo [REPS=5] bench/tcp/goodput_vs_linux.sh [SIZE_MIB] [LOSS_PERCENT...]
+#   default: 128 MiB at 0 1 5 % loss (both directions, seeded/random drops),
+#   REPS downloads from each server per loss rate, alternating, medians shown
+#   (one 200 ms RTO moves a single run by tens of percent on either side).
 #
 # edgeplane: the appliance on net_tap inside a namespace serves the object
 #   from its chunk store; loss comes from its own fault stage (--fault).
@@ -15,9 +17,11 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${EDGEPLANE_BUILD:-build}
 SIZE=${1:-128}; shift || true
+REPS=${REPS:-5}
 LOSSES=("$@"); [[ ${#LOSSES[@]} -gt 0 ]] || LOSSES=(0 1 5)
 TAG=gp$$
-WORK=$(mktemp -d /var/tmp/edgeplane-goodput.XXXXXX)
+# tmpfs: the client's writes must not wait on a disk.
+WORK=$(mktemp -d /dev/shm/edgeplane-goodput.XXXXXX)
 mkdir -p results
 cleanup() {
   [[ -n ${EP_PID:-} ]] && kill "$EP_PID" 2>/dev/null && wait "$EP_PID" 2>/dev/null || true
@@ -76,6 +80,7 @@ rtt() {  # ns addr -> average ping RTT in microseconds
 # Goodput under random loss scales with 1/RTT (Mathis et al.: rate ~ MSS/RTT x 1.22/sqrt(p)),
 # and the two paths differ in RTT (TAP + polling vs veth): print both, and each
 # stack's goodput as a share of its path's Mathis rate.
+echo "loss_percent,kind,edgeplane_MBps,linux_MBps" > results/tcp-goodput-runs.csv
 echo "loss_percent,edgeplane_MBps,linux_MBps,ratio,edgeplane_rtt_us,linux_rtt_us,edgeplane_mathis_share,linux_mathis_share" > results/tcp-goodput.csv
 printf '%-6s %12s %12s %7s %10s %10s %12s %12s\n' "loss" "edgeplane" "Linux" "ratio" "ep RTT us" "lx RTT us" "ep/Mathis" "lx/Mathis"
 for loss in "${LOSSES[@]}"; do
@@ -87,13 +92,21 @@ for loss in "${LOSSES[@]}"; do
       ip netns exec $ns nft "add table inet loss; add chain inet loss in { type filter hook input priority 0; }; add chain inet loss out { type filter hook output priority 0; }; add rule inet loss in meta l4proto tcp numgen random mod 1000 < $((loss * 10)) drop; add rule inet loss out meta l4proto tcp numgen random mod 1000 < $((loss * 10)) drop"
     fi
   done
-  lrtt=$(rtt ${TAG}c 10.79.0.1)
-  linux=$(measure ${TAG}c http://10.79.0.1/blob.bin)
   start_edgeplane "$loss"
+  lrtt=$(rtt ${TAG}c 10.79.0.1)
   ertt=$(rtt ${TAG}e 10.79.1.2)
-  ours=$(measure ${TAG}e http://10.79.1.2/blob.bin)
+  lx=(); ep=(); ratios=()
+  for _ in $(seq "$REPS"); do
+    l=$(measure ${TAG}c http://10.79.0.1/blob.bin); e=$(measure ${TAG}e http://10.79.1.2/blob.bin)
+    lx+=("$l"); ep+=("$e"); ratios+=("$(awk -v a="$e" -v b="$l" 'BEGIN { printf "%.2f", a / b }')")
+    echo "$loss,run,$e,$l" >> results/tcp-goodput-runs.csv
+  done
   stop_edgeplane
-  ratio=$(awk -v a="$ours" -v b="$linux" 'BEGIN { printf "%.2f", a / b }')
+  median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+  linux=$(median "${lx[@]}"); ours=$(median "${ep[@]}")
+  # The median of the per-pair ratios: each pair ran back to back, so it
+  # shares the machine's mood; the ratio of medians would not.
+  ratio=$(median "${ratios[@]}")
   share() { awk -v g="$1" -v r="$2" -v l="$loss" 'BEGIN { if (l == 0) { print "-"; exit }
             m = 1448 / (r / 1e6) * 1.22 / sqrt(l / 100) / 1e6; printf "%.2f", g / m }'; }
   es=$(share "$ours" "$ertt"); ls_=$(share "$linux" "$lrtt")
