@@ -10,12 +10,38 @@
 
 namespace ep {
 
-void block_async_io_signals() {
+namespace {
+sigset_t async_io_signals() {
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGIO);
     for (int sig = SIGRTMIN; sig <= SIGRTMAX; ++sig) sigaddset(&set, sig);
+    return set;
+}
+}  // namespace
+
+void block_async_io_signals() {
+    const sigset_t set = async_io_signals();
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+void ignore_async_io_signals() {
+    struct sigaction ign {};
+    ign.sa_handler = SIG_IGN;
+    sigemptyset(&ign.sa_mask);
+    sigaction(SIGIO, &ign, nullptr);  // what F_SETSIG falls back to
+    for (int sig = SIGRTMIN; sig <= SIGRTMAX; ++sig) {
+        struct sigaction old {};
+        if (sigaction(sig, nullptr, &old) != 0) continue;
+        const bool has_handler = (old.sa_flags & SA_SIGINFO)
+                                     ? old.sa_sigaction != nullptr
+                                     : old.sa_handler != SIG_DFL && old.sa_handler != SIG_IGN;
+        if (has_handler) sigaction(sig, &ign, nullptr);  // also drops what is pending
+    }
+    // The kernel discards an ignored signal only if the thread it names (the
+    // main thread, F_SETOWN's pid) does not block it.
+    const sigset_t set = async_io_signals();
+    pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
 }
 
 bool port_open(const PortOptions &opt, uint16_t queues, rte_mempool *pool, Port *out,
@@ -55,8 +81,8 @@ bool port_open(const PortOptions &opt, uint16_t queues, rte_mempool *pool, Port 
     if (opt.csum_offload && std::string_view(info.driver_name) != "net_tap")
         tx_wanted |= RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
     conf.txmode.offloads = info.tx_offload_capa & tx_wanted;
-    conf.rxmode.offloads = info.rx_offload_capa & (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM |
-                                                   RTE_ETH_RX_OFFLOAD_TCP_CKSUM);
+    conf.rxmode.offloads =
+        info.rx_offload_capa & (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM);
     if (int rc = rte_eth_dev_configure(id, queues, queues, &conf); rc != 0) {
         *err = "rte_eth_dev_configure: " + std::string(rte_strerror(-rc));
         return false;
@@ -81,6 +107,7 @@ bool port_open(const PortOptions &opt, uint16_t queues, rte_mempool *pool, Port 
         return false;
     }
     out->started = true;
+    ignore_async_io_signals();  // net_tap set its receive trigger up by now
     out->tx_offload = conf.txmode.offloads;
     out->rx_offload = conf.rxmode.offloads;
     out->id = id;

@@ -12,10 +12,10 @@
 namespace ep {
 
 struct PortOptions {
-    std::string device;   // ethdev name as EAL knows it: "net_tap0", "0000:03:00.0"
-    uint32_t ip = 0;      // network order
-    uint32_t netmask = 0; // network order
-    uint32_t gateway = 0; // network order, 0 = none
+    std::string device;    // ethdev name as EAL knows it: "net_tap0", "0000:03:00.0"
+    uint32_t ip = 0;       // network order
+    uint32_t netmask = 0;  // network order
+    uint32_t gateway = 0;  // network order, 0 = none
     uint16_t rx_desc = 1024;
     uint16_t tx_desc = 1024;
     bool csum_offload = true;  // use the NIC's IPv4/TCP checksum offloads when offered
@@ -33,15 +33,24 @@ struct Port {
     bool started = false;
 };
 
-// Blocks SIGIO and the real-time signals in the calling thread; call it
-// before rte_eal_init so every EAL thread inherits the mask. net_tap asks the
-// kernel for a real-time signal per received frame (F_SETSIG) and reads its
-// queue only after one arrived; the kernel hands that signal to whichever
-// thread does not block it, usually a sleeping one on another core, so each
-// frame waited tens of microseconds for a wake-up. With the signals blocked
-// net_tap never sees a trigger and reads on every poll, as a poll-mode data
-// plane expects. Nothing else in the process uses these signals.
+// net_tap asks the kernel for a real-time signal per received frame
+// (F_SETSIG) and reads its queue only after one arrived. The kernel hands
+// that signal to whichever thread does not block it, usually a sleeping one
+// on another core, so every frame waited tens of microseconds for a wake-up.
+// Without a single trigger net_tap reads on every poll, as a poll-mode data
+// plane expects. Two steps:
+// - block_async_io_signals(), before rte_eal_init: blocks SIGIO and the
+//   real-time signals in the calling thread, which every EAL thread inherits,
+//   so no trigger fires while ports come up;
+// - ignore_async_io_signals(), once the ports are started (port_open calls
+//   it): sets those with a driver's handler, and SIGIO, to SIG_IGN and
+//   unblocks them here. The kernel then discards them when they are raised.
+//   Blocked but never ignored, they would stay queued: the per-user limit of
+//   pending signals fills up (RLIMIT_SIGPENDING, shared by every process of
+//   the user) and pthread_cancel, which needs one, fails — EAL's shutdown then
+//   waits for ever.
 void block_async_io_signals();
+void ignore_async_io_signals();
 
 // Configures and starts the port. On failure returns false with a message.
 bool port_open(const PortOptions &opt, uint16_t queues, rte_mempool *pool, Port *out,
