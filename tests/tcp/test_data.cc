@@ -162,11 +162,18 @@ TEST(Data, RtoExponentialBackoff) {
     h.at(5000).no_out();
 }
 
-TEST(Data, TailLossProbe) {
+StackConfig tail_probe_config() {
     StackConfig cfg = Harness::default_config();
     cfg.tlp = true;
     cfg.tlp_min_ns = 10'000'000;
-    Harness h(cfg);
+    return cfg;
+}
+
+// 3000 bytes in three segments at 10 ms; at 15 ms an ACK covers the first two,
+// so the last one is a tail only a probe or the RTO can repair. SRTT =
+// 7/8*1 ms + 1/8*5 ms; PTO = 2*SRTT + 40 ms (one segment in flight: the peer
+// may delay its ACK) = 43 ms instead of the 200 ms RTO (RFC 8985 7.2).
+void send_tail(Harness &h) {
     ConnId c = h.accept_default();
     auto d = bytes(3000);
     h.at(10);
@@ -174,34 +181,11 @@ TEST(Data, TailLossProbe) {
     h.out(". 1:1449(1448) ack 1");
     h.out(". 1449:2897(1448) ack 1");
     h.out("P. 2897:3001(104) ack 1");
-    // The last segment is lost; the ACK for the others re-arms the probe timer:
-    // PTO = 2*SRTT + 40 ms (one segment in flight: the peer may delay its ACK)
-    // instead of the 200 ms RTO (RFC 8985 7.2). SRTT = 7/8*1 ms + 1/8*5 ms.
     h.in(15, ". 1:1(0) ack 2897 win 1024 <nop,nop,TS val 200 ecr *>");
-    h.at(57).no_out();
-    h.at(58).out(". 2897:3001(104) ack 1");
-    EXPECT_EQ(h.stack.counters().tlp_probes, 1u);
-    h.in(60, ". 1:1(0) ack 3001 win 1024 <nop,nop,TS val 210 ecr *>");
-    h.at(2000).no_out();
-    EXPECT_EQ(h.stack.counters().rto_fires, 0u);
 }
 
-// The probe or its ACK may be lost as well (at 5 % loss each way, one probe
-// in ten): further probes follow, each after twice the last PTO, while they
-// end before the RTO would (config.h, tlp_max_probes). The third one is
-// answered here: no RTO.
-TEST(Data, TailLossProbesBackOffUntilAnswered) {
-    StackConfig cfg = Harness::default_config();
-    cfg.tlp = true;
-    cfg.tlp_min_ns = 10'000'000;
-    Harness h(cfg);
-    ConnId c = h.accept_default();
-    auto d = bytes(3000);
-    h.at(10);
-    h.stack.send_copy(c, d.data(), 3000);
-    for (int i = 0; i < 3; ++i) ASSERT_TRUE(h.pop());
-    h.in(15, ". 1:1(0) ack 2897 win 1024 <nop,nop,TS val 200 ecr *>");
-    // PTO = 2*SRTT + 40 ms = 43 ms, then 86 and 172 ms.
+// Unanswered, the probes resend the tail after 1, 2 and 4 PTOs.
+void expect_three_probes(Harness &h) {
     h.at(57).no_out();
     h.at(58).out(". 2897:3001(104) ack 1");
     h.at(143).no_out();
@@ -209,6 +193,16 @@ TEST(Data, TailLossProbesBackOffUntilAnswered) {
     h.at(315).no_out();
     h.at(316).out(". 2897:3001(104) ack 1");
     EXPECT_EQ(h.stack.counters().tlp_probes, 3u);
+}
+
+// The probe or its ACK may be lost as well (at 5 % loss each way, one probe
+// in ten): further probes follow, each after twice the last PTO, while they
+// end before the RTO would (config.h, tlp_max_probes). The third one is
+// answered here: no RTO.
+TEST(Data, TailLossProbesBackOffUntilAnswered) {
+    Harness h(tail_probe_config());
+    send_tail(h);
+    expect_three_probes(h);
     h.in(317, ". 1:1(0) ack 3001 win 1024 <nop,nop,TS val 210 ecr *>");
     h.at(3000).no_out();
     EXPECT_EQ(h.stack.counters().rto_fires, 0u);
@@ -217,23 +211,12 @@ TEST(Data, TailLossProbesBackOffUntilAnswered) {
 // No answer at all: the probe that would end after the RTO is not sent, and
 // the RTO (re-armed by each probe, RFC 8985 7.3) takes over.
 TEST(Data, TailLossProbesGiveWayToTheRto) {
-    StackConfig cfg = Harness::default_config();
-    cfg.tlp = true;
-    cfg.tlp_min_ns = 10'000'000;
-    Harness h(cfg);
-    ConnId c = h.accept_default();
-    auto d = bytes(3000);
-    h.at(10);
-    h.stack.send_copy(c, d.data(), 3000);
-    for (int i = 0; i < 3; ++i) ASSERT_TRUE(h.pop());
-    h.in(15, ". 1:1(0) ack 2897 win 1024 <nop,nop,TS val 200 ecr *>");
-    h.at(58).out(". 2897:3001(104) ack 1");
-    h.at(144).out(". 2897:3001(104) ack 1");
-    h.at(316).out(". 2897:3001(104) ack 1");
+    Harness h(tail_probe_config());
+    send_tail(h);
+    expect_three_probes(h);
     // A fourth probe would go at 316 + 344 ms, after the RTO at 316 + 200 ms.
     h.at(515).no_out();
     h.at(516).out("P. 2897:3001(104) ack 1");
-    EXPECT_EQ(h.stack.counters().tlp_probes, 3u);
     EXPECT_EQ(h.stack.counters().rto_fires, 1u);
 }
 
@@ -270,14 +253,20 @@ TEST(Data, UserTimeout) {
     EXPECT_EQ(h.stack.counters().user_timeouts, 1u);
 }
 
-// Ten segments in flight; the peer reports the first lost with SACKs.
-TEST(Data, FastRetransmitWithSack) {
-    Harness h;
+// Ten full segments (the initial window) sent at 10 ms and taken off the wire.
+ConnId send_initial_window(Harness &h) {
     ConnId c = h.accept_default();
     auto d = bytes(14480);
     h.at(10);
     h.stack.send_copy(c, d.data(), 14480);
-    for (int i = 0; i < 10; ++i) ASSERT_TRUE(h.pop());
+    for (int i = 0; i < 10; ++i) EXPECT_TRUE(h.pop());
+    return c;
+}
+
+// Ten segments in flight; the peer reports the first lost with SACKs.
+TEST(Data, FastRetransmitWithSack) {
+    Harness h;
+    ConnId c = send_initial_window(h);
     h.no_out();
     h.in(20, ". 1:1(0) ack 1 win 1024 <nop,nop,TS val 200 ecr *,nop,nop,sack 1449:2897>");
     h.in(21, ". 1:1(0) ack 1 win 1024 <nop,nop,TS val 201 ecr *,nop,nop,sack 1449:4345>");
@@ -298,11 +287,7 @@ TEST(Data, FastRetransmitWithSack) {
 
 TEST(Data, SackRetransmitsEveryLostHole) {
     Harness h;
-    ConnId c = h.accept_default();
-    auto d = bytes(14480);
-    h.at(10);
-    h.stack.send_copy(c, d.data(), 14480);
-    for (int i = 0; i < 10; ++i) ASSERT_TRUE(h.pop());
+    ConnId c = send_initial_window(h);
     // Segments 1 and 3 lost (holes 1:1449 and 2897:4345).
     h.in(20, ". 1:1(0) ack 1 win 1024 <nop,nop,TS val 200 ecr *,nop,nop,sack 1449:2897>");
     h.in(21, ". 1:1(0) ack 1 win 1024 <nop,nop,TS val 201 ecr *,nop,nop,sack 4345:5793 1449:2897>");
@@ -466,6 +451,23 @@ std::string sack_in(int t, const std::string &blocks, uint32_t ack = 1) {
            ">";
 }
 
+// A duplicate ACK overtaken by a later one (TSval below TS.Recent) still
+// counts for its SACK blocks; a data segment with that TSval does not.
+TEST(Data, PawsLetsReorderedDuplicateAckThrough) {
+    Harness h;
+    send_initial_window(h);
+    h.in(20, sack_in(20, "2897:4345"));  // TS.Recent = 220
+    // Sent before the one above (TSval 219), arrives after it, names more.
+    h.in(20.5, ". 1:1(0) ack 1 win 1024 <nop,nop,TS val 219 ecr *,nop,nop,sack 1449:2897>");
+    EXPECT_EQ(h.stack.counters().paws_disordered_acks, 1u);
+    EXPECT_EQ(h.stack.counters().paws_reject, 0u);
+    EXPECT_EQ(h.stack.counters().dup_acks, 2u);
+    // Data with that TSval is still refused.
+    h.in(21, "P. 1:101(100) ack 1 win 1024 <nop,nop,TS val 219 ecr *>");
+    EXPECT_EQ(h.stack.counters().paws_reject, 1u);
+    EXPECT_EQ(h.app.data.size(), 0u);
+}
+
 // RFC 8985 6.2 / RFC 6675: the fast retransmission is lost too. Once more than
 // 2*SMSS of data sent after it is SACKed, it is sent again, without an RTO.
 TEST(Data, LostRetransmissionRepairedWithoutRto) {
@@ -515,11 +517,7 @@ TEST(Data, LostRetransmissionRepairedWithoutRto) {
 // each ACK of new data (RFC 6298 5.3).
 TEST(Data, RtoGoBackNSkipsSackedData) {
     Harness h;  // tlp off: the RTO itself
-    ConnId c = h.accept_default();
-    auto d = bytes(14480);
-    h.at(10);
-    h.stack.send_copy(c, d.data(), 14480);
-    for (int i = 0; i < 10; ++i) ASSERT_TRUE(h.pop());
+    send_initial_window(h);
     // Only segments 3-4 arrive; then all ACKs are lost (no fast retransmit).
     h.in(11, sack_in(11, "2897:5793"));
     h.at(209).no_out();
@@ -553,11 +551,7 @@ TEST(Data, TailLossRepairedByProbeAndReorderTimer) {
     StackConfig cfg = Harness::default_config();
     cfg.tlp = true;
     Harness h(cfg);
-    ConnId c = h.accept_default();
-    auto d = bytes(14480);
-    h.at(10);
-    h.stack.send_copy(c, d.data(), 14480);
-    for (int i = 0; i < 10; ++i) ASSERT_TRUE(h.pop());
+    ConnId c = send_initial_window(h);
     h.in(11, sack_in(11, "", 11585));  // segments 9 and 10 lost
     h.no_out();
     // PTO = max(2*SRTT, 2 ms): the probe resends the last segment.
@@ -580,11 +574,7 @@ TEST(Data, ReorderingWithinReoWndNoSpuriousRetransmit) {
     StackConfig cfg = Harness::default_config();
     cfg.tlp = true;
     Harness h(cfg);
-    ConnId c = h.accept_default();
-    auto d = bytes(14480);
-    h.at(10);
-    h.stack.send_copy(c, d.data(), 14480);
-    for (int i = 0; i < 10; ++i) ASSERT_TRUE(h.pop());
+    send_initial_window(h);
     h.in(11, sack_in(11, "1449:2897"));
     h.in(11.2, sack_in(11.2, "1449:4345"));
     h.no_out();

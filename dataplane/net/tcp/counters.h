@@ -16,6 +16,7 @@ namespace ep::tcp {
     X(bad_options, "dropped: malformed options (glue reports)")                    \
     X(out_of_window, "dropped: sequence not acceptable, ACK sent (3.10.7.4)")      \
     X(paws_reject, "dropped: PAWS, TSval older than TS.Recent (RFC 7323 5.3)")     \
+    X(paws_disordered_acks, "reordered dup ACKs let past PAWS for their SACKs")    \
     X(ack_too_new, "dropped: ACK of unsent data, ACK sent")                        \
     X(ack_too_old, "dropped: ACK below SND.UNA-MAX.SND.WND (RFC 5961 5.2)")        \
     X(syn_queue_full, "SYN while the listener's SYN queue is full")                \

@@ -164,6 +164,7 @@ class Stack {
     void rack_expired(Tcb *t);
     void arm_rack(Tcb *t);
     void enter_recovery(Tcb *t, bool new_episode);
+    bool disordered_ack(const Tcb *t, const SegmentIn &s) const;
     bool next_seg(Tcb *t, bool lost_only, Seq data_end);
     uint64_t rack_timeout(const Tcb *t) const;
     void keepalive_expired(Tcb *t);

@@ -203,6 +203,22 @@ void Stack::challenge_ack(Tcb *t) {
     send_ack(t);
 }
 
+// A duplicate ACK that a later segment overtook (reordering on the path, or
+// ACKs sent from several queues): its TSval is older than TS.Recent, so PAWS
+// would drop it, and with it SACK blocks the sender needs. RFC 7323 5.3 only
+// means to stop old duplicate segments from corrupting data, so like Linux we
+// let through a pure ACK that can change nothing but the scoreboard: in
+// sequence, no data, ACK = SND.UNA, the same window, and a TSval behind
+// TS.Recent by no more than one RTO (an ACK from this connection's recent
+// past, not from an earlier incarnation).
+bool Stack::disordered_ack(const Tcb *t, const SegmentIn &s) const {
+    if ((s.flags & (kSyn | kFin | kRst)) || !(s.flags & kAck) || s.payload_len != 0) return false;
+    if (s.seq != t->rcv_nxt() || s.ack != t->snd_una) return false;
+    if ((uint32_t{s.window} << t->snd_wscale) != t->snd_wnd) return false;
+    const uint64_t rto_ms = t->rtt.rto_ns / 1'000'000 + 1;  // TS clock: 1 ms (ts_clock)
+    return t->ts_recent - s.opts.ts_val <= rto_ms;
+}
+
 // 3.10.7.4, all synchronized states and SYN-RECEIVED.
 void Stack::conn_input(Tcb *t, const SegmentIn &s) {
     uint8_t flags = s.flags;
@@ -226,13 +242,18 @@ void Stack::conn_input(Tcb *t, const SegmentIn &s) {
     }
 
     // PAWS (RFC 7323 5.3 R1): TSval older than TS.Recent -> ACK and drop.
+    bool stale_ts = false;
     if (t->ts_ok && s.opts.has_ts && !(flags & kRst) &&
         static_cast<int32_t>(s.opts.ts_val - t->ts_recent) < 0) {
+        stale_ts = true;
         // R1 exception: TS.Recent older than 24 days is invalid (RFC 7323 5.5).
         if (now_ - t->ts_recent_ns < 24ull * 86400 * 1'000'000'000) {
-            ++ctr_.paws_reject;
-            t->ack_now = true;
-            return;
+            if (!disordered_ack(t, s)) {
+                ++ctr_.paws_reject;
+                t->ack_now = true;
+                return;
+            }
+            ++ctr_.paws_disordered_acks;
         }
     }
 
@@ -322,8 +343,9 @@ void Stack::conn_input(Tcb *t, const SegmentIn &s) {
     }
     t->last_rx_ns = now_;
     t->ka_sent = 0;
-    // RFC 7323 4.3 (2): remember TSval of in-sequence segments.
-    if (t->ts_ok && s.opts.has_ts && seq_le(s.seq, t->last_ack_sent)) {
+    // RFC 7323 4.3 (2): remember TSval of in-sequence segments (never an
+    // older one, from a disordered ACK let through above).
+    if (t->ts_ok && s.opts.has_ts && !stale_ts && seq_le(s.seq, t->last_ack_sent)) {
         t->ts_recent = s.opts.ts_val;
         t->ts_recent_ns = now_;
     }

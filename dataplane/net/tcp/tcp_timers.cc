@@ -36,8 +36,8 @@ void Stack::arm_rto(Tcb *t) {
     // otherwise only be repaired by the RTO. Unlike the RFC (one probe), up to
     // cfg_.tlp_max_probes, each at twice the last PTO (see config.h).
     if (cfg_.tlp && t->sack_ok && !t->in_recovery && t->sb.empty() &&
-        t->tlp_out < cfg_.tlp_max_probes &&
-        t->rtt.has_sample && t->rtt.backoff == 0 && t->synchronized()) {
+        t->tlp_out < cfg_.tlp_max_probes && t->rtt.has_sample && t->rtt.backoff == 0 &&
+        t->synchronized()) {
         uint64_t pto = 2 * t->rtt.srtt_ns;
         const bool delack = t->snd_max - t->snd_una <= t->mss;
         if (delack) pto += cfg_.delayed_ack_ns;
