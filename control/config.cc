@@ -3,8 +3,10 @@
 #include "dataplane/fault_stage.h"
 
 #include <arpa/inet.h>
+#include <sched.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdio>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -24,7 +26,8 @@ bool parse_ipv4_prefix(const std::string &s, uint32_t *ip_be, uint32_t *mask_be)
     if (slash == std::string::npos) return false;
     if (!parse_ipv4(s.substr(0, slash), ip_be)) return false;
     const std::string len_s = s.substr(slash + 1);
-    if (len_s.empty() || len_s.size() > 2 || len_s.find_first_not_of("0123456789") != std::string::npos)
+    if (len_s.empty() || len_s.size() > 2 ||
+        len_s.find_first_not_of("0123456789") != std::string::npos)
         return false;
     const int len = std::stoi(len_s);
     if (len < 1 || len > 32) return false;
@@ -33,14 +36,16 @@ bool parse_ipv4_prefix(const std::string &s, uint32_t *ip_be, uint32_t *mask_be)
 }
 
 bool is_pci_address(const std::string &dev) {
-    static const std::regex pci(R"(^([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7](,.*)?$)");
+    static const std::regex pci(
+        R"(^([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7](,.*)?$)");
     return std::regex_match(dev, pci);
 }
 
 std::string ethdev_name(const std::string &device) {
     std::string name = device.substr(0, device.find(','));
     // EAL names PCI devices in their full domain:bus:dev.fn form.
-    if (is_pci_address(name) && std::count(name.begin(), name.end(), ':') == 1) name = "0000:" + name;
+    if (is_pci_address(name) && std::count(name.begin(), name.end(), ':') == 1)
+        name = "0000:" + name;
     return name;
 }
 
@@ -66,7 +71,8 @@ int parse_config(int argc, char **argv, Config *cfg) {
     app.add_option("--port", cfg->ports,
                    "Port: a DPDK vdev string (net_tap0,iface=edge0) or a PCI address; repeatable")
         ->required();
-    app.add_option("--ip", cfg->ips, "IPv4 address/prefix of each port, in --port order")->required();
+    app.add_option("--ip", cfg->ips, "IPv4 address/prefix of each port, in --port order")
+        ->required();
     app.add_option("--gateway", cfg->gateways, "Default gateway of each port, in --port order");
     app.add_option("--data-lcores", cfg->data_lcores, "Lcores that run the data plane loop")
         ->delimiter(',');
@@ -89,27 +95,35 @@ int parse_config(int argc, char **argv, Config *cfg) {
     app.add_option("--http-port", cfg->http_port, "TCP port of the HTTP server (0: off)");
     app.add_option("--http-header-timeout-ms", cfg->http_header_timeout_ms,
                    "A request head must arrive within this time after its first byte (else 408)");
-    app.add_option("--http-idle-timeout-ms", cfg->http_idle_timeout_ms, "Idle keep-alive connections close after this");
-    app.add_option("--fault", cfg->fault,
-                   "Inject faults at the ports, seeded: drop=P,dup=P,reorder=P,reorder-us=N,delay=P,"
-                   "delay-us=N,corrupt=P,seed=N,dir=rx|tx|both");
-    app.add_option("--discard-port", cfg->discard_port,
-                   "TCP discard service (RFC 863) that hashes what it receives (edgectl sink); 0: off");
+    app.add_option("--http-idle-timeout-ms", cfg->http_idle_timeout_ms,
+                   "Idle keep-alive connections close after this");
+    app.add_option(
+        "--fault", cfg->fault,
+        "Inject faults at the ports, seeded: drop=P,dup=P,reorder=P,reorder-us=N,delay=P,"
+        "delay-us=N,corrupt=P,seed=N,dir=rx|tx|both");
+    app.add_option(
+        "--discard-port", cfg->discard_port,
+        "TCP discard service (RFC 863) that hashes what it receives (edgectl sink); 0: off");
     app.add_option("--tcp-syn-backlog", cfg->tcp_syn_backlog,
                    "Half-open connections per listener before SYN cookies (RFC 4987)");
     app.add_option("--cache-policy", cfg->cache_policy,
-                   "Eviction/admission policy of the RAM tier (lru, fifo, sieve, s3fifo, tinylfu+..., default)");
-    app.add_option("--cache-high-pct", cfg->cache_high_pct, "Evict when the RAM tier is this full (%)")
+                   "Eviction/admission policy of the RAM tier (lru, fifo, sieve, s3fifo, "
+                   "tinylfu+..., default)");
+    app.add_option("--cache-high-pct", cfg->cache_high_pct,
+                   "Evict when the RAM tier is this full (%)")
         ->check(CLI::Range(1, 100));
-    app.add_option("--cache-low-pct", cfg->cache_low_pct, "... down to this (%)")->check(CLI::Range(0, 100));
+    app.add_option("--cache-low-pct", cfg->cache_low_pct, "... down to this (%)")
+        ->check(CLI::Range(0, 100));
     app.add_option("--access-ring-size", cfg->access_ring_size,
                    "Access records buffered per data lcore for the cache policy (power of two)");
     app.add_option("--http-max-conns", cfg->http_max_conns, "HTTP sessions per data lcore");
     app.add_option("--tcp-max-conns", cfg->tcp_max_conns, "TCP connections per data lcore");
-    app.add_option("--tcp-rcvbuf-kb", cfg->tcp_rcvbuf_kb, "Receive buffer per connection, KiB (power of two)");
+    app.add_option("--tcp-rcvbuf-kb", cfg->tcp_rcvbuf_kb,
+                   "Receive buffer per connection, KiB (power of two)");
     app.add_option("--tcp-cc", cfg->tcp_cc, "Congestion control: cubic or newreno")
         ->check(CLI::IsMember({"cubic", "newreno"}));
-    app.add_option("--tcp-rto-min-ms", cfg->tcp_rto_min_ms, "Minimum retransmission timeout (RFC 6298 2.4)");
+    app.add_option("--tcp-rto-min-ms", cfg->tcp_rto_min_ms,
+                   "Minimum retransmission timeout (RFC 6298 2.4)");
     app.add_option("--tcp-tick-us", cfg->tcp_tick_us,
                    "TCP timer granularity; the tail-loss probe floor is 2 ticks (RFC 8985)")
         ->check(CLI::Range(10, 10000));
@@ -135,7 +149,8 @@ int parse_config(int argc, char **argv, Config *cfg) {
     if (seen.count(cfg->control_lcore))
         return fail("the control lcore must not also be a data lcore");
 
-    if (cfg->cache_low_pct > cfg->cache_high_pct) return fail("--cache-low-pct is above --cache-high-pct");
+    if (cfg->cache_low_pct > cfg->cache_high_pct)
+        return fail("--cache-low-pct is above --cache-high-pct");
     if (cfg->access_ring_size < 16 || (cfg->access_ring_size & (cfg->access_ring_size - 1)))
         return fail("--access-ring-size must be a power of two >= 16");
     if (!cfg->fault.empty()) {
@@ -159,10 +174,28 @@ int parse_config(int argc, char **argv, Config *cfg) {
 
 std::vector<std::string> eal_arguments(const Config &cfg) {
     std::vector<std::string> a{"edgeplane"};
+    // Lcore N runs on CPU N. An lcore id past the CPUs this process may use
+    // shares one of them (id modulo the count): a test or a small VM can
+    // still run several data lcores, and the log says so.
+    cpu_set_t allowed;
+    CPU_ZERO(&allowed);
+    std::vector<unsigned> cpus;
+    if (sched_getaffinity(0, sizeof allowed, &allowed) == 0)
+        for (unsigned c = 0; c < CPU_SETSIZE; ++c)
+            if (CPU_ISSET(c, &allowed)) cpus.push_back(c);
     std::ostringstream lcores;
-    lcores << cfg.control_lcore;
-    for (unsigned l : cfg.data_lcores) lcores << ',' << l;
-    a.insert(a.end(), {"-l", lcores.str(), "--main-lcore", std::to_string(cfg.control_lcore),
+    auto place = [&](unsigned l) {
+        unsigned cpu = l;
+        if (!cpus.empty() && !CPU_ISSET(l, &allowed)) {
+            cpu = cpus[l % cpus.size()];
+            std::fprintf(stderr, "edgeplane: lcore %u has no CPU of its own, shares CPU %u\n", l,
+                         cpu);
+        }
+        lcores << (lcores.tellp() > 0 ? "," : "") << l << '@' << cpu;
+    };
+    place(cfg.control_lcore);
+    for (unsigned l : cfg.data_lcores) place(l);
+    a.insert(a.end(), {"--lcores", lcores.str(), "--main-lcore", std::to_string(cfg.control_lcore),
                        "--file-prefix", cfg.file_prefix, "--log-level", cfg.log_level});
     bool any_pci = false;
     for (const std::string &p : cfg.ports) {

@@ -1,6 +1,7 @@
 // Daemon flags and the EAL arguments derived from them.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <sched.h>
 
 #include <unistd.h>
 
@@ -29,7 +30,8 @@ TEST(Config, Ipv4Prefix) {
     EXPECT_EQ(mask, inet_addr("255.255.255.0"));
     EXPECT_TRUE(parse_ipv4_prefix("1.2.3.4/32", &ip, &mask));
     EXPECT_EQ(mask, 0xffffffffu);
-    for (const char *bad : {"10.77.0.2", "10.77.0.2/", "10.77.0.2/33", "10.77.0/24", "x/24", "1.2.3.4/0"})
+    for (const char *bad :
+         {"10.77.0.2", "10.77.0.2/", "10.77.0.2/33", "10.77.0/24", "x/24", "1.2.3.4/0"})
         EXPECT_FALSE(parse_ipv4_prefix(bad, &ip, &mask)) << bad;
 }
 
@@ -51,14 +53,34 @@ TEST(Config, VdevRunNeverProbesPci) {
     EXPECT_TRUE(has(eal, "--no-pci"));
     EXPECT_TRUE(has(eal, "net_tap0,iface=edge0"));
     EXPECT_TRUE(has(eal, "--log-level=debug"));  // passed through after --
-    EXPECT_TRUE(has(eal, "0,1"));
+    EXPECT_TRUE(has(eal, "--lcores"));
     ASSERT_EQ(cfg.port_options.size(), 1u);
     EXPECT_EQ(cfg.port_options[0].device, "net_tap0");
 }
 
+// Lcore N runs on CPU N; an lcore with no CPU of that number shares one.
+TEST(Config, LcoresBeyondTheCpusShareOne) {
+    cpu_set_t allowed;
+    ASSERT_EQ(sched_getaffinity(0, sizeof allowed, &allowed), 0);
+    std::vector<unsigned> cpus;
+    for (unsigned c = 0; c < CPU_SETSIZE; ++c)
+        if (CPU_ISSET(c, &allowed)) cpus.push_back(c);
+    if (CPU_ISSET(100, &allowed)) GTEST_SKIP() << "this machine has a CPU 100";
+    Config cfg;
+    ASSERT_EQ(parse({"--port", "net_null0", "--ip", "10.0.0.1/24", "--control-lcore",
+                     std::to_string(cpus[0]), "--data-lcores", "100"},
+                    &cfg),
+              -1);
+    const std::string want = std::to_string(cpus[0]) + "@" + std::to_string(cpus[0]) + ",100@" +
+                             std::to_string(cpus[100 % cpus.size()]);
+    EXPECT_TRUE(has(eal_arguments(cfg), want)) << want;
+}
+
 TEST(Config, PciPortIsAllowListed) {
     Config cfg;
-    ASSERT_EQ(parse({"--port", "0000:03:00.0", "--ip", "192.0.2.10/24", "--gateway", "192.0.2.1"}, &cfg), -1);
+    ASSERT_EQ(
+        parse({"--port", "0000:03:00.0", "--ip", "192.0.2.10/24", "--gateway", "192.0.2.1"}, &cfg),
+        -1);
     auto eal = eal_arguments(cfg);
     EXPECT_FALSE(has(eal, "--no-pci"));
     EXPECT_TRUE(has(eal, "-a"));
@@ -114,7 +136,9 @@ TEST(Config, FaultSpecIsValidated) {
         return parse_config(static_cast<int>(argv.size()), argv.data(), cfg);
     };
     EXPECT_EQ(parse2({"--port", "net_null0", "--ip", "10.0.0.1/24", "--fault",
-                      "drop=0.01,reorder=0.02,reorder-us=300,seed=7,dir=rx"}, &ok), -1);
+                      "drop=0.01,reorder=0.02,reorder-us=300,seed=7,dir=rx"},
+                     &ok),
+              -1);
     EXPECT_GT(parse2({"--port", "net_null0", "--ip", "10.0.0.1/24", "--fault", "drop=2"}, &bad), 0);
 }
 
