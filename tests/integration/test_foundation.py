@@ -91,6 +91,20 @@ def test_sigint_and_sigterm_exit_zero_with_no_mbuf_leaked():
             assert re.search(r"all \d+ mbufs returned", ep.log()), ep.log()
 
 
+def test_tap_frames_raise_no_pending_signals():
+    """net_tap signals each received frame (F_SETSIG); the daemon ignores
+    those signals once the port is up and polls instead. Left blocked, they
+    queued without end: after a few thousand frames the user's pending-signal
+    limit was full and EAL's shutdown hung on pthread_cancel."""
+    with Edgeplane() as ep:
+        r = ep.ns_run(["ping", "-c", "3000", "-i", "0.0005", "-q", "-W", "2", ep.ip], check=False, timeout=60)
+        assert ep.counter("icmp_echo_replies") > 2000, r.stdout
+        with open(f"/proc/{ep.proc.pid}/status") as f:
+            status = dict(line.split(":", 1) for line in f if ":" in line)
+        assert int(status["ShdPnd"], 16) == 0 and int(status["SigPnd"], 16) == 0, status
+        assert ep.stop() == 0, ep.log()
+
+
 def test_bad_flags_give_clear_error():
     import subprocess
     from harness import EDGEPLANE
