@@ -173,7 +173,7 @@ StackConfig tail_probe_config() {
 // so the last one is a tail only a probe or the RTO can repair. SRTT =
 // 7/8*1 ms + 1/8*5 ms; PTO = 2*SRTT + 40 ms (one segment in flight: the peer
 // may delay its ACK) = 43 ms instead of the 200 ms RTO (RFC 8985 7.2).
-void send_tail(Harness &h) {
+ConnId send_tail(Harness &h) {
     ConnId c = h.accept_default();
     auto d = bytes(3000);
     h.at(10);
@@ -182,6 +182,7 @@ void send_tail(Harness &h) {
     h.out(". 1449:2897(1448) ack 1");
     h.out("P. 2897:3001(104) ack 1");
     h.in(15, ". 1:1(0) ack 2897 win 1024 <nop,nop,TS val 200 ecr *>");
+    return c;
 }
 
 // Unanswered, the probes resend the tail after 1, 2 and 4 PTOs.
@@ -218,6 +219,32 @@ TEST(Data, TailLossProbesGiveWayToTheRto) {
     h.at(515).no_out();
     h.at(516).out("P. 2897:3001(104) ack 1");
     EXPECT_EQ(h.stack.counters().rto_fires, 1u);
+}
+
+// RFC 8985 7.4: a probe that repaired a real loss (no D-SACK for it) cuts
+// cwnd once; a redundant one (the receiver had the segment and says so with a
+// D-SACK) does not. The ACK of the probe alone does not decide (its D-SACK
+// could still follow): the first ACK beyond it does.
+TEST(Data, TailLossProbeCongestionResponse) {
+    for (bool redundant : {false, true}) {
+        SCOPED_TRACE(redundant ? "redundant probe" : "probe repaired a loss");
+        Harness h(tail_probe_config());
+        ConnId c = send_tail(h);
+        auto d = bytes(100);
+        h.at(58).out(". 2897:3001(104) ack 1");
+        const uint32_t cwnd = h.stack.info(c).cwnd;
+        h.in(60, std::string(". 1:1(0) ack 3001 win 1024 <nop,nop,TS val 210 ecr *") +
+                     (redundant ? ",nop,nop,sack 2897:3001>" : ">"));
+        EXPECT_EQ(h.stack.counters().tlp_loss_repairs, 0u);
+        h.stack.send_copy(c, d.data(), 100);  // new data, ACKed beyond the probe
+        h.out("P. 3001:3101(100) ack 1");
+        h.in(62, ". 1:1(0) ack 3101 win 1024 <nop,nop,TS val 212 ecr *>");
+        EXPECT_EQ(h.stack.counters().tlp_loss_repairs, redundant ? 0u : 1u);
+        if (redundant)
+            EXPECT_GE(h.stack.info(c).cwnd, cwnd);
+        else
+            EXPECT_LT(h.stack.info(c).cwnd, cwnd);
+    }
 }
 
 TEST(Data, ConnectionTimesOutAfterMaxRetries) {

@@ -30,6 +30,7 @@ namespace ep::tcp {
     X(rto_fires, "retransmission timeouts (RFC 6298)")                             \
     X(syn_retransmits, "SYN or SYN-ACK retransmitted")                             \
     X(tlp_probes, "tail loss probes sent (RFC 8985 7)")                            \
+    X(tlp_loss_repairs, "probes that repaired a loss, cwnd cut (RFC 8985 7.4)")    \
     X(rack_timeouts, "RACK reordering timeouts (RFC 8985 6.3)")                    \
     X(fast_retransmits, "fast retransmits entering recovery (RFC 5681/6675)")      \
     X(recovery_retransmits, "retransmits inside fast recovery")                    \

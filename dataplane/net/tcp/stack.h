@@ -165,6 +165,7 @@ class Stack {
     void arm_rack(Tcb *t);
     void enter_recovery(Tcb *t, bool new_episode);
     bool disordered_ack(const Tcb *t, const SegmentIn &s) const;
+    void tlp_ack(Tcb *t, const SegmentIn &s, bool dsack, bool progress);
     bool next_seg(Tcb *t, bool lost_only, Seq data_end);
     uint64_t rack_timeout(const Tcb *t) const;
     void keepalive_expired(Tcb *t);

@@ -130,6 +130,11 @@ struct Tcb {
     uint8_t persist_backoff = 0;
     bool tlp_delack = false;  // the pending PTO carries the delayed-ACK allowance
     uint8_t tlp_out = 0;      // tail loss probes sent since the last ACK of new data (RFC 8985 7)
+    // RFC 8985 7.4: a probe episode is open from the first probe until an ACK
+    // shows whether a probe repaired a loss (cwnd is then reduced once) or
+    // was redundant (a D-SACK for it). tlp_high is SND.MAX at the first probe.
+    bool tlp_episode = false;
+    Seq tlp_high = 0;
     uint8_t ka_sent = 0;
 
     // ACK generation (RFC 9293 3.8.6.3, RFC 5681 4.2).

@@ -416,11 +416,13 @@ bool Stack::ack_input(Tcb *t, const SegmentIn &s) {
     const uint32_t sacked_before = t->sb.sacked_bytes();
     const Seq una_before = t->snd_una;
     bool new_sack = false;
+    bool dsack = false;  // RFC 2883: the first block reports a duplicate
     if (t->sack_ok && s.opts.num_sack) {
         for (int i = 0; i < s.opts.num_sack; ++i) {
             ++ctr_.sack_blocks_rx;
             const SackBlock &b = s.opts.sack[i];
             if (seq_le(b.end, s.ack)) {
+                dsack |= i == 0;
                 ++ctr_.dsack_ignored;
                 continue;
             }
@@ -520,6 +522,8 @@ bool Stack::ack_input(Tcb *t, const SegmentIn &s) {
         }
     }
 
+    if (t->tlp_episode) tlp_ack(t, s, dsack, seq_gt(s.ack, una_before) || new_sack);
+
     // Lost retransmissions (RFC 8985 6.2 in sequence terms): more than 2*SMSS
     // sent after a retransmission were SACKed while it was not. It leaves the
     // in-flight list, so NextSeg() sends it again instead of waiting for the RTO.
@@ -557,9 +561,32 @@ bool Stack::ack_input(Tcb *t, const SegmentIn &s) {
 
 // Fast retransmit and recovery entry (RFC 6675 5 step 4, RFC 6582 3.2 step 2),
 // also after a RACK reordering timeout.
+// RFC 8985 7.4.2: what the ACKs after a probe say. A D-SACK means the
+// original and the probe both arrived: nothing was lost. An ACK beyond
+// SND.MAX at the probe without one means a probe repaired a loss, which
+// calls for the congestion response of a fast recovery, once. The decision
+// waits for that ACK because the ACK of the probe itself may come before its
+// D-SACK. A duplicate ACK at the probe's edge with neither ends the episode
+// (a receiver that does not D-SACK).
+void Stack::tlp_ack(Tcb *t, const SegmentIn &s, bool dsack, bool progress) {
+    if (seq_lt(s.ack, t->tlp_high)) return;
+    if (dsack) {
+        t->tlp_episode = false;
+    } else if (seq_gt(s.ack, t->tlp_high)) {
+        t->tlp_episode = false;
+        if (!t->in_recovery) {
+            ++ctr_.tlp_loss_repairs;
+            t->ccops->on_loss(t->cc, t->snd_max - t->snd_una, now_);
+        }
+    } else if (!progress) {
+        t->tlp_episode = false;
+    }
+}
+
 void Stack::enter_recovery(Tcb *t, bool new_episode) {
     ++ctr_.fast_retransmits;
     t->in_recovery = true;
+    t->tlp_episode = false;  // recovery's own reduction covers the probe
     t->high_rxt = t->snd_una;
     t->retx_una = true;
     t->rtt_timing = false;

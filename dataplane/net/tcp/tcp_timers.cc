@@ -112,6 +112,10 @@ void Stack::tlp_expired(Tcb *t) {
     if (t->snd_una == t->snd_max) return;
     ++ctr_.tlp_probes;
     if (t->tlp_out < 255) ++t->tlp_out;
+    if (!t->tlp_episode) {  // RFC 8985 7.4.1
+        t->tlp_episode = true;
+        t->tlp_high = t->snd_max;
+    }
     const bool fin_out = t->fin_queued && t->snd_max == t->sq.end_seq() + 1;
     const Seq data_end = fin_out ? t->sq.end_seq() : t->snd_max;
     uint32_t len = data_end - t->snd_una;
@@ -195,6 +199,7 @@ void Stack::rto_expired(Tcb *t) {
     t->in_recovery = false;
     t->retx_una = false;
     t->dupacks = 0;
+    t->tlp_episode = false;  // the RTO's own response covers it
     // Go back to SND.UNA, everything not SACKed is lost, retransmissions in
     // flight too. The SACKed data is not sent again (RFC 6675 5.1) unless the
     // timer expires again: then the receiver may have reneged (RFC 2018 8).
