@@ -186,7 +186,7 @@ std::vector<std::string> eal_arguments(const Config &cfg) {
     std::ostringstream lcores;
     auto place = [&](unsigned l) {
         unsigned cpu = l;
-        if (!cpus.empty() && !CPU_ISSET(l, &allowed)) {
+        if (!cpus.empty() && (l >= CPU_SETSIZE || !CPU_ISSET(l, &allowed))) {
             cpu = cpus[l % cpus.size()];
             std::fprintf(stderr, "edgeplane: lcore %u has no CPU of its own, shares CPU %u\n", l,
                          cpu);

@@ -74,6 +74,10 @@ start_edgeplane() {  # loss%
 }
 stop_edgeplane() { kill "$EP_PID"; wait "$EP_PID" || true; EP_PID=""; }
 
+median() {  # numbers -> their median
+  printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
 rtt() {  # ns addr -> average ping RTT in microseconds
   ip netns exec "$1" ping -q -c 50 -i 0.01 "$2" | awk -F/ '/^rtt/ { printf "%.0f", $5 * 1000 }'
 }
@@ -102,7 +106,6 @@ for loss in "${LOSSES[@]}"; do
     echo "$loss,run,$e,$l" >> results/tcp-goodput-runs.csv
   done
   stop_edgeplane
-  median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
   linux=$(median "${lx[@]}"); ours=$(median "${ep[@]}")
   # The median of the per-pair ratios: each pair ran back to back, so it
   # shares the machine's mood; the ratio of medians would not.

@@ -559,8 +559,6 @@ bool Stack::ack_input(Tcb *t, const SegmentIn &s) {
     return true;
 }
 
-// Fast retransmit and recovery entry (RFC 6675 5 step 4, RFC 6582 3.2 step 2),
-// also after a RACK reordering timeout.
 // RFC 8985 7.4.2: what the ACKs after a probe say. A D-SACK means the
 // original and the probe both arrived: nothing was lost. An ACK beyond
 // SND.MAX at the probe without one means a probe repaired a loss, which
@@ -583,6 +581,8 @@ void Stack::tlp_ack(Tcb *t, const SegmentIn &s, bool dsack, bool progress) {
     }
 }
 
+// Fast retransmit and recovery entry (RFC 6675 5 step 4, RFC 6582 3.2 step 2),
+// also after a RACK reordering timeout.
 void Stack::enter_recovery(Tcb *t, bool new_episode) {
     ++ctr_.fast_retransmits;
     t->in_recovery = true;
