@@ -32,6 +32,7 @@ Counters &Counters::operator+=(const Counters &o) {
     insert_failures_full += o.insert_failures_full;
     removals += o.removals;
     evictions += o.evictions;
+    promotion_waits += o.promotion_waits;
     return *this;
 }
 
@@ -226,11 +227,32 @@ void Store::fill_chunk(Chunk *c, ChunkKey key, ObjectId oid, uint32_t index, uin
     rte_mbuf_ext_refcnt_set(&c->shinfo, 1);  // the index's reference
 }
 
-bool Store::publish_chunk(Chunk *c) {
+bool Store::publish_chunk(Chunk *c, bool promoted) {
     void *old = nullptr;
     if (!chunks_.upsert(c->key, c, &old)) return false;
-    if (old) defer(DeferKind::chunk, -1, old);
+    if (old)
+        defer(DeferKind::chunk, -1, old);
+    else
+        ++ram_linked_;
+    if (obs_) obs_->chunk_linked(*c, promoted);
     return true;
+}
+
+void Store::unlink_chunk(ChunkKey key, Chunk *c) {
+    defer(DeferKind::chunk, chunks_.unlink(key), c);
+    --ram_linked_;
+    if (obs_) obs_->chunk_unlinked(key);
+}
+
+uint32_t Store::ram_free_slots() {
+    drain_released();
+    return static_cast<uint32_t>(ram_free_.size());
+}
+
+void Store::make_ram_room(uint32_t slots, ObjectId keep) {
+    if (!obs_) return;  // nobody to choose victims (tools, tests of the bare store)
+    obs_->need_ram(slots - ram_free_slots(), keep);  // it waits out the grace period
+    drain_released();
 }
 
 void Store::defer(DeferKind k, int32_t pos, void *p) {
@@ -298,7 +320,7 @@ bool Store::drop_chunk(ChunkKey key, ObjectId *oid) {
     bool found = false;
     if (auto *c = static_cast<Chunk *>(chunks_.lookup(key))) {
         *oid = c->oid;
-        defer(DeferKind::chunk, chunks_.unlink(key), c);
+        unlink_chunk(key, c);
         found = true;
     }
     if (auto it = disk_index_.find(key); it != disk_index_.end()) {
@@ -336,13 +358,32 @@ Status Store::remove_object(std::string_view name) {
     return {};
 }
 
-bool Store::try_evict(ChunkKey key) {
+EvictResult Store::evict(ChunkKey key) {
     auto *c = static_cast<Chunk *>(chunks_.lookup(key));
-    if (!c || refs(c) > 1) return false;  // absent, or pinned: skip
-    defer(DeferKind::chunk, chunks_.unlink(key), c);
-    ++ctl_->evictions;
-    if (!disk_index_.count(key)) drop_object(c->oid);  // RAM was the only copy
-    return true;
+    if (!c) return EvictResult::absent;
+    if (refs(c) > 1) return EvictResult::pinned;  // an in-flight send holds it
+    if (disk_index_.count(key)) {
+        unlink_chunk(key, c);  // the disk record stays: only the RAM copy goes
+        ++ctl_->evictions;
+        return EvictResult::evicted;
+    }
+    // RAM is the only copy: the whole object goes, or nothing.
+    const ObjectId oid = c->oid;
+    auto it = objects_ctl_.find(oid);
+    if (it == objects_ctl_.end()) {  // a chunk whose object is gone
+        unlink_chunk(key, c);
+        ++ctl_->evictions;
+        return EvictResult::evicted;
+    }
+    const uint32_t n = it->second->chunk_count;
+    for (uint32_t i = 0; i < n; ++i) {
+        auto *o = static_cast<Chunk *>(chunks_.lookup(chunk_key(oid, i)));
+        if (o && refs(o) > 1) return EvictResult::pinned;
+    }
+    for (uint32_t i = 0; i < n; ++i)
+        if (resident_chunk(chunk_key(oid, i))) ++ctl_->evictions;
+    drop_object(oid);
+    return EvictResult::evicted;
 }
 
 // ---------------------------------------------------------------- views

@@ -68,6 +68,30 @@ struct VerifyReport {
     uint64_t chunks_ok = 0, chunks_bad = 0, objects_ok = 0, objects_bad = 0;
 };
 
+// Told, on the control thread, of every change to what the RAM tier serves,
+// so the cache keeper's policy mirrors the store exactly: its tracked chunks
+// are the resident ones, no more and no fewer (a test asserts it).
+class RamObserver {
+  public:
+    virtual ~RamObserver() = default;
+    // The chunk is now served from RAM: ingested (promoted = false) or
+    // brought in from disk.
+    virtual void chunk_linked(const Chunk &c, bool promoted) = 0;
+    // The chunk is no longer served from RAM: evicted, removed, replaced by
+    // a version without a RAM copy, or lost to a checksum failure.
+    virtual void chunk_unlinked(ChunkKey key) = 0;
+    // Work needs `slots` more free RAM slots than there are: an ingest into
+    // a RAM-only store, or promotions waiting for a slot. The observer may
+    // evict (Store::evict) to make room, but never object `keep` (the one
+    // being written). Evicted slots come back after the RCU grace period:
+    // for an ingest (keep != 0) the observer waits for it (synchronize()),
+    // since the ingest needs the slots now; promotions retry next poll.
+    virtual void need_ram(uint32_t slots, ObjectId keep) = 0;
+};
+
+// What Store::evict did with a chunk.
+enum class EvictResult : uint8_t { evicted, pinned, absent };
+
 class Store {
   public:
     static std::unique_ptr<Store> open(const Config &cfg, std::string *err,
@@ -144,7 +168,28 @@ class Store {
     // Drops the RAM copy only (the disk record stays; in a RAM-only store the
     // object goes). false if pinned or not resident: eviction skips pinned
     // chunks.
-    bool try_evict(ChunkKey key);
+    //
+    // Where RAM is the only copy (no disk tier), evicting a chunk deletes
+    // content, so the unit is the whole object: it goes only if none of its
+    // chunks is pinned, and never leaves an object with holes.
+    EvictResult evict(ChunkKey key);
+    bool try_evict(ChunkKey key) { return evict(key) == EvictResult::evicted; }
+    void set_observer(RamObserver *o) { obs_ = o; }
+    // Control thread: free RAM slots now (slots of released chunks drained
+    // first), and chunks linked in the index (what the policy must track).
+    uint32_t ram_free_slots();
+    uint32_t ram_slots() const { return ram_slots_; }
+    uint64_t ram_linked_chunks() const { return ram_linked_; }
+    // Promotions that found no free slot and wait for one.
+    size_t promotions_waiting() const { return promo_wait_.size(); }
+    // Control-thread view of a resident chunk (nullptr if not in RAM).
+    const Chunk *resident_chunk(ChunkKey key) const {
+        return static_cast<const Chunk *>(chunks_.lookup(key));
+    }
+    const ObjectMeta *object_by_id(ObjectId id) const {
+        auto it = objects_ctl_.find(id);
+        return it == objects_ctl_.end() ? nullptr : it->second;
+    }
 
     // Control loop step: promotion requests and completions, returned slots,
     // RCU reclamation. Returns how many items of work it did. With wait_io,
@@ -209,7 +254,13 @@ class Store {
     // checksum prefix (hash_and_csum) into c.
     void fill_chunk(Chunk *c, ChunkKey key, ObjectId oid, uint32_t index, uint32_t len,
                     uint64_t gen, uint64_t xxh3);
-    bool publish_chunk(Chunk *c);
+    bool publish_chunk(Chunk *c, bool promoted);
+    // Every removal of a key from the RAM index goes through here, so the
+    // observer and the linked count never miss one.
+    void unlink_chunk(ChunkKey key, Chunk *c);
+    // RAM-only ingest that lacks slots: ask the observer to evict, wait out
+    // the grace period, and count again.
+    void make_ram_room(uint32_t slots, ObjectId keep);
     void defer(DeferKind k, int32_t pos, void *p);
     unsigned reclaim();
     unsigned drain_released();
@@ -243,6 +294,10 @@ class Store {
     rte_ring *release_ring_ = nullptr;  // chunks whose last reference dropped
     rte_ring *promo_ring_ = nullptr;    // keys data cores want promoted
     std::deque<Deferred> deferred_;
+    uint64_t ram_linked_ = 0;
+    RamObserver *obs_ = nullptr;
+    std::deque<ChunkKey> promo_wait_;  // promotions that found RAM full
+    std::unordered_map<ChunkKey, bool> promo_waiting_;
 
     // Disk tier (control thread)
     std::unique_ptr<DiskFile> disk_;

@@ -285,9 +285,13 @@ Status Store::put_object(std::string_view name, uint64_t size, const Source &src
         return full("disk tier full: " + std::string(name) + " needs " + std::to_string(n) +
                     " chunk records, " + std::to_string(disk_free_.size()) + " free");
     drain_released();
+    if (!disk_ && ram_free_.size() < n) make_ram_room(n, oid);
     if (!disk_ && ram_free_.size() < n)
         return full("RAM tier full: " + std::string(name) + " needs " + std::to_string(n) +
-                    " chunks, " + std::to_string(ram_free_.size()) + " free");
+                    " chunks, " + std::to_string(ram_free_.size()) + " of " +
+                    std::to_string(ram_slots_) +
+                    " free after evicting what could go (the rest is held by other objects, "
+                    "or pinned by responses in flight); a disk tier (--store) holds more");
 
     const uint64_t gen = next_gen_++;
     std::vector<Chunk *> ram(n, nullptr);
@@ -405,15 +409,14 @@ Status Store::put_object(std::string_view name, uint64_t size, const Source &src
             }
             it->second = {static_cast<uint32_t>(dslot[i]), len, i, gen, sums[i], oid};
         }
-        if (ram[i] && publish_chunk(ram[i])) continue;
+        if (ram[i] && publish_chunk(ram[i], false)) continue;
         if (ram[i]) {  // chunk index full: the disk copy stays, RAM copy dropped
             ++ctl_->insert_failures_full;
             free_ram_slot(ram[i]);
             if (!disk_) st = Status::error(Err::full, "chunk index full");
         }
         // No RAM copy of this version: an older RAM copy must not be served.
-        if (auto *old = static_cast<Chunk *>(chunks_.lookup(key)))
-            defer(DeferKind::chunk, chunks_.unlink(key), old);
+        if (auto *old = static_cast<Chunk *>(chunks_.lookup(key))) unlink_chunk(key, old);
     }
     auto *m = new ObjectMeta();
     m->id = oid;
@@ -450,7 +453,13 @@ Store::IoBuf *Store::start_promotion(ChunkKey key) {
     if (it == disk_index_.end() || io_free_.empty()) return nullptr;
     Chunk *c = alloc_ram();
     if (!c) {
-        ++ctl_->insert_failures_full;
+        // RAM full: wait for the room the cache keeper makes (need_ram),
+        // once per key however often data cores ask again.
+        if (!promo_waiting_.count(key) && promo_wait_.size() < ram_slots_ + 64u) {
+            promo_waiting_[key] = true;
+            promo_wait_.push_back(key);
+            ++ctl_->promotion_waits;
+        }
         return nullptr;
     }
     IoBuf *b = get_iobuf();
@@ -470,13 +479,30 @@ Store::IoBuf *Store::start_promotion(ChunkKey key) {
 }
 
 unsigned Store::handle_promotions() {
+    unsigned n = 0;
+    // Requests that found RAM full go first: they asked earlier.
+    while (!promo_wait_.empty() && !io_free_.empty() && ram_free_slots() > 0) {
+        const ChunkKey k = promo_wait_.front();
+        promo_wait_.pop_front();
+        promo_waiting_.erase(k);
+        if (start_promotion(k)) ++n;
+    }
     void *keys[32];
     unsigned room = static_cast<unsigned>(std::min<size_t>(io_free_.size(), 32));
-    if (room == 0) return 0;
-    unsigned n = rte_ring_sc_dequeue_burst(promo_ring_, keys, room, nullptr);
-    for (unsigned i = 0; i < n; ++i) start_promotion(reinterpret_cast<ChunkKey>(keys[i]));
+    const unsigned got = room ? rte_ring_sc_dequeue_burst(promo_ring_, keys, room, nullptr) : 0;
+    for (unsigned i = 0; i < got; ++i)
+        if (start_promotion(reinterpret_cast<ChunkKey>(keys[i]))) ++n;
     if (n) disk_->submit();
-    return n;
+    if (!promo_wait_.empty() && obs_) {
+        // Slots already on their way back (unlinked, grace period running)
+        // are not asked for twice.
+        const uint64_t used = ram_slots_ - ram_free_.size();
+        const uint64_t busy = ram_linked_ + promoting_.size();
+        const uint64_t limbo = used > busy ? used - busy : 0;
+        if (promo_wait_.size() > limbo)
+            obs_->need_ram(static_cast<uint32_t>(promo_wait_.size() - limbo), 0);
+    }
+    return n + got;
 }
 
 // Completion of a promotion read: cheap header checks only, then the I/O
@@ -536,7 +562,7 @@ unsigned Store::verify_promoted() {
             continue;
         }
         fill_chunk(l.c, l.key, l.oid, l.index, l.len, l.generation, l.xxh3);
-        if (publish_chunk(l.c)) {
+        if (publish_chunk(l.c, true)) {
             ++ctl_->promotions;
         } else {
             ++ctl_->insert_failures_full;

@@ -60,6 +60,7 @@ struct Counters {
     uint64_t insert_failures_full = 0;
     uint64_t removals = 0;
     uint64_t evictions = 0;
+    uint64_t promotion_waits = 0;  // promotions that found RAM full and waited for room
 
     Counters &operator+=(const Counters &o);
 };

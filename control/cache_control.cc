@@ -1,16 +1,48 @@
 #include "control/cache_control.h"
 
+#include <time.h>
+
+#include "control/log.h"
 
 namespace ep {
 
-CacheControl::CacheControl(chunkstore::Store &store, const CacheControlConfig &cfg) : store_(store) {
-    const uint64_t cap = store.usage().ram_capacity_bytes;
+namespace {
+uint64_t now_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+constexpr uint64_t kSlot = chunkstore::kChunkSize;
+}  // namespace
+
+// The policy counts RAM slots (every chunk weighs one 256 KiB slot, a short
+// last chunk too), the unit the store allocates in: the watermarks and the
+// "RAM tier full" check then count the same thing.
+CacheControl::CacheControl(chunkstore::Store &store, const CacheControlConfig &cfg)
+    : store_(store), cfg_(cfg), ram_only_(!store.has_disk()) {
+    const uint64_t cap = uint64_t{store.ram_slots()} * kSlot;
     cache::DriverConfig dc;
     dc.policy = cfg.policy;
-    dc.high_watermark_bytes = cap / 100 * cfg.high_pct;
-    dc.low_watermark_bytes = cap / 100 * cfg.low_pct;
-    dc.expected_objects = cap / chunkstore::kChunkSize;  // the policy tracks chunks
+    dc.high_watermark_bytes = cap / 100 * cfg.high_pct / kSlot * kSlot;
+    dc.low_watermark_bytes = cap / 100 * cfg.low_pct / kSlot * kSlot;
+    if (dc.high_watermark_bytes == 0) dc.high_watermark_bytes = kSlot;
+    if (dc.low_watermark_bytes > dc.high_watermark_bytes)
+        dc.low_watermark_bytes = dc.high_watermark_bytes;
+    dc.watermark_runs = !ram_only_;
+    // RAM-only: the policy ranks all of RAM and must admit every fill.
+    dc.policy_capacity_bytes = ram_only_ ? cap : dc.high_watermark_bytes;
+    dc.expected_objects = store.ram_slots();
     driver_ = std::make_unique<cache::EvictionDriver>(dc, *this);  // throws on a bad policy
+    // Whatever is resident already (nothing, for a freshly opened store).
+    uint32_t cursor = 0;
+    chunkstore::ChunkKey key;
+    chunkstore::Chunk *chunk;
+    while (store_.next_resident(&cursor, &key, &chunk)) driver_->resident(key, kSlot);
+    store_.set_observer(this);
+}
+
+CacheControl::~CacheControl() {
+    store_.set_observer(nullptr);
 }
 
 unsigned CacheControl::poll() {
@@ -19,38 +51,131 @@ unsigned CacheControl::poll() {
     for (AccessLog *log : logs_) {
         for (unsigned n; (n = log->drain(batch, 256)) > 0;) {
             for (unsigned i = 0; i < n; ++i)
-                driver_->record({batch[i].key, batch[i].bytes, batch[i].hit != 0});
+                driver_->record(
+                    {batch[i].key, batch[i].bytes, static_cast<cache::AccessKind>(batch[i].hit)});
             total += n;
-            if (total > 65536) return total;  // leave time for the rest of the control loop
+            if (total > 65536) break;  // leave time for the rest of the control loop
         }
+    }
+    cache::RunReport r;
+    if (driver_->maybe_evict(&r)) log_run("watermark run", r);
+    const uint64_t now = now_ns();
+    if (room_acc_runs_ && now >= next_room_log_ns_) {
+        log_run("room for promotions", room_acc_);
+        room_acc_ = {};
+        room_acc_runs_ = 0;
+        next_room_log_ns_ = now + 1'000'000'000ull;
+    }
+    if (now >= next_prune_ns_) {
+        next_prune_ns_ = now + 1'000'000'000ull;
+        std::erase_if(ingested_ns_, [&](const auto &e) { return !fresh(e.first, now); });
     }
     return total;
 }
 
-void CacheControl::note_resident_chunks() {
-    uint32_t cursor = 0;
-    chunkstore::ChunkKey key;
-    chunkstore::Chunk *chunk;
-    while (store_.next_resident(&cursor, &key, &chunk)) {
-        if (driver_->policy().contains(key)) continue;
-        driver_->record({key, chunk->len, false});
-        ++fills_;
+bool CacheControl::fresh(chunkstore::ObjectId oid, uint64_t now) const {
+    auto it = ingested_ns_.find(oid);
+    return it != ingested_ns_.end() && now - it->second < uint64_t{cfg_.fresh_s} * 1'000'000'000ull;
+}
+
+cache::Refusal CacheControl::try_evict(uint64_t key, bool allow_fresh) {
+    const chunkstore::Chunk *c = store_.resident_chunk(key);
+    if (!c) return cache::Refusal::absent;
+    const chunkstore::ObjectId oid = c->oid;
+    if (oid == keep_) return cache::Refusal::fresh;
+    if (!allow_fresh && fresh(oid, now_ns())) return cache::Refusal::fresh;
+    std::string name;
+    uint32_t nchunks = 0;
+    if (ram_only_) {
+        if (const chunkstore::ObjectMeta *m = store_.object_by_id(oid)) {
+            name.assign(m->name_view());
+            nchunks = m->chunk_count;
+        }
     }
+    switch (store_.evict(key)) {
+        case chunkstore::EvictResult::pinned:
+            return cache::Refusal::pinned;
+        case chunkstore::EvictResult::absent:
+            return cache::Refusal::absent;
+        case chunkstore::EvictResult::evicted:
+            break;
+    }
+    if (ram_only_) {
+        ++object_evictions_;
+        ingested_ns_.erase(oid);
+        EP_LOG(NOTICE, "cache: evicted %s (%u chunks; RAM-only store: the object is deleted)",
+               name.c_str(), nchunks);
+    }
+    return cache::Refusal::none;
+}
+
+void CacheControl::chunk_linked(const chunkstore::Chunk &c, bool promoted) {
+    if (!promoted && c.index == 0) ingested_ns_[c.oid] = now_ns();
+    driver_->resident(c.key, kSlot);
+}
+
+void CacheControl::chunk_unlinked(chunkstore::ChunkKey key) {
+    driver_->gone(key);
+}
+
+void CacheControl::need_ram(uint32_t slots, chunkstore::ObjectId keep) {
+    keep_ = keep;
+    cache::RunReport r;
+    // Slots already unlinked come back after the grace period; an ingest
+    // counts them before asking for more.
+    if (keep != 0) {
+        const uint32_t before = store_.ram_free_slots();
+        store_.synchronize();
+        const uint32_t back = store_.ram_free_slots() - before;
+        slots = back >= slots ? 0 : slots - back;
+    }
+    if (slots) driver_->make_room(uint64_t{slots} * kSlot, &r);
+    if (keep != 0) store_.synchronize();  // data cores pass a quiescent state every loop
+    keep_ = 0;
+    if (keep != 0 || ram_only_) {
+        log_run("room for an ingest", r);
+    } else {
+        room_acc_.victims += r.victims;
+        room_acc_.skipped_pinned += r.skipped_pinned;
+        room_acc_.skipped_fresh += r.skipped_fresh;
+        if (room_acc_runs_++ == 0) room_acc_.bytes_before = r.bytes_before;
+        room_acc_.bytes_after = r.bytes_after;
+    }
+}
+
+void CacheControl::log_run(const char *why, const cache::RunReport &r) {
+    EP_LOG(NOTICE,
+           "cache: %s: %llu victims, RAM tracked %llu -> %llu chunks (high %llu, low %llu), "
+           "%llu skipped pinned, %llu skipped fresh",
+           why, static_cast<unsigned long long>(r.victims),
+           static_cast<unsigned long long>(r.bytes_before / kSlot),
+           static_cast<unsigned long long>(r.bytes_after / kSlot),
+           static_cast<unsigned long long>(driver_->config().high_watermark_bytes / kSlot),
+           static_cast<unsigned long long>(driver_->config().low_watermark_bytes / kSlot),
+           static_cast<unsigned long long>(r.skipped_pinned),
+           static_cast<unsigned long long>(r.skipped_fresh));
 }
 
 StatsSection CacheControl::stats() const {
     const cache::DriverCounters &c = driver_->counters();
     return {"cache",
             {{"hits", c.hits},
-             {"misses", c.misses - std::min(c.misses, fills_)},
-             {"fills", fills_},
-             {"bytes_served_from_cache", c.bytes_hit},
-             {"bytes_missed", c.bytes_missed},
+             {"ram_misses", c.ram_misses},
+             {"misses", c.misses},
+             {"bytes_served_from_ram", c.bytes_hit},
+             {"fills", c.fills},
              {"evictions", c.evictions},
-             {"evictions_skipped_pinned", c.evictions_skipped},
+             {"object_evictions", object_evictions_},
+             {"evictions_skipped_pinned", c.evictions_skipped_pinned},
+             {"evictions_skipped_fresh", c.evictions_skipped_fresh},
              {"eviction_runs", c.eviction_runs},
+             {"room_runs", c.room_runs},
              {"not_admitted", c.not_admitted},
-             {"tracked_bytes", driver_->tracked_bytes()}}};
+             {"stale_victims", c.stale_victims},
+             {"tracked_bytes", driver_->tracked_bytes()},
+             {"tracked_chunks", driver_->tracked_objects()},
+             {"high_watermark_bytes", driver_->config().high_watermark_bytes},
+             {"low_watermark_bytes", driver_->config().low_watermark_bytes}}};
 }
 
 }  // namespace ep

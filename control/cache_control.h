@@ -1,11 +1,19 @@
-// The control thread's cache keeper: drains every data lcore's access ring,
-// replays the records through the configured policy (cache/), and evicts
-// chunks from the store's RAM tier when its usage crosses the high watermark,
-// down to the low one. Pinned chunks are skipped and retried later.
+// The control thread's cache keeper. It mirrors the chunk store's RAM tier
+// in the configured policy (cache/) through the store's RamObserver calls,
+// replays every data lcore's access ring into it, and evicts:
+//  - with a disk tier, when RAM use crosses the high watermark, down to the
+//    low one (only RAM copies go; the disk keeps the content);
+//  - in a RAM-only store, where evicting deletes content, only to make room
+//    that new content needs, in whole objects;
+//  - in both, on demand when promotions wait for a free slot.
+// Pinned chunks are skipped and retried later; freshly ingested objects are
+// skipped while anything else can go. Every run is logged.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "cache/eviction_driver.h"
@@ -19,26 +27,44 @@ struct CacheControlConfig {
     std::string policy = "default";
     unsigned high_pct = 90;  // of the RAM tier
     unsigned low_pct = 80;
+    unsigned fresh_s = 60;  // an object ingested this recently is evicted last
 };
 
-class CacheControl final : public cache::StoreEvictor {
-public:
+class CacheControl final : public cache::StoreEvictor, public chunkstore::RamObserver {
+  public:
     CacheControl(chunkstore::Store &store, const CacheControlConfig &cfg);
+    ~CacheControl() override;
     void add_log(AccessLog *log) { logs_.push_back(log); }
-    // Drains the rings; returns how many records it consumed.
+    // Drains the rings and runs a watermark eviction if one is due; returns
+    // how many records it consumed.
     unsigned poll();
-    // Chunks placed in RAM outside the access path (ingest) enter the policy
-    // as fills, so they can be evicted like everything else.
-    void note_resident_chunks();
     StatsSection stats() const;
+    uint64_t tracked_bytes() const { return driver_->tracked_bytes(); }
 
-    bool try_evict(uint64_t key) override { return store_.try_evict(key); }
+    // cache::StoreEvictor
+    cache::Refusal try_evict(uint64_t key, bool allow_fresh) override;
+    // chunkstore::RamObserver
+    void chunk_linked(const chunkstore::Chunk &c, bool promoted) override;
+    void chunk_unlinked(chunkstore::ChunkKey key) override;
+    void need_ram(uint32_t slots, chunkstore::ObjectId keep) override;
 
-private:
+  private:
+    bool fresh(chunkstore::ObjectId oid, uint64_t now) const;
+    void log_run(const char *why, const cache::RunReport &r);
+
     chunkstore::Store &store_;
+    CacheControlConfig cfg_;
+    const bool ram_only_;
     std::unique_ptr<cache::EvictionDriver> driver_;
     std::vector<AccessLog *> logs_;
-    uint64_t fills_ = 0;
+    std::unordered_map<chunkstore::ObjectId, uint64_t> ingested_ns_;  // recent ingests
+    chunkstore::ObjectId keep_ = 0;  // the object an ingest is writing
+    uint64_t object_evictions_ = 0;
+    uint64_t next_prune_ns_ = 0;
+    // Promotion-driven room runs are frequent under load: logged as a
+    // summary at most once a second.
+    cache::RunReport room_acc_{};
+    uint64_t room_acc_runs_ = 0, next_room_log_ns_ = 0;
 };
 
 }  // namespace ep

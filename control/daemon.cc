@@ -361,7 +361,6 @@ void Daemon::register_store_commands() {
                           static_cast<unsigned long long>(rep.bytes), rep.seconds);
             out.write(line);
             if (!st.ok()) out.write("error: " + st.msg + "\n");
-            cache_->note_resident_chunks();
         });
     admin_.add_command("objects", "list stored objects: size, chunks, name", [this](auto &, Reply &out) {
         store_->for_each_object([&out](const chunkstore::ObjectMeta &m) {

@@ -15,7 +15,7 @@ namespace ep {
 struct AccessRec {
     uint64_t key;
     uint32_t bytes;
-    uint32_t hit;  // 1: served from RAM; 0: had to be brought in
+    uint32_t hit;  // 1: served from RAM; 0: had to be brought in; 2: object absent (key = object id)
 };
 static_assert(sizeof(AccessRec) % 4 == 0, "rte_ring elements are multiples of 4 bytes");
 
@@ -28,6 +28,10 @@ public:
 
     void record(uint64_t key, uint32_t bytes, bool hit) override {
         AccessRec r{key, bytes, hit ? 1u : 0u};
+        if (rte_ring_sp_enqueue_elem(ring_, &r, sizeof r) != 0) ++*drops_;
+    }
+    void record_absent(uint64_t oid) override {
+        AccessRec r{oid, 0, 2u};
         if (rte_ring_sp_enqueue_elem(ring_, &r, sizeof r) != 0) ++*drops_;
     }
     // Control thread: up to max records into out.

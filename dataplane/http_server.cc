@@ -69,6 +69,7 @@ HttpServer::Conn *HttpServer::conn_of(tcp::ConnId c) const {
 
 std::optional<http::ObjectInfo> HttpServer::lookup(std::string_view key) const noexcept {
     const chunkstore::ObjectMeta *m = store_->lookup_object(tid_, key);
+    if (!m && access_) access_->record_absent(chunkstore::object_id(key));
     if (!m || !feeding_) return std::nullopt;
     // The meta is only valid until this core's next quiescent state, and the
     // response may stream for a long time: keep the version, not the pointer.

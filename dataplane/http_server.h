@@ -24,6 +24,8 @@ namespace ep {
 struct AccessSink {
     virtual ~AccessSink() = default;
     virtual void record(uint64_t key, uint32_t bytes, bool hit) = 0;
+    // A request named an object the store does not hold.
+    virtual void record_absent(uint64_t) {}
 };
 
 struct HttpServerCounters {

@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "chunkstore/store.h"
 #include "tests/chunkstore/test_util.h"
 
@@ -193,6 +195,61 @@ TEST(Store, PinnedChunkOutlivesRemovalUntilLastMbufIsFreed) {
     s->poll();
     EXPECT_EQ(s->usage().ram_bytes_used, 3u * kChunkSize);
     EXPECT_TRUE(s->put_object("more", std::span(other.data(), 10), 0).ok());
+}
+
+// Records what the store tells the cache keeper, and evicts on request.
+struct Observer : RamObserver {
+    Store *s = nullptr;
+    std::set<ChunkKey> linked;
+    uint32_t asked = 0;
+    std::vector<ChunkKey> victims;  // need_ram() evicts these, in order
+    void chunk_linked(const Chunk &c, bool) override { linked.insert(c.key); }
+    void chunk_unlinked(ChunkKey k) override { linked.erase(k); }
+    void need_ram(uint32_t slots, ObjectId) override {
+        asked += slots;
+        for (ChunkKey k : victims) s->evict(k);
+        s->synchronize(kTid);
+    }
+};
+
+TEST(Store, RamOnlyEvictionTakesWholeUnpinnedObjectsOnly) {
+    auto s = open_ok(ram_config(8));
+    ASSERT_TRUE(s);
+    Observer o;
+    o.s = s.get();
+    s->set_observer(&o);
+    auto a = random_bytes(3 * kChunkSize, 21), b = random_bytes(3 * kChunkSize, 22);
+    ASSERT_TRUE(s->put_object("a", a, 0).ok());
+    ASSERT_TRUE(s->put_object("b", b, 0).ok());
+    EXPECT_EQ(o.linked.size(), 6u);
+    EXPECT_EQ(s->ram_linked_chunks(), 6u);
+    // A pinned chunk of "a" protects all of "a".
+    Chunk *pin = s->lookup_pinned(kTid, chunk_key("a", 2));
+    ASSERT_NE(pin, nullptr);
+    EXPECT_EQ(s->evict(chunk_key("a", 0)), EvictResult::pinned);
+    EXPECT_EQ(o.linked.size(), 6u);
+    unpin(pin);
+    // Unpinned, one victim chunk takes its whole object: no holes.
+    EXPECT_EQ(s->evict(chunk_key("a", 1)), EvictResult::evicted);
+    EXPECT_EQ(s->lookup_object(kTid, "a"), nullptr);
+    EXPECT_EQ(o.linked.size(), 3u);
+    EXPECT_EQ(s->ram_linked_chunks(), 3u);
+    EXPECT_EQ(s->evict(chunk_key("a", 0)), EvictResult::absent);
+    EXPECT_EQ(read_via_lookup(*s, "b"), b);
+    s->synchronize(kTid);
+    // An ingest that does not fit asks for room first: "b" goes, "c" fits.
+    o.victims = {chunk_key("b", 0)};
+    auto c = random_bytes(7 * kChunkSize, 23);
+    ASSERT_TRUE(s->put_object("c", c, 0).ok());
+    EXPECT_EQ(o.asked, 2u);  // 7 needed, 5 free
+    EXPECT_EQ(read_via_lookup(*s, "c"), c);
+    EXPECT_EQ(o.linked.size(), 7u);
+    // Nothing left that may go: the error says why.
+    o.victims.clear();
+    Status st = s->put_object("d", std::span(c.data(), 2 * kChunkSize), 0);
+    EXPECT_EQ(st.code, Err::full);
+    EXPECT_NE(st.msg.find("needs 2 chunks, 1 of 8 free"), std::string::npos) << st.msg;
+    s->set_observer(nullptr);
 }
 
 TEST(Store, TryEvictDropsOnlyTheRamCopy) {

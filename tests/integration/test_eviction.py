@@ -1,0 +1,186 @@
+"""Eviction never loses what it should keep (issue 18).
+
+A RAM-only store holds the only copy of its content: eviction there deletes,
+so it runs only to make room for new content, in whole objects the policy
+picks, never the one being written and never a freshly ingested one first.
+With a disk tier, RAM eviction only drops the RAM copy. In both, the policy's
+tracked bytes equal what the store has resident after every run."""
+
+import concurrent.futures
+import hashlib
+import os
+import tempfile
+
+from harness import Edgeplane
+
+CHUNK = 256 * 1024
+
+
+def _write(path, data):
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def _sha(ep, url, timeout=60):
+    r = ep.ns_run(["sh", "-c", f"curl -sS -f -m {timeout} {url} | sha256sum"], check=False, timeout=timeout + 30)
+    return r.stdout.split()[0] if r.stdout else "", r.stderr
+
+
+def _objects(ep):
+    out = ep.ctl("objects").stdout
+    return {line.split()[2]: int(line.split()[1]) for line in out.splitlines() if line.strip()}
+
+
+def _tracked_matches_resident(s):
+    return s["cache"]["tracked_bytes"] == s["chunkstore"]["ram_resident_chunks"] * CHUNK
+
+
+def test_ram_only_store_keeps_every_object_that_fits():
+    """The README's reproduction, scaled down: 32 MiB RAM-only, five files of
+    22 chunks each plus a title of small files. They fit in RAM (122 of 128
+    slots) though they pass the 90 % high watermark: nothing may go."""
+    with tempfile.TemporaryDirectory(dir="/var/tmp") as tmp:
+        files = {}
+        for i in range(5):
+            d = os.path.join(tmp, f"in{i}")
+            os.makedirs(d)
+            data = os.urandom(22 * CHUNK - 4096)
+            files[f"big{i}.bin"] = data
+            _write(os.path.join(d, f"big{i}.bin"), data)
+        title = os.path.join(tmp, "title")
+        os.makedirs(os.path.join(title, "demo"))
+        for j in range(12):
+            data = os.urandom(100_000 + j)
+            files[f"demo/seg{j}.m4s"] = data
+            _write(os.path.join(title, "demo", f"seg{j}.m4s"), data)
+        with Edgeplane(args=["--ram-mb", "32"]) as ep:
+            ep.ctl("ingest", title)
+            for i in range(5):
+                out = ep.ctl("ingest", os.path.join(tmp, f"in{i}")).stdout
+                assert "stored 1 objects, 22 chunks" in out, out
+                s = ep.stats()
+                assert _tracked_matches_resident(s), s["cache"]
+            s = ep.stats()
+            assert s["chunkstore"]["objects"] == len(files), _objects(ep)
+            assert s["cache"]["evictions"] == 0, s["cache"]
+            for name, data in files.items():
+                got, err = _sha(ep, f"http://{ep.ip}/{name}")
+                assert got == hashlib.sha256(data).hexdigest(), (name, err)
+            assert ep.stop() == 0
+
+
+def test_ram_only_ingest_past_capacity_evicts_whole_old_objects_only():
+    """Objects of different ages, one of them popular: an ingest that does
+    not fit evicts just enough whole objects, the coldest first, never the
+    popular one, never the new one, and leaves no object with holes."""
+    with tempfile.TemporaryDirectory(dir="/var/tmp") as tmp:
+        files = {}
+        for i in range(6):
+            d = os.path.join(tmp, f"in{i}")
+            os.makedirs(d)
+            data = os.urandom(20 * CHUNK)
+            files[f"obj{i}.bin"] = data
+            _write(os.path.join(d, f"obj{i}.bin"), data)
+        with Edgeplane(args=["--ram-mb", "32", "--cache-policy", "lru"]) as ep:  # 128 slots
+            for i in range(5):  # 100 slots
+                ep.ctl("ingest", os.path.join(tmp, f"in{i}"))
+            # obj0 is the oldest but popular; obj1 is the coldest.
+            for _ in range(3):
+                got, _err = _sha(ep, f"http://{ep.ip}/obj0.bin")
+                assert got == hashlib.sha256(files["obj0.bin"]).hexdigest()
+            out = ep.ctl("ingest", os.path.join(tmp, "in5")).stdout  # needs 20, 28 free
+            assert "stored 1 objects" in out, out
+            extra = os.path.join(tmp, "in6")
+            os.makedirs(extra)
+            more = os.urandom(20 * CHUNK)
+            files["obj6.bin"] = more
+            _write(os.path.join(extra, "obj6.bin"), more)
+            out = ep.ctl("ingest", extra).stdout  # needs 20, 8 free: one object goes
+            assert "stored 1 objects" in out, out
+            objs = _objects(ep)
+            s = ep.stats()
+            assert s["cache"]["object_evictions"] == 1, (s["cache"], objs)
+            assert "obj1.bin" not in objs, objs
+            for keep in ("obj0.bin", "obj5.bin", "obj6.bin", "obj2.bin"):
+                assert keep in objs, objs
+            assert _tracked_matches_resident(s), (s["cache"], s["chunkstore"])
+            # Every object still listed is whole and byte-exact.
+            for name in objs:
+                got, err = _sha(ep, f"http://{ep.ip}/{name}")
+                assert got == hashlib.sha256(files[name]).hexdigest(), (name, err)
+            assert "evicted obj1.bin" in ep.log(), ep.log()[-2000:]
+            assert ep.stop() == 0
+
+
+def test_ram_only_ingest_that_cannot_fit_fails_and_says_why():
+    with tempfile.TemporaryDirectory(dir="/var/tmp") as tmp:
+        _write(os.path.join(tmp, "huge.bin"), os.urandom(40 * CHUNK))
+        with Edgeplane(args=["--ram-mb", "8"]) as ep:  # 32 slots
+            r = ep.ctl("ingest", tmp, check=False)
+            assert "RAM tier full" in r.stdout and "needs 40" in r.stdout, r.stdout
+            s = ep.stats()
+            assert s["chunkstore"]["objects"] == 0
+            assert _tracked_matches_resident(s)
+            assert ep.stop() == 0
+
+
+def test_disk_tier_parallel_downloads_with_small_ram_are_exact():
+    """24 parallel downloads of different 6 MB objects through a 16 MiB RAM
+    tier (64 slots, 576 chunks on disk): every download completes exactly."""
+    with tempfile.TemporaryDirectory(dir="/var/tmp") as tmp:
+        src = os.path.join(tmp, "src")
+        os.makedirs(src)
+        files = {}
+        for i in range(24):
+            data = os.urandom(6_000_000 + i)
+            files[f"v{i}.bin"] = data
+            _write(os.path.join(src, f"v{i}.bin"), data)
+        args = ["--store", os.path.join(tmp, "edge.store"), "--disk-mb", "400", "--ram-mb", "16"]
+        with Edgeplane(args=args) as ep:
+            ep.ctl("ingest", src)
+            with concurrent.futures.ThreadPoolExecutor(max_workers=24) as ex:
+                futs = {n: ex.submit(_sha, ep, f"http://{ep.ip}/{n}", 120) for n in files}
+                for n, f in futs.items():
+                    got, err = f.result()
+                    assert got == hashlib.sha256(files[n]).hexdigest(), (n, err)
+            s = ep.stats()
+            assert s["http"]["chunk_wait_timeouts"] == 0, s["http"]
+            assert s["chunkstore"]["objects"] == 24
+            assert s["cache"]["evictions"] > 0
+            assert _tracked_matches_resident(s), (s["cache"], s["chunkstore"])
+            assert ep.stop() == 0
+
+
+def test_title_played_while_eviction_runs_stays_whole():
+    """A disk-tier title is fetched over and over while other downloads push
+    its chunks out of RAM: every segment of every pass is exact, and the
+    manifest never outlives its segments."""
+    with tempfile.TemporaryDirectory(dir="/var/tmp") as tmp:
+        src = os.path.join(tmp, "src")
+        os.makedirs(os.path.join(src, "t"))
+        files = {}
+        for j in range(10):
+            data = os.urandom(CHUNK + 5000 * j)
+            files[f"t/seg{j}.m4s"] = data
+            _write(os.path.join(src, "t", f"seg{j}.m4s"), data)
+        for i in range(8):
+            data = os.urandom(3_000_000)
+            files[f"other{i}.bin"] = data
+            _write(os.path.join(src, f"other{i}.bin"), data)
+        args = ["--store", os.path.join(tmp, "edge.store"), "--disk-mb", "128", "--ram-mb", "8"]
+        with Edgeplane(args=args) as ep:
+            ep.ctl("ingest", src)
+            with concurrent.futures.ThreadPoolExecutor(max_workers=9) as ex:
+                others = [ex.submit(_sha, ep, f"http://{ep.ip}/other{i}.bin", 120) for i in range(8)]
+                for _ in range(3):
+                    for j in range(10):
+                        got, err = _sha(ep, f"http://{ep.ip}/t/seg{j}.m4s")
+                        assert got == hashlib.sha256(files[f"t/seg{j}.m4s"]).hexdigest(), (j, err)
+                for i, f in enumerate(others):
+                    got, err = f.result()
+                    assert got == hashlib.sha256(files[f"other{i}.bin"]).hexdigest(), (i, err)
+            s = ep.stats()
+            assert s["cache"]["evictions"] > 0
+            assert s["chunkstore"]["objects"] == len(files)
+            assert _tracked_matches_resident(s), (s["cache"], s["chunkstore"])
+            assert ep.stop() == 0
