@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string_view>
 
 #include <rte_mbuf.h>
@@ -100,6 +101,14 @@ struct ObjectMeta {
     char ctype[kMaxContentType];
     char name[kMaxName];
 
+    // Chunks whose only record failed its checksum: bit i set = chunk i is
+    // lost. The rest of the object stays servable (ranges that avoid a lost
+    // chunk succeed; a response that needs one is reset). Null when whole.
+    // Written once by the control thread before the meta is published.
+    std::shared_ptr<uint64_t[]> lost;
+    uint32_t lost_count = 0;
+
+    bool chunk_lost(uint32_t i) const { return lost && ((lost[i / 64] >> (i % 64)) & 1); }
     std::string_view name_view() const { return {name, name_len}; }
     std::string_view content_type() const { return {ctype, ctype_len}; }
     // Strong ETag as HTTP wants it: "\"<16 hex digits>\"" (18 chars + NUL).

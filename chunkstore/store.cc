@@ -330,6 +330,11 @@ bool Store::drop_chunk(ChunkKey key, ObjectId *oid) {
         disk_index_.erase(it);
         found = true;
     }
+    if (auto it = lost_records_.find(key); it != lost_records_.end()) {
+        tombstone(it->second);
+        disk_free_.push_back(it->second);
+        lost_records_.erase(it);
+    }
     if (found) ++ctl_->removals;
     return found;
 }

@@ -62,6 +62,7 @@ struct Usage {
 struct OpenReport {
     uint64_t slots_scanned = 0, records_ok = 0, records_bad = 0, records_stale = 0;
     uint64_t objects = 0, objects_incomplete = 0;
+    uint64_t objects_with_lost_chunks = 0;  // kept, minus the chunks that failed
 };
 
 struct VerifyReport {
@@ -149,6 +150,13 @@ class Store {
     }
     // nullptr if unknown. Valid until the caller's next quiescent().
     const ObjectMeta *lookup_object(uint32_t tid, std::string_view name);
+    // By id (what a streaming response keeps), to tell a chunk that is on
+    // its way from one that will never come: the object was removed or
+    // replaced, or the chunk was lost to a checksum failure.
+    const ObjectMeta *lookup_object(uint32_t tid, ObjectId id) {
+        ++rc_[tid].c.object_lookups;
+        return static_cast<const ObjectMeta *>(objects_.lookup(id));
+    }
     // Asks the control thread to bring a disk chunk into RAM. Never blocks;
     // false if the request ring is full (try again next loop).
     bool request_promotion(uint32_t tid, ChunkKey key);
@@ -274,6 +282,9 @@ class Store {
     void run_sync_batch(size_t n, Prep prep, Done done);
     bool read_record_sync(const DiskEntry &e, IoBuf *b, std::string *why);
     void drop_disk_record(ChunkKey key, const char *why);
+    // Republishes the object's meta with chunk `index` marked lost (the
+    // whole object goes once every chunk is lost).
+    void mark_lost(ObjectId oid, uint32_t index);
     void tombstone(uint32_t slot);
     void unpublish_object(ObjectId id);
     bool drop_chunk(ChunkKey key, ObjectId *oid);  // both tiers, object left as is
@@ -304,6 +315,7 @@ class Store {
     uint32_t disk_slots_ = 0;
     std::vector<uint32_t> disk_free_;
     std::unordered_map<ChunkKey, DiskEntry> disk_index_;
+    std::unordered_map<ChunkKey, uint32_t> lost_records_;  // failed payloads of kept objects: slot
     uint64_t next_gen_ = 1;
     std::vector<IoBuf *> io_bufs_;
     std::vector<IoBuf *> io_free_;

@@ -86,6 +86,7 @@ struct ScanRec {
     uint32_t slot;
     RecordHeader h;  // copy of the valid header
     bool ok = true;
+    bool lost = false;  // payload failed, header kept: vouches for a kept object's shape
 };
 }  // namespace
 
@@ -170,10 +171,12 @@ bool Store::scan(OpenReport *rep, std::string *err) {
     }
 
     // Group by object; keep the newest generation that is complete.
+    // Records whose payload failed still vouch, by their valid header, for
+    // the object's shape: such an object is kept with those chunks lost.
     std::unordered_map<ObjectId, std::vector<ScanRec *>> by_obj;
     for (auto &r : recs) {
         next_gen_ = std::max(next_gen_, r.h.generation + 1);
-        if (r.ok) by_obj[r.h.object_id].push_back(&r);
+        by_obj[r.h.object_id].push_back(&r);
     }
     for (auto &[oid, list] : by_obj) {
         std::map<uint64_t, std::vector<ScanRec *>, std::greater<>> by_gen;
@@ -191,6 +194,7 @@ bool Store::scan(OpenReport *rep, std::string *err) {
                 byidx[r->h.chunk_index] = r;
             }
             good = good && std::all_of(byidx.begin(), byidx.end(), [](auto *p) { return p; });
+            good = good && std::any_of(byidx.begin(), byidx.end(), [](auto *p) { return p->ok; });
             if (good) {
                 v = std::move(byidx);  // ordered by chunk index
                 keep = &v;
@@ -199,7 +203,7 @@ bool Store::scan(OpenReport *rep, std::string *err) {
         }
         if (!keep) ++rep->objects_incomplete;
         for (ScanRec *r : list)
-            r->ok = keep && std::find(keep->begin(), keep->end(), r) != keep->end();
+            r->ok = r->ok && keep && std::find(keep->begin(), keep->end(), r) != keep->end();
         if (!keep) continue;
         const RecordHeader &h0 = (*keep)[0]->h;
         auto *m = new ObjectMeta();
@@ -214,17 +218,32 @@ bool Store::scan(OpenReport *rep, std::string *err) {
         std::memcpy(m->ctype, h0.ctype, h0.ctype_len);
         std::vector<uint64_t> sums;
         for (ScanRec *r : *keep) {
-            sums.push_back(r->h.payload_xxh3);
+            sums.push_back(r->h.payload_xxh3);  // the ETag stays the version's
+            if (!r->ok) {
+                r->lost = true;
+                if (!m->lost)
+                    m->lost =
+                        std::shared_ptr<uint64_t[]>(new uint64_t[(m->chunk_count + 63) / 64]());
+                m->lost[r->h.chunk_index / 64] |= uint64_t{1} << (r->h.chunk_index % 64);
+                ++m->lost_count;
+                continue;
+            }
             disk_index_[r->h.key] = {r->slot,         r->h.chunk_len,    r->h.chunk_index,
                                      r->h.generation, r->h.payload_xxh3, oid};
+        }
+        if (m->lost_count) {
+            ++rep->objects_with_lost_chunks;
+            log_warn("%s: %u of %u chunks lost to checksum failures; the rest is served",
+                     std::string(m->name_view()).c_str(), m->lost_count, m->chunk_count);
         }
         m->etag = XXH3_64bits_withSeed(sums.data(), sums.size() * 8, m->size);
         void *old = nullptr;
         if (!objects_.upsert(oid, m, &old)) {
             log_warn("object index full (max_objects=%u): %s not served", cfg_.max_objects,
                      std::string(m->name_view()).c_str());
+            if (m->lost_count) --rep->objects_with_lost_chunks;
             delete m;
-            for (ScanRec *r : *keep) disk_index_.erase(r->h.key), r->ok = false;
+            for (ScanRec *r : *keep) disk_index_.erase(r->h.key), r->ok = false, r->lost = false;
             continue;
         }
         objects_ctl_[oid] = m;
@@ -235,6 +254,10 @@ bool Store::scan(OpenReport *rep, std::string *err) {
     for (auto &r : recs) {
         if (r.ok) {
             ++rep->records_ok;
+            continue;
+        }
+        if (r.lost) {  // kept, so the next open still knows the object's shape
+            lost_records_[r.h.key] = r.slot;
             continue;
         }
         tombstone(r.slot);
@@ -408,6 +431,11 @@ Status Store::put_object(std::string_view name, uint64_t size, const Source &src
                 disk_free_.push_back(it->second.slot);
             }
             it->second = {static_cast<uint32_t>(dslot[i]), len, i, gen, sums[i], oid};
+            if (auto lr = lost_records_.find(key); lr != lost_records_.end()) {
+                tombstone(lr->second);  // the old version's failed record
+                disk_free_.push_back(lr->second);
+                lost_records_.erase(lr);
+            }
         }
         if (ram[i] && publish_chunk(ram[i], false)) continue;
         if (ram[i]) {  // chunk index full: the disk copy stays, RAM copy dropped
@@ -578,10 +606,47 @@ void Store::drop_disk_record(ChunkKey key, const char *why) {
     if (it == disk_index_.end()) return;
     log_bad(&g_bad_logged, "slot %u: record dropped: %s", it->second.slot, why);
     const ObjectId oid = it->second.oid;
-    tombstone(it->second.slot);
-    disk_free_.push_back(it->second.slot);
+    const uint32_t index = it->second.index;
+    const uint32_t slot = it->second.slot;
     disk_index_.erase(it);
-    drop_object(oid);  // an object with a lost chunk is not served
+    // Only this chunk is gone: the rest of the object stays servable. A
+    // record whose header is still valid stays on disk (its slot reserved)
+    // so the next open knows the object's shape and marks the chunk lost
+    // again; one with a bad header cannot, and goes.
+    if (std::strcmp(why, "header checksum mismatch") != 0) {
+        lost_records_[key] = slot;
+    } else {
+        tombstone(slot);
+        disk_free_.push_back(slot);
+    }
+    mark_lost(oid, index);
+}
+
+void Store::mark_lost(ObjectId oid, uint32_t index) {
+    auto it = objects_ctl_.find(oid);
+    if (it == objects_ctl_.end()) return;
+    const ObjectMeta *old = it->second;
+    if (index >= old->chunk_count || old->chunk_lost(index)) return;
+    if (old->lost_count + 1 >= old->chunk_count) {
+        drop_object(oid);  // nothing left to serve
+        return;
+    }
+    auto *m = new ObjectMeta(*old);
+    const uint32_t words = (old->chunk_count + 63) / 64;
+    m->lost = std::shared_ptr<uint64_t[]>(new uint64_t[words]());
+    for (uint32_t w = 0; old->lost && w < words; ++w) m->lost[w] = old->lost[w];
+    m->lost[index / 64] |= uint64_t{1} << (index % 64);
+    ++m->lost_count;
+    void *prev = nullptr;
+    if (!objects_.upsert(oid, m, &prev)) {  // cannot happen for an existing key
+        delete m;
+        drop_object(oid);
+        return;
+    }
+    if (prev) defer(DeferKind::object, -1, prev);
+    it->second = m;
+    if (auto *c = static_cast<Chunk *>(chunks_.lookup(chunk_key(oid, index))))
+        unlink_chunk(c->key, c);
 }
 
 Status Store::promote_now(ChunkKey key) {

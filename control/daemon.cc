@@ -262,6 +262,8 @@ std::vector<StatsSection> Daemon::stats_sections() const {
         sec.values.insert(sec.values.end(), {{"body_bytes_queued", g.body_bytes_queued},
                                              {"chunk_waits", g.chunk_waits},
                                              {"chunk_wait_timeouts", g.chunk_wait_timeouts},
+                                             {"object_gone_aborts", g.object_gone_aborts},
+                                             {"chunk_lost_aborts", g.chunk_lost_aborts},
                                              {"conn_pool_exhausted", g.conn_pool_exhausted},
                                              {"version_aborts", g.version_aborts}});
         out.push_back(std::move(sec));
@@ -285,6 +287,7 @@ std::vector<StatsSection> Daemon::stats_sections() const {
                     {"promotion_requests", c.promotion_requests},
                     {"promotion_ring_full", c.promotion_ring_full},
                     {"promotions", c.promotions},
+                    {"promotion_waits", c.promotion_waits},
                     {"checksum_failures", c.checksum_failures},
                     {"disk_reads", c.disk_reads},
                     {"disk_writes", c.disk_writes},

@@ -8,9 +8,9 @@
 namespace ep {
 
 namespace {
-constexpr uint64_t kSweepNs = 100'000'000;          // timeouts checked every 100 ms
+constexpr uint64_t kSweepNs = 100'000'000;             // timeouts checked every 100 ms
 constexpr uint64_t kChunkWaitLimitNs = 5'000'000'000;  // a promotion that never comes
-constexpr uint8_t kObjSlots = 8;                    // > response queue depth + 1 streaming
+constexpr uint8_t kObjSlots = 8;                       // > response queue depth + 1 streaming
 }  // namespace
 
 struct HttpServer::Conn {
@@ -37,7 +37,9 @@ struct HttpServer::Conn {
     Conn *next_wake = nullptr;
     alignas(http::HttpSession) unsigned char session_mem[sizeof(http::HttpSession)];
 
-    http::HttpSession &session() { return *std::launder(reinterpret_cast<http::HttpSession *>(session_mem)); }
+    http::HttpSession &session() {
+        return *std::launder(reinterpret_cast<http::HttpSession *>(session_mem));
+    }
 };
 
 HttpServer::HttpServer(const http::HttpConfig &cfg) : ctx_(cfg, *this) {}
@@ -134,8 +136,9 @@ bool HttpServer::send_body_piece(Conn *c, const http::Response &r, const http::B
     if (p.kind == http::BodyPiece::Kind::kInline) {
         const std::string_view bytes = r.inline_bytes(p);
         while (c->piece_off < bytes.size()) {
-            const uint32_t n = stack_->send_copy(c->id, reinterpret_cast<const uint8_t *>(bytes.data()) + c->piece_off,
-                                                 static_cast<uint32_t>(bytes.size() - c->piece_off));
+            const uint32_t n = stack_->send_copy(
+                c->id, reinterpret_cast<const uint8_t *>(bytes.data()) + c->piece_off,
+                static_cast<uint32_t>(bytes.size() - c->piece_off));
             if (n == 0) return false;
             c->piece_off += n;
         }
@@ -159,11 +162,23 @@ bool HttpServer::send_body_piece(Conn *c, const http::Response &r, const http::B
         // One access per chunk a response starts on, for the cache policy:
         // at the piece's start or a chunk edge, and once per wait.
         if (access_ && (c->piece_off == 0 || in_chunk == 0) && c->waiting_since_ns == 0)
-            access_->record(chunkstore::chunk_key(obj.oid, index), ch ? ch->len : chunkstore::kChunkSize,
-                            ch != nullptr);
+            access_->record(chunkstore::chunk_key(obj.oid, index),
+                            ch ? ch->len : chunkstore::kChunkSize, ch != nullptr);
         if (!ch) {
-            // On disk only (or being replaced): ask for it and wait, without
-            // holding the core. The wait is bounded.
+            // A chunk that can never come ends the response at once: the
+            // object was removed or replaced (its length and ETag are sent),
+            // the chunk failed its checksum, or RAM was the only copy.
+            const chunkstore::ObjectMeta *m = store_->lookup_object(tid_, obj.oid);
+            const bool gone = !m || m->generation != obj.generation;
+            if (gone || m->chunk_lost(index) || !store_->has_disk()) {
+                ++(gone ? ctr_.object_gone_aborts : ctr_.chunk_lost_aborts);
+                const tcp::ConnId id = c->id;
+                release(c);
+                stack_->abort(id);
+                return false;
+            }
+            // On disk only: ask for it and wait, without holding the core.
+            // The wait is bounded.
             if (c->waiting_since_ns == 0) {
                 c->waiting_since_ns = now_ns_;
                 ++ctr_.chunk_waits;
@@ -196,8 +211,9 @@ void HttpServer::pump(Conn *c) {
         const http::Response &r = s.front();
         const std::string_view head = r.head();
         while (!c->head_done) {
-            const uint32_t n = stack_->send_copy(c->id, reinterpret_cast<const uint8_t *>(head.data()) + c->head_off,
-                                                 static_cast<uint32_t>(head.size() - c->head_off));
+            const uint32_t n = stack_->send_copy(
+                c->id, reinterpret_cast<const uint8_t *>(head.data()) + c->head_off,
+                static_cast<uint32_t>(head.size() - c->head_off));
             c->head_off += n;
             if (c->head_off == head.size()) c->head_done = true;
             if (n == 0) return;
@@ -264,9 +280,14 @@ void HttpServer::poll(uint64_t now_ns, int64_t unix_s) {
         if (!c->in_use) continue;
         const bool sending = c->session().has_response() || stack_->info(c->id).send_queued > 0;
         switch (c->session().poll(now_, sending)) {
-            case http::HttpSession::TimerAction::kNone: break;
-            case http::HttpSession::TimerAction::kClose: finish(c); break;
-            case http::HttpSession::TimerAction::kTimedOut: pump(c); break;
+            case http::HttpSession::TimerAction::kNone:
+                break;
+            case http::HttpSession::TimerAction::kClose:
+                finish(c);
+                break;
+            case http::HttpSession::TimerAction::kTimedOut:
+                pump(c);
+                break;
         }
     }
 }

@@ -31,6 +31,9 @@ struct AccessSink {
 struct HttpServerCounters {
     uint64_t chunk_waits = 0;          // body pieces that waited for a disk promotion
     uint64_t chunk_wait_timeouts = 0;  // connections aborted: a chunk never arrived
+    uint64_t object_gone_aborts = 0;   // aborted: the object was removed or replaced mid-response
+    uint64_t chunk_lost_aborts =
+        0;  // aborted: the response needs a chunk lost to a checksum failure
     uint64_t conn_pool_exhausted = 0;  // accepted connections refused: no session free
     uint64_t body_bytes_queued = 0;    // object bytes put on TCP send queues
     uint64_t version_aborts = 0;       // object replaced mid-response: connection reset
@@ -38,6 +41,8 @@ struct HttpServerCounters {
     HttpServerCounters &operator+=(const HttpServerCounters &o) {
         chunk_waits += o.chunk_waits;
         chunk_wait_timeouts += o.chunk_wait_timeouts;
+        object_gone_aborts += o.object_gone_aborts;
+        chunk_lost_aborts += o.chunk_lost_aborts;
         conn_pool_exhausted += o.conn_pool_exhausted;
         body_bytes_queued += o.body_bytes_queued;
         version_aborts += o.version_aborts;
@@ -46,7 +51,7 @@ struct HttpServerCounters {
 };
 
 class HttpServer final : public tcp::Handler, public http::ObjectCatalog {
-public:
+  public:
     explicit HttpServer(const http::HttpConfig &cfg);
     ~HttpServer() override;
 
@@ -70,14 +75,14 @@ public:
     // being fed, and remembers the object version it answered with.
     std::optional<http::ObjectInfo> lookup(std::string_view key) const noexcept override;
 
-private:
+  private:
     struct Conn;
     Conn *conn_of(tcp::ConnId c) const;
     void pump(Conn *c);
     bool send_body_piece(Conn *c, const http::Response &r, const http::BodyPiece &p);
     void finish(Conn *c);  // close after queued data, release the session
     void release(Conn *c);
-    void wake(Conn *c);    // run pump() again at the next poll()
+    void wake(Conn *c);  // run pump() again at the next poll()
     http::Now now() const { return now_; }
 
     http::HttpContext ctx_;

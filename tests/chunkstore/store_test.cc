@@ -339,7 +339,8 @@ TEST(Store, FlippedPayloadByteIsNeverServed) {
     ::close(fd);
 
     // Without open-time verification the object is listed, but the bad
-    // chunk fails verification when promoted and is dropped, not served.
+    // chunk fails verification when promoted and is never served. Only that
+    // chunk is lost: the others stay servable.
     cfg.verify_on_open = false;
     {
         auto s = open_ok(cfg);
@@ -348,19 +349,38 @@ TEST(Store, FlippedPayloadByteIsNeverServed) {
         EXPECT_TRUE(s->promote_now(chunk_key("victim", 0)).ok());
         EXPECT_EQ(s->promote_now(chunk_key("victim", 1)).code, Err::corrupt);
         EXPECT_EQ(s->lookup(kTid, chunk_key("victim", 1)), nullptr);
-        EXPECT_EQ(s->lookup_object(kTid, "victim"), nullptr);
+        const ObjectMeta *m = s->lookup_object(kTid, "victim");
+        ASSERT_NE(m, nullptr);
+        EXPECT_TRUE(m->chunk_lost(1));
+        EXPECT_FALSE(m->chunk_lost(0));
+        EXPECT_FALSE(m->chunk_lost(2));
+        EXPECT_TRUE(s->promote_now(chunk_key("victim", 2)).ok());
+        Chunk *c2 = s->lookup(kTid, *m, 2);
+        ASSERT_NE(c2, nullptr);
+        EXPECT_EQ(0, std::memcmp(c2->data, data.data() + 2 * kChunkSize, kChunkSize));
         EXPECT_EQ(s->counters().checksum_failures, 1u);
         EXPECT_NE(s->lookup_object(kTid, "bystander"), nullptr);
     }
-    // The dropped record was tombstoned: a later open no longer sees it, and
-    // the incomplete object is not published.
+    // The failed record keeps its header on disk: a later open (verifying)
+    // knows the object's shape and keeps it with the same chunk lost.
     cfg.verify_on_open = true;
-    OpenReport rep;
-    auto s = open_ok(cfg, &rep);
-    ASSERT_TRUE(s);
-    EXPECT_EQ(s->lookup_object(kTid, "victim"), nullptr);
-    EXPECT_NE(s->lookup_object(kTid, "bystander"), nullptr);
-    EXPECT_EQ(rep.objects, 1u);
+    {
+        OpenReport rep;
+        auto s = open_ok(cfg, &rep);
+        ASSERT_TRUE(s);
+        const ObjectMeta *m = s->lookup_object(kTid, "victim");
+        ASSERT_NE(m, nullptr);
+        EXPECT_TRUE(m->chunk_lost(1));
+        EXPECT_EQ(m->lost_count, 1u);
+        EXPECT_NE(s->lookup_object(kTid, "bystander"), nullptr);
+        EXPECT_EQ(rep.objects, 2u);
+        EXPECT_EQ(rep.objects_with_lost_chunks, 1u);
+        // Re-ingesting the object heals it and frees the failed record's slot.
+        ASSERT_TRUE(s->put_object("victim", data, 0).ok());
+        EXPECT_FALSE(s->lookup_object(kTid, "victim")->chunk_lost(1));
+        EXPECT_EQ(s->usage().disk_chunks, 4u);
+        EXPECT_EQ(s->usage().disk_bytes_used, 4u * kRecordSize);
+    }
 }
 
 TEST(Store, CorruptRecordsAreDroppedAtOpen) {
@@ -389,15 +409,21 @@ TEST(Store, CorruptRecordsAreDroppedAtOpen) {
     auto s = open_ok(cfg, &rep);
     ASSERT_TRUE(s);
     EXPECT_EQ(rep.records_bad, 2u);
-    EXPECT_EQ(rep.objects_incomplete, 2u);
-    EXPECT_EQ(rep.objects, 1u);
+    // "a" lost a header: its shape is unknown, so it goes. "b" lost a
+    // payload: kept, with chunk 0 lost and chunk 1 served.
+    EXPECT_EQ(rep.objects_incomplete, 1u);
+    EXPECT_EQ(rep.objects, 2u);
+    EXPECT_EQ(rep.objects_with_lost_chunks, 1u);
     EXPECT_EQ(s->lookup_object(kTid, "a"), nullptr);
-    EXPECT_EQ(s->lookup_object(kTid, "b"), nullptr);
+    const ObjectMeta *b = s->lookup_object(kTid, "b");
+    ASSERT_NE(b, nullptr);
+    EXPECT_TRUE(b->chunk_lost(0));
+    EXPECT_FALSE(b->chunk_lost(1));
     EXPECT_NE(s->lookup_object(kTid, "c"), nullptr);
     EXPECT_EQ(s->counters().checksum_failures, 2u);
     VerifyReport v = s->verify();
     EXPECT_EQ(v.chunks_bad, 0u);
-    EXPECT_EQ(v.chunks_ok, 1u);
+    EXPECT_EQ(v.chunks_ok, 2u);
 }
 
 TEST(Store, BufferedFallbackWorks) {
