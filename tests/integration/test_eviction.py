@@ -9,6 +9,8 @@ tracked bytes equal what the store has resident after every run."""
 import concurrent.futures
 import hashlib
 import os
+import subprocess
+import time
 import tempfile
 
 from harness import Edgeplane
@@ -183,4 +185,71 @@ def test_title_played_while_eviction_runs_stays_whole():
             assert s["cache"]["evictions"] > 0
             assert s["chunkstore"]["objects"] == len(files)
             assert _tracked_matches_resident(s), (s["cache"], s["chunkstore"])
+            assert ep.stop() == 0
+
+
+RECORD = 4096 + 8192 + CHUNK  # chunkstore/record.h: header, checksum area, payload
+PAYLOAD_OFF = 4096 + 8192
+
+
+def test_download_of_a_removed_object_is_reset_at_once():
+    """RAM-only: the chunks a slow download still needs are deleted with the
+    object; the response ends as soon as it needs one, not after the wait
+    for a promotion that can never come."""
+    with tempfile.TemporaryDirectory(dir="/var/tmp") as tmp:
+        _write(os.path.join(tmp, "gone.bin"), os.urandom(20 * CHUNK))
+        with Edgeplane(args=["--ram-mb", "32"]) as ep:
+            ep.ctl("ingest", tmp)
+            slow = subprocess.Popen(["ip", "netns", "exec", ep.ns, "curl", "-sS", "-o", "/dev/null",
+                                     "--limit-rate", "300k", "-m", "60", f"http://{ep.ip}/gone.bin"],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            try:
+                time.sleep(1.0)  # a few chunks in
+                assert "removed" in ep.ctl("remove", "gone.bin").stdout
+                _out, err = slow.communicate(timeout=60)
+            finally:
+                slow.kill()
+            assert slow.returncode != 0, "the download of a deleted object must not complete"
+            s = ep.stats()
+            assert s["http"]["object_gone_aborts"] == 1, s["http"]
+            assert s["http"]["chunk_wait_timeouts"] == 0, s["http"]
+            assert ep.stop() == 0
+
+
+def test_corrupt_record_loses_only_its_chunk():
+    """A flipped byte in chunk 5 of a 12-chunk object: after a restart the
+    object is still listed, ranges that avoid chunk 5 are exact, a response
+    that needs it is reset (counted), and nothing else is lost."""
+    with tempfile.TemporaryDirectory(dir="/var/tmp") as tmp:
+        src = os.path.join(tmp, "src")
+        os.makedirs(src)
+        data = os.urandom(12 * CHUNK)
+        other = os.urandom(3 * CHUNK)
+        _write(os.path.join(src, "a.bin"), data)
+        store = os.path.join(tmp, "edge.store")
+        args = ["--store", store, "--disk-mb", "64", "--ram-mb", "8"]
+        with Edgeplane(args=args) as ep:
+            assert "stored 1 objects" in ep.ctl("ingest", os.path.join(src, "a.bin")).stdout
+            _write(os.path.join(tmp, "b.bin"), other)
+            ep.ctl("ingest", os.path.join(tmp, "b.bin"))
+            assert ep.stop() == 0
+        with open(store, "r+b") as f:  # slots are handed out lowest first: chunk 5 is slot 5
+            at = 5 * RECORD + PAYLOAD_OFF + 1234
+            f.seek(at)
+            b = f.read(1)
+            f.seek(at)
+            f.write(bytes([b[0] ^ 0x40]))
+        with Edgeplane(args=args) as ep:
+            assert "a.bin" in _objects(ep)
+            for lo, hi in ((0, 5 * CHUNK - 1), (6 * CHUNK, 12 * CHUNK - 1), (100, 200)):
+                r = ep.ns_run(["sh", "-c", f"curl -sS -f -m 30 -r {lo}-{hi} http://{ep.ip}/a.bin | sha256sum"])
+                assert r.stdout.split()[0] == hashlib.sha256(data[lo:hi + 1]).hexdigest(), (lo, hi, r.stderr)
+            got, _err = _sha(ep, f"http://{ep.ip}/a.bin", 30)
+            assert got != hashlib.sha256(data).hexdigest()
+            got, err = _sha(ep, f"http://{ep.ip}/b.bin", 30)
+            assert got == hashlib.sha256(other).hexdigest(), err
+            s = ep.stats()
+            assert s["http"]["chunk_lost_aborts"] == 1, s["http"]
+            assert s["http"]["chunk_wait_timeouts"] == 0, s["http"]
+            assert s["chunkstore"]["checksum_failures"] >= 1
             assert ep.stop() == 0
