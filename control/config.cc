@@ -56,6 +56,8 @@ unsigned free_hugepages() {
     return n;
 }
 
+std::string memory_error(const Config &, unsigned) { return ""; }
+
 int parse_config(int argc, char **argv, Config *cfg) {
     // Split at a lone "--": what follows belongs to EAL.
     int ours = argc;
