@@ -157,7 +157,8 @@ struct Parsed {
 };
 
 // Writes toml to a temporary file (when not empty) and parses it with args.
-Parsed parse_with(const std::string &toml, std::vector<std::string> args, std::string *path_out = nullptr) {
+Parsed parse_with(const std::string &toml, std::vector<std::string> args,
+                  std::string *path_out = nullptr) {
     char path[] = "/tmp/edgeplane-config-XXXXXX";
     const int fd = mkstemp(path);
     EXPECT_GE(fd, 0);
@@ -234,8 +235,8 @@ TEST(ConfigFile, ArraysMaySpanLinesWithComments) {
 }
 
 TEST(ConfigFile, FlagsOverrideTheFile) {
-    Parsed p = parse_with(kBase + "http-port = 8080\n",
-                          {"--http-port", "9090", "--ip", "10.9.9.9/24"});
+    Parsed p =
+        parse_with(kBase + "http-port = 8080\n", {"--http-port", "9090", "--ip", "10.9.9.9/24"});
     ASSERT_EQ(p.rc, -1) << p.err;
     EXPECT_EQ(p.cfg.http_port, 9090u);
     EXPECT_EQ(p.cfg.ips, std::vector<std::string>{"10.9.9.9/24"});
