@@ -493,8 +493,12 @@ std::vector<std::string> eal_arguments(const Config &cfg) {
     };
     place(cfg.control_lcore);
     for (unsigned l : cfg.data_lcores) place(l);
-    a.insert(a.end(), {"--lcores", lcores.str(), "--main-lcore", std::to_string(cfg.control_lcore),
-                       "--file-prefix", cfg.file_prefix, "--log-level", cfg.log_level});
+    // --in-memory: hugepage files are unlinked as soon as they are mapped, so
+    // none is left behind even when the daemon is killed (no secondary
+    // process attaches to edgeplane, so nothing needs them on disk).
+    a.insert(a.end(),
+             {"--lcores", lcores.str(), "--main-lcore", std::to_string(cfg.control_lcore),
+              "--file-prefix", cfg.file_prefix, "--log-level", cfg.log_level, "--in-memory"});
     bool any_pci = false;
     for (const std::string &p : cfg.ports) {
         if (is_pci_address(p)) {

@@ -124,10 +124,10 @@ def test_reingest_says_it_replaced():
         with open(f, "w") as fh:
             fh.write("one\n")
         first = ep.ctl("ingest", f, "--name", "a.txt").stdout
-        assert "replaced" not in first, first
+        assert "(0 replaced)" in first and not re.search(r"^replaced ", first, re.M), first
         with open(f, "w") as fh:
             fh.write("two\n")
         again = ep.ctl("ingest", f, "--name", "a.txt").stdout
-        assert re.search(r"replaced a\.txt", again), again
+        assert re.search(r"^replaced a\.txt$", again, re.M) and "(1 replaced)" in again, again
         r = ep.ns_run(["curl", "-s", f"http://{ep.ip}/a.txt"])
         assert r.stdout == "two\n"
