@@ -131,3 +131,19 @@ def test_reingest_says_it_replaced():
         assert re.search(r"^replaced a\.txt$", again, re.M) and "(1 replaced)" in again, again
         r = ep.ns_run(["curl", "-s", f"http://{ep.ip}/a.txt"])
         assert r.stdout == "two\n"
+
+
+def test_html_content_type_is_what_docs_http_md_says():
+    """Ingest records a type per object (chunkstore's guess_content_type),
+    which wins over the HTTP server's own extension table."""
+    with Edgeplane(args=["--ram-mb", "32"]) as ep, tempfile.TemporaryDirectory() as d:
+        for name in ("page.html", "page.htm"):
+            with open(os.path.join(d, name), "w") as fh:
+                fh.write("<p>x</p>\n")
+        ep.ctl("ingest", d, "--name", "site/")
+        types = {}
+        for name in ("page.html", "page.htm"):
+            r = ep.ns_run(["curl", "-s", "-o", "/dev/null", "-w", "%{content_type}",
+                           f"http://{ep.ip}/site/{name}"])
+            types[name] = r.stdout
+        assert types == {"page.html": "text/html", "page.htm": "text/html; charset=utf-8"}, types
