@@ -15,8 +15,9 @@
 #include <new>
 #include <unordered_set>
 
-#include "control/log.h"
+#include "cache/factory.h"
 #include "chunkstore/ingest.h"
+#include "control/log.h"
 #include "control/stats.h"
 
 namespace ep {
@@ -432,6 +433,9 @@ void Daemon::print_ready() const {
         cfg_.store_path.empty()
             ? "none (RAM only: content is gone after a restart)"
             : std::to_string(u.disk_capacity_bytes >> 20) + " MiB in " + cfg_.store_path;
+    const std::string policy = cfg_.cache_policy == "default"
+                                   ? "default (" + std::string(cache::default_policy_name()) + ")"
+                                   : cfg_.cache_policy;
     const std::string memory = rte_eal_has_hugepages()
                                    ? "hugepages"
                                    : "--no-huge (" + std::to_string(cfg_.memory_mb) + " MiB)";
@@ -439,7 +443,7 @@ void Daemon::print_ready() const {
         "edgeplane: summary: ports %s; http port %s; cache %s high %u%% low %u%%; ram tier "
         "%llu MiB; disk tier %s; memory %s\n",
         ports.c_str(), cfg_.http_port ? std::to_string(cfg_.http_port).c_str() : "off",
-        cfg_.cache_policy.c_str(), cfg_.cache_high_pct, cfg_.cache_low_pct,
+        policy.c_str(), cfg_.cache_high_pct, cfg_.cache_low_pct,
         static_cast<unsigned long long>(u.ram_capacity_bytes >> 20), disk.c_str(), memory.c_str());
     std::printf("edgeplane: %zu data lcore(s); admin socket %s; ready\n", lcores_.size(),
                 cfg_.admin_socket.c_str());
