@@ -24,26 +24,26 @@ struct Config {
     unsigned memory_mb = 512;  // with --no-huge
     unsigned mbufs = 16383;
     std::string log_level = "info";
-    std::string store_path;   // chunk store file or block device; empty = RAM only
-    unsigned ram_mb = 256;    // RAM tier (hugepage memory)
-    unsigned disk_mb = 1024;  // disk tier size when the store file is created
+    std::string store_path;        // chunk store file or block device; empty = RAM only
+    unsigned ram_mb = 256;         // RAM tier (hugepage memory)
+    unsigned disk_mb = 1024;       // disk tier size when the store file is created
     unsigned max_objects = 65536;
-    unsigned http_port = 80;         // 0: no HTTP
-    unsigned http_max_conns = 4096;  // per data lcore and port
-    unsigned tcp_max_conns = 16384;  // per data lcore and port
-    unsigned tcp_rcvbuf_kb = 64;     // per connection, power of two
-    std::string tcp_cc = "cubic";    // cubic | newreno
+    unsigned http_port = 80;        // 0: no HTTP
+    unsigned http_max_conns = 4096; // per data lcore and port
+    unsigned tcp_max_conns = 16384; // per data lcore and port
+    unsigned tcp_rcvbuf_kb = 64;    // per connection, power of two
+    std::string tcp_cc = "cubic";   // cubic | newreno
     unsigned tcp_rto_min_ms = 200;
-    unsigned tcp_tick_us = 20;                // timer wheel tick: RACK/TLP timers are a few RTTs
+    unsigned tcp_tick_us = 20;     // timer wheel tick: RACK/TLP timers are a few RTTs
     unsigned http_header_timeout_ms = 10000;  // slowloris bound
     unsigned http_idle_timeout_ms = 60000;
-    unsigned discard_port = 0;  // RFC 863 sink with receipts (edgectl sink); 0: off
+    unsigned discard_port = 0;      // RFC 863 sink with receipts (edgectl sink); 0: off
     unsigned tcp_syn_backlog = 1024;
     std::string cache_policy = "default";
     unsigned cache_high_pct = 90;
     unsigned cache_low_pct = 80;
-    unsigned access_ring_size = 16384;   // per data lcore, power of two
-    std::string fault;                   // fault injection spec, see dataplane/fault_stage.h
+    unsigned access_ring_size = 16384;  // per data lcore, power of two
+    std::string fault;  // fault injection spec, see dataplane/fault_stage.h
     std::vector<std::string> eal_extra;  // after "--"
 
     std::vector<PortOptions> port_options;  // derived by parse_config
