@@ -42,6 +42,15 @@ def test_clean_stop_leaves_no_hugepage_files_or_runtime_dir():
             assert leftovers(ep.prefix) == [], (sig, leftovers(ep.prefix))
 
 
+def test_killed_daemon_leaves_no_hugepage_files():
+    """--in-memory unlinks each hugepage file once mapped: even SIGKILL,
+    which runs no clean-up, leaves none (only the runtime folder stays)."""
+    with Edgeplane() as ep:
+        assert ep.stop(signal.SIGKILL) == -signal.SIGKILL
+        files = [f for f in leftovers(ep.prefix) if not f.startswith("/")]
+        assert files == [], files
+
+
 def test_start_logs_one_summary():
     with Edgeplane(args=["--http-port", "8080", "--cache-policy", "sieve", "--ram-mb", "64"]) as ep:
         lines = [l for l in ep.log().splitlines() if l.startswith("edgeplane: summary:")]
