@@ -128,8 +128,9 @@ class StrictToml : public CLI::ConfigBase {
             c.skip(true);
             if (c.eof()) break;
             const int line = c.line;
+            const std::size_t start = c.i;
             if (c.peek() == '[') {
-                const std::string name(c.rest_of_line());
+                const std::string name(c.line_from(start));
                 fail(line, "unknown section " + name +
                                " (edgeplane has no sections: every key sits at the top level)");
             }
@@ -139,7 +140,7 @@ class StrictToml : public CLI::ConfigBase {
                 key += c.get();
             c.skip(false);
             if (key.empty() || c.eof() || c.peek() != '=')
-                fail(line, "expected key = value, got '" + std::string(c.rest_of_line(key)) + "'");
+                fail(line, "expected key = value, got '" + std::string(c.line_from(start)) + "'");
             c.get();
             if (std::find(known.begin(), known.end(), key) == known.end()) {
                 std::string best, norm = key;
@@ -197,10 +198,10 @@ class StrictToml : public CLI::ConfigBase {
                 }
             }
         }
-        std::string_view rest_of_line(std::string_view before = {}) const {
-            const std::size_t end = std::min(s.find('\n', i), s.size());
-            std::string_view r = s.substr(i, end - i);
-            if (!before.empty()) r = s.substr(i - before.size(), end - i + before.size());
+        // From start to the end of its line, for messages.
+        std::string_view line_from(std::size_t start) const {
+            const std::size_t end = std::min(s.find('\n', start), s.size());
+            std::string_view r = s.substr(start, end - start);
             while (!r.empty() && (r.back() == ' ' || r.back() == '\r')) r.remove_suffix(1);
             return r;
         }

@@ -214,7 +214,8 @@ TEST(ConfigFile, SyntaxErrorsReportTheirLine) {
     EXPECT_EQ(p.err.find("--ip is required"), std::string::npos) << p.err;
 
     p = parse_with(kBase + "http-port 8080\n", {});
-    EXPECT_NE(p.err.find(":3: expected key = value"), std::string::npos) << p.err;
+    EXPECT_NE(p.err.find(":3: expected key = value, got 'http-port 8080'"), std::string::npos)
+        << p.err;
     p = parse_with(kBase + "cache-policy = \"lru\n", {});
     EXPECT_NE(p.err.find(":3: unterminated string"), std::string::npos) << p.err;
     p = parse_with(kBase + "cache-policy = lru\n", {});
