@@ -127,8 +127,16 @@ bool admin_request(const std::string &path, const std::string &line,
     if (!make_addr(path, &sa, err)) return false;
     int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr *>(&sa), sizeof sa) != 0) {
-        *err = "cannot reach edgeplane at " + path + ": " + std::strerror(errno) +
-               " (is the daemon running? see --admin-socket)";
+        // Name the usual causes: the operator's next step differs for each.
+        if (errno == ENOENT)
+            *err = "edgeplane is not running: no admin socket at " + path +
+                   " (start the daemon, or give -s the path of its --admin-socket)";
+        else if (errno == ECONNREFUSED)
+            *err = "edgeplane is not running: nothing answers on " + path +
+                   " (a socket file left by a daemon that is gone)";
+        else
+            *err = "cannot reach edgeplane at " + path + ": " + std::strerror(errno) +
+                   (errno == EACCES ? " (run as root or as a member of the socket's group)" : "");
         if (fd >= 0) ::close(fd);
         return false;
     }

@@ -1,13 +1,17 @@
 #include "control/config.h"
 
+#include "cache/factory.h"
 #include "dataplane/fault_stage.h"
 
 #include <arpa/inet.h>
+#include <rte_build_config.h>
+#include <rte_mbuf_core.h>
 #include <sched.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -56,6 +60,267 @@ unsigned free_hugepages() {
     return n;
 }
 
+std::string memory_error(const Config &cfg, unsigned free_hp) {
+    // The mbuf pool shares the memory with the RAM tier: count it too, so the
+    // message is not "out of memory" from a later, unrelated allocation.
+    const uint64_t mbuf_mb =
+        (uint64_t{cfg.mbufs} * (RTE_MBUF_DEFAULT_BUF_SIZE + sizeof(rte_mbuf) + 64) >> 20) + 1;
+    const uint64_t need = uint64_t{cfg.ram_mb} + mbuf_mb;
+    const bool no_huge = cfg.no_huge || free_hp == 0;
+    const uint64_t have = no_huge ? cfg.memory_mb : uint64_t{free_hp} * 2;
+    if (need <= have) return "";
+    std::string msg = "--ram-mb " + std::to_string(cfg.ram_mb) + " plus " +
+                      std::to_string(mbuf_mb) + " MiB of packet buffers (--mbufs) needs " +
+                      std::to_string(need) + " MiB, more than the ";
+    if (no_huge)
+        msg += std::to_string(have) + " MiB of --memory (--no-huge" +
+               std::string(cfg.no_huge ? "" : ", no hugepage is free") + "); raise --memory";
+    else
+        msg += std::to_string(have) + " MiB of free hugepages (" + std::to_string(free_hp) +
+               " x 2 MiB); reserve more (vm.nr_hugepages)";
+    return msg + " or lower --ram-mb";
+}
+
+namespace {
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diag = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t up = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1])});
+            diag = up;
+        }
+    }
+    return row[b.size()];
+}
+
+// CLI11 2.1's own TOML reader keeps no line numbers, merges a repeated key
+// into one, ignores unknown keys and sections, and lets an unclosed array
+// swallow the rest of the file (which then fails with "--ip is required").
+// This reader takes the TOML edgeplane needs (top-level keys; strings,
+// integers, booleans and one-level arrays of them, over several lines if need
+// be; comments) and names the file and line of anything else. CLI11 still
+// maps the items to options and runs each option's validators.
+class StrictToml : public CLI::ConfigBase {
+  public:
+    explicit StrictToml(const CLI::App *app) : app_(app) {}
+
+    std::vector<CLI::ConfigItem> from_config(std::istream &in) const override {
+        const std::string_view text = [&] {
+            text_.assign(std::istreambuf_iterator<char>(in), {});
+            return std::string_view(text_);
+        }();
+        const CLI::Option *opt = app_->get_config_ptr();
+        file = opt && !opt->results().empty() ? opt->results().back() : "config";
+        lines.clear();
+        std::vector<std::string> known;
+        for (const CLI::Option *o : app_->get_options())
+            for (const std::string &n : o->get_lnames())
+                if (n != "help" && n != "version" && n != "config") known.push_back(n);
+
+        std::vector<CLI::ConfigItem> items;
+        Cursor c{text};
+        for (;;) {
+            c.skip(true);
+            if (c.eof()) break;
+            const int line = c.line;
+            const std::size_t start = c.i;
+            if (c.peek() == '[') {
+                const std::string name(c.line_from(start));
+                fail(line, "unknown section " + name +
+                               " (edgeplane has no sections: every key sits at the top level)");
+            }
+            std::string key;
+            while (!c.eof() && (std::isalnum(static_cast<unsigned char>(c.peek())) ||
+                                c.peek() == '-' || c.peek() == '_'))
+                key += c.get();
+            c.skip(false);
+            if (key.empty() || c.eof() || c.peek() != '=')
+                fail(line, "expected key = value, got '" + std::string(c.line_from(start)) + "'");
+            c.get();
+            if (std::find(known.begin(), known.end(), key) == known.end()) {
+                std::string best, norm = key;
+                std::replace(norm.begin(), norm.end(), '_', '-');
+                std::size_t best_d = 3;  // farther than that is no longer a typo
+                for (const std::string &k : known)
+                    if (const std::size_t d = edit_distance(norm, k); d < best_d)
+                        best = k, best_d = d;
+                fail(line, "unknown key '" + key + "'" +
+                               (best.empty() ? "" : " (did you mean '" + best + "'?)"));
+            }
+            if (auto it = lines.find(key); it != lines.end())
+                fail(line, "duplicate key '" + key + "' (first set on line " +
+                               std::to_string(it->second) + ")");
+            lines[key] = line;
+            CLI::ConfigItem item;
+            item.name = key;
+            c.skip(false);
+            value(c, key, line, &item.inputs, false);
+            c.skip(false);
+            if (!c.eof() && c.peek() != '\n' && c.peek() != '#')
+                fail(c.line, "unexpected text after the value of '" + key + "'");
+            items.push_back(std::move(item));
+        }
+        return items;
+    }
+
+    // The key and line of the last file read, for errors CLI11's validators raise later.
+    mutable std::map<std::string, int> lines;
+    mutable std::string file;
+
+  private:
+    struct Cursor {
+        std::string_view s;
+        std::size_t i = 0;
+        int line = 1;
+        bool eof() const { return i >= s.size(); }
+        char peek() const { return s[i]; }
+        char get() {
+            if (s[i] == '\n') ++line;
+            return s[i++];
+        }
+        // Spaces, and with newlines also line ends and comments.
+        void skip(bool newlines) {
+            while (!eof()) {
+                const char ch = peek();
+                if (ch == ' ' || ch == '\t' || ch == '\r') {
+                    get();
+                } else if (newlines && ch == '\n') {
+                    get();
+                } else if (newlines && ch == '#') {
+                    while (!eof() && peek() != '\n') get();
+                } else {
+                    break;
+                }
+            }
+        }
+        // From start to the end of its line, for messages.
+        std::string_view line_from(std::size_t start) const {
+            const std::size_t end = std::min(s.find('\n', start), s.size());
+            std::string_view r = s.substr(start, end - start);
+            while (!r.empty() && (r.back() == ' ' || r.back() == '\r')) r.remove_suffix(1);
+            return r;
+        }
+    };
+
+    [[noreturn]] void fail(int line, const std::string &msg) const {
+        throw CLI::ConfigError(file + ":" + std::to_string(line) + ": " + msg);
+    }
+
+    void value(Cursor &c, const std::string &key, int line, std::vector<std::string> *out,
+               bool in_array) const {
+        if (c.eof() || c.peek() == '\n' || c.peek() == '#')
+            fail(c.line, "missing value for '" + key + "'");
+        const char q = c.peek();
+        if (q == '"' || q == '\'') {
+            c.get();
+            std::string v;
+            while (!c.eof() && c.peek() != q && c.peek() != '\n') {
+                char ch = c.get();
+                if (q == '"' && ch == '\\' && !c.eof() && c.peek() != '\n') {
+                    ch = c.get();
+                    ch = ch == 'n' ? '\n' : ch == 't' ? '\t' : ch;
+                }
+                v += ch;
+            }
+            if (c.eof() || c.peek() != q)
+                fail(c.line, "unterminated string in the value of '" + key + "'");
+            c.get();
+            out->push_back(std::move(v));
+            return;
+        }
+        if (q == '[') {
+            if (in_array) fail(c.line, "'" + key + "': arrays inside arrays are not supported");
+            c.get();
+            for (;;) {
+                c.skip(true);
+                if (c.eof()) break;
+                if (c.peek() == ']') {
+                    c.get();
+                    return;
+                }
+                value(c, key, line, out, true);
+                c.skip(true);
+                if (c.eof()) break;
+                if (c.peek() == ',') {
+                    c.get();
+                } else if (c.peek() != ']') {
+                    fail(line, "array of '" + key +
+                                   "' is not closed (expected ',' or ']' before line " +
+                                   std::to_string(c.line) + ")");
+                }
+            }
+            fail(line, "array of '" + key + "' is not closed (missing ']')");
+        }
+        std::string tok;
+        while (!c.eof() && !std::isspace(static_cast<unsigned char>(c.peek())) && c.peek() != ',' &&
+               c.peek() != ']' && c.peek() != '#')
+            tok += c.get();
+        static const std::regex number(R"(^[+-]?[0-9][0-9_]*$)");
+        if (tok == "true" || tok == "false") {
+            out->push_back(tok);
+        } else if (std::regex_match(tok, number)) {
+            tok.erase(std::remove(tok.begin(), tok.end(), '_'), tok.end());  // TOML's 8_080
+            out->push_back(tok);
+        } else {
+            fail(c.line, "the value of '" + key +
+                             "' is neither a number nor true/false; strings need quotes: " + key +
+                             " = \"" + tok + "\"");
+        }
+    }
+
+    const CLI::App *app_;
+    mutable std::string text_;
+};
+
+// Sizes the data plane allocates by: the error states the rule.
+const CLI::Validator kPowerOfTwo(
+    [](std::string &s) -> std::string {
+        unsigned long long v = 0;
+        if (!CLI::detail::lexical_cast(s, v) || v == 0 || (v & (v - 1)) != 0)
+            return "must be a power of two (" + s + " is not)";
+        return "";
+    },
+    "POWER OF 2", "power of two");
+
+// The names cache/factory.h accepts, minus the offline oracles (they need the future).
+const CLI::Validator kCachePolicy(
+    [](std::string &s) -> std::string {
+        cache::PolicyConfig pc;
+        pc.capacity_bytes = 1 << 20;
+        pc.expected_objects = 1024;
+        if (!cache::needs_future(s) && cache::make_policy(s, pc)) return "";
+        std::string names;
+        for (const std::string &n : cache::policy_names())
+            if (!cache::needs_future(n)) names += (names.empty() ? "" : ", ") + n;
+        return "unknown cache policy '" + s + "'; valid: " + names +
+               " (s3fifo+sketch@T sets the sketch threshold)";
+    },
+    "POLICY", "cache policy");
+
+// A CLI11 error about an option whose value came from the config file gets the file and line.
+std::string with_origin(const std::string &what, const StrictToml &toml, int argc, char **argv) {
+    for (const auto &[key, line] : toml.lines) {
+        const std::string flag = "--" + key;
+        const std::size_t at = what.find(flag);
+        if (at == std::string::npos) continue;
+        const char after = at + flag.size() < what.size() ? what[at + flag.size()] : ' ';
+        if (std::isalnum(static_cast<unsigned char>(after)) || after == '-') continue;
+        bool on_command_line = false;
+        for (int i = 1; i < argc; ++i)
+            on_command_line |= std::string_view(argv[i]) == flag ||
+                               std::string_view(argv[i]).starts_with(flag + "=");
+        if (!on_command_line) return what + " (" + toml.file + ":" + std::to_string(line) + ")";
+    }
+    return what;
+}
+
+}  // namespace
+
 int parse_config(int argc, char **argv, Config *cfg) {
     // Split at a lone "--": what follows belongs to EAL.
     int ours = argc;
@@ -67,7 +332,12 @@ int parse_config(int argc, char **argv, Config *cfg) {
         }
 
     CLI::App app{"edgeplane: CDN edge appliance with a kernel-bypass data plane"};
+    app.option_defaults()->always_capture_default();  // --help shows each default
+    app.set_version_flag("--version", "edgeplane " EP_VERSION);
     app.set_config("--config", "", "Read settings from a TOML file (same keys as the long flags)");
+    auto toml = std::make_shared<StrictToml>(&app);
+    app.config_formatter(toml);
+    const auto port_range = CLI::Range(0, 65535);
     app.add_option("--port", cfg->ports,
                    "Port: a DPDK vdev string (net_tap0,iface=edge0) or a PCI address; repeatable")
         ->required();
@@ -75,63 +345,90 @@ int parse_config(int argc, char **argv, Config *cfg) {
         ->required();
     app.add_option("--gateway", cfg->gateways, "Default gateway of each port, in --port order");
     app.add_option("--data-lcores", cfg->data_lcores, "Lcores that run the data plane loop")
-        ->delimiter(',');
-    app.add_option("--control-lcore", cfg->control_lcore, "Lcore of the control thread");
+        ->delimiter(',')
+        ->check(CLI::Range(0, RTE_MAX_LCORE - 1));
+    app.add_option("--control-lcore", cfg->control_lcore, "Lcore of the control thread")
+        ->check(CLI::Range(0, RTE_MAX_LCORE - 1));
     app.add_option("--admin-socket", cfg->admin_socket, "Unix socket for edgectl");
     app.add_option("--file-prefix", cfg->file_prefix,
                    "DPDK runtime/hugepage file prefix; unique per process on one host");
     app.add_flag("--no-huge", cfg->no_huge,
                  "Use ordinary memory instead of hugepages (automatic when none are free)");
-    app.add_option("--memory", cfg->memory_mb, "MiB of memory with --no-huge");
+    app.add_option("--memory", cfg->memory_mb, "MiB of memory with --no-huge")
+        ->check(CLI::Range(64, 1 << 20));
     app.add_flag("--allow-pci", cfg->allow_pci,
                  "Let EAL probe PCI devices beyond those named in --port (off: --no-pci)");
-    app.add_option("--mbufs", cfg->mbufs, "Packet buffers in the pool");
+    app.add_option("--mbufs", cfg->mbufs, "Packet buffers in the pool")
+        ->check(CLI::Range(1023, 1 << 24));
     app.add_option("--log-level", cfg->log_level, "DPDK log level (emerg..debug)");
     app.add_option("--store", cfg->store_path,
                    "Chunk store file or block device (persistent disk tier); empty: RAM only");
-    app.add_option("--ram-mb", cfg->ram_mb, "RAM tier of the chunk store, MiB of hugepage memory");
-    app.add_option("--disk-mb", cfg->disk_mb, "Size of the store file when it is created, MiB");
-    app.add_option("--max-objects", cfg->max_objects, "Objects the store can index");
-    app.add_option("--http-port", cfg->http_port, "TCP port of the HTTP server (0: off)");
+    app.add_option("--ram-mb", cfg->ram_mb, "RAM tier of the chunk store, MiB of hugepage memory")
+        ->check(CLI::Range(1, 1 << 20));
+    app.add_option("--disk-mb", cfg->disk_mb, "Size of the store file when it is created, MiB")
+        ->check(CLI::Range(1, 1 << 26));
+    app.add_option("--max-objects", cfg->max_objects, "Objects the store can index")
+        ->check(CLI::Range(1, 1 << 26));
+    app.add_option("--http-port", cfg->http_port, "TCP port of the HTTP server (0: off)")
+        ->check(port_range);
     app.add_option("--http-header-timeout-ms", cfg->http_header_timeout_ms,
-                   "A request head must arrive within this time after its first byte (else 408)");
+                   "A request head must arrive within this time after its first byte (else 408)")
+        ->check(CLI::Range(1, 3'600'000));
     app.add_option("--http-idle-timeout-ms", cfg->http_idle_timeout_ms,
-                   "Idle keep-alive connections close after this");
+                   "Idle keep-alive connections close after this")
+        ->check(CLI::Range(1, 3'600'000));
     app.add_option(
         "--fault", cfg->fault,
         "Inject faults at the ports, seeded: drop=P,dup=P,reorder=P,reorder-us=N,delay=P,"
         "delay-us=N,corrupt=P,seed=N,dir=rx|tx|both");
     app.add_option(
-        "--discard-port", cfg->discard_port,
-        "TCP discard service (RFC 863) that hashes what it receives (edgectl sink); 0: off");
+           "--discard-port", cfg->discard_port,
+           "TCP discard service (RFC 863) that hashes what it receives (edgectl sink); 0: off")
+        ->check(port_range);
     app.add_option("--tcp-syn-backlog", cfg->tcp_syn_backlog,
-                   "Half-open connections per listener before SYN cookies (RFC 4987)");
+                   "Half-open connections per listener before SYN cookies (RFC 4987)")
+        ->check(CLI::Range(1, 1 << 20));
     app.add_option("--cache-policy", cfg->cache_policy,
                    "Eviction/admission policy of the RAM tier (lru, fifo, sieve, s3fifo, "
-                   "tinylfu+..., default)");
+                   "tinylfu+..., default)")
+        ->check(kCachePolicy);
     app.add_option("--cache-high-pct", cfg->cache_high_pct,
                    "Evict when the RAM tier is this full (%)")
         ->check(CLI::Range(1, 100));
     app.add_option("--cache-low-pct", cfg->cache_low_pct, "... down to this (%)")
         ->check(CLI::Range(0, 100));
     app.add_option("--access-ring-size", cfg->access_ring_size,
-                   "Access records buffered per data lcore for the cache policy (power of two)");
-    app.add_option("--http-max-conns", cfg->http_max_conns, "HTTP sessions per data lcore");
-    app.add_option("--tcp-max-conns", cfg->tcp_max_conns, "TCP connections per data lcore");
+                   "Access records buffered per data lcore for the cache policy (power of two)")
+        ->check(CLI::Range(16, 1 << 24))
+        ->check(kPowerOfTwo);
+    app.add_option("--http-max-conns", cfg->http_max_conns, "HTTP sessions per data lcore")
+        ->check(CLI::Range(1, 1 << 20));
+    app.add_option("--tcp-max-conns", cfg->tcp_max_conns, "TCP connections per data lcore")
+        ->check(CLI::Range(1, 1 << 20));
+    // The window scale (at most 14, RFC 7323) bounds what a peer can fill: 1 GiB.
     app.add_option("--tcp-rcvbuf-kb", cfg->tcp_rcvbuf_kb,
-                   "Receive buffer per connection, KiB (power of two)");
+                   "Receive buffer per connection, KiB (power of two)")
+        ->check(CLI::Range(1, 1 << 20))
+        ->check(kPowerOfTwo);
     app.add_option("--tcp-cc", cfg->tcp_cc, "Congestion control: cubic or newreno")
         ->check(CLI::IsMember({"cubic", "newreno"}));
     app.add_option("--tcp-rto-min-ms", cfg->tcp_rto_min_ms,
-                   "Minimum retransmission timeout (RFC 6298 2.4)");
+                   "Minimum retransmission timeout (RFC 6298 2.4)")
+        ->check(CLI::Range(1, 60'000));
     app.add_option("--tcp-tick-us", cfg->tcp_tick_us,
                    "TCP timer granularity; the tail-loss probe floor is 2 ticks (RFC 8985)")
         ->check(CLI::Range(10, 10000));
-    app.footer("Arguments after a lone -- are passed to DPDK's EAL.");
+    app.footer(
+        "=VALUE is the default. Flags override the same key in the --config file.\n"
+        "Arguments after a lone -- are passed to DPDK's EAL.\n");
     try {
         app.parse(ours, argv);
+    } catch (const CLI::Success &e) {
+        return app.exit(e);  // --help, --version
     } catch (const CLI::ParseError &e) {
-        return app.exit(e);
+        std::fprintf(stderr, "edgeplane: %s\nRun with --help for more information.\n",
+                     with_origin(e.what(), *toml, ours, argv).c_str());
+        return e.get_exit_code();
     }
 
     auto fail = [](const std::string &msg) {
@@ -149,6 +446,8 @@ int parse_config(int argc, char **argv, Config *cfg) {
     if (seen.count(cfg->control_lcore))
         return fail("the control lcore must not also be a data lcore");
 
+    if (cfg->http_port != 0 && cfg->http_port == cfg->discard_port)
+        return fail("--http-port and --discard-port are both " + std::to_string(cfg->http_port));
     if (cfg->cache_low_pct > cfg->cache_high_pct)
         return fail("--cache-low-pct is above --cache-high-pct");
     if (cfg->access_ring_size < 16 || (cfg->access_ring_size & (cfg->access_ring_size - 1)))
@@ -195,8 +494,12 @@ std::vector<std::string> eal_arguments(const Config &cfg) {
     };
     place(cfg.control_lcore);
     for (unsigned l : cfg.data_lcores) place(l);
-    a.insert(a.end(), {"--lcores", lcores.str(), "--main-lcore", std::to_string(cfg.control_lcore),
-                       "--file-prefix", cfg.file_prefix, "--log-level", cfg.log_level});
+    // --in-memory: hugepage files are unlinked as soon as they are mapped, so
+    // none is left behind even when the daemon is killed (no secondary
+    // process attaches to edgeplane, so nothing needs them on disk).
+    a.insert(a.end(),
+             {"--lcores", lcores.str(), "--main-lcore", std::to_string(cfg.control_lcore),
+              "--file-prefix", cfg.file_prefix, "--log-level", cfg.log_level, "--in-memory"});
     bool any_pci = false;
     for (const std::string &p : cfg.ports) {
         if (is_pci_address(p)) {

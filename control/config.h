@@ -63,4 +63,8 @@ bool is_pci_address(const std::string &dev);
 std::string ethdev_name(const std::string &device);  // "net_tap0,iface=x" -> "net_tap0"
 unsigned free_hugepages();
 
+// Why cfg's RAM tier cannot fit the memory EAL will get (free 2 MiB
+// hugepages, or --memory with --no-huge), or "" when it fits.
+std::string memory_error(const Config &cfg, unsigned free_hugepages);
+
 }  // namespace ep

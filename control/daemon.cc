@@ -11,10 +11,13 @@
 #include <ctime>
 
 #include <cstdio>
+#include <filesystem>
 #include <new>
+#include <unordered_set>
 
-#include "control/log.h"
+#include "cache/factory.h"
 #include "chunkstore/ingest.h"
+#include "control/log.h"
 #include "control/stats.h"
 
 namespace ep {
@@ -25,6 +28,13 @@ namespace {
 constexpr int kControlTickMs = 2;
 
 std::string prefix_len(uint32_t mask_be) { return std::to_string(__builtin_popcount(mask_be)); }
+
+// --in-memory (see eal_arguments) leaves no hugepage files, but EAL still
+// makes /var/run/dpdk/<prefix> and leaves it: remove ours once EAL is done.
+void remove_runtime_dir(const std::string &dir) {
+    std::error_code ec;
+    if (dir.find("/dpdk/") != std::string::npos) std::filesystem::remove_all(dir, ec);
+}
 }  // namespace
 
 bool Daemon::start() {
@@ -40,6 +50,7 @@ bool Daemon::start() {
     block_async_io_signals();  // before EAL starts its threads, see port.h
     if (rte_eal_init(static_cast<int>(eal.size()), argv.data()) < 0) {
         std::fprintf(stderr, "edgeplane: EAL init failed: %s\n", rte_strerror(rte_errno));
+        remove_runtime_dir(rte_eal_get_runtime_dir());
         return false;
     }
     eal_up_ = true;
@@ -298,15 +309,25 @@ std::vector<StatsSection> Daemon::stats_sections() const {
 }
 
 void Daemon::register_commands() {
-    admin_.add_command("stats", "per-lcore counters; 'stats json' for tools",
-                       [this](const std::vector<std::string> &args, Reply &out) {
-                           std::vector<LcoreStatsSource> src;
-                           for (const Lcore *lc : lcores_) src.push_back({lc->lcore_id, &lc->counters});
-                           const bool json = args.size() > 1 && args[1] == "json";
-                           const auto sections = stats_sections();
-                           out.write(json ? format_stats_json(src, sections)
-                                          : format_stats_text(src, sections));
-                       });
+    admin_.add_command(
+        "stats", "per-lcore counters; 'stats json' for tools; 'stats SECTION' for one",
+        [this](const std::vector<std::string> &args, Reply &out) {
+            std::vector<LcoreStatsSource> src;
+            for (const Lcore *lc : lcores_) src.push_back({lc->lcore_id, &lc->counters});
+            // stats [json] [SECTION]
+            bool json = false;
+            std::string only, err;
+            for (std::size_t i = 1; i < args.size(); ++i) {
+                if (args[i] == "json")
+                    json = true;
+                else
+                    only = args[i];
+            }
+            const auto sections = stats_sections();
+            const std::string text = json ? format_stats_json(src, sections, only, &err)
+                                          : format_stats_text(src, sections, only, &err);
+            out.write(err.empty() ? text : "error: " + err + "\n");
+        });
     admin_.add_command("ports", "ports, addresses and queues", [this](auto &, Reply &out) {
         for (const Port &p : ports_) {
             out.write(p.device + " port " + std::to_string(p.id) + " mac " + mac_to_string(p.addr.mac) +
@@ -318,8 +339,13 @@ void Daemon::register_commands() {
 }
 
 void Daemon::register_tcp_commands() {
-    admin_.add_command("sink", "receipts of the discard service: bytes and XXH3-64 per closed connection",
+    admin_.add_command("sink",
+                       "receipts of the discard service: bytes and XXH3-64 per closed connection",
                        [this](auto &, Reply &out) {
+                           if (cfg_.discard_port == 0)
+                               return out.write(
+                                   "error: the discard service is off (start "
+                                   "edgeplane with --discard-port N)\n");
                            for (const auto &s : sinks_) {
                                SinkReceipt r[DiscardServer::kReceipts];
                                const uint32_t n = s->receipts(r);
@@ -344,8 +370,18 @@ void Daemon::register_store_commands() {
             }
             const std::string prefix = args.size() == 3 ? args[2] : "";
             chunkstore::IngestReport rep;
+            // Re-ingesting a name replaces the object (put_object does): say
+            // so, so that a wrong --name cannot overwrite content unnoticed.
+            std::unordered_set<std::string> existing;
+            store_->for_each_object(
+                [&](const chunkstore::ObjectMeta &m) { existing.emplace(m.name, m.name_len); });
+            uint64_t replaced = 0;
             // Progress every object: edgectl shows it as it comes.
-            auto progress = [&out](const chunkstore::IngestProgress &p) {
+            auto progress = [&](const chunkstore::IngestProgress &p) {
+                if (existing.erase(std::string(p.name))) {
+                    ++replaced;
+                    out.write("replaced " + std::string(p.name) + "\n");
+                }
                 char line[512];
                 std::snprintf(line, sizeof line, "progress %llu/%llu objects %llu/%llu bytes %.*s\n",
                               static_cast<unsigned long long>(p.objects_done),
@@ -358,10 +394,13 @@ void Daemon::register_store_commands() {
             chunkstore::Status st = chunkstore::ingest_path(*store_, args[1], prefix, progress, &rep);
             for (const std::string &f : rep.failed) out.write("failed " + f + "\n");
             char line[256];
-            std::snprintf(line, sizeof line, "stored %llu objects, %llu chunks, %llu bytes in %.2f s\n",
-                          static_cast<unsigned long long>(rep.objects),
-                          static_cast<unsigned long long>(rep.chunks),
-                          static_cast<unsigned long long>(rep.bytes), rep.seconds);
+            std::snprintf(
+                line, sizeof line,
+                "stored %llu objects (%llu replaced), %llu chunks, %llu bytes in %.2f s\n",
+                static_cast<unsigned long long>(rep.objects),
+                static_cast<unsigned long long>(replaced),
+                static_cast<unsigned long long>(rep.chunks),
+                static_cast<unsigned long long>(rep.bytes), rep.seconds);
             out.write(line);
             if (!st.ok()) out.write("error: " + st.msg + "\n");
         });
@@ -386,13 +425,39 @@ void Daemon::print_ready() const {
         std::printf("edgeplane: %s (port %u, %s) answers at %s/%s\n", p.device.c_str(), p.id,
                     mac_to_string(p.addr.mac).c_str(), ipv4_to_string(p.addr.ip).c_str(),
                     prefix_len(p.addr.netmask).c_str());
+    // One line with what an operator checks first (docs/operations.md).
+    std::string ports;
+    for (const Port &p : ports_)
+        ports += (ports.empty() ? "" : ", ") + p.device + " " + ipv4_to_string(p.addr.ip) + "/" +
+                 prefix_len(p.addr.netmask);
+    const chunkstore::Usage u = store_->usage();
+    const std::string disk =
+        cfg_.store_path.empty()
+            ? "none (RAM only: content is gone after a restart)"
+            : std::to_string(u.disk_capacity_bytes >> 20) + " MiB in " + cfg_.store_path;
+    const std::string policy = cfg_.cache_policy == "default"
+                                   ? "default (" + std::string(cache::default_policy_name()) + ")"
+                                   : cfg_.cache_policy;
+    const std::string memory = rte_eal_has_hugepages()
+                                   ? "hugepages"
+                                   : "--no-huge (" + std::to_string(cfg_.memory_mb) + " MiB)";
+    std::printf(
+        "edgeplane: summary: ports %s; http port %s; cache %s high %u%% low %u%%; ram tier "
+        "%llu MiB; disk tier %s; memory %s\n",
+        ports.c_str(), cfg_.http_port ? std::to_string(cfg_.http_port).c_str() : "off",
+        policy.c_str(), cfg_.cache_high_pct, cfg_.cache_low_pct,
+        static_cast<unsigned long long>(u.ram_capacity_bytes >> 20), disk.c_str(), memory.c_str());
     std::printf("edgeplane: %zu data lcore(s); admin socket %s; ready\n", lcores_.size(),
                 cfg_.admin_socket.c_str());
     std::fflush(stdout);
 }
 
-void Daemon::run(const std::atomic<bool> &stop) {
+void Daemon::run(const std::atomic<bool> &stop, std::atomic<bool> &hup) {
     while (!stop.load(std::memory_order_relaxed)) {
+        if (hup.exchange(false))
+            EP_LOG(NOTICE,
+                   "SIGHUP: live reload is not supported yet; ignored (restart to apply a "
+                   "new config)");
         admin_.poll(kControlTickMs);
         cache_->poll();
         while (store_->poll() > 0) {
@@ -438,7 +503,11 @@ int Daemon::shutdown() {
         lc->~Lcore();
         rte_free(lc);
     }
-    if (eal_up_) rte_eal_cleanup();
+    if (eal_up_) {
+        const std::string runtime_dir = rte_eal_get_runtime_dir();
+        rte_eal_cleanup();
+        remove_runtime_dir(runtime_dir);
+    }
     std::fflush(stdout);
     return rc;
 }

@@ -27,8 +27,9 @@ public:
     explicit Daemon(Config cfg) : cfg_(std::move(cfg)) {}
     // Returns false with the reason logged; call shutdown() either way.
     bool start();
-    // Runs the control loop until stop is set (by a signal handler).
-    void run(const std::atomic<bool> &stop);
+    // Runs the control loop until stop is set (by a signal handler); logs
+    // and clears hup (SIGHUP) without stopping.
+    void run(const std::atomic<bool> &stop, std::atomic<bool> &hup);
     // Stops the data lcores, closes ports, checks the mbuf pool. Returns the exit code.
     int shutdown();
 

@@ -3,9 +3,9 @@
 
 #include <CLI/CLI.hpp>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <cstdio>
 #include <string>
 
 #include "control/admin_socket.h"
@@ -14,7 +14,8 @@ namespace {
 // package.sh sits in libexec when installed, in the source tree otherwise.
 std::string package_script() {
     const auto self = std::filesystem::canonical("/proc/self/exe").parent_path();
-    for (const auto &p : {self / "../libexec/edgeplane/package.sh", std::filesystem::path(EP_PACKAGE_SH)})
+    for (const auto &p :
+         {self / "../libexec/edgeplane/package.sh", std::filesystem::path(EP_PACKAGE_SH)})
         if (std::filesystem::exists(p)) return p.lexically_normal().string();
     return EP_PACKAGE_SH;
 }
@@ -27,11 +28,19 @@ int main(int argc, char **argv) {
     app.require_subcommand(1);
 
     std::string request;
-    auto *stats = app.add_subcommand("stats", "Per-lcore counters: traffic, cycles, drops by reason");
+    auto *stats = app.add_subcommand(
+        "stats", "Per-lcore counters: traffic, cycles and busy %, drops by reason; then sections");
     bool json = false;
+    std::string section;
     stats->add_flag("--json", json, "Machine-readable output");
-    stats->callback([&] { request = json ? "stats json" : "stats"; });
-    app.add_subcommand("ports", "Ports, addresses and queues")->callback([&] { request = "ports"; });
+    stats->add_option("section", section, "Show only this: lcores, tcp, http, cache or chunkstore");
+    stats->callback([&] {
+        request = json ? "stats json" : "stats";
+        if (!section.empty()) request += " " + section;
+    });
+    app.add_subcommand("ports", "Ports, addresses and queues")->callback([&] {
+        request = "ports";
+    });
     app.add_subcommand("ping", "Check the daemon answers")->callback([&] { request = "ping"; });
     auto *ingest = app.add_subcommand(
         "ingest", "Store a file or directory tree (e.g. a DASH package) as objects");
@@ -67,13 +76,31 @@ int main(int argc, char **argv) {
     package->add_option("--ladder", pkg_ladder, "WIDTHxHEIGHT:BITRATE,... highest first");
     package->add_option("--duration", pkg_duration, "Seconds to package");
     package->add_option("--preset", pkg_preset, "x264 preset (ultrafast..veryslow)");
-    package->add_option("--title", pkg_title, "Object name prefix: the manifest is TITLE/manifest.mpd");
-    package->add_option("--out", pkg_out, "Keep the packaged files here (default: a temporary folder)");
+    package->add_option("--title", pkg_title,
+                        "Object name prefix: the manifest is TITLE/manifest.mpd");
+    package->add_option("--out", pkg_out,
+                        "Keep the packaged files here (default: a temporary folder)");
     package->add_option("--store", offline_store, "No daemon running: ingest into this store file");
-    CLI11_PARSE(app, argc, argv);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError &e) {
+        // CLI11 says only "A subcommand is required" for `edgectl statz`: name
+        // the word it did not know and the commands it could have been.
+        if (app.get_subcommands().empty() && !app.remaining().empty() &&
+            app.remaining()[0].rfind('-', 0) != 0) {
+            std::string names;
+            for (const CLI::App *sub : app.get_subcommands({}))
+                names += (names.empty() ? "" : ", ") + sub->get_name();
+            std::fprintf(stderr, "edgectl: unknown command '%s' (commands: %s)\n",
+                         app.remaining()[0].c_str(), names.c_str());
+            return 2;
+        }
+        return app.exit(e);
+    }
 
     if (package->parsed()) {
-        const std::string out = pkg_out.empty() ? "/tmp/edgectl-package-" + std::to_string(getpid()) : pkg_out;
+        const std::string out =
+            pkg_out.empty() ? "/tmp/edgectl-package-" + std::to_string(getpid()) : pkg_out;
         std::string cmd = "'" + package_script() + "' --out '" + out + "'";
         if (!pkg_source.empty()) cmd += " --source '" + pkg_source + "'";
         if (!pkg_ladder.empty()) cmd += " --ladder '" + pkg_ladder + "'";

@@ -7,22 +7,35 @@
 
 namespace {
 std::atomic<bool> g_stop{false};
-void on_signal(int) { g_stop.store(true); }
+std::atomic<bool> g_hup{false};
+void on_signal(int sig) {
+    (sig == SIGHUP ? g_hup : g_stop).store(true);
+}
 }  // namespace
 
 int main(int argc, char **argv) {
     ep::Config cfg;
     if (int rc = ep::parse_config(argc, argv, &cfg); rc >= 0) return rc;
+    // Before EAL: a RAM tier that cannot fit would otherwise fail later as
+    // "out of memory" with hugepages already taken.
+    if (const std::string err = ep::memory_error(cfg, ep::free_hugepages()); !err.empty()) {
+        std::fprintf(stderr, "edgeplane: %s\n", err.c_str());
+        return 2;
+    }
 
     struct sigaction sa {};
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGTERM, &sa, nullptr);
+    // The default action of SIGHUP kills the process without the clean-up
+    // below. Operators send it expecting a reload; until live reload exists
+    // the control loop logs it and carries on.
+    sigaction(SIGHUP, &sa, nullptr);
 
     ep::Daemon daemon(std::move(cfg));
     const bool ok = daemon.start();
-    if (ok) daemon.run(g_stop);
+    if (ok) daemon.run(g_stop, g_hup);
     const int rc = daemon.shutdown();
     return ok ? rc : 1;
 }

@@ -23,8 +23,10 @@ Snapshot sum(const std::vector<Snapshot> &all) {
     if (all.empty()) return {};
     Snapshot t = all[0];
     for (std::size_t i = 1; i < all.size(); ++i) {
-        for (std::size_t k = 0; k < t.traffic.size(); ++k) t.traffic[k].second += all[i].traffic[k].second;
-        for (std::size_t k = 0; k < t.drops.size(); ++k) t.drops[k].second += all[i].drops[k].second;
+        for (std::size_t k = 0; k < t.traffic.size(); ++k)
+            t.traffic[k].second += all[i].traffic[k].second;
+        for (std::size_t k = 0; k < t.drops.size(); ++k)
+            t.drops[k].second += all[i].drops[k].second;
     }
     return t;
 }
@@ -38,15 +40,57 @@ void json_object(std::string &out, const std::vector<std::pair<std::string, uint
     out += '}';
 }
 
+uint64_t value(const Snapshot &s, std::string_view name) {
+    for (const auto &[k, v] : s.traffic)
+        if (k == name) return v;
+    return 0;
+}
+
+// Share of the loop's cycles that received work, in percent.
+double busy_pct(const Snapshot &s) {
+    const uint64_t busy = value(s, "busy_cycles"), all = busy + value(s, "idle_cycles");
+    return all ? 100.0 * static_cast<double>(busy) / static_cast<double>(all) : 0.0;
+}
+
+// False (with *err) when only names neither the lcore table nor a section.
+bool known_filter(const std::vector<StatsSection> &sections, const std::string &only,
+                  std::string *err) {
+    if (only.empty() || only == "lcores") return true;
+    std::string names = "lcores";
+    for (const StatsSection &sec : sections) {
+        if (sec.name == only) return true;
+        names += ", " + sec.name;
+    }
+    if (err) *err = "no stats section '" + only + "' (sections: " + names + ")";
+    return false;
+}
+
 }  // namespace
 
 std::string format_stats_text(const std::vector<LcoreStatsSource> &lcores,
-                              const std::vector<StatsSection> &sections) {
+                              const std::vector<StatsSection> &sections, const std::string &only,
+                              std::string *err) {
+    if (!known_filter(sections, only, err)) return "";
     std::vector<Snapshot> snaps;
     for (const auto &l : lcores) snaps.push_back(take(*l.counters));
     const Snapshot total = sum(snaps);
     std::string out;
     char line[256];
+    auto print_sections = [&] {
+        for (const StatsSection &sec : sections) {
+            if (!only.empty() && sec.name != only) continue;
+            out += (out.empty() ? "" : "\n") + sec.name + '\n';
+            for (const auto &[k, v] : sec.values) {
+                std::snprintf(line, sizeof line, "  %-32s %14llu\n", k.c_str(),
+                              static_cast<unsigned long long>(v));
+                out += line;
+            }
+        }
+    };
+    if (!only.empty() && only != "lcores") {
+        print_sections();
+        return out;
+    }
     std::snprintf(line, sizeof line, "%-26s", "counter");
     out += line;
     for (const auto &l : lcores) {
@@ -67,40 +111,58 @@ std::string format_stats_text(const std::vector<LcoreStatsSource> &lcores,
             std::snprintf(line, sizeof line, " %14llu\n",
                           static_cast<unsigned long long>((total.*member)[k].second));
             out += line;
+            if ((total.*member)[k].first != "idle_cycles") continue;
+            std::snprintf(line, sizeof line, "%-26s", "busy_pct");
+            out += line;
+            for (const auto &s : snaps) {
+                std::snprintf(line, sizeof line, " %14.1f", busy_pct(s));
+                out += line;
+            }
+            std::snprintf(line, sizeof line, " %14.1f\n", busy_pct(total));
+            out += line;
         }
     };
     rows(&Snapshot::traffic, false, "");
     rows(&Snapshot::drops, true, "drop.");
-    for (const StatsSection &sec : sections) {
-        out += '\n' + sec.name + '\n';
-        for (const auto &[k, v] : sec.values) {
-            std::snprintf(line, sizeof line, "  %-32s %14llu\n", k.c_str(),
-                          static_cast<unsigned long long>(v));
-            out += line;
-        }
-    }
+    if (only.empty()) print_sections();
     return out;
 }
 
 std::string format_stats_json(const std::vector<LcoreStatsSource> &lcores,
-                              const std::vector<StatsSection> &sections) {
+                              const std::vector<StatsSection> &sections, const std::string &only,
+                              std::string *err) {
+    if (!known_filter(sections, only, err)) return "";
+    std::string out = "{";
+    if (!only.empty() && only != "lcores") {
+        for (const StatsSection &sec : sections)
+            if (sec.name == only) {
+                out += '"' + sec.name + "\":";
+                json_object(out, sec.values);
+            }
+        return out + "}\n";
+    }
     std::vector<Snapshot> snaps;
     for (const auto &l : lcores) snaps.push_back(take(*l.counters));
-    std::string out = "{\"lcores\":[";
+    char pct[32];
+    out += "\"lcores\":[";
     for (std::size_t i = 0; i < lcores.size(); ++i) {
         if (i) out += ',';
-        out += "{\"lcore\":" + std::to_string(lcores[i].lcore_id) + ",\"counters\":";
+        std::snprintf(pct, sizeof pct, "%.1f", busy_pct(snaps[i]));
+        out += "{\"lcore\":" + std::to_string(lcores[i].lcore_id) + ",\"busy_pct\":" + pct +
+               ",\"counters\":";
         json_object(out, snaps[i].traffic);
         out += ",\"drops\":";
         json_object(out, snaps[i].drops);
         out += '}';
     }
     const Snapshot total = sum(snaps);
-    out += "],\"total\":{\"counters\":";
+    std::snprintf(pct, sizeof pct, "%.1f", busy_pct(total));
+    out += "],\"total\":{\"busy_pct\":" + std::string(pct) + ",\"counters\":";
     json_object(out, total.traffic);
     out += ",\"drops\":";
     json_object(out, total.drops);
     out += '}';
+    if (only == "lcores") return out + "}\n";
     for (const StatsSection &sec : sections) {
         out += ",\"" + sec.name + "\":";
         json_object(out, sec.values);

@@ -21,9 +21,14 @@ struct StatsSection {
     std::vector<std::pair<std::string, uint64_t>> values;
 };
 
+// only: "" for everything, "lcores" for the per-lcore table, or a section's
+// name; an unknown name returns "" with *err listing the valid ones.
+// busy_pct (busy / (busy + idle) cycles) sits beside the raw cycles.
 std::string format_stats_text(const std::vector<LcoreStatsSource> &lcores,
-                              const std::vector<StatsSection> &sections = {});
+                              const std::vector<StatsSection> &sections = {},
+                              const std::string &only = "", std::string *err = nullptr);
 std::string format_stats_json(const std::vector<LcoreStatsSource> &lcores,
-                              const std::vector<StatsSection> &sections = {});
+                              const std::vector<StatsSection> &sections = {},
+                              const std::string &only = "", std::string *err = nullptr);
 
 }  // namespace ep

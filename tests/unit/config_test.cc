@@ -144,3 +144,183 @@ TEST(Config, FaultSpecIsValidated) {
 
 }  // namespace
 }  // namespace ep
+
+// The operator's first hour: mistakes in the file or flags are named where
+// they are, before EAL starts.
+namespace ep {
+namespace {
+
+struct Parsed {
+    int rc;
+    std::string err, out;
+    Config cfg;
+};
+
+// Writes toml to a temporary file (when not empty) and parses it with args.
+Parsed parse_with(const std::string &toml, std::vector<std::string> args,
+                  std::string *path_out = nullptr) {
+    char path[] = "/tmp/edgeplane-config-XXXXXX";
+    const int fd = mkstemp(path);
+    EXPECT_GE(fd, 0);
+    EXPECT_EQ(write(fd, toml.data(), toml.size()), static_cast<ssize_t>(toml.size()));
+    close(fd);
+    if (path_out) *path_out = path;
+    if (!toml.empty()) args.insert(args.begin(), {"--config", path});
+    args.insert(args.begin(), "edgeplane");
+    std::vector<char *> argv;
+    for (auto &a : args) argv.push_back(a.data());
+    Parsed p;
+    testing::internal::CaptureStderr();
+    testing::internal::CaptureStdout();
+    p.rc = parse_config(static_cast<int>(argv.size()), argv.data(), &p.cfg);
+    p.out = testing::internal::GetCapturedStdout();
+    p.err = testing::internal::GetCapturedStderr();
+    unlink(path);
+    return p;
+}
+
+const std::string kBase = "port = [\"net_null0\"]\nip = [\"10.0.0.1/24\"]\n";
+
+TEST(ConfigFile, UnknownKeyNamesFileLineAndSuggestion) {
+    std::string path;
+    Parsed p = parse_with(kBase + "http_port = 8080\n", {}, &path);
+    EXPECT_GT(p.rc, 0);
+    EXPECT_NE(p.err.find(path + ":3: unknown key 'http_port' (did you mean 'http-port'?)"),
+              std::string::npos)
+        << p.err;
+    p = parse_with(kBase + "cache-polcy = \"lru\"\n", {});
+    EXPECT_NE(p.err.find("did you mean 'cache-policy'?"), std::string::npos) << p.err;
+}
+
+TEST(ConfigFile, UnknownSectionIsRejected) {
+    std::string path;
+    Parsed p = parse_with(kBase + "[http]\nport = 8080\n", {}, &path);
+    EXPECT_GT(p.rc, 0);
+    EXPECT_NE(p.err.find(path + ":3: unknown section [http]"), std::string::npos) << p.err;
+}
+
+TEST(ConfigFile, DuplicateKeyIsRejected) {
+    Parsed p = parse_with(kBase + "http-port = 8080\nhttp-port = 8081\n", {});
+    EXPECT_GT(p.rc, 0);
+    EXPECT_NE(p.err.find(":4: duplicate key 'http-port' (first set on line 3)"), std::string::npos)
+        << p.err;
+}
+
+TEST(ConfigFile, SyntaxErrorsReportTheirLine) {
+    // An unclosed array used to swallow the rest of the file: "--ip is required".
+    Parsed p = parse_with("port = [\"net_null0\"\nip = [\"10.0.0.1/24\"]\n", {});
+    EXPECT_GT(p.rc, 0);
+    EXPECT_NE(p.err.find(":1: array of 'port' is not closed"), std::string::npos) << p.err;
+    EXPECT_EQ(p.err.find("--ip is required"), std::string::npos) << p.err;
+
+    p = parse_with(kBase + "http-port 8080\n", {});
+    EXPECT_NE(p.err.find(":3: expected key = value, got 'http-port 8080'"), std::string::npos)
+        << p.err;
+    p = parse_with(kBase + "cache-policy = \"lru\n", {});
+    EXPECT_NE(p.err.find(":3: unterminated string"), std::string::npos) << p.err;
+    p = parse_with(kBase + "cache-policy = lru\n", {});
+    EXPECT_NE(p.err.find(":3: "), std::string::npos) << p.err;
+    EXPECT_NE(p.err.find("quotes"), std::string::npos) << p.err;
+}
+
+TEST(ConfigFile, ArraysMaySpanLinesWithComments) {
+    Parsed p = parse_with(
+        "# edge\nport = [\n  \"net_null0\",  # first\n  \"net_null1\",\n]\n"
+        "ip = [\"10.0.0.1/24\", \"10.0.1.1/24\"]  # one per port\n"
+        "data-lcores = [1]\nno-huge = true\nhttp-port = 8_080\n",
+        {});
+    ASSERT_EQ(p.rc, -1) << p.err;
+    EXPECT_EQ(p.cfg.ports, (std::vector<std::string>{"net_null0", "net_null1"}));
+    EXPECT_TRUE(p.cfg.no_huge);
+    EXPECT_EQ(p.cfg.http_port, 8080u);
+}
+
+TEST(ConfigFile, FlagsOverrideTheFile) {
+    Parsed p =
+        parse_with(kBase + "http-port = 8080\n", {"--http-port", "9090", "--ip", "10.9.9.9/24"});
+    ASSERT_EQ(p.rc, -1) << p.err;
+    EXPECT_EQ(p.cfg.http_port, 9090u);
+    EXPECT_EQ(p.cfg.ips, std::vector<std::string>{"10.9.9.9/24"});
+}
+
+TEST(ConfigRanges, NumbersAreCheckedBeforeEal) {
+    // Used to wrap to 4464 silently.
+    Parsed p = parse_with(kBase + "http-port = 70000\n", {});
+    EXPECT_GT(p.rc, 0);
+    EXPECT_NE(p.err.find("--http-port"), std::string::npos) << p.err;
+    EXPECT_NE(p.err.find("65535"), std::string::npos) << p.err;
+    EXPECT_NE(p.err.find(":3"), std::string::npos) << p.err;  // where the value came from
+
+    const std::vector<std::string> net{"--port", "net_null0", "--ip", "10.0.0.1/24"};
+    auto flags = [&](std::vector<std::string> extra) {
+        extra.insert(extra.begin(), net.begin(), net.end());
+        return parse_with("", extra);
+    };
+    p = flags({"--http-port", "70000"});
+    EXPECT_GT(p.rc, 0);
+    // Both used to end in "out of memory" after EAL was up.
+    p = flags({"--tcp-rcvbuf-kb", "96"});
+    EXPECT_GT(p.rc, 0);
+    EXPECT_NE(p.err.find("power of two"), std::string::npos) << p.err;
+    p = flags({"--tcp-max-conns", "0"});
+    EXPECT_GT(p.rc, 0);
+    EXPECT_NE(p.err.find("--tcp-max-conns"), std::string::npos) << p.err;
+    EXPECT_EQ(p.err.find("memory"), std::string::npos) << p.err;
+    p = flags({"--access-ring-size", "1000"});
+    EXPECT_NE(p.err.find("power of two"), std::string::npos) << p.err;
+    p = flags({"--http-port", "-1"});
+    EXPECT_GT(p.rc, 0);
+    for (const char *opt : {"--mbufs", "--ram-mb", "--max-objects", "--http-max-conns",
+                            "--tcp-syn-backlog", "--http-idle-timeout-ms"}) {
+        p = flags({opt, "0"});
+        EXPECT_GT(p.rc, 0) << opt;
+    }
+    p = flags({"--data-lcores", "1,200"});
+    EXPECT_GT(p.rc, 0);
+    EXPECT_EQ(flags({"--http-port", "0", "--tcp-rcvbuf-kb", "128"}).rc, -1);
+}
+
+TEST(ConfigRanges, CachePolicyIsCheckedAndTheErrorListsTheNames) {
+    const std::vector<std::string> net{"--port", "net_null0", "--ip", "10.0.0.1/24"};
+    std::vector<std::string> a = net;
+    a.insert(a.end(), {"--cache-policy", "lfu"});
+    Parsed p = parse_with("", a);
+    EXPECT_GT(p.rc, 0);
+    EXPECT_NE(p.err.find("lfu"), std::string::npos) << p.err;
+    for (const char *name : {"lru", "sieve", "s3fifo", "tinylfu+lru", "default"})
+        EXPECT_NE(p.err.find(name), std::string::npos) << name << ": " << p.err;
+    a = net;
+    a.insert(a.end(), {"--cache-policy", "tinylfu+sieve"});
+    EXPECT_EQ(parse_with("", a).rc, -1);
+}
+
+TEST(ConfigRanges, RamTierMustFitTheMemoryThereIs) {
+    Config cfg;
+    cfg.ram_mb = 4096;
+    std::string err = memory_error(cfg, 1024);  // 1024 free 2 MiB pages
+    EXPECT_NE(err.find("4096"), std::string::npos) << err;
+    EXPECT_NE(err.find("2048 MiB"), std::string::npos) << err;
+    cfg.ram_mb = 256;
+    EXPECT_EQ(memory_error(cfg, 1024), "");
+    cfg.no_huge = true;
+    cfg.memory_mb = 200;  // --no-huge: the RAM tier comes out of --memory
+    err = memory_error(cfg, 1024);
+    EXPECT_NE(err.find("--memory"), std::string::npos) << err;
+    EXPECT_NE(err.find("200 MiB"), std::string::npos) << err;
+    cfg.no_huge = false;
+    EXPECT_NE(memory_error(cfg, 0), "");  // no hugepages free: --no-huge with --memory 200
+}
+
+TEST(ConfigCli, VersionAndHelpWithDefaults) {
+    Parsed p = parse_with("", {"--version"});
+    EXPECT_EQ(p.rc, 0);
+    EXPECT_NE(p.out.find(EP_VERSION), std::string::npos) << p.out;
+    p = parse_with("", {"--help"});
+    EXPECT_EQ(p.rc, 0);
+    EXPECT_NE(p.out.find("16383"), std::string::npos) << p.out;  // --mbufs default
+    EXPECT_NE(p.out.find("/run/edgeplane/edgeplane.sock"), std::string::npos) << p.out;
+    EXPECT_NE(p.out.find("override"), std::string::npos) << p.out;
+}
+
+}  // namespace
+}  // namespace ep
