@@ -117,6 +117,7 @@ size_t HttpServer::on_data(tcp::Stack &, tcp::ConnId id, const uint8_t *data, si
 void HttpServer::on_peer_closed(tcp::Stack &, tcp::ConnId id) {
     if (Conn *c = conn_of(id)) {
         c->peer_closed = true;
+        c->session().on_peer_closed();
         pump(c);
     }
 }
@@ -215,7 +216,9 @@ void HttpServer::pump(Conn *c) {
         if (close_after) return finish(c);
         if (c->input_pending) wake(c);  // room in the response queue again
     }
-    if (c->in_use && (s.finished() || (c->peer_closed && !s.has_response()))) finish(c);
+    // After the peer's FIN, finished() waits for the requests still in the
+    // receive buffer (input_pending) to be parsed and answered.
+    if (c->in_use && s.finished()) finish(c);
 }
 
 void HttpServer::finish(Conn *c) {

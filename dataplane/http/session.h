@@ -55,9 +55,14 @@ class HttpSession {
     // Earliest mono_ms at which poll() may act, for the glue's timer wheel.
     uint64_t deadline_ms() const;
 
+    // The peer's FIN arrived. It ends the requests, not the answers: every
+    // complete request before it is still parsed (the glue keeps feeding
+    // what feed() left over) and answered; then finished().
+    void on_peer_closed() { peer_closed_ = true; }
+
     // No more requests will be read; close once all queued responses are sent.
-    bool input_closed() const { return input_closed_; }
-    bool finished() const { return input_closed_ && count_ == 0; }
+    bool input_closed() const { return input_closed_ || (peer_closed_ && !unconsumed_); }
+    bool finished() const { return input_closed() && count_ == 0; }
     uint32_t requests_served() const { return requests_; }
 
   private:
@@ -71,7 +76,9 @@ class HttpSession {
     uint8_t head_ = 0;
     uint8_t count_ = 0;
     bool input_closed_ = false;
-    bool in_request_ = false;  // a request head or body is partly received
+    bool peer_closed_ = false;  // FIN seen: input ends with what was received
+    bool unconsumed_ = false;   // the last feed() left bytes for later
+    bool in_request_ = false;   // a request head or body is partly received
     uint64_t request_start_ms_ = 0;
     uint64_t last_activity_ms_ = 0;
     uint32_t requests_ = 0;

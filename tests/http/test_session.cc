@@ -297,3 +297,60 @@ TEST(HttpDateTest, CacheReformatsOncePerSecond) {
 
 }  // namespace
 }  // namespace ep::http
+
+namespace ep::http {
+namespace {
+
+// A peer's FIN ends its requests, not our answers: everything received before
+// it is parsed and answered in order, then the session is finished. The glue
+// order is: on_data feeds what fits, the FIN follows at once, and the rest of
+// the bytes are fed again after each pop().
+void pipelined_then_fin(std::size_t n) {
+    Harness h;
+    h.cat.add("a.m4s", "AAAA");
+    h.cat.add("b.m4s", "BB");
+    std::string all;
+    for (std::size_t i = 0; i < n; ++i)
+        all += i % 2 ? "GET /b.m4s HTTP/1.1\r\nHost: h\r\n\r\n" : "GET /a.m4s HTTP/1.1\r\nHost: h\r\n\r\n";
+    std::size_t pos = h.s->feed(std::string_view(all), h.now);
+    h.s->on_peer_closed();
+    std::vector<std::string> bodies;
+    for (std::size_t guard = 0; guard < 4 * n + 8; ++guard) {
+        while (h.s->has_response()) {
+            bodies.push_back(test::capture(h.s->front(), h.cat).body);
+            h.s->pop();
+        }
+        if (h.s->finished()) break;
+        ASSERT_LT(pos, all.size()) << "not finished, yet nothing left to feed";
+        pos += h.s->feed(std::string_view(all).substr(pos), h.now);
+    }
+    EXPECT_TRUE(h.s->finished());
+    EXPECT_EQ(pos, all.size());
+    ASSERT_EQ(bodies.size(), n);
+    for (std::size_t i = 0; i < n; ++i) EXPECT_EQ(bodies[i], i % 2 ? "BB" : "AAAA") << i;
+    EXPECT_EQ(h.ctx->counters.requests, n);
+}
+
+TEST(SessionHalfClose, PipelinedThenFinAnswersEverything) {
+    for (std::size_t n : {1u, 10u, 50u, 1000u}) {
+        SCOPED_TRACE(n);
+        pipelined_then_fin(n);
+    }
+}
+
+TEST(SessionHalfClose, FinMidRequestFinishesAfterTheCompleteOnes) {
+    Harness h;
+    h.cat.add("a.m4s", "AAAA");
+    const std::string bytes = "GET /a.m4s HTTP/1.1\r\nHost: h\r\n\r\nGET /a.m4s HTTP/1.1\r\nHo";
+    EXPECT_EQ(h.s->feed(std::string_view(bytes), h.now), bytes.size());
+    h.s->on_peer_closed();
+    EXPECT_FALSE(h.s->finished());  // one answer still queued
+    ASSERT_TRUE(h.s->has_response());
+    EXPECT_EQ(test::capture(h.s->front(), h.cat).body, "AAAA");
+    h.s->pop();
+    EXPECT_TRUE(h.s->finished());  // the half request is never answered
+    EXPECT_EQ(h.s->deadline_ms(), UINT64_MAX);
+}
+
+}  // namespace
+}  // namespace ep::http
