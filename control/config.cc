@@ -97,6 +97,8 @@ int parse_config(int argc, char **argv, Config *cfg) {
                    "A request head must arrive within this time after its first byte (else 408)");
     app.add_option("--http-idle-timeout-ms", cfg->http_idle_timeout_ms,
                    "Idle keep-alive connections close after this");
+    app.add_option("--http-send-timeout-s", cfg->http_send_timeout_s,
+                   "Reset a connection whose response sees no byte acknowledged this long (0: off)");
     app.add_option(
         "--fault", cfg->fault,
         "Inject faults at the ports, seeded: drop=P,dup=P,reorder=P,reorder-us=N,delay=P,"

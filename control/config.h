@@ -37,6 +37,7 @@ struct Config {
     unsigned tcp_tick_us = 20;     // timer wheel tick: RACK/TLP timers are a few RTTs
     unsigned http_header_timeout_ms = 10000;  // slowloris bound
     unsigned http_idle_timeout_ms = 60000;
+    unsigned http_send_timeout_s = 60;  // abort a response nothing acknowledges this long; 0: off
     unsigned discard_port = 0;      // RFC 863 sink with receipts (edgectl sink); 0: off
     unsigned tcp_syn_backlog = 1024;
     std::string cache_policy = "default";

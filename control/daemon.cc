@@ -111,6 +111,7 @@ bool Daemon::start() {
 bool Daemon::start_tcp_services() {
     http_cfg_.header_timeout_ms = cfg_.http_header_timeout_ms;
     http_cfg_.idle_timeout_ms = cfg_.http_idle_timeout_ms;
+    http_cfg_.send_timeout_ms = uint64_t{cfg_.http_send_timeout_s} * 1000;
     const uint64_t tsc_start = rte_rdtsc();
     timespec wall{};
     clock_gettime(CLOCK_REALTIME, &wall);

@@ -27,11 +27,18 @@ struct HttpServer::Conn {
     bool peer_closed = false;
     bool input_pending = false;  // on_data consumed less than offered
     bool woken = false;
+    // finish() was called: the stack sends what is queued, then FIN. The
+    // connection stays ours until its send queue drains, so a peer that
+    // stops reading is still timed out (send_timeout) and its pins counted.
+    bool closing = false;
     uint8_t piece = 0;
     uint8_t next_obj = 0;
     uint32_t head_off = 0;
     uint64_t piece_off = 0;
     uint64_t waiting_since_ns = 0;  // a chunk promotion is pending since then (0: none)
+    // Bytes the stack accepted (send/send_copy). Minus ConnInfo::send_queued
+    // it is the bytes acknowledged: the progress measure of send_timeout.
+    uint64_t queued = 0;
     ObjRef objs[kObjSlots];
     Conn *next_free = nullptr;
     Conn *next_wake = nullptr;
@@ -94,7 +101,8 @@ void HttpServer::on_accept(tcp::Stack &st, tcp::ConnId id) {
     free_ = c->next_free;
     c->id = id;
     c->in_use = true;
-    c->head_done = c->peer_closed = c->input_pending = c->woken = false;
+    c->head_done = c->peer_closed = c->input_pending = c->woken = c->closing = false;
+    c->queued = 0;
     c->piece = 0;
     c->head_off = 0;
     c->piece_off = 0;
@@ -138,6 +146,7 @@ bool HttpServer::send_body_piece(Conn *c, const http::Response &r, const http::B
                                                  static_cast<uint32_t>(bytes.size() - c->piece_off));
             if (n == 0) return false;
             c->piece_off += n;
+            c->queued += n;
         }
         return true;
     }
@@ -151,9 +160,7 @@ bool HttpServer::send_body_piece(Conn *c, const http::Response &r, const http::B
             // Re-ingested while streaming: the bytes would no longer match the
             // ETag and length already sent. Never mix versions: reset.
             ++ctr_.version_aborts;
-            const tcp::ConnId id = c->id;
-            release(c);
-            stack_->abort(id);
+            abort(c);
             return false;
         }
         // One access per chunk a response starts on, for the cache policy:
@@ -171,9 +178,7 @@ bool HttpServer::send_body_piece(Conn *c, const http::Response &r, const http::B
             store_->request_promotion(tid_, chunkstore::chunk_key(obj.oid, index));
             if (now_ns_ - c->waiting_since_ns > kChunkWaitLimitNs) {
                 ++ctr_.chunk_wait_timeouts;
-                const tcp::ConnId id = c->id;
-                release(c);
-                stack_->abort(id);
+                abort(c);
                 return false;
             }
             wake(c);
@@ -185,12 +190,14 @@ bool HttpServer::send_body_piece(Conn *c, const http::Response &r, const http::B
                                         &kChunkBufOps);
         if (n == 0) return false;  // on_writable() resumes
         c->piece_off += n;
+        c->queued += n;
         ctr_.body_bytes_queued += n;
     }
     return true;
 }
 
 void HttpServer::pump(Conn *c) {
+    if (c->closing) return;
     http::HttpSession &s = c->session();
     while (c->in_use && s.has_response()) {
         const http::Response &r = s.front();
@@ -199,6 +206,7 @@ void HttpServer::pump(Conn *c) {
             const uint32_t n = stack_->send_copy(c->id, reinterpret_cast<const uint8_t *>(head.data()) + c->head_off,
                                                  static_cast<uint32_t>(head.size() - c->head_off));
             c->head_off += n;
+            c->queued += n;
             if (c->head_off == head.size()) c->head_done = true;
             if (n == 0) return;
         }
@@ -222,10 +230,18 @@ void HttpServer::pump(Conn *c) {
 }
 
 void HttpServer::finish(Conn *c) {
-    // FIN after the queued data; the stack owns the rest of the connection.
+    // FIN after the queued data. The session stays ours until the send
+    // queue drains (sweep) or on_closed(): a peer that stops reading after
+    // the last response must still meet the send timeout.
+    if (c->closing) return;
+    c->closing = true;
+    stack_->close(c->id);
+}
+
+void HttpServer::abort(Conn *c) {
     const tcp::ConnId id = c->id;
     release(c);
-    stack_->close(id);
+    stack_->abort(id);
 }
 
 void HttpServer::release(Conn *c) {
@@ -264,11 +280,17 @@ void HttpServer::poll(uint64_t now_ns, int64_t unix_s) {
     for (uint32_t i = 0; i < nconns_; ++i) {
         Conn *c = &conns_[i];
         if (!c->in_use) continue;
-        const bool sending = c->session().has_response() || stack_->info(c->id).send_queued > 0;
-        switch (c->session().poll(now_, sending)) {
+        const uint32_t unacked = stack_->info(c->id).send_queued;
+        if (c->closing && unacked == 0) {
+            release(c);  // all acknowledged: nothing left to time out or pin
+            continue;
+        }
+        const bool sending = (!c->closing && c->session().has_response()) || unacked > 0;
+        switch (c->session().poll(now_, sending, c->queued - unacked)) {
             case http::HttpSession::TimerAction::kNone: break;
             case http::HttpSession::TimerAction::kClose: finish(c); break;
             case http::HttpSession::TimerAction::kTimedOut: pump(c); break;
+            case http::HttpSession::TimerAction::kAbort: abort(c); break;  // counted by the session
         }
     }
 }

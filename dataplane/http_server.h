@@ -73,7 +73,8 @@ private:
     Conn *conn_of(tcp::ConnId c) const;
     void pump(Conn *c);
     bool send_body_piece(Conn *c, const http::Response &r, const http::BodyPiece &p);
-    void finish(Conn *c);  // close after queued data, release the session
+    void finish(Conn *c);  // close after queued data; released once it drains
+    void abort(Conn *c);   // reset now, release the session
     void release(Conn *c);
     void wake(Conn *c);    // run pump() again at the next poll()
     http::Now now() const { return now_; }

@@ -37,6 +37,10 @@ struct HttpConfig {
     // A connection with no request in progress and nothing to send is closed
     // after this long.
     uint64_t idle_timeout_ms = 60'000;
+    // A response whose bytes see no acknowledgement for this long is aborted
+    // (reset), whatever the TCP window does: a peer that stops reading must
+    // not hold a session and pinned chunks forever. 0 = off.
+    uint64_t send_timeout_ms = 60'000;
     // 0 = unlimited; else the Nth response carries Connection: close.
     uint32_t max_requests_per_connection = 0;
     // Retry-After seconds sent with 503 (object known but not yet available).

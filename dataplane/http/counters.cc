@@ -11,6 +11,7 @@ Counters &Counters::operator+=(const Counters &o) {
     pipelined += o.pipelined;
     header_timeouts += o.header_timeouts;
     idle_timeouts += o.idle_timeouts;
+    send_timeouts += o.send_timeouts;
     closes_after_error += o.closes_after_error;
     multipart += o.multipart;
     ranges_ignored += o.ranges_ignored;

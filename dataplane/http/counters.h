@@ -76,6 +76,7 @@ struct Counters {
     uint64_t pipelined = 0;           // requests answered while another was queued
     uint64_t header_timeouts = 0;     // slowloris: 408 + close
     uint64_t idle_timeouts = 0;       // idle keep-alive closes
+    uint64_t send_timeouts = 0;       // responses aborted: no byte acknowledged for send_timeout_ms
     uint64_t closes_after_error = 0;  // responses that end the connection after a parse error
     uint64_t multipart = 0;           // multipart/byteranges answers
     uint64_t ranges_ignored =
@@ -108,6 +109,7 @@ void visit_counters(const Counters &c, Fn &&fn) {
     fn("http_pipelined_total", "", "", c.pipelined);
     fn("http_header_timeouts_total", "", "", c.header_timeouts);
     fn("http_idle_timeouts_total", "", "", c.idle_timeouts);
+    fn("http_send_timeouts_total", "", "", c.send_timeouts);
     fn("http_closes_after_error_total", "", "", c.closes_after_error);
     fn("http_multipart_total", "", "", c.multipart);
     fn("http_ranges_ignored_total", "", "", c.ranges_ignored);

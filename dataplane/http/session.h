@@ -31,6 +31,7 @@ class HttpSession {
         kNone,
         kClose,     // idle keep-alive connection: close without a response
         kTimedOut,  // slowloris: a 408 was queued, close after sending it
+        kAbort,     // a response made no progress for send_timeout_ms: reset now
     };
 
     explicit HttpSession(HttpContext &ctx) : ctx_(ctx), parser_(ctx.config) {}
@@ -50,8 +51,12 @@ class HttpSession {
     void pop();
 
     // Timeouts. `output_pending`: the glue still has response bytes to send
-    // (a big object streaming is not idleness).
-    TimerAction poll(Now now, bool output_pending);
+    // or unacknowledged (a big object streaming is not idleness).
+    // `acked_bytes`: a count that grows whenever the peer acknowledges
+    // response bytes (any monotonic progress measure works); while output is
+    // pending and it stays the same for send_timeout_ms, poll() says kAbort
+    // (nginx's send_timeout), whatever the TCP window does.
+    TimerAction poll(Now now, bool output_pending, uint64_t acked_bytes = 0);
     // Earliest mono_ms at which poll() may act, for the glue's timer wheel.
     uint64_t deadline_ms() const;
 
@@ -81,6 +86,8 @@ class HttpSession {
     bool in_request_ = false;   // a request head or body is partly received
     uint64_t request_start_ms_ = 0;
     uint64_t last_activity_ms_ = 0;
+    uint64_t last_progress_ms_ = 0;  // output pending without progress since then
+    uint64_t last_acked_ = 0;
     uint32_t requests_ = 0;
 };
 

@@ -354,3 +354,53 @@ TEST(SessionHalfClose, FinMidRequestFinishesAfterTheCompleteOnes) {
 
 }  // namespace
 }  // namespace ep::http
+
+namespace ep::http {
+namespace {
+
+TEST(SessionSendTimeout, NoProgressAbortsWhateverTheWindow) {
+    Harness h;
+    h.cat.add("a.m4s", "AAAA");
+    h.cfg.send_timeout_ms = 3'000;
+    h.reset();
+    Now now = h.now;
+    h.s->feed(std::string_view("GET /a.m4s HTTP/1.1\r\nHost: h\r\n\r\n"), now);
+    h.s->pop();
+    uint64_t acked = 100;
+    EXPECT_EQ(h.s->poll(now, true, acked), HttpSession::TimerAction::kNone);
+    // Progress restarts the timer.
+    for (int i = 0; i < 5; ++i) {
+        now.mono_ms += 2'500;
+        acked += 1;
+        EXPECT_EQ(h.s->poll(now, true, acked), HttpSession::TimerAction::kNone) << i;
+    }
+    now.mono_ms += 2'900;
+    EXPECT_EQ(h.s->poll(now, true, acked), HttpSession::TimerAction::kNone);
+    now.mono_ms += 200;  // 3.1 s without an acknowledged byte
+    EXPECT_EQ(h.s->poll(now, true, acked), HttpSession::TimerAction::kAbort);
+    EXPECT_EQ(h.ctx->counters.send_timeouts, 1u);
+}
+
+TEST(SessionSendTimeout, AppliesAfterHalfCloseAndNotWhenNothingIsPending) {
+    Harness h;
+    h.cat.add("a.m4s", "AAAA");
+    h.cfg.send_timeout_ms = 1'000;
+    h.cfg.idle_timeout_ms = 100'000;
+    h.reset();
+    Now now = h.now;
+    EXPECT_EQ(h.s->poll(now, false, 0), HttpSession::TimerAction::kNone);
+    now.mono_ms += 50'000;  // idle, nothing to send: not a send timeout
+    EXPECT_EQ(h.s->poll(now, false, 0), HttpSession::TimerAction::kNone);
+    h.s->feed(std::string_view("GET /a.m4s HTTP/1.1\r\nHost: h\r\n\r\n"), now);
+    h.s->on_peer_closed();
+    h.s->pop();
+    EXPECT_TRUE(h.s->finished());
+    EXPECT_EQ(h.s->poll(now, true, 0), HttpSession::TimerAction::kNone);
+    now.mono_ms += 1'000;
+    EXPECT_EQ(h.s->poll(now, true, 0), HttpSession::TimerAction::kAbort);
+    EXPECT_EQ(h.ctx->counters.send_timeouts, 1u);
+    EXPECT_EQ(h.ctx->counters.idle_timeouts, 0u);
+}
+
+}  // namespace
+}  // namespace ep::http

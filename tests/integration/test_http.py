@@ -282,3 +282,48 @@ def test_half_close_after_pipelining_answers_every_request(site, n):
         assert status_len == f"200 {len(data)}", (i, status_len)
         assert sha == "sha " + hashlib.sha256(data).hexdigest(), i
     assert site.stats()["http"]["requests"] - before == n
+
+
+STALL = r"""
+import socket, sys, time
+ip, path, secs = sys.argv[1], sys.argv[2], float(sys.argv[3])
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # tiny window, then zero: never read
+s.settimeout(10)
+s.connect((ip, 80))
+s.sendall(b"GET /%s HTTP/1.1\r\nHost: x\r\n\r\n" % path.encode())
+time.sleep(secs)
+got, reset = 0, False
+try:
+    while True:
+        d = s.recv(1 << 16)
+        if not d:
+            break
+        got += len(d)
+except ConnectionResetError:
+    reset = True
+except socket.timeout:
+    pass
+print(got, reset)
+"""
+
+
+def test_send_timeout_resets_a_response_nothing_acknowledges():
+    with tempfile.TemporaryDirectory(dir="/var/tmp") as tmp:
+        data = os.urandom(4 * CHUNK)
+        with open(os.path.join(tmp, "big.bin"), "wb") as f:
+            f.write(data)
+        with Edgeplane(args=["--ram-mb", "32", "--http-send-timeout-s", "2"]) as ep:
+            assert "stored 1 objects" in ep.ctl("ingest", tmp).stdout
+            out = ep.ns_python(f"import sys; sys.argv=['x', {ep.ip!r}, 'big.bin', '5']\n" + STALL,
+                               timeout=60).stdout.split()
+            got, reset = int(out[0]), out[1] == "True"
+            assert got < len(data) and reset, out
+            s = ep.stats()
+            assert s["http"]["send_timeouts"] == 1
+            # A reader that keeps reading is never cut off.
+            r = ep.ns_run(["sh", "-c", f"curl -sS -m 30 --limit-rate 300k http://{ep.ip}/big.bin | sha256sum"],
+                          timeout=60)
+            assert r.stdout.split()[0] == hashlib.sha256(data).hexdigest()
+            assert ep.stats()["http"]["send_timeouts"] == 1
+            assert ep.stop() == 0
