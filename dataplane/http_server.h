@@ -77,6 +77,11 @@ private:
     void abort(Conn *c);   // reset now, release the session
     void release(Conn *c);
     void wake(Conn *c);    // run pump() again at the next poll()
+    // Pinned RAM limits (docs/http.md "Pinned RAM").
+    void settle(Conn *c, uint32_t unacked);  // releases acknowledged pins, notes progress
+    bool may_pin(Conn *c);                   // false: blocked, retried later
+    bool block_on_pin(Conn *c);
+    void reclaim();                          // resets stalled holders while over budget
     http::Now now() const { return now_; }
 
     http::HttpContext ctx_;
@@ -92,6 +97,10 @@ private:
     http::Now now_{};
     uint64_t now_ns_ = 0;
     uint64_t next_sweep_ns_ = 0;
+    uint32_t pinned_ = 0;        // chunks all send queues of this server pin
+    uint32_t pin_budget_ = 1;    // this server's share of the RAM tier, in chunks
+    uint32_t conn_pin_cap_ = 1;  // chunks one connection may pin
+    bool contended_ = false;     // a pin waited for the budget since the last sweep
     HttpServerCounters ctr_;
 };
 
