@@ -151,6 +151,10 @@ size_t HttpServer::on_data(tcp::Stack &, tcp::ConnId id, const uint8_t *data, si
     feeding_ = c;
     const size_t n = c->session().feed({data, len}, now_);
     feeding_ = nullptr;
+    // After the FIN, bytes still in the receive ring beyond this part (it
+    // wraps) are requests too: pump() must not finish before they are fed.
+    if (c->peer_closed && n == len && stack_->info(id).rcv_buffered > len)
+        c->session().more_input_follows();
     c->input_pending = n < len;  // the response queue is full: resume after pop()
     pump(c);
     return n;

@@ -64,6 +64,10 @@ class HttpSession {
     // complete request before it is still parsed (the glue keeps feeding
     // what feed() left over) and answered; then finished().
     void on_peer_closed() { peer_closed_ = true; }
+    // The bytes just fed were all consumed but are not all the input: the
+    // glue holds more (a receive ring offers its bytes in two parts when it
+    // wraps). Until the next feed(), a FIN must not end the input.
+    void more_input_follows() { unconsumed_ = true; }
 
     // No more requests will be read; close once all queued responses are sent.
     bool input_closed() const { return input_closed_ || (peer_closed_ && !unconsumed_); }

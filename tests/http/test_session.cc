@@ -404,3 +404,29 @@ TEST(SessionSendTimeout, AppliesAfterHalfCloseAndNotWhenNothingIsPending) {
 
 }  // namespace
 }  // namespace ep::http
+
+namespace ep::http {
+namespace {
+
+// The receive ring wraps: the glue is offered the requests in two parts after
+// the FIN. Consuming all of the first part must not end the input.
+TEST(SessionHalfClose, InputInTwoPartsAfterFin) {
+    Harness h;
+    h.cat.add("a.m4s", "AAAA");
+    const std::string req = "GET /a.m4s HTTP/1.1\r\nHost: h\r\n\r\n";
+    h.s->on_peer_closed();
+    EXPECT_EQ(h.s->feed(std::string_view(req + "GET /a.m"), h.now), req.size() + 8);
+    h.s->more_input_follows();
+    ASSERT_TRUE(h.s->has_response());
+    h.s->pop();
+    EXPECT_FALSE(h.s->finished());  // the second part is still to come
+    const std::string rest = req.substr(8);
+    EXPECT_EQ(h.s->feed(std::string_view(rest), h.now), rest.size());
+    ASSERT_TRUE(h.s->has_response());
+    h.s->pop();
+    EXPECT_TRUE(h.s->finished());
+    EXPECT_EQ(h.ctx->counters.requests, 2u);
+}
+
+}  // namespace
+}  // namespace ep::http

@@ -267,6 +267,13 @@ while pos < len(buf):
 def test_half_close_after_pipelining_answers_every_request(site, n):
     """A FIN right after n pipelined GETs ends the requests, not the answers:
     every complete request is answered, in order, bodies byte-exact, then FIN."""
+    # Several rounds: whether the receive ring wraps under the requests
+    # (offering them in two parts after the FIN) varies from run to run.
+    for _ in range(5 if n == 1000 else 1):
+        check_half_close(site, n)
+
+
+def check_half_close(site, n):
     import hashlib
     before = site.stats()["http"]["requests"]
     out = site.ns_python(f"import sys; sys.argv=['x', {site.ip!r}, '{n}']\n" + HALF_CLOSE,
