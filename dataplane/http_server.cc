@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <new>
 
+#include "dataplane/http/send_pins.h"
 #include "dataplane/tcp_io.h"
 
 namespace ep {
@@ -12,7 +13,6 @@ constexpr uint64_t kSweepNs = 100'000'000;          // timeouts checked every 10
 constexpr uint64_t kChunkWaitLimitNs = 5'000'000'000;  // a promotion that never comes
 constexpr uint8_t kObjSlots = 8;                    // > response queue depth + 1 streaming
 constexpr uint64_t kPromoRetryNs = 1'000'000;        // re-ask a promotion at most every 1 ms
-constexpr uint8_t kPinRecords = 8;                  // chunk runs tracked per send queue
 // A connection blocked by a pin limit that acknowledged something this
 // recently is retried every loop (a fast reader must not wait for the
 // sweep); one that did not is retried by the sweep.
@@ -45,21 +45,11 @@ struct HttpServer::Conn {
     // Bytes the stack accepted (send/send_copy). Minus ConnInfo::send_queued
     // it is the bytes acknowledged: the progress measure of send_timeout.
     uint64_t queued = 0;
-    // Pinned RAM: the runs of chunk bytes in the send queue, oldest first.
-    // A run is released when the stack's ACK point (queued - send_queued)
-    // passes its end. One run is one pinned chunk (a chunk referenced by two
-    // runs counts twice: the bound errs on the safe side).
-    struct Pin {
-        chunkstore::ChunkKey key;
-        uint64_t end;  // `queued` after the run's last byte
-    };
-    Pin pins[kPinRecords];
-    uint8_t pin_head = 0;
-    uint8_t npins = 0;
+    // Pinned RAM: the chunk runs in the send queue, in the stream offsets of
+    // `queued`; the ACK point is queued - ConnInfo::send_queued.
+    http::SendPins pins;
     bool pin_blocked = false;  // a new chunk waits for a pin limit
     uint64_t promo_ns = 0;     // last promotion request of the chunk waited for
-    uint64_t acked_seen = 0;
-    uint64_t progress_ns = 0;  // last ACK progress (or nothing outstanding)
     ObjRef objs[kObjSlots];
     Conn *next_free = nullptr;
     Conn *next_wake = nullptr;
@@ -86,7 +76,7 @@ bool HttpServer::init(tcp::Stack *stack, chunkstore::Store *store, uint32_t read
     // Pin limits in whole chunks (a pin holds a 256 KiB RAM slot whatever
     // the chunk's length). Every server gets an even part of the share.
     const uint32_t cap = ctx_.config.pin_conn_bytes / chunkstore::kChunkSize;
-    conn_pin_cap_ = std::clamp<uint32_t>(cap, 1, kPinRecords);
+    conn_pin_cap_ = std::clamp<uint32_t>(cap, 1, http::kMaxPinRuns);
     const uint64_t slots = store_->usage().ram_capacity_bytes / chunkstore::kChunkSize;
     const uint32_t servers = std::max<uint32_t>(ctx_.config.pin_servers, 1);
     pin_budget_ = static_cast<uint32_t>(std::max<uint64_t>(
@@ -132,11 +122,9 @@ void HttpServer::on_accept(tcp::Stack &st, tcp::ConnId id) {
     c->in_use = true;
     c->head_done = c->peer_closed = c->input_pending = c->woken = c->closing = false;
     c->queued = 0;
-    c->pin_head = c->npins = 0;
+    c->pins.reset(now_ns_);
     c->pin_blocked = false;
     c->promo_ns = 0;
-    c->acked_seen = 0;
-    c->progress_ns = now_ns_;
     c->piece = 0;
     c->head_off = 0;
     c->piece_off = 0;
@@ -205,9 +193,7 @@ bool HttpServer::send_body_piece(Conn *c, const http::Response &r, const http::B
         // counted as an access: a blocked slow reader must not churn the RAM
         // tier for chunks it cannot take.
         const chunkstore::ChunkKey key = chunkstore::chunk_key(obj.oid, index);
-        const bool new_pin =
-            c->npins == 0 || c->pins[(c->pin_head + c->npins - 1) % kPinRecords].key != key;
-        if (new_pin && !may_pin(c)) return false;  // retried by poll(): see block_on_pin()
+        if (c->pins.is_new(key) && !may_pin(c)) return false;  // retried by poll(): see block_on_pin()
         c->pin_blocked = false;
         // One access per chunk a response starts on, for the cache policy:
         // at the piece's start or a chunk edge, and once per wait.
@@ -242,13 +228,7 @@ bool HttpServer::send_body_piece(Conn *c, const http::Response &r, const http::B
         if (n == 0) return false;  // on_writable() resumes
         c->piece_off += n;
         c->queued += n;
-        if (new_pin) {
-            c->pins[(c->pin_head + c->npins) % kPinRecords] = {key, c->queued};
-            ++c->npins;
-            ++pinned_;
-        } else {
-            c->pins[(c->pin_head + c->npins - 1) % kPinRecords].end = c->queued;
-        }
+        if (c->pins.queued(key, c->queued)) ++pinned_;
         ctr_.body_bytes_queued += n;
     }
     return true;
@@ -303,33 +283,28 @@ void HttpServer::abort(Conn *c) {
 }
 
 void HttpServer::settle(Conn *c, uint32_t unacked) {
-    const uint64_t acked = c->queued - unacked;
-    if (acked != c->acked_seen || unacked == 0) c->progress_ns = now_ns_;
-    c->acked_seen = acked;
-    while (c->npins && c->pins[c->pin_head].end <= acked) {
-        c->pin_head = static_cast<uint8_t>((c->pin_head + 1) % kPinRecords);
-        --c->npins;
-        --pinned_;
-    }
+    pinned_ -= c->pins.settle(c->queued - unacked, unacked > 0, now_ns_);
 }
 
 bool HttpServer::may_pin(Conn *c) {
     settle(c, stack_->info(c->id).send_queued);
-    if (c->npins >= conn_pin_cap_) return block_on_pin(c);
-    if (pinned_ >= pin_budget_) {
-        // The share is used up: the sweep resets stalled holders (reclaim).
-        if (!c->pin_blocked) ++ctx_.counters.pin_waits;
-        contended_ = true;
-        return block_on_pin(c);
+    switch (http::pin_verdict(c->pins.count(), conn_pin_cap_, pinned_, pin_budget_)) {
+        case http::PinVerdict::kOk: return true;
+        case http::PinVerdict::kConnCap: return block_on_pin(c);
+        case http::PinVerdict::kBudget:
+            // The share is used up: the sweep resets stalled holders (reclaim).
+            if (!c->pin_blocked) ++ctx_.counters.pin_waits;
+            contended_ = true;
+            return block_on_pin(c);
     }
-    return true;
+    return false;
 }
 
 bool HttpServer::block_on_pin(Conn *c) {
     // No stack callback says "acknowledged": a connection that is moving is
     // retried every loop, a stalled one at the next sweep.
     c->pin_blocked = true;
-    if (now_ns_ - c->progress_ns < kActiveNs) wake(c);
+    if (!c->pins.stalled(now_ns_, kActiveNs)) wake(c);
     return false;
 }
 
@@ -341,7 +316,7 @@ void HttpServer::reclaim() {
     for (uint32_t k = conn_pin_cap_; k > 0 && pinned_ >= pin_budget_; --k) {
         for (uint32_t i = 0; i < nconns_ && pinned_ >= pin_budget_; ++i) {
             Conn *c = &conns_[i];
-            if (!c->in_use || c->npins != k || now_ns_ - c->progress_ns < stall_ns) continue;
+            if (!c->in_use || c->pins.count() != k || !c->pins.stalled(now_ns_, stall_ns)) continue;
             ++ctx_.counters.pin_resets;
             abort(c);
         }
@@ -351,8 +326,8 @@ void HttpServer::reclaim() {
 void HttpServer::release(Conn *c) {
     if (!c->in_use) return;
     // The stack drops (or already dropped) the send queue's references.
-    pinned_ -= c->npins;
-    c->npins = 0;
+    pinned_ -= c->pins.count();
+    c->pins.reset(now_ns_);
     stack_->set_user(c->id, nullptr);
     c->in_use = false;
     c->next_free = free_;
@@ -412,7 +387,7 @@ void HttpServer::poll(uint64_t now_ns, int64_t unix_s) {
         for (uint32_t i = 0; i < nconns_; ++i) {
             Conn *c = &conns_[i];
             if (!c->in_use || !c->pin_blocked) continue;
-            if ((now_ns - c->progress_ns < stall_ns) != (pass == 0)) continue;
+            if (c->pins.stalled(now_ns, stall_ns) == (pass == 0)) continue;
             c->pin_blocked = false;
             pump(c);
         }
