@@ -113,6 +113,20 @@ bool AdminSocket::open(const std::string &path, std::string *err) {
     path_ = path;
     clients_.reserve(kMaxClients);
     add_command("ping", "check the daemon answers", [](auto &, Reply &r) { r.write("pong\n"); });
+    add_command("admin", "admin socket counters: clients dropped and why",
+                [this](auto &, Reply &r) {
+                    const std::pair<const char *, uint64_t> v[] = {
+                        {"clients", ctr_.clients},
+                        {"refused_busy", ctr_.refused_busy},
+                        {"request_timeouts", ctr_.request_timeouts},
+                        {"request_too_long", ctr_.request_too_long},
+                        {"write_timeouts", ctr_.write_timeouts},
+                        {"reply_truncated", ctr_.reply_truncated},
+                        {"clients_now", clients_.size()},
+                    };
+                    for (const auto &[name, n] : v)
+                        r.write(std::string(name) + " " + std::to_string(n) + "\n");
+                });
     add_command("help", "list commands", [this](auto &, Reply &r) {
         for (const auto &[name, c] : commands_) r.write(name + "\t" + c.help + "\n");
     });

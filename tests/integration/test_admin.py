@@ -12,6 +12,8 @@ import pytest
 
 from harness import EDGECTL, Edgeplane
 
+AdminWriteStall = 5.0  # AdminSocket::kWriteStallMs
+
 
 def ping_seconds(ep, timeout=15):
     t = time.time()
@@ -53,6 +55,10 @@ def test_client_that_never_reads_a_large_answer_stalls_nothing(many_objects):
             # and a client that reads gets the whole large answer.
             assert ep.stats()["chunkstore"]["objects"] == 450
             assert len(ep.ctl("objects").stdout.splitlines()) == 450
+            time.sleep(AdminWriteStall + 0.5)
+            counters = dict(l.split() for l in ep.ctl("call", "admin").stdout.splitlines())
+            assert int(counters["write_timeouts"]) == 3, counters  # the hogs were dropped
+            assert ping_seconds(ep) < 1.0
             # SIGTERM is honoured while the clients still hold their sockets.
             t = time.time()
             assert ep.stop(timeout=10) == 0, ep.log()
@@ -78,6 +84,8 @@ def test_client_that_sends_nothing_does_not_hold_the_control_thread():
             assert ping_seconds(ep) < 0.5
             idle[0].settimeout(10)
             assert idle[0].recv(100) == b""  # closed by the daemon, never answered
+            counters = dict(l.split() for l in ep.ctl("call", "admin").stdout.splitlines())
+            assert int(counters["request_timeouts"]) >= 4, counters
             assert ep.stop(timeout=10) == 0
         finally:
             for s in idle:
