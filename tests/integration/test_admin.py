@@ -13,6 +13,10 @@ import pytest
 from harness import EDGECTL, Edgeplane
 
 AdminWriteStall = 5.0  # AdminSocket::kWriteStallMs
+# Not a performance bound: a stalled control thread answered after 2 s per
+# silent client (8 s for the four here) or never (15 s timeout) behind a
+# client that does not read; an unstalled one answers in milliseconds.
+STALLED = 1.5
 
 
 def ping_seconds(ep, timeout=15):
@@ -50,7 +54,7 @@ def test_client_that_never_reads_a_large_answer_stalls_nothing(many_objects):
                 hogs.append(s)
             time.sleep(0.5)
             for _ in range(5):
-                assert ping_seconds(ep) < 1.0
+                assert ping_seconds(ep) < STALLED
             # The stats the control thread keeps still move (it is not stuck),
             # and a client that reads gets the whole large answer.
             assert ep.stats()["chunkstore"]["objects"] == 450
@@ -58,7 +62,7 @@ def test_client_that_never_reads_a_large_answer_stalls_nothing(many_objects):
             time.sleep(AdminWriteStall + 0.5)
             counters = dict(l.split() for l in ep.ctl("call", "admin").stdout.splitlines())
             assert int(counters["write_timeouts"]) == 3, counters  # the hogs were dropped
-            assert ping_seconds(ep) < 1.0
+            assert ping_seconds(ep) < STALLED
             # SIGTERM is honoured while the clients still hold their sockets.
             t = time.time()
             assert ep.stop(timeout=10) == 0, ep.log()
@@ -77,11 +81,11 @@ def test_client_that_sends_nothing_does_not_hold_the_control_thread():
                 s.connect(ep.sock)
                 idle.append(s)
             for _ in range(5):
-                assert ping_seconds(ep) < 0.5
+                assert ping_seconds(ep) < STALLED
             # A client that sends half a line and stalls is dropped after the
             # request timeout; the others are unaffected meanwhile.
             idle[0].sendall(b"pi")
-            assert ping_seconds(ep) < 0.5
+            assert ping_seconds(ep) < STALLED
             idle[0].settimeout(10)
             assert idle[0].recv(100) == b""  # closed by the daemon, never answered
             counters = dict(l.split() for l in ep.ctl("call", "admin").stdout.splitlines())
