@@ -49,6 +49,7 @@ struct HttpServer::Conn {
     // `queued`; the ACK point is queued - ConnInfo::send_queued.
     http::SendPins pins;
     bool pin_blocked = false;  // a new chunk waits for a pin limit
+    bool budget_wait = false;  // ... for the total share (counted once per wait)
     uint64_t promo_ns = 0;     // last promotion request of the chunk waited for
     ObjRef objs[kObjSlots];
     Conn *next_free = nullptr;
@@ -123,7 +124,7 @@ void HttpServer::on_accept(tcp::Stack &st, tcp::ConnId id) {
     c->head_done = c->peer_closed = c->input_pending = c->woken = c->closing = false;
     c->queued = 0;
     c->pins.reset(now_ns_);
-    c->pin_blocked = false;
+    c->pin_blocked = c->budget_wait = false;
     c->promo_ns = 0;
     c->piece = 0;
     c->head_off = 0;
@@ -194,7 +195,7 @@ bool HttpServer::send_body_piece(Conn *c, const http::Response &r, const http::B
         // tier for chunks it cannot take.
         const chunkstore::ChunkKey key = chunkstore::chunk_key(obj.oid, index);
         if (c->pins.is_new(key) && !may_pin(c)) return false;  // retried by poll(): see block_on_pin()
-        c->pin_blocked = false;
+        c->pin_blocked = c->budget_wait = false;
         // One access per chunk a response starts on, for the cache policy:
         // at the piece's start or a chunk edge, and once per wait.
         if (access_ && (c->piece_off == 0 || in_chunk == 0) && c->waiting_since_ns == 0)
@@ -293,7 +294,8 @@ bool HttpServer::may_pin(Conn *c) {
         case http::PinVerdict::kConnCap: return block_on_pin(c);
         case http::PinVerdict::kBudget:
             // The share is used up: the sweep resets stalled holders (reclaim).
-            if (!c->pin_blocked) ++ctx_.counters.pin_waits;
+            if (!c->budget_wait) ++ctx_.counters.pin_waits;
+            c->budget_wait = true;
             contended_ = true;
             return block_on_pin(c);
     }

@@ -78,7 +78,7 @@ struct Counters {
     uint64_t idle_timeouts = 0;    // idle keep-alive closes
     uint64_t send_timeouts = 0;    // responses aborted: no byte acknowledged for send_timeout_ms
     uint64_t pin_resets = 0;       // stalled connections reset: pinned RAM share exhausted
-    uint64_t pin_waits = 0;        // chunk sends deferred: the pinned RAM share was exhausted
+    uint64_t pin_waits = 0;        // waits for a chunk: the pinned RAM share was used up
     uint64_t pinned_bytes = 0;     // gauge: RAM chunk bytes send queues pin now (set by the glue)
     uint64_t closes_after_error = 0;  // responses that end the connection after a parse error
     uint64_t multipart = 0;           // multipart/byteranges answers
