@@ -66,3 +66,21 @@ def test_zero_window_clients_cannot_pin_the_ram_tier():
                 atk.kill()
                 atk.wait()
             assert ep.stop() == 0
+
+
+def test_one_chunk_per_connection_still_streams_byte_exact():
+    """--http-pin-conn-kb 256: one chunk ahead of the ACK point at most; the
+    next one is queued as the ACK passes, so big and pipelined answers still
+    arrive whole."""
+    with tempfile.TemporaryDirectory(dir="/var/tmp") as tmp:
+        data = os.urandom(5 * MIB + 4321)
+        with open(os.path.join(tmp, "big.bin"), "wb") as f:
+            f.write(data)
+        with Edgeplane(args=["--ram-mb", "32", "--http-pin-conn-kb", "256"]) as ep:
+            assert "stored 1 objects" in ep.ctl("ingest", tmp).stdout
+            url = f"http://{ep.ip}/big.bin"
+            r = ep.ns_run(["sh", "-c", f"curl -sS -m 60 {url} {url} | sha256sum"], timeout=90)
+            assert r.stdout.split()[0] == hashlib.sha256(data + data).hexdigest(), r.stderr
+            s = ep.stats()["http"]
+            assert s["pin_resets"] == 0 and s["status_200"] == 2
+            assert ep.stop() == 0
