@@ -6,6 +6,11 @@
 //
 // A chunk that is on disk but not in RAM is promoted by the control thread;
 // the connection waits (never the core) and resumes when it arrives.
+//
+// Pinned chunks are bounded per connection and per server (docs/http.md
+// "Pinned RAM"); a response nothing acknowledges for send_timeout_ms is
+// reset. Both still apply after the last response: a connection stays here
+// until its send queue drains.
 #pragma once
 
 #include <cstdint>
