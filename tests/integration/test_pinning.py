@@ -58,6 +58,8 @@ def test_zero_window_clients_cannot_pin_the_ram_tier():
                     if r.stdout.split()[0] != want:
                         s = ep.stats()
                         raise AssertionError((rnd, r.stderr, s["http"], s["chunkstore"], s.get("cache")))
+                    s = ep.stats()  # the share holds throughout, not only at the end
+                    assert s["http"]["pinned_bytes"] <= s["chunkstore"]["ram_capacity_bytes"] // 2
                 s = ep.stats()
                 assert s["http"]["pin_resets"] > 0
                 pinned_cap = s["chunkstore"]["ram_capacity_bytes"] // 2  # the default 50 % share
