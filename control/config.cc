@@ -377,6 +377,13 @@ int parse_config(int argc, char **argv, Config *cfg) {
     app.add_option("--http-idle-timeout-ms", cfg->http_idle_timeout_ms,
                    "Idle keep-alive connections close after this")
         ->check(CLI::Range(1, 3'600'000));
+    app.add_option("--http-send-timeout-s", cfg->http_send_timeout_s,
+                   "Reset a connection whose response sees no byte acknowledged this long (0: off)");
+    app.add_option("--http-pin-conn-kb", cfg->http_pin_conn_kb,
+                   "Chunk bytes one connection may queue ahead of its ACK point (whole chunks)");
+    app.add_option("--http-pin-ram-pct", cfg->http_pin_ram_pct,
+                   "Share of the RAM tier all connections' unacked data may pin (%)")
+        ->check(CLI::Range(1, 100));
     app.add_option(
         "--fault", cfg->fault,
         "Inject faults at the ports, seeded: drop=P,dup=P,reorder=P,reorder-us=N,delay=P,"

@@ -37,6 +37,9 @@ struct Config {
     unsigned tcp_tick_us = 20;     // timer wheel tick: RACK/TLP timers are a few RTTs
     unsigned http_header_timeout_ms = 10000;  // slowloris bound
     unsigned http_idle_timeout_ms = 60000;
+    unsigned http_send_timeout_s = 60;  // abort a response nothing acknowledges this long; 0: off
+    unsigned http_pin_conn_kb = 1024;   // chunk bytes one connection may queue ahead of its ACK
+    unsigned http_pin_ram_pct = 50;     // share of the RAM tier all send queues may pin
     unsigned discard_port = 0;      // RFC 863 sink with receipts (edgectl sink); 0: off
     unsigned tcp_syn_backlog = 1024;
     std::string cache_policy = "default";

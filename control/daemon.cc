@@ -122,6 +122,11 @@ bool Daemon::start() {
 bool Daemon::start_tcp_services() {
     http_cfg_.header_timeout_ms = cfg_.http_header_timeout_ms;
     http_cfg_.idle_timeout_ms = cfg_.http_idle_timeout_ms;
+    http_cfg_.send_timeout_ms = uint64_t{cfg_.http_send_timeout_s} * 1000;
+    http_cfg_.pin_conn_bytes = cfg_.http_pin_conn_kb * 1024;
+    http_cfg_.pin_ram_pct = cfg_.http_pin_ram_pct;
+    http_cfg_.pin_servers = 0;
+    for (const Lcore *lc : lcores_) http_cfg_.pin_servers += lc->nqueues;
     const uint64_t tsc_start = rte_rdtsc();
     timespec wall{};
     clock_gettime(CLOCK_REALTIME, &wall);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <new>
 
+#include "dataplane/http/send_pins.h"
 #include "dataplane/tcp_io.h"
 
 namespace ep {
@@ -10,7 +11,12 @@ namespace ep {
 namespace {
 constexpr uint64_t kSweepNs = 100'000'000;             // timeouts checked every 100 ms
 constexpr uint64_t kChunkWaitLimitNs = 5'000'000'000;  // a promotion that never comes
-constexpr uint8_t kObjSlots = 8;                       // > response queue depth + 1 streaming
+constexpr uint8_t kObjSlots = 8;                    // > response queue depth + 1 streaming
+constexpr uint64_t kPromoRetryNs = 1'000'000;        // re-ask a promotion at most every 1 ms
+// A connection blocked by a pin limit that acknowledged something this
+// recently is retried every loop (a fast reader must not wait for the
+// sweep); one that did not is retried by the sweep.
+constexpr uint64_t kActiveNs = 100'000'000;
 }  // namespace
 
 struct HttpServer::Conn {
@@ -27,11 +33,24 @@ struct HttpServer::Conn {
     bool peer_closed = false;
     bool input_pending = false;  // on_data consumed less than offered
     bool woken = false;
+    // finish() was called: the stack sends what is queued, then FIN. The
+    // connection stays ours until its send queue drains, so a peer that
+    // stops reading is still timed out (send_timeout) and its pins counted.
+    bool closing = false;
     uint8_t piece = 0;
     uint8_t next_obj = 0;
     uint32_t head_off = 0;
     uint64_t piece_off = 0;
     uint64_t waiting_since_ns = 0;  // a chunk promotion is pending since then (0: none)
+    // Bytes the stack accepted (send/send_copy). Minus ConnInfo::send_queued
+    // it is the bytes acknowledged: the progress measure of send_timeout.
+    uint64_t queued = 0;
+    // Pinned RAM: the chunk runs in the send queue, in the stream offsets of
+    // `queued`; the ACK point is queued - ConnInfo::send_queued.
+    http::SendPins pins;
+    bool pin_blocked = false;  // a new chunk waits for a pin limit
+    bool budget_wait = false;  // ... for the total share (counted once per wait)
+    uint64_t promo_ns = 0;     // last promotion request of the chunk waited for
     ObjRef objs[kObjSlots];
     Conn *next_free = nullptr;
     Conn *next_wake = nullptr;
@@ -57,6 +76,14 @@ bool HttpServer::init(tcp::Stack *stack, chunkstore::Store *store, uint32_t read
     conns_.reset(new (std::nothrow) Conn[max_conns]);
     if (!conns_) return false;
     nconns_ = max_conns;
+    // Pin limits in whole chunks (a pin holds a 256 KiB RAM slot whatever
+    // the chunk's length). Every server gets an even part of the share.
+    const uint32_t cap = ctx_.config.pin_conn_bytes / chunkstore::kChunkSize;
+    conn_pin_cap_ = std::clamp<uint32_t>(cap, 1, http::kMaxPinRuns);
+    const uint64_t slots = store_->usage().ram_capacity_bytes / chunkstore::kChunkSize;
+    const uint32_t servers = std::max<uint32_t>(ctx_.config.pin_servers, 1);
+    pin_budget_ = static_cast<uint32_t>(std::max<uint64_t>(
+        slots * std::min<uint32_t>(ctx_.config.pin_ram_pct, 100) / 100 / servers, 1));
     for (uint32_t i = 0; i < max_conns; ++i) {
         new (conns_[i].session_mem) http::HttpSession(ctx_);
         conns_[i].next_free = i + 1 < max_conns ? &conns_[i + 1] : nullptr;
@@ -97,7 +124,11 @@ void HttpServer::on_accept(tcp::Stack &st, tcp::ConnId id) {
     free_ = c->next_free;
     c->id = id;
     c->in_use = true;
-    c->head_done = c->peer_closed = c->input_pending = c->woken = false;
+    c->head_done = c->peer_closed = c->input_pending = c->woken = c->closing = false;
+    c->queued = 0;
+    c->pins.reset(now_ns_);
+    c->pin_blocked = c->budget_wait = false;
+    c->promo_ns = 0;
     c->piece = 0;
     c->head_off = 0;
     c->piece_off = 0;
@@ -112,6 +143,10 @@ size_t HttpServer::on_data(tcp::Stack &, tcp::ConnId id, const uint8_t *data, si
     feeding_ = c;
     const size_t n = c->session().feed({data, len}, now_);
     feeding_ = nullptr;
+    // After the FIN, bytes still in the receive ring beyond this part (it
+    // wraps) are requests too: pump() must not finish before they are fed.
+    if (c->peer_closed && n == len && stack_->info(id).rcv_buffered > len)
+        c->session().more_input_follows();
     c->input_pending = n < len;  // the response queue is full: resume after pop()
     pump(c);
     return n;
@@ -120,6 +155,7 @@ size_t HttpServer::on_data(tcp::Stack &, tcp::ConnId id, const uint8_t *data, si
 void HttpServer::on_peer_closed(tcp::Stack &, tcp::ConnId id) {
     if (Conn *c = conn_of(id)) {
         c->peer_closed = true;
+        c->session().on_peer_closed();
         pump(c);
     }
 }
@@ -141,6 +177,7 @@ bool HttpServer::send_body_piece(Conn *c, const http::Response &r, const http::B
                 static_cast<uint32_t>(bytes.size() - c->piece_off));
             if (n == 0) return false;
             c->piece_off += n;
+            c->queued += n;
         }
         return true;
     }
@@ -154,11 +191,15 @@ bool HttpServer::send_body_piece(Conn *c, const http::Response &r, const http::B
             // Re-ingested while streaming: the bytes would no longer match the
             // ETag and length already sent. Never mix versions: reset.
             ++ctr_.version_aborts;
-            const tcp::ConnId id = c->id;
-            release(c);
-            stack_->abort(id);
+            abort(c);
             return false;
         }
+        // A chunk this connection may not pin yet is neither promoted nor
+        // counted as an access: a blocked slow reader must not churn the RAM
+        // tier for chunks it cannot take.
+        const chunkstore::ChunkKey key = chunkstore::chunk_key(obj.oid, index);
+        if (c->pins.is_new(key) && !may_pin(c)) return false;  // retried by poll(): see block_on_pin()
+        c->pin_blocked = c->budget_wait = false;
         // One access per chunk a response starts on, for the cache policy:
         // at the piece's start or a chunk edge, and once per wait.
         if (access_ && (c->piece_off == 0 || in_chunk == 0) && c->waiting_since_ns == 0)
@@ -172,23 +213,24 @@ bool HttpServer::send_body_piece(Conn *c, const http::Response &r, const http::B
             const bool gone = !m || m->generation != obj.generation;
             if (gone || m->chunk_lost(index) || !store_->has_disk()) {
                 ++(gone ? ctr_.object_gone_aborts : ctr_.chunk_lost_aborts);
-                const tcp::ConnId id = c->id;
-                release(c);
-                stack_->abort(id);
+                abort(c);
                 return false;
             }
-            // On disk only: ask for it and wait, without holding the core.
-            // The wait is bounded.
+            // On disk only (or being replaced): ask for it and wait, without
+            // holding the core. The wait is bounded.
+            // Asked again every millisecond, not every loop: a request the
+            // full ring refused is retried, without flooding it.
+            if (c->waiting_since_ns == 0 || now_ns_ - c->promo_ns >= kPromoRetryNs) {
+                c->promo_ns = now_ns_;
+                store_->request_promotion(tid_, key);
+            }
             if (c->waiting_since_ns == 0) {
                 c->waiting_since_ns = now_ns_;
                 ++ctr_.chunk_waits;
             }
-            store_->request_promotion(tid_, chunkstore::chunk_key(obj.oid, index));
             if (now_ns_ - c->waiting_since_ns > kChunkWaitLimitNs) {
                 ++ctr_.chunk_wait_timeouts;
-                const tcp::ConnId id = c->id;
-                release(c);
-                stack_->abort(id);
+                abort(c);
                 return false;
             }
             wake(c);
@@ -200,12 +242,15 @@ bool HttpServer::send_body_piece(Conn *c, const http::Response &r, const http::B
                                         &kChunkBufOps);
         if (n == 0) return false;  // on_writable() resumes
         c->piece_off += n;
+        c->queued += n;
+        if (c->pins.queued(key, c->queued)) ++pinned_;
         ctr_.body_bytes_queued += n;
     }
     return true;
 }
 
 void HttpServer::pump(Conn *c) {
+    if (c->closing) return;
     http::HttpSession &s = c->session();
     while (c->in_use && s.has_response()) {
         const http::Response &r = s.front();
@@ -215,6 +260,7 @@ void HttpServer::pump(Conn *c) {
                 c->id, reinterpret_cast<const uint8_t *>(head.data()) + c->head_off,
                 static_cast<uint32_t>(head.size() - c->head_off));
             c->head_off += n;
+            c->queued += n;
             if (c->head_off == head.size()) c->head_done = true;
             if (n == 0) return;
         }
@@ -232,18 +278,73 @@ void HttpServer::pump(Conn *c) {
         if (close_after) return finish(c);
         if (c->input_pending) wake(c);  // room in the response queue again
     }
-    if (c->in_use && (s.finished() || (c->peer_closed && !s.has_response()))) finish(c);
+    // After the peer's FIN, finished() waits for the requests still in the
+    // receive buffer (input_pending) to be parsed and answered.
+    if (c->in_use && s.finished()) finish(c);
 }
 
 void HttpServer::finish(Conn *c) {
-    // FIN after the queued data; the stack owns the rest of the connection.
+    // FIN after the queued data. The session stays ours until the send
+    // queue drains (sweep) or on_closed(): a peer that stops reading after
+    // the last response must still meet the send timeout.
+    if (c->closing) return;
+    c->closing = true;
+    stack_->close(c->id);
+}
+
+void HttpServer::abort(Conn *c) {
     const tcp::ConnId id = c->id;
     release(c);
-    stack_->close(id);
+    stack_->abort(id);
+}
+
+void HttpServer::settle(Conn *c, uint32_t unacked) {
+    pinned_ -= c->pins.settle(c->queued - unacked, unacked > 0, now_ns_);
+}
+
+bool HttpServer::may_pin(Conn *c) {
+    settle(c, stack_->info(c->id).send_queued);
+    switch (http::pin_verdict(c->pins.count(), conn_pin_cap_, pinned_, pin_budget_)) {
+        case http::PinVerdict::kOk: return true;
+        case http::PinVerdict::kConnCap: return block_on_pin(c);
+        case http::PinVerdict::kBudget:
+            // The share is used up: the sweep resets stalled holders (reclaim).
+            if (!c->budget_wait) ++ctx_.counters.pin_waits;
+            c->budget_wait = true;
+            contended_ = true;
+            return block_on_pin(c);
+    }
+    return false;
+}
+
+bool HttpServer::block_on_pin(Conn *c) {
+    // No stack callback says "acknowledged": a connection that is moving is
+    // retried every loop, a stalled one at the next sweep.
+    c->pin_blocked = true;
+    if (!c->pins.stalled(now_ns_, kActiveNs)) wake(c);
+    return false;
+}
+
+void HttpServer::reclaim() {
+    // Largest holders first; only connections that acknowledged nothing for
+    // pin_stall_ms: a slow but moving reader is throttled (it waits), never
+    // reset for its pins.
+    const uint64_t stall_ns = ctx_.config.pin_stall_ms * 1'000'000;
+    for (uint32_t k = conn_pin_cap_; k > 0 && pinned_ >= pin_budget_; --k) {
+        for (uint32_t i = 0; i < nconns_ && pinned_ >= pin_budget_; ++i) {
+            Conn *c = &conns_[i];
+            if (!c->in_use || c->pins.count() != k || !c->pins.stalled(now_ns_, stall_ns)) continue;
+            ++ctx_.counters.pin_resets;
+            abort(c);
+        }
+    }
 }
 
 void HttpServer::release(Conn *c) {
     if (!c->in_use) return;
+    // The stack drops (or already dropped) the send queue's references.
+    pinned_ -= c->pins.count();
+    c->pins.reset(now_ns_);
     stack_->set_user(c->id, nullptr);
     c->in_use = false;
     c->next_free = free_;
@@ -278,18 +379,37 @@ void HttpServer::poll(uint64_t now_ns, int64_t unix_s) {
     for (uint32_t i = 0; i < nconns_; ++i) {
         Conn *c = &conns_[i];
         if (!c->in_use) continue;
-        const bool sending = c->session().has_response() || stack_->info(c->id).send_queued > 0;
-        switch (c->session().poll(now_, sending)) {
-            case http::HttpSession::TimerAction::kNone:
-                break;
-            case http::HttpSession::TimerAction::kClose:
-                finish(c);
-                break;
-            case http::HttpSession::TimerAction::kTimedOut:
-                pump(c);
-                break;
+        const uint32_t unacked = stack_->info(c->id).send_queued;
+        settle(c, unacked);
+        if (c->closing && unacked == 0) {
+            release(c);  // all acknowledged: nothing left to time out or pin
+            continue;
+        }
+        const bool sending = (!c->closing && c->session().has_response()) || unacked > 0;
+        switch (c->session().poll(now_, sending, c->queued - unacked)) {
+            case http::HttpSession::TimerAction::kNone: break;
+            case http::HttpSession::TimerAction::kClose: finish(c); break;
+            case http::HttpSession::TimerAction::kTimedOut: pump(c); break;
+            case http::HttpSession::TimerAction::kAbort: abort(c); break;  // counted by the session
         }
     }
+    if (contended_) {
+        contended_ = false;
+        reclaim();
+    }
+    // Connections waiting for a pin: moving ones first, so a reader that
+    // makes progress gets the freed share before stalled newcomers.
+    const uint64_t stall_ns = ctx_.config.pin_stall_ms * 1'000'000;
+    for (int pass = 0; pass < 2; ++pass) {
+        for (uint32_t i = 0; i < nconns_; ++i) {
+            Conn *c = &conns_[i];
+            if (!c->in_use || !c->pin_blocked) continue;
+            if (c->pins.stalled(now_ns, stall_ns) == (pass == 0)) continue;
+            c->pin_blocked = false;
+            pump(c);
+        }
+    }
+    ctx_.counters.pinned_bytes = uint64_t{pinned_} * chunkstore::kChunkSize;
 }
 
 }  // namespace ep

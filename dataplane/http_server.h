@@ -6,6 +6,11 @@
 //
 // A chunk that is on disk but not in RAM is promoted by the control thread;
 // the connection waits (never the core) and resumes when it arrives.
+//
+// Pinned chunks are bounded per connection and per server (docs/http.md
+// "Pinned RAM"); a response nothing acknowledges for send_timeout_ms is
+// reset. Both still apply after the last response: a connection stays here
+// until its send queue drains.
 #pragma once
 
 #include <cstdint>
@@ -80,9 +85,15 @@ class HttpServer final : public tcp::Handler, public http::ObjectCatalog {
     Conn *conn_of(tcp::ConnId c) const;
     void pump(Conn *c);
     bool send_body_piece(Conn *c, const http::Response &r, const http::BodyPiece &p);
-    void finish(Conn *c);  // close after queued data, release the session
+    void finish(Conn *c);  // close after queued data; released once it drains
+    void abort(Conn *c);   // reset now, release the session
     void release(Conn *c);
-    void wake(Conn *c);  // run pump() again at the next poll()
+    void wake(Conn *c);    // run pump() again at the next poll()
+    // Pinned RAM limits (docs/http.md "Pinned RAM").
+    void settle(Conn *c, uint32_t unacked);  // releases acknowledged pins, notes progress
+    bool may_pin(Conn *c);                   // false: blocked, retried later
+    bool block_on_pin(Conn *c);
+    void reclaim();                          // resets stalled holders while over budget
     http::Now now() const { return now_; }
 
     http::HttpContext ctx_;
@@ -98,6 +109,10 @@ class HttpServer final : public tcp::Handler, public http::ObjectCatalog {
     http::Now now_{};
     uint64_t now_ns_ = 0;
     uint64_t next_sweep_ns_ = 0;
+    uint32_t pinned_ = 0;        // chunks all send queues of this server pin
+    uint32_t pin_budget_ = 1;    // this server's share of the RAM tier, in chunks
+    uint32_t conn_pin_cap_ = 1;  // chunks one connection may pin
+    bool contended_ = false;     // a pin waited for the budget since the last sweep
     HttpServerCounters ctr_;
 };
 

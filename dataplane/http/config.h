@@ -37,6 +37,21 @@ struct HttpConfig {
     // A connection with no request in progress and nothing to send is closed
     // after this long.
     uint64_t idle_timeout_ms = 60'000;
+    // A response whose bytes see no acknowledgement for this long is aborted
+    // (reset), whatever the TCP window does: a peer that stops reading must
+    // not hold a session and pinned chunks forever. 0 = off.
+    uint64_t send_timeout_ms = 60'000;
+    // Pinned RAM (docs/http.md "Pinned RAM"). Every chunk a connection's
+    // unacknowledged data refers to stays pinned in the RAM tier. A
+    // connection queues at most pin_conn_bytes of chunks (in whole 256 KiB
+    // chunks, at least one) ahead of its ACK point, and all connections
+    // together at most pin_ram_pct of the RAM tier (split evenly between
+    // pin_servers HTTP servers). When that total is reached, connections
+    // that acknowledged nothing for pin_stall_ms are reset, largest first.
+    uint32_t pin_conn_bytes = 1024 * 1024;
+    uint32_t pin_ram_pct = 50;
+    uint32_t pin_servers = 1;  // HTTP servers (data lcore queues) sharing the RAM tier
+    uint64_t pin_stall_ms = 1'000;
     // 0 = unlimited; else the Nth response carries Connection: close.
     uint32_t max_requests_per_connection = 0;
     // Retry-After seconds sent with 503 (object known but not yet available).

@@ -7,8 +7,9 @@ namespace ep::http {
 void HttpSession::start(Now now) {
     parser_.reset();
     head_ = count_ = 0;
-    input_closed_ = in_request_ = false;
-    request_start_ms_ = last_activity_ms_ = now.mono_ms;
+    input_closed_ = in_request_ = peer_closed_ = unconsumed_ = false;
+    request_start_ms_ = last_activity_ms_ = last_progress_ms_ = now.mono_ms;
+    last_acked_ = 0;
     requests_ = 0;
     ++ctx_.counters.connections;
 }
@@ -53,6 +54,7 @@ std::size_t HttpSession::feed(std::span<const uint8_t> bytes, Now now) {
                 break;
         }
     }
+    unconsumed_ = pos < bytes.size();
     ctx_.counters.bytes_in += pos;
     if (pos > 0) last_activity_ms_ = now.mono_ms;
     return pos;
@@ -95,13 +97,26 @@ void HttpSession::on_error(Now now) {
 }
 
 uint64_t HttpSession::deadline_ms() const {
-    if (input_closed_) return UINT64_MAX;
+    if (input_closed()) return UINT64_MAX;
     if (in_request_) return request_start_ms_ + ctx_.config.header_timeout_ms;
     return last_activity_ms_ + ctx_.config.idle_timeout_ms;
 }
 
-HttpSession::TimerAction HttpSession::poll(Now now, bool output_pending) {
-    if (input_closed_) return TimerAction::kNone;
+HttpSession::TimerAction HttpSession::poll(Now now, bool output_pending, uint64_t acked_bytes) {
+    // Send progress first: it applies in every state, half-closed or closing
+    // included, because a stalled peer pins its response's chunks.
+    if (!output_pending || acked_bytes != last_acked_) {
+        last_acked_ = acked_bytes;
+        last_progress_ms_ = now.mono_ms;
+    } else if (ctx_.config.send_timeout_ms != 0 &&
+               now.mono_ms - last_progress_ms_ >= ctx_.config.send_timeout_ms) {
+        ++ctx_.counters.send_timeouts;
+        input_closed_ = true;
+        return TimerAction::kAbort;
+    }
+    // After the peer's FIN, waiting requests are parsed as the queue drains;
+    // neither the header nor the idle timer applies to them.
+    if (input_closed() || peer_closed_) return TimerAction::kNone;
     if (in_request_) {
         if (now.mono_ms - request_start_ms_ < ctx_.config.header_timeout_ms)
             return TimerAction::kNone;

@@ -31,6 +31,7 @@ class HttpSession {
         kNone,
         kClose,     // idle keep-alive connection: close without a response
         kTimedOut,  // slowloris: a 408 was queued, close after sending it
+        kAbort,     // a response made no progress for send_timeout_ms: reset now
     };
 
     explicit HttpSession(HttpContext &ctx) : ctx_(ctx), parser_(ctx.config) {}
@@ -50,14 +51,27 @@ class HttpSession {
     void pop();
 
     // Timeouts. `output_pending`: the glue still has response bytes to send
-    // (a big object streaming is not idleness).
-    TimerAction poll(Now now, bool output_pending);
+    // or unacknowledged (a big object streaming is not idleness).
+    // `acked_bytes`: a count that grows whenever the peer acknowledges
+    // response bytes (any monotonic progress measure works); while output is
+    // pending and it stays the same for send_timeout_ms, poll() says kAbort
+    // (nginx's send_timeout), whatever the TCP window does.
+    TimerAction poll(Now now, bool output_pending, uint64_t acked_bytes = 0);
     // Earliest mono_ms at which poll() may act, for the glue's timer wheel.
     uint64_t deadline_ms() const;
 
+    // The peer's FIN arrived. It ends the requests, not the answers: every
+    // complete request before it is still parsed (the glue keeps feeding
+    // what feed() left over) and answered; then finished().
+    void on_peer_closed() { peer_closed_ = true; }
+    // The bytes just fed were all consumed but are not all the input: the
+    // glue holds more (a receive ring offers its bytes in two parts when it
+    // wraps). Until the next feed(), a FIN must not end the input.
+    void more_input_follows() { unconsumed_ = true; }
+
     // No more requests will be read; close once all queued responses are sent.
-    bool input_closed() const { return input_closed_; }
-    bool finished() const { return input_closed_ && count_ == 0; }
+    bool input_closed() const { return input_closed_ || (peer_closed_ && !unconsumed_); }
+    bool finished() const { return input_closed() && count_ == 0; }
     uint32_t requests_served() const { return requests_; }
 
   private:
@@ -71,9 +85,13 @@ class HttpSession {
     uint8_t head_ = 0;
     uint8_t count_ = 0;
     bool input_closed_ = false;
-    bool in_request_ = false;  // a request head or body is partly received
+    bool peer_closed_ = false;  // FIN seen: input ends with what was received
+    bool unconsumed_ = false;   // the last feed() left bytes for later
+    bool in_request_ = false;   // a request head or body is partly received
     uint64_t request_start_ms_ = 0;
     uint64_t last_activity_ms_ = 0;
+    uint64_t last_progress_ms_ = 0;  // output pending without progress since then
+    uint64_t last_acked_ = 0;
     uint32_t requests_ = 0;
 };
 

@@ -159,8 +159,10 @@ int main(int argc, char **argv) {
                     c.dead = true;
                 }
             }
-            if (c.s->poll(now(), c.out_off < c.out.size()) == HttpSession::TimerAction::kClose)
-                c.dead = c.out_off >= c.out.size();
+            // Bytes handed to the kernel stand in for acknowledged ones here.
+            const auto act = c.s->poll(now(), c.out_off < c.out.size(), c.out_off);
+            if (act == HttpSession::TimerAction::kClose) c.dead = c.out_off >= c.out.size();
+            if (act == HttpSession::TimerAction::kAbort) c.dead = true;
             drain(c, cat);
             while (!c.dead && c.out_off < c.out.size()) {
                 const ssize_t n =

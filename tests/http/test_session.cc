@@ -297,3 +297,136 @@ TEST(HttpDateTest, CacheReformatsOncePerSecond) {
 
 }  // namespace
 }  // namespace ep::http
+
+namespace ep::http {
+namespace {
+
+// A peer's FIN ends its requests, not our answers: everything received before
+// it is parsed and answered in order, then the session is finished. The glue
+// order is: on_data feeds what fits, the FIN follows at once, and the rest of
+// the bytes are fed again after each pop().
+void pipelined_then_fin(std::size_t n) {
+    Harness h;
+    h.cat.add("a.m4s", "AAAA");
+    h.cat.add("b.m4s", "BB");
+    std::string all;
+    for (std::size_t i = 0; i < n; ++i)
+        all += i % 2 ? "GET /b.m4s HTTP/1.1\r\nHost: h\r\n\r\n" : "GET /a.m4s HTTP/1.1\r\nHost: h\r\n\r\n";
+    std::size_t pos = h.s->feed(std::string_view(all), h.now);
+    h.s->on_peer_closed();
+    std::vector<std::string> bodies;
+    for (std::size_t guard = 0; guard < 4 * n + 8; ++guard) {
+        while (h.s->has_response()) {
+            bodies.push_back(test::capture(h.s->front(), h.cat).body);
+            h.s->pop();
+        }
+        if (h.s->finished()) break;
+        ASSERT_LT(pos, all.size()) << "not finished, yet nothing left to feed";
+        pos += h.s->feed(std::string_view(all).substr(pos), h.now);
+    }
+    EXPECT_TRUE(h.s->finished());
+    EXPECT_EQ(pos, all.size());
+    ASSERT_EQ(bodies.size(), n);
+    for (std::size_t i = 0; i < n; ++i) EXPECT_EQ(bodies[i], i % 2 ? "BB" : "AAAA") << i;
+    EXPECT_EQ(h.ctx->counters.requests, n);
+}
+
+TEST(SessionHalfClose, PipelinedThenFinAnswersEverything) {
+    for (std::size_t n : {1u, 10u, 50u, 1000u}) {
+        SCOPED_TRACE(n);
+        pipelined_then_fin(n);
+    }
+}
+
+TEST(SessionHalfClose, FinMidRequestFinishesAfterTheCompleteOnes) {
+    Harness h;
+    h.cat.add("a.m4s", "AAAA");
+    const std::string bytes = "GET /a.m4s HTTP/1.1\r\nHost: h\r\n\r\nGET /a.m4s HTTP/1.1\r\nHo";
+    EXPECT_EQ(h.s->feed(std::string_view(bytes), h.now), bytes.size());
+    h.s->on_peer_closed();
+    EXPECT_FALSE(h.s->finished());  // one answer still queued
+    ASSERT_TRUE(h.s->has_response());
+    EXPECT_EQ(test::capture(h.s->front(), h.cat).body, "AAAA");
+    h.s->pop();
+    EXPECT_TRUE(h.s->finished());  // the half request is never answered
+    EXPECT_EQ(h.s->deadline_ms(), UINT64_MAX);
+}
+
+}  // namespace
+}  // namespace ep::http
+
+namespace ep::http {
+namespace {
+
+TEST(SessionSendTimeout, NoProgressAbortsWhateverTheWindow) {
+    Harness h;
+    h.cat.add("a.m4s", "AAAA");
+    h.cfg.send_timeout_ms = 3'000;
+    h.reset();
+    Now now = h.now;
+    h.s->feed(std::string_view("GET /a.m4s HTTP/1.1\r\nHost: h\r\n\r\n"), now);
+    h.s->pop();
+    uint64_t acked = 100;
+    EXPECT_EQ(h.s->poll(now, true, acked), HttpSession::TimerAction::kNone);
+    // Progress restarts the timer.
+    for (int i = 0; i < 5; ++i) {
+        now.mono_ms += 2'500;
+        acked += 1;
+        EXPECT_EQ(h.s->poll(now, true, acked), HttpSession::TimerAction::kNone) << i;
+    }
+    now.mono_ms += 2'900;
+    EXPECT_EQ(h.s->poll(now, true, acked), HttpSession::TimerAction::kNone);
+    now.mono_ms += 200;  // 3.1 s without an acknowledged byte
+    EXPECT_EQ(h.s->poll(now, true, acked), HttpSession::TimerAction::kAbort);
+    EXPECT_EQ(h.ctx->counters.send_timeouts, 1u);
+}
+
+TEST(SessionSendTimeout, AppliesAfterHalfCloseAndNotWhenNothingIsPending) {
+    Harness h;
+    h.cat.add("a.m4s", "AAAA");
+    h.cfg.send_timeout_ms = 1'000;
+    h.cfg.idle_timeout_ms = 100'000;
+    h.reset();
+    Now now = h.now;
+    EXPECT_EQ(h.s->poll(now, false, 0), HttpSession::TimerAction::kNone);
+    now.mono_ms += 50'000;  // idle, nothing to send: not a send timeout
+    EXPECT_EQ(h.s->poll(now, false, 0), HttpSession::TimerAction::kNone);
+    h.s->feed(std::string_view("GET /a.m4s HTTP/1.1\r\nHost: h\r\n\r\n"), now);
+    h.s->on_peer_closed();
+    h.s->pop();
+    EXPECT_TRUE(h.s->finished());
+    EXPECT_EQ(h.s->poll(now, true, 0), HttpSession::TimerAction::kNone);
+    now.mono_ms += 1'000;
+    EXPECT_EQ(h.s->poll(now, true, 0), HttpSession::TimerAction::kAbort);
+    EXPECT_EQ(h.ctx->counters.send_timeouts, 1u);
+    EXPECT_EQ(h.ctx->counters.idle_timeouts, 0u);
+}
+
+}  // namespace
+}  // namespace ep::http
+
+namespace ep::http {
+namespace {
+
+// The receive ring wraps: the glue is offered the requests in two parts after
+// the FIN. Consuming all of the first part must not end the input.
+TEST(SessionHalfClose, InputInTwoPartsAfterFin) {
+    Harness h;
+    h.cat.add("a.m4s", "AAAA");
+    const std::string req = "GET /a.m4s HTTP/1.1\r\nHost: h\r\n\r\n";
+    h.s->on_peer_closed();
+    EXPECT_EQ(h.s->feed(std::string_view(req + "GET /a.m"), h.now), req.size() + 8);
+    h.s->more_input_follows();
+    ASSERT_TRUE(h.s->has_response());
+    h.s->pop();
+    EXPECT_FALSE(h.s->finished());  // the second part is still to come
+    const std::string rest = req.substr(8);
+    EXPECT_EQ(h.s->feed(std::string_view(rest), h.now), rest.size());
+    ASSERT_TRUE(h.s->has_response());
+    h.s->pop();
+    EXPECT_TRUE(h.s->finished());
+    EXPECT_EQ(h.ctx->counters.requests, 2u);
+}
+
+}  // namespace
+}  // namespace ep::http
