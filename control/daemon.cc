@@ -398,12 +398,12 @@ void Daemon::register_store_commands() {
             };
             chunkstore::Status st = chunkstore::ingest_path(*store_, args[1], prefix, progress, &rep);
             for (const std::string &f : rep.failed) out.write("failed " + f + "\n");
-            char line[256];
+            char line[256], note[48] = "";
+            if (replaced)
+                std::snprintf(note, sizeof note, " (%llu replaced)", static_cast<unsigned long long>(replaced));
             std::snprintf(
-                line, sizeof line,
-                "stored %llu objects (%llu replaced), %llu chunks, %llu bytes in %.2f s\n",
-                static_cast<unsigned long long>(rep.objects),
-                static_cast<unsigned long long>(replaced),
+                line, sizeof line, "stored %llu objects%s, %llu chunks, %llu bytes in %.2f s\n",
+                static_cast<unsigned long long>(rep.objects), note,
                 static_cast<unsigned long long>(rep.chunks),
                 static_cast<unsigned long long>(rep.bytes), rep.seconds);
             out.write(line);

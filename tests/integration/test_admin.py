@@ -13,18 +13,17 @@ import pytest
 from harness import EDGECTL, Edgeplane
 
 AdminWriteStall = 5.0  # AdminSocket::kWriteStallMs
-# Not a performance bound: a stalled control thread answered after 2 s per
-# silent client (8 s for the four here) or never (15 s timeout) behind a
-# client that does not read; an unstalled one answers in milliseconds.
-STALLED = 1.5
+# A liveness bound, not a performance one: before the fix a control thread
+# behind a client that does not read never answered, and one behind silent
+# clients answered only after 2 s per client (20 s for the ten here).
+PING_WAIT = 10
 
 
-def ping_seconds(ep, timeout=15):
-    t = time.time()
+def ping(ep):
     r = subprocess.run([EDGECTL, "--socket", ep.sock, "ping"], capture_output=True, text=True,
-                       timeout=timeout)
+                       timeout=PING_WAIT)
     assert r.returncode == 0 and "pong" in r.stdout, r
-    return time.time() - t
+    return True
 
 
 @pytest.fixture
@@ -54,7 +53,7 @@ def test_client_that_never_reads_a_large_answer_stalls_nothing(many_objects):
                 hogs.append(s)
             time.sleep(0.5)
             for _ in range(5):
-                assert ping_seconds(ep) < STALLED
+                assert ping(ep)
             # The stats the control thread keeps still move (it is not stuck),
             # and a client that reads gets the whole large answer.
             assert ep.stats()["chunkstore"]["objects"] == 450
@@ -62,11 +61,9 @@ def test_client_that_never_reads_a_large_answer_stalls_nothing(many_objects):
             time.sleep(AdminWriteStall + 0.5)
             counters = dict(l.split() for l in ep.ctl("call", "admin").stdout.splitlines())
             assert int(counters["write_timeouts"]) == 3, counters  # the hogs were dropped
-            assert ping_seconds(ep) < STALLED
+            assert ping(ep)
             # SIGTERM is honoured while the clients still hold their sockets.
-            t = time.time()
             assert ep.stop(timeout=10) == 0, ep.log()
-            assert time.time() - t < 5
         finally:
             for s in hogs:
                 s.close()
@@ -76,20 +73,20 @@ def test_client_that_sends_nothing_does_not_hold_the_control_thread():
     with Edgeplane() as ep:
         idle = []
         try:
-            for _ in range(4):
+            for _ in range(10):
                 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
                 s.connect(ep.sock)
                 idle.append(s)
             for _ in range(5):
-                assert ping_seconds(ep) < STALLED
+                assert ping(ep)
             # A client that sends half a line and stalls is dropped after the
             # request timeout; the others are unaffected meanwhile.
             idle[0].sendall(b"pi")
-            assert ping_seconds(ep) < STALLED
+            assert ping(ep)
             idle[0].settimeout(10)
             assert idle[0].recv(100) == b""  # closed by the daemon, never answered
             counters = dict(l.split() for l in ep.ctl("call", "admin").stdout.splitlines())
-            assert int(counters["request_timeouts"]) >= 4, counters
+            assert int(counters["request_timeouts"]) >= 10, counters
             assert ep.stop(timeout=10) == 0
         finally:
             for s in idle:

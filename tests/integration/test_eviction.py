@@ -10,8 +10,10 @@ import concurrent.futures
 import hashlib
 import os
 import subprocess
-import time
 import tempfile
+import time
+
+import pytest
 
 from harness import Edgeplane
 
@@ -68,6 +70,13 @@ def test_ram_only_store_keeps_every_object_that_fits():
             for name, data in files.items():
                 got, err = _sha(ep, f"http://{ep.ip}/{name}")
                 assert got == hashlib.sha256(data).hexdigest(), (name, err)
+            # cache.misses counts requests for content the store does not hold.
+            for i in range(5):
+                r = ep.ns_run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", f"http://{ep.ip}/nope{i}"])
+                assert r.stdout == "404"
+            s = ep.stats()
+            assert s["cache"]["misses"] == 5, s["cache"]
+            assert s["cache"]["hits"] >= sum((len(d) + CHUNK - 1) // CHUNK for d in files.values())
             assert ep.stop() == 0
 
 
@@ -126,28 +135,30 @@ def test_ram_only_ingest_that_cannot_fit_fails_and_says_why():
             assert ep.stop() == 0
 
 
-def test_disk_tier_parallel_downloads_with_small_ram_are_exact():
-    """24 parallel downloads of different 6 MB objects through a 16 MiB RAM
-    tier (64 slots, 576 chunks on disk): every download completes exactly."""
+@pytest.mark.parametrize("clients,size", [(24, 6_000_000), (64, 3_000_000)])
+def test_disk_tier_parallel_downloads_with_small_ram_are_exact(clients, size):
+    """24 parallel downloads of different 6 MB objects (and 64 of 3 MB)
+    through a 16 MiB RAM tier (64 slots; 576 and 768 chunks on disk):
+    every download completes exactly."""
     with tempfile.TemporaryDirectory(dir="/var/tmp") as tmp:
         src = os.path.join(tmp, "src")
         os.makedirs(src)
         files = {}
-        for i in range(24):
-            data = os.urandom(6_000_000 + i)
+        for i in range(clients):
+            data = os.urandom(size + i)
             files[f"v{i}.bin"] = data
             _write(os.path.join(src, f"v{i}.bin"), data)
         args = ["--store", os.path.join(tmp, "edge.store"), "--disk-mb", "400", "--ram-mb", "16"]
         with Edgeplane(args=args) as ep:
             ep.ctl("ingest", src)
-            with concurrent.futures.ThreadPoolExecutor(max_workers=24) as ex:
+            with concurrent.futures.ThreadPoolExecutor(max_workers=clients) as ex:
                 futs = {n: ex.submit(_sha, ep, f"http://{ep.ip}/{n}", 120) for n in files}
                 for n, f in futs.items():
                     got, err = f.result()
                     assert got == hashlib.sha256(files[n]).hexdigest(), (n, err)
             s = ep.stats()
             assert s["http"]["chunk_wait_timeouts"] == 0, s["http"]
-            assert s["chunkstore"]["objects"] == 24
+            assert s["chunkstore"]["objects"] == clients
             assert s["cache"]["evictions"] > 0
             assert _tracked_matches_resident(s), (s["cache"], s["chunkstore"])
             assert ep.stop() == 0
