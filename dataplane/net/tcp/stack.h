@@ -157,6 +157,7 @@ class Stack {
     void arm(Tcb *t);
     void arm_rto(Tcb *t);
     void arm_persist(Tcb *t);
+    void clamp_to_user_timeout(Tcb *t);
     void on_timer(Tcb *t);
     void rto_expired(Tcb *t);
     void persist_expired(Tcb *t);

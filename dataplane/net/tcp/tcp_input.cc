@@ -343,6 +343,13 @@ void Stack::conn_input(Tcb *t, const SegmentIn &s) {
     }
     t->last_rx_ns = now_;
     t->ka_sent = 0;
+    // The peer answers while we probe its zero window: it is alive, however
+    // long its window stays shut (RFC 1122 4.2.2.17); persist_expired counts
+    // only unanswered probes.
+    if (t->rtx_kind == RtxKind::kPersist) {
+        t->retries = 0;
+        t->first_rtx_ns = 0;
+    }
     // RFC 7323 4.3 (2): remember TSval of in-sequence segments (never an
     // older one, from a disordered ACK let through above).
     if (t->ts_ok && s.opts.has_ts && !stale_ts && seq_le(s.seq, t->last_ack_sent)) {
