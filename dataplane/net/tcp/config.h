@@ -47,6 +47,11 @@ struct StackConfig {
     uint64_t user_timeout_ns = 100'000'000'000;
     uint32_t max_retries = 15;
     uint32_t syn_retries = 6;
+    // PMTU black-hole detection (RFC 4821 / RFC 8899 style, like Linux's
+    // tcp_mtu_probing = 1): from this many consecutive RTOs of a segment
+    // larger than the next step, each further RTO lowers the MSS one step
+    // (1024, then 536). 0: off.
+    uint32_t pmtu_blackhole_rtos = 3;
     uint64_t persist_min_ns = 200'000'000;
     // RACK-TLP (RFC 8985), needs SACK. Tail loss probe (7): PTO = 2*SRTT
     // (+ delayed-ACK allowance when a single segment is in flight), at least

@@ -775,4 +775,68 @@ bool Stack::time_wait_input(TimeWaitEntry *tw, const SegmentIn &s) {
     return true;
 }
 
+// ICMP destination unreachable, fragmentation needed and DF set (RFC 792,
+// RFC 1191 4): the path is narrower than our segments. RFC 5927 4.1: accept
+// it only when the quoted sequence number is one we sent and have not seen
+// acknowledged (SND.UNA <= SEG.SEQ < SND.NXT, SND.NXT being the highest sent),
+// so a blind attacker must guess the window. The MTU is taken at least
+// kMinPmtu (RFC 1191 says no less than 68; a forged in-window message could
+// otherwise shrink segments to nothing; Linux's min_pmtu is 552). What is
+// outstanding is sent again at the new size at once, without a congestion
+// response: the loss was the MTU's, not congestion (Linux's
+// tcp_simple_retransmit).
+IcmpVerdict Stack::icmp_frag_needed(const FlowKey &k, Seq seq, uint32_t mtu, uint64_t now_ns) {
+    if (now_ns > now_) now_ = now_ns;
+    const uint32_t idx = flows_.find(k);
+    if (idx == FlowTable::kNone) {
+        ++ctr_.icmp_frag_no_conn;
+        return IcmpVerdict::kNoConnection;
+    }
+    Tcb *t = &tcbs_[idx];
+    if (!t->in_use || t->state == State::kClosed) {
+        ++ctr_.icmp_frag_no_conn;
+        return IcmpVerdict::kNoConnection;
+    }
+    if (!seq_in(seq, t->snd_una, t->snd_max)) {
+        ++ctr_.icmp_frag_out_of_window;
+        return IcmpVerdict::kOutOfWindow;
+    }
+    if (mtu < kMinPmtu) mtu = kMinPmtu;  // also RFC 1191 5's "no MTU given" (0)
+    const uint32_t hdr_mss = mtu - 40;   // IPv4 + TCP headers without options
+    busy_ = true;
+    const bool lowered = lower_mss(t, hdr_mss);
+    if (lowered) {
+        ++ctr_.icmp_frag_needed;
+        mark_dirty(t);
+    } else {
+        ++ctr_.icmp_frag_ignored;
+    }
+    flush();
+    busy_ = false;
+    reap();
+    return lowered ? IcmpVerdict::kAccepted : IcmpVerdict::kIgnored;
+}
+
+// Lowers the segment size to `hdr_mss` (an MSS option's value: options not
+// counted) if that is smaller than what we send, and goes back to SND.UNA so
+// that output() resends everything outstanding at the new size. cwnd stays
+// in bytes, so it holds a few more (smaller) segments.
+bool Stack::lower_mss(Tcb *t, uint32_t hdr_mss) {
+    const uint32_t opt = t->ts_ok ? 12 : 0;
+    if (hdr_mss <= opt + 64) return false;
+    const uint32_t m = hdr_mss - opt;
+    if (m >= t->mss) return false;
+    t->mss = static_cast<uint16_t>(m);
+    t->cc.mss = m;
+    if (t->synchronized() && t->snd_max != t->snd_una) {
+        t->sb.rxt_clear();
+        t->lost_below = t->snd_max;
+        t->high_rxt = t->snd_una;
+        t->snd_nxt = t->snd_una;
+        t->retx_una = false;
+        t->rtt_timing = false;  // Karn
+    }
+    return true;
+}
+
 }  // namespace ep::tcp

@@ -204,6 +204,17 @@ void Stack::rto_expired(Tcb *t) {
         return;
     }
     const uint32_t flight = t->snd_max - t->snd_una;
+    // PMTU black hole (RFC 4821 / RFC 8899 style; Linux's tcp_mtu_probing =
+    // 1): full-size segments keep timing out and no ICMP came (filtered on
+    // the way). From the pmtu_blackhole_rtos-th consecutive RTO, each RTO
+    // lowers the MSS one step, 1024 then 536, while the segment at SND.UNA is
+    // larger than the step: a small segment cannot be the MTU's victim.
+    if (cfg_.pmtu_blackhole_rtos && t->retries >= cfg_.pmtu_blackhole_rtos) {
+        const uint32_t opt = t->ts_ok ? 12 : 0;
+        const uint32_t head = flight < t->mss ? flight : t->mss;
+        const uint32_t step = t->mss + opt > kBlackholeMss1 ? kBlackholeMss1 : kBlackholeMss2;
+        if (head + opt > step && lower_mss(t, step)) ++ctr_.pmtu_blackhole;
+    }
     if (t->retries == 1) {
         t->ccops->on_rto(t->cc, flight);  // ssthresh only on the first expiry
     } else {
