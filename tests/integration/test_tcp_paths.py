@@ -186,6 +186,8 @@ def routed_download(icmp):
             r = cl.ns_run(["sh", "-c", f"curl -sS -m 120 http://{ep.ip}/big.bin | sha256sum"], timeout=130)
             assert r.stdout.split()[0] == hashlib.sha256(data).hexdigest(), r.stderr
             s = ep.stats()
+            print({k: s["tcp"][k] for k in ("icmp_frag_needed", "icmp_frag_ignored", "pmtu_blackhole", "rto_fires",
+                                            "retransmits")}, s["total"]["drops"]["icmp_frag_rejected"])
             if icmp:
                 assert s["tcp"]["icmp_frag_needed"] > 0, s["tcp"]
                 # Forged ICMP (a sequence number we never sent) for a live
