@@ -803,6 +803,7 @@ IcmpVerdict Stack::icmp_frag_needed(const FlowKey &k, Seq seq, uint32_t mtu, uin
     }
     if (mtu < kMinPmtu) mtu = kMinPmtu;  // also RFC 1191 5's "no MTU given" (0)
     const uint32_t hdr_mss = mtu - 40;   // IPv4 + TCP headers without options
+    const bool was_busy = busy_;
     busy_ = true;
     const bool lowered = lower_mss(t, hdr_mss);
     if (lowered) {
@@ -811,9 +812,11 @@ IcmpVerdict Stack::icmp_frag_needed(const FlowKey &k, Seq seq, uint32_t mtu, uin
     } else {
         ++ctr_.icmp_frag_ignored;
     }
-    flush();
-    busy_ = false;
-    reap();
+    if (!was_busy) {
+        flush();
+        busy_ = false;
+        reap();
+    }
     return lowered ? IcmpVerdict::kAccepted : IcmpVerdict::kIgnored;
 }
 
