@@ -52,7 +52,7 @@ namespace ep::tcp {
     X(persist_probes, "zero-window probes sent (RFC 9293 3.8.6.1)")                  \
     X(keepalive_probes, "keepalive probes sent (RFC 9293 3.8.4)")                    \
     X(keepalive_timeouts, "connections dropped: keepalive unanswered")               \
-    X(user_timeouts, "connections dropped: user timeout / retries exceeded")         \
+    X(user_timeouts, "dropped: retransmissions/zero-window probes unanswered (R2)")  \
     X(syn_timeouts, "handshakes abandoned after SYN retries")                        \
     X(fin_wait2_timeouts, "orphaned FIN-WAIT-2 connections reaped")                  \
     X(tw_entered, "connections that entered TIME-WAIT")                              \
