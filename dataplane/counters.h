@@ -54,6 +54,8 @@ namespace ep {
     X(icmp_truncated)           \
     X(icmp_bad_checksum)        \
     X(icmp_unsupported_type)    \
+    X(icmp_quote_invalid)       \
+    X(icmp_frag_rejected)       \
     X(tcp_no_handler)           \
     X(tcp_truncated)            \
     X(tcp_bad_offset)           \

@@ -29,10 +29,20 @@ Fate handle_ipv4(const Lcore &lc, LcoreQueue &q, rte_mbuf *m, uint8_t *frame, ui
     if (Drop d = net::parse_ipv4(ip, len - sizeof(rte_ether_hdr), q.port->addr, &v); d != Drop::none)
         return {false, d};
     switch (v.protocol) {
-        case IPPROTO_ICMP:
+        case IPPROTO_ICMP: {
+            // Fragmentation needed for one of our segments (RFC 1191): the
+            // engine validates it against the connection (RFC 5927) and
+            // lowers its MSS; rejected ones count as icmp_frag_rejected.
+            net::FragNeeded fn;
+            if (Drop d = net::parse_icmp_frag_needed(ip, v, &fn); d != Drop::icmp_unsupported_type) {
+                if (d != Drop::none) return {false, d};
+                if (!q.tcp) return {false, Drop::tcp_no_handler};
+                return {false, q.tcp->frag_needed(fn, lc.tsc_to_ns(now))};
+            }
             if (Drop d = net::icmp_echo_reply_in_place(ip, v); d != Drop::none) return {false, d};
             net::eth_reply_in_place(frame, q.port->addr.mac);
             return {true};
+        }
         case IPPROTO_TCP:
             // Consumed by the engine (it copies what it keeps); the caller frees m.
             if (q.tcp) return {false, q.tcp->input(m, ip, v, lc.tsc_to_ns(now))};

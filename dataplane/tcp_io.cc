@@ -94,6 +94,21 @@ Drop TcpIo::input(const rte_mbuf *m, const uint8_t *ip, const net::Ipv4View &v, 
     return Drop::none;
 }
 
+Drop TcpIo::frag_needed(const net::FragNeeded &fn, uint64_t now_ns) {
+    tcp::FlowKey k;
+    k.local = tcp::IpAddr::v4(rte_be_to_cpu_32(fn.local));
+    k.remote = tcp::IpAddr::v4(rte_be_to_cpu_32(fn.remote));
+    k.lport = fn.lport;
+    k.rport = fn.rport;
+    switch (stack_.icmp_frag_needed(k, fn.seq, fn.mtu, now_ns)) {
+        case tcp::IcmpVerdict::kAccepted:
+        case tcp::IcmpVerdict::kIgnored: return Drop::none;
+        case tcp::IcmpVerdict::kNoConnection:
+        case tcp::IcmpVerdict::kOutOfWindow: break;
+    }
+    return Drop::icmp_frag_rejected;
+}
+
 bool TcpIo::resolve(uint32_t dst_be, rte_ether_addr *mac) {
     const uint32_t hop = q_->port->addr.next_hop(dst_be);
     if (const rte_ether_addr *m = q_->arp.lookup(hop, 0, kNeighbourMaxAge)) {

@@ -12,6 +12,7 @@
 #include <cstdint>
 
 #include "dataplane/counters.h"
+#include "dataplane/net/icmp.h"
 #include "dataplane/net/ipv4.h"
 #include "dataplane/net/tcp/stack.h"
 
@@ -38,6 +39,12 @@ public:
     // A validated IPv4 datagram carrying TCP (ip points at its header). The
     // caller frees the mbuf afterwards: the engine copies what it keeps.
     Drop input(const rte_mbuf *m, const uint8_t *ip, const net::Ipv4View &v, uint64_t now_ns);
+
+    // An ICMP fragmentation-needed message (parsed by net::parse_icmp_frag_needed)
+    // for the engine: Drop::none when it was for one of our connections'
+    // outstanding segments (RFC 5927 §4.1), else icmp_frag_rejected (the
+    // engine's counters say why).
+    Drop frag_needed(const net::FragNeeded &fn, uint64_t now_ns);
 
     // Sends what emit() queued. Called by the lcore loop once per iteration.
     // Returns how many frames it handed to the port.

@@ -41,4 +41,32 @@ Drop icmp_echo_reply_in_place(uint8_t *ip, const Ipv4View &view) {
     return Drop::none;
 }
 
+Drop parse_icmp_frag_needed(const uint8_t *ip, const Ipv4View &view, FragNeeded *out) {
+    constexpr uint8_t kDestUnreachable = 3, kFragNeeded = 4;  // RFC 792, RFC 1191 §4
+    const uint32_t icmp_len = view.total_len - view.header_len;
+    if (icmp_len < sizeof(rte_icmp_hdr)) return Drop::icmp_truncated;
+    const uint8_t *icmp = ip + view.header_len;
+    if (icmp[0] != kDestUnreachable || icmp[1] != kFragNeeded) return Drop::icmp_unsupported_type;
+    if (rte_raw_cksum(icmp, icmp_len) != 0xffff) return Drop::icmp_bad_checksum;
+    // Quoted: the IPv4 header we sent and at least 8 bytes of its TCP header.
+    const uint8_t *q = icmp + sizeof(rte_icmp_hdr);
+    const uint32_t qlen = icmp_len - sizeof(rte_icmp_hdr);
+    if (qlen < sizeof(rte_ipv4_hdr) + 8) return Drop::icmp_truncated;
+    const auto *qh = reinterpret_cast<const rte_ipv4_hdr *>(q);
+    const uint32_t qihl = uint32_t{qh->version_ihl & 0x0fu} * 4;
+    if ((qh->version_ihl >> 4) != 4 || qihl < sizeof(rte_ipv4_hdr)) return Drop::icmp_quote_invalid;
+    if (qlen < qihl + 8) return Drop::icmp_truncated;
+    if (qh->next_proto_id != IPPROTO_TCP || qh->src_addr != view.dst)
+        return Drop::icmp_quote_invalid;
+    const uint8_t *th = q + qihl;
+    out->local = qh->src_addr;
+    out->remote = qh->dst_addr;
+    out->lport = static_cast<uint16_t>(th[0] << 8 | th[1]);
+    out->rport = static_cast<uint16_t>(th[2] << 8 | th[3]);
+    out->seq = uint32_t{th[4]} << 24 | uint32_t{th[5]} << 16 | uint32_t{th[6]} << 8 | th[7];
+    out->mtu = static_cast<uint16_t>(icmp[6] << 8 |
+                                     icmp[7]);  // RFC 1191 §4: low 16 bits of the unused word
+    return Drop::none;
+}
+
 }  // namespace ep::net

@@ -1,6 +1,7 @@
 // ICMP echo (RFC 792; RFC 1122 §3.2.2.6: the reply carries the request's
-// identifier, sequence and data unchanged). Other ICMP types are counted and
-// dropped for now.
+// identifier, sequence and data unchanged) and destination unreachable /
+// fragmentation needed (type 3 code 4, RFC 1191 §4) quoting one of our TCP
+// segments, for path MTU discovery. Other ICMP types are counted and dropped.
 #pragma once
 
 #include <cstdint>
@@ -15,5 +16,24 @@ namespace ep::net {
 // addresses swapped, fresh TTL, checksums fixed) and Drop::none is returned;
 // the caller then fixes the Ethernet header and transmits.
 Drop icmp_echo_reply_in_place(uint8_t *ip, const Ipv4View &view);
+
+// What a "fragmentation needed" message quotes of the datagram we sent: its
+// IPv4 header and at least the first 8 bytes of TCP (RFC 792: ports and
+// sequence number).
+struct FragNeeded {
+    uint32_t local = 0;   // quoted source: our address, network order
+    uint32_t remote = 0;  // quoted destination, network order
+    uint16_t lport = 0;   // host order
+    uint16_t rport = 0;
+    uint32_t seq = 0;  // quoted TCP sequence number, host order
+    uint16_t mtu = 0;  // next-hop MTU (RFC 1191 §4); 0 from an old router
+};
+
+// Drop::none with *out filled for a valid type 3 code 4 message quoting a TCP
+// segment sent from this host's address; Drop::icmp_unsupported_type for any
+// other type or code (the caller then tries the echo path), else why it is
+// malformed. Checks the ICMP checksum. Whether the quoted segment is really
+// ours (RFC 5927 §4.1) is the TCP engine's to decide.
+Drop parse_icmp_frag_needed(const uint8_t *ip, const Ipv4View &view, FragNeeded *out);
 
 }  // namespace ep::net

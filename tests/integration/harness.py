@@ -162,6 +162,71 @@ class Edgeplane:
         return self.ns_run([PYTHON, "-c", code], check=check, timeout=timeout)
 
 
+class RoutedClient:
+    """Optional: a client namespace one router hop behind the appliance. The
+    Edgeplane's namespace (the TAP's kernel side) becomes the router: a veth
+    pair joins it to a new client namespace, IPv4 forwarding is on, and the
+    router's side of the veth has a smaller MTU (`mtu`) than the client's, so
+    full-size segments from the appliance (DF set) do not fit the last hop:
+    the router answers with ICMP fragmentation-needed, unless a test filters
+    those (nft in ep.ns) to make a black hole. The daemon must have been
+    started with `--gateway ep.host_ip` to reach the client's /24.
+
+        ep = Edgeplane(args=[...]); ep.args += ["--gateway", ep.host_ip]
+        with ep, RoutedClient(ep, mtu=1400) as cl:
+            cl.ns_run(["curl", f"http://{ep.ip}/x"])
+
+    Cleans up its namespace (and with it the veth) even on failure.
+    """
+
+    def __init__(self, ep, mtu=1400):
+        self.ep = ep
+        self.mtu = mtu
+        self.ns = f"epcl{ep.tag}"
+        self.veth_router = f"epr{ep.tag}"
+        self.veth_client = f"epc{ep.tag}"
+        octet = ep.ip.split(".")[2]
+        self.router_ip = f"10.79.{octet}.1"
+        self.ip = f"10.79.{octet}.2"
+
+    def start(self):
+        _live.add(self)
+        ep = self.ep
+        _sh("ip", "netns", "add", self.ns)
+        _sh("ip", "-n", self.ns, "link", "set", "lo", "up")
+        _sh("ip", "link", "add", self.veth_router, "netns", ep.ns, "type", "veth",
+            "peer", "name", self.veth_client, "netns", self.ns)
+        _sh("ip", "-n", ep.ns, "addr", "add", f"{self.router_ip}/24", "dev", self.veth_router)
+        _sh("ip", "-n", ep.ns, "link", "set", self.veth_router, "mtu", str(self.mtu), "up")
+        _sh("ip", "-n", self.ns, "addr", "add", f"{self.ip}/24", "dev", self.veth_client)
+        _sh("ip", "-n", self.ns, "link", "set", self.veth_client, "up")
+        _sh("ip", "-n", self.ns, "route", "add", "default", "via", self.router_ip)
+        _sh("ip", "netns", "exec", ep.ns, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+        return self
+
+    def cleanup(self):
+        _sh("ip", "netns", "del", self.ns, check=False)  # takes the veth pair with it
+        _live.discard(self)
+
+    def __enter__(self):
+        try:
+            return self.start()
+        except BaseException:
+            self.cleanup()
+            raise
+
+    def __exit__(self, *exc):
+        self.cleanup()
+        return False
+
+    def ns_run(self, cmd, check=True, timeout=120, **kw):
+        return subprocess.run(["ip", "netns", "exec", self.ns] + list(cmd), check=check,
+                              capture_output=True, text=True, timeout=timeout, **kw)
+
+    def ns_python(self, code, check=True, timeout=120):
+        return self.ns_run([PYTHON, "-c", code], check=check, timeout=timeout)
+
+
 def _cleanup_all(*_):
     for ep in list(_live):
         ep.cleanup()

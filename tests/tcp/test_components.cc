@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "dataplane/net/tcp/checksum.h"
@@ -133,6 +134,38 @@ TEST(SackScoreboardTest, MergeLossAndPipe) {
     EXPECT_EQ(sb.pipe(una, max, 1100, 100), 700u);  // after retransmitting it
     sb.ack_to(1350);
     EXPECT_EQ(sb.sacked_bytes(), 50u);
+}
+
+// Overlapping copies keep the first (docs/tcp.md, receive path): a copy
+// spanning two queued ranges and the gap between them only fills the gap,
+// also across the ring's end and the sequence wrap.
+TEST(RecvBufferTest, OverlapKeepsFirstCopyAcrossWrap) {
+    std::vector<uint8_t> mem(64);
+    RecvBuffer rb;
+    const Seq base = 0xffffffe0u;
+    rb.init(mem.data(), 64, base);
+    uint8_t old1[64], old2[64], fresh[64];
+    std::memset(old1, 'a', sizeof old1);
+    std::memset(old2, 'b', sizeof old2);
+    std::memset(fresh, 'z', sizeof fresh);
+    uint32_t adv;
+    // Consume 40 bytes first so that the ranges below straddle the ring's end.
+    ASSERT_TRUE(rb.insert(base, fresh, 40, &adv));
+    rb.consume(40);
+    ASSERT_TRUE(rb.insert(base + 50, old1, 10, &adv));   // [50,60)
+    ASSERT_TRUE(rb.insert(base + 70, old2, 10, &adv));   // [70,80)
+    ASSERT_TRUE(rb.insert(base + 45, fresh, 40, &adv));  // [45,85): new only in the gaps
+    ASSERT_TRUE(rb.insert(base + 40, fresh, 5, &adv));
+    EXPECT_EQ(adv, 45u);
+    std::string out;
+    while (rb.buffered()) {
+        uint32_t n;
+        const uint8_t *p = rb.peek(&n);
+        out.append(reinterpret_cast<const char *>(p), n);
+        rb.consume(n);
+    }
+    EXPECT_EQ(out, std::string(10, 'z') + std::string(10, 'a') + std::string(10, 'z') +
+                       std::string(10, 'b') + std::string(5, 'z'));
 }
 
 TEST(RecvBufferTest, ReassemblyAcrossWrapWithSackOrder) {

@@ -2,6 +2,8 @@
 // (RFC 2018), PAWS (RFC 7323 5), fast retransmit and recovery (RFC 5681, 6582,
 // 6675), RTO with exponential backoff (RFC 6298), zero window and persist
 // probes (RFC 9293 3.8.6.1), keepalive (3.8.4).
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "tests/tcp/harness.h"
@@ -57,6 +59,27 @@ TEST(Data, OutOfOrderSackBlocksAndHoleFill) {
     // The harness fills payload byte k of the stream with (k + 1) & 0xff.
     for (size_t i = 0; i < 5792; ++i) ASSERT_EQ(h.app.data[i], static_cast<uint8_t>(i + 1)) << i;
     EXPECT_EQ(h.stack.counters().ooo_segments, 2u);
+}
+
+// Overlapping copies of bytes not yet delivered: the first copy received is
+// kept (as Linux and the BSDs do), so a second out-of-order copy with other
+// data, or an in-order segment covering queued bytes, cannot rewrite them.
+TEST(Data, OverlappingSegmentsKeepTheFirstCopy) {
+    Harness h;
+    h.accept_default();
+    const std::vector<uint8_t> a(1000, 0xaa), b(1000, 0xbb), c(1000, 0xcc), d(1500, 0xdd);
+    h.in(10, ". 1001:2001(1000) ack 1 win 1024 <nop,nop,TS val 200 ecr *>", a.data());
+    h.out(". 1:1(0) ack 1 <nop,nop,TS val * ecr 101,nop,nop,sack 1001:2001>");
+    h.in(11, ". 1001:2001(1000) ack 1 win 1024 <nop,nop,TS val 201 ecr *>", b.data());
+    h.out(". 1:1(0) ack 1 <nop,nop,TS val * ecr 101,nop,nop,sack 1001:2001>");
+    h.in(12, ". 1501:2501(1000) ack 1 win 1024 <nop,nop,TS val 202 ecr *>", c.data());
+    h.out(". 1:1(0) ack 1 <nop,nop,TS val * ecr 101,nop,nop,sack 1001:2501>");
+    h.in(13, ". 1:1501(1500) ack 1 win 1024 <nop,nop,TS val 203 ecr *>", d.data());
+    h.out(". 1:1(0) ack 2501 <nop,nop,TS val * ecr 203>");
+    ASSERT_EQ(h.app.data.size(), 2500u);
+    for (size_t i = 0; i < 1000; ++i) ASSERT_EQ(h.app.data[i], 0xdd) << i;
+    for (size_t i = 1000; i < 2000; ++i) ASSERT_EQ(h.app.data[i], 0xaa) << i;
+    for (size_t i = 2000; i < 2500; ++i) ASSERT_EQ(h.app.data[i], 0xcc) << i;
 }
 
 TEST(Data, NoSackBlocksWithoutSackPermitted) {
@@ -280,6 +303,27 @@ TEST(Data, UserTimeout) {
     EXPECT_EQ(h.stack.counters().user_timeouts, 1u);
 }
 
+// The last backed-off RTO is cut to end at the user timeout (like Linux's
+// tcp_clamp_rto_to_user_timeout): 500 ms after the first retransmission at
+// 210 ms, not at the next expiry (1410 ms).
+TEST(Data, UserTimeoutCutsTheLastBackoffShort) {
+    StackConfig cfg = Harness::default_config();
+    cfg.user_timeout_ns = 500'000'000;
+    Harness h(cfg);
+    ConnId c = h.accept_default();
+    auto d = bytes(100);
+    h.at(10);
+    h.stack.send_copy(c, d.data(), 100);
+    h.out("P. 1:101(100) ack 1");
+    h.at(210).out("P. 1:101(100) ack 1");
+    h.at(610).out("P. 1:101(100) ack 1");
+    h.at(709).no_out();
+    EXPECT_TRUE(h.stack.alive(c));
+    h.at(710).no_out();
+    EXPECT_FALSE(h.stack.alive(c));
+    EXPECT_EQ(h.stack.counters().user_timeouts, 1u);
+}
+
 // Ten full segments (the initial window) sent at 10 ms and taken off the wire.
 ConnId send_initial_window(Harness &h) {
     ConnId c = h.accept_default();
@@ -414,6 +458,106 @@ TEST(Data, ZeroWindowPersistProbes) {
     // The window opens: the data goes.
     h.in(1500, ". 1:1(0) ack 1 win 1024 <nop,nop,TS val 300 ecr *>");
     h.out("P. 1:1001(1000) ack 1");
+}
+
+// A peer that closed its window and vanished: the persist probes go
+// unanswered, and each one counts like an unanswered retransmission (RFC 9293
+// 3.8.3 R2; RFC 1122 4.2.2.17 keeps the connection open only while probes are
+// acknowledged). After max_retries unanswered probes it is dropped.
+ConnId zero_window_with_data(Harness &h) {
+    h.in(0, "S 0:0(0) win 65535 <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7>");
+    EXPECT_TRUE(h.pop());
+    h.in(1, ". 1:1(0) ack 1 win 0 <nop,nop,TS val 101 ecr *>");
+    ConnId c = h.app.conn;
+    auto d = bytes(1000);
+    h.at(10);
+    EXPECT_EQ(h.stack.send_copy(c, d.data(), 1000), 1000u);
+    h.no_out();
+    return c;
+}
+
+TEST(Data, UnansweredPersistProbesTimeOut) {
+    StackConfig cfg = Harness::default_config();
+    cfg.max_retries = 3;
+    cfg.user_timeout_ns = 0;  // the count alone
+    Harness h(cfg);
+    ConnId c = zero_window_with_data(h);
+    h.at(210).out(". 0:0(0) ack 1");
+    h.at(610).out(". 0:0(0) ack 1");
+    h.at(1410).out(". 0:0(0) ack 1");
+    h.at(3009).no_out();
+    EXPECT_TRUE(h.stack.alive(c));
+    h.at(3010).no_out();  // the third probe unanswered too: give up
+    EXPECT_FALSE(h.stack.alive(c));
+    EXPECT_EQ(h.app.closed, 1);
+    EXPECT_EQ(h.app.reason, CloseReason::kTimeout);
+    EXPECT_EQ(h.stack.counters().user_timeouts, 1u);
+    EXPECT_EQ(h.stack.counters().persist_probes, 3u);
+    EXPECT_EQ(h.stack.connections(), 0u);
+}
+
+// The user timeout counts from the first unanswered probe, and the probe
+// timer is cut short so that the connection goes at the bound, not one
+// backed-off interval after it.
+TEST(Data, UnansweredPersistProbesHitTheUserTimeout) {
+    StackConfig cfg = Harness::default_config();
+    cfg.user_timeout_ns = 1'000'000'000;
+    Harness h(cfg);
+    ConnId c = zero_window_with_data(h);
+    h.at(210).out(". 0:0(0) ack 1");  // first probe: the clock starts
+    h.at(610).out(". 0:0(0) ack 1");
+    h.at(1209).no_out();
+    EXPECT_TRUE(h.stack.alive(c));
+    h.at(1210).no_out();
+    EXPECT_FALSE(h.stack.alive(c));
+    EXPECT_EQ(h.app.reason, CloseReason::kTimeout);
+    EXPECT_EQ(h.stack.counters().user_timeouts, 1u);
+}
+
+// A peer that answers every probe with a zero window is alive and only slow:
+// the connection stays open however long it takes (RFC 1122 4.2.2.17), past
+// both max_retries and the user timeout.
+TEST(Data, AnsweredPersistProbesKeepTheConnection) {
+    StackConfig cfg = Harness::default_config();
+    cfg.max_retries = 3;
+    cfg.user_timeout_ns = 5'000'000'000;
+    Harness h(cfg);
+    ConnId c = zero_window_with_data(h);
+    double t = 10;
+    uint32_t tsval = 200, probes = 0;
+    while (t < 120'000) {  // 24 user timeouts
+        std::optional<Captured> seg;
+        while (!(seg = h.pop()) && t < 1'000'000) h.at(t += 10);
+        ASSERT_TRUE(seg) << probes;
+        ASSERT_EQ(seg->seg.payload_len, 0u);
+        ASSERT_EQ(seg->seg.seq, h.local_iss);  // SND.UNA - 1
+        ++probes;
+        h.in(t + 1, ". 1:1(0) ack 1 win 0 <nop,nop,TS val " + std::to_string(tsval++) + " ecr *>");
+    }
+    EXPECT_GT(probes, 3u);
+    EXPECT_TRUE(h.stack.alive(c));
+    EXPECT_EQ(h.stack.counters().user_timeouts, 0u);
+    EXPECT_EQ(h.stack.counters().persist_probes, probes);
+    // Then the window opens: the data goes.
+    h.in(t + 2, ". 1:1(0) ack 1 win 1024 <nop,nop,TS val " + std::to_string(tsval) + " ecr *>");
+    h.out("P. 1:1001(1000) ack 1");
+}
+
+// With the default StackConfig an abandoned connection with data queued and
+// a closed window is released one user timeout (documented in docs/tcp.md)
+// after its first unanswered probe.
+TEST(Data, DefaultUserTimeoutBoundsAnAbandonedZeroWindowConnection) {
+    StackConfig cfg = Harness::default_config();
+    ASSERT_EQ(cfg.user_timeout_ns, StackConfig{}.user_timeout_ns);
+    ASSERT_EQ(cfg.user_timeout_ns, 100'000'000'000u);
+    Harness h(cfg);
+    ConnId c = zero_window_with_data(h);
+    h.at(210).out(". 0:0(0) ack 1");  // first probe
+    h.at(100'209);
+    EXPECT_TRUE(h.stack.alive(c));
+    h.at(100'210);
+    EXPECT_FALSE(h.stack.alive(c));
+    EXPECT_EQ(h.stack.counters().user_timeouts, 1u);
 }
 
 TEST(Data, ZeroWindowAdvertisedWhenBufferFull) {

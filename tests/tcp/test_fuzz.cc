@@ -117,6 +117,18 @@ TEST(Fuzz, RandomSegmentsKeepTheEngineSane) {
             }
             h.stack.input(s, h.now_ns() + static_cast<uint64_t>(i) * 100'000);
             if (i % 50 == 0) h.at(i * 0.1);
+            if (rng() % 64 == 0) {
+                // ICMP fragmentation-needed, sometimes for what was just sent
+                // (RFC 1191/5927): the MSS may drop mid-recovery.
+                FlowKey k;
+                k.local = h.local;
+                k.remote = h.peer;
+                k.lport = h.local_port;
+                k.rport = static_cast<uint16_t>(5000 + rng() % 6);
+                const Peer &q = peers[k.rport - 5000];
+                Seq seq = q.known && rng() % 2 ? q.next - 1 - rng() % 3000 : rng();
+                h.stack.icmp_frag_needed(k, seq, rng() % 1600, h.now_ns());
+            }
             if (i % 1000 == 0 && rng() % 2) {
                 ConnId c = h.stack.connect(h.local, h.peer, 80, &app);
                 if (c.valid() && rng() % 2) h.stack.send_copy(c, payload, 500);
@@ -134,7 +146,7 @@ TEST(Fuzz, RandomSegmentsKeepTheEngineSane) {
             ASSERT_LE(h.stack.connections(), cfg.max_connections);
             ASSERT_LE(h.stack.time_wait_entries(), cfg.time_wait_capacity);
         }
-        // Let every timer run out (retries with backoff take ~8 minutes). What is
+        // Let every timer run out (the 100 s user timeout, then TIME-WAIT). What is
         // left must be legitimately idle: nothing in flight, or a zero window
         // being probed. Then abort the rest: all references must come back.
         for (int t = 0; t < 1000; ++t) h.at(2000 + t * 1000.0);

@@ -291,5 +291,88 @@ TEST(Icmp, MalformedAndUnsupported) {
     EXPECT_EQ(net::icmp_echo_reply_in_place(f.data() + 14, v), Drop::icmp_unsupported_type);
 }
 
+// A router's "fragmentation needed" (type 3 code 4, RFC 1191 §4) quoting a
+// TCP segment we sent from `ours` to `peer`, checksums correct.
+std::vector<uint8_t> frag_needed_frame(uint32_t router, uint32_t ours, uint32_t peer, uint16_t mtu,
+                                       uint32_t seq, size_t quoted_tcp = 20) {
+    const size_t ip_len = 20 + 8 + 20 + quoted_tcp;
+    auto f = eth_frame(test_port().mac, RTE_ETHER_TYPE_IPV4, ip_len);
+    auto *ih = ip_of(f);
+    ih->version_ihl = 0x45;
+    ih->total_length = htons(static_cast<uint16_t>(ip_len));
+    ih->time_to_live = 64;
+    ih->next_proto_id = IPPROTO_ICMP;
+    ih->src_addr = router;
+    ih->dst_addr = test_port().ip;
+    ih->hdr_checksum = rte_ipv4_cksum(ih);
+    uint8_t *icmp = reinterpret_cast<uint8_t *>(ih + 1);
+    icmp[0] = 3;
+    icmp[1] = 4;
+    icmp[6] = static_cast<uint8_t>(mtu >> 8);
+    icmp[7] = static_cast<uint8_t>(mtu);
+    auto *qh = reinterpret_cast<rte_ipv4_hdr *>(icmp + 8);
+    qh->version_ihl = 0x45;
+    qh->total_length = htons(1500);
+    qh->fragment_offset = htons(RTE_IPV4_HDR_DF_FLAG);
+    qh->time_to_live = 63;
+    qh->next_proto_id = IPPROTO_TCP;
+    qh->src_addr = ours;
+    qh->dst_addr = peer;
+    uint8_t *th = reinterpret_cast<uint8_t *>(qh + 1);
+    th[0] = 0;
+    th[1] = 80;  // sport 80
+    th[2] = 0xc3;
+    th[3] = 0x50;  // dport 50000
+    th[4] = static_cast<uint8_t>(seq >> 24);
+    th[5] = static_cast<uint8_t>(seq >> 16);
+    th[6] = static_cast<uint8_t>(seq >> 8);
+    th[7] = static_cast<uint8_t>(seq);
+    auto *ic = reinterpret_cast<rte_icmp_hdr *>(icmp);
+    ic->icmp_cksum = static_cast<uint16_t>(~rte_raw_cksum(icmp, 8 + 20 + quoted_tcp));
+    return f;
+}
+
+TEST(Icmp, FragNeededQuotingOurTcpSegment) {
+    const uint32_t ours = test_port().ip, peer = ip("10.77.5.9");
+    auto f = frag_needed_frame(ip("10.77.0.1"), ours, peer, 1400, 0xdeadbeef);
+    net::Ipv4View v;
+    ASSERT_EQ(net::parse_ipv4(f.data() + 14, f.size() - 14, test_port(), &v), Drop::none);
+    net::FragNeeded fn;
+    ASSERT_EQ(net::parse_icmp_frag_needed(f.data() + 14, v, &fn), Drop::none);
+    EXPECT_EQ(fn.local, ours);
+    EXPECT_EQ(fn.remote, peer);
+    EXPECT_EQ(fn.lport, 80);
+    EXPECT_EQ(fn.rport, 50000);
+    EXPECT_EQ(fn.seq, 0xdeadbeefu);
+    EXPECT_EQ(fn.mtu, 1400);
+    // RFC 792's minimum quote: the IP header and 8 bytes of TCP.
+    f = frag_needed_frame(ip("10.77.0.1"), ours, peer, 1400, 7, 8);
+    ASSERT_EQ(net::parse_ipv4(f.data() + 14, f.size() - 14, test_port(), &v), Drop::none);
+    ASSERT_EQ(net::parse_icmp_frag_needed(f.data() + 14, v, &fn), Drop::none);
+    EXPECT_EQ(fn.seq, 7u);
+}
+
+TEST(Icmp, FragNeededMalformedOrNotOurs) {
+    const uint32_t ours = test_port().ip, peer = ip("10.77.5.9");
+    net::Ipv4View v;
+    net::FragNeeded fn;
+    auto parse = [&](std::vector<uint8_t> &f) {
+        EXPECT_EQ(net::parse_ipv4(f.data() + 14, f.size() - 14, test_port(), &v), Drop::none);
+        return net::parse_icmp_frag_needed(f.data() + 14, v, &fn);
+    };
+    auto f = frag_needed_frame(ip("10.77.0.1"), ours, peer, 1400, 1);
+    f[14 + 20 + 8 + 30] ^= 1;  // a quoted byte: the checksum no longer holds
+    EXPECT_EQ(parse(f), Drop::icmp_bad_checksum);
+    // Quoting a datagram we did not send.
+    f = frag_needed_frame(ip("10.77.0.1"), ip("10.77.0.99"), peer, 1400, 1);
+    EXPECT_EQ(parse(f), Drop::icmp_quote_invalid);
+    // Less than 8 bytes of the TCP header quoted.
+    f = frag_needed_frame(ip("10.77.0.1"), ours, peer, 1400, 1, 4);
+    EXPECT_EQ(parse(f), Drop::icmp_truncated);
+    // Other unreachable codes, and echo requests, are not for this parser.
+    auto p = ping_frame(ip("10.77.0.1"), ours, 8);
+    EXPECT_EQ(parse(p), Drop::icmp_unsupported_type);
+}
+
 }  // namespace
 }  // namespace ep

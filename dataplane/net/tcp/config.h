@@ -37,9 +37,21 @@ struct StackConfig {
     uint64_t delayed_ack_ns = 40'000'000;            // <= 500 ms (RFC 9293 3.8.6.3)
     uint64_t msl_ns = 30'000'000'000;                // TIME-WAIT lasts 2*MSL
     uint64_t fin_wait2_timeout_ns = 60'000'000'000;  // orphaned FIN-WAIT-2
-    uint64_t user_timeout_ns = 0;                    // 0: use max_retries only (RFC 9293 3.8.3 R2)
-    uint32_t max_retries = 15;                       // RTO expirations before giving up
+    // RFC 9293 3.8.3 R2, by time and by count, for retransmissions and
+    // zero-window probes alike: a connection whose retransmissions or probes
+    // go unanswered is dropped user_timeout_ns after the first unanswered one
+    // (0: the count alone), or after max_retries of them, whichever is first.
+    // 100 s is R2's floor (RFC 1122 4.2.3.5, RFC 9293 3.8.3: "at least 100
+    // seconds"); 15 retries alone took 7-8 minutes (200 ms floor, 60 s cap).
+    // See docs/tcp.md "Dead peers".
+    uint64_t user_timeout_ns = 100'000'000'000;
+    uint32_t max_retries = 15;
     uint32_t syn_retries = 6;
+    // PMTU black-hole detection (RFC 4821 / RFC 8899 style, like Linux's
+    // tcp_mtu_probing = 1): from this many consecutive RTOs of a segment
+    // larger than the next step, each further RTO lowers the MSS one step
+    // (1024, then 536). 0: off.
+    uint32_t pmtu_blackhole_rtos = 3;
     uint64_t persist_min_ns = 200'000'000;
     // RACK-TLP (RFC 8985), needs SACK. Tail loss probe (7): PTO = 2*SRTT
     // (+ delayed-ACK allowance when a single segment is in flight), at least

@@ -12,6 +12,32 @@ void RecvBuffer::copy_in(Seq s, const uint8_t *data, uint32_t len) {
     if (len > first) std::memcpy(buf_, data + first, len - first);
 }
 
+// Copies only the parts of [s, s+len) no out-of-order range holds yet: for
+// bytes not yet delivered the first copy received is kept, as Linux and the
+// BSDs do (RFC 9293 3.10.7.4 leaves the choice open; RFC 793 3.9 only says
+// to process the segment text). A later copy with other bytes cannot rewrite
+// a request already partly queued.
+void RecvBuffer::copy_new(Seq s, const uint8_t *data, uint32_t len) {
+    const Seq e = s + len;
+    Seq cur = s;
+    while (seq_lt(cur, e)) {
+        Seq gap_end = e;
+        bool covered = false;
+        for (int i = 0; i < nooo_; ++i) {
+            if (seq_le(ooo_[i].start, cur) && seq_gt(ooo_[i].end, cur)) {
+                cur = seq_min(ooo_[i].end, e);  // held already: skip
+                covered = true;
+                break;
+            }
+            if (seq_gt(ooo_[i].start, cur) && seq_lt(ooo_[i].start, gap_end))
+                gap_end = ooo_[i].start;
+        }
+        if (covered) continue;
+        copy_in(cur, data + (cur - s), gap_end - cur);
+        cur = gap_end;
+    }
+}
+
 void RecvBuffer::accept_direct(const uint8_t *data, uint32_t len, uint32_t consumed) {
     if (consumed > len) consumed = len;
     read_seq_ = rcv_nxt_ + consumed;
@@ -24,7 +50,10 @@ bool RecvBuffer::insert(Seq s, const uint8_t *data, uint32_t len, uint32_t *adva
     if (len == 0) return true;
     Seq e = s + len;
     if (seq_gt(s, rcv_nxt_)) {
-        // Out of order: merge into the range list.
+        // Out of order: merge into the range list. The bytes go in first,
+        // while the ranges still say what is held (bytes written outside any
+        // range when no slot is free are not part of the buffer).
+        copy_new(s, data, len);
         int first = -1;
         Seq ns = s, ne = e;
         for (int i = 0; i < nooo_; ++i) {
@@ -43,11 +72,10 @@ bool RecvBuffer::insert(Seq s, const uint8_t *data, uint32_t len, uint32_t *adva
             if (nooo_ == kMaxOoo) return false;
             first = nooo_++;
         }
-        copy_in(s, data, len);
         ooo_[first] = {ns, ne, ++stamp_};
         return true;
     }
-    copy_in(s, data, len);
+    copy_new(s, data, len);
     Seq old = rcv_nxt_;
     rcv_nxt_ = seq_max(rcv_nxt_, e);
     // Pull in every OOO range that now touches rcv_nxt.

@@ -42,6 +42,7 @@ class RecvBuffer {
     void accept_direct(const uint8_t *data, uint32_t len, uint32_t consumed);
 
     // Stores [s, s+len) (already clipped to [rcv_nxt, read_seq+capacity)).
+    // Bytes an out-of-order range already holds keep their first copy.
     // Returns false if it was out of order and no OOO slot was free.
     // *advanced is set to the number of bytes rcv_nxt moved.
     bool insert(Seq s, const uint8_t *data, uint32_t len, uint32_t *advanced);
@@ -55,6 +56,7 @@ class RecvBuffer {
 
   private:
     void copy_in(Seq s, const uint8_t *data, uint32_t len);
+    void copy_new(Seq s, const uint8_t *data, uint32_t len);
     struct Ooo {
         Seq start, end;
         uint32_t stamp;

@@ -39,9 +39,22 @@ struct ConnInfo {
     bool in_recovery = false;
 };
 
+// What became of an ICMP "fragmentation needed" (RFC 1191) for one of our flows.
+enum class IcmpVerdict : uint8_t {
+    kAccepted,      // in window: the connection's MSS was lowered
+    kIgnored,       // in window, but the MTU is not below what we send
+    kNoConnection,  // no such connection
+    kOutOfWindow,   // quoted sequence outside SND.UNA..SND.NXT (RFC 5927 4.1): forged or stale
+};
+
 class Stack {
   public:
     static constexpr uint16_t kMinPeerMss = 88;
+    // Smallest path MTU an ICMP can teach us (RFC 791's 576-byte datagram,
+    // MSS 536); also the last black-hole step (header MSS values).
+    static constexpr uint32_t kMinPmtu = 576;
+    static constexpr uint32_t kBlackholeMss1 = 1024;  // Linux's tcp_base_mss
+    static constexpr uint32_t kBlackholeMss2 = kMinPmtu - 40;
 
     Stack() = default;
     Stack(const Stack &) = delete;
@@ -53,6 +66,11 @@ class Stack {
     // --- packets and time -------------------------------------------------
     void input(const SegmentIn &seg, uint64_t now_ns);
     void poll(uint64_t now_ns);  // runs timers (call every tick or so)
+    // ICMP destination unreachable / fragmentation needed (type 3 code 4)
+    // quoting one of our segments: `k` is the quoted flow as this stack sees
+    // it (local = the quoted source), `seq` the quoted sequence number,
+    // `next_hop_mtu` the MTU the router reported (RFC 1191 4; 0 if none).
+    IcmpVerdict icmp_frag_needed(const FlowKey &k, Seq seq, uint32_t next_hop_mtu, uint64_t now_ns);
     uint64_t now() const { return now_; }
     // Moves the clock forward without running timers. API calls (connect, send,
     // ...) use the time of the last input()/poll()/set_time().
@@ -135,6 +153,7 @@ class Stack {
     bool time_wait_input(TimeWaitEntry *tw, const SegmentIn &s);
     void challenge_ack(Tcb *t);
     void conn_established(Tcb *t);
+    bool lower_mss(Tcb *t, uint32_t hdr_mss);
 
     // tcp_output.cc
     void output(Tcb *t);
@@ -157,6 +176,7 @@ class Stack {
     void arm(Tcb *t);
     void arm_rto(Tcb *t);
     void arm_persist(Tcb *t);
+    void clamp_to_user_timeout(Tcb *t);
     void on_timer(Tcb *t);
     void rto_expired(Tcb *t);
     void persist_expired(Tcb *t);

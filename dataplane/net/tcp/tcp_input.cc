@@ -343,6 +343,13 @@ void Stack::conn_input(Tcb *t, const SegmentIn &s) {
     }
     t->last_rx_ns = now_;
     t->ka_sent = 0;
+    // The peer answers while we probe its zero window: it is alive, however
+    // long its window stays shut (RFC 1122 4.2.2.17); persist_expired counts
+    // only unanswered probes.
+    if (t->rtx_kind == RtxKind::kPersist) {
+        t->retries = 0;
+        t->first_rtx_ns = 0;
+    }
     // RFC 7323 4.3 (2): remember TSval of in-sequence segments (never an
     // older one, from a disordered ACK let through above).
     if (t->ts_ok && s.opts.has_ts && !stale_ts && seq_le(s.seq, t->last_ack_sent)) {
@@ -765,6 +772,73 @@ bool Stack::time_wait_input(TimeWaitEntry *tw, const SegmentIn &s) {
     }
     ++ctr_.tx_segments;
     out_->emit(seg);
+    return true;
+}
+
+// ICMP destination unreachable, fragmentation needed and DF set (RFC 792,
+// RFC 1191 4): the path is narrower than our segments. RFC 5927 4.1: accept
+// it only when the quoted sequence number is one we sent and have not seen
+// acknowledged (SND.UNA <= SEG.SEQ < SND.NXT, SND.NXT being the highest sent),
+// so a blind attacker must guess the window. The MTU is taken at least
+// kMinPmtu (RFC 1191 says no less than 68; a forged in-window message could
+// otherwise shrink segments to nothing; Linux's min_pmtu is 552). What is
+// outstanding is sent again at the new size at once, without a congestion
+// response: the loss was the MTU's, not congestion (Linux's
+// tcp_simple_retransmit).
+IcmpVerdict Stack::icmp_frag_needed(const FlowKey &k, Seq seq, uint32_t mtu, uint64_t now_ns) {
+    if (now_ns > now_) now_ = now_ns;
+    const uint32_t idx = flows_.find(k);
+    if (idx == FlowTable::kNone) {
+        ++ctr_.icmp_frag_no_conn;
+        return IcmpVerdict::kNoConnection;
+    }
+    Tcb *t = &tcbs_[idx];
+    if (!t->in_use || t->state == State::kClosed) {
+        ++ctr_.icmp_frag_no_conn;
+        return IcmpVerdict::kNoConnection;
+    }
+    if (!seq_in(seq, t->snd_una, t->snd_max)) {
+        ++ctr_.icmp_frag_out_of_window;
+        return IcmpVerdict::kOutOfWindow;
+    }
+    if (mtu < kMinPmtu) mtu = kMinPmtu;  // also RFC 1191 5's "no MTU given" (0)
+    const uint32_t hdr_mss = mtu - 40;   // IPv4 + TCP headers without options
+    const bool was_busy = busy_;
+    busy_ = true;
+    const bool lowered = lower_mss(t, hdr_mss);
+    if (lowered) {
+        ++ctr_.icmp_frag_needed;
+        mark_dirty(t);
+    } else {
+        ++ctr_.icmp_frag_ignored;
+    }
+    if (!was_busy) {
+        flush();
+        busy_ = false;
+        reap();
+    }
+    return lowered ? IcmpVerdict::kAccepted : IcmpVerdict::kIgnored;
+}
+
+// Lowers the segment size to `hdr_mss` (an MSS option's value: options not
+// counted) if that is smaller than what we send, and goes back to SND.UNA so
+// that output() resends everything outstanding at the new size. cwnd stays
+// in bytes, so it holds a few more (smaller) segments.
+bool Stack::lower_mss(Tcb *t, uint32_t hdr_mss) {
+    const uint32_t opt = t->ts_ok ? 12 : 0;
+    if (hdr_mss <= opt + 64) return false;
+    const uint32_t m = hdr_mss - opt;
+    if (m >= t->mss) return false;
+    t->mss = static_cast<uint16_t>(m);
+    t->cc.mss = m;
+    if (t->synchronized() && t->snd_max != t->snd_una) {
+        t->sb.rxt_clear();
+        t->lost_below = t->snd_max;
+        t->high_rxt = t->snd_una;
+        t->snd_nxt = t->snd_una;
+        t->retx_una = false;
+        t->rtt_timing = false;  // Karn
+    }
     return true;
 }
 

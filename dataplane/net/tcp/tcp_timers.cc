@@ -49,8 +49,20 @@ void Stack::arm_rto(Tcb *t) {
             t->tlp_delack = delack;
         }
     }
+    clamp_to_user_timeout(t);
     arm_rack(t);
     arm(t);
+}
+
+// RFC 9293 3.8.3 R2 as a time bound: once a retransmission or a zero-window
+// probe is unanswered, the connection goes user_timeout_ns later, not at the
+// first expiry after that (which a 60 s backoff could put a minute past it;
+// Linux's tcp_clamp_rto_to_user_timeout does the same).
+void Stack::clamp_to_user_timeout(Tcb *t) {
+    if (!cfg_.user_timeout_ns || !t->first_rtx_ns) return;
+    uint64_t limit = t->first_rtx_ns + cfg_.user_timeout_ns;
+    if (limit < now_) limit = now_;
+    if (t->rtx_deadline > limit) t->rtx_deadline = limit;
 }
 
 // RFC 8985 6.3: with SACKed data above SND.UNA (in recovery or not yet), the
@@ -131,6 +143,7 @@ void Stack::arm_persist(Tcb *t) {
     if (d > cfg_.rto_max_ns) d = cfg_.rto_max_ns;
     t->rtx_kind = RtxKind::kPersist;
     t->rtx_deadline = now_ + d;
+    clamp_to_user_timeout(t);
     arm(t);
 }
 
@@ -191,6 +204,17 @@ void Stack::rto_expired(Tcb *t) {
         return;
     }
     const uint32_t flight = t->snd_max - t->snd_una;
+    // PMTU black hole (RFC 4821 / RFC 8899 style; Linux's tcp_mtu_probing =
+    // 1): full-size segments keep timing out and no ICMP came (filtered on
+    // the way). From the pmtu_blackhole_rtos-th consecutive RTO, each RTO
+    // lowers the MSS one step, 1024 then 536, while the segment at SND.UNA is
+    // larger than the step: a small segment cannot be the MTU's victim.
+    if (cfg_.pmtu_blackhole_rtos && t->retries >= cfg_.pmtu_blackhole_rtos) {
+        const uint32_t opt = t->ts_ok ? 12 : 0;
+        const uint32_t head = flight < t->mss ? flight : t->mss;
+        const uint32_t step = t->mss + opt > kBlackholeMss1 ? kBlackholeMss1 : kBlackholeMss2;
+        if (head + opt > step && lower_mss(t, step)) ++ctr_.pmtu_blackhole;
+    }
     if (t->retries == 1) {
         t->ccops->on_rto(t->cc, flight);  // ssthresh only on the first expiry
     } else {
@@ -214,13 +238,28 @@ void Stack::rto_expired(Tcb *t) {
     mark_dirty(t);  // output() retransmits and re-arms with the backed-off RTO
 }
 
+// Zero-window probing (RFC 9293 3.8.6.1). RFC 1122 4.2.2.17 keeps the
+// connection open only while the peer acknowledges the probes: any acceptable
+// segment from it (conn_input) clears the count, even with the window still
+// zero. A probe that goes unanswered counts like an unanswered retransmission
+// towards R2 (3.8.3): max_retries of them, or user_timeout_ns since the first,
+// and the connection is dropped (user_timeouts).
 void Stack::persist_expired(Tcb *t) {
     t->rtx_kind = RtxKind::kNone;
     t->rtx_deadline = 0;
     if (t->snd_wnd != 0 || !seq_lt(t->snd_nxt, t->sq.end_seq())) return;
+    if (t->retries > 0 &&
+        (t->retries >= cfg_.max_retries ||
+         (cfg_.user_timeout_ns && now_ - t->first_rtx_ns >= cfg_.user_timeout_ns))) {
+        ++ctr_.user_timeouts;
+        release(t, CloseReason::kTimeout, true);
+        return;
+    }
     // Zero-window probe: an old sequence number forces the peer to ACK with its
     // current window (the Linux form of the RFC 9293 3.8.6.1 probe).
     ++ctr_.persist_probes;
+    if (t->retries == 0) t->first_rtx_ns = now_;
+    ++t->retries;
     emit(t, t->snd_una - 1, kAck, 0, false);
     if (t->persist_backoff < 12) ++t->persist_backoff;
     arm_persist(t);
