@@ -8,6 +8,7 @@
 #include <rte_memory.h>
 
 #include <atomic>
+#include <ctime>
 #include <cstring>
 
 #include "chunkstore/log.h"
@@ -242,6 +243,18 @@ void Store::unlink_chunk(ChunkKey key, Chunk *c) {
     defer(DeferKind::chunk, chunks_.unlink(key), c);
     --ram_linked_;
     if (obs_) obs_->chunk_unlinked(key);
+}
+
+void Store::run_background() {
+    if (!background_ || in_background_) return;
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    const uint64_t now = static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
+    if (now < next_background_ns_) return;
+    next_background_ns_ = now + 1'000'000;
+    in_background_ = true;
+    background_();
+    in_background_ = false;
 }
 
 uint32_t Store::ram_free_slots() {

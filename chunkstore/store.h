@@ -183,6 +183,11 @@ class Store {
     EvictResult evict(ChunkKey key);
     bool try_evict(ChunkKey key) { return evict(key) == EvictResult::evicted; }
     void set_observer(RamObserver *o) { obs_ = o; }
+    // Long control-thread work (put_object, so every ingest) calls `fn`
+    // between chunks, at most once a millisecond, so promotions, eviction
+    // and RCU reclamation go on while a large object is written. `fn` may
+    // call poll() and the cache keeper, never put_object.
+    void set_background_work(std::function<void()> fn) { background_ = std::move(fn); }
     // Control thread: free RAM slots now (slots of released chunks drained
     // first), and chunks linked in the index (what the policy must track).
     uint32_t ram_free_slots();
@@ -269,6 +274,7 @@ class Store {
     // RAM-only ingest that lacks slots: ask the observer to evict, wait out
     // the grace period, and count again.
     void make_ram_room(uint32_t slots, ObjectId keep);
+    void run_background();
     void defer(DeferKind k, int32_t pos, void *p);
     unsigned reclaim();
     unsigned drain_released();
@@ -307,6 +313,9 @@ class Store {
     std::deque<Deferred> deferred_;
     uint64_t ram_linked_ = 0;
     RamObserver *obs_ = nullptr;
+    std::function<void()> background_;
+    bool in_background_ = false;
+    uint64_t next_background_ns_ = 0;
     std::deque<ChunkKey> promo_wait_;  // promotions that found RAM full
     std::unordered_map<ChunkKey, bool> promo_waiting_;
 

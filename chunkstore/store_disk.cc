@@ -316,6 +316,11 @@ Status Store::put_object(std::string_view name, uint64_t size, const Source &src
                     " free after evicting what could go (the rest is held by other objects, "
                     "or pinned by responses in flight); a disk tier (--store) holds more");
 
+    // With a disk tier, RAM copies are a bonus: only for an object that fits
+    // in the free slots with a tenth of the tier to spare. Slots taken here
+    // stay unusable until the object is published at the end, so a large
+    // ingest that took them all would starve promotions for its whole run.
+    const bool to_ram = !disk_ || (cfg_.ram_on_ingest && ram_free_.size() >= n + std::max(1u, ram_slots_ / 10));
     const uint64_t gen = next_gen_++;
     std::vector<Chunk *> ram(n, nullptr);
     std::vector<int64_t> dslot(n, -1);  // -1: no disk slot taken
@@ -354,7 +359,7 @@ Status Store::put_object(std::string_view name, uint64_t size, const Source &src
     for (uint32_t i = 0; i < n && st.ok(); ++i) {
         const uint32_t len =
             static_cast<uint32_t>(std::min<uint64_t>(size - uint64_t{i} * kChunkSize, kChunkSize));
-        Chunk *c = (cfg_.ram_on_ingest || !disk_) ? alloc_ram() : nullptr;
+        Chunk *c = to_ram ? alloc_ram() : nullptr;
         // Our finished writes only go back to io_free_ through settle().
         while (disk_ && io_free_.empty()) {
             disk_->submit();
@@ -378,7 +383,10 @@ Status Store::put_object(std::string_view name, uint64_t size, const Source &src
             fill_chunk(c, chunk_key(oid, i), oid, i, len, gen, sums[i]);
             ram[i] = c;
         }
-        if (!disk_) continue;
+        if (!disk_) {
+            run_background();
+            continue;
+        }
         dslot[i] = disk_free_.back();
         disk_free_.pop_back();
         const uint32_t nfull = len / kCsumBlock;
@@ -399,6 +407,7 @@ Status Store::put_object(std::string_view name, uint64_t size, const Source &src
             queued = 0;
         }
         settle(false);
+        run_background();  // promotions and eviction go on during a long ingest
     }
     if (disk_) {
         disk_->submit();

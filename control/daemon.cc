@@ -137,6 +137,12 @@ bool Daemon::start_tcp_services() {
     try {
         CacheControlConfig cc{cfg_.cache_policy, cfg_.cache_high_pct, cfg_.cache_low_pct};
         cache_ = std::make_unique<CacheControl>(*store_, cc);
+        // A large ingest runs on this thread: keep serving promotions,
+        // eviction and RCU reclamation between its chunks.
+        store_->set_background_work([this] {
+            cache_->poll();
+            store_->poll();
+        });
     } catch (const std::exception &e) {
         EP_LOG(ERR, "cache: %s", e.what());
         return false;
@@ -483,6 +489,7 @@ int Daemon::shutdown() {
     tcp_.clear();
     for (auto &f : faults_) f->drain_free();
     faults_.clear();
+    if (store_) store_->set_background_work(nullptr);
     cache_.reset();
     for (AccessLog *log : access_logs_) {
         rte_free(log->ring());

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from harness import Edgeplane
+from harness import EDGECTL, Edgeplane
 
 CHUNK = 256 * 1024
 
@@ -263,4 +263,47 @@ def test_corrupt_record_loses_only_its_chunk():
             assert s["http"]["chunk_lost_aborts"] == 1, s["http"]
             assert s["http"]["chunk_wait_timeouts"] == 0, s["http"]
             assert s["chunkstore"]["checksum_failures"] >= 1
+            assert ep.stop() == 0
+
+
+def test_downloads_keep_going_during_a_large_ingest():
+    """A 3 GiB ingest runs on the control thread: downloads that need disk
+    promotions must still finish while it runs (before, promotions stopped
+    for the ingest's whole duration)."""
+    with tempfile.TemporaryDirectory(dir="/var/tmp") as tmp:
+        src = os.path.join(tmp, "src")
+        os.makedirs(src)
+        files = {}
+        for i in range(2):
+            data = os.urandom(40 * CHUNK)
+            files[f"d{i}.bin"] = data
+            _write(os.path.join(src, f"d{i}.bin"), data)
+        big = os.path.join(tmp, "big")
+        os.makedirs(big)
+        with open(os.path.join(big, "huge.bin"), "wb") as f:
+            f.truncate(3 << 30)  # sparse: reading it is cheap, writing it to the store is not
+        args = ["--store", os.path.join(tmp, "edge.store"), "--disk-mb", "3300", "--ram-mb", "8"]
+        with Edgeplane(args=args) as ep:
+            ep.ctl("ingest", src)
+            ingest = subprocess.Popen([EDGECTL, "--socket", ep.sock, "ingest", big],
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            try:
+                # Wait until the ingest is under way (its progress stream has begun).
+                time.sleep(0.5)
+                finished_during = 0
+                for rnd in range(3):
+                    for name, data in files.items():
+                        got, err = _sha(ep, f"http://{ep.ip}/{name}", 60)
+                        assert got == hashlib.sha256(data).hexdigest(), (rnd, name, err)
+                        if ingest.poll() is None:
+                            finished_during += 1
+                out, _ = ingest.communicate(timeout=300)
+            finally:
+                ingest.kill()
+            assert "stored 1 objects" in out, out
+            assert finished_during >= 2, "downloads must finish while the ingest runs"
+            s = ep.stats()
+            assert s["chunkstore"]["promotions"] > 0
+            assert s["http"]["chunk_wait_timeouts"] == 0, s["http"]
+            assert _tracked_matches_resident(s), (s["cache"], s["chunkstore"])
             assert ep.stop() == 0

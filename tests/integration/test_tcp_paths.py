@@ -108,7 +108,9 @@ def test_clients_that_stop_reading_and_vanish_are_released():
         data = os.urandom(16 * MIB)
         with open(os.path.join(tmp, "big.bin"), "wb") as f:
             f.write(data)
-        with Edgeplane(args=["--ram-mb", "64"]) as ep:
+        # HTTP's own send timeout would reset them first (60 s); this test is
+        # about TCP releasing them by itself.
+        with Edgeplane(args=["--ram-mb", "64", "--http-send-timeout-s", "0"]) as ep:
             ep.ctl("ingest", tmp)
             # The abandoning clients use a second address, so that their
             # traffic alone can be dropped.
@@ -125,7 +127,7 @@ def test_clients_that_stop_reading_and_vanish_are_released():
                     time.sleep(0.2)
                 time.sleep(3)
                 s = ep.stats()["tcp"]
-                assert s["persist_probes"] >= n and s["zero_window_drop"] >= 0
+                assert s["persist_probes"] >= n
                 assert s["connections_open"] == n and s["user_timeouts"] == 0
                 # They vanish without a word: nothing from that address gets out.
                 nft(ep, f"""table inet eptest {{
