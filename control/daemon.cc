@@ -154,6 +154,7 @@ bool Daemon::start_tcp_services() {
         lc->tsc_start = tsc_start;
         lc->ns_per_tsc_q32 = static_cast<uint64_t>((static_cast<unsigned __int128>(1'000'000'000) << 32) / hz);
         lc->unix_start_ns = wall.tv_sec * 1'000'000'000LL + wall.tv_nsec;
+        lc->icmp_errors.configure(cfg_.icmp_error_rate);
         for (uint16_t i = 0; i < lc->nqueues; ++i) {
             LcoreQueue &q = lc->queues[i];
             if (fault.enabled()) {
@@ -201,6 +202,11 @@ bool Daemon::start_tcp_services() {
                     return false;
                 }
                 sinks_.push_back(std::move(sink));
+            }
+            if (cfg_.udp_echo_port != 0) {
+                auto echo = std::make_unique<UdpEchoServer>();
+                q.udp.bind(static_cast<uint16_t>(cfg_.udp_echo_port), echo.get());
+                udp_echo_.push_back(std::move(echo));
             }
             tcp_.push_back(std::move(io));
         }
@@ -283,6 +289,16 @@ std::vector<StatsSection> Daemon::stats_sections() const {
                                              {"conn_pool_exhausted", g.conn_pool_exhausted},
                                              {"version_aborts", g.version_aborts}});
         out.push_back(std::move(sec));
+    }
+    if (!udp_echo_.empty()) {
+        UdpEchoCounters e;
+        for (const auto &srv : udp_echo_) {
+            const UdpEchoCounters c = srv->counters();
+            e.datagrams += c.datagrams, e.bytes += c.bytes, e.too_large += c.too_large;
+        }
+        out.push_back(
+            {"udp_echo",
+             {{"datagrams", e.datagrams}, {"bytes", e.bytes}, {"too_large", e.too_large}}});
     }
     if (cache_) out.push_back(cache_->stats());
     if (!store_) return out;

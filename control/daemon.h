@@ -19,6 +19,7 @@
 #include "dataplane/lcore.h"
 #include "dataplane/tcp_io.h"
 #include "dataplane/port.h"
+#include "dataplane/udp_echo.h"
 
 namespace ep {
 
@@ -57,6 +58,7 @@ private:
     std::vector<std::unique_ptr<HttpServer>> http_;
     std::vector<std::unique_ptr<FaultStage>> faults_;
     std::vector<std::unique_ptr<DiscardServer>> sinks_;
+    std::vector<std::unique_ptr<UdpEchoServer>> udp_echo_;
     std::vector<AccessLog *> access_logs_;  // rte_malloc'd, one per data lcore
     std::unique_ptr<CacheControl> cache_;
     http::HttpConfig http_cfg_;
