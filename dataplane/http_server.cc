@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <new>
+#include <string>
 
 #include "dataplane/http/send_pins.h"
 #include "dataplane/tcp_io.h"
@@ -410,6 +411,33 @@ void HttpServer::poll(uint64_t now_ns, int64_t unix_s) {
         }
     }
     ctx_.counters.pinned_bytes = uint64_t{pinned_} * chunkstore::kChunkSize;
+}
+
+// The HTTP core names its counters Prometheus-style (http_requests_total,
+// http_responses_total{status="404"}); stats shows them as requests,
+// status_404, parse_error.KIND.
+void HttpServer::visit_counters(const CounterVisitor &fn) const {
+    http::visit_counters(ctx_.counters, [&](std::string_view name, std::string_view label,
+                                            std::string_view value, uint64_t v) {
+        std::string key;
+        if (label == "status") {
+            key = "status_" + std::string(value);
+        } else if (label == "kind") {
+            key = "parse_error." + std::string(value);
+        } else {
+            if (name.rfind("http_", 0) == 0) name.remove_prefix(5);
+            if (name.ends_with("_total")) name.remove_suffix(6);
+            key = name;
+        }
+        fn(key, v);
+    });
+    fn("body_bytes_queued", ctr_.body_bytes_queued);
+    fn("chunk_waits", ctr_.chunk_waits);
+    fn("chunk_wait_timeouts", ctr_.chunk_wait_timeouts);
+    fn("object_gone_aborts", ctr_.object_gone_aborts);
+    fn("chunk_lost_aborts", ctr_.chunk_lost_aborts);
+    fn("conn_pool_exhausted", ctr_.conn_pool_exhausted);
+    fn("version_aborts", ctr_.version_aborts);
 }
 
 }  // namespace ep

@@ -21,6 +21,7 @@
 #include "dataplane/http/context.h"
 #include "dataplane/http/session.h"
 #include "dataplane/net/tcp/stack.h"
+#include "dataplane/service.h"
 
 namespace ep {
 
@@ -55,7 +56,7 @@ struct HttpServerCounters {
     }
 };
 
-class HttpServer final : public tcp::Handler, public http::ObjectCatalog {
+class HttpServer final : public Service, public tcp::Handler, public http::ObjectCatalog {
   public:
     explicit HttpServer(const http::HttpConfig &cfg);
     ~HttpServer() override;
@@ -65,6 +66,11 @@ class HttpServer final : public tcp::Handler, public http::ObjectCatalog {
     // Once per loop iteration: resumes connections that wait (send space,
     // promotions, buffered input) and runs timeouts.
     void poll(uint64_t now_ns, int64_t unix_s);
+
+    // Service
+    std::string_view name() const override { return "http"; }
+    void poll(const Clock &clk) override { poll(clk.now_ns, clk.unix_s); }
+    void visit_counters(const CounterVisitor &fn) const override;
 
     const http::Counters &http_counters() const { return ctx_.counters; }
     const HttpServerCounters &counters() const { return ctr_; }

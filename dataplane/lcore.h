@@ -23,8 +23,10 @@ inline constexpr uint16_t kBurst = 32;
 inline constexpr uint16_t kMaxPorts = 4;
 
 class TcpIo;
-class HttpServer;
+class Service;
 class FaultStage;
+
+inline constexpr uint16_t kMaxServices = 8;
 
 struct LcoreQueue {
     Port *port = nullptr;
@@ -32,7 +34,8 @@ struct LcoreQueue {
     net::ArpTable arp;
     TcpIo *tcp = nullptr;  // the TCP engine on this queue; nullptr: TCP is dropped
     net::udp::Bindings udp;  // local UDP port -> service on this queue
-    HttpServer *http = nullptr;
+    Service *services[kMaxServices] = {};  // polled in order every loop iteration
+    uint16_t nservices = 0;
     FaultStage *fault = nullptr;  // --fault: drop/dup/reorder/delay/corrupt at the port
 };
 

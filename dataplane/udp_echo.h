@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "dataplane/net/udp/handler.h"
+#include "dataplane/service.h"
 
 namespace ep {
 
@@ -16,8 +17,15 @@ struct UdpEchoCounters {
     uint64_t too_large = 0;  // the reply would not fit the buffer or the MTU: dropped
 };
 
-class UdpEchoServer final : public net::udp::Handler {
+class UdpEchoServer final : public Service, public net::udp::Handler {
   public:
+    std::string_view name() const override { return "udp_echo"; }
+    void visit_counters(const CounterVisitor &fn) const override {
+        const UdpEchoCounters c = counters();
+        fn("datagrams", c.datagrams);
+        fn("bytes", c.bytes);
+        fn("too_large", c.too_large);
+    }
     int on_datagram(net::udp::Datagram &d) override {
         if (d.len > d.room) {
             ++c_.too_large;
