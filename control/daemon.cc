@@ -278,21 +278,10 @@ std::vector<StatsSection> Daemon::stats_sections() const {
                     {"ram_resident_chunks", u.ram_resident_chunks},
                     {"disk_capacity_bytes", u.disk_capacity_bytes},
                     {"disk_bytes_used", u.disk_bytes_used},
-                    {"disk_chunks", u.disk_chunks},
-                    {"lookups", c.lookups},
-                    {"hits", c.hits},
-                    {"misses", c.misses},
-                    {"pins", c.pins},
-                    {"promotion_requests", c.promotion_requests},
-                    {"promotion_ring_full", c.promotion_ring_full},
-                    {"promotions", c.promotions},
-                    {"promotion_waits", c.promotion_waits},
-                    {"checksum_failures", c.checksum_failures},
-                    {"disk_reads", c.disk_reads},
-                    {"disk_writes", c.disk_writes},
-                    {"insert_failures_full", c.insert_failures_full},
-                    {"removals", c.removals},
-                    {"evictions", c.evictions}}});
+                    {"disk_chunks", u.disk_chunks}}});
+    c.for_each([&](const char *name, const char *, uint64_t v) {
+        out.back().values.emplace_back(name, v);
+    });
     return out;
 }
 

@@ -431,13 +431,9 @@ void HttpServer::visit_counters(const CounterVisitor &fn) const {
         }
         fn(key, v);
     });
-    fn("body_bytes_queued", ctr_.body_bytes_queued);
-    fn("chunk_waits", ctr_.chunk_waits);
-    fn("chunk_wait_timeouts", ctr_.chunk_wait_timeouts);
-    fn("object_gone_aborts", ctr_.object_gone_aborts);
-    fn("chunk_lost_aborts", ctr_.chunk_lost_aborts);
-    fn("conn_pool_exhausted", ctr_.conn_pool_exhausted);
-    fn("version_aborts", ctr_.version_aborts);
+#define EP_X(field, help) fn(#field, __atomic_load_n(&ctr_.field, __ATOMIC_RELAXED));
+    EP_HTTP_SERVER_COUNTERS(EP_X)
+#undef EP_X
 }
 
 }  // namespace ep
