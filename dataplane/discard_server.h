@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "dataplane/conn_pool.h"
 #include "dataplane/net/tcp/stack.h"
 #include "dataplane/service.h"
 
@@ -48,13 +49,13 @@ private:
         XXH3_state_t *hash = nullptr;
         uint64_t bytes = 0;
         Conn *next_free = nullptr;
+        Conn *next_wake = nullptr;  // unused: the sink never waits
+        bool woken = false;
     };
     void release(tcp::ConnId id, Conn *c);
 
     tcp::Stack *stack_ = nullptr;
-    std::unique_ptr<Conn[]> conns_;
-    uint32_t nconns_ = 0;
-    Conn *free_ = nullptr;
+    ConnPool<Conn> pool_;
     SinkReceipt ring_[kReceipts];
     std::atomic<uint64_t> done_{0};
     std::atomic<uint64_t> bytes_total_{0};

@@ -18,6 +18,7 @@
 #include <optional>
 
 #include "chunkstore/store.h"
+#include "dataplane/conn_pool.h"
 #include "dataplane/http/context.h"
 #include "dataplane/http/session.h"
 #include "dataplane/net/tcp/stack.h"
@@ -107,10 +108,7 @@ class HttpServer final : public Service, public tcp::Handler, public http::Objec
     chunkstore::Store *store_ = nullptr;
     AccessSink *access_ = nullptr;
     uint32_t tid_ = 0;
-    std::unique_ptr<Conn[]> conns_;
-    uint32_t nconns_ = 0;
-    Conn *free_ = nullptr;
-    Conn *wake_head_ = nullptr;
+    ConnPool<Conn> pool_;
     mutable Conn *feeding_ = nullptr;  // the connection whose feed() calls lookup()
     http::Now now_{};
     uint64_t now_ns_ = 0;
