@@ -16,27 +16,6 @@
 
 namespace ep::chunkstore {
 
-Counters &Counters::operator+=(const Counters &o) {
-    lookups += o.lookups;
-    hits += o.hits;
-    misses += o.misses;
-    pins += o.pins;
-    object_lookups += o.object_lookups;
-    promotion_requests += o.promotion_requests;
-    promotion_ring_full += o.promotion_ring_full;
-    checksum_failures += o.checksum_failures;
-    disk_reads += o.disk_reads;
-    disk_writes += o.disk_writes;
-    disk_read_bytes += o.disk_read_bytes;
-    disk_write_bytes += o.disk_write_bytes;
-    promotions += o.promotions;
-    insert_failures_full += o.insert_failures_full;
-    removals += o.removals;
-    evictions += o.evictions;
-    promotion_waits += o.promotion_waits;
-    return *this;
-}
-
 // IOVA of any byte of DPDK memory (rte_malloc_virt2iova only takes the
 // start of an allocation).
 static rte_iova_t virt2iova(const void *p) {

@@ -43,26 +43,44 @@ inline uint32_t chunk_count_for(uint64_t size) {
 
 // One plain struct the daemon prints. Data-core counters live per reader
 // thread and are summed on read (Store::counters()).
-struct Counters {
-    uint64_t lookups = 0;
-    uint64_t hits = 0;
-    uint64_t misses = 0;
-    uint64_t pins = 0;
-    uint64_t object_lookups = 0;
-    uint64_t promotion_requests = 0;
-    uint64_t promotion_ring_full = 0;
-    uint64_t checksum_failures = 0;
-    uint64_t disk_reads = 0;
-    uint64_t disk_writes = 0;
-    uint64_t disk_read_bytes = 0;
-    uint64_t disk_write_bytes = 0;
-    uint64_t promotions = 0;
-    uint64_t insert_failures_full = 0;
-    uint64_t removals = 0;
-    uint64_t evictions = 0;
-    uint64_t promotion_waits = 0;  // promotions that found RAM full and waited for room
+// X(field, help).
+#define EP_CHUNKSTORE_COUNTERS(X)                                     \
+    X(lookups, "chunk index lookups")                                 \
+    X(hits, "lookups that found the chunk in RAM")                    \
+    X(misses, "lookups that did not")                                 \
+    X(pins, "chunk references taken for sending")                     \
+    X(object_lookups, "object index lookups")                         \
+    X(promotion_requests, "disk chunks asked to be brought into RAM") \
+    X(promotion_ring_full, "promotion requests refused: ring full")   \
+    X(checksum_failures, "records whose checksum did not verify")     \
+    X(disk_reads, "disk tier reads")                                  \
+    X(disk_writes, "disk tier writes")                                \
+    X(disk_read_bytes, "bytes read from the disk tier")               \
+    X(disk_write_bytes, "bytes written to the disk tier")             \
+    X(promotions, "chunks brought from disk into RAM")                \
+    X(insert_failures_full, "chunks not stored: tier full")           \
+    X(removals, "objects removed")                                    \
+    X(evictions, "RAM chunks evicted")                                \
+    X(promotion_waits, "promotions that found RAM full and waited for room")
 
-    Counters &operator+=(const Counters &o);
+struct Counters {
+#define EP_X(field, help) uint64_t field = 0;
+    EP_CHUNKSTORE_COUNTERS(EP_X)
+#undef EP_X
+
+    Counters &operator+=(const Counters &o) {
+#define EP_X(field, help) field += o.field;
+        EP_CHUNKSTORE_COUNTERS(EP_X)
+#undef EP_X
+        return *this;
+    }
+    // fn(name, help, value) for every counter, in declaration order.
+    template <class Fn>
+    void for_each(Fn &&fn) const {
+#define EP_X(field, help) fn(#field, help, field);
+        EP_CHUNKSTORE_COUNTERS(EP_X)
+#undef EP_X
+    }
 };
 
 }  // namespace ep::chunkstore

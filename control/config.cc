@@ -392,6 +392,12 @@ int parse_config(int argc, char **argv, Config *cfg) {
            "--discard-port", cfg->discard_port,
            "TCP discard service (RFC 863) that hashes what it receives (edgectl sink); 0: off")
         ->check(port_range);
+    app.add_option("--udp-echo-port", cfg->udp_echo_port, "UDP echo service (RFC 862); 0: off")
+        ->check(port_range);
+    app.add_option("--icmp-error-rate", cfg->icmp_error_rate,
+                   "ICMP errors (UDP port unreachable) each data lcore may send per second "
+                   "(RFC 1812 4.3.2.8); 0: none")
+        ->check(CLI::Range(0, 1'000'000));
     app.add_option("--tcp-syn-backlog", cfg->tcp_syn_backlog,
                    "Half-open connections per listener before SYN cookies (RFC 4987)")
         ->check(CLI::Range(1, 1 << 20));

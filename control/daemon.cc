@@ -160,6 +160,7 @@ bool Daemon::start_tcp_services() {
         lc->tsc_start = tsc_start;
         lc->ns_per_tsc_q32 = static_cast<uint64_t>((static_cast<unsigned __int128>(1'000'000'000) << 32) / hz);
         lc->unix_start_ns = wall.tv_sec * 1'000'000'000LL + wall.tv_nsec;
+        lc->icmp_errors.configure(cfg_.icmp_error_rate);
         for (uint16_t i = 0; i < lc->nqueues; ++i) {
             LcoreQueue &q = lc->queues[i];
             if (fault.enabled()) {
@@ -190,23 +191,23 @@ bool Daemon::start_tcp_services() {
                 return false;
             }
             q.tcp = io.get();
-            if (cfg_.http_port != 0) {
-                auto srv = std::make_unique<HttpServer>(http_cfg_);
-                if (!srv->init(&io->stack(), store_.get(), lc->reader_id, cfg_.http_max_conns,
-                               static_cast<uint16_t>(cfg_.http_port), access_logs_.back())) {
-                    EP_LOG(ERR, "HTTP server for lcore %u: cannot start", lc->lcore_id);
+            const ServiceEnv env{cfg_,         http_cfg_,          lc, &q, &io->stack(),
+                                 store_.get(), access_logs_.back()};
+            for (const ServiceRow &row : service_table()) {
+                std::string err;
+                std::unique_ptr<Service> svc = row.make(env, &err);
+                if (!svc && !err.empty()) {
+                    EP_LOG(ERR, "%s for lcore %u: %s", row.section, lc->lcore_id, err.c_str());
                     return false;
                 }
-                q.http = srv.get();
-                http_.push_back(std::move(srv));
-            }
-            if (cfg_.discard_port != 0) {
-                auto sink = std::make_unique<DiscardServer>();
-                if (!sink->init(&io->stack(), 256, static_cast<uint16_t>(cfg_.discard_port))) {
-                    EP_LOG(ERR, "discard service for lcore %u: cannot start", lc->lcore_id);
+                if (!svc) continue;
+                if (q.nservices == kMaxServices) {
+                    EP_LOG(ERR, "lcore %u: more than %u services", lc->lcore_id,
+                           unsigned{kMaxServices});
                     return false;
                 }
-                sinks_.push_back(std::move(sink));
+                q.services[q.nservices++] = svc.get();
+                services_.push_back(std::move(svc));
             }
             tcp_.push_back(std::move(io));
         }
@@ -256,39 +257,21 @@ std::vector<StatsSection> Daemon::stats_sections() const {
         sec.values.emplace_back("time_wait_entries", tw);
         out.push_back(std::move(sec));
     }
-    if (!http_.empty()) {
-        http::Counters h;
-        HttpServerCounters g;
-        for (const auto &srv : http_) {
-            h += srv->http_counters();
-            g += srv->counters();
+    // Each service's instances (one per queue) visit the same names in the
+    // same order: one section per service, summed by position.
+    for (const ServiceRow &row : service_table()) {
+        StatsSection sec{row.section, {}};
+        bool any = false;
+        for (const auto &svc : services_) {
+            if (svc->name() != row.section) continue;
+            any = true;
+            std::size_t k = 0;
+            svc->visit_counters([&](std::string_view name, uint64_t v) {
+                if (k == sec.values.size()) sec.values.emplace_back(std::string(name), 0);
+                sec.values[k++].second += v;
+            });
         }
-        // The HTTP core names its counters Prometheus-style
-        // (http_requests_total, http_responses_total{status="404"}); stats
-        // shows them as requests, status_404, parse_error.KIND.
-        StatsSection sec{"http", {}};
-        http::visit_counters(h, [&](std::string_view name, std::string_view label, std::string_view value,
-                                    uint64_t v) {
-            std::string key;
-            if (label == "status") {
-                key = "status_" + std::string(value);
-            } else if (label == "kind") {
-                key = "parse_error." + std::string(value);
-            } else {
-                if (name.rfind("http_", 0) == 0) name.remove_prefix(5);
-                if (name.ends_with("_total")) name.remove_suffix(6);
-                key = name;
-            }
-            sec.values.emplace_back(std::move(key), v);
-        });
-        sec.values.insert(sec.values.end(), {{"body_bytes_queued", g.body_bytes_queued},
-                                             {"chunk_waits", g.chunk_waits},
-                                             {"chunk_wait_timeouts", g.chunk_wait_timeouts},
-                                             {"object_gone_aborts", g.object_gone_aborts},
-                                             {"chunk_lost_aborts", g.chunk_lost_aborts},
-                                             {"conn_pool_exhausted", g.conn_pool_exhausted},
-                                             {"version_aborts", g.version_aborts}});
-        out.push_back(std::move(sec));
+        if (any) out.push_back(std::move(sec));
     }
     if (cache_) out.push_back(cache_->stats());
     if (!store_) return out;
@@ -301,21 +284,10 @@ std::vector<StatsSection> Daemon::stats_sections() const {
                     {"ram_resident_chunks", u.ram_resident_chunks},
                     {"disk_capacity_bytes", u.disk_capacity_bytes},
                     {"disk_bytes_used", u.disk_bytes_used},
-                    {"disk_chunks", u.disk_chunks},
-                    {"lookups", c.lookups},
-                    {"hits", c.hits},
-                    {"misses", c.misses},
-                    {"pins", c.pins},
-                    {"promotion_requests", c.promotion_requests},
-                    {"promotion_ring_full", c.promotion_ring_full},
-                    {"promotions", c.promotions},
-                    {"promotion_waits", c.promotion_waits},
-                    {"checksum_failures", c.checksum_failures},
-                    {"disk_reads", c.disk_reads},
-                    {"disk_writes", c.disk_writes},
-                    {"insert_failures_full", c.insert_failures_full},
-                    {"removals", c.removals},
-                    {"evictions", c.evictions}}});
+                    {"disk_chunks", u.disk_chunks}}});
+    c.for_each([&](const char *name, const char *, uint64_t v) {
+        out.back().values.emplace_back(name, v);
+    });
     return out;
 }
 
@@ -350,25 +322,8 @@ void Daemon::register_commands() {
 }
 
 void Daemon::register_tcp_commands() {
-    admin_.add_command("sink",
-                       "receipts of the discard service: bytes and XXH3-64 per closed connection",
-                       [this](auto &, Reply &out) {
-                           if (cfg_.discard_port == 0)
-                               return out.write(
-                                   "error: the discard service is off (start "
-                                   "edgeplane with --discard-port N)\n");
-                           for (const auto &s : sinks_) {
-                               SinkReceipt r[DiscardServer::kReceipts];
-                               const uint32_t n = s->receipts(r);
-                               for (uint32_t i = 0; i < n; ++i) {
-                                   char line[64];
-                                   std::snprintf(line, sizeof line, "%llu %016llx\n",
-                                                 static_cast<unsigned long long>(r[i].bytes),
-                                                 static_cast<unsigned long long>(r[i].xxh3));
-                                   out.write(line);
-                               }
-                           }
-                       });
+    for (const ServiceRow &row : service_table())
+        if (row.commands) row.commands(admin_, cfg_, services_);
 }
 
 void Daemon::register_store_commands() {
@@ -484,8 +439,7 @@ int Daemon::shutdown() {
     for (Port &p : ports_) port_close(p);
     // Sessions reference the stacks; the stacks' send queues pin chunks of
     // the store: tear down in that order.
-    http_.clear();
-    sinks_.clear();
+    services_.clear();
     tcp_.clear();
     for (auto &f : faults_) f->drain_free();
     faults_.clear();

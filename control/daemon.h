@@ -12,10 +12,10 @@
 #include "chunkstore/store.h"
 #include "control/cache_control.h"
 #include "control/config.h"
+#include "control/service_table.h"
 #include "control/stats.h"
-#include "dataplane/discard_server.h"
 #include "dataplane/fault_stage.h"
-#include "dataplane/http_server.h"
+#include "dataplane/http/config.h"
 #include "dataplane/lcore.h"
 #include "dataplane/tcp_io.h"
 #include "dataplane/port.h"
@@ -54,9 +54,8 @@ private:
     AdminSocket admin_;
     std::unique_ptr<chunkstore::Store> store_;
     std::vector<std::unique_ptr<TcpIo>> tcp_;
-    std::vector<std::unique_ptr<HttpServer>> http_;
+    std::vector<std::unique_ptr<Service>> services_;  // see control/service_table.cc
     std::vector<std::unique_ptr<FaultStage>> faults_;
-    std::vector<std::unique_ptr<DiscardServer>> sinks_;
     std::vector<AccessLog *> access_logs_;  // rte_malloc'd, one per data lcore
     std::unique_ptr<CacheControl> cache_;
     http::HttpConfig http_cfg_;

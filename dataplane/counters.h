@@ -24,6 +24,9 @@ namespace ep {
     X(arp_requests_sent)       \
     X(arp_learned)             \
     X(icmp_echo_replies)       \
+    X(icmp_port_unreachables)  \
+    X(udp_datagrams)           \
+    X(udp_replies)             \
     X(fault_dropped)           \
     X(fault_duplicated)        \
     X(fault_delayed)           \
@@ -63,7 +66,11 @@ namespace ep {
     X(tcp_bad_options)          \
     X(tcp_no_route)             \
     X(tcp_mbuf_exhausted)       \
+    X(udp_truncated)            \
+    X(udp_bad_length)           \
+    X(udp_bad_checksum)         \
     X(udp_no_handler)           \
+    X(udp_unreachable_limited)  \
     X(tx_queue_full)            \
     X(fault_injected)
 

@@ -5,30 +5,25 @@
 namespace ep {
 
 DiscardServer::~DiscardServer() {
-    for (uint32_t i = 0; i < nconns_; ++i) XXH3_freeState(conns_[i].hash);
+    for (uint32_t i = 0; i < pool_.size(); ++i) XXH3_freeState(pool_[i].hash);
 }
 
 bool DiscardServer::init(tcp::Stack *stack, uint32_t max_conns, uint16_t port) {
     stack_ = stack;
-    conns_.reset(new (std::nothrow) Conn[max_conns]);
-    if (!conns_) return false;
-    nconns_ = max_conns;
+    if (!pool_.init(max_conns)) return false;
     for (uint32_t i = 0; i < max_conns; ++i) {
-        conns_[i].hash = XXH3_createState();  // at start-up: none on the fast path
-        if (!conns_[i].hash) return false;
-        conns_[i].next_free = i + 1 < max_conns ? &conns_[i + 1] : nullptr;
+        pool_[i].hash = XXH3_createState();  // at start-up: none on the fast path
+        if (!pool_[i].hash) return false;
     }
-    free_ = &conns_[0];
     return stack_->listen(port, this);
 }
 
 void DiscardServer::on_accept(tcp::Stack &st, tcp::ConnId id) {
-    Conn *c = free_;
+    Conn *c = pool_.acquire();
     if (!c) {
         st.abort(id);
         return;
     }
-    free_ = c->next_free;
     XXH3_64bits_reset(c->hash);
     c->bytes = 0;
     st.set_user(id, c);
@@ -59,8 +54,7 @@ void DiscardServer::on_closed(tcp::Stack &st, tcp::ConnId id, tcp::CloseReason) 
 
 void DiscardServer::release(tcp::ConnId id, Conn *c) {
     stack_->set_user(id, nullptr);
-    c->next_free = free_;
-    free_ = c;
+    pool_.release(c);
 }
 
 uint32_t DiscardServer::receipts(SinkReceipt *out) const {

@@ -11,7 +11,9 @@
 #include <cstdint>
 #include <memory>
 
+#include "dataplane/conn_pool.h"
 #include "dataplane/net/tcp/stack.h"
+#include "dataplane/service.h"
 
 namespace ep {
 
@@ -20,7 +22,7 @@ struct SinkReceipt {
     uint64_t xxh3 = 0;
 };
 
-class DiscardServer final : public tcp::Handler {
+class DiscardServer final : public Service, public tcp::Handler {
 public:
     static constexpr uint32_t kReceipts = 16;
 
@@ -30,6 +32,12 @@ public:
     // Control thread: the receipts completed so far (newest last), up to kReceipts.
     uint32_t receipts(SinkReceipt *out) const;
     uint64_t bytes_total() const { return bytes_total_.load(std::memory_order_relaxed); }
+
+    std::string_view name() const override { return "discard"; }
+    void visit_counters(const CounterVisitor &fn) const override {
+        fn("bytes", bytes_total());
+        fn("connections", done_.load(std::memory_order_relaxed));
+    }
 
     void on_accept(tcp::Stack &, tcp::ConnId) override;
     size_t on_data(tcp::Stack &, tcp::ConnId, const uint8_t *data, size_t len) override;
@@ -41,13 +49,13 @@ private:
         XXH3_state_t *hash = nullptr;
         uint64_t bytes = 0;
         Conn *next_free = nullptr;
+        Conn *next_wake = nullptr;  // unused: the sink never waits
+        bool woken = false;
     };
     void release(tcp::ConnId id, Conn *c);
 
     tcp::Stack *stack_ = nullptr;
-    std::unique_ptr<Conn[]> conns_;
-    uint32_t nconns_ = 0;
-    Conn *free_ = nullptr;
+    ConnPool<Conn> pool_;
     SinkReceipt ring_[kReceipts];
     std::atomic<uint64_t> done_{0};
     std::atomic<uint64_t> bytes_total_{0};

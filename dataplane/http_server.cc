@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <new>
+#include <string>
 
 #include "dataplane/http/send_pins.h"
 #include "dataplane/tcp_io.h"
@@ -64,7 +65,7 @@ struct HttpServer::Conn {
 HttpServer::HttpServer(const http::HttpConfig &cfg) : ctx_(cfg, *this) {}
 
 HttpServer::~HttpServer() {
-    for (uint32_t i = 0; i < nconns_; ++i) conns_[i].session().~HttpSession();
+    for (uint32_t i = 0; i < pool_.size(); ++i) pool_[i].session().~HttpSession();
 }
 
 bool HttpServer::init(tcp::Stack *stack, chunkstore::Store *store, uint32_t reader_id,
@@ -73,9 +74,7 @@ bool HttpServer::init(tcp::Stack *stack, chunkstore::Store *store, uint32_t read
     store_ = store;
     tid_ = reader_id;
     access_ = access;
-    conns_.reset(new (std::nothrow) Conn[max_conns]);
-    if (!conns_) return false;
-    nconns_ = max_conns;
+    if (!pool_.init(max_conns)) return false;
     // Pin limits in whole chunks (a pin holds a 256 KiB RAM slot whatever
     // the chunk's length). Every server gets an even part of the share.
     const uint32_t cap = ctx_.config.pin_conn_bytes / chunkstore::kChunkSize;
@@ -85,10 +84,8 @@ bool HttpServer::init(tcp::Stack *stack, chunkstore::Store *store, uint32_t read
     pin_budget_ = static_cast<uint32_t>(std::max<uint64_t>(
         slots * std::min<uint32_t>(ctx_.config.pin_ram_pct, 100) / 100 / servers, 1));
     for (uint32_t i = 0; i < max_conns; ++i) {
-        new (conns_[i].session_mem) http::HttpSession(ctx_);
-        conns_[i].next_free = i + 1 < max_conns ? &conns_[i + 1] : nullptr;
+        new (pool_[i].session_mem) http::HttpSession(ctx_);
     }
-    free_ = &conns_[0];
     return stack_->listen(port, this);
 }
 
@@ -115,13 +112,12 @@ std::optional<http::ObjectInfo> HttpServer::lookup(std::string_view key) const n
 }
 
 void HttpServer::on_accept(tcp::Stack &st, tcp::ConnId id) {
-    if (!free_) {
+    Conn *c = pool_.acquire();
+    if (!c) {
         ++ctr_.conn_pool_exhausted;
         st.abort(id);
         return;
     }
-    Conn *c = free_;
-    free_ = c->next_free;
     c->id = id;
     c->in_use = true;
     c->head_done = c->peer_closed = c->input_pending = c->woken = c->closing = false;
@@ -331,8 +327,8 @@ void HttpServer::reclaim() {
     // reset for its pins.
     const uint64_t stall_ns = ctx_.config.pin_stall_ms * 1'000'000;
     for (uint32_t k = conn_pin_cap_; k > 0 && pinned_ >= pin_budget_; --k) {
-        for (uint32_t i = 0; i < nconns_ && pinned_ >= pin_budget_; ++i) {
-            Conn *c = &conns_[i];
+        for (uint32_t i = 0; i < pool_.size() && pinned_ >= pin_budget_; ++i) {
+            Conn *c = &pool_[i];
             if (!c->in_use || c->pins.count() != k || !c->pins.stalled(now_ns_, stall_ns)) continue;
             ++ctx_.counters.pin_resets;
             abort(c);
@@ -347,37 +343,28 @@ void HttpServer::release(Conn *c) {
     c->pins.reset(now_ns_);
     stack_->set_user(c->id, nullptr);
     c->in_use = false;
-    c->next_free = free_;
-    free_ = c;
+    pool_.release(c);
 }
 
 void HttpServer::wake(Conn *c) {
-    if (c->woken) return;
-    c->woken = true;
-    c->next_wake = wake_head_;
-    wake_head_ = c;
+    pool_.wake(c);
 }
 
 void HttpServer::poll(uint64_t now_ns, int64_t unix_s) {
     now_ns_ = now_ns;
     now_ = {now_ns / 1'000'000, unix_s};
-    Conn *list = wake_head_;
-    wake_head_ = nullptr;
-    while (list) {
-        Conn *c = list;
-        list = c->next_wake;
-        c->woken = false;
-        if (!c->in_use) continue;
+    pool_.drain_wakes([this](Conn *c) {
+        if (!c->in_use) return;
         if (c->input_pending) {
             c->input_pending = false;
             stack_->resume_read(c->id);  // re-delivers through on_data()
         }
         if (c->in_use) pump(c);
-    }
+    });
     if (now_ns < next_sweep_ns_) return;
     next_sweep_ns_ = now_ns + kSweepNs;
-    for (uint32_t i = 0; i < nconns_; ++i) {
-        Conn *c = &conns_[i];
+    for (uint32_t i = 0; i < pool_.size(); ++i) {
+        Conn *c = &pool_[i];
         if (!c->in_use) continue;
         const uint32_t unacked = stack_->info(c->id).send_queued;
         settle(c, unacked);
@@ -401,8 +388,8 @@ void HttpServer::poll(uint64_t now_ns, int64_t unix_s) {
     // makes progress gets the freed share before stalled newcomers.
     const uint64_t stall_ns = ctx_.config.pin_stall_ms * 1'000'000;
     for (int pass = 0; pass < 2; ++pass) {
-        for (uint32_t i = 0; i < nconns_; ++i) {
-            Conn *c = &conns_[i];
+        for (uint32_t i = 0; i < pool_.size(); ++i) {
+            Conn *c = &pool_[i];
             if (!c->in_use || !c->pin_blocked) continue;
             if (c->pins.stalled(now_ns, stall_ns) == (pass == 0)) continue;
             c->pin_blocked = false;
@@ -410,6 +397,29 @@ void HttpServer::poll(uint64_t now_ns, int64_t unix_s) {
         }
     }
     ctx_.counters.pinned_bytes = uint64_t{pinned_} * chunkstore::kChunkSize;
+}
+
+// The HTTP core names its counters Prometheus-style (http_requests_total,
+// http_responses_total{status="404"}); stats shows them as requests,
+// status_404, parse_error.KIND.
+void HttpServer::visit_counters(const CounterVisitor &fn) const {
+    http::visit_counters(ctx_.counters, [&](std::string_view name, std::string_view label,
+                                            std::string_view value, uint64_t v) {
+        std::string key;
+        if (label == "status") {
+            key = "status_" + std::string(value);
+        } else if (label == "kind") {
+            key = "parse_error." + std::string(value);
+        } else {
+            if (name.rfind("http_", 0) == 0) name.remove_prefix(5);
+            if (name.ends_with("_total")) name.remove_suffix(6);
+            key = name;
+        }
+        fn(key, v);
+    });
+#define EP_X(field, help) fn(#field, __atomic_load_n(&ctr_.field, __ATOMIC_RELAXED));
+    EP_HTTP_SERVER_COUNTERS(EP_X)
+#undef EP_X
 }
 
 }  // namespace ep

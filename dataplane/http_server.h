@@ -18,9 +18,11 @@
 #include <optional>
 
 #include "chunkstore/store.h"
+#include "dataplane/conn_pool.h"
 #include "dataplane/http/context.h"
 #include "dataplane/http/session.h"
 #include "dataplane/net/tcp/stack.h"
+#include "dataplane/service.h"
 
 namespace ep {
 
@@ -33,29 +35,29 @@ struct AccessSink {
     virtual void record_absent(uint64_t) {}
 };
 
-struct HttpServerCounters {
-    uint64_t chunk_waits = 0;          // body pieces that waited for a disk promotion
-    uint64_t chunk_wait_timeouts = 0;  // connections aborted: a chunk never arrived
-    uint64_t object_gone_aborts = 0;   // aborted: the object was removed or replaced mid-response
-    uint64_t chunk_lost_aborts =
-        0;  // aborted: the response needs a chunk lost to a checksum failure
-    uint64_t conn_pool_exhausted = 0;  // accepted connections refused: no session free
-    uint64_t body_bytes_queued = 0;    // object bytes put on TCP send queues
-    uint64_t version_aborts = 0;       // object replaced mid-response: connection reset
+// What the glue between HTTP, TCP and the store counts: X(field, help).
+#define EP_HTTP_SERVER_COUNTERS(X)                                                         \
+    X(body_bytes_queued, "object bytes put on TCP send queues")                            \
+    X(chunk_waits, "body pieces that waited for a disk promotion")                         \
+    X(chunk_wait_timeouts, "connections aborted: a chunk never arrived")                   \
+    X(object_gone_aborts, "aborted: the object was removed or replaced mid-response")      \
+    X(chunk_lost_aborts, "aborted: the response needs a chunk lost to a checksum failure") \
+    X(conn_pool_exhausted, "accepted connections refused: no session free")                \
+    X(version_aborts, "object replaced mid-response: connection reset")
 
+struct HttpServerCounters {
+#define EP_X(field, help) uint64_t field = 0;
+    EP_HTTP_SERVER_COUNTERS(EP_X)
+#undef EP_X
     HttpServerCounters &operator+=(const HttpServerCounters &o) {
-        chunk_waits += o.chunk_waits;
-        chunk_wait_timeouts += o.chunk_wait_timeouts;
-        object_gone_aborts += o.object_gone_aborts;
-        chunk_lost_aborts += o.chunk_lost_aborts;
-        conn_pool_exhausted += o.conn_pool_exhausted;
-        body_bytes_queued += o.body_bytes_queued;
-        version_aborts += o.version_aborts;
+#define EP_X(field, help) field += o.field;
+        EP_HTTP_SERVER_COUNTERS(EP_X)
+#undef EP_X
         return *this;
     }
 };
 
-class HttpServer final : public tcp::Handler, public http::ObjectCatalog {
+class HttpServer final : public Service, public tcp::Handler, public http::ObjectCatalog {
   public:
     explicit HttpServer(const http::HttpConfig &cfg);
     ~HttpServer() override;
@@ -65,6 +67,11 @@ class HttpServer final : public tcp::Handler, public http::ObjectCatalog {
     // Once per loop iteration: resumes connections that wait (send space,
     // promotions, buffered input) and runs timeouts.
     void poll(uint64_t now_ns, int64_t unix_s);
+
+    // Service
+    std::string_view name() const override { return "http"; }
+    void poll(const Clock &clk) override { poll(clk.now_ns, clk.unix_s); }
+    void visit_counters(const CounterVisitor &fn) const override;
 
     const http::Counters &http_counters() const { return ctx_.counters; }
     const HttpServerCounters &counters() const { return ctr_; }
@@ -101,10 +108,7 @@ class HttpServer final : public tcp::Handler, public http::ObjectCatalog {
     chunkstore::Store *store_ = nullptr;
     AccessSink *access_ = nullptr;
     uint32_t tid_ = 0;
-    std::unique_ptr<Conn[]> conns_;
-    uint32_t nconns_ = 0;
-    Conn *free_ = nullptr;
-    Conn *wake_head_ = nullptr;
+    ConnPool<Conn> pool_;
     mutable Conn *feeding_ = nullptr;  // the connection whose feed() calls lookup()
     http::Now now_{};
     uint64_t now_ns_ = 0;

@@ -5,9 +5,9 @@
 #include <rte_log.h>
 
 #include "chunkstore/store.h"
-#include "dataplane/net/arp.h"
 #include "dataplane/fault_stage.h"
-#include "dataplane/http_server.h"
+#include "dataplane/net/arp.h"
+#include "dataplane/service.h"
 #include "dataplane/tcp_io.h"
 
 namespace ep {
@@ -66,6 +66,8 @@ int lcore_main(void *arg) {
     uint64_t last = rte_rdtsc();
     while (!lc.stop->load(std::memory_order_relaxed)) {
         bool worked = false;
+        Clock clk;  // read once per iteration, when the first queue's services need it
+        bool have_clk = false;
         for (uint16_t i = 0; i < lc.nqueues; ++i) {
             LcoreQueue &q = lc.queues[i];
             uint16_t n = rte_eth_rx_burst(q.port->id, q.queue, rx, kBurst);
@@ -80,16 +82,19 @@ int lcore_main(void *arg) {
                 const uint16_t ntx = process_burst(lc, q, rx, n, tx, last);
                 if (ntx > 0) queue_transmit(lc, q, tx, ntx, kRxCap);
             }
-            if (q.tcp) {
-                // Timers (retransmission, delayed ACK, TIME-WAIT), waiting
-                // HTTP connections, then the segments all of that produced.
-                const uint64_t now_ns = lc.tsc_to_ns(rte_rdtsc());
-                q.tcp->stack().poll(now_ns);
-                if (q.http) q.http->poll(now_ns, (lc.unix_start_ns + static_cast<int64_t>(now_ns)) / 1'000'000'000);
-                // Sending from timers or waiting connections is work too:
-                // busy_cycles must cover everything the server did.
-                if (q.tcp->flush() > 0) worked = true;
+            if (!q.tcp && q.nservices == 0) continue;
+            if (!have_clk) {
+                clk.now_ns = lc.tsc_to_ns(rte_rdtsc());
+                clk.unix_s = (lc.unix_start_ns + static_cast<int64_t>(clk.now_ns)) / 1'000'000'000;
+                have_clk = true;
             }
+            // Timers (retransmission, delayed ACK, TIME-WAIT), the services'
+            // waiting work, then the segments all of that produced.
+            if (q.tcp) q.tcp->stack().poll(clk.now_ns);
+            for (uint16_t s = 0; s < q.nservices; ++s) q.services[s]->poll(clk);
+            // Sending from timers or waiting connections is work too:
+            // busy_cycles must cover everything the server did.
+            if (q.tcp && q.tcp->flush() > 0) worked = true;
         }
         // Nothing from the store is held across iterations: tell RCU so the
         // control thread may reclaim what it unlinked.

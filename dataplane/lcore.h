@@ -9,6 +9,8 @@
 
 #include "dataplane/counters.h"
 #include "dataplane/net/arp_table.h"
+#include "dataplane/net/icmp_rate_limit.h"
+#include "dataplane/net/udp/handler.h"
 #include "dataplane/port.h"
 
 namespace ep::chunkstore {
@@ -21,15 +23,19 @@ inline constexpr uint16_t kBurst = 32;
 inline constexpr uint16_t kMaxPorts = 4;
 
 class TcpIo;
-class HttpServer;
+class Service;
 class FaultStage;
+
+inline constexpr uint16_t kMaxServices = 8;
 
 struct LcoreQueue {
     Port *port = nullptr;
     uint16_t queue = 0;
     net::ArpTable arp;
     TcpIo *tcp = nullptr;  // the TCP engine on this queue; nullptr: TCP is dropped
-    HttpServer *http = nullptr;
+    net::udp::Bindings udp;  // local UDP port -> service on this queue
+    Service *services[kMaxServices] = {};  // polled in order every loop iteration
+    uint16_t nservices = 0;
     FaultStage *fault = nullptr;  // --fault: drop/dup/reorder/delay/corrupt at the port
 };
 
@@ -45,6 +51,7 @@ struct alignas(64) Lcore {
     uint64_t ns_per_tsc_q32 = 0;  // nanoseconds per TSC cycle, 32.32 fixed point
     uint64_t tsc_start = 0;
     int64_t unix_start_ns = 0;  // wall clock at tsc_start, for HTTP Date
+    net::IcmpRateLimit icmp_errors;  // ICMP errors this lcore may still send (RFC 1812 4.3.2.8)
 
     uint64_t tsc_to_ns(uint64_t tsc) const {
         return static_cast<uint64_t>((static_cast<unsigned __int128>(tsc - tsc_start) * ns_per_tsc_q32) >> 32);

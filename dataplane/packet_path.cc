@@ -11,6 +11,7 @@
 #include "dataplane/net/eth.h"
 #include "dataplane/net/icmp.h"
 #include "dataplane/net/ipv4.h"
+#include "dataplane/net/udp/udp.h"
 #include "dataplane/tcp_io.h"
 
 namespace ep {
@@ -23,7 +24,41 @@ struct Fate {
     Drop drop = Drop::none; // when not transmitted and not none: why it was dropped
 };
 
-Fate handle_ipv4(const Lcore &lc, LcoreQueue &q, rte_mbuf *m, uint8_t *frame, uint32_t len, uint64_t now) {
+// A datagram for a bound port goes to its service, which may answer in place;
+// one for any other port is turned into an ICMP port unreachable, as long as
+// this lcore's ICMP error budget lasts.
+Fate handle_udp(Lcore &lc, LcoreQueue &q, rte_mbuf *m, uint8_t *ip, net::Ipv4View &v,
+                uint64_t now) {
+    net::udp::View u;
+    if (Drop d = net::udp::parse(ip, v, &u); d != Drop::none) return {false, d};
+    ++lc.counters.udp_datagrams;
+    // What the buffer and the port's MTU let us write from the IPv4 header on.
+    uint32_t room = m->buf_len - m->data_off - sizeof(rte_ether_hdr);
+    if (room > q.port->mtu) room = q.port->mtu;
+    net::udp::Handler *h = q.udp.find(u.dst_port);
+    if (!h) {
+        if (!lc.icmp_errors.allow(lc.tsc_to_ns(now))) return {false, Drop::udp_unreachable_limited};
+        if (net::icmp_port_unreachable_in_place(ip, v, room) == 0)
+            return {false, Drop::udp_no_handler};
+        ++lc.counters.icmp_port_unreachables;
+        return {true};
+    }
+    net::udp::strip_ip_options(ip, &v, &u);
+    net::udp::Datagram d{v.src,
+                         v.dst,
+                         u.src_port,
+                         u.dst_port,
+                         ip + u.payload_off,
+                         u.payload_len,
+                         static_cast<uint16_t>(room - u.payload_off)};
+    const int reply = h->on_datagram(d);
+    if (reply < 0) return {};  // consumed
+    net::udp::reply_in_place(ip, u, static_cast<uint16_t>(reply));
+    ++lc.counters.udp_replies;
+    return {true};
+}
+
+Fate handle_ipv4(Lcore &lc, LcoreQueue &q, rte_mbuf *m, uint8_t *frame, uint32_t len, uint64_t now) {
     uint8_t *ip = frame + sizeof(rte_ether_hdr);
     net::Ipv4View v;
     if (Drop d = net::parse_ipv4(ip, len - sizeof(rte_ether_hdr), q.port->addr, &v); d != Drop::none)
@@ -41,13 +76,18 @@ Fate handle_ipv4(const Lcore &lc, LcoreQueue &q, rte_mbuf *m, uint8_t *frame, ui
             }
             if (Drop d = net::icmp_echo_reply_in_place(ip, v); d != Drop::none) return {false, d};
             net::eth_reply_in_place(frame, q.port->addr.mac);
+            ++lc.counters.icmp_echo_replies;
             return {true};
         }
         case IPPROTO_TCP:
             // Consumed by the engine (it copies what it keeps); the caller frees m.
             if (q.tcp) return {false, q.tcp->input(m, ip, v, lc.tsc_to_ns(now))};
             return {false, Drop::tcp_no_handler};
-        case IPPROTO_UDP: return {false, Drop::udp_no_handler};
+        case IPPROTO_UDP: {
+            Fate f = handle_udp(lc, q, m, ip, v, now);
+            if (f.transmit) net::eth_reply_in_place(frame, q.port->addr.mac);
+            return f;
+        }
         default: return {false, Drop::ipv4_unknown_protocol};
     }
 }
@@ -66,7 +106,6 @@ Fate handle_frame(Lcore &lc, LcoreQueue &q, rte_mbuf *m, uint64_t now) {
                 const auto *ih = reinterpret_cast<rte_ipv4_hdr *>(frame + sizeof(rte_ether_hdr));
                 const uint32_t l = sizeof(rte_ether_hdr) + rte_be_to_cpu_16(ih->total_length);
                 m->data_len = m->pkt_len = l;
-                ++lc.counters.icmp_echo_replies;
             }
             return f;
         }

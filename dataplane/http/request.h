@@ -30,30 +30,37 @@ enum class Field : uint8_t {
 };
 
 // Why a request was refused at the parsing stage; every kind is counted.
+// X(enumerator, stats name, help).
+#define EP_HTTP_PARSE_ERRORS(X)                                                                 \
+    X(kBadRequestLine, bad_request_line, "400: not method SP target SP version CRLF")           \
+    X(kMethodTooLong, method_too_long, "400")                                                   \
+    X(kBadTarget, bad_target, "400: a byte outside RFC 3986, '#', unknown form")                \
+    X(kUriTooLong, uri_too_long, "414")                                                         \
+    X(kBadVersion, bad_version, "400: not HTTP/DIGIT.DIGIT")                                    \
+    X(kVersionNotSupported, version_not_supported, "505: HTTP/2.0 etc. in HTTP/1 syntax")       \
+    X(kBadLineEnding, bad_line_ending, "400: bare CR or bare LF")                               \
+    X(kBadHeaderName, bad_header_name, "400: non-token byte, empty name, space before ':'")     \
+    X(kBadHeaderValue, bad_header_value, "400: control byte in a value")                        \
+    X(kObsFold, obs_fold, "400: RFC 9112 §5.2 line folding")                                    \
+    X(kHeadTooLarge, head_too_large, "431: total head bytes, or kept-field storage")            \
+    X(kTooManyHeaders, too_many_headers, "431")                                                 \
+    X(kMissingHost, missing_host, "400: RFC 9112 §3.2")                                         \
+    X(kDuplicateHost, duplicate_host, "400: RFC 9112 §3.2")                                     \
+    X(kBadHost, bad_host, "400: RFC 9112 §3.2")                                                 \
+    X(kBadContentLength, bad_content_length, "400: RFC 9112 §6.3 item 5")                       \
+    X(kDuplicateContentLength, duplicate_content_length, "400: conflicting or repeated values") \
+    X(kTransferEncoding, transfer_encoding, "400: chunked request bodies are not accepted")     \
+    X(kContentLengthAndTransferEncoding, content_length_and_transfer_encoding,                  \
+      "400: RFC 9112 §6.1 smuggling vector")                                                    \
+    X(kBodyTooLarge, body_too_large, "413")                                                     \
+    X(kBadPath, bad_path, "400: %2F, \"..\", NUL, bad %-escape after decoding")
+
 enum class ParseError : uint8_t {
     kNone,
-    kBadRequestLine,                    // 400: not method SP target SP version CRLF
-    kMethodTooLong,                     // 400
-    kBadTarget,                         // 400: a byte outside RFC 3986, '#', unknown form
-    kUriTooLong,                        // 414
-    kBadVersion,                        // 400: not HTTP/DIGIT.DIGIT
-    kVersionNotSupported,               // 505: HTTP/2.0 etc. in HTTP/1 syntax
-    kBadLineEnding,                     // 400: bare CR or bare LF
-    kBadHeaderName,                     // 400: non-token byte, empty name, space before ':'
-    kBadHeaderValue,                    // 400: control byte in a value
-    kObsFold,                           // 400: RFC 9112 §5.2 line folding
-    kHeadTooLarge,                      // 431: total head bytes, or kept-field storage
-    kTooManyHeaders,                    // 431
-    kMissingHost,                       // 400: RFC 9112 §3.2
-    kDuplicateHost,                     // 400: RFC 9112 §3.2
-    kBadHost,                           // 400: RFC 9112 §3.2
-    kBadContentLength,                  // 400: RFC 9112 §6.3 item 5
-    kDuplicateContentLength,            // 400: conflicting or repeated values
-    kTransferEncoding,                  // 400: chunked request bodies are not accepted
-    kContentLengthAndTransferEncoding,  // 400: RFC 9112 §6.1 smuggling vector
-    kBodyTooLarge,                      // 413
-    kBadPath,                           // 400: %2F, "..", NUL, bad %-escape after decoding
-    kCount,
+#define EP_X(e, name, help) e,
+    EP_HTTP_PARSE_ERRORS(EP_X)
+#undef EP_X
+        kCount,
 };
 
 std::string_view parse_error_name(ParseError e);

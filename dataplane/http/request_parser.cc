@@ -34,55 +34,14 @@ bool valid_host(std::string_view h) {
 }  // namespace
 
 std::string_view parse_error_name(ParseError e) {
-    switch (e) {
-        case ParseError::kNone:
-            return "none";
-        case ParseError::kBadRequestLine:
-            return "bad_request_line";
-        case ParseError::kMethodTooLong:
-            return "method_too_long";
-        case ParseError::kBadTarget:
-            return "bad_target";
-        case ParseError::kUriTooLong:
-            return "uri_too_long";
-        case ParseError::kBadVersion:
-            return "bad_version";
-        case ParseError::kVersionNotSupported:
-            return "version_not_supported";
-        case ParseError::kBadLineEnding:
-            return "bad_line_ending";
-        case ParseError::kBadHeaderName:
-            return "bad_header_name";
-        case ParseError::kBadHeaderValue:
-            return "bad_header_value";
-        case ParseError::kObsFold:
-            return "obs_fold";
-        case ParseError::kHeadTooLarge:
-            return "head_too_large";
-        case ParseError::kTooManyHeaders:
-            return "too_many_headers";
-        case ParseError::kMissingHost:
-            return "missing_host";
-        case ParseError::kDuplicateHost:
-            return "duplicate_host";
-        case ParseError::kBadHost:
-            return "bad_host";
-        case ParseError::kBadContentLength:
-            return "bad_content_length";
-        case ParseError::kDuplicateContentLength:
-            return "duplicate_content_length";
-        case ParseError::kTransferEncoding:
-            return "transfer_encoding";
-        case ParseError::kContentLengthAndTransferEncoding:
-            return "content_length_and_transfer_encoding";
-        case ParseError::kBodyTooLarge:
-            return "body_too_large";
-        case ParseError::kBadPath:
-            return "bad_path";
-        case ParseError::kCount:
-            break;
-    }
-    return "unknown";
+    static constexpr std::string_view kNames[] = {"none",
+#define EP_X(e, name, help) #name,
+                                                  EP_HTTP_PARSE_ERRORS(EP_X)
+#undef EP_X
+    };
+    static_assert(std::size(kNames) == static_cast<std::size_t>(ParseError::kCount));
+    const auto i = static_cast<std::size_t>(e);
+    return i < std::size(kNames) ? kNames[i] : "unknown";
 }
 
 void RequestParser::reset() {

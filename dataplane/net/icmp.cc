@@ -4,6 +4,8 @@
 #include <rte_icmp.h>
 #include <rte_ip.h>
 
+#include <cstring>
+
 namespace ep::net {
 
 namespace {
@@ -67,6 +69,38 @@ Drop parse_icmp_frag_needed(const uint8_t *ip, const Ipv4View &view, FragNeeded 
     out->mtu = static_cast<uint16_t>(icmp[6] << 8 |
                                      icmp[7]);  // RFC 1191 §4: low 16 bits of the unused word
     return Drop::none;
+}
+
+uint16_t icmp_port_unreachable_in_place(uint8_t *ip, const Ipv4View &view, uint32_t room) {
+    constexpr uint32_t kMaxError = 576;
+    constexpr uint32_t kHeaders = sizeof(rte_ipv4_hdr) + sizeof(rte_icmp_hdr);
+    uint32_t quote = view.total_len;
+    if (quote > kMaxError - kHeaders) quote = kMaxError - kHeaders;
+    if (room < kHeaders + quote) return 0;
+    std::memmove(ip + kHeaders, ip, quote);
+
+    auto *ih = reinterpret_cast<rte_ipv4_hdr *>(ip);
+    const uint16_t total = static_cast<uint16_t>(kHeaders + quote);
+    ih->version_ihl = 0x45;
+    ih->type_of_service = 0;
+    ih->total_length = rte_cpu_to_be_16(total);
+    ih->packet_id = 0;
+    ih->fragment_offset = 0;
+    ih->time_to_live = kReplyTtl;
+    ih->next_proto_id = IPPROTO_ICMP;
+    ih->src_addr = view.dst;  // RFC 1812 §4.3.2.4: the address the datagram was sent to
+    ih->dst_addr = view.src;
+    ih->hdr_checksum = 0;
+    ih->hdr_checksum = rte_ipv4_cksum(ih);
+
+    auto *icmp = reinterpret_cast<rte_icmp_hdr *>(ip + sizeof(rte_ipv4_hdr));
+    icmp->icmp_type = 3;  // destination unreachable
+    icmp->icmp_code = 3;  // port unreachable
+    icmp->icmp_cksum = 0;
+    icmp->icmp_ident = 0;  // "unused", must be zero
+    icmp->icmp_seq_nb = 0;
+    icmp->icmp_cksum = static_cast<uint16_t>(~rte_raw_cksum(icmp, sizeof(*icmp) + quote));
+    return total;
 }
 
 }  // namespace ep::net

@@ -1,0 +1,80 @@
+#include "control/service_table.h"
+
+#include <cstdio>
+
+#include "dataplane/discard_server.h"
+#include "dataplane/http_server.h"
+#include "dataplane/lcore.h"
+#include "dataplane/udp_echo.h"
+
+namespace ep {
+
+namespace {
+
+std::unique_ptr<Service> make_http(const ServiceEnv &env, std::string *err) {
+    if (env.cfg.http_port == 0) return nullptr;
+    auto srv = std::make_unique<HttpServer>(env.http_cfg);
+    if (!srv->init(env.stack, env.store, env.lc->reader_id, env.cfg.http_max_conns,
+                   static_cast<uint16_t>(env.cfg.http_port), env.access)) {
+        *err = "HTTP server: cannot start";
+        return nullptr;
+    }
+    return srv;
+}
+
+std::unique_ptr<Service> make_discard(const ServiceEnv &env, std::string *err) {
+    if (env.cfg.discard_port == 0) return nullptr;
+    auto sink = std::make_unique<DiscardServer>();
+    if (!sink->init(env.stack, 256, static_cast<uint16_t>(env.cfg.discard_port))) {
+        *err = "discard service: cannot start";
+        return nullptr;
+    }
+    return sink;
+}
+
+void discard_commands(AdminSocket &admin, const Config &cfg,
+                      const std::vector<std::unique_ptr<Service>> &all) {
+    admin.add_command(
+        "sink", "receipts of the discard service: bytes and XXH3-64 per closed connection",
+        [&cfg, &all](auto &, Reply &out) {
+            if (cfg.discard_port == 0)
+                return out.write(
+                    "error: the discard service is off (start edgeplane with --discard-port N)\n");
+            for (const auto &s : all) {
+                if (s->name() != "discard") continue;
+                SinkReceipt r[DiscardServer::kReceipts];
+                const uint32_t n = static_cast<const DiscardServer &>(*s).receipts(r);
+                for (uint32_t i = 0; i < n; ++i) {
+                    char line[64];
+                    std::snprintf(line, sizeof line, "%llu %016llx\n",
+                                  static_cast<unsigned long long>(r[i].bytes),
+                                  static_cast<unsigned long long>(r[i].xxh3));
+                    out.write(line);
+                }
+            }
+        });
+}
+
+std::unique_ptr<Service> make_udp_echo(const ServiceEnv &env, std::string *err) {
+    if (env.cfg.udp_echo_port == 0) return nullptr;
+    auto echo = std::make_unique<UdpEchoServer>();
+    if (!env.q->udp.bind(static_cast<uint16_t>(env.cfg.udp_echo_port), echo.get())) {
+        *err = "UDP echo: port " + std::to_string(env.cfg.udp_echo_port) + " is taken";
+        return nullptr;
+    }
+    return echo;
+}
+
+constexpr ServiceRow kServices[] = {
+    {"http", make_http, nullptr},
+    {"discard", make_discard, discard_commands},
+    {"udp_echo", make_udp_echo, nullptr},
+};
+
+}  // namespace
+
+std::span<const ServiceRow> service_table() {
+    return kServices;
+}
+
+}  // namespace ep
