@@ -208,16 +208,21 @@ def test_download_of_a_removed_object_is_reset_at_once():
     object; the response ends as soon as it needs one, not after the wait
     for a promotion that can never come."""
     with tempfile.TemporaryDirectory(dir="/var/tmp") as tmp:
-        _write(os.path.join(tmp, "gone.bin"), os.urandom(20 * CHUNK))
-        with Edgeplane(args=["--ram-mb", "32"]) as ep:
+        _write(os.path.join(tmp, "gone.bin"), os.urandom(100 * CHUNK))
+        with Edgeplane(args=["--ram-mb", "64"]) as ep:
             ep.ctl("ingest", tmp)
             slow = subprocess.Popen(["ip", "netns", "exec", ep.ns, "curl", "-sS", "-o", "/dev/null",
-                                     "--limit-rate", "300k", "-m", "60", f"http://{ep.ip}/gone.bin"],
+                                     "--limit-rate", "200k", "-m", "200", f"http://{ep.ip}/gone.bin"],
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             try:
-                time.sleep(1.0)  # a few chunks in
+                # Remove it once the response is under way (25 MB at 200 kB/s
+                # is far from done then).
+                for _ in range(100):
+                    if ep.stats()["http"]["body_bytes_out"] > 0:
+                        break
+                    time.sleep(0.1)
                 assert "removed" in ep.ctl("remove", "gone.bin").stdout
-                _out, err = slow.communicate(timeout=60)
+                _out, err = slow.communicate(timeout=200)
             finally:
                 slow.kill()
             assert slow.returncode != 0, "the download of a deleted object must not complete"
