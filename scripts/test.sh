@@ -1,24 +1,22 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds, runs every test
 # (unit tests, then integration tests with real clients in network namespaces),
-# then the unit suite again built with ASan + UBSan (./build-asan).
+# and, with EDGEPLANE_ASAN=1, the unit suite again built with ASan + UBSan
+# (./build-asan).
 # The closing line counts test cases (GoogleTest and pytest cases from their
 # XML reports; a meson test without one counts as one case) and the lines
 # before it name every skipped case. Under CI=true nothing skips: the tests
 # fail instead when a tool, package, browser or trace is missing.
 # Usage: scripts/test.sh [meson test args, e.g. --suite unit]
-#   EDGEPLANE_ASAN=0 leaves out the sanitizer pass (it runs by default when no
-#   meson test args are given, and always under CI=true); =1 forces it.
+#   EDGEPLANE_ASAN=1 adds the sanitizer pass. Not on by default (nor in CI)
+#   yet: its first build and run have not been timed green on the CI machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/build.sh
 BUILD=${EDGEPLANE_BUILD:-build}
 ASAN_BUILD=${EDGEPLANE_ASAN_BUILD:-build-asan}
-asan=${EDGEPLANE_ASAN:-0}  # (the default pass is turned on once build-asan is known green)
-if [[ -z $asan ]]; then
-  if [[ ${CI:-} == true || $# -eq 0 ]]; then asan=1; else asan=0; fi
-fi
+asan=${EDGEPLANE_ASAN:-0}
 
 # Every GoogleTest binary writes its cases to $dir/<binary>.xml; pytest files
 # write theirs to meson-logs/cases/<test>.xml (see tests/integration/meson.build).
