@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Counts test cases for scripts/test.sh from meson's testlog.json in each
 build dir given: a GoogleTest or pytest test counts its cases from its XML
-report in meson-logs/cases/; any other meson test counts as one case. A
+report in meson-logs/cases/ (GoogleTest: cases/gtest/); any other meson test counts as one case. A
 meson test that failed though its report shows no failed case (a crash, a
 sanitizer report at exit, a timeout) adds one failed case. Prints every
 skipped and failed case by name, then the closing line
@@ -49,7 +49,7 @@ def main(builds):
                 if a.startswith("--junitxml="):
                     xml = a[len("--junitxml="):]
             if xml is None and cmd:
-                xml = os.path.join(cases_dir, os.path.basename(cmd[0]) + ".xml")
+                xml = os.path.join(cases_dir, "gtest", os.path.basename(cmd[0]) + ".xml")
             cases = []
             if xml and os.path.exists(xml):
                 try:

@@ -18,15 +18,17 @@ BUILD=${EDGEPLANE_BUILD:-build}
 ASAN_BUILD=${EDGEPLANE_ASAN_BUILD:-build-asan}
 asan=${EDGEPLANE_ASAN:-0}
 
-# Every GoogleTest binary writes its cases to $dir/<binary>.xml; pytest files
+# Every GoogleTest binary writes its cases to meson-logs/cases/gtest/<binary>.xml
+# (a directory of their own: the unit binary test_http and the pytest file
+# test_http would share a name); pytest files
 # write theirs to meson-logs/cases/<test>.xml (see tests/integration/meson.build).
 run_suite() {  # build dir, meson test args...
   local b
   b=$(realpath "$1")  # tests run in their own directories
   shift
   rm -rf "$b/meson-logs/cases"
-  mkdir -p "$b/meson-logs/cases"
-  GTEST_OUTPUT="xml:$b/meson-logs/cases/" \
+  mkdir -p "$b/meson-logs/cases/gtest"
+  GTEST_OUTPUT="xml:$b/meson-logs/cases/gtest/" \
     meson test -C "$b" --print-errorlogs --timeout-multiplier 2 "$@"
 }
 
