@@ -24,6 +24,14 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# npm for the player bundle and the browser tests (dash.js, puppeteer-core,
+# pinned by their package-lock.json files). Only when there is none at all.
+if ! command -v npm >/dev/null; then
+  echo "setup: installing nodejs npm"
+  $SUDO apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends nodejs npm >/dev/null
+fi
+
 # Hugepages: best effort. edgeplane falls back to --no-huge when none are free.
 hp=/sys/kernel/mm/hugepages/hugepages-2048kB
 if [[ -w /proc/sys/vm/nr_hugepages ]] && [[ -d $hp ]]; then

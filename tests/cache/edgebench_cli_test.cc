@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <string>
 
+#include "tests/cache/trace_env.h"
+
 namespace {
 
 std::string run(const std::string &cmd, int *rc) {
@@ -26,7 +28,7 @@ class EdgebenchCli : public ::testing::Test {
     void SetUp() override {
         const char *bin = std::getenv("EP_EDGEBENCH");
         if (bin == nullptr || !std::filesystem::exists(bin))
-            GTEST_SKIP() << "EP_EDGEBENCH not set (benchmarks disabled?)";
+            EP_SKIP_OR_FAIL_IN_CI("EP_EDGEBENCH not set (benchmarks disabled?)");
         bin_ = bin;
         trace_ = (std::filesystem::temp_directory_path() /
                   ("ep_cli_" + std::to_string(getpid()) + ".oracleGeneral"))

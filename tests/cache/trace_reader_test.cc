@@ -79,7 +79,7 @@ TEST(TraceReader, SharedCache2kAndTencent) {
     std::string why;
     std::string web = testing::shared_trace("cache2k_web07.trace.xz", &why);
     std::string photo = testing::shared_trace("tencent_photo_cdn_sample_10k.txt.bz2", &why);
-    if (web.empty() || photo.empty()) GTEST_SKIP() << why;
+    if (web.empty() || photo.empty()) EP_SKIP_OR_FAIL_IN_CI(why);
     TraceReadOptions o;
     Trace w = read_trace(web, o);  // format guessed from the name
     EXPECT_EQ(w.size(), 76118u);

@@ -164,22 +164,40 @@ TEST(Ingest, KillDuringIngestLeavesOnlyCompleteVerifiedChunks) {
               src.c_str(), static_cast<char *>(nullptr));
         _exit(127);
     }
-    // Kill once roughly a fifth of the data reached the file.
-    bool killed = false;
-    for (int i = 0; i < 20000; ++i) {
+    // Kill once roughly a third of the data reached the file. The tool is
+    // stopped first (SIGSTOP) and its state read back, so `killed` means it
+    // was still running when SIGKILL came: an ingest that got away (finished
+    // before the store grew past the mark, or before we looked) fails the
+    // test instead of passing without having tested anything.
+    bool killed = false, exited_early = false;
+    int status = 0;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            exited_early = true;
+            break;
+        }
         struct stat st {};
         if (::stat(store.c_str(), &st) == 0 && uint64_t(st.st_blocks) * 512 > (56ull << 20)) {
-            killed = ::kill(pid, SIGKILL) == 0;
+            ::kill(pid, SIGSTOP);
+            if (waitpid(pid, &status, WUNTRACED) == pid && WIFSTOPPED(status))
+                killed = ::kill(pid, SIGKILL) == 0;
+            else
+                exited_early = true;
             break;
         }
         std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
-    int status = 0;
-    waitpid(pid, &status, 0);
+    if (!exited_early) {
+        if (!killed) ::kill(pid, SIGKILL);  // deadline: do not leave it running
+        waitpid(pid, &status, 0);
+    }
     // A killed tool cannot remove EAL's runtime directory itself.
     std::error_code ec;
     fs::remove_all("/var/run/dpdk/epstore-" + std::to_string(pid), ec);
-    if (!killed || !WIFSIGNALED(status)) GTEST_SKIP() << "ingest finished before the kill";
+    ASSERT_FALSE(exited_early) << "ingest finished before the kill: nothing was tested";
+    ASSERT_TRUE(killed) << "the store never passed 56 MiB within 120 s";
+    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 
     OpenReport rep;
     auto s = open_store(store, &rep);

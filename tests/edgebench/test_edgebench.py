@@ -87,10 +87,19 @@ def test_dash_players(edgeplane, content, abr):
     assert d["sessions"] >= 4
     # 4 s titles of 2 s segments, played in real time: finished sessions fetched both.
     assert d["complete"] >= 1
-    for s in d["per_session"]:
-        if s["complete"]:
-            assert s["segments"] == 2
-        assert 750_000 <= s["avg_bitrate_bps"] <= 8_000_000
+    # The mean of the rungs chosen: each session picks a rung per segment, so a
+    # complete one's mean is that of two rungs of the ladder (750k, 2M, 4.5M, 8M).
+    ladder = [750_000, 2_000_000, 4_500_000, 8_000_000]
+    means = {(a + b) / 2 for a in ladder for b in ladder}
+    complete = [s for s in d["per_session"] if s["complete"]]
+    for s in complete:
+        assert s["segments"] == 2
+        assert any(abs(s["avg_bitrate_bps"] - m) <= 1 for m in means), s
+    if abr == "throughput":
+        # Both start on the bottom rung; on this unconstrained link the first
+        # segment measures far more than 8 Mbit/s, so the second is fetched
+        # higher: the mean is above the bottom rung.
+        assert all(s["avg_bitrate_bps"] > 750_000 for s in complete), complete
     # MPD + init + segments, all byte-exact except the MPDs (not sampled).
     assert rep["verified"] > 0
 

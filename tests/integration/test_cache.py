@@ -55,7 +55,9 @@ def test_tiny_access_ring_overflows_without_stalling():
             assert "Non-2xx" not in r.stdout and "Socket errors" not in r.stdout, r.stdout
             s = ep.stats()
             assert s["cache"]["hits"] > 0
-            assert "access_ring_drops" in s["total"]["counters"]
+            # 16 entries cannot hold what 8 connections of wrk log in 4 s: the
+            # ring overflowed and counted it, and serving went on regardless.
+            assert s["total"]["counters"]["access_ring_drops"] > 0, s["total"]["counters"]
             r = ep.ns_run(["curl", "-sS", "-m", "10", "-o", "/dev/null", "-w", "%{http_code}",
                            f"http://{ep.ip}/seg.m4s"])
             assert r.stdout == "200"

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import tempfile
+import time
 
 import pytest
 
@@ -136,10 +137,16 @@ if mode == "pipeline":
 elif mode == "garbage":
     s.sendall(b"\x00\x01\x02 not http at all\r\n\r\n")
 elif mode == "bighead":
-    try:
-        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (1 << 20) + b"\r\n\r\n")
-    except OSError:
-        pass
+    # A 1 MiB header field, sent 4 KiB at a time until the server answers:
+    # a client that kept pushing into a closed connection would get a reset
+    # that can discard the 431 before it is read.
+    import select
+    rest = b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (1 << 20) + b"\r\n\r\n"
+    while rest and not select.select([s], [], [], 0.05)[0]:
+        try:
+            rest = rest[s.send(rest[:4096]):]
+        except OSError:
+            break
 elif mode == "smuggle":
     s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
 elif mode == "slow":
@@ -180,7 +187,7 @@ def test_malformed_requests_get_their_status_and_close(site):
     out = raw(site, "garbage")
     assert out.startswith("HTTP/1.1 400") and "<no close>" not in out
     out = raw(site, "bighead")
-    assert out.startswith("HTTP/1.1 431") or out == "", out[:200]
+    assert out.startswith("HTTP/1.1 431"), out[:200]  # the server may reset what we sent past it
     out = raw(site, "smuggle")
     assert out.startswith("HTTP/1.1 400") and "<no close>" not in out
     out = raw(site, "slow")  # a byte every 0.3 s; the head timeout is 2 s
@@ -220,7 +227,16 @@ def test_download_256_mib_byte_exact():
             assert r.stdout.split()[0] == h.hexdigest()
             s = ep.stats()
             assert s["http"]["body_bytes_queued"] >= 256 << 20
-            assert s["chunkstore"]["pins"] >= 0
+            # The response pinned RAM chunks while they were in flight; once the
+            # client had every byte, no send queue pins anything. (The store's
+            # own `chunkstore.pins` counts Store::lookup_pinned, which the serve
+            # path does not use: it stays 0, so it says nothing here.)
+            for _ in range(50):  # the gauge follows the connection's close: bounded wait
+                if s["http"]["pinned_bytes"] == 0:
+                    break
+                time.sleep(0.1)
+                s = ep.stats()
+            assert s["http"]["pinned_bytes"] == 0, s["http"]
             assert ep.stop() == 0
 
 

@@ -1,0 +1,39 @@
+// libFuzzer target: the load generator's HTTP/1.1 response parser
+// (bench/edgebench/http_response.cc). The first byte chooses where the input
+// is cut into feed() calls, the second whether the request was HEAD.
+#include <cstdint>
+#include <cstdlib>
+
+#include "bench/edgebench/http_response.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, std::size_t size) {
+    using namespace ep::bench;
+    if (size < 2) return 0;
+    uint32_t splits = data[0];
+    const bool head = data[1] & 1;
+    data += 2;
+    size -= 2;
+    ResponseParser p(512);
+    p.reset(head);
+    size_t pos = 0;
+    int rounds = 0;
+    while (pos < size) {
+        if (++rounds > 100000) std::abort();  // no progress
+        size_t chunk = 1 + splits % 61;
+        splits = splits * 1103515245u + 12345u;
+        if (chunk > size - pos) chunk = size - pos;
+        const RespStep s = p.feed(data + pos, chunk);
+        if (s.consumed > chunk) std::abort();
+        if (s.body_len && (s.body < data + pos || s.body + s.body_len > data + pos + s.consumed))
+            std::abort();
+        if (s.error != RespError::none) return 0;
+        if (s.head_done && p.head().head_len > 512) std::abort();
+        if (s.complete)
+            p.reset(head);
+        else if (s.consumed == 0)
+            std::abort();  // neither progress nor an answer
+        pos += s.consumed;
+    }
+    (void)p.eof();
+    return 0;
+}

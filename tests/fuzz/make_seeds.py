@@ -1,0 +1,129 @@
+#!/usr/bin/python3
+"""Writes the hand-made seed inputs into corpus/<target>/ (run once; the
+files are committed). Fuzzing adds its finds to the same directories."""
+import os
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OURS = bytes([2, 0, 0, 0, 0, 1])
+PEER = bytes([2, 0, 0, 0, 0, 2])
+BCAST = b"\xff" * 6
+
+
+def put(target, name, data):
+    d = os.path.join(HERE, "corpus", target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def ipv4(proto, payload, src=b"\x0a\x00\x00\x02", dst=b"\x0a\x00\x00\x01", ttl=64):
+    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 1, 0, ttl, proto, 0, src, dst)
+    h = h[:10] + struct.pack("!H", csum(h)) + h[12:]
+    return h + payload
+
+
+def icmp_echo(data=b"ping"):
+    m = struct.pack("!BBHHH", 8, 0, 0, 7, 1) + data
+    return m[:2] + struct.pack("!H", csum(m)) + m[4:]
+
+
+def arp(op, sha, sip, tha, tip):
+    return struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, op, sha, sip, tha, tip)
+
+
+# Ethernet
+put("fuzz_eth", "ipv4", OURS + PEER + b"\x08\x00" + b"\0" * 46)
+put("fuzz_eth", "arp_bcast", BCAST + PEER + b"\x08\x06" + b"\0" * 46)
+put("fuzz_eth", "ipv6", OURS + PEER + b"\x86\xdd" + b"\0" * 46)
+put("fuzz_eth", "short", OURS + PEER)
+put("fuzz_eth", "vlan", OURS + PEER + b"\x81\x00\x00\x01\x08\x00")
+# ARP (whole frames)
+put("fuzz_arp", "request", BCAST + PEER + b"\x08\x06" +
+    arp(1, PEER, b"\x0a\0\0\x02", b"\0" * 6, b"\x0a\0\0\x01") + b"\0" * 18)
+put("fuzz_arp", "reply", OURS + PEER + b"\x08\x06" +
+    arp(2, PEER, b"\x0a\0\0\x02", OURS, b"\x0a\0\0\x01"))
+put("fuzz_arp", "probe", BCAST + PEER + b"\x08\x06" +
+    arp(1, PEER, b"\0\0\0\0", b"\0" * 6, b"\x0a\0\0\x01"))
+put("fuzz_arp", "other", BCAST + PEER + b"\x08\x06" +
+    arp(1, PEER, b"\x0a\0\0\x03", b"\0" * 6, b"\x0a\0\0\x09"))
+put("fuzz_arp", "truncated", BCAST + PEER + b"\x08\x06" + arp(1, PEER, b"\x0a\0\0\x02", b"", b"")[:20])
+# IPv4 (+ ICMP)
+put("fuzz_ipv4", "icmp_echo", ipv4(1, icmp_echo()))
+put("fuzz_ipv4", "icmp_echo_padded", ipv4(1, icmp_echo(b"x" * 40)) + b"\0" * 6)
+put("fuzz_ipv4", "tcp", ipv4(6, b"\0" * 20))
+put("fuzz_ipv4", "ttl0", ipv4(1, icmp_echo(), ttl=0))
+put("fuzz_ipv4", "martian", ipv4(1, icmp_echo(), src=b"\x7f\0\0\x01"))
+opts = b"\x44\x0c\x05\x00" + b"\0" * 8
+h = struct.pack("!BBHHHBBH4s4s", 0x48, 0, 32 + 8, 1, 0, 64, 1, 0, b"\x0a\0\0\x02", b"\x0a\0\0\x01") + opts
+h = h[:10] + struct.pack("!H", csum(h)) + h[12:]
+put("fuzz_ipv4", "options", h + icmp_echo(b""))
+frag = bytearray(ipv4(1, icmp_echo()))
+frag[6] = 0x20
+put("fuzz_ipv4", "fragment", bytes(frag))
+# TCP options
+put("fuzz_tcp_options", "syn", b"\x02\x04\x05\xb4\x04\x02\x08\x0a\0\0\0\x64\0\0\0\0\x01\x03\x03\x07")
+put("fuzz_tcp_options", "ts", b"\x01\x01\x08\x0a\0\0\0\x65\0\0\0\x64")
+put("fuzz_tcp_options", "sack", b"\x01\x01\x05\x12" + struct.pack("!IIII", 1000, 2000, 3000, 4000))
+put("fuzz_tcp_options", "sack4", b"\x01\x01\x05\x22" + struct.pack("!8I", *range(8)))
+put("fuzz_tcp_options", "end", b"\x02\x04\x05\xb4\x00\x99")
+put("fuzz_tcp_options", "unknown", b"\x1e\x06\0\0\0\0\x01\x01")
+put("fuzz_tcp_options", "bad_len", b"\x02\x05\x05\xb4\x00")
+
+
+# TCP input: mode byte, then 11-byte records (see fuzz_tcp_input.cc).
+def tcp_rec(flags, seq=0, ack=0, win=65535, plen8=0, opts=b"", ms=1, act=0):
+    head = struct.pack("!BhhHBB", flags, seq, ack, win, plen8, len(opts))
+    return head + opts + bytes([ms, act])
+
+
+ts = b"\x01\x01\x08\x0a\0\0\0\x70\0\0\0\0"
+A, P, F, R, S = 0x10, 0x08, 0x01, 0x04, 0x02
+put("fuzz_tcp_input", "acks", bytes([7]) + tcp_rec(A, ack=1448) + tcp_rec(A, ack=4000) +
+    tcp_rec(A | P, plen8=10, ms=5) + tcp_rec(A | F, ms=50))
+put("fuzz_tcp_input", "sack_loss", bytes([3]) + tcp_rec(A, ack=0, opts=b"\x01\x01\x05\x0a" +
+    struct.pack("!II", 1448, 2896)) + tcp_rec(A, ack=0) + tcp_rec(A, ack=0) + tcp_rec(A, ack=0, ms=250))
+put("fuzz_tcp_input", "zero_window", bytes([0x08]) + tcp_rec(A, win=0, ms=100) +
+    tcp_rec(A, win=0, ms=250) + tcp_rec(A, win=4000, ack=500))
+put("fuzz_tcp_input", "rst", bytes([1]) + tcp_rec(R) + tcp_rec(R, seq=1) + tcp_rec(R | A, opts=ts))
+put("fuzz_tcp_input", "syn_in_window", bytes([5]) + tcp_rec(S) + tcp_rec(S | A, seq=-5))
+put("fuzz_tcp_input", "close", bytes([0x47]) + tcp_rec(A | P, plen8=100, act=1) +
+    tcp_rec(A | F, ms=20) + tcp_rec(A, ack=30000, ms=220))
+put("fuzz_tcp_input", "out_of_order", bytes([2]) + tcp_rec(A | P, seq=800, plen8=20) +
+    tcp_rec(A | P, seq=0, plen8=100) + tcp_rec(A | P, seq=-100, plen8=30))
+# HTTP request (first byte also picks the split points)
+reqs = {
+    "get": b"\x05GET /v/seg.m4s HTTP/1.1\r\nHost: a\r\n\r\n",
+    "range": b"\x11GET /v/seg.m4s HTTP/1.1\r\nHost: a\r\nRange: bytes=3-9,20-\r\n\r\n",
+    "head_pipelined": b"\x03HEAD /index.html HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n",
+    "conditional": b"\x07GET /index.html HTTP/1.1\r\nHost: a\r\nIf-None-Match: \"x\"\r\n"
+                   b"If-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\n",
+    "body": b"\x02POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello",
+    "chunked": b"\x09POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+    "http10": b"\x01GET /v/seg.m4s HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+    "bad": b"\x04GET  /x HTTP/1.1\r\nHost a\r\n\r\n",
+}
+for k, v in reqs.items():
+    put("fuzz_http_request", k, v)
+# HTTP response: split byte, HEAD flag, then the response bytes.
+resps = {
+    "length": b"\x05\x00HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+    "two": b"\x09\x00HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhiHTTP/1.1 304 Not Modified\r\n\r\n",
+    "close": b"\x01\x00HTTP/1.0 200 OK\r\nConnection: close\r\n\r\nuntil close",
+    "head": b"\x02\x01HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n",
+    "chunked": b"\x03\x00HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    "bad_length": b"\x04\x00HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+    "partial": b"\x07\x00HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-3/10\r\n"
+               b"Content-Length: 4\r\nKeep-Alive: timeout=5\r\n\r\nabcd",
+}
+for k, v in resps.items():
+    put("fuzz_http_response", k, v)
