@@ -9,7 +9,7 @@ secs=${1:-60}
 shift || true
 targets=("$@")
 if ((${#targets[@]} == 0)); then
-  targets=(fuzz_eth fuzz_arp fuzz_ipv4 fuzz_tcp_options fuzz_tcp_input fuzz_http_request fuzz_http_response)
+  targets=(fuzz_eth fuzz_arp fuzz_ipv4 fuzz_udp fuzz_tcp_options fuzz_tcp_input fuzz_http_request fuzz_http_response)
 fi
 B=build-fuzz
 if [[ ! -f $B/build.ninja ]]; then
