@@ -372,10 +372,11 @@ void Daemon::register_store_commands() {
         });
     admin_.add_command("objects", "list stored objects: size, chunks, name", [this](auto &, Reply &out) {
         store_->for_each_object([&out](const chunkstore::ObjectMeta &m) {
-            char line[600];
-            std::snprintf(line, sizeof line, "%12llu %6u %.*s\n", static_cast<unsigned long long>(m.size),
-                          m.chunk_count, static_cast<int>(m.name_len), m.name);
-            out.write(line);
+            // Names run to kMaxName bytes: the line is built whole, never cut.
+            char head[40];
+            std::snprintf(head, sizeof head, "%12llu %6u ", static_cast<unsigned long long>(m.size),
+                          m.chunk_count);
+            out.write(std::string(head).append(m.name_view()).append("\n"));
         });
     });
     admin_.add_command("remove", "remove NAME: drop an object from both tiers",

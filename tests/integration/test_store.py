@@ -79,3 +79,21 @@ def test_ingest_errors_are_clear():
         assert r.returncode != 0
         r = ep.ctl("remove", "no/such/object", check=False)
         assert r.returncode != 0 and "error" in r.stdout
+
+
+def test_objects_lists_long_names_whole():
+    """Names may be up to 2048 bytes: `objects` prints each on its own line, whole."""
+    with tempfile.TemporaryDirectory(dir="/var/tmp") as tmp:
+        deep = os.path.join(tmp, *(c * 200 for c in "abcde"))
+        os.makedirs(deep)
+        with open(os.path.join(deep, "leaf.bin"), "wb") as f:
+            f.write(b"x" * 10)
+        with open(os.path.join(tmp, "short.bin"), "wb") as f:
+            f.write(b"y")
+        with Edgeplane() as ep:
+            ep.ctl("ingest", tmp)
+            lines = ep.ctl("objects").stdout.splitlines()
+            names = sorted(l.split()[2] for l in lines)
+            want = "/".join(c * 200 for c in "abcde") + "/leaf.bin"
+            assert names == sorted([want, "short.bin"]), lines
+            assert ep.stop() == 0
