@@ -52,7 +52,7 @@ trap cleanup INT TERM EXIT
 
 "$BUILD/control/edgeplane" --port "net_tap0,iface=$IFACE" --ip "$APPLIANCE/24" \
   --gateway "$HOST" --data-lcores 1 --control-lcore 0 \
-  --admin-socket "$SOCK" --file-prefix "$PREFIX" "$@" &
+  --admin-socket "$SOCK" --file-prefix "$PREFIX" --udp-echo-port 7 "$@" &
 pid=$!
 
 for _ in $(seq 200); do
@@ -78,7 +78,8 @@ edgeplane is up on $IFACE.
   manifest:    http://$APPLIANCE/demo/manifest.mpd
   titles:      http://$APPLIANCE/
   try:         ping $APPLIANCE;  curl -I http://$APPLIANCE/demo/manifest.mpd
-  counters:    $BUILD/control/edgectl -s $SOCK stats
+  udp echo:    echo hello | socat -t1 - UDP:$APPLIANCE:7   (RFC 862; any other UDP port: ICMP port unreachable)
+  counters:    $BUILD/control/edgectl -s $SOCK stats   (one section: ... stats cache)
 Press Ctrl-C to stop.
 MSG
 wait "$pid"
