@@ -266,9 +266,9 @@ std::vector<StatsSection> Daemon::stats_sections() const {
             if (svc->name() != row.section) continue;
             any = true;
             std::size_t k = 0;
-            svc->visit_counters([&](std::string_view name, uint64_t v) {
-                if (k == sec.values.size()) sec.values.emplace_back(std::string(name), 0);
-                sec.values[k++].second += v;
+            svc->visit_counters([&](const CounterRef &c) {
+                if (k == sec.values.size()) sec.values.emplace_back(std::string(c.name), 0);
+                sec.values[k++].second += c.value;
             });
         }
         if (any) out.push_back(std::move(sec));

@@ -35,8 +35,9 @@ public:
 
     std::string_view name() const override { return "discard"; }
     void visit_counters(const CounterVisitor &fn) const override {
-        fn("bytes", bytes_total());
-        fn("connections", done_.load(std::memory_order_relaxed));
+        fn({"bytes", "bytes received and discarded (RFC 863)", bytes_total()});
+        fn({"connections", "connections closed, each with a receipt",
+            done_.load(std::memory_order_relaxed)});
     }
 
     void on_accept(tcp::Stack &, tcp::ConnId) override;

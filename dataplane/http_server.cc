@@ -1,6 +1,7 @@
 #include "dataplane/http_server.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <new>
 #include <string>
 
@@ -399,25 +400,27 @@ void HttpServer::poll(uint64_t now_ns, int64_t unix_s) {
     ctx_.counters.pinned_bytes = uint64_t{pinned_} * chunkstore::kChunkSize;
 }
 
-// The HTTP core names its counters Prometheus-style (http_requests_total,
-// http_responses_total{status="404"}); stats shows them as requests,
-// status_404, parse_error.KIND.
+// stats shows the HTTP core's counters as requests, status_404,
+// parse_error.KIND; the glue's own counters follow.
 void HttpServer::visit_counters(const CounterVisitor &fn) const {
-    http::visit_counters(ctx_.counters, [&](std::string_view name, std::string_view label,
-                                            std::string_view value, uint64_t v) {
-        std::string key;
-        if (label == "status") {
-            key = "status_" + std::string(value);
-        } else if (label == "kind") {
-            key = "parse_error." + std::string(value);
-        } else {
-            if (name.rfind("http_", 0) == 0) name.remove_prefix(5);
-            if (name.ends_with("_total")) name.remove_suffix(6);
-            key = name;
-        }
-        fn(key, v);
-    });
-#define EP_X(field, help) fn(#field, __atomic_load_n(&ctr_.field, __ATOMIC_RELAXED));
+    const http::Counters &h = ctx_.counters;
+#define EP_X(field, kind, help) \
+    fn({#field, help, __atomic_load_n(&h.field, __ATOMIC_RELAXED), EP_HTTP_IS_GAUGE_##kind});
+    EP_HTTP_COUNTERS(EP_X)
+#undef EP_X
+    char key[48];
+    for (std::size_t i = 0; i < h.status.size(); ++i) {
+        std::snprintf(key, sizeof key, "status_%s", http::kStatusSlotCodes[i]);
+        fn({key, "responses with this status code", __atomic_load_n(&h.status[i], __ATOMIC_RELAXED)});
+    }
+    for (std::size_t i = 1; i < h.parse_errors.size(); ++i) {
+        const std::string_view kind = http::parse_error_name(static_cast<http::ParseError>(i));
+        std::snprintf(key, sizeof key, "parse_error.%.*s", static_cast<int>(kind.size()),
+                      kind.data());
+        fn({key, "requests refused by the parser for this reason",
+            __atomic_load_n(&h.parse_errors[i], __ATOMIC_RELAXED)});
+    }
+#define EP_X(field, help) fn({#field, help, __atomic_load_n(&ctr_.field, __ATOMIC_RELAXED)});
     EP_HTTP_SERVER_COUNTERS(EP_X)
 #undef EP_X
 }

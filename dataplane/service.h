@@ -17,10 +17,20 @@ struct Clock {
     int64_t unix_s = 0;   // wall clock, for HTTP Date and logs
 };
 
-// (name, value). Called on the control thread; a service reads its
-// lcore-written counters relaxed. Every instance of a service visits the
-// same names in the same order, so sums go by position.
-using CounterVisitor = std::function<void(std::string_view name, uint64_t value)>;
+// One counter as every output shows it: `edgectl stats` by name, /metrics
+// and telemetry with its help text (Prometheus # HELP) and kind. Gauges are
+// levels (summed across instances, never rated).
+struct CounterRef {
+    std::string_view name;  // unique within the service's section
+    std::string_view help;
+    uint64_t value = 0;
+    bool gauge = false;
+};
+
+// Called on the control thread; a service reads its lcore-written counters
+// relaxed. Every instance of a service visits the same names in the same
+// order, so sums go by position.
+using CounterVisitor = std::function<void(const CounterRef &)>;
 
 class Service {
   public:

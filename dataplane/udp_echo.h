@@ -22,9 +22,9 @@ class UdpEchoServer final : public Service, public net::udp::Handler {
     std::string_view name() const override { return "udp_echo"; }
     void visit_counters(const CounterVisitor &fn) const override {
         const UdpEchoCounters c = counters();
-        fn("datagrams", c.datagrams);
-        fn("bytes", c.bytes);
-        fn("too_large", c.too_large);
+        fn({"datagrams", "datagrams echoed (RFC 862)", c.datagrams});
+        fn({"bytes", "payload bytes echoed", c.bytes});
+        fn({"too_large", "dropped: the reply would not fit the buffer or the MTU", c.too_large});
     }
     int on_datagram(net::udp::Datagram &d) override {
         if (d.len > d.room) {

@@ -72,6 +72,8 @@ constexpr StatusSlot status_slot(Status s) {
 
 #define EP_HTTP_SUFFIX_total "_total"
 #define EP_HTTP_SUFFIX_gauge ""
+#define EP_HTTP_IS_GAUGE_total false
+#define EP_HTTP_IS_GAUGE_gauge true
 
 struct Counters {
 #define EP_X(field, kind, help) uint64_t field = 0;
