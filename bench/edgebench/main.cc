@@ -13,6 +13,7 @@ int main(int argc, char **argv) {
     ep::bench::register_tracegen(app);
     ep::bench::register_http(app);
     ep::bench::register_compare(app);
+    ep::bench::register_udp(app);
     CLI11_PARSE(app, argc, argv);
     return 0;
 }

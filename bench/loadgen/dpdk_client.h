@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include <rte_ethdev.h>
+
 #include "dataplane/lcore.h"
 #include "dataplane/net/tcp/stack.h"
 #include "dataplane/port.h"
@@ -68,6 +70,13 @@ class DpdkClient {
     uint32_t local_ip_be() const { return port_.addr.ip; }
     const Port &port() const { return port_; }
     const LcoreCounters &counters() const { return lc_->counters; }
+    // For loads that build their own frames (edgebench udp): the queue's
+    // ARP table and UDP bindings, the pool, and a raw transmit.
+    LcoreQueue &queue() { return lc_->queues[0]; }
+    rte_mempool *pool() { return pool_; }
+    uint16_t tx_raw(rte_mbuf **pkts, uint16_t n) {
+        return rte_eth_tx_burst(port_.id, lc_->queues[0].queue, pkts, n);
+    }
     void close();
 
   private:
