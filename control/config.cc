@@ -398,6 +398,10 @@ int parse_config(int argc, char **argv, Config *cfg) {
                    "ICMP errors (UDP port unreachable) each data lcore may send per second "
                    "(RFC 1812 4.3.2.8); 0: none")
         ->check(CLI::Range(0, 1'000'000));
+    app.add_option("--arp-reachable-s", cfg->arp_reachable_s,
+                   "Seconds a neighbour's MAC is used before it is polled by unicast ARP; "
+                   "unanswered for 4 more seconds, it is forgotten (RFC 1122 2.3.2.1)")
+        ->check(CLI::Range(0.1, 86400.0));
     app.add_option("--tcp-syn-backlog", cfg->tcp_syn_backlog,
                    "Half-open connections per listener before SYN cookies (RFC 4987)")
         ->check(CLI::Range(1, 1 << 20));

@@ -43,6 +43,7 @@ struct Config {
     unsigned discard_port = 0;      // RFC 863 sink with receipts (edgectl sink); 0: off
     unsigned udp_echo_port = 0;     // RFC 862 echo over UDP; 0: off
     unsigned icmp_error_rate = 100;  // ICMP errors (port unreachable) per second per data lcore
+    double arp_reachable_s = 60;     // neighbour entries used without a poll this long (RFC 1122 2.3.2.1)
     unsigned tcp_syn_backlog = 1024;
     std::string cache_policy = "default";
     unsigned cache_high_pct = 90;

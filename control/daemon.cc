@@ -163,6 +163,9 @@ bool Daemon::start_tcp_services() {
         lc->icmp_errors.configure(cfg_.icmp_error_rate);
         for (uint16_t i = 0; i < lc->nqueues; ++i) {
             LcoreQueue &q = lc->queues[i];
+            net::ArpTable::Aging aging;
+            aging.reachable = static_cast<uint64_t>(cfg_.arp_reachable_s * 1e9);
+            q.arp.set_aging(aging);
             if (fault.enabled()) {
                 auto f = std::make_unique<FaultStage>();
                 f->init(fault, uint64_t{lc->lcore_id} * kMaxPorts + i);

@@ -23,6 +23,8 @@ namespace ep {
     X(arp_replies)             \
     X(arp_requests_sent)       \
     X(arp_learned)             \
+    X(arp_polls_sent)          \
+    X(arp_expired)             \
     X(icmp_echo_replies)       \
     X(icmp_port_unreachables)  \
     X(udp_datagrams)           \

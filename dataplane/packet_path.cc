@@ -110,7 +110,7 @@ Fate handle_frame(Lcore &lc, LcoreQueue &q, rte_mbuf *m, uint64_t now) {
             return f;
         }
         case net::L3::arp: {
-            net::ArpVerdict a = net::process_arp(frame, len, q.port->addr, q.arp, now);
+            net::ArpVerdict a = net::process_arp(frame, len, q.port->addr, q.arp, lc.tsc_to_ns(now));
             lc.counters.arp_learned += a.learned;
             if (a.action == net::ArpAction::reply) {
                 m->data_len = m->pkt_len = net::kArpFrameLen;

@@ -20,7 +20,6 @@ namespace {
 
 constexpr uint8_t kTtl = 64;
 constexpr uint64_t kArpRetryNs = 100'000'000;     // one ARP request per 100 ms at most
-constexpr uint64_t kNeighbourMaxAge = UINT64_MAX;  // refreshed by every SYN; never expires yet
 
 void chunk_ref(void *r) { chunkstore::pin(static_cast<chunkstore::Chunk *>(r)); }
 void chunk_unref(void *r) { chunkstore::unpin(static_cast<chunkstore::Chunk *>(r)); }
@@ -111,11 +110,24 @@ Drop TcpIo::frag_needed(const net::FragNeeded &fn, uint64_t now_ns) {
 
 bool TcpIo::resolve(uint32_t dst_be, rte_ether_addr *mac) {
     const uint32_t hop = q_->port->addr.next_hop(dst_be);
-    if (const rte_ether_addr *m = q_->arp.lookup(hop, 0, kNeighbourMaxAge)) {
-        *mac = *m;
+    const uint64_t now = stack_.now();
+    const net::ArpTable::Resolved r = q_->arp.resolve(hop, now);
+    if (r.use == net::ArpTable::Use::expired) ++lc_->counters.arp_expired;
+    if (r.usable()) {
+        *mac = r.mac;
+        // Stale: send as before, and ask the neighbour (unicast) whether it
+        // is still there at that address (RFC 1122 2.3.2.1).
+        if (r.use == net::ArpTable::Use::poll) {
+            if (rte_mbuf *m = rte_pktmbuf_alloc(lc_->pool)) {
+                auto *buf = reinterpret_cast<uint8_t *>(rte_pktmbuf_append(m, net::kArpFrameLen));
+                net::build_arp_request(buf, q_->port->addr, hop, &r.mac);
+                ++lc_->counters.arp_polls_sent;
+                if (ntx_ == kTxCap) flush();
+                tx_[ntx_++] = m;
+            }
+        }
         return true;
     }
-    const uint64_t now = stack_.now();
     if (hop != 0 && now - last_arp_ns_ > kArpRetryNs) {
         last_arp_ns_ = now;
         if (rte_mbuf *m = rte_pktmbuf_alloc(lc_->pool)) {

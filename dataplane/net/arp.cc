@@ -44,10 +44,14 @@ ArpVerdict process_arp(uint8_t *frame, uint32_t len, const PortAddress &port, Ar
     return {ArpAction::reply, Drop::none, learned};
 }
 
-uint32_t build_arp_request(uint8_t *buf, const PortAddress &port, uint32_t target_ip) {
+uint32_t build_arp_request(uint8_t *buf, const PortAddress &port, uint32_t target_ip,
+                           const rte_ether_addr *unicast_to) {
     std::memset(buf, 0, kArpFrameLen);
     auto *eh = reinterpret_cast<rte_ether_hdr *>(buf);
-    std::memset(&eh->dst_addr, 0xff, RTE_ETHER_ADDR_LEN);
+    if (unicast_to)
+        eh->dst_addr = *unicast_to;
+    else
+        std::memset(&eh->dst_addr, 0xff, RTE_ETHER_ADDR_LEN);
     eh->src_addr = port.mac;
     eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_ARP);
     auto *ah = reinterpret_cast<rte_arp_hdr *>(buf + sizeof(rte_ether_hdr));

@@ -31,6 +31,9 @@ inline constexpr uint32_t kArpFrameLen = 60;  // 42 bytes padded to the Ethernet
 
 // Writes a broadcast ARP request for target_ip into buf (kArpFrameLen bytes).
 // A gratuitous announcement is a request whose target is our own address.
-uint32_t build_arp_request(uint8_t *buf, const PortAddress &port, uint32_t target_ip);
+// With `unicast_to`, the frame goes to that MAC only: RFC 1122 2.3.2.1's
+// unicast poll of a neighbour whose entry is getting old.
+uint32_t build_arp_request(uint8_t *buf, const PortAddress &port, uint32_t target_ip,
+                           const rte_ether_addr *unicast_to = nullptr);
 
 }  // namespace ep::net

@@ -2,6 +2,15 @@
 // Fixed size, open addressing with a short probe window; when the window is
 // full the stalest entry is replaced. No allocation, no locks: each data
 // lcore keeps its own, learning from the ARP and IPv4 traffic it receives.
+//
+// Aging (RFC 1122 2.3.2.1, "Unicast Poll"): an entry confirmed within
+// `reachable` is used as is. Past that it is still used, but the sender is
+// told to poll the neighbour with a unicast ARP request, at most once per
+// `poll_every`; any ARP from it (the reply, or its own request) confirms the
+// entry again. An entry not confirmed for `reachable + expire_after` is
+// gone: the next send broadcasts a request, so a neighbour that changed its
+// MAC (a failed-over gateway) is learned anew instead of being sent to
+// forever. Times are in the caller's clock (nanoseconds on the data plane).
 #pragma once
 
 #include <rte_ether.h>
@@ -22,6 +31,7 @@ public:
         if (!e) return false;
         e->mac = mac;
         e->updated = now;
+        e->polled = 0;
         return true;
     }
 
@@ -38,10 +48,40 @@ public:
             }
             if (e.updated < victim->updated) victim = &e;
         }
-        *victim = Entry{ip, mac, now};
+        *victim = Entry{ip, mac, now, 0};
         return true;
     }
 
+    struct Aging {
+        uint64_t reachable = 60'000'000'000;    // confirmed this recently: no poll
+        uint64_t poll_every = 1'000'000'000;    // unicast polls while stale
+        uint64_t expire_after = 4'000'000'000;  // stale this long: forgotten
+    };
+    void set_aging(const Aging &a) { aging_ = a; }
+    const Aging &aging() const { return aging_; }
+
+    enum class Use : uint8_t { fresh, poll, missing, expired };
+    struct Resolved {
+        Use use = Use::missing;
+        rte_ether_addr mac{};  // valid for fresh and poll
+        bool usable() const { return use == Use::fresh || use == Use::poll; }
+    };
+    // For a send to ip at `now`: the MAC to use, and whether to poll the
+    // neighbour first (then the poll is counted as sent at `now`). An entry
+    // past its expiry is removed and reported expired (once; then missing).
+    Resolved resolve(uint32_t ip, uint64_t now) {
+        Entry *e = find_entry(ip);
+        if (!e) return {};
+        const uint64_t age = now > e->updated ? now - e->updated : 0;
+        if (age > aging_.reachable + aging_.expire_after) {
+            *e = Entry{};
+            return {Use::expired, {}};
+        }
+        if (age <= aging_.reachable) return {Use::fresh, e->mac};
+        if (e->polled != 0 && now - e->polled < aging_.poll_every) return {Use::fresh, e->mac};
+        e->polled = now;
+        return {Use::poll, e->mac};
+    }
     // The MAC for ip if known and not older than max_age (same unit as now).
     const rte_ether_addr *lookup(uint32_t ip, uint64_t now, uint64_t max_age) const {
         const Entry *e = const_cast<ArpTable *>(this)->find_entry(ip);
@@ -59,7 +99,8 @@ private:
     struct Entry {
         uint32_t ip = 0;  // network order; 0 = empty (0.0.0.0 is never a neighbour)
         rte_ether_addr mac{};
-        uint64_t updated = 0;
+        uint64_t updated = 0;  // last confirmed
+        uint64_t polled = 0;   // last unicast poll since then; 0 = none
     };
 
     static uint32_t hash(uint32_t ip) { return (ip * 2654435761u) >> 24; }
@@ -75,6 +116,7 @@ private:
     }
 
     std::array<Entry, kSlots> slots_{};
+    Aging aging_{};
 };
 
 }  // namespace ep::net
