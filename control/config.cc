@@ -398,6 +398,11 @@ int parse_config(int argc, char **argv, Config *cfg) {
                    "ICMP errors (UDP port unreachable) each data lcore may send per second "
                    "(RFC 1812 4.3.2.8); 0: none")
         ->check(CLI::Range(0, 1'000'000));
+    app.add_option("--rx-desc", cfg->rx_desc,
+                   "RX ring descriptors per queue (each holds an mbuf from --mbufs)")
+        ->check(CLI::Range(64, 16384));
+    app.add_option("--tx-desc", cfg->tx_desc, "TX ring descriptors per queue")
+        ->check(CLI::Range(64, 16384));
     app.add_option("--arp-reachable-s", cfg->arp_reachable_s,
                    "Seconds a neighbour's MAC is used before it is polled by unicast ARP; "
                    "unanswered for 4 more seconds, it is forgotten (RFC 1122 2.3.2.1)")
@@ -478,6 +483,8 @@ int parse_config(int argc, char **argv, Config *cfg) {
     for (std::size_t i = 0; i < cfg->ports.size(); ++i) {
         PortOptions p;
         p.device = ethdev_name(cfg->ports[i]);
+        p.rx_desc = static_cast<uint16_t>(cfg->rx_desc);
+        p.tx_desc = static_cast<uint16_t>(cfg->tx_desc);
         if (!parse_ipv4_prefix(cfg->ips[i], &p.ip, &p.netmask))
             return fail("bad --ip '" + cfg->ips[i] + "': expected A.B.C.D/LEN");
         if (i < cfg->gateways.size() && !cfg->gateways[i].empty() &&

@@ -23,6 +23,8 @@ struct Config {
     bool allow_pci = false;
     unsigned memory_mb = 512;  // with --no-huge
     unsigned mbufs = 16383;
+    unsigned rx_desc = 1024;  // RX ring descriptors per queue (the driver may adjust)
+    unsigned tx_desc = 1024;
     std::string log_level = "info";
     std::string store_path;        // chunk store file or block device; empty = RAM only
     unsigned ram_mb = 256;         // RAM tier (hugepage memory)

@@ -72,6 +72,25 @@ bool Daemon::start() {
         }
         ports_.push_back(p);
     }
+    // Every descriptor of every ring may hold an mbuf (RX rings are filled
+    // at start; a NIC's TX ring keeps each until it is sent), each lcore's
+    // mempool cache may hold 256 more, and each lcore works on bursts: a
+    // smaller pool starves the RX rings and the port drops every frame
+    // (rx_nombuf) before the data plane sees one.
+    {
+        uint64_t rings = 0;
+        for (const Port &p : ports_) rings += uint64_t{p.queues} * (p.rx_desc + p.tx_desc);
+        const uint64_t need = rings + uint64_t{nq} * (256 + 2 * kBurst) + 256;
+        if (cfg_.mbufs < need) {
+            EP_LOG(ERR,
+                   "--mbufs %u is too small for these ports: their RX and TX rings hold up to %llu "
+                   "mbufs and each of the %u data lcores caches up to 256 and works on bursts of %u; "
+                   "give --mbufs %llu or more",
+                   cfg_.mbufs, static_cast<unsigned long long>(rings), nq, kBurst,
+                   static_cast<unsigned long long>(need));
+            return false;
+        }
+    }
 
     if (!open_store()) return false;
 
@@ -244,6 +263,24 @@ bool Daemon::open_store() {
 
 std::vector<StatsSection> Daemon::stats_sections() const {
     std::vector<StatsSection> out;
+    {
+        // What the ports' drivers count (drops before the data plane sees a
+        // frame: rx_nombuf when the pool ran dry, imissed when the RX ring
+        // was full) and the pool's level.
+        StatsSection sec{"port", {}};
+        uint64_t ipk = 0, opk = 0, imissed = 0, ierrors = 0, oerrors = 0, nombuf = 0;
+        for (const Port &p : ports_) {
+            rte_eth_stats st{};
+            if (rte_eth_stats_get(p.id, &st) != 0) continue;
+            ipk += st.ipackets, opk += st.opackets, imissed += st.imissed;
+            ierrors += st.ierrors, oerrors += st.oerrors, nombuf += st.rx_nombuf;
+        }
+        sec.values = {{"rx_packets", ipk},   {"tx_packets", opk},       {"rx_missed", imissed},
+                      {"rx_errors", ierrors}, {"tx_errors", oerrors},    {"rx_nombuf", nombuf},
+                      {"mbufs", cfg_.mbufs},
+                      {"mbufs_in_use", pool_ ? rte_mempool_in_use_count(pool_) : 0}};
+        out.push_back(std::move(sec));
+    }
     if (!tcp_.empty()) {
         // Every stack lists the same counters in the same order: sum by position.
         StatsSection sec{"tcp", {}};

@@ -113,6 +113,8 @@ bool port_open(const PortOptions &opt, uint16_t queues, rte_mempool *pool, Port 
     out->id = id;
     out->device = opt.device;
     out->queues = queues;
+    out->rx_desc = rxd;
+    out->tx_desc = txd;
     rte_eth_macaddr_get(id, &out->addr.mac);
     out->addr.ip = opt.ip;
     out->addr.netmask = opt.netmask;

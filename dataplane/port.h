@@ -27,6 +27,8 @@ struct Port {
     net::PortAddress addr;
     uint16_t queues = 0;
     uint16_t mtu = 1500;
+    uint16_t rx_desc = 0;  // descriptors per queue, as the driver adjusted them
+    uint16_t tx_desc = 0;
     bool rss = false;
     uint64_t tx_offload = 0;  // RTE_ETH_TX_OFFLOAD_* the port accepted
     uint64_t rx_offload = 0;
