@@ -70,9 +70,9 @@ bool Store::init(const Config &cfg, std::string *err, OpenReport *rep) {
     }
     release_ring_ = rte_ring_create(("csr" + nm).c_str(), ram_slots_ + 1, sock,
                                     RING_F_SC_DEQ | RING_F_EXACT_SZ);
-    promo_ring_ = rte_ring_create_elem(("csp" + nm).c_str(), sizeof(PromoRequest),
-                                       cfg.promotion_ring_size, sock,
-                                       RING_F_SC_DEQ | RING_F_EXACT_SZ);
+    promo_ring_ =
+        rte_ring_create_elem(("csp" + nm).c_str(), sizeof(PromoRequest), cfg.promotion_ring_size,
+                             sock, RING_F_SC_DEQ | RING_F_EXACT_SZ);
     if (!release_ring_ || !promo_ring_) {
         *err = std::string("ring create: ") + rte_strerror(rte_errno);
         return false;

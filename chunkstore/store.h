@@ -36,14 +36,15 @@ struct Config {
     uint32_t max_objects = 1u << 16;
     uint32_t io_depth = 32;  // io_uring queue depth = batch size
     uint32_t promotion_ring_size = 4096;
-    uint32_t max_waiters = 64;         // promotion completion queues (add_waiter)
-    uint32_t waiter_ring_size = 1024;  // completions one waiter may have unread
     bool create = true;           // create the store file if missing
     bool verify_on_open = true;   // read every payload once at open
     bool ram_on_ingest = true;    // place ingested chunks in RAM while slots are free
     bool force_buffered = false;  // skip O_DIRECT (tests of the fallback)
     int socket_id = -1;           // SOCKET_ID_ANY
     std::string name = "cs";      // prefix of DPDK object names; unique per store
+
+    uint32_t max_waiters = 64;         // promotion completion queues (add_waiter)
+    uint32_t waiter_ring_size = 1024;  // completions one waiter may have unread
 };
 
 enum class Err { ok, full, not_found, io, invalid, corrupt, busy };

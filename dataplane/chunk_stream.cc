@@ -35,8 +35,8 @@ bool ChunkStream::init(tcp::Stack *stack, chunkstore::Store *store, uint32_t rea
     conn_pin_cap_ = std::clamp<uint32_t>(cap, 1, stream::kMaxPinRuns);
     const uint64_t slots = store_->ram_slots();
     const uint32_t sharers = std::max<uint32_t>(cfg.pin_sharers, 1);
-    pin_budget_ = static_cast<uint32_t>(std::max<uint64_t>(
-        slots * std::min<uint32_t>(cfg.pin_ram_pct, 100) / 100 / sharers, 1));
+    pin_budget_ = static_cast<uint32_t>(
+        std::max<uint64_t>(slots * std::min<uint32_t>(cfg.pin_ram_pct, 100) / 100 / sharers, 1));
     uint64_t nb = 16;
     while (nb < uint64_t{max_conns} * 2) nb <<= 1;
     buckets_.reset(new (std::nothrow) StreamConn *[nb]());
@@ -119,7 +119,8 @@ ChunkStream::Sent ChunkStream::send(StreamConn &sc, Handle h, uint64_t offset, u
             const uint32_t buf = stack_->config().snd_buf_bytes;
             const uint32_t room = buf > queued ? buf - queued : 1;
             const uint32_t by_room = (in_chunk + room - 1) / kChunkSize + 1;
-            const uint32_t by_pins = conn_pin_cap_ - std::min<uint32_t>(sc.pins.count(), conn_pin_cap_) + 1;
+            const uint32_t by_pins =
+                conn_pin_cap_ - std::min<uint32_t>(sc.pins.count(), conn_pin_cap_) + 1;
             nb = std::min({last - index + 1, by_room, by_pins, kLookupBurst});
             first = index;
             for (uint32_t i = 0; i < nb; ++i) keys[i] = chunkstore::chunk_key(obj.oid, index + i);
@@ -152,8 +153,8 @@ ChunkStream::Sent ChunkStream::send(StreamConn &sc, Handle h, uint64_t offset, u
             sc.waiting_since_ns = 0;
         }
         const uint64_t want = std::min<uint64_t>(len - *done, ch->len - in_chunk);
-        const uint32_t n = stack_->send(sc.id, ch->data + in_chunk, static_cast<uint32_t>(want),
-                                        ch, &kChunkBufOps);
+        const uint32_t n = stack_->send(sc.id, ch->data + in_chunk, static_cast<uint32_t>(want), ch,
+                                        &kChunkBufOps);
         if (n == 0) return Sent::kBlocked;  // on_writable() resumes
         *done += n;
         sc.queued += n;
@@ -268,8 +269,10 @@ uint32_t ChunkStream::settle(StreamConn &sc) {
 bool ChunkStream::may_pin(StreamConn &sc) {
     settle(sc);
     switch (stream::pin_verdict(sc.pins.count(), conn_pin_cap_, pinned_, pin_budget_)) {
-        case stream::PinVerdict::kOk: return true;
-        case stream::PinVerdict::kConnCap: return block_on_pin(sc);
+        case stream::PinVerdict::kOk:
+            return true;
+        case stream::PinVerdict::kConnCap:
+            return block_on_pin(sc);
         case stream::PinVerdict::kBudget:
             // The share is used up: the sweep resets stalled holders (reclaim).
             if (!sc.budget_wait) ++ctr_.pin_waits;
@@ -339,7 +342,7 @@ void ChunkStream::sweep(uint64_t now_ns) {
 }
 
 void ChunkStream::visit_counters(const CounterVisitor &fn) const {
-#define EP_X(field, kind, help)                                                      \
+#define EP_X(field, kind, help) \
     fn({#field, help, __atomic_load_n(&ctr_.field, __ATOMIC_RELAXED), EP_STREAM_IS_GAUGE_##kind});
     EP_CHUNK_STREAM_COUNTERS(EP_X)
 #undef EP_X

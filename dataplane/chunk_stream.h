@@ -45,18 +45,18 @@ struct AccessSink {
 };
 
 // X(field, total|gauge, help). Shown in the owning service's section.
-#define EP_CHUNK_STREAM_COUNTERS(X)                                                                \
-    X(body_bytes_queued, total, "object bytes put on TCP send queues")                             \
-    X(chunk_waits, total, "sends that waited for a disk promotion")                                \
-    X(promotion_wakes, total, "waiting connections woken by a settled promotion")                  \
-    X(promotion_rerequests, total,                                                                 \
-      "promotions asked again: settled without the chunk, or the request ring was full")           \
-    X(chunk_wait_timeouts, total, "connections aborted: a chunk never arrived")                    \
-    X(object_gone_aborts, total, "aborted: the object was removed or replaced mid-response")       \
-    X(chunk_lost_aborts, total, "aborted: the response needs a chunk lost to a checksum failure")  \
-    X(version_aborts, total, "object replaced mid-response: connection reset")                     \
-    X(pin_resets, total, "stalled connections reset: pinned RAM share exhausted")                  \
-    X(pin_waits, total, "waits for a chunk: the pinned RAM share was used up")                     \
+#define EP_CHUNK_STREAM_COUNTERS(X)                                                               \
+    X(body_bytes_queued, total, "object bytes put on TCP send queues")                            \
+    X(chunk_waits, total, "sends that waited for a disk promotion")                               \
+    X(promotion_wakes, total, "waiting connections woken by a settled promotion")                 \
+    X(promotion_rerequests, total,                                                                \
+      "promotions asked again: settled without the chunk, or the request ring was full")          \
+    X(chunk_wait_timeouts, total, "connections aborted: a chunk never arrived")                   \
+    X(object_gone_aborts, total, "aborted: the object was removed or replaced mid-response")      \
+    X(chunk_lost_aborts, total, "aborted: the response needs a chunk lost to a checksum failure") \
+    X(version_aborts, total, "object replaced mid-response: connection reset")                    \
+    X(pin_resets, total, "stalled connections reset: pinned RAM share exhausted")                 \
+    X(pin_waits, total, "waits for a chunk: the pinned RAM share was used up")                    \
     X(pinned_bytes, gauge, "RAM chunk bytes send queues pin now")
 
 #define EP_STREAM_IS_GAUGE_total false
@@ -102,8 +102,8 @@ struct StreamConn {
     uint64_t waiting_since_ns = 0;  // waits for a promotion since then (0: not waiting)
     stream::SendPins pins;
     ObjRef objs[kObjSlots];
-    StreamConn *next_waiter = nullptr;               // same wait bucket
-    StreamConn *prev = nullptr, *next = nullptr;     // attached connections
+    StreamConn *next_waiter = nullptr;            // same wait bucket
+    StreamConn *prev = nullptr, *next = nullptr;  // attached connections
 };
 
 // What a ChunkStream asks of the service that owns the connections.

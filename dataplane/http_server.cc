@@ -5,7 +5,6 @@
 #include <new>
 #include <string>
 
-
 namespace ep {
 
 namespace {
@@ -139,9 +138,13 @@ bool HttpServer::send_body_piece(Conn *c, const http::Response &r, const http::B
         return all;
     }
     switch (stream_.send(*c, p.handle, p.offset, p.length, &c->piece_off)) {
-        case ChunkStream::Sent::kDone: return true;
-        case ChunkStream::Sent::kBlocked: return false;  // the stream or on_writable() resumes
-        case ChunkStream::Sent::kAbort: abort(c); return false;  // counted by the stream
+        case ChunkStream::Sent::kDone:
+            return true;
+        case ChunkStream::Sent::kBlocked:
+            return false;  // the stream or on_writable() resumes
+        case ChunkStream::Sent::kAbort:
+            abort(c);
+            return false;  // counted by the stream
     }
     return false;
 }
@@ -200,14 +203,18 @@ void HttpServer::release(Conn *c) {
     pool_.release(c);
 }
 
-void HttpServer::stream_wake(StreamConn &sc) { pool_.wake(static_cast<Conn *>(&sc)); }
+void HttpServer::stream_wake(StreamConn &sc) {
+    pool_.wake(static_cast<Conn *>(&sc));
+}
 
 void HttpServer::stream_run(StreamConn &sc) {
     Conn *c = static_cast<Conn *>(&sc);
     if (c->in_use) pump(c);
 }
 
-void HttpServer::stream_abort(StreamConn &sc) { abort(static_cast<Conn *>(&sc)); }
+void HttpServer::stream_abort(StreamConn &sc) {
+    abort(static_cast<Conn *>(&sc));
+}
 
 void HttpServer::poll(uint64_t now_ns, int64_t unix_s) {
     now_ns_ = now_ns;

@@ -63,8 +63,11 @@ class ToyService : public tcp::Handler, public StreamOwner {
                 done = true;
                 st->close(id_);
                 break;
-            case ChunkStream::Sent::kBlocked: break;
-            case ChunkStream::Sent::kAbort: stream_abort(conn_); break;
+            case ChunkStream::Sent::kBlocked:
+                break;
+            case ChunkStream::Sent::kAbort:
+                stream_abort(conn_);
+                break;
         }
     }
     void stream_wake(StreamConn &) override {
