@@ -266,5 +266,34 @@ TEST(ChunkStream, ObjectRemovedWhileWaitingResetsAtTheSettleNotTheTimeout) {
     EXPECT_LE(r.client.got.size(), 13u);  // at most the header, never a byte of a gone object
 }
 
+TEST(ChunkStream, ReIngestMidSendResetsAndNeverMixesVersions) {
+    // 8 chunks, more than the 1 MiB send buffer holds: the send is under
+    // way when the object is replaced.
+    Rig r(8 * kChunkSize);
+    for (uint32_t i = 0; i < 8; ++i)
+        ASSERT_TRUE(r.store->promote_now(chunkstore::chunk_key("obj", i)).ok());
+    r.svc.header.assign(13, 9);
+    r.svc.off = 0;
+    r.svc.len = 8 * kChunkSize;
+    r.connect();
+    bool replaced = false;
+    r.run([&] {
+        if (!replaced && r.client.got.size() > 300 * 1024) {
+            replaced = true;
+            const auto fresh = chunkstore::test::random_bytes(8 * kChunkSize, 99);
+            ASSERT_TRUE(r.store->put_object("obj", fresh, 1).ok());
+        }
+    });
+    ASSERT_TRUE(replaced);
+    const StreamCounters &c = r.svc.cs.counters();
+    EXPECT_TRUE(r.svc.aborted);
+    EXPECT_EQ(c.version_aborts + c.object_gone_aborts, 1u);
+    EXPECT_EQ(r.client.reason, tcp::CloseReason::kReset);
+    // What arrived is a prefix of the old version, nothing of the new one.
+    ASSERT_GT(r.client.got.size(), 13u);
+    ASSERT_LT(r.client.got.size(), 13 + r.svc.len);
+    EXPECT_EQ(0, std::memcmp(r.client.got.data() + 13, r.data.data(), r.client.got.size() - 13));
+}
+
 }  // namespace
 }  // namespace ep
