@@ -217,7 +217,6 @@ void HttpServer::stream_abort(StreamConn &sc) {
 }
 
 void HttpServer::poll(uint64_t now_ns, int64_t unix_s) {
-    now_ns_ = now_ns;
     now_ = {now_ns / 1'000'000, unix_s};
     stream_.poll(now_ns);  // settled promotions wake their connections
     pool_.drain_wakes([this](Conn *c) {

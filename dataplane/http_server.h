@@ -94,7 +94,6 @@ class HttpServer final : public Service,
     ChunkStream stream_;
     mutable Conn *feeding_ = nullptr;  // the connection whose feed() calls lookup()
     http::Now now_{};
-    uint64_t now_ns_ = 0;
     uint64_t next_sweep_ns_ = 0;
     HttpServerCounters ctr_;
 };
