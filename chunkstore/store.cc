@@ -70,12 +70,14 @@ bool Store::init(const Config &cfg, std::string *err, OpenReport *rep) {
     }
     release_ring_ = rte_ring_create(("csr" + nm).c_str(), ram_slots_ + 1, sock,
                                     RING_F_SC_DEQ | RING_F_EXACT_SZ);
-    promo_ring_ = rte_ring_create(("csp" + nm).c_str(), cfg.promotion_ring_size, sock,
-                                  RING_F_SC_DEQ | RING_F_EXACT_SZ);
+    promo_ring_ =
+        rte_ring_create_elem(("csp" + nm).c_str(), sizeof(PromoRequest), cfg.promotion_ring_size,
+                             sock, RING_F_SC_DEQ | RING_F_EXACT_SZ);
     if (!release_ring_ || !promo_ring_) {
         *err = std::string("ring create: ") + rte_strerror(rte_errno);
         return false;
     }
+    waiters_ = new Waiter[cfg.max_waiters];
     for (uint32_t i = 0; i < ram_slots_; ++i) {
         Chunk *c = &descs_[i];
         c->data = slab_ + size_t{i} * kChunkSize;
@@ -129,6 +131,8 @@ Store::~Store() {
     for (auto &[id, m] : objects_ctl_) delete m;
     rte_ring_free(release_ring_);
     rte_ring_free(promo_ring_);
+    for (uint32_t i = 0; waiters_ && i < waiters_used_.load(); ++i) rte_ring_free(waiters_[i].ring);
+    delete[] waiters_;
 #ifdef __SANITIZE_ADDRESS__
     if (slab_) ASAN_UNPOISON_MEMORY_REGION(slab_, size_t{ram_slots_} * kChunkSize);
     if (descs_) ASAN_UNPOISON_MEMORY_REGION(descs_, sizeof(Chunk) * ram_slots_);
@@ -159,14 +163,50 @@ const ObjectMeta *Store::lookup_object(uint32_t tid, std::string_view name) {
     return m && m->name_view() == name ? m : nullptr;
 }
 
-bool Store::request_promotion(uint32_t tid, ChunkKey key) {
+bool Store::request_promotion(uint32_t tid, ChunkKey key, WaiterId waiter) {
     auto &c = rc_[tid].c;
     ++c.promotion_requests;
-    if (rte_ring_mp_enqueue(promo_ring_, reinterpret_cast<void *>(key)) != 0) {
+    PromoRequest r{key, waiter, 0};
+    if (rte_ring_mp_enqueue_elem(promo_ring_, &r, sizeof r) != 0) {
         ++c.promotion_ring_full;
         return false;
     }
     return true;
+}
+
+// One SP/SC ring per waiter rather than one per reader: two services on one
+// core each consume their own completions, and nothing is shared between
+// consumers. Created here (not on the fast path); published by the count.
+WaiterId Store::add_waiter() {
+    static std::atomic<uint32_t> seq{0};
+    const uint32_t id = waiters_used_.load(std::memory_order_relaxed);
+    if (id >= cfg_.max_waiters) return kNoWaiter;
+    const std::string nm = "csw" + cfg_.name.substr(0, 8) + std::to_string(seq.fetch_add(1));
+    rte_ring *r = rte_ring_create(nm.c_str(), cfg_.waiter_ring_size, cfg_.socket_id,
+                                  RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
+    if (!r) return kNoWaiter;
+    waiters_[id].ring = r;
+    waiters_used_.store(id + 1, std::memory_order_release);
+    return id;
+}
+
+unsigned Store::promotions_settled(WaiterId w, ChunkKey *keys, unsigned n, bool *overflow) {
+    Waiter &wt = waiters_[w];
+    *overflow = wt.overflow.load(std::memory_order_relaxed) &&
+                wt.overflow.exchange(false, std::memory_order_acquire);
+    static_assert(sizeof(ChunkKey) == sizeof(void *));
+    return rte_ring_sc_dequeue_burst(wt.ring, reinterpret_cast<void **>(keys), n, nullptr);
+}
+
+void Store::settle_waiters(ChunkKey key) {
+    auto it = promo_waiters_.find(key);
+    if (it == promo_waiters_.end()) return;
+    for (WaiterId w : it->second) {
+        Waiter &wt = waiters_[w];
+        if (rte_ring_sp_enqueue(wt.ring, reinterpret_cast<void *>(key)) != 0)
+            wt.overflow.store(true, std::memory_order_release);
+    }
+    promo_waiters_.erase(it);
 }
 
 // ---------------------------------------------------------------- RAM tier

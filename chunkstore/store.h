@@ -7,6 +7,7 @@
 // else (put/remove/evict/poll). See docs/chunkstore.md.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -41,6 +42,9 @@ struct Config {
     bool force_buffered = false;  // skip O_DIRECT (tests of the fallback)
     int socket_id = -1;           // SOCKET_ID_ANY
     std::string name = "cs";      // prefix of DPDK object names; unique per store
+
+    uint32_t max_waiters = 64;         // promotion completion queues (add_waiter)
+    uint32_t waiter_ring_size = 1024;  // completions one waiter may have unread
 };
 
 enum class Err { ok, full, not_found, io, invalid, corrupt, busy };
@@ -89,6 +93,11 @@ class RamObserver {
     // since the ingest needs the slots now; promotions retry next poll.
     virtual void need_ram(uint32_t slots, ObjectId keep) = 0;
 };
+
+// A consumer of promotion completions on a data core (one per streaming
+// service instance): see Store::add_waiter.
+using WaiterId = uint32_t;
+inline constexpr WaiterId kNoWaiter = UINT32_MAX;
 
 // What Store::evict did with a chunk.
 enum class EvictResult : uint8_t { evicted, pinned, absent };
@@ -159,7 +168,21 @@ class Store {
     }
     // Asks the control thread to bring a disk chunk into RAM. Never blocks;
     // false if the request ring is full (try again next loop).
-    bool request_promotion(uint32_t tid, ChunkKey key);
+    // With a waiter (add_waiter), the key is queued back to that waiter
+    // once the request is settled: the chunk was published, or it will not
+    // come from this request (already resident, no disk record, failed its
+    // checksum, removed or replaced meanwhile, or dropped by a full wait
+    // list). A waiter re-checks the chunk; it never has to poll for it.
+    bool request_promotion(uint32_t tid, ChunkKey key, WaiterId waiter = kNoWaiter);
+    // Data core owning `w`: up to n settled keys (oldest first). *overflow
+    // is set when completions were lost to a full queue since the last call:
+    // the caller must then re-check every key it waits for.
+    unsigned promotions_settled(WaiterId w, ChunkKey *keys, unsigned n, bool *overflow);
+
+    // A new completion queue (single producer: the control thread; single
+    // consumer: the caller's data core). Any thread, before or while the
+    // control thread runs; kNoWaiter when max_waiters are taken.
+    WaiterId add_waiter();
 
     // ---------------- control thread ----------------
     // Reads `size` bytes through src(offset, buf, len) chunk by chunk.
@@ -279,6 +302,8 @@ class Store {
     unsigned reclaim();
     unsigned drain_released();
     unsigned handle_promotions();
+    // Tells every waiter of `key` that its request is settled.
+    void settle_waiters(ChunkKey key);
     IoBuf *start_promotion(ChunkKey key);
     void finish_promotion(IoBuf *b);
     unsigned verify_promoted();
@@ -309,7 +334,17 @@ class Store {
     uint32_t ram_slots_ = 0;
     std::vector<uint32_t> ram_free_;
     rte_ring *release_ring_ = nullptr;  // chunks whose last reference dropped
-    rte_ring *promo_ring_ = nullptr;    // keys data cores want promoted
+    rte_ring *promo_ring_ = nullptr;    // PromoRequest: keys data cores want promoted
+    // Promotion completion queues, index = WaiterId. Slots below
+    // waiters_used_ are set once (add_waiter) and read by the control thread.
+    struct alignas(64) Waiter {
+        rte_ring *ring = nullptr;
+        std::atomic<bool> overflow{false};
+    };
+    Waiter *waiters_ = nullptr;
+    std::atomic<uint32_t> waiters_used_{0};
+    // Control thread: who waits for which key (a handful of waiters each).
+    std::unordered_map<ChunkKey, std::vector<WaiterId>> promo_waiters_;
     std::deque<Deferred> deferred_;
     uint64_t ram_linked_ = 0;
     RamObserver *obs_ = nullptr;

@@ -522,13 +522,28 @@ unsigned Store::handle_promotions() {
         const ChunkKey k = promo_wait_.front();
         promo_wait_.pop_front();
         promo_waiting_.erase(k);
-        if (start_promotion(k)) ++n;
+        if (start_promotion(k))
+            ++n;
+        else if (!promoting_.count(k) && !promo_waiting_.count(k))
+            settle_waiters(k);
     }
-    void *keys[32];
+    PromoRequest reqs[32];
     unsigned room = static_cast<unsigned>(std::min<size_t>(io_free_.size(), 32));
-    const unsigned got = room ? rte_ring_sc_dequeue_burst(promo_ring_, keys, room, nullptr) : 0;
-    for (unsigned i = 0; i < got; ++i)
-        if (start_promotion(reinterpret_cast<ChunkKey>(keys[i]))) ++n;
+    const unsigned got =
+        room ? rte_ring_sc_dequeue_burst_elem(promo_ring_, reqs, sizeof reqs[0], room, nullptr) : 0;
+    const uint32_t nwaiters = waiters_used_.load(std::memory_order_acquire);
+    for (unsigned i = 0; i < got; ++i) {
+        const ChunkKey k = reqs[i].key;
+        if (reqs[i].waiter < nwaiters) {
+            auto &ws = promo_waiters_[k];
+            if (std::find(ws.begin(), ws.end(), reqs[i].waiter) == ws.end())
+                ws.push_back(reqs[i].waiter);
+        }
+        if (start_promotion(k))
+            ++n;
+        else if (!promoting_.count(k) && !promo_waiting_.count(k))
+            settle_waiters(k);  // resident, not on disk, or refused: nothing is coming
+    }
     if (n) disk_->submit();
     if (!promo_wait_.empty() && obs_) {
         // Slots already on their way back (unlinked, grace period running)
@@ -576,6 +591,7 @@ void Store::finish_promotion(IoBuf *b) {
             ++ctl_->checksum_failures;
             drop_disk_record(b->key, why);
         }
+        settle_waiters(b->key);
     }
     io_free_.push_back(b);
 }
@@ -587,6 +603,11 @@ unsigned Store::verify_promoted() {
         landed_.pop_front();
         promoting_.erase(l.key);
         ++n;
+        struct Settle {  // every way out of this iteration settles the key's waiters
+            Store *s;
+            ChunkKey k;
+            ~Settle() { s->settle_waiters(k); }
+        } settle{this, l.key};
         auto it = disk_index_.find(l.key);
         if (it == disk_index_.end() || it->second.generation != l.generation) {
             free_ram_slot(l.c);  // removed or replaced meanwhile

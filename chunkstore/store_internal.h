@@ -13,6 +13,15 @@
 
 namespace ep::chunkstore {
 
+// What a data core puts on the promotion ring (rte_ring elements of 16
+// bytes, a multiple of 4 as rte_ring_create_elem wants).
+struct PromoRequest {
+    ChunkKey key;
+    WaiterId waiter;  // kNoWaiter: nobody to tell
+    uint32_t pad;
+};
+static_assert(sizeof(PromoRequest) == 16);
+
 // One in-flight disk request: the record's header and checksum area
 // followed by a 256 KiB staging payload, laid out as on disk (4 KiB aligned
 // for O_DIRECT). A RAM-bound payload goes straight into the chunk's slab

@@ -8,7 +8,7 @@
 
 #include <cstdint>
 
-#include "dataplane/http_server.h"
+#include "dataplane/chunk_stream.h"
 
 namespace ep {
 

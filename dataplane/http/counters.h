@@ -63,9 +63,6 @@ constexpr StatusSlot status_slot(Status s) {
     X(header_timeouts, total, "slowloris: 408 + close")                                    \
     X(idle_timeouts, total, "idle keep-alive closes")                                      \
     X(send_timeouts, total, "responses aborted: no byte acknowledged for send_timeout_ms") \
-    X(pin_resets, total, "stalled connections reset: pinned RAM share exhausted")          \
-    X(pin_waits, total, "waits for a chunk: the pinned RAM share was used up")             \
-    X(pinned_bytes, gauge, "RAM chunk bytes send queues pin now (set by the glue)")        \
     X(closes_after_error, total, "responses that end the connection after a parse error")  \
     X(multipart, total, "multipart/byteranges answers")                                    \
     X(ranges_ignored, total, "Range present but served 200 (invalid/too many/overlap/If-Range)")

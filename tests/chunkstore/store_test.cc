@@ -477,6 +477,48 @@ TEST(Store, AsyncPromotionNeverBlocksTheReader) {
     s->poll();
 }
 
+// A waiter hears of every request it made once the store settled it: after
+// the chunk is published, or at once when nothing will come of it.
+TEST(Store, SettledPromotionsAreQueuedToTheirWaiter) {
+    TempDir d;
+    Config cfg = disk_config(d, 8, 16);
+    cfg.ram_on_ingest = false;
+    auto s = open_ok(cfg);
+    ASSERT_TRUE(s);
+    ASSERT_TRUE(s->put_object("w", random_bytes(2 * kChunkSize, 3), 0).ok());
+    const WaiterId w1 = s->add_waiter(), w2 = s->add_waiter();
+    ASSERT_NE(w1, kNoWaiter);
+    ASSERT_NE(w2, kNoWaiter);
+    const ChunkKey k = chunk_key("w", 0);
+    EXPECT_TRUE(s->request_promotion(kTid, k, w1));
+    EXPECT_TRUE(s->request_promotion(kTid, k, w2));
+    EXPECT_TRUE(s->request_promotion(kTid, k, w2));  // twice: told once
+    ChunkKey got[8];
+    bool overflow = true;
+    unsigned n1 = 0, n2 = 0;
+    for (int i = 0; i < 100000 && (n1 == 0 || n2 == 0); ++i) {
+        s->poll();
+        n1 += s->promotions_settled(w1, got, 8, &overflow);
+        EXPECT_FALSE(overflow);
+        if (n1) {
+            EXPECT_NE(s->lookup(kTid, k), nullptr);  // published before the news
+        }
+        n2 += s->promotions_settled(w2, got, 8, &overflow);
+    }
+    EXPECT_EQ(n1, 1u);
+    EXPECT_EQ(n2, 1u);
+    EXPECT_EQ(got[0], k);
+    for (int i = 0; i < 10; ++i) s->poll();
+    EXPECT_EQ(s->promotions_settled(w2, got, 8, &overflow), 0u);
+    // Already resident, and unknown: settled at once, nothing read.
+    const uint64_t reads = s->counters().disk_reads;
+    EXPECT_TRUE(s->request_promotion(kTid, k, w1));
+    EXPECT_TRUE(s->request_promotion(kTid, 12345, w1));
+    s->poll();
+    EXPECT_EQ(s->promotions_settled(w1, got, 8, &overflow), 2u);
+    EXPECT_EQ(s->counters().disk_reads, reads);
+}
+
 TEST(Store, FlippedChecksumAreaByteIsNeverServed) {
     TempDir d;
     Config cfg = disk_config(d, 8, 16);

@@ -1,9 +1,9 @@
 // Pinned-RAM bookkeeping of a send queue: runs, ACK release, stall, verdicts.
 #include <gtest/gtest.h>
 
-#include "dataplane/http/send_pins.h"
+#include "dataplane/stream/send_pins.h"
 
-namespace ep::http {
+namespace ep::stream {
 namespace {
 
 TEST(SendPins, RunsAreReleasedWhenTheAckPassesTheirEnd) {
@@ -55,4 +55,4 @@ TEST(SendPins, Verdicts) {
 }
 
 }  // namespace
-}  // namespace ep::http
+}  // namespace ep::stream

@@ -8,7 +8,7 @@
 
 #include <cstdint>
 
-namespace ep::http {
+namespace ep::stream {
 
 inline constexpr uint8_t kMaxPinRuns = 8;  // ceiling of the per-connection cap
 
@@ -77,4 +77,4 @@ constexpr PinVerdict pin_verdict(uint32_t conn_pins, uint32_t conn_cap, uint32_t
     return PinVerdict::kOk;
 }
 
-}  // namespace ep::http
+}  // namespace ep::stream
