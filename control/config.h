@@ -18,6 +18,7 @@ struct Config {
     std::vector<unsigned> data_lcores{1};
     unsigned control_lcore = 0;
     std::string admin_socket = "/run/edgeplane/edgeplane.sock";
+    std::string metrics_listen;  // "A.B.C.D:PORT" of /metrics (a kernel socket); empty: off
     std::string file_prefix = "edgeplane";
     bool no_huge = false;
     bool allow_pci = false;
@@ -52,10 +53,12 @@ struct Config {
     std::vector<std::string> eal_extra;  // after "--"
 
     std::vector<PortOptions> port_options;  // derived by parse_config
+    std::string check_config;  // --check-config FILE: validate FILE and exit (no EAL)
 };
 
 // Parses argv into cfg. Returns -1 to continue, or an exit code (0 after
-// --help, non-zero after an error, with the message already printed).
+// --help, non-zero after an error, with the message already printed; 2 for
+// every error with --check-config FILE, which reads FILE as --config does).
 int parse_config(int argc, char **argv, Config *cfg);
 
 // The EAL argument vector for cfg (argv[0] included).

@@ -19,6 +19,7 @@
 #include "chunkstore/ingest.h"
 #include "control/log.h"
 #include "control/stats.h"
+#include "control/telemetry.h"
 
 namespace ep {
 
@@ -26,6 +27,14 @@ namespace {
 // The control loop wakes at least this often; sooner when the admin socket
 // has a client. Store work (promotions, reclamation) is polled every tick.
 constexpr int kControlTickMs = 2;
+// systemd's STATUS= line is refreshed this often.
+constexpr uint64_t kStatusEveryMs = 5000;
+
+uint64_t mono_ms() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return uint64_t(ts.tv_sec) * 1000 + uint64_t(ts.tv_nsec) / 1'000'000;
+}
 
 std::string prefix_len(uint32_t mask_be) { return std::to_string(__builtin_popcount(mask_be)); }
 
@@ -112,10 +121,20 @@ bool Daemon::start() {
     register_commands();
     register_store_commands();
     register_tcp_commands();
+    if (!cfg_.metrics_listen.empty()) {
+        if (!metrics_server_.open(cfg_.metrics_listen, [this] { return prometheus_text(metrics()); },
+                                  &err)) {
+            EP_LOG(ERR, "%s", err.c_str());
+            return false;
+        }
+    }
+    telemetry_open();
 
     for (Lcore *lc : lcores_) rte_eal_remote_launch(lcore_main, lc, lc->lcore_id);
     lcores_launched_ = true;
     print_ready();
+    notify_.init();
+    notify_.send("READY=1\nSTATUS=" + status_line());
     return true;
 }
 
@@ -414,26 +433,48 @@ void Daemon::print_ready() const {
         ports.c_str(), cfg_.http_port ? std::to_string(cfg_.http_port).c_str() : "off",
         policy.c_str(), cfg_.cache_high_pct, cfg_.cache_low_pct,
         static_cast<unsigned long long>(u.ram_capacity_bytes >> 20), disk.c_str(), memory.c_str());
+    if (metrics_server_.is_open()) {
+        const std::string addr = cfg_.metrics_listen.substr(0, cfg_.metrics_listen.rfind(':'));
+        std::printf("edgeplane: metrics at http://%s:%u/metrics\n", addr.c_str(),
+                    metrics_server_.port());
+    }
+    std::printf("edgeplane: telemetry: dpdk-telemetry.py -f %s (socket %s/dpdk_telemetry.v2), "
+                "/edgeplane/stats\n",
+                cfg_.file_prefix.c_str(), rte_eal_get_runtime_dir());
     std::printf("edgeplane: %zu data lcore(s); admin socket %s; ready\n", lcores_.size(),
                 cfg_.admin_socket.c_str());
     std::fflush(stdout);
 }
 
 void Daemon::run(const std::atomic<bool> &stop, std::atomic<bool> &hup) {
+    uint64_t next_status = mono_ms() + kStatusEveryMs;
+    const auto collect = [this] { return metrics(); };
     while (!stop.load(std::memory_order_relaxed)) {
         if (hup.exchange(false))
             EP_LOG(NOTICE,
                    "SIGHUP: live reload is not supported yet; ignored (restart to apply a "
                    "new config)");
         admin_.poll(kControlTickMs);
+        metrics_server_.poll(0);
+        telemetry_serve(collect);
         cache_->poll();
         while (store_->poll() > 0) {
+        }
+        // WATCHDOG=1 only from here: a control loop that hangs stops sending it.
+        const uint64_t now = mono_ms();
+        notify_.tick(now);
+        if (notify_.enabled() && now >= next_status) {
+            notify_.send("STATUS=" + status_line());
+            next_status = now + kStatusEveryMs;
         }
     }
 }
 
 int Daemon::shutdown() {
     int rc = 0;
+    notify_.send("STOPPING=1\nSTATUS=stopping");
+    telemetry_close();
+    metrics_server_.close();
     data_stop_.store(true);
     if (lcores_launched_) rte_eal_mp_wait_lcore();
     admin_.close();

@@ -12,6 +12,9 @@
 #include "chunkstore/store.h"
 #include "control/cache_control.h"
 #include "control/config.h"
+#include "control/metrics.h"
+#include "control/metrics_server.h"
+#include "control/sd_notify.h"
 #include "control/service_table.h"
 #include "control/stats.h"
 #include "dataplane/fault_stage.h"
@@ -42,6 +45,11 @@ private:
     void register_store_commands();
     void register_tcp_commands();
     std::vector<StatsSection> stats_sections() const;
+    // Every counter and gauge with help, lcore and port (control/daemon_metrics.cc):
+    // /metrics and telemetry.
+    std::vector<Metric> metrics() const;
+    // systemd's STATUS= line: what is served right now.
+    std::string status_line() const;
     void print_ready() const;
 
     Config cfg_;
@@ -52,6 +60,8 @@ private:
     std::vector<Lcore *> lcores_;
     std::atomic<bool> data_stop_{false};
     AdminSocket admin_;
+    MetricsServer metrics_server_;
+    SdNotify notify_;
     std::unique_ptr<chunkstore::Store> store_;
     std::vector<std::unique_ptr<TcpIo>> tcp_;
     std::vector<std::unique_ptr<Service>> services_;  // see control/service_table.cc

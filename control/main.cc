@@ -16,6 +16,15 @@ void on_signal(int sig) {
 int main(int argc, char **argv) {
     ep::Config cfg;
     if (int rc = ep::parse_config(argc, argv, &cfg); rc >= 0) return rc;
+    if (!cfg.check_config.empty()) {
+        // Everything that can be judged without EAL passed. Free hugepages are
+        // not judged: a running daemon holds them while its next config is checked.
+        std::printf("edgeplane: %s: ok (%zu port(s), %zu data lcore(s), http port %u%s%s)\n",
+                    cfg.check_config.c_str(), cfg.ports.size(), cfg.data_lcores.size(),
+                    cfg.http_port, cfg.metrics_listen.empty() ? "" : ", metrics at ",
+                    cfg.metrics_listen.c_str());
+        return 0;
+    }
     // Before EAL: a RAM tier that cannot fit would otherwise fail later as
     // "out of memory" with hugepages already taken.
     if (const std::string err = ep::memory_error(cfg, ep::free_hugepages()); !err.empty()) {
