@@ -33,14 +33,25 @@ void escape(std::string &out, std::string_view s, bool quote) {
     }
 }
 
+// A counter named FAMILY.REASON (drops.eth_truncated, parse_error.bad_method)
+// is one sample of FAMILY with reason="REASON".
 void labels(std::string &out, const Metric &m) {
-    if (m.lcore < 0 && m.port.empty()) return;
-    out += '{';
-    if (m.lcore >= 0) out += "lcore=\"" + std::to_string(m.lcore) + '"';
+    const std::size_t dot = m.name.find('.');
+    if (m.lcore < 0 && m.port.empty() && dot == std::string::npos) return;
+    const char *sep = "{";
+    if (m.lcore >= 0) {
+        out += sep + ("lcore=\"" + std::to_string(m.lcore)) + '"';
+        sep = ",";
+    }
     if (!m.port.empty()) {
-        if (m.lcore >= 0) out += ',';
-        out += "port=\"";
+        out += sep + std::string("port=\"");
         escape(out, m.port, true);
+        out += '"';
+        sep = ",";
+    }
+    if (dot != std::string::npos) {
+        out += sep + std::string("reason=\"");
+        escape(out, std::string_view(m.name).substr(dot + 1), true);
         out += '"';
     }
     out += '}';
@@ -61,18 +72,20 @@ void append_lcore_metrics(const LcoreCounters &c, unsigned lcore, std::vector<Me
                         std::string(nh.help.empty() ? nh.name : nh.help), traffic[i]});
         out->back().lcore = static_cast<int>(lcore);
     }
+    // One family with a reason label, as an operator sums and alerts on them
+    // (sum by (reason) (rate(...))); Prometheus has one HELP per family, so
+    // the reasons' own help texts are docs/operations.md's table.
     for (std::size_t i = 0; i < std::size(kDrops); ++i) {
-        const NameHelp &nh = kDrops[i];
-        out->push_back({"lcore", "drop_" + std::string(nh.name),
-                        nh.help.empty() ? "packets dropped: " + std::string(nh.name)
-                                        : "packets dropped: " + std::string(nh.help),
+        out->push_back({"lcore", "drops." + std::string(kDrops[i].name),
+                        "packets dropped by the data plane, by reason (each dropped packet "
+                        "counts in exactly one)",
                         __atomic_load_n(&c.drops[i + 1], __ATOMIC_RELAXED)});
         out->back().lcore = static_cast<int>(lcore);
     }
 }
 
 std::string prometheus_name(const Metric &m) {
-    std::string n = "edgeplane_" + m.section + "_" + m.name;
+    std::string n = "edgeplane_" + m.section + "_" + m.name.substr(0, m.name.find('.'));
     for (char &ch : n)
         if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')))
             ch = '_';

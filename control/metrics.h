@@ -16,7 +16,7 @@ namespace ep {
 
 struct Metric {
     std::string section;  // "lcore", "tcp", a service's name, "cache", "chunkstore"
-    std::string name;     // as `edgectl stats` shows it
+    std::string name;     // as `edgectl stats` shows it; FAMILY.REASON: a reason label
     std::string help;
     uint64_t value = 0;
     double real = 0;       // used instead of value when is_real (ratios)
@@ -30,8 +30,9 @@ struct Metric {
 // help where the X-macro lists give it and the name otherwise.
 void append_lcore_metrics(const LcoreCounters &c, unsigned lcore, std::vector<Metric> *out);
 
-// "edgeplane_SECTION_NAME", every character outside [a-zA-Z0-9_] made '_',
-// counters ending in "_total" (OpenMetrics).
+// "edgeplane_SECTION_NAME" (NAME up to a '.', the rest being the reason
+// label), every character outside [a-zA-Z0-9_] made '_', counters ending in
+// "_total" (OpenMetrics).
 std::string prometheus_name(const Metric &m);
 
 // Text exposition format 0.0.4: each family's samples together under one

@@ -128,6 +128,7 @@ def test_prometheus_scrapes_what_curl_downloaded():
         text = ep.ns_run(["curl", "-sf", f"http://127.0.0.1:{METRICS_PORT}/metrics"]).stdout
         assert "# HELP edgeplane_tcp_rx_segments_total segments handed to input()\n" in text
         assert "# TYPE edgeplane_tcp_connections_open gauge\n" in text
+        assert 'edgeplane_lcore_drops_total{lcore="1",reason="ipv4_bad_checksum"} 0\n' in text
         lint = subprocess.run([PROMTOOL, "check", "metrics"], input=text, capture_output=True, text=True)
         assert lint.returncode == 0, lint.stdout + lint.stderr
         assert ep.stop() == 0, ep.log()

@@ -18,7 +18,12 @@ namespace {
 
 TEST(Metrics, NamesAreSanitisedAndCountersEndInTotal) {
     Metric m{"http", "parse_error.bad_method", "h", 1};
-    EXPECT_EQ(prometheus_name(m), "edgeplane_http_parse_error_bad_method_total");
+    EXPECT_EQ(prometheus_name(m), "edgeplane_http_parse_error_total");
+    EXPECT_EQ(prometheus_text({m}),
+              "# HELP edgeplane_http_parse_error_total h\n# TYPE edgeplane_http_parse_error_total "
+              "counter\nedgeplane_http_parse_error_total{reason=\"bad_method\"} 1\n");
+    Metric s{"http", "status-200", "h", 1};
+    EXPECT_EQ(prometheus_name(s), "edgeplane_http_status_200_total");
     m.gauge = true;
     m.name = "pinned_bytes";
     EXPECT_EQ(prometheus_name(m), "edgeplane_http_pinned_bytes");
@@ -70,9 +75,9 @@ TEST(Metrics, LcoreCountersCarryEveryCounterAndDropWithHelp) {
     for (const Metric &m : v) {
         EXPECT_EQ(m.lcore, 3);
         EXPECT_FALSE(m.help.empty()) << m.name;
-        drops += m.name.starts_with("drop_");
+        drops += m.name.starts_with("drops.");
         if (m.name == "rx_packets") rx = m.value == 7;
-        if (m.name == "drop_ipv4_bad_checksum") bad = m.value == 2;
+        if (m.name == "drops.ipv4_bad_checksum") bad = m.value == 2;
     }
     EXPECT_EQ(drops, kDropReasons - 1);
     EXPECT_TRUE(rx);
