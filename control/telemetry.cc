@@ -3,6 +3,7 @@
 #include <rte_telemetry.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -71,8 +72,14 @@ int stats_cmd(const char *, const char *params, rte_tel_data *d) {
     }
     if (sums.empty()) return -EINVAL;  // no such section (or lcore)
     rte_tel_data_start_dict(d);
-    for (std::size_t i = 0; i < sums.size() && i < RTE_TEL_MAX_DICT_ENTRIES; ++i)
-        rte_tel_data_add_dict_u64(d, sums[i].first.c_str(), sums[i].second);
+    for (std::size_t i = 0; i < sums.size() && i < RTE_TEL_MAX_DICT_ENTRIES; ++i) {
+        // Telemetry refuses names with characters other than [A-Za-z0-9_/]
+        // (the dot of drops.REASON): those become '_'.
+        std::string name = sums[i].first;
+        for (char &ch : name)
+            if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_' && ch != '/') ch = '_';
+        rte_tel_data_add_dict_u64(d, name.c_str(), sums[i].second);
+    }
     return 0;
 }
 

@@ -4,6 +4,8 @@
 //   /edgeplane/stats                  the sections (lcore, tcp, http, ...)
 //   /edgeplane/stats,SECTION          that section, summed over lcores and ports
 //   /edgeplane/stats,SECTION,LCORE    that section on one lcore
+// (names as in `edgectl stats`, with any character telemetry refuses, such
+// as the dot of drops.REASON, made `_`)
 //
 // EAL calls the commands on its telemetry thread, but the counters are the
 // control thread's to read (services, the cache keeper and the store are
