@@ -437,6 +437,10 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
         ->check(port_range);
     app.add_option("--udp-echo-port", cfg->udp_echo_port, "UDP echo service (RFC 862); 0: off")
         ->check(port_range);
+    app.add_option("--drain-deadline-s", cfg->drain_deadline_s,
+                   "On SIGTERM stop accepting connections and give the open ones this long to "
+                   "finish before exiting (0: stop at once; a second SIGTERM stops at once)")
+        ->check(CLI::Range(0, 3600));
     app.add_option("--icmp-error-rate", cfg->icmp_error_rate,
                    "ICMP errors (UDP port unreachable) each data lcore may send per second "
                    "(RFC 1812 4.3.2.8); 0: none")

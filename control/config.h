@@ -43,6 +43,7 @@ struct Config {
     unsigned http_pin_ram_pct = 50;     // share of the RAM tier all send queues may pin
     unsigned discard_port = 0;      // RFC 863 sink with receipts (edgectl sink); 0: off
     unsigned udp_echo_port = 0;     // RFC 862 echo over UDP; 0: off
+    unsigned drain_deadline_s = 5;  // SIGTERM: connections open get this long; 0: stop at once
     unsigned icmp_error_rate = 100;  // ICMP errors (port unreachable) per second per data lcore
     unsigned tcp_syn_backlog = 1024;
     std::string cache_policy = "default";

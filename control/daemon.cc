@@ -10,6 +10,7 @@
 #include <rte_cycles.h>
 #include <ctime>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <new>
@@ -330,6 +331,20 @@ void Daemon::register_commands() {
                                           : format_stats_text(src, sections, only, &err);
             out.write(err.empty() ? text : "error: " + err + "\n");
         });
+    admin_.add_command(
+        "drain", "drain [SECONDS]: stop accepting connections, exit when the open ones finish",
+        [this](const std::vector<std::string> &args, Reply &out) {
+            unsigned s = 30;
+            if (args.size() > 2 || (args.size() == 2 && (args[1].empty() || args[1].size() > 6 ||
+                                                         args[1].find_first_not_of("0123456789") !=
+                                                             std::string::npos)))
+                return out.write("error: usage: drain [SECONDS]\n");
+            if (args.size() == 2) s = static_cast<unsigned>(std::stoul(args[1]));
+            begin_drain(s);
+            out.write("draining: no new connections; " + std::to_string(open_connections()) +
+                      " open; edgeplane exits when they finish or after " + std::to_string(s) +
+                      " s\n");
+        });
     admin_.add_command("ports", "ports, addresses and queues", [this](auto &, Reply &out) {
         for (const Port &p : ports_) {
             out.write(p.device + " port " + std::to_string(p.id) + " mac " + mac_to_string(p.addr.mac) +
@@ -446,7 +461,33 @@ void Daemon::print_ready() const {
     std::fflush(stdout);
 }
 
-void Daemon::run(const std::atomic<bool> &stop, std::atomic<bool> &hup) {
+uint64_t Daemon::open_connections() const {
+    uint64_t n = 0;
+    for (const auto &io : tcp_) n += io->stack().connections();
+    return n;
+}
+
+void Daemon::begin_drain(unsigned deadline_s) {
+    const uint64_t deadline = mono_ms() + uint64_t{deadline_s} * 1000;
+    if (draining_) {  // a second drain may only bring the end nearer
+        drain_deadline_ms_ = std::min(drain_deadline_ms_, deadline);
+        return;
+    }
+    draining_ = true;
+    drain_deadline_ms_ = deadline;
+    for (Lcore *lc : lcores_) {
+        lc->ndrain_ports = 0;
+        for (const ServiceRow &row : service_table())
+            if (row.tcp_port && row.tcp_port(cfg_) != 0) lc->drain_ports[lc->ndrain_ports++] = row.tcp_port(cfg_);
+        lc->drain.store(true, std::memory_order_release);  // the ports are published with it
+    }
+    EP_LOG(NOTICE, "drain: no new connections; %llu open get up to %u s to finish",
+           static_cast<unsigned long long>(open_connections()), deadline_s);
+    notify_.send("STOPPING=1\nSTATUS=draining: " + std::to_string(open_connections()) +
+                 " connections open");
+}
+
+void Daemon::run(const std::atomic<bool> &stop, std::atomic<bool> &hup, std::atomic<bool> &term) {
     uint64_t next_status = mono_ms() + kStatusEveryMs;
     const auto collect = [this] { return metrics(); };
     while (!stop.load(std::memory_order_relaxed)) {
@@ -454,6 +495,28 @@ void Daemon::run(const std::atomic<bool> &stop, std::atomic<bool> &hup) {
             EP_LOG(NOTICE,
                    "SIGHUP: live reload is not supported yet; ignored (restart to apply a "
                    "new config)");
+        if (term.exchange(false)) {
+            if (draining_ || cfg_.drain_deadline_s == 0) {
+                EP_LOG(NOTICE, "SIGTERM: stopping now");
+                break;
+            }
+            begin_drain(cfg_.drain_deadline_s);
+        }
+        if (draining_) {
+            bool all_stopped_listening = true;
+            for (const Lcore *lc : lcores_)
+                all_stopped_listening &= lc->drained.load(std::memory_order_acquire);
+            const uint64_t open = open_connections();
+            if (all_stopped_listening && open == 0) {
+                EP_LOG(NOTICE, "drain: every connection finished; stopping");
+                break;
+            }
+            if (mono_ms() >= drain_deadline_ms_) {
+                EP_LOG(NOTICE, "drain: deadline passed with %llu connections open; stopping",
+                       static_cast<unsigned long long>(open));
+                break;
+            }
+        }
         admin_.poll(kControlTickMs);
         metrics_server_.poll(0);
         telemetry_serve(collect);
@@ -472,7 +535,7 @@ void Daemon::run(const std::atomic<bool> &stop, std::atomic<bool> &hup) {
 
 int Daemon::shutdown() {
     int rc = 0;
-    notify_.send("STOPPING=1\nSTATUS=stopping");
+    notify_.send("STOPPING=1\nSTATUS=stopping");  // again after a drain: harmless
     telemetry_close();
     metrics_server_.close();
     data_stop_.store(true);

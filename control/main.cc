@@ -8,8 +8,9 @@
 namespace {
 std::atomic<bool> g_stop{false};
 std::atomic<bool> g_hup{false};
+std::atomic<bool> g_term{false};
 void on_signal(int sig) {
-    (sig == SIGHUP ? g_hup : g_stop).store(true);
+    (sig == SIGHUP ? g_hup : sig == SIGTERM ? g_term : g_stop).store(true);
 }
 }  // namespace
 
@@ -44,7 +45,7 @@ int main(int argc, char **argv) {
 
     ep::Daemon daemon(std::move(cfg));
     const bool ok = daemon.start();
-    if (ok) daemon.run(g_stop, g_hup);
+    if (ok) daemon.run(g_stop, g_hup, g_term);
     const int rc = daemon.shutdown();
     return ok ? rc : 1;
 }
