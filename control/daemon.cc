@@ -162,6 +162,11 @@ bool Daemon::start_tcp_services() {
         store_->set_background_work([this] {
             cache_->poll();
             store_->poll();
+            // An ingest in progress is not a hung control loop: keep the
+            // watchdog fed, and scrapes and telemetry answered (read-only).
+            metrics_server_.poll(0);
+            telemetry_serve([this] { return metrics(); });
+            notify_.tick(mono_ms());
         });
     } catch (const std::exception &e) {
         EP_LOG(ERR, "cache: %s", e.what());

@@ -12,8 +12,8 @@ namespace ep {
 std::vector<Metric> Daemon::metrics() const {
     std::vector<Metric> out;
     out.reserve(512);
-    auto add = [&out](std::string section, std::string_view name, std::string_view help,
-                      uint64_t v, bool gauge, int lcore, const std::string &port) {
+    auto add = [&out](std::string section, std::string_view name, std::string_view help, uint64_t v,
+                      bool gauge, int lcore, const std::string &port) {
         Metric m{std::move(section), std::string(name), std::string(help), v};
         m.gauge = gauge;
         m.lcore = lcore;
@@ -65,13 +65,15 @@ std::vector<Metric> Daemon::metrics() const {
         const std::pair<const char *, std::pair<const char *, uint64_t>> usage[] = {
             {"objects", {"objects stored", u.objects}},
             {"ram_capacity_bytes", {"RAM tier size", u.ram_capacity_bytes}},
-            {"ram_bytes_used", {"RAM tier in use (slot granular, pinned included)", u.ram_bytes_used}},
+            {"ram_bytes_used",
+             {"RAM tier in use (slot granular, pinned included)", u.ram_bytes_used}},
             {"ram_resident_chunks", {"chunks resident in RAM", u.ram_resident_chunks}},
             {"disk_capacity_bytes", {"disk tier size", u.disk_capacity_bytes}},
             {"disk_bytes_used", {"disk tier in use", u.disk_bytes_used}},
             {"disk_chunks", {"chunks on the disk tier", u.disk_chunks}},
         };
-        for (const auto &[name, hv] : usage) add("chunkstore", name, hv.first, hv.second, true, -1, "");
+        for (const auto &[name, hv] : usage)
+            add("chunkstore", name, hv.first, hv.second, true, -1, "");
         store_->counters().for_each([&](const char *name, const char *help, uint64_t v) {
             add("chunkstore", name, help, v, false, -1, "");
         });

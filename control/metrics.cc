@@ -122,7 +122,8 @@ std::string prometheus_text(const std::vector<Metric> &metrics) {
             if (m->is_real)
                 std::snprintf(num, sizeof num, " %.9g\n", m->real);
             else
-                std::snprintf(num, sizeof num, " %llu\n", static_cast<unsigned long long>(m->value));
+                std::snprintf(num, sizeof num, " %llu\n",
+                              static_cast<unsigned long long>(m->value));
             out += num;
         }
     }

@@ -19,11 +19,11 @@ struct Metric {
     std::string name;     // as `edgectl stats` shows it; FAMILY.REASON: a reason label
     std::string help;
     uint64_t value = 0;
-    double real = 0;       // used instead of value when is_real (ratios)
+    double real = 0;  // used instead of value when is_real (ratios)
     bool is_real = false;
-    bool gauge = false;    // a level; counters only grow
-    int lcore = -1;        // -1: process-wide
-    std::string port;      // ethdev name; "" when not per port
+    bool gauge = false;  // a level; counters only grow
+    int lcore = -1;      // -1: process-wide
+    std::string port;    // ethdev name; "" when not per port
 };
 
 // The lcore's traffic counters and drop reasons (dataplane/counters.h), with

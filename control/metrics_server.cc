@@ -137,7 +137,8 @@ void MetricsServer::read_from(Client &c, uint64_t now) {
             return answer(c, now);
         if (c.in.size() >= kMaxRequest) {
             ++ctr_.bad_requests;
-            c.out = response("431 Request Header Fields Too Large", "text/plain", "too large\n", false);
+            c.out =
+                response("431 Request Header Fields Too Large", "text/plain", "too large\n", false);
             c.writing = true;
             c.deadline_ms = now + kWriteStallMs;
             return;
@@ -150,8 +151,9 @@ void MetricsServer::answer(Client &c, uint64_t now) {
     const std::string line = c.in.substr(0, c.in.find_first_of("\r\n"));
     const std::size_t sp1 = line.find(' '), sp2 = line.find(' ', sp1 + 1);
     const std::string method = line.substr(0, sp1);
-    std::string target =
-        sp1 == std::string::npos ? "" : line.substr(sp1 + 1, sp2 == std::string::npos ? sp2 : sp2 - sp1 - 1);
+    std::string target = sp1 == std::string::npos
+                             ? ""
+                             : line.substr(sp1 + 1, sp2 == std::string::npos ? sp2 : sp2 - sp1 - 1);
     target = target.substr(0, target.find('?'));  // Prometheus may add params
     const bool head = method == "HEAD";
     if (sp1 == std::string::npos || sp2 == std::string::npos) {

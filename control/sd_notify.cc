@@ -12,7 +12,8 @@ namespace ep {
 
 void SdNotify::init() {
     const char *path = std::getenv("NOTIFY_SOCKET");
-    if (!path || (path[0] != '/' && path[0] != '@') || std::strlen(path) >= sizeof(sockaddr_un::sun_path))
+    if (!path || (path[0] != '/' && path[0] != '@') ||
+        std::strlen(path) >= sizeof(sockaddr_un::sun_path))
         return;
     addr_ = path;
     if (addr_[0] == '@') addr_[0] = '\0';  // abstract namespace (sd_notify(3))
@@ -39,8 +40,8 @@ bool SdNotify::send(std::string_view state) {
     const socklen_t len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + addr_.size() +
                                                  (addr_[0] == '\0' ? 0 : 1));
     return ::sendto(fd_, state.data(), state.size(), MSG_NOSIGNAL | MSG_DONTWAIT,
-                    reinterpret_cast<const sockaddr *>(&sa), len) ==
-           static_cast<ssize_t>(state.size());
+                    reinterpret_cast<const sockaddr *>(&sa),
+                    len) == static_cast<ssize_t>(state.size());
 }
 
 void SdNotify::tick(uint64_t now_ms) {

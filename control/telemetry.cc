@@ -64,7 +64,8 @@ int stats_cmd(const char *, const char *params, rte_tel_data *d) {
     for (const Metric &x : m) {
         if (x.section != section || x.is_real) continue;  // telemetry has no floats in 22.11
         if (lcore >= 0 && x.lcore != lcore) continue;
-        auto it = std::find_if(sums.begin(), sums.end(), [&](auto &s) { return s.first == x.name; });
+        auto it =
+            std::find_if(sums.begin(), sums.end(), [&](auto &s) { return s.first == x.name; });
         if (it == sums.end())
             sums.emplace_back(x.name, x.value);
         else

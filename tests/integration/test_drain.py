@@ -31,6 +31,10 @@ def content():
 
 
 def start_download(ep, out, max_s=120):
+    # A small receive buffer in the client's namespace keeps the response in
+    # flight on the appliance's side while curl reads slowly (the kernel
+    # would otherwise take the whole object into its buffer at once).
+    ep.ns_run(["sysctl", "-qw", "net.ipv4.tcp_rmem=4096 32768 65536"])
     p = subprocess.Popen(["ip", "netns", "exec", ep.ns, "curl", "-sS", "-m", str(max_s), "--limit-rate", RATE,
                           "-o", out, f"http://{ep.ip}/big.bin"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -105,13 +109,15 @@ def test_deadline_cuts_what_is_left_and_still_exits_0(content):
         ep.ctl("ingest", d)
         # Connections left at the deadline are not reset (the services own
         # them): curl learns only from its own timeout.
-        p = start_download(ep, os.path.join(tmp, "big.bin"), max_s=15)
+        out = os.path.join(tmp, "big.bin")
+        p = start_download(ep, out, max_s=15)
         ep.ctl("drain", "--deadline", "1")
         ep.proc.wait(timeout=60)
         assert ep.proc.returncode == 0, ep.log()
         assert "drain: deadline passed with 1 connections open" in ep.log()
         p.communicate(timeout=120)
         assert p.returncode != 0  # cut: curl saw the transfer end early
+        assert os.path.getsize(out) < SIZE
     finally:
         ep.cleanup()
         shutil.rmtree(tmp, ignore_errors=True)

@@ -94,7 +94,8 @@ std::string http_get(uint16_t port, const std::string &request) {
     send(fd, request.data(), request.size(), 0);
     std::string out;
     char buf[4096];
-    for (ssize_t n; (n = recv(fd, buf, sizeof buf, 0)) > 0;) out.append(buf, static_cast<std::size_t>(n));
+    for (ssize_t n; (n = recv(fd, buf, sizeof buf, 0)) > 0;)
+        out.append(buf, static_cast<std::size_t>(n));
     close(fd);
     return out;
 }
@@ -102,7 +103,9 @@ std::string http_get(uint16_t port, const std::string &request) {
 TEST(MetricsServer, ServesMetricsAndRefusesTheRest) {
     MetricsServer srv;
     std::string err;
-    ASSERT_TRUE(srv.open("127.0.0.1:0", [] { return std::string("edgeplane_up 1\n"); }, &err)) << err;
+    ASSERT_TRUE(srv.open(
+        "127.0.0.1:0", [] { return std::string("edgeplane_up 1\n"); }, &err))
+        << err;
     ASSERT_NE(srv.port(), 0);
     std::atomic<bool> done{false};
     std::thread loop([&] {
