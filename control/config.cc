@@ -390,9 +390,6 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
                            : "expected A.B.C.D:PORT, got '" + s + "'";
             },
             "A.B.C.D:PORT", "listen address"));
-    app.add_option("--check-config", cfg->check_config,
-                   "Validate this TOML config file (with the other flags) and exit: 0 when it "
-                   "is good, 2 with the reason; EAL is not started");
     app.add_option("--file-prefix", cfg->file_prefix,
                    "DPDK runtime/hugepage file prefix; unique per process on one host");
     app.add_flag("--no-huge", cfg->no_huge,
@@ -480,7 +477,9 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
         ->check(CLI::Range(10, 10000));
     app.footer(
         "=VALUE is the default. Flags override the same key in the --config file.\n"
-        "Arguments after a lone -- are passed to DPDK's EAL.\n");
+        "Arguments after a lone -- are passed to DPDK's EAL.\n"
+        "--check-config FILE validates FILE (read as --config FILE, other flags applied) and\n"
+        "exits: 0 when it is good, 2 with the reason; EAL is not started.\n");
     try {
         app.parse(ours, argv);
     } catch (const CLI::Success &e) {

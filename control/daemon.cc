@@ -483,7 +483,8 @@ void Daemon::begin_drain(unsigned deadline_s) {
     for (Lcore *lc : lcores_) {
         lc->ndrain_ports = 0;
         for (const ServiceRow &row : service_table())
-            if (row.tcp_port && row.tcp_port(cfg_) != 0) lc->drain_ports[lc->ndrain_ports++] = row.tcp_port(cfg_);
+            if (row.tcp_port && row.tcp_port(cfg_) != 0 && lc->ndrain_ports < kMaxServices)
+                lc->drain_ports[lc->ndrain_ports++] = row.tcp_port(cfg_);
         lc->drain.store(true, std::memory_order_release);  // the ports are published with it
     }
     EP_LOG(NOTICE, "drain: no new connections; %llu open get up to %u s to finish",

@@ -53,7 +53,7 @@ def test_telemetry_reads_counters_that_moved():
         # One lcore's share, and the same through a socket client of our own.
         assert telemetry(ep, "/edgeplane/stats,lcore,1")["icmp_echo_replies"] == before + 3
         greeting, reply = raw(path, "/edgeplane/stats,lcore")
-        assert greeting["pid"] == ep.proc.pid or greeting["pid"] > 0
+        assert greeting["version"].startswith("DPDK 22.11") and greeting["max_output_len"] > 0, greeting
         assert reply["/edgeplane/stats"]["icmp_echo_replies"] == before + 3
         # EAL's own commands are still there; a section we do not have is null.
         assert telemetry(ep, "/ethdev/list") == [0]

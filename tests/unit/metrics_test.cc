@@ -162,6 +162,7 @@ TEST(CheckConfig, GoodFileContinuesBadFileIsExitTwoWithTheReason) {
     EXPECT_NE(err.find("A.B.C.D:PORT"), std::string::npos) << err;
     EXPECT_EQ(check("ip = [\"10.0.0.1/24\"]\n", &err), 2);  // no port
     EXPECT_NE(err.find("--port"), std::string::npos) << err;
+    EXPECT_EQ(check(base + "check-config = \"x\"\n", &err), 2);  // a flag, not a key
     EXPECT_EQ(check(base + "tcp-rcvbuf-kb = 100\n", &err), 2);  // CLI11's own exit code is not 2
     EXPECT_NE(err.find("power of two"), std::string::npos) << err;
 }
