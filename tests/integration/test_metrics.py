@@ -121,7 +121,10 @@ def test_prometheus_scrapes_what_curl_downloaded():
         # Per lcore and port, and other sources with their help text.
         labels = prom.query(series)[0]["metric"]
         assert labels["lcore"] == "1" and labels["port"] == "net_tap0", labels
-        assert float(prom.query('sum(edgeplane_lcore_tx_bytes_total)')[0]["value"][1]) > downloaded
+        # body_bytes_out counts a response when it is planned; the frames
+        # follow: wait for a scrape that has them all.
+        wait_for(lambda: prom.query(f"sum(edgeplane_lcore_tx_bytes_total) > {downloaded}"),
+                 "the frames of the downloads in lcore tx_bytes")
         assert prom.query("edgeplane_chunkstore_ram_bytes_used > 0")
         assert prom.query("edgeplane_cache_hit_ratio > 0")
 
