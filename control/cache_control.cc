@@ -156,26 +156,36 @@ void CacheControl::log_run(const char *why, const cache::RunReport &r) {
            static_cast<unsigned long long>(r.skipped_fresh));
 }
 
-StatsSection CacheControl::stats() const {
+void CacheControl::visit_counters(const CounterVisitor &fn) const {
     const cache::DriverCounters &c = driver_->counters();
-    return {"cache",
-            {{"hits", c.hits},
-             {"ram_misses", c.ram_misses},
-             {"misses", c.misses},
-             {"bytes_served_from_ram", c.bytes_hit},
-             {"fills", c.fills},
-             {"evictions", c.evictions},
-             {"object_evictions", object_evictions_},
-             {"evictions_skipped_pinned", c.evictions_skipped_pinned},
-             {"evictions_skipped_fresh", c.evictions_skipped_fresh},
-             {"eviction_runs", c.eviction_runs},
-             {"room_runs", c.room_runs},
-             {"not_admitted", c.not_admitted},
-             {"stale_victims", c.stale_victims},
-             {"tracked_bytes", driver_->tracked_bytes()},
-             {"tracked_chunks", driver_->tracked_objects()},
-             {"high_watermark_bytes", driver_->config().high_watermark_bytes},
-             {"low_watermark_bytes", driver_->config().low_watermark_bytes}}};
+    fn({"hits", "chunk starts served from RAM", c.hits});
+    fn({"ram_misses", "chunk starts that waited for a disk read", c.ram_misses});
+    fn({"misses", "requests for objects the store does not hold", c.misses});
+    fn({"bytes_served_from_ram", "bytes of the chunk starts served from RAM", c.bytes_hit});
+    fn({"fills", "chunks that entered RAM (ingest, promotion)", c.fills});
+    fn({"evictions", "victims the policy chose and the store dropped", c.evictions});
+    fn({"object_evictions", "objects deleted to make room (RAM-only store)", object_evictions_});
+    fn({"evictions_skipped_pinned", "victims skipped: pinned by a response in flight",
+        c.evictions_skipped_pinned});
+    fn({"evictions_skipped_fresh", "victims skipped: ingested within the last minute",
+        c.evictions_skipped_fresh});
+    fn({"eviction_runs", "watermark eviction runs", c.eviction_runs});
+    fn({"room_runs", "runs that evicted to make room for new content", c.room_runs});
+    fn({"not_admitted", "chunks filled that the policy declined to keep", c.not_admitted});
+    fn({"stale_victims", "victims the store no longer had (a bug if it moves)", c.stale_victims});
+    fn({"tracked_bytes", "bytes the policy tracks (equal to the RAM tier's resident chunks)",
+        driver_->tracked_bytes(), true});
+    fn({"tracked_chunks", "chunks the policy tracks", driver_->tracked_objects(), true});
+    fn({"high_watermark_bytes", "RAM use that starts an eviction run",
+        driver_->config().high_watermark_bytes, true});
+    fn({"low_watermark_bytes", "RAM use an eviction run stops at",
+        driver_->config().low_watermark_bytes, true});
+}
+
+StatsSection CacheControl::stats() const {
+    StatsSection sec{"cache", {}};
+    visit_counters([&](const CounterRef &c) { sec.values.emplace_back(std::string(c.name), c.value); });
+    return sec;
 }
 
 }  // namespace ep

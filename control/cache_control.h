@@ -20,6 +20,7 @@
 #include "chunkstore/store.h"
 #include "control/stats.h"
 #include "dataplane/access_log.h"
+#include "dataplane/service.h"
 
 namespace ep {
 
@@ -38,7 +39,9 @@ class CacheControl final : public cache::StoreEvictor, public chunkstore::RamObs
     // Drains the rings and runs a watermark eviction if one is due; returns
     // how many records it consumed.
     unsigned poll();
-    StatsSection stats() const;
+    StatsSection stats() const;  // `edgectl stats cache`, from visit_counters
+    // Every counter and gauge with its help text (/metrics, telemetry).
+    void visit_counters(const CounterVisitor &fn) const;
     uint64_t tracked_bytes() const { return driver_->tracked_bytes(); }
 
     // cache::StoreEvictor

@@ -1,12 +1,14 @@
 #include "control/config.h"
 
 #include "cache/factory.h"
+#include "control/metrics_server.h"
 #include "dataplane/fault_stage.h"
 
 #include <arpa/inet.h>
 #include <rte_build_config.h>
 #include <rte_mbuf_core.h>
 #include <sched.h>
+#include <sys/un.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -321,7 +323,33 @@ std::string with_origin(const std::string &what, const StrictToml &toml, int arg
 
 }  // namespace
 
+namespace {
+int parse_config_args(int argc, char **argv, Config *cfg);
+}
+
 int parse_config(int argc, char **argv, Config *cfg) {
+    // --check-config FILE reads FILE as --config FILE would (flags beside it
+    // still override), and any error is exit code 2.
+    std::vector<std::string> args(argv, argv + argc);
+    for (std::size_t i = 1; i < args.size() && args[i] != "--"; ++i) {
+        if (args[i] == "--check-config" && i + 1 < args.size()) {
+            cfg->check_config = args[i + 1];
+            args[i] = "--config";
+        } else if (args[i].starts_with("--check-config=")) {
+            cfg->check_config = args[i].substr(15);
+            args[i] = "--config=" + cfg->check_config;
+        }
+    }
+    std::vector<char *> av;
+    for (std::string &a : args) av.push_back(a.data());
+    av.push_back(nullptr);
+    const int rc = parse_config_args(argc, av.data(), cfg);
+    return !cfg->check_config.empty() && rc > 0 ? 2 : rc;
+}
+
+namespace {
+
+int parse_config_args(int argc, char **argv, Config *cfg) {
     // Split at a lone "--": what follows belongs to EAL.
     int ours = argc;
     for (int i = 1; i < argc; ++i)
@@ -350,6 +378,18 @@ int parse_config(int argc, char **argv, Config *cfg) {
     app.add_option("--control-lcore", cfg->control_lcore, "Lcore of the control thread")
         ->check(CLI::Range(0, RTE_MAX_LCORE - 1));
     app.add_option("--admin-socket", cfg->admin_socket, "Unix socket for edgectl");
+    app.add_option("--metrics-listen", cfg->metrics_listen,
+                   "Serve Prometheus /metrics on this management address, A.B.C.D:PORT (a "
+                   "kernel socket on the control thread; empty: off)")
+        ->check(CLI::Validator(
+            [](std::string &s) -> std::string {
+                uint32_t ip;
+                uint16_t port;
+                return s.empty() || parse_listen_address(s, &ip, &port)
+                           ? ""
+                           : "expected A.B.C.D:PORT, got '" + s + "'";
+            },
+            "A.B.C.D:PORT", "listen address"));
     app.add_option("--file-prefix", cfg->file_prefix,
                    "DPDK runtime/hugepage file prefix; unique per process on one host");
     app.add_flag("--no-huge", cfg->no_huge,
@@ -394,6 +434,10 @@ int parse_config(int argc, char **argv, Config *cfg) {
         ->check(port_range);
     app.add_option("--udp-echo-port", cfg->udp_echo_port, "UDP echo service (RFC 862); 0: off")
         ->check(port_range);
+    app.add_option("--drain-deadline-s", cfg->drain_deadline_s,
+                   "On SIGTERM stop accepting connections and give the open ones this long to "
+                   "finish before exiting (0: stop at once; a second SIGTERM stops at once)")
+        ->check(CLI::Range(0, 3600));
     app.add_option("--icmp-error-rate", cfg->icmp_error_rate,
                    "ICMP errors (UDP port unreachable) each data lcore may send per second "
                    "(RFC 1812 4.3.2.8); 0: none")
@@ -442,7 +486,9 @@ int parse_config(int argc, char **argv, Config *cfg) {
         ->check(CLI::Range(10, 10000));
     app.footer(
         "=VALUE is the default. Flags override the same key in the --config file.\n"
-        "Arguments after a lone -- are passed to DPDK's EAL.\n");
+        "Arguments after a lone -- are passed to DPDK's EAL.\n"
+        "--check-config FILE validates FILE (read as --config FILE, other flags applied) and\n"
+        "exits: 0 when it is good, 2 with the reason; EAL is not started.\n");
     try {
         app.parse(ours, argv);
     } catch (const CLI::Success &e) {
@@ -468,6 +514,9 @@ int parse_config(int argc, char **argv, Config *cfg) {
     if (seen.count(cfg->control_lcore))
         return fail("the control lcore must not also be a data lcore");
 
+    if (cfg->admin_socket.empty() || cfg->admin_socket.size() >= sizeof(sockaddr_un::sun_path))
+        return fail("--admin-socket must be a path shorter than " +
+                    std::to_string(sizeof(sockaddr_un::sun_path)) + " bytes");
     if (cfg->http_port != 0 && cfg->http_port == cfg->discard_port)
         return fail("--http-port and --discard-port are both " + std::to_string(cfg->http_port));
     if (cfg->cache_low_pct > cfg->cache_high_pct)
@@ -494,6 +543,8 @@ int parse_config(int argc, char **argv, Config *cfg) {
     }
     return -1;
 }
+
+}  // namespace
 
 std::vector<std::string> eal_arguments(const Config &cfg) {
     std::vector<std::string> a{"edgeplane"};

@@ -18,6 +18,7 @@ struct Config {
     std::vector<unsigned> data_lcores{1};
     unsigned control_lcore = 0;
     std::string admin_socket = "/run/edgeplane/edgeplane.sock";
+    std::string metrics_listen;  // "A.B.C.D:PORT" of /metrics (a kernel socket); empty: off
     std::string file_prefix = "edgeplane";
     bool no_huge = false;
     bool allow_pci = false;
@@ -44,6 +45,7 @@ struct Config {
     unsigned http_pin_ram_pct = 50;     // share of the RAM tier all send queues may pin
     unsigned discard_port = 0;      // RFC 863 sink with receipts (edgectl sink); 0: off
     unsigned udp_echo_port = 0;     // RFC 862 echo over UDP; 0: off
+    unsigned drain_deadline_s = 5;  // SIGTERM: connections open get this long; 0: stop at once
     unsigned icmp_error_rate = 100;  // ICMP errors (port unreachable) per second per data lcore
     double arp_reachable_s = 60;     // neighbour entries used without a poll this long (RFC 1122 2.3.2.1)
     unsigned tcp_syn_backlog = 1024;
@@ -55,10 +57,12 @@ struct Config {
     std::vector<std::string> eal_extra;  // after "--"
 
     std::vector<PortOptions> port_options;  // derived by parse_config
+    std::string check_config;  // --check-config FILE: validate FILE and exit (no EAL)
 };
 
 // Parses argv into cfg. Returns -1 to continue, or an exit code (0 after
-// --help, non-zero after an error, with the message already printed).
+// --help, non-zero after an error, with the message already printed; 2 for
+// every error with --check-config FILE, which reads FILE as --config does).
 int parse_config(int argc, char **argv, Config *cfg);
 
 // The EAL argument vector for cfg (argv[0] included).

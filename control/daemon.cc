@@ -10,6 +10,7 @@
 #include <rte_cycles.h>
 #include <ctime>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <new>
@@ -19,6 +20,7 @@
 #include "chunkstore/ingest.h"
 #include "control/log.h"
 #include "control/stats.h"
+#include "control/telemetry.h"
 
 namespace ep {
 
@@ -26,6 +28,14 @@ namespace {
 // The control loop wakes at least this often; sooner when the admin socket
 // has a client. Store work (promotions, reclamation) is polled every tick.
 constexpr int kControlTickMs = 2;
+// systemd's STATUS= line is refreshed this often.
+constexpr uint64_t kStatusEveryMs = 5000;
+
+uint64_t mono_ms() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return uint64_t(ts.tv_sec) * 1000 + uint64_t(ts.tv_nsec) / 1'000'000;
+}
 
 std::string prefix_len(uint32_t mask_be) { return std::to_string(__builtin_popcount(mask_be)); }
 
@@ -131,10 +141,20 @@ bool Daemon::start() {
     register_commands();
     register_store_commands();
     register_tcp_commands();
+    if (!cfg_.metrics_listen.empty()) {
+        if (!metrics_server_.open(cfg_.metrics_listen, [this] { return prometheus_text(metrics()); },
+                                  &err)) {
+            EP_LOG(ERR, "%s", err.c_str());
+            return false;
+        }
+    }
+    telemetry_open();
 
     for (Lcore *lc : lcores_) rte_eal_remote_launch(lcore_main, lc, lc->lcore_id);
     lcores_launched_ = true;
     print_ready();
+    notify_.init();
+    notify_.send("READY=1\nSTATUS=" + status_line());
     return true;
 }
 
@@ -161,6 +181,11 @@ bool Daemon::start_tcp_services() {
         store_->set_background_work([this] {
             cache_->poll();
             store_->poll();
+            // An ingest in progress is not a hung control loop: keep the
+            // watchdog fed, and scrapes and telemetry answered (read-only).
+            metrics_server_.poll(0);
+            telemetry_serve([this] { return metrics(); });
+            notify_.tick(mono_ms());
         });
     } catch (const std::exception &e) {
         EP_LOG(ERR, "cache: %s", e.what());
@@ -351,6 +376,20 @@ void Daemon::register_commands() {
                                           : format_stats_text(src, sections, only, &err);
             out.write(err.empty() ? text : "error: " + err + "\n");
         });
+    admin_.add_command(
+        "drain", "drain [SECONDS]: stop accepting connections, exit when the open ones finish",
+        [this](const std::vector<std::string> &args, Reply &out) {
+            unsigned s = 30;
+            if (args.size() > 2 || (args.size() == 2 && (args[1].empty() || args[1].size() > 6 ||
+                                                         args[1].find_first_not_of("0123456789") !=
+                                                             std::string::npos)))
+                return out.write("error: usage: drain [SECONDS]\n");
+            if (args.size() == 2) s = static_cast<unsigned>(std::stoul(args[1]));
+            begin_drain(s);
+            out.write("draining: no new connections; " + std::to_string(open_connections()) +
+                      " open; edgeplane exits when they finish or after " + std::to_string(s) +
+                      " s\n");
+        });
     admin_.add_command("ports", "ports, addresses and queues", [this](auto &, Reply &out) {
         for (const Port &p : ports_) {
             out.write(p.device + " port " + std::to_string(p.id) + " mac " + mac_to_string(p.addr.mac) +
@@ -454,26 +493,97 @@ void Daemon::print_ready() const {
         ports.c_str(), cfg_.http_port ? std::to_string(cfg_.http_port).c_str() : "off",
         policy.c_str(), cfg_.cache_high_pct, cfg_.cache_low_pct,
         static_cast<unsigned long long>(u.ram_capacity_bytes >> 20), disk.c_str(), memory.c_str());
+    if (metrics_server_.is_open()) {
+        const std::string addr = cfg_.metrics_listen.substr(0, cfg_.metrics_listen.rfind(':'));
+        std::printf("edgeplane: metrics at http://%s:%u/metrics\n", addr.c_str(),
+                    metrics_server_.port());
+    }
+    std::printf("edgeplane: telemetry: dpdk-telemetry.py -f %s (socket %s/dpdk_telemetry.v2), "
+                "/edgeplane/stats\n",
+                cfg_.file_prefix.c_str(), rte_eal_get_runtime_dir());
     std::printf("edgeplane: %zu data lcore(s); admin socket %s; ready\n", lcores_.size(),
                 cfg_.admin_socket.c_str());
     std::fflush(stdout);
 }
 
-void Daemon::run(const std::atomic<bool> &stop, std::atomic<bool> &hup) {
+uint64_t Daemon::open_connections() const {
+    uint64_t n = 0;
+    for (const auto &io : tcp_) n += io->stack().connections();
+    return n;
+}
+
+void Daemon::begin_drain(unsigned deadline_s) {
+    const uint64_t deadline = mono_ms() + uint64_t{deadline_s} * 1000;
+    if (draining_) {  // a second drain may only bring the end nearer
+        drain_deadline_ms_ = std::min(drain_deadline_ms_, deadline);
+        return;
+    }
+    draining_ = true;
+    drain_deadline_ms_ = deadline;
+    for (Lcore *lc : lcores_) {
+        lc->ndrain_ports = 0;
+        for (const ServiceRow &row : service_table())
+            if (row.tcp_port && row.tcp_port(cfg_) != 0 && lc->ndrain_ports < kMaxServices)
+                lc->drain_ports[lc->ndrain_ports++] = row.tcp_port(cfg_);
+        lc->drain.store(true, std::memory_order_release);  // the ports are published with it
+    }
+    EP_LOG(NOTICE, "drain: no new connections; %llu open get up to %u s to finish",
+           static_cast<unsigned long long>(open_connections()), deadline_s);
+    notify_.send("STOPPING=1\nSTATUS=draining: " + std::to_string(open_connections()) +
+                 " connections open");
+}
+
+void Daemon::run(const std::atomic<bool> &stop, std::atomic<bool> &hup, std::atomic<bool> &term) {
+    uint64_t next_status = mono_ms() + kStatusEveryMs;
+    const auto collect = [this] { return metrics(); };
     while (!stop.load(std::memory_order_relaxed)) {
         if (hup.exchange(false))
             EP_LOG(NOTICE,
                    "SIGHUP: live reload is not supported yet; ignored (restart to apply a "
                    "new config)");
+        if (term.exchange(false)) {
+            if (draining_ || cfg_.drain_deadline_s == 0) {
+                EP_LOG(NOTICE, "SIGTERM: stopping now");
+                break;
+            }
+            begin_drain(cfg_.drain_deadline_s);
+        }
+        if (draining_) {
+            bool all_stopped_listening = true;
+            for (const Lcore *lc : lcores_)
+                all_stopped_listening &= lc->drained.load(std::memory_order_acquire);
+            const uint64_t open = open_connections();
+            if (all_stopped_listening && open == 0) {
+                EP_LOG(NOTICE, "drain: every connection finished; stopping");
+                break;
+            }
+            if (mono_ms() >= drain_deadline_ms_) {
+                EP_LOG(NOTICE, "drain: deadline passed with %llu connections open; stopping",
+                       static_cast<unsigned long long>(open));
+                break;
+            }
+        }
         admin_.poll(kControlTickMs);
+        metrics_server_.poll(0);
+        telemetry_serve(collect);
         cache_->poll();
         while (store_->poll() > 0) {
+        }
+        // WATCHDOG=1 only from here: a control loop that hangs stops sending it.
+        const uint64_t now = mono_ms();
+        notify_.tick(now);
+        if (notify_.enabled() && now >= next_status) {
+            notify_.send("STATUS=" + status_line());
+            next_status = now + kStatusEveryMs;
         }
     }
 }
 
 int Daemon::shutdown() {
     int rc = 0;
+    notify_.send("STOPPING=1\nSTATUS=stopping");  // again after a drain: harmless
+    telemetry_close();
+    metrics_server_.close();
     data_stop_.store(true);
     if (lcores_launched_) rte_eal_mp_wait_lcore();
     admin_.close();

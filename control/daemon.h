@@ -12,6 +12,9 @@
 #include "chunkstore/store.h"
 #include "control/cache_control.h"
 #include "control/config.h"
+#include "control/metrics.h"
+#include "control/metrics_server.h"
+#include "control/sd_notify.h"
 #include "control/service_table.h"
 #include "control/stats.h"
 #include "dataplane/fault_stage.h"
@@ -27,9 +30,10 @@ public:
     explicit Daemon(Config cfg) : cfg_(std::move(cfg)) {}
     // Returns false with the reason logged; call shutdown() either way.
     bool start();
-    // Runs the control loop until stop is set (by a signal handler); logs
-    // and clears hup (SIGHUP) without stopping.
-    void run(const std::atomic<bool> &stop, std::atomic<bool> &hup);
+    // Runs the control loop until stop is set (by a signal handler) or a
+    // drain ends; logs and clears hup (SIGHUP) without stopping; term
+    // (SIGTERM) starts a drain of --drain-deadline-s, a second one stops.
+    void run(const std::atomic<bool> &stop, std::atomic<bool> &hup, std::atomic<bool> &term);
     // Stops the data lcores, closes ports, checks the mbuf pool. Returns the exit code.
     int shutdown();
 
@@ -42,7 +46,16 @@ private:
     void register_store_commands();
     void register_tcp_commands();
     std::vector<StatsSection> stats_sections() const;
+    // Every counter and gauge with help, lcore and port (control/daemon_metrics.cc):
+    // /metrics and telemetry.
+    std::vector<Metric> metrics() const;
+    // systemd's STATUS= line: what is served right now.
+    std::string status_line() const;
     void print_ready() const;
+    // Stops accepting connections on every lcore; run() returns once the open
+    // ones have closed or deadline_s has passed (control/daemon.cc).
+    void begin_drain(unsigned deadline_s);
+    uint64_t open_connections() const;
 
     Config cfg_;
     bool eal_up_ = false;
@@ -52,6 +65,8 @@ private:
     std::vector<Lcore *> lcores_;
     std::atomic<bool> data_stop_{false};
     AdminSocket admin_;
+    MetricsServer metrics_server_;
+    SdNotify notify_;
     std::unique_ptr<chunkstore::Store> store_;
     std::vector<std::unique_ptr<TcpIo>> tcp_;
     std::vector<std::unique_ptr<Service>> services_;  // see control/service_table.cc
@@ -59,6 +74,8 @@ private:
     std::vector<AccessLog *> access_logs_;  // rte_malloc'd, one per data lcore
     std::unique_ptr<CacheControl> cache_;
     http::HttpConfig http_cfg_;
+    bool draining_ = false;
+    uint64_t drain_deadline_ms_ = 0;
 };
 
 }  // namespace ep

@@ -64,6 +64,12 @@ int main(int argc, char **argv) {
     app.add_subcommand("objects", "List stored objects: size, chunks, name")->callback([&] {
         request = "objects";
     });
+    unsigned drain_deadline = 30;
+    auto *drain = app.add_subcommand(
+        "drain", "Stop accepting connections; the daemon exits (0) when the open ones finish");
+    drain->add_option("--deadline", drain_deadline, "Seconds the open connections get at most")
+        ->check(CLI::Range(0, 86400));
+    drain->callback([&] { request = "drain " + std::to_string(drain_deadline); });
     std::string remove_name;
     auto *remove = app.add_subcommand("remove", "Remove an object from both tiers");
     remove->add_option("name", remove_name)->required();

@@ -8,14 +8,24 @@
 namespace {
 std::atomic<bool> g_stop{false};
 std::atomic<bool> g_hup{false};
+std::atomic<bool> g_term{false};
 void on_signal(int sig) {
-    (sig == SIGHUP ? g_hup : g_stop).store(true);
+    (sig == SIGHUP ? g_hup : sig == SIGTERM ? g_term : g_stop).store(true);
 }
 }  // namespace
 
 int main(int argc, char **argv) {
     ep::Config cfg;
     if (int rc = ep::parse_config(argc, argv, &cfg); rc >= 0) return rc;
+    if (!cfg.check_config.empty()) {
+        // Everything that can be judged without EAL passed. Free hugepages are
+        // not judged: a running daemon holds them while its next config is checked.
+        std::printf("edgeplane: %s: ok (%zu port(s), %zu data lcore(s), http port %u%s%s)\n",
+                    cfg.check_config.c_str(), cfg.ports.size(), cfg.data_lcores.size(),
+                    cfg.http_port, cfg.metrics_listen.empty() ? "" : ", metrics at ",
+                    cfg.metrics_listen.c_str());
+        return 0;
+    }
     // Before EAL: a RAM tier that cannot fit would otherwise fail later as
     // "out of memory" with hugepages already taken.
     if (const std::string err = ep::memory_error(cfg, ep::free_hugepages()); !err.empty()) {
@@ -35,7 +45,7 @@ int main(int argc, char **argv) {
 
     ep::Daemon daemon(std::move(cfg));
     const bool ok = daemon.start();
-    if (ok) daemon.run(g_stop, g_hup);
+    if (ok) daemon.run(g_stop, g_hup, g_term);
     const int rc = daemon.shutdown();
     return ok ? rc : 1;
 }

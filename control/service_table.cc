@@ -65,10 +65,17 @@ std::unique_ptr<Service> make_udp_echo(const ServiceEnv &env, std::string *err) 
     return echo;
 }
 
+uint16_t http_port(const Config &cfg) {
+    return static_cast<uint16_t>(cfg.http_port);
+}
+uint16_t discard_port(const Config &cfg) {
+    return static_cast<uint16_t>(cfg.discard_port);
+}
+
 constexpr ServiceRow kServices[] = {
-    {"http", make_http, nullptr},
-    {"discard", make_discard, discard_commands},
-    {"udp_echo", make_udp_echo, nullptr},
+    {"http", make_http, nullptr, http_port},
+    {"discard", make_discard, discard_commands, discard_port},
+    {"udp_echo", make_udp_echo, nullptr, nullptr},
 };
 
 }  // namespace

@@ -47,6 +47,9 @@ struct ServiceRow {
     // daemon built (it outlives the commands); pick yours by name().
     void (*commands)(AdminSocket &admin, const Config &cfg,
                      const std::vector<std::unique_ptr<Service>> &all);
+    // Optional: the TCP port the service listens on in cfg (0: none), which
+    // a drain stops accepting connections on.
+    uint16_t (*tcp_port)(const Config &cfg) = nullptr;
 };
 
 std::span<const ServiceRow> service_table();

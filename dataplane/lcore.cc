@@ -52,6 +52,15 @@ void announce(Lcore &lc, LcoreQueue &q) {
     transmit(lc, q, &m, 1);
 }
 
+// Once, when the control thread asks: no new connections on this lcore.
+void stop_listening(Lcore &lc) {
+    for (uint16_t i = 0; i < lc.nqueues; ++i)
+        if (lc.queues[i].tcp)
+            for (uint16_t k = 0; k < lc.ndrain_ports; ++k)
+                lc.queues[i].tcp->stack().unlisten(lc.drain_ports[k]);
+    lc.drained.store(true, std::memory_order_release);
+}
+
 }  // namespace
 
 int lcore_main(void *arg) {
@@ -64,7 +73,12 @@ int lcore_main(void *arg) {
     rte_mbuf *rx[kRxCap];
     rte_mbuf *tx[kRxCap];
     uint64_t last = rte_rdtsc();
+    bool draining = false;
     while (!lc.stop->load(std::memory_order_relaxed)) {
+        if (!draining && lc.drain.load(std::memory_order_acquire)) [[unlikely]] {
+            stop_listening(lc);
+            draining = true;
+        }
         bool worked = false;
         Clock clk;  // read once per iteration, when the first queue's services need it
         bool have_clk = false;

@@ -53,6 +53,15 @@ struct alignas(64) Lcore {
     int64_t unix_start_ns = 0;  // wall clock at tsc_start, for HTTP Date
     net::IcmpRateLimit icmp_errors;  // ICMP errors this lcore may still send (RFC 1812 4.3.2.8)
 
+    // Drain (edgectl drain, SIGTERM): the control thread fills drain_ports
+    // (the services' TCP ports), then sets drain; the lcore stops listening
+    // on them once, on its own stacks, and sets drained. Connections already
+    // open carry on; a new SYN is answered with RST (no listener).
+    uint16_t drain_ports[kMaxServices] = {};
+    uint16_t ndrain_ports = 0;
+    std::atomic<bool> drain{false};
+    std::atomic<bool> drained{false};
+
     uint64_t tsc_to_ns(uint64_t tsc) const {
         return static_cast<uint64_t>((static_cast<unsigned __int128>(tsc - tsc_start) * ns_per_tsc_q32) >> 32);
     }
