@@ -19,6 +19,7 @@
 #include "cache/factory.h"
 #include "chunkstore/ingest.h"
 #include "control/log.h"
+#include "control/port_stats.h"
 #include "control/stats.h"
 #include "control/telemetry.h"
 
@@ -289,21 +290,18 @@ bool Daemon::open_store() {
 std::vector<StatsSection> Daemon::stats_sections() const {
     std::vector<StatsSection> out;
     {
-        // What the ports' drivers count (drops before the data plane sees a
-        // frame: rx_nombuf when the pool ran dry, imissed when the RX ring
-        // was full) and the pool's level.
+        // What the ports' drivers count, summed by position, and the pool.
         StatsSection sec{"port", {}};
-        uint64_t ipk = 0, opk = 0, imissed = 0, ierrors = 0, oerrors = 0, nombuf = 0;
         for (const Port &p : ports_) {
-            rte_eth_stats st{};
-            if (rte_eth_stats_get(p.id, &st) != 0) continue;
-            ipk += st.ipackets, opk += st.opackets, imissed += st.imissed;
-            ierrors += st.ierrors, oerrors += st.oerrors, nombuf += st.rx_nombuf;
+            std::size_t k = 0;
+            visit_port_counters(p, [&](const CounterRef &c) {
+                if (k == sec.values.size()) sec.values.emplace_back(std::string(c.name), 0);
+                sec.values[k++].second += c.value;
+            });
         }
-        sec.values = {{"rx_packets", ipk},   {"tx_packets", opk},       {"rx_missed", imissed},
-                      {"rx_errors", ierrors}, {"tx_errors", oerrors},    {"rx_nombuf", nombuf},
-                      {"mbufs", cfg_.mbufs},
-                      {"mbufs_in_use", pool_ ? rte_mempool_in_use_count(pool_) : 0}};
+        visit_pool_gauges(pool_, cfg_.mbufs, [&](const CounterRef &c) {
+            sec.values.emplace_back(std::string(c.name), c.value);
+        });
         out.push_back(std::move(sec));
     }
     if (!tcp_.empty()) {

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "control/daemon.h"
+#include "control/port_stats.h"
 #include "dataplane/lcore.h"
 
 namespace ep {
@@ -46,6 +47,13 @@ std::vector<Metric> Daemon::metrics() const {
             }
         }
     }
+    for (const Port &p : ports_)
+        visit_port_counters(p, [&](const CounterRef &c) {
+            add("port", c.name, c.help, c.value, c.gauge, -1, p.device);
+        });
+    visit_pool_gauges(pool_, cfg_.mbufs, [&](const CounterRef &c) {
+        add("port", c.name, c.help, c.value, c.gauge, -1, "");
+    });
     if (cache_) {
         uint64_t hits = 0, misses = 0;
         cache_->visit_counters([&](const CounterRef &c) {
