@@ -50,8 +50,6 @@ private:
         XXH3_state_t *hash = nullptr;
         uint64_t bytes = 0;
         Conn *next_free = nullptr;
-        Conn *next_wake = nullptr;  // unused: the sink never waits
-        bool woken = false;
     };
     void release(tcp::ConnId id, Conn *c);
 

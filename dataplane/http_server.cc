@@ -18,7 +18,6 @@ struct HttpServer::Conn : StreamConn {
     bool head_done = false;
     bool peer_closed = false;
     bool input_pending = false;  // on_data consumed less than offered
-    bool woken = false;
     // finish() was called: the stack sends what is queued, then FIN. The
     // connection stays ours until its send queue drains, so a peer that
     // stops reading is still timed out (send_timeout) and its pins counted.
@@ -27,7 +26,6 @@ struct HttpServer::Conn : StreamConn {
     uint32_t head_off = 0;
     uint64_t piece_off = 0;
     Conn *next_free = nullptr;
-    Conn *next_wake = nullptr;
     alignas(http::HttpSession) unsigned char session_mem[sizeof(http::HttpSession)];
 
     http::HttpSession &session() {
@@ -88,7 +86,7 @@ void HttpServer::on_accept(tcp::Stack &st, tcp::ConnId id) {
     }
     c->id = id;
     c->in_use = true;
-    c->head_done = c->peer_closed = c->input_pending = c->woken = c->closing = false;
+    c->head_done = c->peer_closed = c->input_pending = c->closing = false;
     stream_.attach(*c, id);
     c->piece = 0;
     c->head_off = 0;
