@@ -49,10 +49,12 @@ cleanup() {
   rm -rf /var/run/dpdk/${PREFIX}
 }
 trap cleanup INT TERM EXIT
+METRICS_PORT=${METRICS_PORT:-9100}
 
 "$BUILD/control/edgeplane" --port "net_tap0,iface=$IFACE" --ip "$APPLIANCE/24" \
   --gateway "$HOST" --data-lcores 1 --control-lcore 0 \
-  --admin-socket "$SOCK" --file-prefix "$PREFIX" --udp-echo-port 7 "$@" &
+  --admin-socket "$SOCK" --file-prefix "$PREFIX" --udp-echo-port 7 \
+  --metrics-listen "127.0.0.1:$METRICS_PORT" "$@" &
 pid=$!
 
 for _ in $(seq 200); do
@@ -80,6 +82,8 @@ edgeplane is up on $IFACE.
   try:         ping $APPLIANCE;  curl -I http://$APPLIANCE/demo/manifest.mpd
   udp echo:    echo hello | socat -t1 - UDP:$APPLIANCE:7   (RFC 862; any other UDP port: ICMP port unreachable)
   counters:    $BUILD/control/edgectl -s $SOCK stats   (one section: ... stats cache)
+  metrics:     curl http://127.0.0.1:$METRICS_PORT/metrics   (Prometheus text format)
+  telemetry:   dpdk-telemetry.py -f $PREFIX   (then /edgeplane/stats,http)
 Press Ctrl-C to stop.
 MSG
 wait "$pid"
