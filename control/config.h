@@ -42,6 +42,12 @@ struct Config {
     unsigned http_pin_ram_pct = 50;     // share of the RAM tier all send queues may pin
     unsigned discard_port = 0;      // RFC 863 sink with receipts (edgectl sink); 0: off
     unsigned udp_echo_port = 0;     // RFC 862 echo over UDP; 0: off
+    unsigned tracker_port = 6969;     // BEP 15 UDP tracker; 0: off
+    bool tracker_open = false;        // track any info hash, not only our own torrents
+    unsigned tracker_interval_s = 1800;  // announce interval told to clients
+    unsigned tracker_swarms = 4096;   // swarms per data lcore's shard (power of two)
+    unsigned tracker_peers = 128;     // peer slots per swarm per shard
+    bool torrents = true;             // make a .torrent for every ingested object
     unsigned icmp_error_rate = 100;  // ICMP errors (port unreachable) per second per data lcore
     unsigned tcp_syn_backlog = 1024;
     std::string cache_policy = "default";

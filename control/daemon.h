@@ -14,10 +14,12 @@
 #include "control/config.h"
 #include "control/service_table.h"
 #include "control/stats.h"
+#include "control/torrents.h"
 #include "dataplane/fault_stage.h"
 #include "dataplane/http/config.h"
 #include "dataplane/lcore.h"
 #include "dataplane/tcp_io.h"
+#include "dataplane/tracker_service.h"
 #include "dataplane/port.h"
 
 namespace ep {
@@ -41,6 +43,8 @@ private:
     void register_commands();
     void register_store_commands();
     void register_tcp_commands();
+    void register_torrent_commands();
+    bool start_torrents();
     std::vector<StatsSection> stats_sections() const;
     void print_ready() const;
 
@@ -59,6 +63,8 @@ private:
     std::vector<AccessLog *> access_logs_;  // rte_malloc'd, one per data lcore
     std::unique_ptr<CacheControl> cache_;
     http::HttpConfig http_cfg_;
+    std::unique_ptr<TrackerShared> tracker_;  // before services_: they point at it
+    std::unique_ptr<Torrents> torrents_;  // made at ingest unless --torrents false
 };
 
 }  // namespace ep

@@ -179,15 +179,18 @@ class RoutedClient:
     Cleans up its namespace (and with it the veth) even on failure.
     """
 
-    def __init__(self, ep, mtu=1400):
+    def __init__(self, ep, mtu=1400, index=0):
+        # index: several clients behind one router, each its own /24
+        # (10.79+index.X.0) and names.
         self.ep = ep
         self.mtu = mtu
-        self.ns = f"epcl{ep.tag}"
-        self.veth_router = f"epr{ep.tag}"
-        self.veth_client = f"epc{ep.tag}"
+        sfx = str(index) if index else ""
+        self.ns = f"epcl{ep.tag}{sfx}"
+        self.veth_router = f"epr{ep.tag}{sfx}"
+        self.veth_client = f"epc{ep.tag}{sfx}"
         octet = ep.ip.split(".")[2]
-        self.router_ip = f"10.79.{octet}.1"
-        self.ip = f"10.79.{octet}.2"
+        self.router_ip = f"10.{79 + index}.{octet}.1"
+        self.ip = f"10.{79 + index}.{octet}.2"
 
     def start(self):
         _live.add(self)

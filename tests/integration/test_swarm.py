@@ -1,0 +1,224 @@
+"""BitTorrent from the store (issue 12, first part) with real clients:
+ingest makes a v1 .torrent whose pieces are the store's chunks and HTTP
+serves it; python3-libtorrent parses it to the info hash `edgectl torrent`
+prints; aria2c downloads the file byte-exact from the web seed (BEP 19)
+while announcing to our UDP tracker (BEP 15); two libtorrent sessions in
+their own namespaces find each other through the tracker and one downloads
+from the other. Every comparison is SHA-256 against the source file."""
+
+import hashlib
+import os
+import re
+import time
+
+from harness import Edgeplane, RoutedClient
+
+TRACKER_PORT = 6969
+PIECE = 256 * 1024
+
+
+def make_file(ep, name, size, seed=1):
+    path = os.path.join(ep.workdir, name)
+    rnd = __import__("random").Random(seed)
+    with open(path, "wb") as f:
+        f.write(rnd.randbytes(size))
+    return path
+
+
+def sha256(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def torrent_fields(ep, name):
+    out = ep.ctl("torrent", name).stdout
+    return dict(line.split(" ", 1) for line in out.strip().splitlines())
+
+
+def wait_counter(ep, section, name, at_least, timeout=20):
+    deadline = time.time() + timeout
+    while True:
+        v = ep.stats().get(section, {}).get(name, 0)
+        if v >= at_least or time.time() > deadline:
+            return v
+        time.sleep(0.2)
+
+
+LT_LOAD = r"""
+import libtorrent as lt, sys, urllib.request
+url = sys.argv[1]
+data = urllib.request.urlopen(url, timeout=10).read()
+ti = lt.torrent_info(lt.bdecode(data))
+print("hash", str(ti.info_hash()))
+print("pieces", ti.num_pieces(), "plen", ti.piece_length(), "size", ti.total_size())
+print("files", ti.num_files())
+for ws in ti.web_seeds():
+    print("webseed", ws["url"])
+for t in ti.trackers():
+    print("tracker", t.url)
+"""
+
+
+def test_ingest_makes_a_torrent_that_libtorrent_loads():
+    size = 3 * PIECE + 12345
+    with Edgeplane() as ep:
+        src = make_file(ep, "movie.bin", size)
+        out = ep.ctl("ingest", src).stdout
+        assert re.search(r"torrent movie\.bin\.torrent [0-9a-f]{40}", out), out
+        t = torrent_fields(ep, "movie.bin")
+        assert re.fullmatch(r"[0-9a-f]{40}", t["info_hash"])
+        assert t["magnet"].startswith("magnet:?xt=urn:btih:" + t["info_hash"])
+        assert "tr=udp%3A%2F%2F" in t["magnet"]
+        # HTTP serves it with no HTTP change: content type from the name.
+        r = ep.ns_run(["curl", "-sS", "-D", "-", "-o", "/dev/null", f"http://{ep.ip}/movie.bin.torrent"])
+        assert "application/x-bittorrent" in r.stdout.lower(), r.stdout
+        r = ep.ns_python(f"import sys; sys.argv=['x', 'http://{ep.ip}/movie.bin.torrent']\n" + LT_LOAD)
+        lines = r.stdout
+        # libtorrent's own SHA-1 of the info dict we built.
+        assert f"hash {t['info_hash']}" in lines, lines
+        assert f"pieces 4 plen {PIECE} size {size}" in lines, lines
+        assert f"webseed http://{ep.ip}/movie.bin" in lines, lines
+        assert f"tracker udp://{ep.ip}:{TRACKER_PORT}/announce" in lines, lines
+        assert ep.stop() == 0, ep.log()
+
+
+def test_directory_title_is_one_multi_file_torrent_with_bep47_padding():
+    with Edgeplane() as ep:
+        d = os.path.join(ep.workdir, "title")
+        os.makedirs(os.path.join(d, "video"))
+        sizes = {"manifest.mpd": 1000, "video/seg-1.m4s": PIECE + 77, "video/seg-2.m4s": 2 * PIECE}
+        for rel, n in sizes.items():
+            with open(os.path.join(d, rel), "wb") as f:
+                f.write(os.urandom(n))
+        out = ep.ctl("ingest", d, "--name", "demo").stdout
+        assert "torrent demo.torrent" in out, out
+        t = torrent_fields(ep, "demo")
+        r = ep.ns_python(f"import sys; sys.argv=['x', 'http://{ep.ip}/demo.torrent']\n" + LT_LOAD)
+        assert f"hash {t['info_hash']}" in r.stdout, r.stdout
+        # manifest (1 piece, padded), seg-1 (2 pieces, padded), seg-2 (2):
+        # 3 files + 2 pad files, 5 pieces.
+        assert "files 5" in r.stdout, r.stdout
+        assert "pieces 5" in r.stdout, r.stdout
+        assert f"webseed http://{ep.ip}/" in r.stdout, r.stdout
+        assert ep.stop() == 0, ep.log()
+
+
+ARIA = r"""
+import subprocess, sys, urllib.request, os
+url, outdir = sys.argv[1], sys.argv[2]
+tpath = os.path.join(outdir, "x.torrent")
+open(tpath, "wb").write(urllib.request.urlopen(url, timeout=10).read())
+# aria2 sends UDP tracker requests from its DHT socket: DHT on (it has
+# no bootstrap node, so it stays idle), DHT over IPv6 off.
+r = subprocess.run(["aria2c", "--seed-time=0", "--enable-dht=true", "--enable-dht6=false",
+                    "--dht-file-path=" + os.path.join(outdir, "dht.dat"),
+                    "--bt-enable-lpd=false", "--enable-peer-exchange=false",
+                    "--bt-tracker-connect-timeout=5", "--bt-tracker-timeout=5",
+                    "--summary-interval=0", "--console-log-level=warn", "--file-allocation=none",
+                    "-d", os.path.join(outdir, "dl"), tpath], capture_output=True, text=True, timeout=120)
+print(r.returncode)
+print(r.stdout[-2000:], r.stderr[-2000:])
+"""
+
+
+def test_aria2c_downloads_from_the_web_seed_and_announces_to_our_tracker():
+    size = 5 * PIECE + 999
+    with Edgeplane() as ep:
+        src = make_file(ep, "file.bin", size, seed=7)
+        ep.ctl("ingest", src)
+        outdir = os.path.join(ep.workdir, "aria")
+        os.makedirs(outdir)
+        r = ep.ns_python(
+            f"import sys; sys.argv=['x', 'http://{ep.ip}/file.bin.torrent', {outdir!r}]\n" + ARIA,
+            timeout=180)
+        assert r.stdout.startswith("0"), r.stdout + r.stderr
+        got = os.path.join(outdir, "dl", "file.bin")
+        assert sha256(got) == sha256(src)
+        # aria2 announced over UDP (connect, then announce) to our tracker.
+        assert wait_counter(ep, "tracker", "announces", 1) >= 1, ep.stats().get("tracker")
+        tr = ep.stats()["tracker"]
+        assert tr["connects"] >= 1, tr
+        assert tr["bad_connection_id"] == 0, tr
+        # started, completed, stopped: the swarm saw it join, finish, leave.
+        assert tr["peers_added"] >= 1 and tr["completed_events"] >= 1, tr
+        assert tr["peers_removed"] >= 1, tr
+        assert ep.stop() == 0, ep.log()
+
+
+LT_PEER = r"""
+import libtorrent as lt, sys, time, urllib.request, os, json
+url, save, role, hold = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+data = urllib.request.urlopen(url, timeout=10).read()
+ti = lt.torrent_info(lt.bdecode(data))
+ti.set_web_seeds([])  # peers only: what is tested is discovery through our tracker
+ses = lt.session({"listen_interfaces": "0.0.0.0:6881", "enable_dht": False, "enable_lsd": False,
+                  "enable_upnp": False, "enable_natpmp": False, "enable_incoming_utp": False,
+                  "enable_outgoing_utp": False, "alert_mask": lt.alert.category_t.all_categories})
+atp = lt.add_torrent_params()
+atp.ti = ti
+atp.save_path = save
+h = ses.add_torrent(atp)
+if role == "seed":
+    h.force_recheck()
+replies = []
+peers = set()
+deadline = time.time() + hold
+last_re = 0
+while time.time() < deadline:
+    for a in ses.pop_alerts():
+        if isinstance(a, lt.tracker_reply_alert):
+            replies.append(a.num_peers)
+    for p in h.get_peer_info():
+        if p.source & 1:  # lt.peer_info.tracker
+            peers.add(p.ip[0])
+    st = h.status()
+    if role == "leech" and st.is_seeding and peers:
+        break
+    if role == "seed" and peers:
+        break
+    if time.time() - last_re > 2:  # ask again: the other may have announced since
+        h.force_reannounce(0, -1, lt.reannounce_flags_t.ignore_min_interval)
+        last_re = time.time()
+    time.sleep(0.2)
+st = h.status()
+print(json.dumps({"replies": replies, "peers": sorted(peers), "seeding": st.is_seeding,
+                  "progress": st.progress}))
+"""
+
+
+def test_two_libtorrent_peers_find_each_other_through_the_tracker():
+    import json, subprocess, threading
+    size = 4 * PIECE + 4321
+    ep = Edgeplane()
+    ep.args += ["--gateway", ep.host_ip]
+    with ep, RoutedClient(ep, mtu=1500, index=0) as a, RoutedClient(ep, mtu=1500, index=1) as b:
+        src = make_file(ep, "shared.bin", size, seed=3)
+        ep.ctl("ingest", src)
+        seed_dir = os.path.join(ep.workdir, "seed")
+        leech_dir = os.path.join(ep.workdir, "leech")
+        os.makedirs(seed_dir), os.makedirs(leech_dir)
+        os.link(src, os.path.join(seed_dir, "shared.bin"))
+        url = f"http://{ep.ip}/shared.bin.torrent"
+        results = {}
+
+        def run(cl, role, save, key):
+            code = f"import sys; sys.argv=['x', {url!r}, {save!r}, {role!r}, '60']\n" + LT_PEER
+            results[key] = cl.ns_python(code, check=False, timeout=120)
+
+        ts = threading.Thread(target=run, args=(a, "seed", seed_dir, "seed"))
+        ts.start()
+        time.sleep(2)  # the seed announces first
+        run(b, "leech", leech_dir, "leech")
+        ts.join()
+        seed = json.loads(results["seed"].stdout.strip().splitlines()[-1]) if results["seed"].stdout else None
+        leech = json.loads(results["leech"].stdout.strip().splitlines()[-1]) if results["leech"].stdout else None
+        assert seed and leech, (results["seed"].stderr, results["leech"].stderr)
+        # Each learned the other from an announce reply of ours.
+        assert a.ip in leech["peers"], leech
+        assert max(seed["replies"], default=0) >= 1, seed  # the reply held the leecher
+        assert leech["seeding"], leech
+        assert sha256(os.path.join(leech_dir, "shared.bin")) == sha256(src)
+        tr = ep.stats()["tracker"]
+        assert tr["peers_returned"] >= 2, tr
+        assert tr["peers_added"] >= 2, tr
+        assert ep.stop() == 0, ep.log()
