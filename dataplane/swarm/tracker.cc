@@ -47,8 +47,10 @@ int Tracker::handle(uint8_t *buf, size_t len, size_t room, const Addr &src, int6
         const bool stopped = r.event == udpt::Event::kStopped;
         const bool completed = r.event == udpt::Event::kCompleted;
         if (completed) ++c_.completed_events;
+        uint32_t expired = 0;
         const auto up = table_->upsert(shard_, ih, peer, r.left == 0, stopped, completed,
-                                       now32 + ttl(), now32);
+                                       now32 + ttl(), now32, &expired);
+        c_.peers_expired += expired;
         switch (up) {
         case SwarmTable::Upsert::kAdded: ++c_.peers_added; break;
         case SwarmTable::Upsert::kRemoved: ++c_.peers_removed; break;

@@ -122,7 +122,7 @@ bool SwarmTable::read_peer(const PeerSlot &s, uint32_t now, PeerView *v) {
 
 SwarmTable::Upsert SwarmTable::upsert(uint32_t shard, const uint8_t ih[20], const Addr &a,
                                       bool seeder, bool stopped, bool completed, uint32_t expires,
-                                      uint32_t now) {
+                                      uint32_t now, uint32_t *expired) {
     int32_t sw = stopped ? find(shard, ih) : claim(shard, ih);
     if (sw < 0) return stopped ? Upsert::kAbsent : Upsert::kSwarmsFull;
     SwarmSlot &ss = *swarm(shard, static_cast<uint32_t>(sw));
@@ -144,6 +144,7 @@ SwarmTable::Upsert SwarmTable::upsert(uint32_t shard, const uint8_t ih[20], cons
             st(was_seeder ? ss.seeders : ss.leechers,
                (was_seeder ? ss.seeders : ss.leechers) - 1);
             write_peer(p, 0, Addr{}, false);
+            if (expired) ++*expired;
             if (!free_slot) free_slot = &p;
             continue;
         }

@@ -70,9 +70,11 @@ class SwarmTable {
     enum class Upsert : uint8_t { kAdded, kUpdated, kRemoved, kAbsent, kSwarmsFull, kPeersFull };
     // The announce's effect on the peer (addr, port): added or refreshed
     // with a new expiry, or removed (event stopped). `completed` counts a
-    // BEP 3 "completed" event once per announce that carries it.
+    // BEP 3 "completed" event once per announce that carries it. Expired
+    // peers met on the way are freed and counted in *expired.
     Upsert upsert(uint32_t shard, const uint8_t ih[20], const Addr &a, bool seeder,
-                  bool stopped, bool completed, uint32_t expires, uint32_t now);
+                  bool stopped, bool completed, uint32_t expires, uint32_t now,
+                  uint32_t *expired = nullptr);
     // Frees up to `budget` expired peer slots of the shard (a cursor walks
     // the whole shard over successive calls); returns how many expired.
     uint32_t sweep(uint32_t shard, uint32_t now, uint32_t budget);
