@@ -82,6 +82,23 @@ def test_ingest_makes_a_torrent_that_libtorrent_loads():
         assert ep.stop() == 0, ep.log()
 
 
+LT_WEBSEED = r"""
+import libtorrent as lt, sys, time, urllib.request
+url, save = sys.argv[1], sys.argv[2]
+ti = lt.torrent_info(lt.bdecode(urllib.request.urlopen(url, timeout=10).read()))
+ses = lt.session({"listen_interfaces": "0.0.0.0:6881", "enable_dht": False, "enable_lsd": False,
+                  "enable_upnp": False, "enable_natpmp": False})
+atp = lt.add_torrent_params()
+atp.ti = ti
+atp.save_path = save
+h = ses.add_torrent(atp)
+t0 = time.time()
+while time.time() - t0 < 60 and not h.status().is_seeding:
+    time.sleep(0.2)
+print("seeding", h.status().is_seeding)
+"""
+
+
 def test_directory_title_is_one_multi_file_torrent_with_bep47_padding():
     with Edgeplane() as ep:
         d = os.path.join(ep.workdir, "title")
@@ -100,6 +117,15 @@ def test_directory_title_is_one_multi_file_torrent_with_bep47_padding():
         assert "files 5" in r.stdout, r.stdout
         assert "pieces 5" in r.stdout, r.stdout
         assert f"webseed http://{ep.ip}/" in r.stdout, r.stdout
+        # libtorrent fetches the title from the web seed (BEP 19 multi-file:
+        # base URL + name/path) and skips the pad files (BEP 47).
+        out = os.path.join(ep.workdir, "lt")
+        os.makedirs(out)
+        r = ep.ns_python(f"import sys; sys.argv=['x', 'http://{ep.ip}/demo.torrent', {out!r}]\n" +
+                         LT_WEBSEED, timeout=100)
+        assert "seeding True" in r.stdout, r.stdout + r.stderr
+        for rel in sizes:
+            assert sha256(os.path.join(out, "demo", rel)) == sha256(os.path.join(d, rel)), rel
         assert ep.stop() == 0, ep.log()
 
 
