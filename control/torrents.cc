@@ -86,10 +86,9 @@ bool Torrents::store_torrent(const std::string &object, const swarm::TorrentSpec
     const auto *p = reinterpret_cast<const uint8_t *>(bytes.data());
     timespec now{};
     clock_gettime(CLOCK_REALTIME, &now);
-    chunkstore::Status st =
-        store_.put_object(object, std::span<const uint8_t>(p, bytes.size()),
-                          int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec,
-                          "application/x-bittorrent");
+    chunkstore::Status st = store_.put_object(object, std::span<const uint8_t>(p, bytes.size()),
+                                              int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec,
+                                              "application/x-bittorrent");
     if (!st.ok()) {
         *line = "error: " + object + ": " + st.msg;
         return false;
@@ -140,7 +139,8 @@ std::vector<std::string> Torrents::make(const std::vector<std::string> &names,
                 title_pieces.replace(title_pieces.size() - 20, 20,
                                      reinterpret_cast<const char *>(prev_padded_.data()), 20);
             }
-            files.push_back({split_path(std::string_view(name).substr(prefix.size())), m->size, false});
+            files.push_back(
+                {split_path(std::string_view(name).substr(prefix.size())), m->size, false});
             title_pieces += pieces;
             prev_padded_ = padded;
         }
@@ -160,7 +160,8 @@ std::vector<std::string> Torrents::make(const std::vector<std::string> &names,
             const std::string parent = prefix.substr(0, prefix.size() - dir_name.size() - 1);
             t.url_list.push_back(urls_.http_base + url_path(parent) + "/");
         }
-        const std::string obj = (under ? prefix.substr(0, prefix.size() - 1) : dir_name) + std::string(kExt);
+        const std::string obj =
+            (under ? prefix.substr(0, prefix.size() - 1) : dir_name) + std::string(kExt);
         store_torrent(obj, t, &line);
         lines.push_back(line);
     }

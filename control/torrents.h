@@ -65,7 +65,8 @@ class Torrents {
     // again as padded to a whole piece (the multi-file layout).
     bool hash_object(const chunkstore::ObjectMeta &m, std::string *pieces, swarm::Sha1 *padded_last,
                      std::string *err);
-    bool store_torrent(const std::string &object, const swarm::TorrentSpec &spec, std::string *line);
+    bool store_torrent(const std::string &object, const swarm::TorrentSpec &spec,
+                       std::string *line);
     void remember(const std::string &object, const std::string &bytes);
 
     chunkstore::Store &store_;

@@ -6,10 +6,12 @@ namespace ep::swarm {
 
 const char *berror_name(BError e) {
     switch (e) {
-    case BError::kOk: return "ok";
+        case BError::kOk:
+            return "ok";
 #define EP_X(name, help) \
-    case BError::name: return #name + 1;
-        EP_BENCODE_ERRORS(EP_X)
+    case BError::name:   \
+        return #name + 1;
+            EP_BENCODE_ERRORS(EP_X)
 #undef EP_X
     }
     return "?";
@@ -24,12 +26,14 @@ constexpr uint32_t kMaxDepth = 64;
 struct Frame {
     uint32_t node;
     bool dict;
-    bool want_key;      // dict: the next value is a key
+    bool want_key;  // dict: the next value is a key
     std::string_view last_key;
     bool have_key;
 };
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
 
 // BEP 3: "i" [-] digits "e"; no leading zeros, no "-0".
 BError parse_int(std::string_view in, size_t *pos, int64_t *out) {

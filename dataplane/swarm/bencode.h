@@ -28,15 +28,15 @@ struct BNode {
     std::string_view s;  // kStr: the bytes; list/dict: the whole encoding
 };
 
-#define EP_BENCODE_ERRORS(X)                                              \
-    X(kTruncated, "input ends inside a value")                           \
+#define EP_BENCODE_ERRORS(X)                                                \
+    X(kTruncated, "input ends inside a value")                              \
     X(kBadInt, "integer not canonical (leading zero, -0, empty, overflow)") \
-    X(kBadLength, "string length not canonical or past the input")      \
-    X(kUnsortedKeys, "dictionary keys not strictly ascending")           \
-    X(kKeyNotString, "dictionary key is not a string")                   \
-    X(kTooDeep, "nesting deeper than the limit")                         \
-    X(kTooManyNodes, "more values than the node limit")                  \
-    X(kTrailing, "bytes after the top-level value")                      \
+    X(kBadLength, "string length not canonical or past the input")          \
+    X(kUnsortedKeys, "dictionary keys not strictly ascending")              \
+    X(kKeyNotString, "dictionary key is not a string")                      \
+    X(kTooDeep, "nesting deeper than the limit")                            \
+    X(kTooManyNodes, "more values than the node limit")                     \
+    X(kTrailing, "bytes after the top-level value")                         \
     X(kBadByte, "byte that starts no value")
 
 enum class BError : uint8_t {
@@ -58,14 +58,16 @@ BError bdecode(std::string_view in, BNode *nodes, uint32_t cap, uint32_t *n,
                const BLimits &lim = {}, size_t *err_at = nullptr);
 // Same, but the value may be followed by more bytes: *used is its length
 // (BEP 9 ut_metadata messages carry a dict followed by raw data).
-BError bdecode_prefix(std::string_view in, BNode *nodes, uint32_t cap, uint32_t *n,
-                      size_t *used, const BLimits &lim = {});
+BError bdecode_prefix(std::string_view in, BNode *nodes, uint32_t cap, uint32_t *n, size_t *used,
+                      const BLimits &lim = {});
 
 // Lookups over a decoded tree. nodes[d] must be a dict; returns the index of
 // the value for `key`, or 0 when absent (0 is always the root, never a value).
 uint32_t bdict_find(const BNode *nodes, uint32_t d, std::string_view key);
 // Index of the first child of a list/dict node, then advance with .next.
-inline uint32_t bfirst_child(uint32_t i) { return i + 1; }
+inline uint32_t bfirst_child(uint32_t i) {
+    return i + 1;
+}
 
 // Writer: appends canonical bencoding. Dictionary keys must be written in
 // sorted order by the caller (the metainfo builder does; tests decode every

@@ -133,7 +133,8 @@ bool read_torrent(std::string_view bytes, TorrentSummary *out) {
     out->total_length = total;
     out->pieces = static_cast<uint32_t>(npieces);
     out->trackers.clear();
-    if (const uint32_t a = bdict_find(nodes.get(), 0, "announce"); a && nodes[a].type == BType::kStr)
+    if (const uint32_t a = bdict_find(nodes.get(), 0, "announce");
+        a && nodes[a].type == BType::kStr)
         out->trackers.emplace_back(nodes[a].s);
     return true;
 }

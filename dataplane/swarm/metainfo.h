@@ -28,9 +28,9 @@ struct TorrentSpec {
     std::string name;  // single-file: the file name; multi-file: the directory
     // Single-file when files is empty: `length` bytes.
     uint64_t length = 0;
-    std::vector<TorrentFile> files;  // multi-file, pad files already placed
-    std::string pieces;              // 20 bytes per piece, concatenated
-    std::string announce;            // "udp://10.77.0.2:6969/announce"
+    std::vector<TorrentFile> files;          // multi-file, pad files already placed
+    std::string pieces;                      // 20 bytes per piece, concatenated
+    std::string announce;                    // "udp://10.77.0.2:6969/announce"
     std::vector<std::string> announce_list;  // BEP 12 tier 0 (optional)
     std::vector<std::string> url_list;       // BEP 19 web seeds
     std::string created_by = "edgeplane";

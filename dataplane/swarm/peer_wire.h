@@ -33,21 +33,22 @@ enum MsgId : uint8_t {
     kExtended = 20,
 };
 
-inline constexpr uint32_t kBlockMax = 16 * 1024;  // BEP 3: requests of more than 16 KiB may be dropped
-inline constexpr size_t kHandshakeLen = 68;       // 1 + 19 + 8 + 20 + 20
+inline constexpr uint32_t kBlockMax =
+    16 * 1024;                               // BEP 3: requests of more than 16 KiB may be dropped
+inline constexpr size_t kHandshakeLen = 68;  // 1 + 19 + 8 + 20 + 20
 inline constexpr char kProtocol[] = "BitTorrent protocol";
 // Reserved bits (BEP 4): byte 5 bit 0x10 = extension protocol (BEP 10),
 // byte 7 bit 0x04 = fast extension (BEP 6).
 inline constexpr uint8_t kReservedExtByte = 5, kReservedExtBit = 0x10;
 inline constexpr uint8_t kReservedFastByte = 7, kReservedFastBit = 0x04;
 
-#define EP_PEER_WIRE_ERRORS(X)                                                        \
-    X(bad_handshake, "handshake is not BEP 3's (length byte, protocol string)")       \
-    X(request_too_long, "request/cancel/reject for more than 16 KiB")                  \
-    X(out_of_range, "piece index or begin+length outside the torrent")                  \
-    X(too_long, "length prefix larger than the largest legal message")                 \
-    X(unknown_id, "message id not known (or of an extension not negotiated)")          \
-    X(bad_length, "length prefix wrong for the message id")                            \
+#define EP_PEER_WIRE_ERRORS(X)                                                  \
+    X(bad_handshake, "handshake is not BEP 3's (length byte, protocol string)") \
+    X(request_too_long, "request/cancel/reject for more than 16 KiB")           \
+    X(out_of_range, "piece index or begin+length outside the torrent")          \
+    X(too_long, "length prefix larger than the largest legal message")          \
+    X(unknown_id, "message id not known (or of an extension not negotiated)")   \
+    X(bad_length, "length prefix wrong for the message id")                     \
     X(bad_bitfield, "bitfield with spare bits set")
 
 enum class Error : uint8_t {
@@ -67,10 +68,10 @@ const char *error_name(Error e);
 struct Limits {
     uint32_t num_pieces = 0;
     uint32_t piece_length = 0;
-    uint64_t total_length = 0;  // the last piece is shorter
+    uint64_t total_length = 0;          // the last piece is shorter
     uint32_t max_extended = 64 * 1024;  // BEP 10 payload (ut_metadata piece: 16 KiB + dict)
-    bool fast = false;      // both sides set the BEP 6 bit
-    bool extended = false;  // both sides set the BEP 10 bit
+    bool fast = false;                  // both sides set the BEP 6 bit
+    bool extended = false;              // both sides set the BEP 10 bit
 };
 
 struct Handshake {
@@ -83,18 +84,18 @@ enum class Ev : uint8_t {
     kNone,       // need more input
     kHandshake,  // hs filled
     kKeepAlive,
-    kMessage,    // a message with fixed fields only (id, index, begin, length)
-    kPayload,    // a slice of the current message's variable part
-    kMessageEnd, // end of a message that had a variable part
-    kError,      // err set; the parser stays in error (close the connection)
+    kMessage,     // a message with fixed fields only (id, index, begin, length)
+    kPayload,     // a slice of the current message's variable part
+    kMessageEnd,  // end of a message that had a variable part
+    kError,       // err set; the parser stays in error (close the connection)
 };
 
 struct Event {
     Ev ev = Ev::kNone;
     uint8_t id = 0;
     uint32_t index = 0, begin = 0, length = 0;  // as the message has them
-    uint32_t payload_len = 0;   // kMessage of a variable message: bytes to come
-    const uint8_t *data = nullptr;  // kPayload
+    uint32_t payload_len = 0;                   // kMessage of a variable message: bytes to come
+    const uint8_t *data = nullptr;              // kPayload
     uint32_t data_len = 0;
     uint32_t data_off = 0;  // offset of the slice within the variable part
     Error err = Error::none;
@@ -128,9 +129,9 @@ class Parser {
     Limits lim_;
     St state_;
     uint8_t buf_[kHandshakeLen];
-    uint32_t have_ = 0;      // bytes gathered in buf_
-    uint32_t msg_len_ = 0;   // current message's length prefix
-    uint32_t fixed_ = 0;     // fixed bytes of the current message (id included)
+    uint32_t have_ = 0;     // bytes gathered in buf_
+    uint32_t msg_len_ = 0;  // current message's length prefix
+    uint32_t fixed_ = 0;    // fixed bytes of the current message (id included)
     uint32_t var_left_ = 0, var_off_ = 0;
     uint8_t id_ = 0;
 };
@@ -138,8 +139,8 @@ class Parser {
 // ---- encoder: writes into out (the caller's buffer), returns bytes written ----
 size_t write_handshake(uint8_t *out, const uint8_t info_hash[20], const uint8_t peer_id[20],
                        bool fast, bool extended);
-size_t write_simple(uint8_t *out, MsgId id);  // choke..not interested, have-all/none: 5 bytes
-size_t write_keepalive(uint8_t *out);         // 4 zero bytes
+size_t write_simple(uint8_t *out, MsgId id);      // choke..not interested, have-all/none: 5 bytes
+size_t write_keepalive(uint8_t *out);             // 4 zero bytes
 size_t write_have(uint8_t *out, uint32_t index);  // also suggest / allowed-fast via id
 size_t write_index(uint8_t *out, MsgId id, uint32_t index);
 // request, cancel, reject: 17 bytes

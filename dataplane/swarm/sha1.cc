@@ -18,11 +18,15 @@ Sha1Stream::Sha1Stream() : ctx_(EVP_MD_CTX_new()) {
     if (!ctx_) std::abort();
     reset();
 }
-Sha1Stream::~Sha1Stream() { EVP_MD_CTX_free(ctx_); }
+Sha1Stream::~Sha1Stream() {
+    EVP_MD_CTX_free(ctx_);
+}
 void Sha1Stream::reset() {
     if (EVP_DigestInit_ex(ctx_, EVP_sha1(), nullptr) != 1) std::abort();
 }
-void Sha1Stream::update(const void *data, size_t len) { EVP_DigestUpdate(ctx_, data, len); }
+void Sha1Stream::update(const void *data, size_t len) {
+    EVP_DigestUpdate(ctx_, data, len);
+}
 void Sha1Stream::update_zeros(uint64_t n) {
     static const uint8_t kZeros[4096] = {};
     while (n) {

@@ -16,7 +16,9 @@ namespace ep::swarm {
 using Sha1 = std::array<uint8_t, 20>;
 
 Sha1 sha1(const void *data, size_t len);
-inline Sha1 sha1(std::string_view s) { return sha1(s.data(), s.size()); }
+inline Sha1 sha1(std::string_view s) {
+    return sha1(s.data(), s.size());
+}
 
 // Streaming: update() over the chunk where it lies (no copy), then final().
 class Sha1Stream {
@@ -39,6 +41,8 @@ class Sha1Stream {
 };
 
 std::string hex(const uint8_t *p, size_t n);
-inline std::string hex(const Sha1 &h) { return hex(h.data(), h.size()); }
+inline std::string hex(const Sha1 &h) {
+    return hex(h.data(), h.size());
+}
 
 }  // namespace ep::swarm

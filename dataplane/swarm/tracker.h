@@ -14,7 +14,7 @@
 namespace ep::swarm {
 
 // Counters of one tracker instance (one lcore), with help text.
-#define EP_TRACKER_COUNTERS(X)                                                            \
+#define EP_TRACKER_COUNTERS(X)                                                           \
     X(connects, "BEP 15 connect requests answered")                                      \
     X(announces, "announces answered with a peer list")                                  \
     X(scrapes, "scrape requests answered")                                               \
@@ -42,10 +42,10 @@ struct TrackerCounters {
 };
 
 struct TrackerConfig {
-    uint32_t interval_s = 1800;      // BEP 15 "interval" (BEP 3 HTTP: also "min interval")
-    uint32_t min_interval_s = 300;   // for the HTTP announce later; UDP has no field for it
-    uint32_t peer_ttl_s = 0;         // 0: 2 * interval + 60
-    uint32_t numwant_default = 50;   // the textbook's "about 50"
+    uint32_t interval_s = 1800;     // BEP 15 "interval" (BEP 3 HTTP: also "min interval")
+    uint32_t min_interval_s = 300;  // for the HTTP announce later; UDP has no field for it
+    uint32_t peer_ttl_s = 0;        // 0: 2 * interval + 60
+    uint32_t numwant_default = 50;  // the textbook's "about 50"
     uint32_t numwant_max = 50;
     bool open = false;  // track any info hash, not only the appliance's own
 };

@@ -141,8 +141,7 @@ SwarmTable::Upsert SwarmTable::upsert(uint32_t shard, const uint8_t ih[20], cons
         v.addr.family = static_cast<uint8_t>(p.meta >> 16);
         const bool was_seeder = (p.meta >> 24) & 1;
         if (p.expires <= now) {  // expired, not yet swept: reuse it
-            st(was_seeder ? ss.seeders : ss.leechers,
-               (was_seeder ? ss.seeders : ss.leechers) - 1);
+            st(was_seeder ? ss.seeders : ss.leechers, (was_seeder ? ss.seeders : ss.leechers) - 1);
             write_peer(p, 0, Addr{}, false);
             if (expired) ++*expired;
             if (!free_slot) free_slot = &p;

@@ -72,9 +72,8 @@ class SwarmTable {
     // with a new expiry, or removed (event stopped). `completed` counts a
     // BEP 3 "completed" event once per announce that carries it. Expired
     // peers met on the way are freed and counted in *expired.
-    Upsert upsert(uint32_t shard, const uint8_t ih[20], const Addr &a, bool seeder,
-                  bool stopped, bool completed, uint32_t expires, uint32_t now,
-                  uint32_t *expired = nullptr);
+    Upsert upsert(uint32_t shard, const uint8_t ih[20], const Addr &a, bool seeder, bool stopped,
+                  bool completed, uint32_t expires, uint32_t now, uint32_t *expired = nullptr);
     // Frees up to `budget` expired peer slots of the shard (a cursor walks
     // the whole shard over successive calls); returns how many expired.
     uint32_t sweep(uint32_t shard, uint32_t now, uint32_t budget);

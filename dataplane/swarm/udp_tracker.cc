@@ -8,10 +8,12 @@ namespace ep::swarm::udpt {
 
 const char *req_error_name(ReqError e) {
     switch (e) {
-    case ReqError::ok: return "ok";
-#define EP_X(n, h) \
-    case ReqError::n: return #n;
-        EP_UDPT_ERRORS(EP_X)
+        case ReqError::ok:
+            return "ok";
+#define EP_X(n, h)    \
+    case ReqError::n: \
+        return #n;
+            EP_UDPT_ERRORS(EP_X)
 #undef EP_X
     }
     return "?";
@@ -20,12 +22,16 @@ const char *req_error_name(ReqError e) {
 uint32_t get32(const uint8_t *p) {
     return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
 }
-uint64_t get64(const uint8_t *p) { return uint64_t{get32(p)} << 32 | get32(p + 4); }
+uint64_t get64(const uint8_t *p) {
+    return uint64_t{get32(p)} << 32 | get32(p + 4);
+}
 void put32(uint8_t *p, uint32_t v) {
     p[0] = static_cast<uint8_t>(v >> 24), p[1] = static_cast<uint8_t>(v >> 16);
     p[2] = static_cast<uint8_t>(v >> 8), p[3] = static_cast<uint8_t>(v);
 }
-void put64(uint8_t *p, uint64_t v) { put32(p, static_cast<uint32_t>(v >> 32)), put32(p + 4, static_cast<uint32_t>(v)); }
+void put64(uint8_t *p, uint64_t v) {
+    put32(p, static_cast<uint32_t>(v >> 32)), put32(p + 4, static_cast<uint32_t>(v));
+}
 
 uint64_t ConnIds::id(const Addr &src, int64_t epoch) const {
     // Key for this minute: SipHash of the epoch under the boot secret; then
@@ -49,35 +55,36 @@ ReqError parse_request(const uint8_t *p, size_t n, const ConnIds &ids, const Add
     r->action = get32(p + 8);
     r->transaction_id = get32(p + 12);
     switch (r->action) {
-    case kActionConnect:
-        if (r->connection_id != kProtocolId) return ReqError::bad_protocol_id;
-        return ReqError::ok;
-    case kActionAnnounce:
-        // BEP 41 options may follow the 98 bytes: ignored.
-        if (n < kAnnounceLen) return ReqError::short_packet;
-        if (!ids.valid(r->connection_id, src, unix_s)) return ReqError::bad_connection_id;
-        r->info_hash = p + 16;
-        r->peer_id = p + 36;
-        r->downloaded = get64(p + 56);
-        r->left = get64(p + 64);
-        r->uploaded = get64(p + 72);
-        if (get32(p + 80) > 3) return ReqError::bad_event;
-        r->event = static_cast<Event>(get32(p + 80));
-        r->ip = get32(p + 84);
-        r->key = get32(p + 88);
-        r->num_want = static_cast<int32_t>(get32(p + 92));
-        r->port = static_cast<uint16_t>(p[96] << 8 | p[97]);
-        return ReqError::ok;
-    case kActionScrape: {
-        if (!ids.valid(r->connection_id, src, unix_s)) return ReqError::bad_connection_id;
-        const size_t body = n - kScrapeHeadLen;
-        if (body == 0 || body % 20 != 0 || body / 20 > kMaxScrapeHashes)
-            return ReqError::bad_scrape_length;
-        r->info_hash = p + 16;
-        r->scrape_count = static_cast<uint32_t>(body / 20);
-        return ReqError::ok;
-    }
-    default: return ReqError::bad_action;
+        case kActionConnect:
+            if (r->connection_id != kProtocolId) return ReqError::bad_protocol_id;
+            return ReqError::ok;
+        case kActionAnnounce:
+            // BEP 41 options may follow the 98 bytes: ignored.
+            if (n < kAnnounceLen) return ReqError::short_packet;
+            if (!ids.valid(r->connection_id, src, unix_s)) return ReqError::bad_connection_id;
+            r->info_hash = p + 16;
+            r->peer_id = p + 36;
+            r->downloaded = get64(p + 56);
+            r->left = get64(p + 64);
+            r->uploaded = get64(p + 72);
+            if (get32(p + 80) > 3) return ReqError::bad_event;
+            r->event = static_cast<Event>(get32(p + 80));
+            r->ip = get32(p + 84);
+            r->key = get32(p + 88);
+            r->num_want = static_cast<int32_t>(get32(p + 92));
+            r->port = static_cast<uint16_t>(p[96] << 8 | p[97]);
+            return ReqError::ok;
+        case kActionScrape: {
+            if (!ids.valid(r->connection_id, src, unix_s)) return ReqError::bad_connection_id;
+            const size_t body = n - kScrapeHeadLen;
+            if (body == 0 || body % 20 != 0 || body / 20 > kMaxScrapeHashes)
+                return ReqError::bad_scrape_length;
+            r->info_hash = p + 16;
+            r->scrape_count = static_cast<uint32_t>(body / 20);
+            return ReqError::ok;
+        }
+        default:
+            return ReqError::bad_action;
     }
 }
 

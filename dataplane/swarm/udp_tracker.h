@@ -25,12 +25,12 @@ inline constexpr int kConnIdEpochs = 3;  // current and two before: 120 to 180 s
 
 enum class Event : uint32_t { kNone = 0, kCompleted = 1, kStarted = 2, kStopped = 3 };
 
-#define EP_UDPT_ERRORS(X)                                                  \
-    X(short_packet, "shorter than its action's fixed fields")             \
-    X(bad_protocol_id, "connect without BEP 15's protocol id")            \
-    X(bad_action, "action not connect/announce/scrape")                   \
-    X(bad_connection_id, "connection id not issued by us (or expired)")   \
-    X(bad_event, "announce event not 0..3")                               \
+#define EP_UDPT_ERRORS(X)                                               \
+    X(short_packet, "shorter than its action's fixed fields")           \
+    X(bad_protocol_id, "connect without BEP 15's protocol id")          \
+    X(bad_action, "action not connect/announce/scrape")                 \
+    X(bad_connection_id, "connection id not issued by us (or expired)") \
+    X(bad_event, "announce event not 0..3")                             \
     X(bad_scrape_length, "scrape: no info hash, too many, or a partial one")
 
 enum class ReqError : uint8_t {
@@ -91,7 +91,9 @@ size_t write_announce_head(uint8_t *out, size_t room, uint32_t tid, uint32_t int
                            uint32_t leechers, uint32_t seeders);
 // A peer: 6 bytes for IPv4, 18 for IPv6 (BEP 7); the reply's family is the
 // request's transport.
-inline size_t peer_entry_len(uint8_t family) { return family == 6 ? 18 : 6; }
+inline size_t peer_entry_len(uint8_t family) {
+    return family == 6 ? 18 : 6;
+}
 size_t write_peer(uint8_t *out, const Addr &a);
 size_t write_scrape_entry(uint8_t *out, uint32_t seeders, uint32_t completed, uint32_t leechers);
 size_t write_scrape_head(uint8_t *out, uint32_t tid);  // 8 bytes
@@ -100,8 +102,8 @@ size_t write_error(uint8_t *out, size_t room, uint32_t tid, const char *msg);
 // Client side, for tests and the load generator.
 size_t write_connect_request(uint8_t *out, uint32_t tid);
 size_t write_announce_request(uint8_t *out, uint64_t cid, uint32_t tid, const uint8_t ih[20],
-                              const uint8_t peer_id[20], uint64_t left, Event ev,
-                              int32_t num_want, uint16_t port);
+                              const uint8_t peer_id[20], uint64_t left, Event ev, int32_t num_want,
+                              uint16_t port);
 size_t write_scrape_request(uint8_t *out, uint64_t cid, uint32_t tid, const uint8_t *hashes,
                             uint32_t count);
 

@@ -13,18 +13,22 @@ using namespace ep::swarm;
 
 uint32_t write(const BNode *n, uint32_t i, BWriter &w) {
     switch (n[i].type) {
-    case BType::kInt: w.integer(n[i].i); return i + 1;
-    case BType::kStr: w.str(n[i].s); return i + 1;
-    case BType::kList:
-    case BType::kDict: {
-        n[i].type == BType::kList ? w.begin_list() : w.begin_dict();
-        const uint32_t items = n[i].type == BType::kList ? n[i].count : 2 * n[i].count;
-        uint32_t k = i + 1;
-        for (uint32_t c = 0; c < items; ++c) k = write(n, k, w);
-        w.end();
-        if (k != n[i].next) std::abort();
-        return k;
-    }
+        case BType::kInt:
+            w.integer(n[i].i);
+            return i + 1;
+        case BType::kStr:
+            w.str(n[i].s);
+            return i + 1;
+        case BType::kList:
+        case BType::kDict: {
+            n[i].type == BType::kList ? w.begin_list() : w.begin_dict();
+            const uint32_t items = n[i].type == BType::kList ? n[i].count : 2 * n[i].count;
+            uint32_t k = i + 1;
+            for (uint32_t c = 0; c < items; ++c) k = write(n, k, w);
+            w.end();
+            if (k != n[i].next) std::abort();
+            return k;
+        }
     }
     std::abort();
 }

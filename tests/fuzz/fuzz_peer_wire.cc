@@ -18,7 +18,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, std::size_t size) {
     const size_t step = 1 + (data[0] >> 3);
     lim.num_pieces = 1 + data[1];
     lim.piece_length = 262144;
-    lim.total_length = uint64_t{lim.num_pieces} * lim.piece_length - (data[1] * 977u) % lim.piece_length;
+    lim.total_length =
+        uint64_t{lim.num_pieces} * lim.piece_length - (data[1] * 977u) % lim.piece_length;
     Parser p(lim, hs);
     const uint8_t *in = data + 2;
     const size_t n = size - 2;
@@ -39,7 +40,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, std::size_t size) {
             if (e.ev == Ev::kMessage) {
                 if (in_var) std::abort();
                 if (e.payload_len) in_var = true, announced = e.payload_len, got = 0;
-                if (e.id == kRequest && (e.length > kBlockMax || e.index >= lim.num_pieces)) std::abort();
+                if (e.id == kRequest && (e.length > kBlockMax || e.index >= lim.num_pieces))
+                    std::abort();
             }
             if (e.ev == Ev::kPayload) {
                 if (!in_var || e.data < in || e.data + e.data_len > in + n || e.data_off != got)

@@ -20,7 +20,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, std::size_t size) {
         c.open = true;
         return c;
     }();
-    static Tracker trackers[2] = {{cfg, &ids, &ours, &table, 0, 1}, {cfg, &ids, &ours, &table, 1, 2}};
+    static Tracker trackers[2] = {{cfg, &ids, &ours, &table, 0, 1},
+                                  {cfg, &ids, &ours, &table, 1, 2}};
     static int64_t now = 1'800'000'000;
     if (size < 2) return 0;
     Addr src;

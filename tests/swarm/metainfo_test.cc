@@ -58,9 +58,8 @@ TEST(Metainfo, SingleFileTorrentIsStrictBencodeWithTheInfoHashOfItsInfoDict) {
     const uint32_t ul = bdict_find(nodes, 0, "url-list");
     ASSERT_NE(ul, 0u);
     EXPECT_EQ(nodes[ul + 1].s, "http://10.77.0.2/movie.bin");
-    EXPECT_EQ(info,
-              "d6:lengthi524293e4:name9:movie.bin12:piece lengthi262144e6:pieces60:" +
-                  std::string(60, 'p') + "e");
+    EXPECT_EQ(info, "d6:lengthi524293e4:name9:movie.bin12:piece lengthi262144e6:pieces60:" +
+                        std::string(60, 'p') + "e");
     TorrentSummary s;
     ASSERT_TRUE(read_torrent(bytes, &s));
     EXPECT_EQ(s.info_hash, sha1(info));

@@ -51,7 +51,9 @@ std::vector<uint8_t> handshake(bool fast, bool ext) {
     return b;
 }
 
-void append(std::vector<uint8_t> &v, const uint8_t *p, size_t n) { v.insert(v.end(), p, p + n); }
+void append(std::vector<uint8_t> &v, const uint8_t *p, size_t n) {
+    v.insert(v.end(), p, p + n);
+}
 
 TEST(PeerWire, LegalStreamGivesTheSameEventsInAnySplit) {
     std::vector<uint8_t> s = handshake(true, true);
@@ -89,8 +91,10 @@ TEST(PeerWire, LegalStreamGivesTheSameEventsInAnySplit) {
         std::string piece, bits;
         bool saw_reject = false;
         for (const Event &e : ev) {
-            if (e.ev == Ev::kPayload && e.id == kPiece) piece.append(reinterpret_cast<const char *>(e.data), e.data_len);
-            if (e.ev == Ev::kPayload && e.id == kBitfield) bits.append(reinterpret_cast<const char *>(e.data), e.data_len);
+            if (e.ev == Ev::kPayload && e.id == kPiece)
+                piece.append(reinterpret_cast<const char *>(e.data), e.data_len);
+            if (e.ev == Ev::kPayload && e.id == kBitfield)
+                bits.append(reinterpret_cast<const char *>(e.data), e.data_len);
             if (e.ev == Ev::kMessage && e.id == kReject) saw_reject = true;
         }
         EXPECT_EQ(piece, "abcde");
@@ -122,7 +126,8 @@ TEST(PeerWire, RequestLongerThan16KiB) {
 TEST(PeerWire, IndexOrOffsetOutsideTheTorrent) {
     EXPECT_EQ(first_error(req(kRequest, 10, 0, 16384)), Error::out_of_range);
     EXPECT_EQ(first_error(req(kRequest, 0, 262144 - 16383, 16384)), Error::out_of_range);
-    EXPECT_EQ(first_error(req(kRequest, 9, 0, 1001)), Error::out_of_range);  // past the short last piece
+    EXPECT_EQ(first_error(req(kRequest, 9, 0, 1001)),
+              Error::out_of_range);  // past the short last piece
     EXPECT_EQ(first_error(req(kRequest, 0, 0xFFFFFFFF, 16384)), Error::out_of_range);
     EXPECT_EQ(first_error(req(kRequest, 0, 0, 0)), Error::out_of_range);
     std::vector<uint8_t> have(9);
@@ -136,7 +141,8 @@ TEST(PeerWire, MessageLongerThanTheLargestLegalOne) {
     EXPECT_EQ(first_error(huge), Error::too_long);
     Parser p(limits(), false);
     const uint32_t max = p.max_message();
-    std::vector<uint8_t> m = {static_cast<uint8_t>((max + 1) >> 24), static_cast<uint8_t>((max + 1) >> 16),
+    std::vector<uint8_t> m = {static_cast<uint8_t>((max + 1) >> 24),
+                              static_cast<uint8_t>((max + 1) >> 16),
                               static_cast<uint8_t>((max + 1) >> 8), static_cast<uint8_t>(max + 1)};
     EXPECT_EQ(first_error(m), Error::too_long);
 }

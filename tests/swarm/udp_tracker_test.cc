@@ -270,7 +270,8 @@ TEST(UdpTracker, ConcurrentWritersAndReadersNeverSeeTornPeers) {
     auto writer = [&](uint32_t shard) {
         for (uint32_t i = 0; !stop.load(std::memory_order_relaxed); ++i) {
             const uint8_t k = static_cast<uint8_t>(i % 200);
-            Addr a = v4(10, static_cast<uint8_t>(shard), k, k, static_cast<uint16_t>(k * 257 + shard));
+            Addr a =
+                v4(10, static_cast<uint8_t>(shard), k, k, static_cast<uint16_t>(k * 257 + shard));
             table.upsert(shard, kHash, a, i & 1, (i / 200) % 3 == 2, false,
                          static_cast<uint32_t>(kNow + 100), static_cast<uint32_t>(kNow));
         }
@@ -280,11 +281,13 @@ TEST(UdpTracker, ConcurrentWritersAndReadersNeverSeeTornPeers) {
         uint64_t rng = 1;
         PeerView out[64];
         for (int it = 0; it < 20000; ++it) {
-            const uint32_t n = table.pick(kHash, 4, Addr{}, static_cast<uint32_t>(kNow), out, 64, &rng);
+            const uint32_t n =
+                table.pick(kHash, 4, Addr{}, static_cast<uint32_t>(kNow), out, 64, &rng);
             for (uint32_t i = 0; i < n; ++i) {
                 const Addr &a = out[i].addr;
                 seen.fetch_add(1);
-                if (a.ip[2] != a.ip[3] || a.port != a.ip[2] * 257 + a.ip[1] || a.ip[0] != 10) bad.fetch_add(1);
+                if (a.ip[2] != a.ip[3] || a.port != a.ip[2] * 257 + a.ip[1] || a.ip[0] != 10)
+                    bad.fetch_add(1);
             }
         }
         stop = true;
