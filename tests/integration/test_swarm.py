@@ -253,3 +253,67 @@ def test_two_libtorrent_peers_find_each_other_through_the_tracker():
         assert tr["peers_returned"] >= 2, tr
         assert tr["peers_added"] >= 2, tr
         assert ep.stop() == 0, ep.log()
+
+
+UDPT = r"""
+import os, socket, struct, sys
+ip, port, ours = sys.argv[1], int(sys.argv[2]), bytes.fromhex(sys.argv[3])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.connect((ip, port))
+s.settimeout(2)
+def ask(pkt):
+    for _ in range(5):
+        s.send(pkt)
+        try:
+            return s.recv(2048)
+        except socket.timeout:
+            continue
+    return None
+def connect(tid=1):
+    r = ask(struct.pack("!QII", 0x41727101980, 0, tid))
+    assert r and len(r) == 16 and struct.unpack("!II", r[:8]) == (0, tid), r
+    return struct.unpack("!Q", r[8:])[0]
+def announce(cid, ih, left, port, event=2, want=-1, tid=7):
+    return ask(struct.pack("!QII20s20sQQQIIIiH", cid, 1, tid, ih, os.urandom(20), 0, left, 0,
+                           event, 0, 0, want, port))
+cid = connect()
+# 60 peers (the same address, 60 ports), then one more asks for the default.
+for p in range(60):
+    r = announce(cid, ours, 0 if p % 2 else 100, 20000 + p)
+    assert r and struct.unpack("!I", r[:4])[0] == 1, r
+r = announce(cid, ours, 100, 30000)
+act, tid, interval, leechers, seeders = struct.unpack("!IIIII", r[:20])
+print("announce", act, tid, interval, leechers, seeders, (len(r) - 20) // 6)
+ports = {struct.unpack("!H", r[20 + 6 * i + 4:20 + 6 * i + 6])[0] for i in range((len(r) - 20) // 6)}
+print("self_listed", 30000 in ports, "distinct", len(ports))
+# Scrape ours and an unknown hash.
+r = ask(struct.pack("!QII", cid, 2, 9) + ours + b"\x77" * 20)
+print("scrape", *struct.unpack("!II" + "III" * 2, r))
+# An unknown torrent: an error reply with the transaction id.
+r = announce(cid, b"\x66" * 20, 1, 1234, tid=11)
+print("error", struct.unpack("!II", r[:8]), r[8:].decode())
+# A forged connection id: no answer at all.
+r = ask(struct.pack("!QII20s20sQQQIIIiH", cid ^ 0xdead, 1, 5, ours, b"p" * 20, 0, 1, 0, 2, 0, 0, -1, 1))
+print("forged", r)
+"""
+
+
+def test_udp_tracker_over_the_wire_connect_announce_scrape_error_forgery():
+    with Edgeplane() as ep:
+        src = make_file(ep, "t.bin", PIECE + 1, seed=5)
+        ep.ctl("ingest", src)
+        ih = torrent_fields(ep, "t.bin")["info_hash"]
+        r = ep.ns_python(f"import sys; sys.argv=['x', {ep.ip!r}, '{TRACKER_PORT}', {ih!r}]\n" + UDPT,
+                         timeout=120)
+        out = dict(line.split(" ", 1) for line in r.stdout.strip().splitlines())
+        # 61 peers (31 leechers incl. the asker, 30 seeders); 50 in the
+        # reply, which is longer than the request (320 bytes vs 98).
+        assert out["announce"].split() == ["1", "7", "1800", "31", "30", "50"], out
+        assert out["self_listed"] == "False distinct 50", out
+        assert out["scrape"].split() == ["2", "9", "30", "0", "31", "0", "0", "0"], out
+        assert out["error"] == "(3, 11) unknown torrent", out
+        assert out["forged"] == "None", out
+        tr = ep.stats()["tracker"]
+        assert tr["bad_connection_id"] >= 1 and tr["unknown_torrent"] >= 2, tr
+        assert tr["peers_returned"] >= 50, tr
+        assert ep.stop() == 0, ep.log()
