@@ -427,21 +427,15 @@ void Daemon::register_store_commands() {
                 static_cast<unsigned long long>(rep.bytes), rep.seconds);
             out.write(line);
             if (torrents_ && cfg_.torrents) {  // existing torrents stay tracked either way
-                // One .torrent per object, and for a directory (a DASH
-                // title) one multi-file torrent named after its prefix.
+                // A directory under a prefix (a DASH title): one multi-file
+                // torrent named after it; otherwise one per object.
                 std::error_code ec;
                 const bool dir = std::filesystem::is_directory(args[1], ec);
                 std::string p = prefix;
                 while (!p.empty() && p.back() == '/') p.pop_back();
+                // A title needs a prefix: its web seed is <base>/<prefix>/.
                 std::string title;
-                if (dir) {
-                    const std::string base = p.empty()
-                        ? std::filesystem::path(args[1]).lexically_normal().filename().string()
-                        : p;
-                    title = base.substr(base.rfind('/') == std::string::npos ? 0 : base.rfind('/') + 1);
-                    if (title.empty())
-                        title = std::filesystem::path(args[1]).lexically_normal().parent_path().filename().string();
-                }
+                if (dir && !p.empty()) title = p.substr(p.rfind('/') == std::string::npos ? 0 : p.rfind('/') + 1);
                 for (const std::string &l : torrents_->make(stored, p.empty() ? "" : p + "/", title))
                     out.write(l + "\n");
             }

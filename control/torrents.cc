@@ -120,16 +120,17 @@ std::vector<std::string> Torrents::make(const std::vector<std::string> &names,
             lines.push_back("error: " + name + ": " + err);
             continue;
         }
-        swarm::TorrentSpec t = base;
-        const size_t slash = name.rfind('/');
-        t.name = slash == std::string::npos ? name : name.substr(slash + 1);
-        t.length = m->size;
-        t.pieces = pieces;
-        // BEP 19, single file: the URL is the file itself.
-        if (!urls_.http_base.empty()) t.url_list.push_back(urls_.http_base + url_path(name));
-        store_torrent(name + std::string(kExt), t, &line);
-        lines.push_back(line);
-        if (!dir_name.empty() && name.compare(0, prefix.size(), prefix) == 0) {
+        if (dir_name.empty()) {
+            swarm::TorrentSpec t = base;
+            const size_t slash = name.rfind('/');
+            t.name = slash == std::string::npos ? name : name.substr(slash + 1);
+            t.length = m->size;
+            t.pieces = pieces;
+            // BEP 19, single file: the URL is the file itself.
+            if (!urls_.http_base.empty()) t.url_list.push_back(urls_.http_base + url_path(name));
+            store_torrent(name + std::string(kExt), t, &line);
+            lines.push_back(line);
+        } else if (name.compare(0, prefix.size(), prefix) == 0) {
             // BEP 47: a file that does not end on a piece boundary is
             // followed by padding (the multi-file layout), so its last
             // piece is hashed padded; the title's last file needs none.

@@ -1,8 +1,9 @@
 // Torrents of the store (issue 12, "Torrents from the store"): at ingest,
-// every object gets a BitTorrent v1 .torrent whose pieces are its 256 KiB
-// chunks, and every ingested directory (a DASH title) one multi-file
-// .torrent with BEP 47 padding; both are stored as objects "<name>.torrent"
-// (application/x-bittorrent), so HTTP serves them as it serves anything.
+// a directory ingested under a prefix (a DASH title) gets one multi-file
+// BitTorrent v1 .torrent with BEP 47 padding, any other ingested object its
+// own single-file one; their pieces are the store's 256 KiB chunks. They
+// are stored as objects "<name>.torrent" (application/x-bittorrent), so
+// HTTP serves them as it serves anything.
 // SHA-1 runs over the chunks where they lie in the store (the bytes HTTP
 // and the peer wire will send), so the object is never copied again.
 //
@@ -45,11 +46,13 @@ class Torrents {
     // Info hashes are also inserted here (the tracker's set), may be null.
     void set_tracker_set(swarm::TorrentSet *s) { ours_ = s; }
 
-    // After an ingest: a torrent for each object in `names` (not .torrent
-    // ones), and when `dir_name` is not empty one multi-file torrent named
-    // dir_name over all of them whose object names start with `prefix`.
-    // Returns one line per torrent made ("torrent NAME.torrent HASH"), and
-    // error lines.
+    // After an ingest. A directory ingested under a prefix (a title: the
+    // caller passes its last segment as `dir_name`) gets one multi-file
+    // torrent over the objects named `prefix`...; any other ingest one
+    // single-file torrent per object. Not both: a torrent takes a whole
+    // 256 KiB chunk slot in the store, so one per DASH segment would cost
+    // more RAM than the segments. Returns one line per torrent made
+    // ("torrent NAME.torrent HASH"), and error lines.
     std::vector<std::string> make(const std::vector<std::string> &names, const std::string &prefix,
                                   const std::string &dir_name);
     // Start-up: every stored .torrent object.

@@ -61,7 +61,7 @@ for t in ti.trackers():
 
 def test_ingest_makes_a_torrent_that_libtorrent_loads():
     size = 3 * PIECE + 12345
-    with Edgeplane() as ep:
+    with Edgeplane(torrents=True) as ep:
         src = make_file(ep, "movie.bin", size)
         out = ep.ctl("ingest", src).stdout
         assert re.search(r"torrent movie\.bin\.torrent [0-9a-f]{40}", out), out
@@ -100,7 +100,7 @@ print("seeding", h.status().is_seeding)
 
 
 def test_directory_title_is_one_multi_file_torrent_with_bep47_padding():
-    with Edgeplane() as ep:
+    with Edgeplane(torrents=True) as ep:
         d = os.path.join(ep.workdir, "title")
         os.makedirs(os.path.join(d, "video"))
         sizes = {"manifest.mpd": 1000, "video/seg-1.m4s": PIECE + 77, "video/seg-2.m4s": 2 * PIECE}
@@ -149,7 +149,7 @@ print(r.stdout[-2000:], r.stderr[-2000:])
 
 def test_aria2c_downloads_from_the_web_seed_and_announces_to_our_tracker():
     size = 5 * PIECE + 999
-    with Edgeplane() as ep:
+    with Edgeplane(torrents=True) as ep:
         src = make_file(ep, "file.bin", size, seed=7)
         ep.ctl("ingest", src)
         outdir = os.path.join(ep.workdir, "aria")
@@ -218,7 +218,7 @@ print(json.dumps({"replies": replies, "peers": sorted(peers), "seeding": st.is_s
 def test_two_libtorrent_peers_find_each_other_through_the_tracker():
     import json, subprocess, threading
     size = 4 * PIECE + 4321
-    ep = Edgeplane()
+    ep = Edgeplane(torrents=True)
     ep.args += ["--gateway", ep.host_ip]
     with ep, RoutedClient(ep, mtu=1500, index=0) as a, RoutedClient(ep, mtu=1500, index=1) as b:
         src = make_file(ep, "shared.bin", size, seed=3)
@@ -299,7 +299,7 @@ print("forged", r)
 
 
 def test_udp_tracker_over_the_wire_connect_announce_scrape_error_forgery():
-    with Edgeplane() as ep:
+    with Edgeplane(torrents=True) as ep:
         src = make_file(ep, "t.bin", PIECE + 1, seed=5)
         ep.ctl("ingest", src)
         ih = torrent_fields(ep, "t.bin")["info_hash"]
@@ -316,4 +316,15 @@ def test_udp_tracker_over_the_wire_connect_announce_scrape_error_forgery():
         tr = ep.stats()["tracker"]
         assert tr["bad_connection_id"] >= 1 and tr["unknown_torrent"] >= 2, tr
         assert tr["peers_returned"] >= 50, tr
+        assert ep.stop() == 0, ep.log()
+
+
+def test_torrents_false_makes_none():
+    with Edgeplane(torrents=False) as ep:  # the harness passes --torrents false
+        src = make_file(ep, "plain.bin", 1000)
+        out = ep.ctl("ingest", src).stdout
+        assert "torrent" not in out, out
+        assert ep.stats()["chunkstore"]["objects"] == 1
+        r = ep.ctl("torrent", "plain.bin", check=False)
+        assert r.returncode == 1 and "no torrent" in r.stdout, r.stdout
         assert ep.stop() == 0, ep.log()
