@@ -34,7 +34,7 @@ TorrentSet::TorrentSet(uint32_t cap) : slots_(new Slot[cap]()), mask_(cap - 1) {
 
 bool TorrentSet::insert(const uint8_t ih[20]) {
     if (contains(ih)) return true;
-    if (n_ + 1 > (mask_ + 1) / 2 * 1) return false;  // keep probes short: half full at most
+    if (n_ + 1 > (mask_ + 1) / 2) return false;  // keep probes short: half full at most
     for (uint32_t i = hash_ih(ih) & mask_;; i = (i + 1) & mask_) {
         Slot &s = slots_[i];
         if (s.used) continue;

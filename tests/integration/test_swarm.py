@@ -56,6 +56,9 @@ for ws in ti.web_seeds():
     print("webseed", ws["url"])
 for t in ti.trackers():
     print("tracker", t.url)
+if len(sys.argv) > 2:  # the magnet link, parsed by libtorrent
+    p = lt.parse_magnet_uri(sys.argv[2])
+    print("magnet_hash", str(p.info_hashes.v1), "magnet_trackers", ",".join(p.trackers))
 """
 
 
@@ -72,8 +75,10 @@ def test_ingest_makes_a_torrent_that_libtorrent_loads():
         # HTTP serves it with no HTTP change: content type from the name.
         r = ep.ns_run(["curl", "-sS", "-D", "-", "-o", "/dev/null", f"http://{ep.ip}/movie.bin.torrent"])
         assert "application/x-bittorrent" in r.stdout.lower(), r.stdout
-        r = ep.ns_python(f"import sys; sys.argv=['x', 'http://{ep.ip}/movie.bin.torrent']\n" + LT_LOAD)
+        r = ep.ns_python(f"import sys; sys.argv=['x', 'http://{ep.ip}/movie.bin.torrent', "
+                         f"{t['magnet']!r}]\n" + LT_LOAD)
         lines = r.stdout
+        assert f"magnet_hash {t['info_hash']} magnet_trackers udp://{ep.ip}:{TRACKER_PORT}/announce" in lines, lines
         # libtorrent's own SHA-1 of the info dict we built.
         assert f"hash {t['info_hash']}" in lines, lines
         assert f"pieces 4 plen {PIECE} size {size}" in lines, lines
