@@ -249,6 +249,30 @@ TEST(UdpTracker, MalformedRequestsAreCountedByName) {
     EXPECT_EQ(c.bad_event, 1u);
 }
 
+TEST(UdpTracker, Ipv6PeersGet18ByteEntriesOfTheirFamilyOnly) {
+    // BEP 7 / BEP 15: over IPv6 the reply lists IPv6 peers, 16 + 2 bytes each.
+    Fixture f(1, true);
+    Tracker &t = f.trackers[0];
+    Addr a6, b6;
+    a6.family = b6.family = 6;
+    a6.ip[0] = b6.ip[0] = 0x20, a6.ip[1] = b6.ip[1] = 0x01;
+    a6.ip[15] = 1, b6.ip[15] = 2;
+    a6.port = 6881, b6.port = 6882;
+    const Addr v = v4(10, 0, 0, 1);
+    announce(t, connect(t, v), kHash, v, 1);
+    announce(t, connect(t, a6), kHash, a6, 1);
+    const Reply r = announce(t, connect(t, b6), kHash, b6, 1);
+    ASSERT_EQ(r.len, 20 + 18);
+    EXPECT_EQ(std::memcmp(r.buf + 20, a6.ip, 16), 0);
+    EXPECT_EQ(r.buf[36] << 8 | r.buf[37], 6881);
+    // An ID issued to the IPv4 address with the same leading bytes is not
+    // valid for an IPv6 one: the family is part of what is keyed.
+    Addr v6same;
+    v6same.family = 6;
+    std::memcpy(v6same.ip, v.ip, 4);
+    EXPECT_FALSE(f.ids.valid(f.ids.issue(v, kNow), v6same, kNow));
+}
+
 TEST(UdpTracker, AnnounceOnOneLcoreSeesPeersOfAnother) {
     Fixture f(4, true);
     for (uint32_t s = 0; s < 4; ++s) {
@@ -257,7 +281,7 @@ TEST(UdpTracker, AnnounceOnOneLcoreSeesPeersOfAnother) {
     }
     const Addr me = v4(10, 0, 2, 1);
     const Reply r = announce(f.trackers[2], connect(f.trackers[2], me), kHash, me, 1);
-    ASSERT_EQ(r.len, 20 + 4 * 6);  // the three others and... four others: me is new
+    ASSERT_EQ(r.len, 20 + 4 * 6);  // the four peers of the four shards (not me)
     EXPECT_EQ(get32(r.buf + 12), 5u);
 }
 
