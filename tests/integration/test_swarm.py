@@ -333,3 +333,45 @@ def test_torrents_false_makes_none():
         r = ep.ctl("torrent", "plain.bin", check=False)
         assert r.returncode == 1 and "no torrent" in r.stdout, r.stdout
         assert ep.stop() == 0, ep.log()
+
+
+ANNOUNCE_ONCE = r"""
+import os, socket, struct, sys
+ip, port, ih = sys.argv[1], int(sys.argv[2]), bytes.fromhex(sys.argv[3])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.connect((ip, port))
+s.settimeout(2)
+def ask(pkt):
+    for _ in range(5):
+        s.send(pkt)
+        try:
+            return s.recv(2048)
+        except socket.timeout:
+            pass
+cid = struct.unpack("!Q", ask(struct.pack("!QII", 0x41727101980, 0, 1))[8:])[0]
+r = ask(struct.pack("!QII20s20sQQQIIIiH", cid, 1, 2, ih, os.urandom(20), 0, 5, 0, 2, 0, 0, -1, 6881))
+print("action", struct.unpack("!I", r[:4])[0])
+"""
+
+
+def test_torrents_survive_a_restart_and_stay_tracked():
+    import tempfile
+    with tempfile.TemporaryDirectory(dir="/var/tmp") as tmp:
+        store = os.path.join(tmp, "edge.store")
+        args = ["--store", store, "--disk-mb", "64", "--ram-mb", "32"]
+        with Edgeplane(args=args, torrents=True) as ep:
+            src = make_file(ep, "keep.bin", 2 * PIECE + 3, seed=9)
+            ep.ctl("ingest", src)
+            before = torrent_fields(ep, "keep.bin")
+            assert ep.stop() == 0, ep.log()
+        # The .torrent objects are the record: read back at start, so the
+        # closed-mode tracker still knows the info hash.
+        with Edgeplane(args=args, torrents=True) as ep:
+            assert "1 torrents in the store" in ep.log(), ep.log()
+            assert torrent_fields(ep, "keep.bin")["info_hash"] == before["info_hash"]
+            code = f"import sys; sys.argv=['x', {ep.ip!r}, '{TRACKER_PORT}', {before['info_hash']!r}]\n"
+            assert "action 1" in ep.ns_python(code + ANNOUNCE_ONCE).stdout
+            unknown = ep.ns_python(f"import sys; sys.argv=['x', {ep.ip!r}, '{TRACKER_PORT}', '{'ab' * 20}']\n"
+                                   + ANNOUNCE_ONCE).stdout
+            assert "action 3" in unknown, unknown
+            assert ep.stop() == 0, ep.log()
