@@ -291,6 +291,8 @@ act, tid, interval, leechers, seeders = struct.unpack("!IIIII", r[:20])
 print("announce", act, tid, interval, leechers, seeders, (len(r) - 20) // 6)
 ports = {struct.unpack("!H", r[20 + 6 * i + 4:20 + 6 * i + 6])[0] for i in range((len(r) - 20) // 6)}
 print("self_listed", 30000 in ports, "distinct", len(ports))
+ips = {socket.inet_ntoa(r[20 + 6 * i:24 + 6 * i]) for i in range((len(r) - 20) // 6)}
+print("ips", ",".join(sorted(ips)))
 # Scrape ours and an unknown hash.
 r = ask(struct.pack("!QII", cid, 2, 9) + ours + b"\x77" * 20)
 print("scrape", *struct.unpack("!II" + "III" * 2, r))
@@ -315,6 +317,7 @@ def test_udp_tracker_over_the_wire_connect_announce_scrape_error_forgery():
         # reply, which is longer than the request (320 bytes vs 98).
         assert out["announce"].split() == ["1", "7", "1800", "31", "30", "50"], out
         assert out["self_listed"] == "False distinct 50", out
+        assert out["ips"] == ep.host_ip, out  # the datagrams' source, as the wire had it
         assert out["scrape"].split() == ["2", "9", "30", "0", "31", "0", "0", "0"], out
         assert out["error"] == "(3, 11) unknown torrent", out
         assert out["forged"] == "None", out
