@@ -10,7 +10,7 @@ const char *berror_name(BError e) {
             return "ok";
 #define EP_X(name, help) \
     case BError::name:   \
-        return #name + 1;
+        return &#name[1]; /* without the k */
             EP_BENCODE_ERRORS(EP_X)
 #undef EP_X
     }
