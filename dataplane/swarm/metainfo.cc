@@ -40,7 +40,8 @@ std::string build_torrent(const TorrentSpec &t, std::string *info_out) {
     std::string out;
     BWriter w(&out);
     w.begin_dict();  // announce, announce-list, created by, creation date, info, url-list
-    w.key("announce"), w.str(t.announce);
+    if (!t.announce.empty())
+        w.key("announce"), w.str(t.announce);  // none: tracker off (web seed only)
     if (!t.announce_list.empty()) {
         w.key("announce-list"), w.begin_list(), w.begin_list();
         for (const std::string &a : t.announce_list) w.str(a);
