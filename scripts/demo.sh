@@ -70,7 +70,7 @@ done
 # Ingest also makes the .torrent files (docs/swarm.md): show the totals only.
 "$BUILD/control/edgectl" -s "$SOCK" ingest "$CONTENT/demo" --name demo | grep '^stored'
 [[ -d $CONTENT/site ]] && "$BUILD/control/edgectl" -s "$SOCK" ingest "$CONTENT/site" | grep '^stored'
-MAGNET=$("$BUILD/control/edgectl" -s "$SOCK" torrent demo 2>/dev/null | sed -n 's/^magnet //p')
+MAGNET=$("$BUILD/control/edgectl" -s "$SOCK" torrent demo 2>/dev/null | sed -n 's/^magnet //p' || true)
 
 cat <<MSG
 
