@@ -378,3 +378,49 @@ def test_torrents_survive_a_restart_and_stay_tracked():
                                    + ANNOUNCE_ONCE).stdout
             assert "action 3" in unknown, unknown
             assert ep.stop() == 0, ep.log()
+
+
+TRANSMISSION = r"""
+import subprocess, sys, urllib.request, os, time
+url, outdir = sys.argv[1], sys.argv[2]
+tpath = os.path.join(outdir, "x.torrent")
+open(tpath, "wb").write(urllib.request.urlopen(url, timeout=10).read())
+done = os.path.join(outdir, "done")
+script = os.path.join(outdir, "done.sh")
+with open(script, "w") as f:
+    f.write("#!/bin/sh\ntouch " + done + "\n")
+os.chmod(script, 0o755)
+# transmission-cli never exits by itself: -f runs a script when the
+# torrent completes, then it is stopped (FIELD-NOTES).
+p = subprocess.Popen(["transmission-cli", "-g", os.path.join(outdir, "cfg"), "-w",
+                      os.path.join(outdir, "dl"), "-f", script, tpath],
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+t0 = time.time()
+while time.time() - t0 < 90 and not os.path.exists(done):
+    time.sleep(0.3)
+p.terminate()
+try:
+    p.wait(10)
+except subprocess.TimeoutExpired:
+    p.kill()
+print("done", os.path.exists(done))
+"""
+
+
+def test_transmission_downloads_from_the_web_seed_and_announces_to_our_tracker():
+    size = 3 * PIECE + 5
+    with Edgeplane(torrents=True) as ep:
+        src = make_file(ep, "tr.bin", size, seed=11)
+        ep.ctl("ingest", src)
+        outdir = os.path.join(ep.workdir, "transmission")
+        os.makedirs(outdir)
+        r = ep.ns_python(f"import sys; sys.argv=['x', 'http://{ep.ip}/tr.bin.torrent', {outdir!r}]\n" +
+                         TRANSMISSION, timeout=150)
+        assert "done True" in r.stdout, r.stdout + r.stderr
+        assert sha256(os.path.join(outdir, "dl", "tr.bin")) == sha256(src)
+        tr = ep.stats()["tracker"]
+        # It announces on its own schedule: by the time it is stopped at
+        # least a connect and an announce (started, or stopped) came in.
+        assert tr["connects"] >= 1 and tr["announces"] >= 1, tr
+        assert tr["bad_connection_id"] == 0, tr
+        assert ep.stop() == 0, ep.log()
