@@ -438,6 +438,24 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
                    "On SIGTERM stop accepting connections and give the open ones this long to "
                    "finish before exiting (0: stop at once; a second SIGTERM stops at once)")
         ->check(CLI::Range(0, 3600));
+    app.add_option("--tracker-port", cfg->tracker_port,
+                   "UDP port of the BitTorrent tracker (BEP 15); 0: off")
+        ->check(port_range);
+    app.add_option("--tracker-open", cfg->tracker_open,
+                   "Track any info hash (true), or only the appliance's own torrents (false)");
+    app.add_option("--tracker-interval-s", cfg->tracker_interval_s,
+                   "Announce interval told to clients; peers silent for 2 intervals + 60 s expire")
+        ->check(CLI::Range(10, 86400));
+    app.add_option("--tracker-swarms", cfg->tracker_swarms,
+                   "Swarms each data lcore's tracker shard holds (power of two)")
+        ->check(CLI::Range(16, 1 << 20))
+        ->check(kPowerOfTwo);
+    app.add_option("--tracker-peers", cfg->tracker_peers,
+                   "Peer slots per swarm in each data lcore's shard")
+        ->check(CLI::Range(1, 4096));
+    app.add_option("--torrents", cfg->torrents,
+                   "Make a BitTorrent v1 .torrent (pieces = the store's chunks) for every "
+                   "ingested object and directory");
     app.add_option("--icmp-error-rate", cfg->icmp_error_rate,
                    "ICMP errors (UDP port unreachable) each data lcore may send per second "
                    "(RFC 1812 4.3.2.8); 0: none")
@@ -519,6 +537,9 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
                     std::to_string(sizeof(sockaddr_un::sun_path)) + " bytes");
     if (cfg->http_port != 0 && cfg->http_port == cfg->discard_port)
         return fail("--http-port and --discard-port are both " + std::to_string(cfg->http_port));
+    if (cfg->tracker_port != 0 && cfg->tracker_port == cfg->udp_echo_port)
+        return fail("--tracker-port and --udp-echo-port are both " +
+                    std::to_string(cfg->tracker_port));
     if (cfg->cache_low_pct > cfg->cache_high_pct)
         return fail("--cache-low-pct is above --cache-high-pct");
     if (cfg->access_ring_size < 16 || (cfg->access_ring_size & (cfg->access_ring_size - 1)))

@@ -46,6 +46,12 @@ struct Config {
     unsigned discard_port = 0;      // RFC 863 sink with receipts (edgectl sink); 0: off
     unsigned udp_echo_port = 0;     // RFC 862 echo over UDP; 0: off
     unsigned drain_deadline_s = 5;  // SIGTERM: connections open get this long; 0: stop at once
+    unsigned tracker_port = 6969;     // BEP 15 UDP tracker; 0: off
+    bool tracker_open = false;        // track any info hash, not only our own torrents
+    unsigned tracker_interval_s = 1800;  // announce interval told to clients
+    unsigned tracker_swarms = 4096;   // swarms per data lcore's shard (power of two)
+    unsigned tracker_peers = 128;     // peer slots per swarm per shard
+    bool torrents = true;             // make a .torrent for every ingested object
     unsigned icmp_error_rate = 100;  // ICMP errors (port unreachable) per second per data lcore
     double arp_reachable_s = 60;     // neighbour entries used without a poll this long (RFC 1122 2.3.2.1)
     unsigned tcp_syn_backlog = 1024;

@@ -74,6 +74,14 @@ int main(int argc, char **argv) {
     auto *remove = app.add_subcommand("remove", "Remove an object from both tiers");
     remove->add_option("name", remove_name)->required();
     remove->callback([&] { request = "remove " + remove_name; });
+    std::string torrent_name;
+    auto *torrent = app.add_subcommand(
+        "torrent", "Info hash, magnet link and .torrent URL of an object's or title's torrent");
+    torrent->add_option("name", torrent_name, "Object or title (demo, demo/manifest.mpd, x.torrent)")
+        ->required();
+    torrent->callback([&] { request = "torrent " + torrent_name; });
+    app.add_subcommand("torrents", "List the stored torrents: info hash, pieces, object")
+        ->callback([&] { request = "torrents"; });
     auto *package = app.add_subcommand(
         "package", "Package a title as multi-bitrate DASH with ffmpeg, then ingest it");
     std::string pkg_source, pkg_ladder, pkg_title = "demo", pkg_out, pkg_preset;

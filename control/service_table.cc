@@ -5,6 +5,7 @@
 #include "dataplane/discard_server.h"
 #include "dataplane/http_server.h"
 #include "dataplane/lcore.h"
+#include "dataplane/tracker_service.h"
 #include "dataplane/udp_echo.h"
 
 namespace ep {
@@ -72,10 +73,25 @@ uint16_t discard_port(const Config &cfg) {
     return static_cast<uint16_t>(cfg.discard_port);
 }
 
+// BEP 15 tracker: one instance per queue, each writing the shard of its
+// lcore in the shared table (dataplane/swarm/tracker_table.h).
+std::unique_ptr<Service> make_tracker(const ServiceEnv &env, std::string *err) {
+    if (env.cfg.tracker_port == 0 || !env.tracker) return nullptr;
+    auto t = std::make_unique<TrackerService>(env.tracker, env.lc->reader_id,
+                                              0x9E3779B97F4A7C15ull * (env.lc->lcore_id + 1) +
+                                                  env.q->queue);
+    if (!env.q->udp.bind(static_cast<uint16_t>(env.cfg.tracker_port), t.get())) {
+        *err = "tracker: UDP port " + std::to_string(env.cfg.tracker_port) + " is taken";
+        return nullptr;
+    }
+    return t;
+}
+
 constexpr ServiceRow kServices[] = {
     {"http", make_http, nullptr, http_port},
     {"discard", make_discard, discard_commands, discard_port},
     {"udp_echo", make_udp_echo, nullptr, nullptr},
+    {"tracker", make_tracker, nullptr, nullptr},
 };
 
 }  // namespace

@@ -25,6 +25,7 @@ namespace tcp {
 class Stack;
 }
 struct AccessSink;
+struct TrackerShared;
 struct Lcore;
 struct LcoreQueue;
 
@@ -37,6 +38,7 @@ struct ServiceEnv {
     tcp::Stack *stack;  // this queue's TCP engine
     chunkstore::Store *store;
     AccessSink *access;  // this lcore's access ring
+    TrackerShared *tracker = nullptr;  // the tracker's shared state (nullptr: tracker off)
 };
 
 struct ServiceRow {

@@ -69,8 +69,10 @@ for _ in $(seq 200); do
   sleep 0.05
 done
 
-"$BUILD/control/edgectl" -s "$SOCK" ingest "$CONTENT/demo" --name demo | tail -1
-[[ -d $CONTENT/site ]] && "$BUILD/control/edgectl" -s "$SOCK" ingest "$CONTENT/site" | tail -1
+# Ingest also makes the .torrent files (docs/swarm.md): show the totals only.
+"$BUILD/control/edgectl" -s "$SOCK" ingest "$CONTENT/demo" --name demo | grep '^stored'
+[[ -d $CONTENT/site ]] && "$BUILD/control/edgectl" -s "$SOCK" ingest "$CONTENT/site" | grep '^stored'
+MAGNET=$("$BUILD/control/edgectl" -s "$SOCK" torrent demo 2>/dev/null | sed -n 's/^magnet //p' || true)
 
 cat <<MSG
 
@@ -80,6 +82,9 @@ edgeplane is up on $IFACE.
   manifest:    http://$APPLIANCE/demo/manifest.mpd
   titles:      http://$APPLIANCE/
   try:         ping $APPLIANCE;  curl -I http://$APPLIANCE/demo/manifest.mpd
+  torrent:     http://$APPLIANCE/demo.torrent   (the title as one v1 torrent, web seed = this appliance)
+  magnet:      ${MAGNET:-none}
+  tracker:     udp://$APPLIANCE:6969/announce   (BEP 15; the HTTP announce is not served yet)
   udp echo:    echo hello | socat -t1 - UDP:$APPLIANCE:7   (RFC 862; any other UDP port: ICMP port unreachable)
   counters:    $BUILD/control/edgectl -s $SOCK stats   (one section: ... stats cache)
   metrics:     curl http://127.0.0.1:$METRICS_PORT/metrics   (Prometheus text format)

@@ -127,3 +127,45 @@ resps = {
 }
 for k, v in resps.items():
     put("fuzz_http_response", k, v)
+# Bencode: a torrent, nested values, and near misses of the strict rules.
+info = (b"d6:lengthi300000e4:name4:a.bi12:piece lengthi262144e6:pieces40:" + b"p" * 40 + b"e")
+put("fuzz_bencode", "torrent", b"d8:announce29:udp://10.77.0.2:6969/announce4:info" + info +
+    b"8:url-listl23:http://10.77.0.2/a.binee")
+put("fuzz_bencode", "nested", b"d1:ald1:bi-1eee1:b0:1:cli0ei1e3:xyzee")
+put("fuzz_bencode", "unsorted", b"d1:bi1e1:ai2ee")
+put("fuzz_bencode", "leading_zero", b"li03ee")
+put("fuzz_bencode", "deep", b"l" * 20 + b"e" * 20)
+put("fuzz_bencode", "multifile", b"d4:infod5:filesld6:lengthi5e4:pathl1:aeed4:attr1:p6:lengthi262139e"
+    b"4:pathl4:.pad6:262139eed6:lengthi3e4:pathl1:beee4:name4:demo12:piece lengthi262144e"
+    b"6:pieces40:" + b"q" * 40 + b"ee")
+
+
+# Peer wire: flags byte (fast|ext|handshake, split), pieces-1, stream.
+def pw(msg_id, payload=b""):
+    return struct.pack("!IB", 1 + len(payload), msg_id) + payload
+
+
+hs = b"\x13BitTorrent protocol" + bytes([0, 0, 0, 0, 0, 0x10, 0, 0x04]) + b"\xab" * 20 + b"-EP0001-" + b"1" * 12
+put("fuzz_peer_wire", "session", bytes([0x07 | (2 << 3), 9]) + hs + b"\0\0\0\0" + pw(2) +
+    pw(6, struct.pack("!III", 0, 0, 16384)) + pw(0x0E) + pw(5, b"\xff\xc0") +
+    pw(7, struct.pack("!II", 1, 0) + b"abcd") + pw(20, b"\x00d1:md11:ut_metadatai1eee"))
+put("fuzz_peer_wire", "fast_msgs", bytes([0x01, 3]) + pw(0x0D, b"\0\0\0\1") + pw(0x11, b"\0\0\0\2") +
+    pw(0x10, struct.pack("!III", 1, 0, 16384)) + pw(0x0F))
+put("fuzz_peer_wire", "oversized_request", bytes([0x00, 3]) + pw(6, struct.pack("!III", 0, 0, 16385)))
+put("fuzz_peer_wire", "huge_prefix", bytes([0x00, 3]) + b"\x80\0\0\0\x07")
+put("fuzz_peer_wire", "garbage_handshake", bytes([0x04, 3]) + b"GET / HTTP/1.1\r\n\r\n")
+put("fuzz_peer_wire", "unknown_id", bytes([0x00, 3]) + pw(99, b"zz"))
+
+
+# UDP tracker: control byte (shard, source, valid-cid flag 0x02), clock, datagram.
+ih = bytes(range(20))
+put("fuzz_udp_tracker", "connect", b"\x00\x00" + struct.pack("!QII", 0x41727101980, 0, 1))
+put("fuzz_udp_tracker", "announce", b"\x02\x01" + struct.pack("!QII", 0, 1, 2) + ih + b"P" * 20 +
+    struct.pack("!QQQIIIiH", 0, 100, 0, 2, 0, 0, -1, 6881))
+put("fuzz_udp_tracker", "announce_seed_other_shard", b"\x07\x01" + struct.pack("!QII", 0, 1, 3) + ih +
+    b"Q" * 20 + struct.pack("!QQQIIIiH", 0, 0, 0, 1, 0, 0, 50, 6882))
+put("fuzz_udp_tracker", "stopped", b"\x02\x01" + struct.pack("!QII", 0, 1, 4) + ih + b"P" * 20 +
+    struct.pack("!QQQIIIiH", 0, 100, 0, 3, 0, 0, -1, 6881))
+put("fuzz_udp_tracker", "scrape", b"\x02\x01" + struct.pack("!QII", 0, 2, 5) + ih + b"\x55" * 20)
+put("fuzz_udp_tracker", "forged", b"\x00\x01" + struct.pack("!QII", 12345, 1, 6) + ih + b"P" * 20 +
+    struct.pack("!QQQIIIiH", 0, 100, 0, 2, 0, 0, -1, 6881))

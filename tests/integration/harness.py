@@ -35,7 +35,7 @@ def _sh(*cmd, check=True, **kw):
 
 
 class Edgeplane:
-    def __init__(self, args=(), data_lcores="1", control_lcore="0"):
+    def __init__(self, args=(), data_lcores="1", control_lcore="0", torrents=False):
         n = (os.getpid() * 7 + next(_counter)) % 10000
         self.tag = f"{n:04d}"
         self.tap = f"ept{self.tag}"
@@ -47,7 +47,10 @@ class Edgeplane:
         self.workdir = tempfile.mkdtemp(prefix=f"edgeplane-test-{self.tag}-")
         self.sock = os.path.join(self.workdir, "admin.sock")
         self.log_path = os.path.join(self.workdir, "edgeplane.log")
-        self.args = list(args)
+        # Ingest makes .torrent objects by default (docs/swarm.md); tests of
+        # other things count objects and RAM exactly, so it is off unless a
+        # test asks (test_swarm.py does).
+        self.args = list(args) + ([] if torrents else ["--torrents", "false"])
         self.data_lcores = data_lcores
         self.control_lcore = control_lcore
         self.proc = None
@@ -179,15 +182,18 @@ class RoutedClient:
     Cleans up its namespace (and with it the veth) even on failure.
     """
 
-    def __init__(self, ep, mtu=1400):
+    def __init__(self, ep, mtu=1400, index=0):
+        # index: several clients behind one router, each its own /24
+        # (10.79+index.X.0) and names.
         self.ep = ep
         self.mtu = mtu
-        self.ns = f"epcl{ep.tag}"
-        self.veth_router = f"epr{ep.tag}"
-        self.veth_client = f"epc{ep.tag}"
+        sfx = str(index) if index else ""
+        self.ns = f"epcl{ep.tag}{sfx}"
+        self.veth_router = f"epr{ep.tag}{sfx}"
+        self.veth_client = f"epc{ep.tag}{sfx}"
         octet = ep.ip.split(".")[2]
-        self.router_ip = f"10.79.{octet}.1"
-        self.ip = f"10.79.{octet}.2"
+        self.router_ip = f"10.{79 + index}.{octet}.1"
+        self.ip = f"10.{79 + index}.{octet}.2"
 
     def start(self):
         _live.add(self)

@@ -324,3 +324,28 @@ TEST(ConfigCli, VersionAndHelpWithDefaults) {
 
 }  // namespace
 }  // namespace ep
+
+namespace ep {
+namespace {
+
+TEST(Config, TrackerAndTorrentKeys) {
+    Config def, set, clash, notpow2;
+    ASSERT_EQ(parse({"--port", "net_null0", "--ip", "10.0.0.1/24"}, &def), -1);
+    EXPECT_EQ(def.tracker_port, 6969u);  // on by default
+    EXPECT_TRUE(def.torrents);
+    EXPECT_FALSE(def.tracker_open);
+    ASSERT_EQ(parse({"--port", "net_null0", "--ip", "10.0.0.1/24", "--tracker-port", "0",
+                     "--torrents", "false", "--tracker-open", "true", "--tracker-swarms", "1024"},
+                    &set),
+              -1);
+    EXPECT_EQ(set.tracker_port, 0u);
+    EXPECT_FALSE(set.torrents);
+    EXPECT_TRUE(set.tracker_open);
+    EXPECT_EQ(set.tracker_swarms, 1024u);
+    EXPECT_GT(parse({"--port", "net_null0", "--ip", "10.0.0.1/24", "--udp-echo-port", "6969"}, &clash), 0);
+    EXPECT_GT(parse({"--port", "net_null0", "--ip", "10.0.0.1/24", "--tracker-swarms", "1000"}, &notpow2),
+              0);
+}
+
+}  // namespace
+}  // namespace ep
