@@ -1,6 +1,8 @@
-// Connection timers on one wheel node: retransmission (RFC 6298 5), persist
-// (RFC 9293 3.8.6.1), delayed ACK (3.8.6.3), keepalive (3.8.4), orphaned
-// FIN-WAIT-2, user timeout (3.8.3 R2). The node sits at the earliest deadline;
+// Connection timers on one wheel node: retransmission (RFC 6298 5) or the
+// tail-loss probe in its place (RFC 8985 7.2), persist (RFC 9293 3.8.6.1),
+// delayed ACK (3.8.6.3), keepalive (3.8.4), orphaned FIN-WAIT-2, user timeout
+// (3.8.3 R2), PMTU black-hole steps (RFC 4821). What the RACK and TLP timers
+// do when they fire is in tcp_recovery.cc. The node sits at the earliest deadline;
 // when a deadline moves later the node is left in place and fires early
 // (cheap on the per-ACK path), then re-arms at the new earliest deadline.
 #include "dataplane/net/tcp/stack.h"
@@ -50,7 +52,9 @@ void Stack::arm_rto(Tcb *t) {
         }
     }
     clamp_to_user_timeout(t);
-    arm_rack(t);
+    // The reordering timer (tcp_recovery.cc) only matters with SACKed data
+    // or in recovery; tested here so the per-ACK path makes no call.
+    if (t->in_recovery || !t->sb.empty()) arm_rack(t);
     arm(t);
 }
 
@@ -63,78 +67,6 @@ void Stack::clamp_to_user_timeout(Tcb *t) {
     uint64_t limit = t->first_rtx_ns + cfg_.user_timeout_ns;
     if (limit < now_) limit = now_;
     if (t->rtx_deadline > limit) t->rtx_deadline = limit;
-}
-
-// RFC 8985 6.3: with SACKed data above SND.UNA (in recovery or not yet), the
-// reordering timer (RACK.rtt + RACK.reo_wnd) declares what is still missing
-// lost instead of waiting for the RTO. Up to cfg_.rack_max_fires times without
-// progress, the timeout doubling each time (a retransmission sent at the first
-// expiry may be lost too); then the RTO. It only moves the deadline earlier.
-void Stack::arm_rack(Tcb *t) {
-    if (!t->in_recovery && t->sb.empty()) return;
-    if (!cfg_.tlp || !t->sack_ok || t->rack_fires >= cfg_.rack_max_fires || !t->rtt.has_sample ||
-        !t->synchronized())
-        return;
-    if (t->rtx_kind != RtxKind::kRto && t->rtx_kind != RtxKind::kTlp) return;
-    uint64_t d = now_ + (rack_timeout(t) << t->rack_fires);
-    if (d < t->rtx_deadline || t->rtx_kind == RtxKind::kTlp) {
-        t->rtx_kind = RtxKind::kRack;
-        t->rtx_deadline = d;
-        arm(t);
-    }
-}
-
-// RACK.rtt + RACK.reo_wnd (RFC 8985 6.2: reo_wnd = min RTT / 4, here SRTT / 4)
-// plus two timer ticks of granularity.
-uint64_t Stack::rack_timeout(const Tcb *t) const {
-    return t->rtt.srtt_ns + t->rtt.srtt_ns / 4 + 2 * cfg_.tick_ns;
-}
-
-// RFC 8985 6.3: the reordering timer expired. Holes below the highest SACK are
-// lost now, and so are retransmissions sent before now - RACK.rtt - reo_wnd
-// that something sent later has overtaken. If that finds nothing, probe the
-// tail (the RFC 8985 7.3 probe; recovery cannot end without an ACK for it).
-void Stack::rack_expired(Tcb *t) {
-    t->rtx_kind = RtxKind::kNone;
-    t->rtx_deadline = 0;
-    if (t->rack_fires < 255) ++t->rack_fires;
-    if (t->snd_una == t->snd_max) return;
-    ++ctr_.rack_timeouts;
-    const uint64_t to = rack_timeout(t);
-    int lost = t->sb.rxt_expire(now_ > to ? now_ - to : 0);
-    ctr_.lost_retransmits += static_cast<uint64_t>(lost);
-    bool more = lost > 0;
-    if (!t->sb.empty() && seq_gt(t->sb.high_sacked(), t->lost_below)) {
-        t->lost_below = t->sb.high_sacked();
-        more = true;
-    }
-    if (!more) {
-        tlp_expired(t);  // probes the last segment, arms the RTO
-        return;
-    }
-    if (!t->in_recovery) enter_recovery(t, seq_ge(t->snd_una, t->recover));
-    mark_dirty(t);  // output() retransmits, then arms the RTO and the next reordering timer
-}
-
-// RFC 8985 7.3: send one probe, the last segment again (new data would do too
-// but may be blocked by the windows), then fall back to the RTO.
-void Stack::tlp_expired(Tcb *t) {
-    t->rtx_kind = RtxKind::kNone;
-    t->rtx_deadline = 0;
-    if (t->snd_una == t->snd_max) return;
-    ++ctr_.tlp_probes;
-    if (t->tlp_out < 255) ++t->tlp_out;
-    if (!t->tlp_episode) {  // RFC 8985 7.4.1
-        t->tlp_episode = true;
-        t->tlp_high = t->snd_max;
-    }
-    const bool fin_out = t->fin_queued && t->snd_max == t->sq.end_seq() + 1;
-    const Seq data_end = fin_out ? t->sq.end_seq() : t->snd_max;
-    uint32_t len = data_end - t->snd_una;
-    if (len > t->mss) len = t->mss;
-    uint8_t flags = kAck | (fin_out ? kFin : 0);
-    emit(t, data_end - len, flags, len, true);
-    arm_rto(t);
 }
 
 void Stack::arm_persist(Tcb *t) {
