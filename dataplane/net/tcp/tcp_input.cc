@@ -233,7 +233,7 @@ void Stack::conn_input(Tcb *t, const SegmentIn &s) {
     if (!check_paws(t, s, g, &stale_ts)) return;
     if (!check_sequence(t, g)) return;  // first
     if (!check_rst(t, g)) return;       // second
-    // third, security: no IP security compartments (RFC 9293 3.10.7.4 leaves them optional).
+    // third, security: no IP security options are in use, nothing to check.
     if (!check_syn(t, g)) return;               // fourth
     if (!check_ack(t, s, g, stale_ts)) return;  // fifth
     // sixth, URG: not supported (RFC 9293 3.8.5 / RFC 6093 discourage its use).
@@ -440,7 +440,10 @@ bool Stack::ack_input(Tcb *t, const SegmentIn &s) {
 
     if (seq_gt(s.ack, t->snd_una)) {
         if (!new_ack(t, s)) return false;
-    } else if (s.ack == t->snd_una) {
+    } else if (s.ack == t->snd_una && s.payload_len == 0) {
+        // Only a segment without data can be a duplicate ACK (RFC 5681 2,
+        // RFC 6675 2); tested here so the receiver's per-segment path, whose
+        // data segments all carry ACK = SND.UNA, makes no call.
         dup_ack(t, s, wnd, new_sack);
     }
     if (t->tlp_episode) tlp_ack(t, s, dsack, seq_gt(s.ack, una_before) || new_sack);

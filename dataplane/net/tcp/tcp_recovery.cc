@@ -33,7 +33,8 @@ void Stack::enter_recovery(Tcb *t, bool new_episode) {
 
 // Duplicate ACK (RFC 5681 2; with SACK, any ACK with new SACK information,
 // RFC 6675 2): counted, and at DupThresh or when IsLost(SND.UNA) the fast
-// retransmit enters recovery.
+// retransmit enters recovery. Called for segments without data with ACK =
+// SND.UNA.
 void Stack::dup_ack(Tcb *t, const SegmentIn &s, uint32_t wnd, bool new_sack) {
     const bool dup = s.payload_len == 0 && !(s.flags & (kSyn | kFin)) && wnd == t->snd_wnd &&
                      t->snd_max != t->snd_una;
