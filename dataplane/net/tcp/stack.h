@@ -214,8 +214,6 @@ class Stack {
     void prr_update(Tcb *t, uint32_t delivered);
     void retransmit_una(Tcb *t, Seq data_end);
     bool next_seg(Tcb *t, bool lost_only, Seq data_end);
-    void arm_rack(Tcb *t);
-    uint64_t rack_timeout(const Tcb *t) const;
     void rack_expired(Tcb *t);
     void tlp_expired(Tcb *t);
     void tlp_ack(Tcb *t, const SegmentIn &s, bool dsack, bool progress);
@@ -224,6 +222,8 @@ class Stack {
     void arm(Tcb *t);
     void arm_rto(Tcb *t);
     void arm_persist(Tcb *t);
+    void arm_rack(Tcb *t);  // RFC 8985 6.3 reordering timer
+    uint64_t rack_timeout(const Tcb *t) const;
     void clamp_to_user_timeout(Tcb *t);
     void on_timer(Tcb *t);
     void rto_expired(Tcb *t);

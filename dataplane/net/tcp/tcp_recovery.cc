@@ -165,31 +165,6 @@ bool Stack::next_seg(Tcb *t, bool lost_only, Seq data_end) {
     return false;
 }
 
-// RFC 8985 6.3: with SACKed data above SND.UNA (in recovery or not yet), the
-// reordering timer (RACK.rtt + RACK.reo_wnd) declares what is still missing
-// lost instead of waiting for the RTO. Up to cfg_.rack_max_fires times without
-// progress, the timeout doubling each time (a retransmission sent at the first
-// expiry may be lost too); then the RTO. It only moves the deadline earlier.
-void Stack::arm_rack(Tcb *t) {
-    if (!t->in_recovery && t->sb.empty()) return;
-    if (!cfg_.tlp || !t->sack_ok || t->rack_fires >= cfg_.rack_max_fires || !t->rtt.has_sample ||
-        !t->synchronized())
-        return;
-    if (t->rtx_kind != RtxKind::kRto && t->rtx_kind != RtxKind::kTlp) return;
-    uint64_t d = now_ + (rack_timeout(t) << t->rack_fires);
-    if (d < t->rtx_deadline || t->rtx_kind == RtxKind::kTlp) {
-        t->rtx_kind = RtxKind::kRack;
-        t->rtx_deadline = d;
-        arm(t);
-    }
-}
-
-// RACK.rtt + RACK.reo_wnd (RFC 8985 6.2: reo_wnd = min RTT / 4, here SRTT / 4)
-// plus two timer ticks of granularity.
-uint64_t Stack::rack_timeout(const Tcb *t) const {
-    return t->rtt.srtt_ns + t->rtt.srtt_ns / 4 + 2 * cfg_.tick_ns;
-}
-
 // RFC 8985 6.3: the reordering timer expired. Holes below the highest SACK are
 // lost now, and so are retransmissions sent before now - RACK.rtt - reo_wnd
 // that something sent later has overtaken. If that finds nothing, probe the

@@ -1,10 +1,13 @@
 // Connection timers on one wheel node: retransmission (RFC 6298 5) or the
 // tail-loss probe in its place (RFC 8985 7.2), persist (RFC 9293 3.8.6.1),
 // delayed ACK (3.8.6.3), keepalive (3.8.4), orphaned FIN-WAIT-2, user timeout
-// (3.8.3 R2), PMTU black-hole steps (RFC 4821). What the RACK and TLP timers
-// do when they fire is in tcp_recovery.cc. The node sits at the earliest deadline;
-// when a deadline moves later the node is left in place and fires early
-// (cheap on the per-ACK path), then re-arms at the new earliest deadline.
+// (3.8.3 R2), PMTU black-hole steps (RFC 4821), and arming the RACK reordering
+// timer (RFC 8985 6.3). What the RACK and TLP timers do when they fire is in
+// tcp_recovery.cc; arming stays here, beside arm_rto(), which runs on every
+// ACK of new data (in another file arm_rack() would cost that path a call).
+// The node sits at the earliest deadline; when a deadline moves later the
+// node is left in place and fires early (cheap on the per-ACK path), then
+// re-arms at the new earliest deadline.
 #include "dataplane/net/tcp/stack.h"
 
 namespace ep::tcp {
@@ -52,9 +55,7 @@ void Stack::arm_rto(Tcb *t) {
         }
     }
     clamp_to_user_timeout(t);
-    // The reordering timer (tcp_recovery.cc) only matters with SACKed data
-    // or in recovery; tested here so the per-ACK path makes no call.
-    if (t->in_recovery || !t->sb.empty()) arm_rack(t);
+    arm_rack(t);
     arm(t);
 }
 
@@ -67,6 +68,31 @@ void Stack::clamp_to_user_timeout(Tcb *t) {
     uint64_t limit = t->first_rtx_ns + cfg_.user_timeout_ns;
     if (limit < now_) limit = now_;
     if (t->rtx_deadline > limit) t->rtx_deadline = limit;
+}
+
+// RFC 8985 6.3: with SACKed data above SND.UNA (in recovery or not yet), the
+// reordering timer (RACK.rtt + RACK.reo_wnd) declares what is still missing
+// lost instead of waiting for the RTO. Up to cfg_.rack_max_fires times without
+// progress, the timeout doubling each time (a retransmission sent at the first
+// expiry may be lost too); then the RTO. It only moves the deadline earlier.
+void Stack::arm_rack(Tcb *t) {
+    if (!t->in_recovery && t->sb.empty()) return;
+    if (!cfg_.tlp || !t->sack_ok || t->rack_fires >= cfg_.rack_max_fires || !t->rtt.has_sample ||
+        !t->synchronized())
+        return;
+    if (t->rtx_kind != RtxKind::kRto && t->rtx_kind != RtxKind::kTlp) return;
+    uint64_t d = now_ + (rack_timeout(t) << t->rack_fires);
+    if (d < t->rtx_deadline || t->rtx_kind == RtxKind::kTlp) {
+        t->rtx_kind = RtxKind::kRack;
+        t->rtx_deadline = d;
+        arm(t);
+    }
+}
+
+// RACK.rtt + RACK.reo_wnd (RFC 8985 6.2: reo_wnd = min RTT / 4, here SRTT / 4)
+// plus two timer ticks of granularity.
+uint64_t Stack::rack_timeout(const Tcb *t) const {
+    return t->rtt.srtt_ns + t->rtt.srtt_ns / 4 + 2 * cfg_.tick_ns;
 }
 
 void Stack::arm_persist(Tcb *t) {
