@@ -1,8 +1,10 @@
 // Loss recovery: what the sender does once it suspects a loss, short of the
 // RTO (tcp_timers.cc). RFC 6675 (SACK-based recovery: entry, NextSeg()),
 // RFC 6582 (NewReno full and partial ACKs), RFC 6937 (Proportional Rate
-// Reduction), RFC 8985 (RACK lost retransmissions and reordering timer, TLP
-// probe and its congestion response), RFC 3042 being in the send loop.
+// Reduction), RFC 8985 (RACK: lost retransmissions, reordering-timer expiry;
+// TLP: the probe and its congestion response). Limited Transmit (RFC 3042)
+// is part of the send loop (tcp_output.cc); arming the RACK and TLP timers
+// is in tcp_timers.cc beside arm_rto().
 //
 // The callers test the cheap conditions (in recovery, a TLP episode open,
 // new SACK information) before calling in here, so a lossless transfer runs
