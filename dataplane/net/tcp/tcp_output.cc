@@ -194,10 +194,12 @@ void Stack::send_rst(Tcb *t) {
     out_->emit(seg);
 }
 
+namespace {
 // SetPipe() (RFC 6675 4): the data in flight. It belongs to recovery but stays
-// beside the send loop, which asks for it before every segment: in
-// tcp_recovery.cc it would cost the lossless path a call per segment.
-uint32_t Stack::pipe(const Tcb *t) const {
+// beside the send loop, which asks for it before every segment, and is forced
+// inline there: out of line (in tcp_recovery.cc, or when GCC's budget for
+// output() runs out) it costs the lossless path a call per segment.
+[[gnu::always_inline]] inline uint32_t set_pipe(const Tcb *t) {
     if (!t->in_recovery) {
         uint32_t p = t->snd_nxt - t->snd_una;
         // Go-back-N after an RTO: what the peer SACKed below SND.NXT is not in flight.
@@ -211,6 +213,11 @@ uint32_t Stack::pipe(const Tcb *t) const {
     uint32_t out = t->snd_max - t->snd_una;
     uint32_t gone = uint32_t{t->dupacks} * t->mss;
     return gone >= out ? 0 : out - gone;
+}
+}  // namespace
+
+uint32_t Stack::pipe(const Tcb *t) const {
+    return set_pipe(t);
 }
 
 // The send path of a connection (RFC 9293 3.10 "SEND" and the ACKs the input
@@ -264,7 +271,7 @@ void Stack::send_window(Tcb *t, Seq data_end) {
         // full segment may go. Cutting it to the byte remainder would leave
         // a sub-MSS room that SWS avoidance never fills, and one segment in
         // flight then waits for the peer's delayed ACK (40 ms and more).
-        if (pipe(t) >= cwnd) break;
+        if (set_pipe(t) >= cwnd) break;
         // Recovery: NextSeg() (RFC 6675 5). Rule 1: the first lost hole byte
         // that is not already being retransmitted (lost retransmissions left
         // the in-flight list and qualify again).
