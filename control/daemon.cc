@@ -351,12 +351,13 @@ std::vector<StatsSection> Daemon::stats_sections() const {
         for (const Port &p : ports_) {
             std::size_t k = 0;
             visit_port_counters(p, [&](const CounterRef &c) {
-                if (k == sec.values.size()) sec.values.emplace_back(std::string(c.name), 0);
-                sec.values[k++].second += c.value;
+                if (k == sec.values.size())
+                    sec.values.push_back({std::string(c.name), 0, std::string(c.help), c.gauge});
+                sec.values[k++].value += c.value;
             });
         }
         visit_pool_gauges(pool_, cfg_.mbufs, [&](const CounterRef &c) {
-            sec.values.emplace_back(std::string(c.name), c.value);
+            sec.values.push_back({std::string(c.name), c.value, std::string(c.help), c.gauge});
         });
         out.push_back(std::move(sec));
     }
@@ -365,15 +366,15 @@ std::vector<StatsSection> Daemon::stats_sections() const {
         StatsSection sec{"tcp", {}};
         for (const auto &io : tcp_) {
             std::size_t k = 0;
-            io->stack().counters().for_each([&](const char *name, const char *, uint64_t v) {
-                if (k == sec.values.size()) sec.values.emplace_back(name, 0);
-                sec.values[k++].second += v;
+            io->stack().counters().for_each([&](const char *name, const char *help, uint64_t v) {
+                if (k == sec.values.size()) sec.values.push_back({name, 0, help});
+                sec.values[k++].value += v;
             });
         }
         uint64_t conns = 0, tw = 0;
         for (const auto &io : tcp_) conns += io->stack().connections(), tw += io->stack().time_wait_entries();
-        sec.values.emplace_back("connections_open", conns);
-        sec.values.emplace_back("time_wait_entries", tw);
+        sec.values.push_back({"connections_open", conns, "TCP connections open", true});
+        sec.values.push_back({"time_wait_entries", tw, "TIME-WAIT entries held", true});
         out.push_back(std::move(sec));
     }
     // Each service's instances (one per queue) visit the same names in the
@@ -386,8 +387,9 @@ std::vector<StatsSection> Daemon::stats_sections() const {
             any = true;
             std::size_t k = 0;
             svc->visit_counters([&](const CounterRef &c) {
-                if (k == sec.values.size()) sec.values.emplace_back(std::string(c.name), 0);
-                sec.values[k++].second += c.value;
+                if (k == sec.values.size())
+                    sec.values.push_back({std::string(c.name), 0, std::string(c.help), c.gauge});
+                sec.values[k++].value += c.value;
             });
         }
         if (any) out.push_back(std::move(sec));
@@ -404,30 +406,35 @@ std::vector<StatsSection> Daemon::stats_sections() const {
                     {"disk_capacity_bytes", u.disk_capacity_bytes},
                     {"disk_bytes_used", u.disk_bytes_used},
                     {"disk_chunks", u.disk_chunks}}});
-    c.for_each([&](const char *name, const char *, uint64_t v) {
-        out.back().values.emplace_back(name, v);
+    c.for_each([&](const char *name, const char *help, uint64_t v) {
+        out.back().values.push_back({name, v, help});
     });
     return out;
 }
 
 void Daemon::register_commands() {
     admin_.add_command(
-        "stats", "per-lcore counters; 'stats json' for tools; 'stats SECTION' for one",
+        "stats",
+        "per-lcore counters; 'stats json' for tools; 'stats help' for what each counts; "
+        "'stats SECTION' for one",
         [this](const std::vector<std::string> &args, Reply &out) {
             std::vector<LcoreStatsSource> src;
             for (const Lcore *lc : lcores_) src.push_back({lc->lcore_id, &lc->counters});
-            // stats [json] [SECTION]
-            bool json = false;
+            // stats [json|help] [SECTION]
+            bool json = false, help = false;
             std::string only, err;
             for (std::size_t i = 1; i < args.size(); ++i) {
                 if (args[i] == "json")
                     json = true;
+                else if (args[i] == "help")
+                    help = true;
                 else
                     only = args[i];
             }
             const auto sections = stats_sections();
-            const std::string text = json ? format_stats_json(src, sections, only, &err)
-                                          : format_stats_text(src, sections, only, &err);
+            const std::string text = help   ? format_stats_help(src, sections, only, &err)
+                                     : json ? format_stats_json(src, sections, only, &err)
+                                            : format_stats_text(src, sections, only, &err);
             out.write(err.empty() ? text : "error: " + err + "\n");
         });
     admin_.add_command(

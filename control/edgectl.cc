@@ -30,12 +30,14 @@ int main(int argc, char **argv) {
     std::string request;
     auto *stats = app.add_subcommand(
         "stats", "Per-lcore counters: traffic, cycles and busy %, drops by reason; then sections");
-    bool json = false;
+    bool json = false, help = false;
     std::string section;
     stats->add_flag("--json", json, "Machine-readable output");
+    stats->add_flag("--help-text", help, "What each counter counts (its # HELP text)")
+        ->excludes("--json");
     stats->add_option("section", section, "Show only this: lcores, tcp, http, cache or chunkstore");
     stats->callback([&] {
-        request = json ? "stats json" : "stats";
+        request = help ? "stats help" : json ? "stats json" : "stats";
         if (!section.empty()) request += " " + section;
     });
     app.add_subcommand("ports", "Ports, addresses and queues")->callback([&] {

@@ -8,14 +8,17 @@ namespace ep {
 namespace {
 
 struct Snapshot {
-    std::vector<std::pair<std::string, uint64_t>> traffic, drops;
+    std::vector<StatValue> traffic, drops;
 };
 
+// One lcore's counters, in X-macro order (so every snapshot lists the same
+// names in the same order and sums go by position).
 Snapshot take(const LcoreCounters &c) {
     Snapshot s;
-    for_each_counter(c, [&](std::string_view name, uint64_t v, bool is_drop) {
-        (is_drop ? s.drops : s.traffic).emplace_back(std::string(name), v);
-    });
+    for_each_counter(
+        c, [&](std::string_view name, std::string_view help, uint64_t v, bool is_drop) {
+            (is_drop ? s.drops : s.traffic).push_back({std::string(name), v, std::string(help)});
+        });
     return s;
 }
 
@@ -24,25 +27,24 @@ Snapshot sum(const std::vector<Snapshot> &all) {
     Snapshot t = all[0];
     for (std::size_t i = 1; i < all.size(); ++i) {
         for (std::size_t k = 0; k < t.traffic.size(); ++k)
-            t.traffic[k].second += all[i].traffic[k].second;
-        for (std::size_t k = 0; k < t.drops.size(); ++k)
-            t.drops[k].second += all[i].drops[k].second;
+            t.traffic[k].value += all[i].traffic[k].value;
+        for (std::size_t k = 0; k < t.drops.size(); ++k) t.drops[k].value += all[i].drops[k].value;
     }
     return t;
 }
 
-void json_object(std::string &out, const std::vector<std::pair<std::string, uint64_t>> &kv) {
+void json_object(std::string &out, const std::vector<StatValue> &kv) {
     out += '{';
     for (std::size_t i = 0; i < kv.size(); ++i) {
         if (i) out += ',';
-        out += '"' + kv[i].first + "\":" + std::to_string(kv[i].second);
+        out += '"' + kv[i].name + "\":" + std::to_string(kv[i].value);
     }
     out += '}';
 }
 
 uint64_t value(const Snapshot &s, std::string_view name) {
-    for (const auto &[k, v] : s.traffic)
-        if (k == name) return v;
+    for (const StatValue &c : s.traffic)
+        if (c.name == name) return c.value;
     return 0;
 }
 
@@ -67,6 +69,18 @@ bool known_filter(const std::vector<StatsSection> &sections, const std::string &
 
 }  // namespace
 
+std::vector<StatValue> lcore_totals(const std::vector<LcoreStatsSource> &lcores) {
+    std::vector<Snapshot> snaps;
+    for (const auto &l : lcores) snaps.push_back(take(*l.counters));
+    Snapshot total = snaps.empty() ? take(LcoreCounters{}) : sum(snaps);
+    std::vector<StatValue> out = std::move(total.traffic);
+    for (StatValue &d : total.drops) {
+        d.name = "drop." + d.name;
+        out.push_back(std::move(d));
+    }
+    return out;
+}
+
 std::string format_stats_text(const std::vector<LcoreStatsSource> &lcores,
                               const std::vector<StatsSection> &sections, const std::string &only,
                               std::string *err) {
@@ -80,9 +94,9 @@ std::string format_stats_text(const std::vector<LcoreStatsSource> &lcores,
         for (const StatsSection &sec : sections) {
             if (!only.empty() && sec.name != only) continue;
             out += (out.empty() ? "" : "\n") + sec.name + '\n';
-            for (const auto &[k, v] : sec.values) {
-                std::snprintf(line, sizeof line, "  %-32s %14llu\n", k.c_str(),
-                              static_cast<unsigned long long>(v));
+            for (const StatValue &c : sec.values) {
+                std::snprintf(line, sizeof line, "  %-32s %14llu\n", c.name.c_str(),
+                              static_cast<unsigned long long>(c.value));
                 out += line;
             }
         }
@@ -100,18 +114,18 @@ std::string format_stats_text(const std::vector<LcoreStatsSource> &lcores,
     out += "          total\n";
     auto rows = [&](auto member, bool skip_zero, const char *prefix) {
         for (std::size_t k = 0; k < (total.*member).size(); ++k) {
-            if (skip_zero && (total.*member)[k].second == 0) continue;
-            std::snprintf(line, sizeof line, "%-26s", (prefix + (total.*member)[k].first).c_str());
+            if (skip_zero && (total.*member)[k].value == 0) continue;
+            std::snprintf(line, sizeof line, "%-26s", (prefix + (total.*member)[k].name).c_str());
             out += line;
             for (const auto &s : snaps) {
                 std::snprintf(line, sizeof line, " %14llu",
-                              static_cast<unsigned long long>((s.*member)[k].second));
+                              static_cast<unsigned long long>((s.*member)[k].value));
                 out += line;
             }
             std::snprintf(line, sizeof line, " %14llu\n",
-                          static_cast<unsigned long long>((total.*member)[k].second));
+                          static_cast<unsigned long long>((total.*member)[k].value));
             out += line;
-            if ((total.*member)[k].first != "idle_cycles") continue;
+            if ((total.*member)[k].name != "idle_cycles") continue;
             std::snprintf(line, sizeof line, "%-26s", "busy_pct");
             out += line;
             for (const auto &s : snaps) {
@@ -168,6 +182,31 @@ std::string format_stats_json(const std::vector<LcoreStatsSource> &lcores,
         json_object(out, sec.values);
     }
     out += "}\n";
+    return out;
+}
+
+std::string format_stats_help(const std::vector<LcoreStatsSource> &lcores,
+                              const std::vector<StatsSection> &sections, const std::string &only,
+                              std::string *err) {
+    if (!known_filter(sections, only, err)) return "";
+    std::string out;
+    auto list = [&out](const std::vector<StatValue> &values, const char *indent) {
+        for (const StatValue &c : values) {
+            out += indent + c.name;
+            const std::size_t w = std::string(indent).size() + c.name.size();
+            out.append(w < 34 ? 34 - w : 1, ' ');
+            out += (c.help.empty() ? "-" : c.help) + (c.gauge ? " (gauge)" : "") + '\n';
+        }
+    };
+    if (only.empty() || only == "lcores") {
+        out += "lcores (per lcore and total)\n";
+        list(lcore_totals(lcores), "  ");
+    }
+    for (const StatsSection &sec : sections) {
+        if (only == "lcores" || (!only.empty() && sec.name != only)) continue;
+        out += sec.name + '\n';
+        list(sec.values, "  ");
+    }
     return out;
 }
 

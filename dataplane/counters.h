@@ -11,110 +11,137 @@
 namespace ep {
 
 // Traffic and time accounting. busy/idle cycles let a load test turn a run into
-// cycles per request and per byte on the server core.
-#define EP_TRAFFIC_COUNTERS(X) \
-    X(rx_packets)              \
-    X(rx_bytes)                \
-    X(tx_packets)              \
-    X(tx_bytes)                \
-    X(rx_bursts)               \
-    X(busy_cycles)             \
-    X(idle_cycles)             \
-    X(arp_replies)             \
-    X(arp_requests_sent)       \
-    X(arp_learned)             \
-    X(arp_polls_sent)          \
-    X(arp_expired)             \
-    X(icmp_echo_replies)       \
-    X(icmp_port_unreachables)  \
-    X(udp_datagrams)           \
-    X(udp_replies)             \
-    X(fault_dropped)           \
-    X(fault_duplicated)        \
-    X(fault_delayed)           \
-    X(fault_corrupted)         \
-    X(access_ring_drops)
+// cycles per request and per byte on the server core. X(name, help): the help
+// text is what /metrics prints as # HELP.
+#define EP_TRAFFIC_COUNTERS(X)                                                        \
+    X(rx_packets, "packets received from the port")                                   \
+    X(rx_bytes, "bytes received from the port (Ethernet frames)")                     \
+    X(tx_packets, "packets handed to the port for transmission")                      \
+    X(tx_bytes, "bytes handed to the port for transmission (Ethernet frames)")        \
+    X(rx_bursts, "receive bursts that returned at least one packet")                  \
+    X(busy_cycles, "TSC cycles of loop turns that did work")                          \
+    X(idle_cycles, "TSC cycles of loop turns that found nothing to do")               \
+    X(arp_replies, "ARP replies sent for our address")                                \
+    X(arp_requests_sent, "ARP requests sent to resolve a next hop")                   \
+    X(arp_learned, "ARP entries learned or refreshed")                                \
+    X(arp_polls_sent, "unicast ARP polls of stale neighbours (RFC 1122 2.3.2.1)")     \
+    X(arp_expired, "neighbour entries forgotten: polls went unanswered")              \
+    X(icmp_echo_replies, "ICMP echo replies sent")                                    \
+    X(icmp_port_unreachables, "ICMP port unreachables sent for UDP to unbound ports") \
+    X(udp_datagrams, "UDP datagrams received with a valid header")                    \
+    X(udp_replies, "UDP replies sent by a service (answered in place)")               \
+    X(fault_dropped, "packets dropped by the fault-injection stage")                  \
+    X(fault_duplicated, "packets duplicated by the fault-injection stage")            \
+    X(fault_delayed, "packets delayed (reordered) by the fault-injection stage")      \
+    X(fault_corrupted, "packets corrupted by the fault-injection stage")              \
+    X(access_ring_drops, "access-log records lost: the ring to the control thread was full")
 
 // Why a packet was dropped. Grouped by the layer that decided it.
-#define EP_DROP_REASONS(X)      \
-    X(eth_truncated)            \
-    X(eth_not_for_us)           \
-    X(eth_unknown_type)         \
-    X(rx_multi_segment)         \
-    X(arp_truncated)            \
-    X(arp_unsupported_format)   \
-    X(arp_unsupported_op)       \
-    X(arp_not_for_us)           \
-    X(ipv4_truncated)           \
-    X(ipv4_bad_version)         \
-    X(ipv4_bad_ihl)             \
-    X(ipv4_bad_length)          \
-    X(ipv4_bad_checksum)        \
-    X(ipv4_bad_source)          \
-    X(ipv4_ttl_expired)         \
-    X(ipv4_fragment)            \
-    X(ipv4_not_for_us)          \
-    X(ipv4_unknown_protocol)    \
-    X(ipv6_unsupported)         \
-    X(icmp_truncated)           \
-    X(icmp_bad_checksum)        \
-    X(icmp_unsupported_type)    \
-    X(icmp_quote_invalid)       \
-    X(icmp_frag_rejected)       \
-    X(tcp_no_handler)           \
-    X(tcp_truncated)            \
-    X(tcp_bad_offset)           \
-    X(tcp_bad_checksum)         \
-    X(tcp_bad_options)          \
-    X(tcp_no_route)             \
-    X(tcp_mbuf_exhausted)       \
-    X(udp_truncated)            \
-    X(udp_bad_length)           \
-    X(udp_bad_checksum)         \
-    X(udp_no_handler)           \
-    X(udp_unreachable_limited)  \
-    X(tx_queue_full)            \
-    X(fault_injected)
+#define EP_DROP_REASONS(X)                                                                  \
+    X(eth_truncated, "frame shorter than an Ethernet header")                               \
+    X(eth_not_for_us, "destination MAC neither ours nor broadcast")                         \
+    X(eth_unknown_type, "EtherType other than IPv4, ARP, IPv6")                             \
+    X(rx_multi_segment, "received mbuf chained or indirect (not supported)")                \
+    X(arp_truncated, "ARP packet too short")                                                \
+    X(arp_unsupported_format, "ARP not Ethernet/IPv4")                                      \
+    X(arp_unsupported_op, "ARP operation neither request nor reply")                        \
+    X(arp_not_for_us, "ARP request for another address")                                    \
+    X(ipv4_truncated, "IPv4 packet shorter than its header")                                \
+    X(ipv4_bad_version, "IP version field not 4")                                           \
+    X(ipv4_bad_ihl, "IPv4 header length below 20 bytes")                                    \
+    X(ipv4_bad_length, "IPv4 total length inconsistent with the frame")                     \
+    X(ipv4_bad_checksum, "IPv4 header checksum wrong")                                      \
+    X(ipv4_bad_source, "martian source: 0/8, 127/8, multicast or class E (RFC 1812 5.3.7)") \
+    X(ipv4_ttl_expired, "IPv4 TTL zero")                                                    \
+    X(ipv4_fragment, "IPv4 fragment (no reassembly)")                                       \
+    X(ipv4_not_for_us, "IPv4 destination not our address")                                  \
+    X(ipv4_unknown_protocol, "IPv4 protocol other than ICMP, TCP, UDP")                     \
+    X(ipv6_unsupported, "IPv6 packet (not supported yet)")                                  \
+    X(icmp_truncated, "ICMP message too short")                                             \
+    X(icmp_bad_checksum, "ICMP checksum wrong")                                             \
+    X(icmp_unsupported_type, "ICMP type/code we do not handle")                             \
+    X(icmp_quote_invalid, "ICMP error quoting no valid IPv4/TCP header of ours")            \
+    X(icmp_frag_rejected, "ICMP fragmentation-needed the TCP engine did not accept")        \
+    X(tcp_no_handler, "TCP segment on a queue without a TCP stack")                         \
+    X(tcp_truncated, "TCP segment shorter than its header")                                 \
+    X(tcp_bad_offset, "TCP data offset out of range")                                       \
+    X(tcp_bad_checksum, "TCP checksum wrong")                                               \
+    X(tcp_bad_options, "TCP options malformed")                                             \
+    X(tcp_no_route, "TCP segment not sent: next hop not resolved yet (ARP)")                \
+    X(tcp_mbuf_exhausted, "TCP segment not sent: no mbuf")                                  \
+    X(udp_truncated, "UDP datagram shorter than its header")                                \
+    X(udp_bad_length, "UDP length field inconsistent with the packet")                      \
+    X(udp_bad_checksum, "UDP checksum wrong")                                               \
+    X(udp_no_handler, "UDP to an unbound port, no room for the ICMP error")                 \
+    X(udp_unreachable_limited, "UDP to an unbound port, ICMP error rate-limited")           \
+    X(tx_queue_full, "packet not sent: the port's transmit queue was full")                 \
+    X(fault_injected, "packet dropped by the fault-injection stage")
 
 enum class Drop : uint16_t {
     none = 0,
-#define EP_X(name) name,
+#define EP_X(name, help) name,
     EP_DROP_REASONS(EP_X)
 #undef EP_X
         count_
 };
 inline constexpr std::size_t kDropReasons = static_cast<std::size_t>(Drop::count_);
 
-inline constexpr std::array<std::string_view, kDropReasons> kDropNames = {
-    "none",
-#define EP_X(name) #name,
-    EP_DROP_REASONS(EP_X)
+inline constexpr std::array<std::string_view, kDropReasons> kDropNames = {"none",
+#define EP_X(name, help) #name,
+                                                                          EP_DROP_REASONS(EP_X)
+#undef EP_X
+};
+
+inline constexpr std::array<std::string_view, kDropReasons> kDropHelp = {"not dropped",
+#define EP_X(name, help) help,
+                                                                         EP_DROP_REASONS(EP_X)
 #undef EP_X
 };
 
 inline constexpr std::string_view drop_name(Drop d) {
     return kDropNames[static_cast<std::size_t>(d)];
 }
+inline constexpr std::string_view drop_help(Drop d) {
+    return kDropHelp[static_cast<std::size_t>(d)];
+}
 
 struct alignas(64) LcoreCounters {
-#define EP_X(name) uint64_t name = 0;
+#define EP_X(name, help) uint64_t name = 0;
     EP_TRAFFIC_COUNTERS(EP_X)
 #undef EP_X
     std::array<uint64_t, kDropReasons> drops{};
 
-    void drop(Drop d) { ++drops[static_cast<std::size_t>(d)]; }
-    uint64_t dropped(Drop d) const { return drops[static_cast<std::size_t>(d)]; }
+    void drop(Drop d) {
+        ++drops[static_cast<std::size_t>(d)];
+    }
+    uint64_t dropped(Drop d) const {
+        return drops[static_cast<std::size_t>(d)];
+    }
+
+    // Adds every counter and drop reason of `o` (from the X-macro list, so a
+    // new counter is summed without touching this). Plain reads: for a
+    // snapshot copy, not for the live set another core writes.
+    LcoreCounters &operator+=(const LcoreCounters &o) {
+#define EP_X(name, help) name += o.name;
+        EP_TRAFFIC_COUNTERS(EP_X)
+#undef EP_X
+        for (std::size_t i = 0; i < kDropReasons; ++i) drops[i] += o.drops[i];
+        return *this;
+    }
 };
 
-// Visits every counter as (name, value, is_drop), reading each field once with
-// a relaxed atomic load so a concurrent writer on another core is fine.
+// Visits every counter as (name, help, value, is_drop): the traffic counters,
+// then each drop reason (without "none"), reading each field once with a
+// relaxed atomic load so a concurrent writer on another core is fine.
 template <typename F>
 void for_each_counter(const LcoreCounters &c, F &&f) {
-#define EP_X(name) f(std::string_view(#name), __atomic_load_n(&c.name, __ATOMIC_RELAXED), false);
+#define EP_X(name, help)                                                                           \
+    f(std::string_view(#name), std::string_view(help), __atomic_load_n(&c.name, __ATOMIC_RELAXED), \
+      false);
     EP_TRAFFIC_COUNTERS(EP_X)
 #undef EP_X
     for (std::size_t i = 1; i < kDropReasons; ++i)
-        f(kDropNames[i], __atomic_load_n(&c.drops[i], __ATOMIC_RELAXED), true);
+        f(kDropNames[i], kDropHelp[i], __atomic_load_n(&c.drops[i], __ATOMIC_RELAXED), true);
 }
 
 }  // namespace ep

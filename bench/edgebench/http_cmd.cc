@@ -125,7 +125,7 @@ void print_report(const HttpCmdOptions &o, const HttpLoadReport &r, const LcoreC
         });
         std::printf("},\"port\":{");
         firstc = true;
-        for_each_counter(lc, [&](std::string_view name, uint64_t v, bool) {
+        for_each_counter(lc, [&](std::string_view name, std::string_view, uint64_t v, bool) {
             if (!v) return;
             std::printf("%s\"%.*s\":%llu", firstc ? "" : ",", static_cast<int>(name.size()),
                         name.data(), (unsigned long long)v);

@@ -127,6 +127,24 @@ def test_stats_busy_percent_and_section_filter():
         assert r.returncode != 0 and "chunkstore" in r.stdout, r.stdout
 
 
+def test_stats_help_text_names_every_counter():
+    # What /metrics will print as # HELP: every lcore counter and drop reason
+    # (dataplane/counters.h), the TCP engine's and the store's, with its text.
+    with Edgeplane() as ep:
+        text = ep.ctl("stats", "--help-text").stdout
+        lines = {l.split()[0]: l for l in text.splitlines() if l.startswith("  ")}
+        assert "packets received from the port" in lines["rx_packets"], text
+        assert "TCP checksum wrong" in lines["drop.tcp_bad_checksum"], text
+        assert "retransmitted" in lines["retransmits"], text
+        assert "(gauge)" in lines["connections_open"], text
+        for name in ("busy_cycles", "drop.fault_injected", "drop.udp_no_handler"):
+            assert len(lines[name].split()) > 1, lines[name]  # help text present
+        only = ep.ctl("stats", "--help-text", "tcp").stdout
+        assert only.startswith("tcp\n") and "rx_packets" not in only, only
+        r = ep.ctl("stats", "--help-text", "nosuch", check=False)
+        assert r.returncode != 0 and "chunkstore" in r.stdout, r.stdout
+
+
 def test_reingest_says_it_replaced():
     with Edgeplane(args=["--ram-mb", "32"]) as ep, tempfile.TemporaryDirectory() as d:
         f = os.path.join(d, "a.txt")

@@ -1,7 +1,9 @@
-// Segment arrival, RFC 9293 section 3.10.7, state by state, with RFC 5961
-// (blind RST/SYN/data injection defenses), RFC 7323 (PAWS, TS.Recent), RFC 2018
-// and RFC 6675 (SACK, loss recovery entry), RFC 6582 (NewReno partial ACKs),
-// RFC 6298 (RTT samples, timer restart), RFC 4987 (SYN cookies).
+// Segment arrival, RFC 9293 section 3.10.7, state by state (3.10.7.4 as one
+// function per step), with RFC 5961 (blind RST/SYN/data injection defenses),
+// RFC 7323 (PAWS, TS.Recent), RFC 2018 (SACK blocks into the scoreboard),
+// RFC 6298 (RTT samples, timer restart), RFC 4987 (SYN cookies), RFC 1191 /
+// RFC 5927 (ICMP fragmentation needed). What an ACK means for loss recovery
+// (RFC 6675, 6582, 6937, 8985) is in tcp_recovery.cc.
 #include "dataplane/net/tcp/stack.h"
 
 namespace ep::tcp {
@@ -219,158 +221,194 @@ bool Stack::disordered_ack(const Tcb *t, const SegmentIn &s) const {
     return t->ts_recent - s.opts.ts_val <= rto_ms;
 }
 
-// 3.10.7.4, all synchronized states and SYN-RECEIVED.
+// RFC 9293 3.10.7.4 SEGMENT ARRIVES "Otherwise" (SYN-RECEIVED and all
+// synchronized states), one function per step of the RFC. Each step returns
+// false when the segment is done with (dropped, answered, or the connection
+// ended). The steps are declared inline and used only here, so the compiler
+// folds them back into this one body: naming them costs the fast path nothing.
 void Stack::conn_input(Tcb *t, const SegmentIn &s) {
-    uint8_t flags = s.flags;
-    Seq seq = s.seq;
-    const uint8_t *p = s.payload;
-    uint32_t len = s.payload_len;
-
-    // A retransmitted SYN in SYN-RECEIVED: the SYN-ACK was lost, send it again.
-    if (t->state == State::kSynRcvd && (flags & kSyn) && !(flags & (kAck | kRst)) &&
-        seq == t->irs) {
-        send_syn(t);
-        return;
-    }
-
-    // Simultaneous open: the peer's SYN,ACK repeats its SYN at IRS; its ACK is
-    // what completes our SYN-RECEIVED (RFC 9293 figure 8), so take it as an ACK.
-    if (t->state == State::kSynRcvd && !t->passive && (flags & kSyn) && (flags & kAck) &&
-        seq == t->irs) {
-        flags &= static_cast<uint8_t>(~kSyn);
-        ++seq;
-    }
-
-    // PAWS (RFC 7323 5.3 R1): TSval older than TS.Recent -> ACK and drop.
+    InSeg g{s.flags, s.seq, s.payload, s.payload_len};
+    if (!syn_rcvd_repeat(t, g)) return;
     bool stale_ts = false;
-    if (t->ts_ok && s.opts.has_ts && !(flags & kRst) &&
-        static_cast<int32_t>(s.opts.ts_val - t->ts_recent) < 0) {
-        stale_ts = true;
-        // R1 exception: TS.Recent older than 24 days is invalid (RFC 7323 5.5).
-        if (now_ - t->ts_recent_ns < 24ull * 86400 * 1'000'000'000) {
-            if (!disordered_ack(t, s)) {
-                ++ctr_.paws_reject;
-                t->ack_now = true;
-                return;
-            }
-            ++ctr_.paws_disordered_acks;
-        }
-    }
+    if (!check_paws(t, s, g, &stale_ts)) return;
+    if (!check_sequence(t, g)) return;  // first
+    if (!check_rst(t, g)) return;       // second
+    // third, security: no IP security options are in use, nothing to check.
+    if (!check_syn(t, g)) return;               // fourth
+    if (!check_ack(t, s, g, stale_ts)) return;  // fifth
+    // sixth, URG: not supported (RFC 9293 3.8.5 / RFC 6093 discourage its use).
+    if (!process_text(t, s, g)) return;  // seventh
+    check_fin(t, g);                     // eighth
+}
 
-    // First: sequence number acceptability (3.10.7.4 table).
+// SYN-RECEIVED, before the steps: a retransmitted SYN means our SYN-ACK was
+// lost, send it again. In a simultaneous open the peer's SYN,ACK repeats its
+// SYN at IRS; its ACK is what completes our SYN-RECEIVED (RFC 9293 figure 8),
+// so take it as an ACK.
+bool Stack::syn_rcvd_repeat(Tcb *t, InSeg &g) {
+    if (t->state != State::kSynRcvd || !(g.flags & kSyn) || g.seq != t->irs) return true;
+    if (!(g.flags & (kAck | kRst))) {
+        send_syn(t);
+        return false;
+    }
+    if (!t->passive && (g.flags & kAck)) {
+        g.flags &= static_cast<uint8_t>(~kSyn);
+        ++g.seq;
+    }
+    return true;
+}
+
+// PAWS (RFC 7323 5.3 R1): a TSval older than TS.Recent -> ACK and drop, unless
+// TS.Recent is older than 24 days (R1's exception, RFC 7323 5.5) or the segment
+// is a reordered duplicate ACK (disordered_ack()). `*stale_ts` tells the fifth
+// step not to move TS.Recent back.
+bool Stack::check_paws(Tcb *t, const SegmentIn &s, const InSeg &g, bool *stale_ts) {
+    if (!t->ts_ok || !s.opts.has_ts || (g.flags & kRst) ||
+        static_cast<int32_t>(s.opts.ts_val - t->ts_recent) >= 0)
+        return true;
+    *stale_ts = true;
+    if (now_ - t->ts_recent_ns < 24ull * 86400 * 1'000'000'000) {
+        if (!disordered_ack(t, s)) {
+            ++ctr_.paws_reject;
+            t->ack_now = true;
+            return false;
+        }
+        ++ctr_.paws_disordered_acks;
+    }
+    return true;
+}
+
+// First, check sequence number (RFC 9293 3.10.7.4): the acceptability table
+// (a zero window still takes the ACK and RST of an in-sequence segment, not
+// its text), then trimming to the window, the left part already received, the
+// right beyond it.
+bool Stack::check_sequence(Tcb *t, InSeg &g) {
     const Seq rcv_nxt = t->rcv_nxt();
     const uint32_t rcv_wnd = seq_gt(t->rcv_adv, rcv_nxt) ? t->rcv_adv - rcv_nxt : 0;
-    const uint32_t seglen = len + ((flags & kSyn) ? 1 : 0) + ((flags & kFin) ? 1 : 0);
+    const uint32_t seglen = g.len + ((g.flags & kSyn) ? 1 : 0) + ((g.flags & kFin) ? 1 : 0);
     bool ok;
     if (seglen == 0) {
-        ok = rcv_wnd == 0 ? seq == rcv_nxt : seq_in(seq, rcv_nxt, rcv_nxt + rcv_wnd);
+        ok = rcv_wnd == 0 ? g.seq == rcv_nxt : seq_in(g.seq, rcv_nxt, rcv_nxt + rcv_wnd);
     } else if (rcv_wnd == 0) {
         ok = false;
-        if (seq == rcv_nxt && !(flags & kSyn)) {
-            // Zero window: still process the ACK/RST, drop the text (3.10.7.4).
+        if (g.seq == rcv_nxt && !(g.flags & kSyn)) {
             ++ctr_.zero_window_drop;
             ok = true;
-            len = 0;
+            g.len = 0;
             t->ack_now = true;  // tell the sender the window is still zero
-            flags &= static_cast<uint8_t>(~kFin);
+            g.flags &= static_cast<uint8_t>(~kFin);
         }
     } else {
-        ok = seq_in(seq, rcv_nxt, rcv_nxt + rcv_wnd) ||
-             seq_in(seq + seglen - 1, rcv_nxt, rcv_nxt + rcv_wnd);
+        ok = seq_in(g.seq, rcv_nxt, rcv_nxt + rcv_wnd) ||
+             seq_in(g.seq + seglen - 1, rcv_nxt, rcv_nxt + rcv_wnd);
     }
     if (!ok) {
-        if (!(flags & kRst)) {
+        if (!(g.flags & kRst)) {
             ++ctr_.out_of_window;
             t->ack_now = true;  // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>
         }
-        return;
+        return false;
     }
-    // Trim to the window: the left part already received, the right beyond it.
-    if (seq_lt(seq, rcv_nxt)) {
-        uint32_t cut = rcv_nxt - seq;
-        if (flags & kSyn) {
-            flags &= static_cast<uint8_t>(~kSyn);
+    if (seq_lt(g.seq, rcv_nxt)) {
+        uint32_t cut = rcv_nxt - g.seq;
+        if (g.flags & kSyn) {
+            g.flags &= static_cast<uint8_t>(~kSyn);
             --cut;
-            ++seq;
+            ++g.seq;
         }
-        if (cut >= len) {
-            if (cut > len) flags &= static_cast<uint8_t>(~kFin);
-            seq += len;
-            len = 0;
+        if (cut >= g.len) {
+            if (cut > g.len) g.flags &= static_cast<uint8_t>(~kFin);
+            g.seq += g.len;
+            g.len = 0;
         } else {
-            p += cut;
-            len -= cut;
-            seq += cut;
+            g.p += cut;
+            g.len -= cut;
+            g.seq += cut;
         }
     }
-    if (len && seq_gt(seq + len, rcv_nxt + rcv_wnd)) {
-        len = rcv_wnd - (seq - rcv_nxt);
-        flags &= static_cast<uint8_t>(~kFin);
+    if (g.len && seq_gt(g.seq + g.len, rcv_nxt + rcv_wnd)) {
+        g.len = rcv_wnd - (g.seq - rcv_nxt);
+        g.flags &= static_cast<uint8_t>(~kFin);
         ++ctr_.rcv_trimmed;
     }
+    return true;
+}
 
-    // Second: RST (RFC 5961 3.2): exact match resets, in-window challenges.
-    if (flags & kRst) {
-        if (seq != rcv_nxt) {
-            challenge_ack(t);
-            return;
-        }
-        ++ctr_.rst_rx;
-        if (t->state == State::kSynRcvd && t->passive) {
-            release(t, CloseReason::kReset, false);  // back to LISTEN
-        } else if (t->state == State::kSynRcvd) {
-            release(t, CloseReason::kRefused, true);
-        } else {
-            release(t, CloseReason::kReset, true);
-        }
-        return;
-    }
-
-    // Fourth: SYN in a synchronized state (RFC 5961 4.2): challenge ACK.
-    if (flags & kSyn) {
-        if (t->state == State::kSynRcvd && t->passive) {
-            release(t, CloseReason::kReset, false);  // 3.10.7.4: return to LISTEN
-            return;
-        }
+// Second, check the RST bit (RFC 9293 3.10.7.4 with RFC 5961 3.2): an exact
+// match resets (SYN-RECEIVED from a passive open goes back to LISTEN), an
+// in-window one gets a challenge ACK.
+bool Stack::check_rst(Tcb *t, const InSeg &g) {
+    if (!(g.flags & kRst)) return true;
+    if (g.seq != t->rcv_nxt()) {
         challenge_ack(t);
-        return;
+        return false;
     }
+    ++ctr_.rst_rx;
+    if (t->state == State::kSynRcvd && t->passive) {
+        release(t, CloseReason::kReset, false);  // back to LISTEN
+    } else if (t->state == State::kSynRcvd) {
+        release(t, CloseReason::kRefused, true);
+    } else {
+        release(t, CloseReason::kReset, true);
+    }
+    return false;
+}
 
-    // Fifth: the ACK field.
-    if (!(flags & kAck)) {
+// Fourth, check the SYN bit (RFC 9293 3.10.7.4 with RFC 5961 4.2): in a
+// synchronized state a challenge ACK; in SYN-RECEIVED from a passive open,
+// back to LISTEN.
+bool Stack::check_syn(Tcb *t, const InSeg &g) {
+    if (!(g.flags & kSyn)) return true;
+    if (t->state == State::kSynRcvd && t->passive) {
+        release(t, CloseReason::kReset, false);
+        return false;
+    }
+    challenge_ack(t);
+    return false;
+}
+
+// Fifth, check the ACK field (RFC 9293 3.10.7.4): a segment without ACK is
+// dropped; one with an acceptable ACK shows the peer alive (keepalive, and
+// the zero-window probe count, RFC 1122 4.2.2.17: persist_expired counts only
+// unanswered probes), may update TS.Recent (RFC 7323 4.3 (2): in-sequence
+// segments only, never from a disordered ACK let through by PAWS), and goes
+// to ack_input().
+bool Stack::check_ack(Tcb *t, const SegmentIn &s, const InSeg &g, bool stale_ts) {
+    if (!(g.flags & kAck)) {
         ++ctr_.bad_flags;
-        return;
+        return false;
     }
     t->last_rx_ns = now_;
     t->ka_sent = 0;
-    // The peer answers while we probe its zero window: it is alive, however
-    // long its window stays shut (RFC 1122 4.2.2.17); persist_expired counts
-    // only unanswered probes.
     if (t->rtx_kind == RtxKind::kPersist) {
         t->retries = 0;
         t->first_rtx_ns = 0;
     }
-    // RFC 7323 4.3 (2): remember TSval of in-sequence segments (never an
-    // older one, from a disordered ACK let through above).
     if (t->ts_ok && s.opts.has_ts && !stale_ts && seq_le(s.seq, t->last_ack_sent)) {
         t->ts_recent = s.opts.ts_val;
         t->ts_recent_ns = now_;
     }
-    if (!ack_input(t, s)) return;
-    if (t->state == State::kClosed) return;
+    if (!ack_input(t, s)) return false;
+    return t->state != State::kClosed;
+}
 
-    // Seventh: segment text.
-    if (len) {
-        if (t->state == State::kEstablished || t->state == State::kFinWait1 ||
-            t->state == State::kFinWait2) {
-            data_input(t, s, seq, p, len);
-            if (t->state == State::kClosed) return;
-        }
+// Seventh, process the segment text (RFC 9293 3.10.7.4): only in the states
+// that still receive (ESTABLISHED, FIN-WAIT-1, FIN-WAIT-2).
+bool Stack::process_text(Tcb *t, const SegmentIn &s, const InSeg &g) {
+    if (!g.len) return true;
+    if (t->state == State::kEstablished || t->state == State::kFinWait1 ||
+        t->state == State::kFinWait2) {
+        data_input(t, s, g.seq, g.p, g.len);
+        if (t->state == State::kClosed) return false;
     }
+    return true;
+}
 
-    // Eighth: FIN, processed in order only.
-    if (flags & kFin) {
-        Seq fin_seq = seq + len;
+// Eighth, check the FIN bit (RFC 9293 3.10.7.4), in order only: a FIN above
+// RCV.NXT is kept until the data before it arrives; a repeated one is ACKed.
+void Stack::check_fin(Tcb *t, const InSeg &g) {
+    if (g.flags & kFin) {
+        Seq fin_seq = g.seq + g.len;
         if (!t->peer_fin) {
             if (fin_seq == t->rcv.rcv_nxt()) {
                 fin_input(t);
@@ -387,28 +425,61 @@ void Stack::conn_input(Tcb *t, const SegmentIn &s) {
     }
 }
 
+// The fifth step's ACK processing (RFC 9293 3.10.7.4 "fifth, check the ACK
+// field", with RFC 5961 5.2, RFC 2018/6675 SACK, RFC 8985 and RFC 6937 in
+// tcp_recovery.cc). Returns false when the segment is done with.
 bool Stack::ack_input(Tcb *t, const SegmentIn &s) {
-    if (t->state == State::kSynRcvd) {
-        if (!seq_gt(s.ack, t->snd_una) || !seq_le(s.ack, t->snd_max)) {
-            send_rst_for(s);  // <SEQ=SEG.ACK><CTL=RST>
-            return false;
-        }
-        if (t->ts_ok && s.opts.has_ts && s.opts.ts_ecr) {
-            uint32_t ms = ts_clock(t->ts_offset) - s.opts.ts_ecr;
-            t->rtt.sample(uint64_t{ms} * 1'000'000, cfg_.tick_ns, cfg_.rto_min_ns, cfg_.rto_max_ns);
-        }
-        t->snd_una = t->iss + 1;
-        t->snd_wnd = uint32_t{s.window} << t->snd_wscale;
-        t->max_snd_wnd = t->snd_wnd;
-        t->snd_wl1 = s.seq;
-        t->snd_wl2 = s.ack;
-        t->rtx_kind = RtxKind::kNone;
-        t->rtx_deadline = 0;
-        t->state = State::kEstablished;
-        conn_established(t);
-        if (t->state == State::kClosed) return false;
+    if (t->state == State::kSynRcvd && !syn_rcvd_ack(t, s)) return false;
+    if (!ack_acceptable(t, s)) return false;
+    const uint32_t wnd = uint32_t{s.window} << t->snd_wscale;
+    const uint32_t sacked_before = t->sb.sacked_bytes();
+    const Seq una_before = t->snd_una;
+    bool new_sack = false;
+    bool dsack = false;  // RFC 2883: the first block reports a duplicate
+    if (t->sack_ok && s.opts.num_sack) new_sack = sack_input(t, s, &dsack);
+
+    if (seq_gt(s.ack, t->snd_una)) {
+        if (!new_ack(t, s)) return false;
+    } else if (s.ack == t->snd_una && s.payload_len == 0) {
+        // Only a segment without data can be a duplicate ACK (RFC 5681 2,
+        // RFC 6675 2); tested here so the receiver's per-segment path, whose
+        // data segments all carry ACK = SND.UNA, makes no call.
+        dup_ack(t, s, wnd, new_sack);
     }
-    // RFC 5961 5.2: acceptable iff SND.UNA - MAX.SND.WND <= SEG.ACK <= SND.NXT.
+    if (t->tlp_episode) tlp_ack(t, s, dsack, seq_gt(s.ack, una_before) || new_sack);
+    if (t->sack_ok && new_sack) rack_detect_lost(t);
+    if (t->in_recovery && cfg_.prr) prr_ack(t, una_before, sacked_before);
+    window_update(t, s, wnd);
+    return true;
+}
+
+// SYN-RECEIVED, fifth step: SND.UNA < SEG.ACK =< SND.NXT enters ESTABLISHED
+// (the handshake's RTT from the timestamp echo), else <SEQ=SEG.ACK><CTL=RST>.
+bool Stack::syn_rcvd_ack(Tcb *t, const SegmentIn &s) {
+    if (!seq_gt(s.ack, t->snd_una) || !seq_le(s.ack, t->snd_max)) {
+        send_rst_for(s);
+        return false;
+    }
+    if (t->ts_ok && s.opts.has_ts && s.opts.ts_ecr) {
+        uint32_t ms = ts_clock(t->ts_offset) - s.opts.ts_ecr;
+        t->rtt.sample(uint64_t{ms} * 1'000'000, cfg_.tick_ns, cfg_.rto_min_ns, cfg_.rto_max_ns);
+    }
+    t->snd_una = t->iss + 1;
+    t->snd_wnd = uint32_t{s.window} << t->snd_wscale;
+    t->max_snd_wnd = t->snd_wnd;
+    t->snd_wl1 = s.seq;
+    t->snd_wl2 = s.ack;
+    t->rtx_kind = RtxKind::kNone;
+    t->rtx_deadline = 0;
+    t->state = State::kEstablished;
+    conn_established(t);
+    return t->state != State::kClosed;
+}
+
+// RFC 5961 5.2: acceptable iff SND.UNA - MAX.SND.WND <= SEG.ACK <= SND.NXT;
+// otherwise ACK and drop (RFC 9293 3.10.7.4 fifth, "ACK acks something not
+// yet sent").
+bool Stack::ack_acceptable(Tcb *t, const SegmentIn &s) {
     if (seq_gt(s.ack, t->snd_max)) {
         ++ctr_.ack_too_new;
         t->ack_now = true;
@@ -419,139 +490,113 @@ bool Stack::ack_input(Tcb *t, const SegmentIn &s) {
         t->ack_now = true;
         return false;
     }
-    const uint32_t wnd = uint32_t{s.window} << t->snd_wscale;
-    const uint32_t sacked_before = t->sb.sacked_bytes();
-    const Seq una_before = t->snd_una;
+    return true;
+}
+
+// SACK blocks (RFC 2018 4) into the scoreboard; a block at or below SEG.ACK is
+// a D-SACK (RFC 2883) when first, ignored in any case. Returns whether the
+// scoreboard learned something new.
+bool Stack::sack_input(Tcb *t, const SegmentIn &s, bool *dsack) {
     bool new_sack = false;
-    bool dsack = false;  // RFC 2883: the first block reports a duplicate
-    if (t->sack_ok && s.opts.num_sack) {
-        for (int i = 0; i < s.opts.num_sack; ++i) {
-            ++ctr_.sack_blocks_rx;
-            const SackBlock &b = s.opts.sack[i];
-            if (seq_le(b.end, s.ack)) {
-                dsack |= i == 0;
-                ++ctr_.dsack_ignored;
-                continue;
-            }
-            new_sack |= t->sb.add(b.start, b.end, seq_max(s.ack, t->snd_una), t->snd_max);
+    for (int i = 0; i < s.opts.num_sack; ++i) {
+        ++ctr_.sack_blocks_rx;
+        const SackBlock &b = s.opts.sack[i];
+        if (seq_le(b.end, s.ack)) {
+            *dsack |= i == 0;
+            ++ctr_.dsack_ignored;
+            continue;
         }
+        new_sack |= t->sb.add(b.start, b.end, seq_max(s.ack, t->snd_una), t->snd_max);
     }
+    return new_sack;
+}
 
-    if (seq_gt(s.ack, t->snd_una)) {
-        const uint32_t acked = s.ack - t->snd_una;
-        const uint32_t flight = t->snd_max - t->snd_una;
-        // RTT: the timed segment (RFC 6298 3, Karn) gives a nanosecond
-        // sample once per RTT; timestamps (RFC 7323 4.1) give one per ACK but
-        // in milliseconds, so they are used only when they can resolve the
-        // path (2 ms and more), never to round a sub-millisecond RTT to 0 or 1 ms.
-        if (t->rtt_timing && seq_gt(s.ack, t->rtt_seq)) {
-            t->rtt.sample(now_ - t->rtt_start_ns, cfg_.tick_ns, cfg_.rto_min_ns, cfg_.rto_max_ns);
-            t->rtt_timing = false;
-        } else if (t->ts_ok && s.opts.has_ts && s.opts.ts_ecr) {
-            uint32_t ms = ts_clock(t->ts_offset) - s.opts.ts_ecr;
-            if (ms >= 2 && ms < 600'000)
-                t->rtt.sample(uint64_t{ms} * 1'000'000, cfg_.tick_ns, cfg_.rto_min_ns,
-                              cfg_.rto_max_ns);
-        }
-        t->snd_una = s.ack;
-        t->sq.ack_to(s.ack, [this](const SendItem &it) { release_item(it); });
-        if (seq_lt(t->snd_nxt, t->snd_una)) t->snd_nxt = t->snd_una;
-        if (seq_lt(t->high_rxt, t->snd_una)) t->high_rxt = t->snd_una;
-        if (seq_lt(t->lost_below, t->snd_una)) t->lost_below = t->snd_una;
-        t->sb.ack_to(t->snd_una);
-        t->sb.rxt_prune(t->snd_una);
-        t->rack_fires = 0;
-        t->retries = 0;
-        t->first_rtx_ns = 0;
-        t->rtt.backoff = 0;
-        t->tlp_out = 0;
-        if (t->in_recovery) {
-            if (seq_ge(s.ack, t->recover)) {
-                // Full ACK: recovery ends (RFC 6582 3.2 step 3, RFC 6675 5).
-                t->in_recovery = false;
-                t->dupacks = 0;
-                t->ccops->on_recovery_exit(t->cc);
-            } else if (!t->sack_ok) {
-                // Partial ACK (RFC 6582 3.2 step 5): retransmit the next hole.
-                t->retx_una = true;
-                t->dupacks = 0;
-            }
-        } else {
-            t->dupacks = 0;
-            t->ccops->on_ack(t->cc, acked, flight, now_, t->rtt.srtt_ns);
-        }
-        // RFC 6298 5.2 / 5.3: stop the timer when all is acked, else restart it.
-        if (t->snd_una == t->snd_max) {
-            if (t->rtx_kind == RtxKind::kRto || t->rtx_kind == RtxKind::kTlp ||
-                t->rtx_kind == RtxKind::kRack) {
-                t->rtx_kind = RtxKind::kNone;
-                t->rtx_deadline = 0;
-            }
-        } else {
-            arm_rto(t);
-        }
-        const bool fin_acked = t->fin_queued && t->snd_una == t->sq.end_seq() + 1;
-        if (fin_acked) {
-            if (t->state == State::kFinWait1) {
-                t->state = State::kFinWait2;
-                if (t->app_closed) t->fw2_deadline = now_ + cfg_.fin_wait2_timeout_ns;
-            } else if (t->state == State::kClosing) {
-                enter_time_wait(t);
-                return false;
-            } else if (t->state == State::kLastAck) {
-                release(t, CloseReason::kNormal, true);
-                return false;
-            }
-        }
-        if (t->want_writable && !t->sq.full() && !t->fin_queued) {
-            t->want_writable = false;
-            if (t->handler && !t->app_closed) t->handler->on_writable(*this, t->id());
-            if (t->state == State::kClosed) return false;
-        }
-    } else if (s.ack == t->snd_una) {
-        // Duplicate ACK (RFC 5681 2; with SACK, any ACK with new SACK info, RFC 6675 2).
-        bool dup = s.payload_len == 0 && !(s.flags & (kSyn | kFin)) && wnd == t->snd_wnd &&
-                   t->snd_max != t->snd_una;
-        if (dup || (new_sack && s.payload_len == 0)) {
-            ++ctr_.dup_acks;
-            if (t->dupacks < 255) ++t->dupacks;
-            // RFC 6582 3.2 step 2: not again for losses of the same window. With
-            // SACK the duplicate ACKs name real holes, so SACK recovery may start
-            // inside the window of an RTO; the window was already reduced then.
-            const bool new_episode = seq_ge(t->snd_una, t->recover);
-            if (!t->in_recovery && (new_episode || t->sack_ok) &&
-                (t->dupacks >= 3 || (t->sack_ok && t->sb.is_lost(t->snd_una, t->mss)))) {
-                // Fast retransmit, enter recovery (RFC 6675 5 step 4, RFC 6582 3.2 step 2).
-                enter_recovery(t, new_episode);
-                // The RACK reordering timer replaces a pending TLP (RFC 8985 6.3).
-                arm_rack(t);
-            }
-        }
+// SND.UNA < SEG.ACK =< SND.NXT (RFC 9293 3.10.7.4 fifth, ESTABLISHED): set
+// SND.UNA, release what it acknowledges, feed the RTT estimator and
+// congestion control (or recovery), restart the timer, and see whether our
+// FIN is acknowledged. Returns false when the connection ended.
+bool Stack::new_ack(Tcb *t, const SegmentIn &s) {
+    const uint32_t acked = s.ack - t->snd_una;
+    const uint32_t flight = t->snd_max - t->snd_una;
+    rtt_on_ack(t, s);
+    t->snd_una = s.ack;
+    t->sq.ack_to(s.ack, [this](const SendItem &it) { release_item(it); });
+    if (seq_lt(t->snd_nxt, t->snd_una)) t->snd_nxt = t->snd_una;
+    if (seq_lt(t->high_rxt, t->snd_una)) t->high_rxt = t->snd_una;
+    if (seq_lt(t->lost_below, t->snd_una)) t->lost_below = t->snd_una;
+    t->sb.ack_to(t->snd_una);
+    t->sb.rxt_prune(t->snd_una);
+    t->rack_fires = 0;
+    t->retries = 0;
+    t->first_rtx_ns = 0;
+    t->rtt.backoff = 0;
+    t->tlp_out = 0;
+    if (t->in_recovery) {
+        recovery_ack(t, s.ack);
+    } else {
+        t->dupacks = 0;
+        t->ccops->on_ack(t->cc, acked, flight, now_, t->rtt.srtt_ns);
     }
-
-    if (t->tlp_episode) tlp_ack(t, s, dsack, seq_gt(s.ack, una_before) || new_sack);
-
-    // Lost retransmissions (RFC 8985 6.2 in sequence terms): more than 2*SMSS
-    // sent after a retransmission were SACKed while it was not. It leaves the
-    // in-flight list, so NextSeg() sends it again instead of waiting for the RTO.
-    if (t->sack_ok && new_sack) {
-        t->rack_fires = 0;
-        t->sb.rxt_prune(t->snd_una);
-        ctr_.lost_retransmits += static_cast<uint64_t>(t->sb.rxt_detect_lost(t->mss));
-        if (t->snd_una != t->snd_max) arm_rack(t);
+    restart_rto_on_ack(t);
+    if (!fin_acked(t)) return false;
+    if (t->want_writable && !t->sq.full() && !t->fin_queued) {
+        t->want_writable = false;
+        if (t->handler && !t->app_closed) t->handler->on_writable(*this, t->id());
+        if (t->state == State::kClosed) return false;
     }
+    return true;
+}
 
-    // Proportional Rate Reduction (RFC 6937 3): during recovery, cwnd follows
-    // the data the peer reports delivered instead of dropping to ssthresh at once.
-    if (t->in_recovery && cfg_.prr) {
-        int64_t delivered = static_cast<int64_t>(t->snd_una - una_before) +
-                            static_cast<int64_t>(t->sb.sacked_bytes()) - sacked_before;
-        if (!t->sack_ok && t->snd_una == una_before) delivered = t->mss;  // a DupAck
-        if (delivered < 0) delivered = 0;
-        prr_update(t, static_cast<uint32_t>(delivered));
+// RTT from an ACK of new data: the timed segment (RFC 6298 3, Karn) gives a
+// nanosecond sample once per RTT; timestamps (RFC 7323 4.1) give one per ACK
+// but in milliseconds, so they are used only when they can resolve the path
+// (2 ms and more), never to round a sub-millisecond RTT to 0 or 1 ms.
+void Stack::rtt_on_ack(Tcb *t, const SegmentIn &s) {
+    if (t->rtt_timing && seq_gt(s.ack, t->rtt_seq)) {
+        t->rtt.sample(now_ - t->rtt_start_ns, cfg_.tick_ns, cfg_.rto_min_ns, cfg_.rto_max_ns);
+        t->rtt_timing = false;
+    } else if (t->ts_ok && s.opts.has_ts && s.opts.ts_ecr) {
+        uint32_t ms = ts_clock(t->ts_offset) - s.opts.ts_ecr;
+        if (ms >= 2 && ms < 600'000)
+            t->rtt.sample(uint64_t{ms} * 1'000'000, cfg_.tick_ns, cfg_.rto_min_ns, cfg_.rto_max_ns);
     }
+}
 
-    // Window update (3.10.7.4 fifth, SND.WL1/SND.WL2 rule).
+// RFC 6298 5.2 / 5.3: stop the retransmission timer (or the probe and
+// reordering timers standing in for it) when all is acked, else restart it.
+void Stack::restart_rto_on_ack(Tcb *t) {
+    if (t->snd_una == t->snd_max) {
+        if (t->rtx_kind == RtxKind::kRto || t->rtx_kind == RtxKind::kTlp ||
+            t->rtx_kind == RtxKind::kRack) {
+            t->rtx_kind = RtxKind::kNone;
+            t->rtx_deadline = 0;
+        }
+    } else {
+        arm_rto(t);
+    }
+}
+
+// Our FIN acknowledged (RFC 9293 3.10.7.4 fifth, FIN-WAIT-1 -> FIN-WAIT-2,
+// CLOSING -> TIME-WAIT, LAST-ACK -> CLOSED). Returns false when the
+// connection ended.
+bool Stack::fin_acked(Tcb *t) {
+    if (!t->fin_queued || t->snd_una != t->sq.end_seq() + 1) return true;
+    if (t->state == State::kFinWait1) {
+        t->state = State::kFinWait2;
+        if (t->app_closed) t->fw2_deadline = now_ + cfg_.fin_wait2_timeout_ns;
+    } else if (t->state == State::kClosing) {
+        enter_time_wait(t);
+        return false;
+    } else if (t->state == State::kLastAck) {
+        release(t, CloseReason::kNormal, true);
+        return false;
+    }
+    return true;
+}
+
+// Send window update (RFC 9293 3.10.7.4 fifth, the SND.WL1/SND.WL2 rule); an
+// opening window ends zero-window probing (3.8.6.1).
+void Stack::window_update(Tcb *t, const SegmentIn &s, uint32_t wnd) {
     if (seq_lt(t->snd_wl1, s.seq) || (t->snd_wl1 == s.seq && seq_le(t->snd_wl2, s.ack))) {
         t->snd_wnd = wnd;
         t->snd_wl1 = s.seq;
@@ -563,71 +608,6 @@ bool Stack::ack_input(Tcb *t, const SegmentIn &s) {
             t->persist_backoff = 0;
         }
     }
-    return true;
-}
-
-// RFC 8985 7.4.2: what the ACKs after a probe say. A D-SACK means the
-// original and the probe both arrived: nothing was lost. An ACK beyond
-// SND.MAX at the probe without one means a probe repaired a loss, which
-// calls for the congestion response of a fast recovery, once. The decision
-// waits for that ACK because the ACK of the probe itself may come before its
-// D-SACK. A duplicate ACK at the probe's edge with neither ends the episode
-// (a receiver that does not D-SACK).
-void Stack::tlp_ack(Tcb *t, const SegmentIn &s, bool dsack, bool progress) {
-    if (seq_lt(s.ack, t->tlp_high)) return;
-    if (dsack) {
-        t->tlp_episode = false;
-    } else if (seq_gt(s.ack, t->tlp_high)) {
-        t->tlp_episode = false;
-        if (!t->in_recovery) {
-            ++ctr_.tlp_loss_repairs;
-            t->ccops->on_loss(t->cc, t->snd_max - t->snd_una, now_);
-        }
-    } else if (!progress) {
-        t->tlp_episode = false;
-    }
-}
-
-// Fast retransmit and recovery entry (RFC 6675 5 step 4, RFC 6582 3.2 step 2),
-// also after a RACK reordering timeout.
-void Stack::enter_recovery(Tcb *t, bool new_episode) {
-    ++ctr_.fast_retransmits;
-    t->in_recovery = true;
-    t->tlp_episode = false;  // recovery's own reduction covers the probe
-    t->high_rxt = t->snd_una;
-    t->retx_una = true;
-    t->rtt_timing = false;
-    if (new_episode) {
-        t->ccops->on_loss(t->cc, t->snd_max - t->snd_una, now_);
-    } else {
-        t->cc.ssthresh = t->cc.cwnd > 2 * t->mss ? t->cc.cwnd : 2 * t->mss;
-    }
-    t->recover = t->snd_max;
-    t->prr_delivered = 0;
-    t->prr_out = 0;
-    t->recover_fs = t->snd_max - t->snd_una;
-}
-
-void Stack::prr_update(Tcb *t, uint32_t delivered) {
-    t->prr_delivered += delivered;
-    const uint64_t p = pipe(t);
-    const uint64_t ssthresh = t->cc.ssthresh;
-    int64_t sndcnt;
-    if (p > ssthresh) {
-        // Proportional part: CEIL(prr_delivered * ssthresh / RecoverFS) - prr_out.
-        uint64_t fs = t->recover_fs ? t->recover_fs : 1;
-        sndcnt = static_cast<int64_t>((t->prr_delivered * ssthresh + fs - 1) / fs) -
-                 static_cast<int64_t>(t->prr_out);
-    } else {
-        // Slow-start reduction bound (PRR-SSRB).
-        int64_t limit = static_cast<int64_t>(t->prr_delivered) - static_cast<int64_t>(t->prr_out);
-        if (limit < static_cast<int64_t>(delivered)) limit = delivered;
-        limit += t->mss;
-        sndcnt = static_cast<int64_t>(ssthresh - p);
-        if (sndcnt > limit) sndcnt = limit;
-    }
-    if (sndcnt < 0) sndcnt = 0;
-    t->cc.cwnd = static_cast<uint32_t>(p + static_cast<uint64_t>(sndcnt));
 }
 
 // Seventh step: text into the receive buffer, delayed ACKs (RFC 9293 3.8.6.3,

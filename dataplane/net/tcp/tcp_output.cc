@@ -1,7 +1,8 @@
 // Segment generation: the send loop (RFC 9293 3.8.6.2.1 sender SWS avoidance,
-// RFC 5681 cwnd, RFC 6675 section 5 NextSeg()/pipe in recovery), ACKs with
-// window (3.8.6.2.2 receiver SWS avoidance), timestamps (RFC 7323 3) and SACK
-// blocks (RFC 2018 4), RSTs (3.10.7.1), SYN and SYN-ACK options.
+// RFC 5681 cwnd, RFC 3042 Limited Transmit, RFC 6675 5 NextSeg() rules and
+// 5.1 go-back-N; the recovery pieces themselves are in tcp_recovery.cc), ACKs
+// with window (3.8.6.2.2 receiver SWS avoidance), timestamps (RFC 7323 3) and
+// SACK blocks (RFC 2018 4), RSTs (3.10.7.1), SYN and SYN-ACK options.
 #include <cstring>
 
 #include "dataplane/net/tcp/stack.h"
@@ -193,7 +194,12 @@ void Stack::send_rst(Tcb *t) {
     out_->emit(seg);
 }
 
-uint32_t Stack::pipe(const Tcb *t) const {
+namespace {
+// SetPipe() (RFC 6675 4): the data in flight. It belongs to recovery but stays
+// beside the send loop, which asks for it before every segment, and is forced
+// inline there: out of line (in tcp_recovery.cc, or when GCC's budget for
+// output() runs out) it costs the lossless path a call per segment.
+[[gnu::always_inline]] inline uint32_t set_pipe(const Tcb *t) {
     if (!t->in_recovery) {
         uint32_t p = t->snd_nxt - t->snd_una;
         // Go-back-N after an RTO: what the peer SACKed below SND.NXT is not in flight.
@@ -208,38 +214,15 @@ uint32_t Stack::pipe(const Tcb *t) const {
     uint32_t gone = uint32_t{t->dupacks} * t->mss;
     return gone >= out ? 0 : out - gone;
 }
+}  // namespace
 
-// NextSeg() (RFC 6675 5) over holes below the highest SACK: rule 1 (lost)
-// when `lost_only`, rule 3 (any hole) otherwise; skips ranges being
-// retransmitted. Sends one segment and returns true if there was one.
-bool Stack::next_seg(Tcb *t, bool lost_only, Seq data_end) {
-    Seq from = t->snd_una, hs, he;
-    while (t->sb.next_hole(from, &hs, &he)) {
-        if (lost_only && !seq_lt(hs, t->lost_below) && !t->sb.is_lost(hs, t->mss)) return false;
-        if (seq_gt(he, data_end)) he = data_end;
-        Seq s = hs;
-        for (;;) {
-            Seq n = t->sb.rxt_skip(s);
-            if (n == s) break;
-            s = n;
-        }
-        if (!seq_lt(s, he)) {
-            from = seq_max(s, he);
-            continue;
-        }
-        Seq e = t->sb.rxt_next(s, he);
-        uint32_t len = e - s;
-        if (len > t->mss) len = t->mss;
-        len = emit(t, s, kAck, len, true);
-        if (len == 0) return false;
-        t->sb.rxt_add(s, s + len, t->snd_max, now_);
-        t->high_rxt = seq_max(t->high_rxt, s + len);
-        ++ctr_.recovery_retransmits;
-        return true;
-    }
-    return false;
+uint32_t Stack::pipe(const Tcb *t) const {
+    return set_pipe(t);
 }
 
+// The send path of a connection (RFC 9293 3.10 "SEND" and the ACKs the input
+// asked for): data and FIN in the states that may send, then a pending ACK,
+// then the timer node.
 void Stack::output(Tcb *t) {
     switch (t->state) {
         case State::kSynSent:
@@ -247,122 +230,143 @@ void Stack::output(Tcb *t) {
         case State::kClosed:
         case State::kTimeWait:
             return;
-        default:
+        case State::kEstablished:
+        case State::kCloseWait:
+        case State::kFinWait1:
+        case State::kClosing:
+        case State::kLastAck:
+            send_data(t);
             break;
-    }
-    const bool can_send = t->state == State::kEstablished || t->state == State::kCloseWait ||
-                          t->state == State::kFinWait1 || t->state == State::kClosing ||
-                          t->state == State::kLastAck;
-    if (can_send) {
-        const uint32_t mss = t->mss;
-        const Seq data_end = t->sq.end_seq();
-        const Seq max_before = t->snd_max;
-        // (RFC 6675 5 (4.3)) the first retransmission ignores cwnd.
-        if (t->retx_una && seq_lt(t->snd_una, data_end) &&
-            !(t->sack_ok && (t->sb.rxt_skip(t->snd_una) != t->snd_una || t->sb.rxt_full()))) {
-            uint32_t len = data_end - t->snd_una;
-            if (len > mss) len = mss;
-            if (t->sack_ok) {
-                Seq stop = t->sb.next_sacked(t->snd_una, data_end);
-                if (seq_lt(stop, t->snd_una + len)) len = stop - t->snd_una;
-            }
-            len = emit(t, t->snd_una, kAck, len, true);
-            t->retx_una = false;
-            if (t->sack_ok && len) t->sb.rxt_add(t->snd_una, t->snd_una + len, t->snd_max, now_);
-            t->high_rxt = seq_max(t->high_rxt, t->snd_una + len);
-            ++ctr_.recovery_retransmits;
-        }
-        t->retx_una = false;
-        // Limited Transmit (RFC 3042): the first two duplicate ACKs each let one
-        // new segment out beyond cwnd, so small windows still reach DupThresh.
-        const uint32_t cwnd =
-            t->cc.cwnd + (t->in_recovery ? 0u : uint32_t{t->dupacks < 2 ? t->dupacks : 2u} * mss);
-        for (;;) {
-            // cwnd is counted in segments (as Linux does): while pipe < cwnd a
-            // full segment may go. Cutting it to the byte remainder would leave
-            // a sub-MSS room that SWS avoidance never fills, and one segment in
-            // flight then waits for the peer's delayed ACK (40 ms and more).
-            if (pipe(t) >= cwnd) break;
-            // Recovery: NextSeg() (RFC 6675 5). Rule 1: the first lost hole byte
-            // that is not already being retransmitted (lost retransmissions left
-            // the in-flight list and qualify again).
-            const bool sack_rec = t->in_recovery && t->sack_ok;
-            if (sack_rec && next_seg(t, true, data_end)) continue;
-            if (sack_rec && t->sb.rxt_full()) break;
-            // Go-back-N after an RTO (snd_nxt < snd_max): skip what the peer
-            // SACKed since and what is being retransmitted already.
-            if (t->sack_ok && seq_lt(t->snd_nxt, t->snd_max)) {
-                Seq s = t->sb.rxt_skip(t->sb.skip_sacked(t->snd_nxt));
-                if (s != t->snd_nxt) {
-                    t->snd_nxt = seq_min(s, data_end);
-                    continue;
-                }
-            }
-            // Rule 2 is new data; when none can go (nothing queued or the peer's
-            // window is full), rule 3: any hole not yet retransmitted.
-            const Seq wnd_edge = t->snd_una + t->snd_wnd;
-            if (sack_rec && (seq_ge(t->snd_nxt, data_end) || !seq_lt(t->snd_nxt, wnd_edge))) {
-                if (next_seg(t, false, data_end)) continue;
-                break;
-            }
-            if (seq_ge(t->snd_nxt, data_end)) break;
-            // New data (or go-back-N after an RTO when snd_nxt < snd_max).
-            uint32_t avail = data_end - t->snd_nxt;
-            if (t->sack_ok && seq_lt(t->snd_nxt, t->snd_max)) {
-                Seq stop = t->sb.next_sacked(t->snd_nxt, data_end);
-                stop = t->sb.rxt_next(t->snd_nxt, stop);
-                if (seq_lt(stop, data_end)) avail = stop - t->snd_nxt;
-                if (t->sb.rxt_full()) break;
-            }
-            Seq wnd_end = t->snd_una + t->snd_wnd;
-            uint32_t wnd_room = seq_gt(wnd_end, t->snd_nxt) ? wnd_end - t->snd_nxt : 0;
-            uint32_t len = avail < mss ? avail : mss;
-            if (len > wnd_room) len = wnd_room;
-            if (len == 0) break;
-            // Sender SWS avoidance (3.8.6.2.1): a short segment only if it ends the
-            // queue, or nothing is in flight and it is at least half the max window.
-            if (len < mss && len < avail && t->snd_nxt != t->snd_una && len < t->max_snd_wnd / 2)
-                break;
-            uint8_t flags = kAck;
-            if (len == avail) flags |= kPsh;
-            // FIN rides on the last data segment.
-            if (t->fin_queued && t->snd_nxt + len == data_end) flags |= kFin;
-            bool rtx = seq_lt(t->snd_nxt, t->snd_max);
-            // RFC 6298 3 / Karn: time one new segment per RTT, with
-            // timestamps too: their clock ticks in ms, too coarse for the
-            // tens-of-microseconds RTTs of a LAN path.
-            if (!rtx && !t->rtt_timing) {
-                t->rtt_timing = true;
-                t->rtt_seq = t->snd_nxt;
-                t->rtt_start_ns = now_;
-            }
-            const uint32_t sent = emit(t, t->snd_nxt, flags, len, rtx);
-            if (sent == 0) break;
-            if (rtx && t->sack_ok) t->sb.rxt_add(t->snd_nxt, t->snd_nxt + sent, t->snd_max, now_);
-            if (sent < len) flags &= static_cast<uint8_t>(~kFin);
-            t->snd_nxt += sent + ((flags & kFin) ? 1 : 0);
-            t->snd_max = seq_max(t->snd_max, t->snd_nxt);
-            if (flags & kFin) break;
-        }
-        // A FIN alone (queue empty, all data sent); FIN needs no window.
-        if (t->fin_queued && t->snd_nxt == data_end) {
-            bool rtx = seq_lt(t->snd_nxt, t->snd_max);
-            emit(t, t->snd_nxt, kAck | kFin, 0, rtx);
-            t->snd_nxt += 1;
-            t->snd_max = seq_max(t->snd_max, t->snd_nxt);
-        }
-        if (t->snd_max != t->snd_una) {
-            // RFC 8985 7.2: reschedule the PTO after sending new data when it
-            // was armed with one segment in flight (the delayed-ACK allowance).
-            if (t->rtx_kind == RtxKind::kNone || t->rtx_kind == RtxKind::kPersist ||
-                (t->rtx_kind == RtxKind::kTlp && t->tlp_delack && t->snd_max != max_before))
-                arm_rto(t);
-        } else if (t->snd_wnd == 0 && t->sq.bytes() && seq_lt(t->snd_nxt, t->sq.end_seq())) {
-            if (t->rtx_kind != RtxKind::kPersist) arm_persist(t);
-        }
+        default:  // FIN-WAIT-2: our side is closed, it only ACKs
+            break;
     }
     if (t->ack_now) send_ack(t);
     arm(t);
+}
+
+// Data and FIN: the fast retransmission first (RFC 6675 5 (4.3), in
+// tcp_recovery.cc), then what cwnd and the peer's window let out, a lone
+// FIN, and the timers that outstanding data needs.
+void Stack::send_data(Tcb *t) {
+    const Seq data_end = t->sq.end_seq();
+    const Seq max_before = t->snd_max;
+    if (t->retx_una) retransmit_una(t, data_end);
+    send_window(t, data_end);
+    send_fin_alone(t, data_end);
+    arm_after_send(t, max_before);
+}
+
+// The send loop: while pipe < cwnd (RFC 5681 3, RFC 6675 5), in recovery
+// NextSeg() rule 1 (a lost hole), rule 2 (new data), rule 3 (any hole not
+// yet retransmitted when no new data can go); outside it go-back-N after an
+// RTO or new data. Limited Transmit (RFC 3042): the first two duplicate ACKs
+// each let one new segment out beyond cwnd, so small windows still reach
+// DupThresh.
+void Stack::send_window(Tcb *t, Seq data_end) {
+    const uint32_t mss = t->mss;
+    const uint32_t cwnd =
+        t->cc.cwnd + (t->in_recovery ? 0u : uint32_t{t->dupacks < 2 ? t->dupacks : 2u} * mss);
+    for (;;) {
+        // cwnd is counted in segments (as Linux does): while pipe < cwnd a
+        // full segment may go. Cutting it to the byte remainder would leave
+        // a sub-MSS room that SWS avoidance never fills, and one segment in
+        // flight then waits for the peer's delayed ACK (40 ms and more).
+        if (set_pipe(t) >= cwnd) break;
+        // Recovery: NextSeg() (RFC 6675 5). Rule 1: the first lost hole byte
+        // that is not already being retransmitted (lost retransmissions left
+        // the in-flight list and qualify again).
+        const bool sack_rec = t->in_recovery && t->sack_ok;
+        if (sack_rec && next_seg(t, true, data_end)) continue;
+        if (sack_rec && t->sb.rxt_full()) break;
+        if (go_back_n_skip(t, data_end)) continue;
+        // Rule 2 is new data; when none can go (nothing queued or the peer's
+        // window is full), rule 3: any hole not yet retransmitted.
+        const Seq wnd_edge = t->snd_una + t->snd_wnd;
+        if (sack_rec && (seq_ge(t->snd_nxt, data_end) || !seq_lt(t->snd_nxt, wnd_edge))) {
+            if (next_seg(t, false, data_end)) continue;
+            break;
+        }
+        if (!send_segment(t, data_end)) break;
+    }
+}
+
+// Go-back-N after an RTO (SND.NXT < SND.MAX, RFC 6675 5.1): skip what the
+// peer SACKed since and what is being retransmitted already. Returns true
+// when SND.NXT moved.
+bool Stack::go_back_n_skip(Tcb *t, Seq data_end) {
+    if (!t->sack_ok || !seq_lt(t->snd_nxt, t->snd_max)) return false;
+    Seq s = t->sb.rxt_skip(t->sb.skip_sacked(t->snd_nxt));
+    if (s == t->snd_nxt) return false;
+    t->snd_nxt = seq_min(s, data_end);
+    return true;
+}
+
+// One segment at SND.NXT: new data, or go-back-N after an RTO when SND.NXT <
+// SND.MAX, within the peer's window and sender SWS avoidance (RFC 9293
+// 3.8.6.2.1); the FIN rides on the last data segment. Returns false when the
+// loop should stop.
+bool Stack::send_segment(Tcb *t, Seq data_end) {
+    if (seq_ge(t->snd_nxt, data_end)) return false;
+    const uint32_t mss = t->mss;
+    uint32_t avail = data_end - t->snd_nxt;
+    if (t->sack_ok && seq_lt(t->snd_nxt, t->snd_max)) {
+        Seq stop = t->sb.next_sacked(t->snd_nxt, data_end);
+        stop = t->sb.rxt_next(t->snd_nxt, stop);
+        if (seq_lt(stop, data_end)) avail = stop - t->snd_nxt;
+        if (t->sb.rxt_full()) return false;
+    }
+    Seq wnd_end = t->snd_una + t->snd_wnd;
+    uint32_t wnd_room = seq_gt(wnd_end, t->snd_nxt) ? wnd_end - t->snd_nxt : 0;
+    uint32_t len = avail < mss ? avail : mss;
+    if (len > wnd_room) len = wnd_room;
+    if (len == 0) return false;
+    // Sender SWS avoidance (3.8.6.2.1): a short segment only if it ends the
+    // queue, or nothing is in flight and it is at least half the max window.
+    if (len < mss && len < avail && t->snd_nxt != t->snd_una && len < t->max_snd_wnd / 2)
+        return false;
+    uint8_t flags = kAck;
+    if (len == avail) flags |= kPsh;
+    if (t->fin_queued && t->snd_nxt + len == data_end) flags |= kFin;
+    bool rtx = seq_lt(t->snd_nxt, t->snd_max);
+    // RFC 6298 3 / Karn: time one new segment per RTT, with
+    // timestamps too: their clock ticks in ms, too coarse for the
+    // tens-of-microseconds RTTs of a LAN path.
+    if (!rtx && !t->rtt_timing) {
+        t->rtt_timing = true;
+        t->rtt_seq = t->snd_nxt;
+        t->rtt_start_ns = now_;
+    }
+    const uint32_t sent = emit(t, t->snd_nxt, flags, len, rtx);
+    if (sent == 0) return false;
+    if (rtx && t->sack_ok) t->sb.rxt_add(t->snd_nxt, t->snd_nxt + sent, t->snd_max, now_);
+    if (sent < len) flags &= static_cast<uint8_t>(~kFin);
+    t->snd_nxt += sent + ((flags & kFin) ? 1 : 0);
+    t->snd_max = seq_max(t->snd_max, t->snd_nxt);
+    return !(flags & kFin);
+}
+
+// A FIN alone (RFC 9293 3.10.4 CLOSE: queue empty, all data sent); a FIN
+// needs no window.
+void Stack::send_fin_alone(Tcb *t, Seq data_end) {
+    if (!t->fin_queued || t->snd_nxt != data_end) return;
+    bool rtx = seq_lt(t->snd_nxt, t->snd_max);
+    emit(t, t->snd_nxt, kAck | kFin, 0, rtx);
+    t->snd_nxt += 1;
+    t->snd_max = seq_max(t->snd_max, t->snd_nxt);
+}
+
+// Timers after sending: the RTO when data is outstanding (RFC 6298 5.1), and
+// the PTO rescheduled after new data when it was armed with one segment in
+// flight (RFC 8985 7.2, the delayed-ACK allowance); the persist timer when
+// data waits for a zero window (RFC 9293 3.8.6.1).
+void Stack::arm_after_send(Tcb *t, Seq max_before) {
+    if (t->snd_max != t->snd_una) {
+        if (t->rtx_kind == RtxKind::kNone || t->rtx_kind == RtxKind::kPersist ||
+            (t->rtx_kind == RtxKind::kTlp && t->tlp_delack && t->snd_max != max_before))
+            arm_rto(t);
+    } else if (t->snd_wnd == 0 && t->sq.bytes() && seq_lt(t->snd_nxt, t->sq.end_seq())) {
+        if (t->rtx_kind != RtxKind::kPersist) arm_persist(t);
+    }
 }
 
 }  // namespace ep::tcp

@@ -1,8 +1,13 @@
-// Connection timers on one wheel node: retransmission (RFC 6298 5), persist
-// (RFC 9293 3.8.6.1), delayed ACK (3.8.6.3), keepalive (3.8.4), orphaned
-// FIN-WAIT-2, user timeout (3.8.3 R2). The node sits at the earliest deadline;
-// when a deadline moves later the node is left in place and fires early
-// (cheap on the per-ACK path), then re-arms at the new earliest deadline.
+// Connection timers on one wheel node: retransmission (RFC 6298 5) or the
+// tail-loss probe in its place (RFC 8985 7.2), persist (RFC 9293 3.8.6.1),
+// delayed ACK (3.8.6.3), keepalive (3.8.4), orphaned FIN-WAIT-2, user timeout
+// (3.8.3 R2), PMTU black-hole steps (RFC 4821), and arming the RACK reordering
+// timer (RFC 8985 6.3). What the RACK and TLP timers do when they fire is in
+// tcp_recovery.cc; arming stays here, beside arm_rto(), which runs on every
+// ACK of new data (in another file arm_rack() would cost that path a call).
+// The node sits at the earliest deadline; when a deadline moves later the
+// node is left in place and fires early (cheap on the per-ACK path), then
+// re-arms at the new earliest deadline.
 #include "dataplane/net/tcp/stack.h"
 
 namespace ep::tcp {
@@ -88,53 +93,6 @@ void Stack::arm_rack(Tcb *t) {
 // plus two timer ticks of granularity.
 uint64_t Stack::rack_timeout(const Tcb *t) const {
     return t->rtt.srtt_ns + t->rtt.srtt_ns / 4 + 2 * cfg_.tick_ns;
-}
-
-// RFC 8985 6.3: the reordering timer expired. Holes below the highest SACK are
-// lost now, and so are retransmissions sent before now - RACK.rtt - reo_wnd
-// that something sent later has overtaken. If that finds nothing, probe the
-// tail (the RFC 8985 7.3 probe; recovery cannot end without an ACK for it).
-void Stack::rack_expired(Tcb *t) {
-    t->rtx_kind = RtxKind::kNone;
-    t->rtx_deadline = 0;
-    if (t->rack_fires < 255) ++t->rack_fires;
-    if (t->snd_una == t->snd_max) return;
-    ++ctr_.rack_timeouts;
-    const uint64_t to = rack_timeout(t);
-    int lost = t->sb.rxt_expire(now_ > to ? now_ - to : 0);
-    ctr_.lost_retransmits += static_cast<uint64_t>(lost);
-    bool more = lost > 0;
-    if (!t->sb.empty() && seq_gt(t->sb.high_sacked(), t->lost_below)) {
-        t->lost_below = t->sb.high_sacked();
-        more = true;
-    }
-    if (!more) {
-        tlp_expired(t);  // probes the last segment, arms the RTO
-        return;
-    }
-    if (!t->in_recovery) enter_recovery(t, seq_ge(t->snd_una, t->recover));
-    mark_dirty(t);  // output() retransmits, then arms the RTO and the next reordering timer
-}
-
-// RFC 8985 7.3: send one probe, the last segment again (new data would do too
-// but may be blocked by the windows), then fall back to the RTO.
-void Stack::tlp_expired(Tcb *t) {
-    t->rtx_kind = RtxKind::kNone;
-    t->rtx_deadline = 0;
-    if (t->snd_una == t->snd_max) return;
-    ++ctr_.tlp_probes;
-    if (t->tlp_out < 255) ++t->tlp_out;
-    if (!t->tlp_episode) {  // RFC 8985 7.4.1
-        t->tlp_episode = true;
-        t->tlp_high = t->snd_max;
-    }
-    const bool fin_out = t->fin_queued && t->snd_max == t->sq.end_seq() + 1;
-    const Seq data_end = fin_out ? t->sq.end_seq() : t->snd_max;
-    uint32_t len = data_end - t->snd_una;
-    if (len > t->mss) len = t->mss;
-    uint8_t flags = kAck | (fin_out ? kFin : 0);
-    emit(t, data_end - len, flags, len, true);
-    arm_rto(t);
 }
 
 void Stack::arm_persist(Tcb *t) {
