@@ -394,6 +394,15 @@ int parse_config(int argc, char **argv, Config *cfg) {
         ->check(port_range);
     app.add_option("--udp-echo-port", cfg->udp_echo_port, "UDP echo service (RFC 862); 0: off")
         ->check(port_range);
+    app.add_option("--dns-port", cfg->dns_port,
+                   "Authoritative DNS over UDP (docs/dns.md), usually 53; 0: off")
+        ->check(port_range);
+    app.add_option("--dns-zone", cfg->dns_zones,
+                   "Zone file (RFC 1035 master format) the DNS service answers for; repeatable")
+        ->check(CLI::ExistingFile);
+    app.add_option("--dns-max-udp", cfg->dns_max_udp,
+                   "Largest DNS answer over UDP with EDNS (RFC 6891 6.2.5; 512 without EDNS)")
+        ->check(CLI::Range(512, 4096));
     app.add_option("--icmp-error-rate", cfg->icmp_error_rate,
                    "ICMP errors (UDP port unreachable) each data lcore may send per second "
                    "(RFC 1812 4.3.2.8); 0: none")
@@ -461,6 +470,10 @@ int parse_config(int argc, char **argv, Config *cfg) {
 
     if (cfg->http_port != 0 && cfg->http_port == cfg->discard_port)
         return fail("--http-port and --discard-port are both " + std::to_string(cfg->http_port));
+    if (cfg->dns_port != 0 && cfg->dns_port == cfg->udp_echo_port)
+        return fail("--dns-port and --udp-echo-port are both " + std::to_string(cfg->dns_port));
+    if (cfg->dns_port != 0 && cfg->dns_zones.empty())
+        return fail("--dns-port needs at least one --dns-zone FILE");
     if (cfg->cache_low_pct > cfg->cache_high_pct)
         return fail("--cache-low-pct is above --cache-high-pct");
     if (cfg->access_ring_size < 16 || (cfg->access_ring_size & (cfg->access_ring_size - 1)))

@@ -42,6 +42,9 @@ struct Config {
     unsigned http_pin_ram_pct = 50;     // share of the RAM tier all send queues may pin
     unsigned discard_port = 0;      // RFC 863 sink with receipts (edgectl sink); 0: off
     unsigned udp_echo_port = 0;     // RFC 862 echo over UDP; 0: off
+    unsigned dns_port = 0;          // authoritative DNS over UDP; 0: off
+    std::vector<std::string> dns_zones;  // master-format zone files, one zone each
+    unsigned dns_max_udp = 1232;    // our EDNS UDP payload size (RFC 6891 6.2.5)
     unsigned icmp_error_rate = 100;  // ICMP errors (port unreachable) per second per data lcore
     unsigned tcp_syn_backlog = 1024;
     std::string cache_policy = "default";

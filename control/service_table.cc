@@ -2,7 +2,9 @@
 
 #include <cstdio>
 
+#include "control/dns_zones.h"
 #include "dataplane/discard_server.h"
+#include "dataplane/dns_service.h"
 #include "dataplane/http_server.h"
 #include "dataplane/lcore.h"
 #include "dataplane/udp_echo.h"
@@ -65,10 +67,53 @@ std::unique_ptr<Service> make_udp_echo(const ServiceEnv &env, std::string *err) 
     return echo;
 }
 
+// The zone table every queue's DNS service reads: loaded and published once,
+// on the control thread, when the first queue's service is built.
+DnsZones &dns_zones() {
+    static DnsZones zones;
+    return zones;
+}
+
+std::unique_ptr<Service> make_dns(const ServiceEnv &env, std::string *err) {
+    if (env.cfg.dns_port == 0) return nullptr;
+    if (!dns_zones().current() && !dns_zones().load(env.cfg.dns_zones, err)) {
+        *err = "zone rejected: " + *err;
+        return nullptr;
+    }
+    DnsConfig dc;
+    dc.zones = dns_zones().source();
+    dc.max_udp = static_cast<uint16_t>(env.cfg.dns_max_udp);
+    auto srv = std::make_unique<DnsService>(dc);
+    if (!env.q->udp.bind(static_cast<uint16_t>(env.cfg.dns_port), srv.get())) {
+        *err = "DNS: UDP port " + std::to_string(env.cfg.dns_port) + " is taken";
+        return nullptr;
+    }
+    return srv;
+}
+
+void dns_commands(AdminSocket &admin, const Config &cfg,
+                  const std::vector<std::unique_ptr<Service>> &) {
+    admin.add_command("zones", "zones the DNS service answers for: apex, SOA serial, records",
+                      [&cfg](auto &, Reply &out) {
+                          const dns::ZoneTable *t = dns_zones().current();
+                          if (cfg.dns_port == 0 || !t)
+                              return out.write(
+                                  "error: the DNS service is off (start edgeplane with "
+                                  "--dns-port 53 --dns-zone FILE)\n");
+                          for (uint32_t i = 0; i < t->zone_count(); ++i) {
+                              const dns::ZoneTable::Zone *z = t->zone(i);
+                              out.write(dns::name_to_text(t->node_name(t->node(z->apex))) +
+                                        " serial " + std::to_string(z->serial) + " records " +
+                                        std::to_string(z->records) + "\n");
+                          }
+                      });
+}
+
 constexpr ServiceRow kServices[] = {
     {"http", make_http, nullptr},
     {"discard", make_discard, discard_commands},
     {"udp_echo", make_udp_echo, nullptr},
+    {"dns", make_dns, dns_commands},
 };
 
 }  // namespace
