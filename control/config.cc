@@ -403,6 +403,9 @@ int parse_config(int argc, char **argv, Config *cfg) {
     app.add_option("--dns-max-udp", cfg->dns_max_udp,
                    "Largest DNS answer over UDP with EDNS (RFC 6891 6.2.5; 512 without EDNS)")
         ->check(CLI::Range(512, 4096));
+    app.add_option("--dns-tcp-conns", cfg->dns_tcp_conns,
+                   "DNS over TCP (RFC 7766) connections per data lcore, same port; 0: UDP only")
+        ->check(CLI::Range(0, 1 << 16));
     app.add_option("--icmp-error-rate", cfg->icmp_error_rate,
                    "ICMP errors (UDP port unreachable) each data lcore may send per second "
                    "(RFC 1812 4.3.2.8); 0: none")
@@ -472,6 +475,11 @@ int parse_config(int argc, char **argv, Config *cfg) {
         return fail("--http-port and --discard-port are both " + std::to_string(cfg->http_port));
     if (cfg->dns_port != 0 && cfg->dns_port == cfg->udp_echo_port)
         return fail("--dns-port and --udp-echo-port are both " + std::to_string(cfg->dns_port));
+    if (cfg->dns_port != 0 && cfg->dns_tcp_conns != 0 &&
+        (cfg->dns_port == cfg->http_port || cfg->dns_port == cfg->discard_port))
+        return fail("--dns-port " + std::to_string(cfg->dns_port) +
+                    " is also a TCP service's port (DNS listens on TCP too; --dns-tcp-conns 0 "
+                    "turns that off)");
     if (cfg->dns_port != 0 && cfg->dns_zones.empty())
         return fail("--dns-port needs at least one --dns-zone FILE");
     if (cfg->cache_low_pct > cfg->cache_high_pct)

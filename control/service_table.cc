@@ -83,9 +83,15 @@ std::unique_ptr<Service> make_dns(const ServiceEnv &env, std::string *err) {
     DnsConfig dc;
     dc.zones = dns_zones().source();
     dc.max_udp = static_cast<uint16_t>(env.cfg.dns_max_udp);
+    dc.tcp_max_conns = env.cfg.dns_tcp_conns;
     auto srv = std::make_unique<DnsService>(dc);
-    if (!env.q->udp.bind(static_cast<uint16_t>(env.cfg.dns_port), srv.get())) {
-        *err = "DNS: UDP port " + std::to_string(env.cfg.dns_port) + " is taken";
+    const auto port = static_cast<uint16_t>(env.cfg.dns_port);
+    if (!env.q->udp.bind(port, srv.get())) {
+        *err = "DNS: UDP port " + std::to_string(port) + " is taken";
+        return nullptr;
+    }
+    if (dc.tcp_max_conns && !srv->init_tcp(env.stack, port)) {
+        *err = "DNS: cannot listen on TCP port " + std::to_string(port);
         return nullptr;
     }
     return srv;

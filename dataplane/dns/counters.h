@@ -20,6 +20,12 @@ namespace ep::dns {
     X(formerr, "FORMERR sent (each malformed_* below answered)")                              \
     X(badvers, "BADVERS: EDNS version above 0 (RFC 6891 6.1.3)")                               \
     X(truncated, "answers sent with TC: they did not fit the UDP payload size")               \
+    X(tcp_queries, "messages received over TCP (RFC 7766)")                                 \
+    X(tcp_connections, "TCP connections accepted")                                          \
+    X(tcp_conn_limit, "TCP connections reset: every connection slot taken")                 \
+    X(tcp_too_long, "TCP connections reset: a length prefix over the query limit")          \
+    X(tcp_send_full, "TCP connections reset: the send queue could not take an answer")      \
+    X(tcp_idle_closed, "TCP connections closed after the idle timeout (RFC 7766 6.2.3)")    \
     X(edns, "queries with an OPT record (RFC 6891)")                                          \
     X(ecs, "queries with an EDNS Client Subnet option (RFC 7871)")                            \
     X(drop_short_header, "dropped: shorter than the 12-byte header")                          \

@@ -3,6 +3,7 @@
 // decoded by a small independent reader below.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "control/dns_zones.h"
 #include "dataplane/dns/answer.h"
 #include "dataplane/dns/steering.h"
+#include "dataplane/dns/tcp_framer.h"
 #include "dataplane/dns/zone_table.h"
 #include "tests/dns/test_zone.h"
 
@@ -558,4 +560,30 @@ TEST(DnsZones, TableFindsNamesInAnyCase) {
     EXPECT_EQ(t->rrset(*node, kA)->count, 2);
     auto out = wire_name("example.invalid");
     EXPECT_EQ(t->find_zone(out.data()), -1);
+}
+
+TEST(DnsTcpFramer, SplitsPipelinedMessagesInOrderFromAnyPieces) {
+    std::vector<uint8_t> stream;
+    std::vector<std::vector<uint8_t>> sent;
+    for (const char *n : {"a.test", "bb.test", "ccc.test"}) {
+        auto q = make_query(n, kA);
+        stream.push_back(static_cast<uint8_t>(q.size() >> 8));
+        stream.push_back(static_cast<uint8_t>(q.size()));
+        stream.insert(stream.end(), q.begin(), q.end());
+        sent.push_back(q);
+    }
+    stream.insert(stream.end(), {0, 0});  // an empty message is delivered too
+    sent.emplace_back();
+    for (size_t piece : {size_t{1}, size_t{2}, size_t{3}, size_t{7}, stream.size()}) {
+        TcpFramer f;
+        std::vector<std::vector<uint8_t>> got;
+        for (size_t o = 0; o < stream.size(); o += piece)
+            ASSERT_TRUE(f.feed(stream.data() + o, std::min(piece, stream.size() - o),
+                               [&](const uint8_t *m, uint32_t n) { got.emplace_back(m, m + n); }));
+        EXPECT_EQ(got, sent) << "pieces of " << piece;
+        EXPECT_TRUE(f.idle());
+    }
+    TcpFramer f;
+    const uint8_t too_long[] = {0x04, 0x01};  // 1025 > kMaxQuery
+    EXPECT_FALSE(f.feed(too_long, 2, [](const uint8_t *, uint32_t) {}));
 }

@@ -2,7 +2,9 @@
 the namespace: kdig (Knot's dig) and dnspython. Every record type,
 NXDOMAIN/NODATA with the SOA, REFUSED, NOTIMP, FORMERR for malformed
 queries, the query's letter case kept (0x20), EDNS payload size and TC,
-BADVERS, ECS echoed (kdig +subnet); the service's counters move with each."""
+BADVERS, ECS echoed (kdig +subnet); over TCP (RFC 7766): kdig's retry of a
+truncated answer and pipelined queries answered in order; the service's
+counters move with each."""
 
 import os
 import re
@@ -139,6 +141,55 @@ def test_edns_payload_and_truncation(ep):
     out = kdig(ep, "+bufsize=1232", "txt.example.test", "TXT")
     assert "tc" not in flags(out) and "UDP size: 1232 B" in out, out
     assert dns_counter(ep, "truncated") == tc0 + 2
+
+
+def test_truncated_answer_is_retried_over_tcp_by_kdig(ep):
+    t0, c0 = dns_counter(ep, "tcp_queries"), dns_counter(ep, "tcp_connections")
+    out = ep.ns_run(["kdig", f"@{ep.ip}", "-p", str(PORT), "+retry=3", "+time=3",
+                     "big.example.test", "TXT"], timeout=60).stdout
+    assert "tc" not in flags(out) and "ANSWER: 12" in out, out
+    assert "(TCP)" in out, out  # kdig says which transport the answer came over
+    for i in range(12):
+        assert f'"{i:02d}{"x" * 98}"' in out, out
+    assert dns_counter(ep, "tcp_queries") == t0 + 1
+    assert dns_counter(ep, "tcp_connections") == c0 + 1
+
+
+PIPELINE = r"""
+import socket, struct, sys
+import dns.message
+ip, port = sys.argv[1], int(sys.argv[2])
+names = ["www.example.test", "nope.example.test", "big.example.test", "txt.example.test",
+         "alias.example.test"]
+types = ["A", "A", "TXT", "TXT", "A"]
+qs = [dns.message.make_query(n, t) for n, t in zip(names, types)]
+for i, q in enumerate(qs):
+    q.id = 100 + i
+wire = b"".join(struct.pack(">H", len(w)) + w for w in (q.to_wire() for q in qs))
+s = socket.create_connection((ip, port), timeout=5)
+s.sendall(wire)  # all in one write: pipelined (RFC 7766 6.2.1.1)
+buf = b""
+def read(n):
+    global buf
+    while len(buf) < n:
+        chunk = s.recv(65536)
+        if not chunk:
+            sys.exit("connection closed early")
+        buf += chunk
+    out, buf = buf[:n], buf[n:]
+    return out
+for q in qs:
+    (n,) = struct.unpack(">H", read(2))
+    r = dns.message.from_wire(read(n))
+    print(r.id, dns.rcode.to_text(r.rcode()), sum(len(rr) for rr in r.answer))
+s.close()
+"""
+
+
+def test_pipelined_tcp_queries_are_answered_in_order(ep):
+    r = ep.ns_python(f"import sys; sys.argv=['x', {ep.ip!r}, '{PORT}']\n" + PIPELINE)
+    assert r.stdout.split("\n")[:5] == ["100 NOERROR 1", "101 NXDOMAIN 0", "102 NOERROR 12",
+                                        "103 NOERROR 1", "104 NOERROR 2"], r.stdout + r.stderr
 
 
 def test_badvers_and_notimp(ep):
