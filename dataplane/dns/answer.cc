@@ -375,10 +375,18 @@ int short_answer(const uint8_t *msg, const Query &q, uint8_t *out, uint32_t limi
     return static_cast<int>(w.len());
 }
 
-int header_only(uint8_t *out, uint32_t cap, const Query &q, uint16_t rcode) {
-    if (cap < kHeaderLen) return -1;
-    write_header(out, q, 0, rcode, 0, nullptr, 0);
-    return kHeaderLen;
+// NOTIMP and FORMERR for what did not parse: the header, and the question
+// when it could be read (as Knot does; resolvers match answers by it, RFC
+// 5452 4.2), nothing after it.
+int error_answer(const uint8_t *msg, uint8_t *out, uint32_t cap, const Query &q, uint16_t rcode) {
+    if (q.question_end == 0 || cap < q.question_end) {
+        if (cap < kHeaderLen) return -1;
+        write_header(out, q, 0, rcode, 0, nullptr, 0);
+        return kHeaderLen;
+    }
+    if (out != msg) std::memmove(out, msg, q.question_end);
+    write_header(out, q, 0, rcode, 1, nullptr, 0);
+    return static_cast<int>(q.question_end);
 }
 
 }  // namespace
@@ -392,12 +400,12 @@ int respond(const uint8_t *msg, uint32_t len, uint8_t *out, uint32_t cap, const 
         case Parse::ok: break;
         case Parse::drop_short_header: ++c.drop_short_header; return -1;
         case Parse::drop_response: ++c.drop_response; return -1;
-        case Parse::notimp: ++c.notimp; return header_only(out, cap, q, kNotImp);
-#define EP_DNS_MALFORMED(name)                 \
-    case Parse::name:                          \
-        ++c.name;                              \
-        ++c.formerr;                           \
-        return header_only(out, cap, q, kFormErr);
+        case Parse::notimp: ++c.notimp; return error_answer(msg, out, cap, q, kNotImp);
+#define EP_DNS_MALFORMED(name) \
+    case Parse::name:          \
+        ++c.name;              \
+        ++c.formerr;           \
+        return error_answer(msg, out, cap, q, kFormErr);
             EP_DNS_MALFORMED(malformed_qdcount)
             EP_DNS_MALFORMED(malformed_counts)
             EP_DNS_MALFORMED(malformed_pointer)

@@ -73,9 +73,18 @@ Parse parse_query(const uint8_t *msg, uint32_t len, Query *q) {
     q->flags = get16(msg + 2);
     q->opcode = static_cast<uint8_t>(q->flags >> 11 & 0xf);
     if (q->flags & kFlagQR) return Parse::drop_response;
-    if (q->opcode != 0) return Parse::notimp;
+    if (q->opcode != 0) {
+        // The question is echoed when there is one we can read (as Knot
+        // does); nothing else of another opcode's message is looked at.
+        uint32_t off = kHeaderLen, nlen = 0;
+        if (get16(msg + 4) == 1 && parse_name(msg, len, &off, q->lname, &nlen) == Parse::ok &&
+            len - off >= 4) {
+            q->qname_len = nlen;
+            q->question_end = off + 4;
+        }
+        return Parse::notimp;
+    }
     if (get16(msg + 4) != 1) return Parse::malformed_qdcount;
-    if (get16(msg + 6) != 0 || get16(msg + 8) != 0) return Parse::malformed_counts;
     const uint32_t arcount = get16(msg + 10);
 
     uint32_t off = kHeaderLen, nlen = 0;
@@ -85,7 +94,9 @@ Parse parse_query(const uint8_t *msg, uint32_t len, Query *q) {
     q->qtype = get16(msg + off);
     q->qclass = get16(msg + off + 2);
     off += 4;
+    // From here on the question is known: a FORMERR can echo it.
     q->question_end = off;
+    if (get16(msg + 6) != 0 || get16(msg + 8) != 0) return Parse::malformed_counts;
 
     Parse deferred = Parse::ok;  // malformed ECS: reported after the whole message parsed
     for (uint32_t i = 0; i < arcount; ++i) {

@@ -62,7 +62,8 @@ struct Query {
 };
 
 // Parses msg[0, len). q->id, flags and opcode are set whenever the header is
-// there; the question fields when the result is ok or malformed_ecs.
+// there; the question fields (question_end non-zero) whenever the one
+// question could be read, whatever is wrong after it (and for notimp).
 Parse parse_query(const uint8_t *msg, uint32_t len, Query *q);
 
 }  // namespace ep::dns

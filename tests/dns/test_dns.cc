@@ -346,6 +346,8 @@ TEST_F(Dns, RefusedNotimpAndOutOfZone) {
     const Msg n = decode(ask(q));
     EXPECT_EQ(n.rcode(), kNotImp);
     EXPECT_EQ((n.flags >> 11) & 0xf, 2);
+    EXPECT_EQ(n.qd, 1);  // the question echoed, as Knot does
+    EXPECT_EQ(n.qname_raw, "www.example.test.");
     q = make_query("www.example.test", kAXFR);
     EXPECT_EQ(decode(ask(q)).rcode(), kRefused);
     q = make_query("www.example.test", kA);
