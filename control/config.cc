@@ -403,6 +403,10 @@ int parse_config(int argc, char **argv, Config *cfg) {
     app.add_option("--dns-max-udp", cfg->dns_max_udp,
                    "Largest DNS answer over UDP with EDNS (RFC 6891 6.2.5; 512 without EDNS)")
         ->check(CLI::Range(512, 4096));
+    app.add_option("--dns-steer", cfg->dns_steer,
+                   "Steered DNS answer: 'NAME PREFIX ADDR[,ADDR...] [TTL]', clients (ECS or "
+                   "resolver address) in PREFIX get ADDRs with ECS scope = its length; repeatable")
+        ->allow_extra_args(false);
     app.add_option("--dns-tcp-conns", cfg->dns_tcp_conns,
                    "DNS over TCP (RFC 7766) connections per data lcore, same port; 0: UDP only")
         ->check(CLI::Range(0, 1 << 16));

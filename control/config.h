@@ -45,6 +45,7 @@ struct Config {
     unsigned dns_port = 0;          // authoritative DNS over UDP; 0: off
     std::vector<std::string> dns_zones;  // master-format zone files, one zone each
     unsigned dns_max_udp = 1232;    // our EDNS UDP payload size (RFC 6891 6.2.5)
+    std::vector<std::string> dns_steer;  // "NAME PREFIX ADDR[,ADDR] [TTL]" (control/dns_zones.h)
     unsigned dns_tcp_conns = 256;   // DNS over TCP connections per data lcore; 0: UDP only
     unsigned icmp_error_rate = 100;  // ICMP errors (port unreachable) per second per data lcore
     unsigned tcp_syn_backlog = 1024;

@@ -5,7 +5,10 @@ extern "C" {
 #include <libzscanner/scanner.h>
 }
 
+#include <arpa/inet.h>
+
 #include <cstring>
+#include <sstream>
 
 namespace ep {
 
@@ -110,6 +113,68 @@ std::unique_ptr<dns::ZoneTable> load_zone_texts(
     for (const auto &[name, text] : zones)
         if (!load_one(&b, name, &text, err)) return nullptr;
     return b.compile(err);
+}
+
+bool parse_steering(const std::vector<std::string> &lines, const dns::ZoneTable &zones,
+                    dns::StaticSteering *out, std::string *err) {
+    for (const std::string &line : lines) {
+        auto fail = [&](const std::string &why) {
+            *err = "--dns-steer '" + line + "': " + why;
+            return false;
+        };
+        std::istringstream in(line);
+        std::string name, prefix, addrs, ttl_s, extra;
+        in >> name >> prefix >> addrs >> ttl_s >> extra;
+        if (addrs.empty() || !extra.empty()) return fail("expected NAME PREFIX ADDR[,ADDR...] [TTL]");
+        dns::StaticSteering::Row row;
+        uint8_t wire[dns::kMaxName];
+        uint32_t wlen = 0;
+        if (!name.empty() && name.back() == '.') name.pop_back();
+        if (!dns::name_from_text(name.c_str(), wire, &wlen)) return fail("bad name");
+        const int z = zones.find_zone(wire);
+        if (z < 0 || !zones.find(static_cast<uint32_t>(z), wire, wlen))
+            return fail("not a name of a loaded zone");
+        uint8_t lower[dns::kMaxName];
+        dns::name_lower(wire, lower);
+        row.owner.assign(reinterpret_cast<const char *>(lower), wlen);
+        const auto slash = prefix.find('/');
+        if (slash == std::string::npos) return fail("PREFIX needs a /LEN");
+        const std::string net = prefix.substr(0, slash);
+        const int len = std::atoi(prefix.c_str() + slash + 1);
+        if (inet_pton(AF_INET, net.c_str(), row.net) == 1) {
+            row.family = 1;
+            if (len < 0 || len > 32) return fail("prefix length over 32");
+        } else if (inet_pton(AF_INET6, net.c_str(), row.net) == 1) {
+            row.family = 2;
+            if (len < 0 || len > 128) return fail("prefix length over 128");
+        } else {
+            return fail("bad prefix address");
+        }
+        row.prefix = static_cast<uint8_t>(len);
+        std::istringstream as(addrs);
+        std::string a;
+        int fam = 0;
+        while (std::getline(as, a, ',')) {
+            uint8_t b[16];
+            const int f = inet_pton(AF_INET, a.c_str(), b) == 1    ? 4
+                          : inet_pton(AF_INET6, a.c_str(), b) == 1 ? 16
+                                                                   : 0;
+            if (f == 0) return fail("bad address '" + a + "'");
+            if (fam && f != fam) return fail("mixes IPv4 and IPv6 addresses");
+            fam = f;
+            row.addrs.insert(row.addrs.end(), b, b + f);
+        }
+        if (!fam) return fail("no address");
+        row.qtype = fam == 4 ? dns::kA : dns::kAAAA;
+        if (!ttl_s.empty()) {
+            char *end = nullptr;
+            const unsigned long ttl = std::strtoul(ttl_s.c_str(), &end, 10);
+            if (*end || ttl > 0x7fffffff) return fail("bad TTL");
+            row.ttl = static_cast<uint32_t>(ttl);
+        }
+        out->add(std::move(row));
+    }
+    return true;
 }
 
 bool DnsZones::load(const std::vector<std::string> &files, std::string *err) {

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "dataplane/dns/steering.h"
 #include "dataplane/dns/zone_table.h"
 
 namespace ep {
@@ -27,6 +28,15 @@ std::unique_ptr<dns::ZoneTable> load_zones(const std::vector<std::string> &files
 // The same from zone texts in memory, {name for messages, text} (tests, fuzzer).
 std::unique_ptr<dns::ZoneTable> load_zone_texts(
     const std::vector<std::pair<std::string, std::string>> &zones, std::string *err);
+
+// The static steering table (--dns-steer) until cluster selection publishes
+// one: each line "NAME PREFIX ADDR[,ADDR...] [TTL]", e.g.
+// "video.kingcdn.test 198.51.100.0/24 10.77.0.3,10.77.0.4 30". NAME must be a
+// name of a loaded zone (a wildcard's owner, "*.edge.kingcdn.test", steers
+// what it synthesizes); PREFIX IPv4 or IPv6; the addresses all A or all
+// AAAA; TTL 60 when left out. False with the line and what is wrong in *err.
+bool parse_steering(const std::vector<std::string> &lines, const dns::ZoneTable &zones,
+                    dns::StaticSteering *out, std::string *err);
 
 // What the lcores read. One per process.
 class DnsZones {

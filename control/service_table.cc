@@ -73,15 +73,25 @@ DnsZones &dns_zones() {
     static DnsZones zones;
     return zones;
 }
+// The static steering table (--dns-steer), read-only once built.
+dns::StaticSteering &dns_steering() {
+    static dns::StaticSteering steering;
+    return steering;
+}
 
 std::unique_ptr<Service> make_dns(const ServiceEnv &env, std::string *err) {
     if (env.cfg.dns_port == 0) return nullptr;
-    if (!dns_zones().current() && !dns_zones().load(env.cfg.dns_zones, err)) {
-        *err = "zone rejected: " + *err;
-        return nullptr;
+    if (!dns_zones().current()) {
+        if (!dns_zones().load(env.cfg.dns_zones, err)) {
+            *err = "zone rejected: " + *err;
+            return nullptr;
+        }
+        if (!parse_steering(env.cfg.dns_steer, *dns_zones().current(), &dns_steering(), err))
+            return nullptr;
     }
     DnsConfig dc;
     dc.zones = dns_zones().source();
+    if (!env.cfg.dns_steer.empty()) dc.steering = &dns_steering();
     dc.max_udp = static_cast<uint16_t>(env.cfg.dns_max_udp);
     dc.tcp_max_conns = env.cfg.dns_tcp_conns;
     auto srv = std::make_unique<DnsService>(dc);

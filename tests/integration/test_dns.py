@@ -43,7 +43,10 @@ def ep(tmp_path_factory):
     zone.write_text(TEST_ZONE)
     args = ["--dns-port", str(PORT), "--dns-zone", str(zone),
             "--dns-zone", os.path.join(EXAMPLES, "edgeplane.test.zone"),
-            "--dns-zone", os.path.join(EXAMPLES, "kingcdn.test.zone")]
+            "--dns-zone", os.path.join(EXAMPLES, "kingcdn.test.zone"),
+            "--dns-steer", "video.kingcdn.test 198.51.100.0/24 10.77.0.3,10.77.0.4 30",
+            "--dns-steer", "video.kingcdn.test 198.51.0.0/16 10.77.0.5 30",
+            "--dns-steer", "*.edge.kingcdn.test 2001:db8:1::/48 10.77.0.6"]
     with Edgeplane(args=args) as e:
         e.ns_run(["ping", "-c", "1", "-W", "2", e.ip])  # ARP first
         yield e
@@ -223,6 +226,27 @@ def test_client_subnet_is_echoed_with_scope_zero(ep):
     assert dns_counter(ep, "ecs") >= 2
 
 
+def test_steered_name_answers_by_client_subnet_with_its_scope(ep):
+    def ask(*args):
+        out = kdig(ep, *args, "video.kingcdn.test", "A")
+        addrs = sorted(re.findall(r"video\.kingcdn\.test\.\s+\d+\s+IN\s+A\s+(\S+)", out))
+        m = re.search(r"CLIENT-SUBNET: (\S+)", out)
+        return addrs, m.group(1) if m else None
+    # The longest matching prefix decides, and its length is the scope.
+    assert ask("+subnet=198.51.100.0/24") == (["10.77.0.3", "10.77.0.4"], "198.51.100.0/24/24")
+    assert ask("+subnet=198.51.7.0/24") == (["10.77.0.5"], "198.51.7.0/24/16")
+    # Not in the table: the zone's own record, scope 0.
+    assert ask("+subnet=192.0.2.0/24") == (["10.77.0.2"], "192.0.2.0/24/0")
+    # No ECS: the resolver's own address (the namespace's, not in the table).
+    assert ask() == (["10.77.0.2"], None)
+    # A wildcard's owner steers what it synthesizes; the CNAME chain to it too.
+    out = kdig(ep, "+subnet=2001:db8:1::/56", "x.edge.kingcdn.test", "A")
+    assert re.search(r"x\.edge\.kingcdn\.test\.\s+60\s+IN\s+A\s+10\.77\.0\.6", out), out
+    assert "CLIENT-SUBNET: 2001:db8:1::/56/48" in out, out
+    out = kdig(ep, "+subnet=198.51.100.0/24", "video.edgeplane.test", "A")
+    assert re.search(r"video\.kingcdn\.test\.\s+30\s+IN\s+A\s+10\.77\.0\.3", out), out
+
+
 MALFORMED = r"""
 import socket, struct, sys
 ip, port = sys.argv[1], int(sys.argv[2])
@@ -332,7 +356,7 @@ cases = [
     ("any", "www.example.test", "ANY", {}),
 ]
 def ask(server, q):
-    for _ in range(3):
+    for _ in range(5):
         try:
             return dns.query.udp(q, server[0], port=server[1], timeout=2, ignore_trailing=True)
         except dns.exception.Timeout:
