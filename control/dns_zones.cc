@@ -125,7 +125,8 @@ bool parse_steering(const std::vector<std::string> &lines, const dns::ZoneTable 
         std::istringstream in(line);
         std::string name, prefix, addrs, ttl_s, extra;
         in >> name >> prefix >> addrs >> ttl_s >> extra;
-        if (addrs.empty() || !extra.empty()) return fail("expected NAME PREFIX ADDR[,ADDR...] [TTL]");
+        if (addrs.empty() || !extra.empty())
+            return fail("expected NAME PREFIX ADDR[,ADDR...] [TTL]");
         dns::StaticSteering::Row row;
         uint8_t wire[dns::kMaxName];
         uint32_t wlen = 0;

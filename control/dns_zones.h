@@ -22,8 +22,7 @@ namespace ep {
 // Parses `files` (each one zone; its apex is the owner of its SOA, names
 // before the first $ORIGIN are relative to the root) and compiles them.
 // nullptr with "FILE:LINE: what" in *err for the first problem.
-std::unique_ptr<dns::ZoneTable> load_zones(const std::vector<std::string> &files,
-                                           std::string *err);
+std::unique_ptr<dns::ZoneTable> load_zones(const std::vector<std::string> &files, std::string *err);
 
 // The same from zone texts in memory, {name for messages, text} (tests, fuzzer).
 std::unique_ptr<dns::ZoneTable> load_zone_texts(

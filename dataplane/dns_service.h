@@ -32,9 +32,9 @@ class Steering;
 struct DnsConfig {
     const std::atomic<const dns::ZoneTable *> *zones = nullptr;
     const dns::Steering *steering = nullptr;  // nullptr: no steered names
-    uint16_t max_udp = 1232;  // our EDNS payload size (DNS flag day 2020 default)
-    uint32_t tcp_max_conns = 256;   // per queue; 0: no TCP
-    uint64_t tcp_idle_ns = 10'000'000'000;  // RFC 7766 6.2.3: seconds, not minutes
+    uint16_t max_udp = 1232;                  // our EDNS payload size (DNS flag day 2020 default)
+    uint32_t tcp_max_conns = 256;             // per queue; 0: no TCP
+    uint64_t tcp_idle_ns = 10'000'000'000;    // RFC 7766 6.2.3: seconds, not minutes
 };
 
 class DnsService final : public Service, public net::udp::Handler, public tcp::Handler {

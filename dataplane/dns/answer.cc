@@ -141,14 +141,17 @@ struct Builder {
         bool ok;
         switch (type) {
             case kNS:
-            case kCNAME: ok = w.name(rd); break;
+            case kCNAME:
+                ok = w.name(rd);
+                break;
             case kSOA: {
                 const uint32_t m = name_len(rd);
                 const uint32_t r = name_len(rd + m);
                 ok = w.name(rd) && w.name(rd + m) && w.bytes(rd + m + r, 20);
                 break;
             }
-            default: ok = w.bytes(rd, rdlen);
+            default:
+                ok = w.bytes(rd, rdlen);
         }
         if (!ok) return false;
         put16(w.at(start - 2), static_cast<uint16_t>(w.len() - start));
@@ -239,7 +242,9 @@ struct Builder {
                     if (!rr(name, q.qtype, r.ttl, r.addrs + i * alen, alen)) return false;
                     ++counts[kAnswer];
                 }
-                scope = r.scope;
+                // RFC 7871 7.1.2: a /0 query is answered for the resolver's
+                // address, and says so with scope 0.
+                scope = q.ecs.present && q.ecs.source == 0 ? 0 : r.scope;
                 ++c.answers;
                 return true;
             }
@@ -283,8 +288,7 @@ struct Builder {
             uint32_t depth = k;
             for (; depth < n; ++depth) {
                 const uint8_t *suffix = name + pos[n - depth - 1];
-                const ZoneTable::Node *node =
-                    t->find(z, suffix, name_len(suffix));
+                const ZoneTable::Node *node = t->find(z, suffix, name_len(suffix));
                 if (!node) break;
                 ce = node;
                 // The DS RRset of a cut belongs to the parent (RFC 4035 3.1.4.1).
@@ -340,7 +344,8 @@ bool write_opt(Writer &w, const Query &q, const AnswerEnv &env, uint16_t rcode, 
     const uint8_t root = 0;
     const bool ecs = with_ecs && q.ecs.present;
     // TTL: EXTENDED-RCODE, VERSION 0, DO copied (RFC 3225 3).
-    const uint32_t ttl = uint32_t{static_cast<uint8_t>(rcode >> 4)} << 24 | (q.do_bit ? kEdnsDo : 0);
+    const uint32_t ttl =
+        uint32_t{static_cast<uint8_t>(rcode >> 4)} << 24 | (q.do_bit ? kEdnsDo : 0);
     if (!w.bytes(&root, 1) || !w.u16(kOPT) || !w.u16(env.max_udp) || !w.u32(ttl)) return false;
     if (!ecs) return w.u16(0);
     // RFC 7871 7.2.1: FAMILY, SOURCE PREFIX-LENGTH and ADDRESS as sent.
@@ -397,10 +402,17 @@ int respond(const uint8_t *msg, uint32_t len, uint8_t *out, uint32_t cap, const 
     Query q;
     const Parse p = parse_query(msg, len, &q);
     switch (p) {
-        case Parse::ok: break;
-        case Parse::drop_short_header: ++c.drop_short_header; return -1;
-        case Parse::drop_response: ++c.drop_response; return -1;
-        case Parse::notimp: ++c.notimp; return error_answer(msg, out, cap, q, kNotImp);
+        case Parse::ok:
+            break;
+        case Parse::drop_short_header:
+            ++c.drop_short_header;
+            return -1;
+        case Parse::drop_response:
+            ++c.drop_response;
+            return -1;
+        case Parse::notimp:
+            ++c.notimp;
+            return error_answer(msg, out, cap, q, kNotImp);
 #define EP_DNS_MALFORMED(name) \
     case Parse::name:          \
         ++c.name;              \
@@ -415,7 +427,8 @@ int respond(const uint8_t *msg, uint32_t len, uint8_t *out, uint32_t cap, const 
             EP_DNS_MALFORMED(malformed_trailing)
             EP_DNS_MALFORMED(malformed_opt)
 #undef EP_DNS_MALFORMED
-        case Parse::malformed_ecs: break;
+        case Parse::malformed_ecs:
+            break;
     }
     if (q.edns) ++c.edns;
     if (q.ecs.present) ++c.ecs;
@@ -459,8 +472,7 @@ int respond(const uint8_t *msg, uint32_t len, uint8_t *out, uint32_t cap, const 
     b.w.remember(kHeaderLen);
     if (!b.lookup()) {
         ++c.truncated;
-        return short_answer(msg, q, out, limit, env, b.rcode, kFlagTC | (b.aa ? kFlagAA : 0),
-                            true);
+        return short_answer(msg, q, out, limit, env, b.rcode, kFlagTC | (b.aa ? kFlagAA : 0), true);
     }
     b.w.set_cap(limit);
     if (q.edns && !write_opt(b.w, q, env, b.rcode, true, b.scope)) return -1;

@@ -35,10 +35,10 @@ enum class Parse : uint8_t {
 // EDNS Client Subnet as received (RFC 7871 6): echoed exactly as sent.
 struct Ecs {
     bool present = false;
-    uint16_t family = 0;  // 1 IPv4, 2 IPv6
-    uint8_t source = 0;   // SOURCE PREFIX-LENGTH
-    uint8_t scope = 0;    // SCOPE PREFIX-LENGTH (0 in queries)
-    uint8_t addr_len = 0; // ceil(source / 8)
+    uint16_t family = 0;   // 1 IPv4, 2 IPv6
+    uint8_t source = 0;    // SOURCE PREFIX-LENGTH
+    uint8_t scope = 0;     // SCOPE PREFIX-LENGTH (0 in queries)
+    uint8_t addr_len = 0;  // ceil(source / 8)
     uint8_t addr[16] = {};
 };
 
@@ -50,7 +50,7 @@ struct Query {
     // is echoed (0x20, draft-vixie-dnsext-dns0x20) and its bytes stay where
     // they are when the answer is built in place.
     uint32_t qname_len = 0;
-    uint32_t question_end = 0;  // offset just past QCLASS
+    uint32_t question_end = 0;     // offset just past QCLASS
     uint8_t lname[kMaxName] = {};  // qname lower-cased, for lookups
     uint16_t qtype = 0;
     uint16_t qclass = 0;

@@ -25,7 +25,7 @@ struct Client {
 };
 
 struct SteerResult {
-    uint8_t scope = 0;               // ECS SCOPE PREFIX-LENGTH to send back
+    uint8_t scope = 0;  // ECS SCOPE PREFIX-LENGTH to send back
     uint32_t ttl = 0;
     uint16_t count = 0;              // addresses at addrs
     const uint8_t *addrs = nullptr;  // count x 4 bytes (A) or 16 (AAAA)

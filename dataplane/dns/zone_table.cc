@@ -33,14 +33,22 @@ const uint8_t *u8(const std::string &s) {
 
 std::string type_name(uint16_t t) {
     switch (t) {
-        case kA: return "A";
-        case kNS: return "NS";
-        case kCNAME: return "CNAME";
-        case kSOA: return "SOA";
-        case kTXT: return "TXT";
-        case kAAAA: return "AAAA";
-        case kDNAME: return "DNAME";
-        default: return "TYPE" + std::to_string(t);
+        case kA:
+            return "A";
+        case kNS:
+            return "NS";
+        case kCNAME:
+            return "CNAME";
+        case kSOA:
+            return "SOA";
+        case kTXT:
+            return "TXT";
+        case kAAAA:
+            return "AAAA";
+        case kDNAME:
+            return "DNAME";
+        default:
+            return "TYPE" + std::to_string(t);
     }
 }
 
@@ -105,7 +113,8 @@ int ZoneTable::find_zone(const uint8_t *name) const {
         for (uint32_t h = name_hash(p, len) & zone_mask_;; h = (h + 1) & zone_mask_) {
             const uint32_t e = zone_index_[h];
             if (e == 0) break;
-            if (name_equal(node_name(nodes_[zones_[e - 1].apex]), p)) return static_cast<int>(e - 1);
+            if (name_equal(node_name(nodes_[zones_[e - 1].apex]), p))
+                return static_cast<int>(e - 1);
         }
         if (*p == 0) return -1;
     }
@@ -151,10 +160,16 @@ bool ZoneBuilder::add(const uint8_t *owner, uint16_t type, uint32_t ttl, const u
     // The answer builder walks the names in these RDATA: check their shape.
     bool ok = true;
     switch (type) {
-        case kA: ok = rdlen == 4; break;
-        case kAAAA: ok = rdlen == 16; break;
+        case kA:
+            ok = rdlen == 4;
+            break;
+        case kAAAA:
+            ok = rdlen == 16;
+            break;
         case kNS:
-        case kCNAME: ok = valid_name(rdata, rdlen) == rdlen; break;
+        case kCNAME:
+            ok = valid_name(rdata, rdlen) == rdlen;
+            break;
         case kSOA: {
             const uint32_t m = valid_name(rdata, rdlen);
             const uint32_t r = m ? valid_name(rdata + m, rdlen - m) : 0;
@@ -167,14 +182,15 @@ bool ZoneBuilder::add(const uint8_t *owner, uint16_t type, uint32_t ttl, const u
         case kOPT:
             *err = "OPT is not a zone record";
             return false;
-        default: break;
+        default:
+            break;
     }
     if (!ok || rdlen > 65535) {
         *err = "malformed " + type_name(type) + " RDATA";
         return false;
     }
-    z.recs.push_back({lower_name(owner), type, ttl,
-                      std::string(reinterpret_cast<const char *>(rdata), rdlen)});
+    z.recs.push_back(
+        {lower_name(owner), type, ttl, std::string(reinterpret_cast<const char *>(rdata), rdlen)});
     return true;
 }
 
@@ -290,8 +306,7 @@ std::unique_ptr<ZoneTable> ZoneBuilder::compile(std::string *err) {
             t->index_[h] = idx + 1;
         }
         t->zones_.push_back(zone);
-        uint32_t h =
-            name_hash(u8(z.apex), static_cast<uint32_t>(z.apex.size())) & t->zone_mask_;
+        uint32_t h = name_hash(u8(z.apex), static_cast<uint32_t>(z.apex.size())) & t->zone_mask_;
         while (t->zone_index_[h]) h = (h + 1) & t->zone_mask_;
         t->zone_index_[h] = static_cast<uint32_t>(zi) + 1;
     }

@@ -174,11 +174,13 @@ class Dns : public ::testing::Test {
     std::vector<uint8_t> ask(const std::vector<uint8_t> &q, int *len_out = nullptr) {
         std::vector<uint8_t> buf(q);
         buf.resize(2048);
-        const int n = respond(buf.data(), static_cast<uint32_t>(q.size()), buf.data(), 2048, env, c);
+        const int n =
+            respond(buf.data(), static_cast<uint32_t>(q.size()), buf.data(), 2048, env, c);
         if (len_out) *len_out = n;
         std::vector<uint8_t> other(2048);
         Counters c2;
-        const int n2 = respond(q.data(), static_cast<uint32_t>(q.size()), other.data(), 2048, env, c2);
+        const int n2 =
+            respond(q.data(), static_cast<uint32_t>(q.size()), other.data(), 2048, env, c2);
         EXPECT_EQ(n, n2);
         if (n < 0) return {};
         EXPECT_EQ(0, std::memcmp(buf.data(), other.data(), static_cast<size_t>(n)));
@@ -226,8 +228,8 @@ TEST_F(Dns, EveryRecordType) {
     EXPECT_EQ(ask_msg("www.example.test", kAAAA).an.at(0).rdata.size(), 16u);
     const Msg txt = ask_msg("txt.example.test", kTXT);
     ASSERT_EQ(txt.an.size(), 1u);
-    const std::vector<uint8_t> want = {11, 'h', 'e', 'l', 'l', 'o', ' ', 'w', 'o', 'r', 'l',
-                                       'd', 6,  's', 'e', 'c', 'o', 'n', 'd'};
+    const std::vector<uint8_t> want = {11,  'h', 'e', 'l', 'l', 'o', ' ', 'w', 'o', 'r',
+                                       'l', 'd', 6,   's', 'e', 'c', 'o', 'n', 'd'};
     EXPECT_EQ(txt.an[0].rdata, want);
     EXPECT_EQ(txt.an[0].ttl, 60u);
     const Msg soa = ask_msg("example.test", kSOA);
@@ -391,7 +393,8 @@ TEST_F(Dns, MalformedQueriesAreFormerrEachCountedByName) {
          &Counters::malformed_pointer},
         {"label 0x40", with([](auto &m) { m[12] = 0x43; }), &Counters::malformed_label},
         {"name > 255", long_name, &Counters::malformed_name_too_long},
-        {"no qclass", with([](auto &m) { m.resize(m.size() - 2); }), &Counters::malformed_truncated},
+        {"no qclass", with([](auto &m) { m.resize(m.size() - 2); }),
+         &Counters::malformed_truncated},
         {"trailing", with([](auto &m) { m.push_back(0); }), &Counters::malformed_trailing},
         {"arcount past end", with([](auto &m) { put16(m.data() + 10, 1); }),
          &Counters::malformed_truncated},
@@ -407,8 +410,8 @@ TEST_F(Dns, MalformedQueriesAreFormerrEachCountedByName) {
     opt_owner[opt_owner.size() - 11] = 0xc0;  // not the root: a pointer is caught first
     cases.push_back({"OPT owner", opt_owner, &Counters::malformed_pointer});
     e.options = {0, 10, 0, 9};  // option longer than the RDATA
-    cases.push_back({"option past rdlen", make_query("www.example.test", kA, e),
-                     &Counters::malformed_opt});
+    cases.push_back(
+        {"option past rdlen", make_query("www.example.test", kA, e), &Counters::malformed_opt});
     for (const Bad &b : cases) {
         Counters before = c;
         const Msg m = decode(ask(b.msg));
@@ -441,7 +444,7 @@ TEST_F(Dns, EdnsOptIsEchoedAndBadversAboveZero) {
     const Msg b = ask_msg("www.example.test", kA, o);
     EXPECT_EQ(b.rcode(), 0);  // low bits of 16
     ASSERT_EQ(b.ar.size(), 1u);
-    EXPECT_EQ(b.ar[0].ttl >> 24, 1u);  // BADVERS = 16: extended rcode 1
+    EXPECT_EQ(b.ar[0].ttl >> 24, 1u);           // BADVERS = 16: extended rcode 1
     EXPECT_EQ((b.ar[0].ttl >> 16) & 0xff, 0u);  // our version
     EXPECT_TRUE(b.an.empty());
     EXPECT_EQ(c.badvers, 1u);
@@ -518,6 +521,17 @@ TEST_F(Dns, SteeringAnswersWithItsScope) {
     ASSERT_EQ(m.an.size(), 1u);
     EXPECT_EQ(a_text(m.an[0]), "203.0.113.7");
     EXPECT_EQ(m.ar[0].rdata[7], 16);  // SCOPE
+    // ECS /0: the resolver's address decides (10.0.0.1: not in the
+    // mapping), scope 0 (RFC 7871 7.1.2).
+    o.options = ecs_option(1, 0, {});
+    const Msg zero = ask_msg("www.example.test", kA, o);
+    EXPECT_EQ(zero.an.size(), 2u);
+    EXPECT_EQ(zero.ar[0].rdata[7], 0);
+    env.client_ip = 0x010033c6;  // 198.51.0.1: in it, still scope 0 for a /0 query
+    const Msg zero_hit = ask_msg("www.example.test", kA, o);
+    ASSERT_EQ(zero_hit.an.size(), 1u);
+    EXPECT_EQ(zero_hit.ar[0].rdata[7], 0);
+    env.client_ip = 0x0100000a;
     o.options = ecs_option(1, 24, {192, 0, 2});  // not in the mapping: the zone, scope 0
     const Msg z = ask_msg("www.example.test", kA, o);
     EXPECT_EQ(z.an.size(), 2u);
@@ -534,8 +548,8 @@ TEST(DnsZones, ParseErrorsNameFileAndLine) {
         &err));
     EXPECT_EQ(err.rfind("out.zone:3: ", 0), 0u) << err;
     EXPECT_NE(err.find("outside"), std::string::npos);
-    EXPECT_FALSE(ep::load_zone_texts(
-        {{"nosoa.zone", "$ORIGIN x.test.\nwww IN A 1.1.1.1\n"}}, &err));
+    EXPECT_FALSE(
+        ep::load_zone_texts({{"nosoa.zone", "$ORIGIN x.test.\nwww IN A 1.1.1.1\n"}}, &err));
     EXPECT_EQ(err.rfind("nosoa.zone:2: ", 0), 0u) << err;
     EXPECT_FALSE(ep::load_zone_texts(
         {{"cname.zone",

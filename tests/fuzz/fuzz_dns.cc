@@ -81,7 +81,9 @@ const Steering *steering() {
     static StaticSteering *s = [] {
         auto *st = new StaticSteering;
         StaticSteering::Row r;
-        const uint8_t www[] = "\x03www\x07" "example\x04test";
+        const uint8_t www[] =
+            "\x03www\x07"
+            "example\x04test";
         r.owner.assign(reinterpret_cast<const char *>(www), sizeof www);
         r.prefix = 8;
         r.net[0] = 198;
