@@ -92,6 +92,13 @@ def test_every_record_type_with_kdig(ep):
     assert dns_counter(ep, "answers") - before >= 7
 
 
+def test_zones_command_lists_what_is_served(ep):
+    out = ep.ctl("zones").stdout
+    assert re.search(r"^example\.test\. serial 2026120101 records 21$", out, re.M), out
+    assert re.search(r"^kingcdn\.test\. serial 2026120101 records \d+$", out, re.M), out
+    assert re.search(r"^edgeplane\.test\. serial", out, re.M), out
+
+
 def test_demo_cdn_name_is_a_cname_into_the_cdn_zone(ep):
     out = kdig(ep, "video.edgeplane.test", "A")
     assert status(out) == "NOERROR", out
