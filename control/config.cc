@@ -395,7 +395,7 @@ int parse_config(int argc, char **argv, Config *cfg) {
     app.add_option("--udp-echo-port", cfg->udp_echo_port, "UDP echo service (RFC 862); 0: off")
         ->check(port_range);
     app.add_option("--dns-port", cfg->dns_port,
-                   "Authoritative DNS over UDP (docs/dns.md), usually 53; 0: off")
+                   "Authoritative DNS on this UDP and TCP port (docs/dns.md), usually 53; 0: off")
         ->check(port_range);
     app.add_option("--dns-zone", cfg->dns_zones,
                    "Zone file (RFC 1035 master format) the DNS service answers for; repeatable")

@@ -42,7 +42,7 @@ struct Config {
     unsigned http_pin_ram_pct = 50;     // share of the RAM tier all send queues may pin
     unsigned discard_port = 0;      // RFC 863 sink with receipts (edgectl sink); 0: off
     unsigned udp_echo_port = 0;     // RFC 862 echo over UDP; 0: off
-    unsigned dns_port = 0;          // authoritative DNS over UDP; 0: off
+    unsigned dns_port = 0;          // authoritative DNS, UDP and TCP; 0: off
     std::vector<std::string> dns_zones;  // master-format zone files, one zone each
     unsigned dns_max_udp = 1232;    // our EDNS UDP payload size (RFC 6891 6.2.5)
     std::vector<std::string> dns_steer;  // "NAME PREFIX ADDR[,ADDR] [TTL]" (control/dns_zones.h)
