@@ -206,9 +206,29 @@ struct Builder {
         return true;
     }
 
+    // Whether the ECS address says where the client is: not for /0, and not
+    // for private or reserved space, which locates nobody (RFC 7871 7.1.2;
+    // the resolver's own address decides instead, scope 0).
+    bool ecs_usable() const {
+        if (!q.ecs.present || q.ecs.source == 0) return false;
+        const uint8_t *a = q.ecs.addr;
+        if (q.ecs.family == 1) {
+            // 0/8, 10/8, 127/8, 100.64/10, 169.254/16, 172.16/12, 192.168/16,
+            // 224/4 and 240/4 (RFC 6890). Documentation ranges stay usable:
+            // tests and examples need them.
+            return !(a[0] == 0 || a[0] == 10 || a[0] == 127 || a[0] >= 224 ||
+                     (a[0] == 100 && (a[1] & 0xc0) == 64) || (a[0] == 169 && a[1] == 254) ||
+                     (a[0] == 172 && (a[1] & 0xf0) == 16) || (a[0] == 192 && a[1] == 168));
+        }
+        // fc00::/7 unique local, fe80::/10 link-local, ff00::/8 multicast,
+        // and ::/8 (loopback, unspecified, IPv4-mapped).
+        return !((a[0] & 0xfe) == 0xfc || (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) || a[0] == 0xff ||
+                 a[0] == 0);
+    }
+
     Client client() const {
         Client cl;
-        if (q.ecs.present && q.ecs.source > 0) {
+        if (ecs_usable()) {
             cl.family = q.ecs.family;
             cl.prefix = q.ecs.source;
             std::memcpy(cl.addr, q.ecs.addr, q.ecs.addr_len);
@@ -242,9 +262,9 @@ struct Builder {
                     if (!rr(name, q.qtype, r.ttl, r.addrs + i * alen, alen)) return false;
                     ++counts[kAnswer];
                 }
-                // RFC 7871 7.1.2: a /0 query is answered for the resolver's
-                // address, and says so with scope 0.
-                scope = q.ecs.present && q.ecs.source == 0 ? 0 : r.scope;
+                // Decided by the resolver's address (/0, private ECS): scope 0,
+                // the answer is not about the ECS prefix (RFC 7871 7.1.2).
+                scope = ecs_usable() ? r.scope : 0;
                 ++c.answers;
                 return true;
             }

@@ -531,7 +531,19 @@ TEST_F(Dns, SteeringAnswersWithItsScope) {
     const Msg zero_hit = ask_msg("www.example.test", kA, o);
     ASSERT_EQ(zero_hit.an.size(), 1u);
     EXPECT_EQ(zero_hit.ar[0].rdata[7], 0);
+    // A private ECS address locates nobody: the resolver's address decides.
+    o.options = ecs_option(1, 24, {192, 168, 1});
+    const Msg priv = ask_msg("www.example.test", kA, o);
+    ASSERT_EQ(priv.an.size(), 1u);
+    EXPECT_EQ(a_text(priv.an[0]), "203.0.113.7");  // from 198.51.0.1
+    EXPECT_EQ(priv.ar[0].rdata[7], 0);
+    const std::vector<uint8_t> sent = {0, 8, 0, 7, 0, 1, 24, 0, 192, 168, 1};
+    EXPECT_EQ(priv.ar[0].rdata, sent);                     // still echoed as sent
+    o.options = ecs_option(2, 48, {0xfd, 0, 0, 0, 0, 1});  // ULA: same
+    EXPECT_EQ(ask_msg("www.example.test", kA, o).an.size(), 1u);
     env.client_ip = 0x0100000a;
+    o.options = ecs_option(1, 24, {10, 1, 2});  // private, resolver 10.0.0.1: not steered
+    EXPECT_EQ(ask_msg("www.example.test", kA, o).an.size(), 2u);
     o.options = ecs_option(1, 24, {192, 0, 2});  // not in the mapping: the zone, scope 0
     const Msg z = ask_msg("www.example.test", kA, o);
     EXPECT_EQ(z.an.size(), 2u);
