@@ -456,6 +456,22 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
     app.add_option("--torrents", cfg->torrents,
                    "Make a BitTorrent v1 .torrent (pieces = the store's chunks) for every "
                    "ingested object and directory");
+    app.add_option("--dns-port", cfg->dns_port,
+                   "Authoritative DNS on this UDP and TCP port (docs/dns.md), usually 53; 0: off")
+        ->check(port_range);
+    app.add_option("--dns-zone", cfg->dns_zones,
+                   "Zone file (RFC 1035 master format) the DNS service answers for; repeatable")
+        ->check(CLI::ExistingFile);
+    app.add_option("--dns-max-udp", cfg->dns_max_udp,
+                   "Largest DNS answer over UDP with EDNS (RFC 6891 6.2.5; 512 without EDNS)")
+        ->check(CLI::Range(512, 4096));
+    app.add_option("--dns-steer", cfg->dns_steer,
+                   "Steered DNS answer: 'NAME PREFIX ADDR[,ADDR...] [TTL]', clients (ECS or "
+                   "resolver address) in PREFIX get ADDRs with ECS scope = its length; repeatable")
+        ->allow_extra_args(false);
+    app.add_option("--dns-tcp-conns", cfg->dns_tcp_conns,
+                   "DNS over TCP (RFC 7766) connections per data lcore, same port; 0: UDP only")
+        ->check(CLI::Range(0, 1 << 16));
     app.add_option("--icmp-error-rate", cfg->icmp_error_rate,
                    "ICMP errors (UDP port unreachable) each data lcore may send per second "
                    "(RFC 1812 4.3.2.8); 0: none")
@@ -540,6 +556,15 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
     if (cfg->tracker_port != 0 && cfg->tracker_port == cfg->udp_echo_port)
         return fail("--tracker-port and --udp-echo-port are both " +
                     std::to_string(cfg->tracker_port));
+    if (cfg->dns_port != 0 && cfg->dns_port == cfg->udp_echo_port)
+        return fail("--dns-port and --udp-echo-port are both " + std::to_string(cfg->dns_port));
+    if (cfg->dns_port != 0 && cfg->dns_tcp_conns != 0 &&
+        (cfg->dns_port == cfg->http_port || cfg->dns_port == cfg->discard_port))
+        return fail("--dns-port " + std::to_string(cfg->dns_port) +
+                    " is also a TCP service's port (DNS listens on TCP too; --dns-tcp-conns 0 "
+                    "turns that off)");
+    if (cfg->dns_port != 0 && cfg->dns_zones.empty())
+        return fail("--dns-port needs at least one --dns-zone FILE");
     if (cfg->cache_low_pct > cfg->cache_high_pct)
         return fail("--cache-low-pct is above --cache-high-pct");
     if (cfg->access_ring_size < 16 || (cfg->access_ring_size & (cfg->access_ring_size - 1)))

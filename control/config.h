@@ -52,6 +52,11 @@ struct Config {
     unsigned tracker_swarms = 4096;   // swarms per data lcore's shard (power of two)
     unsigned tracker_peers = 128;     // peer slots per swarm per shard
     bool torrents = true;             // make a .torrent for every ingested object
+    unsigned dns_port = 0;          // authoritative DNS, UDP and TCP; 0: off
+    std::vector<std::string> dns_zones;  // master-format zone files, one zone each
+    unsigned dns_max_udp = 1232;    // our EDNS UDP payload size (RFC 6891 6.2.5)
+    std::vector<std::string> dns_steer;  // "NAME PREFIX ADDR[,ADDR] [TTL]" (control/dns_zones.h)
+    unsigned dns_tcp_conns = 256;   // DNS over TCP connections per data lcore; 0: UDP only
     unsigned icmp_error_rate = 100;  // ICMP errors (port unreachable) per second per data lcore
     double arp_reachable_s = 60;     // neighbour entries used without a poll this long (RFC 1122 2.3.2.1)
     unsigned tcp_syn_backlog = 1024;

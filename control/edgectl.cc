@@ -57,6 +57,8 @@ int main(int argc, char **argv) {
     });
     app.add_subcommand("sink", "Receipts of the discard service: bytes and XXH3-64 per connection")
         ->callback([&] { request = "sink"; });
+    app.add_subcommand("zones", "Zones the DNS service answers for: apex, SOA serial, records")
+        ->callback([&] { request = "zones"; });
     std::vector<std::string> words;
     auto *raw = app.add_subcommand("call", "Send any admin command, e.g. 'edgectl call help'");
     raw->add_option("words", words)->required();

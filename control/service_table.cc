@@ -2,7 +2,9 @@
 
 #include <cstdio>
 
+#include "control/dns_zones.h"
 #include "dataplane/discard_server.h"
+#include "dataplane/dns_service.h"
 #include "dataplane/http_server.h"
 #include "dataplane/lcore.h"
 #include "dataplane/tracker_service.h"
@@ -87,11 +89,75 @@ std::unique_ptr<Service> make_tracker(const ServiceEnv &env, std::string *err) {
     return t;
 }
 
+// The zone table every queue's DNS service reads: loaded and published once,
+// on the control thread, when the first queue's service is built.
+DnsZones &dns_zones() {
+    static DnsZones zones;
+    return zones;
+}
+// The static steering table (--dns-steer), read-only once built.
+dns::StaticSteering &dns_steering() {
+    static dns::StaticSteering steering;
+    return steering;
+}
+
+std::unique_ptr<Service> make_dns(const ServiceEnv &env, std::string *err) {
+    if (env.cfg.dns_port == 0) return nullptr;
+    if (!dns_zones().current()) {
+        if (!dns_zones().load(env.cfg.dns_zones, err)) {
+            *err = "zone rejected: " + *err;
+            return nullptr;
+        }
+        if (!parse_steering(env.cfg.dns_steer, *dns_zones().current(), &dns_steering(), err))
+            return nullptr;
+    }
+    DnsConfig dc;
+    dc.zones = dns_zones().source();
+    if (!env.cfg.dns_steer.empty()) dc.steering = &dns_steering();
+    dc.max_udp = static_cast<uint16_t>(env.cfg.dns_max_udp);
+    dc.tcp_max_conns = env.cfg.dns_tcp_conns;
+    auto srv = std::make_unique<DnsService>(dc);
+    const auto port = static_cast<uint16_t>(env.cfg.dns_port);
+    if (!env.q->udp.bind(port, srv.get())) {
+        *err = "DNS: UDP port " + std::to_string(port) + " is taken";
+        return nullptr;
+    }
+    if (dc.tcp_max_conns && !srv->init_tcp(env.stack, port)) {
+        *err = "DNS: cannot listen on TCP port " + std::to_string(port);
+        return nullptr;
+    }
+    return srv;
+}
+
+void dns_commands(AdminSocket &admin, const Config &cfg,
+                  const std::vector<std::unique_ptr<Service>> &) {
+    admin.add_command("zones", "zones the DNS service answers for: apex, SOA serial, records",
+                      [&cfg](auto &, Reply &out) {
+                          const dns::ZoneTable *t = dns_zones().current();
+                          if (cfg.dns_port == 0 || !t)
+                              return out.write(
+                                  "error: the DNS service is off (start edgeplane with "
+                                  "--dns-port 53 --dns-zone FILE)\n");
+                          for (uint32_t i = 0; i < t->zone_count(); ++i) {
+                              const dns::ZoneTable::Zone *z = t->zone(i);
+                              out.write(dns::name_to_text(t->node_name(t->node(z->apex))) +
+                                        " serial " + std::to_string(z->serial) + " records " +
+                                        std::to_string(z->records) + "\n");
+                          }
+                      });
+}
+
+// DNS listens on TCP too (RFC 7766) unless --dns-tcp-conns 0: a drain stops it.
+uint16_t dns_tcp_port(const Config &cfg) {
+    return cfg.dns_tcp_conns ? static_cast<uint16_t>(cfg.dns_port) : 0;
+}
+
 constexpr ServiceRow kServices[] = {
     {"http", make_http, nullptr, http_port},
     {"discard", make_discard, discard_commands, discard_port},
     {"udp_echo", make_udp_echo, nullptr, nullptr},
     {"tracker", make_tracker, nullptr, nullptr},
+    {"dns", make_dns, dns_commands, dns_tcp_port},
 };
 
 }  // namespace

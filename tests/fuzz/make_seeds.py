@@ -169,3 +169,45 @@ put("fuzz_udp_tracker", "stopped", b"\x02\x01" + struct.pack("!QII", 0, 1, 4) + 
 put("fuzz_udp_tracker", "scrape", b"\x02\x01" + struct.pack("!QII", 0, 2, 5) + ih + b"\x55" * 20)
 put("fuzz_udp_tracker", "forged", b"\x00\x01" + struct.pack("!QII", 12345, 1, 6) + ih + b"P" * 20 +
     struct.pack("!QQQIIIiH", 0, 100, 0, 2, 0, 0, -1, 6881))
+
+# fuzz_dns: a control byte (bit 0 TCP, bit 1 steering, bits 2-3 our payload
+# size, bits 4-5 buffer size), then a DNS message.
+def dns_name(n):
+    return b"".join(bytes([len(l)]) + l.encode() for l in n.split(".") if l) + b"\0"
+
+
+def dns_query(name, qtype=1, flags=0x0100, ar=b"", arcount=0, qd=1):
+    return (struct.pack("!HHHHHH", 0xbeef, flags, qd, 0, 0, arcount) + dns_name(name) +
+            struct.pack("!HH", qtype, 1) + ar)
+
+
+def opt(payload=1232, version=0, options=b""):
+    return b"\0" + struct.pack("!HHBBHH", 41, payload, 0, version, 0x8000, len(options)) + options
+
+
+def ecs(family, source, addr):
+    return struct.pack("!HHHBB", 8, 4 + len(addr), family, source, 0) + addr
+
+
+put("fuzz_dns", "a", b"\0" + dns_query("www.example.test"))
+put("fuzz_dns", "case", b"\0" + dns_query("WwW.eXample.TEST", 28))
+put("fuzz_dns", "chain", b"\0" + dns_query("chain.example.test"))
+put("fuzz_dns", "loop", b"\0" + dns_query("loop1.example.test"))
+put("fuzz_dns", "wild", b"\0" + dns_query("x.y.wild.example.test"))
+put("fuzz_dns", "referral", b"\x30" + dns_query("a.child.example.test"))
+put("fuzz_dns", "ns", b"\0" + dns_query("example.test", 2))
+put("fuzz_dns", "nx", b"\0" + dns_query("nope.example.test"))
+put("fuzz_dns", "any", b"\0" + dns_query("www.example.test", 255))
+put("fuzz_dns", "refused", b"\0" + dns_query("www.invalid"))
+put("fuzz_dns", "big_tc", b"\0" + dns_query("big.example.test", 16))
+put("fuzz_dns", "big_edns", b"\x04" + dns_query("big.example.test", 16, ar=opt(4096), arcount=1))
+put("fuzz_dns", "big_tcp", b"\x01" + dns_query("big.example.test", 16))
+put("fuzz_dns", "badvers", b"\0" + dns_query("www.example.test", ar=opt(version=1), arcount=1))
+put("fuzz_dns", "ecs4", b"\x02" + dns_query("www.example.test", ar=opt(options=ecs(1, 24, b"\xc6\x33\x64")), arcount=1))
+put("fuzz_dns", "ecs6", b"\0" + dns_query("www.example.test", ar=opt(options=ecs(2, 56, b"\x20\x01\x0d\xb8\0\0\0")), arcount=1))
+put("fuzz_dns", "ecs_bad", b"\0" + dns_query("www.example.test", ar=opt(options=ecs(3, 24, b"\1\2\3")), arcount=1))
+put("fuzz_dns", "two_opt", b"\0" + dns_query("www.example.test", ar=opt() + opt(), arcount=2))
+put("fuzz_dns", "pointer", b"\0" + struct.pack("!HHHHHH", 1, 0, 1, 0, 0, 0) + b"\x03www\xc0\x0c\0\1\0\1")
+put("fuzz_dns", "notimp", b"\0" + dns_query("www.example.test", flags=0x1000))
+put("fuzz_dns", "qd2", b"\0" + dns_query("www.example.test", qd=2))
+put("fuzz_dns", "tiny_buffer", b"\x30" + dns_query("www.example.test", ar=opt(), arcount=1))

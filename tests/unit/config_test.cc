@@ -347,5 +347,30 @@ TEST(Config, TrackerAndTorrentKeys) {
               0);
 }
 
+TEST(ConfigDns, KeysInTheTomlFileAndTheirChecks) {
+    const std::string zone = std::string(EP_SOURCE_ROOT) + "/docs/examples/dns/kingcdn.test.zone";
+    Parsed p = parse_with(kBase + "dns-port = 53\ndns-zone = [\"" + zone + "\", \"" + zone +
+                              "\"]\ndns-steer = [\"video.kingcdn.test 198.51.100.0/24 10.0.0.3\"]\n"
+                              "dns-max-udp = 1400\ndns-tcp-conns = 16\nhttp-port = 0\n",
+                          {});
+    ASSERT_EQ(p.rc, -1) << p.err;
+    EXPECT_EQ(p.cfg.dns_port, 53u);
+    EXPECT_EQ(p.cfg.dns_zones, (std::vector<std::string>{zone, zone}));
+    EXPECT_EQ(p.cfg.dns_steer.size(), 1u);
+    EXPECT_EQ(p.cfg.dns_max_udp, 1400u);
+    EXPECT_EQ(p.cfg.dns_tcp_conns, 16u);
+    p = parse_with(kBase + "dns-port = 53\n", {});
+    EXPECT_GT(p.rc, 0);
+    EXPECT_NE(p.err.find("--dns-port needs at least one --dns-zone FILE"), std::string::npos)
+        << p.err;
+    p = parse_with(kBase + "dns-port = 80\ndns-zone = [\"" + zone + "\"]\n", {});  // HTTP's port
+    EXPECT_GT(p.rc, 0);
+    EXPECT_NE(p.err.find("is also a TCP service's port"), std::string::npos) << p.err;
+    p = parse_with(kBase + "dns-max-udp = 100\n", {});
+    EXPECT_GT(p.rc, 0);
+    p = parse_with(kBase + "dns-zone = [\"/nonexistent.zone\"]\n", {});
+    EXPECT_GT(p.rc, 0);
+}
+
 }  // namespace
 }  // namespace ep

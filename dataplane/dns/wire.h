@@ -1,0 +1,132 @@
+// DNS wire-format constants and name helpers (RFC 1035 3.1, 4.1; RFC 6895).
+// Pure: no DPDK, no allocation. Names are kept in uncompressed wire form
+// (length-prefixed labels ending in the root's zero byte), at most 255 bytes
+// (RFC 1035 2.3.4); "canonical" means ASCII lower-cased (RFC 4034 6.2).
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+namespace ep::dns {
+
+inline constexpr uint32_t kHeaderLen = 12;
+inline constexpr uint32_t kMaxName = 255;
+inline constexpr uint32_t kMaxLabel = 63;
+inline constexpr uint32_t kClassicUdp = 512;  // RFC 1035 4.2.1, without EDNS
+
+enum Type : uint16_t {
+    kA = 1,
+    kNS = 2,
+    kCNAME = 5,
+    kSOA = 6,
+    kPTR = 12,
+    kMX = 15,
+    kTXT = 16,
+    kAAAA = 28,
+    kDNAME = 39,
+    kOPT = 41,
+    kDS = 43,
+    kIXFR = 251,
+    kAXFR = 252,
+    kANY = 255,
+};
+
+inline constexpr uint16_t kClassIN = 1;
+
+enum Rcode : uint16_t {
+    kNoError = 0,
+    kFormErr = 1,
+    kServFail = 2,
+    kNxDomain = 3,
+    kNotImp = 4,
+    kRefused = 5,
+    kBadVers = 16,  // extended (RFC 6891 9): upper 8 bits in OPT TTL, low 4 in the header
+};
+
+// Header flag bits in the second 16-bit word (RFC 1035 4.1.1, RFC 4035 3.2).
+inline constexpr uint16_t kFlagQR = 0x8000;
+inline constexpr uint16_t kFlagAA = 0x0400;
+inline constexpr uint16_t kFlagTC = 0x0200;
+inline constexpr uint16_t kFlagRD = 0x0100;
+inline constexpr uint16_t kFlagCD = 0x0010;
+
+inline constexpr uint16_t kEdnsDo = 0x8000;  // RFC 3225, in the OPT TTL's low word
+inline constexpr uint16_t kOptEcs = 8;       // RFC 7871 6
+
+inline uint16_t get16(const uint8_t *p) {
+    return static_cast<uint16_t>(p[0] << 8 | p[1]);
+}
+inline uint32_t get32(const uint8_t *p) {
+    return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
+}
+inline void put16(uint8_t *p, uint16_t v) {
+    p[0] = static_cast<uint8_t>(v >> 8);
+    p[1] = static_cast<uint8_t>(v);
+}
+inline void put32(uint8_t *p, uint32_t v) {
+    p[0] = static_cast<uint8_t>(v >> 24);
+    p[1] = static_cast<uint8_t>(v >> 16);
+    p[2] = static_cast<uint8_t>(v >> 8);
+    p[3] = static_cast<uint8_t>(v);
+}
+
+inline uint8_t lower(uint8_t c) {
+    return (c >= 'A' && c <= 'Z') ? static_cast<uint8_t>(c | 0x20) : c;
+}
+
+// Length in bytes of a well-formed uncompressed wire name, root byte included.
+inline uint32_t name_len(const uint8_t *n) {
+    const uint8_t *p = n;
+    while (*p) p += *p + 1;
+    return static_cast<uint32_t>(p - n + 1);
+}
+
+inline uint32_t label_count(const uint8_t *n) {
+    uint32_t k = 0;
+    for (const uint8_t *p = n; *p; p += *p + 1) ++k;
+    return k;
+}
+
+// Case-insensitive equality of two uncompressed wire names (RFC 4343).
+inline bool name_equal(const uint8_t *a, const uint8_t *b) {
+    for (;;) {
+        if (*a != *b) return false;
+        const uint8_t n = *a;
+        if (n == 0) return true;
+        for (uint8_t i = 1; i <= n; ++i)
+            if (lower(a[i]) != lower(b[i])) return false;
+        a += n + 1;
+        b += n + 1;
+    }
+}
+
+// Copies `n` lower-cased into `out` (kMaxName bytes); returns the length.
+inline uint32_t name_lower(const uint8_t *n, uint8_t *out) {
+    const uint32_t len = name_len(n);
+    for (uint32_t i = 0; i < len; ++i) out[i] = lower(n[i]);
+    // Length bytes are < 64 and so never in 'A'..'Z': lower() left them alone.
+    return len;
+}
+
+// True when `n` is `zone` or below it (both wire, any case).
+inline bool name_is_under(const uint8_t *n, const uint8_t *zone) {
+    const uint32_t ln = name_len(n), lz = name_len(zone);
+    if (lz > ln) return false;
+    // Walk n's labels until the remaining suffix has zone's length; it must
+    // start at a label boundary to count.
+    const uint8_t *p = n;
+    while (static_cast<uint32_t>(ln - (p - n)) > lz) p += *p + 1;
+    return static_cast<uint32_t>(ln - (p - n)) == lz && name_equal(p, zone);
+}
+
+// FNV-1a over the lower-cased name: the key of the zone table's index.
+inline uint32_t name_hash(const uint8_t *n, uint32_t len, uint32_t seed = 0) {
+    uint32_t h = 2166136261u ^ seed;
+    for (uint32_t i = 0; i < len; ++i) {
+        h ^= lower(n[i]);
+        h *= 16777619u;
+    }
+    return h;
+}
+
+}  // namespace ep::dns

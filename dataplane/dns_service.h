@@ -1,0 +1,80 @@
+// Authoritative DNS over UDP and TCP (dataplane/dns does the protocol): the
+// glue between a queue's UDP bindings and TCP stack and the answer builder.
+// One per data-lcore queue; the zone table is shared, read-only, published
+// by the control thread (control/dns_zones.h).
+//
+// UDP answers are built in the received buffer (l3fwd style): a UDP answer
+// is bounded by the EDNS payload size and the MTU anyway, and the buffer
+// holds an MTU, so a second buffer would never help. TCP (RFC 7766) answers
+// are built in one per-queue scratch buffer and copied onto the connection's
+// send queue, in the order the queries arrived.
+// Counters are written by the owning lcore only and read relaxed.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+#include "dataplane/conn_pool.h"
+#include "dataplane/dns/counters.h"
+#include "dataplane/dns/tcp_framer.h"
+#include "dataplane/net/tcp/stack.h"
+#include "dataplane/net/udp/handler.h"
+#include "dataplane/service.h"
+
+namespace ep {
+
+namespace dns {
+class ZoneTable;
+class Steering;
+}  // namespace dns
+
+struct DnsConfig {
+    const std::atomic<const dns::ZoneTable *> *zones = nullptr;
+    const dns::Steering *steering = nullptr;  // nullptr: no steered names
+    uint16_t max_udp = 1232;                  // our EDNS payload size (DNS flag day 2020 default)
+    uint32_t tcp_max_conns = 256;             // per queue; 0: no TCP
+    uint64_t tcp_idle_ns = 10'000'000'000;    // RFC 7766 6.2.3: seconds, not minutes
+};
+
+class DnsService final : public Service, public net::udp::Handler, public tcp::Handler {
+  public:
+    explicit DnsService(const DnsConfig &cfg) : cfg_(cfg) {}
+    // Listens on `port` of `stack` too (RFC 7766). False when out of memory
+    // or the port is taken.
+    bool init_tcp(tcp::Stack *stack, uint16_t port);
+
+    std::string_view name() const override { return "dns"; }
+    void visit_counters(const CounterVisitor &fn) const override;
+    void poll(const Clock &clk) override;
+    int on_datagram(net::udp::Datagram &d) override;
+    dns::Counters counters() const;
+
+    void on_accept(tcp::Stack &, tcp::ConnId) override;
+    size_t on_data(tcp::Stack &, tcp::ConnId, const uint8_t *data, size_t len) override;
+    void on_peer_closed(tcp::Stack &, tcp::ConnId) override;
+    void on_closed(tcp::Stack &, tcp::ConnId, tcp::CloseReason) override;
+
+  private:
+    struct Conn {
+        dns::TcpFramer framer;
+        tcp::ConnId id;
+        uint64_t last_ns = 0;
+        bool used = false;
+        Conn *next_free = nullptr;
+        Conn *next_wake = nullptr;  // unused: answers are queued whole at once
+        bool woken = false;
+    };
+    void release(tcp::ConnId id, Conn *c);
+    // False when the connection had to be reset.
+    bool answer_tcp(tcp::Stack &st, tcp::ConnId id, const uint8_t *msg, uint32_t len);
+
+    DnsConfig cfg_;
+    dns::Counters c_;
+    tcp::Stack *stack_ = nullptr;
+    ConnPool<Conn> pool_;
+    std::unique_ptr<uint8_t[]> scratch_;  // 2 + 65535: one TCP answer
+    uint64_t last_scan_ns_ = 0;
+};
+
+}  // namespace ep
