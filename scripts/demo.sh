@@ -54,7 +54,9 @@ METRICS_PORT=${METRICS_PORT:-9100}
 "$BUILD/control/edgeplane" --port "net_tap0,iface=$IFACE" --ip "$APPLIANCE/24" \
   --gateway "$HOST" --data-lcores 1 --control-lcore 0 \
   --admin-socket "$SOCK" --file-prefix "$PREFIX" --udp-echo-port 7 \
-  --metrics-listen "127.0.0.1:$METRICS_PORT" "$@" &
+  --metrics-listen "127.0.0.1:$METRICS_PORT" \
+  --dns-port 53 --dns-zone docs/examples/dns/edgeplane.test.zone \
+  --dns-zone docs/examples/dns/kingcdn.test.zone "$@" &
 pid=$!
 
 for _ in $(seq 200); do
@@ -85,6 +87,7 @@ edgeplane is up on $IFACE.
   torrent:     http://$APPLIANCE/demo.torrent   (the title as one v1 torrent, web seed = this appliance)
   magnet:      ${MAGNET:-none}
   tracker:     udp://$APPLIANCE:6969/announce   (BEP 15; the HTTP announce is not served yet)
+  dns:         kdig @$APPLIANCE video.edgeplane.test   (or dig; CNAME into the CDN's zone video.kingcdn.test; zones: docs/examples/dns)
   udp echo:    echo hello | socat -t1 - UDP:$APPLIANCE:7   (RFC 862; any other UDP port: ICMP port unreachable)
   counters:    $BUILD/control/edgectl -s $SOCK stats   (one section: ... stats cache)
   metrics:     curl http://127.0.0.1:$METRICS_PORT/metrics   (Prometheus text format)
