@@ -62,8 +62,6 @@ class DnsService final : public Service, public net::udp::Handler, public tcp::H
         uint64_t last_ns = 0;
         bool used = false;
         Conn *next_free = nullptr;
-        Conn *next_wake = nullptr;  // unused: answers are queued whole at once
-        bool woken = false;
     };
     void release(tcp::ConnId id, Conn *c);
     // False when the connection had to be reset.
