@@ -132,7 +132,7 @@ bool Daemon::start() {
         lcores_.push_back(lc);
     }
 
-    if (!start_torrents()) return false;
+    if (!setup_services()) return false;
     if (!start_tcp_services()) return false;
 
     std::string err;
@@ -151,7 +151,6 @@ bool Daemon::start() {
         }
     }
     telemetry_open();
-    register_torrent_commands();
 
     for (Lcore *lc : lcores_) rte_eal_remote_launch(lcore_main, lc, lc->lcore_id);
     lcores_launched_ = true;
@@ -162,13 +161,6 @@ bool Daemon::start() {
 }
 
 bool Daemon::start_tcp_services() {
-    http_cfg_.header_timeout_ms = cfg_.http_header_timeout_ms;
-    http_cfg_.idle_timeout_ms = cfg_.http_idle_timeout_ms;
-    http_cfg_.send_timeout_ms = uint64_t{cfg_.http_send_timeout_s} * 1000;
-    http_cfg_.pin_conn_bytes = cfg_.http_pin_conn_kb * 1024;
-    http_cfg_.pin_ram_pct = cfg_.http_pin_ram_pct;
-    http_cfg_.pin_servers = 0;
-    for (const Lcore *lc : lcores_) http_cfg_.pin_servers += lc->nqueues;
     const uint64_t tsc_start = rte_rdtsc();
     timespec wall{};
     clock_gettime(CLOCK_REALTIME, &wall);
@@ -241,8 +233,7 @@ bool Daemon::start_tcp_services() {
                 return false;
             }
             q.tcp = io.get();
-            const ServiceEnv env{cfg_,         http_cfg_,          lc, &q, &io->stack(),
-                                 store_.get(), access_logs_.back(), tracker_.get()};
+            const ServiceEnv env{cfg_, lc, &q, &io->stack(), store_.get(), access_logs_.back()};
             for (const ServiceRow &row : service_table()) {
                 std::string err;
                 std::unique_ptr<Service> svc = row.make(env, &err);
@@ -265,58 +256,20 @@ bool Daemon::start_tcp_services() {
     return true;
 }
 
-// The tracker's shared state (before the services that point at it) and
-// the torrents already in the store.
-bool Daemon::start_torrents() {
-    const std::string ip = ports_.empty() ? "127.0.0.1" : ipv4_to_string(ports_[0].addr.ip);
-    if (cfg_.tracker_port) {
-        swarm::TrackerConfig tc;
-        tc.interval_s = cfg_.tracker_interval_s;
-        tc.open = cfg_.tracker_open;
-        swarm::TableConfig t;
-        t.shards = static_cast<uint32_t>(lcores_.size());
-        t.swarms_per_shard = cfg_.tracker_swarms;
-        t.peers_per_swarm = cfg_.tracker_peers;
-        tracker_ = std::make_unique<TrackerShared>(tc, t, rte_rand(), rte_rand());
+// Each row's shared state, before any queue's service that uses it.
+bool Daemon::setup_services() {
+    uint32_t queues = 0;
+    for (const Lcore *lc : lcores_) queues += lc->nqueues;
+    const ServiceSetup su{cfg_, store_.get(), static_cast<uint32_t>(lcores_.size()), queues,
+                          ports_.empty() ? 0u : ports_[0].addr.ip};
+    for (const ServiceRow &row : service_table()) {
+        std::string err;
+        if (row.setup && !row.setup(su, &err)) {
+            EP_LOG(ERR, "%s: %s", row.section, err.c_str());
+            return false;
+        }
     }
-    TorrentUrls urls;
-    if (cfg_.tracker_port) {
-        urls.announce_udp = "udp://" + ip + ":" + std::to_string(cfg_.tracker_port) + "/announce";
-        // The HTTP announce (BEP 3/23) is not served yet: noted, not advertised.
-        urls.announce_http = "http://" + ip + ":" + std::to_string(cfg_.tracker_port) + "/announce";
-    }
-    if (cfg_.http_port)
-        urls.http_base = "http://" + ip + (cfg_.http_port == 80 ? "" : ":" + std::to_string(cfg_.http_port));
-    torrents_ = std::make_unique<Torrents>(*store_, urls);
-    if (tracker_) torrents_->set_tracker_set(&tracker_->ours);
-    const size_t n = torrents_->load_existing();
-    if (n) std::printf("edgeplane: %zu torrents in the store\n", n);
     return true;
-}
-
-void Daemon::register_torrent_commands() {
-    Torrents *t = torrents_.get();
-    admin_.add_command(
-        "torrent", "torrent NAME: info hash, magnet link and .torrent URL of a stored torrent",
-        [this, t](const std::vector<std::string> &args, Reply &out) {
-            if (args.size() != 2) return out.write("error: usage: torrent NAME\n");
-            const TorrentInfo *ti = t ? t->find(args[1]) : nullptr;
-            if (!ti) return out.write("error: no torrent for " + args[1] + "\n");
-            out.write("info_hash " + swarm::hex(ti->info_hash) + "\n");
-            out.write("magnet " + t->magnet(*ti) + "\n");
-            out.write("object " + ti->object + "\n");
-            out.write("pieces " + std::to_string(ti->pieces) + " length " + std::to_string(ti->length) + "\n");
-            if (cfg_.http_port && !ports_.empty())
-                out.write("url http://" + ipv4_to_string(ports_[0].addr.ip) +
-                          (cfg_.http_port == 80 ? "" : ":" + std::to_string(cfg_.http_port)) + "/" + ti->object + "\n");
-            for (const std::string &tr : ti->trackers) out.write("tracker " + tr + "\n");
-        });
-    admin_.add_command("torrents", "list stored torrents: info hash, pieces, name",
-                       [t](auto &, Reply &out) {
-                           if (!t) return;
-                           for (const auto &[obj, ti] : t->all())
-                               out.write(swarm::hex(ti.info_hash) + " " + std::to_string(ti.pieces) + " " + obj + "\n");
-                       });
 }
 
 bool Daemon::open_store() {
@@ -482,7 +435,7 @@ void Daemon::register_store_commands() {
             store_->for_each_object(
                 [&](const chunkstore::ObjectMeta &m) { existing.emplace(m.name, m.name_len); });
             uint64_t replaced = 0;
-            std::vector<std::string> stored;  // for their torrents
+            std::vector<std::string> stored;  // for the services that derive content from it
             // Progress every object: edgectl shows it as it comes.
             auto progress = [&](const chunkstore::IngestProgress &p) {
                 stored.emplace_back(p.name);
@@ -510,19 +463,9 @@ void Daemon::register_store_commands() {
                 static_cast<unsigned long long>(rep.chunks),
                 static_cast<unsigned long long>(rep.bytes), rep.seconds);
             out.write(line);
-            if (torrents_ && cfg_.torrents) {  // existing torrents stay tracked either way
-                // A directory under a prefix (a DASH title): one multi-file
-                // torrent named after it; otherwise one per object.
-                std::error_code ec;
-                const bool dir = std::filesystem::is_directory(args[1], ec);
-                std::string p = prefix;
-                while (!p.empty() && p.back() == '/') p.pop_back();
-                // A title needs a prefix: its web seed is <base>/<prefix>/.
-                std::string title;
-                if (dir && !p.empty()) title = p.substr(p.rfind('/') == std::string::npos ? 0 : p.rfind('/') + 1);
-                for (const std::string &l : torrents_->make(stored, p.empty() ? "" : p + "/", title))
-                    out.write(l + "\n");
-            }
+            const IngestEvent ev{args[1], prefix, stored};
+            for (const ServiceRow &row : service_table())
+                if (row.on_ingest) row.on_ingest(cfg_, ev, out);
             if (!st.ok()) out.write("error: " + st.msg + "\n");
         });
     admin_.add_command("objects", "list stored objects: size, chunks, name", [this](auto &, Reply &out) {
@@ -667,7 +610,8 @@ int Daemon::shutdown() {
     // Sessions reference the stacks; the stacks' send queues pin chunks of
     // the store: tear down in that order.
     services_.clear();
-    tracker_.reset();
+    for (const ServiceRow &row : service_table())
+        if (row.teardown) row.teardown();
     tcp_.clear();
     for (auto &f : faults_) f->drain_free();
     faults_.clear();

@@ -17,12 +17,9 @@
 #include "control/sd_notify.h"
 #include "control/service_table.h"
 #include "control/stats.h"
-#include "control/torrents.h"
 #include "dataplane/fault_stage.h"
-#include "dataplane/http/config.h"
 #include "dataplane/lcore.h"
 #include "dataplane/tcp_io.h"
-#include "dataplane/tracker_service.h"
 #include "dataplane/port.h"
 
 namespace ep {
@@ -47,8 +44,7 @@ private:
     void register_commands();
     void register_store_commands();
     void register_tcp_commands();
-    void register_torrent_commands();
-    bool start_torrents();
+    bool setup_services();
     std::vector<StatsSection> stats_sections() const;
     // Every counter and gauge with help, lcore and port (control/daemon_metrics.cc):
     // /metrics and telemetry.
@@ -77,11 +73,8 @@ private:
     std::vector<std::unique_ptr<FaultStage>> faults_;
     std::vector<AccessLog *> access_logs_;  // rte_malloc'd, one per data lcore
     std::unique_ptr<CacheControl> cache_;
-    http::HttpConfig http_cfg_;
     bool draining_ = false;
     uint64_t drain_deadline_ms_ = 0;
-    std::unique_ptr<TrackerShared> tracker_;  // before services_: they point at it
-    std::unique_ptr<Torrents> torrents_;  // made at ingest unless --torrents false
 };
 
 }  // namespace ep

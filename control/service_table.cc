@@ -1,8 +1,12 @@
 #include "control/service_table.h"
 
+#include <rte_random.h>
+
 #include <cstdio>
+#include <filesystem>
 
 #include "control/dns_zones.h"
+#include "control/torrents.h"
 #include "dataplane/discard_server.h"
 #include "dataplane/dns_service.h"
 #include "dataplane/http_server.h"
@@ -14,9 +18,26 @@ namespace ep {
 
 namespace {
 
+// ---- http: one HttpConfig for every queue's server, derived from cfg once.
+http::HttpConfig &http_config() {
+    static http::HttpConfig c;
+    return c;
+}
+
+bool setup_http(const ServiceSetup &s, std::string *) {
+    http::HttpConfig &c = http_config();
+    c.header_timeout_ms = s.cfg.http_header_timeout_ms;
+    c.idle_timeout_ms = s.cfg.http_idle_timeout_ms;
+    c.send_timeout_ms = uint64_t{s.cfg.http_send_timeout_s} * 1000;
+    c.pin_conn_bytes = s.cfg.http_pin_conn_kb * 1024;
+    c.pin_ram_pct = s.cfg.http_pin_ram_pct;
+    c.pin_servers = s.queues;  // the pinned-RAM share is split between them
+    return true;
+}
+
 std::unique_ptr<Service> make_http(const ServiceEnv &env, std::string *err) {
     if (env.cfg.http_port == 0) return nullptr;
-    auto srv = std::make_unique<HttpServer>(env.http_cfg);
+    auto srv = std::make_unique<HttpServer>(http_config());
     if (!srv->init(env.stack, env.store, env.lc->reader_id, env.cfg.http_max_conns,
                    static_cast<uint16_t>(env.cfg.http_port), env.access)) {
         *err = "HTTP server: cannot start";
@@ -75,11 +96,61 @@ uint16_t discard_port(const Config &cfg) {
     return static_cast<uint16_t>(cfg.discard_port);
 }
 
-// BEP 15 tracker: one instance per queue, each writing the shard of its
-// lcore in the shared table (dataplane/swarm/tracker_table.h).
+// ---- tracker (BEP 15) and the torrents made at ingest (docs/swarm.md).
+// What every queue's tracker shares (the swarm table, one shard per lcore;
+// the connection-id keys; the set of our own info hashes) and the torrents
+// of the store live here, made by setup_swarm and gone in teardown_swarm
+// once no service points at them.
+std::unique_ptr<TrackerShared> &tracker_shared() {
+    static std::unique_ptr<TrackerShared> t;
+    return t;
+}
+std::unique_ptr<Torrents> &torrents() {
+    static std::unique_ptr<Torrents> t;
+    return t;
+}
+
+bool setup_swarm(const ServiceSetup &s, std::string *) {
+    const Config &cfg = s.cfg;
+    const std::string ip = s.ip_be ? ipv4_to_string(s.ip_be) : "127.0.0.1";
+    if (cfg.tracker_port) {
+        swarm::TrackerConfig tc;
+        tc.interval_s = cfg.tracker_interval_s;
+        tc.open = cfg.tracker_open;
+        swarm::TableConfig t;
+        t.shards = s.lcores;
+        t.swarms_per_shard = cfg.tracker_swarms;
+        t.peers_per_swarm = cfg.tracker_peers;
+        tracker_shared() = std::make_unique<TrackerShared>(tc, t, rte_rand(), rte_rand());
+    }
+    if (!s.store) return true;
+    TorrentUrls urls;
+    if (cfg.tracker_port) {
+        urls.announce_udp = "udp://" + ip + ":" + std::to_string(cfg.tracker_port) + "/announce";
+        // The HTTP announce (BEP 3/23) is not served yet: noted, not advertised.
+        urls.announce_http = "http://" + ip + ":" + std::to_string(cfg.tracker_port) + "/announce";
+    }
+    if (cfg.http_port)
+        urls.http_base =
+            "http://" + ip + (cfg.http_port == 80 ? "" : ":" + std::to_string(cfg.http_port));
+    torrents() = std::make_unique<Torrents>(*s.store, urls);
+    if (tracker_shared()) torrents()->set_tracker_set(&tracker_shared()->ours);
+    const size_t n = torrents()->load_existing();
+    if (n) std::printf("edgeplane: %zu torrents in the store\n", n);
+    return true;
+}
+
+void teardown_swarm() {
+    torrents().reset();
+    tracker_shared().reset();
+}
+
+// One instance per queue, each writing the shard of its lcore in the shared
+// table (dataplane/swarm/tracker_table.h).
 std::unique_ptr<Service> make_tracker(const ServiceEnv &env, std::string *err) {
-    if (env.cfg.tracker_port == 0 || !env.tracker) return nullptr;
-    auto t = std::make_unique<TrackerService>(env.tracker, env.lc->reader_id,
+    TrackerShared *shared = tracker_shared().get();
+    if (env.cfg.tracker_port == 0 || !shared) return nullptr;
+    auto t = std::make_unique<TrackerService>(shared, env.lc->reader_id,
                                               0x9E3779B97F4A7C15ull * (env.lc->lcore_id + 1) +
                                                   env.q->queue);
     if (!env.q->udp.bind(static_cast<uint16_t>(env.cfg.tracker_port), t.get())) {
@@ -87,6 +158,51 @@ std::unique_ptr<Service> make_tracker(const ServiceEnv &env, std::string *err) {
         return nullptr;
     }
     return t;
+}
+
+void swarm_commands(AdminSocket &admin, const Config &cfg,
+                    const std::vector<std::unique_ptr<Service>> &) {
+    admin.add_command(
+        "torrent", "torrent NAME: info hash, magnet link and .torrent URL of a stored torrent",
+        [&cfg](const std::vector<std::string> &args, Reply &out) {
+            if (args.size() != 2) return out.write("error: usage: torrent NAME\n");
+            Torrents *t = torrents().get();
+            const TorrentInfo *ti = t ? t->find(args[1]) : nullptr;
+            if (!ti) return out.write("error: no torrent for " + args[1] + "\n");
+            out.write("info_hash " + swarm::hex(ti->info_hash) + "\n");
+            out.write("magnet " + t->magnet(*ti) + "\n");
+            out.write("object " + ti->object + "\n");
+            out.write("pieces " + std::to_string(ti->pieces) + " length " +
+                      std::to_string(ti->length) + "\n");
+            if (cfg.http_port && !t->urls().http_base.empty())
+                out.write("url " + t->urls().http_base + "/" + ti->object + "\n");
+            for (const std::string &tr : ti->trackers) out.write("tracker " + tr + "\n");
+        });
+    admin.add_command("torrents", "list stored torrents: info hash, pieces, name",
+                      [](auto &, Reply &out) {
+                          Torrents *t = torrents().get();
+                          if (!t) return;
+                          for (const auto &[obj, ti] : t->all())
+                              out.write(swarm::hex(ti.info_hash) + " " + std::to_string(ti.pieces) +
+                                        " " + obj + "\n");
+                      });
+}
+
+// A directory under a prefix (a DASH title) becomes one multi-file torrent
+// named after it; anything else one torrent per object. Existing torrents
+// stay tracked either way.
+void swarm_on_ingest(const Config &cfg, const IngestEvent &ev, Reply &out) {
+    Torrents *t = torrents().get();
+    if (!t || !cfg.torrents) return;
+    std::error_code ec;
+    const bool dir = std::filesystem::is_directory(ev.path, ec);
+    std::string p = ev.prefix;
+    while (!p.empty() && p.back() == '/') p.pop_back();
+    // A title needs a prefix: its web seed is <base>/<prefix>/.
+    std::string title;
+    if (dir && !p.empty()) title = p.substr(p.rfind('/') == std::string::npos ? 0 : p.rfind('/') + 1);
+    for (const std::string &l : t->make(ev.stored, p.empty() ? "" : p + "/", title))
+        out.write(l + "\n");
 }
 
 // The zone table every queue's DNS service reads: loaded and published once,
@@ -153,10 +269,11 @@ uint16_t dns_tcp_port(const Config &cfg) {
 }
 
 constexpr ServiceRow kServices[] = {
-    {"http", make_http, nullptr, http_port},
+    {"http", make_http, nullptr, http_port, setup_http},
     {"discard", make_discard, discard_commands, discard_port},
     {"udp_echo", make_udp_echo, nullptr, nullptr},
-    {"tracker", make_tracker, nullptr, nullptr},
+    {"tracker", make_tracker, swarm_commands, nullptr, setup_swarm, teardown_swarm,
+     swarm_on_ingest},
     {"dns", make_dns, dns_commands, dns_tcp_port},
 };
 

@@ -18,27 +18,39 @@ namespace ep {
 namespace chunkstore {
 class Store;
 }
-namespace http {
-struct HttpConfig;
-}
 namespace tcp {
 class Stack;
 }
 struct AccessSink;
-struct TrackerShared;
 struct Lcore;
 struct LcoreQueue;
+
+// What a row's setup sees, once, on the control thread, before any queue's
+// service is built: a service keeps what its queues share (a config derived
+// from cfg, a table every lcore reads) in its row's own state.
+struct ServiceSetup {
+    const Config &cfg;
+    chunkstore::Store *store;
+    uint32_t lcores;     // data lcores
+    uint32_t queues;     // queues over all lcores and ports (service instances per row)
+    uint32_t ip_be;      // the first port's address, for URLs the service hands out
+};
+
+// What an ingest stored, for rows that derive content from it (torrents).
+struct IngestEvent {
+    const std::string &path;    // the file or directory ingested
+    const std::string &prefix;  // the name prefix it was stored under
+    const std::vector<std::string> &stored;  // object names, in ingest order
+};
 
 // What a service may use on the queue it is built for.
 struct ServiceEnv {
     const Config &cfg;
-    const http::HttpConfig &http_cfg;
     Lcore *lc;
     LcoreQueue *q;
     tcp::Stack *stack;  // this queue's TCP engine
     chunkstore::Store *store;
     AccessSink *access;  // this lcore's access ring
-    TrackerShared *tracker = nullptr;  // the tracker's shared state (nullptr: tracker off)
 };
 
 struct ServiceRow {
@@ -52,6 +64,12 @@ struct ServiceRow {
     // Optional: the TCP port the service listens on in cfg (0: none), which
     // a drain stops accepting connections on.
     uint16_t (*tcp_port)(const Config &cfg) = nullptr;
+    // Optional: once before the queues' services are built (false + *err:
+    // the daemon does not start), and once after they are all destroyed.
+    bool (*setup)(const ServiceSetup &s, std::string *err) = nullptr;
+    void (*teardown)() = nullptr;
+    // Optional: after every ingest, on the control thread; may report lines.
+    void (*on_ingest)(const Config &cfg, const IngestEvent &ev, Reply &out) = nullptr;
 };
 
 std::span<const ServiceRow> service_table();

@@ -45,6 +45,7 @@ class Torrents {
     Torrents(chunkstore::Store &store, TorrentUrls urls) : store_(store), urls_(std::move(urls)) {}
     // Info hashes are also inserted here (the tracker's set), may be null.
     void set_tracker_set(swarm::TorrentSet *s) { ours_ = s; }
+    const TorrentUrls &urls() const { return urls_; }
 
     // After an ingest. A directory ingested under a prefix (a title: the
     // caller passes its last segment as `dir_name`) gets one multi-file
