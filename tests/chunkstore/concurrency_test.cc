@@ -231,13 +231,20 @@ TEST(Concurrency, ReadersPromoteWhileControlEvictsAndReingests) {
 
     std::mt19937_64 rng(7);
     uint64_t evicts = 0, reputs = 0;
-    const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(1200);
-    auto next_sweep = std::chrono::steady_clock::now();
-    while (std::chrono::steady_clock::now() < end) {
+    // At least 1.2 s of churn, and on until the readers have done enough to
+    // judge (a loaded machine gives them fewer turns); 20 s at most, then
+    // the counts below fail honestly.
+    const auto start = std::chrono::steady_clock::now();
+    const auto min_end = start + std::chrono::milliseconds(1200);
+    const auto hard_end = start + std::chrono::seconds(20);
+    auto next_sweep = start;
+    auto enough = [&] { return served.load() > 200 && s->counters().promotions > 40; };
+    for (auto now = start; now < hard_end && (now < min_end || !enough());
+         now = std::chrono::steady_clock::now()) {
         s->poll();
         unsigned i = rng() % kObjects;
-        if (std::chrono::steady_clock::now() >= next_sweep) {
-            next_sweep += std::chrono::milliseconds(3);
+        if (now >= next_sweep) {
+            next_sweep = now + std::chrono::milliseconds(3);
             // Keep RAM under pressure: evict whatever is resident and unpinned.
             uint32_t cursor = 0;
             ChunkKey k;
