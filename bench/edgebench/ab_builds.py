@@ -29,9 +29,9 @@ import compare  # noqa: E402  (Edgeplane, edgebench_http, lcore_totals, section)
 import compare_content  # noqa: E402
 
 
-def one_run(build, edgebench, content, url_file, a, tag):
+def one_run(build, edgebench, content, url_file, a, tag, extra=()):
     with compare.Edgeplane(build, tag, a.memif, ram_mb=a.ram_mb, data_lcore=str(a.server_cpu),
-                           control_lcore=str(a.client_cpu)) as ep:
+                           control_lcore=str(a.client_cpu), extra=extra) as ep:
         ep.ingest(content)
         s0 = ep.stats()
         cpu0 = ep.lcore_cpu_seconds(a.server_cpu)
@@ -73,6 +73,8 @@ def main():
     ap.add_argument("--client-cpu", type=int, default=0)
     ap.add_argument("--memif", default=os.path.join(compare.MEMIF_DIR, "memif-ab.sock"))
     ap.add_argument("--json", default=None, help="write every run here")
+    ap.add_argument("--extra-a", default="", help="more edgeplane flags for A (one string)")
+    ap.add_argument("--extra-b", default="", help="more edgeplane flags for B, e.g. '--tracker-port 0'")
     a = ap.parse_args()
     edgebench = a.edgebench or os.path.join(a.build_b, "bench", "edgebench")
     content = tempfile.mkdtemp(prefix="edgebench-ab-")
@@ -86,7 +88,8 @@ def main():
             pair = {}
             for side in order:
                 build = a.build_a if side == "a" else a.build_b
-                r = one_run(build, edgebench, content, url_file, a, f"{os.getpid() % 10000}{side}{i}")
+                extra = (a.extra_a if side == "a" else a.extra_b).split()
+                r = one_run(build, edgebench, content, url_file, a, f"{os.getpid() % 10000}{side}{i}", extra)
                 r.update(pair=i, side=side)
                 pair[side] = r
                 runs.append(r)
