@@ -90,15 +90,21 @@ BENCHMARK(ParseClassify);
 
 rte_mempool *g_pool;
 
-void ProcessBurst(benchmark::State &state) {
-    ep::Port port;
+// One data lcore with one queue on `port`, as lcore_main would run it.
+ep::Lcore *bench_lcore(ep::Port &port, std::atomic<bool> &stop) {
     port.addr = bench_port();
-    std::atomic<bool> stop{false};
     auto *lc = new ep::Lcore();
     lc->pool = g_pool;
     lc->stop = &stop;
     lc->queues[0].port = &port;
     lc->nqueues = 1;
+    return lc;
+}
+
+void ProcessBurst(benchmark::State &state) {
+    ep::Port port;
+    std::atomic<bool> stop{false};
+    ep::Lcore *lc = bench_lcore(port, stop);
     const auto f = tcp_frame();
     rte_mbuf *burst[ep::kBurst], *tx[ep::kBurst];
     for (auto &m : burst) {
@@ -147,13 +153,8 @@ std::vector<uint8_t> udp_frame() {
 
 void UdpEcho(benchmark::State &state) {
     ep::Port port;
-    port.addr = bench_port();
     std::atomic<bool> stop{false};
-    auto *lc = new ep::Lcore();
-    lc->pool = g_pool;
-    lc->stop = &stop;
-    lc->queues[0].port = &port;
-    lc->nqueues = 1;
+    ep::Lcore *lc = bench_lcore(port, stop);
     ep::UdpEchoServer echo;
     lc->queues[0].udp.bind(7, &echo);
     const auto f = udp_frame();

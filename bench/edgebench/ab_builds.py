@@ -22,7 +22,6 @@ import statistics
 import sys
 import tempfile
 import shutil
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import compare  # noqa: E402  (Edgeplane, edgebench_http, lcore_totals, section)
@@ -33,30 +32,21 @@ def one_run(build, edgebench, content, url_file, a, tag, extra=()):
     with compare.Edgeplane(build, tag, a.memif, ram_mb=a.ram_mb, data_lcore=str(a.server_cpu),
                            control_lcore=str(a.client_cpu), extra=extra) as ep:
         ep.ingest(content)
-        s0 = ep.stats()
-        cpu0 = ep.lcore_cpu_seconds(a.server_cpu)
-        t0 = time.monotonic()
+        before = compare.snapshot(ep, a.server_cpu)
         rc, rep, err = compare.edgebench_http(
             edgebench, a.memif,
             ["--url-file", url_file, "-c", str(a.conns), "-d", str(a.duration),
              "--verify-dir", content, "--verify-every", "97"],
             timeout=a.duration + 120, lcore=a.client_cpu)
-        t1 = time.monotonic()
-        cpu1 = ep.lcore_cpu_seconds(a.server_cpu)
-        s1 = ep.stats()
+        after = compare.snapshot(ep, a.server_cpu)
     if rep is None:
         raise RuntimeError(f"edgebench http failed rc={rc}: {err[-2000:]}")
-    b0, i0 = compare.lcore_totals(s0)
-    b1, i1 = compare.lcore_totals(s1)
-    busy, total = b1 - b0, (b1 - b0) + (i1 - i0)
-    hz = total / (t1 - t0)
-    on_cpu = (cpu1 - cpu0) if cpu0 is not None and cpu1 is not None else None
-    busy_on_cpu = busy / total * on_cpu * hz if on_cpu else busy
-    reqs = compare.section(s1, "http").get("requests", 0) - compare.section(s0, "http").get("requests", 0)
+    c = compare.server_cycles(before, after)
+    reqs = compare.section(after[0], "http").get("requests", 0) - compare.section(before[0], "http").get("requests", 0)
     return {"requests": reqs, "rps": rep["requests_per_s"], "errors": rep["errors_total"],
-            "verified": rep["verified"], "cycles_per_req": busy_on_cpu / reqs if reqs else float("nan"),
-            "tsc_per_req": busy / reqs if reqs else float("nan"),
-            "on_cpu_share": on_cpu / (t1 - t0) if on_cpu else 1.0, "busy_share": busy / total}
+            "verified": rep["verified"], "cycles_per_req": c["busy_on_cpu"] / reqs if reqs else float("nan"),
+            "tsc_per_req": c["busy_tsc"] / reqs if reqs else float("nan"),
+            "on_cpu_share": c["on_cpu_share"], "busy_share": c["busy_share"]}
 
 
 def main():

@@ -164,6 +164,29 @@ def edgebench_http(edgebench, memif, args, timeout, lcore=0, ip="10.79.0.1/24", 
     return p.returncode, rep, p.stderr
 
 
+def snapshot(ep, lcore):
+    """(stats, the data lcore thread's CPU seconds, monotonic time): one end of a measured window."""
+    return ep.stats(), ep.lcore_cpu_seconds(lcore), time.monotonic()
+
+
+def server_cycles(before, after):
+    """The data lcore's cost over a window between two snapshot()s.
+
+    busy/idle cycles are TSC deltas: time the thread was preempted lands in
+    them too, so on-CPU busy cycles are the busy share of the time it really
+    ran (utime + stime), not a correction factor. Returns busy TSC, on-CPU
+    busy cycles, the on-CPU share of the wall time and the busy share."""
+    (s0, cpu0, t0), (s1, cpu1, t1) = before, after
+    b0, i0 = lcore_totals(s0)
+    b1, i1 = lcore_totals(s1)
+    busy, total = b1 - b0, (b1 - b0) + (i1 - i0)
+    hz = total / (t1 - t0)
+    on_cpu = (cpu1 - cpu0) if cpu0 is not None and cpu1 is not None else None
+    return {"busy_tsc": busy, "busy_on_cpu": busy / total * on_cpu * hz if on_cpu and total else busy,
+            "on_cpu_share": on_cpu / (t1 - t0) if on_cpu else 1.0,
+            "busy_share": busy / total if total else 0.0}
+
+
 def lcore_totals(stats):
     c = stats["total"]["counters"]
     return c["busy_cycles"], c["idle_cycles"]

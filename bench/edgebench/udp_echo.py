@@ -16,7 +16,6 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import compare  # noqa: E402
@@ -25,31 +24,24 @@ import compare  # noqa: E402
 def one_run(build, edgebench, a, tag):
     with compare.Edgeplane(build, tag, a.memif, ram_mb=256, data_lcore=str(a.server_cpu),
                            control_lcore=str(a.client_cpu), extra=["--udp-echo-port", "7"]) as ep:
-        s0 = ep.stats()
-        cpu0 = ep.lcore_cpu_seconds(a.server_cpu)
-        t0 = time.monotonic()
+        before = compare.snapshot(ep, a.server_cpu)
         port = f"net_memif0,role=client,socket={a.memif}" + (f",{compare.MEMIF_OPTS}" if compare.MEMIF_OPTS else "")
         p = subprocess.run([edgebench, "udp", "--port", port, "--ip", "10.79.0.1/24", "--server", "10.79.0.2",
                             "--lcore", str(a.client_cpu), "--size", str(a.size), "--window", str(a.window),
                             "-d", str(a.duration), "--json"],
                            capture_output=True, text=True, timeout=a.duration + 60)
-        t1 = time.monotonic()
-        cpu1 = ep.lcore_cpu_seconds(a.server_cpu)
-        s1 = ep.stats()
+        after = compare.snapshot(ep, a.server_cpu)
     if p.returncode != 0:
         raise RuntimeError(f"edgebench udp rc={p.returncode}: {p.stderr[-2000:]}")
     rep = json.loads(p.stdout.strip().splitlines()[-1])
-    b0, i0 = compare.lcore_totals(s0)
-    b1, i1 = compare.lcore_totals(s1)
-    busy, total = b1 - b0, (b1 - b0) + (i1 - i0)
-    hz = total / (t1 - t0)
-    on_cpu = (cpu1 - cpu0) if cpu0 is not None and cpu1 is not None else None
-    busy_on_cpu = busy / total * on_cpu * hz if on_cpu else busy
-    echoes = compare.section(s1, "udp_echo").get("datagrams", 0) - compare.section(s0, "udp_echo").get("datagrams", 0)
+    c = compare.server_cycles(before, after)
+    echoes = (compare.section(after[0], "udp_echo").get("datagrams", 0) -
+              compare.section(before[0], "udp_echo").get("datagrams", 0))
     return {"echoes": echoes, "client_received": rep["received"], "lost": rep["lost"],
-            "echoes_per_s": rep["echoes_per_s"], "cycles_per_echo": busy_on_cpu / echoes if echoes else float("nan"),
-            "tsc_per_echo": busy / echoes if echoes else float("nan"),
-            "on_cpu_share": on_cpu / (t1 - t0) if on_cpu else 1.0, "busy_share": busy / total if total else 0}
+            "echoes_per_s": rep["echoes_per_s"],
+            "cycles_per_echo": c["busy_on_cpu"] / echoes if echoes else float("nan"),
+            "tsc_per_echo": c["busy_tsc"] / echoes if echoes else float("nan"),
+            "on_cpu_share": c["on_cpu_share"], "busy_share": c["busy_share"]}
 
 
 def main():
