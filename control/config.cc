@@ -469,6 +469,24 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
                    "Steered DNS answer: 'NAME PREFIX ADDR[,ADDR...] [TTL]', clients (ECS or "
                    "resolver address) in PREFIX get ADDRs with ECS scope = its length; repeatable")
         ->allow_extra_args(false);
+    app.add_option("--dns-rrl-rate", cfg->dns_rrl_rate,
+                   "DNS response rate limit (Knot/NSD RRL): UDP answers per second to one source "
+                   "prefix, of one kind, for one name; over it dropped or slipped; 0: off")
+        ->check(CLI::Range(0, 10'000'000));
+    app.add_option("--dns-rrl-slip", cfg->dns_rrl_slip,
+                   "Every Nth rate-limited DNS answer is sent truncated (TC) so real clients "
+                   "retry over TCP; 0: drop all, 1: truncate all")
+        ->check(CLI::Range(0, 100));
+    app.add_option("--dns-rrl-v4-prefix", cfg->dns_rrl_v4_prefix,
+                   "IPv4 source prefix length one RRL bucket covers")
+        ->check(CLI::Range(8, 32));
+    app.add_option("--dns-rrl-v6-prefix", cfg->dns_rrl_v6_prefix,
+                   "IPv6 source prefix length one RRL bucket covers")
+        ->check(CLI::Range(16, 128));
+    app.add_option("--dns-rrl-buckets", cfg->dns_rrl_buckets,
+                   "RRL buckets per data lcore queue (power of two)")
+        ->check(CLI::Range(64, 1 << 22))
+        ->check(kPowerOfTwo);
     app.add_option("--dns-tcp-conns", cfg->dns_tcp_conns,
                    "DNS over TCP (RFC 7766) connections per data lcore, same port; 0: UDP only")
         ->check(CLI::Range(0, 1 << 16));

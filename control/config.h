@@ -56,6 +56,11 @@ struct Config {
     std::vector<std::string> dns_zones;  // master-format zone files, one zone each
     unsigned dns_max_udp = 1232;    // our EDNS UDP payload size (RFC 6891 6.2.5)
     std::vector<std::string> dns_steer;  // "NAME PREFIX ADDR[,ADDR] [TTL]" (control/dns_zones.h)
+    unsigned dns_rrl_rate = 0;      // answers/s per source prefix, class and name; 0: RRL off
+    unsigned dns_rrl_slip = 2;      // every Nth limited answer sent truncated; 0: none
+    unsigned dns_rrl_v4_prefix = 24;
+    unsigned dns_rrl_v6_prefix = 56;
+    unsigned dns_rrl_buckets = 16384;  // per data lcore queue, a power of two
     unsigned dns_tcp_conns = 256;   // DNS over TCP connections per data lcore; 0: UDP only
     unsigned icmp_error_rate = 100;  // ICMP errors (port unreachable) per second per data lcore
     double arp_reachable_s = 60;     // neighbour entries used without a poll this long (RFC 1122 2.3.2.1)

@@ -116,7 +116,7 @@ std::unique_ptr<dns::ZoneTable> load_zone_texts(
 }
 
 bool parse_steering(const std::vector<std::string> &lines, const dns::ZoneTable &zones,
-                    dns::StaticSteering *out, std::string *err) {
+                    dns::SteerMap *out, std::string *err) {
     for (const std::string &line : lines) {
         auto fail = [&](const std::string &why) {
             *err = "--dns-steer '" + line + "': " + why;
@@ -127,7 +127,7 @@ bool parse_steering(const std::vector<std::string> &lines, const dns::ZoneTable 
         in >> name >> prefix >> addrs >> ttl_s >> extra;
         if (addrs.empty() || !extra.empty())
             return fail("expected NAME PREFIX ADDR[,ADDR...] [TTL]");
-        dns::StaticSteering::Row row;
+        dns::SteerMap::Route route;
         uint8_t wire[dns::kMaxName];
         uint32_t wlen = 0;
         if (!name.empty() && name.back() == '.') name.pop_back();
@@ -137,21 +137,22 @@ bool parse_steering(const std::vector<std::string> &lines, const dns::ZoneTable 
             return fail("not a name of a loaded zone");
         uint8_t lower[dns::kMaxName];
         dns::name_lower(wire, lower);
-        row.owner.assign(reinterpret_cast<const char *>(lower), wlen);
+        route.owner.assign(reinterpret_cast<const char *>(lower), wlen);
         const auto slash = prefix.find('/');
         if (slash == std::string::npos) return fail("PREFIX needs a /LEN");
         const std::string net = prefix.substr(0, slash);
         const int len = std::atoi(prefix.c_str() + slash + 1);
-        if (inet_pton(AF_INET, net.c_str(), row.net) == 1) {
-            row.family = 1;
+        if (inet_pton(AF_INET, net.c_str(), route.net) == 1) {
+            route.family = 1;
             if (len < 0 || len > 32) return fail("prefix length over 32");
-        } else if (inet_pton(AF_INET6, net.c_str(), row.net) == 1) {
-            row.family = 2;
+        } else if (inet_pton(AF_INET6, net.c_str(), route.net) == 1) {
+            route.family = 2;
             if (len < 0 || len > 128) return fail("prefix length over 128");
         } else {
             return fail("bad prefix address");
         }
-        row.prefix = static_cast<uint8_t>(len);
+        route.prefix = static_cast<uint8_t>(len);
+        std::vector<uint8_t> bytes;
         std::istringstream as(addrs);
         std::string a;
         int fam = 0;
@@ -163,26 +164,35 @@ bool parse_steering(const std::vector<std::string> &lines, const dns::ZoneTable 
             if (f == 0) return fail("bad address '" + a + "'");
             if (fam && f != fam) return fail("mixes IPv4 and IPv6 addresses");
             fam = f;
-            row.addrs.insert(row.addrs.end(), b, b + f);
+            bytes.insert(bytes.end(), b, b + f);
         }
         if (!fam) return fail("no address");
-        row.qtype = fam == 4 ? dns::kA : dns::kAAAA;
+        uint32_t ttl = 60;
         if (!ttl_s.empty()) {
             char *end = nullptr;
-            const unsigned long ttl = std::strtoul(ttl_s.c_str(), &end, 10);
-            if (*end || ttl > 0x7fffffff) return fail("bad TTL");
-            row.ttl = static_cast<uint32_t>(ttl);
+            const unsigned long t = std::strtoul(ttl_s.c_str(), &end, 10);
+            if (*end || t > 0x7fffffff) return fail("bad TTL");
+            ttl = static_cast<uint32_t>(t);
         }
-        out->add(std::move(row));
+        // The same owner and prefix seen before: its set takes these addresses.
+        dns::SteerMap::Route *same = nullptr;
+        for (dns::SteerMap::Route &r : out->routes)
+            if (r.owner == route.owner && r.family == route.family && r.prefix == route.prefix &&
+                std::memcmp(r.net, route.net, 16) == 0)
+                same = &r;
+        if (!same) {
+            route.set = static_cast<uint32_t>(out->sets.size());
+            out->sets.emplace_back().ttl = ttl;
+            out->routes.push_back(route);
+            same = &out->routes.back();
+        }
+        dns::SteerMap::AnswerSet &set = out->sets[same->set];
+        std::vector<uint8_t> &dst = fam == 4 ? set.v4 : set.v6;
+        if (!dst.empty()) return fail("a second line with " + std::string(fam == 4 ? "IPv4" : "IPv6") +
+                                      " addresses for this name and prefix");
+        dst = bytes;
+        if (ttl < set.ttl) set.ttl = ttl;
     }
-    return true;
-}
-
-bool DnsZones::load(const std::vector<std::string> &files, std::string *err) {
-    std::unique_ptr<dns::ZoneTable> t = load_zones(files, err);
-    if (!t) return false;
-    current_.store(t.get(), std::memory_order_release);
-    tables_.push_back(std::move(t));
     return true;
 }
 

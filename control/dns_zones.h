@@ -1,11 +1,8 @@
 // Zone files to the data plane's answer table. The control thread parses
 // master-format files (RFC 1035 5: $ORIGIN, $TTL, relative names) with
 // Knot's libzscanner, compiles every zone into one dns::ZoneTable and
-// publishes it to the lcores through an atomic pointer.
-//
-// Not yet: reload. Swapping the pointer is safe for readers, but freeing the
-// previous table needs a grace period (rte_rcu_qsbr, the operations issue);
-// until then a table, once published, lives as long as the process.
+// hands it to control/dns_tables.h, which publishes it to the lcores with RCU.
+// No DPDK here: the unit tests and the fuzzer link this.
 #pragma once
 
 #include <atomic>
@@ -14,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "dataplane/dns/steering.h"
+#include "dataplane/dns/steer_map.h"
 #include "dataplane/dns/zone_table.h"
 
 namespace ep {
@@ -28,26 +25,15 @@ std::unique_ptr<dns::ZoneTable> load_zones(const std::vector<std::string> &files
 std::unique_ptr<dns::ZoneTable> load_zone_texts(
     const std::vector<std::pair<std::string, std::string>> &zones, std::string *err);
 
-// The static steering table (--dns-steer) until cluster selection publishes
-// one: each line "NAME PREFIX ADDR[,ADDR...] [TTL]", e.g.
+// The static steering table (--dns-steer) as a SteerMap, the same plain data
+// cluster selection publishes (control/dns_tables.h): each line "NAME PREFIX ADDR[,ADDR...] [TTL]", e.g.
 // "video.kingcdn.test 198.51.100.0/24 10.77.0.3,10.77.0.4 30". NAME must be a
 // name of a loaded zone (a wildcard's owner, "*.edge.kingcdn.test", steers
 // what it synthesizes); PREFIX IPv4 or IPv6; the addresses all A or all
-// AAAA; TTL 60 when left out. False with the line and what is wrong in *err.
+// AAAA; TTL 60 when left out. Two lines for the same NAME and PREFIX, one with
+// IPv4 and one with IPv6 addresses, are one answer set (the lower TTL).
+// False with the line and what is wrong in *err.
 bool parse_steering(const std::vector<std::string> &lines, const dns::ZoneTable &zones,
-                    dns::StaticSteering *out, std::string *err);
-
-// What the lcores read. One per process.
-class DnsZones {
-  public:
-    // Loads and publishes; on failure the published table stays as it was.
-    bool load(const std::vector<std::string> &files, std::string *err);
-    const std::atomic<const dns::ZoneTable *> *source() const { return &current_; }
-    const dns::ZoneTable *current() const { return current_.load(std::memory_order_acquire); }
-
-  private:
-    std::atomic<const dns::ZoneTable *> current_{nullptr};
-    std::vector<std::unique_ptr<dns::ZoneTable>> tables_;  // see the note on reload above
-};
+                    dns::SteerMap *out, std::string *err);
 
 }  // namespace ep

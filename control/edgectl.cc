@@ -57,8 +57,12 @@ int main(int argc, char **argv) {
     });
     app.add_subcommand("sink", "Receipts of the discard service: bytes and XXH3-64 per connection")
         ->callback([&] { request = "sink"; });
-    app.add_subcommand("zones", "Zones the DNS service answers for: apex, SOA serial, records")
-        ->callback([&] { request = "zones"; });
+    std::string zones_action;
+    auto *zones = app.add_subcommand(
+        "zones", "Zones the DNS service answers for: apex, SOA serial, records; 'zones reload' "
+                 "re-reads the zone files (a broken one is rejected, the loaded zones keep serving)");
+    zones->add_option("action", zones_action, "reload")->check(CLI::IsMember({"reload"}));
+    zones->callback([&] { request = zones_action.empty() ? "zones" : "zones " + zones_action; });
     std::vector<std::string> words;
     auto *raw = app.add_subcommand("call", "Send any admin command, e.g. 'edgectl call help'");
     raw->add_option("words", words)->required();

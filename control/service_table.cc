@@ -1,10 +1,12 @@
 #include "control/service_table.h"
 
+#include <rte_lcore.h>
 #include <rte_random.h>
 
 #include <cstdio>
 #include <filesystem>
 
+#include "control/dns_tables.h"
 #include "control/dns_zones.h"
 #include "control/torrents.h"
 #include "dataplane/discard_server.h"
@@ -205,34 +207,53 @@ void swarm_on_ingest(const Config &cfg, const IngestEvent &ev, Reply &out) {
         out.write(l + "\n");
 }
 
-// The zone table every queue's DNS service reads: loaded and published once,
-// on the control thread, when the first queue's service is built.
-DnsZones &dns_zones() {
-    static DnsZones zones;
-    return zones;
-}
-// The static steering table (--dns-steer), read-only once built.
-dns::StaticSteering &dns_steering() {
-    static dns::StaticSteering steering;
-    return steering;
+// ---- dns: the zone and steering tables every queue's DNS service reads
+// (control/dns_tables.h), made and first published in setup_dns, before
+// the lcores run; replaced later by `zones reload` or cluster selection.
+bool setup_dns(const ServiceSetup &s, std::string *err) {
+    if (s.cfg.dns_port == 0) return true;
+    std::vector<int> sockets;
+    for (unsigned id : s.cfg.data_lcores) sockets.push_back(static_cast<int>(rte_lcore_to_socket_id(id)));
+    auto t = std::make_unique<DnsTables>();
+    if (!t->init(s.queues, sockets, err)) return false;
+    if (!t->load_zones(s.cfg.dns_zones, err)) {
+        *err = "zone rejected: " + *err;
+        return false;
+    }
+    set_dns_zone_files(s.cfg.dns_zones);
+    dns::SteerMap map;
+    if (!parse_steering(s.cfg.dns_steer, *t->current_zones(), &map, err)) return false;
+    map.version = 1;
+    if (!map.routes.empty() && !t->publish_steering(map, err)) return false;
+    dns_tables_slot() = std::move(t);
+    return true;
 }
 
+void teardown_dns() { dns_tables_slot().reset(); }
+
 std::unique_ptr<Service> make_dns(const ServiceEnv &env, std::string *err) {
-    if (env.cfg.dns_port == 0) return nullptr;
-    if (!dns_zones().current()) {
-        if (!dns_zones().load(env.cfg.dns_zones, err)) {
-            *err = "zone rejected: " + *err;
-            return nullptr;
-        }
-        if (!parse_steering(env.cfg.dns_steer, *dns_zones().current(), &dns_steering(), err))
-            return nullptr;
-    }
+    DnsTables *t = dns_tables();
+    if (env.cfg.dns_port == 0 || !t) return nullptr;
     DnsConfig dc;
-    dc.zones = dns_zones().source();
-    if (!env.cfg.dns_steer.empty()) dc.steering = &dns_steering();
+    dc.zones = t->zones();
+    dc.steering = t->steering(static_cast<int>(rte_lcore_to_socket_id(env.lc->lcore_id)));
+    dc.rcu = t->rcu();
+    if (!t->add_reader(&dc.rcu_id)) {
+        *err = "DNS: more service instances than RCU readers";
+        return nullptr;
+    }
     dc.max_udp = static_cast<uint16_t>(env.cfg.dns_max_udp);
     dc.tcp_max_conns = env.cfg.dns_tcp_conns;
+    dc.rrl.rate = env.cfg.dns_rrl_rate;
+    dc.rrl.slip = env.cfg.dns_rrl_slip;
+    dc.rrl.v4_prefix = static_cast<uint8_t>(env.cfg.dns_rrl_v4_prefix);
+    dc.rrl.v6_prefix = static_cast<uint8_t>(env.cfg.dns_rrl_v6_prefix);
+    dc.rrl.buckets = env.cfg.dns_rrl_buckets;
     auto srv = std::make_unique<DnsService>(dc);
+    if (!srv->init_rrl()) {
+        *err = "DNS: cannot allocate the rate limiter";
+        return nullptr;
+    }
     const auto port = static_cast<uint16_t>(env.cfg.dns_port);
     if (!env.q->udp.bind(port, srv.get())) {
         *err = "DNS: UDP port " + std::to_string(port) + " is taken";
@@ -247,20 +268,34 @@ std::unique_ptr<Service> make_dns(const ServiceEnv &env, std::string *err) {
 
 void dns_commands(AdminSocket &admin, const Config &cfg,
                   const std::vector<std::unique_ptr<Service>> &) {
-    admin.add_command("zones", "zones the DNS service answers for: apex, SOA serial, records",
-                      [&cfg](auto &, Reply &out) {
-                          const dns::ZoneTable *t = dns_zones().current();
-                          if (cfg.dns_port == 0 || !t)
-                              return out.write(
-                                  "error: the DNS service is off (start edgeplane with "
-                                  "--dns-port 53 --dns-zone FILE)\n");
-                          for (uint32_t i = 0; i < t->zone_count(); ++i) {
-                              const dns::ZoneTable::Zone *z = t->zone(i);
-                              out.write(dns::name_to_text(t->node_name(t->node(z->apex))) +
-                                        " serial " + std::to_string(z->serial) + " records " +
-                                        std::to_string(z->records) + "\n");
-                          }
-                      });
+    admin.add_command(
+        "zones",
+        "zones the DNS service answers for: apex, SOA serial, records; 'zones reload' re-reads "
+        "the zone files (a file that fails to parse is reported with its line and the loaded "
+        "zones keep serving)",
+        [&cfg](const std::vector<std::string> &args, Reply &out) {
+            DnsTables *t = dns_tables();
+            if (cfg.dns_port == 0 || !t)
+                return out.write(
+                    "error: the DNS service is off (start edgeplane with "
+                    "--dns-port 53 --dns-zone FILE)\n");
+            if (args.size() == 2 && args[1] == "reload") {
+                std::string err;
+                if (!reload_dns_zones(&err))
+                    return out.write("error: reload rejected, the previous zones keep serving: " +
+                                     err + "\n");
+                out.write("reloaded (version " + std::to_string(t->zones_version()) + ")\n");
+            } else if (args.size() != 1) {
+                return out.write("error: usage: zones [reload]\n");
+            }
+            const dns::ZoneTable *z = t->current_zones();
+            for (uint32_t i = 0; i < z->zone_count(); ++i) {
+                const dns::ZoneTable::Zone *zn = z->zone(i);
+                out.write(dns::name_to_text(z->node_name(z->node(zn->apex))) + " serial " +
+                          std::to_string(zn->serial) + " records " + std::to_string(zn->records) +
+                          "\n");
+            }
+        });
 }
 
 // DNS listens on TCP too (RFC 7766) unless --dns-tcp-conns 0: a drain stops it.
@@ -274,7 +309,7 @@ constexpr ServiceRow kServices[] = {
     {"udp_echo", make_udp_echo, nullptr, nullptr},
     {"tracker", make_tracker, swarm_commands, nullptr, setup_swarm, teardown_swarm,
      swarm_on_ingest},
-    {"dns", make_dns, dns_commands, dns_tcp_port},
+    {"dns", make_dns, dns_commands, dns_tcp_port, setup_dns, teardown_dns},
 };
 
 }  // namespace

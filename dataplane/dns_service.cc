@@ -14,10 +14,15 @@ constexpr uint32_t kTcpMax = 65535;  // RFC 1035 4.2.2: the length prefix's boun
 int DnsService::on_datagram(net::udp::Datagram &d) {
     dns::AnswerEnv env;
     env.zones = cfg_.zones->load(std::memory_order_acquire);
-    env.steering = cfg_.steering;
+    env.steering = cfg_.steering ? cfg_.steering->load(std::memory_order_acquire) : nullptr;
     env.client_ip = d.src_ip;
     env.max_udp = cfg_.max_udp;
-    return dns::respond(d.payload, d.len, d.payload, d.room, env, c_);
+    const int n = dns::respond(d.payload, d.len, d.payload, d.room, env, c_);
+    if (n < 0 || !rrl_.enabled()) return n;
+    // Rate limiting is by the resolver's address (not ECS: the attack's
+    // victim is whoever the source address names).
+    return dns::rrl_apply(rrl_, d.payload, n, 1, reinterpret_cast<const uint8_t *>(&d.src_ip),
+                          now_ns_, c_);
 }
 
 bool DnsService::init_tcp(tcp::Stack *stack, uint16_t port) {
@@ -38,50 +43,129 @@ void DnsService::on_accept(tcp::Stack &st, tcp::ConnId id) {
     c->framer.reset();
     c->id = id;
     c->used = true;
+    c->waiting = c->peer_closed = false;  // `linked` stays: poll() owns the list
+    c->wait_len = 0;
     c->last_ns = st.now();
     st.set_user(id, c);
 }
 
-bool DnsService::answer_tcp(tcp::Stack &st, tcp::ConnId id, const uint8_t *msg, uint32_t len) {
-    ++c_.tcp_queries;
+DnsService::TcpAnswer DnsService::answer_tcp(tcp::Stack &st, tcp::ConnId id, const uint8_t *msg,
+                                              uint32_t len) {
     dns::AnswerEnv env;
     env.zones = cfg_.zones->load(std::memory_order_acquire);
-    env.steering = cfg_.steering;
+    env.steering = cfg_.steering ? cfg_.steering->load(std::memory_order_acquire) : nullptr;
     const tcp::FlowKey k = st.flow(id);
     std::memcpy(&env.client_ip, k.remote.b + 12, 4);
     env.max_udp = cfg_.max_udp;
     env.tcp = true;
     uint8_t *out = scratch_.get();
     std::memcpy(out + 2, msg, len);
-    const int n = dns::respond(out + 2, len, out + 2, kTcpMax, env, c_);
-    if (n < 0) return true;  // dropped and counted, as over UDP
-    dns::put16(out, static_cast<uint16_t>(n));
-    // One send for prefix and message (RFC 7766 8: "in a single write").
-    if (st.send_copy(id, out, static_cast<uint32_t>(n) + 2) != static_cast<uint32_t>(n) + 2) {
-        ++c_.tcp_send_full;
-        return false;
+    // Counted only once the answer goes: a query that waits for room is
+    // answered again when offered again.
+    dns::Counters tmp;
+    const int n = dns::respond(out + 2, len, out + 2, kTcpMax, env, tmp);
+    const auto total = static_cast<uint32_t>(n) + 2;
+    if (n >= 0 && !st.reserve_copy(id, total)) {
+        ++c_.tcp_send_waited;
+        last_wait_len_ = total;
+        return TcpAnswer::wait;
     }
-    return true;
+    ++c_.tcp_queries;
+#define EP_DNS_ADD(name, help) c_.name += tmp.name;
+    EP_DNS_COUNTERS(EP_DNS_ADD)
+#undef EP_DNS_ADD
+    if (n < 0) return TcpAnswer::done;  // dropped and counted, as over UDP
+    dns::put16(out, static_cast<uint16_t>(n));
+    // One send for prefix and message (RFC 7766 8: "in a single write");
+    // reserve_copy() said it all fits.
+    if (st.send_copy(id, out, total) != total) {
+        ++c_.tcp_send_full;
+        return TcpAnswer::reset;
+    }
+    return TcpAnswer::done;
 }
 
 size_t DnsService::on_data(tcp::Stack &st, tcp::ConnId id, const uint8_t *data, size_t len) {
     auto *c = static_cast<Conn *>(st.user(id));
     if (!c) return len;
     c->last_ns = st.now();
+    if (c->framer.held()) return 0;  // waiting for send room: the bytes stay buffered
     bool reset = false;
-    const bool ok = c->framer.feed(data, len, [&](const uint8_t *msg, uint32_t n) {
-        if (!reset && !answer_tcp(st, id, msg, n)) reset = true;
-    });
+    size_t used = 0;
+    const bool ok = c->framer.feed(
+        data, len,
+        [&](const uint8_t *msg, uint32_t n) {
+            if (reset) return true;
+            const TcpAnswer a = answer_tcp(st, id, msg, n);
+            reset = a == TcpAnswer::reset;
+            return a != TcpAnswer::wait;
+        },
+        &used);
     if (!ok) ++c_.tcp_too_long;
     if (!ok || reset) {
         release(id, c);
         st.abort(id);
+        return len;
+    }
+    if (c->framer.held()) {
+        // RFC 7766 6.2.1.1: answers in order, so everything after the held
+        // query waits too, in the receive buffer (its window closes: the
+        // client's own backpressure). on_writable() or poll() retries.
+        hold(c);
+        return used;
     }
     return len;
 }
 
+void DnsService::hold(Conn *c) {
+    c->waiting = true;
+    c->wait_len = last_wait_len_;
+    if (!c->linked) {
+        c->linked = true;
+        c->next_wait = waiting_;
+        waiting_ = c;
+    }
+}
+
+// Offers the held query again; when it went, the rest of the buffered input.
+void DnsService::retry(tcp::Stack &st, Conn *c) {
+    bool reset = false;
+    const tcp::ConnId id = c->id;
+    if (!st.reserve_copy(id, c->wait_len)) return;  // still no room: not worth answering again
+    const bool went = c->framer.retry([&](const uint8_t *msg, uint32_t n) {
+        const TcpAnswer a = answer_tcp(st, id, msg, n);
+        reset = a == TcpAnswer::reset;
+        return a != TcpAnswer::wait;
+    });
+    if (reset) {
+        release(id, c);
+        st.abort(id);
+        return;
+    }
+    if (!went) {
+        c->wait_len = last_wait_len_;
+        return;
+    }
+    c->waiting = false;  // unlinked by the caller's walk or left for it to skip
+    st.resume_read(id);  // may hold again: on_data() re-links it
+    if (c->used && c->id == id && c->peer_closed && !c->framer.held()) {
+        release(id, c);
+        st.close(id);
+    }
+}
+
+void DnsService::on_writable(tcp::Stack &st, tcp::ConnId id) {
+    auto *c = static_cast<Conn *>(st.user(id));
+    if (c && c->framer.held()) retry(st, c);
+}
+
 void DnsService::on_peer_closed(tcp::Stack &st, tcp::ConnId id) {
-    if (auto *c = static_cast<Conn *>(st.user(id))) release(id, c);
+    auto *c = static_cast<Conn *>(st.user(id));
+    if (c && c->framer.held()) {
+        c->peer_closed = true;  // answer what was asked first, then close
+        return;
+    }
+    if (c) release(id, c);
     st.close(id);
 }
 
@@ -92,10 +176,28 @@ void DnsService::on_closed(tcp::Stack &, tcp::ConnId id, tcp::CloseReason) {
 void DnsService::release(tcp::ConnId id, Conn *c) {
     stack_->set_user(id, nullptr);
     c->used = false;
+    c->waiting = false;
     pool_.release(c);
 }
 
 void DnsService::poll(const Clock &clk) {
+    // No table pointer is held between queries: a quiescent state (RCU),
+    // once per loop iteration.
+    if (cfg_.rcu) rte_rcu_qsbr_quiescent(cfg_.rcu, cfg_.rcu_id);
+    now_ns_ = clk.now_ns;
+    // Held answers: offered again while they wait (on_writable() only
+    // comes when this connection's own queue drains; the shared inline
+    // blocks can free up through any connection).
+    for (Conn **pp = &waiting_; *pp;) {
+        Conn *c = *pp;
+        if (c->used && c->waiting) retry(*stack_, c);
+        if (c->used && c->waiting) {
+            pp = &c->next_wait;
+        } else {
+            c->linked = false;
+            *pp = c->next_wait;
+        }
+    }
     // Idle connections close (RFC 7766 6.2.3). A scan of the pool once a
     // second: a few hundred slots, no timer per connection needed.
     if (!stack_ || clk.now_ns - last_scan_ns_ < 1'000'000'000) return;

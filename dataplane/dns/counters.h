@@ -24,8 +24,12 @@ namespace ep::dns {
     X(tcp_connections, "TCP connections accepted")                                         \
     X(tcp_conn_limit, "TCP connections reset: every connection slot taken")                \
     X(tcp_too_long, "TCP connections reset: a length prefix over the query limit")         \
-    X(tcp_send_full, "TCP connections reset: the send queue could not take an answer")     \
+    X(tcp_send_waited, "TCP answers that waited for send-queue room (the connection pauses)") \
+    X(tcp_send_full, "TCP connections reset: the send queue refused room it had promised")  \
     X(tcp_idle_closed, "TCP connections closed after the idle timeout (RFC 7766 6.2.3)")   \
+    X(rrl_limited, "UDP answers over the response rate limit (rrl_dropped + rrl_slipped)")  \
+    X(rrl_dropped, "dropped: over the response rate limit of the source prefix")  \
+    X(rrl_slipped, "over the rate limit, sent truncated (TC) so clients retry over TCP")  \
     X(edns, "queries with an OPT record (RFC 6891)")                                       \
     X(ecs, "queries with an EDNS Client Subnet option (RFC 7871)")                         \
     X(drop_short_header, "dropped: shorter than the 12-byte header")                       \

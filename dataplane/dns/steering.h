@@ -5,9 +5,11 @@
 //
 // The answer builder asks it for A/AAAA queries at names of our zones; a
 // name the mapping does not steer falls back to the zone's own records with
-// SCOPE 0. The cluster-selection issue publishes its table behind this
-// interface (rte_lpm/rte_fib per lcore); StaticSteering is the stand-in from
-// configuration until then.
+// SCOPE 0. The daemon's implementation is FibSteering
+// (dataplane/dns_steering.h), compiled from a SteerMap (the static
+// --dns-steer table or cluster selection's) and published with RCU;
+// StaticSteering below is a pure stand-in for the unit tests, the fuzzer and
+// the microbenchmark, which run without DPDK.
 #pragma once
 
 #include <cstdint>
@@ -42,7 +44,7 @@ class Steering {
 };
 
 // A fixed table: owner name, client prefix, addresses. Longest prefix wins,
-// linear scan (a handful of rows; the real table is an LPM).
+// linear scan, no scope aggregation: for tests without DPDK only.
 class StaticSteering final : public Steering {
   public:
     struct Row {

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 namespace ep::dns {
 
@@ -18,9 +19,16 @@ class TcpFramer {
     static constexpr uint32_t kMaxQuery = 1024;
 
     // Calls on_msg(const uint8_t *msg, uint32_t len) for every complete
-    // message; false when a length prefix is over kMaxQuery.
+    // message; false when a length prefix is over kMaxQuery. on_msg may
+    // return bool: false means "cannot take it now" (no room for the
+    // answer); the framer then keeps that message, stops, and *used says
+    // how many of the n bytes it consumed; retry() offers the message again,
+    // and feeding resumes with the bytes after *used.
     template <class F>
-    bool feed(const uint8_t *p, size_t n, F &&on_msg) {
+    bool feed(const uint8_t *p, size_t n, F &&on_msg, size_t *used = nullptr) {
+        const size_t total = n;
+        if (used) *used = 0;
+        if (held_) return true;  // retry() first
         while (n > 0) {
             if (have_ < 2) {
                 buf_[have_++] = *p++;
@@ -36,18 +44,43 @@ class TcpFramer {
                 n -= take;
             }
             if (have_ == 2 + want()) {
-                on_msg(buf_ + 2, want());
+                if (!deliver(on_msg)) {
+                    held_ = true;
+                    if (used) *used = total - n;
+                    return true;
+                }
                 have_ = 0;
             }
         }
+        if (used) *used = total;
         return true;
     }
-    void reset() { have_ = 0; }
+    // Offers the held message again; true when it was taken (or none was held).
+    template <class F>
+    bool retry(F &&on_msg) {
+        if (!held_) return true;
+        if (!deliver(on_msg)) return false;
+        held_ = false;
+        have_ = 0;
+        return true;
+    }
+    void reset() { have_ = 0, held_ = false; }
     bool idle() const { return have_ == 0; }
+    bool held() const { return held_; }
 
   private:
+    template <class F>
+    bool deliver(F &on_msg) {
+        if constexpr (std::is_same_v<decltype(on_msg(buf_, 0u)), bool>) {
+            return on_msg(buf_ + 2, want());
+        } else {
+            on_msg(buf_ + 2, want());
+            return true;
+        }
+    }
     uint32_t want() const { return static_cast<uint32_t>(buf_[0]) << 8 | buf_[1]; }
     uint32_t have_ = 0;
+    bool held_ = false;  // a whole message in buf_ waits for retry()
     uint8_t buf_[2 + kMaxQuery];
 };
 

@@ -615,3 +615,48 @@ TEST(DnsTcpFramer, SplitsPipelinedMessagesInOrderFromAnyPieces) {
     const uint8_t too_long[] = {0x04, 0x01};  // 1025 > kMaxQuery
     EXPECT_FALSE(f.feed(too_long, 2, [](const uint8_t *, uint32_t) {}));
 }
+
+TEST(DnsTcpFramer, AMessageWithoutRoomIsHeldAndOfferedAgain) {
+    // What DnsService does when the send queue cannot take an answer: the
+    // query stays in the framer, the rest of the input stays unconsumed
+    // (in the TCP receive buffer), and both come back once there is room.
+    std::vector<uint8_t> stream;
+    std::vector<std::vector<uint8_t>> sent;
+    for (const char *n : {"a.test", "bb.test", "ccc.test", "dddd.test"}) {
+        auto q = make_query(n, kA);
+        stream.push_back(static_cast<uint8_t>(q.size() >> 8));
+        stream.push_back(static_cast<uint8_t>(q.size()));
+        stream.insert(stream.end(), q.begin(), q.end());
+        sent.push_back(q);
+    }
+    for (size_t piece : {size_t{1}, size_t{5}, stream.size()}) {
+        TcpFramer f;
+        std::vector<std::vector<uint8_t>> got;
+        int offers = 0;
+        // Refuses every other offer: each message is refused once, then taken.
+        auto take = [&](const uint8_t *m, uint32_t n) {
+            if (++offers % 2) return false;
+            got.emplace_back(m, m + n);
+            return true;
+        };
+        size_t o = 0;
+        while (o < stream.size()) {
+            if (f.held()) {
+                size_t u = 9;
+                EXPECT_TRUE(f.feed(stream.data() + o, 1, take, &u));
+                EXPECT_EQ(u, 0u);  // nothing is taken while a message is held
+                ASSERT_TRUE(f.retry(take));  // the second offer is taken
+                continue;
+            }
+            size_t used = 0;
+            const size_t len = std::min(piece, stream.size() - o);
+            ASSERT_TRUE(f.feed(stream.data() + o, len, take, &used));
+            EXPECT_TRUE(used == len || f.held());
+            o += used;
+        }
+        ASSERT_TRUE(f.retry(take));
+        EXPECT_EQ(got, sent) << "pieces of " << piece;
+        EXPECT_TRUE(f.idle());
+        EXPECT_EQ(offers, 8);
+    }
+}

@@ -205,6 +205,51 @@ def test_pipelined_tcp_queries_are_answered_in_order(ep):
                                         "103 NOERROR 1", "104 NOERROR 2"], r.stdout + r.stderr
 
 
+SLOW_READER = r"""
+import socket, struct, sys, time
+import dns.message
+ip, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+qs = [dns.message.make_query("big.example.test", "TXT") for _ in range(n)]
+for i, q in enumerate(qs):
+    q.id = i
+wire = b"".join(struct.pack(">H", len(w)) + w for w in (q.to_wire() for q in qs))
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a small window: answers back up
+s.settimeout(10)
+s.connect((ip, port))
+s.sendall(wire)
+time.sleep(1)  # not reading: the server's send queue fills
+buf = b""
+def read(k):
+    global buf
+    while len(buf) < k:
+        chunk = s.recv(65536)
+        if not chunk:
+            sys.exit(f"connection closed after {len(buf)} bytes")
+        buf += chunk
+    out, buf = buf[:k], buf[k:]
+    return out
+for q in qs:
+    (k,) = struct.unpack(">H", read(2))
+    r = dns.message.from_wire(read(k))
+    assert r.id == q.id and sum(len(rr) for rr in r.answer) == 12, (r.id, q.id)
+print("answered", n)
+"""
+
+
+def test_tcp_answers_wait_for_send_queue_room_instead_of_reset(ep):
+    # 200 pipelined queries with ~1.3 KB answers to a client that does not
+    # read at first: far more than a connection's send queue holds (64
+    # items). The answers must wait, not reset the connection, and all come
+    # back in order once the client reads.
+    w0, f0 = dns_counter(ep, "tcp_send_waited"), dns_counter(ep, "tcp_send_full")
+    r = ep.ns_python(f"import sys; sys.argv=['x', {ep.ip!r}, '{PORT}', '200']\n" + SLOW_READER,
+                     check=False)
+    assert r.returncode == 0 and r.stdout.strip() == "answered 200", r.stdout + r.stderr
+    assert dns_counter(ep, "tcp_send_waited") > w0
+    assert dns_counter(ep, "tcp_send_full") == f0
+
+
 def test_badvers_and_notimp(ep):
     b0, n0 = dns_counter(ep, "badvers"), dns_counter(ep, "notimp")
     r = ep.ns_python(f"""
@@ -241,7 +286,11 @@ def test_steered_name_answers_by_client_subnet_with_its_scope(ep):
         return addrs, m.group(1) if m else None
     # The longest matching prefix decides, and its length is the scope.
     assert ask("+subnet=198.51.100.0/24") == (["10.77.0.3", "10.77.0.4"], "198.51.100.0/24/24")
-    assert ask("+subnet=198.51.7.0/24") == (["10.77.0.5"], "198.51.7.0/24/16")
+    # Elsewhere in the /16 the scope is the largest prefix around the client
+    # that holds no other answer: 198.51.0.0/18 (the /24 is a hole in the
+    # /16), never the /16 itself, which would cover the /24's clients too.
+    assert ask("+subnet=198.51.7.0/24") == (["10.77.0.5"], "198.51.7.0/24/18")
+    assert ask("+subnet=198.51.200.0/24") == (["10.77.0.5"], "198.51.200.0/24/17")
     # Not in the table: the zone's own record, scope 0.
     assert ask("+subnet=192.0.2.0/24") == (["10.77.0.2"], "192.0.2.0/24/0")
     # No ECS: the resolver's own address (the namespace's, not in the table).

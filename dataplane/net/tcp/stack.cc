@@ -430,6 +430,16 @@ uint32_t Stack::send_copy(ConnId c, const uint8_t *data, uint32_t len) {
     return done;
 }
 
+bool Stack::reserve_copy(ConnId c, uint32_t len) {
+    Tcb *t = get(c);
+    if (!t || t->fin_queued || t->state == State::kClosed) return false;
+    const uint32_t blocks = (len + cfg_.inline_block_bytes - 1) / cfg_.inline_block_bytes;
+    if (inline_nfree_ >= blocks && t->sq.free_items() >= blocks && t->sq.free_bytes() >= len)
+        return true;
+    t->want_writable = true;
+    return false;
+}
+
 uint32_t Stack::send_space(ConnId c) const {
     Tcb *t = get(c);
     if (!t || t->fin_queued || !t->sq.free_items()) return 0;

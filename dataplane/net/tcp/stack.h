@@ -92,6 +92,11 @@ class Stack {
     // Copies small data (e.g. an HTTP response header) into inline buffers.
     uint32_t send_copy(ConnId c, const uint8_t *data, uint32_t len);
     uint32_t send_space(ConnId c) const;
+    // Whether send_copy(c, _, len) would queue all len bytes now (queue
+    // bytes, items and the shared inline blocks). When not, on_writable()
+    // is asked for, as after a short send: a message that must go whole
+    // (a DNS answer, RFC 7766 8) waits instead of going out in part.
+    bool reserve_copy(ConnId c, uint32_t len);
 
     void shutdown_write(ConnId c);  // FIN after queued data (RFC 9293 3.10.4 CLOSE)
     void close(ConnId c);           // shutdown_write; no more data callbacks, on_closed still comes
