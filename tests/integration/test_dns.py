@@ -367,6 +367,169 @@ def test_zone_that_fails_to_parse_is_rejected_with_file_and_line(tmp_path):
     assert f"{bad}:3:" in str(err.value), str(err.value)
 
 
+RELOAD_ZONE = """$ORIGIN reload.test.
+@    60 IN SOA ns hostmaster {serial} 7200 900 1209600 300
+ns   60 IN A   192.0.2.1
+www  60 IN A   {addr}
+"""
+
+
+def test_zones_reload_publishes_and_a_broken_file_keeps_the_old_zones(tmp_path):
+    zone = tmp_path / "reload.test.zone"
+    zone.write_text(RELOAD_ZONE.format(serial=1, addr="192.0.2.10"))
+    with Edgeplane(args=["--dns-port", str(PORT), "--dns-zone", str(zone)]) as e:
+        e.ns_run(["ping", "-c", "1", "-W", "2", e.ip])
+
+        def www():
+            out = kdig(e, "www.reload.test", "A")
+            return re.findall(r"www\.reload\.test\.\s+\d+\s+IN\s+A\s+(\S+)", out)
+        assert www() == ["192.0.2.10"]
+        zone.write_text(RELOAD_ZONE.format(serial=2, addr="192.0.2.20"))
+        r = e.ctl("zones", "reload")
+        assert "reload.test. serial 2" in r.stdout, r.stdout
+        assert www() == ["192.0.2.20"]
+        # A file that does not parse: rejected with file and line, and the
+        # zones loaded before keep serving.
+        zone.write_text(RELOAD_ZONE.format(serial=3, addr="192.0.2.300"))
+        r = e.ctl("zones", "reload", check=False)
+        assert r.returncode != 0, r.stdout
+        assert f"{zone}:4:" in r.stdout + r.stderr, r.stdout + r.stderr
+        assert www() == ["192.0.2.20"]
+        assert "reload.test. serial 2" in e.ctl("zones").stdout
+        # Fixed again: served again.
+        zone.write_text(RELOAD_ZONE.format(serial=4, addr="192.0.2.40"))
+        e.ctl("zones", "reload")
+        assert www() == ["192.0.2.40"]
+        assert e.stop() == 0, e.log()
+
+
+RRL_BURST = r"""
+import socket, sys, time
+import dns.message, dns.flags
+ip, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+for i in range(n):
+    q = dns.message.make_query("www.example.test", "A")
+    q.id = i
+    s.sendto(q.to_wire(), (ip, port))
+full = tc = 0
+try:
+    while True:
+        r = dns.message.from_wire(s.recv(4096))
+        if r.flags & dns.flags.TC:
+            assert not r.answer and r.question, r
+            tc += 1
+        else:
+            assert len(r.answer) == 1, r
+            full += 1
+except socket.timeout:
+    pass
+print(full, tc)
+"""
+
+
+def test_response_rate_limit_drops_and_slips_per_source_prefix(tmp_path):
+    zone = tmp_path / "example.test.zone"
+    zone.write_text(TEST_ZONE)
+    args = ["--dns-port", str(PORT), "--dns-zone", str(zone), "--dns-rrl-rate", "5",
+            "--dns-rrl-slip", "2"]
+    with Edgeplane(args=args) as e:
+        e.ns_run(["ping", "-c", "1", "-W", "2", e.ip])
+        n = 200
+        r = e.ns_python(f"import sys; sys.argv=['x', {e.ip!r}, '{PORT}', '{n}']\n" + RRL_BURST)
+        full, tc = map(int, r.stdout.split())
+        st = e.stats()["dns"]
+        # What the counters say happened is what the client saw.
+        assert st["rrl_limited"] == st["rrl_dropped"] + st["rrl_slipped"]
+        assert st["rrl_slipped"] == tc and tc > 0, (st, full, tc)
+        assert st["rrl_dropped"] > 0, st
+        assert 0 < full and full + st["rrl_limited"] <= n, (st, full, tc)
+        # Every second limited answer slips (counts may differ by one).
+        assert abs(st["rrl_slipped"] - st["rrl_dropped"]) <= 1, st
+        # TCP is never limited: a truncated answer's retry gets through.
+        out = e.ns_run(["kdig", f"@{e.ip}", "-p", str(PORT), "+tcp", "www.example.test", "A"]).stdout
+        assert "status: NOERROR" in out and "192.0.2.10" in out, out
+        assert e.stop() == 0, e.log()
+
+
+# ---- unbound as an ECS-sending resolver in front of us --------------------
+
+UNBOUND_CONF = """
+server:
+    interface: 127.0.0.1
+    port: {port}
+    do-daemonize: no
+    username: ""
+    chroot: ""
+    directory: "{dir}"
+    pidfile: "{dir}/unbound.pid"
+    logfile: ""
+    use-syslog: no
+    verbosity: 1
+    access-control: 0.0.0.0/0 allow
+    do-ip6: no
+    qname-minimisation: no
+    # RFC 7871 as a resolver: the client's /24 to our server only, and a
+    # cache keyed by the SCOPE we answer.
+    module-config: "subnetcache iterator"
+    send-client-subnet: {server}
+    max-client-subnet-ipv4: 24
+    # .test is a special-use name (RFC 6761) unbound answers itself by default.
+    local-zone: "test." nodefault
+remote-control:
+    control-enable: no
+stub-zone:
+    name: "kingcdn.test"
+    stub-addr: {server}@53
+"""
+
+
+def test_unbound_sends_client_subnet_and_caches_by_our_scope(ep, tmp_path):
+    if not shutil.which("unbound"):
+        pytest.fail("unbound is not installed (scripts/packages.txt)")
+    conf = tmp_path / "unbound.conf"
+    conf.write_text(UNBOUND_CONF.format(port=5353, dir=tmp_path, server=ep.ip))
+    # Four clients on the namespace's loopback: two in the steered /24, two
+    # elsewhere in the /16 (198.51.0.0/18, the scope of the other answer).
+    clients = ["198.51.100.7", "198.51.7.7", "198.51.100.99", "198.51.8.8"]
+    for a in clients:
+        ep.ns_run(["ip", "addr", "add", f"{a}/32", "dev", "lo"])
+    proc = subprocess.Popen(["ip", "netns", "exec", ep.ns, "unbound", "-d", "-c", str(conf)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        def ask(src):
+            for _ in range(50):  # until unbound listens
+                r = ep.ns_run(["kdig", "@127.0.0.1", "-p", "5353", "-b", src, "+notcp",
+                               "+time=3", "+retry=1", "video.kingcdn.test", "A"], check=False)
+                if r.returncode == 0 and "status:" in r.stdout:
+                    break
+                assert proc.poll() is None, proc.stdout.read()
+                time.sleep(0.2)
+            assert status(r.stdout) == "NOERROR", r.stdout
+            return sorted(re.findall(r"video\.kingcdn\.test\.\s+\d+\s+IN\s+A\s+(\S+)",
+                                     r.stdout))
+        e0 = dns_counter(ep, "ecs")
+        assert ask(clients[0]) == ["10.77.0.3", "10.77.0.4"]
+        assert ask(clients[1]) == ["10.77.0.5"]
+        e1 = dns_counter(ep, "ecs")
+        assert e1 >= e0 + 2  # each came to us with its client's subnet
+        # Same /24 as the first, and inside the /18 scope of the second:
+        # unbound answers both from its cache, keyed by our scopes.
+        assert ask(clients[2]) == ["10.77.0.3", "10.77.0.4"]
+        assert ask(clients[3]) == ["10.77.0.5"]
+        assert dns_counter(ep, "ecs") == e1
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        for a in clients:
+            ep.ns_run(["ip", "addr", "del", f"{a}/32", "dev", "lo"], check=False)
+
+
 # ---- differential check against Knot DNS on the same zone files ----------
 
 KNOT_CONF = """
