@@ -6,6 +6,7 @@ BADVERS, ECS echoed (kdig +subnet); over TCP (RFC 7766): kdig's retry of a
 truncated answer and pipelined queries answered in order; the service's
 counters move with each."""
 
+import json
 import os
 import re
 import shutil
@@ -528,6 +529,59 @@ def test_unbound_sends_client_subnet_and_caches_by_our_scope(ep, tmp_path):
             proc.wait()
         for a in clients:
             ep.ns_run(["ip", "addr", "del", f"{a}/32", "dev", "lo"], check=False)
+
+
+# ---- dnsviz: a DNS diagnostics tool's view of the server ------------------
+
+def dnsviz_problems(node, path=""):
+    """Every error and warning anywhere in dnsviz grok's JSON, with where."""
+    out = []
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k in ("error", "errors", "warning", "warnings") and isinstance(v, list):
+                out += [(f"{path}/{k}", p.get("code"), p.get("description")) for p in v]
+            else:
+                out += dnsviz_problems(v, f"{path}/{k}")
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            out += dnsviz_problems(v, f"{path}[{i}]")
+    return out
+
+
+# The zones are not signed: DNSSEC is out of scope (docs/dns.md).
+DNSVIZ_DNSSEC = {"MISSING_RRSIG", "MISSING_SEP_FOR_ALG", "NO_SEP", "MISSING_DS"}
+
+
+def dnsviz(ep, tmp_path, zone, names, server):
+    """dnsviz probe (authoritative, EDNS diagnostics) of `names` at `server`
+    for `zone`, stopping at it (no parents: the test has no root), then
+    grok; returns (statuses, problems)."""
+    probe = tmp_path / f"probe-{zone}-{server}.json"
+    r = ep.ns_run(["dnsviz", "probe", "-4", "-A", "-E", "-x", f"{zone}+:{server}",
+                   "-o", str(probe)] + names, check=False, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = ep.ns_run(["dnsviz", "grok", "-P", "-r", str(probe)], check=False, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    d = json.loads(r.stdout)
+    return ({n: v.get("status") for n, v in d.items()},
+            [p for p in dnsviz_problems(d) if p[1] not in DNSVIZ_DNSSEC])
+
+
+def test_dnsviz_finds_no_errors_in_the_servers_behaviour(ep, tmp_path):
+    if not shutil.which("dnsviz"):
+        pytest.fail("dnsviz is not installed (scripts/packages.txt)")
+    # The check sees problems when there are some: a server that is not
+    # there is one.
+    _, problems = dnsviz(ep, tmp_path, "kingcdn.test", ["kingcdn.test"], ep.host_ip)
+    assert problems, "dnsviz reported nothing about a dead server"
+    for zone, names in (("kingcdn.test", ["kingcdn.test", "video.kingcdn.test",
+                                          "x.edge.kingcdn.test"]),
+                        ("example.test", ["example.test", "www.example.test",
+                                          "txt.example.test", "alias.example.test",
+                                          "nope.example.test"])):
+        statuses, problems = dnsviz(ep, tmp_path, zone, names, ep.ip)
+        assert not problems, (zone, problems)
+        assert set(statuses.values()) <= {"NOERROR", "NXDOMAIN"}, statuses
 
 
 # ---- differential check against Knot DNS on the same zone files ----------
