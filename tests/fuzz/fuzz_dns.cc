@@ -17,6 +17,7 @@
 
 #include "control/dns_zones.h"
 #include "dataplane/dns/answer.h"
+#include "dataplane/dns/rrl.h"
 #include "dataplane/dns/steering.h"
 #include "tests/dns/test_zone.h"
 
@@ -126,5 +127,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, std::size_t size) {
     check(inplace[2] & 0x80);
     if (!env.tcp) check(n1 <= 4096);
     check_message(inplace.data(), static_cast<uint32_t>(n1));
+    // Rate limiting reads the answer back (its question, rcode, counts):
+    // with a rate of 1 per second and slip 1, the second answer of the
+    // same kind is the slipped form, which must be well-formed too.
+    static Rrl *rrl = [] {
+        auto *r = new Rrl;
+        RrlConfig rc;
+        rc.rate = 1;
+        rc.slip = 1;
+        rc.buckets = 64;
+        r->init(rc);
+        return r;
+    }();
+    static uint64_t now_ns = 0;
+    now_ns += 2'000'000'000;  // a fresh second per input: its first answer passes
+    const uint8_t src[4] = {198, 51, 0, 1};
+    check(rrl_apply(*rrl, other.data(), n1, 1, src, now_ns, c2) == n1);
+    const int n3 = rrl_apply(*rrl, inplace.data(), n1, 1, src, now_ns, c2);
+    check(n3 >= static_cast<int>(kHeaderLen) && n3 <= n1);
+    if (n3 != n1) check_message(inplace.data(), static_cast<uint32_t>(n3));
     return 0;
 }
