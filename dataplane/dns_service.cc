@@ -43,7 +43,7 @@ void DnsService::on_accept(tcp::Stack &st, tcp::ConnId id) {
     c->framer.reset();
     c->id = id;
     c->used = true;
-    c->waiting = c->peer_closed = false;  // `linked` stays: poll() owns the list
+    c->waiting = c->peer_closed = false;
     c->wait_len = 0;
     c->last_ns = st.now();
     st.set_user(id, c);
@@ -120,11 +120,7 @@ size_t DnsService::on_data(tcp::Stack &st, tcp::ConnId id, const uint8_t *data, 
 void DnsService::hold(Conn *c) {
     c->waiting = true;
     c->wait_len = last_wait_len_;
-    if (!c->linked) {
-        c->linked = true;
-        c->next_wait = waiting_;
-        waiting_ = c;
-    }
+    pool_.wake(c);  // retried at the next poll()
 }
 
 // Offers the held query again; when it went, the rest of the buffered input.
@@ -146,7 +142,7 @@ void DnsService::retry(tcp::Stack &st, Conn *c) {
         c->wait_len = last_wait_len_;
         return;
     }
-    c->waiting = false;  // unlinked by the caller's walk or left for it to skip
+    c->waiting = false;
     st.resume_read(id);  // may hold again: on_data() re-links it
     if (c->used && c->id == id && c->peer_closed && !c->framer.held()) {
         release(id, c);
@@ -188,16 +184,11 @@ void DnsService::poll(const Clock &clk) {
     // Held answers: offered again while they wait (on_writable() only
     // comes when this connection's own queue drains; the shared inline
     // blocks can free up through any connection).
-    for (Conn **pp = &waiting_; *pp;) {
-        Conn *c = *pp;
-        if (c->used && c->waiting) retry(*stack_, c);
-        if (c->used && c->waiting) {
-            pp = &c->next_wait;
-        } else {
-            c->linked = false;
-            *pp = c->next_wait;
-        }
-    }
+    pool_.drain_wakes([this](Conn *c) {
+        if (!c->used || !c->waiting) return;
+        retry(*stack_, c);
+        if (c->used && c->waiting) pool_.wake(c);
+    });
     // Idle connections close (RFC 7766 6.2.3). A scan of the pool once a
     // second: a few hundred slots, no timer per connection needed.
     if (!stack_ || clk.now_ns - last_scan_ns_ < 1'000'000'000) return;

@@ -77,9 +77,7 @@ class DnsService final : public Service, public net::udp::Handler, public tcp::H
         // in the framer, the rest of the input in the TCP receive buffer.
         bool waiting = false;
         bool peer_closed = false;  // FIN came while waiting: close once answered
-        bool linked = false;       // in waiting_ (unlinked only by poll())
         uint32_t wait_len = 0;     // bytes the held answer needs
-        Conn *next_wait = nullptr;
         Conn *next_free = nullptr;
     };
     enum class TcpAnswer { done, wait, reset };
@@ -94,7 +92,6 @@ class DnsService final : public Service, public net::udp::Handler, public tcp::H
     ConnPool<Conn> pool_;
     std::unique_ptr<uint8_t[]> scratch_;  // 2 + 65535: one TCP answer
     uint64_t last_scan_ns_ = 0;
-    Conn *waiting_ = nullptr;  // connections with a held answer, retried every poll()
     uint32_t last_wait_len_ = 0;
     dns::Rrl rrl_;
     uint64_t now_ns_ = 0;  // the loop's clock at the last poll(): RRL's time
