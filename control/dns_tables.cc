@@ -93,7 +93,8 @@ bool DnsTables::publish_steering(const dns::SteerMap &map, std::string *err) {
     }
     std::lock_guard<std::mutex> g(mu_);
     for (size_t i = 0; i < slots_.size(); ++i) {
-        const dns::Steering *old = slots_[i].cur.exchange(built[i].release(), std::memory_order_acq_rel);
+        const dns::Steering *old =
+            slots_[i].cur.exchange(built[i].release(), std::memory_order_acq_rel);
         if (old) retire([old] { delete old; });
     }
     steer_version_ = map.version;
@@ -106,7 +107,9 @@ std::unique_ptr<DnsTables> &dns_tables_slot() {
     return t;
 }
 
-DnsTables *dns_tables() { return dns_tables_slot().get(); }
+DnsTables *dns_tables() {
+    return dns_tables_slot().get();
+}
 
 namespace {
 std::vector<std::string> &zone_files() {
@@ -115,7 +118,9 @@ std::vector<std::string> &zone_files() {
 }
 }  // namespace
 
-void set_dns_zone_files(const std::vector<std::string> &files) { zone_files() = files; }
+void set_dns_zone_files(const std::vector<std::string> &files) {
+    zone_files() = files;
+}
 
 bool reload_dns_zones(std::string *err) {
     DnsTables *t = dns_tables();

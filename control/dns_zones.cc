@@ -188,8 +188,9 @@ bool parse_steering(const std::vector<std::string> &lines, const dns::ZoneTable 
         }
         dns::SteerMap::AnswerSet &set = out->sets[same->set];
         std::vector<uint8_t> &dst = fam == 4 ? set.v4 : set.v6;
-        if (!dst.empty()) return fail("a second line with " + std::string(fam == 4 ? "IPv4" : "IPv6") +
-                                      " addresses for this name and prefix");
+        if (!dst.empty())
+            return fail("a second line with " + std::string(fam == 4 ? "IPv4" : "IPv6") +
+                        " addresses for this name and prefix");
         dst = bytes;
         if (ttl < set.ttl) set.ttl = ttl;
     }

@@ -59,8 +59,9 @@ int main(int argc, char **argv) {
         ->callback([&] { request = "sink"; });
     std::string zones_action;
     auto *zones = app.add_subcommand(
-        "zones", "Zones the DNS service answers for: apex, SOA serial, records; 'zones reload' "
-                 "re-reads the zone files (a broken one is rejected, the loaded zones keep serving)");
+        "zones",
+        "Zones the DNS service answers for: apex, SOA serial, records; 'zones reload' "
+        "re-reads the zone files (a broken one is rejected, the loaded zones keep serving)");
     zones->add_option("action", zones_action, "reload")->check(CLI::IsMember({"reload"}));
     zones->callback([&] { request = zones_action.empty() ? "zones" : "zones " + zones_action; });
     std::vector<std::string> words;

@@ -213,7 +213,8 @@ void swarm_on_ingest(const Config &cfg, const IngestEvent &ev, Reply &out) {
 bool setup_dns(const ServiceSetup &s, std::string *err) {
     if (s.cfg.dns_port == 0) return true;
     std::vector<int> sockets;
-    for (unsigned id : s.cfg.data_lcores) sockets.push_back(static_cast<int>(rte_lcore_to_socket_id(id)));
+    for (unsigned id : s.cfg.data_lcores)
+        sockets.push_back(static_cast<int>(rte_lcore_to_socket_id(id)));
     auto t = std::make_unique<DnsTables>();
     if (!t->init(s.queues, sockets, err)) return false;
     if (!t->load_zones(s.cfg.dns_zones, err)) {
@@ -229,7 +230,9 @@ bool setup_dns(const ServiceSetup &s, std::string *err) {
     return true;
 }
 
-void teardown_dns() { dns_tables_slot().reset(); }
+void teardown_dns() {
+    dns_tables_slot().reset();
+}
 
 std::unique_ptr<Service> make_dns(const ServiceEnv &env, std::string *err) {
     DnsTables *t = dns_tables();
@@ -282,8 +285,8 @@ void dns_commands(AdminSocket &admin, const Config &cfg,
             if (args.size() == 2 && args[1] == "reload") {
                 std::string err;
                 if (!reload_dns_zones(&err))
-                    return out.write("error: reload rejected, the previous zones keep serving: " +
-                                     err + "\n");
+                    return out.write(
+                        "error: reload rejected, the previous zones keep serving: " + err + "\n");
                 out.write("reloaded (version " + std::to_string(t->zones_version()) + ")\n");
             } else if (args.size() != 1) {
                 return out.write("error: usage: zones [reload]\n");

@@ -50,7 +50,7 @@ void DnsService::on_accept(tcp::Stack &st, tcp::ConnId id) {
 }
 
 DnsService::TcpAnswer DnsService::answer_tcp(tcp::Stack &st, tcp::ConnId id, const uint8_t *msg,
-                                              uint32_t len) {
+                                             uint32_t len) {
     dns::AnswerEnv env;
     env.zones = cfg_.zones->load(std::memory_order_acquire);
     env.steering = cfg_.steering ? cfg_.steering->load(std::memory_order_acquire) : nullptr;

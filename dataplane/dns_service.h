@@ -39,11 +39,11 @@ struct DnsConfig {
     const std::atomic<const dns::ZoneTable *> *zones = nullptr;
     const std::atomic<const dns::Steering *> *steering = nullptr;  // inside nullptr: none
     rte_rcu_qsbr *rcu = nullptr;
-    uint32_t rcu_id = 0;  // this instance's reader id
-    uint16_t max_udp = 1232;                  // our EDNS payload size (DNS flag day 2020 default)
-    uint32_t tcp_max_conns = 256;             // per queue; 0: no TCP
-    uint64_t tcp_idle_ns = 10'000'000'000;    // RFC 7766 6.2.3: seconds, not minutes
-    dns::RrlConfig rrl;                       // UDP answers only; rate 0: off
+    uint32_t rcu_id = 0;                    // this instance's reader id
+    uint16_t max_udp = 1232;                // our EDNS payload size (DNS flag day 2020 default)
+    uint32_t tcp_max_conns = 256;           // per queue; 0: no TCP
+    uint64_t tcp_idle_ns = 10'000'000'000;  // RFC 7766 6.2.3: seconds, not minutes
+    dns::RrlConfig rrl;                     // UDP answers only; rate 0: off
 };
 
 class DnsService final : public Service, public net::udp::Handler, public tcp::Handler {

@@ -13,7 +13,9 @@ std::atomic<uint32_t> fib_seq{0};  // rte_fib names are global to the process
 
 // The largest next hop a DIR24_8 / TRIE entry of `bytes` holds (one bit of
 // each entry marks an extension to the next level).
-uint64_t max_nh(unsigned bytes) { return (uint64_t{1} << (bytes * 8 - 1)) - 1; }
+uint64_t max_nh(unsigned bytes) {
+    return (uint64_t{1} << (bytes * 8 - 1)) - 1;
+}
 
 }  // namespace
 
@@ -40,8 +42,10 @@ std::unique_ptr<FibSteering> FibSteering::build(const dns::SteerPlan &plan, int 
     if (plan.v4_regions) {
         rte_fib_conf conf{};
         conf.type = RTE_FIB_DIR24_8;
-        const unsigned bytes = plan.v4_regions < max_nh(1) ? 1 : plan.v4_regions < max_nh(2) ? 2 : 4;
-        conf.dir24_8.nh_sz = bytes == 1 ? RTE_FIB_DIR24_8_1B
+        const unsigned bytes = plan.v4_regions < max_nh(1)   ? 1
+                               : plan.v4_regions < max_nh(2) ? 2
+                                                             : 4;
+        conf.dir24_8.nh_sz = bytes == 1   ? RTE_FIB_DIR24_8_1B
                              : bytes == 2 ? RTE_FIB_DIR24_8_2B
                                           : RTE_FIB_DIR24_8_4B;
         s->miss4_ = conf.default_nh = max_nh(bytes);
@@ -120,7 +124,8 @@ bool FibSteering::steer(const uint8_t *owner, uint16_t qtype, const dns::Client 
         if (!v6_) return false;
         uint8_t ip[1][16];
         std::memcpy(ip[0], c.addr, 16);
-        for (uint32_t i = c.prefix; i < 128; ++i) ip[0][i / 8] &= static_cast<uint8_t>(~(0x80 >> (i % 8)));
+        for (uint32_t i = c.prefix; i < 128; ++i)
+            ip[0][i / 8] &= static_cast<uint8_t>(~(0x80 >> (i % 8)));
         rte_fib6_lookup_bulk(v6_, ip, &nh, 1);
         if (nh == miss6_) return false;
         region = v4_regions_ + static_cast<uint32_t>(nh);

@@ -47,8 +47,10 @@ RrlVerdict Rrl::check(uint16_t family, const uint8_t *addr, uint8_t cls, uint64_
     uint64_t word = 0;
     for (uint32_t i = 0; i < bytes; ++i) {
         uint8_t b = addr[i];
-        if (i * 8 >= bits) b = 0;
-        else if (i * 8 + 8 > bits) b &= static_cast<uint8_t>(0xff << (8 - (bits - i * 8)));
+        if (i * 8 >= bits)
+            b = 0;
+        else if (i * 8 + 8 > bits)
+            b &= static_cast<uint8_t>(0xff << (8 - (bits - i * 8)));
         word = word << 8 | b;
         if (i % 8 == 7 || i + 1 == bytes) h = mix(h, word), word = 0;
     }
@@ -64,10 +66,10 @@ RrlVerdict Rrl::check(uint16_t family, const uint8_t *addr, uint8_t cls, uint64_
     } else if (now_ns > b.last_ns) {
         // Refill rate tokens per second of elapsed time, up to one second's worth.
         const uint64_t dt = now_ns - b.last_ns;
-        const uint64_t add = dt >= 1'000'000'000 ? full
-                                                 : static_cast<uint64_t>(
-                                                       static_cast<unsigned __int128>(dt) * full /
-                                                       1'000'000'000);
+        const uint64_t add =
+            dt >= 1'000'000'000
+                ? full
+                : static_cast<uint64_t>(static_cast<unsigned __int128>(dt) * full / 1'000'000'000);
         b.tokens_q = b.tokens_q + add > full ? full : b.tokens_q + add;
         b.last_ns = now_ns;
     }
@@ -93,25 +95,30 @@ int rrl_apply(Rrl &rrl, uint8_t *out, int len, uint16_t family, const uint8_t *a
         while (q < n && out[q] != 0) q += out[q] + 1u;
         if (q + 5 > n) return len;  // not a question respond() wrote: not ours to judge
         name = name_hash(out + 12, q + 1 - 12);  // case-insensitive (0x20 changes nothing)
-        q += 5;  // the root label, QTYPE, QCLASS
+        q += 5;                                  // the root label, QTYPE, QCLASS
     }
     const uint8_t rcode = out[3] & 0x0f;
     const bool aa = out[2] & 0x04;
     uint8_t cls;
-    if (rcode == kNxDomain) cls = kClsNxdomain, name = 0;
-    else if (rcode != kNoError) cls = kClsError, name = 0;
-    else if (!aa) cls = kClsReferral, name = 0;
-    else if (get16(out + 6) == 0) cls = kClsNodata;
-    else cls = kClsAnswer;
+    if (rcode == kNxDomain)
+        cls = kClsNxdomain, name = 0;
+    else if (rcode != kNoError)
+        cls = kClsError, name = 0;
+    else if (!aa)
+        cls = kClsReferral, name = 0;
+    else if (get16(out + 6) == 0)
+        cls = kClsNodata;
+    else
+        cls = kClsAnswer;
     switch (rrl.check(family, addr, cls, name, now_ns)) {
-    case RrlVerdict::pass:
-        return len;
-    case RrlVerdict::drop:
-        ++c.rrl_limited;
-        ++c.rrl_dropped;
-        return -1;
-    case RrlVerdict::slip:
-        break;
+        case RrlVerdict::pass:
+            return len;
+        case RrlVerdict::drop:
+            ++c.rrl_limited;
+            ++c.rrl_dropped;
+            return -1;
+        case RrlVerdict::slip:
+            break;
     }
     ++c.rrl_limited;
     ++c.rrl_slipped;

@@ -24,8 +24,8 @@
 namespace ep::dns {
 
 struct RrlConfig {
-    uint32_t rate = 0;     // answers per second per bucket; 0: RRL off
-    uint32_t slip = 2;     // every slip-th limited answer is sent truncated; 0: none, 1: all
+    uint32_t rate = 0;  // answers per second per bucket; 0: RRL off
+    uint32_t slip = 2;  // every slip-th limited answer is sent truncated; 0: none, 1: all
     uint8_t v4_prefix = 24;
     uint8_t v6_prefix = 56;
     uint32_t buckets = 16384;  // per queue, a power of two

@@ -9,10 +9,16 @@ namespace ep::dns {
 
 namespace {
 
-uint32_t max_bits(uint16_t family) { return family == 1 ? 32 : 128; }
+uint32_t max_bits(uint16_t family) {
+    return family == 1 ? 32 : 128;
+}
 
-bool bit(const uint8_t *a, uint32_t i) { return (a[i / 8] >> (7 - i % 8)) & 1; }
-void set_bit(uint8_t *a, uint32_t i) { a[i / 8] |= static_cast<uint8_t>(0x80 >> (i % 8)); }
+bool bit(const uint8_t *a, uint32_t i) {
+    return (a[i / 8] >> (7 - i % 8)) & 1;
+}
+void set_bit(uint8_t *a, uint32_t i) {
+    a[i / 8] |= static_cast<uint8_t>(0x80 >> (i % 8));
+}
 
 void clear_host_bits(uint8_t *a, uint32_t prefix) {
     for (uint32_t i = prefix; i < 128; ++i) a[i / 8] &= static_cast<uint8_t>(~(0x80 >> (i % 8)));
@@ -72,7 +78,8 @@ struct Trie {
         }
     }
 
-    template <class Fn> void leaves(int32_t i, uint32_t depth, uint8_t *path, Fn &&fn) const {
+    template <class Fn>
+    void leaves(int32_t i, uint32_t depth, uint8_t *path, Fn &&fn) const {
         if (leaf(i)) {
             if (n[i].val >= 0) fn(path, depth, n[i].val);
             return;

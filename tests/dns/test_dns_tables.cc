@@ -59,13 +59,15 @@ dns::SteerMap sample() {
     m.sets[1].v6 = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9};
     m.sets[2] = m.sets[0];  // the same answer: merges with set 0
     m.routes = {route(kWww, 1, "198.51.100.0", 25, 0), route(kWww, 1, "198.51.100.128", 25, 2),
-                route(kWww, 1, "198.51.0.0", 16, 1),  route(kWww, 2, "2001:db8:1::", 48, 1),
-                route(kCdn, 1, "192.0.2.0", 24, 1),   route(kWww, 1, "192.0.2.77", 32, 0)};
+                route(kWww, 1, "198.51.0.0", 16, 1),   route(kWww, 2, "2001:db8:1::", 48, 1),
+                route(kCdn, 1, "192.0.2.0", 24, 1),    route(kWww, 1, "192.0.2.77", 32, 0)};
     m.version = 7;
     return m;
 }
 
-const uint8_t *wire(const std::string &s) { return reinterpret_cast<const uint8_t *>(s.data()); }
+const uint8_t *wire(const std::string &s) {
+    return reinterpret_cast<const uint8_t *>(s.data());
+}
 
 }  // namespace
 
@@ -98,7 +100,7 @@ TEST(FibSteering, LooksUpWithAggregatedScopes) {
     EXPECT_EQ(r.addrs[3], 9);
     ASSERT_TRUE(f->steer(wire(kWww), dns::kA, v4("192.0.2.77"), &r));
     EXPECT_EQ(r.scope, 32);
-    EXPECT_FALSE(f->steer(wire(kWww), dns::kA, v4("192.0.2.78"), &r));   // www has no route there
+    EXPECT_FALSE(f->steer(wire(kWww), dns::kA, v4("192.0.2.78"), &r));    // www has no route there
     EXPECT_FALSE(f->steer(wire(kCdn), dns::kA, v4("198.51.100.1"), &r));  // cdn has none here
     EXPECT_FALSE(f->steer(wire(kWww), dns::kA, v4("8.8.8.8"), &r));
     // AAAA: only set 1 has IPv6 addresses; set 0 falls back to the zone.

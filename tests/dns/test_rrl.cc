@@ -111,7 +111,8 @@ TEST(Rrl, ApplyDropsOrSlipsRealAnswers) {
     auto query = [](const char *first) {
         std::vector<uint8_t> m = {0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 3};
         m.insert(m.end(), first, first + 3);
-        const uint8_t rest[] = {7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 4, 't', 'e', 's', 't', 0, 0, 1, 0, 1};
+        const uint8_t rest[] = {7,   'e', 'x', 'a', 'm', 'p', 'l', 'e', 4,
+                                't', 'e', 's', 't', 0,   0,   1,   0,   1};
         m.insert(m.end(), rest, rest + sizeof rest);
         return m;
     };
@@ -126,7 +127,7 @@ TEST(Rrl, ApplyDropsOrSlipsRealAnswers) {
     EXPECT_EQ(rrl_apply(r, out.data(), n, 1, src, 0, c), -1);  // limited #1: dropped
     n = respond(q.data(), static_cast<uint32_t>(q.size()), out.data(), 1232, env, c);
     const int t = rrl_apply(r, out.data(), n, 1, src, 0, c);  // limited #2: slipped
-    ASSERT_EQ(t, static_cast<int>(q.size()));                  // header and question
+    ASSERT_EQ(t, static_cast<int>(q.size()));                 // header and question
     EXPECT_EQ(std::memcmp(out.data() + 12, q.data() + 12, q.size() - 12), 0);
     EXPECT_EQ(out[2] & 0x82, 0x82);  // QR, TC
     EXPECT_EQ(get16(out.data() + 6) | get16(out.data() + 8) | get16(out.data() + 10), 0);

@@ -103,9 +103,9 @@ TEST(SteerAggregate, AMoreSpecificRoutePunchesItsHole) {
     SteerMap m;
     m.sets = {v4set({1, 1, 1, 1}), v4set({2, 2, 2, 2})};
     m.routes = {route(kW, "10.0.0.0/8", 0), route(kW, "10.1.0.0/16", 1)};
-    const std::vector<std::string> want = {"10.0.0.0/16=0", "10.1.0.0/16=1", "10.128.0.0/9=0",
-                                           "10.16.0.0/12=0", "10.2.0.0/15=0", "10.32.0.0/11=0",
-                                           "10.4.0.0/14=0", "10.64.0.0/10=0", "10.8.0.0/13=0"};
+    const std::vector<std::string> want = {"10.0.0.0/16=0",  "10.1.0.0/16=1",  "10.128.0.0/9=0",
+                                           "10.16.0.0/12=0", "10.2.0.0/15=0",  "10.32.0.0/11=0",
+                                           "10.4.0.0/14=0",  "10.64.0.0/10=0", "10.8.0.0/13=0"};
     EXPECT_EQ(texts(aggregate(m)), want);
     // The same answer inside: the hole closes again, back to one /8.
     m.routes[1].set = 0;
