@@ -14,6 +14,7 @@ int main(int argc, char **argv) {
     ep::bench::register_http(app);
     ep::bench::register_compare(app);
     ep::bench::register_udp(app);
+    ep::bench::register_dns(app);
     CLI11_PARSE(app, argc, argv);
     return 0;
 }

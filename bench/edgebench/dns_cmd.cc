@@ -1,0 +1,257 @@
+// `edgebench dns`: DNS query load over DPDK (memif), for the server's cycles
+// per answered query (docs/benchmarks.md, issue 13). Keeps --window queries
+// in flight, one name and type, optionally with an EDNS Client Subnet option
+// (RFC 7871) so the answer is steered; every response is checked: QR set,
+// the id of a query in flight, the question echoed, and the expected rcode
+// with at least --min-answers records. The server's cycles come from its own
+// counters (busy_cycles / dns.queries, bench/edgebench/dns_bench.py).
+//
+// Frames are built here, as in `edgebench udp`: the load is the sender.
+// Responses come back through process_burst and our source port's binding.
+#include <arpa/inet.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_udp.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "bench/edgebench/http_commands.h"
+#include "bench/loadgen/dpdk_client.h"
+#include "dataplane/dns/wire.h"
+#include "dataplane/dns/zone_table.h"
+#include "dataplane/net/udp/handler.h"
+
+namespace ep::bench {
+
+namespace {
+
+volatile std::sig_atomic_t g_stop = 0;
+void on_signal(int) {
+    g_stop = 1;
+}
+
+struct DnsCmdOptions {
+    loadgen::DpdkOptions dpdk;
+    std::string server = "10.79.0.2";
+    uint16_t server_port = 53;
+    uint16_t src_port = 40053;
+    std::string name = "www.example.test";
+    std::string type = "A";
+    std::string ecs;  // "198.51.100.0/24": an ECS option in every query
+    uint32_t window = 256;
+    double duration_s = 5;
+    uint64_t max_queries = 0;
+    uint32_t min_answers = 1;
+    bool json = false;
+};
+
+// The query, built once; the id is patched per query.
+std::vector<uint8_t> make_query(const DnsCmdOptions &o) {
+    uint8_t name[dns::kMaxName];
+    uint32_t nlen = 0;
+    std::string n = o.name;
+    if (!n.empty() && n.back() == '.') n.pop_back();
+    if (!dns::name_from_text(n.c_str(), name, &nlen))
+        throw CLI::ValidationError("--name", "not a domain name: " + o.name);
+    uint16_t qtype;
+    if (o.type == "A")
+        qtype = dns::kA;
+    else if (o.type == "AAAA")
+        qtype = dns::kAAAA;
+    else if (o.type == "TXT")
+        qtype = dns::kTXT;
+    else if (o.type == "NS")
+        qtype = dns::kNS;
+    else if (o.type == "SOA")
+        qtype = dns::kSOA;
+    else
+        throw CLI::ValidationError("--type", "A, AAAA, TXT, NS or SOA");
+    std::vector<uint8_t> q(12, 0);
+    dns::put16(q.data() + 4, 1);  // QDCOUNT; RD clear: we ask an authority
+    q.insert(q.end(), name, name + nlen);
+    uint8_t t[4];
+    dns::put16(t, qtype);
+    dns::put16(t + 2, dns::kClassIN);
+    q.insert(q.end(), t, t + 4);
+    if (!o.ecs.empty()) {
+        const auto slash = o.ecs.find('/');
+        uint8_t addr[16];
+        int fam = 0;
+        const std::string a = o.ecs.substr(0, slash);
+        if (inet_pton(AF_INET, a.c_str(), addr) == 1)
+            fam = 1;
+        else if (inet_pton(AF_INET6, a.c_str(), addr) == 1)
+            fam = 2;
+        const int len = slash == std::string::npos ? -1 : std::atoi(o.ecs.c_str() + slash + 1);
+        if (!fam || len < 0 || len > (fam == 1 ? 32 : 128))
+            throw CLI::ValidationError("--ecs", "ADDRESS/LEN, e.g. 198.51.100.0/24");
+        const uint32_t alen = (static_cast<uint32_t>(len) + 7) / 8;
+        // OPT (RFC 6891 6.1.2): root owner, payload 1232, one ECS option.
+        dns::put16(q.data() + 10, 1);
+        uint8_t opt[11 + 8] = {0};
+        dns::put16(opt + 1, dns::kOPT);
+        dns::put16(opt + 3, 1232);
+        dns::put16(opt + 9, static_cast<uint16_t>(8 + alen));
+        dns::put16(opt + 11, dns::kOptEcs);
+        dns::put16(opt + 13, static_cast<uint16_t>(4 + alen));
+        dns::put16(opt + 15, static_cast<uint16_t>(fam));
+        opt[17] = static_cast<uint8_t>(len);
+        opt[18] = 0;  // SCOPE
+        q.insert(q.end(), opt, opt + sizeof opt);
+        q.insert(q.end(), addr, addr + alen);
+    }
+    return q;
+}
+
+// Counts and checks the responses arriving at our source port.
+struct ResponseSink final : net::udp::Handler {
+    const std::vector<uint8_t> *query = nullptr;
+    uint32_t min_answers = 1;
+    uint64_t answered = 0, bad = 0, truncated = 0;
+    int on_datagram(net::udp::Datagram &d) override {
+        const std::vector<uint8_t> &q = *query;
+        const uint32_t qend =
+            12 + static_cast<uint32_t>(dns::name_len(q.data() + 12) + 4);  // header + question
+        bool ok = d.len >= qend && (d.payload[2] & 0x80) &&
+                  std::memcmp(d.payload + 12, q.data() + 12, qend - 12) == 0 &&
+                  (d.payload[3] & 0x0f) == dns::kNoError;
+        if (ok && (d.payload[2] & 0x02)) ++truncated;
+        if (ok) ok = dns::get16(d.payload + 6) >= min_answers;
+        ok ? ++answered : ++bad;
+        return -1;
+    }
+};
+
+rte_mbuf *build(loadgen::DpdkClient &dc, const rte_ether_addr &dst_mac, uint32_t dst_be,
+                const DnsCmdOptions &o, const std::vector<uint8_t> &query, uint16_t id) {
+    rte_mbuf *m = rte_pktmbuf_alloc(dc.pool());
+    if (!m) return nullptr;
+    const auto size = static_cast<uint16_t>(query.size());
+    const uint16_t len = sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) + sizeof(rte_udp_hdr) + size;
+    auto *eh = rte_pktmbuf_mtod(m, rte_ether_hdr *);
+    if (!rte_pktmbuf_append(m, len)) {
+        rte_pktmbuf_free(m);
+        return nullptr;
+    }
+    eh->dst_addr = dst_mac;
+    eh->src_addr = dc.port().addr.mac;
+    eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+    auto *ih = reinterpret_cast<rte_ipv4_hdr *>(eh + 1);
+    std::memset(ih, 0, sizeof *ih);
+    ih->version_ihl = 0x45;
+    ih->total_length = rte_cpu_to_be_16(len - sizeof(rte_ether_hdr));
+    ih->time_to_live = 64;
+    ih->next_proto_id = IPPROTO_UDP;
+    ih->src_addr = dc.local_ip_be();
+    ih->dst_addr = dst_be;
+    ih->hdr_checksum = rte_ipv4_cksum(ih);
+    auto *uh = reinterpret_cast<rte_udp_hdr *>(ih + 1);
+    uh->src_port = rte_cpu_to_be_16(o.src_port);
+    uh->dst_port = rte_cpu_to_be_16(o.server_port);
+    uh->dgram_len = rte_cpu_to_be_16(sizeof(rte_udp_hdr) + size);
+    uh->dgram_cksum = 0;
+    auto *p = reinterpret_cast<uint8_t *>(uh + 1);
+    std::memcpy(p, query.data(), size);
+    dns::put16(p, id);
+    uh->dgram_cksum = rte_ipv4_udptcp_cksum(ih, uh);
+    return m;
+}
+
+void run(DnsCmdOptions &o) {
+    uint32_t server_be = 0;
+    if (!loadgen::parse_ipv4(o.server, &server_be))
+        throw CLI::ValidationError("--server", "not an IPv4 address: " + o.server);
+    const std::vector<uint8_t> query = make_query(o);
+    loadgen::DpdkClient dc;
+    std::string err;
+    if (!dc.open(o.dpdk, &err)) throw CLI::RuntimeError("edgebench dns: " + err, 1);
+    if (!dc.resolve(server_be, 3.0)) {
+        dc.close();
+        throw CLI::RuntimeError("edgebench dns: no ARP reply from " + o.server, 1);
+    }
+    const rte_ether_addr mac =
+        *dc.queue().arp.lookup(dc.port().addr.next_hop(server_be), 0, UINT64_MAX);
+    ResponseSink sink;
+    sink.query = &query;
+    sink.min_answers = o.min_answers;
+    dc.queue().udp.bind(o.src_port, &sink);
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    const uint64_t start = dc.now_ns();
+    const uint64_t end = start + static_cast<uint64_t>(o.duration_s * 1e9);
+    uint64_t sent = 0, alloc_failed = 0, tx_refused = 0;
+    while (!g_stop && dc.now_ns() < end && (o.max_queries == 0 || sent < o.max_queries)) {
+        // The window as in `edgebench udp`: a lost query shrinks it for good.
+        rte_mbuf *burst[32];
+        uint16_t n = 0;
+        while (n < 32 && sent + n - sink.answered - sink.bad < o.window) {
+            rte_mbuf *m = build(dc, mac, server_be, o, query, static_cast<uint16_t>(sent + n));
+            if (!m) {
+                ++alloc_failed;
+                break;
+            }
+            burst[n++] = m;
+        }
+        const uint16_t ok = n ? dc.tx_raw(burst, n) : 0;
+        for (uint16_t i = ok; i < n; ++i) rte_pktmbuf_free(burst[i]);
+        tx_refused += n - ok;
+        sent += ok;
+        dc.rx();
+    }
+    const uint64_t stop_at = dc.now_ns();
+    const uint64_t drain_end = stop_at + 200'000'000;  // answers in flight
+    while (sink.answered + sink.bad < sent && dc.now_ns() < drain_end) dc.rx();
+    const double secs = static_cast<double>(stop_at - start) / 1e9;
+    const uint64_t lost = sent - sink.answered - sink.bad;
+    if (o.json)
+        std::printf(
+            "{\"seconds\":%.6f,\"window\":%u,\"sent\":%llu,\"answered\":%llu,\"bad\":%llu,"
+            "\"truncated\":%llu,\"lost\":%llu,\"tx_refused\":%llu,\"alloc_failed\":%llu,"
+            "\"answers_per_s\":%.1f}\n",
+            secs, o.window, (unsigned long long)sent, (unsigned long long)sink.answered,
+            (unsigned long long)sink.bad, (unsigned long long)sink.truncated,
+            (unsigned long long)lost, (unsigned long long)tx_refused,
+            (unsigned long long)alloc_failed, static_cast<double>(sink.answered) / secs);
+    else
+        std::printf("%llu sent, %llu answered as expected, %llu bad, %llu lost in %.2f s: %.0f/s\n",
+                    (unsigned long long)sent, (unsigned long long)sink.answered,
+                    (unsigned long long)sink.bad, (unsigned long long)lost, secs,
+                    static_cast<double>(sink.answered) / secs);
+    dc.close();
+    if (sink.bad) throw CLI::RuntimeError("edgebench dns: unexpected responses", 1);
+}
+
+}  // namespace
+
+void register_dns(CLI::App &app) {
+    auto o = std::make_shared<DnsCmdOptions>();
+    CLI::App *c = app.add_subcommand("dns", "DNS query load over DPDK (server cost per query)");
+    c->add_option("--port", o->dpdk.port, "vdev string (net_memif0,role=client,...) or PCI address")
+        ->required();
+    c->add_option("--ip", o->dpdk.ip, "our IPv4 address/prefix")->required();
+    c->add_option("--server", o->server, "server address")->capture_default_str();
+    c->add_option("--server-port", o->server_port, "server's DNS port")->capture_default_str();
+    c->add_option("--src-port", o->src_port, "our source port")->capture_default_str();
+    c->add_option("--lcore", o->dpdk.lcore, "lcore this process runs on")->capture_default_str();
+    c->add_option("--file-prefix", o->dpdk.file_prefix,
+                  "EAL file prefix (default edgebench-<pid>)");
+    c->add_option("--name", o->name, "query name")->capture_default_str();
+    c->add_option("--type", o->type, "query type (A, AAAA, TXT, NS, SOA)")->capture_default_str();
+    c->add_option("--ecs", o->ecs, "EDNS Client Subnet in every query, ADDRESS/LEN (RFC 7871)");
+    c->add_option("--min-answers", o->min_answers, "answer records a good response has")
+        ->capture_default_str();
+    c->add_option("--window", o->window, "queries in flight")->capture_default_str();
+    c->add_option("-d,--duration", o->duration_s, "seconds of load")->capture_default_str();
+    c->add_option("-n,--queries", o->max_queries, "stop after this many (0: no limit)");
+    c->add_flag("--json", o->json, "one JSON object on stdout");
+    c->callback([o] { run(*o); });
+}
+
+}  // namespace ep::bench
