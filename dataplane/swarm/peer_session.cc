@@ -233,10 +233,9 @@ void PeerSession::on_message(const pw::Event &e) {
         case pw::kHaveAll:
         case pw::kHaveNone:
             // BEP 3 / BEP 6: only ever the first message after the handshake.
-            if (!first) {
-                ++ctr_->bitfield_not_first;
-                close();
-            }
+            // Counted, not fatal: aria2 1.36 sends one after its first
+            // requests, and a seed needs nothing from the peer's pieces.
+            if (!first) ++ctr_->bitfield_not_first;
             break;
         case pw::kRequest:
             on_request(e);

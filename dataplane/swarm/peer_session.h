@@ -42,7 +42,7 @@ namespace ep::swarm {
     X(requests_while_choked, "requests refused: the peer was choked (BEP 6 reject, or dropped)") \
     X(too_many_requests, "closed: more outstanding requests than our reqq")                 \
     X(rejects_sent, "BEP 6 reject-request messages sent")                                   \
-    X(bitfield_not_first, "closed: bitfield/have-all/have-none not the first message")      \
+    X(bitfield_not_first, "bitfield/have-all/have-none after other messages (ignored)")      \
     X(unrequested_piece, "closed: the peer sent a piece message (we request nothing)")      \
     X(output_full, "closed: our control output buffer overflowed (message flood)")          \
     X(keepalives_sent, "keep-alives sent on an otherwise silent connection")                \

@@ -82,6 +82,10 @@ while time.time() - t0 < 90:
     for a in ses.pop_alerts():
         if isinstance(a, lt.peer_error_alert) or isinstance(a, lt.torrent_error_alert):
             errors.append(a.message())
+        if isinstance(a, lt.peer_alert):  # connected to, or from, a peer
+            ep = getattr(a, "endpoint", None) or getattr(a, "ip", None)
+            if ep:
+                peers.add("%s:%d" % (ep[0], ep[1]))
     for p in h.get_peer_info():
         peers.add("%s:%d" % p.ip)
     st = h.status()
@@ -162,8 +166,9 @@ def test_libtorrent_downloads_a_multi_file_title_with_pad_pieces_from_the_peer_w
         for rel in sizes:
             assert sha256(os.path.join(save, "demo", rel)) == sha256(os.path.join(d, rel)), rel
         sw = swarm_stats(ep)
-        # Pad pieces: the two padded files' last pieces end in zeros we send.
-        assert sw["pad_bytes"] >= (PIECE - 1000) + (PIECE - 77), sw
+        # Pad pieces: libtorrent (BEP 47 aware) asks only for the blocks
+        # that hold file bytes; the tail of those blocks is pad zeros we send.
+        assert sw["pad_bytes"] >= (16384 - 1000) + (16384 - 77), sw
         assert ep.stop() == 0, ep.log()
 
 
@@ -177,9 +182,15 @@ script = os.path.join(outdir, "done.sh")
 with open(script, "w") as f:
     f.write("#!/bin/sh\ntouch " + done + "\n")
 os.chmod(script, 0o755)
+# transmission 3.00 tries uTP first and only uTP: with no uTP answer it
+# gives up on the peer after 30 s and marks it unreachable for 15 min,
+# never trying TCP (docs/swarm.md). We have no uTP, so it is turned off.
+cfg = os.path.join(outdir, "cfg")
+os.makedirs(cfg, exist_ok=True)
+open(os.path.join(cfg, "settings.json"), "w").write('{"utp-enabled": false}')
 # transmission-cli never exits by itself: -f runs a script when the
 # torrent completes, then it is stopped (FIELD-NOTES).
-p = subprocess.Popen(["transmission-cli", "-g", os.path.join(outdir, "cfg"), "-w",
+p = subprocess.Popen(["transmission-cli", "-g", cfg, "-w",
                       os.path.join(outdir, "dl"), "-f", script, tpath],
                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 t0 = time.time()
