@@ -34,7 +34,9 @@ bool setup_http(const ServiceSetup &s, std::string *) {
     c.send_timeout_ms = uint64_t{s.cfg.http_send_timeout_s} * 1000;
     c.pin_conn_bytes = s.cfg.http_pin_conn_kb * 1024;
     c.pin_ram_pct = s.cfg.http_pin_ram_pct;
-    c.pin_servers = s.queues;  // the pinned-RAM share is split between them
+    // The pinned-RAM share is split between every ChunkStream: HTTP's and,
+    // with the peer wire on, as many of the swarm's (its setup does the same).
+    c.pin_servers = s.queues * (s.cfg.swarm_port ? 2 : 1);
     return true;
 }
 
@@ -198,7 +200,7 @@ bool setup_swarm(const ServiceSetup &s, std::string *) {
         sc.choker.regular = cfg.swarm_unchoke_slots;
         sc.stream.pin_conn_bytes = cfg.http_pin_conn_kb * 1024;
         sc.stream.pin_ram_pct = cfg.http_pin_ram_pct;
-        sc.stream.pin_sharers = s.queues * 2;  // HTTP's servers and ours split the share
+        sc.stream.pin_sharers = s.queues * 2;  // HTTP's servers and ours split the share (setup_http)
         const uint32_t ip_be = s.ip_be;
         torrents()->set_on_torrent([&cfg, ip_be](const TorrentInfo &ti, const std::string &b) {
             on_torrent(cfg, ip_be, ti, b);
