@@ -24,16 +24,16 @@ namespace ep {
 
 // What the glue counts itself, X(field, help); the sessions' counters, the
 // framing errors (wire_error.NAME) and the stream's follow in one section.
-#define EP_SWARM_SERVICE_COUNTERS(X)                                                         \
-    X(conn_pool_exhausted, "accepted connections refused: no session free")                  \
+#define EP_SWARM_SERVICE_COUNTERS(X)                                                          \
+    X(conn_pool_exhausted, "accepted connections refused: no session free")                   \
     X(object_changed, "closed: a torrent's object was replaced or removed since it was made") \
-    X(unservable_piece, "closed: a requested piece maps to no stored file")                  \
-    X(blocks_sent, "piece blocks fully queued on TCP")                                       \
-    X(piece_bytes, "piece payload bytes queued (chunk slices, plus pad zeros)")              \
-    X(pad_bytes, "zero bytes of BEP 47 pad files sent inside pieces")                        \
-    X(metadata_bytes, "info-dict bytes sent in BEP 9 pieces")                                \
-    X(unchokes, "unchoke messages sent")                                                     \
-    X(chokes, "choke messages sent")                                                         \
+    X(unservable_piece, "closed: a requested piece maps to no stored file")                   \
+    X(blocks_sent, "piece blocks fully queued on TCP")                                        \
+    X(piece_bytes, "piece payload bytes queued (chunk slices, plus pad zeros)")               \
+    X(pad_bytes, "zero bytes of BEP 47 pad files sent inside pieces")                         \
+    X(metadata_bytes, "info-dict bytes sent in BEP 9 pieces")                                 \
+    X(unchokes, "unchoke messages sent")                                                      \
+    X(chokes, "choke messages sent")                                                          \
     X(choke_rounds, "choker rounds (every 10 s with peers)")
 
 struct SwarmServiceCounters {

@@ -31,26 +31,26 @@ namespace ep::swarm {
 
 // Per-service counters (one instance per data lcore), X(name, help). The
 // framing errors are counted separately, one per pw::Error name.
-#define EP_PEER_SESSION_COUNTERS(X)                                                         \
-    X(handshakes, "peer handshakes for a torrent we serve, answered")                       \
-    X(unknown_torrent, "closed: handshake for an info hash we do not serve")                \
-    X(handshake_timeouts, "closed: no complete handshake within the handshake timeout")     \
-    X(idle_timeouts, "closed: the peer sent nothing (not even a keep-alive) for too long")  \
-    X(requests, "block requests received")                                                  \
-    X(blocks_queued, "piece blocks queued for sending")                                     \
-    X(cancels, "cancel messages that removed a queued block")                               \
+#define EP_PEER_SESSION_COUNTERS(X)                                                              \
+    X(handshakes, "peer handshakes for a torrent we serve, answered")                            \
+    X(unknown_torrent, "closed: handshake for an info hash we do not serve")                     \
+    X(handshake_timeouts, "closed: no complete handshake within the handshake timeout")          \
+    X(idle_timeouts, "closed: the peer sent nothing (not even a keep-alive) for too long")       \
+    X(requests, "block requests received")                                                       \
+    X(blocks_queued, "piece blocks queued for sending")                                          \
+    X(cancels, "cancel messages that removed a queued block")                                    \
     X(requests_while_choked, "requests refused: the peer was choked (BEP 6 reject, or dropped)") \
-    X(too_many_requests, "closed: more outstanding requests than our reqq")                 \
-    X(rejects_sent, "BEP 6 reject-request messages sent")                                   \
-    X(bitfield_not_first, "bitfield/have-all/have-none after other messages (ignored)")      \
-    X(unrequested_piece, "closed: the peer sent a piece message (we request nothing)")      \
-    X(output_full, "closed: our control output buffer overflowed (message flood)")          \
-    X(keepalives_sent, "keep-alives sent on an otherwise silent connection")                \
-    X(ext_handshakes, "BEP 10 extension handshakes received")                               \
-    X(ext_bad, "extension messages that are not valid bencoding (ignored)")                 \
-    X(ext_ignored, "extension messages for extensions we do not serve, or too long (ignored)") \
-    X(metadata_requests, "BEP 9 ut_metadata requests received")                             \
-    X(metadata_pieces, "BEP 9 metadata pieces queued")                                      \
+    X(too_many_requests, "closed: more outstanding requests than our reqq")                      \
+    X(rejects_sent, "BEP 6 reject-request messages sent")                                        \
+    X(bitfield_not_first, "bitfield/have-all/have-none after other messages (ignored)")          \
+    X(unrequested_piece, "closed: the peer sent a piece message (we request nothing)")           \
+    X(output_full, "closed: our control output buffer overflowed (message flood)")               \
+    X(keepalives_sent, "keep-alives sent on an otherwise silent connection")                     \
+    X(ext_handshakes, "BEP 10 extension handshakes received")                                    \
+    X(ext_bad, "extension messages that are not valid bencoding (ignored)")                      \
+    X(ext_ignored, "extension messages for extensions we do not serve, or too long (ignored)")   \
+    X(metadata_requests, "BEP 9 ut_metadata requests received")                                  \
+    X(metadata_pieces, "BEP 9 metadata pieces queued")                                           \
     X(metadata_rejects, "BEP 9 requests rejected (piece out of range)")
 
 struct SessionCounters {
@@ -63,8 +63,8 @@ struct SessionCounters {
 struct SessionConfig {
     uint32_t reqq = 2000;  // BEP 10 reqq we advertise; more outstanding closes the connection
     uint64_t handshake_timeout_ns = 10'000'000'000ull;
-    uint64_t idle_timeout_ns = 240'000'000'000ull;     // BEP 3: keep-alives every ~2 min
-    uint64_t keepalive_ns = 90'000'000'000ull;         // we send one after 90 s of silence
+    uint64_t idle_timeout_ns = 240'000'000'000ull;  // BEP 3: keep-alives every ~2 min
+    uint64_t keepalive_ns = 90'000'000'000ull;      // we send one after 90 s of silence
     uint8_t peer_id[20] = {};
 };
 
@@ -163,7 +163,7 @@ class PeerSession {
     uint32_t tag_ = 0;
     bool fast_ = false, extended_ = false;
     bool choked_ = true, interested_ = false;
-    bool first_msg_ = true;  // nothing after the handshake yet
+    bool first_msg_ = true;         // nothing after the handshake yet
     uint8_t peer_ut_metadata_ = 0;  // the peer's id for ut_metadata (0: none)
     uint64_t started_ns_ = 0, last_rx_ns_ = 0, last_tx_ns_ = 0, now_ns_ = 0;
     uint64_t uploaded_ = 0;

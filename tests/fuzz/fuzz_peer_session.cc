@@ -48,7 +48,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, std::size_t size) {
             if (it.kind == OutItem::kPiece) {
                 const uint64_t start = uint64_t{it.index} * t.piece_length;
                 if (it.index >= t.num_pieces || it.len == 0 || it.len > 16384 ||
-                    start + it.begin + it.len > t.total_length || it.begin + it.len > t.piece_length)
+                    start + it.begin + it.len > t.total_length ||
+                    it.begin + it.len > t.piece_length)
                     std::abort();
             }
             if (it.kind == OutItem::kMetadata) {

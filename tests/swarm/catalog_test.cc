@@ -49,7 +49,8 @@ TEST(Catalog, MultiFileWithPadsMapsEveryPieceToOneFile) {
                          {{"video", "seg-2.m4s"}, 2 * P, false}});
     t.pieces = pieces(5);
     const std::string bytes = build_torrent(t);
-    std::map<std::string, uint64_t> ids = {{"manifest.mpd", 1}, {"video/seg-1.m4s", 2}, {"video/seg-2.m4s", 3}};
+    std::map<std::string, uint64_t> ids = {
+        {"manifest.mpd", 1}, {"video/seg-1.m4s", 2}, {"video/seg-2.m4s", 3}};
     auto c = build_cat_torrent(bytes, {9, 1}, [&](const std::string &path, ObjectRef *o) {
         if (!ids.count(path)) return false;
         *o = {ids[path], 1};

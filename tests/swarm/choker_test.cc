@@ -57,7 +57,7 @@ TEST(Choker, FewPeersAreAllUnchokedAndUninterestedNever) {
 TEST(Choker, RoundsPickTheFourFastestByUploadRate) {
     Choker ch;
     Swarm s(10, 0);
-    uint64_t now = 100 * kSec;  // every peer is old (> 30 s)
+    uint64_t now = 100 * kSec;              // every peer is old (> 30 s)
     ch.tick(s.ptrs.data(), s.size(), now);  // starts the clock
     // Peers 6..9 took data fastest during the round.
     for (size_t i = 0; i < s.peers.size(); ++i) s.peers[i].uploaded += (i + 1) * 1'000'000;

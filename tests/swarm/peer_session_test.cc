@@ -55,7 +55,8 @@ class Session : public ::testing::Test {
     void feed(const std::string &b) {
         size_t used = 0;
         while (true) {
-            used += s.feed(reinterpret_cast<const uint8_t *>(b.data()) + used, b.size() - used, now);
+            used +=
+                s.feed(reinterpret_cast<const uint8_t *>(b.data()) + used, b.size() - used, now);
             if (!s.needs_torrent()) break;
             SessionTorrent t{kPieces, kPlen, kTotal, 20000};
             s.set_torrent(t, 7);
@@ -81,8 +82,8 @@ class Session : public ::testing::Test {
                     break;
                 }
                 case OutItem::kBitfield:
-                    o.bytes += be32(1 + it.len) + char(pw::kBitfield) + std::string(it.len - 1, '\xff') +
-                               char(0xF8);
+                    o.bytes += be32(1 + it.len) + char(pw::kBitfield) +
+                               std::string(it.len - 1, '\xff') + char(0xF8);
                     break;
                 case OutItem::kPiece:
                     if (it.cancelled) break;
@@ -113,7 +114,8 @@ class Session : public ::testing::Test {
         size_t used = 0;
         while (true) {
             pw::Event e;
-            used += p.feed(reinterpret_cast<const uint8_t *>(wire.data()) + used, wire.size() - used, &e);
+            used += p.feed(reinterpret_cast<const uint8_t *>(wire.data()) + used,
+                           wire.size() - used, &e);
             if (e.ev == pw::Ev::kNone) break;
             EXPECT_NE(e.ev, pw::Ev::kError) << pw::error_name(e.err);
             if (e.ev == pw::Ev::kError) break;
@@ -158,7 +160,8 @@ TEST_F(Session, FastExtendedPeerGetsHandshakeHaveAllAndExtensionHandshake) {
     EXPECT_EQ(ids(o.bytes), (std::vector<uint8_t>{0xFF, pw::kHaveAll, pw::kExtended}));
     EXPECT_TRUE(hs.reserved[pw::kReservedFastByte] & pw::kReservedFastBit);
     EXPECT_TRUE(hs.reserved[pw::kReservedExtByte] & pw::kReservedExtBit);
-    EXPECT_NE(o.bytes.find("d1:md11:ut_metadatai1ee13:metadata_sizei20000e4:reqqi8e11:upload_onlyi1e1:v9:edgeplanee"),
+    EXPECT_NE(o.bytes.find("d1:md11:ut_metadatai1ee13:metadata_sizei20000e4:reqqi8e11:upload_"
+                           "onlyi1e1:v9:edgeplanee"),
               std::string::npos)
         << o.bytes.substr(68);
     EXPECT_EQ(std::memcmp(hs.peer_id, cfg.peer_id, 20), 0);
@@ -255,10 +258,10 @@ TEST_F(Session, HostileFramingIsCountedByName) {
         std::string bytes;
         pw::Error err;
     } cases[] = {
-        {be32(0x80000000u) + "x", pw::Error::too_long},                  // a 2 GiB prefix
-        {req(pw::kRequest, 0, 0, 32768), pw::Error::request_too_long},   // > 16 KiB
-        {req(pw::kRequest, 9, 0, 16384), pw::Error::out_of_range},       // index
-        {req(pw::kRequest, 4, 0, 16384), pw::Error::out_of_range},       // past the last piece
+        {be32(0x80000000u) + "x", pw::Error::too_long},                       // a 2 GiB prefix
+        {req(pw::kRequest, 0, 0, 32768), pw::Error::request_too_long},        // > 16 KiB
+        {req(pw::kRequest, 9, 0, 16384), pw::Error::out_of_range},            // index
+        {req(pw::kRequest, 4, 0, 16384), pw::Error::out_of_range},            // past the last piece
         {req(pw::kRequest, 0, kPlen - 100, 16384), pw::Error::out_of_range},  // begin+len
         {msg(0x42), pw::Error::unknown_id},
     };
@@ -269,7 +272,8 @@ TEST_F(Session, HostileFramingIsCountedByName) {
         const uint64_t before = ctr.wire_errors[static_cast<unsigned>(c.err)];
         feed(c.bytes);
         EXPECT_TRUE(s.closed()) << pw::error_name(c.err);
-        EXPECT_EQ(ctr.wire_errors[static_cast<unsigned>(c.err)], before + 1) << pw::error_name(c.err);
+        EXPECT_EQ(ctr.wire_errors[static_cast<unsigned>(c.err)], before + 1)
+            << pw::error_name(c.err);
     }
 }
 
@@ -300,7 +304,8 @@ TEST_F(Session, LateBitfieldIsCountedAndUnrequestedPiecesClose) {
 
 TEST_F(Session, UtMetadataPiecesAndRejects) {
     active(true, true);
-    feed(ext(0, "d1:md11:ut_metadatai3eee") + ext(PeerSession::kOurUtMetadata, "d8:msg_typei0e5:piecei1ee") +
+    feed(ext(0, "d1:md11:ut_metadatai3eee") +
+         ext(PeerSession::kOurUtMetadata, "d8:msg_typei0e5:piecei1ee") +
          ext(PeerSession::kOurUtMetadata, "d8:msg_typei0e5:piecei2ee"));
     EXPECT_EQ(ctr.ext_handshakes, 1u);
     EXPECT_EQ(ctr.metadata_requests, 2u);
