@@ -460,7 +460,7 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
                    "TCP port of the BitTorrent peer wire that seeds our torrents (BEP 3); 0: off")
         ->check(port_range);
     app.add_option("--swarm-max-conns", cfg->swarm_max_conns,
-                   "Peer-wire connections each data lcore's queue holds (about 47 KiB each)")
+                   "Peer-wire connections each data lcore's queue holds (about 50 KiB each)")
         ->check(CLI::Range(1, 65536));
     app.add_option("--swarm-unchoke-slots", cfg->swarm_unchoke_slots,
                    "Regular unchoke slots per data lcore, re-picked every 10 s (plus one "
