@@ -96,7 +96,9 @@ TEST(Choker, OptimisticUnchokeStaysThirtySecondsThenRotates) {
     // Rotated on rounds 0, 3, 6, 9 (every 30 s), kept in between.
     for (int r = 0; r < 12; ++r) {
         ASSERT_GE(opts[r], 4) << r;  // never one of the regular four
-        if (r % 3) EXPECT_EQ(opts[r], opts[r - 1]) << r;
+        if (r % 3) {
+            EXPECT_EQ(opts[r], opts[r - 1]) << r;
+        }
     }
     int changes = 0;
     for (int r = 3; r < 12; r += 3) changes += opts[r] != opts[r - 1];
