@@ -456,6 +456,16 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
     app.add_option("--torrents", cfg->torrents,
                    "Make a BitTorrent v1 .torrent (pieces = the store's chunks) for every "
                    "ingested object and directory");
+    app.add_option("--swarm-port", cfg->swarm_port,
+                   "TCP port of the BitTorrent peer wire that seeds our torrents (BEP 3); 0: off")
+        ->check(port_range);
+    app.add_option("--swarm-max-conns", cfg->swarm_max_conns,
+                   "Peer-wire connections each data lcore's queue holds (about 50 KiB each)")
+        ->check(CLI::Range(1, 65536));
+    app.add_option("--swarm-unchoke-slots", cfg->swarm_unchoke_slots,
+                   "Regular unchoke slots per data lcore, re-picked every 10 s (plus one "
+                   "optimistic unchoke every 30 s)")
+        ->check(CLI::Range(1, 1024));
     app.add_option("--dns-port", cfg->dns_port,
                    "Authoritative DNS on this UDP and TCP port (docs/dns.md), usually 53; 0: off")
         ->check(port_range);
@@ -571,6 +581,11 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
                     std::to_string(sizeof(sockaddr_un::sun_path)) + " bytes");
     if (cfg->http_port != 0 && cfg->http_port == cfg->discard_port)
         return fail("--http-port and --discard-port are both " + std::to_string(cfg->http_port));
+    if (cfg->swarm_port != 0 &&
+        (cfg->swarm_port == cfg->http_port || cfg->swarm_port == cfg->discard_port ||
+         (cfg->dns_tcp_conns != 0 && cfg->swarm_port == cfg->dns_port)))
+        return fail("--swarm-port " + std::to_string(cfg->swarm_port) +
+                    " is also another TCP service's port");
     if (cfg->tracker_port != 0 && cfg->tracker_port == cfg->udp_echo_port)
         return fail("--tracker-port and --udp-echo-port are both " +
                     std::to_string(cfg->tracker_port));

@@ -52,6 +52,9 @@ struct Config {
     unsigned tracker_swarms = 4096;   // swarms per data lcore's shard (power of two)
     unsigned tracker_peers = 128;     // peer slots per swarm per shard
     bool torrents = true;             // make a .torrent for every ingested object
+    unsigned swarm_port = 6881;       // BitTorrent peer wire (TCP); 0: off
+    unsigned swarm_max_conns = 256;   // peer connections per data lcore queue
+    unsigned swarm_unchoke_slots = 4;  // regular unchokes per data lcore (plus 1 optimistic)
     unsigned dns_port = 0;          // authoritative DNS, UDP and TCP; 0: off
     std::vector<std::string> dns_zones;  // master-format zone files, one zone each
     unsigned dns_max_udp = 1232;    // our EDNS UDP payload size (RFC 6891 6.2.5)

@@ -4,6 +4,8 @@
 #include <rte_random.h>
 
 #include <cstdio>
+#include <cstring>
+#include <ctime>
 #include <filesystem>
 
 #include "control/dns_tables.h"
@@ -13,6 +15,7 @@
 #include "dataplane/dns_service.h"
 #include "dataplane/http_server.h"
 #include "dataplane/lcore.h"
+#include "dataplane/swarm_service.h"
 #include "dataplane/tracker_service.h"
 #include "dataplane/udp_echo.h"
 
@@ -33,7 +36,9 @@ bool setup_http(const ServiceSetup &s, std::string *) {
     c.send_timeout_ms = uint64_t{s.cfg.http_send_timeout_s} * 1000;
     c.pin_conn_bytes = s.cfg.http_pin_conn_kb * 1024;
     c.pin_ram_pct = s.cfg.http_pin_ram_pct;
-    c.pin_servers = s.queues;  // the pinned-RAM share is split between them
+    // The pinned-RAM share is split between every ChunkStream: HTTP's and,
+    // with the peer wire on, as many of the swarm's (its setup does the same).
+    c.pin_servers = s.queues * (s.cfg.swarm_port ? 2 : 1);
     return true;
 }
 
@@ -111,6 +116,58 @@ std::unique_ptr<Torrents> &torrents() {
     static std::unique_ptr<Torrents> t;
     return t;
 }
+// The peer wire's view of our torrents (info hash -> chunks), read by every
+// lcore's SwarmService; and what the service instances share.
+std::unique_ptr<swarm::Catalog> &swarm_catalog() {
+    static std::unique_ptr<swarm::Catalog> c;
+    return c;
+}
+SwarmConfig &swarm_config() {
+    static SwarmConfig c;
+    return c;
+}
+// The tracker's shard the control thread writes: the appliance's own
+// announce for each torrent it seeds (the shards 0..lcores-1 are the data
+// lcores'; each shard has one writer, docs/swarm.md).
+uint32_t &own_shard() {
+    static uint32_t s = 0;
+    return s;
+}
+
+// A torrent made or loaded: into the catalog the peer wire serves from, and
+// into our own tracker as a seeder at ip:swarm_port, so a client that only
+// knows the tracker finds the appliance. The entry never expires (the
+// control shard has no sweep; its expiry is the largest time).
+void on_torrent(const Config &cfg, uint32_t ip_be, const TorrentInfo &ti, const std::string &bytes) {
+    chunkstore::Store *store = nullptr;
+    if (Torrents *t = torrents().get()) store = &t->store();
+    if (!store || !swarm_catalog()) return;
+    const chunkstore::ObjectMeta *tm = store->object_ctl(ti.object);
+    if (!tm) return;
+    // Object names: single file = the torrent object without ".torrent";
+    // a title's files are "<stem>/<path>" (control/torrents.cc make()).
+    const std::string stem = ti.object.substr(0, ti.object.size() - 8);
+    auto entry = swarm::build_cat_torrent(
+        bytes, {tm->id, tm->generation}, [&](const std::string &path, swarm::ObjectRef *o) {
+            const chunkstore::ObjectMeta *m = store->object_ctl(path.empty() ? stem : stem + "/" + path);
+            if (!m) return false;
+            *o = {m->id, m->generation};
+            return true;
+        });
+    if (!entry) {
+        std::printf("edgeplane: torrent %s is not servable on the peer wire\n", ti.object.c_str());
+        return;
+    }
+    swarm_catalog()->insert(std::move(entry));
+    TrackerShared *tr = tracker_shared().get();
+    if (!tr || !ip_be || !cfg.swarm_port) return;
+    swarm::Addr self;
+    self.family = 4;
+    std::memcpy(self.ip, &ip_be, 4);
+    self.port = static_cast<uint16_t>(cfg.swarm_port);
+    tr->table.upsert(own_shard(), ti.info_hash.data(), self, true, false, false, UINT32_MAX,
+                     static_cast<uint32_t>(std::time(nullptr)));
+}
 
 bool setup_swarm(const ServiceSetup &s, std::string *) {
     const Config &cfg = s.cfg;
@@ -120,7 +177,8 @@ bool setup_swarm(const ServiceSetup &s, std::string *) {
         tc.interval_s = cfg.tracker_interval_s;
         tc.open = cfg.tracker_open;
         swarm::TableConfig t;
-        t.shards = s.lcores;
+        t.shards = s.lcores + 1;  // + the control thread's own announces
+        own_shard() = s.lcores;
         t.swarms_per_shard = cfg.tracker_swarms;
         t.peers_per_swarm = cfg.tracker_peers;
         tracker_shared() = std::make_unique<TrackerShared>(tc, t, rte_rand(), rte_rand());
@@ -137,6 +195,19 @@ bool setup_swarm(const ServiceSetup &s, std::string *) {
             "http://" + ip + (cfg.http_port == 80 ? "" : ":" + std::to_string(cfg.http_port));
     torrents() = std::make_unique<Torrents>(*s.store, urls);
     if (tracker_shared()) torrents()->set_tracker_set(&tracker_shared()->ours);
+    if (cfg.swarm_port) {
+        swarm_catalog() = std::make_unique<swarm::Catalog>();
+        SwarmConfig &sc = swarm_config();
+        sc.max_conns = cfg.swarm_max_conns;
+        sc.choker.regular = cfg.swarm_unchoke_slots;
+        sc.stream.pin_conn_bytes = cfg.http_pin_conn_kb * 1024;
+        sc.stream.pin_ram_pct = cfg.http_pin_ram_pct;
+        sc.stream.pin_sharers = s.queues * 2;  // HTTP's servers and ours split the share (setup_http)
+        const uint32_t ip_be = s.ip_be;
+        torrents()->set_on_torrent([&cfg, ip_be](const TorrentInfo &ti, const std::string &b) {
+            on_torrent(cfg, ip_be, ti, b);
+        });
+    }
     const size_t n = torrents()->load_existing();
     if (n) std::printf("edgeplane: %zu torrents in the store\n", n);
     return true;
@@ -145,6 +216,25 @@ bool setup_swarm(const ServiceSetup &s, std::string *) {
 void teardown_swarm() {
     torrents().reset();
     tracker_shared().reset();
+    swarm_catalog().reset();
+}
+
+// One peer-wire service per queue, all reading the one catalog.
+std::unique_ptr<Service> make_swarm(const ServiceEnv &env, std::string *err) {
+    if (env.cfg.swarm_port == 0 || !swarm_catalog()) return nullptr;
+    auto srv = std::make_unique<SwarmService>(
+        swarm_config(), swarm_catalog().get(),
+        0xD1B54A32D192ED03ull * (env.lc->lcore_id + 1) + env.q->queue);
+    if (!srv->init(env.stack, env.store, env.lc->reader_id,
+                   static_cast<uint16_t>(env.cfg.swarm_port), env.access)) {
+        *err = "peer wire: cannot listen on TCP port " + std::to_string(env.cfg.swarm_port);
+        return nullptr;
+    }
+    return srv;
+}
+
+uint16_t swarm_port(const Config &cfg) {
+    return static_cast<uint16_t>(cfg.swarm_port);
 }
 
 // One instance per queue, each writing the shard of its lcore in the shared
@@ -312,6 +402,7 @@ constexpr ServiceRow kServices[] = {
     {"udp_echo", make_udp_echo, nullptr, nullptr},
     {"tracker", make_tracker, swarm_commands, nullptr, setup_swarm, teardown_swarm,
      swarm_on_ingest},
+    {"swarm", make_swarm, nullptr, swarm_port},
     {"dns", make_dns, dns_commands, dns_tcp_port, setup_dns, teardown_dns},
 };
 

@@ -77,6 +77,7 @@ void Torrents::remember(const std::string &object, const std::string &bytes) {
     if (!swarm::read_torrent(bytes, &s)) return;
     TorrentInfo t{object, s.info_hash, s.name, s.trackers, s.total_length, s.pieces};
     if (ours_) ours_->insert(t.info_hash.data());
+    if (on_torrent_) on_torrent_(t, bytes);
     by_object_[object] = std::move(t);
 }
 

@@ -12,6 +12,7 @@
 // `edgectl torrent`).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -45,7 +46,12 @@ class Torrents {
     Torrents(chunkstore::Store &store, TorrentUrls urls) : store_(store), urls_(std::move(urls)) {}
     // Info hashes are also inserted here (the tracker's set), may be null.
     void set_tracker_set(swarm::TorrentSet *s) { ours_ = s; }
+    // Called for every torrent made or loaded, with its stored bytes (the
+    // peer wire's catalog and the tracker's own announce are built from it).
+    using OnTorrent = std::function<void(const TorrentInfo &, const std::string &bytes)>;
+    void set_on_torrent(OnTorrent f) { on_torrent_ = std::move(f); }
     const TorrentUrls &urls() const { return urls_; }
+    chunkstore::Store &store() const { return store_; }
 
     // After an ingest. A directory ingested under a prefix (a title: the
     // caller passes its last segment as `dir_name`) gets one multi-file
@@ -76,6 +82,7 @@ class Torrents {
     chunkstore::Store &store_;
     TorrentUrls urls_;
     swarm::TorrentSet *ours_ = nullptr;
+    OnTorrent on_torrent_;
     std::map<std::string, TorrentInfo> by_object_;
     swarm::Sha1 prev_padded_{};  // make(): the last title file's padded last piece
 };

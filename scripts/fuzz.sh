@@ -10,7 +10,7 @@ shift || true
 targets=("$@")
 if ((${#targets[@]} == 0)); then
   targets=(fuzz_eth fuzz_arp fuzz_ipv4 fuzz_udp fuzz_tcp_options fuzz_tcp_input fuzz_http_request fuzz_http_response
-           fuzz_bencode fuzz_peer_wire fuzz_udp_tracker)
+           fuzz_bencode fuzz_peer_wire fuzz_peer_session fuzz_udp_tracker)
 fi
 B=build-fuzz
 if [[ ! -f $B/build.ninja ]]; then

@@ -157,6 +157,20 @@ put("fuzz_peer_wire", "garbage_handshake", bytes([0x04, 3]) + b"GET / HTTP/1.1\r
 put("fuzz_peer_wire", "unknown_id", bytes([0x00, 3]) + pw(99, b"zz"))
 
 
+# Peer session: flags (known, split), pieces-1, harness ops, the peer's stream.
+ext_hs = pw(20, b"\x00d1:md11:ut_metadatai3eee")
+put("fuzz_peer_session", "download", bytes([0x01 | (5 << 1), 9, 0x03]) + hs + ext_hs + pw(0x0F) + pw(2) +
+    b"".join(pw(6, struct.pack("!III", 0, b, 16384)) for b in range(0, 65536, 16384)) +
+    pw(8, struct.pack("!III", 0, 16384, 16384)) + b"\0\0\0\0" + pw(3))
+put("fuzz_peer_session", "metadata", bytes([0x01 | (9 << 1), 9, 0x02]) + hs + ext_hs +
+    pw(20, b"\x01d8:msg_typei0e5:piecei0ee") + pw(20, b"\x01d8:msg_typei0e5:piecei7ee"))
+put("fuzz_peer_session", "unknown_hash", bytes([0x00, 3, 0x00]) + hs + pw(2))
+put("fuzz_peer_session", "flood", bytes([0x01 | (60 << 1), 3, 0x01]) + hs + pw(2) +
+    b"".join(pw(6, struct.pack("!III", i % 4, 0, 16384)) for i in range(80)))
+put("fuzz_peer_session", "hostile", bytes([0x01, 3, 0x06]) + hs + pw(5, b"\xf0") + pw(2) + pw(7, b"\0" * 12) +
+    b"\x80\0\0\0\x07")
+
+
 # UDP tracker: control byte (shard, source, valid-cid flag 0x02), clock, datagram.
 ih = bytes(range(20))
 put("fuzz_udp_tracker", "connect", b"\x00\x00" + struct.pack("!QII", 0x41727101980, 0, 1))

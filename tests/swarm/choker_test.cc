@@ -1,0 +1,154 @@
+// The seeding choker (dataplane/swarm/choker.h): 4 regular unchokes by
+// upload rate every 10 s, 1 optimistic unchoke rotated every 30 s with new
+// peers weighted 3x, free slots filled at once. Time is an argument.
+#include "dataplane/swarm/choker.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace ep::swarm {
+namespace {
+
+constexpr uint64_t kSec = 1'000'000'000ull;
+
+struct Swarm {
+    std::vector<ChokePeer> peers;
+    std::vector<ChokePeer *> ptrs;
+    explicit Swarm(size_t n, uint64_t connected = 0) : peers(n) {
+        for (auto &p : peers) p.connected_ns = connected, p.interested = true;
+        for (auto &p : peers) ptrs.push_back(&p);
+    }
+    uint32_t size() const { return static_cast<uint32_t>(ptrs.size()); }
+    uint32_t unchoked() const {
+        uint32_t n = 0;
+        for (const auto &p : peers) n += p.unchoked;
+        return n;
+    }
+    int optimistic() const {
+        int who = -1, n = 0;
+        for (size_t i = 0; i < peers.size(); ++i)
+            if (peers[i].optimistic) who = static_cast<int>(i), ++n;
+        return n > 1 ? -2 : who;
+    }
+};
+
+TEST(Choker, FillGivesFourRegularAndOneOptimisticSlotAtOnce) {
+    Choker ch;
+    Swarm s(10);
+    ch.fill(s.ptrs.data(), s.size(), 0);
+    EXPECT_EQ(s.unchoked(), 5u);
+    EXPECT_GE(s.optimistic(), 0);
+}
+
+TEST(Choker, FewPeersAreAllUnchokedAndUninterestedNever) {
+    Choker ch;
+    Swarm s(3);
+    s.peers[1].interested = false;
+    ch.fill(s.ptrs.data(), s.size(), 0);
+    EXPECT_TRUE(s.peers[0].unchoked && s.peers[2].unchoked);
+    EXPECT_FALSE(s.peers[1].unchoked);
+    // Losing interest frees the slot at the next fill.
+    s.peers[0].interested = false;
+    ch.fill(s.ptrs.data(), s.size(), 0);
+    EXPECT_FALSE(s.peers[0].unchoked);
+}
+
+TEST(Choker, RoundsPickTheFourFastestByUploadRate) {
+    Choker ch;
+    Swarm s(10, 0);
+    uint64_t now = 100 * kSec;              // every peer is old (> 30 s)
+    ch.tick(s.ptrs.data(), s.size(), now);  // starts the clock
+    // Peers 6..9 took data fastest during the round.
+    for (size_t i = 0; i < s.peers.size(); ++i) s.peers[i].uploaded += (i + 1) * 1'000'000;
+    now += 10 * kSec;
+    ASSERT_TRUE(ch.tick(s.ptrs.data(), s.size(), now));
+    for (size_t i = 6; i < 10; ++i) {
+        EXPECT_TRUE(s.peers[i].unchoked) << i;
+        EXPECT_FALSE(s.peers[i].optimistic) << i;
+    }
+    EXPECT_EQ(s.unchoked(), 5u);  // + one optimistic among 0..5
+    const int opt = s.optimistic();
+    EXPECT_GE(opt, 0);
+    EXPECT_LT(opt, 6);
+    // Not due before 10 s more.
+    EXPECT_FALSE(ch.tick(s.ptrs.data(), s.size(), now + 9 * kSec));
+    // The rates change: the next round follows them (rate = the last round's bytes).
+    for (size_t i = 0; i < 4; ++i) s.peers[i].uploaded += 50'000'000;
+    ASSERT_TRUE(ch.tick(s.ptrs.data(), s.size(), now + 10 * kSec));
+    for (size_t i = 0; i < 4; ++i) EXPECT_TRUE(s.peers[i].unchoked && !s.peers[i].optimistic) << i;
+}
+
+TEST(Choker, OptimisticUnchokeStaysThirtySecondsThenRotates) {
+    Choker ch(ChokerConfig{}, 42);
+    Swarm s(30, 0);
+    uint64_t now = 100 * kSec;
+    ch.tick(s.ptrs.data(), s.size(), now);
+    // Peers 0..3 are always the fastest, so the regular slots never move.
+    auto round = [&] {
+        for (size_t i = 0; i < 4; ++i) s.peers[i].uploaded += 10'000'000;
+        now += 10 * kSec;
+        EXPECT_TRUE(ch.tick(s.ptrs.data(), s.size(), now));
+        return s.optimistic();
+    };
+    std::vector<int> opts;
+    for (int r = 0; r < 12; ++r) opts.push_back(round());
+    // Rotated on rounds 0, 3, 6, 9 (every 30 s), kept in between.
+    for (int r = 0; r < 12; ++r) {
+        ASSERT_GE(opts[r], 4) << r;  // never one of the regular four
+        if (r % 3) {
+            EXPECT_EQ(opts[r], opts[r - 1]) << r;
+        }
+    }
+    int changes = 0;
+    for (int r = 3; r < 12; r += 3) changes += opts[r] != opts[r - 1];
+    EXPECT_GE(changes, 2);  // 26 candidates: a repeat is possible, three in a row are not likely
+}
+
+TEST(Choker, NewPeersAreThreeTimesAsLikelyToBeTheOptimisticUnchoke) {
+    // 10 old peers and 10 new ones, all choked with equal rates: over many
+    // draws the new ones win about 3/4 of the time (3x weight).
+    Choker ch(ChokerConfig{}, 7);
+    ChokerConfig cfg;
+    cfg.regular = 1;  // the rest are candidates for the optimistic slot
+    Choker one(cfg, 99);
+    const uint64_t now = 1000 * kSec;
+    int new_wins = 0;
+    const int draws = 4000;
+    for (int d = 0; d < draws; ++d) {
+        Swarm s(21, 0);
+        for (size_t i = 11; i < 21; ++i) s.peers[i].connected_ns = now - 5 * kSec;  // new
+        s.peers[0].uploaded = 1;  // peer 0 takes the regular slot
+        one.round(s.ptrs.data(), s.size(), now);
+        const int o = s.optimistic();
+        ASSERT_GE(o, 1);
+        new_wins += o >= 11;
+    }
+    const double share = static_cast<double>(new_wins) / draws;
+    EXPECT_NEAR(share, 0.75, 0.04);
+    (void)ch;
+}
+
+TEST(Choker, LeaversFreeSlotsThatFillGivesToWaitingPeers) {
+    Choker ch;
+    Swarm s(8);
+    ch.fill(s.ptrs.data(), s.size(), 0);
+    ASSERT_EQ(s.unchoked(), 5u);
+    // Two unchoked regular peers leave: the list passed no longer has them.
+    std::vector<ChokePeer *> left;
+    int removed = 0;
+    for (auto *p : s.ptrs) {
+        if (p->unchoked && !p->optimistic && removed < 2) {
+            ++removed;
+            continue;
+        }
+        left.push_back(p);
+    }
+    ch.fill(left.data(), static_cast<uint32_t>(left.size()), 0);
+    uint32_t n = 0;
+    for (auto *p : left) n += p->unchoked;
+    EXPECT_EQ(n, 5u);  // 4 regular + 1 optimistic again, from the 6 left
+}
+
+}  // namespace
+}  // namespace ep::swarm
