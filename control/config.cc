@@ -501,6 +501,19 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
                    "Access records buffered per data lcore for the cache policy (power of two)")
         ->check(CLI::Range(16, 1 << 24))
         ->check(kPowerOfTwo);
+    app.add_option("--access-log", cfg->access_log,
+                   "Append one line per response to this file (reopened on SIGUSR1); empty: off");
+    app.add_option("--access-log-format", cfg->access_log_format,
+                   "Access-log lines: nginx 'combined' plus our fields, or 'json' (one object a line)")
+        ->check(CLI::IsMember({"combined", "json"}));
+    app.add_option("--access-log-sample", cfg->access_log_sample,
+                   "Log one response in this many, per data lcore (1: every response)")
+        ->check(CLI::Range(1, 1'000'000));
+    app.add_option("--access-log-ring", cfg->access_log_ring,
+                   "Access-log records buffered per data lcore (power of two; a full ring drops "
+                   "and counts response_log_drops)")
+        ->check(CLI::Range(16, 1 << 20))
+        ->check(kPowerOfTwo);
     app.add_option("--http-max-conns", cfg->http_max_conns, "HTTP sessions per data lcore")
         ->check(CLI::Range(1, 1 << 20));
     app.add_option("--tcp-max-conns", cfg->tcp_max_conns, "TCP connections per data lcore")

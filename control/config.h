@@ -64,6 +64,10 @@ struct Config {
     unsigned cache_high_pct = 90;
     unsigned cache_low_pct = 80;
     unsigned access_ring_size = 16384;  // per data lcore, power of two
+    std::string access_log;                  // file of one line per response; empty: off
+    std::string access_log_format = "combined";  // combined | json
+    unsigned access_log_sample = 1;          // log one response in N (per data lcore)
+    unsigned access_log_ring = 4096;         // records buffered per data lcore, power of two
     std::string fault;  // fault injection spec, see dataplane/fault_stage.h
     std::vector<std::string> eal_extra;  // after "--"
 

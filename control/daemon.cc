@@ -134,6 +134,16 @@ bool Daemon::start() {
 
     if (!setup_services()) return false;
     if (!start_tcp_services()) return false;
+    if (!cfg_.access_log.empty()) {
+        std::string err;
+        if (!access_writer_.open(cfg_.access_log,
+                                 cfg_.access_log_format == "json" ? AccessLogFormat::kJson
+                                                                  : AccessLogFormat::kCombined,
+                                 &err)) {
+            EP_LOG(ERR, "%s", err.c_str());
+            return false;
+        }
+    }
 
     std::string err;
     if (!admin_.open(cfg_.admin_socket, &err)) {
@@ -196,6 +206,22 @@ bool Daemon::start_tcp_services() {
         }
         access_logs_.push_back(log);
         cache_->add_log(log);
+        ResponseLog *rlog = nullptr;
+        if (!cfg_.access_log.empty()) {
+            void *rmem =
+                rte_zmalloc_socket("response_log", ResponseLog::memsize(cfg_.access_log_ring), 64,
+                                   static_cast<int>(rte_lcore_to_socket_id(lc->lcore_id)));
+            rlog = rmem ? new (rte_zmalloc("response_log_obj", sizeof(ResponseLog), 64)) ResponseLog()
+                        : nullptr;
+            if (!rlog || !rlog->init(rmem, cfg_.access_log_ring, cfg_.access_log_sample,
+                                     static_cast<uint8_t>(lc->lcore_id),
+                                     &lc->counters.response_log_drops)) {
+                EP_LOG(ERR, "access-log ring for lcore %u: out of memory", lc->lcore_id);
+                return false;
+            }
+            response_logs_.push_back(rlog);
+            access_writer_.add_ring(rlog);
+        }
         lc->tsc_start = tsc_start;
         lc->ns_per_tsc_q32 = static_cast<uint64_t>((static_cast<unsigned __int128>(1'000'000'000) << 32) / hz);
         lc->unix_start_ns = wall.tv_sec * 1'000'000'000LL + wall.tv_nsec;
@@ -233,7 +259,7 @@ bool Daemon::start_tcp_services() {
                 return false;
             }
             q.tcp = io.get();
-            const ServiceEnv env{cfg_, lc, &q, &io->stack(), store_.get(), access_logs_.back()};
+            const ServiceEnv env{cfg_, lc, &q, &io->stack(), store_.get(), access_logs_.back(), rlog};
             for (const ServiceRow &row : service_table()) {
                 std::string err;
                 std::unique_ptr<Service> svc = row.make(env, &err);
@@ -348,6 +374,7 @@ std::vector<StatsSection> Daemon::stats_sections() const {
         if (any) out.push_back(std::move(sec));
     }
     if (cache_) out.push_back(cache_->stats());
+    if (access_writer_.is_open()) out.push_back(access_writer_.stats());
     if (!store_) return out;
     const chunkstore::Counters c = store_->counters();
     const chunkstore::Usage u = store_->usage();
@@ -552,7 +579,8 @@ void Daemon::begin_drain(unsigned deadline_s) {
                  " connections open");
 }
 
-void Daemon::run(const std::atomic<bool> &stop, std::atomic<bool> &hup, std::atomic<bool> &term) {
+void Daemon::run(const std::atomic<bool> &stop, std::atomic<bool> &hup, std::atomic<bool> &term,
+                 std::atomic<bool> &usr1) {
     uint64_t next_status = mono_ms() + kStatusEveryMs;
     const auto collect = [this] { return metrics(); };
     while (!stop.load(std::memory_order_relaxed)) {
@@ -582,7 +610,15 @@ void Daemon::run(const std::atomic<bool> &stop, std::atomic<bool> &hup, std::ato
                 break;
             }
         }
+        if (usr1.exchange(false) && access_writer_.is_open()) {
+            std::string err;
+            if (access_writer_.reopen(&err))
+                EP_LOG(NOTICE, "SIGUSR1: access log %s reopened", cfg_.access_log.c_str());
+            else
+                EP_LOG(ERR, "SIGUSR1: %s", err.c_str());
+        }
         admin_.poll(kControlTickMs);
+        access_writer_.poll();
         metrics_server_.poll(0);
         telemetry_serve(collect);
         cache_->poll();
@@ -606,6 +642,7 @@ int Daemon::shutdown() {
     data_stop_.store(true);
     if (lcores_launched_) rte_eal_mp_wait_lcore();
     admin_.close();
+    access_writer_.close();  // the lcores are done: what their rings hold is written first
     for (Port &p : ports_) port_close(p);
     // Sessions reference the stacks; the stacks' send queues pin chunks of
     // the store: tear down in that order.
@@ -623,6 +660,12 @@ int Daemon::shutdown() {
         rte_free(log);
     }
     access_logs_.clear();
+    for (ResponseLog *log : response_logs_) {
+        rte_free(log->ring());
+        log->~ResponseLog();
+        rte_free(log);
+    }
+    response_logs_.clear();
     if (store_) {
         store_->flush();
         store_.reset();

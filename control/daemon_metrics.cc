@@ -68,6 +68,10 @@ std::vector<Metric> Daemon::metrics() const {
         r.real = hits + misses ? static_cast<double>(hits) / static_cast<double>(hits + misses) : 0;
         out.push_back(std::move(r));
     }
+    if (access_writer_.is_open())
+        access_writer_.visit_counters([&](const CounterRef &c) {
+            add("access_log", c.name, c.help, c.value, c.gauge, -1, "");
+        });
     if (store_) {
         const chunkstore::Usage u = store_->usage();
         const std::pair<const char *, std::pair<const char *, uint64_t>> usage[] = {

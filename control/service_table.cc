@@ -43,6 +43,7 @@ std::unique_ptr<Service> make_http(const ServiceEnv &env, std::string *err) {
         *err = "HTTP server: cannot start";
         return nullptr;
     }
+    srv->set_response_log(env.response_log);
     return srv;
 }
 

@@ -22,6 +22,7 @@ namespace tcp {
 class Stack;
 }
 struct AccessSink;
+class ResponseLog;
 struct Lcore;
 struct LcoreQueue;
 
@@ -51,6 +52,7 @@ struct ServiceEnv {
     tcp::Stack *stack;  // this queue's TCP engine
     chunkstore::Store *store;
     AccessSink *access;  // this lcore's access ring
+    ResponseLog *response_log = nullptr;  // this lcore's access-log ring; nullptr: off
 };
 
 struct ServiceRow {

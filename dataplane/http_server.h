@@ -21,6 +21,7 @@
 #include "dataplane/http/context.h"
 #include "dataplane/http/session.h"
 #include "dataplane/net/tcp/stack.h"
+#include "dataplane/response_log.h"
 #include "dataplane/service.h"
 
 namespace ep {
@@ -47,6 +48,8 @@ class HttpServer final : public Service,
 
     bool init(tcp::Stack *stack, chunkstore::Store *store, uint32_t reader_id, uint32_t max_conns,
               uint16_t port, AccessSink *access = nullptr);
+    // The lcore's access-log ring (--access-log); nullptr: no access log.
+    void set_response_log(ResponseLog *log) { rlog_ = log; }
     // Once per loop iteration: resumes connections that wait (send space,
     // promotions, buffered input) and runs timeouts.
     void poll(uint64_t now_ns, int64_t unix_s);
@@ -79,6 +82,7 @@ class HttpServer final : public Service,
     void finish(Conn *c);  // close after queued data; released once it drains
     void abort(Conn *c);   // reset now, release the session
     void release(Conn *c);
+    void log_response(const Conn &c, const http::Response &r);
 
     // StreamOwner
     void stream_wake(StreamConn &sc) override;
@@ -89,6 +93,7 @@ class HttpServer final : public Service,
     tcp::Stack *stack_ = nullptr;
     chunkstore::Store *store_ = nullptr;
     AccessSink *access_ = nullptr;
+    ResponseLog *rlog_ = nullptr;
     uint32_t tid_ = 0;
     ConnPool<Conn> pool_;
     ChunkStream stream_;
