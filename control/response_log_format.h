@@ -15,7 +15,8 @@ enum class AccessLogFormat { kCombined, kJson };
 // $body_bytes_sent "$http_referer" "$http_user_agent"` (referer and agent
 // are not kept: "-"), then ` rt=SECONDS cache=HIT|FILL|MISS|- range="..."
 // svc=http lcore=N`. Times are UTC. Bytes a log reader could misread (quote,
-// backslash, controls, non-ASCII) are written \xHH, as nginx does.
+// backslash, controls, non-ASCII; and space, in combined) are written \xHH,
+// as nginx does.
 // json: {"time":"2026-12-01T16:44:27Z","client":"10.0.0.1","client_port":N,
 // "service":"http","method":"GET","path":"/a","protocol":"HTTP/1.1",
 // "status":200,"bytes":N,"head_bytes":N,"range":"bytes=0-1","duration_ms":N.NNN,
