@@ -12,6 +12,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -327,7 +328,38 @@ namespace {
 int parse_config_args(int argc, char **argv, Config *cfg);
 }
 
+namespace {
+// Where parse messages go: stderr, or a reload's reason (parse_config_quiet).
+thread_local std::string *g_message_sink = nullptr;
+void report(const std::string &msg) {
+    if (g_message_sink)
+        *g_message_sink += msg;
+    else
+        std::fprintf(stderr, "edgeplane: %s\n", msg.c_str());
+}
+}  // namespace
+
+void split_title(const std::string &spec, std::string *name, std::string *dir) {
+    const std::size_t eq = spec.find('=');
+    *name = eq == std::string::npos ? "" : spec.substr(0, eq);
+    *dir = eq == std::string::npos ? spec : spec.substr(eq + 1);
+}
+
+int parse_config_quiet(const std::vector<std::string> &args, Config *cfg, std::string *err) {
+    std::vector<std::string> copy = args;
+    std::vector<char *> av;
+    for (std::string &a : copy) av.push_back(a.data());
+    av.push_back(nullptr);
+    std::string msg;
+    g_message_sink = &msg;
+    const int rc = parse_config(static_cast<int>(copy.size()), av.data(), cfg);
+    g_message_sink = nullptr;
+    *err = msg;
+    return rc;
+}
+
 int parse_config(int argc, char **argv, Config *cfg) {
+    cfg->argv.assign(argv, argv + argc);
     // --check-config FILE reads FILE as --config FILE would (flags beside it
     // still override), and any error is exit code 2.
     std::vector<std::string> args(argv, argv + argc);
@@ -514,6 +546,9 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
                    "and counts response_log_drops)")
         ->check(CLI::Range(16, 1 << 20))
         ->check(kPowerOfTwo);
+    app.add_option("--title", cfg->titles,
+                   "Content to serve, NAME=DIR (objects NAME/...) or DIR: ingested at start; a "
+                   "reload (SIGHUP, edgectl reload) ingests the ones added since; repeatable");
     app.add_option("--http-max-conns", cfg->http_max_conns, "HTTP sessions per data lcore")
         ->check(CLI::Range(1, 1 << 20));
     app.add_option("--tcp-max-conns", cfg->tcp_max_conns, "TCP connections per data lcore")
@@ -541,13 +576,13 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
     } catch (const CLI::Success &e) {
         return app.exit(e);  // --help, --version
     } catch (const CLI::ParseError &e) {
-        std::fprintf(stderr, "edgeplane: %s\nRun with --help for more information.\n",
-                     with_origin(e.what(), *toml, ours, argv).c_str());
+        report(with_origin(e.what(), *toml, ours, argv) +
+               (g_message_sink ? "" : "\nRun with --help for more information."));
         return e.get_exit_code();
     }
 
     auto fail = [](const std::string &msg) {
-        std::fprintf(stderr, "edgeplane: %s\n", msg.c_str());
+        report(msg);
         return 2;
     };
     if (cfg->ips.size() != cfg->ports.size())
@@ -582,6 +617,13 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
         return fail("--cache-low-pct is above --cache-high-pct");
     if (cfg->access_ring_size < 16 || (cfg->access_ring_size & (cfg->access_ring_size - 1)))
         return fail("--access-ring-size must be a power of two >= 16");
+    for (const std::string &t : cfg->titles) {
+        std::string name, dir;
+        split_title(t, &name, &dir);
+        std::error_code ec;
+        if (dir.empty() || !std::filesystem::exists(dir, ec))
+            return fail("--title '" + t + "': no file or directory '" + dir + "'");
+    }
     if (!cfg->fault.empty()) {
         FaultSpec spec;
         std::string err;

@@ -153,6 +153,19 @@ bool Daemon::start() {
     register_commands();
     register_store_commands();
     register_tcp_commands();
+    for (const std::string &t : cfg_.titles) {
+        std::string name, dir, log;
+        split_title(t, &name, &dir);
+        Reply collect = Reply::collector(&log);
+        const bool good = ingest(dir, name, collect);
+        const std::size_t last = log.rfind("stored ");
+        EP_LOG(NOTICE, "title %s: %s", t.c_str(),
+               last == std::string::npos ? "nothing stored" : log.substr(last).c_str());
+        if (!good) {
+            EP_LOG(ERR, "title %s: %s", t.c_str(), log.substr(log.rfind("error: ")).c_str());
+            return false;
+        }
+    }
     if (!cfg_.metrics_listen.empty()) {
         if (!metrics_server_.open(cfg_.metrics_listen, [this] { return prometheus_text(metrics()); },
                                   &err)) {
@@ -431,6 +444,9 @@ void Daemon::register_commands() {
                       " open; edgeplane exits when they finish or after " + std::to_string(s) +
                       " s\n");
         });
+    admin_.add_command("reload",
+                       "read the config again and apply what needs no restart (as SIGHUP does)",
+                       [this](auto &, Reply &out) { run_reload(out, "edgectl reload"); });
     admin_.add_command("ports", "ports, addresses and queues", [this](auto &, Reply &out) {
         for (const Port &p : ports_) {
             out.write(p.device + " port " + std::to_string(p.id) + " mac " + mac_to_string(p.addr.mac) +
@@ -454,46 +470,7 @@ void Daemon::register_store_commands() {
                 out.write("error: usage: ingest PATH [PREFIX]\n");
                 return;
             }
-            const std::string prefix = args.size() == 3 ? args[2] : "";
-            chunkstore::IngestReport rep;
-            // Re-ingesting a name replaces the object (put_object does): say
-            // so, so that a wrong --name cannot overwrite content unnoticed.
-            std::unordered_set<std::string> existing;
-            store_->for_each_object(
-                [&](const chunkstore::ObjectMeta &m) { existing.emplace(m.name, m.name_len); });
-            uint64_t replaced = 0;
-            std::vector<std::string> stored;  // for the services that derive content from it
-            // Progress every object: edgectl shows it as it comes.
-            auto progress = [&](const chunkstore::IngestProgress &p) {
-                stored.emplace_back(p.name);
-                if (existing.erase(std::string(p.name))) {
-                    ++replaced;
-                    out.write("replaced " + std::string(p.name) + "\n");
-                }
-                char line[512];
-                std::snprintf(line, sizeof line, "progress %llu/%llu objects %llu/%llu bytes %.*s\n",
-                              static_cast<unsigned long long>(p.objects_done),
-                              static_cast<unsigned long long>(p.objects_total),
-                              static_cast<unsigned long long>(p.bytes_done),
-                              static_cast<unsigned long long>(p.bytes_total),
-                              static_cast<int>(p.name.size()), p.name.data());
-                out.write(line);
-            };
-            chunkstore::Status st = chunkstore::ingest_path(*store_, args[1], prefix, progress, &rep);
-            for (const std::string &f : rep.failed) out.write("failed " + f + "\n");
-            char line[256], note[48] = "";
-            if (replaced)
-                std::snprintf(note, sizeof note, " (%llu replaced)", static_cast<unsigned long long>(replaced));
-            std::snprintf(
-                line, sizeof line, "stored %llu objects%s, %llu chunks, %llu bytes in %.2f s\n",
-                static_cast<unsigned long long>(rep.objects), note,
-                static_cast<unsigned long long>(rep.chunks),
-                static_cast<unsigned long long>(rep.bytes), rep.seconds);
-            out.write(line);
-            const IngestEvent ev{args[1], prefix, stored};
-            for (const ServiceRow &row : service_table())
-                if (row.on_ingest) row.on_ingest(cfg_, ev, out);
-            if (!st.ok()) out.write("error: " + st.msg + "\n");
+            ingest(args[1], args.size() == 3 ? args[2] : "", out);
         });
     admin_.add_command("objects", "list stored objects: size, chunks, name", [this](auto &, Reply &out) {
         store_->for_each_object([&out](const chunkstore::ObjectMeta &m) {
@@ -510,6 +487,49 @@ void Daemon::register_store_commands() {
                            chunkstore::Status st = store_->remove_object(args[1]);
                            out.write(st.ok() ? "removed\n" : "error: " + st.msg + "\n");
                        });
+}
+
+bool Daemon::ingest(const std::string &path, const std::string &prefix, Reply &out) {
+    chunkstore::IngestReport rep;
+    // Re-ingesting a name replaces the object (put_object does): say
+    // so, so that a wrong --name cannot overwrite content unnoticed.
+    std::unordered_set<std::string> existing;
+    store_->for_each_object(
+        [&](const chunkstore::ObjectMeta &m) { existing.emplace(m.name, m.name_len); });
+    uint64_t replaced = 0;
+    std::vector<std::string> stored;  // for the services that derive content from it
+    // Progress every object: edgectl shows it as it comes.
+    auto progress = [&](const chunkstore::IngestProgress &p) {
+        stored.emplace_back(p.name);
+        if (existing.erase(std::string(p.name))) {
+            ++replaced;
+            out.write("replaced " + std::string(p.name) + "\n");
+        }
+        char line[512];
+        std::snprintf(line, sizeof line, "progress %llu/%llu objects %llu/%llu bytes %.*s\n",
+                      static_cast<unsigned long long>(p.objects_done),
+                      static_cast<unsigned long long>(p.objects_total),
+                      static_cast<unsigned long long>(p.bytes_done),
+                      static_cast<unsigned long long>(p.bytes_total),
+                      static_cast<int>(p.name.size()), p.name.data());
+        out.write(line);
+    };
+    chunkstore::Status st = chunkstore::ingest_path(*store_, path, prefix, progress, &rep);
+    for (const std::string &f : rep.failed) out.write("failed " + f + "\n");
+    char line[256], note[48] = "";
+    if (replaced)
+        std::snprintf(note, sizeof note, " (%llu replaced)", static_cast<unsigned long long>(replaced));
+    std::snprintf(
+        line, sizeof line, "stored %llu objects%s, %llu chunks, %llu bytes in %.2f s\n",
+        static_cast<unsigned long long>(rep.objects), note,
+        static_cast<unsigned long long>(rep.chunks),
+        static_cast<unsigned long long>(rep.bytes), rep.seconds);
+    out.write(line);
+    const IngestEvent ev{path, prefix, stored};
+    for (const ServiceRow &row : service_table())
+        if (row.on_ingest) row.on_ingest(cfg_, ev, out);
+    if (!st.ok()) out.write("error: " + st.msg + "\n");
+    return st.ok();
 }
 
 void Daemon::print_ready() const {
@@ -579,15 +599,39 @@ void Daemon::begin_drain(unsigned deadline_s) {
                  " connections open");
 }
 
+// A reload from either door: systemd hears RELOADING=1 then READY=1, and the
+// log gets every line of the outcome (an edgectl client gets them too).
+void Daemon::run_reload(Reply &out, const char *why) {
+    notify_.send("RELOADING=1");
+    std::string text;
+    Reply collect = Reply::collector(&text);
+    const bool ok = reload(collect);
+    out.write(text);
+    std::size_t at = 0;
+    while (at < text.size()) {
+        const std::size_t nl = text.find('\n', at);
+        const std::string line = text.substr(at, nl == std::string::npos ? nl : nl - at);
+        if (line.rfind("error:", 0) == 0)
+            EP_LOG(ERR, "%s: %s", why, line.c_str());
+        else
+            EP_LOG(NOTICE, "%s: %s", why, line.c_str());
+        if (nl == std::string::npos) break;
+        at = nl + 1;
+    }
+    (void)ok;
+    notify_.send("READY=1\nSTATUS=" + status_line());
+}
+
 void Daemon::run(const std::atomic<bool> &stop, std::atomic<bool> &hup, std::atomic<bool> &term,
                  std::atomic<bool> &usr1) {
     uint64_t next_status = mono_ms() + kStatusEveryMs;
     const auto collect = [this] { return metrics(); };
     while (!stop.load(std::memory_order_relaxed)) {
-        if (hup.exchange(false))
-            EP_LOG(NOTICE,
-                   "SIGHUP: live reload is not supported yet; ignored (restart to apply a "
-                   "new config)");
+        if (hup.exchange(false)) {
+            std::string text;
+            Reply collect = Reply::collector(&text);
+            run_reload(collect, "SIGHUP");
+        }
         if (term.exchange(false)) {
             if (draining_ || cfg_.drain_deadline_s == 0) {
                 EP_LOG(NOTICE, "SIGTERM: stopping now");

@@ -59,6 +59,13 @@ private:
     // ones have closed or deadline_s has passed (control/daemon.cc).
     void begin_drain(unsigned deadline_s);
     uint64_t open_connections() const;
+    // Stores a file or tree (admin `ingest`, --title): progress and the
+    // result to out, then each row's on_ingest. False: it failed (said in out).
+    bool ingest(const std::string &path, const std::string &prefix, Reply &out);
+    // SIGHUP, `edgectl reload` (control/reload.cc): what changed in the
+    // config, applied live; false with "error: ..." lines when rejected.
+    bool reload(Reply &out);
+    void run_reload(Reply &out, const char *why);
 
     Config cfg_;
     bool eal_up_ = false;

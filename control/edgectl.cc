@@ -43,6 +43,10 @@ int main(int argc, char **argv) {
     app.add_subcommand("ports", "Ports, addresses and queues")->callback([&] {
         request = "ports";
     });
+    app.add_subcommand("reload",
+                       "Read the config again and apply what needs no restart (SIGHUP does the "
+                       "same); exit 1 when it is rejected")
+        ->callback([&] { request = "reload"; });
     app.add_subcommand("ping", "Check the daemon answers")->callback([&] { request = "ping"; });
     auto *ingest = app.add_subcommand(
         "ingest", "Store a file or directory tree (e.g. a DASH package) as objects");

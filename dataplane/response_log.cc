@@ -10,7 +10,7 @@ size_t ResponseLog::memsize(uint32_t count) {
 bool ResponseLog::init(void *mem, uint32_t count, uint32_t sample, uint8_t lcore, uint64_t *drops) {
     ring_ = static_cast<rte_ring *>(mem);
     drops_ = drops;
-    sample_ = sample ? sample : 1;
+    set_sample(sample);
     lcore_ = lcore;
     // Caller memory, like AccessLog: no memzone name to keep unique, and unit
     // tests need no EAL. One data lcore writes, the control thread reads.

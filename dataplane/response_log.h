@@ -16,6 +16,7 @@
 
 #include <rte_ring.h>
 
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
@@ -83,12 +84,15 @@ class ResponseLog {
     static size_t memsize(uint32_t count);
     bool init(void *mem, uint32_t count, uint32_t sample, uint8_t lcore, uint64_t *drops);
     rte_ring *ring() const { return ring_; }
+    // Control thread (reload): the lcore sees it at its next response.
+    void set_sample(uint32_t n) { sample_.store(n ? n : 1, std::memory_order_relaxed); }
 
     // Lcore: true when this response is to be logged (sampling); then fill a
     // record and push() it.
     bool wanted() {
-        if (sample_ <= 1) return true;
-        if (++seq_ < sample_) return false;
+        const uint32_t n = sample_.load(std::memory_order_relaxed);
+        if (n <= 1) return true;
+        if (++seq_ < n) return false;
         seq_ = 0;
         return true;
     }
@@ -104,7 +108,7 @@ class ResponseLog {
   private:
     rte_ring *ring_ = nullptr;
     uint64_t *drops_ = nullptr;
-    uint32_t sample_ = 1;
+    std::atomic<uint32_t> sample_{1};  // a reload may change it
     uint32_t seq_ = 0;
     uint8_t lcore_ = 0;
 };
