@@ -433,6 +433,9 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
     app.add_option("--mbufs", cfg->mbufs, "Packet buffers in the pool")
         ->check(CLI::Range(1023, 1 << 24));
     app.add_option("--log-level", cfg->log_level, "DPDK log level (emerg..debug)");
+    app.add_option("--log-format", cfg->log_format,
+                   "The daemon's log lines on stderr: kv (ts=... level=... msg=\"...\") or json")
+        ->check(CLI::IsMember({"kv", "json"}));
     app.add_option("--store", cfg->store_path,
                    "Chunk store file or block device (persistent disk tier); empty: RAM only");
     app.add_option("--ram-mb", cfg->ram_mb, "RAM tier of the chunk store, MiB of hugepage memory")

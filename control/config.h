@@ -27,6 +27,7 @@ struct Config {
     unsigned rx_desc = 1024;  // RX ring descriptors per queue (the driver may adjust)
     unsigned tx_desc = 1024;
     std::string log_level = "info";
+    std::string log_format = "kv";  // the daemon's own lines on stderr: kv (key=value) | json
     std::string store_path;        // chunk store file or block device; empty = RAM only
     unsigned ram_mb = 256;         // RAM tier (hugepage memory)
     unsigned disk_mb = 1024;       // disk tier size when the store file is created

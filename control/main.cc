@@ -4,6 +4,7 @@
 
 #include "control/config.h"
 #include "control/daemon.h"
+#include "control/log.h"
 
 namespace {
 std::atomic<bool> g_stop{false};
@@ -46,6 +47,7 @@ int main(int argc, char **argv) {
     // logrotate's postrotate: reopen the access log (its default kills).
     sigaction(SIGUSR1, &sa, nullptr);
 
+    ep::set_log_format(ep::log_format_of(cfg.log_format));
     ep::Daemon daemon(std::move(cfg));
     const bool ok = daemon.start();
     if (ok) daemon.run(g_stop, g_hup, g_term, g_usr1);

@@ -107,6 +107,11 @@ bool Daemon::reload(Reply &out) {
         out.write("log-level " + cfg_.log_level + " -> " + next.log_level + "\n");
         cfg_.log_level = next.log_level;
     }
+    if (next.log_format != cfg_.log_format) {
+        set_log_format(log_format_of(next.log_format));
+        out.write("log-format " + cfg_.log_format + " -> " + next.log_format + "\n");
+        cfg_.log_format = next.log_format;
+    }
     if (next.access_log_sample != cfg_.access_log_sample) {
         for (ResponseLog *l : response_logs_) l->set_sample(next.access_log_sample);
         out.write("access-log-sample " + std::to_string(cfg_.access_log_sample) + " -> " +

@@ -3,6 +3,7 @@ cache policy and a new title apply without dropping the download; a broken
 config is rejected with the reason and the running one keeps serving."""
 
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -115,10 +116,15 @@ def test_edgectl_reload_names_keys_that_need_a_restart(content):
     root, one, two, _, _ = content
     conf = os.path.join(root, "edgeplane.toml")
     write_config(conf, 'http-idle-timeout-ms = 60000\n')
-    with Edgeplane(args=["--config", conf, "--ram-mb", "64"]) as ep:
+    with Edgeplane(args=["--config", conf, "--ram-mb", "64", "--log-format", "json"]) as ep:
         write_config(conf, 'http-idle-timeout-ms = 5000\ntcp-max-conns = 999\nlog-level = "debug"\n')
         r = ep.ctl("reload")
         assert "http: idle-timeout-ms 60000 -> 5000" in r.stdout, r.stdout
         assert "log-level info -> debug" in r.stdout
         assert "not applied (needs a restart): --tcp-max-conns" in r.stdout
         assert r.stdout.rstrip().endswith("reloaded")
+        # The daemon's own lines are JSON objects (--log-format json), the
+        # reload's among them, one per line.
+        ours = [json.loads(l) for l in ep.log().splitlines() if l.startswith('{"ts":')]
+        msgs = [o["msg"] for o in ours if o["level"] == "notice"]
+        assert "edgectl reload: reloaded" in msgs, ours
