@@ -234,6 +234,7 @@ bool Daemon::start_tcp_services() {
             }
             response_logs_.push_back(rlog);
             access_writer_.add_ring(rlog);
+            access_writer_.set_sample(cfg_.access_log_sample);
         }
         lc->tsc_start = tsc_start;
         lc->ns_per_tsc_q32 = static_cast<uint64_t>((static_cast<unsigned __int128>(1'000'000'000) << 32) / hz);
@@ -444,6 +445,9 @@ void Daemon::register_commands() {
                       " open; edgeplane exits when they finish or after " + std::to_string(s) +
                       " s\n");
         });
+    admin_.add_command(
+        "top", "every metric as 'SECTION NAME LCORE VALUE' (ports summed), then 'title NAME BYTES'",
+        [this](auto &, Reply &out) { out.write(top_snapshot()); });
     admin_.add_command("reload",
                        "read the config again and apply what needs no restart (as SIGHUP does)",
                        [this](auto &, Reply &out) { run_reload(out, "edgectl reload"); });

@@ -66,6 +66,8 @@ private:
     // config, applied live; false with "error: ..." lines when rejected.
     bool reload(Reply &out);
     void run_reload(Reply &out, const char *why);
+    // `edgectl top`'s input (control/daemon_metrics.cc).
+    std::string top_snapshot() const;
 
     Config cfg_;
     bool eal_up_ = false;

@@ -114,6 +114,7 @@ bool Daemon::reload(Reply &out) {
     }
     if (next.access_log_sample != cfg_.access_log_sample) {
         for (ResponseLog *l : response_logs_) l->set_sample(next.access_log_sample);
+        access_writer_.set_sample(next.access_log_sample);
         out.write("access-log-sample " + std::to_string(cfg_.access_log_sample) + " -> " +
                   std::to_string(next.access_log_sample) + "\n");
         cfg_.access_log_sample = next.access_log_sample;

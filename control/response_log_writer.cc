@@ -75,7 +75,10 @@ unsigned ResponseLogWriter::poll() {
         buf_.clear();
         for (ResponseLog *ring : rings_) {
             const unsigned n = ring->drain(recs, kBatch);
-            for (unsigned i = 0; i < n; ++i) format_access_line(recs[i], fmt_, &buf_);
+            for (unsigned i = 0; i < n; ++i) {
+                format_access_line(recs[i], fmt_, &buf_);
+                tally(recs[i]);
+            }
             got += n;
         }
         if (got == 0) break;
@@ -88,6 +91,16 @@ unsigned ResponseLogWriter::poll() {
         total += got;
     }
     return total;
+}
+
+void ResponseLogWriter::tally(const ResponseRecord &r) {
+    if (r.bytes == 0) return;
+    std::string_view p = r.path_view();
+    if (!p.empty() && p[0] == '/') p.remove_prefix(1);
+    const std::size_t slash = p.find('/');
+    std::string title = slash == std::string_view::npos ? "/" : std::string(p.substr(0, slash));
+    if (titles_.size() >= kMaxTitles && !titles_.count(title)) title = "(other)";
+    titles_[title] += r.bytes * sample_;
 }
 
 void ResponseLogWriter::visit_counters(const CounterVisitor &fn) const {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "control/response_log_format.h"
@@ -39,6 +40,13 @@ class ResponseLogWriter {
     void close();
 
     void visit_counters(const CounterVisitor &fn) const;
+    // Body bytes served per title (the first path segment; "/" for files at
+    // the top), from every logged response since start: `edgectl top`.
+    // Sampled logs scale by the sample rate; at most kMaxTitles names, the
+    // rest under "(other)".
+    static constexpr std::size_t kMaxTitles = 1024;
+    const std::unordered_map<std::string, uint64_t> &title_bytes() const { return titles_; }
+    void set_sample(uint32_t n) { sample_ = n ? n : 1; }
     StatsSection stats() const;
 
   private:
@@ -54,7 +62,10 @@ class ResponseLogWriter {
     int fd_ = -1;
     std::vector<ResponseLog *> rings_;
     std::string buf_;
+    void tally(const ResponseRecord &r);
     Counters ctr_;
+    std::unordered_map<std::string, uint64_t> titles_;
+    uint32_t sample_ = 1;
 };
 
 }  // namespace ep

@@ -87,6 +87,7 @@ void HttpServer::on_accept(tcp::Stack &st, tcp::ConnId id) {
     }
     c->id = id;
     c->in_use = true;
+    ++ctr_.connections_open;
     c->head_done = c->peer_closed = c->input_pending = c->closing = false;
     stream_.attach(*c, id);
     c->piece = 0;
@@ -188,6 +189,7 @@ void HttpServer::finish(Conn *c) {
     // the last response must still meet the send timeout.
     if (c->closing) return;
     c->closing = true;
+    ++ctr_.connections_closing;
     stack_->close(c->id);
 }
 
@@ -202,6 +204,8 @@ void HttpServer::release(Conn *c) {
     stream_.detach(*c);
     stack_->set_user(c->id, nullptr);
     c->in_use = false;
+    --ctr_.connections_open;
+    if (c->closing) --ctr_.connections_closing;
     pool_.release(c);
 }
 
@@ -308,6 +312,9 @@ void HttpServer::visit_counters(const CounterVisitor &fn) const {
     }
 #define EP_X(field, help) fn({#field, help, __atomic_load_n(&ctr_.field, __ATOMIC_RELAXED)});
     EP_HTTP_SERVER_COUNTERS(EP_X)
+#undef EP_X
+#define EP_X(field, help) fn({#field, help, __atomic_load_n(&ctr_.field, __ATOMIC_RELAXED), true});
+    EP_HTTP_SERVER_GAUGES(EP_X)
 #undef EP_X
     stream_.visit_counters(fn);
 }

@@ -32,9 +32,15 @@ namespace ep {
 #define EP_HTTP_SERVER_COUNTERS(X) \
     X(conn_pool_exhausted, "accepted connections refused: no session free")
 
+// Levels, not totals: connections per state, for operators' graphs.
+#define EP_HTTP_SERVER_GAUGES(X)                                                        \
+    X(connections_open, "HTTP connections open now (reading, sending or closing)")      \
+    X(connections_closing, "of those, closing: the last response queued, not all ACKed")
+
 struct HttpServerCounters {
 #define EP_X(field, help) uint64_t field = 0;
     EP_HTTP_SERVER_COUNTERS(EP_X)
+    EP_HTTP_SERVER_GAUGES(EP_X)
 #undef EP_X
 };
 
