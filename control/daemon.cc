@@ -6,6 +6,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_pause.h>
 #include <rte_random.h>
 #include <rte_cycles.h>
 #include <ctime>
@@ -582,6 +583,19 @@ uint64_t Daemon::open_connections() const {
     return n;
 }
 
+// Each lcore RSTs its connections and says when the segments are sent; the
+// wait is bounded (an lcore that never answers does not hold the exit).
+void Daemon::reset_open_connections() {
+    for (Lcore *lc : lcores_) lc->reset.store(true, std::memory_order_release);
+    const uint64_t until = mono_ms() + 500;
+    for (Lcore *lc : lcores_)
+        while (!lc->reset_done.load(std::memory_order_acquire) && mono_ms() < until)
+            rte_pause();
+    uint64_t n = 0;
+    for (const Lcore *lc : lcores_) n += __atomic_load_n(&lc->counters.drain_resets, __ATOMIC_RELAXED);
+    EP_LOG(NOTICE, "drain: %llu connections reset", static_cast<unsigned long long>(n));
+}
+
 void Daemon::begin_drain(unsigned deadline_s) {
     const uint64_t deadline = mono_ms() + uint64_t{deadline_s} * 1000;
     if (draining_) {  // a second drain may only bring the end nearer
@@ -653,8 +667,11 @@ void Daemon::run(const std::atomic<bool> &stop, std::atomic<bool> &hup, std::ato
                 break;
             }
             if (mono_ms() >= drain_deadline_ms_) {
-                EP_LOG(NOTICE, "drain: deadline passed with %llu connections open; stopping",
+                EP_LOG(NOTICE,
+                       "drain: deadline passed with %llu connections open; resetting them; "
+                       "stopping",
                        static_cast<unsigned long long>(open));
+                reset_open_connections();
                 break;
             }
         }

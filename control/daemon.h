@@ -59,6 +59,7 @@ private:
     // ones have closed or deadline_s has passed (control/daemon.cc).
     void begin_drain(unsigned deadline_s);
     uint64_t open_connections() const;
+    void reset_open_connections();  // the drain's deadline
     // Stores a file or tree (admin `ingest`, --title): progress and the
     // result to out, then each row's on_ingest. False: it failed (said in out).
     bool ingest(const std::string &path, const std::string &prefix, Reply &out);
