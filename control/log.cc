@@ -10,7 +10,7 @@ namespace {
 LogFormat g_format = LogFormat::kKeyValue;
 
 const char *level_name(uint32_t level) {
-    static constexpr const char *kNames[] = {"emerg", "alert", "crit", "err",
+    static constexpr const char *kNames[] = {"emerg",   "alert",  "crit", "err",
                                              "warning", "notice", "info", "debug"};
     return level >= 1 && level <= 8 ? kNames[level - 1] : "info";
 }
@@ -43,7 +43,9 @@ int log_type() {
     return type;
 }
 
-void set_log_format(LogFormat f) { g_format = f; }
+void set_log_format(LogFormat f) {
+    g_format = f;
+}
 
 LogFormat log_format_of(const std::string &name) {
     return name == "json" ? LogFormat::kJson : LogFormat::kKeyValue;

@@ -19,31 +19,61 @@ namespace {
 // start: a reload that changes one applies the rest and names these.
 // X(field, flag). The DNS keys move to the dns row's reload hook when it has
 // one (zones are RCU-published already: control/dns_zones.h).
-#define EP_RESTART_ONLY_KEYS(X)                                                              \
-    X(ports, "port") X(ips, "ip") X(gateways, "gateway") X(data_lcores, "data-lcores")       \
-    X(control_lcore, "control-lcore") X(admin_socket, "admin-socket")                        \
-    X(metrics_listen, "metrics-listen") X(file_prefix, "file-prefix") X(no_huge, "no-huge")  \
-    X(allow_pci, "allow-pci") X(memory_mb, "memory") X(mbufs, "mbufs") X(rx_desc, "rx-desc") \
-    X(tx_desc, "tx-desc") X(store_path, "store") X(ram_mb, "ram-mb") X(disk_mb, "disk-mb")   \
-    X(max_objects, "max-objects") X(http_port, "http-port")                                  \
-    X(http_max_conns, "http-max-conns") X(tcp_max_conns, "tcp-max-conns")                   \
-    X(tcp_rcvbuf_kb, "tcp-rcvbuf-kb") X(tcp_cc, "tcp-cc") X(tcp_rto_min_ms, "tcp-rto-min-ms") \
-    X(tcp_tick_us, "tcp-tick-us") X(http_pin_conn_kb, "http-pin-conn-kb")                    \
-    X(http_pin_ram_pct, "http-pin-ram-pct") X(discard_port, "discard-port")                  \
-    X(udp_echo_port, "udp-echo-port") X(tracker_port, "tracker-port")                        \
-    X(tracker_open, "tracker-open") X(tracker_interval_s, "tracker-interval-s")              \
-    X(tracker_swarms, "tracker-swarms") X(tracker_peers, "tracker-peers")                    \
-    X(torrents, "torrents") X(dns_port, "dns-port") X(dns_zones, "dns-zone")                 \
-    X(dns_max_udp, "dns-max-udp") X(dns_steer, "dns-steer") X(dns_tcp_conns, "dns-tcp-conns") \
-    X(icmp_error_rate, "icmp-error-rate") X(arp_reachable_s, "arp-reachable-s")              \
-    X(tcp_syn_backlog, "tcp-syn-backlog") X(access_ring_size, "access-ring-size")            \
-    X(access_log, "access-log") X(access_log_format, "access-log-format")                    \
-    X(access_log_ring, "access-log-ring") X(fault, "fault") X(eal_extra, "-- (EAL arguments)")
+#define EP_RESTART_ONLY_KEYS(X)                 \
+    X(ports, "port")                            \
+    X(ips, "ip")                                \
+    X(gateways, "gateway")                      \
+    X(data_lcores, "data-lcores")               \
+    X(control_lcore, "control-lcore")           \
+    X(admin_socket, "admin-socket")             \
+    X(metrics_listen, "metrics-listen")         \
+    X(file_prefix, "file-prefix")               \
+    X(no_huge, "no-huge")                       \
+    X(allow_pci, "allow-pci")                   \
+    X(memory_mb, "memory")                      \
+    X(mbufs, "mbufs")                           \
+    X(rx_desc, "rx-desc")                       \
+    X(tx_desc, "tx-desc")                       \
+    X(store_path, "store")                      \
+    X(ram_mb, "ram-mb")                         \
+    X(disk_mb, "disk-mb")                       \
+    X(max_objects, "max-objects")               \
+    X(http_port, "http-port")                   \
+    X(http_max_conns, "http-max-conns")         \
+    X(tcp_max_conns, "tcp-max-conns")           \
+    X(tcp_rcvbuf_kb, "tcp-rcvbuf-kb")           \
+    X(tcp_cc, "tcp-cc")                         \
+    X(tcp_rto_min_ms, "tcp-rto-min-ms")         \
+    X(tcp_tick_us, "tcp-tick-us")               \
+    X(http_pin_conn_kb, "http-pin-conn-kb")     \
+    X(http_pin_ram_pct, "http-pin-ram-pct")     \
+    X(discard_port, "discard-port")             \
+    X(udp_echo_port, "udp-echo-port")           \
+    X(tracker_port, "tracker-port")             \
+    X(tracker_open, "tracker-open")             \
+    X(tracker_interval_s, "tracker-interval-s") \
+    X(tracker_swarms, "tracker-swarms")         \
+    X(tracker_peers, "tracker-peers")           \
+    X(torrents, "torrents")                     \
+    X(dns_port, "dns-port")                     \
+    X(dns_zones, "dns-zone")                    \
+    X(dns_max_udp, "dns-max-udp")               \
+    X(dns_steer, "dns-steer")                   \
+    X(dns_tcp_conns, "dns-tcp-conns")           \
+    X(icmp_error_rate, "icmp-error-rate")       \
+    X(arp_reachable_s, "arp-reachable-s")       \
+    X(tcp_syn_backlog, "tcp-syn-backlog")       \
+    X(access_ring_size, "access-ring-size")     \
+    X(access_log, "access-log")                 \
+    X(access_log_format, "access-log-format")   \
+    X(access_log_ring, "access-log-ring")       \
+    X(fault, "fault")                           \
+    X(eal_extra, "-- (EAL arguments)")
 
 // rte_log level from a --log-level value; 0 when it is not a plain level
 // (EAL's "type:level" forms are applied at start only).
 int log_level_of(const std::string &s) {
-    static constexpr const char *kNames[] = {"emerg", "alert", "crit", "err",
+    static constexpr const char *kNames[] = {"emerg",   "alert",  "crit", "err",
                                              "warning", "notice", "info", "debug"};
     for (int i = 0; i < 8; ++i)
         if (s == kNames[i]) return i + 1;  // RTE_LOG_EMERG is 1
@@ -147,12 +177,12 @@ bool Daemon::reload(Reply &out) {
         if (std::find(next.titles.begin(), next.titles.end(), t) == next.titles.end())
             out.write("title " + t + ": no longer listed; its objects stay until removed\n");
     std::string restart;
-#define EP_X(field, flag) \
-    if (!(next.field == cfg_.field)) restart += std::string(restart.empty() ? "" : ", ") + "--" + flag;
+#define EP_X(field, flag)            \
+    if (!(next.field == cfg_.field)) \
+        restart += std::string(restart.empty() ? "" : ", ") + "--" + flag;
     EP_RESTART_ONLY_KEYS(EP_X)
 #undef EP_X
-    if (!restart.empty())
-        out.write("not applied (needs a restart): " + restart + "\n");
+    if (!restart.empty()) out.write("not applied (needs a restart): " + restart + "\n");
     out.write(ok ? "reloaded\n" : "reloaded, with errors above\n");
     return ok;
 }

@@ -68,11 +68,11 @@ std::string mib(double bytes) {
 }
 
 // Sections that are not services (they get their own block).
-const std::set<std::string> kNotServices = {"lcore", "tcp", "port", "cache", "chunkstore",
-                                            "access_log", "title"};
+const std::set<std::string> kNotServices = {"lcore",      "tcp",        "port", "cache",
+                                            "chunkstore", "access_log", "title"};
 // What a service counts as its requests: the first of these it has.
-const char *const kRequestCounters[] = {"requests", "queries", "announces", "datagrams",
-                                        "connects", "connections"};
+const char *const kRequestCounters[] = {"requests",  "queries",  "announces",
+                                        "datagrams", "connects", "connections"};
 
 }  // namespace
 
@@ -84,8 +84,9 @@ std::string render_top(const TopSnapshot &prev, const TopSnapshot &cur, double s
     localtime_r(&now, &local);
     char ts[16];
     std::strftime(ts, sizeof ts, "%H:%M:%S", &local);
-    std::snprintf(line, sizeof line, "\x1b[1medgeplane top\x1b[0m  %s  (every %.1f s, Ctrl-C quits)\n\n",
-                  ts, secs > 0 ? secs : 1.0);
+    std::snprintf(line, sizeof line,
+                  "\x1b[1medgeplane top\x1b[0m  %s  (every %.1f s, Ctrl-C quits)\n\n", ts,
+                  secs > 0 ? secs : 1.0);
     o += line;
 
     // Per lcore.
@@ -148,9 +149,11 @@ std::string render_top(const TopSnapshot &prev, const TopSnapshot &cur, double s
                 req = human(svc_rate(svc, c), "");
                 break;
             }
-        const std::string conns = has(svc, "connections") ? human(svc_rate(svc, "connections"), "") : "-";
-        const std::string open =
-            has(svc, "connections_open") ? human(sum_over_lcores(cur, svc, "connections_open"), "") : "-";
+        const std::string conns =
+            has(svc, "connections") ? human(svc_rate(svc, "connections"), "") : "-";
+        const std::string open = has(svc, "connections_open")
+                                     ? human(sum_over_lcores(cur, svc, "connections_open"), "")
+                                     : "-";
         std::snprintf(line, sizeof line, "%-12s %12s %12s %14s\n", svc.c_str(), req.c_str(),
                       conns.c_str(), open.c_str());
         o += line;
@@ -162,19 +165,19 @@ std::string render_top(const TopSnapshot &prev, const TopSnapshot &cur, double s
     // Cache and store.
     const double hits = svc_rate("cache", "hits");
     const double misses = svc_rate("cache", "ram_misses") + svc_rate("cache", "misses");
-    const double ratio = hits + misses > 0 ? 100 * hits / (hits + misses)
-                                           : 100 * get(cur, "cache hit_ratio -");
-    std::snprintf(line, sizeof line,
-                  "\n\x1b[7mcache\x1b[0m hit ratio %.1f %%%s   RAM %s/%s MiB   disk %s/%s MiB   "
-                  "evictions/s %s   objects %.0f\n",
-                  ratio, hits + misses > 0 ? "" : " (since start)",
-                  mib(get(cur, "chunkstore ram_bytes_used -")).c_str(),
-                  mib(get(cur, "chunkstore ram_capacity_bytes -")).c_str(),
-                  mib(get(cur, "chunkstore disk_bytes_used -")).c_str(),
-                  mib(get(cur, "chunkstore disk_capacity_bytes -")).c_str(),
-                  human(svc_rate("cache", "evictions") + svc_rate("cache", "object_evictions"), "")
-                      .c_str(),
-                  get(cur, "chunkstore objects -"));
+    const double ratio =
+        hits + misses > 0 ? 100 * hits / (hits + misses) : 100 * get(cur, "cache hit_ratio -");
+    std::snprintf(
+        line, sizeof line,
+        "\n\x1b[7mcache\x1b[0m hit ratio %.1f %%%s   RAM %s/%s MiB   disk %s/%s MiB   "
+        "evictions/s %s   objects %.0f\n",
+        ratio, hits + misses > 0 ? "" : " (since start)",
+        mib(get(cur, "chunkstore ram_bytes_used -")).c_str(),
+        mib(get(cur, "chunkstore ram_capacity_bytes -")).c_str(),
+        mib(get(cur, "chunkstore disk_bytes_used -")).c_str(),
+        mib(get(cur, "chunkstore disk_capacity_bytes -")).c_str(),
+        human(svc_rate("cache", "evictions") + svc_rate("cache", "object_evictions"), "").c_str(),
+        get(cur, "chunkstore objects -"));
     o += line;
 
     // Titles by bytes served (the access log's tally).
@@ -189,9 +192,10 @@ std::string render_top(const TopSnapshot &prev, const TopSnapshot &cur, double s
                       "bit/s");
         o += line;
         for (std::size_t i = 0; i < titles.size() && i < 10; ++i) {
-            std::snprintf(line, sizeof line, "%-32.32s %14s %14s\n", titles[i].second.c_str(),
-                          human(titles[i].first, "B").c_str(),
-                          human(8 * rate(prev, cur, "title " + titles[i].second, secs), "b").c_str());
+            std::snprintf(
+                line, sizeof line, "%-32.32s %14s %14s\n", titles[i].second.c_str(),
+                human(titles[i].first, "B").c_str(),
+                human(8 * rate(prev, cur, "title " + titles[i].second, secs), "b").c_str());
             o += line;
         }
     }
@@ -203,7 +207,8 @@ int run_top(const std::string &socket, double interval_s, unsigned frames) {
     auto prev_t = std::chrono::steady_clock::now();
     for (unsigned n = 0; frames == 0 || n < frames; ++n) {
         std::string text, err;
-        if (!admin_request(socket, "top", [&](std::string_view c) { text.append(c); }, &err)) {
+        if (!admin_request(
+                socket, "top", [&](std::string_view c) { text.append(c); }, &err)) {
             std::fprintf(stderr, "edgectl: %s\n", err.c_str());
             return 2;
         }

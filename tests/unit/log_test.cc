@@ -14,8 +14,9 @@ TEST(Log, KeyValueLineQuotesTheMessage) {
 }
 
 TEST(Log, JsonLine) {
-    EXPECT_EQ(format_log_line(LogFormat::kJson, RTE_LOG_ERR, "a\\b\x01", kMs),
-              "{\"ts\":\"2026-12-01T16:44:27.123Z\",\"level\":\"err\",\"msg\":\"a\\\\b\\u0001\"}\n");
+    EXPECT_EQ(
+        format_log_line(LogFormat::kJson, RTE_LOG_ERR, "a\\b\x01", kMs),
+        "{\"ts\":\"2026-12-01T16:44:27.123Z\",\"level\":\"err\",\"msg\":\"a\\\\b\\u0001\"}\n");
 }
 
 TEST(Log, FormatNames) {

@@ -85,12 +85,13 @@ TEST(ResponseLogFormat, JsonLine) {
     ResponseRecord r = sample_record();
     r.flags |= ResponseRecord::kPathTruncated;
     format_access_line(r, AccessLogFormat::kJson, &s);
-    EXPECT_EQ(s,
-              "{\"time\":\"2026-12-01T16:44:27Z\",\"client\":\"10.78.0.1\",\"client_port\":40000,"
-              "\"service\":\"http\",\"method\":\"GET\",\"path\":\"/title/seg 1.m4s?q=\\u0022x\\u0022\","
-              "\"protocol\":\"HTTP/1.1\",\"status\":206,\"bytes\":200,\"head_bytes\":310,"
-              "\"range\":\"bytes=0-199\",\"duration_ms\":12.345,\"cache\":\"fill\",\"lcore\":1,"
-              "\"path_truncated\":true}\n");
+    EXPECT_EQ(
+        s,
+        "{\"time\":\"2026-12-01T16:44:27Z\",\"client\":\"10.78.0.1\",\"client_port\":40000,"
+        "\"service\":\"http\",\"method\":\"GET\",\"path\":\"/title/seg 1.m4s?q=\\u0022x\\u0022\","
+        "\"protocol\":\"HTTP/1.1\",\"status\":206,\"bytes\":200,\"head_bytes\":310,"
+        "\"range\":\"bytes=0-199\",\"duration_ms\":12.345,\"cache\":\"fill\",\"lcore\":1,"
+        "\"path_truncated\":true}\n");
 }
 
 }  // namespace
