@@ -28,7 +28,7 @@ TEST(Top, FrameShowsRatesOfTheInterval) {
         "cache ram_misses - 1\ntitle movie 5000000\n");
     const std::string f = render_top(a, b, 2.0);
     EXPECT_NE(f.find("1.0 k"), std::string::npos) << f;    // rx: 2000 packets in 2 s
-    EXPECT_NE(f.find("1000 Mb"), std::string::npos) << f;  // tx: 250 MB in 2 s
+    EXPECT_NE(f.find("1.0 Gb"), std::string::npos) << f;  // tx: 250 MB in 2 s
     EXPECT_NE(f.find("25.0"), std::string::npos) << f;     // busy %
     EXPECT_NE(f.find("hit ratio 90.0 %"), std::string::npos) << f;
     EXPECT_NE(f.find("movie"), std::string::npos) << f;
