@@ -53,6 +53,10 @@ ssize_t send_some(int fd, std::string_view s) {
 
 void Reply::write(std::string_view s) {
     if (failed_ || truncated_) return;
+    if (fd_ < 0 && buf_) {  // collector()
+        buf_->append(s);
+        return;
+    }
     if (!buf_) {  // client side: a blocking socket, written in full
         while (!s.empty()) {
             ssize_t n = ::send(fd_, s.data(), s.size(), MSG_NOSIGNAL);

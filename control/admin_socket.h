@@ -26,6 +26,9 @@ class Reply {
   public:
     explicit Reply(int fd, std::string *buf = nullptr, std::size_t cap = 0)
         : fd_(fd), buf_(buf), cap_(cap) {}
+    // Collects what is written into *out (a command run with no client: a
+    // reload from SIGHUP logs it).
+    static Reply collector(std::string *out) { return Reply(-1, out, SIZE_MAX); }
     void write(std::string_view s);
     bool failed() const { return failed_; }
     bool truncated() const { return truncated_; }

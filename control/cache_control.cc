@@ -20,7 +20,13 @@ constexpr uint64_t kSlot = chunkstore::kChunkSize;
 // "RAM tier full" check then count the same thing.
 CacheControl::CacheControl(chunkstore::Store &store, const CacheControlConfig &cfg)
     : store_(store), cfg_(cfg), ram_only_(!store.has_disk()) {
-    const uint64_t cap = uint64_t{store.ram_slots()} * kSlot;
+    driver_ = make_driver(cfg);  // throws on a bad policy
+    policy_label_ = "policy." + driver_->policy().name();
+    store_.set_observer(this);
+}
+
+std::unique_ptr<cache::EvictionDriver> CacheControl::make_driver(const CacheControlConfig &cfg) const {
+    const uint64_t cap = uint64_t{store_.ram_slots()} * kSlot;
     cache::DriverConfig dc;
     dc.policy = cfg.policy;
     dc.high_watermark_bytes = cap / 100 * cfg.high_pct / kSlot * kSlot;
@@ -31,14 +37,39 @@ CacheControl::CacheControl(chunkstore::Store &store, const CacheControlConfig &c
     dc.watermark_runs = !ram_only_;
     // RAM-only: the policy ranks all of RAM and must admit every fill.
     dc.policy_capacity_bytes = ram_only_ ? cap : dc.high_watermark_bytes;
-    dc.expected_objects = store.ram_slots();
-    driver_ = std::make_unique<cache::EvictionDriver>(dc, *this);  // throws on a bad policy
+    dc.expected_objects = store_.ram_slots();
+    auto d = std::make_unique<cache::EvictionDriver>(dc, *const_cast<CacheControl *>(this));
     // Whatever is resident already (nothing, for a freshly opened store).
     uint32_t cursor = 0;
     chunkstore::ChunkKey key;
     chunkstore::Chunk *chunk;
-    while (store_.next_resident(&cursor, &key, &chunk)) driver_->resident(key, kSlot);
-    store_.set_observer(this);
+    while (store_.next_resident(&cursor, &key, &chunk)) d->resident(key, kSlot);
+    return d;
+}
+
+bool CacheControl::reconfigure(const CacheControlConfig &cfg, std::string *err) {
+    std::unique_ptr<cache::EvictionDriver> d;
+    try {
+        d = make_driver(cfg);
+    } catch (const std::exception &e) {
+        *err = e.what();
+        return false;
+    }
+    // Runs on the control thread, like every RamObserver call: nothing is
+    // linked or unlinked between the seeding above and the swap.
+    const cache::DriverCounters &o = driver_->counters();
+    cache::DriverCounters &r = retired_;
+    r.hits += o.hits, r.ram_misses += o.ram_misses, r.misses += o.misses;
+    r.bytes_hit += o.bytes_hit, r.fills += o.fills, r.bytes_filled += o.bytes_filled;
+    r.evictions += o.evictions, r.evictions_skipped_pinned += o.evictions_skipped_pinned;
+    r.evictions_skipped_fresh += o.evictions_skipped_fresh, r.eviction_runs += o.eviction_runs;
+    r.room_runs += o.room_runs, r.not_admitted += o.not_admitted;
+    r.stale_victims += o.stale_victims;
+    driver_ = std::move(d);
+    policy_label_ = "policy." + driver_->policy().name();
+    cfg_ = cfg;
+    ++reconfigures_;
+    return true;
 }
 
 CacheControl::~CacheControl() {
@@ -157,7 +188,15 @@ void CacheControl::log_run(const char *why, const cache::RunReport &r) {
 }
 
 void CacheControl::visit_counters(const CounterVisitor &fn) const {
-    const cache::DriverCounters &c = driver_->counters();
+    const cache::DriverCounters &d = driver_->counters();
+    const cache::DriverCounters &b = retired_;
+    cache::DriverCounters c = d;
+    c.hits += b.hits, c.ram_misses += b.ram_misses, c.misses += b.misses;
+    c.bytes_hit += b.bytes_hit, c.fills += b.fills, c.evictions += b.evictions;
+    c.evictions_skipped_pinned += b.evictions_skipped_pinned;
+    c.evictions_skipped_fresh += b.evictions_skipped_fresh, c.eviction_runs += b.eviction_runs;
+    c.room_runs += b.room_runs, c.not_admitted += b.not_admitted;
+    c.stale_victims += b.stale_victims;
     fn({"hits", "chunk starts served from RAM", c.hits});
     fn({"ram_misses", "chunk starts that waited for a disk read", c.ram_misses});
     fn({"misses", "requests for objects the store does not hold", c.misses});
@@ -180,6 +219,9 @@ void CacheControl::visit_counters(const CounterVisitor &fn) const {
         driver_->config().high_watermark_bytes, true});
     fn({"low_watermark_bytes", "RAM use an eviction run stops at",
         driver_->config().low_watermark_bytes, true});
+    fn({"reconfigures", "policy or watermark changes applied by a reload", reconfigures_});
+    // The policy in force as policy{reason="NAME"} 1 (an info-style gauge).
+    fn({policy_label_, "the eviction policy in force (value 1)", 1, true});
 }
 
 StatsSection CacheControl::stats() const {

@@ -35,6 +35,11 @@ class CacheControl final : public cache::StoreEvictor, public chunkstore::RamObs
   public:
     CacheControl(chunkstore::Store &store, const CacheControlConfig &cfg);
     ~CacheControl() override;
+    // Live reload: a new policy and watermarks. The new policy is seeded
+    // with every resident chunk (its ranking starts afresh); the counters
+    // carry on. False with *err (a policy the factory refuses): unchanged.
+    bool reconfigure(const CacheControlConfig &cfg, std::string *err);
+    const CacheControlConfig &config() const { return cfg_; }
     void add_log(AccessLog *log) { logs_.push_back(log); }
     // Drains the rings and runs a watermark eviction if one is due; returns
     // how many records it consumed.
@@ -58,7 +63,11 @@ class CacheControl final : public cache::StoreEvictor, public chunkstore::RamObs
     chunkstore::Store &store_;
     CacheControlConfig cfg_;
     const bool ram_only_;
+    std::unique_ptr<cache::EvictionDriver> make_driver(const CacheControlConfig &cfg) const;
     std::unique_ptr<cache::EvictionDriver> driver_;
+    cache::DriverCounters retired_{};  // counted by drivers a reload replaced
+    uint64_t reconfigures_ = 0;
+    std::string policy_label_;  // "policy.NAME": the cache section's info gauge
     std::vector<AccessLog *> logs_;
     std::unordered_map<chunkstore::ObjectId, uint64_t> ingested_ns_;  // recent ingests
     chunkstore::ObjectId keep_ = 0;  // the object an ingest is writing

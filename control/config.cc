@@ -12,6 +12,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -327,7 +328,38 @@ namespace {
 int parse_config_args(int argc, char **argv, Config *cfg);
 }
 
+namespace {
+// Where parse messages go: stderr, or a reload's reason (parse_config_quiet).
+thread_local std::string *g_message_sink = nullptr;
+void report(const std::string &msg) {
+    if (g_message_sink)
+        *g_message_sink += msg;
+    else
+        std::fprintf(stderr, "edgeplane: %s\n", msg.c_str());
+}
+}  // namespace
+
+void split_title(const std::string &spec, std::string *name, std::string *dir) {
+    const std::size_t eq = spec.find('=');
+    *name = eq == std::string::npos ? "" : spec.substr(0, eq);
+    *dir = eq == std::string::npos ? spec : spec.substr(eq + 1);
+}
+
+int parse_config_quiet(const std::vector<std::string> &args, Config *cfg, std::string *err) {
+    std::vector<std::string> copy = args;
+    std::vector<char *> av;
+    for (std::string &a : copy) av.push_back(a.data());
+    av.push_back(nullptr);
+    std::string msg;
+    g_message_sink = &msg;
+    const int rc = parse_config(static_cast<int>(copy.size()), av.data(), cfg);
+    g_message_sink = nullptr;
+    *err = msg;
+    return rc;
+}
+
 int parse_config(int argc, char **argv, Config *cfg) {
+    cfg->argv.assign(argv, argv + argc);
     // --check-config FILE reads FILE as --config FILE would (flags beside it
     // still override), and any error is exit code 2.
     std::vector<std::string> args(argv, argv + argc);
@@ -401,6 +433,9 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
     app.add_option("--mbufs", cfg->mbufs, "Packet buffers in the pool")
         ->check(CLI::Range(1023, 1 << 24));
     app.add_option("--log-level", cfg->log_level, "DPDK log level (emerg..debug)");
+    app.add_option("--log-format", cfg->log_format,
+                   "The daemon's log lines on stderr: kv (ts=... level=... msg=\"...\") or json")
+        ->check(CLI::IsMember({"kv", "json"}));
     app.add_option("--store", cfg->store_path,
                    "Chunk store file or block device (persistent disk tier); empty: RAM only");
     app.add_option("--ram-mb", cfg->ram_mb, "RAM tier of the chunk store, MiB of hugepage memory")
@@ -529,6 +564,22 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
                    "Access records buffered per data lcore for the cache policy (power of two)")
         ->check(CLI::Range(16, 1 << 24))
         ->check(kPowerOfTwo);
+    app.add_option("--access-log", cfg->access_log,
+                   "Append one line per response to this file (reopened on SIGUSR1); empty: off");
+    app.add_option("--access-log-format", cfg->access_log_format,
+                   "Access-log lines: nginx 'combined' plus our fields, or 'json' (one object a line)")
+        ->check(CLI::IsMember({"combined", "json"}));
+    app.add_option("--access-log-sample", cfg->access_log_sample,
+                   "Log one response in this many, per data lcore (1: every response)")
+        ->check(CLI::Range(1, 1'000'000));
+    app.add_option("--access-log-ring", cfg->access_log_ring,
+                   "Access-log records buffered per data lcore (power of two; a full ring drops "
+                   "and counts response_log_drops)")
+        ->check(CLI::Range(16, 1 << 20))
+        ->check(kPowerOfTwo);
+    app.add_option("--title", cfg->titles,
+                   "Content to serve, NAME=DIR (objects NAME/...) or DIR: ingested at start; a "
+                   "reload (SIGHUP, edgectl reload) ingests the ones added since; repeatable");
     app.add_option("--http-max-conns", cfg->http_max_conns, "HTTP sessions per data lcore")
         ->check(CLI::Range(1, 1 << 20));
     app.add_option("--tcp-max-conns", cfg->tcp_max_conns, "TCP connections per data lcore")
@@ -556,13 +607,13 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
     } catch (const CLI::Success &e) {
         return app.exit(e);  // --help, --version
     } catch (const CLI::ParseError &e) {
-        std::fprintf(stderr, "edgeplane: %s\nRun with --help for more information.\n",
-                     with_origin(e.what(), *toml, ours, argv).c_str());
+        report(with_origin(e.what(), *toml, ours, argv) +
+               (g_message_sink ? "" : "\nRun with --help for more information."));
         return e.get_exit_code();
     }
 
     auto fail = [](const std::string &msg) {
-        std::fprintf(stderr, "edgeplane: %s\n", msg.c_str());
+        report(msg);
         return 2;
     };
     if (cfg->ips.size() != cfg->ports.size())
@@ -602,6 +653,13 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
         return fail("--cache-low-pct is above --cache-high-pct");
     if (cfg->access_ring_size < 16 || (cfg->access_ring_size & (cfg->access_ring_size - 1)))
         return fail("--access-ring-size must be a power of two >= 16");
+    for (const std::string &t : cfg->titles) {
+        std::string name, dir;
+        split_title(t, &name, &dir);
+        std::error_code ec;
+        if (dir.empty() || !std::filesystem::exists(dir, ec))
+            return fail("--title '" + t + "': no file or directory '" + dir + "'");
+    }
     if (!cfg->fault.empty()) {
         FaultSpec spec;
         std::string err;

@@ -27,6 +27,7 @@ struct Config {
     unsigned rx_desc = 1024;  // RX ring descriptors per queue (the driver may adjust)
     unsigned tx_desc = 1024;
     std::string log_level = "info";
+    std::string log_format = "kv";  // the daemon's own lines on stderr: kv (key=value) | json
     std::string store_path;        // chunk store file or block device; empty = RAM only
     unsigned ram_mb = 256;         // RAM tier (hugepage memory)
     unsigned disk_mb = 1024;       // disk tier size when the store file is created
@@ -72,17 +73,31 @@ struct Config {
     unsigned cache_high_pct = 90;
     unsigned cache_low_pct = 80;
     unsigned access_ring_size = 16384;  // per data lcore, power of two
+    std::string access_log;                  // file of one line per response; empty: off
+    std::string access_log_format = "combined";  // combined | json
+    unsigned access_log_sample = 1;          // log one response in N (per data lcore)
+    unsigned access_log_ring = 4096;         // records buffered per data lcore, power of two
+    std::vector<std::string> titles;  // "NAME=DIR" or "DIR": ingested at start, new ones on reload
     std::string fault;  // fault injection spec, see dataplane/fault_stage.h
     std::vector<std::string> eal_extra;  // after "--"
 
     std::vector<PortOptions> port_options;  // derived by parse_config
     std::string check_config;  // --check-config FILE: validate FILE and exit (no EAL)
+    std::vector<std::string> argv;  // the command line parse_config read (a reload reads it again)
 };
 
 // Parses argv into cfg. Returns -1 to continue, or an exit code (0 after
 // --help, non-zero after an error, with the message already printed; 2 for
 // every error with --check-config FILE, which reads FILE as --config does).
 int parse_config(int argc, char **argv, Config *cfg);
+
+// parse_config on a saved command line (a reload: the --config file is read
+// again) with any message in *err instead of on stderr. Returns what
+// parse_config returns.
+int parse_config_quiet(const std::vector<std::string> &args, Config *cfg, std::string *err);
+
+// A --title value: "NAME=DIR" (objects NAME/...) or "DIR" (no prefix).
+void split_title(const std::string &spec, std::string *name, std::string *dir);
 
 // The EAL argument vector for cfg (argv[0] included).
 std::vector<std::string> eal_arguments(const Config &cfg);

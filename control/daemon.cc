@@ -6,6 +6,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_pause.h>
 #include <rte_random.h>
 #include <rte_cycles.h>
 #include <ctime>
@@ -134,6 +135,16 @@ bool Daemon::start() {
 
     if (!setup_services()) return false;
     if (!start_tcp_services()) return false;
+    if (!cfg_.access_log.empty()) {
+        std::string err;
+        if (!access_writer_.open(cfg_.access_log,
+                                 cfg_.access_log_format == "json" ? AccessLogFormat::kJson
+                                                                  : AccessLogFormat::kCombined,
+                                 &err)) {
+            EP_LOG(ERR, "%s", err.c_str());
+            return false;
+        }
+    }
 
     std::string err;
     if (!admin_.open(cfg_.admin_socket, &err)) {
@@ -143,6 +154,19 @@ bool Daemon::start() {
     register_commands();
     register_store_commands();
     register_tcp_commands();
+    for (const std::string &t : cfg_.titles) {
+        std::string name, dir, log;
+        split_title(t, &name, &dir);
+        Reply collect = Reply::collector(&log);
+        const bool good = ingest(dir, name, collect);
+        const std::size_t last = log.rfind("stored ");
+        EP_LOG(NOTICE, "title %s: %s", t.c_str(),
+               last == std::string::npos ? "nothing stored" : log.substr(last).c_str());
+        if (!good) {
+            EP_LOG(ERR, "title %s: %s", t.c_str(), log.substr(log.rfind("error: ")).c_str());
+            return false;
+        }
+    }
     if (!cfg_.metrics_listen.empty()) {
         if (!metrics_server_.open(cfg_.metrics_listen, [this] { return prometheus_text(metrics()); },
                                   &err)) {
@@ -196,6 +220,23 @@ bool Daemon::start_tcp_services() {
         }
         access_logs_.push_back(log);
         cache_->add_log(log);
+        ResponseLog *rlog = nullptr;
+        if (!cfg_.access_log.empty()) {
+            void *rmem =
+                rte_zmalloc_socket("response_log", ResponseLog::memsize(cfg_.access_log_ring), 64,
+                                   static_cast<int>(rte_lcore_to_socket_id(lc->lcore_id)));
+            rlog = rmem ? new (rte_zmalloc("response_log_obj", sizeof(ResponseLog), 64)) ResponseLog()
+                        : nullptr;
+            if (!rlog || !rlog->init(rmem, cfg_.access_log_ring, cfg_.access_log_sample,
+                                     static_cast<uint8_t>(lc->lcore_id),
+                                     &lc->counters.response_log_drops)) {
+                EP_LOG(ERR, "access-log ring for lcore %u: out of memory", lc->lcore_id);
+                return false;
+            }
+            response_logs_.push_back(rlog);
+            access_writer_.add_ring(rlog);
+            access_writer_.set_sample(cfg_.access_log_sample);
+        }
         lc->tsc_start = tsc_start;
         lc->ns_per_tsc_q32 = static_cast<uint64_t>((static_cast<unsigned __int128>(1'000'000'000) << 32) / hz);
         lc->unix_start_ns = wall.tv_sec * 1'000'000'000LL + wall.tv_nsec;
@@ -233,7 +274,7 @@ bool Daemon::start_tcp_services() {
                 return false;
             }
             q.tcp = io.get();
-            const ServiceEnv env{cfg_, lc, &q, &io->stack(), store_.get(), access_logs_.back()};
+            const ServiceEnv env{cfg_, lc, &q, &io->stack(), store_.get(), access_logs_.back(), rlog};
             for (const ServiceRow &row : service_table()) {
                 std::string err;
                 std::unique_ptr<Service> svc = row.make(env, &err);
@@ -348,6 +389,7 @@ std::vector<StatsSection> Daemon::stats_sections() const {
         if (any) out.push_back(std::move(sec));
     }
     if (cache_) out.push_back(cache_->stats());
+    if (access_writer_.is_open()) out.push_back(access_writer_.stats());
     if (!store_) return out;
     const chunkstore::Counters c = store_->counters();
     const chunkstore::Usage u = store_->usage();
@@ -404,6 +446,12 @@ void Daemon::register_commands() {
                       " open; edgeplane exits when they finish or after " + std::to_string(s) +
                       " s\n");
         });
+    admin_.add_command(
+        "top", "every metric as 'SECTION NAME LCORE VALUE' (ports summed), then 'title NAME BYTES'",
+        [this](auto &, Reply &out) { out.write(top_snapshot()); });
+    admin_.add_command("reload",
+                       "read the config again and apply what needs no restart (as SIGHUP does)",
+                       [this](auto &, Reply &out) { run_reload(out, "edgectl reload"); });
     admin_.add_command("ports", "ports, addresses and queues", [this](auto &, Reply &out) {
         for (const Port &p : ports_) {
             out.write(p.device + " port " + std::to_string(p.id) + " mac " + mac_to_string(p.addr.mac) +
@@ -427,46 +475,7 @@ void Daemon::register_store_commands() {
                 out.write("error: usage: ingest PATH [PREFIX]\n");
                 return;
             }
-            const std::string prefix = args.size() == 3 ? args[2] : "";
-            chunkstore::IngestReport rep;
-            // Re-ingesting a name replaces the object (put_object does): say
-            // so, so that a wrong --name cannot overwrite content unnoticed.
-            std::unordered_set<std::string> existing;
-            store_->for_each_object(
-                [&](const chunkstore::ObjectMeta &m) { existing.emplace(m.name, m.name_len); });
-            uint64_t replaced = 0;
-            std::vector<std::string> stored;  // for the services that derive content from it
-            // Progress every object: edgectl shows it as it comes.
-            auto progress = [&](const chunkstore::IngestProgress &p) {
-                stored.emplace_back(p.name);
-                if (existing.erase(std::string(p.name))) {
-                    ++replaced;
-                    out.write("replaced " + std::string(p.name) + "\n");
-                }
-                char line[512];
-                std::snprintf(line, sizeof line, "progress %llu/%llu objects %llu/%llu bytes %.*s\n",
-                              static_cast<unsigned long long>(p.objects_done),
-                              static_cast<unsigned long long>(p.objects_total),
-                              static_cast<unsigned long long>(p.bytes_done),
-                              static_cast<unsigned long long>(p.bytes_total),
-                              static_cast<int>(p.name.size()), p.name.data());
-                out.write(line);
-            };
-            chunkstore::Status st = chunkstore::ingest_path(*store_, args[1], prefix, progress, &rep);
-            for (const std::string &f : rep.failed) out.write("failed " + f + "\n");
-            char line[256], note[48] = "";
-            if (replaced)
-                std::snprintf(note, sizeof note, " (%llu replaced)", static_cast<unsigned long long>(replaced));
-            std::snprintf(
-                line, sizeof line, "stored %llu objects%s, %llu chunks, %llu bytes in %.2f s\n",
-                static_cast<unsigned long long>(rep.objects), note,
-                static_cast<unsigned long long>(rep.chunks),
-                static_cast<unsigned long long>(rep.bytes), rep.seconds);
-            out.write(line);
-            const IngestEvent ev{args[1], prefix, stored};
-            for (const ServiceRow &row : service_table())
-                if (row.on_ingest) row.on_ingest(cfg_, ev, out);
-            if (!st.ok()) out.write("error: " + st.msg + "\n");
+            ingest(args[1], args.size() == 3 ? args[2] : "", out);
         });
     admin_.add_command("objects", "list stored objects: size, chunks, name", [this](auto &, Reply &out) {
         store_->for_each_object([&out](const chunkstore::ObjectMeta &m) {
@@ -483,6 +492,49 @@ void Daemon::register_store_commands() {
                            chunkstore::Status st = store_->remove_object(args[1]);
                            out.write(st.ok() ? "removed\n" : "error: " + st.msg + "\n");
                        });
+}
+
+bool Daemon::ingest(const std::string &path, const std::string &prefix, Reply &out) {
+    chunkstore::IngestReport rep;
+    // Re-ingesting a name replaces the object (put_object does): say
+    // so, so that a wrong --name cannot overwrite content unnoticed.
+    std::unordered_set<std::string> existing;
+    store_->for_each_object(
+        [&](const chunkstore::ObjectMeta &m) { existing.emplace(m.name, m.name_len); });
+    uint64_t replaced = 0;
+    std::vector<std::string> stored;  // for the services that derive content from it
+    // Progress every object: edgectl shows it as it comes.
+    auto progress = [&](const chunkstore::IngestProgress &p) {
+        stored.emplace_back(p.name);
+        if (existing.erase(std::string(p.name))) {
+            ++replaced;
+            out.write("replaced " + std::string(p.name) + "\n");
+        }
+        char line[512];
+        std::snprintf(line, sizeof line, "progress %llu/%llu objects %llu/%llu bytes %.*s\n",
+                      static_cast<unsigned long long>(p.objects_done),
+                      static_cast<unsigned long long>(p.objects_total),
+                      static_cast<unsigned long long>(p.bytes_done),
+                      static_cast<unsigned long long>(p.bytes_total),
+                      static_cast<int>(p.name.size()), p.name.data());
+        out.write(line);
+    };
+    chunkstore::Status st = chunkstore::ingest_path(*store_, path, prefix, progress, &rep);
+    for (const std::string &f : rep.failed) out.write("failed " + f + "\n");
+    char line[256], note[48] = "";
+    if (replaced)
+        std::snprintf(note, sizeof note, " (%llu replaced)", static_cast<unsigned long long>(replaced));
+    std::snprintf(
+        line, sizeof line, "stored %llu objects%s, %llu chunks, %llu bytes in %.2f s\n",
+        static_cast<unsigned long long>(rep.objects), note,
+        static_cast<unsigned long long>(rep.chunks),
+        static_cast<unsigned long long>(rep.bytes), rep.seconds);
+    out.write(line);
+    const IngestEvent ev{path, prefix, stored};
+    for (const ServiceRow &row : service_table())
+        if (row.on_ingest) row.on_ingest(cfg_, ev, out);
+    if (!st.ok()) out.write("error: " + st.msg + "\n");
+    return st.ok();
 }
 
 void Daemon::print_ready() const {
@@ -531,6 +583,19 @@ uint64_t Daemon::open_connections() const {
     return n;
 }
 
+// Each lcore RSTs its connections and says when the segments are sent; the
+// wait is bounded (an lcore that never answers does not hold the exit).
+void Daemon::reset_open_connections() {
+    for (Lcore *lc : lcores_) lc->reset.store(true, std::memory_order_release);
+    const uint64_t until = mono_ms() + 500;
+    for (Lcore *lc : lcores_)
+        while (!lc->reset_done.load(std::memory_order_acquire) && mono_ms() < until)
+            rte_pause();
+    uint64_t n = 0;
+    for (const Lcore *lc : lcores_) n += __atomic_load_n(&lc->counters.drain_resets, __ATOMIC_RELAXED);
+    EP_LOG(NOTICE, "drain: %llu connections reset", static_cast<unsigned long long>(n));
+}
+
 void Daemon::begin_drain(unsigned deadline_s) {
     const uint64_t deadline = mono_ms() + uint64_t{deadline_s} * 1000;
     if (draining_) {  // a second drain may only bring the end nearer
@@ -552,14 +617,39 @@ void Daemon::begin_drain(unsigned deadline_s) {
                  " connections open");
 }
 
-void Daemon::run(const std::atomic<bool> &stop, std::atomic<bool> &hup, std::atomic<bool> &term) {
+// A reload from either door: systemd hears RELOADING=1 then READY=1, and the
+// log gets every line of the outcome (an edgectl client gets them too).
+void Daemon::run_reload(Reply &out, const char *why) {
+    notify_.send("RELOADING=1");
+    std::string text;
+    Reply collect = Reply::collector(&text);
+    const bool ok = reload(collect);
+    out.write(text);
+    std::size_t at = 0;
+    while (at < text.size()) {
+        const std::size_t nl = text.find('\n', at);
+        const std::string line = text.substr(at, nl == std::string::npos ? nl : nl - at);
+        if (line.rfind("error:", 0) == 0)
+            EP_LOG(ERR, "%s: %s", why, line.c_str());
+        else
+            EP_LOG(NOTICE, "%s: %s", why, line.c_str());
+        if (nl == std::string::npos) break;
+        at = nl + 1;
+    }
+    (void)ok;
+    notify_.send("READY=1\nSTATUS=" + status_line());
+}
+
+void Daemon::run(const std::atomic<bool> &stop, std::atomic<bool> &hup, std::atomic<bool> &term,
+                 std::atomic<bool> &usr1) {
     uint64_t next_status = mono_ms() + kStatusEveryMs;
     const auto collect = [this] { return metrics(); };
     while (!stop.load(std::memory_order_relaxed)) {
-        if (hup.exchange(false))
-            EP_LOG(NOTICE,
-                   "SIGHUP: live reload is not supported yet; ignored (restart to apply a "
-                   "new config)");
+        if (hup.exchange(false)) {
+            std::string text;
+            Reply collect = Reply::collector(&text);
+            run_reload(collect, "SIGHUP");
+        }
         if (term.exchange(false)) {
             if (draining_ || cfg_.drain_deadline_s == 0) {
                 EP_LOG(NOTICE, "SIGTERM: stopping now");
@@ -577,12 +667,23 @@ void Daemon::run(const std::atomic<bool> &stop, std::atomic<bool> &hup, std::ato
                 break;
             }
             if (mono_ms() >= drain_deadline_ms_) {
-                EP_LOG(NOTICE, "drain: deadline passed with %llu connections open; stopping",
+                EP_LOG(NOTICE,
+                       "drain: deadline passed with %llu connections open; resetting them; "
+                       "stopping",
                        static_cast<unsigned long long>(open));
+                reset_open_connections();
                 break;
             }
         }
+        if (usr1.exchange(false) && access_writer_.is_open()) {
+            std::string err;
+            if (access_writer_.reopen(&err))
+                EP_LOG(NOTICE, "SIGUSR1: access log %s reopened", cfg_.access_log.c_str());
+            else
+                EP_LOG(ERR, "SIGUSR1: %s", err.c_str());
+        }
         admin_.poll(kControlTickMs);
+        access_writer_.poll();
         metrics_server_.poll(0);
         telemetry_serve(collect);
         cache_->poll();
@@ -606,6 +707,7 @@ int Daemon::shutdown() {
     data_stop_.store(true);
     if (lcores_launched_) rte_eal_mp_wait_lcore();
     admin_.close();
+    access_writer_.close();  // the lcores are done: what their rings hold is written first
     for (Port &p : ports_) port_close(p);
     // Sessions reference the stacks; the stacks' send queues pin chunks of
     // the store: tear down in that order.
@@ -623,6 +725,12 @@ int Daemon::shutdown() {
         rte_free(log);
     }
     access_logs_.clear();
+    for (ResponseLog *log : response_logs_) {
+        rte_free(log->ring());
+        log->~ResponseLog();
+        rte_free(log);
+    }
+    response_logs_.clear();
     if (store_) {
         store_->flush();
         store_.reset();

@@ -14,6 +14,7 @@
 #include "control/config.h"
 #include "control/metrics.h"
 #include "control/metrics_server.h"
+#include "control/response_log_writer.h"
 #include "control/sd_notify.h"
 #include "control/service_table.h"
 #include "control/stats.h"
@@ -30,9 +31,11 @@ public:
     // Returns false with the reason logged; call shutdown() either way.
     bool start();
     // Runs the control loop until stop is set (by a signal handler) or a
-    // drain ends; logs and clears hup (SIGHUP) without stopping; term
-    // (SIGTERM) starts a drain of --drain-deadline-s, a second one stops.
-    void run(const std::atomic<bool> &stop, std::atomic<bool> &hup, std::atomic<bool> &term);
+    // drain ends; hup (SIGHUP) reloads the config (reload()); term
+    // (SIGTERM) starts a drain of --drain-deadline-s, a second one stops;
+    // usr1 (SIGUSR1) reopens the access log.
+    void run(const std::atomic<bool> &stop, std::atomic<bool> &hup, std::atomic<bool> &term,
+             std::atomic<bool> &usr1);
     // Stops the data lcores, closes ports, checks the mbuf pool. Returns the exit code.
     int shutdown();
 
@@ -56,6 +59,16 @@ private:
     // ones have closed or deadline_s has passed (control/daemon.cc).
     void begin_drain(unsigned deadline_s);
     uint64_t open_connections() const;
+    void reset_open_connections();  // the drain's deadline
+    // Stores a file or tree (admin `ingest`, --title): progress and the
+    // result to out, then each row's on_ingest. False: it failed (said in out).
+    bool ingest(const std::string &path, const std::string &prefix, Reply &out);
+    // SIGHUP, `edgectl reload` (control/reload.cc): what changed in the
+    // config, applied live; false with "error: ..." lines when rejected.
+    bool reload(Reply &out);
+    void run_reload(Reply &out, const char *why);
+    // `edgectl top`'s input (control/daemon_metrics.cc).
+    std::string top_snapshot() const;
 
     Config cfg_;
     bool eal_up_ = false;
@@ -72,6 +85,8 @@ private:
     std::vector<std::unique_ptr<Service>> services_;  // see control/service_table.cc
     std::vector<std::unique_ptr<FaultStage>> faults_;
     std::vector<AccessLog *> access_logs_;  // rte_malloc'd, one per data lcore
+    std::vector<ResponseLog *> response_logs_;  // --access-log: rte_malloc'd, one per data lcore
+    ResponseLogWriter access_writer_;
     std::unique_ptr<CacheControl> cache_;
     bool draining_ = false;
     uint64_t drain_deadline_ms_ = 0;

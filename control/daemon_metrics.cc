@@ -68,6 +68,10 @@ std::vector<Metric> Daemon::metrics() const {
         r.real = hits + misses ? static_cast<double>(hits) / static_cast<double>(hits + misses) : 0;
         out.push_back(std::move(r));
     }
+    if (access_writer_.is_open())
+        access_writer_.visit_counters([&](const CounterRef &c) {
+            add("access_log", c.name, c.help, c.value, c.gauge, -1, "");
+        });
     if (store_) {
         const chunkstore::Usage u = store_->usage();
         const std::pair<const char *, std::pair<const char *, uint64_t>> usage[] = {
@@ -86,6 +90,49 @@ std::vector<Metric> Daemon::metrics() const {
             add("chunkstore", name, help, v, false, -1, "");
         });
     }
+    return out;
+}
+
+// Plain lines, one per metric with ports summed (a metric per lcore keeps
+// its lcore; "-" for process-wide), so edgectl needs no JSON parser.
+std::string Daemon::top_snapshot() const {
+    std::string out;
+    std::vector<Metric> all = metrics();
+    std::string last_key;
+    uint64_t sum = 0;
+    char line[256];
+    auto flush = [&] {
+        if (!last_key.empty()) {
+            std::snprintf(line, sizeof line, "%s %llu\n", last_key.c_str(),
+                          static_cast<unsigned long long>(sum));
+            out += line;
+        }
+    };
+    for (const Metric &m : all) {
+        std::string key = m.section + " " + m.name + " " +
+                          (m.lcore < 0 ? std::string("-") : std::to_string(m.lcore));
+        if (m.is_real) {
+            flush();
+            last_key.clear();
+            std::snprintf(line, sizeof line, "%s %.6f\n", key.c_str(), m.real);
+            out += line;
+            continue;
+        }
+        if (key == last_key) {  // the same counter on the lcore's next port
+            sum += m.value;
+            continue;
+        }
+        flush();
+        last_key = std::move(key);
+        sum = m.value;
+    }
+    flush();
+    if (access_writer_.is_open())
+        for (const auto &[title, bytes] : access_writer_.title_bytes()) {
+            std::snprintf(line, sizeof line, "title %s %llu\n", title.c_str(),
+                          static_cast<unsigned long long>(bytes));
+            out += line;
+        }
     return out;
 }
 

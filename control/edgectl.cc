@@ -9,6 +9,7 @@
 #include <string>
 
 #include "control/admin_socket.h"
+#include "control/top.h"
 
 namespace {
 // package.sh sits in libexec when installed, in the source tree otherwise.
@@ -43,6 +44,18 @@ int main(int argc, char **argv) {
     app.add_subcommand("ports", "Ports, addresses and queues")->callback([&] {
         request = "ports";
     });
+    app.add_subcommand("reload",
+                       "Read the config again and apply what needs no restart (SIGHUP does the "
+                       "same); exit 1 when it is rejected")
+        ->callback([&] { request = "reload"; });
+    auto *top = app.add_subcommand(
+        "top", "Live view, redrawn every second: lcores, services, cache, titles (Ctrl-C quits)");
+    double top_interval = 1.0;
+    unsigned top_frames = 0;
+    top->add_option("-i,--interval", top_interval, "Seconds between frames")
+        ->check(CLI::Range(0.1, 3600.0));
+    top->add_option("-n,--frames", top_frames, "Stop after this many frames (0: never)");
+    top->callback([&] { request = "top"; });
     app.add_subcommand("ping", "Check the daemon answers")->callback([&] { request = "ping"; });
     auto *ingest = app.add_subcommand(
         "ingest", "Store a file or directory tree (e.g. a DASH package) as objects");
@@ -154,6 +167,8 @@ int main(int argc, char **argv) {
         std::fprintf(stderr, "edgectl: cannot run %s: %s\n", argv2[0], std::strerror(errno));
         return 2;
     }
+
+    if (top->parsed()) return ep::run_top(socket, top_interval, top_frames);
 
     std::string err;
     bool error_reply = false;

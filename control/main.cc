@@ -4,13 +4,15 @@
 
 #include "control/config.h"
 #include "control/daemon.h"
+#include "control/log.h"
 
 namespace {
 std::atomic<bool> g_stop{false};
 std::atomic<bool> g_hup{false};
 std::atomic<bool> g_term{false};
+std::atomic<bool> g_usr1{false};
 void on_signal(int sig) {
-    (sig == SIGHUP ? g_hup : sig == SIGTERM ? g_term : g_stop).store(true);
+    (sig == SIGHUP ? g_hup : sig == SIGTERM ? g_term : sig == SIGUSR1 ? g_usr1 : g_stop).store(true);
 }
 }  // namespace
 
@@ -42,10 +44,13 @@ int main(int argc, char **argv) {
     // below. Operators send it expecting a reload; until live reload exists
     // the control loop logs it and carries on.
     sigaction(SIGHUP, &sa, nullptr);
+    // logrotate's postrotate: reopen the access log (its default kills).
+    sigaction(SIGUSR1, &sa, nullptr);
 
+    ep::set_log_format(ep::log_format_of(cfg.log_format));
     ep::Daemon daemon(std::move(cfg));
     const bool ok = daemon.start();
-    if (ok) daemon.run(g_stop, g_hup, g_term);
+    if (ok) daemon.run(g_stop, g_hup, g_term, g_usr1);
     const int rc = daemon.shutdown();
     return ok ? rc : 1;
 }

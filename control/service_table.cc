@@ -42,6 +42,25 @@ bool setup_http(const ServiceSetup &s, std::string *) {
     return true;
 }
 
+// Timeouts are read by every session from this one config: new values apply
+// to the next check of each connection. Stored atomically: the lcores read
+// these words as they serve (aligned 64-bit loads never tear). The pin
+// limits were copied into each ChunkStream at start: restart for those.
+bool reload_http(const ServiceReload &r, std::string *) {
+    http::HttpConfig &c = http_config();
+    const Config &n = r.next;
+    auto set = [&](const char *key, uint64_t *field, uint64_t v) {
+        if (*field == v) return;
+        r.out.write(std::string("http: ") + key + " " + std::to_string(*field) + " -> " +
+                    std::to_string(v) + "\n");
+        __atomic_store_n(field, v, __ATOMIC_RELAXED);
+    };
+    set("header-timeout-ms", &c.header_timeout_ms, n.http_header_timeout_ms);
+    set("idle-timeout-ms", &c.idle_timeout_ms, n.http_idle_timeout_ms);
+    set("send-timeout-ms", &c.send_timeout_ms, uint64_t{n.http_send_timeout_s} * 1000);
+    return true;
+}
+
 std::unique_ptr<Service> make_http(const ServiceEnv &env, std::string *err) {
     if (env.cfg.http_port == 0) return nullptr;
     auto srv = std::make_unique<HttpServer>(http_config());
@@ -50,6 +69,7 @@ std::unique_ptr<Service> make_http(const ServiceEnv &env, std::string *err) {
         *err = "HTTP server: cannot start";
         return nullptr;
     }
+    srv->set_response_log(env.response_log);
     return srv;
 }
 
@@ -397,7 +417,7 @@ uint16_t dns_tcp_port(const Config &cfg) {
 }
 
 constexpr ServiceRow kServices[] = {
-    {"http", make_http, nullptr, http_port, setup_http},
+    {"http", make_http, nullptr, http_port, setup_http, nullptr, nullptr, reload_http},
     {"discard", make_discard, discard_commands, discard_port},
     {"udp_echo", make_udp_echo, nullptr, nullptr},
     {"tracker", make_tracker, swarm_commands, nullptr, setup_swarm, teardown_swarm,

@@ -22,6 +22,7 @@ namespace tcp {
 class Stack;
 }
 struct AccessSink;
+class ResponseLog;
 struct Lcore;
 struct LcoreQueue;
 
@@ -51,6 +52,21 @@ struct ServiceEnv {
     tcp::Stack *stack;  // this queue's TCP engine
     chunkstore::Store *store;
     AccessSink *access;  // this lcore's access ring
+    ResponseLog *response_log = nullptr;  // this lcore's access-log ring; nullptr: off
+};
+
+// What a row's reload hook sees (SIGHUP, edgectl reload), on the control
+// thread while the lcores serve: the running config and the validated next
+// one. A hook applies what of its keys changed without dropping a
+// connection (publish a new table with RCU, store new limits the lcores read
+// relaxed) and reports a line per change; or it returns false with *err and
+// leaves everything as it was (the daemon then rejects the whole reload;
+// rows are called before the daemon applies its own keys).
+struct ServiceReload {
+    const Config &old_cfg;
+    const Config &next;
+    chunkstore::Store *store;
+    Reply &out;
 };
 
 struct ServiceRow {
@@ -70,6 +86,10 @@ struct ServiceRow {
     void (*teardown)() = nullptr;
     // Optional: after every ingest, on the control thread; may report lines.
     void (*on_ingest)(const Config &cfg, const IngestEvent &ev, Reply &out) = nullptr;
+    // Optional: live reload of the row's keys (see ServiceReload). A key no
+    // hook takes and the daemon does not either needs a restart, and the
+    // reload says so.
+    bool (*reload)(const ServiceReload &r, std::string *err) = nullptr;
 };
 
 std::span<const ServiceRow> service_table();

@@ -182,6 +182,7 @@ ChunkStream::Sent ChunkStream::wait_for(StreamConn &sc, chunkstore::ChunkKey key
         sc.wait_key = key;
         sc.waiting_since_ns = std::max<uint64_t>(now_ns_, 1);
         ++ctr_.chunk_waits;
+        ++sc.disk_waits;
         request(sc);
     } else if (!sc.listed) {
         // Woken, yet the chunk is not here: the promotion settled without it

@@ -84,6 +84,10 @@ struct StreamConn {
     // Bytes the stack accepted (copy/send). Minus ConnInfo::send_queued it
     // is the bytes acknowledged: the progress measure of send timeouts.
     uint64_t queued = 0;
+    // Chunk waits for the disk tier so far (never reset): a service that
+    // notes it when a response starts knows whether that response was a
+    // fill (the access log's cache result).
+    uint32_t disk_waits = 0;
 
   private:
     friend class ChunkStream;

@@ -34,7 +34,9 @@ namespace ep {
     X(fault_duplicated, "packets duplicated by the fault-injection stage")            \
     X(fault_delayed, "packets delayed (reordered) by the fault-injection stage")      \
     X(fault_corrupted, "packets corrupted by the fault-injection stage")              \
-    X(access_ring_drops, "access-log records lost: the ring to the control thread was full")
+    X(access_ring_drops, "cache-policy access records lost: the ring to the control thread was full") \
+    X(response_log_drops, "access-log lines lost: the response-log ring to the control thread was full") \
+    X(drain_resets, "connections reset because they were still open at a drain's deadline")
 
 // Why a packet was dropped. Grouped by the layer that decided it.
 #define EP_DROP_REASONS(X)                                                                  \

@@ -25,6 +25,7 @@ struct HttpServer::Conn : StreamConn {
     uint8_t piece = 0;
     uint32_t head_off = 0;
     uint64_t piece_off = 0;
+    uint32_t waits_mark = 0;  // StreamConn::disk_waits when this response started
     Conn *next_free = nullptr;
     alignas(http::HttpSession) unsigned char session_mem[sizeof(http::HttpSession)];
 
@@ -86,11 +87,13 @@ void HttpServer::on_accept(tcp::Stack &st, tcp::ConnId id) {
     }
     c->id = id;
     c->in_use = true;
+    ++ctr_.connections_open;
     c->head_done = c->peer_closed = c->input_pending = c->closing = false;
     stream_.attach(*c, id);
     c->piece = 0;
     c->head_off = 0;
     c->piece_off = 0;
+    c->waits_mark = c->disk_waits;
     c->session().start(now_);
     st.set_user(id, c);
 }
@@ -166,7 +169,9 @@ void HttpServer::pump(Conn *c) {
             c->piece_off = 0;
         }
         const bool close_after = r.close_after();
+        if (rlog_) log_response(*c, r);
         s.pop();
+        c->waits_mark = c->disk_waits;
         c->head_done = false;
         c->head_off = 0;
         c->piece = 0;
@@ -184,6 +189,7 @@ void HttpServer::finish(Conn *c) {
     // the last response must still meet the send timeout.
     if (c->closing) return;
     c->closing = true;
+    ++ctr_.connections_closing;
     stack_->close(c->id);
 }
 
@@ -198,7 +204,45 @@ void HttpServer::release(Conn *c) {
     stream_.detach(*c);
     stack_->set_user(c->id, nullptr);
     c->in_use = false;
+    --ctr_.connections_open;
+    if (c->closing) --ctr_.connections_closing;
     pool_.release(c);
+}
+
+// One access-log record per response whose last byte is queued (a response
+// reset midway is not logged). Fixed-size copy into the lcore's ring.
+void HttpServer::log_response(const Conn &c, const http::Response &r) {
+    if (!rlog_->wanted()) return;
+    const http::RequestSummary &q = r.request();
+    ResponseRecord rec;
+    rec.service = LogService::kHttp;
+    rec.unix_s = now_.unix_s;
+    rec.duration_us = (now_.mono_ms - std::min(q.start_ms, now_.mono_ms)) * 1000;
+    // A small generated answer (an error page) carries its body in head():
+    // the header fields end at the blank line.
+    const std::string_view head = r.head();
+    const std::size_t blank = head.find("\r\n\r\n");
+    const std::size_t fields = blank == std::string_view::npos ? head.size() : blank + 4;
+    rec.head_bytes = fields;
+    rec.bytes = (head.size() - fields) + r.body_length();
+    rec.status = http::code(r.status());
+    const tcp::FlowKey k = stack_->flow(c.id);
+    rec.client_ip = k.remote.is_v4() ? k.remote.v4_host() : 0;
+    rec.client_port = k.rport;
+    static constexpr std::string_view kMethods[] = {"GET", "HEAD", "OPTIONS", "-"};
+    rec.set_method(kMethods[static_cast<unsigned>(q.method)]);
+    rec.set_path(q.target_view());
+    rec.set_range(q.range_view());
+    if (q.target_cut) rec.flags |= ResponseRecord::kPathTruncated;
+    if (q.range_cut) rec.flags |= ResponseRecord::kRangeTruncated;
+    if (q.version == http::Version::kHttp10) rec.flags |= ResponseRecord::kHttp10;
+    bool object = false;
+    for (const http::BodyPiece &p : r.body()) object |= p.kind == http::BodyPiece::Kind::kObject;
+    if (rec.status == 404)
+        rec.cache = CacheResult::kMiss;
+    else if (object)
+        rec.cache = c.disk_waits != c.waits_mark ? CacheResult::kFill : CacheResult::kHit;
+    rlog_->push(rec);
 }
 
 void HttpServer::stream_wake(StreamConn &sc) {
@@ -268,6 +312,9 @@ void HttpServer::visit_counters(const CounterVisitor &fn) const {
     }
 #define EP_X(field, help) fn({#field, help, __atomic_load_n(&ctr_.field, __ATOMIC_RELAXED)});
     EP_HTTP_SERVER_COUNTERS(EP_X)
+#undef EP_X
+#define EP_X(field, help) fn({#field, help, __atomic_load_n(&ctr_.field, __ATOMIC_RELAXED), true});
+    EP_HTTP_SERVER_GAUGES(EP_X)
 #undef EP_X
     stream_.visit_counters(fn);
 }

@@ -21,6 +21,7 @@
 #include "dataplane/http/context.h"
 #include "dataplane/http/session.h"
 #include "dataplane/net/tcp/stack.h"
+#include "dataplane/response_log.h"
 #include "dataplane/service.h"
 
 namespace ep {
@@ -31,9 +32,15 @@ namespace ep {
 #define EP_HTTP_SERVER_COUNTERS(X) \
     X(conn_pool_exhausted, "accepted connections refused: no session free")
 
+// Levels, not totals: connections per state, for operators' graphs.
+#define EP_HTTP_SERVER_GAUGES(X)                                                        \
+    X(connections_open, "HTTP connections open now (reading, sending or closing)")      \
+    X(connections_closing, "of those, closing: the last response queued, not all ACKed")
+
 struct HttpServerCounters {
 #define EP_X(field, help) uint64_t field = 0;
     EP_HTTP_SERVER_COUNTERS(EP_X)
+    EP_HTTP_SERVER_GAUGES(EP_X)
 #undef EP_X
 };
 
@@ -47,6 +54,8 @@ class HttpServer final : public Service,
 
     bool init(tcp::Stack *stack, chunkstore::Store *store, uint32_t reader_id, uint32_t max_conns,
               uint16_t port, AccessSink *access = nullptr);
+    // The lcore's access-log ring (--access-log); nullptr: no access log.
+    void set_response_log(ResponseLog *log) { rlog_ = log; }
     // Once per loop iteration: resumes connections that wait (send space,
     // promotions, buffered input) and runs timeouts.
     void poll(uint64_t now_ns, int64_t unix_s);
@@ -79,6 +88,7 @@ class HttpServer final : public Service,
     void finish(Conn *c);  // close after queued data; released once it drains
     void abort(Conn *c);   // reset now, release the session
     void release(Conn *c);
+    void log_response(const Conn &c, const http::Response &r);
 
     // StreamOwner
     void stream_wake(StreamConn &sc) override;
@@ -89,6 +99,7 @@ class HttpServer final : public Service,
     tcp::Stack *stack_ = nullptr;
     chunkstore::Store *store_ = nullptr;
     AccessSink *access_ = nullptr;
+    ResponseLog *rlog_ = nullptr;
     uint32_t tid_ = 0;
     ConnPool<Conn> pool_;
     ChunkStream stream_;

@@ -61,6 +61,16 @@ void stop_listening(Lcore &lc) {
     lc.drained.store(true, std::memory_order_release);
 }
 
+// Once, at the drain's deadline: RST what is left, on the wire before done.
+void reset_connections(Lcore &lc) {
+    for (uint16_t i = 0; i < lc.nqueues; ++i)
+        if (TcpIo *io = lc.queues[i].tcp) {
+            lc.counters.drain_resets += io->stack().reset_all();
+            io->flush();
+        }
+    lc.reset_done.store(true, std::memory_order_release);
+}
+
 }  // namespace
 
 int lcore_main(void *arg) {
@@ -79,6 +89,9 @@ int lcore_main(void *arg) {
             stop_listening(lc);
             draining = true;
         }
+        if (draining && !lc.reset_done.load(std::memory_order_relaxed) &&
+            lc.reset.load(std::memory_order_acquire)) [[unlikely]]
+            reset_connections(lc);
         bool worked = false;
         Clock clk;  // read once per iteration, when the first queue's services need it
         bool have_clk = false;

@@ -61,6 +61,10 @@ struct alignas(64) Lcore {
     uint16_t ndrain_ports = 0;
     std::atomic<bool> drain{false};
     std::atomic<bool> drained{false};
+    // At the drain's deadline: reset every connection still open (clients
+    // learn at once instead of timing out), then reset_done.
+    std::atomic<bool> reset{false};
+    std::atomic<bool> reset_done{false};
 
     uint64_t tsc_to_ns(uint64_t tsc) const {
         return static_cast<uint64_t>((static_cast<unsigned __int128>(tsc - tsc_start) * ns_per_tsc_q32) >> 32);

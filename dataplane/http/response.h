@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "dataplane/http/config.h"
+#include "dataplane/http/request.h"
 #include "dataplane/http/status.h"
 
 namespace ep::http {
@@ -28,8 +29,39 @@ struct BodyPiece {
 inline constexpr std::size_t kResponseBufBytes = 3072;
 inline constexpr std::size_t kMaxBodyPieces = 2 * kMaxRanges + 1;
 
+// What the access log says about the request a response answers, kept with
+// the response (the parser moves on to the next pipelined request before
+// this one is sent). Fixed size: the target and Range value are cut, and
+// say so.
+struct RequestSummary {
+    static constexpr std::size_t kTargetBytes = 160;
+    static constexpr std::size_t kRangeBytes = 40;
+    uint64_t start_ms = 0;  // the request's first byte (Now::mono_ms)
+    Method method = Method::kOther;
+    Version version = Version::kHttp11;
+    bool target_cut = false;
+    bool range_cut = false;
+    uint8_t target_len = 0;
+    uint8_t range_len = 0;
+    char target[kTargetBytes];
+    char range[kRangeBytes];
+    std::string_view target_view() const { return {target, target_len}; }
+    std::string_view range_view() const { return {range, range_len}; }
+    void set(std::string_view t, std::string_view r) {
+        target_len = static_cast<uint8_t>(t.size() < kTargetBytes ? t.size() : kTargetBytes);
+        target_cut = target_len < t.size();
+        for (std::size_t i = 0; i < target_len; ++i) target[i] = t[i];
+        range_len = static_cast<uint8_t>(r.size() < kRangeBytes ? r.size() : kRangeBytes);
+        range_cut = range_len < r.size();
+        for (std::size_t i = 0; i < range_len; ++i) range[i] = r[i];
+    }
+};
+
 class Response {
   public:
+    // The request this answers, for the access log (set by HttpSession).
+    const RequestSummary &request() const { return request_; }
+    RequestSummary &request() { return request_; }
     Status status() const { return status_; }
     // The glue closes the connection after this response's last byte.
     bool close_after() const { return close_after_; }
@@ -51,6 +83,7 @@ class Response {
 
   private:
     friend class ResponseBuilder;
+    RequestSummary request_;
     Status status_ = Status::kOk;
     bool close_after_ = false;
     uint8_t npieces_ = 0;

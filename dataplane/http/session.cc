@@ -60,6 +60,16 @@ std::size_t HttpSession::feed(std::span<const uint8_t> bytes, Now now) {
     return pos;
 }
 
+// Before respond(): it may append the directory index to the path buffer;
+// the log shows the target as the client sent it.
+void HttpSession::summarize(Response &r) const {
+    RequestSummary &q = r.request();
+    q.start_ms = request_start_ms_;
+    q.method = parser_.method();
+    q.version = parser_.version();
+    q.set(parser_.raw_target(), parser_.field(Field::kRange));
+}
+
 void HttpSession::on_request(Now now) {
     Counters &c = ctx_.counters;
     ++c.requests;
@@ -73,6 +83,7 @@ void HttpSession::on_request(Now now) {
         parser_.field_count(Field::kExpect) > 0 && parser_.content_length() > 0;
     const bool keep = parser_.keep_alive() && (max == 0 || requests_ < max) && !body_in_doubt;
     Response &r = push();
+    summarize(r);
     respond(ctx_, parser_, keep, now.unix_s, r);
     ++c.status[static_cast<std::size_t>(status_slot(r.status()))];
     c.head_bytes_out += r.head().size();
@@ -90,6 +101,7 @@ void HttpSession::on_error(Now now) {
     // The framing of the stream is in doubt: answer and close (RFC 9112 §11.2
     // on smuggling; §9.6 on closing).
     Response &r = push();
+    summarize(r);
     respond_error(ctx_, status_for(parser_.error()), parser_.method(), now.unix_s, r);
     ++c.status[static_cast<std::size_t>(status_slot(r.status()))];
     c.head_bytes_out += r.head().size();
@@ -125,6 +137,7 @@ HttpSession::TimerAction HttpSession::poll(Now now, bool output_pending, uint64_
         if (count_ == kResponseQueueDepth) return TimerAction::kClose;
         // RFC 9110 §15.5.9: 408 tells the client we gave up on its request.
         Response &r = push();
+        summarize(r);
         respond_error(ctx_, Status::kRequestTimeout, Method::kOther, now.unix_s, r);
         ++ctx_.counters.status[static_cast<std::size_t>(status_slot(r.status()))];
         return TimerAction::kTimedOut;

@@ -78,6 +78,7 @@ class HttpSession {
     Response &push();
     void on_request(Now now);
     void on_error(Now now);
+    void summarize(Response &r) const;
 
     HttpContext &ctx_;
     RequestParser parser_;

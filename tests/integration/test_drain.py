@@ -107,16 +107,17 @@ def test_deadline_cuts_what_is_left_and_still_exits_0(content):
     try:
         ep.start()
         ep.ctl("ingest", d)
-        # Connections left at the deadline are not reset (the services own
-        # them): curl learns only from its own timeout.
+        # Connections left at the deadline are reset: curl learns at once
+        # ("Connection reset by peer", exit 56), not from its own timeout.
         out = os.path.join(tmp, "big.bin")
-        p = start_download(ep, out, max_s=15)
+        p = start_download(ep, out, max_s=100)
         ep.ctl("drain", "--deadline", "1")
         ep.proc.wait(timeout=60)
         assert ep.proc.returncode == 0, ep.log()
         assert "drain: deadline passed with 1 connections open" in ep.log()
-        p.communicate(timeout=120)
-        assert p.returncode != 0  # cut: curl saw the transfer end early
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 56, (p.returncode, err)  # reset, not its -m timeout (28)
+        assert "drain: 1 connections reset" in ep.log(), ep.log()
         assert os.path.getsize(out) < SIZE
     finally:
         ep.cleanup()

@@ -485,6 +485,22 @@ void Stack::abort(ConnId c) {
     reap();
 }
 
+uint32_t Stack::reset_all() {
+    uint32_t n = 0;
+    const bool was_busy = busy_;
+    busy_ = true;  // handlers may call back in; TCBs are recycled after the loop
+    for (uint32_t i = 0; i < cfg_.max_connections; ++i) {
+        Tcb *t = &tcbs_[i];
+        if (!t->in_use || t->state == State::kClosed) continue;
+        if (t->state != State::kSynSent) send_rst(t);
+        release(t, CloseReason::kAborted, true);
+        ++n;
+    }
+    busy_ = was_busy;
+    reap();
+    return n;
+}
+
 void Stack::resume_read(ConnId c) {
     Tcb *t = get(c);
     if (!t || t->state == State::kClosed) return;

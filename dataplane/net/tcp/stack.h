@@ -101,6 +101,9 @@ class Stack {
     void shutdown_write(ConnId c);  // FIN after queued data (RFC 9293 3.10.4 CLOSE)
     void close(ConnId c);           // shutdown_write; no more data callbacks, on_closed still comes
     void abort(ConnId c);           // RST now, release (3.10.5 ABORT); no on_closed
+    // RST every connection (3.10.5 ABORT each), telling the handlers
+    // (on_closed, kAborted): a drain's deadline. Returns how many.
+    uint32_t reset_all();
     // Re-delivers buffered in-order data after on_data() consumed less than offered.
     void resume_read(ConnId c);
 

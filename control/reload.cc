@@ -1,0 +1,190 @@
+// Daemon::reload: SIGHUP and `edgectl reload`. The command line is read again
+// (so the --config file is), validated exactly as at start, and what can
+// change without EAL or the ports is applied while the lcores serve: no
+// connection is dropped. A config that fails validation changes nothing.
+#include <rte_log.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "control/daemon.h"
+#include "control/log.h"
+#include "dataplane/response_log.h"
+
+namespace ep {
+
+namespace {
+
+// Keys that need EAL, the ports, memory sizes or listening sockets built at
+// start: a reload that changes one applies the rest and names these.
+// X(field, flag). The DNS keys move to the dns row's reload hook when it has
+// one (zones are RCU-published already: control/dns_zones.h).
+#define EP_RESTART_ONLY_KEYS(X)                 \
+    X(ports, "port")                            \
+    X(ips, "ip")                                \
+    X(gateways, "gateway")                      \
+    X(data_lcores, "data-lcores")               \
+    X(control_lcore, "control-lcore")           \
+    X(admin_socket, "admin-socket")             \
+    X(metrics_listen, "metrics-listen")         \
+    X(file_prefix, "file-prefix")               \
+    X(no_huge, "no-huge")                       \
+    X(allow_pci, "allow-pci")                   \
+    X(memory_mb, "memory")                      \
+    X(mbufs, "mbufs")                           \
+    X(rx_desc, "rx-desc")                       \
+    X(tx_desc, "tx-desc")                       \
+    X(store_path, "store")                      \
+    X(ram_mb, "ram-mb")                         \
+    X(disk_mb, "disk-mb")                       \
+    X(max_objects, "max-objects")               \
+    X(http_port, "http-port")                   \
+    X(http_max_conns, "http-max-conns")         \
+    X(tcp_max_conns, "tcp-max-conns")           \
+    X(tcp_rcvbuf_kb, "tcp-rcvbuf-kb")           \
+    X(tcp_cc, "tcp-cc")                         \
+    X(tcp_rto_min_ms, "tcp-rto-min-ms")         \
+    X(tcp_tick_us, "tcp-tick-us")               \
+    X(http_pin_conn_kb, "http-pin-conn-kb")     \
+    X(http_pin_ram_pct, "http-pin-ram-pct")     \
+    X(discard_port, "discard-port")             \
+    X(udp_echo_port, "udp-echo-port")           \
+    X(tracker_port, "tracker-port")             \
+    X(tracker_open, "tracker-open")             \
+    X(tracker_interval_s, "tracker-interval-s") \
+    X(tracker_swarms, "tracker-swarms")         \
+    X(tracker_peers, "tracker-peers")           \
+    X(torrents, "torrents")                     \
+    X(dns_port, "dns-port")                     \
+    X(dns_zones, "dns-zone")                    \
+    X(dns_max_udp, "dns-max-udp")               \
+    X(dns_steer, "dns-steer")                   \
+    X(dns_tcp_conns, "dns-tcp-conns")           \
+    X(icmp_error_rate, "icmp-error-rate")       \
+    X(arp_reachable_s, "arp-reachable-s")       \
+    X(tcp_syn_backlog, "tcp-syn-backlog")       \
+    X(access_ring_size, "access-ring-size")     \
+    X(access_log, "access-log")                 \
+    X(access_log_format, "access-log-format")   \
+    X(access_log_ring, "access-log-ring")       \
+    X(fault, "fault")                           \
+    X(eal_extra, "-- (EAL arguments)")
+
+// rte_log level from a --log-level value; 0 when it is not a plain level
+// (EAL's "type:level" forms are applied at start only).
+int log_level_of(const std::string &s) {
+    static constexpr const char *kNames[] = {"emerg",   "alert",  "crit", "err",
+                                             "warning", "notice", "info", "debug"};
+    for (int i = 0; i < 8; ++i)
+        if (s == kNames[i]) return i + 1;  // RTE_LOG_EMERG is 1
+    if (s.size() == 1 && s[0] >= '1' && s[0] <= '8') return s[0] - '0';
+    return 0;
+}
+
+}  // namespace
+
+bool Daemon::reload(Reply &out) {
+    Config next;
+    std::string err;
+    const int rc = parse_config_quiet(cfg_.argv, &next, &err);
+    while (!err.empty() && err.back() == '\n') err.pop_back();
+    if (rc != -1) {
+        out.write("error: reload rejected: " + (err.empty() ? "bad config" : err) +
+                  "; the running config stays\n");
+        return false;
+    }
+    const int level = log_level_of(next.log_level);
+    if (next.log_level != cfg_.log_level && level == 0) {
+        out.write("error: reload rejected: --log-level '" + next.log_level +
+                  "' is not a level (emerg..debug) a reload can set; the running config stays\n");
+        return false;
+    }
+    // Everything that can fail is judged before anything is applied: the
+    // cache policy is built (a refusal leaves the running one), then each
+    // service row's hook (a hook that fails changes nothing of its own).
+    const CacheControlConfig cc{next.cache_policy, next.cache_high_pct, next.cache_low_pct};
+    const CacheControlConfig &old_cc = cache_->config();
+    const bool cache_changed = cc.policy != old_cc.policy || cc.high_pct != old_cc.high_pct ||
+                               cc.low_pct != old_cc.low_pct;
+    const ServiceReload sr{cfg_, next, store_.get(), out};
+    for (const ServiceRow &row : service_table()) {
+        if (!row.reload) continue;
+        if (!row.reload(sr, &err)) {
+            out.write(std::string("error: reload rejected: ") + row.section + ": " + err +
+                      "; the running config stays\n");
+            return false;
+        }
+    }
+    if (cache_changed) {
+        if (!cache_->reconfigure(cc, &err)) {
+            out.write("error: reload rejected: cache: " + err + "; the running config stays\n");
+            return false;
+        }
+        out.write("cache: policy " + old_cc.policy + " -> " + cc.policy + ", high " +
+                  std::to_string(old_cc.high_pct) + "% -> " + std::to_string(cc.high_pct) +
+                  "%, low " + std::to_string(old_cc.low_pct) + "% -> " +
+                  std::to_string(cc.low_pct) + "%\n");
+        cfg_.cache_policy = next.cache_policy;
+        cfg_.cache_high_pct = next.cache_high_pct;
+        cfg_.cache_low_pct = next.cache_low_pct;
+    }
+    cfg_.http_header_timeout_ms = next.http_header_timeout_ms;
+    cfg_.http_idle_timeout_ms = next.http_idle_timeout_ms;
+    cfg_.http_send_timeout_s = next.http_send_timeout_s;
+    if (next.log_level != cfg_.log_level) {
+        rte_log_set_global_level(static_cast<uint32_t>(level));
+        rte_log_set_level(log_type(), static_cast<uint32_t>(level));
+        out.write("log-level " + cfg_.log_level + " -> " + next.log_level + "\n");
+        cfg_.log_level = next.log_level;
+    }
+    if (next.log_format != cfg_.log_format) {
+        set_log_format(log_format_of(next.log_format));
+        out.write("log-format " + cfg_.log_format + " -> " + next.log_format + "\n");
+        cfg_.log_format = next.log_format;
+    }
+    if (next.access_log_sample != cfg_.access_log_sample) {
+        for (ResponseLog *l : response_logs_) l->set_sample(next.access_log_sample);
+        access_writer_.set_sample(next.access_log_sample);
+        out.write("access-log-sample " + std::to_string(cfg_.access_log_sample) + " -> " +
+                  std::to_string(next.access_log_sample) + "\n");
+        cfg_.access_log_sample = next.access_log_sample;
+    }
+    if (next.drain_deadline_s != cfg_.drain_deadline_s) {
+        out.write("drain-deadline-s " + std::to_string(cfg_.drain_deadline_s) + " -> " +
+                  std::to_string(next.drain_deadline_s) + "\n");
+        cfg_.drain_deadline_s = next.drain_deadline_s;
+    }
+    // Titles new to the list are ingested now; one taken out keeps its
+    // content (edgectl remove drops it).
+    bool ok = true;
+    for (const std::string &t : next.titles) {
+        if (std::find(cfg_.titles.begin(), cfg_.titles.end(), t) != cfg_.titles.end()) continue;
+        std::string name, dir, log;
+        split_title(t, &name, &dir);
+        Reply quiet = Reply::collector(&log);
+        const bool good = ingest(dir, name, quiet);
+        const std::size_t last = log.rfind("stored ");
+        out.write("title " + t + ": " +
+                  (last == std::string::npos ? std::string("nothing stored\n") : log.substr(last)));
+        if (!good) {
+            ok = false;
+            out.write("error: title " + t + ": " + log.substr(log.rfind("error: ") + 7));
+        } else {
+            cfg_.titles.push_back(t);
+        }
+    }
+    for (const std::string &t : cfg_.titles)
+        if (std::find(next.titles.begin(), next.titles.end(), t) == next.titles.end())
+            out.write("title " + t + ": no longer listed; its objects stay until removed\n");
+    std::string restart;
+#define EP_X(field, flag)            \
+    if (!(next.field == cfg_.field)) \
+        restart += std::string(restart.empty() ? "" : ", ") + "--" + flag;
+    EP_RESTART_ONLY_KEYS(EP_X)
+#undef EP_X
+    if (!restart.empty()) out.write("not applied (needs a restart): " + restart + "\n");
+    out.write(ok ? "reloaded\n" : "reloaded, with errors above\n");
+    return ok;
+}
+
+}  // namespace ep
