@@ -17,8 +17,8 @@ namespace {
 
 // Keys that need EAL, the ports, memory sizes or listening sockets built at
 // start: a reload that changes one applies the rest and names these.
-// X(field, flag). The DNS keys move to the dns row's reload hook when it has
-// one (zones are RCU-published already: control/dns_zones.h).
+// X(field, flag). Zones and the steering table are the dns row's reload
+// hook's (control/service_table.cc).
 #define EP_RESTART_ONLY_KEYS(X)                 \
     X(ports, "port")                            \
     X(ips, "ip")                                \
@@ -56,9 +56,7 @@ namespace {
     X(tracker_peers, "tracker-peers")           \
     X(torrents, "torrents")                     \
     X(dns_port, "dns-port")                     \
-    X(dns_zones, "dns-zone")                    \
     X(dns_max_udp, "dns-max-udp")               \
-    X(dns_steer, "dns-steer")                   \
     X(dns_tcp_conns, "dns-tcp-conns")           \
     X(icmp_error_rate, "icmp-error-rate")       \
     X(arp_reachable_s, "arp-reachable-s")       \

@@ -340,6 +340,31 @@ bool setup_dns(const ServiceSetup &s, std::string *err) {
     return true;
 }
 
+// SIGHUP / edgectl reload: the zone files are read again (their content may
+// have changed even when the list did not), and a changed --dns-steer table
+// is published. A zone that fails keeps the old zones and rejects the
+// reload; the zone list is put back so `zones reload` reads what serves.
+bool reload_dns(const ServiceReload &r, std::string *err) {
+    DnsTables *t = dns_tables();
+    if (!t) return true;  // DNS off: dns-port is restart-only
+    set_dns_zone_files(r.next.dns_zones);
+    if (!reload_dns_zones(err)) {
+        set_dns_zone_files(r.old_cfg.dns_zones);
+        *err = "dns: zone rejected: " + *err;
+        return false;
+    }
+    r.out.write("dns: zones reloaded (" + std::to_string(r.next.dns_zones.size()) + " files)\n");
+    if (r.next.dns_steer == r.old_cfg.dns_steer) return true;
+    static uint64_t version = 1;
+    dns::SteerMap map;
+    if (!parse_steering(r.next.dns_steer, *t->current_zones(), &map, err)) return false;
+    map.version = ++version;
+    if (!t->publish_steering(map, err)) return false;
+    r.out.write("dns: steering table published (" + std::to_string(map.routes.size()) +
+                " routes)\n");
+    return true;
+}
+
 void teardown_dns() {
     dns_tables_slot().reset();
 }
@@ -423,7 +448,7 @@ constexpr ServiceRow kServices[] = {
     {"tracker", make_tracker, swarm_commands, nullptr, setup_swarm, teardown_swarm,
      swarm_on_ingest},
     {"swarm", make_swarm, nullptr, swarm_port},
-    {"dns", make_dns, dns_commands, dns_tcp_port, setup_dns, teardown_dns},
+    {"dns", make_dns, dns_commands, dns_tcp_port, setup_dns, teardown_dns, nullptr, reload_dns},
 };
 
 }  // namespace
