@@ -107,6 +107,11 @@ struct ObjectMeta {
     // Written once by the control thread before the meta is published.
     std::shared_ptr<uint64_t[]> lost;
     uint32_t lost_count = 0;
+    // Pulled from an origin (Store::begin_fill): its chunks appear one by
+    // one, and one that is missing is fetched again, not promoted. `etag`
+    // is then XXH3 of the origin's entity-tag seeded with the size, what a
+    // later chunk's answer is checked against (versions never mix).
+    bool filled = false;
 
     bool chunk_lost(uint32_t i) const { return lost && ((lost[i / 64] >> (i % 64)) & 1); }
     std::string_view name_view() const { return {name, name_len}; }

@@ -3,6 +3,7 @@
 #include "cache/factory.h"
 #include "control/metrics_server.h"
 #include "dataplane/fault_stage.h"
+#include "dataplane/origin/origin_table.h"
 
 #include <arpa/inet.h>
 #include <rte_build_config.h>
@@ -456,6 +457,25 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
     app.add_option("--torrents", cfg->torrents,
                    "Make a BitTorrent v1 .torrent (pieces = the store's chunks) for every "
                    "ingested object and directory");
+    app.add_option("--origin", cfg->origins,
+                   "Pull on miss from an origin (docs/origin.md): 'PREFIX=ADDR[:PORT][,ADDR[:PORT]...]'"
+                   ", e.g. /vod=10.0.0.2:80,10.0.0.3; the first server is primary, the rest "
+                   "failover; repeatable (longest prefix wins)")
+        ->allow_extra_args(false);
+    app.add_option("--origin-timeout-ms", cfg->origin_timeout_ms,
+                   "One origin attempt (connect and a whole 256 KiB chunk); then the next server, "
+                   "and 504 after the last")
+        ->check(CLI::Range(10, 600'000));
+    app.add_option("--origin-fetches", cfg->origin_fetches,
+                   "Origin connections at once per data lcore and port (256 KiB staging each)")
+        ->check(CLI::Range(1, 1024));
+    app.add_option("--origin-readahead", cfg->origin_readahead,
+                   "Chunks fetched from the one a reader needs on (1: only that one)")
+        ->check(CLI::Range(1, 64));
+    app.add_option("--origin-fail-hold-ms", cfg->origin_fail_hold_ms,
+                   "A failed fill answers requests for it with 502/504 this long before it is "
+                   "tried again")
+        ->check(CLI::Range(0, 600'000));
     app.add_option("--dns-port", cfg->dns_port,
                    "Authoritative DNS on this UDP and TCP port (docs/dns.md), usually 53; 0: off")
         ->check(port_range);
@@ -565,6 +585,15 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
                     "turns that off)");
     if (cfg->dns_port != 0 && cfg->dns_zones.empty())
         return fail("--dns-port needs at least one --dns-zone FILE");
+    for (const std::string &o : cfg->origins) {
+        origin::Route r;
+        const char *why = "";
+        if (!origin::parse_route(o, &r, &why)) return fail("--origin '" + o + "': " + why);
+    }
+    if (cfg->origins.size() > origin::Table::kMaxRoutes)
+        return fail("at most " + std::to_string(origin::Table::kMaxRoutes) + " --origin routes");
+    if (!cfg->origins.empty() && cfg->http_port == 0)
+        return fail("--origin needs the HTTP service (--http-port)");
     if (cfg->cache_low_pct > cfg->cache_high_pct)
         return fail("--cache-low-pct is above --cache-high-pct");
     if (cfg->access_ring_size < 16 || (cfg->access_ring_size & (cfg->access_ring_size - 1)))

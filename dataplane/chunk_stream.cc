@@ -171,6 +171,23 @@ ChunkStream::Sent ChunkStream::wait_for(StreamConn &sc, chunkstore::ChunkKey key
     // its checksum, or RAM was the only copy.
     const chunkstore::ObjectMeta *m = store_->lookup_object(tid_, obj.oid);
     const bool gone = !m || m->generation != obj.generation;
+    if (!gone && m->filled && filler_ && !m->chunk_lost(index)) {
+        // Pulled from an origin: the filler fetches it (once for every
+        // connection that needs it); this one waits on the key.
+        if (filler_->want_chunk(*m, index, key) == ChunkFiller::Want::kFail) {
+            ++ctr_.fill_aborts;
+            return Sent::kAbort;
+        }
+        if (sc.waiting_since_ns == 0 || sc.wait_key != key) {
+            if (sc.listed) unlist_wait(sc);
+            sc.wait_key = key;
+            sc.waiting_since_ns = std::max<uint64_t>(now_ns_, 1);
+            ++ctr_.fill_waits;
+        }
+        sc.rerequest = false;
+        if (!sc.listed) list_wait(sc);
+        return Sent::kBlocked;
+    }
     if (gone || m->chunk_lost(index) || !store_->has_disk()) {
         ++(gone ? ctr_.object_gone_aborts : ctr_.chunk_lost_aborts);
         return Sent::kAbort;
@@ -190,6 +207,15 @@ ChunkStream::Sent ChunkStream::wait_for(StreamConn &sc, chunkstore::ChunkKey key
         request(sc);
     }
     return Sent::kBlocked;
+}
+
+void ChunkStream::park(StreamConn &sc, uint64_t key) {
+    if (sc.listed && sc.wait_key == key) return;
+    if (sc.listed) unlist_wait(sc);
+    sc.wait_key = key;
+    if (sc.waiting_since_ns == 0) sc.waiting_since_ns = std::max<uint64_t>(now_ns_, 1);
+    sc.rerequest = false;
+    list_wait(sc);
 }
 
 void ChunkStream::request(StreamConn &sc) {

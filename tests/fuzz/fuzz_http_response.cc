@@ -1,13 +1,13 @@
 // libFuzzer target: the load generator's HTTP/1.1 response parser
-// (bench/edgebench/http_response.cc). The first byte chooses where the input
+// (dataplane/http/response_parser.cc, shared by edgebench and the origin fill client). The first byte chooses where the input
 // is cut into feed() calls, the second whether the request was HEAD.
 #include <cstdint>
 #include <cstdlib>
 
-#include "bench/edgebench/http_response.h"
+#include "dataplane/http/response_parser.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, std::size_t size) {
-    using namespace ep::bench;
+    using namespace ep::http;
     if (size < 2) return 0;
     uint32_t splits = data[0];
     const bool head = data[1] & 1;
