@@ -3,7 +3,6 @@
 #include <rte_byteorder.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <cstring>
 #include <new>
 
@@ -231,11 +230,10 @@ bool OriginFill::start(Fetch &f) {
     f.req_off = 0;
     f.parser.reset();
     char host[24];
+    const size_t hl = origin::format_host(host, sizeof host, srv.ip_be, srv.port);
     const uint32_t ip = rte_be_to_cpu_32(srv.ip_be);
-    std::snprintf(host, sizeof host, "%u.%u.%u.%u:%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255,
-                  ip & 255, srv.port);
     f.req_len = static_cast<uint32_t>(origin::format_chunk_request(
-        f.req, sizeof f.req, {f.path, f.path_len}, host, f.index));
+        f.req, sizeof f.req, {f.path, f.path_len}, {host, hl}, f.index));
     stack_->set_time(now_ns_);
     f.conn = stack_->connect(tcp::IpAddr::v4(rte_be_to_cpu_32(cfg_.local_ip_be)),
                              tcp::IpAddr::v4(ip), srv.port, this);

@@ -1,6 +1,5 @@
 #include "dataplane/origin/fill_plan.h"
 
-#include <cstdio>
 #include <cstring>
 
 #include <xxhash.h>
@@ -63,26 +62,65 @@ const char *verdict_name(Verdict v) {
     return "?";
 }
 
+namespace {
+
+// Bounded text building for the data lcore (snprintf is avoided there: no
+// locale, no hidden allocation paths, and the lengths are checked here).
+struct Appender {
+    char *buf;
+    size_t cap, n = 0;
+    bool ok = true;
+    void put(std::string_view s) {
+        if (!ok || s.size() > cap - n) {
+            ok = false;
+            return;
+        }
+        std::memcpy(buf + n, s.data(), s.size());
+        n += s.size();
+    }
+    void num(uint64_t v) {
+        char tmp[20];
+        size_t i = sizeof tmp;
+        do {
+            tmp[--i] = static_cast<char>('0' + v % 10);
+            v /= 10;
+        } while (v != 0);
+        put({tmp + i, sizeof tmp - i});
+    }
+};
+
+}  // namespace
+
 size_t format_chunk_request(char *buf, size_t cap, std::string_view path, std::string_view host,
                             uint32_t index, std::string_view if_match) {
     const Span s = request_span(index);
-    int n;
-    if (if_match.empty())
-        n = std::snprintf(buf, cap,
-                          "GET %.*s HTTP/1.1\r\nHost: %.*s\r\nRange: bytes=%llu-%llu\r\n"
-                          "User-Agent: edgeplane-fill\r\n\r\n",
-                          static_cast<int>(path.size()), path.data(), static_cast<int>(host.size()),
-                          host.data(), static_cast<unsigned long long>(s.first),
-                          static_cast<unsigned long long>(s.last));
-    else
-        n = std::snprintf(buf, cap,
-                          "GET %.*s HTTP/1.1\r\nHost: %.*s\r\nRange: bytes=%llu-%llu\r\n"
-                          "If-Match: %.*s\r\nUser-Agent: edgeplane-fill\r\n\r\n",
-                          static_cast<int>(path.size()), path.data(), static_cast<int>(host.size()),
-                          host.data(), static_cast<unsigned long long>(s.first),
-                          static_cast<unsigned long long>(s.last),
-                          static_cast<int>(if_match.size()), if_match.data());
-    return n > 0 && static_cast<size_t>(n) < cap ? static_cast<size_t>(n) : 0;
+    Appender a{buf, cap};
+    a.put("GET ");
+    a.put(path);
+    a.put(" HTTP/1.1\r\nHost: ");
+    a.put(host);
+    a.put("\r\nRange: bytes=");
+    a.num(s.first);
+    a.put("-");
+    a.num(s.last);
+    if (!if_match.empty()) {
+        a.put("\r\nIf-Match: ");
+        a.put(if_match);
+    }
+    a.put("\r\nUser-Agent: edgeplane-fill\r\n\r\n");
+    return a.ok ? a.n : 0;
+}
+
+size_t format_host(char *buf, size_t cap, uint32_t ip_be, uint16_t port) {
+    Appender a{buf, cap};
+    const auto *b = reinterpret_cast<const uint8_t *>(&ip_be);  // network order in memory
+    for (int i = 0; i < 4; ++i) {
+        if (i) a.put(".");
+        a.num(b[i]);
+    }
+    a.put(":");
+    a.num(port);
+    return a.ok ? a.n : 0;
 }
 
 bool parse_content_range(std::string_view v, Span *span, uint64_t *complete) {

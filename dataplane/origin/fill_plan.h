@@ -53,6 +53,9 @@ inline Span chunk_span(uint32_t index, uint64_t size) {
 size_t format_chunk_request(char *buf, size_t cap, std::string_view path, std::string_view host,
                             uint32_t index, std::string_view if_match = {});
 
+// "A.B.C.D:PORT" of a server (the Host field of our requests); 0 if it does not fit.
+size_t format_host(char *buf, size_t cap, uint32_t ip_be, uint16_t port);
+
 // An object's metadata, from the origin's first answer.
 struct ObjectHead {
     static constexpr size_t kMaxEtag = 96;

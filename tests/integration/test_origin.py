@@ -259,3 +259,18 @@ def test_origin_killed_mid_fill_then_byte_exact_once_back(env):
     # taken: what the first run did not complete was fetched again.
     assert {r for r, _ in lines} == {chunk_range(i) for i in range(25)}
     assert http(env)["origin_cut_short"] + http(env)["origin_connect_failures"] > 0
+
+
+def test_purge_then_the_next_request_pulls_again(env):
+    src = env.files["vod/small.txt"]
+    get(env, "/vod/small.txt")  # stored (maybe already)
+    n = len(env.nginx.lines("/vod/small.txt"))
+    rc, body, code = get(env, "/vod/small.txt")
+    assert len(env.nginx.lines("/vod/small.txt")) == n  # a hit
+    assert "purged 1 objects" in env.ctl("purge", "/vod/small.txt").stdout
+    rc, body, code = get(env, "/vod/small.txt")
+    assert code == 200 and body == src
+    assert len(env.nginx.lines("/vod/small.txt")) == n + 1  # pulled again, once
+    out = env.ctl("purge", "/vod/").stdout  # a prefix: everything under it
+    assert "purged" in out and int(out.split()[1]) >= 3
+    assert "error" in env.ctl("purge", "/vod/never-stored.bin", check=False).stdout

@@ -180,3 +180,13 @@ TEST(FillPlan, VerdictNames) {
 }
 
 }  // namespace
+
+namespace {
+TEST(FillPlan, HostField) {
+    char buf[24];
+    const uint32_t ip = 10 | 79 << 8 | 3 << 16 | 2u << 24;  // 10.79.3.2 in network order
+    const size_t n = format_host(buf, sizeof buf, ip, 8080);
+    EXPECT_EQ(std::string(buf, n), "10.79.3.2:8080");
+    EXPECT_EQ(format_host(buf, 8, ip, 8080), 0u);
+}
+}  // namespace
