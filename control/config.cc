@@ -594,6 +594,12 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
         return fail("at most " + std::to_string(origin::Table::kMaxRoutes) + " --origin routes");
     if (!cfg->origins.empty() && cfg->http_port == 0)
         return fail("--origin needs the HTTP service (--http-port)");
+    // The fill client's connections must come back to the lcore that opened
+    // them: with RSS that needs a local port chosen by the port's hash
+    // (tcp::PortFilter), not built yet (docs/origin.md).
+    if (!cfg->origins.empty() && cfg->data_lcores.size() > 1)
+        return fail("--origin works with one data lcore for now (origin replies are not yet "
+                    "steered back to the lcore that asked)");
     if (cfg->cache_low_pct > cfg->cache_high_pct)
         return fail("--cache-low-pct is above --cache-high-pct");
     if (cfg->access_ring_size < 16 || (cfg->access_ring_size & (cfg->access_ring_size - 1)))
