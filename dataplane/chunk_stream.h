@@ -99,6 +99,7 @@ struct StreamConn {
     bool budget_wait = false;  // ... for the total share (counted once per wait)
     bool listed = false;       // on the wait list of wait_key
     bool rerequest = false;    // the promotion request was refused (ring full)
+    bool fill_wait = false;    // waits for an origin fill (bounded by the filler, and kFillWaitNs)
     uint8_t next_obj = 0;
     uint64_t wait_key = 0;
     uint64_t waiting_since_ns = 0;  // waits for a promotion since then (0: not waiting)
@@ -190,6 +191,7 @@ class ChunkStream {
     void unpark(StreamConn &sc) {
         if (sc.listed) unlist_wait(sc);
         sc.waiting_since_ns = 0;
+        sc.fill_wait = false;
     }
     // Wakes every connection waiting on `key` (the filler gave up on it).
     void wake(uint64_t key) { wake_key(key); }
