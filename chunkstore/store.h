@@ -192,7 +192,8 @@ class Store {
     // `state` (release) once done, and tells `waiter` the key (a chunk) or
     // the object id (begin) on its completion ring, like a promotion.
     struct FillMsg {
-        enum class Kind : uint8_t { begin, chunk };
+        // refresh: the origin said 304, the version stays, fresh until expires_unix_s.
+        enum class Kind : uint8_t { begin, chunk, refresh };
         enum : uint8_t { kPosted = 0, kDone = 1, kRefused = 2 };
         Kind kind = Kind::chunk;
         WaiterId waiter = kNoWaiter;
@@ -200,6 +201,9 @@ class Store {
         uint64_t generation = 0;  // chunk: the begin's; begin: set by the control thread
         uint64_t size = 0, etag = 0;
         int64_t mtime_ns = 0;
+        int64_t expires_unix_s = 0;  // begin, refresh: 0 = no max-age
+        uint8_t origin_etag_len = 0;  // begin
+        char origin_etag[96];
         uint32_t index = 0, len = 0;  // chunk
         const uint8_t *data = nullptr;  // chunk: len bytes, copied into a RAM slot
         uint16_t name_len = 0, ctype_len = 0;
@@ -220,7 +224,10 @@ class Store {
     // is its); anything else replaces it (responses of the old version are
     // reset, as after a re-ingest).
     Status begin_fill(std::string_view name, uint64_t size, uint64_t etag, int64_t mtime_ns,
-                      std::string_view ctype, uint64_t *generation);
+                      std::string_view ctype, uint64_t *generation, int64_t expires_unix_s = 0,
+                      std::string_view origin_etag = {});
+    // Revalidated (304): the same version, fresh until expires_unix_s.
+    Status refresh_fill(ObjectId oid, uint64_t gen, int64_t expires_unix_s);
     // Copies one complete chunk of generation `gen` into a RAM slot and
     // publishes it. Refused (not_found) when that version is gone, invalid
     // when index or length do not fit the object, full without a RAM slot.

@@ -8,6 +8,7 @@
 // A chunk becomes visible only here, whole: the data core posts it after
 // its last byte arrived and was checked, so a fill cut short leaves no
 // partial chunk behind, only a hole a later request fetches again.
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -38,7 +39,8 @@ void Store::notify_waiter(WaiterId w, uint64_t key) {
 }
 
 Status Store::begin_fill(std::string_view name, uint64_t size, uint64_t etag, int64_t mtime_ns,
-                         std::string_view ctype, uint64_t *generation) {
+                         std::string_view ctype, uint64_t *generation, int64_t expires_unix_s,
+                         std::string_view origin_etag) {
     if (name.empty() || name.size() > kMaxName)
         return Status::error(Err::invalid, "object name must be 1.." + std::to_string(kMaxName) +
                                                " bytes");
@@ -48,7 +50,9 @@ Status Store::begin_fill(std::string_view name, uint64_t size, uint64_t etag, in
         const ObjectMeta *old = it->second;
         if (old->filled && old->size == size && old->etag == etag && old->name_view() == name) {
             *generation = old->generation;  // the same version: its chunks stay
-            return {};
+            return old->expires_unix_s == expires_unix_s
+                       ? Status{}
+                       : refresh_fill(oid, old->generation, expires_unix_s);
         }
         drop_object(oid);  // another version: never mix
     } else if (objects_ctl_.size() >= cfg_.max_objects) {
@@ -67,6 +71,9 @@ Status Store::begin_fill(std::string_view name, uint64_t size, uint64_t etag, in
     std::memcpy(m->ctype, ctype.data(), ctype.size());
     m->etag = etag;
     m->filled = true;
+    m->expires_unix_s = expires_unix_s;
+    m->origin_etag_len = static_cast<uint8_t>(std::min<size_t>(origin_etag.size(), sizeof m->origin_etag));
+    std::memcpy(m->origin_etag, origin_etag.data(), m->origin_etag_len);
     void *old = nullptr;
     if (!objects_.upsert(oid, m, &old)) {
         delete m;
@@ -76,6 +83,24 @@ Status Store::begin_fill(std::string_view name, uint64_t size, uint64_t etag, in
     if (old) defer(DeferKind::object, -1, old);
     objects_ctl_[oid] = m;
     *generation = m->generation;
+    return {};
+}
+
+Status Store::refresh_fill(ObjectId oid, uint64_t gen, int64_t expires_unix_s) {
+    auto it = objects_ctl_.find(oid);
+    if (it == objects_ctl_.end() || it->second->generation != gen || !it->second->filled)
+        return Status::error(Err::not_found, "the filled version is gone");
+    // Metas are read lock-free: publish a copy, retire the old one after
+    // the grace period. The generation stays, so its chunks stay valid.
+    auto *m = new ObjectMeta(*it->second);
+    m->expires_unix_s = expires_unix_s;
+    void *old = nullptr;
+    if (!objects_.upsert(oid, m, &old)) {
+        delete m;
+        return Status::error(Err::full, "object index full");
+    }
+    if (old) defer(DeferKind::object, -1, old);
+    it->second = m;
     return {};
 }
 
@@ -122,13 +147,17 @@ unsigned Store::handle_fills() {
             for (unsigned i = 0; i < got; ++i) {
                 auto *m = static_cast<FillMsg *>(burst[i]);
                 Status st;
-                const bool begin = m->kind == FillMsg::Kind::begin;
+                const FillMsg::Kind kind = m->kind;
+                const bool begin = kind == FillMsg::Kind::begin;
                 // A begin carries the first chunk fetched (the one its
                 // metadata came with): the object, then that chunk.
                 if (begin)
                     st = begin_fill({m->name, m->name_len}, m->size, m->etag, m->mtime_ns,
-                                    {m->ctype, m->ctype_len}, &m->generation);
-                if (st.ok() && m->data)
+                                    {m->ctype, m->ctype_len}, &m->generation, m->expires_unix_s,
+                                    {m->origin_etag, m->origin_etag_len});
+                if (m->kind == FillMsg::Kind::refresh)
+                    st = refresh_fill(m->oid, m->generation, m->expires_unix_s);
+                else if (st.ok() && m->data)
                     st = put_fill_chunk(m->oid, m->generation, m->index, m->data, m->len);
                 const WaiterId w = m->waiter;
                 const ObjectId oid = m->oid;
@@ -136,8 +165,8 @@ unsigned Store::handle_fills() {
                 // After this store the message (and its data) is the core's again.
                 m->state.store(st.ok() ? FillMsg::kDone : FillMsg::kRefused,
                                std::memory_order_release);
-                if (begin) notify_waiter(w, oid);
-                notify_waiter(w, key);
+                if (begin || kind == FillMsg::Kind::refresh) notify_waiter(w, oid);
+                if (kind != FillMsg::Kind::refresh) notify_waiter(w, key);
                 ++n;
             }
         }

@@ -93,6 +93,24 @@ std::optional<http::ObjectInfo> HttpServer::lookup_from(std::string_view key,
                 return info;
         }
     }
+    if (m && feeding_ && fill_.stale(*m)) {
+        // Expired: revalidate with the origin first (held meanwhile). The
+        // answer keeps this version (304) or replaces it; a response never
+        // mixes two (chunk generations are checked per chunk).
+        const OriginMiss miss = fill_.revalidate(*m, first_byte);
+        http::ObjectInfo info;
+        if (miss.kind == OriginMiss::Kind::kPending) {
+            held_key_ = miss.wait_key;
+            info.pending = true;
+            return info;
+        }
+        if (miss.kind == OriginMiss::Kind::kError) {
+            if (miss.status == 404) return std::nullopt;
+            info.error_status = miss.status;
+            return info;
+        }
+        // kNoOrigin, kBusy: serve the stored version.
+    }
     if (!m || !feeding_) return std::nullopt;
     // The meta is only valid until this core's next quiescent state, and the
     // response may stream for a long time: keep the version, not the pointer.
@@ -259,7 +277,7 @@ void HttpServer::stream_abort(StreamConn &sc) {
 
 void HttpServer::poll(uint64_t now_ns, int64_t unix_s) {
     now_ = {now_ns / 1'000'000, unix_s};
-    fill_.poll(now_ns);    // origin fetches: landed chunks, timeouts
+    fill_.poll(now_ns, unix_s);  // origin fetches: landed chunks, timeouts
     stream_.poll(now_ns);  // settled promotions (and fills) wake their connections
     pool_.drain_wakes([this](Conn *c) {
         if (!c->in_use) return;

@@ -23,6 +23,7 @@ struct OriginFill::Fetch {
     bool head_ok = false;   // the answer's head was checked and taken
     bool landing = false;   // posted to the control thread, waiting for its answer
     bool posted = false;    // the post went through (else retried by poll)
+    bool reval = false;     // first, of a stored version that expired: If-None-Match
     const origin::Route *route = nullptr;
     uint64_t key = 0;  // chunk key: the FillTable slot that holds the failover state
     uint64_t oid = 0;
@@ -43,7 +44,7 @@ struct OriginFill::Fetch {
     // For a new fill: everything but the staging buffer, the parser's
     // memory and the message (whose state the control thread may still read).
     void clear() {
-        in_use = first = head_ok = landing = posted = false;
+        in_use = first = head_ok = landing = posted = reval = false;
         route = nullptr;
         key = oid = size = etag64 = generation = started_ns = 0;
         index = req_len = req_off = got = want = 0;
@@ -106,7 +107,37 @@ OriginMiss OriginFill::object_miss(std::string_view key, uint64_t first_byte) {
         r.kind = OriginMiss::Kind::kPending;
         return r;
     }
-    const uint32_t index = origin::chunk_of(first_byte);
+    ++ctr_.origin_objects_started;
+    return start_first(key, oid, origin::chunk_of(first_byte), route, nullptr);
+}
+
+OriginMiss OriginFill::revalidate(const chunkstore::ObjectMeta &m, uint64_t first_byte) {
+    OriginMiss r;
+    const origin::Route *route = routes_ ? routes_->match_key(m.name_view()) : nullptr;
+    if (!route || m.name_len + 1u > kMaxPath - 1) return r;  // no origin now: serve it as is
+    r.wait_key = m.id;
+    if (origin::FillSlot *s = table_.find(m.id)) {
+        if (s->state == origin::FillState::kFailed) {
+            // No stale-if-error yet: a failed revalidation answers like a failed fill.
+            r.kind = OriginMiss::Kind::kError;
+            r.status = s->fail_status;
+            ++(r.status == 504 ? ctr_.origin_504 : r.status == 404 ? ctr_.origin_404 : ctr_.origin_502);
+            return r;
+        }
+        ++ctr_.origin_coalesced;
+        r.kind = OriginMiss::Kind::kPending;
+        return r;
+    }
+    const uint32_t index = std::min(origin::chunk_of(first_byte), m.chunk_count - 1);
+    r = start_first(m.name_view(), m.id, index, route, &m);
+    if (r.kind == OriginMiss::Kind::kPending) ++ctr_.origin_revalidations;
+    return r;
+}
+
+OriginMiss OriginFill::start_first(std::string_view key, uint64_t oid, uint32_t index,
+                                   const origin::Route *route, const chunkstore::ObjectMeta *old) {
+    OriginMiss r;
+    r.wait_key = oid;
     const uint64_t ck = chunkstore::chunk_key(oid, index);
     Fetch *f = free_fetch();
     if (!f || table_.in_flight() + 2 > table_.capacity() || table_.find(ck)) {
@@ -124,10 +155,18 @@ OriginMiss OriginFill::object_miss(std::string_view key, uint64_t first_byte) {
     f->key = ck;
     f->oid = oid;
     f->index = index;
+    if (old) {  // what the stored version is, for If-None-Match and the comparison
+        f->reval = true;
+        f->size = old->size;
+        f->etag64 = old->etag;
+        f->generation = old->generation;
+        f->meta.etag_len = static_cast<uint8_t>(
+            std::min<size_t>(old->origin_etag_len, origin::ObjectHead::kMaxEtag - 1));
+        std::memcpy(f->meta.etag, old->origin_etag, f->meta.etag_len);
+    }
     f->path[0] = '/';
     std::memcpy(f->path + 1, key.data(), key.size());
     f->path_len = static_cast<uint16_t>(key.size() + 1);
-    ++ctr_.origin_objects_started;
     start(*f);
     r.kind = OriginMiss::Kind::kPending;
     return r;
@@ -232,8 +271,11 @@ bool OriginFill::start(Fetch &f) {
     char host[24];
     const size_t hl = origin::format_host(host, sizeof host, srv.ip_be, srv.port);
     const uint32_t ip = rte_be_to_cpu_32(srv.ip_be);
+    // A revalidation names the stored version; its etag is in f.meta until
+    // the answer's head replaces f.meta.
+    const std::string_view inm = f.reval ? f.meta.etag_view() : std::string_view{};
     f.req_len = static_cast<uint32_t>(origin::format_chunk_request(
-        f.req, sizeof f.req, {f.path, f.path_len}, {host, hl}, f.index));
+        f.req, sizeof f.req, {f.path, f.path_len}, {host, hl}, f.index, {}, inm));
     stack_->set_time(now_ns_);
     f.conn = stack_->connect(tcp::IpAddr::v4(rte_be_to_cpu_32(cfg_.local_ip_be)),
                              tcp::IpAddr::v4(ip), srv.port, this);
@@ -307,8 +349,35 @@ void OriginFill::head_arrived(Fetch &f) {
     using origin::Verdict;
     origin::Span body;
     Verdict v;
+    if (f.first && f.reval && f.parser.head().status == 304) {
+        // Not modified (RFC 9111 4.3.4): the stored version stays, with the
+        // freshness this answer gives.
+        ++ctr_.origin_not_modified;
+        origin::ObjectHead h;
+        bool found;
+        origin::parse_cache_control(f.parser.field("cache-control", &found), &h);
+        drop_conn(f, false);
+        chunkstore::Store::FillMsg &m = f.msg;
+        m.kind = chunkstore::Store::FillMsg::Kind::refresh;
+        m.waiter = stream_->waiter();
+        m.oid = f.oid;
+        m.generation = f.generation;
+        m.expires_unix_s = origin::expires_at(h, unix_s_);
+        m.data = nullptr;
+        m.index = f.index;
+        f.landing = true;
+        if (origin::FillSlot *s = table_.find(f.key)) s->state = origin::FillState::kLanding;
+        post(f);
+        return;
+    }
     if (f.first) {
+        const uint64_t old_size = f.size, old_etag = f.etag64;
         v = origin::first_answer(f.parser, f.index, &f.meta, &body);
+        if (f.reval && v == Verdict::ok) {
+            const bool same = f.meta.size == old_size &&
+                              origin::etag_hash(f.meta.etag_view(), f.meta.size) == old_etag;
+            ++(same ? ctr_.origin_not_modified : ctr_.origin_new_versions);
+        }
         if (v == Verdict::range_unsatisfiable && f.index != 0) {
             // The range starts past the end: fetch the first chunk instead,
             // so the object (and its length) is known and the server answers
@@ -356,6 +425,9 @@ void OriginFill::body_complete(Fetch &f) {
         m.kind = chunkstore::Store::FillMsg::Kind::begin;
         m.size = f.meta.size;
         m.etag = origin::etag_hash(f.meta.etag_view(), f.meta.size);
+        m.expires_unix_s = origin::expires_at(f.meta, unix_s_);
+        m.origin_etag_len = static_cast<uint8_t>(std::min<size_t>(f.meta.etag_len, sizeof m.origin_etag));
+        std::memcpy(m.origin_etag, f.meta.etag, m.origin_etag_len);
         const auto lm = http::parse_http_date(f.meta.last_modified_view());
         m.mtime_ns = lm ? *lm * 1'000'000'000 : 0;
         m.name_len = static_cast<uint16_t>(f.path_len - 1);
@@ -452,8 +524,9 @@ void OriginFill::release(Fetch &f) {
 
 // ---------------------------------------------------------------- time
 
-void OriginFill::poll(uint64_t now_ns) {
+void OriginFill::poll(uint64_t now_ns, int64_t unix_s) {
     now_ns_ = now_ns;
+    unix_s_ = unix_s;
     if (!routes_) return;
     for (uint32_t i = 0; i < cfg_.fetches; ++i) {
         Fetch &f = fetches_[i];

@@ -64,7 +64,10 @@ struct OriginConfig {
     X(origin_queued, "chunk fetches that waited for a free origin connection")                 \
     X(origin_store_refused, "verified chunks the store refused (RAM full, version gone)")       \
     X(origin_post_retries, "chunks posted again: the fill channel to the control thread was full") \
-    X(origin_no_store_kept, "objects kept although the origin said no-store/private (not obeyed yet)")
+    X(origin_no_store_kept, "objects kept although the origin said no-store/private (not obeyed yet)") \
+    X(origin_revalidations, "expired objects revalidated with the origin (If-None-Match)")     \
+    X(origin_not_modified, "revalidations the origin answered 304: the stored version stays")  \
+    X(origin_new_versions, "revalidations that brought another version (new ETag or length)")
 
 struct OriginFillCounters {
 #define EP_X(field, help) uint64_t field = 0;
@@ -96,12 +99,19 @@ class OriginFill final : public tcp::Handler, public ChunkFiller {
     // A request for `key` (path without '/') that the store lacks; the
     // request's byte range starts at `first_byte`.
     OriginMiss object_miss(std::string_view key, uint64_t first_byte);
+    // A request for a filled object past its freshness (ObjectMeta::
+    // expires_unix_s): revalidates it (once for every request that asks
+    // meanwhile, held like a cold miss). kNoOrigin: serve what is stored.
+    OriginMiss revalidate(const chunkstore::ObjectMeta &m, uint64_t first_byte);
+    bool stale(const chunkstore::ObjectMeta &m) const {
+        return routes_ && m.filled && m.expires_unix_s != 0 && unix_s_ >= m.expires_unix_s;
+    }
     // ChunkFiller: a filled object's chunk is missing.
     Want want_chunk(const chunkstore::ObjectMeta &m, uint32_t index,
                     chunkstore::ChunkKey key) override;
 
     // Once per loop iteration, before the stream's poll.
-    void poll(uint64_t now_ns);
+    void poll(uint64_t now_ns, int64_t unix_s);
     void visit_counters(const CounterVisitor &fn) const;
     const OriginFillCounters &counters() const { return ctr_; }
 
@@ -115,6 +125,8 @@ class OriginFill final : public tcp::Handler, public ChunkFiller {
   private:
     struct Fetch;
     Fetch *free_fetch();
+    OriginMiss start_first(std::string_view key, uint64_t oid, uint32_t index,
+                           const origin::Route *route, const chunkstore::ObjectMeta *stale);
     bool start(Fetch &f);  // connect to the slot's current server
     void send_request(Fetch &f);
     void head_arrived(Fetch &f);
@@ -136,6 +148,7 @@ class OriginFill final : public tcp::Handler, public ChunkFiller {
     uint32_t tid_ = 0;
     uint32_t channel_ = UINT32_MAX;
     uint64_t now_ns_ = 0;
+    int64_t unix_s_ = 0;
     uint64_t next_sweep_ns_ = 0;
     origin::FillTable table_;
     std::unique_ptr<Fetch[]> fetches_;

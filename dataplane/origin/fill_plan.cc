@@ -92,7 +92,8 @@ struct Appender {
 }  // namespace
 
 size_t format_chunk_request(char *buf, size_t cap, std::string_view path, std::string_view host,
-                            uint32_t index, std::string_view if_match) {
+                            uint32_t index, std::string_view if_match,
+                            std::string_view if_none_match) {
     const Span s = request_span(index);
     Appender a{buf, cap};
     a.put("GET ");
@@ -106,6 +107,10 @@ size_t format_chunk_request(char *buf, size_t cap, std::string_view path, std::s
     if (!if_match.empty()) {
         a.put("\r\nIf-Match: ");
         a.put(if_match);
+    }
+    if (!if_none_match.empty()) {
+        a.put("\r\nIf-None-Match: ");
+        a.put(if_none_match);
     }
     a.put("\r\nUser-Agent: edgeplane-fill\r\n\r\n");
     return a.ok ? a.n : 0;

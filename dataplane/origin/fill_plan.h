@@ -50,8 +50,11 @@ inline Span chunk_span(uint32_t index, uint64_t size) {
 // keep-alive. With a validator from the first answer (`if_match`, the
 // origin's ETag), a changed object fails with 412 instead of mixing
 // (RFC 9110 13.1.1). Returns the length, 0 if it does not fit.
+// With `if_none_match` (the stored version's ETag) it is a revalidation:
+// 304 keeps the stored version (RFC 9110 13.1.2, RFC 9111 4.3).
 size_t format_chunk_request(char *buf, size_t cap, std::string_view path, std::string_view host,
-                            uint32_t index, std::string_view if_match = {});
+                            uint32_t index, std::string_view if_match = {},
+                            std::string_view if_none_match = {});
 
 // "A.B.C.D:PORT" of a server (the Host field of our requests); 0 if it does not fit.
 size_t format_host(char *buf, size_t cap, uint32_t ip_be, uint16_t port);
@@ -75,6 +78,12 @@ struct ObjectHead {
     std::string_view content_type_view() const { return {content_type, content_type_len}; }
     std::string_view last_modified_view() const { return {last_modified, last_modified_len}; }
 };
+
+// Until when an answer is fresh (RFC 9111 4.2.1: s-maxage, else max-age,
+// from the response time); 0 without either (kept until evicted or purged).
+inline int64_t expires_at(const ObjectHead &h, int64_t now_unix_s) {
+    return h.has_max_age ? now_unix_s + h.max_age_s : 0;
+}
 
 // X(name, help): why an origin answer was not taken. Counted per lcore by
 // the fill glue (origin section of `edgectl stats`), one counter each.

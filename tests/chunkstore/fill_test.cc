@@ -126,3 +126,27 @@ TEST(StoreFill, ChannelPublishesAndTellsTheWaiter) {
 }
 
 }  // namespace
+
+namespace {
+TEST(StoreFill, RefreshKeepsTheVersionAndItsChunks) {
+    auto s = open_ram(16, "fill4");
+    ASSERT_TRUE(s);
+    const auto data = random_bytes(1000, 3);
+    uint64_t g = 0;
+    ASSERT_TRUE(s->begin_fill("f", data.size(), 7, 0, {}, &g, 100, "\"e1\"").ok());
+    ASSERT_TRUE(s->put_fill_chunk(object_id("f"), g, 0, data.data(), 1000).ok());
+    const ObjectMeta *m = s->lookup_object(kTid, "f");
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->expires_unix_s, 100);
+    EXPECT_EQ(m->origin_etag_view(), "\"e1\"");
+    ASSERT_TRUE(s->refresh_fill(object_id("f"), g, 200).ok());
+    s->synchronize(kTid);
+    m = s->lookup_object(kTid, "f");
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->expires_unix_s, 200);
+    EXPECT_EQ(m->generation, g);
+    EXPECT_EQ(m->origin_etag_view(), "\"e1\"");
+    EXPECT_TRUE(s->lookup(kTid, *m, 0));  // the chunk is still this version's
+    EXPECT_EQ(s->refresh_fill(object_id("f"), g + 1, 300).code, Err::not_found);
+}
+}  // namespace

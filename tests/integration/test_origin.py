@@ -55,7 +55,8 @@ http {{
         listen {ip}:{ORIGIN_PORT};
         root {root};
         {rate_line}
-        location /slow/ {{ limit_rate 1m; }}
+        location /vod/slow/ {{ limit_rate 1m; }}
+        location /vod/fresh/ {{ expires 4s; }}
     }}
 }}
 """
@@ -115,6 +116,7 @@ def env():
         "vod/shared.bin": os.urandom(4 * CHUNK + 7),
         "vod/small.txt": b"a small object, one short chunk\n",
         "vod/slow/kill.bin": os.urandom(24 * CHUNK + 99),
+        "vod/fresh/obj.bin": os.urandom(2 * CHUNK - 5),
         "fo/failover.bin": os.urandom(2 * CHUNK + 3),
         "probe": b"ok\n",
     }
@@ -137,7 +139,7 @@ def env():
         ep.start()
         cl.start()
         nginx = Nginx(cl.ns, cl.ip, content).start()
-        ep.files, ep.nginx, ep.url = files, nginx, f"http://{ep.ip}"
+        ep.files, ep.nginx, ep.url, ep.content = files, nginx, f"http://{ep.ip}", content
         yield ep
         nginx.kill()
         assert ep.stop() == 0, ep.log()
@@ -259,6 +261,40 @@ def test_origin_killed_mid_fill_then_byte_exact_once_back(env):
     # taken: what the first run did not complete was fetched again.
     assert {r for r, _ in lines} == {chunk_range(i) for i in range(25)}
     assert http(env)["origin_cut_short"] + http(env)["origin_connect_failures"] > 0
+
+
+def test_expired_object_is_revalidated_then_replaced_by_a_new_version(env):
+    uri = "/vod/fresh/obj.bin"
+    src = env.files["vod/fresh/obj.bin"]
+    rc, body, code = get(env, uri)
+    assert code == 200 and body == src
+    assert len(env.nginx.lines(uri)) == 2
+    # Fresh (nginx says max-age=4): served from the store.
+    rc, body, code = get(env, uri)
+    assert body == src
+    assert len(env.nginx.lines(uri)) == 2
+    time.sleep(4.5)
+    # Expired, unchanged: one conditional request, 304, the same bytes.
+    rc, body, code = get(env, uri)
+    assert code == 200 and body == src
+    lines = env.nginx.lines(uri)
+    assert len(lines) == 3 and lines[2] == (chunk_range(0), "304"), lines
+    assert http(env)["origin_not_modified"] >= 1
+    # The origin changes the object (new length, new ETag): after expiry the
+    # next request gets the new version, whole.
+    new = os.urandom(3 * CHUNK + 11)
+    path = os.path.join(env.content, "vod/fresh/obj.bin")
+    with open(path, "wb") as f:
+        f.write(new)
+    t = time.time() + 100
+    os.utime(path, (t, t))
+    time.sleep(4.5)
+    rc, body, code = get(env, uri)
+    assert code == 200
+    assert body == new
+    later = env.nginx.lines(uri)[3:]
+    assert sorted(r for r, _ in later) == sorted(chunk_range(i) for i in range(4)), later
+    assert http(env)["origin_new_versions"] >= 1
 
 
 def test_purge_then_the_next_request_pulls_again(env):

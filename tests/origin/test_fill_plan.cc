@@ -190,3 +190,23 @@ TEST(FillPlan, HostField) {
     EXPECT_EQ(format_host(buf, 8, ip, 8080), 0u);
 }
 }  // namespace
+
+namespace {
+TEST(FillPlan, RevalidationNamesTheStoredVersion) {
+    char buf[512];
+    const size_t n = format_chunk_request(buf, sizeof buf, "/a", "h", 0, {}, "\"v1\"");
+    const std::string req(buf, n);
+    EXPECT_NE(req.find("\r\nIf-None-Match: \"v1\"\r\n"), std::string::npos);
+    EXPECT_EQ(req.find("If-Match"), std::string::npos);
+}
+
+TEST(FillPlan, FreshnessFromMaxAge) {
+    ObjectHead h;
+    EXPECT_EQ(expires_at(h, 1000), 0);  // no max-age: kept until evicted or purged
+    parse_cache_control("max-age=0", &h);
+    EXPECT_EQ(expires_at(h, 1000), 1000);  // stale at once: every request revalidates
+    ObjectHead s;
+    parse_cache_control("max-age=60, s-maxage=5", &s);
+    EXPECT_EQ(expires_at(s, 1000), 1005);
+}
+}  // namespace
