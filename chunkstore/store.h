@@ -201,10 +201,10 @@ class Store {
         uint64_t generation = 0;  // chunk: the begin's; begin: set by the control thread
         uint64_t size = 0, etag = 0;
         int64_t mtime_ns = 0;
-        int64_t expires_unix_s = 0;  // begin, refresh: 0 = no max-age
+        int64_t expires_unix_s = 0;   // begin, refresh: 0 = no max-age
         uint8_t origin_etag_len = 0;  // begin
         char origin_etag[96];
-        uint32_t index = 0, len = 0;  // chunk
+        uint32_t index = 0, len = 0;    // chunk
         const uint8_t *data = nullptr;  // chunk: len bytes, copied into a RAM slot
         uint16_t name_len = 0, ctype_len = 0;
         char name[kMaxName];

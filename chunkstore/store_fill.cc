@@ -42,8 +42,8 @@ Status Store::begin_fill(std::string_view name, uint64_t size, uint64_t etag, in
                          std::string_view ctype, uint64_t *generation, int64_t expires_unix_s,
                          std::string_view origin_etag) {
     if (name.empty() || name.size() > kMaxName)
-        return Status::error(Err::invalid, "object name must be 1.." + std::to_string(kMaxName) +
-                                               " bytes");
+        return Status::error(Err::invalid,
+                             "object name must be 1.." + std::to_string(kMaxName) + " bytes");
     if (ctype.size() > kMaxContentType) ctype = ctype.substr(0, kMaxContentType);
     const ObjectId oid = object_id(name);
     if (auto it = objects_ctl_.find(oid); it != objects_ctl_.end()) {
@@ -72,7 +72,8 @@ Status Store::begin_fill(std::string_view name, uint64_t size, uint64_t etag, in
     m->etag = etag;
     m->filled = true;
     m->expires_unix_s = expires_unix_s;
-    m->origin_etag_len = static_cast<uint8_t>(std::min<size_t>(origin_etag.size(), sizeof m->origin_etag));
+    m->origin_etag_len =
+        static_cast<uint8_t>(std::min<size_t>(origin_etag.size(), sizeof m->origin_etag));
     std::memcpy(m->origin_etag, origin_etag.data(), m->origin_etag_len);
     void *old = nullptr;
     if (!objects_.upsert(oid, m, &old)) {

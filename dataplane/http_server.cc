@@ -278,7 +278,7 @@ void HttpServer::stream_abort(StreamConn &sc) {
 void HttpServer::poll(uint64_t now_ns, int64_t unix_s) {
     now_ = {now_ns / 1'000'000, unix_s};
     fill_.poll(now_ns, unix_s);  // origin fetches: landed chunks, timeouts
-    stream_.poll(now_ns);  // settled promotions (and fills) wake their connections
+    stream_.poll(now_ns);        // settled promotions (and fills) wake their connections
     pool_.drain_wakes([this](Conn *c) {
         if (!c->in_use) return;
         if (c->input_pending) {

@@ -19,11 +19,11 @@ using origin::kFillChunk;
 
 struct OriginFill::Fetch {
     bool in_use = false;
-    bool first = false;     // also learns the object: table keys oid and the chunk key
-    bool head_ok = false;   // the answer's head was checked and taken
-    bool landing = false;   // posted to the control thread, waiting for its answer
-    bool posted = false;    // the post went through (else retried by poll)
-    bool reval = false;     // first, of a stored version that expired: If-None-Match
+    bool first = false;    // also learns the object: table keys oid and the chunk key
+    bool head_ok = false;  // the answer's head was checked and taken
+    bool landing = false;  // posted to the control thread, waiting for its answer
+    bool posted = false;   // the post went through (else retried by poll)
+    bool reval = false;    // first, of a stored version that expired: If-None-Match
     const origin::Route *route = nullptr;
     uint64_t key = 0;  // chunk key: the FillTable slot that holds the failover state
     uint64_t oid = 0;
@@ -100,7 +100,9 @@ OriginMiss OriginFill::object_miss(std::string_view key, uint64_t first_byte) {
         if (s->state == origin::FillState::kFailed) {
             r.kind = OriginMiss::Kind::kError;
             r.status = s->fail_status;
-            ++(r.status == 504 ? ctr_.origin_504 : r.status == 404 ? ctr_.origin_404 : ctr_.origin_502);
+            ++(r.status == 504   ? ctr_.origin_504
+               : r.status == 404 ? ctr_.origin_404
+                                 : ctr_.origin_502);
             return r;
         }
         ++ctr_.origin_coalesced;
@@ -121,7 +123,9 @@ OriginMiss OriginFill::revalidate(const chunkstore::ObjectMeta &m, uint64_t firs
             // No stale-if-error yet: a failed revalidation answers like a failed fill.
             r.kind = OriginMiss::Kind::kError;
             r.status = s->fail_status;
-            ++(r.status == 504 ? ctr_.origin_504 : r.status == 404 ? ctr_.origin_404 : ctr_.origin_502);
+            ++(r.status == 504   ? ctr_.origin_504
+               : r.status == 404 ? ctr_.origin_404
+                                 : ctr_.origin_502);
             return r;
         }
         ++ctr_.origin_coalesced;
@@ -291,8 +295,8 @@ bool OriginFill::start(Fetch &f) {
 
 void OriginFill::send_request(Fetch &f) {
     while (f.req_off < f.req_len) {
-        const uint32_t n = stack_->send_copy(f.conn, reinterpret_cast<const uint8_t *>(f.req) + f.req_off,
-                                             f.req_len - f.req_off);
+        const uint32_t n = stack_->send_copy(
+            f.conn, reinterpret_cast<const uint8_t *>(f.req) + f.req_off, f.req_len - f.req_off);
         if (n == 0) return;  // on_writable() resumes
         f.req_off += n;
     }
@@ -426,7 +430,8 @@ void OriginFill::body_complete(Fetch &f) {
         m.size = f.meta.size;
         m.etag = origin::etag_hash(f.meta.etag_view(), f.meta.size);
         m.expires_unix_s = origin::expires_at(f.meta, unix_s_);
-        m.origin_etag_len = static_cast<uint8_t>(std::min<size_t>(f.meta.etag_len, sizeof m.origin_etag));
+        m.origin_etag_len =
+            static_cast<uint8_t>(std::min<size_t>(f.meta.etag_len, sizeof m.origin_etag));
         std::memcpy(m.origin_etag, f.meta.etag, m.origin_etag_len);
         const auto lm = http::parse_http_date(f.meta.last_modified_view());
         m.mtime_ns = lm ? *lm * 1'000'000'000 : 0;
@@ -469,8 +474,8 @@ void OriginFill::on_closed(tcp::Stack &, tcp::ConnId id, tcp::CloseReason why) {
         ++ctr_.origin_connect_failures;
     else
         ++ctr_.origin_cut_short;
-    fail(*f, f->head_ok || !f->parser.idle() ? origin::FailKind::kAnswer
-                                             : origin::FailKind::kConnect);
+    fail(*f,
+         f->head_ok || !f->parser.idle() ? origin::FailKind::kAnswer : origin::FailKind::kConnect);
 }
 
 // ---------------------------------------------------------------- failures
@@ -583,8 +588,8 @@ void OriginFill::visit_counters(const CounterVisitor &fn) const {
 #define EP_X(field, help) fn({#field, help, __atomic_load_n(&ctr_.field, __ATOMIC_RELAXED)});
     EP_ORIGIN_FILL_COUNTERS(EP_X)
 #undef EP_X
-#define EP_X(name, help)                                                           \
-    fn({"origin_verdict." #name, help,                                             \
+#define EP_X(name, help)                                                            \
+    fn({"origin_verdict." #name, help,                                              \
         __atomic_load_n(&ctr_.verdicts[static_cast<size_t>(origin::Verdict::name)], \
                         __ATOMIC_RELAXED)});
     EP_ORIGIN_VERDICTS(EP_X)

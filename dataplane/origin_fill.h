@@ -45,28 +45,29 @@ struct OriginConfig {
 };
 
 // X(field, help). Shown in the http section (HttpServer::visit_counters).
-#define EP_ORIGIN_FILL_COUNTERS(X)                                                              \
-    X(origin_objects_started, "cold objects whose first chunk and metadata were fetched")       \
-    X(origin_fetches, "origin range requests sent (one per cold chunk, however many wait)")     \
-    X(origin_coalesced, "requests for a cold object or chunk already being fetched")            \
-    X(origin_chunks_stored, "chunks fetched, verified and published in the store")              \
-    X(origin_body_bytes, "body bytes received from origins")                                    \
-    X(origin_connect_failures, "origin connections refused, reset or never answered")           \
-    X(origin_cut_short, "origin answers that ended (FIN or RST) before the chunk was whole")    \
-    X(origin_bad_answers, "origin answers refused (the origin_verdict.* counter says why)")     \
-    X(origin_timeouts, "fetches that took longer than --origin-timeout-ms")                     \
-    X(origin_failovers, "fetches moved to the next server of the route")                       \
-    X(origin_gave_up, "fills given up after the last server failed")                            \
-    X(origin_502, "requests answered 502: the origins failed or answered badly")                \
-    X(origin_504, "requests answered 504: the origins did not answer in time")                  \
-    X(origin_404, "requests answered 404 because the origin said 404/410")                      \
-    X(origin_busy, "cold requests answered 503: no fetch slot or fill table entry free")        \
-    X(origin_queued, "chunk fetches that waited for a free origin connection")                 \
-    X(origin_store_refused, "verified chunks the store refused (RAM full, version gone)")       \
+#define EP_ORIGIN_FILL_COUNTERS(X)                                                                 \
+    X(origin_objects_started, "cold objects whose first chunk and metadata were fetched")          \
+    X(origin_fetches, "origin range requests sent (one per cold chunk, however many wait)")        \
+    X(origin_coalesced, "requests for a cold object or chunk already being fetched")               \
+    X(origin_chunks_stored, "chunks fetched, verified and published in the store")                 \
+    X(origin_body_bytes, "body bytes received from origins")                                       \
+    X(origin_connect_failures, "origin connections refused, reset or never answered")              \
+    X(origin_cut_short, "origin answers that ended (FIN or RST) before the chunk was whole")       \
+    X(origin_bad_answers, "origin answers refused (the origin_verdict.* counter says why)")        \
+    X(origin_timeouts, "fetches that took longer than --origin-timeout-ms")                        \
+    X(origin_failovers, "fetches moved to the next server of the route")                           \
+    X(origin_gave_up, "fills given up after the last server failed")                               \
+    X(origin_502, "requests answered 502: the origins failed or answered badly")                   \
+    X(origin_504, "requests answered 504: the origins did not answer in time")                     \
+    X(origin_404, "requests answered 404 because the origin said 404/410")                         \
+    X(origin_busy, "cold requests answered 503: no fetch slot or fill table entry free")           \
+    X(origin_queued, "chunk fetches that waited for a free origin connection")                     \
+    X(origin_store_refused, "verified chunks the store refused (RAM full, version gone)")          \
     X(origin_post_retries, "chunks posted again: the fill channel to the control thread was full") \
-    X(origin_no_store_kept, "objects kept although the origin said no-store/private (not obeyed yet)") \
-    X(origin_revalidations, "expired objects revalidated with the origin (If-None-Match)")     \
-    X(origin_not_modified, "revalidations the origin answered 304: the stored version stays")  \
+    X(origin_no_store_kept,                                                                        \
+      "objects kept although the origin said no-store/private (not obeyed yet)")                   \
+    X(origin_revalidations, "expired objects revalidated with the origin (If-None-Match)")         \
+    X(origin_not_modified, "revalidations the origin answered 304: the stored version stays")      \
     X(origin_new_versions, "revalidations that brought another version (new ETag or length)")
 
 struct OriginFillCounters {
@@ -80,7 +81,7 @@ struct OriginFillCounters {
 struct OriginMiss {
     enum class Kind : uint8_t { kNoOrigin, kPending, kBusy, kError };
     Kind kind = Kind::kNoOrigin;
-    uint16_t status = 0;  // kError: 404, 502 or 504
+    uint16_t status = 0;    // kError: 404, 502 or 504
     uint64_t wait_key = 0;  // kPending: park the connection on it (the object id)
 };
 

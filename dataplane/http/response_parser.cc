@@ -60,7 +60,8 @@ const char *resp_error_name(RespError e) {
     return "?";
 }
 
-ResponseParser::ResponseParser(uint32_t max_head) : max_head_(max_head), buf_(new (std::nothrow) char[max_head]) {}
+ResponseParser::ResponseParser(uint32_t max_head)
+    : max_head_(max_head), buf_(new (std::nothrow) char[max_head]) {}
 
 void ResponseParser::reset(bool head_request) {
     state_ = State::head;

@@ -45,7 +45,9 @@ bool keep(std::string_view v, char (&dst)[N], uint8_t *len) {
     return true;
 }
 
-bool status_means_absent(int s) { return s == 404 || s == 410; }
+bool status_means_absent(int s) {
+    return s == 404 || s == 410;
+}
 
 }  // namespace
 
@@ -162,7 +164,8 @@ void parse_cache_control(std::string_view v, ObjectHead *out) {
         v = comma == std::string_view::npos ? std::string_view{} : v.substr(comma + 1);
         const size_t eq = d.find('=');
         const std::string_view name = trim(d.substr(0, eq));
-        std::string_view arg = eq == std::string_view::npos ? std::string_view{} : trim(d.substr(eq + 1));
+        std::string_view arg =
+            eq == std::string_view::npos ? std::string_view{} : trim(d.substr(eq + 1));
         // RFC 9111 5.2: the argument may be quoted; a recipient should accept both.
         if (arg.size() >= 2 && arg.front() == '"' && arg.back() == '"')
             arg = arg.substr(1, arg.size() - 2);
@@ -227,8 +230,7 @@ uint64_t etag_hash(std::string_view etag, uint64_t size) {
     return XXH3_64bits_withSeed(etag.data(), etag.size(), size);
 }
 
-Verdict next_answer(const http::ResponseParser &p, uint32_t index, uint64_t size,
-                    uint64_t etag64) {
+Verdict next_answer(const http::ResponseParser &p, uint32_t index, uint64_t size, uint64_t etag64) {
     const http::RespHead &h = p.head();
     if (status_means_absent(h.status)) return Verdict::not_found;
     if (h.status == 412) return Verdict::etag_changed;  // our If-Match failed: a new version

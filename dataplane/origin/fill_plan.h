@@ -29,7 +29,9 @@ struct Span {
     uint64_t length() const { return last - first + 1; }
 };
 
-inline uint32_t chunk_of(uint64_t offset) { return static_cast<uint32_t>(offset / kFillChunk); }
+inline uint32_t chunk_of(uint64_t offset) {
+    return static_cast<uint32_t>(offset / kFillChunk);
+}
 inline uint32_t chunk_count(uint64_t size) {
     return size == 0 ? 1 : static_cast<uint32_t>((size + kFillChunk - 1) / kFillChunk);
 }
@@ -87,22 +89,22 @@ inline int64_t expires_at(const ObjectHead &h, int64_t now_unix_s) {
 
 // X(name, help): why an origin answer was not taken. Counted per lcore by
 // the fill glue (origin section of `edgectl stats`), one counter each.
-#define EP_ORIGIN_VERDICTS(X)                                                             \
-    X(ok, "origin answers taken as a chunk")                                              \
-    X(not_found, "origin said 404 or 410: the object does not exist there")               \
+#define EP_ORIGIN_VERDICTS(X)                                                               \
+    X(ok, "origin answers taken as a chunk")                                                \
+    X(not_found, "origin said 404 or 410: the object does not exist there")                 \
     X(range_unsatisfiable, "origin said 416: the chunk asked for is past the object's end") \
-    X(bad_status, "origin answered with a status other than 200/206/404/410/416")        \
-    X(range_mismatch, "origin sent other bytes than the range asked for")                 \
-    X(size_changed, "the object's length changed between chunks")                         \
-    X(etag_changed, "the object's ETag changed between chunks (412 or a new ETag)")       \
-    X(no_length, "origin answer without a usable length")                                 \
+    X(bad_status, "origin answered with a status other than 200/206/404/410/416")           \
+    X(range_mismatch, "origin sent other bytes than the range asked for")                   \
+    X(size_changed, "the object's length changed between chunks")                           \
+    X(etag_changed, "the object's ETag changed between chunks (412 or a new ETag)")         \
+    X(no_length, "origin answer without a usable length")                                   \
     X(too_large, "a field we keep (ETag, Content-Type) is longer than we store")
 
 enum class Verdict : uint8_t {
 #define EP_X(name, help) name,
     EP_ORIGIN_VERDICTS(EP_X)
 #undef EP_X
-    count_
+        count_
 };
 const char *verdict_name(Verdict v);
 
@@ -126,7 +128,6 @@ Verdict first_answer(const http::ResponseParser &p, uint32_t index, ObjectHead *
 uint64_t etag_hash(std::string_view etag, uint64_t size);
 // Any later chunk of the same object (the store knows its size and
 // etag_hash): the same length and ETag, exactly chunk_span(index, size).
-Verdict next_answer(const http::ResponseParser &p, uint32_t index, uint64_t size,
-                    uint64_t etag64);
+Verdict next_answer(const http::ResponseParser &p, uint32_t index, uint64_t size, uint64_t etag64);
 
 }  // namespace ep::origin

@@ -36,9 +36,9 @@ struct FillSlot {
     uint64_t oid = 0;
     uint32_t index = 0;
     FillState state = FillState::kFree;
-    uint8_t server = 0;    // which server of the route is being tried
-    uint8_t attempts = 0;  // servers tried so far
-    uint32_t joined = 0;   // requests that asked for this chunk while in flight
+    uint8_t server = 0;        // which server of the route is being tried
+    uint8_t attempts = 0;      // servers tried so far
+    uint32_t joined = 0;       // requests that asked for this chunk while in flight
     uint64_t started_ns = 0;   // of the current attempt; of the failure once kFailed
     uint16_t fail_status = 0;  // kFailed: what the waiters answer (404, 502, 504)
 };
@@ -154,8 +154,8 @@ class FillTable {
 // filling streams instead of stopping at every chunk edge). `have(i)` says
 // whether chunk i is stored or in flight. Returns how many indices it wrote.
 template <class Have>
-uint32_t plan_fetches(uint32_t need, uint32_t nchunks, uint32_t window, Have &&have,
-                      uint32_t *out, uint32_t out_cap) {
+uint32_t plan_fetches(uint32_t need, uint32_t nchunks, uint32_t window, Have &&have, uint32_t *out,
+                      uint32_t out_cap) {
     uint32_t n = 0;
     for (uint32_t i = need; i < nchunks && i - need < window && n < out_cap; ++i)
         if (!have(i)) out[n++] = i;

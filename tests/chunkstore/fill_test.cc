@@ -71,7 +71,7 @@ TEST(StoreFill, SameVersionKeptOtherVersionReplaces) {
     ASSERT_TRUE(s->put_fill_chunk(object_id("x"), g1, 0, data.data(), kChunkSize).ok());
     ASSERT_TRUE(s->begin_fill("x", data.size(), 1, 0, {}, &g2).ok());  // another core, same version
     EXPECT_EQ(g2, g1);
-    EXPECT_TRUE(s->lookup(kTid, object_id("x"), 0));  // its chunk stays
+    EXPECT_TRUE(s->lookup(kTid, object_id("x"), 0));                   // its chunk stays
     ASSERT_TRUE(s->begin_fill("x", data.size(), 2, 0, {}, &g3).ok());  // new ETag: new version
     EXPECT_NE(g3, g1);
     s->synchronize(kTid);
@@ -108,7 +108,7 @@ TEST(StoreFill, ChannelPublishesAndTellsTheWaiter) {
     ChunkKey keys[4];
     bool overflow = false;
     ASSERT_EQ(s->promotions_settled(w, keys, 4, &overflow), 2u);
-    EXPECT_EQ(keys[0], object_id("t/seg.m4s"));  // the object is known: held requests
+    EXPECT_EQ(keys[0], object_id("t/seg.m4s"));     // the object is known: held requests
     EXPECT_EQ(keys[1], chunk_key("t/seg.m4s", 1));  // then the chunk
     const ObjectMeta *m = s->lookup_object(kTid, "t/seg.m4s");
     ASSERT_TRUE(m);

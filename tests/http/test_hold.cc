@@ -104,15 +104,18 @@ TEST(SessionHold, FinDoesNotFinishAHeldRequest) {
 
 TEST(SessionHold, TheCatalogHearsWhereTheRangeStarts) {
     HoldHarness h;
-    h.s.feed(std::string_view("GET /cold.mp4 HTTP/1.1\r\nHost: h\r\nRange: bytes=10485000-\r\n\r\n"),
-             h.now);
+    h.s.feed(
+        std::string_view("GET /cold.mp4 HTTP/1.1\r\nHost: h\r\nRange: bytes=10485000-\r\n\r\n"),
+        h.now);
     EXPECT_EQ(h.cat.last_hint, 10485000u);
     HoldHarness g;
-    g.s.feed(std::string_view("GET /cold.mp4 HTTP/1.1\r\nHost: h\r\nRange: bytes=-500\r\n\r\n"), g.now);
+    g.s.feed(std::string_view("GET /cold.mp4 HTTP/1.1\r\nHost: h\r\nRange: bytes=-500\r\n\r\n"),
+             g.now);
     EXPECT_EQ(g.cat.last_hint, 0u);  // a suffix range: unknown until the length is
     HoldHarness k;
-    k.s.feed(std::string_view("GET /cold.mp4 HTTP/1.1\r\nHost: h\r\nRange: bytes=5-9,20-30\r\n\r\n"),
-             k.now);
+    k.s.feed(
+        std::string_view("GET /cold.mp4 HTTP/1.1\r\nHost: h\r\nRange: bytes=5-9,20-30\r\n\r\n"),
+        k.now);
     EXPECT_EQ(k.cat.last_hint, 0u);
 }
 

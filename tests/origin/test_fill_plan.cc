@@ -129,8 +129,9 @@ TEST(FillPlan, FirstAnswerRefusals) {
     Span body;
     head(p, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
     EXPECT_EQ(first_answer(p, 0, &m, &body), Verdict::not_found);
-    head(p, "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */1000\r\n"
-            "Content-Length: 0\r\n\r\n");
+    head(p,
+         "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */1000\r\n"
+         "Content-Length: 0\r\n\r\n");
     EXPECT_EQ(first_answer(p, 5, &m, &body), Verdict::range_unsatisfiable);
     EXPECT_EQ(m.size, 1000u);  // the length is learnt even so
     head(p, "HTTP/1.1 500 Oops\r\nContent-Length: 0\r\n\r\n");

@@ -109,13 +109,17 @@ TEST(FillTable, ExpireSkipsLanding) {
 TEST(FillPlan, ReadAheadStartsWithTheNeededChunk) {
     std::set<uint32_t> have = {6, 8};
     uint32_t out[8];
-    const uint32_t n =
-        plan_fetches(5, 9, 4, [&](uint32_t i) { return have.count(i) != 0; }, out, 8);
+    const uint32_t n = plan_fetches(
+        5, 9, 4, [&](uint32_t i) { return have.count(i) != 0; }, out, 8);
     ASSERT_EQ(n, 2u);
     EXPECT_EQ(out[0], 5u);
     EXPECT_EQ(out[1], 7u);  // 6 and 8 are here or in flight; 9 is past the end
-    EXPECT_EQ(plan_fetches(8, 9, 4, [](uint32_t) { return false; }, out, 8), 1u);  // the last
-    EXPECT_EQ(plan_fetches(2, 9, 4, [](uint32_t) { return false; }, out, 2), 2u);  // out_cap
+    EXPECT_EQ(plan_fetches(
+                  8, 9, 4, [](uint32_t) { return false; }, out, 8),
+              1u);  // the last
+    EXPECT_EQ(plan_fetches(
+                  2, 9, 4, [](uint32_t) { return false; }, out, 2),
+              2u);  // out_cap
 }
 
 }  // namespace
