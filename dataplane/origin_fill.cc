@@ -19,11 +19,12 @@ using origin::kFillChunk;
 
 struct OriginFill::Fetch {
     bool in_use = false;
-    bool first = false;    // also learns the object: table keys oid and the chunk key
-    bool head_ok = false;  // the answer's head was checked and taken
-    bool landing = false;  // posted to the control thread, waiting for its answer
-    bool posted = false;   // the post went through (else retried by poll)
-    bool reval = false;    // first, of a stored version that expired: If-None-Match
+    bool first = false;        // also learns the object: table keys oid and the chunk key
+    bool head_ok = false;      // the answer's head was checked and taken
+    bool landing = false;      // posted to the control thread, waiting for its answer
+    bool posted = false;       // the post went through (else retried by poll)
+    bool reval = false;        // first, of a stored version that expired: If-None-Match
+    bool expire_only = false;  // landing: only a "stale now" note for the store (slots done)
     const origin::Route *route = nullptr;
     uint64_t key = 0;  // chunk key: the FillTable slot that holds the failover state
     uint64_t oid = 0;
@@ -44,7 +45,7 @@ struct OriginFill::Fetch {
     // For a new fill: everything but the staging buffer, the parser's
     // memory and the message (whose state the control thread may still read).
     void clear() {
-        in_use = first = head_ok = landing = posted = reval = false;
+        in_use = first = head_ok = landing = posted = reval = expire_only = false;
         route = nullptr;
         key = oid = size = etag64 = generation = started_ns = 0;
         index = req_len = req_off = got = want = 0;
@@ -180,9 +181,14 @@ ChunkFiller::Want OriginFill::want_chunk(const chunkstore::ObjectMeta &m, uint32
                                          chunkstore::ChunkKey key) {
     if (!routes_) return Want::kFail;
     if (origin::FillSlot *s = table_.find(key)) {
-        if (s->state == origin::FillState::kFailed) return Want::kFail;
-        ++ctr_.origin_coalesced;
-        return Want::kWait;
+        if (s->state != origin::FillState::kFailed) {
+            // In flight (maybe for another version: then this reader is
+            // woken when it lands or fails, and looks again).
+            ++ctr_.origin_coalesced;
+            return Want::kWait;
+        }
+        if (s->generation == m.generation) return Want::kFail;
+        table_.finish(s);  // another version's failure: fetch this one's
     }
     if (!start_chunk(key, m, index)) return Want::kFail;
     // Read-ahead: the next chunks a sequential reader will want, so serving
@@ -204,6 +210,7 @@ bool OriginFill::start_chunk(uint64_t key, const chunkstore::ObjectMeta &m, uint
         ++ctr_.origin_busy;
         return false;
     }
+    s->generation = m.generation;
     Fetch *f = free_fetch();
     if (!f) {
         // Waits for a connection; the path is read from the store again then.
@@ -408,7 +415,21 @@ void OriginFill::head_arrived(Fetch &f) {
     if (v != Verdict::ok) {
         ++ctr_.origin_bad_answers;
         // Another version at the origin: no other server can mend that.
-        if (v == Verdict::etag_changed || v == Verdict::size_changed) return give_up(f, 502);
+        // Readers of the stored version are reset; the store is told it is
+        // stale now, so the next request revalidates and gets the new one.
+        if (v == Verdict::etag_changed || v == Verdict::size_changed) {
+            fail_slots(f, 502);
+            chunkstore::Store::FillMsg &m = f.msg;
+            m.kind = chunkstore::Store::FillMsg::Kind::refresh;
+            m.waiter = chunkstore::kNoWaiter;
+            m.oid = f.oid;
+            m.generation = f.generation;
+            m.expires_unix_s = 1;  // long past
+            m.data = nullptr;
+            f.landing = f.expire_only = true;
+            post(f);
+            return;
+        }
         return fail(f, origin::FailKind::kAnswer);
     }
     f.head_ok = true;
@@ -505,6 +526,11 @@ void OriginFill::fail(Fetch &f, origin::FailKind kind) {
 }
 
 void OriginFill::give_up(Fetch &f, uint16_t status) {
+    fail_slots(f, status);
+    release(f);
+}
+
+void OriginFill::fail_slots(Fetch &f, uint16_t status) {
     drop_conn(f, true);
     ++ctr_.origin_gave_up;
     // The waiters see the failure when they look again (held requests
@@ -515,10 +541,10 @@ void OriginFill::give_up(Fetch &f, uint16_t status) {
             s->state = origin::FillState::kFailed;
             s->fail_status = status;
             s->started_ns = now_ns_;
+            s->generation = f.generation;
         }
         stream_->wake(k);
     }
-    release(f);
 }
 
 void OriginFill::release(Fetch &f) {
@@ -542,7 +568,13 @@ void OriginFill::poll(uint64_t now_ns, int64_t unix_s) {
         }
         const uint8_t st = f.msg.state.load(std::memory_order_acquire);
         if (st == chunkstore::Store::FillMsg::kPosted) continue;
+        if (f.expire_only) {  // the slots were settled when it was posted
+            release(f);
+            continue;
+        }
         if (st == chunkstore::Store::FillMsg::kRefused) {
+            // The version it was for is gone (replaced, purged) or RAM is
+            // full: its readers are reset, another version's fetch anew.
             ++ctr_.origin_store_refused;
             give_up(f, 502);
             continue;

@@ -134,7 +134,8 @@ class OriginFill final : public tcp::Handler, public ChunkFiller {
     void body_complete(Fetch &f);
     void post(Fetch &f);
     void fail(Fetch &f, origin::FailKind kind);
-    void give_up(Fetch &f, uint16_t status);
+    void give_up(Fetch &f, uint16_t status);     // fail_slots, then release
+    void fail_slots(Fetch &f, uint16_t status);  // waiters see `status`; wakes them
     void release(Fetch &f);  // frees the fetch (and closes or aborts its connection)
     void drop_conn(Fetch &f, bool abort);
     bool start_chunk(uint64_t key, const chunkstore::ObjectMeta &m, uint32_t index);

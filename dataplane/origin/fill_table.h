@@ -41,6 +41,10 @@ struct FillSlot {
     uint32_t joined = 0;       // requests that asked for this chunk while in flight
     uint64_t started_ns = 0;   // of the current attempt; of the failure once kFailed
     uint16_t fail_status = 0;  // kFailed: what the waiters answer (404, 502, 504)
+    // The stored version the fetch is for (0: a first fetch, the version it
+    // will create). A failure answers only readers of that version: a
+    // reader of another one fetches anew (chunk keys do not name versions).
+    uint64_t generation = 0;
 };
 
 class FillTable {
@@ -65,7 +69,7 @@ class FillTable {
             FillSlot &s = slots_[i];
             if (s.state == FillState::kFree) {
                 if (used_ == limit_) return Join::kFull;
-                s = FillSlot{key, oid, index, FillState::kConnecting, 0, 1, 1, now_ns, 0};
+                s = FillSlot{key, oid, index, FillState::kConnecting, 0, 1, 1, now_ns, 0, 0};
                 ++used_;
                 *out = &s;
                 return Join::kStarted;

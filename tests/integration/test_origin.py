@@ -57,6 +57,7 @@ http {{
         {rate_line}
         location /vod/slow/ {{ limit_rate 1m; }}
         location /vod/fresh/ {{ expires 4s; }}
+        location /vod/slowfresh/ {{ limit_rate 512k; expires 1s; }}
     }}
 }}
 """
@@ -117,6 +118,7 @@ def env():
         "vod/small.txt": b"a small object, one short chunk\n",
         "vod/slow/kill.bin": os.urandom(24 * CHUNK + 99),
         "vod/fresh/obj.bin": os.urandom(2 * CHUNK - 5),
+        "vod/slowfresh/obj.bin": os.urandom(8 * CHUNK),
         "fo/failover.bin": os.urandom(2 * CHUNK + 3),
         "probe": b"ok\n",
     }
@@ -263,6 +265,17 @@ def test_origin_killed_mid_fill_then_byte_exact_once_back(env):
     assert http(env)["origin_cut_short"] + http(env)["origin_connect_failures"] > 0
 
 
+def replace(env, name, data):
+    """A new file (new inode, later mtime: a new nginx ETag); requests nginx
+    is serving keep reading the old one."""
+    path = os.path.join(env.content, name)
+    with open(path + ".new", "wb") as f:
+        f.write(data)
+    t = time.time() + 100
+    os.utime(path + ".new", (t, t))
+    os.rename(path + ".new", path)
+
+
 def test_expired_object_is_revalidated_then_replaced_by_a_new_version(env):
     uri = "/vod/fresh/obj.bin"
     src = env.files["vod/fresh/obj.bin"]
@@ -283,17 +296,39 @@ def test_expired_object_is_revalidated_then_replaced_by_a_new_version(env):
     # The origin changes the object (new length, new ETag): after expiry the
     # next request gets the new version, whole.
     new = os.urandom(3 * CHUNK + 11)
-    path = os.path.join(env.content, "vod/fresh/obj.bin")
-    with open(path, "wb") as f:
-        f.write(new)
-    t = time.time() + 100
-    os.utime(path, (t, t))
+    replace(env, "vod/fresh/obj.bin", new)
     time.sleep(4.5)
     rc, body, code = get(env, uri)
     assert code == 200
     assert body == new
     later = env.nginx.lines(uri)[3:]
     assert sorted(r for r, _ in later) == sorted(chunk_range(i) for i in range(4)), later
+    assert http(env)["origin_new_versions"] >= 1
+
+
+def test_a_response_in_flight_never_mixes_versions(env):
+    # A slow fill of version 1 is streaming when the object expires and the
+    # origin has version 2: a second request revalidates and gets version 2
+    # whole; the first finishes with version 1 or is reset, never mixed.
+    uri = "/vod/slowfresh/obj.bin"
+    old = env.files["vod/slowfresh/obj.bin"]
+    first = subprocess.Popen(["ip", "netns", "exec", env.ns, "curl", "-sS", "-m", "60", "-o", "-",
+                              env.url + uri], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.time() + 30
+    while not env.nginx.lines(uri) and time.time() < deadline:
+        time.sleep(0.02)
+    assert env.nginx.lines(uri)
+    time.sleep(1.2)  # past nginx's max-age=1
+    new = os.urandom(5 * CHUNK + 3)
+    replace(env, "vod/slowfresh/obj.bin", new)
+    rc, body, code = get(env, uri)
+    assert code == 200
+    assert body == new
+    out, err = first.communicate(timeout=60)
+    if first.returncode == 0:
+        assert out == old
+    else:
+        assert len(out) < len(old) and old.startswith(out), "bytes of two versions mixed"
     assert http(env)["origin_new_versions"] >= 1
 
 
