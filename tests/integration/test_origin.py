@@ -345,3 +345,15 @@ def test_purge_then_the_next_request_pulls_again(env):
     out = env.ctl("purge", "/vod/").stdout  # a prefix: everything under it
     assert "purged" in out and int(out.split()[1]) >= 3
     assert "error" in env.ctl("purge", "/vod/never-stored.bin", check=False).stdout
+
+
+def test_origin_404_is_a_404(env):
+    before = http(env)["origin_404"]
+    rc, body, code = get(env, "/vod/not-there.bin")
+    assert code == 404
+    assert http(env)["origin_404"] == before + 1
+    assert env.nginx.lines("/vod/not-there.bin")[0][1] == "404"
+    # Outside every route: a plain 404, the origin is not asked.
+    rc, body, code = get(env, "/elsewhere/x.bin")
+    assert code == 404
+    assert env.nginx.lines("/elsewhere/x.bin") == []
