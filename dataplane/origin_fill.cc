@@ -214,6 +214,11 @@ bool OriginFill::start_chunk(uint64_t key, const chunkstore::ObjectMeta &m, uint
     Fetch *f = free_fetch();
     if (!f) {
         // Waits for a connection; the path is read from the store again then.
+        if (qlen_ == cfg_.table) {
+            table_.finish(s);
+            ++ctr_.origin_busy;
+            return false;
+        }
         queue_[(qhead_ + qlen_++) % cfg_.table] = key;
         ++ctr_.origin_queued;
         return true;
@@ -242,7 +247,12 @@ void OriginFill::start_queued() {
         qhead_ = (qhead_ + 1) % cfg_.table;
         --qlen_;
         origin::FillSlot *s = table_.find(key);
-        if (!s) continue;
+        if (!s || s->state != origin::FillState::kConnecting) continue;
+        // A key queued twice (finished and joined again meanwhile) is fetched once.
+        bool fetching = false;
+        for (uint32_t i = 0; i < cfg_.fetches; ++i)
+            fetching |= fetches_[i].in_use && fetches_[i].key == key;
+        if (fetching) continue;
         const chunkstore::ObjectMeta *m = store_->lookup_object(tid_, s->oid);
         const origin::Route *route = m ? routes_->match_key(m->name_view()) : nullptr;
         if (!m || !route || !m->filled || store_->lookup(tid_, *m, s->index)) {
@@ -251,6 +261,7 @@ void OriginFill::start_queued() {
             table_.finish(s);
             continue;
         }
+        s->generation = m->generation;
         f->clear();
         f->in_use = true;
         f->route = route;
