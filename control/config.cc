@@ -476,6 +476,10 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
                    "A failed fill answers requests for it with 502/504 this long before it is "
                    "tried again")
         ->check(CLI::Range(0, 600'000));
+    app.add_option("--origin-stale-if-error-s", cfg->origin_stale_if_error_s,
+                   "When revalidating an expired object fails, serve the stored copy if it expired "
+                   "at most this long ago (RFC 5861 stale-if-error, set here); 0: 502/504")
+        ->check(CLI::Range(0, 30 * 86400));
     app.add_option("--dns-port", cfg->dns_port,
                    "Authoritative DNS on this UDP and TCP port (docs/dns.md), usually 53; 0: off")
         ->check(port_range);

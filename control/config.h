@@ -49,6 +49,7 @@ struct Config {
     unsigned origin_fetches = 8;        // origin connections at once per data lcore and port
     unsigned origin_readahead = 2;      // chunks fetched from the one a reader needs on
     unsigned origin_fail_hold_ms = 500;  // a failed fill answers its waiters 502/504 this long
+    unsigned origin_stale_if_error_s = 0;  // serve an expired copy this long past expiry if the origin fails
     unsigned discard_port = 0;      // RFC 863 sink with receipts (edgectl sink); 0: off
     unsigned udp_echo_port = 0;     // RFC 862 echo over UDP; 0: off
     unsigned drain_deadline_s = 5;  // SIGTERM: connections open get this long; 0: stop at once

@@ -68,6 +68,7 @@ std::unique_ptr<Service> make_http(const ServiceEnv &env, std::string *err) {
     oc.readahead = env.cfg.origin_readahead;
     oc.timeout_ms = env.cfg.origin_timeout_ms;
     oc.fail_hold_ms = env.cfg.origin_fail_hold_ms;
+    oc.stale_if_error_s = env.cfg.origin_stale_if_error_s;
     if (!srv->init(env.stack, env.store, env.lc->reader_id, env.cfg.http_max_conns,
                    static_cast<uint16_t>(env.cfg.http_port), env.access, &oc)) {
         *err = "HTTP server: cannot start";

@@ -104,12 +104,12 @@ std::optional<http::ObjectInfo> HttpServer::lookup_from(std::string_view key,
             info.pending = true;
             return info;
         }
-        if (miss.kind == OriginMiss::Kind::kError) {
+        if (miss.kind == OriginMiss::Kind::kError && !fill_.serve_stale(*m)) {
             if (miss.status == 404) return std::nullopt;
             info.error_status = miss.status;
             return info;
         }
-        // kNoOrigin, kBusy: serve the stored version.
+        // kNoOrigin, kBusy, stale-if-error: serve the stored version.
     }
     if (!m || !feeding_) return std::nullopt;
     // The meta is only valid until this core's next quiescent state, and the

@@ -42,6 +42,7 @@ struct OriginConfig {
     uint32_t readahead = 2;                 // chunks fetched from the one a reader needs on
     uint64_t timeout_ms = 3000;             // one attempt: connect and the whole chunk
     uint64_t fail_hold_ms = 500;            // a failed fill answers its waiters this long
+    uint32_t stale_if_error_s = 0;          // a failed revalidation serves a copy this stale
 };
 
 // X(field, help). Shown in the http section (HttpServer::visit_counters).
@@ -68,7 +69,8 @@ struct OriginConfig {
       "objects kept although the origin said no-store/private (not obeyed yet)")                   \
     X(origin_revalidations, "expired objects revalidated with the origin (If-None-Match)")         \
     X(origin_not_modified, "revalidations the origin answered 304: the stored version stays")      \
-    X(origin_new_versions, "revalidations that brought another version (new ETag or length)")
+    X(origin_new_versions, "revalidations that brought another version (new ETag or length)") \
+    X(origin_stale_served, "requests served an expired copy: revalidation failed (stale-if-error)")
 
 struct OriginFillCounters {
 #define EP_X(field, help) uint64_t field = 0;
@@ -104,6 +106,13 @@ class OriginFill final : public tcp::Handler, public ChunkFiller {
     // expires_unix_s): revalidates it (once for every request that asks
     // meanwhile, held like a cold miss). kNoOrigin: serve what is stored.
     OriginMiss revalidate(const chunkstore::ObjectMeta &m, uint64_t first_byte);
+    // Revalidation failed: may the expired copy be served (and is it counted)?
+    bool serve_stale(const chunkstore::ObjectMeta &m) {
+        if (cfg_.stale_if_error_s == 0 || unix_s_ >= m.expires_unix_s + cfg_.stale_if_error_s)
+            return false;
+        ++ctr_.origin_stale_served;
+        return true;
+    }
     bool stale(const chunkstore::ObjectMeta &m) const {
         return routes_ && m.filled && m.expires_unix_s != 0 && unix_s_ >= m.expires_unix_s;
     }

@@ -118,6 +118,7 @@ def env():
         "vod/small.txt": b"a small object, one short chunk\n",
         "vod/slow/kill.bin": os.urandom(24 * CHUNK + 99),
         "vod/fresh/obj.bin": os.urandom(2 * CHUNK - 5),
+        "vod/fresh/stale.bin": os.urandom(CHUNK + 17),
         "vod/slowfresh/obj.bin": os.urandom(8 * CHUNK),
         "fo/failover.bin": os.urandom(2 * CHUNK + 3),
         "probe": b"ok\n",
@@ -135,7 +136,8 @@ def env():
                 "--origin", f"/fo={cl.ip}:{DEAD_PORT},{cl.ip}:{ORIGIN_PORT}",
                 "--origin", f"/refused={cl.ip}:{DEAD_PORT}",
                 "--origin", f"/silent={silent}:{ORIGIN_PORT}",
-                "--origin-timeout-ms", "1500", "--origin-fail-hold-ms", "300"]
+                "--origin-timeout-ms", "1500", "--origin-fail-hold-ms", "300",
+                "--origin-stale-if-error-s", "60"]
     nginx = None
     try:
         ep.start()
@@ -357,3 +359,20 @@ def test_origin_404_is_a_404(env):
     rc, body, code = get(env, "/elsewhere/x.bin")
     assert code == 404
     assert env.nginx.lines("/elsewhere/x.bin") == []
+
+
+def test_stale_if_error_serves_the_stored_copy_within_the_bound(env):
+    # Runs last: it stops the origin (and starts it again).
+    uri = "/vod/fresh/stale.bin"
+    src = env.files["vod/fresh/stale.bin"]
+    rc, body, code = get(env, uri)
+    assert code == 200 and body == src
+    time.sleep(4.5)  # past max-age=4
+    env.nginx.kill()
+    before = http(env)["origin_stale_served"]
+    rc, body, code = get(env, uri)
+    assert code == 200 and body == src  # the expired copy, since the origin is down
+    after = http(env)
+    assert after["origin_stale_served"] > before
+    assert after["origin_connect_failures"] > 0
+    env.nginx.start()
