@@ -107,6 +107,18 @@ struct ObjectMeta {
     // Written once by the control thread before the meta is published.
     std::shared_ptr<uint64_t[]> lost;
     uint32_t lost_count = 0;
+    // Pulled from an origin (Store::begin_fill): its chunks appear one by
+    // one, and one that is missing is fetched again, not promoted. `etag`
+    // is then XXH3 of the origin's entity-tag seeded with the size, what a
+    // later chunk's answer is checked against (versions never mix).
+    bool filled = false;
+    // Filled objects: fresh until this Unix second (0: no max-age, fresh
+    // until evicted or purged), and the origin's entity-tag as sent, for
+    // revalidation (If-None-Match).
+    int64_t expires_unix_s = 0;
+    uint8_t origin_etag_len = 0;
+    char origin_etag[96] = {};
+    std::string_view origin_etag_view() const { return {origin_etag, origin_etag_len}; }
 
     bool chunk_lost(uint32_t i) const { return lost && ((lost[i / 64] >> (i % 64)) & 1); }
     std::string_view name_view() const { return {name, name_len}; }

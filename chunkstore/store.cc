@@ -132,6 +132,7 @@ Store::~Store() {
     rte_ring_free(release_ring_);
     rte_ring_free(promo_ring_);
     for (uint32_t i = 0; waiters_ && i < waiters_used_.load(); ++i) rte_ring_free(waiters_[i].ring);
+    for (uint32_t i = 0; i < fill_used_.load(); ++i) rte_ring_free(fill_rings_[i]);
     delete[] waiters_;
 #ifdef __SANITIZE_ADDRESS__
     if (slab_) ASAN_UNPOISON_MEMORY_REGION(slab_, size_t{ram_slots_} * kChunkSize);
@@ -320,6 +321,7 @@ unsigned Store::drain_released() {
 
 unsigned Store::poll(bool wait_io) {
     unsigned n = drain_released();
+    n += handle_fills();
     if (disk_) {
         n += handle_promotions();
         // Sleeping in the kernel until a read completes beats spinning when

@@ -184,6 +184,56 @@ class Store {
     // control thread runs; kNoWaiter when max_waiters are taken.
     WaiterId add_waiter();
 
+    // ---------------- pull on miss (docs/origin.md) ----------------
+    // A data core that fetched an object's metadata or a chunk from an
+    // origin hands it to the control thread through its own fill channel
+    // (single producer: that core; single consumer: the control thread's
+    // poll()). The message stays the core's; the control thread sets
+    // `state` (release) once done, and tells `waiter` the key (a chunk) or
+    // the object id (begin) on its completion ring, like a promotion.
+    struct FillMsg {
+        // refresh: the origin said 304, the version stays, fresh until expires_unix_s.
+        enum class Kind : uint8_t { begin, chunk, refresh };
+        enum : uint8_t { kPosted = 0, kDone = 1, kRefused = 2 };
+        Kind kind = Kind::chunk;
+        WaiterId waiter = kNoWaiter;
+        ObjectId oid = 0;
+        uint64_t generation = 0;  // chunk: the begin's; begin: set by the control thread
+        uint64_t size = 0, etag = 0;
+        int64_t mtime_ns = 0;
+        int64_t expires_unix_s = 0;   // begin, refresh: 0 = no max-age
+        uint8_t origin_etag_len = 0;  // begin
+        char origin_etag[96];
+        uint32_t index = 0, len = 0;    // chunk
+        const uint8_t *data = nullptr;  // chunk: len bytes, copied into a RAM slot
+        uint16_t name_len = 0, ctype_len = 0;
+        char name[kMaxName];
+        char ctype[kMaxContentType];
+        std::atomic<uint8_t> state{kPosted};
+    };
+    // Any thread, before the data cores post: a channel id, or UINT32_MAX.
+    uint32_t add_fill_channel();
+    // Data core: never blocks; false if the channel is full (post again later).
+    bool post_fill(uint32_t channel, FillMsg *m) {
+        m->state.store(FillMsg::kPosted, std::memory_order_relaxed);
+        return rte_ring_sp_enqueue(fill_rings_[channel], m) == 0;
+    }
+    // Control thread (also run from poll()): publishes an object whose
+    // chunks will come one by one (ObjectMeta::filled). The same name with
+    // the same size and etag keeps the version already there (*generation
+    // is its); anything else replaces it (responses of the old version are
+    // reset, as after a re-ingest).
+    Status begin_fill(std::string_view name, uint64_t size, uint64_t etag, int64_t mtime_ns,
+                      std::string_view ctype, uint64_t *generation, int64_t expires_unix_s = 0,
+                      std::string_view origin_etag = {});
+    // Revalidated (304): the same version, fresh until expires_unix_s.
+    Status refresh_fill(ObjectId oid, uint64_t gen, int64_t expires_unix_s);
+    // Copies one complete chunk of generation `gen` into a RAM slot and
+    // publishes it. Refused (not_found) when that version is gone, invalid
+    // when index or length do not fit the object, full without a RAM slot.
+    Status put_fill_chunk(ObjectId oid, uint64_t gen, uint32_t index, const uint8_t *data,
+                          uint32_t len);
+
     // ---------------- control thread ----------------
     // Reads `size` bytes through src(offset, buf, len) chunk by chunk.
     using Source = std::function<bool(uint64_t off, void *buf, uint32_t len)>;
@@ -304,6 +354,8 @@ class Store {
     unsigned handle_promotions();
     // Tells every waiter of `key` that its request is settled.
     void settle_waiters(ChunkKey key);
+    void notify_waiter(WaiterId w, uint64_t key);
+    unsigned handle_fills();
     IoBuf *start_promotion(ChunkKey key);
     void finish_promotion(IoBuf *b);
     unsigned verify_promoted();
@@ -343,6 +395,10 @@ class Store {
     };
     Waiter *waiters_ = nullptr;
     std::atomic<uint32_t> waiters_used_{0};
+    // Fill channels (add_fill_channel), index = channel id.
+    static constexpr uint32_t kMaxFillChannels = 64;
+    rte_ring *fill_rings_[kMaxFillChannels] = {};
+    std::atomic<uint32_t> fill_used_{0};
     // Control thread: who waits for which key (a handful of waiters each).
     std::unordered_map<ChunkKey, std::vector<WaiterId>> promo_waiters_;
     std::deque<Deferred> deferred_;

@@ -3,6 +3,7 @@
 #include "cache/factory.h"
 #include "control/metrics_server.h"
 #include "dataplane/fault_stage.h"
+#include "dataplane/origin/origin_table.h"
 
 #include <arpa/inet.h>
 #include <rte_build_config.h>
@@ -501,6 +502,29 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
                    "Regular unchoke slots per data lcore, re-picked every 10 s (plus one "
                    "optimistic unchoke every 30 s)")
         ->check(CLI::Range(1, 1024));
+    app.add_option("--origin", cfg->origins,
+                   "Pull on miss from an origin (docs/origin.md): 'PREFIX=ADDR[:PORT][,ADDR[:PORT]...]'"
+                   ", e.g. /vod=10.0.0.2:80,10.0.0.3; the first server is primary, the rest "
+                   "failover; repeatable (longest prefix wins)")
+        ->allow_extra_args(false);
+    app.add_option("--origin-timeout-ms", cfg->origin_timeout_ms,
+                   "One origin attempt (connect and a whole 256 KiB chunk); then the next server, "
+                   "and 504 after the last")
+        ->check(CLI::Range(10, 600'000));
+    app.add_option("--origin-fetches", cfg->origin_fetches,
+                   "Origin connections at once per data lcore and port (256 KiB staging each)")
+        ->check(CLI::Range(1, 1024));
+    app.add_option("--origin-readahead", cfg->origin_readahead,
+                   "Chunks fetched from the one a reader needs on (1: only that one)")
+        ->check(CLI::Range(1, 64));
+    app.add_option("--origin-fail-hold-ms", cfg->origin_fail_hold_ms,
+                   "A failed fill answers requests for it with 502/504 this long before it is "
+                   "tried again")
+        ->check(CLI::Range(0, 600'000));
+    app.add_option("--origin-stale-if-error-s", cfg->origin_stale_if_error_s,
+                   "When revalidating an expired object fails, serve the stored copy if it expired "
+                   "at most this long ago (RFC 5861 stale-if-error, set here); 0: 502/504")
+        ->check(CLI::Range(0, 30 * 86400));
     app.add_option("--dns-port", cfg->dns_port,
                    "Authoritative DNS on this UDP and TCP port (docs/dns.md), usually 53; 0: off")
         ->check(port_range);
@@ -649,6 +673,21 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
                     "turns that off)");
     if (cfg->dns_port != 0 && cfg->dns_zones.empty())
         return fail("--dns-port needs at least one --dns-zone FILE");
+    for (const std::string &o : cfg->origins) {
+        origin::Route r;
+        const char *why = "";
+        if (!origin::parse_route(o, &r, &why)) return fail("--origin '" + o + "': " + why);
+    }
+    if (cfg->origins.size() > origin::Table::kMaxRoutes)
+        return fail("at most " + std::to_string(origin::Table::kMaxRoutes) + " --origin routes");
+    if (!cfg->origins.empty() && cfg->http_port == 0)
+        return fail("--origin needs the HTTP service (--http-port)");
+    // The fill client's connections must come back to the lcore that opened
+    // them: with RSS that needs a local port chosen by the port's hash
+    // (tcp::PortFilter), not built yet (docs/origin.md).
+    if (!cfg->origins.empty() && cfg->data_lcores.size() > 1)
+        return fail("--origin works with one data lcore for now (origin replies are not yet "
+                    "steered back to the lcore that asked)");
     if (cfg->cache_low_pct > cfg->cache_high_pct)
         return fail("--cache-low-pct is above --cache-high-pct");
     if (cfg->access_ring_size < 16 || (cfg->access_ring_size & (cfg->access_ring_size - 1)))

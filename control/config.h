@@ -44,6 +44,13 @@ struct Config {
     unsigned http_send_timeout_s = 60;  // abort a response nothing acknowledges this long; 0: off
     unsigned http_pin_conn_kb = 1024;   // chunk bytes one connection may queue ahead of its ACK
     unsigned http_pin_ram_pct = 50;     // share of the RAM tier all send queues may pin
+    // Pull on miss (docs/origin.md): "PREFIX=ADDR[:PORT][,ADDR[:PORT]...]", first = primary.
+    std::vector<std::string> origins;
+    unsigned origin_timeout_ms = 3000;  // one attempt: connect and the whole 256 KiB chunk
+    unsigned origin_fetches = 8;        // origin connections at once per data lcore and port
+    unsigned origin_readahead = 2;      // chunks fetched from the one a reader needs on
+    unsigned origin_fail_hold_ms = 500;  // a failed fill answers its waiters 502/504 this long
+    unsigned origin_stale_if_error_s = 0;  // serve an expired copy this long past expiry if the origin fails
     unsigned discard_port = 0;      // RFC 863 sink with receipts (edgectl sink); 0: off
     unsigned udp_echo_port = 0;     // RFC 862 echo over UDP; 0: off
     unsigned drain_deadline_s = 5;  // SIGTERM: connections open get this long; 0: stop at once

@@ -492,6 +492,31 @@ void Daemon::register_store_commands() {
                            chunkstore::Status st = store_->remove_object(args[1]);
                            out.write(st.ok() ? "removed\n" : "error: " + st.msg + "\n");
                        });
+    // Purge (issue 14): by request path, '/' optional; "PREFIX*" or
+    // "PREFIX/" takes every object under it. Responses in flight of a purged
+    // object are reset (object_gone_aborts), as after remove.
+    admin_.add_command(
+        "purge", "purge PATH | PREFIX* | PREFIX/: drop objects so the next request refills them",
+        [this](const std::vector<std::string> &args, Reply &out) {
+            if (args.size() != 2) return out.write("error: usage: purge PATH|PREFIX*|PREFIX/\n");
+            std::string what = args[1];
+            if (!what.empty() && what[0] == '/') what.erase(0, 1);
+            const bool prefix = !what.empty() && (what.back() == '*' || what.back() == '/');
+            if (!what.empty() && what.back() == '*') what.pop_back();
+            std::vector<std::string> names;
+            if (prefix) {
+                store_->for_each_object([&](const chunkstore::ObjectMeta &m) {
+                    if (m.name_view().substr(0, what.size()) == what)
+                        names.emplace_back(m.name_view());
+                });
+            } else {
+                names.push_back(what);
+            }
+            size_t n = 0;
+            for (const std::string &nm : names) n += store_->remove_object(nm).ok();
+            if (!prefix && n == 0) return out.write("error: no such object: " + what + "\n");
+            out.write("purged " + std::to_string(n) + " objects\n");
+        });
 }
 
 bool Daemon::ingest(const std::string &path, const std::string &prefix, Reply &out) {

@@ -96,6 +96,12 @@ int main(int argc, char **argv) {
     auto *remove = app.add_subcommand("remove", "Remove an object from both tiers");
     remove->add_option("name", remove_name)->required();
     remove->callback([&] { request = "remove " + remove_name; });
+    std::string purge_what;
+    auto *purge = app.add_subcommand(
+        "purge", "Drop an object (PATH) or every object under a prefix (PREFIX/ or PREFIX*), "
+                 "so the next request pulls it from its origin again");
+    purge->add_option("path", purge_what)->required();
+    purge->callback([&] { request = "purge " + purge_what; });
     std::string torrent_name;
     auto *torrent = app.add_subcommand(
         "torrent", "Info hash, magnet link and .torrent URL of an object's or title's torrent");

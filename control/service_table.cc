@@ -3,6 +3,7 @@
 #include <rte_lcore.h>
 #include <rte_random.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -16,6 +17,8 @@
 #include "dataplane/http_server.h"
 #include "dataplane/lcore.h"
 #include "dataplane/swarm_service.h"
+#include "dataplane/origin/origin_table.h"
+#include "dataplane/port.h"
 #include "dataplane/tracker_service.h"
 #include "dataplane/udp_echo.h"
 
@@ -23,13 +26,18 @@ namespace ep {
 
 namespace {
 
-// ---- http: one HttpConfig for every queue's server, derived from cfg once.
+// ---- http: one HttpConfig for every queue's server, derived from cfg once,
+// and the origin routes (pull on miss) every queue's fill client reads.
 http::HttpConfig &http_config() {
     static http::HttpConfig c;
     return c;
 }
+origin::Table &origin_routes() {
+    static origin::Table t;
+    return t;
+}
 
-bool setup_http(const ServiceSetup &s, std::string *) {
+bool setup_http(const ServiceSetup &s, std::string *err) {
     http::HttpConfig &c = http_config();
     c.header_timeout_ms = s.cfg.http_header_timeout_ms;
     c.idle_timeout_ms = s.cfg.http_idle_timeout_ms;
@@ -39,6 +47,20 @@ bool setup_http(const ServiceSetup &s, std::string *) {
     // The pinned-RAM share is split between every ChunkStream: HTTP's and,
     // with the peer wire on, as many of the swarm's (its setup does the same).
     c.pin_servers = s.queues * (s.cfg.swarm_port ? 2 : 1);
+    origin::Table &t = origin_routes();
+    t = origin::Table{};
+    for (const std::string &o : s.cfg.origins) {
+        origin::Route r;
+        const char *why = "";
+        if (!origin::parse_route(o, &r, &why) || !t.add(r)) {
+            *err = "--origin '" + o + "': " + (*why ? why : "a prefix given twice");
+            return false;
+        }
+    }
+    if (t.size() > 0 && !s.store) {
+        *err = "--origin needs the chunk store";
+        return false;
+    }
     return true;
 }
 
@@ -64,8 +86,17 @@ bool reload_http(const ServiceReload &r, std::string *) {
 std::unique_ptr<Service> make_http(const ServiceEnv &env, std::string *err) {
     if (env.cfg.http_port == 0) return nullptr;
     auto srv = std::make_unique<HttpServer>(http_config());
+    OriginConfig oc;
+    oc.routes = origin_routes().size() ? &origin_routes() : nullptr;
+    oc.local_ip_be = env.q->port->addr.ip;
+    oc.fetches = env.cfg.origin_fetches;
+    oc.table = std::max(64u, env.cfg.origin_fetches * 8);
+    oc.readahead = env.cfg.origin_readahead;
+    oc.timeout_ms = env.cfg.origin_timeout_ms;
+    oc.fail_hold_ms = env.cfg.origin_fail_hold_ms;
+    oc.stale_if_error_s = env.cfg.origin_stale_if_error_s;
     if (!srv->init(env.stack, env.store, env.lc->reader_id, env.cfg.http_max_conns,
-                   static_cast<uint16_t>(env.cfg.http_port), env.access)) {
+                   static_cast<uint16_t>(env.cfg.http_port), env.access, &oc)) {
         *err = "HTTP server: cannot start";
         return nullptr;
     }

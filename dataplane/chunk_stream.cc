@@ -16,6 +16,10 @@ constexpr uint64_t kActiveNs = 100'000'000;
 // Chunks looked up in one rte_hash burst (<= RTE_HASH_LOOKUP_BULK_MAX):
 // enough to cover a full send buffer (1 MiB = 4 chunks) with room to spare.
 constexpr unsigned kLookupBurst = 8;
+// A wait for an origin fill ends when the filler gives up (its own timeout
+// per server, times the servers); this only bounds a filler that never
+// answers.
+constexpr uint64_t kFillWaitNs = 60'000'000'000;
 }  // namespace
 
 ChunkStream::~ChunkStream() = default;
@@ -52,7 +56,7 @@ void ChunkStream::attach(StreamConn &sc, tcp::ConnId id) {
     sc.attached = true;
     sc.queued = 0;
     sc.pins.reset(now_ns_);
-    sc.pin_blocked = sc.budget_wait = sc.listed = sc.rerequest = false;
+    sc.pin_blocked = sc.budget_wait = sc.listed = sc.rerequest = sc.fill_wait = false;
     sc.waiting_since_ns = 0;
     sc.wait_key = 0;
     sc.next_obj = 0;
@@ -70,6 +74,7 @@ void ChunkStream::detach(StreamConn &sc) {
     pinned_ -= sc.pins.count();
     sc.pins.reset(now_ns_);
     sc.waiting_since_ns = 0;
+    sc.fill_wait = false;
     if (sc.prev)
         sc.prev->next = sc.next;
     else
@@ -151,6 +156,7 @@ ChunkStream::Sent ChunkStream::send(StreamConn &sc, Handle h, uint64_t offset, u
         if (sc.waiting_since_ns) {
             if (sc.listed) unlist_wait(sc);
             sc.waiting_since_ns = 0;
+            sc.fill_wait = false;
         }
         const uint64_t want = std::min<uint64_t>(len - *done, ch->len - in_chunk);
         const uint32_t n = stack_->send(sc.id, ch->data + in_chunk, static_cast<uint32_t>(want), ch,
@@ -171,6 +177,24 @@ ChunkStream::Sent ChunkStream::wait_for(StreamConn &sc, chunkstore::ChunkKey key
     // its checksum, or RAM was the only copy.
     const chunkstore::ObjectMeta *m = store_->lookup_object(tid_, obj.oid);
     const bool gone = !m || m->generation != obj.generation;
+    if (!gone && m->filled && filler_ && !m->chunk_lost(index)) {
+        // Pulled from an origin: the filler fetches it (once for every
+        // connection that needs it); this one waits on the key.
+        if (filler_->want_chunk(*m, index, key) == ChunkFiller::Want::kFail) {
+            ++ctr_.fill_aborts;
+            return Sent::kAbort;
+        }
+        if (sc.waiting_since_ns == 0 || sc.wait_key != key) {
+            if (sc.listed) unlist_wait(sc);
+            sc.wait_key = key;
+            sc.waiting_since_ns = std::max<uint64_t>(now_ns_, 1);
+            ++ctr_.fill_waits;
+        }
+        sc.fill_wait = true;
+        sc.rerequest = false;
+        if (!sc.listed) list_wait(sc);
+        return Sent::kBlocked;
+    }
     if (gone || m->chunk_lost(index) || !store_->has_disk()) {
         ++(gone ? ctr_.object_gone_aborts : ctr_.chunk_lost_aborts);
         return Sent::kAbort;
@@ -183,6 +207,7 @@ ChunkStream::Sent ChunkStream::wait_for(StreamConn &sc, chunkstore::ChunkKey key
         sc.waiting_since_ns = std::max<uint64_t>(now_ns_, 1);
         ++ctr_.chunk_waits;
         ++sc.disk_waits;
+        sc.fill_wait = false;
         request(sc);
     } else if (!sc.listed) {
         // Woken, yet the chunk is not here: the promotion settled without it
@@ -191,6 +216,16 @@ ChunkStream::Sent ChunkStream::wait_for(StreamConn &sc, chunkstore::ChunkKey key
         request(sc);
     }
     return Sent::kBlocked;
+}
+
+void ChunkStream::park(StreamConn &sc, uint64_t key) {
+    if (sc.listed && sc.wait_key == key) return;
+    if (sc.listed) unlist_wait(sc);
+    sc.wait_key = key;
+    if (sc.waiting_since_ns == 0) sc.waiting_since_ns = std::max<uint64_t>(now_ns_, 1);
+    sc.rerequest = false;
+    sc.fill_wait = true;
+    list_wait(sc);
 }
 
 void ChunkStream::request(StreamConn &sc) {
@@ -313,7 +348,7 @@ void ChunkStream::sweep(uint64_t now_ns) {
     for (StreamConn *sc = attached_, *next; sc; sc = next) {
         next = sc->next;
         if (sc->waiting_since_ns == 0) continue;
-        if (now_ns - sc->waiting_since_ns > wait_limit_ns) {
+        if (now_ns - sc->waiting_since_ns > (sc->fill_wait ? kFillWaitNs : wait_limit_ns)) {
             ++ctr_.chunk_wait_timeouts;
             owner_->stream_abort(*sc);
             continue;

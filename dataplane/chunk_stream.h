@@ -57,7 +57,9 @@ struct AccessSink {
     X(version_aborts, total, "object replaced mid-response: connection reset")                    \
     X(pin_resets, total, "stalled connections reset: pinned RAM share exhausted")                 \
     X(pin_waits, total, "waits for a chunk: the pinned RAM share was used up")                    \
-    X(pinned_bytes, gauge, "RAM chunk bytes send queues pin now")
+    X(pinned_bytes, gauge, "RAM chunk bytes send queues pin now")                                 \
+    X(fill_waits, total, "sends that waited for a chunk pulled from an origin")                   \
+    X(fill_aborts, total, "aborted: the origin fill of a needed chunk failed")
 
 #define EP_STREAM_IS_GAUGE_total false
 #define EP_STREAM_IS_GAUGE_gauge true
@@ -101,6 +103,7 @@ struct StreamConn {
     bool budget_wait = false;  // ... for the total share (counted once per wait)
     bool listed = false;       // on the wait list of wait_key
     bool rerequest = false;    // the promotion request was refused (ring full)
+    bool fill_wait = false;    // waits for an origin fill (bounded by the filler, and kFillWaitNs)
     uint8_t next_obj = 0;
     uint64_t wait_key = 0;
     uint64_t waiting_since_ns = 0;  // waits for a promotion since then (0: not waiting)
@@ -120,6 +123,20 @@ class StreamOwner {
     virtual void stream_run(StreamConn &) = 0;
     // Reset the connection now; the service detaches it.
     virtual void stream_abort(StreamConn &) = 0;
+};
+
+// Pull on miss (docs/origin.md): who fetches a missing chunk of an object
+// that came from an origin (ObjectMeta::filled). The stream parks the
+// connection on the chunk's key; the store tells the stream's completion
+// ring when the chunk is published, the filler calls wake() when it fails.
+class ChunkFiller {
+  public:
+    enum class Want : uint8_t { kWait, kFail };
+    virtual ~ChunkFiller() = default;
+    // Starts or joins the fetch of chunk `index`; kFail: it failed just now
+    // (the response is reset).
+    virtual Want want_chunk(const chunkstore::ObjectMeta &m, uint32_t index,
+                            chunkstore::ChunkKey key) = 0;
 };
 
 class ChunkStream {
@@ -165,6 +182,24 @@ class ChunkStream {
     // refused requests, pin reclaim and pin retries.
     void sweep(uint64_t now_ns);
 
+    // Pull on miss: the filler asked for chunks of filled objects.
+    void set_filler(ChunkFiller *f) { filler_ = f; }
+    // The completion ring the store tells (promotions, and fills posted
+    // with it); kNoWaiter if none was free.
+    chunkstore::WaiterId waiter() const { return waiter_; }
+    // Parks a connection on `key` (an object id while a fill learns the
+    // object's length) until wake(key) or the store settles it; bounded by
+    // chunk_wait_ms like any wait.
+    void park(StreamConn &sc, uint64_t key);
+    // Ends a park whose wait is over (the held request was answered).
+    void unpark(StreamConn &sc) {
+        if (sc.listed) unlist_wait(sc);
+        sc.waiting_since_ns = 0;
+        sc.fill_wait = false;
+    }
+    // Wakes every connection waiting on `key` (the filler gave up on it).
+    void wake(uint64_t key) { wake_key(key); }
+
     const StreamCounters &counters() const { return ctr_; }
     void visit_counters(const CounterVisitor &fn) const;
     uint32_t pinned() const { return pinned_; }
@@ -187,6 +222,7 @@ class ChunkStream {
     chunkstore::Store *store_ = nullptr;
     StreamOwner *owner_ = nullptr;
     AccessSink *access_ = nullptr;
+    ChunkFiller *filler_ = nullptr;
     StreamConfig cfg_;
     uint32_t tid_ = 0;
     chunkstore::WaiterId waiter_ = chunkstore::kNoWaiter;

@@ -41,7 +41,8 @@ HttpServer::~HttpServer() {
 }
 
 bool HttpServer::init(tcp::Stack *stack, chunkstore::Store *store, uint32_t reader_id,
-                      uint32_t max_conns, uint16_t port, AccessSink *access) {
+                      uint32_t max_conns, uint16_t port, AccessSink *access,
+                      const OriginConfig *origin) {
     stack_ = stack;
     store_ = store;
     tid_ = reader_id;
@@ -53,6 +54,7 @@ bool HttpServer::init(tcp::Stack *stack, chunkstore::Store *store, uint32_t read
     sc.pin_sharers = ctx_.config.pin_servers;
     sc.pin_stall_ms = ctx_.config.pin_stall_ms;
     if (!stream_.init(stack, store, reader_id, max_conns, sc, this, access)) return false;
+    if (origin && !fill_.init(*origin, stack, store, reader_id, &stream_)) return false;
     for (uint32_t i = 0; i < max_conns; ++i) {
         new (pool_[i].session_mem) http::HttpSession(ctx_);
     }
@@ -64,8 +66,52 @@ HttpServer::Conn *HttpServer::conn_of(tcp::ConnId c) const {
 }
 
 std::optional<http::ObjectInfo> HttpServer::lookup(std::string_view key) const noexcept {
+    return lookup_from(key, 0);
+}
+
+std::optional<http::ObjectInfo> HttpServer::lookup_from(std::string_view key,
+                                                        uint64_t first_byte) const noexcept {
     const chunkstore::ObjectMeta *m = store_->lookup_object(tid_, key);
     if (!m && access_) access_->record_absent(chunkstore::object_id(key));
+    if (!m && feeding_ && fill_.enabled()) {
+        // Pull on miss: the first request starts the fill, later ones join;
+        // the request is held until the object's length is known.
+        const OriginMiss miss = fill_.object_miss(key, first_byte);
+        http::ObjectInfo info;
+        switch (miss.kind) {
+            case OriginMiss::Kind::kNoOrigin:
+                return std::nullopt;
+            case OriginMiss::Kind::kPending:
+                held_key_ = miss.wait_key;
+                info.pending = true;
+                return info;
+            case OriginMiss::Kind::kBusy:
+                info.available = false;  // 503 + Retry-After
+                return info;
+            case OriginMiss::Kind::kError:
+                if (miss.status == 404) return std::nullopt;
+                info.error_status = miss.status;
+                return info;
+        }
+    }
+    if (m && feeding_ && fill_.stale(*m)) {
+        // Expired: revalidate with the origin first (held meanwhile). The
+        // answer keeps this version (304) or replaces it; a response never
+        // mixes two (chunk generations are checked per chunk).
+        const OriginMiss miss = fill_.revalidate(*m, first_byte);
+        http::ObjectInfo info;
+        if (miss.kind == OriginMiss::Kind::kPending) {
+            held_key_ = miss.wait_key;
+            info.pending = true;
+            return info;
+        }
+        if (miss.kind == OriginMiss::Kind::kError && !fill_.serve_stale(*m)) {
+            if (miss.status == 404) return std::nullopt;
+            info.error_status = miss.status;
+            return info;
+        }
+        // kNoOrigin, kBusy, stale-if-error: serve the stored version.
+    }
     if (!m || !feeding_) return std::nullopt;
     // The meta is only valid until this core's next quiescent state, and the
     // response may stream for a long time: keep the version, not the pointer.
@@ -104,6 +150,7 @@ size_t HttpServer::on_data(tcp::Stack &, tcp::ConnId id, const uint8_t *data, si
     feeding_ = c;
     const size_t n = c->session().feed({data, len}, now_);
     feeding_ = nullptr;
+    if (c->session().held()) stream_.park(*c, held_key_);  // woken when the fill knows more
     // After the FIN, bytes still in the receive ring beyond this part (it
     // wraps) are requests too: pump() must not finish before they are fed.
     if (c->peer_closed && n == len && stack_->info(id).rcv_buffered > len)
@@ -150,9 +197,23 @@ bool HttpServer::send_body_piece(Conn *c, const http::Response &r, const http::B
     return false;
 }
 
+bool HttpServer::retry_held(Conn *c) {
+    feeding_ = c;
+    const bool answered = c->session().retry(now_);
+    feeding_ = nullptr;
+    if (!answered) {
+        if (c->session().held()) stream_.park(*c, held_key_);
+        return false;
+    }
+    stream_.unpark(*c);
+    if (c->input_pending) pool_.wake(c);  // the requests behind it
+    return true;
+}
+
 void HttpServer::pump(Conn *c) {
     if (c->closing) return;
     http::HttpSession &s = c->session();
+    if (s.held() && !s.has_response() && !retry_held(c)) return;
     while (c->in_use && s.has_response()) {
         const http::Response &r = s.front();
         const std::string_view head = r.head();
@@ -260,7 +321,8 @@ void HttpServer::stream_abort(StreamConn &sc) {
 
 void HttpServer::poll(uint64_t now_ns, int64_t unix_s) {
     now_ = {now_ns / 1'000'000, unix_s};
-    stream_.poll(now_ns);  // settled promotions wake their connections
+    fill_.poll(now_ns, unix_s);  // origin fetches: landed chunks, timeouts
+    stream_.poll(now_ns);        // settled promotions (and fills) wake their connections
     pool_.drain_wakes([this](Conn *c) {
         if (!c->in_use) return;
         if (c->input_pending) {
@@ -317,6 +379,7 @@ void HttpServer::visit_counters(const CounterVisitor &fn) const {
     EP_HTTP_SERVER_GAUGES(EP_X)
 #undef EP_X
     stream_.visit_counters(fn);
+    fill_.visit_counters(fn);
 }
 
 }  // namespace ep

@@ -22,6 +22,7 @@
 #include "dataplane/http/session.h"
 #include "dataplane/net/tcp/stack.h"
 #include "dataplane/response_log.h"
+#include "dataplane/origin_fill.h"
 #include "dataplane/service.h"
 
 namespace ep {
@@ -52,8 +53,9 @@ class HttpServer final : public Service,
     explicit HttpServer(const http::HttpConfig &cfg);
     ~HttpServer() override;
 
+    // `origin`: pull on miss (docs/origin.md); nullptr or no routes: off.
     bool init(tcp::Stack *stack, chunkstore::Store *store, uint32_t reader_id, uint32_t max_conns,
-              uint16_t port, AccessSink *access = nullptr);
+              uint16_t port, AccessSink *access = nullptr, const OriginConfig *origin = nullptr);
     // The lcore's access-log ring (--access-log); nullptr: no access log.
     void set_response_log(ResponseLog *log) { rlog_ = log; }
     // Once per loop iteration: resumes connections that wait (send space,
@@ -68,6 +70,7 @@ class HttpServer final : public Service,
     const http::Counters &http_counters() const { return ctx_.counters; }
     const HttpServerCounters &counters() const { return ctr_; }
     const StreamCounters &stream_counters() const { return stream_.counters(); }
+    const OriginFillCounters &origin_counters() const { return fill_.counters(); }
 
     // tcp::Handler
     void on_accept(tcp::Stack &, tcp::ConnId) override;
@@ -79,6 +82,9 @@ class HttpServer final : public Service,
     // http::ObjectCatalog: runs inside HttpSession::feed for the connection
     // being fed, and remembers the object version it answered with.
     std::optional<http::ObjectInfo> lookup(std::string_view key) const noexcept override;
+    // With an origin for `key`, a miss starts (or joins) a fill.
+    std::optional<http::ObjectInfo> lookup_from(std::string_view key,
+                                                uint64_t first_byte) const noexcept override;
 
   private:
     struct Conn;
@@ -89,6 +95,7 @@ class HttpServer final : public Service,
     void abort(Conn *c);   // reset now, release the session
     void release(Conn *c);
     void log_response(const Conn &c, const http::Response &r);
+    bool retry_held(Conn *c);  // a request held for a fill: answer it if it can be now
 
     // StreamOwner
     void stream_wake(StreamConn &sc) override;
@@ -103,7 +110,9 @@ class HttpServer final : public Service,
     uint32_t tid_ = 0;
     ConnPool<Conn> pool_;
     ChunkStream stream_;
+    mutable OriginFill fill_;  // after stream_: it registers with it
     mutable Conn *feeding_ = nullptr;  // the connection whose feed() calls lookup()
+    mutable uint64_t held_key_ = 0;    // what a held request waits for (set by lookup)
     http::Now now_{};
     uint64_t next_sweep_ns_ = 0;
     HttpServerCounters ctr_;

@@ -26,11 +26,17 @@
 #include "bench/edgebench/dash_abr.h"
 #include "bench/edgebench/dash_mpd.h"
 #include "bench/edgebench/http_histogram.h"
-#include "bench/edgebench/http_response.h"
+#include "dataplane/http/response_parser.h"
 #include "dataplane/net/tcp/handler.h"
 #include "dataplane/net/tcp/stack.h"
 
 namespace ep::bench {
+
+// The response parser is shared with the origin fill client (dataplane/http/).
+using http::RespError;
+using http::RespHead;
+using http::ResponseParser;
+using http::RespStep;
 
 #define EB_ERRORS(X)                                                                          \
     X(connect_refused)                                                                        \

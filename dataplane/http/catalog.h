@@ -16,6 +16,12 @@ struct ObjectInfo {
     // false: the store knows the object but cannot serve it now (still being
     // pulled from origin, disk tier busy): 503 with Retry-After.
     bool available = true;
+    // Pull on miss (dataplane/origin_fill.h): the object is being fetched
+    // from its origin and its length is not known yet. The session holds
+    // the request (no response yet) until the glue calls retry().
+    bool pending = false;
+    // Pull on miss failed: answer this status (502 or 504) instead.
+    uint16_t error_status = 0;
     // Overrides the extension table when non-empty (e.g. the chunk store's
     // ObjectMeta::content_type()). Must stay valid until lookup's caller
     // returns from feed(). Cache-Control still follows the extension.
@@ -29,6 +35,14 @@ class ObjectCatalog {
     // "bbb/manifest.mpd"; directory requests already carry the index name.
     // Must not allocate or throw: it runs on the data core per request.
     virtual std::optional<ObjectInfo> lookup(std::string_view key) const noexcept = 0;
+    // The same, told where the request's single byte range starts (0
+    // without one): a cold object behind an origin is fetched from that
+    // chunk first. Catalogs without origins need not care.
+    virtual std::optional<ObjectInfo> lookup_from(std::string_view key,
+                                                  uint64_t first_byte) const noexcept {
+        (void)first_byte;
+        return lookup(key);
+    }
 };
 
 }  // namespace ep::http

@@ -27,7 +27,9 @@ namespace ep::http {
     X(414, kUriTooLong)           \
     X(416, kRangeNotSatisfiable)  \
     X(431, kHeaderFieldsTooLarge) \
+    X(502, kBadGateway)           \
     X(503, kServiceUnavailable)   \
+    X(504, kGatewayTimeout)       \
     X(505, kVersionNotSupported)
 
 enum class StatusSlot : uint8_t {

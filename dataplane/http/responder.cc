@@ -319,7 +319,27 @@ void respond_error(HttpContext &ctx, Status status, Method method, int64_t unix_
     simple(r, status, method != Method::kHead);
 }
 
-void respond(HttpContext &ctx, RequestParser &req, bool keep_alive, int64_t unix_s, Response &out) {
+namespace {
+
+// Where the request's one byte range starts ("bytes=N-..." or "bytes=N-M"),
+// for a catalog that fetches a cold object chunk by chunk: 0 without a
+// single such range (a suffix range, several ranges, no Range at all).
+uint64_t first_byte_hint(const RequestParser &req) {
+    if (req.field_count(Field::kRange) != 1) return 0;
+    std::string_view v = req.field(Field::kRange);
+    if (v.substr(0, 6) != "bytes=") return 0;
+    v.remove_prefix(6);
+    uint64_t n = 0;
+    std::size_t i = 0;
+    for (; i < v.size() && i < 19 && v[i] >= '0' && v[i] <= '9'; ++i)
+        n = n * 10 + static_cast<uint64_t>(v[i] - '0');
+    if (i == 0 || i >= v.size() || v[i] != '-' || v.find(',') != std::string_view::npos) return 0;
+    return n;
+}
+
+}  // namespace
+
+bool respond(HttpContext &ctx, RequestParser &req, bool keep_alive, int64_t unix_s, Response &out) {
     Reply r{ctx, ResponseBuilder(out), unix_s, !keep_alive, req.version() == Version::kHttp10};
     const Method m = req.method();
     if (m == Method::kOther) {
@@ -345,9 +365,16 @@ void respond(HttpContext &ctx, RequestParser &req, bool keep_alive, int64_t unix
             req.set_path_len(n);
         }
         const std::string_view key = req.path().substr(1);
-        const std::optional<ObjectInfo> o = ctx.catalog.lookup(key);
+        const std::optional<ObjectInfo> o = ctx.catalog.lookup_from(key, first_byte_hint(req));
+        if (o && o->pending) {
+            r.b.clear();
+            return false;
+        }
         if (!o) {
             simple(r, Status::kNotFound, m != Method::kHead);
+        } else if (o->error_status == code(Status::kBadGateway) ||
+                   o->error_status == code(Status::kGatewayTimeout)) {
+            simple(r, static_cast<Status>(o->error_status), m != Method::kHead);
         } else if (!o->available) {
             // RFC 9110 §10.2.3: Retry-After tells the player when to retry.
             char tmp[12];
@@ -369,6 +396,7 @@ void respond(HttpContext &ctx, RequestParser &req, bool keep_alive, int64_t unix
         r.close = true;
         simple(r, Status::kServiceUnavailable, m != Method::kHead);
     }
+    return true;
 }
 
 }  // namespace ep::http

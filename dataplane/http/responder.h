@@ -9,8 +9,10 @@
 namespace ep::http {
 
 // Answers a complete request. `keep_alive` is the session's decision; the
-// response carries Connection: close when false.
-void respond(HttpContext &ctx, RequestParser &req, bool keep_alive, int64_t unix_s, Response &out);
+// response carries Connection: close when false. Returns false, with `out`
+// left empty, when the catalog says the object is pending (pull on miss):
+// the session holds the request and asks again later.
+bool respond(HttpContext &ctx, RequestParser &req, bool keep_alive, int64_t unix_s, Response &out);
 
 // Answers a request the server refuses before or without its semantics
 // (parse errors, 408). Always closes. `method` decides if a body is sent.

@@ -7,7 +7,7 @@ namespace ep::http {
 void HttpSession::start(Now now) {
     parser_.reset();
     head_ = count_ = 0;
-    input_closed_ = in_request_ = peer_closed_ = unconsumed_ = false;
+    input_closed_ = in_request_ = peer_closed_ = unconsumed_ = held_ = false;
     request_start_ms_ = last_activity_ms_ = last_progress_ms_ = now.mono_ms;
     last_acked_ = 0;
     requests_ = 0;
@@ -28,7 +28,7 @@ void HttpSession::pop() {
 
 std::size_t HttpSession::feed(std::span<const uint8_t> bytes, Now now) {
     std::size_t pos = 0;
-    while (pos < bytes.size() && !input_closed_ && count_ < kResponseQueueDepth) {
+    while (pos < bytes.size() && !input_closed_ && count_ < kResponseQueueDepth && !held_) {
         if (!in_request_) {
             // The header timer runs from the first byte of a request, not from
             // its last byte: a client trickling one byte per second cannot
@@ -72,9 +72,12 @@ void HttpSession::summarize(Response &r) const {
 
 void HttpSession::on_request(Now now) {
     Counters &c = ctx_.counters;
-    ++c.requests;
-    if (count_ > 0) ++c.pipelined;
-    ++requests_;
+    if (!held_) {  // a held request was counted when it arrived
+        ++c.requests;
+        if (count_ > 0) ++c.pipelined;
+        ++requests_;
+    }
+    held_ = false;
     const uint32_t max = ctx_.config.max_requests_per_connection;
     // RFC 9110 §10.1.1: a client that sent Expect (100-continue) may never
     // send the body once it sees our final answer; reading it would swallow
@@ -84,7 +87,13 @@ void HttpSession::on_request(Now now) {
     const bool keep = parser_.keep_alive() && (max == 0 || requests_ < max) && !body_in_doubt;
     Response &r = push();
     summarize(r);
-    respond(ctx_, parser_, keep, now.unix_s, r);
+    if (!respond(ctx_, parser_, keep, now.unix_s, r)) {
+        // Pull on miss: the object's length is not known yet. The parser
+        // keeps the complete request; retry() answers it.
+        --count_;
+        held_ = true;
+        return;
+    }
     ++c.status[static_cast<std::size_t>(status_slot(r.status()))];
     c.head_bytes_out += r.head().size();
     c.body_bytes_out += r.body_length();
@@ -106,6 +115,12 @@ void HttpSession::on_error(Now now) {
     ++c.status[static_cast<std::size_t>(status_slot(r.status()))];
     c.head_bytes_out += r.head().size();
     input_closed_ = true;
+}
+
+bool HttpSession::retry(Now now) {
+    if (!held_ || count_ == kResponseQueueDepth) return false;
+    on_request(now);
+    return !held_;
 }
 
 uint64_t HttpSession::deadline_ms() const {

@@ -47,6 +47,12 @@ class HttpSession {
     }
 
     bool has_response() const { return count_ > 0; }
+    // A request whose object is pending (ObjectInfo::pending: pulled from an
+    // origin, length not known yet) is held: feed() stops after it, nothing
+    // is queued for it. The glue calls retry() when the catalog may know
+    // more; true once it was answered (then has_response()).
+    bool held() const { return held_; }
+    bool retry(Now now);
     const Response &front() const { return queue_[head_]; }
     void pop();
 
@@ -71,7 +77,7 @@ class HttpSession {
 
     // No more requests will be read; close once all queued responses are sent.
     bool input_closed() const { return input_closed_ || (peer_closed_ && !unconsumed_); }
-    bool finished() const { return input_closed() && count_ == 0; }
+    bool finished() const { return input_closed() && count_ == 0 && !held_; }
     uint32_t requests_served() const { return requests_; }
 
   private:
@@ -89,6 +95,7 @@ class HttpSession {
     bool peer_closed_ = false;  // FIN seen: input ends with what was received
     bool unconsumed_ = false;   // the last feed() left bytes for later
     bool in_request_ = false;   // a request head or body is partly received
+    bool held_ = false;         // a complete request waits for its object (retry())
     uint64_t request_start_ms_ = 0;
     uint64_t last_activity_ms_ = 0;
     uint64_t last_progress_ms_ = 0;  // output pending without progress since then

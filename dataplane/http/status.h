@@ -20,7 +20,9 @@ enum class Status : uint16_t {
     kUriTooLong = 414,
     kRangeNotSatisfiable = 416,
     kHeaderFieldsTooLarge = 431,
+    kBadGateway = 502,  // pull on miss: the origin failed or answered badly
     kServiceUnavailable = 503,
+    kGatewayTimeout = 504,  // pull on miss: the origin did not answer in time
     kVersionNotSupported = 505,
 };
 
@@ -53,8 +55,12 @@ constexpr std::string_view reason_phrase(Status s) {
             return "Range Not Satisfiable";
         case Status::kHeaderFieldsTooLarge:
             return "Request Header Fields Too Large";
+        case Status::kBadGateway:
+            return "Bad Gateway";
         case Status::kServiceUnavailable:
             return "Service Unavailable";
+        case Status::kGatewayTimeout:
+            return "Gateway Timeout";
         case Status::kVersionNotSupported:
             return "HTTP Version Not Supported";
     }

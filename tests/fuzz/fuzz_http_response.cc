@@ -1,13 +1,36 @@
-// libFuzzer target: the load generator's HTTP/1.1 response parser
-// (bench/edgebench/http_response.cc). The first byte chooses where the input
-// is cut into feed() calls, the second whether the request was HEAD.
+// libFuzzer target: the HTTP/1.1 response parser (dataplane/http/response_parser.cc,
+// shared by edgebench and the origin fill client) and, on every head it
+// accepts, what the fill makes of it (dataplane/origin/fill_plan.cc: field
+// lookup, Content-Range, Cache-Control, the first/next answer checks). The
+// first byte chooses where the input is cut into feed() calls, the second
+// whether the request was HEAD.
 #include <cstdint>
 #include <cstdlib>
 
-#include "bench/edgebench/http_response.h"
+#include "dataplane/http/response_parser.h"
+#include "dataplane/origin/fill_plan.h"
+
+namespace {
+
+void check_origin_answer(const ep::http::ResponseParser &p, uint32_t index) {
+    using namespace ep::origin;
+    ObjectHead meta;
+    Span body;
+    const Verdict v = first_answer(p, index, &meta, &body);
+    if (v == Verdict::ok) {
+        // What would be stored is inside the object and the chunk asked for.
+        if (body.last < body.first || body.last >= meta.size) std::abort();
+        if (body.first != uint64_t{index} * kFillChunk || body.length() > kFillChunk) std::abort();
+        if (meta.etag_len >= ObjectHead::kMaxEtag) std::abort();
+        (void)next_answer(p, index, meta.size, etag_hash(meta.etag_view(), meta.size));
+    }
+    if (static_cast<unsigned>(v) >= static_cast<unsigned>(Verdict::count_)) std::abort();
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, std::size_t size) {
-    using namespace ep::bench;
+    using namespace ep::http;
     if (size < 2) return 0;
     uint32_t splits = data[0];
     const bool head = data[1] & 1;
@@ -27,7 +50,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, std::size_t size) {
         if (s.body_len && (s.body < data + pos || s.body + s.body_len > data + pos + s.consumed))
             std::abort();
         if (s.error != RespError::none) return 0;
-        if (s.head_done && p.head().head_len > 512) std::abort();
+        if (s.head_done) {
+            if (p.head().head_len > 512) std::abort();
+            bool found = false;
+            const std::string_view v = p.field("content-range", &found);
+            if (!found && !v.empty()) std::abort();
+            check_origin_answer(p, splits % 3 == 0 ? 0 : splits % 64);
+        }
         if (s.complete)
             p.reset(head);
         else if (s.consumed == 0)

@@ -124,6 +124,15 @@ resps = {
     "bad_length": b"\x04\x00HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
     "partial": b"\x07\x00HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-3/10\r\n"
                b"Content-Length: 4\r\nKeep-Alive: timeout=5\r\n\r\nabcd",
+    # What an origin answers a fill (dataplane/origin/fill_plan.cc checks it).
+    "origin_chunk": b"\x0b\x00HTTP/1.1 206 Partial Content\r\nContent-Type: video/mp4\r\n"
+                    b"Content-Range: bytes 0-3/10\r\nContent-Length: 4\r\nETag: \"5f1-4\"\r\n"
+                    b"Last-Modified: Tue, 01 Dec 2026 10:00:00 GMT\r\n"
+                    b"Cache-Control: public, s-maxage=\"30\", max-age=60, no-store\r\n\r\nabcd",
+    "origin_416": b"\x06\x00HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */10\r\n"
+                  b"Content-Length: 0\r\n\r\n",
+    "origin_bad_range": b"\x08\x00HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 9-3/2\r\n"
+                        b"Content-Length: 0\r\nETag: W/\"x\"\r\n\r\n",
 }
 for k, v in resps.items():
     put("fuzz_http_response", k, v)

@@ -374,3 +374,43 @@ TEST(ConfigDns, KeysInTheTomlFileAndTheirChecks) {
 
 }  // namespace
 }  // namespace ep
+
+namespace ep {
+namespace {
+
+// Pull on miss: --origin routes in flags and in the config file, refused
+// when malformed (the message names the route and why).
+TEST(ConfigOrigin, FlagsAndFileKeys) {
+    Parsed p = parse_with(kBase + "origin = [\"/vod=10.0.0.2:8080,10.0.0.3\", \"/live=10.0.0.4\"]\n"
+                                  "origin-timeout-ms = 1500\norigin-readahead = 3\n",
+                          {});
+    ASSERT_EQ(p.rc, -1) << p.err;
+    ASSERT_EQ(p.cfg.origins.size(), 2u);
+    EXPECT_EQ(p.cfg.origins[0], "/vod=10.0.0.2:8080,10.0.0.3");
+    EXPECT_EQ(p.cfg.origin_timeout_ms, 1500u);
+    EXPECT_EQ(p.cfg.origin_readahead, 3u);
+    p = parse_with("", {"--port", "net_null0", "--ip", "10.0.0.1/24", "--origin", "/=10.0.0.9:81",
+                        "--origin-fetches", "4"});
+    ASSERT_EQ(p.rc, -1) << p.err;
+    EXPECT_EQ(p.cfg.origins, std::vector<std::string>{"/=10.0.0.9:81"});
+    EXPECT_EQ(p.cfg.origin_fetches, 4u);
+}
+
+TEST(ConfigOrigin, MalformedRoutesAreRefused) {
+    for (const char *bad : {"vod=10.0.0.2", "/vod", "/vod=origin.example", "/vod=10.0.0.2:0"}) {
+        Parsed p = parse_with("", {"--port", "net_null0", "--ip", "10.0.0.1/24", "--origin", bad});
+        EXPECT_EQ(p.rc, 2) << bad;
+        EXPECT_NE(p.err.find(std::string("--origin '") + bad + "'"), std::string::npos) << p.err;
+    }
+    Parsed p = parse_with("", {"--port", "net_null0", "--ip", "10.0.0.1/24", "--http-port", "0",
+                               "--origin", "/=10.0.0.2"});
+    EXPECT_EQ(p.rc, 2);
+    EXPECT_NE(p.err.find("needs the HTTP service"), std::string::npos) << p.err;
+    p = parse_with("", {"--port", "net_null0", "--ip", "10.0.0.1/24", "--data-lcores", "1,2",
+                        "--origin", "/=10.0.0.2"});
+    EXPECT_EQ(p.rc, 2);
+    EXPECT_NE(p.err.find("one data lcore"), std::string::npos) << p.err;
+}
+
+}  // namespace
+}  // namespace ep

@@ -1,9 +1,10 @@
-#include "bench/edgebench/http_response.h"
+#include "dataplane/http/response_parser.h"
 
 #include <cstring>
+#include <new>
 #include <string_view>
 
-namespace ep::bench {
+namespace ep::http {
 
 namespace {
 
@@ -59,7 +60,8 @@ const char *resp_error_name(RespError e) {
     return "?";
 }
 
-ResponseParser::ResponseParser(uint32_t max_head) : max_head_(max_head), buf_(new char[max_head]) {}
+ResponseParser::ResponseParser(uint32_t max_head)
+    : max_head_(max_head), buf_(new (std::nothrow) char[max_head]) {}
 
 void ResponseParser::reset(bool head_request) {
     state_ = State::head;
@@ -125,6 +127,26 @@ RespError ResponseParser::parse_head(const char *h, uint32_t len) {
     else if (keep)
         head_.keep_alive = true;
     return RespError::none;
+}
+
+std::string_view ResponseParser::field(std::string_view name, bool *found) const {
+    if (found) *found = false;
+    if (head_.head_len == 0) return {};
+    std::string_view all(buf_.get(), head_.head_len);
+    size_t eol = all.find("\r\n");
+    all.remove_prefix(eol + 2);  // the status line
+    while (!all.empty()) {
+        eol = all.find("\r\n");
+        const std::string_view line = all.substr(0, eol);
+        if (line.empty() || eol == std::string_view::npos) break;
+        all.remove_prefix(eol + 2);
+        const size_t colon = line.find(':');  // parse_head checked there is one
+        if (colon != std::string_view::npos && iequals(line.substr(0, colon), name)) {
+            if (found) *found = true;
+            return trim(line.substr(colon + 1));
+        }
+    }
+    return {};
 }
 
 RespStep ResponseParser::feed(const uint8_t *p, size_t n) {
@@ -220,4 +242,4 @@ RespStep ResponseParser::eof() {
     return s;
 }
 
-}  // namespace ep::bench
+}  // namespace ep::http

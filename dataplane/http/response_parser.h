@@ -1,4 +1,5 @@
-// HTTP/1.1 response parser for the load generator (RFC 9112 §4, §6).
+// HTTP/1.1 response parser (RFC 9112 §4, §6), shared by edgebench's load
+// generator and the origin fill client (dataplane/origin/).
 // Pure and bounded: bytes in, one step out per call. The head (status line and
 // header fields) is copied into a fixed buffer of at most `max_head` bytes;
 // the body is never copied: feed() hands back a view of the body bytes it
@@ -17,8 +18,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string_view>
 
-namespace ep::bench {
+namespace ep::http {
 
 enum class RespError : uint8_t {
     none,
@@ -62,6 +64,11 @@ class ResponseParser {
     // reports `truncated` if a response was in progress.
     RespStep eof();
     const RespHead &head() const { return head_; }
+    // The value of the first header field called `name` (case-insensitive,
+    // trimmed), or nullopt-like empty view with *found = false. Valid from
+    // head_done until reset(): the fill client reads ETag, Content-Range,
+    // Content-Type, Last-Modified and Cache-Control through it.
+    std::string_view field(std::string_view name, bool *found = nullptr) const;
     bool idle() const { return state_ == State::head && used_ == 0; }
     uint64_t body_remaining() const { return remaining_; }
 
@@ -78,4 +85,4 @@ class ResponseParser {
     std::unique_ptr<char[]> buf_;
 };
 
-}  // namespace ep::bench
+}  // namespace ep::http

@@ -4,9 +4,9 @@
 
 #include <string>
 
-#include "bench/edgebench/http_response.h"
+#include "dataplane/http/response_parser.h"
 
-using namespace ep::bench;
+using namespace ep::http;
 
 namespace {
 

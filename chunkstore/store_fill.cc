@@ -1,0 +1,178 @@
+// Pull on miss (issue 14, docs/origin.md): objects that arrive chunk by
+// chunk from an origin. Data cores fetch and verify; the control thread
+// (here) owns every store mutation, as for ingest and promotion: it
+// publishes the object first, then each chunk as it lands, and tells the
+// fetching core's completion ring, so the connections waiting for a key are
+// woken exactly as after a promotion (docs/chunkstore.md).
+//
+// A chunk becomes visible only here, whole: the data core posts it after
+// its last byte arrived and was checked, so a fill cut short leaves no
+// partial chunk behind, only a hole a later request fetches again.
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "chunkstore/chunk_sums.h"
+#include "chunkstore/store.h"
+#include "chunkstore/store_internal.h"
+
+namespace ep::chunkstore {
+
+uint32_t Store::add_fill_channel() {
+    static std::atomic<uint32_t> seq{0};
+    const uint32_t id = fill_used_.load(std::memory_order_relaxed);
+    if (id >= kMaxFillChannels) return UINT32_MAX;
+    const std::string nm = "csf" + cfg_.name.substr(0, 8) + std::to_string(seq.fetch_add(1));
+    rte_ring *r = rte_ring_create(nm.c_str(), 256, cfg_.socket_id,
+                                  RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
+    if (!r) return UINT32_MAX;
+    fill_rings_[id] = r;
+    fill_used_.store(id + 1, std::memory_order_release);
+    return id;
+}
+
+void Store::notify_waiter(WaiterId w, uint64_t key) {
+    if (w == kNoWaiter || w >= waiters_used_.load(std::memory_order_acquire)) return;
+    Waiter &wt = waiters_[w];
+    if (rte_ring_sp_enqueue(wt.ring, reinterpret_cast<void *>(key)) != 0)
+        wt.overflow.store(true, std::memory_order_release);
+}
+
+Status Store::begin_fill(std::string_view name, uint64_t size, uint64_t etag, int64_t mtime_ns,
+                         std::string_view ctype, uint64_t *generation, int64_t expires_unix_s,
+                         std::string_view origin_etag) {
+    if (name.empty() || name.size() > kMaxName)
+        return Status::error(Err::invalid,
+                             "object name must be 1.." + std::to_string(kMaxName) + " bytes");
+    if (ctype.size() > kMaxContentType) ctype = ctype.substr(0, kMaxContentType);
+    const ObjectId oid = object_id(name);
+    if (auto it = objects_ctl_.find(oid); it != objects_ctl_.end()) {
+        const ObjectMeta *old = it->second;
+        if (old->filled && old->size == size && old->etag == etag && old->name_view() == name) {
+            *generation = old->generation;  // the same version: its chunks stay
+            return old->expires_unix_s == expires_unix_s
+                       ? Status{}
+                       : refresh_fill(oid, old->generation, expires_unix_s);
+        }
+        drop_object(oid);  // another version: never mix
+    } else if (objects_ctl_.size() >= cfg_.max_objects) {
+        ++ctl_->insert_failures_full;
+        return Status::error(Err::full, "object index full");
+    }
+    auto *m = new ObjectMeta();
+    m->id = oid;
+    m->size = size;
+    m->chunk_count = chunk_count_for(size);
+    m->generation = next_gen_++;
+    m->mtime_ns = mtime_ns;
+    m->name_len = static_cast<uint16_t>(name.size());
+    std::memcpy(m->name, name.data(), name.size());
+    m->ctype_len = static_cast<uint16_t>(ctype.size());
+    std::memcpy(m->ctype, ctype.data(), ctype.size());
+    m->etag = etag;
+    m->filled = true;
+    m->expires_unix_s = expires_unix_s;
+    m->origin_etag_len =
+        static_cast<uint8_t>(std::min<size_t>(origin_etag.size(), sizeof m->origin_etag));
+    std::memcpy(m->origin_etag, origin_etag.data(), m->origin_etag_len);
+    void *old = nullptr;
+    if (!objects_.upsert(oid, m, &old)) {
+        delete m;
+        ++ctl_->insert_failures_full;
+        return Status::error(Err::full, "object index full");
+    }
+    if (old) defer(DeferKind::object, -1, old);
+    objects_ctl_[oid] = m;
+    *generation = m->generation;
+    return {};
+}
+
+Status Store::refresh_fill(ObjectId oid, uint64_t gen, int64_t expires_unix_s) {
+    auto it = objects_ctl_.find(oid);
+    if (it == objects_ctl_.end() || it->second->generation != gen || !it->second->filled)
+        return Status::error(Err::not_found, "the filled version is gone");
+    // Metas are read lock-free: publish a copy, retire the old one after
+    // the grace period. The generation stays, so its chunks stay valid.
+    auto *m = new ObjectMeta(*it->second);
+    m->expires_unix_s = expires_unix_s;
+    void *old = nullptr;
+    if (!objects_.upsert(oid, m, &old)) {
+        delete m;
+        return Status::error(Err::full, "object index full");
+    }
+    if (old) defer(DeferKind::object, -1, old);
+    it->second = m;
+    return {};
+}
+
+Status Store::put_fill_chunk(ObjectId oid, uint64_t gen, uint32_t index, const uint8_t *data,
+                             uint32_t len) {
+    auto it = objects_ctl_.find(oid);
+    if (it == objects_ctl_.end() || it->second->generation != gen || !it->second->filled)
+        return Status::error(Err::not_found, "the filled version is gone");
+    const ObjectMeta &m = *it->second;
+    if (index >= m.chunk_count || len != m.chunk_len(index))
+        return Status::error(Err::invalid, "chunk does not fit the object");
+    const ChunkKey key = chunk_key(oid, index);
+    if (auto *have = static_cast<Chunk *>(chunks_.lookup(key));
+        have && have->oid == oid && have->generation == gen)
+        return {};  // another core filled it first
+    drain_released();
+    if (ram_free_.empty()) make_ram_room(1, oid);
+    Chunk *c = alloc_ram();
+    if (!c) {
+        ++ctl_->insert_failures_full;
+        return Status::error(Err::full, "RAM tier full");
+    }
+    std::memcpy(c->data, data, len);
+    // The checksum blocks after the end read zeros, as for an ingested chunk.
+    const uint32_t padded = (len + kCsumBlock - 1) / kCsumBlock * kCsumBlock;
+    std::memset(c->data + len, 0, padded - len);
+    const uint64_t sum = hash_and_csum(c->data, len, c->csum_prefix);
+    fill_chunk(c, key, oid, index, len, gen, sum);
+    if (!publish_chunk(c, false)) {
+        free_ram_slot(c);
+        ++ctl_->insert_failures_full;
+        return Status::error(Err::full, "chunk index full");
+    }
+    return {};
+}
+
+unsigned Store::handle_fills() {
+    unsigned n = 0;
+    const uint32_t used = fill_used_.load(std::memory_order_acquire);
+    for (uint32_t ch = 0; ch < used; ++ch) {
+        void *burst[16];
+        unsigned got;
+        while ((got = rte_ring_sc_dequeue_burst(fill_rings_[ch], burst, 16, nullptr)) > 0) {
+            for (unsigned i = 0; i < got; ++i) {
+                auto *m = static_cast<FillMsg *>(burst[i]);
+                Status st;
+                const FillMsg::Kind kind = m->kind;
+                const bool begin = kind == FillMsg::Kind::begin;
+                // A begin carries the first chunk fetched (the one its
+                // metadata came with): the object, then that chunk.
+                if (begin)
+                    st = begin_fill({m->name, m->name_len}, m->size, m->etag, m->mtime_ns,
+                                    {m->ctype, m->ctype_len}, &m->generation, m->expires_unix_s,
+                                    {m->origin_etag, m->origin_etag_len});
+                if (m->kind == FillMsg::Kind::refresh)
+                    st = refresh_fill(m->oid, m->generation, m->expires_unix_s);
+                else if (st.ok() && m->data)
+                    st = put_fill_chunk(m->oid, m->generation, m->index, m->data, m->len);
+                const WaiterId w = m->waiter;
+                const ObjectId oid = m->oid;
+                const ChunkKey key = chunk_key(m->oid, m->index);
+                // After this store the message (and its data) is the core's again.
+                m->state.store(st.ok() ? FillMsg::kDone : FillMsg::kRefused,
+                               std::memory_order_release);
+                if (begin || kind == FillMsg::Kind::refresh) notify_waiter(w, oid);
+                if (kind != FillMsg::Kind::refresh) notify_waiter(w, key);
+                ++n;
+            }
+        }
+    }
+    return n;
+}
+
+}  // namespace ep::chunkstore

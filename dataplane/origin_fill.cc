@@ -1,0 +1,642 @@
+#include "dataplane/origin_fill.h"
+
+#include <rte_byteorder.h>
+
+#include <algorithm>
+#include <cstring>
+#include <new>
+
+#include "dataplane/http/http_date.h"
+
+namespace ep {
+
+namespace {
+constexpr uint64_t kSweepNs = 50'000'000;  // timeouts and failure holds, every 50 ms
+constexpr uint32_t kMaxPath = chunkstore::kMaxName + 1;
+constexpr uint32_t kMaxRequest = kMaxPath + 512;
+using origin::kFillChunk;
+}  // namespace
+
+struct OriginFill::Fetch {
+    bool in_use = false;
+    bool first = false;        // also learns the object: table keys oid and the chunk key
+    bool head_ok = false;      // the answer's head was checked and taken
+    bool landing = false;      // posted to the control thread, waiting for its answer
+    bool posted = false;       // the post went through (else retried by poll)
+    bool reval = false;        // first, of a stored version that expired: If-None-Match
+    bool expire_only = false;  // landing: only a "stale now" note for the store (slots done)
+    const origin::Route *route = nullptr;
+    uint64_t key = 0;  // chunk key: the FillTable slot that holds the failover state
+    uint64_t oid = 0;
+    uint32_t index = 0;
+    uint64_t size = 0, etag64 = 0, generation = 0;  // later chunks: the stored version
+    tcp::ConnId conn{};
+    uint64_t started_ns = 0;
+    uint32_t req_len = 0, req_off = 0;
+    uint32_t got = 0, want = 0;  // body bytes received / expected
+    uint16_t path_len = 0;
+    origin::ObjectHead meta;  // first: what the answer said
+    http::ResponseParser parser{8192};
+    chunkstore::Store::FillMsg msg;
+    uint8_t *buf = nullptr;  // kFillChunk bytes of staging
+    char path[kMaxPath];
+    char req[kMaxRequest];
+
+    // For a new fill: everything but the staging buffer, the parser's
+    // memory and the message (whose state the control thread may still read).
+    void clear() {
+        in_use = first = head_ok = landing = posted = reval = expire_only = false;
+        route = nullptr;
+        key = oid = size = etag64 = generation = started_ns = 0;
+        index = req_len = req_off = got = want = 0;
+        conn = {};
+        path_len = 0;
+        meta = origin::ObjectHead{};
+        parser.reset();
+    }
+};
+
+OriginFill::OriginFill() = default;
+OriginFill::~OriginFill() = default;
+
+bool OriginFill::init(const OriginConfig &cfg, tcp::Stack *stack, chunkstore::Store *store,
+                      uint32_t reader_id, ChunkStream *stream) {
+    cfg_ = cfg;
+    stack_ = stack;
+    store_ = store;
+    tid_ = reader_id;
+    stream_ = stream;
+    if (!cfg.routes || cfg.routes->size() == 0 || !store) return true;  // off
+    cfg_.fetches = std::max<uint32_t>(cfg_.fetches, 1);
+    cfg_.table = std::max<uint32_t>(cfg_.table, cfg_.fetches * 2);
+    if (!table_.init(cfg_.table)) return false;
+    fetches_.reset(new (std::nothrow) Fetch[cfg_.fetches]);
+    staging_.reset(new (std::nothrow) uint8_t[size_t{cfg_.fetches} * kFillChunk]);
+    queue_.reset(new (std::nothrow) uint64_t[cfg_.table]);
+    if (!fetches_ || !staging_ || !queue_) return false;
+    for (uint32_t i = 0; i < cfg_.fetches; ++i) fetches_[i].buf = &staging_[size_t{i} * kFillChunk];
+    channel_ = store->add_fill_channel();
+    if (channel_ == UINT32_MAX || stream->waiter() == chunkstore::kNoWaiter) return false;
+    stream->set_filler(this);
+    routes_ = cfg.routes;
+    return true;
+}
+
+OriginFill::Fetch *OriginFill::free_fetch() {
+    for (uint32_t i = 0; i < cfg_.fetches; ++i)
+        if (!fetches_[i].in_use) return &fetches_[i];
+    return nullptr;
+}
+
+// ---------------------------------------------------------------- requests
+
+OriginMiss OriginFill::object_miss(std::string_view key, uint64_t first_byte) {
+    OriginMiss r;
+    if (!routes_) return r;
+    const origin::Route *route = routes_->match_key(key);
+    if (!route || key.size() + 1 > kMaxPath - 1) return r;
+    const uint64_t oid = chunkstore::object_id(key);
+    r.wait_key = oid;
+    if (origin::FillSlot *s = table_.find(oid)) {
+        if (s->state == origin::FillState::kFailed) {
+            r.kind = OriginMiss::Kind::kError;
+            r.status = s->fail_status;
+            ++(r.status == 504   ? ctr_.origin_504
+               : r.status == 404 ? ctr_.origin_404
+                                 : ctr_.origin_502);
+            return r;
+        }
+        ++ctr_.origin_coalesced;
+        r.kind = OriginMiss::Kind::kPending;
+        return r;
+    }
+    ++ctr_.origin_objects_started;
+    return start_first(key, oid, origin::chunk_of(first_byte), route, nullptr);
+}
+
+OriginMiss OriginFill::revalidate(const chunkstore::ObjectMeta &m, uint64_t first_byte) {
+    OriginMiss r;
+    const origin::Route *route = routes_ ? routes_->match_key(m.name_view()) : nullptr;
+    if (!route || m.name_len + 1u > kMaxPath - 1) return r;  // no origin now: serve it as is
+    r.wait_key = m.id;
+    if (origin::FillSlot *s = table_.find(m.id)) {
+        if (s->state == origin::FillState::kFailed) {
+            // No stale-if-error yet: a failed revalidation answers like a failed fill.
+            r.kind = OriginMiss::Kind::kError;
+            r.status = s->fail_status;
+            ++(r.status == 504   ? ctr_.origin_504
+               : r.status == 404 ? ctr_.origin_404
+                                 : ctr_.origin_502);
+            return r;
+        }
+        ++ctr_.origin_coalesced;
+        r.kind = OriginMiss::Kind::kPending;
+        return r;
+    }
+    const uint32_t index = std::min(origin::chunk_of(first_byte), m.chunk_count - 1);
+    r = start_first(m.name_view(), m.id, index, route, &m);
+    if (r.kind == OriginMiss::Kind::kPending) ++ctr_.origin_revalidations;
+    return r;
+}
+
+OriginMiss OriginFill::start_first(std::string_view key, uint64_t oid, uint32_t index,
+                                   const origin::Route *route, const chunkstore::ObjectMeta *old) {
+    OriginMiss r;
+    r.wait_key = oid;
+    const uint64_t ck = chunkstore::chunk_key(oid, index);
+    Fetch *f = free_fetch();
+    if (!f || table_.in_flight() + 2 > table_.capacity() || table_.find(ck)) {
+        ++ctr_.origin_busy;
+        r.kind = OriginMiss::Kind::kBusy;
+        return r;
+    }
+    origin::FillSlot *s;
+    table_.join(oid, oid, index, now_ns_, &s);
+    table_.join(ck, oid, index, now_ns_, &s);
+    f->clear();
+    f->in_use = true;
+    f->first = true;
+    f->route = route;
+    f->key = ck;
+    f->oid = oid;
+    f->index = index;
+    if (old) {  // what the stored version is, for If-None-Match and the comparison
+        f->reval = true;
+        f->size = old->size;
+        f->etag64 = old->etag;
+        f->generation = old->generation;
+        f->meta.etag_len = static_cast<uint8_t>(
+            std::min<size_t>(old->origin_etag_len, origin::ObjectHead::kMaxEtag - 1));
+        std::memcpy(f->meta.etag, old->origin_etag, f->meta.etag_len);
+    }
+    f->path[0] = '/';
+    std::memcpy(f->path + 1, key.data(), key.size());
+    f->path_len = static_cast<uint16_t>(key.size() + 1);
+    start(*f);
+    r.kind = OriginMiss::Kind::kPending;
+    return r;
+}
+
+ChunkFiller::Want OriginFill::want_chunk(const chunkstore::ObjectMeta &m, uint32_t index,
+                                         chunkstore::ChunkKey key) {
+    if (!routes_) return Want::kFail;
+    if (origin::FillSlot *s = table_.find(key)) {
+        if (s->state != origin::FillState::kFailed) {
+            // In flight (maybe for another version: then this reader is
+            // woken when it lands or fails, and looks again).
+            ++ctr_.origin_coalesced;
+            return Want::kWait;
+        }
+        if (s->generation == m.generation) return Want::kFail;
+        table_.finish(s);  // another version's failure: fetch this one's
+    }
+    if (!start_chunk(key, m, index)) return Want::kFail;
+    // Read-ahead: the next chunks a sequential reader will want, so serving
+    // while filling streams rather than stopping at every chunk edge.
+    for (uint32_t i = index + 1; i < m.chunk_count && i - index < cfg_.readahead; ++i) {
+        const uint64_t k = chunkstore::chunk_key(m.id, i);
+        if (table_.find(k) || store_->lookup(tid_, m, i)) continue;
+        if (table_.in_flight() + 1 >= table_.capacity()) break;
+        start_chunk(k, m, i);
+    }
+    return Want::kWait;
+}
+
+bool OriginFill::start_chunk(uint64_t key, const chunkstore::ObjectMeta &m, uint32_t index) {
+    const origin::Route *route = routes_->match_key(m.name_view());
+    if (!route || uint32_t{m.name_len} + 1 > kMaxPath - 1) return false;
+    origin::FillSlot *s;
+    if (table_.join(key, m.id, index, now_ns_, &s) == origin::FillTable::Join::kFull) {
+        ++ctr_.origin_busy;
+        return false;
+    }
+    s->generation = m.generation;
+    Fetch *f = free_fetch();
+    if (!f) {
+        // Waits for a connection; the path is read from the store again then.
+        if (qlen_ == cfg_.table) {
+            table_.finish(s);
+            ++ctr_.origin_busy;
+            return false;
+        }
+        queue_[(qhead_ + qlen_++) % cfg_.table] = key;
+        ++ctr_.origin_queued;
+        return true;
+    }
+    f->clear();
+    f->in_use = true;
+    f->route = route;
+    f->key = key;
+    f->oid = m.id;
+    f->index = index;
+    f->size = m.size;
+    f->etag64 = m.etag;
+    f->generation = m.generation;
+    f->path[0] = '/';
+    std::memcpy(f->path + 1, m.name, m.name_len);
+    f->path_len = static_cast<uint16_t>(m.name_len + 1);
+    start(*f);
+    return true;
+}
+
+void OriginFill::start_queued() {
+    while (qlen_ > 0) {
+        Fetch *f = free_fetch();
+        if (!f) return;
+        const uint64_t key = queue_[qhead_];
+        qhead_ = (qhead_ + 1) % cfg_.table;
+        --qlen_;
+        origin::FillSlot *s = table_.find(key);
+        if (!s || s->state != origin::FillState::kConnecting) continue;
+        // A key queued twice (finished and joined again meanwhile) is fetched once.
+        bool fetching = false;
+        for (uint32_t i = 0; i < cfg_.fetches; ++i)
+            fetching |= fetches_[i].in_use && fetches_[i].key == key;
+        if (fetching) continue;
+        const chunkstore::ObjectMeta *m = store_->lookup_object(tid_, s->oid);
+        const origin::Route *route = m ? routes_->match_key(m->name_view()) : nullptr;
+        if (!m || !route || !m->filled || store_->lookup(tid_, *m, s->index)) {
+            // Gone, replaced, or there already: whoever waits re-checks.
+            stream_->wake(key);
+            table_.finish(s);
+            continue;
+        }
+        s->generation = m->generation;
+        f->clear();
+        f->in_use = true;
+        f->route = route;
+        f->key = key;
+        f->oid = m->id;
+        f->index = s->index;
+        f->size = m->size;
+        f->etag64 = m->etag;
+        f->generation = m->generation;
+        f->path[0] = '/';
+        std::memcpy(f->path + 1, m->name, m->name_len);
+        f->path_len = static_cast<uint16_t>(m->name_len + 1);
+        start(*f);
+    }
+}
+
+bool OriginFill::start(Fetch &f) {
+    origin::FillSlot *s = table_.find(f.key);
+    const origin::Server &srv = f.route->servers[s ? s->server : 0];
+    if (s) {
+        s->state = origin::FillState::kConnecting;
+        s->started_ns = now_ns_;
+    }
+    f.started_ns = now_ns_;
+    f.head_ok = false;
+    f.got = f.want = 0;
+    f.req_off = 0;
+    f.parser.reset();
+    char host[24];
+    const size_t hl = origin::format_host(host, sizeof host, srv.ip_be, srv.port);
+    const uint32_t ip = rte_be_to_cpu_32(srv.ip_be);
+    // A revalidation names the stored version; its etag is in f.meta until
+    // the answer's head replaces f.meta.
+    const std::string_view inm = f.reval ? f.meta.etag_view() : std::string_view{};
+    f.req_len = static_cast<uint32_t>(origin::format_chunk_request(
+        f.req, sizeof f.req, {f.path, f.path_len}, {host, hl}, f.index, {}, inm));
+    stack_->set_time(now_ns_);
+    f.conn = stack_->connect(tcp::IpAddr::v4(rte_be_to_cpu_32(cfg_.local_ip_be)),
+                             tcp::IpAddr::v4(ip), srv.port, this);
+    if (!f.conn.valid() || f.req_len == 0) {
+        f.conn = {};
+        fail(f, origin::FailKind::kConnect);
+        return false;
+    }
+    stack_->set_user(f.conn, &f);
+    ++ctr_.origin_fetches;
+    return true;
+}
+
+void OriginFill::send_request(Fetch &f) {
+    while (f.req_off < f.req_len) {
+        const uint32_t n = stack_->send_copy(
+            f.conn, reinterpret_cast<const uint8_t *>(f.req) + f.req_off, f.req_len - f.req_off);
+        if (n == 0) return;  // on_writable() resumes
+        f.req_off += n;
+    }
+    if (origin::FillSlot *s = table_.find(f.key)) s->state = origin::FillState::kFetching;
+}
+
+// ---------------------------------------------------------------- answers
+
+void OriginFill::on_connected(tcp::Stack &, tcp::ConnId id) {
+    if (auto *f = static_cast<Fetch *>(stack_->user(id))) send_request(*f);
+}
+
+void OriginFill::on_writable(tcp::Stack &, tcp::ConnId id) {
+    if (auto *f = static_cast<Fetch *>(stack_->user(id))) send_request(*f);
+}
+
+size_t OriginFill::on_data(tcp::Stack &, tcp::ConnId id, const uint8_t *data, size_t len) {
+    auto *f = static_cast<Fetch *>(stack_->user(id));
+    if (!f || f->landing) return len;  // extra bytes after the answer: ignored
+    size_t off = 0;
+    while (off < len && f->in_use && !f->landing) {
+        const http::RespStep st = f->parser.feed(data + off, len - off);
+        off += st.consumed;
+        if (st.error != http::RespError::none) {
+            ++ctr_.origin_bad_answers;
+            fail(*f, origin::FailKind::kAnswer);
+            return len;
+        }
+        if (st.head_done) {
+            head_arrived(*f);
+            if (!f->in_use || !f->head_ok || f->landing) return len;
+        }
+        if (st.body_len && f->head_ok) {
+            const size_t n = std::min<size_t>(st.body_len, f->want - f->got);
+            std::memcpy(f->buf + f->got, st.body, n);  // fill path: a copy is fine here
+            f->got += static_cast<uint32_t>(n);
+            ctr_.origin_body_bytes += n;
+        }
+        if (st.complete) {
+            if (f->got == f->want) {
+                body_complete(*f);
+            } else {
+                ++ctr_.origin_cut_short;
+                fail(*f, origin::FailKind::kAnswer);
+            }
+            return len;
+        }
+        if (st.consumed == 0) break;
+    }
+    return len;
+}
+
+void OriginFill::head_arrived(Fetch &f) {
+    using origin::Verdict;
+    origin::Span body;
+    Verdict v;
+    if (f.first && f.reval && f.parser.head().status == 304) {
+        // Not modified (RFC 9111 4.3.4): the stored version stays, with the
+        // freshness this answer gives.
+        ++ctr_.origin_not_modified;
+        origin::ObjectHead h;
+        bool found;
+        origin::parse_cache_control(f.parser.field("cache-control", &found), &h);
+        drop_conn(f, false);
+        chunkstore::Store::FillMsg &m = f.msg;
+        m.kind = chunkstore::Store::FillMsg::Kind::refresh;
+        m.waiter = stream_->waiter();
+        m.oid = f.oid;
+        m.generation = f.generation;
+        m.expires_unix_s = origin::expires_at(h, unix_s_);
+        m.data = nullptr;
+        m.index = f.index;
+        f.landing = true;
+        if (origin::FillSlot *s = table_.find(f.key)) s->state = origin::FillState::kLanding;
+        post(f);
+        return;
+    }
+    if (f.first) {
+        const uint64_t old_size = f.size, old_etag = f.etag64;
+        v = origin::first_answer(f.parser, f.index, &f.meta, &body);
+        if (f.reval && v == Verdict::ok) {
+            const bool same = f.meta.size == old_size &&
+                              origin::etag_hash(f.meta.etag_view(), f.meta.size) == old_etag;
+            ++(same ? ctr_.origin_not_modified : ctr_.origin_new_versions);
+        }
+        if (v == Verdict::range_unsatisfiable && f.index != 0) {
+            // The range starts past the end: fetch the first chunk instead,
+            // so the object (and its length) is known and the server answers
+            // 416 itself.
+            ++ctr_.verdicts[static_cast<size_t>(v)];
+            drop_conn(f, true);
+            if (origin::FillSlot *s = table_.find(f.key)) table_.finish(s);
+            f.index = 0;
+            f.key = chunkstore::chunk_key(f.oid, 0);
+            origin::FillSlot *s;
+            if (table_.join(f.key, f.oid, 0, now_ns_, &s) != origin::FillTable::Join::kStarted) {
+                give_up(f, 502);
+                return;
+            }
+            start(f);
+            return;
+        }
+    } else {
+        v = origin::next_answer(f.parser, f.index, f.size, f.etag64);
+        body = origin::chunk_span(f.index, f.size);
+    }
+    ++ctr_.verdicts[static_cast<size_t>(v)];
+    if (v == Verdict::not_found) return give_up(f, 404);
+    if (v != Verdict::ok) {
+        ++ctr_.origin_bad_answers;
+        // Another version at the origin: no other server can mend that.
+        // Readers of the stored version are reset; the store is told it is
+        // stale now, so the next request revalidates and gets the new one.
+        if (v == Verdict::etag_changed || v == Verdict::size_changed) {
+            fail_slots(f, 502);
+            chunkstore::Store::FillMsg &m = f.msg;
+            m.kind = chunkstore::Store::FillMsg::Kind::refresh;
+            m.waiter = chunkstore::kNoWaiter;
+            m.oid = f.oid;
+            m.generation = f.generation;
+            m.expires_unix_s = 1;  // long past
+            m.data = nullptr;
+            f.landing = f.expire_only = true;
+            post(f);
+            return;
+        }
+        return fail(f, origin::FailKind::kAnswer);
+    }
+    f.head_ok = true;
+    f.want = static_cast<uint32_t>(body.length());
+    if (f.first && f.meta.size == 0) f.want = 0;
+    if (f.want == 0 && f.parser.head().content_length == 0) body_complete(f);
+}
+
+void OriginFill::body_complete(Fetch &f) {
+    drop_conn(f, false);  // one range per connection: close it
+    chunkstore::Store::FillMsg &m = f.msg;
+    m.waiter = stream_->waiter();
+    m.oid = f.oid;
+    m.index = f.index;
+    m.len = f.want;
+    m.data = f.buf;
+    if (f.first) {
+        m.kind = chunkstore::Store::FillMsg::Kind::begin;
+        m.size = f.meta.size;
+        m.etag = origin::etag_hash(f.meta.etag_view(), f.meta.size);
+        m.expires_unix_s = origin::expires_at(f.meta, unix_s_);
+        m.origin_etag_len =
+            static_cast<uint8_t>(std::min<size_t>(f.meta.etag_len, sizeof m.origin_etag));
+        std::memcpy(m.origin_etag, f.meta.etag, m.origin_etag_len);
+        const auto lm = http::parse_http_date(f.meta.last_modified_view());
+        m.mtime_ns = lm ? *lm * 1'000'000'000 : 0;
+        m.name_len = static_cast<uint16_t>(f.path_len - 1);
+        std::memcpy(m.name, f.path + 1, m.name_len);
+        const std::string_view ct = f.meta.content_type_view();
+        m.ctype_len = static_cast<uint16_t>(std::min<size_t>(ct.size(), sizeof m.ctype));
+        std::memcpy(m.ctype, ct.data(), m.ctype_len);
+        if (f.meta.no_store) ++ctr_.origin_no_store_kept;
+    } else {
+        m.kind = chunkstore::Store::FillMsg::Kind::chunk;
+        m.generation = f.generation;
+    }
+    f.landing = true;
+    if (origin::FillSlot *s = table_.find(f.key)) s->state = origin::FillState::kLanding;
+    post(f);
+}
+
+void OriginFill::post(Fetch &f) {
+    f.posted = store_->post_fill(channel_, &f.msg);
+    if (!f.posted) ++ctr_.origin_post_retries;
+}
+
+void OriginFill::on_peer_closed(tcp::Stack &, tcp::ConnId id) {
+    auto *f = static_cast<Fetch *>(stack_->user(id));
+    if (!f || f->landing) return;
+    // A read-until-close body ends here; anything else was cut short.
+    const http::RespStep st = f->parser.eof();
+    if (st.complete && f->head_ok && f->got == f->want) return body_complete(*f);
+    ++ctr_.origin_cut_short;
+    fail(*f, f->parser.idle() ? origin::FailKind::kConnect : origin::FailKind::kAnswer);
+}
+
+void OriginFill::on_closed(tcp::Stack &, tcp::ConnId id, tcp::CloseReason why) {
+    auto *f = static_cast<Fetch *>(stack_->user(id));
+    if (!f) return;
+    f->conn = {};  // gone: nothing to close or abort
+    if (f->landing) return;
+    if (why == tcp::CloseReason::kRefused || why == tcp::CloseReason::kTimeout)
+        ++ctr_.origin_connect_failures;
+    else
+        ++ctr_.origin_cut_short;
+    fail(*f,
+         f->head_ok || !f->parser.idle() ? origin::FailKind::kAnswer : origin::FailKind::kConnect);
+}
+
+// ---------------------------------------------------------------- failures
+
+void OriginFill::drop_conn(Fetch &f, bool abort) {
+    if (!f.conn.valid()) return;
+    const tcp::ConnId c = f.conn;
+    f.conn = {};
+    stack_->set_user(c, nullptr);  // later callbacks are not ours
+    if (abort)
+        stack_->abort(c);
+    else
+        stack_->close(c);
+}
+
+void OriginFill::fail(Fetch &f, origin::FailKind kind) {
+    drop_conn(f, true);
+    origin::FillSlot *s = table_.find(f.key);
+    if (!s) return release(f);
+    if (kind == origin::FailKind::kTimeout) ++ctr_.origin_timeouts;
+    if (table_.failed(s, f.route->nservers, now_ns_) == origin::FillTable::Next::kRetry) {
+        ++ctr_.origin_failovers;
+        start(f);
+        return;
+    }
+    give_up(f, kind == origin::FailKind::kTimeout ? 504 : 502);
+}
+
+void OriginFill::give_up(Fetch &f, uint16_t status) {
+    fail_slots(f, status);
+    release(f);
+}
+
+void OriginFill::fail_slots(Fetch &f, uint16_t status) {
+    drop_conn(f, true);
+    ++ctr_.origin_gave_up;
+    // The waiters see the failure when they look again (held requests
+    // answer `status`, sends reset); the slots go after fail_hold_ms.
+    const uint64_t keys[2] = {f.key, f.first ? f.oid : f.key};
+    for (uint64_t k : keys) {
+        if (origin::FillSlot *s = table_.find(k)) {
+            s->state = origin::FillState::kFailed;
+            s->fail_status = status;
+            s->started_ns = now_ns_;
+            s->generation = f.generation;
+        }
+        stream_->wake(k);
+    }
+}
+
+void OriginFill::release(Fetch &f) {
+    drop_conn(f, true);
+    f.in_use = false;
+    f.landing = false;
+}
+
+// ---------------------------------------------------------------- time
+
+void OriginFill::poll(uint64_t now_ns, int64_t unix_s) {
+    now_ns_ = now_ns;
+    unix_s_ = unix_s;
+    if (!routes_) return;
+    for (uint32_t i = 0; i < cfg_.fetches; ++i) {
+        Fetch &f = fetches_[i];
+        if (!f.in_use || !f.landing) continue;
+        if (!f.posted) {
+            post(f);
+            continue;
+        }
+        const uint8_t st = f.msg.state.load(std::memory_order_acquire);
+        if (st == chunkstore::Store::FillMsg::kPosted) continue;
+        if (f.expire_only) {  // the slots were settled when it was posted
+            release(f);
+            continue;
+        }
+        if (st == chunkstore::Store::FillMsg::kRefused) {
+            // The version it was for is gone (replaced, purged) or RAM is
+            // full: its readers are reset, another version's fetch anew.
+            ++ctr_.origin_store_refused;
+            give_up(f, 502);
+            continue;
+        }
+        // Published: the store already told the stream's ring; the slots go.
+        ++ctr_.origin_chunks_stored;
+        if (origin::FillSlot *s = table_.find(f.key)) table_.finish(s);
+        if (f.first)
+            if (origin::FillSlot *s = table_.find(f.oid)) table_.finish(s);
+        release(f);
+    }
+    start_queued();
+    if (now_ns >= next_sweep_ns_) {
+        next_sweep_ns_ = now_ns + kSweepNs;
+        sweep();
+    }
+}
+
+void OriginFill::sweep() {
+    const uint64_t limit = cfg_.timeout_ms * 1'000'000;
+    for (uint32_t i = 0; i < cfg_.fetches; ++i) {
+        Fetch &f = fetches_[i];
+        if (f.in_use && !f.landing && now_ns_ - f.started_ns > limit)
+            fail(f, origin::FailKind::kTimeout);
+    }
+    // Failed fills are forgotten after the hold (collected first: finish()
+    // moves slots).
+    uint64_t done[16];
+    unsigned n;
+    do {
+        n = 0;
+        const uint64_t hold = cfg_.fail_hold_ms * 1'000'000;
+        table_.for_each([&](origin::FillSlot *s) {
+            if (n < 16 && s->state == origin::FillState::kFailed && now_ns_ - s->started_ns > hold)
+                done[n++] = s->key;
+        });
+        for (unsigned k = 0; k < n; ++k)
+            if (origin::FillSlot *s = table_.find(done[k])) table_.finish(s);
+    } while (n == 16);
+}
+
+void OriginFill::visit_counters(const CounterVisitor &fn) const {
+#define EP_X(field, help) fn({#field, help, __atomic_load_n(&ctr_.field, __ATOMIC_RELAXED)});
+    EP_ORIGIN_FILL_COUNTERS(EP_X)
+#undef EP_X
+#define EP_X(name, help)                                                            \
+    fn({"origin_verdict." #name, help,                                              \
+        __atomic_load_n(&ctr_.verdicts[static_cast<size_t>(origin::Verdict::name)], \
+                        __ATOMIC_RELAXED)});
+    EP_ORIGIN_VERDICTS(EP_X)
+#undef EP_X
+}
+
+}  // namespace ep

@@ -1,0 +1,173 @@
+// Pull on miss (issue 14, docs/origin.md): the data lcore's origin client.
+// One OriginFill per HttpServer (per data lcore and port), on that queue's
+// own tcp::Stack: origin traffic leaves through the data-plane port, with
+// the data plane's TCP client side (Stack::connect), never a kernel socket.
+//
+// Why here, on the data lcore, and not on the control thread: the fill's
+// bytes arrive on this lcore's stack, the connections waiting for them are
+// this lcore's, and coalescing needs no lock when one core decides who
+// fetches (origin/fill_table.h). What must be the control thread's stays
+// there: only it mutates the store, so a verified chunk is posted (a copy
+// into chunk memory happens there, once, off the serve path) and comes back
+// as a completion on the stream's ring, exactly like a disk promotion.
+//
+// A fetch: connect to the route's current server, GET one 256 KiB-aligned
+// range, check the head (origin/fill_plan.h), copy the body into this
+// fetch's staging buffer, post it whole. Any failure before that leaves
+// nothing in the store; the next server is tried, then the waiters are told
+// (502, 504, or a reset mid-response).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "chunkstore/store.h"
+#include "dataplane/chunk_stream.h"
+#include "dataplane/http/response_parser.h"
+#include "dataplane/net/tcp/handler.h"
+#include "dataplane/net/tcp/stack.h"
+#include "dataplane/origin/fill_plan.h"
+#include "dataplane/origin/fill_table.h"
+#include "dataplane/origin/origin_table.h"
+#include "dataplane/service.h"
+
+namespace ep {
+
+struct OriginConfig {
+    const origin::Table *routes = nullptr;  // read-only once the lcores run; nullptr: off
+    uint32_t local_ip_be = 0;               // the port's address (network order)
+    uint32_t fetches = 8;                   // origin connections at once, per instance
+    uint32_t table = 64;                    // chunk fills in flight (coalesced), per instance
+    uint32_t readahead = 2;                 // chunks fetched from the one a reader needs on
+    uint64_t timeout_ms = 3000;             // one attempt: connect and the whole chunk
+    uint64_t fail_hold_ms = 500;            // a failed fill answers its waiters this long
+    uint32_t stale_if_error_s = 0;          // a failed revalidation serves a copy this stale
+};
+
+// X(field, help). Shown in the http section (HttpServer::visit_counters).
+#define EP_ORIGIN_FILL_COUNTERS(X)                                                                 \
+    X(origin_objects_started, "cold objects whose first chunk and metadata were fetched")          \
+    X(origin_fetches, "origin range requests sent (one per cold chunk, however many wait)")        \
+    X(origin_coalesced, "requests for a cold object or chunk already being fetched")               \
+    X(origin_chunks_stored, "chunks fetched, verified and published in the store")                 \
+    X(origin_body_bytes, "body bytes received from origins")                                       \
+    X(origin_connect_failures, "origin connections refused, reset or never answered")              \
+    X(origin_cut_short, "origin answers that ended (FIN or RST) before the chunk was whole")       \
+    X(origin_bad_answers, "origin answers refused (the origin_verdict.* counter says why)")        \
+    X(origin_timeouts, "fetches that took longer than --origin-timeout-ms")                        \
+    X(origin_failovers, "fetches moved to the next server of the route")                           \
+    X(origin_gave_up, "fills given up after the last server failed")                               \
+    X(origin_502, "requests answered 502: the origins failed or answered badly")                   \
+    X(origin_504, "requests answered 504: the origins did not answer in time")                     \
+    X(origin_404, "requests answered 404 because the origin said 404/410")                         \
+    X(origin_busy, "cold requests answered 503: no fetch slot or fill table entry free")           \
+    X(origin_queued, "chunk fetches that waited for a free origin connection")                     \
+    X(origin_store_refused, "verified chunks the store refused (RAM full, version gone)")          \
+    X(origin_post_retries, "chunks posted again: the fill channel to the control thread was full") \
+    X(origin_no_store_kept,                                                                        \
+      "objects kept although the origin said no-store/private (not obeyed yet)")                   \
+    X(origin_revalidations, "expired objects revalidated with the origin (If-None-Match)")         \
+    X(origin_not_modified, "revalidations the origin answered 304: the stored version stays")      \
+    X(origin_new_versions, "revalidations that brought another version (new ETag or length)") \
+    X(origin_stale_served, "requests served an expired copy: revalidation failed (stale-if-error)")
+
+struct OriginFillCounters {
+#define EP_X(field, help) uint64_t field = 0;
+    EP_ORIGIN_FILL_COUNTERS(EP_X)
+#undef EP_X
+    uint64_t verdicts[static_cast<size_t>(origin::Verdict::count_)] = {};
+};
+
+// What a request for an object the store does not hold gets.
+struct OriginMiss {
+    enum class Kind : uint8_t { kNoOrigin, kPending, kBusy, kError };
+    Kind kind = Kind::kNoOrigin;
+    uint16_t status = 0;    // kError: 404, 502 or 504
+    uint64_t wait_key = 0;  // kPending: park the connection on it (the object id)
+};
+
+class OriginFill final : public tcp::Handler, public ChunkFiller {
+  public:
+    OriginFill();
+    ~OriginFill() override;
+    OriginFill(const OriginFill &) = delete;
+    OriginFill &operator=(const OriginFill &) = delete;
+
+    // Allocates everything (control thread, before the lcore runs).
+    bool init(const OriginConfig &cfg, tcp::Stack *stack, chunkstore::Store *store,
+              uint32_t reader_id, ChunkStream *stream);
+    bool enabled() const { return routes_ != nullptr; }
+
+    // A request for `key` (path without '/') that the store lacks; the
+    // request's byte range starts at `first_byte`.
+    OriginMiss object_miss(std::string_view key, uint64_t first_byte);
+    // A request for a filled object past its freshness (ObjectMeta::
+    // expires_unix_s): revalidates it (once for every request that asks
+    // meanwhile, held like a cold miss). kNoOrigin: serve what is stored.
+    OriginMiss revalidate(const chunkstore::ObjectMeta &m, uint64_t first_byte);
+    // Revalidation failed: may the expired copy be served (and is it counted)?
+    bool serve_stale(const chunkstore::ObjectMeta &m) {
+        if (cfg_.stale_if_error_s == 0 || unix_s_ >= m.expires_unix_s + cfg_.stale_if_error_s)
+            return false;
+        ++ctr_.origin_stale_served;
+        return true;
+    }
+    bool stale(const chunkstore::ObjectMeta &m) const {
+        return routes_ && m.filled && m.expires_unix_s != 0 && unix_s_ >= m.expires_unix_s;
+    }
+    // ChunkFiller: a filled object's chunk is missing.
+    Want want_chunk(const chunkstore::ObjectMeta &m, uint32_t index,
+                    chunkstore::ChunkKey key) override;
+
+    // Once per loop iteration, before the stream's poll.
+    void poll(uint64_t now_ns, int64_t unix_s);
+    void visit_counters(const CounterVisitor &fn) const;
+    const OriginFillCounters &counters() const { return ctr_; }
+
+    // tcp::Handler (origin connections)
+    void on_connected(tcp::Stack &, tcp::ConnId) override;
+    size_t on_data(tcp::Stack &, tcp::ConnId, const uint8_t *data, size_t len) override;
+    void on_peer_closed(tcp::Stack &, tcp::ConnId) override;
+    void on_writable(tcp::Stack &, tcp::ConnId) override;
+    void on_closed(tcp::Stack &, tcp::ConnId, tcp::CloseReason) override;
+
+  private:
+    struct Fetch;
+    Fetch *free_fetch();
+    OriginMiss start_first(std::string_view key, uint64_t oid, uint32_t index,
+                           const origin::Route *route, const chunkstore::ObjectMeta *stale);
+    bool start(Fetch &f);  // connect to the slot's current server
+    void send_request(Fetch &f);
+    void head_arrived(Fetch &f);
+    void body_complete(Fetch &f);
+    void post(Fetch &f);
+    void fail(Fetch &f, origin::FailKind kind);
+    void give_up(Fetch &f, uint16_t status);     // fail_slots, then release
+    void fail_slots(Fetch &f, uint16_t status);  // waiters see `status`; wakes them
+    void release(Fetch &f);  // frees the fetch (and closes or aborts its connection)
+    void drop_conn(Fetch &f, bool abort);
+    bool start_chunk(uint64_t key, const chunkstore::ObjectMeta &m, uint32_t index);
+    void start_queued();
+    void sweep();
+
+    const origin::Table *routes_ = nullptr;
+    OriginConfig cfg_;
+    tcp::Stack *stack_ = nullptr;
+    chunkstore::Store *store_ = nullptr;
+    ChunkStream *stream_ = nullptr;
+    uint32_t tid_ = 0;
+    uint32_t channel_ = UINT32_MAX;
+    uint64_t now_ns_ = 0;
+    int64_t unix_s_ = 0;
+    uint64_t next_sweep_ns_ = 0;
+    origin::FillTable table_;
+    std::unique_ptr<Fetch[]> fetches_;
+    std::unique_ptr<uint8_t[]> staging_;
+    // Chunk keys whose fetch waits for a free connection (FIFO ring).
+    std::unique_ptr<uint64_t[]> queue_;
+    uint32_t qhead_ = 0, qlen_ = 0;
+    OriginFillCounters ctr_;
+};
+
+}  // namespace ep
