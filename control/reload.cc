@@ -55,6 +55,20 @@ namespace {
     X(tracker_swarms, "tracker-swarms")         \
     X(tracker_peers, "tracker-peers")           \
     X(torrents, "torrents")                     \
+    X(origins, "origin")                        \
+    X(origin_timeout_ms, "origin-timeout-ms")   \
+    X(origin_fetches, "origin-fetches")         \
+    X(origin_readahead, "origin-readahead")     \
+    X(origin_fail_hold_ms, "origin-fail-hold-ms") \
+    X(origin_stale_if_error_s, "origin-stale-if-error-s") \
+    X(swarm_port, "swarm-port")                 \
+    X(swarm_max_conns, "swarm-max-conns")       \
+    X(swarm_unchoke_slots, "swarm-unchoke-slots") \
+    X(dns_rrl_rate, "dns-rrl-rate")             \
+    X(dns_rrl_slip, "dns-rrl-slip")             \
+    X(dns_rrl_v4_prefix, "dns-rrl-v4-prefix")   \
+    X(dns_rrl_v6_prefix, "dns-rrl-v6-prefix")   \
+    X(dns_rrl_buckets, "dns-rrl-buckets")       \
     X(dns_port, "dns-port")                     \
     X(dns_max_udp, "dns-max-udp")               \
     X(dns_tcp_conns, "dns-tcp-conns")           \
