@@ -11,6 +11,7 @@
 #include "dataplane/fault_stage.h"
 #include "dataplane/lcore.h"
 #include "dataplane/net/arp.h"
+#include "dataplane/net/csum32.h"
 #include "dataplane/net/eth.h"
 #include "dataplane/net/tcp/wire.h"
 
@@ -38,7 +39,7 @@ uint32_t piece_sum_host(const tcp::PayloadPiece &p, uint32_t offset) {
         auto *c = static_cast<chunkstore::Chunk *>(p.item->ref);
         s = chunkstore::payload_partial_sum16(c, static_cast<uint32_t>(p.data - c->data), p.len);
     } else {
-        s = rte_raw_cksum(p.data, p.len);  // inline bytes: small, ours to read
+        s = net::fold_sum(net::sum_bytes(p.data, p.len));  // inline bytes: small, ours to read
     }
     return (offset & 1) ? rte_bswap16(s) : s;
 }
@@ -74,11 +75,9 @@ Drop TcpIo::input(const rte_mbuf *m, const uint8_t *ip, const net::Ipv4View &v, 
     const uint64_t l4_flags = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
     if (l4_flags == RTE_MBUF_F_RX_L4_CKSUM_BAD) return Drop::tcp_bad_checksum;
     if (l4_flags != RTE_MBUF_F_RX_L4_CKSUM_GOOD) {
-        uint32_t sum = rte_ipv4_phdr_cksum(reinterpret_cast<const rte_ipv4_hdr *>(ip), 0);
-        sum += rte_raw_cksum(th, l4_len);
-        sum = (sum & 0xffff) + (sum >> 16);
-        sum = (sum & 0xffff) + (sum >> 16);
-        if (sum != 0xffff) return Drop::tcp_bad_checksum;
+        const uint64_t sum = net::pseudo_sum_v4(v.src, v.dst, IPPROTO_TCP, static_cast<uint16_t>(l4_len)) +
+                             net::sum_bytes(th, l4_len);
+        if (net::fold_sum(sum) != 0xffff) return Drop::tcp_bad_checksum;
     }
     s.src = tcp::IpAddr::v4(rte_be_to_cpu_32(v.src));
     s.dst = tcp::IpAddr::v4(rte_be_to_cpu_32(v.dst));
@@ -215,19 +214,17 @@ rte_mbuf *TcpIo::build(const tcp::SegmentOut &seg, const rte_ether_addr &dst_mac
     if (tx_offload_ & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) {
         head->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
     } else {
-        ih->hdr_checksum = rte_ipv4_cksum(ih);
+        ih->hdr_checksum = static_cast<uint16_t>(~net::fold_sum(net::sum_bytes(ih, sizeof *ih)));
     }
     if (!sw_csum) {
         head->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM;
         th->cksum = rte_ipv4_phdr_cksum(ih, head->ol_flags);
     } else {
         // Pseudo-header + TCP header + payload block sums: the payload is not read.
-        uint32_t sum = rte_ipv4_phdr_cksum(ih, 0);
-        sum += rte_raw_cksum(th, tcp_len);
-        sum += payload_sum;
-        sum = (sum & 0xffff) + (sum >> 16);
-        sum = (sum & 0xffff) + (sum >> 16);
-        th->cksum = static_cast<uint16_t>(~sum);
+        const uint64_t sum = net::pseudo_sum_v4(ih->src_addr, ih->dst_addr, IPPROTO_TCP,
+                                                static_cast<uint16_t>(tcp_len + seg.payload_len)) +
+                             net::sum_bytes(th, tcp_len) + payload_sum;
+        th->cksum = static_cast<uint16_t>(~net::fold_sum(sum));
     }
     return head;
 }
