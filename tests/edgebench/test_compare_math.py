@@ -25,17 +25,30 @@ def test_edgeplane_window_counts_lcore_busy_and_every_other_thread():
     # 1 s of wall time at 2 GHz: the lcore busy 0.5e9 of 2e9 cycles; the
     # control thread (tid 11) ran 0.1 s, an EAL thread (12) 0.05 s, a thread
     # started inside the window (13) 0.01 s; the lcore's own thread (10) ran
-    # 0.8 s of the second, which is not added again (its busy TSC is).
+    # 0.8 s (1.6e9 cycles, idle polling included): the busy TSC is smaller.
     before = ep_snap(1_000, 5_000, {10: 0, 11: 1_000_000_000, 12: 0}, 100.0)
     after = ep_snap(1_000 + 500_000_000, 5_000 + 1_500_000_000,
                     {10: 800_000_000, 11: 1_100_000_000, 12: 50_000_000, 13: 10_000_000}, 101.0)
     c = compare.edgeplane_window(before, after, 10)
     assert c["hz"] == pytest.approx(HZ)
     assert c["lcore_busy_tsc"] == 500_000_000
+    assert c["lcore_counted"] == "busy_tsc"
     assert c["other_threads_s"] == pytest.approx(0.16)
     assert c["server_cycles"] == pytest.approx(500_000_000 + 0.16 * HZ)
     assert c["busy_share"] == pytest.approx(0.25)
     assert c["server_on_cpu_share"] == pytest.approx(0.8)  # a column, never a factor
+
+
+def test_edgeplane_window_takes_cpu_time_when_preemption_inflates_busy_tsc():
+    # Busy 1.5e9 TSC cycles of 2e9, but the thread was on a CPU only 0.3 s
+    # (0.6e9 cycles): most "busy" time was spent preempted. The CPU time is
+    # the tighter bound; nothing is scaled.
+    before = ep_snap(0, 0, {10: 0, 11: 0}, 0.0)
+    after = ep_snap(1_500_000_000, 500_000_000, {10: 300_000_000, 11: 20_000_000}, 1.0)
+    c = compare.edgeplane_window(before, after, 10)
+    assert c["lcore_counted"] == "cpu_time"
+    assert c["server_cycles"] == pytest.approx(0.3 * HZ + 0.02 * HZ)
+    assert c["server_on_cpu_share"] == pytest.approx(0.3)
 
 
 def test_edgeplane_window_refuses_an_empty_window():
@@ -148,3 +161,16 @@ def test_edgebench_compare_names_what_it_looked_for(tmp_path):
     p = subprocess.run([edgebench_binary(), "compare", "--pairs", "0"], capture_output=True, text=True,
                        timeout=60, env=env)
     assert p.returncode == 2 and "--pairs must be >= 1" in p.stderr
+
+
+@pytest.mark.skipif(not os.path.exists(edgebench_binary()), reason="edgebench not built")
+def test_edgebench_outside_the_source_tree_finds_compare_py(tmp_path):
+    # A build dir outside the tree (meson setup /tmp/b SRC): no compare.py in
+    # any parent, so the configured source root is where it is found.
+    import shutil
+    copy = tmp_path / "b" / "bench" / "edgebench"
+    copy.parent.mkdir(parents=True)
+    shutil.copy(edgebench_binary(), copy)
+    env = {k: v for k, v in os.environ.items() if k != "EDGEBENCH_COMPARE"}
+    p = subprocess.run([str(copy), "compare", "--pairs", "0"], capture_output=True, text=True, timeout=60, env=env)
+    assert p.returncode == 2 and "--pairs must be >= 1" in p.stderr, p.stderr
