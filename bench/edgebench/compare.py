@@ -46,6 +46,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.dirname(os.path.dirname(HERE))
@@ -120,7 +121,12 @@ class Edgeplane:
         return out
 
     def stats(self):
-        return json.loads(self.ctl("stats", "--json").stdout)
+        p = self.ctl("stats", "--json")
+        try:
+            return json.loads(p.stdout)
+        except ValueError as e:
+            raise RuntimeError(f"edgectl stats --json: not JSON ({e}): stdout {p.stdout[:300]!r} "
+                               f"stderr {p.stderr[-500:]!r}; edgeplane log: {self.log()[-1000:]}") from None
 
     def lcore_tid(self, lcore):
         """The data lcore's thread id (DPDK names it rte-worker-N or lcore-worker-N)."""
@@ -194,7 +200,11 @@ def edgebench_http(edgebench, memif, args, timeout, lcore=0, ip="10.79.0.1/24", 
     rep = None
     for line in out.splitlines():
         if line.startswith("{"):
-            rep = json.loads(line)
+            try:
+                rep = json.loads(line)
+            except ValueError as e:
+                raise RuntimeError(f"edgebench http: report line is not JSON ({e}): {line[:300]!r}; "
+                                   f"exit {rc}, stderr {err[-1000:]!r}") from None
     if rep is not None:
         rep.update(client_cpu_s=cpu_s, client_wall_s=wall)  # the client's CPU share
     return rc, rep, err
@@ -474,7 +484,10 @@ def wrk_run(url_file, port, conns, seconds, cpu, workdir):
     rc, out, err, cpu_s, wall = run_timed(cmd, seconds + 60)
     for line in out.splitlines():
         if line.startswith("WRKJSON "):
-            r = json.loads(line[8:])
+            try:
+                r = json.loads(line[8:])
+            except ValueError as e:
+                raise RuntimeError(f"wrk: report line is not JSON ({e}): {line[:300]!r}") from None
             r.update(client_cpu_s=cpu_s, client_wall_s=wall)
             return r
     raise RuntimeError(f"wrk exited {rc} without a result\n" + out[-2000:] + err[-2000:])
@@ -773,6 +786,7 @@ def campaign(a):
             "args": vars(a), **git_commit(SRC)}
     runs, hz = [], None
     content = tempfile.mkdtemp(prefix="edgebench-content-")
+    failure = None
     try:
         os.chmod(content, 0o755)  # nginx's workers run unprivileged
         compare_content.main_args([content, "--small", str(a.small), "--segments", str(a.segments),
@@ -794,8 +808,14 @@ def campaign(a):
                     print(f"{w} pair {i} {s}: {r['cycles_per_req']:.0f} cycles/req, {r['rps']:.0f} req/s, "
                           f"server on CPU {pct(r['server_on_cpu_share']).strip()} %, client CPU "
                           f"{pct(r['client_cpu_share']).strip()} %, errors {r['errors']}", file=sys.stderr)
+    except (RuntimeError, OSError, subprocess.SubprocessError, ValueError, KeyError) as e:
+        # Keep what was measured: the results file says where and why it stopped.
+        failure = f"{type(e).__name__}: {e}"
+        if not runs:
+            raise
     finally:
         shutil.rmtree(content, ignore_errors=True)
+    meta["failure"] = failure
     meta["tsc_hz"] = hz or tsc_hz_guess()
     meta["tsc_hz_source"] = "edgeplane busy+idle TSC over wall time" if hz else "/proc/cpuinfo cpu MHz"
     meta["loadavg_after"] = os.getloadavg()
@@ -809,6 +829,9 @@ def campaign(a):
     if not a.no_chart:
         chart(summary, runs, os.path.join(out, "compare.png"))
     print(f"results in {out}", file=sys.stderr)
+    if failure:
+        print(f"edgebench compare: stopped after {len(runs)} runs: {failure}", file=sys.stderr)
+        return 2
     return 1 if any(r["errors"] for r in runs) else 0
 
 
@@ -822,7 +845,9 @@ def main(argv=None):
     try:
         return campaign(a)
     except (RuntimeError, OSError, subprocess.SubprocessError, ValueError, KeyError) as e:
-        print(f"edgebench compare: {type(e).__name__}: {e}", file=sys.stderr)
+        where = traceback.extract_tb(e.__traceback__)[-1]
+        print(f"edgebench compare: {type(e).__name__}: {e} (at {os.path.basename(where.filename)}:"
+              f"{where.lineno} {where.name})", file=sys.stderr)
         return 2
 
 
