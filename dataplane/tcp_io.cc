@@ -108,9 +108,22 @@ Drop TcpIo::frag_needed(const net::FragNeeded &fn, uint64_t now_ns) {
 }
 
 bool TcpIo::resolve(uint32_t dst_be, rte_ether_addr *mac) {
-    const uint32_t hop = q_->port->addr.next_hop(dst_be);
     const uint64_t now = stack_.now();
+    // A bulk sender emits dozens of segments to one peer per loop iteration
+    // (one `now`): the first one's fresh answer serves the rest. A table
+    // change inside the iteration (an ARP reply or SYN in the same burst)
+    // is seen at the next one, as if these frames had already left.
+    if (dst_be == last_dst_ && now == last_now_) {
+        *mac = last_mac_;
+        return true;
+    }
+    const uint32_t hop = q_->port->addr.next_hop(dst_be);
     const net::ArpTable::Resolved r = q_->arp.resolve(hop, now);
+    if (r.use == net::ArpTable::Use::fresh) {
+        last_dst_ = dst_be;
+        last_now_ = now;
+        last_mac_ = r.mac;
+    }
     if (r.use == net::ArpTable::Use::expired) ++lc_->counters.arp_expired;
     if (r.usable()) {
         *mac = r.mac;
