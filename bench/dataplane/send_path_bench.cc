@@ -47,9 +47,9 @@
 #include "chunkstore/store.h"
 #include "dataplane/chunk_stream.h"
 #include "dataplane/lcore.h"
+#include "dataplane/net/tcp/wire.h"
 #include "dataplane/port.h"
 #include "dataplane/tcp_io.h"
-#include "dataplane/net/tcp/wire.h"
 
 namespace {
 
@@ -223,7 +223,8 @@ struct Rig {
         if (!store) return false;
         store->register_reader(0);
         std::vector<uint8_t> data(kObjectBytes);
-        for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(i * 131 + (i >> 11));
+        for (size_t i = 0; i < data.size(); ++i)
+            data[i] = static_cast<uint8_t>(i * 131 + (i >> 11));
         if (!store->put_object("bench/object", data, 0).ok()) {
             *err = "put_object failed";
             return false;
@@ -411,7 +412,8 @@ void SendPath(benchmark::State &state) {
     state.counters["cyc/seg_mean"] = segs ? static_cast<double>(cycles) / segs : 0;
     state.counters["segs"] = static_cast<double>(segs);
     state.counters["segs/round"] = rounds ? static_cast<double>(segs) / rounds : 0;
-    state.counters["retransmits"] = static_cast<double>(rig->io->stack().counters().retransmits - rtx0);
+    state.counters["retransmits"] =
+        static_cast<double>(rig->io->stack().counters().retransmits - rtx0);
     state.counters["bad_csum"] = static_cast<double>(rig->peer->bad_checksums - bad0);
     state.counters["short_segs"] = static_cast<double>(rig->peer->short_segments - short0);
     if (rig->peer->bad_checksums != bad0 || rig->peer->out_of_order != ooo0 || segs == 0)
@@ -424,8 +426,16 @@ BENCHMARK(SendPath)->Unit(benchmark::kMillisecond);
 
 int main(int argc, char **argv) {
     const std::string prefix = "--file-prefix=sendbench" + std::to_string(getpid());
-    const char *eal[] = {"send_path_bench", "--no-pci", "--no-huge", "-m", "512", "-l", "0",
-                         "--vdev=net_ring0", "--log-level=*:warning", prefix.c_str()};
+    const char *eal[] = {"send_path_bench",
+                         "--no-pci",
+                         "--no-huge",
+                         "-m",
+                         "512",
+                         "-l",
+                         "0",
+                         "--vdev=net_ring0",
+                         "--log-level=*:warning",
+                         prefix.c_str()};
     if (rte_eal_init(sizeof eal / sizeof *eal, const_cast<char **>(eal)) < 0) return 1;
     g_pool = rte_pktmbuf_pool_create("spbench", 16383, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
     if (!g_pool) return 1;

@@ -56,7 +56,8 @@ inline uint16_t fold_sum(uint64_t s) {
 // an L4 length; addresses in network order as they sit in the header.
 inline uint64_t pseudo_sum_v4(uint32_t src_be, uint32_t dst_be, uint8_t proto, uint16_t l4_len) {
     // {zero, protocol, length} as they would sit in memory: any byte order.
-    const uint8_t w[4] = {0, proto, static_cast<uint8_t>(l4_len >> 8), static_cast<uint8_t>(l4_len)};
+    const uint8_t w[4] = {0, proto, static_cast<uint8_t>(l4_len >> 8),
+                          static_cast<uint8_t>(l4_len)};
     uint32_t tail;
     std::memcpy(&tail, w, 4);
     return uint64_t{src_be} + dst_be + tail;
