@@ -293,7 +293,10 @@ def snapshot(ep, lcore):
 
 
 def server_cycles(before, after):
-    """The data lcore's cost over a window between two snapshot()s.
+    """The data lcore's cost over a window between two snapshot()s, for
+    ab_builds.py and udp_echo.py (build against build, same model on both
+    sides). "busy_on_cpu" is a model (busy share x on-CPU time), not the
+    compare method: `edgebench compare` uses edgeplane_window().
 
     busy/idle cycles are TSC deltas: time the thread was preempted lands in
     them too, so on-CPU busy cycles are the busy share of the time it really
