@@ -171,15 +171,20 @@ void TcpIo::emit(const tcp::SegmentOut &seg) {
 rte_mbuf *TcpIo::build(const tcp::SegmentOut &seg, const rte_ether_addr &dst_mac) {
     rte_mbuf *head = rte_pktmbuf_alloc(lc_->pool);
     if (!head) return nullptr;
-    const uint32_t tcp_len = static_cast<uint32_t>(tcp::header_length(seg));
-    const uint32_t hdr_len = sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) + tcp_len;
-    auto *p = reinterpret_cast<uint8_t *>(rte_pktmbuf_append(head, static_cast<uint16_t>(hdr_len)));
-
+    // The TCP header first: write_header returns its length (options
+    // included), which sizes the rest, so it is not computed twice.
+    auto *p = rte_pktmbuf_mtod(head, uint8_t *);
     auto *eh = reinterpret_cast<rte_ether_hdr *>(p);
+    auto *ih = reinterpret_cast<rte_ipv4_hdr *>(eh + 1);
+    auto *th = reinterpret_cast<rte_tcp_hdr *>(ih + 1);
+    const uint32_t tcp_len =
+        static_cast<uint32_t>(tcp::write_header(seg, reinterpret_cast<uint8_t *>(th)));  // checksum zero
+    const uint32_t hdr_len = sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) + tcp_len;
+    rte_pktmbuf_append(head, static_cast<uint16_t>(hdr_len));  // at p: the mbuf was empty
+
     eh->dst_addr = dst_mac;
     eh->src_addr = q_->port->addr.mac;
     eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
-    auto *ih = reinterpret_cast<rte_ipv4_hdr *>(eh + 1);
     ih->version_ihl = RTE_IPV4_VHL_DEF;
     ih->type_of_service = 0;
     ih->total_length = rte_cpu_to_be_16(static_cast<uint16_t>(sizeof(rte_ipv4_hdr) + tcp_len + seg.payload_len));
@@ -190,8 +195,6 @@ rte_mbuf *TcpIo::build(const tcp::SegmentOut &seg, const rte_ether_addr &dst_mac
     ih->hdr_checksum = 0;
     ih->src_addr = rte_cpu_to_be_32(seg.src.v4_host());
     ih->dst_addr = rte_cpu_to_be_32(seg.dst.v4_host());
-    auto *th = reinterpret_cast<rte_tcp_hdr *>(ih + 1);
-    tcp::write_header(seg, reinterpret_cast<uint8_t *>(th));  // checksum field zero
 
     // Payload: inline bytes join the header mbuf while nothing external came
     // before them; chunk memory is attached, never copied.
