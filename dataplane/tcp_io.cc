@@ -11,6 +11,7 @@
 #include "dataplane/fault_stage.h"
 #include "dataplane/lcore.h"
 #include "dataplane/net/arp.h"
+#include "dataplane/net/csum32.h"
 #include "dataplane/net/eth.h"
 #include "dataplane/net/tcp/wire.h"
 
@@ -38,7 +39,7 @@ uint32_t piece_sum_host(const tcp::PayloadPiece &p, uint32_t offset) {
         auto *c = static_cast<chunkstore::Chunk *>(p.item->ref);
         s = chunkstore::payload_partial_sum16(c, static_cast<uint32_t>(p.data - c->data), p.len);
     } else {
-        s = rte_raw_cksum(p.data, p.len);  // inline bytes: small, ours to read
+        s = net::fold_sum(net::sum_bytes(p.data, p.len));  // inline bytes: small, ours to read
     }
     return (offset & 1) ? rte_bswap16(s) : s;
 }
@@ -74,11 +75,9 @@ Drop TcpIo::input(const rte_mbuf *m, const uint8_t *ip, const net::Ipv4View &v, 
     const uint64_t l4_flags = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
     if (l4_flags == RTE_MBUF_F_RX_L4_CKSUM_BAD) return Drop::tcp_bad_checksum;
     if (l4_flags != RTE_MBUF_F_RX_L4_CKSUM_GOOD) {
-        uint32_t sum = rte_ipv4_phdr_cksum(reinterpret_cast<const rte_ipv4_hdr *>(ip), 0);
-        sum += rte_raw_cksum(th, l4_len);
-        sum = (sum & 0xffff) + (sum >> 16);
-        sum = (sum & 0xffff) + (sum >> 16);
-        if (sum != 0xffff) return Drop::tcp_bad_checksum;
+        const uint64_t sum = net::pseudo_sum_v4(v.src, v.dst, IPPROTO_TCP, static_cast<uint16_t>(l4_len)) +
+                             net::sum_bytes(th, l4_len);
+        if (net::fold_sum(sum) != 0xffff) return Drop::tcp_bad_checksum;
     }
     s.src = tcp::IpAddr::v4(rte_be_to_cpu_32(v.src));
     s.dst = tcp::IpAddr::v4(rte_be_to_cpu_32(v.dst));
@@ -109,9 +108,22 @@ Drop TcpIo::frag_needed(const net::FragNeeded &fn, uint64_t now_ns) {
 }
 
 bool TcpIo::resolve(uint32_t dst_be, rte_ether_addr *mac) {
-    const uint32_t hop = q_->port->addr.next_hop(dst_be);
     const uint64_t now = stack_.now();
+    // A bulk sender emits dozens of segments to one peer per loop iteration
+    // (one `now`): the first one's fresh answer serves the rest. A table
+    // change inside the iteration (an ARP reply or SYN in the same burst)
+    // is seen at the next one, as if these frames had already left.
+    if (dst_be == last_dst_ && now == last_now_) {
+        *mac = last_mac_;
+        return true;
+    }
+    const uint32_t hop = q_->port->addr.next_hop(dst_be);
     const net::ArpTable::Resolved r = q_->arp.resolve(hop, now);
+    if (r.use == net::ArpTable::Use::fresh) {
+        last_dst_ = dst_be;
+        last_now_ = now;
+        last_mac_ = r.mac;
+    }
     if (r.use == net::ArpTable::Use::expired) ++lc_->counters.arp_expired;
     if (r.usable()) {
         *mac = r.mac;
@@ -159,15 +171,20 @@ void TcpIo::emit(const tcp::SegmentOut &seg) {
 rte_mbuf *TcpIo::build(const tcp::SegmentOut &seg, const rte_ether_addr &dst_mac) {
     rte_mbuf *head = rte_pktmbuf_alloc(lc_->pool);
     if (!head) return nullptr;
-    const uint32_t tcp_len = static_cast<uint32_t>(tcp::header_length(seg));
-    const uint32_t hdr_len = sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) + tcp_len;
-    auto *p = reinterpret_cast<uint8_t *>(rte_pktmbuf_append(head, static_cast<uint16_t>(hdr_len)));
-
+    // The TCP header first: write_header returns its length (options
+    // included), which sizes the rest, so it is not computed twice.
+    auto *p = rte_pktmbuf_mtod(head, uint8_t *);
     auto *eh = reinterpret_cast<rte_ether_hdr *>(p);
+    auto *ih = reinterpret_cast<rte_ipv4_hdr *>(eh + 1);
+    auto *th = reinterpret_cast<rte_tcp_hdr *>(ih + 1);
+    const uint32_t tcp_len =
+        static_cast<uint32_t>(tcp::write_header(seg, reinterpret_cast<uint8_t *>(th)));  // checksum zero
+    const uint32_t hdr_len = sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) + tcp_len;
+    rte_pktmbuf_append(head, static_cast<uint16_t>(hdr_len));  // at p: the mbuf was empty
+
     eh->dst_addr = dst_mac;
     eh->src_addr = q_->port->addr.mac;
     eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
-    auto *ih = reinterpret_cast<rte_ipv4_hdr *>(eh + 1);
     ih->version_ihl = RTE_IPV4_VHL_DEF;
     ih->type_of_service = 0;
     ih->total_length = rte_cpu_to_be_16(static_cast<uint16_t>(sizeof(rte_ipv4_hdr) + tcp_len + seg.payload_len));
@@ -178,8 +195,6 @@ rte_mbuf *TcpIo::build(const tcp::SegmentOut &seg, const rte_ether_addr &dst_mac
     ih->hdr_checksum = 0;
     ih->src_addr = rte_cpu_to_be_32(seg.src.v4_host());
     ih->dst_addr = rte_cpu_to_be_32(seg.dst.v4_host());
-    auto *th = reinterpret_cast<rte_tcp_hdr *>(ih + 1);
-    tcp::write_header(seg, reinterpret_cast<uint8_t *>(th));  // checksum field zero
 
     // Payload: inline bytes join the header mbuf while nothing external came
     // before them; chunk memory is attached, never copied.
@@ -215,19 +230,17 @@ rte_mbuf *TcpIo::build(const tcp::SegmentOut &seg, const rte_ether_addr &dst_mac
     if (tx_offload_ & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) {
         head->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
     } else {
-        ih->hdr_checksum = rte_ipv4_cksum(ih);
+        ih->hdr_checksum = static_cast<uint16_t>(~net::fold_sum(net::sum_bytes(ih, sizeof *ih)));
     }
     if (!sw_csum) {
         head->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM;
         th->cksum = rte_ipv4_phdr_cksum(ih, head->ol_flags);
     } else {
         // Pseudo-header + TCP header + payload block sums: the payload is not read.
-        uint32_t sum = rte_ipv4_phdr_cksum(ih, 0);
-        sum += rte_raw_cksum(th, tcp_len);
-        sum += payload_sum;
-        sum = (sum & 0xffff) + (sum >> 16);
-        sum = (sum & 0xffff) + (sum >> 16);
-        th->cksum = static_cast<uint16_t>(~sum);
+        const uint64_t sum = net::pseudo_sum_v4(ih->src_addr, ih->dst_addr, IPPROTO_TCP,
+                                                static_cast<uint16_t>(tcp_len + seg.payload_len)) +
+                             net::sum_bytes(th, tcp_len) + payload_sum;
+        th->cksum = static_cast<uint16_t>(~net::fold_sum(sum));
     }
     return head;
 }

@@ -60,6 +60,10 @@ private:
     LcoreQueue *q_ = nullptr;
     uint64_t tx_offload_ = 0;
     uint64_t last_arp_ns_ = 0;
+    // The last fresh neighbour answer, good for the rest of its loop iteration.
+    uint32_t last_dst_ = 0;
+    uint64_t last_now_ = UINT64_MAX;
+    rte_ether_addr last_mac_{};
     uint16_t ntx_ = 0;
     uint16_t npend_ = 0;
     rte_mbuf *tx_[kTxCap];    // emitted this iteration

@@ -1,35 +1,52 @@
 #!/usr/bin/python3
-"""edgebench compare: edgeplane vs nginx in server-core cycles per request and per byte.
+"""edgebench compare: edgeplane vs nginx in server cycles per request and per byte.
 
-Runs, in one invocation on a small machine (2 cores are enough):
+The method (docs/edgebench.md "Method"):
+  * the servers alternate run by run, A B A B ..., --pairs pairs per
+    workload; every run starts its server afresh on the server core (an
+    idle edgeplane polls its core at 100 %, so it never runs beside nginx),
+    with the same content, connection count and duration;
+  * server cycles are every thread the server runs, no correction factor:
+    edgeplane = the data lcore's busy TSC cycles (loop iterations that did
+    work; preemption inside them is counted, against edgeplane) + the CPU
+    time of every other thread of the process (control thread, EAL
+    threads; /proc/PID/task/*/schedstat) x TSC Hz; nginx = the CPU time of
+    every thread of the master and the worker (schedstat) + the server
+    core's irq and softirq time (/proc/stat) x TSC Hz. What is not counted
+    is listed in the report and in docs/edgebench.md;
+  * on-CPU share of the server's main thread and the client's CPU share are
+    columns: a client near 100 % of its core is the bottleneck, not the server;
+  * per workload: the median of each server's runs and the median of the
+    per-pair ratios nginx/edgeplane with their spread (min, max);
+  * every run, the commit, the machine and the load average go to
+    results.json in the results dir, which docs/benchmarks.md quotes.
 
-  1. edgeplane with one data lcore (--data-lcores 1 --control-lcore 0) on a
-     net_memif server port, content in its RAM tier (edgectl ingest), driven
-     by `edgebench http` on lcore 0 over the memif client side. Server cycles
-     = the data lcore's busy_cycles delta (edgectl stats --json); its total
-     cycles (busy + idle) over the same wall time give the TSC rate.
-  2. nginx, one worker pinned with worker_cpu_affinity (sendfile on,
-     access_log off, keep-alive, the same files), driven by wrk pinned to the
-     other core over loopback. Server cycles = the worker's utime + stime from
-     /proc/PID/stat × the TSC rate (perf's cycle counter is not available in
-     this VM).
+edgeplane: one data lcore on a net_memif server port, content in its RAM
+tier (edgectl ingest), driven by `edgebench http` on the client core.
+nginx: one worker pinned to the server core, configured as for static
+delivery (sendfile, tcp_nopush, open_file_cache, keep-alive), driven by
+`wrk -t1` pinned to the client core over loopback.
 
 Workloads (the same bytes for both): small = 1 KiB objects, seg = 2 MiB
 segments, dash = a DASH session mix (MPD, init, then every segment of a
 title at one of four bitrates, sessions rotating through the ladder).
 
-Writes results/compare-<time>/{compare.csv, compare.png, raw.json, report.txt}.
-Every process and file it creates is removed on exit, failure or signal.
+Writes DIR/{results.json, runs.csv, report.txt, compare.png}. Every process
+and file it creates is removed on exit, failure or signal; every failure
+prints its reason and exits 2.
 """
 import argparse
 import json
 import os
+import platform
 import shutil
+import statistics
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.dirname(os.path.dirname(HERE))
@@ -41,6 +58,11 @@ MEMIF_DIR = "/run/edgeplane-bench"
 # few dozen connections' windows arrive at once; edgeplane then drops on
 # tx_queue_full and TCP retransmits.
 MEMIF_OPTS = os.environ.get("EDGEBENCH_MEMIF_OPTS", "rsize=12")
+
+
+def need_file(path, what):
+    if not path or not os.path.exists(path):
+        raise RuntimeError(f"{what} not found: {path}")
 
 
 def sh(*cmd, check=True, **kw):
@@ -68,6 +90,7 @@ class Edgeplane:
         self.proc = None
 
     def start(self, timeout=30):
+        need_file(self.args[0], "edgeplane binary (--build DIR: a build dir with control/edgeplane)")
         os.makedirs(os.path.dirname(self.memif), exist_ok=True)
         if os.path.exists(self.memif):
             os.unlink(self.memif)
@@ -98,7 +121,23 @@ class Edgeplane:
         return out
 
     def stats(self):
-        return json.loads(self.ctl("stats", "--json").stdout)
+        p = self.ctl("stats", "--json")
+        try:
+            return json.loads(p.stdout)
+        except ValueError as e:
+            raise RuntimeError(f"edgectl stats --json: not JSON ({e}): stdout {p.stdout[:300]!r} "
+                               f"stderr {p.stderr[-500:]!r}; edgeplane log: {self.log()[-1000:]}") from None
+
+    def lcore_tid(self, lcore):
+        """The data lcore's thread id (DPDK names it rte-worker-N or lcore-worker-N)."""
+        base = f"/proc/{self.proc.pid}/task"
+        for tid in os.listdir(base):
+            try:
+                if open(f"{base}/{tid}/comm").read().strip() in (f"lcore-worker-{lcore}", f"rte-worker-{lcore}"):
+                    return int(tid)
+            except OSError:
+                continue
+        return None
 
     def lcore_cpu_seconds(self, lcore):
         """utime + stime of the data lcore's thread (DPDK names it rte-worker-N or lcore-worker-N)."""
@@ -156,12 +195,96 @@ def edgebench_http(edgebench, memif, args, timeout, lcore=0, ip="10.79.0.1/24", 
     port = f"net_memif0,role=client,socket={memif}" + (f",{MEMIF_OPTS}" if MEMIF_OPTS else "")
     cmd = [edgebench, "http", "--port", port, "--ip", ip,
            "--server", server, "--lcore", str(lcore), "--json", "-q"] + list(args)
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    need_file(edgebench, "edgebench binary")
+    rc, out, err, cpu_s, wall = run_timed(cmd, timeout)
     rep = None
-    for line in p.stdout.splitlines():
+    for line in out.splitlines():
         if line.startswith("{"):
-            rep = json.loads(line)
-    return p.returncode, rep, p.stderr
+            try:
+                rep = json.loads(line)
+            except ValueError as e:
+                raise RuntimeError(f"edgebench http: report line is not JSON ({e}): {line[:300]!r}; "
+                                   f"exit {rc}, stderr {err[-1000:]!r}") from None
+    if rep is not None:
+        rep.update(client_cpu_s=cpu_s, client_wall_s=wall)  # the client's CPU share
+    return rc, rep, err
+
+
+def tasks_cpu_ns(pid):
+    """{tid: ns on a CPU} for every thread of pid (schedstat's first field;
+    threads that exited between two snapshots take their time with them)."""
+    out = {}
+    base = f"/proc/{pid}/task"
+    try:
+        tids = os.listdir(base)
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            out[int(tid)] = int(open(f"{base}/{tid}/schedstat").read().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue
+    return out
+
+
+def cpu_irq_seconds(cpu, stat_text=None):
+    """irq + softirq time of one CPU so far (/proc/stat, USER_HZ ticks)."""
+    text = stat_text if stat_text is not None else open("/proc/stat").read()
+    for line in text.splitlines():
+        f = line.split()
+        if f and f[0] == f"cpu{cpu}":
+            return (int(f[6]) + int(f[7])) / os.sysconf("SC_CLK_TCK")
+    raise RuntimeError(f"/proc/stat has no line for cpu{cpu}")
+
+
+def tasks_delta_s(before, after, only=None, exclude=()):
+    """CPU seconds between two tasks_cpu_ns() maps (threads in both or new)."""
+    ns = 0
+    for tid, t1 in after.items():
+        if tid in exclude or (only is not None and tid not in only):
+            continue
+        ns += t1 - before.get(tid, 0)
+    return ns / 1e9
+
+
+def edgeplane_window(before, after, lcore_tid):
+    """edgeplane's server cycles over a window between two ep_snapshot()s.
+
+    The data lcore's work has two measures, both upper bounds: its busy
+    TSC cycles (loop iterations that did work; time the thread was
+    preempted inside one is in them) and its thread's CPU time x TSC Hz
+    (idle polling is in it). The smaller is counted, no factor applied;
+    at saturation the two meet. Every other thread adds its CPU time x Hz
+    (TSC Hz from busy + idle over the wall time)."""
+    b0, i0 = lcore_totals(before["stats"])
+    b1, i1 = lcore_totals(after["stats"])
+    wall = after["t"] - before["t"]
+    busy, total = b1 - b0, (b1 - b0) + (i1 - i0)
+    if wall <= 0 or total <= 0:
+        raise RuntimeError("empty measurement window (no lcore cycles counted)")
+    hz = total / wall
+    others_s = tasks_delta_s(before["tasks"], after["tasks"], exclude=(lcore_tid,))
+    lcore_s = tasks_delta_s(before["tasks"], after["tasks"], only=(lcore_tid,)) if lcore_tid else None
+    lcore_cpu = lcore_s * hz if lcore_s is not None else None
+    lcore = min(busy, lcore_cpu) if lcore_cpu is not None else busy
+    return {"hz": hz, "wall_s": wall, "lcore_busy_tsc": busy, "lcore_total_tsc": total,
+            "lcore_cpu_cycles": lcore_cpu, "lcore_counted": "busy_tsc" if lcore == busy else "cpu_time",
+            "other_threads_s": others_s, "other_threads_cycles": others_s * hz,
+            "server_cycles": lcore + others_s * hz, "busy_share": busy / total,
+            "server_on_cpu_share": (lcore_s / wall) if lcore_s is not None else None}
+
+
+def nginx_window(before, after, hz):
+    """nginx's server cycles between two ng_snapshot()s: every thread of the
+    master and worker on a CPU, plus the server core's irq + softirq time."""
+    wall = after["t"] - before["t"]
+    if wall <= 0:
+        raise RuntimeError("empty measurement window")
+    task_s = tasks_delta_s(before["tasks"], after["tasks"])
+    irq_s = after["irq_s"] - before["irq_s"]
+    worker_s = tasks_delta_s(before["tasks"], after["tasks"], only=after["worker_tids"])
+    return {"hz": hz, "wall_s": wall, "task_s": task_s, "irq_s": irq_s,
+            "server_cycles": (task_s + irq_s) * hz, "server_on_cpu_share": worker_s / wall}
 
 
 def snapshot(ep, lcore):
@@ -170,7 +293,10 @@ def snapshot(ep, lcore):
 
 
 def server_cycles(before, after):
-    """The data lcore's cost over a window between two snapshot()s.
+    """The data lcore's cost over a window between two snapshot()s, for
+    ab_builds.py and udp_echo.py (build against build, same model on both
+    sides). "busy_on_cpu" is a model (busy share x on-CPU time), not the
+    compare method: `edgebench compare` uses edgeplane_window().
 
     busy/idle cycles are TSC deltas: time the thread was preempted lands in
     them too, so on-CPU busy cycles are the busy share of the time it really
@@ -225,6 +351,11 @@ http {{
     default_type application/octet-stream;
     sendfile on;
     tcp_nopush on;
+    tcp_nodelay on;
+    open_file_cache max=10000 inactive=60s;
+    open_file_cache_valid 60s;
+    open_file_cache_min_uses 1;
+    open_file_cache_errors on;
     access_log off;
     keepalive_requests 100000000;
     keepalive_timeout 65;
@@ -270,6 +401,8 @@ class Nginx:
         self.proc = None
 
     def start(self, timeout=10):
+        if not shutil.which("nginx"):
+            raise RuntimeError("nginx not found on PATH (scripts/packages.txt lists it)")
         t = sh("nginx", "-t", "-c", self.conf, "-p", self.work, check=False)
         if t.returncode != 0:
             raise RuntimeError("nginx -t: " + t.stderr)
@@ -288,6 +421,21 @@ class Nginx:
         kids = sh("pgrep", "-P", str(self.proc.pid), check=False).stdout.split()
         return int(kids[0]) if kids else None
 
+    def tids(self):
+        """Every thread of the master and the worker."""
+        out = set()
+        for pid in (self.proc.pid, self.worker_pid()):
+            if pid:
+                out |= set(tasks_cpu_ns(pid))
+        return out
+
+    def tasks(self):
+        t = tasks_cpu_ns(self.proc.pid)
+        w = self.worker_pid()
+        if w:
+            t.update(tasks_cpu_ns(w))
+        return t
+
     def cpu_seconds(self):
         return thread_cpu_seconds(f"/proc/{self.worker_pid()}/stat")
 
@@ -305,16 +453,47 @@ class Nginx:
         shutil.rmtree(self.work, ignore_errors=True)
 
 
+def run_timed(cmd, timeout):
+    """Runs cmd; returns (rc, stdout, stderr, its CPU seconds (user + sys,
+    children included), wall seconds)."""
+    t0 = time.monotonic()
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        p = subprocess.Popen(cmd, stdout=out, stderr=err, text=True)
+        deadline = t0 + timeout
+        while True:
+            pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() > deadline:
+                p.kill()
+                pid, status, ru = os.wait4(p.pid, 0)
+                break
+            time.sleep(0.02)
+        p.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.monotonic() - t0
+        out.seek(0)
+        err.seek(0)
+        return p.returncode, out.read(), err.read(), ru.ru_utime + ru.ru_stime, wall
+
+
 def wrk_run(url_file, port, conns, seconds, cpu, workdir):
+    """Returns wrk's report with client_cpu_s and client_wall_s added."""
+    if not shutil.which("wrk"):
+        raise RuntimeError("wrk not found on PATH (scripts/packages.txt lists it)")
     lua = os.path.join(workdir, "urls.lua")
     open(lua, "w").write(WRK_LUA % url_file)
     cmd = ["taskset", "-c", str(cpu), "wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "--timeout", "10s",
            "-s", lua, f"http://127.0.0.1:{port}/"]
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
-    for line in p.stdout.splitlines():
+    rc, out, err, cpu_s, wall = run_timed(cmd, seconds + 60)
+    for line in out.splitlines():
         if line.startswith("WRKJSON "):
-            return json.loads(line[8:])
-    raise RuntimeError("wrk: no result\n" + p.stdout + p.stderr)
+            try:
+                r = json.loads(line[8:])
+            except ValueError as e:
+                raise RuntimeError(f"wrk: report line is not JSON ({e}): {line[:300]!r}") from None
+            r.update(client_cpu_s=cpu_s, client_wall_s=wall)
+            return r
+    raise RuntimeError(f"wrk exited {rc} without a result\n" + out[-2000:] + err[-2000:])
 
 
 # ------------------------------------------------------------------ driver --
@@ -334,13 +513,237 @@ def dash_mix(content):
     return urls
 
 
-def main():
+def git_commit(src):
+    """The commit measured and whether tracked files differ from it."""
+    try:
+        rev = sh("git", "-C", src, "rev-parse", "HEAD").stdout.strip()
+        dirty = bool(sh("git", "-C", src, "status", "--porcelain", "--untracked-files=no").stdout.strip())
+        return {"commit": rev, "dirty": dirty}
+    except (OSError, subprocess.CalledProcessError):
+        return {"commit": None, "dirty": None}
+
+
+def machine():
+    model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
+                  if line.startswith("model name")), platform.processor())
+    return {"cpu": model, "cpus": os.cpu_count(), "kernel": platform.release(), "loadavg": os.getloadavg()}
+
+
+def ep_snapshot(ep):
+    return {"stats": ep.stats(), "tasks": tasks_cpu_ns(ep.proc.pid), "t": time.monotonic()}
+
+
+def ng_snapshot(ng, cpu):
+    return {"tasks": ng.tasks(), "irq_s": cpu_irq_seconds(cpu), "t": time.monotonic(),
+            "worker_tids": set(tasks_cpu_ns(ng.worker_pid()))}
+
+
+def run_edgeplane(a, build, edgebench, content, url_file, w, conns, tag):
+    with Edgeplane(build, tag, a.memif, ram_mb=a.ram_mb, data_lcore=str(a.server_cpu),
+                   control_lcore=str(a.client_cpu)) as ep:
+        ep.ingest(content)
+        tid = ep.lcore_tid(a.server_cpu)
+        before = ep_snapshot(ep)
+        rc, rep, err = edgebench_http(edgebench, a.memif,
+                                      ["--url-file", url_file, "-c", str(conns), "-d", str(a.duration),
+                                       "--label", f"edgeplane-{w}", "--verify-dir", content,
+                                       "--verify-every", "97", "--pipeline", str(a.pipeline)],
+                                      timeout=a.duration + 120, lcore=a.client_cpu)
+        after = ep_snapshot(ep)
+        exit_rc = ep.stop()
+    if rep is None:
+        raise RuntimeError(f"edgebench http ({w}) exited {rc} without a report: {err[-3000:]}")
+    c = edgeplane_window(before, after, tid)
+    h0, h1 = section(before["stats"], "http"), section(after["stats"], "http")
+    reqs = h1.get("requests", 0) - h0.get("requests", 0)
+    nbytes = sum(h1.get(k, 0) - h0.get(k, 0) for k in ("head_bytes_out", "body_bytes_out"))
+    t0, t1 = section(before["stats"], "tcp"), section(after["stats"], "tcp")
+    d0, d1 = before["stats"]["total"].get("drops", {}), after["stats"]["total"].get("drops", {})
+    return {"server": "edgeplane", "requests": reqs, "bytes": nbytes,
+            "rps": rep["requests_per_s"], "gbps": rep["gbit_per_s"], "seconds": rep["seconds"],
+            "p50_ms": rep["latency_ms"]["p50"], "p99_ms": rep["latency_ms"]["p99"],
+            "errors": rep["errors_total"], "verified": rep["verified"],
+            "client_cpu_share": rep["client_cpu_s"] / rep["client_wall_s"],
+            "retransmits": t1.get("retransmits", 0) - t0.get("retransmits", 0),
+            "drops": {k: v - d0.get(k, 0) for k, v in d1.items() if v - d0.get(k, 0)},
+            "exit": exit_rc, "cycles": c, "client": rep}
+
+
+def run_nginx(a, content, url_file, w, conns, hz):
+    ng = Nginx(content, a.nginx_port, a.server_cpu)
+    try:
+        ng.start()
+        before = ng_snapshot(ng, a.server_cpu)
+        r = wrk_run(url_file, a.nginx_port, conns, int(round(a.duration)), a.client_cpu, ng.work)
+        after = ng_snapshot(ng, a.server_cpu)
+    finally:
+        ng.cleanup()
+    c = nginx_window(before, after, hz)
+    secs = r["duration_us"] / 1e6
+    return {"server": "nginx", "requests": r["requests"], "bytes": r["bytes"],
+            "rps": r["requests"] / secs, "gbps": r["bytes"] * 8 / secs / 1e9, "seconds": secs,
+            "p50_ms": r["p50_us"] / 1e3, "p99_ms": r["p99_us"] / 1e3, "errors": r["errors"],
+            "verified": None, "client_cpu_share": r["client_cpu_s"] / r["client_wall_s"],
+            "cycles": c, "client": r}
+
+
+def finish_run(r):
+    """Derived per-run figures (pure)."""
+    cyc = r["cycles"]["server_cycles"]
+    r["server_cycles"] = cyc
+    r["cycles_per_req"] = cyc / r["requests"] if r["requests"] else float("nan")
+    r["cycles_per_byte"] = cyc / r["bytes"] if r["bytes"] else float("nan")
+    r["server_on_cpu_share"] = r["cycles"]["server_on_cpu_share"]
+    return r
+
+
+def median(xs):
+    xs = [x for x in xs if x is not None and x == x]
+    return statistics.median(xs) if xs else float("nan")
+
+
+def summarise(runs, base="edgeplane"):
+    """Per workload: each server's medians, and for every other server the
+    per-pair ratios other/base (> 1: base is cheaper) with median and spread.
+    A pair is the runs of one workload with the same `pair` index."""
+    out = {}
+    workloads = list(dict.fromkeys(r["workload"] for r in runs))
+    for w in workloads:
+        rw = [r for r in runs if r["workload"] == w]
+        servers = list(dict.fromkeys(r["server"] for r in rw))
+        entry = {"servers": {}, "ratios": {}}
+        for s in servers:
+            rs = [r for r in rw if r["server"] == s]
+            entry["servers"][s] = {
+                "runs": len(rs),
+                "cycles_per_req": median(r["cycles_per_req"] for r in rs),
+                "cycles_per_byte": median(r["cycles_per_byte"] for r in rs),
+                "rps": median(r["rps"] for r in rs),
+                "gbps": median(r["gbps"] for r in rs),
+                "server_on_cpu_share": median(r["server_on_cpu_share"] for r in rs),
+                "client_cpu_share": median(r["client_cpu_share"] for r in rs),
+                "errors": sum(r["errors"] for r in rs)}
+        by_pair = {}
+        for r in rw:
+            by_pair.setdefault(r["pair"], {})[r["server"]] = r
+        for s in servers:
+            if s == base:
+                continue
+            for key in ("cycles_per_req", "cycles_per_byte"):
+                ratios = [p[s][key] / p[base][key] for _, p in sorted(by_pair.items())
+                          if s in p and base in p and p[base][key]]
+                entry["ratios"].setdefault(s, {})[key] = {
+                    "pairs": ratios, "median": median(ratios),
+                    "min": min(ratios) if ratios else float("nan"),
+                    "max": max(ratios) if ratios else float("nan")}
+        out[w] = entry
+    return out
+
+
+COLS = ["workload", "pair", "server", "conns", "seconds", "requests", "bytes", "server_cycles",
+        "cycles_per_req", "cycles_per_byte", "server_on_cpu_share", "client_cpu_share", "rps", "gbps",
+        "p50_ms", "p99_ms", "errors"]
+
+
+def write_csv(path, runs):
+    with open(path, "w") as f:
+        f.write(",".join(COLS) + "\n")
+        for r in runs:
+            f.write(",".join("" if r.get(c) is None else (f"{r[c]:.6g}" if isinstance(r[c], float) else str(r[c]))
+                             for c in COLS) + "\n")
+
+
+def pct(x):
+    return "  n/a" if x is None or x != x else f"{x * 100:5.0f}"
+
+
+def render(runs, summary, meta):
+    lines = [f"edgebench compare: {meta['args']['duration']:g} s per run, {meta['args']['pairs']} pairs, "
+             f"TSC {meta['tsc_hz'] / 1e9:.3f} GHz; server cpu {meta['args']['server_cpu']}, "
+             f"client cpu {meta['args']['client_cpu']}; commit {meta['commit']}{' (dirty)' if meta['dirty'] else ''}",
+             f"machine: {meta['machine']['cpu']}, {meta['machine']['cpus']} CPUs, load average before "
+             f"{meta['machine']['loadavg'][0]:.1f}, after {meta['loadavg_after'][0]:.1f}",
+             "", f"{'workload':8} {'pair':>4} {'server':10} {'req/s':>9} {'Gbit/s':>7} {'cyc/req':>9} {'cyc/byte':>8} "
+             f"{'srv on-CPU%':>11} {'client CPU%':>11} {'errors':>6}"]
+    for r in runs:
+        lines.append(f"{r['workload']:8} {r['pair']:4d} {r['server']:10} {r['rps']:9.0f} {r['gbps']:7.3f} "
+                     f"{r['cycles_per_req']:9.0f} {r['cycles_per_byte']:8.3f} {pct(r['server_on_cpu_share']):>11} "
+                     f"{pct(r['client_cpu_share']):>11} {r['errors']:6}")
+    lines.append("")
+    lines.append("medians per workload; ratio = other server's cycles / edgeplane's, per pair (> 1: edgeplane cheaper)")
+    for w, e in summary.items():
+        for s, m in e["servers"].items():
+            lines.append(f"  {w:8} {s:10} runs {m['runs']}: {m['cycles_per_req']:9.0f} cycles/req "
+                         f"{m['cycles_per_byte']:8.3f} cycles/byte, {m['rps']:9.0f} req/s, server on CPU "
+                         f"{pct(m['server_on_cpu_share']).strip()} %, client CPU {pct(m['client_cpu_share']).strip()} %, "
+                         f"errors {m['errors']}")
+        for s, rr in e["ratios"].items():
+            for key, label in (("cycles_per_req", "per request"), ("cycles_per_byte", "per byte")):
+                q = rr[key]
+                lines.append(f"  {w:8} {s}/edgeplane {label}: median {q['median']:.2f}x over {len(q['pairs'])} "
+                             f"pairs (min {q['min']:.2f}, max {q['max']:.2f})")
+    lines.append("")
+    lines.append("counted: edgeplane = the smaller of the data lcore's busy TSC and its thread's CPU time")
+    lines.append("(both upper bounds of its work: preemption / idle polling) + every other thread's CPU time;")
+    lines.append("nginx = master + worker threads' CPU time (schedstat) + the server core's irq/softirq time.")
+    lines.append("not counted: edgeplane's idle polling (its core is dedicated); for nginx over loopback the")
+    lines.append("kernel receive work of its requests runs in the client's softirq on the client core, while")
+    lines.append("the client's receive work runs on the server core and is counted against nginx.")
+    lines.append("client CPU near 100 % means the client, not the server, was the limit.")
+    return "\n".join(lines)
+
+
+def chart(summary, runs, path):
+    """Bars: each server's median; whiskers: min and max of its runs."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("edgebench compare: chart skipped: python3-matplotlib is not installed "
+              "(scripts/setup.sh installs it)", file=sys.stderr)
+        return False
+    workloads = list(summary)
+    servers = list(dict.fromkeys(r["server"] for r in runs))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    width = 0.8 / max(len(servers), 1)
+    for ax, key, title in ((axes[0], "cycles_per_req", "server cycles per request"),
+                           (axes[1], "cycles_per_byte", "server cycles per byte")):
+        for k, srv in enumerate(servers):
+            med, lo, hi = [], [], []
+            for w in workloads:
+                vals = [r[key] for r in runs if r["server"] == srv and r["workload"] == w]
+                m = median(vals) if vals else 0
+                med.append(m)
+                lo.append(m - min(vals) if vals else 0)
+                hi.append(max(vals) - m if vals else 0)
+            xs = [i + (k - (len(servers) - 1) / 2) * width for i in range(len(workloads))]
+            ax.bar(xs, med, width=width, label=srv, yerr=[lo, hi], capsize=3)
+        ax.set_xticks(range(len(workloads)))
+        ax.set_xticklabels(workloads)
+        ax.set_yscale("log")
+        ax.set_title(title + " (median, min-max; log)")
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    return True
+
+
+def tsc_hz_guess():
+    for line in open("/proc/cpuinfo"):
+        if line.startswith("cpu MHz"):
+            return float(line.split(":")[1]) * 1e6
+    return 2.0e9
+
+
+def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--edgebench", default=None, help="edgebench binary (set by `edgebench compare`)")
     ap.add_argument("--build", default=None, help="build dir with control/edgeplane (default: edgebench's)")
     ap.add_argument("--duration", type=float, default=10, help="seconds per run")
+    ap.add_argument("--pairs", type=int, default=5, help="alternating runs of each server per workload")
     ap.add_argument("--workloads", default="small,seg,dash")
-    ap.add_argument("--servers", default="edgeplane,nginx")
+    ap.add_argument("--servers", default="edgeplane,nginx", help="in run order within a pair")
     ap.add_argument("--conns-small", type=int, default=64)
     ap.add_argument("--conns-seg", type=int, default=16)
     ap.add_argument("--conns-dash", type=int, default=32)
@@ -355,210 +758,100 @@ def main():
     ap.add_argument("--client-cpu", type=int, default=0, help="core of edgebench / wrk")
     ap.add_argument("--nginx-port", type=int, default=18080)
     ap.add_argument("--memif", default=os.path.join(MEMIF_DIR, "memif.sock"))
-    ap.add_argument("--out", default=None, help="results dir (default results/compare-<time>)")
+    ap.add_argument("--out", default=None, help="results dir (default ./results/compare-<time>)")
     ap.add_argument("--no-chart", action="store_true")
-    a = ap.parse_args()
+    a = ap.parse_args(argv)
+    known = {"small", "seg", "dash"}
+    bad = [w for w in a.workloads.split(",") if w not in known]
+    if bad:
+        ap.error(f"unknown workload(s) {','.join(bad)} (known: small, seg, dash)")
+    bad = [s for s in a.servers.split(",") if s not in ("edgeplane", "nginx")]
+    if bad:
+        ap.error(f"unknown server(s) {','.join(bad)} (known: edgeplane, nginx)")
+    if a.pairs < 1 or a.duration <= 0:
+        ap.error("--pairs must be >= 1 and --duration > 0")
+    return a
+
+
+def campaign(a):
     edgebench = a.edgebench or os.path.join(SRC, "build", "bench", "edgebench")
     build = a.build or os.path.dirname(os.path.dirname(os.path.abspath(edgebench)))
-    out = a.out or os.path.join(SRC, "results", time.strftime("compare-%Y%m%d-%H%M%S"))
-    os.makedirs(out, exist_ok=True)
     workloads = a.workloads.split(",")
     servers = a.servers.split(",")
+    if "edgeplane" in servers:
+        need_file(edgebench, "edgebench binary (--edgebench)")
+        need_file(os.path.join(build, "control", "edgeplane"), "edgeplane binary (--build DIR)")
+        need_file(os.path.join(build, "control", "edgectl"), "edgectl binary (--build DIR)")
+    out = a.out or os.path.join(os.getcwd(), "results", time.strftime("compare-%Y%m%d-%H%M%S"))
+    os.makedirs(out, exist_ok=True)
     conns = {"small": a.conns_small, "seg": a.conns_seg, "dash": a.conns_dash}
+    meta = {"date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "machine": machine(),
+            "args": vars(a), **git_commit(SRC)}
+    runs, hz = [], None
+    content = tempfile.mkdtemp(prefix="edgebench-content-")
+    failure = None
+    try:
+        os.chmod(content, 0o755)  # nginx's workers run unprivileged
+        compare_content.main_args([content, "--small", str(a.small), "--segments", str(a.segments),
+                                   "--titles", str(a.titles)])
+        lists = {w: os.path.join(content, w + ".txt") for w in ("small", "seg")}
+        lists["dash"] = os.path.join(content, "dashmix.txt")
+        open(lists["dash"], "w").write("\n".join(dash_mix(content)) + "\n")
+        for w in workloads:
+            for i in range(a.pairs):
+                for s in servers:  # A B A B ...: one run of each server per pair
+                    if s == "edgeplane":
+                        r = run_edgeplane(a, build, edgebench, content, lists[w], w, conns[w],
+                                          f"{os.getpid() % 10000}{w[0]}{i}")
+                        hz = r["cycles"]["hz"]
+                    else:
+                        r = run_nginx(a, content, lists[w], w, conns[w], hz or tsc_hz_guess())
+                    r.update(workload=w, pair=i, conns=conns[w])
+                    runs.append(finish_run(r))
+                    print(f"{w} pair {i} {s}: {r['cycles_per_req']:.0f} cycles/req, {r['rps']:.0f} req/s, "
+                          f"server on CPU {pct(r['server_on_cpu_share']).strip()} %, client CPU "
+                          f"{pct(r['client_cpu_share']).strip()} %, errors {r['errors']}", file=sys.stderr)
+    except (RuntimeError, OSError, subprocess.SubprocessError, ValueError, KeyError) as e:
+        # Keep what was measured: the results file says where and why it stopped.
+        failure = f"{type(e).__name__}: {e}"
+        if not runs:
+            raise
+    finally:
+        shutil.rmtree(content, ignore_errors=True)
+    meta["failure"] = failure
+    meta["tsc_hz"] = hz or tsc_hz_guess()
+    meta["tsc_hz_source"] = "edgeplane busy+idle TSC over wall time" if hz else "/proc/cpuinfo cpu MHz"
+    meta["loadavg_after"] = os.getloadavg()
+    summary = summarise(runs)
+    report = render(runs, summary, meta)
+    print(report)
+    json.dump({**meta, "summary": summary, "runs": runs}, open(os.path.join(out, "results.json"), "w"),
+              indent=1, default=str)
+    write_csv(os.path.join(out, "runs.csv"), runs)
+    open(os.path.join(out, "report.txt"), "w").write(report + "\n")
+    if not a.no_chart:
+        chart(summary, runs, os.path.join(out, "compare.png"))
+    print(f"results in {out}", file=sys.stderr)
+    if failure:
+        print(f"edgebench compare: stopped after {len(runs)} runs: {failure}", file=sys.stderr)
+        return 2
+    return 1 if any(r["errors"] for r in runs) else 0
 
-    cleanups = []
+
+def main(argv=None):
+    a = parse_args(argv)
 
     def on_signal(signum, _):
         raise SystemExit(128 + signum)
     for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
         signal.signal(s, on_signal)
-
-    rows, raw = [], {}
-    hz = None
     try:
-        content = tempfile.mkdtemp(prefix="edgebench-content-")
-        os.chmod(content, 0o755)  # nginx's workers run unprivileged
-        cleanups.append(lambda: shutil.rmtree(content, ignore_errors=True))
-        compare_content.main_args([content, "--small", str(a.small), "--segments", str(a.segments),
-                                   "--titles", str(a.titles)])
-        lists = {}
-        for w in ("small", "seg"):
-            lists[w] = os.path.join(content, w + ".txt")
-        mix = dash_mix(content)
-        lists["dash"] = os.path.join(content, "dashmix.txt")
-        open(lists["dash"], "w").write("\n".join(mix) + "\n")
-
-        if "edgeplane" in servers:
-            tag = f"{os.getpid() % 100000}"
-            ep = Edgeplane(build, tag, a.memif, ram_mb=a.ram_mb, data_lcore=str(a.server_cpu),
-                           control_lcore=str(a.client_cpu))
-            cleanups.append(ep.cleanup)
-            ep.start()
-            ep.ingest(content)
-            for w in workloads:
-                s0 = ep.stats()
-                cpu0 = ep.lcore_cpu_seconds(a.server_cpu)
-                t0 = time.monotonic()
-                rc, rep, err = edgebench_http(edgebench, a.memif,
-                                              ["--url-file", lists[w], "-c", str(conns[w]), "-d", str(a.duration),
-                                               "--label", f"edgeplane-{w}", "--verify-dir", content,
-                                               "--verify-every", "97", "--pipeline", str(a.pipeline)],
-                                              timeout=a.duration + 120, lcore=a.client_cpu)
-                t1 = time.monotonic()
-                cpu1 = ep.lcore_cpu_seconds(a.server_cpu)
-                s1 = ep.stats()
-                if rep is None:
-                    raise RuntimeError(f"edgebench http ({w}) failed rc={rc}: {err[-3000:]}")
-                b0, i0 = lcore_totals(s0)
-                b1, i1 = lcore_totals(s1)
-                busy, total = b1 - b0, (b1 - b0) + (i1 - i0)
-                hz = total / (t1 - t0)
-                # busy/idle cycles are TSC deltas: time the thread was
-                # preempted (other work on a shared core) lands in them too.
-                # On-CPU busy cycles: the busy share of the time it really ran.
-                on_cpu = (cpu1 - cpu0) if cpu0 is not None and cpu1 is not None else None
-                busy_on_cpu = busy / total * on_cpu * hz if on_cpu else busy
-                h0, h1 = section(s0, "http"), section(s1, "http")
-                reqs = h1.get("requests", 0) - h0.get("requests", 0)
-                nbytes = sum(h1.get(k, 0) - h0.get(k, 0) for k in ("head_bytes_out", "body_bytes_out"))
-                tcp0, tcp1 = section(s0, "tcp"), section(s1, "tcp")
-                drops = {k: s1["total"]["drops"].get(k, 0) - s0["total"]["drops"].get(k, 0)
-                         for k in s1["total"].get("drops", {})}
-                raw[f"edgeplane-{w}"] = {"edgebench": rep, "busy_cycles": busy, "total_cycles": total,
-                                         "wall_s": t1 - t0, "server_requests": reqs, "server_bytes": nbytes,
-                                         "server_retransmits": tcp1.get("retransmits", 0) - tcp0.get("retransmits", 0),
-                                         "lcore_on_cpu_s": on_cpu, "busy_on_cpu_cycles": busy_on_cpu,
-                                         "server_drops": {k: v for k, v in drops.items() if v}}
-                rows.append({"server": "edgeplane", "workload": w, "conns": conns[w],
-                             "seconds": rep["seconds"], "requests": reqs, "bytes": nbytes,
-                             "server_cycles": busy_on_cpu, "server_busy_tsc": busy,
-                             "server_core_share": busy_on_cpu / total if total else 0,
-                             "server_on_cpu": on_cpu / (t1 - t0) if on_cpu else 1.0,
-                             "client_rps": rep["requests_per_s"], "client_gbps": rep["gbit_per_s"],
-                             "p50_ms": rep["latency_ms"]["p50"], "p99_ms": rep["latency_ms"]["p99"],
-                             "errors": rep["errors_total"], "verified": rep["verified"]})
-                print(f"edgeplane {w}: {rep['requests_per_s']:.0f} req/s {rep['gbit_per_s']:.3f} Gbit/s, "
-                      f"busy {busy / total:.1%} of its core (thread on CPU {on_cpu / (t1 - t0) if on_cpu else 1:.0%}), errors {rep['errors_total']}, server retransmits "
-                      f"{raw[f'edgeplane-{w}']['server_retransmits']}, drops {raw[f'edgeplane-{w}']['server_drops']}",
-                      file=sys.stderr)
-            rc = ep.stop()
-            raw["edgeplane_exit"] = rc
-        if hz is None:
-            hz = tsc_hz_guess()
-        if "nginx" in servers:
-            ng = Nginx(content, a.nginx_port, a.server_cpu)
-            cleanups.append(ng.cleanup)
-            ng.start()
-            for w in workloads:
-                c0 = ng.cpu_seconds()
-                r = wrk_run(lists[w], a.nginx_port, conns[w], int(a.duration), a.client_cpu, ng.work)
-                c1 = ng.cpu_seconds()
-                secs = r["duration_us"] / 1e6
-                cyc = (c1 - c0) * hz
-                raw[f"nginx-{w}"] = {"wrk": r, "cpu_s": c1 - c0}
-                rows.append({"server": "nginx", "workload": w, "conns": conns[w], "seconds": secs,
-                             "requests": r["requests"], "bytes": r["bytes"], "server_cycles": cyc,
-                             "server_busy_tsc": cyc, "server_on_cpu": "",
-                             "server_core_share": (c1 - c0) / secs if secs else 0,
-                             "client_rps": r["requests"] / secs, "client_gbps": r["bytes"] * 8 / secs / 1e9,
-                             "p50_ms": r["p50_us"] / 1e3, "p99_ms": r["p99_us"] / 1e3,
-                             "errors": r["errors"], "verified": ""})
-                print(f"nginx {w}: {r['requests'] / secs:.0f} req/s, worker {(c1 - c0) / secs:.1%} of a core, "
-                      f"errors {r['errors']}", file=sys.stderr)
-    finally:
-        for f in reversed(cleanups):
-            try:
-                f()
-            except Exception as e:  # keep cleaning
-                print(f"cleanup: {e}", file=sys.stderr)
-
-    for r in rows:
-        r["cycles_per_req"] = r["server_cycles"] / r["requests"] if r["requests"] else float("nan")
-        r["cycles_per_byte"] = r["server_cycles"] / r["bytes"] if r["bytes"] else float("nan")
-        core_s = r["server_cycles"] / hz
-        r["req_per_core_s"] = r["requests"] / core_s if core_s else float("nan")
-        r["gbit_per_core_s"] = r["bytes"] * 8 / core_s / 1e9 if core_s else float("nan")
-    report = render(rows, hz, a)
-    print(report)
-    write_csv(os.path.join(out, "compare.csv"), rows)
-    json.dump({"tsc_hz": hz, "rows": rows, "raw": raw, "args": vars(a)}, open(os.path.join(out, "raw.json"), "w"),
-              indent=1, default=str)
-    open(os.path.join(out, "report.txt"), "w").write(report + "\n")
-    if not a.no_chart:
-        chart(rows, os.path.join(out, "compare.png"))
-    print(f"results in {out}", file=sys.stderr)
-    bad = [r for r in rows if r["errors"]]
-    return 1 if bad else 0
-
-
-def tsc_hz_guess():
-    for line in open("/proc/cpuinfo"):
-        if line.startswith("cpu MHz"):
-            return float(line.split(":")[1]) * 1e6
-    return 2.0e9
-
-
-COLS = ["server", "workload", "conns", "seconds", "requests", "bytes", "server_cycles", "server_busy_tsc",
-        "server_on_cpu", "server_core_share",
-        "cycles_per_req", "cycles_per_byte", "req_per_core_s", "gbit_per_core_s", "client_rps", "client_gbps",
-        "p50_ms", "p99_ms", "errors", "verified"]
-
-
-def write_csv(path, rows):
-    with open(path, "w") as f:
-        f.write(",".join(COLS) + "\n")
-        for r in rows:
-            f.write(",".join(str(r[c]) if not isinstance(r[c], float) else f"{r[c]:.6g}" for c in COLS) + "\n")
-
-
-def render(rows, hz, a):
-    lines = [f"edgebench compare: {a.duration:g} s per run, TSC {hz / 1e9:.3f} GHz; server on cpu {a.server_cpu}, "
-             f"client on cpu {a.client_cpu}",
-             f"{'server':10} {'workload':8} {'conns':>5} {'req/s':>10} {'Gbit/s':>8} {'core%':>6} "
-             f"{'cyc/req':>10} {'tsc c/req':>10} {'cyc/byte':>9} {'req/core-s':>11} {'Gb/core-s':>10} {'p50 ms':>8} {'p99 ms':>8} "
-             f"{'errors':>6}"]
-    for r in rows:
-        lines.append(f"{r['server']:10} {r['workload']:8} {r['conns']:5d} {r['client_rps']:10.0f} "
-                     f"{r['client_gbps']:8.3f} {r['server_core_share'] * 100:6.1f} {r['cycles_per_req']:10.0f} "
-                     f"{r['server_busy_tsc'] / r['requests'] if r['requests'] else 0:10.0f} "
-                     f"{r['cycles_per_byte']:9.3f} {r['req_per_core_s']:11.0f} {r['gbit_per_core_s']:10.2f} "
-                     f"{r['p50_ms']:8.3f} {r['p99_ms']:8.3f} {r['errors']:6}")
-    by = {(r["server"], r["workload"]): r for r in rows}
-    lines.append("edgeplane server cycles = busy share of its data lcore x the thread's on-CPU time (TSC busy_cycles")
-    lines.append("also count time preempted on a shared core; raw values in compare.csv server_busy_tsc)")
-    lines.append("nginx / edgeplane server cycles (higher = edgeplane cheaper):")
-    for w in sorted({r["workload"] for r in rows}):
-        e, n = by.get(("edgeplane", w)), by.get(("nginx", w))
-        if e and n:
-            lines.append(f"  {w:8} per request {n['cycles_per_req'] / e['cycles_per_req']:6.2f}x   "
-                         f"per byte {n['cycles_per_byte'] / e['cycles_per_byte']:6.2f}x")
-    return "\n".join(lines)
-
-
-def chart(rows, path):
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("no matplotlib: chart skipped", file=sys.stderr)
-        return
-    workloads = sorted({r["workload"] for r in rows}, key=lambda w: ["small", "seg", "dash"].index(w)
-                       if w in ("small", "seg", "dash") else 9)
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for ax, key, title in ((axes[0], "cycles_per_req", "server cycles per request"),
-                           (axes[1], "cycles_per_byte", "server cycles per byte")):
-        for k, srv in enumerate(("edgeplane", "nginx")):
-            vals = [next((r[key] for r in rows if r["server"] == srv and r["workload"] == w), 0) for w in workloads]
-            xs = [i + (k - 0.5) * 0.38 for i in range(len(workloads))]
-            ax.bar(xs, vals, width=0.38, label=srv)
-        ax.set_xticks(range(len(workloads)))
-        ax.set_xticklabels(workloads)
-        ax.set_yscale("log")
-        ax.set_title(title + " (log)")
-        ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+        return campaign(a)
+    except (RuntimeError, OSError, subprocess.SubprocessError, ValueError, KeyError) as e:
+        where = traceback.extract_tb(e.__traceback__)[-1]
+        print(f"edgebench compare: {type(e).__name__}: {e} (at {os.path.basename(where.filename)}:"
+              f"{where.lineno} {where.name})", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -5,6 +5,11 @@
 // in compare.py next to this file; this subcommand finds and runs it.
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -18,17 +23,36 @@ namespace ep::bench {
 namespace {
 
 // compare.py: $EDGEBENCH_COMPARE, else the source tree the build dir sits in
-// (BUILD/bench/edgebench → SRC/bench/edgebench/compare.py), else the install.
-std::string find_script() {
+// (SRC/build/bench/edgebench → SRC/bench/edgebench/compare.py), else the
+// source tree this binary was configured from (a build dir anywhere else,
+// e.g. /tmp/b from `meson setup /tmp/b SRC`). Every place tried is kept for
+// the message when none has it.
+std::string find_script(std::string *tried) {
     namespace fs = std::filesystem;
-    if (const char *e = std::getenv("EDGEBENCH_COMPARE")) return e;
     std::error_code ec;
+    if (const char *e = std::getenv("EDGEBENCH_COMPARE")) {
+        if (fs::exists(e, ec)) return e;
+        *tried += std::string("  $EDGEBENCH_COMPARE=") + e + " (no such file)\n";
+        return {};
+    }
     const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
     for (fs::path d = exe.parent_path(); !d.empty() && d != d.root_path(); d = d.parent_path()) {
         const fs::path cand = d / "bench" / "edgebench" / "compare.py";
         if (fs::exists(cand, ec)) return cand.string();
     }
+    *tried += "  bench/edgebench/compare.py in every parent of " + exe.string() + "\n";
+#ifdef EP_SOURCE_ROOT
+    const fs::path cand = fs::path(EP_SOURCE_ROOT) / "bench" / "edgebench" / "compare.py";
+    if (fs::exists(cand, ec)) return cand.string();
+    *tried += "  " + cand.string() + " (the source tree this build was configured from)\n";
+#endif
     return {};
+}
+
+// CLI11 exits quietly on a RuntimeError: say why first.
+[[noreturn]] void fail(const std::string &why) {
+    std::fprintf(stderr, "edgebench compare: %s\n", why.c_str());
+    throw CLI::RuntimeError(2);
 }
 
 }  // namespace
@@ -43,9 +67,13 @@ void register_compare(CLI::App &app) {
     c->allow_extras();
     c->prefix_command();
     c->callback([c, args]() {
-        const std::string script = find_script();
+        std::string tried;
+        const std::string script = find_script(&tried);
         if (script.empty())
-            throw CLI::RuntimeError("compare.py not found (set EDGEBENCH_COMPARE)", 2);
+            fail("compare.py not found; looked for:\n" + tried +
+                 "set EDGEBENCH_COMPARE=/path/to/bench/edgebench/compare.py");
+        if (access("/usr/bin/python3", X_OK) != 0)
+            fail("/usr/bin/python3 not found (compare.py needs Debian's python3)");
         std::vector<std::string> av = {"/usr/bin/python3", script};
         std::error_code ec;
         const std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
@@ -55,7 +83,7 @@ void register_compare(CLI::App &app) {
         for (auto &s : av) argv.push_back(s.data());
         argv.push_back(nullptr);
         execv(argv[0], argv.data());
-        throw CLI::RuntimeError("exec /usr/bin/python3 failed", 2);
+        fail(std::string("exec /usr/bin/python3 failed: ") + std::strerror(errno));
     });
 }
 

@@ -3,6 +3,8 @@
 #include <rte_byteorder.h>
 #include <rte_ip.h>
 
+#include "dataplane/net/csum32.h"
+
 namespace ep::net {
 
 namespace {
@@ -25,7 +27,7 @@ Drop parse_ipv4(const uint8_t *pkt, uint32_t len, const PortAddress &port, Ipv4V
     const uint32_t total = rte_be_to_cpu_16(ih->total_length);
     if (total < ihl || total > len) return Drop::ipv4_bad_length;
     // The ones-complement sum over a correct header, checksum included, is 0xffff.
-    if (rte_raw_cksum(pkt, ihl) != 0xffff) return Drop::ipv4_bad_checksum;
+    if (fold_sum(sum_bytes(pkt, ihl)) != 0xffff) return Drop::ipv4_bad_checksum;
     if (ih->fragment_offset & RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))
         return Drop::ipv4_fragment;
     if (martian_source(ih->src_addr)) return Drop::ipv4_bad_source;

@@ -35,6 +35,26 @@ TEST(Options, RoundTrip) {
     EXPECT_EQ(p.wscale, 7);
 }
 
+// The NOP, NOP, TS fast path reads what the general loop reads from the
+// same option in another layout, and a 12-byte block that only looks like
+// it (a timestamp of the wrong length) still goes through the checks.
+TEST(Options, TimestampFastPathEqualsTheLoop) {
+    const uint8_t fast[12] = {1, 1, 8, 10, 0x01, 0x02, 0x03, 0x04, 0xa0, 0xb0, 0xc0, 0xd0};
+    const uint8_t slow[12] = {8, 10, 0x01, 0x02, 0x03, 0x04, 0xa0, 0xb0, 0xc0, 0xd0, 1, 1};
+    TcpOptions a, b;
+    ASSERT_TRUE(parse_options(fast, sizeof fast, a));
+    ASSERT_TRUE(parse_options(slow, sizeof slow, b));
+    EXPECT_TRUE(a.has_ts);
+    EXPECT_EQ(a.ts_val, 0x01020304u);
+    EXPECT_EQ(a.ts_ecr, 0xa0b0c0d0u);
+    EXPECT_EQ(a.ts_val, b.ts_val);
+    EXPECT_EQ(a.ts_ecr, b.ts_ecr);
+    EXPECT_FALSE(a.has_mss || a.has_wscale || a.sack_permitted || a.num_sack);
+    const uint8_t bad[12] = {1, 1, 8, 9, 0, 0, 0, 0, 0, 0, 0, 0};
+    TcpOptions c;
+    EXPECT_FALSE(parse_options(bad, sizeof bad, c));
+}
+
 }  // namespace
 }  // namespace ep::tcp
 

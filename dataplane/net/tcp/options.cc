@@ -5,6 +5,16 @@
 namespace ep::tcp {
 
 bool parse_options(const uint8_t *p, size_t len, TcpOptions &o) {
+    // The layout of RFC 7323 Appendix A (NOP, NOP, TS), which every segment
+    // of a timestamp connection without SACK blocks carries (every ACK of a
+    // bulk transfer): read it without the loop, as Linux's
+    // tcp_fast_parse_options does. The same result as the loop below.
+    if (len == 12 && p[0] == kOptNop && p[1] == kOptNop && p[2] == kOptTimestamp && p[3] == 10) {
+        o.has_ts = true;
+        o.ts_val = rd32(p + 4);
+        o.ts_ecr = rd32(p + 8);
+        return true;
+    }
     size_t i = 0;
     while (i < len) {
         uint8_t kind = p[i];
