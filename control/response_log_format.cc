@@ -37,7 +37,7 @@ void append_escaped(std::string *out, std::string_view s, bool json) {
     char buf[8];
     for (unsigned char c : s) {
         // combined: a space would split the request field for a parser.
-        if (c > 0x20 && c < 0x7f && c != '"' && c != '\\' || (json && c == ' ')) {
+        if ((c > 0x20 && c < 0x7f && c != '"' && c != '\\') || (json && c == ' ')) {
             out->push_back(static_cast<char>(c));
         } else {
             std::snprintf(buf, sizeof buf, json ? "\\u%04x" : "\\x%02X", c);
