@@ -154,6 +154,7 @@ const dns::SteerMap &Engine::recompute(double now_s) {
     assign_ = std::move(next);
     load_ = std::move(total);
 
+    const auto t1 = std::chrono::steady_clock::now();
     std::vector<std::vector<int32_t>> answers(groups, std::vector<int32_t>(n));
     for (std::size_t g = 0; g < groups; ++g)
         for (std::size_t i = 0; i < n; ++i) answers[g][i] = assign_[g][i].cluster;
@@ -163,7 +164,10 @@ const dns::SteerMap &Engine::recompute(double now_s) {
     st.candidate_entries = grid_.entries();
     st.measured_blocks = measurements_.size();
     st.recomputes++;
-    st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const auto t2 = std::chrono::steady_clock::now();
+    st.seconds = std::chrono::duration<double>(t2 - t0).count();
+    st.decide_seconds = std::chrono::duration<double>(t1 - t0).count();
+    st.compile_seconds = std::chrono::duration<double>(t2 - t1).count();
     stats_ = st;
     return map_;
 }

@@ -30,6 +30,8 @@ struct RecomputeStats {
     uint64_t routes = 0;            // per owner, after aggregation
     uint64_t measured_blocks = 0;
     double seconds = 0;             // the last recompute's wall time
+    double decide_seconds = 0;      // of which deciding (and rebalancing)
+    double compile_seconds = 0;     // of which compiling the map
 };
 
 class Engine {

@@ -1,6 +1,7 @@
 #include "control/cluster/grid.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace ep::cluster {
 
@@ -26,16 +27,19 @@ void CandidateGrid::build(const std::vector<Vec3> &clusters, const std::vector<u
         for (double b : {lon0, lon0 + kCellDeg}) r = std::max(r, haversine_km(clat, clon, clat, b));
         r += 1;  // float rounding of the unit vectors
         const Vec3 c = unit_vector(clat, clon);
+        // Ranked and cut in chord space: no trigonometry per cluster.
         d.clear();
         for (uint32_t i = 0; i < clusters.size(); ++i)
-            if (usable[i]) d.push_back({chord2_to_km(chord2(c, clusters[i])), static_cast<uint16_t>(i)});
+            if (usable[i]) d.push_back({chord2(c, clusters[i]), static_cast<uint16_t>(i)});
         if (d.empty()) continue;
         const std::size_t kk = std::min<std::size_t>(k, d.size());
         std::nth_element(d.begin(), d.begin() + static_cast<long>(kk - 1), d.end());
-        const double limit = d[kk - 1].first + 2 * r;
+        const double limit_km = chord2_to_km(static_cast<float>(d[kk - 1].first)) + 2 * r;
+        const double half = std::min(limit_km / (2 * kEarthKm), 3.14159265358979 / 2);
+        const double limit = 4 * std::sin(half) * std::sin(half) * (1 + 1e-5);
         auto &l = lists[cell];
-        for (const auto &[dist, id] : d)
-            if (dist <= limit) l.push_back(id);
+        for (const auto &[c2, id] : d)
+            if (c2 <= limit) l.push_back(id);
     }
     start_.assign(kRows * kCols + 1, 0);
     ids_.clear();

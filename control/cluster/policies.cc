@@ -179,7 +179,7 @@ class ScoringPolicy : public Policy {
             Candidate &x = d->c[d->n++];
             x = Candidate{};
             x.cluster = c;
-            x.geo_ms = static_cast<float>(s_.geo_base_ms + chord2_to_km(chord) * s_.geo_ms_per_km);
+            x.geo_ms = static_cast<float>(s_.geo_base_ms) + chord2_to_km_f(chord) * static_cast<float>(s_.geo_ms_per_km);
             if (m.clusters[c].health == Health::kDraining) x.flags |= kDrainingFlag;
             if (in.holds && (*in.holds)[c]) x.flags |= kHoldsTitle;
             return &x;
