@@ -11,6 +11,7 @@
 #include "control/admin_socket.h"
 #include "chunkstore/store.h"
 #include "control/cache_control.h"
+#include "control/cluster_control.h"
 #include "control/config.h"
 #include "control/metrics.h"
 #include "control/metrics_server.h"
@@ -73,6 +74,7 @@ private:
     std::vector<std::unique_ptr<FaultStage>> faults_;
     std::vector<AccessLog *> access_logs_;  // rte_malloc'd, one per data lcore
     std::unique_ptr<CacheControl> cache_;
+    std::unique_ptr<ClusterControl> clusters_;  // --clusters: cluster selection
     bool draining_ = false;
     uint64_t drain_deadline_ms_ = 0;
 };

@@ -59,6 +59,14 @@ int main(int argc, char **argv) {
         ->callback([&] { request = "sink"; });
     app.add_subcommand("zones", "Zones the DNS service answers for: apex, SOA serial, records")
         ->callback([&] { request = "zones"; });
+    app.add_subcommand("clusters",
+                       "Cluster selection: policy, clusters with load and health, last recompute")
+        ->callback([&] { request = "clusters"; });
+    std::string why_address;
+    auto *why = app.add_subcommand(
+        "why", "Which cluster serves ADDRESS and why: the candidates, their scores, what decided");
+    why->add_option("address", why_address, "A client address (IPv4 or IPv6)")->required();
+    why->callback([&] { request = "why " + why_address; });
     std::vector<std::string> words;
     auto *raw = app.add_subcommand("call", "Send any admin command, e.g. 'edgectl call help'");
     raw->add_option("words", words)->required();
