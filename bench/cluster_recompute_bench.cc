@@ -92,12 +92,19 @@ void BM_Recompute(benchmark::State &state, const std::string &policy) {
 }  // namespace
 
 BENCHMARK_CAPTURE(BM_Recompute, geo, std::string("geo"))
-    ->Args({1'000'000, 1000})->Unit(benchmark::kMillisecond)->Iterations(3);
+    ->Args({1'000'000, 1000})
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(3);
 BENCHMARK_CAPTURE(BM_Recompute, measured, std::string("measured"))
-    ->Args({1'000'000, 1000})->Unit(benchmark::kMillisecond)->Iterations(3);
+    ->Args({1'000'000, 1000})
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(3);
 BENCHMARK_CAPTURE(BM_Recompute, load_aware, std::string("load-aware"))
-    ->Args({1'000'000, 1000})->Unit(benchmark::kMillisecond)->Iterations(3);
+    ->Args({1'000'000, 1000})
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(3);
 BENCHMARK_CAPTURE(BM_Recompute, small_geo, std::string("geo"))
-    ->Args({10'000, 100})->Unit(benchmark::kMillisecond);
+    ->Args({10'000, 100})
+    ->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();

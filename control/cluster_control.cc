@@ -83,21 +83,21 @@ void ClusterControl::register_commands(AdminSocket &admin) {
             engine_.measurements().add(static_cast<uint16_t>(c), a, static_cast<float>(rtt),
                                        static_cast<float>(loss), static_cast<uint32_t>(samples),
                                        static_cast<double>(now_ms_) / 1000.0);
-            out.write("measured " + args[1] + " " + cluster::to_string(cluster::Measurements::block_of(a)) +
+            out.write("measured " + args[1] + " " +
+                      cluster::to_string(cluster::Measurements::block_of(a)) +
                       " (used from the next recompute)\n");
         });
-    admin.add_command("cluster-health", "cluster-health CLUSTER up|draining|down, then recompute",
-                      [this](const std::vector<std::string> &args, Reply &out) {
-                          cluster::Health h;
-                          if (args.size() != 3 || !cluster::parse_health(args[2], &h))
-                              return out.write(
-                                  "error: usage: cluster-health CLUSTER up|draining|down\n");
-                          std::string err;
-                          if (!engine_.set_health(args[1], h, &err))
-                              return out.write("error: " + err + "\n");
-                          recompute(now_ms_);
-                          out.write(args[1] + " is " + args[2] + "\n");
-                      });
+    admin.add_command(
+        "cluster-health", "cluster-health CLUSTER up|draining|down, then recompute",
+        [this](const std::vector<std::string> &args, Reply &out) {
+            cluster::Health h;
+            if (args.size() != 3 || !cluster::parse_health(args[2], &h))
+                return out.write("error: usage: cluster-health CLUSTER up|draining|down\n");
+            std::string err;
+            if (!engine_.set_health(args[1], h, &err)) return out.write("error: " + err + "\n");
+            recompute(now_ms_);
+            out.write(args[1] + " is " + args[2] + "\n");
+        });
     admin.add_command("recompute", "decide every client network now", [this](auto &, Reply &out) {
         recompute(now_ms_);
         char b[128];

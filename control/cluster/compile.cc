@@ -93,12 +93,15 @@ dns::SteerMap compile(const Model &m, const std::vector<std::vector<int32_t>> &a
     // One answer set per (cluster, TTL).
     std::map<std::pair<int32_t, uint32_t>, uint32_t> set_of;
     auto set_index = [&](int32_t cluster, uint32_t ttl) {
-        auto [it, fresh] = set_of.try_emplace({cluster, ttl}, static_cast<uint32_t>(map.sets.size()));
+        auto [it, fresh] =
+            set_of.try_emplace({cluster, ttl}, static_cast<uint32_t>(map.sets.size()));
         if (fresh) {
             dns::SteerMap::AnswerSet s;
             s.ttl = ttl;
-            for (const auto &a : m.clusters[cluster].v4) s.v4.insert(s.v4.end(), a.begin(), a.end());
-            for (const auto &a : m.clusters[cluster].v6) s.v6.insert(s.v6.end(), a.begin(), a.end());
+            for (const auto &a : m.clusters[cluster].v4)
+                s.v4.insert(s.v4.end(), a.begin(), a.end());
+            for (const auto &a : m.clusters[cluster].v6)
+                s.v6.insert(s.v6.end(), a.begin(), a.end());
             map.sets.push_back(std::move(s));
         }
         return it->second;

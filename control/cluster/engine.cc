@@ -114,7 +114,8 @@ const dns::SteerMap &Engine::recompute(double now_s) {
     measurements_.expire(now_s);
     fold_measurements();
     std::vector<uint8_t> usable(model_.clusters.size());
-    for (std::size_t c = 0; c < usable.size(); ++c) usable[c] = model_.clusters[c].health != Health::kDown;
+    for (std::size_t c = 0; c < usable.size(); ++c)
+        usable[c] = model_.clusters[c].health != Health::kDown;
     grid_.build(world_.cluster_xyz, usable, model_.settings.candidates, world_.cells);
 
     const std::size_t n = model_.clients.size(), groups = group_titles_.size();
@@ -206,8 +207,8 @@ std::string Engine::clusters_text() const {
          "; moved for load " + std::to_string(stats_.moved_for_load) + "; over capacity " +
          std::to_string(stats_.over_capacity) + "; routes per name " +
          std::to_string(stats_.routes) + "; measured blocks " +
-         std::to_string(stats_.measured_blocks) + "; map version " +
-         std::to_string(map_.version) + "\n";
+         std::to_string(stats_.measured_blocks) + "; map version " + std::to_string(map_.version) +
+         "\n";
     std::vector<uint64_t> prefixes(model_.clusters.size(), 0);
     if (!assign_.empty())
         for (const Assignment &a : assign_[0])
@@ -234,9 +235,10 @@ std::string Engine::clusters_text() const {
             const std::string t = to_string(p);
             addrs += (addrs.empty() ? "" : ",") + t.substr(0, t.size() - 4);
         }
-        std::snprintf(line, sizeof line, "%-16s %-10s %-8s %8.3f %9.3f %9.1f %9.3f %6.1f %8llu  %s\n",
-                      cl.name.c_str(), kind_name(cl.kind), health_name(cl.health), cl.lat, cl.lon,
-                      cl.capacity_gbps, load, 100 * load / cl.capacity_gbps,
+        std::snprintf(line, sizeof line,
+                      "%-16s %-10s %-8s %8.3f %9.3f %9.1f %9.3f %6.1f %8llu  %s\n", cl.name.c_str(),
+                      kind_name(cl.kind), health_name(cl.health), cl.lat, cl.lon, cl.capacity_gbps,
+                      load, 100 * load / cl.capacity_gbps,
                       static_cast<unsigned long long>(prefixes[c]), addrs.c_str());
         o += line;
     }
@@ -252,18 +254,20 @@ std::string Engine::why(std::string_view address) const {
         return "error: no client network contains " + std::string(address) +
                ": its queries get the zone's own records (ECS scope 0)\n";
     const ClientNet &cn = model_.clients[static_cast<std::size_t>(i)];
-    std::string o = "address " + std::string(address) + ": client network " + to_string(cn.prefix) +
-                    (cn.asn ? " AS" + std::to_string(cn.asn) : "") + " at " +
-                    fmt("%.3f", cn.lat) + "," + fmt("%.3f", cn.lon) + " (" +
-                    (cn.source == Source::kCsv ? "csv" : "geolocation database " + std::string(cn.country)) +
-                    "), demand " + fmt("%.3f", cn.demand_gbps) + " Gbit/s\n";
+    std::string o =
+        "address " + std::string(address) + ": client network " + to_string(cn.prefix) +
+        (cn.asn ? " AS" + std::to_string(cn.asn) : "") + " at " + fmt("%.3f", cn.lat) + "," +
+        fmt("%.3f", cn.lon) + " (" +
+        (cn.source == Source::kCsv ? "csv" : "geolocation database " + std::string(cn.country)) +
+        "), demand " + fmt("%.3f", cn.demand_gbps) + " Gbit/s\n";
     o += "policy " + std::string(policy_->name()) + ", recompute " +
          std::to_string(stats_.recomputes) + "\n";
     if (assign_.empty()) return o + "not decided yet (no recompute)\n";
     for (std::size_t g = 0; g < group_titles_.size(); ++g) {
         std::string owners;
         for (std::size_t n = 0; n < model_.names.size(); ++n)
-            if (group_of_name_[n] == g) owners += (owners.empty() ? "" : ", ") + model_.names[n].owner;
+            if (group_of_name_[n] == g)
+                owners += (owners.empty() ? "" : ", ") + model_.names[n].owner;
         if (group_titles_.size() > 1 && owners.empty()) continue;
         const Assignment &as = assign_[g][static_cast<std::size_t>(i)];
         o += (owners.empty() ? std::string("(no steered name)") : owners) +
@@ -293,7 +297,8 @@ std::string Engine::why(std::string_view address) const {
         in.demand_share = 1.0 / static_cast<double>(group_titles_.size());
         Decision d;
         policy_->decide(in, static_cast<uint32_t>(i), &d);
-        std::sort(d.c, d.c + d.n, [](const Candidate &x, const Candidate &y) { return x.score < y.score; });
+        std::sort(d.c, d.c + d.n,
+                  [](const Candidate &x, const Candidate &y) { return x.score < y.score; });
         char line[256];
         std::snprintf(line, sizeof line, "  %-1s %-16s %9s %8s %8s %6s %6s  %s\n", "", "candidate",
                       "score_ms", "geo_ms", "rtt_ms", "loss%", "load%", "notes");
@@ -304,7 +309,8 @@ std::string Engine::why(std::string_view address) const {
             std::string notes;
             notes += c.flags & kMeasuredFlag ? "measured" : "no measurement: geo estimate";
             if (c.flags & kDrainingFlag) notes += ", draining";
-            if (in.holds) notes += c.flags & kHoldsTitle ? ", holds the title" : ", lacks the title";
+            if (in.holds)
+                notes += c.flags & kHoldsTitle ? ", holds the title" : ", lacks the title";
             const double load = c.cluster < load_.size() ? load_[c.cluster] : 0;
             std::snprintf(line, sizeof line, "  %-1s %-16s %9.2f %8.2f %8s %6s %6.1f  %s\n",
                           c.cluster == as.cluster ? "*" : "", cl.name.c_str(), c.score, c.geo_ms,

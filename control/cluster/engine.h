@@ -21,17 +21,17 @@ namespace ep::cluster {
 struct RecomputeStats {
     uint64_t recomputes = 0;
     uint64_t clients = 0;
-    uint64_t decided = 0;           // clients with a cluster
-    uint64_t changed = 0;           // clients whose cluster changed since the last recompute
-    uint64_t kept = 0;              // kept by hysteresis
+    uint64_t decided = 0;  // clients with a cluster
+    uint64_t changed = 0;  // clients whose cluster changed since the last recompute
+    uint64_t kept = 0;     // kept by hysteresis
     uint64_t moved_for_load = 0;
-    uint64_t over_capacity = 0;     // left on a cluster above its headroom
-    uint64_t candidate_entries = 0; // the grid's lists, summed
-    uint64_t routes = 0;            // per owner, after aggregation
+    uint64_t over_capacity = 0;      // left on a cluster above its headroom
+    uint64_t candidate_entries = 0;  // the grid's lists, summed
+    uint64_t routes = 0;             // per owner, after aggregation
     uint64_t measured_blocks = 0;
-    double seconds = 0;             // the last recompute's wall time
-    double decide_seconds = 0;      // of which deciding (and rebalancing)
-    double compile_seconds = 0;     // of which compiling the map
+    double seconds = 0;          // the last recompute's wall time
+    double decide_seconds = 0;   // of which deciding (and rebalancing)
+    double compile_seconds = 0;  // of which compiling the map
 };
 
 class Engine {
@@ -73,7 +73,7 @@ class Engine {
     // Title groups: 0 is "no title"; content-aware adds one per title.
     std::vector<std::string> group_titles_;
     std::vector<uint32_t> group_of_name_;
-    std::vector<std::vector<uint8_t>> holds_;  // per group, per cluster
+    std::vector<std::vector<uint8_t>> holds_;      // per group, per cluster
     std::vector<std::vector<Assignment>> assign_;  // per group, per client
     std::vector<double> load_;
     dns::SteerMap map_;

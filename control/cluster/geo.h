@@ -15,9 +15,9 @@ inline constexpr double kDeg = 3.14159265358979323846 / 180.0;
 // The haversine formula (R. W. Sinnott, "Virtues of the Haversine", 1984).
 inline double haversine_km(double lat1, double lon1, double lat2, double lon2) {
     const double dlat = (lat2 - lat1) * kDeg, dlon = (lon2 - lon1) * kDeg;
-    const double a = std::sin(dlat / 2) * std::sin(dlat / 2) +
-                     std::cos(lat1 * kDeg) * std::cos(lat2 * kDeg) * std::sin(dlon / 2) *
-                         std::sin(dlon / 2);
+    const double a =
+        std::sin(dlat / 2) * std::sin(dlat / 2) +
+        std::cos(lat1 * kDeg) * std::cos(lat2 * kDeg) * std::sin(dlon / 2) * std::sin(dlon / 2);
     return 2 * kEarthKm * std::asin(std::min(1.0, std::sqrt(a)));
 }
 

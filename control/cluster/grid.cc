@@ -18,7 +18,8 @@ void CandidateGrid::build(const std::vector<Vec3> &clusters, const std::vector<u
     std::vector<std::vector<uint16_t>> lists(kRows * kCols);
     std::vector<std::pair<double, uint16_t>> d;
     for (uint32_t cell : cells) {
-        const double lat0 = -90 + (cell / kCols) * kCellDeg, lon0 = -180 + (cell % kCols) * kCellDeg;
+        const double lat0 = -90 + (cell / kCols) * kCellDeg,
+                     lon0 = -180 + (cell % kCols) * kCellDeg;
         const double clat = lat0 + kCellDeg / 2, clon = lon0 + kCellDeg / 2;
         double r = 0;
         for (double a : {lat0, lat0 + kCellDeg})

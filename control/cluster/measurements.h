@@ -36,8 +36,8 @@ class Measurements {
     }
     // RTT and loss that `cluster` saw from clients at `addr` (an address or
     // a prefix; kept per /24 or /48), over `samples` connections.
-    void add(uint16_t cluster, const Prefix &addr, float rtt_ms, float loss_pct,
-             uint32_t samples, double now_s);
+    void add(uint16_t cluster, const Prefix &addr, float rtt_ms, float loss_pct, uint32_t samples,
+             double now_s);
     // Forgets what is older than max_age.
     void expire(double now_s);
     // Every aggregate: its block (/24 or /48), cluster and values.

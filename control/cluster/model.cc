@@ -76,17 +76,23 @@ std::string to_string(const Prefix &p) {
     return std::string(buf) + "/" + std::to_string(p.len);
 }
 
-const char *kind_name(Kind k) { return k == Kind::kEnterDeep ? "enter-deep" : "bring-home"; }
+const char *kind_name(Kind k) {
+    return k == Kind::kEnterDeep ? "enter-deep" : "bring-home";
+}
 
 const char *health_name(Health h) {
     return h == Health::kUp ? "up" : h == Health::kDraining ? "draining" : "down";
 }
 
 bool parse_health(std::string_view s, Health *out) {
-    if (s == "up") *out = Health::kUp;
-    else if (s == "draining") *out = Health::kDraining;
-    else if (s == "down") *out = Health::kDown;
-    else return false;
+    if (s == "up")
+        *out = Health::kUp;
+    else if (s == "draining")
+        *out = Health::kDraining;
+    else if (s == "down")
+        *out = Health::kDown;
+    else
+        return false;
     return true;
 }
 

@@ -56,8 +56,8 @@ enum class Source : uint8_t { kCsv, kGeoDb };
 struct ClientNet {
     Prefix prefix;
     float lat = 0, lon = 0;
-    uint32_t asn = 0;          // 0: unknown
-    float demand_gbps = 0.01f; // traffic it sends us at peak, what load-aware sums
+    uint32_t asn = 0;           // 0: unknown
+    float demand_gbps = 0.01f;  // traffic it sends us at peak, what load-aware sums
     Source source = Source::kCsv;
     char country[3] = {};  // ISO 3166 code when the geolocation database placed it
 };
@@ -71,18 +71,18 @@ struct SteeredName {
 
 struct Settings {
     std::string policy = "load-aware";  // geo | measured | load-aware | content
-    unsigned candidates = 8;     // nearest clusters each prefix is scored against
+    unsigned candidates = 8;            // nearest clusters each prefix is scored against
     // The RTT a distance is estimated to cost where nothing was measured:
     // base + km * per_km. Light in fibre is ~100 km per ms of RTT; paths are
     // longer than great circles (inflation ~1.5 in published measurements).
     double geo_base_ms = 2.0;
     double geo_ms_per_km = 0.015;
-    double loss_ms_per_pct = 10;  // a 1 % loss costs like 10 ms more RTT
-    double headroom = 0.8;        // load-aware: keep each cluster under this share of capacity
-    double load_band = 0.1;       // a prefix moved for load returns below headroom - band
-    double stick_ms = 5;          // keep the previous cluster unless the best is this much ...
-    double stick_pct = 10;        // ... and this % better (hysteresis)
-    double miss_ms = 30;          // content: cost of a cluster that does not hold the title
+    double loss_ms_per_pct = 10;       // a 1 % loss costs like 10 ms more RTT
+    double headroom = 0.8;             // load-aware: keep each cluster under this share of capacity
+    double load_band = 0.1;            // a prefix moved for load returns below headroom - band
+    double stick_ms = 5;               // keep the previous cluster unless the best is this much ...
+    double stick_pct = 10;             // ... and this % better (hysteresis)
+    double miss_ms = 30;               // content: cost of a cluster that does not hold the title
     double measure_half_life_s = 300;  // weight of an old measurement halves in this time
     double measure_max_age_s = 3600;   // older ones are forgotten (back to geo)
     unsigned recompute_s = 10;

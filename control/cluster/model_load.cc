@@ -40,8 +40,8 @@ bool check_keys(Ctx &c, const toml::table &t, const std::set<std::string> &known
         if (known.count(std::string(k.str()))) continue;
         std::string list;
         for (const std::string &n : known) list += (list.empty() ? "" : ", ") + n;
-        return c.fail(v, "unknown key '" + std::string(k.str()) + "' in " + where + " (known: " +
-                             list + ")");
+        return c.fail(
+            v, "unknown key '" + std::string(k.str()) + "' in " + where + " (known: " + list + ")");
     }
     return true;
 }
@@ -67,8 +67,8 @@ bool get_uint(Ctx &c, const toml::table &t, const char *key, uint64_t max, uint6
     if (!n) return true;
     if (!n->is_integer() || *n->value<int64_t>() < 0 ||
         static_cast<uint64_t>(*n->value<int64_t>()) > max)
-        return c.fail(*n, std::string("'") + key + "' must be an integer from 0 to " +
-                              std::to_string(max));
+        return c.fail(
+            *n, std::string("'") + key + "' must be an integer from 0 to " + std::to_string(max));
     *out = static_cast<uint64_t>(*n->value<int64_t>());
     return true;
 }
@@ -105,19 +105,26 @@ bool parse_cluster(Ctx &c, const toml::table &t, Cluster *cl) {
         return c.fail(t, "cluster '" + cl->name + "' needs lat and lon");
     cl->lat = lat;
     cl->lon = lon;
-    if (kind == "enter-deep") cl->kind = Kind::kEnterDeep;
-    else if (kind == "bring-home") cl->kind = Kind::kBringHome;
-    else return c.fail(*t.get("kind"), "kind must be enter-deep or bring-home, not '" + kind + "'");
+    if (kind == "enter-deep")
+        cl->kind = Kind::kEnterDeep;
+    else if (kind == "bring-home")
+        cl->kind = Kind::kBringHome;
+    else
+        return c.fail(*t.get("kind"), "kind must be enter-deep or bring-home, not '" + kind + "'");
     if (!parse_health(health, &cl->health))
-        return c.fail(*t.get("health"), "health must be up, draining or down, not '" + health + "'");
+        return c.fail(*t.get("health"),
+                      "health must be up, draining or down, not '" + health + "'");
     // v4 and addresses may mix families: each address goes where it belongs.
     for (const std::string &a : v4) v6.push_back(a);
     for (const std::string &a : v6) {
         std::array<uint8_t, 4> b4;
         std::array<uint8_t, 16> b6;
-        if (inet_pton(AF_INET, a.c_str(), b4.data()) == 1) cl->v4.push_back(b4);
-        else if (inet_pton(AF_INET6, a.c_str(), b6.data()) == 1) cl->v6.push_back(b6);
-        else return c.fail(t, "cluster '" + cl->name + "': '" + a + "' is not an address");
+        if (inet_pton(AF_INET, a.c_str(), b4.data()) == 1)
+            cl->v4.push_back(b4);
+        else if (inet_pton(AF_INET6, a.c_str(), b6.data()) == 1)
+            cl->v6.push_back(b6);
+        else
+            return c.fail(t, "cluster '" + cl->name + "': '" + a + "' is not an address");
     }
     return true;
 }
@@ -260,20 +267,18 @@ bool parse_model(std::string_view text, const std::string &name, const std::stri
     }
     uint64_t cand = s.candidates, rs = s.recompute_s, ttl = s.ttl;
     std::string clients;
-    bool ok = get_string(c, t, "policy", &s.policy) &&
-              get_uint(c, t, "candidates", 1 << 10, &cand) &&
-              get_number(c, t, "geo_base_ms", &s.geo_base_ms) &&
-              get_number(c, t, "geo_ms_per_km", &s.geo_ms_per_km) &&
-              get_number(c, t, "loss_ms_per_pct", &s.loss_ms_per_pct) &&
-              get_number(c, t, "headroom", &s.headroom) &&
-              get_number(c, t, "load_band", &s.load_band) &&
-              get_number(c, t, "stick_ms", &s.stick_ms) &&
-              get_number(c, t, "stick_pct", &s.stick_pct) &&
-              get_number(c, t, "miss_ms", &s.miss_ms) &&
-              get_number(c, t, "measure_half_life_s", &s.measure_half_life_s) &&
-              get_number(c, t, "measure_max_age_s", &s.measure_max_age_s) &&
-              get_uint(c, t, "recompute_s", 86400, &rs) &&
-              get_uint(c, t, "ttl", 0x7fffffff, &ttl) && get_string(c, t, "clients", &clients);
+    bool ok =
+        get_string(c, t, "policy", &s.policy) && get_uint(c, t, "candidates", 1 << 10, &cand) &&
+        get_number(c, t, "geo_base_ms", &s.geo_base_ms) &&
+        get_number(c, t, "geo_ms_per_km", &s.geo_ms_per_km) &&
+        get_number(c, t, "loss_ms_per_pct", &s.loss_ms_per_pct) &&
+        get_number(c, t, "headroom", &s.headroom) && get_number(c, t, "load_band", &s.load_band) &&
+        get_number(c, t, "stick_ms", &s.stick_ms) && get_number(c, t, "stick_pct", &s.stick_pct) &&
+        get_number(c, t, "miss_ms", &s.miss_ms) &&
+        get_number(c, t, "measure_half_life_s", &s.measure_half_life_s) &&
+        get_number(c, t, "measure_max_age_s", &s.measure_max_age_s) &&
+        get_uint(c, t, "recompute_s", 86400, &rs) && get_uint(c, t, "ttl", 0x7fffffff, &ttl) &&
+        get_string(c, t, "clients", &clients);
     s.candidates = static_cast<unsigned>(cand);
     s.recompute_s = static_cast<unsigned>(rs);
     s.ttl = static_cast<uint32_t>(ttl);
@@ -290,8 +295,10 @@ bool parse_model(std::string_view text, const std::string &name, const std::stri
         }
     }
     if (const toml::node *n = t.get("geoip_networks"); ok && n) {
-        if (!n->is_boolean()) ok = c.fail(*n, "'geoip_networks' is true or false");
-        else geo_networks = *n->value<bool>();
+        if (!n->is_boolean())
+            ok = c.fail(*n, "'geoip_networks' is true or false");
+        else
+            geo_networks = *n->value<bool>();
     }
     auto each = [&](const char *key, auto fn) {
         const toml::node *n = t.get(key);
@@ -361,7 +368,8 @@ std::string validate(const Model &m) {
         return "policy '" + s.policy + "' is not one of geo, measured, load-aware, content";
     if (s.candidates < 1 || s.candidates > 16) return "candidates must be 1 to 16";
     if (!(s.headroom > 0 && s.headroom <= 1)) return "headroom must be in (0, 1]";
-    if (!(s.load_band >= 0 && s.load_band < s.headroom)) return "load_band must be in [0, headroom)";
+    if (!(s.load_band >= 0 && s.load_band < s.headroom))
+        return "load_band must be in [0, headroom)";
     if (s.geo_base_ms < 0 || s.geo_ms_per_km <= 0) return "geo_base_ms >= 0 and geo_ms_per_km > 0";
     if (s.stick_ms < 0 || s.stick_pct < 0 || s.miss_ms < 0 || s.loss_ms_per_pct < 0)
         return "stick_ms, stick_pct, miss_ms and loss_ms_per_pct must not be negative";
@@ -385,7 +393,8 @@ std::string validate(const Model &m) {
         if (!dns::name_from_text(n.owner.c_str(), wire, &len))
             return "name '" + n.owner + "' is not a DNS name";
         std::string low;
-        for (char ch : n.owner) low += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        for (char ch : n.owner)
+            low += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
         if (!owners.insert(low).second) return "name '" + n.owner + "' is listed twice";
     }
     for (const ClientNet &c : m.clients) {

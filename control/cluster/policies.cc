@@ -6,13 +6,18 @@ namespace ep::cluster {
 
 const char *reason_text(Reason r) {
     switch (r) {
-    case Reason::kNone: return "no usable cluster";
-    case Reason::kBest: return "lowest score";
-    case Reason::kKept: return "kept: the previous cluster is within the hysteresis margin";
-    case Reason::kMovedForLoad: return "moved for load: the best is above its headroom";
-    case Reason::kKeptForLoad:
-        return "kept for load: moved earlier, the best is not yet below headroom - band";
-    case Reason::kOverCapacity: return "over capacity: the best is full and no candidate had room";
+        case Reason::kNone:
+            return "no usable cluster";
+        case Reason::kBest:
+            return "lowest score";
+        case Reason::kKept:
+            return "kept: the previous cluster is within the hysteresis margin";
+        case Reason::kMovedForLoad:
+            return "moved for load: the best is above its headroom";
+        case Reason::kKeptForLoad:
+            return "kept for load: moved earlier, the best is not yet below headroom - band";
+        case Reason::kOverCapacity:
+            return "over capacity: the best is full and no candidate had room";
     }
     return "?";
 }
@@ -42,7 +47,11 @@ class ScoringPolicy : public Policy {
   public:
     ScoringPolicy(const char *name, const Settings &s, bool measured, bool sticky, bool content,
                   bool load)
-        : name_(name), s_(s), measured_(measured), sticky_(sticky), content_(content),
+        : name_(name),
+          s_(s),
+          measured_(measured),
+          sticky_(sticky),
+          content_(content),
           load_(load) {}
     const char *name() const override { return name_; }
 
@@ -57,7 +66,8 @@ class ScoringPolicy : public Policy {
             float v = measured_ && (c.flags & kMeasuredFlag)
                           ? c.rtt_ms + c.loss_pct * static_cast<float>(s_.loss_ms_per_pct)
                           : c.geo_ms;
-            if (content_ && in.holds && !(c.flags & kHoldsTitle)) v += static_cast<float>(s_.miss_ms);
+            if (content_ && in.holds && !(c.flags & kHoldsTitle))
+                v += static_cast<float>(s_.miss_ms);
             if (c.flags & kDrainingFlag) v += kDrainMs;
             c.score = v;
             if (v < d->c[best].score) best = j;
@@ -179,7 +189,8 @@ class ScoringPolicy : public Policy {
             Candidate &x = d->c[d->n++];
             x = Candidate{};
             x.cluster = c;
-            x.geo_ms = static_cast<float>(s_.geo_base_ms) + chord2_to_km_f(chord) * static_cast<float>(s_.geo_ms_per_km);
+            x.geo_ms = static_cast<float>(s_.geo_base_ms) +
+                       chord2_to_km_f(chord) * static_cast<float>(s_.geo_ms_per_km);
             if (m.clusters[c].health == Health::kDraining) x.flags |= kDrainingFlag;
             if (in.holds && (*in.holds)[c]) x.flags |= kHoldsTitle;
             return &x;
@@ -194,7 +205,8 @@ class ScoringPolicy : public Policy {
             // A measured cluster is a candidate even when it is not among
             // the nearest: that is what measuring is for.
             if (!x) {
-                if (d->n == kMaxCandidates || m.clusters[me.cluster].health == Health::kDown) continue;
+                if (d->n == kMaxCandidates || m.clusters[me.cluster].health == Health::kDown)
+                    continue;
                 x = add(me.cluster, chord2(p, w.cluster_xyz[me.cluster]));
             }
             x->rtt_ms = me.rtt_ms;

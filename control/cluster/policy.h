@@ -93,15 +93,15 @@ struct PolicyInput {
     const World &world;
     const CandidateGrid &grid;
     const MeasuredView &measured;
-    const std::vector<Assignment> *previous = nullptr;  // last recompute's, or null
-    const std::vector<double> *previous_load = nullptr; // Gbit/s per cluster then
-    const std::vector<uint8_t> *holds = nullptr;        // per cluster: holds the title
+    const std::vector<Assignment> *previous = nullptr;   // last recompute's, or null
+    const std::vector<double> *previous_load = nullptr;  // Gbit/s per cluster then
+    const std::vector<uint8_t> *holds = nullptr;         // per cluster: holds the title
     double demand_share = 1;  // this title group's share of each client's demand
 };
 
 struct RebalanceStats {
-    uint64_t moved = 0;      // prefixes moved off a cluster above its headroom
-    uint64_t unplaced = 0;   // prefixes left on one: no candidate had room
+    uint64_t moved = 0;     // prefixes moved off a cluster above its headroom
+    uint64_t unplaced = 0;  // prefixes left on one: no candidate had room
     uint32_t passes = 0;
 };
 

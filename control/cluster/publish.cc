@@ -13,6 +13,8 @@ void publish_to_dns(const dns::SteerMap &map) {
     g_counters.last_routes = map.routes.size();
 }
 
-const PublishCounters &publish_counters() { return g_counters; }
+const PublishCounters &publish_counters() {
+    return g_counters;
+}
 
 }  // namespace ep::cluster

@@ -76,7 +76,8 @@ int32_t lpm(const ep::dns::SteerMap &m, const Prefix &addr, uint8_t *scope = nul
         rp.family = static_cast<uint8_t>(r.family);
         rp.len = r.prefix;
         std::memcpy(rp.net, r.net, 16);
-        if (contains(rp, addr) && r.prefix > len) best = static_cast<int32_t>(r.set), len = r.prefix;
+        if (contains(rp, addr) && r.prefix > len)
+            best = static_cast<int32_t>(r.set), len = r.prefix;
     }
     if (scope) *scope = static_cast<uint8_t>(len < 0 ? 0 : len);
     return best;
@@ -261,8 +262,8 @@ TEST(GeoPolicy, GridPruningMatchesBruteForce) {
     Model m;
     m.settings.policy = "geo";
     for (int c = 0; c < 300; ++c)
-        m.clusters.push_back(make_cluster("c" + std::to_string(c),
-                                          std::asin(u(rng)) / kDeg, lon(rng), 10, 1));
+        m.clusters.push_back(
+            make_cluster("c" + std::to_string(c), std::asin(u(rng)) / kDeg, lon(rng), 10, 1));
     for (uint32_t i = 0; i < 5000; ++i) {
         ClientNet cn;
         cn.prefix.family = 1;
@@ -297,8 +298,9 @@ TEST(GeoPolicy, GridPruningMatchesBruteForce) {
                                            copy.clusters[c].lat, copy.clusters[c].lon);
             if (km < best) best = km, bi = static_cast<int>(c);
         }
-        const double got = haversine_km(copy.clients[i].lat, copy.clients[i].lon,
-                                        copy.clusters[d.cluster()].lat, copy.clusters[d.cluster()].lon);
+        const double got =
+            haversine_km(copy.clients[i].lat, copy.clients[i].lon, copy.clusters[d.cluster()].lat,
+                         copy.clusters[d.cluster()].lon);
         // Ties within float rounding may pick either.
         ASSERT_NEAR(got, best, 0.5) << "client " << i << " got " << d.cluster() << " best " << bi;
     }
@@ -483,8 +485,11 @@ TEST(Aggregate, SiblingsMergeRedundantGoGapsStay) {
     // halves merge, the split quarter stays two routes. (An ORTC-optimal
     // table would be the /22 and the /25 hole: not done, see
     // docs/cluster_selection.md.)
-    r = aggregate({{P("192.0.0.0/24"), 1}, {P("192.0.1.0/24"), 1}, {P("192.0.2.0/24"), 1},
-                   {P("192.0.3.0/25"), 1}, {P("192.0.3.128/25"), 4}});
+    r = aggregate({{P("192.0.0.0/24"), 1},
+                   {P("192.0.1.0/24"), 1},
+                   {P("192.0.2.0/24"), 1},
+                   {P("192.0.3.0/25"), 1},
+                   {P("192.0.3.128/25"), 4}});
     ASSERT_EQ(r.size(), 4u);
     EXPECT_EQ(to_string(r[0].prefix), "192.0.0.0/23");
     EXPECT_EQ(to_string(r[1].prefix), "192.0.2.0/24");
