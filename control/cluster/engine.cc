@@ -7,6 +7,7 @@
 #include <set>
 
 #include "control/cluster/model_load.h"
+#include "dataplane/dns/zone_table.h"
 
 namespace ep::cluster {
 
@@ -278,20 +279,31 @@ std::string Engine::why(std::string_view address) const {
         }
         o += "decided " + model_.clusters[as.cluster].name + " (" + reason_text(as.reason) +
              "), score " + fmt("%.2f", as.score) + " ms\n";
-        // The route the DNS answers from, and so the ECS scope.
+        // The route the DNS answers from for this group's first name, and
+        // so the ECS scope (the map's longest match, as the DNS side looks up).
+        std::string wire_owner;
+        for (std::size_t n = 0; n < model_.names.size() && wire_owner.empty(); ++n) {
+            if (group_of_name_[n] != g) continue;
+            uint8_t wire[255], lower[255];
+            uint32_t len = 0;
+            if (dns::name_from_text(model_.names[n].owner.c_str(), wire, &len)) {
+                dns::name_lower(wire, lower);
+                wire_owner.assign(reinterpret_cast<const char *>(lower), len);
+            }
+        }
+        const dns::SteerMap::Route *hit = nullptr;
+        Prefix hit_prefix;
         for (const dns::SteerMap::Route &r : map_.routes) {
+            if (r.owner != wire_owner || (hit && r.prefix <= hit->prefix)) continue;
             Prefix rp;
             rp.family = static_cast<uint8_t>(r.family);
             rp.len = r.prefix;
             std::memcpy(rp.net, r.net, 16);
-            bool of_group = false;
-            for (std::size_t n = 0; n < model_.names.size(); ++n)
-                of_group |= group_of_name_[n] == g;
-            if (of_group && contains(rp, a)) {
-                o += "  route " + to_string(rp) + " (ECS scope " + std::to_string(rp.len) + ")\n";
-                break;
-            }
+            if (contains(rp, a)) hit = &r, hit_prefix = rp;
         }
+        if (hit)
+            o += "  route " + to_string(hit_prefix) + " (ECS scope " + std::to_string(hit->prefix) +
+                 ")\n";
         PolicyInput in{world_, grid_, measured_};
         in.holds = g > 0 ? &holds_[g] : nullptr;
         in.demand_share = 1.0 / static_cast<double>(group_titles_.size());

@@ -463,6 +463,14 @@ TEST(ContentAware, PrefersClustersHoldingTheTitle) {
     EXPECT_NE(w.find("video.kingcdn.test title 6Y7B23V: decided london"), std::string::npos) << w;
     EXPECT_NE(w.find("www.kingcdn.test: decided paris"), std::string::npos) << w;
     EXPECT_NE(w.find("holds the title"), std::string::npos) << w;
+    // Each name has its own routes: for the title both Paris's and London's
+    // /24 answer London (one /23); the untitled name keeps two /24s.
+    const auto video = w.find("video.kingcdn.test title"), www = w.find("www.kingcdn.test:");
+    ASSERT_LT(www, video);  // the untitled group first
+    EXPECT_NE(w.substr(video).find("route 198.51.100.0/23 (ECS scope 23)"), std::string::npos) << w;
+    EXPECT_NE(w.substr(www, video - www).find("route 198.51.100.0/24 (ECS scope 24)"),
+              std::string::npos)
+        << w;
     // New York is too far for the title to matter (5800 km ~ 87 ms > 30).
     EXPECT_NE(e.why("203.0.113.1").find("6Y7B23V: decided newyork"), std::string::npos);
     EXPECT_FALSE(map.routes.empty());
