@@ -1,6 +1,7 @@
 #include "control/config.h"
 
 #include "cache/factory.h"
+#include "control/cluster/model_load.h"
 #include "control/metrics_server.h"
 #include "dataplane/fault_stage.h"
 #include "dataplane/origin/origin_table.h"
@@ -556,6 +557,14 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
                    "RRL buckets per data lcore queue (power of two)")
         ->check(CLI::Range(64, 1 << 22))
         ->check(kPowerOfTwo);
+    app.add_option("--clusters", cfg->clusters,
+                   "Cluster selection: the clusters, client networks and steered names (TOML, "
+                   "docs/cluster_selection.md); edgectl clusters / why ADDRESS")
+        ->check(CLI::ExistingFile);
+    app.add_option("--cluster-policy", cfg->cluster_policy,
+                   "Cluster selection policy, overriding the file's: geo, measured, load-aware, "
+                   "content")
+        ->check(CLI::IsMember({"geo", "measured", "load-aware", "content"}));
     app.add_option("--dns-tcp-conns", cfg->dns_tcp_conns,
                    "DNS over TCP (RFC 7766) connections per data lcore, same port; 0: UDP only")
         ->check(CLI::Range(0, 1 << 16));
@@ -688,6 +697,14 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
     if (!cfg->origins.empty() && cfg->data_lcores.size() > 1)
         return fail("--origin works with one data lcore for now (origin replies are not yet "
                     "steered back to the lcore that asked)");
+    if (!cfg->cluster_policy.empty() && cfg->clusters.empty())
+        return fail("--cluster-policy needs --clusters FILE");
+    if (!cfg->clusters.empty()) {
+        // The whole model is checked here, so --check-config judges it too.
+        cluster::Model m;
+        std::string err;
+        if (!cluster::load_and_validate(cfg->clusters, &m, &err)) return fail(err);
+    }
     if (cfg->cache_low_pct > cfg->cache_high_pct)
         return fail("--cache-low-pct is above --cache-high-pct");
     if (cfg->access_ring_size < 16 || (cfg->access_ring_size & (cfg->access_ring_size - 1)))

@@ -72,6 +72,8 @@ struct Config {
     unsigned dns_rrl_v4_prefix = 24;
     unsigned dns_rrl_v6_prefix = 56;
     unsigned dns_rrl_buckets = 16384;  // per data lcore queue, a power of two
+    std::string clusters;        // cluster selection's model file (TOML); empty: off
+    std::string cluster_policy;  // overrides the file's policy when set
     unsigned dns_tcp_conns = 256;   // DNS over TCP connections per data lcore; 0: UDP only
     unsigned icmp_error_rate = 100;  // ICMP errors (port unreachable) per second per data lcore
     double arp_reachable_s = 60;     // neighbour entries used without a poll this long (RFC 1122 2.3.2.1)

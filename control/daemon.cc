@@ -167,6 +167,15 @@ bool Daemon::start() {
             return false;
         }
     }
+    if (!cfg_.clusters.empty()) {
+        clusters_ = std::make_unique<ClusterControl>();
+        if (!clusters_->start(cfg_.clusters, cfg_.cluster_policy, &err)) {
+            EP_LOG(ERR, "clusters: %s", err.c_str());
+            return false;
+        }
+        clusters_->register_commands(admin_);
+        clusters_->poll(mono_ms());  // the first map before READY=1
+    }
     if (!cfg_.metrics_listen.empty()) {
         if (!metrics_server_.open(cfg_.metrics_listen, [this] { return prometheus_text(metrics()); },
                                   &err)) {
@@ -712,6 +721,7 @@ void Daemon::run(const std::atomic<bool> &stop, std::atomic<bool> &hup, std::ato
         metrics_server_.poll(0);
         telemetry_serve(collect);
         cache_->poll();
+        if (clusters_) clusters_->poll(mono_ms());
         while (store_->poll() > 0) {
         }
         // WATCHDOG=1 only from here: a control loop that hangs stops sending it.

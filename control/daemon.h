@@ -11,6 +11,7 @@
 #include "control/admin_socket.h"
 #include "chunkstore/store.h"
 #include "control/cache_control.h"
+#include "control/cluster_control.h"
 #include "control/config.h"
 #include "control/metrics.h"
 #include "control/metrics_server.h"
@@ -88,6 +89,7 @@ private:
     std::vector<ResponseLog *> response_logs_;  // --access-log: rte_malloc'd, one per data lcore
     ResponseLogWriter access_writer_;
     std::unique_ptr<CacheControl> cache_;
+    std::unique_ptr<ClusterControl> clusters_;  // --clusters: cluster selection
     bool draining_ = false;
     uint64_t drain_deadline_ms_ = 0;
 };

@@ -77,6 +77,14 @@ int main(int argc, char **argv) {
         "re-reads the zone files (a broken one is rejected, the loaded zones keep serving)");
     zones->add_option("action", zones_action, "reload")->check(CLI::IsMember({"reload"}));
     zones->callback([&] { request = zones_action.empty() ? "zones" : "zones " + zones_action; });
+    app.add_subcommand("clusters",
+                       "Cluster selection: policy, clusters with load and health, last recompute")
+        ->callback([&] { request = "clusters"; });
+    std::string why_address;
+    auto *why = app.add_subcommand(
+        "why", "Which cluster serves ADDRESS and why: the candidates, their scores, what decided");
+    why->add_option("address", why_address, "A client address (IPv4 or IPv6)")->required();
+    why->callback([&] { request = "why " + why_address; });
     std::vector<std::string> words;
     auto *raw = app.add_subcommand("call", "Send any admin command, e.g. 'edgectl call help'");
     raw->add_option("words", words)->required();

@@ -1,0 +1,338 @@
+#include "control/cluster/engine.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <set>
+
+#include "control/cluster/model_load.h"
+#include "dataplane/dns/zone_table.h"
+
+namespace ep::cluster {
+
+Engine::Engine() : policy_(make_policy("geo", Settings{})) {}
+Engine::~Engine() = default;
+
+bool Engine::set_model(Model m, const std::string &policy, std::string *err) {
+    if (!policy.empty()) m.settings.policy = policy;
+    if (const std::string why = validate(m); !why.empty()) {
+        *err = why;
+        return false;
+    }
+    std::unique_ptr<Policy> p = make_policy(m.settings.policy, m.settings);
+    if (!p) {
+        *err = "unknown policy '" + m.settings.policy + "'";
+        return false;
+    }
+    // Measurements and the last decisions name clusters and clients by
+    // index: keep them only when those lists are unchanged.
+    bool same_clusters = m.clusters.size() == model_.clusters.size();
+    for (std::size_t i = 0; same_clusters && i < m.clusters.size(); ++i)
+        same_clusters = m.clusters[i].name == model_.clusters[i].name;
+    bool same_clients = same_clusters && m.clients.size() == model_.clients.size();
+    for (std::size_t i = 0; same_clients && i < m.clients.size(); ++i)
+        same_clients = m.clients[i].prefix == model_.clients[i].prefix;
+    if (!same_clusters) measurements_.clear();
+    model_ = std::move(m);
+    policy_ = std::move(p);
+    measurements_.configure(model_.settings.measure_half_life_s, model_.settings.measure_max_age_s);
+    world_.build(model_);
+    group_titles_ = {""};
+    group_of_name_.assign(model_.names.size(), 0);
+    if (model_.settings.policy == "content") {
+        for (std::size_t n = 0; n < model_.names.size(); ++n) {
+            const std::string &t = model_.names[n].title;
+            if (t.empty()) continue;
+            auto it = std::find(group_titles_.begin(), group_titles_.end(), t);
+            if (it == group_titles_.end()) it = group_titles_.insert(group_titles_.end(), t);
+            group_of_name_[n] = static_cast<uint32_t>(it - group_titles_.begin());
+        }
+    }
+    holds_.assign(group_titles_.size(), std::vector<uint8_t>(model_.clusters.size(), 0));
+    for (std::size_t g = 1; g < group_titles_.size(); ++g)
+        for (std::size_t c = 0; c < model_.clusters.size(); ++c) {
+            const auto &ts = model_.clusters[c].titles;
+            holds_[g][c] = std::find(ts.begin(), ts.end(), group_titles_[g]) != ts.end();
+        }
+    if (!same_clients || assign_.size() != group_titles_.size()) assign_.clear();
+    if (!same_clusters) load_.clear();
+    return true;
+}
+
+int32_t Engine::cluster_index(const std::string &name) const {
+    for (std::size_t i = 0; i < model_.clusters.size(); ++i)
+        if (model_.clusters[i].name == name) return static_cast<int32_t>(i);
+    return -1;
+}
+
+bool Engine::set_health(const std::string &cluster, Health h, std::string *err) {
+    const int32_t i = cluster_index(cluster);
+    if (i < 0) {
+        *err = "no cluster '" + cluster + "'";
+        return false;
+    }
+    model_.clusters[static_cast<std::size_t>(i)].health = h;
+    return true;
+}
+
+void Engine::fold_measurements() {
+    // Each /24 (/48) block's aggregates go to the client network holding it.
+    std::vector<std::pair<uint32_t, MeasuredView::Entry>> flat;
+    measurements_.for_each([&](const Prefix &block, uint16_t cluster, const Measured &m) {
+        if (cluster >= model_.clusters.size()) return;
+        const int32_t c = world_.index.find(block);
+        if (c >= 0) flat.push_back({static_cast<uint32_t>(c), {cluster, m.rtt_ms, m.loss_pct}});
+    });
+    // Several blocks of one network measured by one cluster: their mean.
+    std::sort(flat.begin(), flat.end(), [](const auto &a, const auto &b) {
+        return a.first != b.first ? a.first < b.first : a.second.cluster < b.second.cluster;
+    });
+    measured_.start.assign(model_.clients.size() + 1, 0);
+    measured_.entries.clear();
+    for (std::size_t k = 0; k < flat.size();) {
+        std::size_t e = k;
+        double rtt = 0, loss = 0;
+        while (e < flat.size() && flat[e].first == flat[k].first &&
+               flat[e].second.cluster == flat[k].second.cluster) {
+            rtt += flat[e].second.rtt_ms;
+            loss += flat[e].second.loss_pct;
+            ++e;
+        }
+        const double n = static_cast<double>(e - k);
+        measured_.entries.push_back(
+            {flat[k].second.cluster, static_cast<float>(rtt / n), static_cast<float>(loss / n)});
+        measured_.start[flat[k].first + 1]++;
+        k = e;
+    }
+    for (std::size_t i = 0; i < model_.clients.size(); ++i)
+        measured_.start[i + 1] += measured_.start[i];
+}
+
+const dns::SteerMap &Engine::recompute(double now_s) {
+    const auto t0 = std::chrono::steady_clock::now();
+    last_now_ = now_s;
+    measurements_.expire(now_s);
+    fold_measurements();
+    std::vector<uint8_t> usable(model_.clusters.size());
+    for (std::size_t c = 0; c < usable.size(); ++c)
+        usable[c] = model_.clusters[c].health != Health::kDown;
+    grid_.build(world_.cluster_xyz, usable, model_.settings.candidates, world_.cells);
+
+    const std::size_t n = model_.clients.size(), groups = group_titles_.size();
+    const bool have_prev = assign_.size() == groups;
+    const bool have_load = load_.size() == model_.clusters.size();
+    std::vector<double> total(model_.clusters.size(), 0.0);
+    std::vector<std::vector<Assignment>> next(groups, std::vector<Assignment>(n));
+    RecomputeStats st = stats_;
+    st.clients = n;
+    st.decided = st.changed = st.kept = st.moved_for_load = st.over_capacity = 0;
+    Decision d;
+    for (std::size_t g = 0; g < groups; ++g) {
+        PolicyInput in{world_, grid_, measured_};
+        in.previous = have_prev ? &assign_[g] : nullptr;
+        in.previous_load = have_load ? &load_ : nullptr;
+        in.holds = g > 0 ? &holds_[g] : nullptr;
+        in.demand_share = 1.0 / static_cast<double>(groups);
+        std::vector<double> load(model_.clusters.size(), 0.0);
+        std::vector<Assignment> &a = next[g];
+        for (uint32_t i = 0; i < n; ++i) {
+            policy_->decide(in, i, &d);
+            if (d.chosen < 0) continue;
+            a[i] = {d.cluster(), d.reason, d.c[d.chosen].score};
+            load[d.cluster()] += model_.clients[i].demand_gbps * in.demand_share;
+        }
+        RebalanceStats rs;
+        policy_->rebalance(in, &a, &load, &rs);
+        for (uint32_t i = 0; i < n; ++i) {
+            st.decided += a[i].cluster >= 0;
+            st.kept += a[i].reason == Reason::kKept || a[i].reason == Reason::kKeptForLoad;
+            st.moved_for_load += a[i].reason == Reason::kMovedForLoad;
+            if (have_prev) st.changed += a[i].cluster != assign_[g][i].cluster;
+        }
+        st.over_capacity += rs.unplaced;
+        for (std::size_t c = 0; c < total.size(); ++c) total[c] += load[c];
+    }
+    assign_ = std::move(next);
+    load_ = std::move(total);
+
+    const auto t1 = std::chrono::steady_clock::now();
+    std::vector<std::vector<int32_t>> answers(groups, std::vector<int32_t>(n));
+    for (std::size_t g = 0; g < groups; ++g)
+        for (std::size_t i = 0; i < n; ++i) answers[g][i] = assign_[g][i].cluster;
+    CompileStats cs;
+    map_ = compile(model_, answers, group_of_name_, map_.version + 1, &cs);
+    st.routes = cs.routes;
+    st.candidate_entries = grid_.entries();
+    st.measured_blocks = measurements_.size();
+    st.recomputes++;
+    const auto t2 = std::chrono::steady_clock::now();
+    st.seconds = std::chrono::duration<double>(t2 - t0).count();
+    st.decide_seconds = std::chrono::duration<double>(t1 - t0).count();
+    st.compile_seconds = std::chrono::duration<double>(t2 - t1).count();
+    stats_ = st;
+    return map_;
+}
+
+namespace {
+
+std::string fmt(const char *f, double v) {
+    char b[64];
+    std::snprintf(b, sizeof b, f, v);
+    return b;
+}
+
+}  // namespace
+
+std::string Engine::clusters_text() const {
+    std::string o;
+    const Settings &s = model_.settings;
+    uint64_t from_db = 0;
+    for (const ClientNet &c : model_.clients) from_db += c.source == Source::kGeoDb;
+    o += "policy " + std::string(policy_->name()) + "; candidates " + std::to_string(s.candidates) +
+         "; headroom " + fmt("%.2f", s.headroom) + "; hysteresis " + fmt("%.1f", s.stick_ms) +
+         " ms / " + fmt("%.0f", s.stick_pct) + " %\n";
+    o += "clients " + std::to_string(model_.clients.size()) + " (" +
+         std::to_string(model_.clients.size() - from_db) + " from " +
+         (model_.clients_file.empty() ? "no CSV" : model_.clients_file) + ", " +
+         std::to_string(from_db) + " from the geolocation database" +
+         (model_.geodb.empty() ? "" : " " + model_.geodb) + ")\n";
+    o += "names";
+    for (const SteeredName &n : model_.names)
+        o += " " + n.owner + " (ttl " + std::to_string(n.ttl) +
+             (n.title.empty() ? "" : ", title " + n.title) + ")";
+    o += "\n";
+    o += "recompute " + std::to_string(stats_.recomputes) + ": " + fmt("%.3f", stats_.seconds) +
+         " s; decided " + std::to_string(stats_.decided) + "; changed " +
+         std::to_string(stats_.changed) + "; kept by hysteresis " + std::to_string(stats_.kept) +
+         "; moved for load " + std::to_string(stats_.moved_for_load) + "; over capacity " +
+         std::to_string(stats_.over_capacity) + "; routes per name " +
+         std::to_string(stats_.routes) + "; measured blocks " +
+         std::to_string(stats_.measured_blocks) + "; map version " + std::to_string(map_.version) +
+         "\n";
+    std::vector<uint64_t> prefixes(model_.clusters.size(), 0);
+    if (!assign_.empty())
+        for (const Assignment &a : assign_[0])
+            if (a.cluster >= 0) prefixes[a.cluster]++;
+    char line[256];
+    std::snprintf(line, sizeof line, "%-16s %-10s %-8s %8s %9s %9s %9s %6s %8s  %s\n", "cluster",
+                  "kind", "health", "lat", "lon", "cap_gbps", "load_gbps", "load%", "prefixes",
+                  "addresses");
+    o += line;
+    for (std::size_t c = 0; c < model_.clusters.size(); ++c) {
+        const Cluster &cl = model_.clusters[c];
+        const double load = c < load_.size() ? load_[c] : 0;
+        std::string addrs;
+        char b[64];
+        for (const auto &a : cl.v4) {
+            std::snprintf(b, sizeof b, "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
+            addrs += (addrs.empty() ? "" : ",") + std::string(b);
+        }
+        for (const auto &a : cl.v6) {
+            Prefix p;
+            p.family = 2;
+            p.len = 128;
+            std::memcpy(p.net, a.data(), 16);
+            const std::string t = to_string(p);
+            addrs += (addrs.empty() ? "" : ",") + t.substr(0, t.size() - 4);
+        }
+        std::snprintf(line, sizeof line,
+                      "%-16s %-10s %-8s %8.3f %9.3f %9.1f %9.3f %6.1f %8llu  %s\n", cl.name.c_str(),
+                      kind_name(cl.kind), health_name(cl.health), cl.lat, cl.lon, cl.capacity_gbps,
+                      load, 100 * load / cl.capacity_gbps,
+                      static_cast<unsigned long long>(prefixes[c]), addrs.c_str());
+        o += line;
+    }
+    return o;
+}
+
+std::string Engine::why(std::string_view address) const {
+    Prefix a;
+    std::string err;
+    if (!parse_prefix(address, &a, &err)) return "error: " + err + "\n";
+    const int32_t i = world_.index.find(a);
+    if (i < 0)
+        return "error: no client network contains " + std::string(address) +
+               ": its queries get the zone's own records (ECS scope 0)\n";
+    const ClientNet &cn = model_.clients[static_cast<std::size_t>(i)];
+    std::string o =
+        "address " + std::string(address) + ": client network " + to_string(cn.prefix) +
+        (cn.asn ? " AS" + std::to_string(cn.asn) : "") + " at " + fmt("%.3f", cn.lat) + "," +
+        fmt("%.3f", cn.lon) + " (" +
+        (cn.source == Source::kCsv ? "csv" : "geolocation database " + std::string(cn.country)) +
+        "), demand " + fmt("%.3f", cn.demand_gbps) + " Gbit/s\n";
+    o += "policy " + std::string(policy_->name()) + ", recompute " +
+         std::to_string(stats_.recomputes) + "\n";
+    if (assign_.empty()) return o + "not decided yet (no recompute)\n";
+    for (std::size_t g = 0; g < group_titles_.size(); ++g) {
+        std::string owners;
+        for (std::size_t n = 0; n < model_.names.size(); ++n)
+            if (group_of_name_[n] == g)
+                owners += (owners.empty() ? "" : ", ") + model_.names[n].owner;
+        if (group_titles_.size() > 1 && owners.empty()) continue;
+        const Assignment &as = assign_[g][static_cast<std::size_t>(i)];
+        o += (owners.empty() ? std::string("(no steered name)") : owners) +
+             (group_titles_[g].empty() ? "" : " title " + group_titles_[g]) + ": ";
+        if (as.cluster < 0) {
+            o += "no cluster (" + std::string(reason_text(as.reason)) + ")\n";
+            continue;
+        }
+        o += "decided " + model_.clusters[as.cluster].name + " (" + reason_text(as.reason) +
+             "), score " + fmt("%.2f", as.score) + " ms\n";
+        // The route the DNS answers from for this group's first name, and
+        // so the ECS scope (the map's longest match, as the DNS side looks up).
+        std::string wire_owner;
+        for (std::size_t n = 0; n < model_.names.size() && wire_owner.empty(); ++n) {
+            if (group_of_name_[n] != g) continue;
+            uint8_t wire[255], lower[255];
+            uint32_t len = 0;
+            if (dns::name_from_text(model_.names[n].owner.c_str(), wire, &len)) {
+                dns::name_lower(wire, lower);
+                wire_owner.assign(reinterpret_cast<const char *>(lower), len);
+            }
+        }
+        const dns::SteerMap::Route *hit = nullptr;
+        Prefix hit_prefix;
+        for (const dns::SteerMap::Route &r : map_.routes) {
+            if (r.owner != wire_owner || (hit && r.prefix <= hit->prefix)) continue;
+            Prefix rp;
+            rp.family = static_cast<uint8_t>(r.family);
+            rp.len = r.prefix;
+            std::memcpy(rp.net, r.net, 16);
+            if (contains(rp, a)) hit = &r, hit_prefix = rp;
+        }
+        if (hit)
+            o += "  route " + to_string(hit_prefix) + " (ECS scope " + std::to_string(hit->prefix) +
+                 ")\n";
+        PolicyInput in{world_, grid_, measured_};
+        in.holds = g > 0 ? &holds_[g] : nullptr;
+        in.demand_share = 1.0 / static_cast<double>(group_titles_.size());
+        Decision d;
+        policy_->decide(in, static_cast<uint32_t>(i), &d);
+        std::sort(d.c, d.c + d.n,
+                  [](const Candidate &x, const Candidate &y) { return x.score < y.score; });
+        char line[256];
+        std::snprintf(line, sizeof line, "  %-1s %-16s %9s %8s %8s %6s %6s  %s\n", "", "candidate",
+                      "score_ms", "geo_ms", "rtt_ms", "loss%", "load%", "notes");
+        o += line;
+        for (uint32_t k = 0; k < d.n; ++k) {
+            const Candidate &c = d.c[k];
+            const Cluster &cl = model_.clusters[c.cluster];
+            std::string notes;
+            notes += c.flags & kMeasuredFlag ? "measured" : "no measurement: geo estimate";
+            if (c.flags & kDrainingFlag) notes += ", draining";
+            if (in.holds)
+                notes += c.flags & kHoldsTitle ? ", holds the title" : ", lacks the title";
+            const double load = c.cluster < load_.size() ? load_[c.cluster] : 0;
+            std::snprintf(line, sizeof line, "  %-1s %-16s %9.2f %8.2f %8s %6s %6.1f  %s\n",
+                          c.cluster == as.cluster ? "*" : "", cl.name.c_str(), c.score, c.geo_ms,
+                          c.rtt_ms < 0 ? "-" : fmt("%.2f", c.rtt_ms).c_str(),
+                          c.rtt_ms < 0 ? "-" : fmt("%.2f", c.loss_pct).c_str(),
+                          100 * load / cl.capacity_gbps, notes.c_str());
+            o += line;
+        }
+    }
+    return o;
+}
+
+}  // namespace ep::cluster

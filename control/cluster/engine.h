@@ -1,0 +1,84 @@
+// Cluster selection on the control thread: holds the model, the
+// measurements and the chosen policy; recompute() decides every client
+// network and compiles the result into a dns::SteerMap; why() and
+// clusters_text() are what `edgectl why` and `edgectl clusters` print.
+// Single-threaded (the control thread); nothing here blocks.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "control/cluster/compile.h"
+#include "control/cluster/measurements.h"
+#include "control/cluster/model.h"
+#include "control/cluster/policy.h"
+#include "dataplane/dns/steer_map.h"
+
+namespace ep::cluster {
+
+struct RecomputeStats {
+    uint64_t recomputes = 0;
+    uint64_t clients = 0;
+    uint64_t decided = 0;  // clients with a cluster
+    uint64_t changed = 0;  // clients whose cluster changed since the last recompute
+    uint64_t kept = 0;     // kept by hysteresis
+    uint64_t moved_for_load = 0;
+    uint64_t over_capacity = 0;      // left on a cluster above its headroom
+    uint64_t candidate_entries = 0;  // the grid's lists, summed
+    uint64_t routes = 0;             // per owner, after aggregation
+    uint64_t measured_blocks = 0;
+    double seconds = 0;          // the last recompute's wall time
+    double decide_seconds = 0;   // of which deciding (and rebalancing)
+    double compile_seconds = 0;  // of which compiling the map
+};
+
+class Engine {
+  public:
+    Engine();
+    ~Engine();
+    // Takes a loaded model: validates it, indexes it, picks its policy
+    // (`policy` overrides the file's when not empty). On failure nothing
+    // changes and *err says why.
+    bool set_model(Model m, const std::string &policy, std::string *err);
+    const Model &model() const { return model_; }
+    const Policy &policy() const { return *policy_; }
+
+    Measurements &measurements() { return measurements_; }
+    // A cluster's health (an operator, later membership): takes effect at
+    // the next recompute.
+    bool set_health(const std::string &cluster, Health h, std::string *err);
+    int32_t cluster_index(const std::string &name) const;
+
+    // Decides every client network and compiles the map (version + 1).
+    const dns::SteerMap &recompute(double now_s);
+    const dns::SteerMap &map() const { return map_; }
+    const RecomputeStats &stats() const { return stats_; }
+    // Gbit/s assigned per cluster by the last recompute.
+    const std::vector<double> &load() const { return load_; }
+
+    // Text for the admin socket.
+    std::string clusters_text() const;
+    std::string why(std::string_view address) const;
+
+  private:
+    void fold_measurements();
+    Model model_;
+    World world_;
+    std::unique_ptr<Policy> policy_;
+    Measurements measurements_;
+    CandidateGrid grid_;
+    MeasuredView measured_;
+    // Title groups: 0 is "no title"; content-aware adds one per title.
+    std::vector<std::string> group_titles_;
+    std::vector<uint32_t> group_of_name_;
+    std::vector<std::vector<uint8_t>> holds_;      // per group, per cluster
+    std::vector<std::vector<Assignment>> assign_;  // per group, per client
+    std::vector<double> load_;
+    dns::SteerMap map_;
+    RecomputeStats stats_;
+    double last_now_ = 0;
+};
+
+}  // namespace ep::cluster

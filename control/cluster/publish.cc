@@ -1,0 +1,20 @@
+#include "control/cluster/publish.h"
+
+namespace ep::cluster {
+
+namespace {
+PublishCounters g_counters;
+}
+
+// Stub: the lead connects this to the DNS server's publish function.
+void publish_to_dns(const dns::SteerMap &map) {
+    g_counters.published++;
+    g_counters.last_version = map.version;
+    g_counters.last_routes = map.routes.size();
+}
+
+const PublishCounters &publish_counters() {
+    return g_counters;
+}
+
+}  // namespace ep::cluster

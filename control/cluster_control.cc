@@ -1,0 +1,112 @@
+#include "control/cluster_control.h"
+
+#include <cstdlib>
+
+#include "control/cluster/model_load.h"
+#include "control/cluster/publish.h"
+#include "control/log.h"
+
+namespace ep {
+
+bool ClusterControl::start(const std::string &file, const std::string &policy, std::string *err) {
+    file_ = file;
+    policy_ = policy;
+    cluster::Model m;
+    if (!cluster::load_and_validate(file, &m, err)) return false;
+    if (!engine_.set_model(std::move(m), policy_, err)) {
+        *err = file + ": " + *err;
+        return false;
+    }
+    return true;
+}
+
+bool ClusterControl::reload(std::string *err) {
+    cluster::Model m;
+    if (!cluster::load_and_validate(file_, &m, err)) return false;
+    if (!engine_.set_model(std::move(m), policy_, err)) return false;
+    next_ms_ = 0;  // decide with the new model at the next poll
+    return true;
+}
+
+void ClusterControl::recompute(uint64_t now_ms) {
+    const dns::SteerMap &map = engine_.recompute(static_cast<double>(now_ms) / 1000.0);
+    cluster::publish_to_dns(map);
+    next_ms_ = now_ms + uint64_t{engine_.model().settings.recompute_s} * 1000;
+}
+
+void ClusterControl::poll(uint64_t now_ms) {
+    now_ms_ = now_ms;
+    if (now_ms >= next_ms_) recompute(now_ms);
+}
+
+namespace {
+
+bool number(const std::string &s, double *v) {
+    char *end = nullptr;
+    *v = std::strtod(s.c_str(), &end);
+    return !s.empty() && end && *end == 0;
+}
+
+}  // namespace
+
+void ClusterControl::register_commands(AdminSocket &admin) {
+    admin.add_command("clusters", "cluster selection: the model, per-cluster load and health",
+                      [this](auto &, Reply &out) {
+                          const auto &pc = cluster::publish_counters();
+                          out.write(engine_.clusters_text() + "published " +
+                                    std::to_string(pc.published) + " maps to DNS, last version " +
+                                    std::to_string(pc.last_version) + " with " +
+                                    std::to_string(pc.last_routes) + " routes\n");
+                      });
+    admin.add_command("why", "why ADDRESS: the candidates, their scores and what decided",
+                      [this](const std::vector<std::string> &args, Reply &out) {
+                          if (args.size() != 2) return out.write("error: usage: why ADDRESS\n");
+                          out.write(engine_.why(args[1]));
+                      });
+    admin.add_command(
+        "measure",
+        "measure CLUSTER ADDRESS RTT_MS [LOSS_PCT [SAMPLES]]: feed one passive measurement",
+        [this](const std::vector<std::string> &args, Reply &out) {
+            if (args.size() < 4 || args.size() > 6)
+                return out.write(
+                    "error: usage: measure CLUSTER ADDRESS RTT_MS [LOSS_PCT [SAMPLES]]\n");
+            const int32_t c = engine_.cluster_index(args[1]);
+            if (c < 0) return out.write("error: no cluster '" + args[1] + "'\n");
+            cluster::Prefix a;
+            std::string err;
+            if (!cluster::parse_prefix(args[2], &a, &err)) return out.write("error: " + err + "\n");
+            double rtt = 0, loss = 0, samples = 1;
+            if (!number(args[3], &rtt) || rtt < 0 ||
+                (args.size() > 4 && (!number(args[4], &loss) || loss < 0 || loss > 100)) ||
+                (args.size() > 5 && (!number(args[5], &samples) || samples < 1)))
+                return out.write("error: RTT_MS >= 0, LOSS_PCT 0..100, SAMPLES >= 1\n");
+            engine_.measurements().add(static_cast<uint16_t>(c), a, static_cast<float>(rtt),
+                                       static_cast<float>(loss), static_cast<uint32_t>(samples),
+                                       static_cast<double>(now_ms_) / 1000.0);
+            out.write("measured " + args[1] + " " +
+                      cluster::to_string(cluster::Measurements::block_of(a)) +
+                      " (used from the next recompute)\n");
+        });
+    admin.add_command(
+        "cluster-health", "cluster-health CLUSTER up|draining|down, then recompute",
+        [this](const std::vector<std::string> &args, Reply &out) {
+            cluster::Health h;
+            if (args.size() != 3 || !cluster::parse_health(args[2], &h))
+                return out.write("error: usage: cluster-health CLUSTER up|draining|down\n");
+            std::string err;
+            if (!engine_.set_health(args[1], h, &err)) return out.write("error: " + err + "\n");
+            recompute(now_ms_);
+            out.write(args[1] + " is " + args[2] + "\n");
+        });
+    admin.add_command("recompute", "decide every client network now", [this](auto &, Reply &out) {
+        recompute(now_ms_);
+        char b[128];
+        std::snprintf(b, sizeof b, "recomputed in %.3f s: %llu routes per name, map version %llu\n",
+                      engine_.stats().seconds,
+                      static_cast<unsigned long long>(engine_.stats().routes),
+                      static_cast<unsigned long long>(engine_.map().version));
+        out.write(b);
+    });
+}
+
+}  // namespace ep

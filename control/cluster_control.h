@@ -1,0 +1,42 @@
+// Cluster selection on the daemon's control thread: loads the --clusters
+// file at start, recomputes the decisions every recompute_s seconds (and at
+// once after an operator's change), hands every new map to the DNS side
+// (control/cluster/publish.h), and serves the admin commands:
+//   clusters                       the model, per-cluster load and health
+//   why ADDRESS                    candidates, scores and what decided
+//   measure CLUSTER ADDRESS RTT_MS [LOSS_PCT [SAMPLES]]   one passive aggregate
+//   cluster-health CLUSTER up|draining|down
+//   recompute                      decide now
+// The decision logic itself is control/cluster/ (no daemon, no DPDK).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "control/admin_socket.h"
+#include "control/cluster/engine.h"
+
+namespace ep {
+
+class ClusterControl {
+  public:
+    // Loads and validates `file`; `policy` (may be empty) overrides the
+    // file's. False with the reason; nothing is published then.
+    bool start(const std::string &file, const std::string &policy, std::string *err);
+    // For the reload framework: loads the file again; on any failure the
+    // running model stays and *err says why.
+    bool reload(std::string *err);
+    // From the control loop: recomputes when due.
+    void poll(uint64_t now_ms);
+    void register_commands(AdminSocket &admin);
+    cluster::Engine &engine() { return engine_; }
+
+  private:
+    void recompute(uint64_t now_ms);
+    cluster::Engine engine_;
+    std::string file_, policy_;
+    uint64_t next_ms_ = 0;
+    uint64_t now_ms_ = 0;
+};
+
+}  // namespace ep

@@ -1,0 +1,164 @@
+"""Cluster selection in the running appliance (docs/cluster_selection.md):
+the daemon starts with a --clusters file and a client CSV, `edgectl
+clusters` shows the model with load and health, `edgectl why ADDRESS` shows
+the candidates, their scores and what decided; a measurement fed through
+the admin socket and a cluster marked down move the client, and `why` says
+so. A bad clusters file keeps the daemon from starting, with the file and
+line, and --check-config judges it too."""
+
+import os
+import subprocess
+
+import pytest
+
+from harness import EDGEPLANE, Edgeplane
+
+CLUSTERS = """
+policy = "measured"
+clients = "clients.csv"
+recompute_s = 3600          # the test recomputes when it wants
+
+[[cluster]]
+name = "paris"
+kind = "enter-deep"
+lat = 48.86
+lon = 2.35
+capacity_gbps = 40
+v4 = ["10.77.0.2", "10.77.0.12"]
+
+[[cluster]]
+name = "london"
+lat = 51.51
+lon = -0.13
+capacity_gbps = 400
+v4 = ["10.77.0.3"]
+v6 = ["2001:db8::3"]
+
+[[cluster]]
+name = "newyork"
+lat = 40.71
+lon = -74.0
+capacity_gbps = 400
+v4 = ["10.77.0.4"]
+
+[[name]]
+owner = "video.kingcdn.test"
+ttl = 30
+"""
+
+CLIENTS = """prefix,lat,lon,asn,demand_gbps
+198.51.100.0/24,48.80,2.30,64500,1
+198.51.101.0/24,48.90,2.40,64500,1
+203.0.113.0/24,40.80,-73.90,64501,2
+2001:db8:1::/48,51.40,-0.30,64502,1
+"""
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("clusters")
+    (d / "clusters.toml").write_text(CLUSTERS)
+    (d / "clients.csv").write_text(CLIENTS)
+    return d
+
+
+@pytest.fixture(scope="module")
+def ep(files):
+    with Edgeplane(args=["--clusters", str(files / "clusters.toml")]) as e:
+        yield e
+        assert e.stop() == 0, e.log()
+
+
+def why(ep, addr):
+    return ep.ctl("why", addr).stdout
+
+
+def decided(text):
+    for line in text.splitlines():
+        if ": decided " in line:
+            return line.split(": decided ")[1].split()[0]
+    raise AssertionError(text)
+
+
+def test_clusters_shows_model_load_and_health(ep):
+    out = ep.ctl("clusters").stdout
+    assert "policy measured" in out, out
+    assert "clients 4 (4 from" in out and "clients.csv" in out, out
+    assert "video.kingcdn.test (ttl 30)" in out, out
+    rows = {line.split()[0]: line.split() for line in out.splitlines()
+            if line.split() and line.split()[0] in ("paris", "london", "newyork")}
+    assert set(rows) == {"paris", "london", "newyork"}, out
+    assert rows["paris"][1] == "enter-deep" and rows["paris"][2] == "up", out
+    # The two Paris /24s (2 Gbit/s) are Paris's: 5 % of 40.
+    assert float(rows["paris"][6]) == pytest.approx(2.0), out
+    assert float(rows["paris"][7]) == pytest.approx(5.0), out
+    assert rows["paris"][9] == "10.77.0.2,10.77.0.12", out
+    assert rows["newyork"][8] == "1", out
+    # The map went to the DNS side (the stub counts it): the two Paris /24s
+    # aggregated into one /23, so 3 routes.
+    assert "routes per name 3" in out, out
+    assert "published 1 maps to DNS" in out, out
+
+
+def test_why_explains_geo_fallback(ep):
+    out = why(ep, "198.51.100.77")
+    assert "client network 198.51.100.0/24 AS64500" in out, out
+    assert "policy measured" in out, out
+    assert decided(out) == "paris", out
+    assert "(lowest score)" in out, out
+    assert "route 198.51.100.0/23 (ECS scope 23)" in out, out
+    # Every candidate with its score; nothing measured yet: geo estimates.
+    lines = [l for l in out.splitlines() if "geo estimate" in l]
+    assert len(lines) == 3, out
+    assert lines[0].split()[0] == "*" and lines[0].split()[1] == "paris", out
+    v6 = why(ep, "2001:db8:1::99")
+    assert decided(v6) == "london", v6
+
+
+def test_measurement_moves_the_client_and_why_says_so(ep):
+    # Paris is slow for this network (bad peering), London fast.
+    assert "measured paris 198.51.100.0/24" in ep.ctl("call", "measure", "paris",
+                                                      "198.51.100.5", "70", "0", "20").stdout
+    ep.ctl("call", "measure", "london", "198.51.100.9", "9", "0.5", "20")
+    assert "recomputed" in ep.ctl("call", "recompute").stdout
+    out = why(ep, "198.51.100.77")
+    assert decided(out) == "london", out
+    london = [l for l in out.splitlines() if " london " in l and "measured" in l]
+    assert london and "9.00" in london[0] and "0.50" in london[0], out  # RTT and loss shown
+    # The neighbour /24 is no longer the same answer: scopes split again.
+    assert "route 198.51.100.0/24 (ECS scope 24)" in out, out
+    assert decided(why(ep, "198.51.101.1")) == "paris"
+
+
+def test_a_down_cluster_is_steered_away_from(ep):
+    assert "paris is down" in ep.ctl("call", "cluster-health", "paris", "down").stdout
+    out = why(ep, "198.51.101.1")
+    assert decided(out) == "london", out
+    assert " paris " not in out, out  # no longer a candidate
+    rows = ep.ctl("clusters").stdout
+    assert any(l.split()[:3] == ["paris", "enter-deep", "down"] for l in rows.splitlines()), rows
+    ep.ctl("call", "cluster-health", "paris", "up")
+    assert decided(why(ep, "198.51.101.1")) == "paris"
+
+
+def test_why_errors(ep):
+    r = ep.ctl("why", "192.0.2.1", check=False)
+    assert r.returncode == 1 and "no client network contains 192.0.2.1" in r.stdout, r.stdout
+    r = ep.ctl("why", "not-an-address", check=False)
+    assert r.returncode == 1 and "error:" in r.stdout, r.stdout
+
+
+def test_bad_clusters_file_is_refused_with_its_line(files, tmp_path):
+    bad = tmp_path / "bad.toml"
+    text = CLUSTERS.replace('kind = "enter-deep"', 'kind = "enter-deep"\ncolour = "red"')
+    bad.write_text(text)
+    line = text.splitlines().index('colour = "red"') + 1
+    r = subprocess.run([EDGEPLANE, "--check-config", "/dev/null", "--ip", "10.0.0.1/24",
+                        "--port", "net_null0", "--clusters", str(bad)],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert f"{bad}:{line}: unknown key 'colour'" in r.stderr, r.stderr
+    good = subprocess.run([EDGEPLANE, "--check-config", "/dev/null", "--ip", "10.0.0.1/24",
+                           "--port", "net_null0", "--clusters", str(files / "clusters.toml")],
+                          capture_output=True, text=True, timeout=30)
+    assert good.returncode == 0, good.stdout + good.stderr
