@@ -4,6 +4,7 @@
 
 #include "control/cluster/model_load.h"
 #include "control/cluster/publish.h"
+#include "control/dns_tables.h"
 #include "control/log.h"
 
 namespace ep {
@@ -31,6 +32,20 @@ bool ClusterControl::reload(std::string *err) {
 void ClusterControl::recompute(uint64_t now_ms) {
     const dns::SteerMap &map = engine_.recompute(static_cast<double>(now_ms) / 1000.0);
     cluster::publish_to_dns(map);
+    // Into the DNS server's steering FIBs (RCU, control/dns_tables.h); it
+    // replaces any --dns-steer table. A map the DNS side refuses (e.g. an
+    // owner outside our zones) leaves the previous one serving.
+    if (dns_tables()) {
+        std::string err;
+        if (publish_steering(map, &err)) {
+            ++dns_published_;
+        } else {
+            ++dns_rejected_;
+            dns_error_ = err;
+            EP_LOG(WARNING, "clusters: the DNS server refused map version %llu: %s",
+                   static_cast<unsigned long long>(map.version), err.c_str());
+        }
+    }
     next_ms_ = now_ms + uint64_t{engine_.model().settings.recompute_s} * 1000;
 }
 
@@ -56,7 +71,12 @@ void ClusterControl::register_commands(AdminSocket &admin) {
                           out.write(engine_.clusters_text() + "published " +
                                     std::to_string(pc.published) + " maps to DNS, last version " +
                                     std::to_string(pc.last_version) + " with " +
-                                    std::to_string(pc.last_routes) + " routes\n");
+                                    std::to_string(pc.last_routes) + " routes\n" +
+                                    "dns: " + (dns_tables() ? "on" : "off") + ", published " +
+                                    std::to_string(dns_published_) + ", refused " +
+                                    std::to_string(dns_rejected_) +
+                                    (dns_error_.empty() ? "" : " (last: " + dns_error_ + ")") +
+                                    "\n");
                       });
     admin.add_command("why", "why ADDRESS: the candidates, their scores and what decided",
                       [this](const std::vector<std::string> &args, Reply &out) {

@@ -35,6 +35,8 @@ class ClusterControl {
     void recompute(uint64_t now_ms);
     cluster::Engine engine_;
     std::string file_, policy_;
+    uint64_t dns_published_ = 0, dns_rejected_ = 0;  // maps the DNS tables took / refused
+    std::string dns_error_;                          // the last refusal
     uint64_t next_ms_ = 0;
     uint64_t now_ms_ = 0;
 };

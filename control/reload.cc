@@ -69,6 +69,8 @@ namespace {
     X(dns_rrl_v4_prefix, "dns-rrl-v4-prefix")   \
     X(dns_rrl_v6_prefix, "dns-rrl-v6-prefix")   \
     X(dns_rrl_buckets, "dns-rrl-buckets")       \
+    X(clusters, "clusters")                     \
+    X(cluster_policy, "cluster-policy")         \
     X(dns_port, "dns-port")                     \
     X(dns_max_udp, "dns-max-udp")               \
     X(dns_tcp_conns, "dns-tcp-conns")           \
@@ -118,6 +120,16 @@ bool Daemon::reload(Reply &out) {
     const CacheControlConfig &old_cc = cache_->config();
     const bool cache_changed = cc.policy != old_cc.policy || cc.high_pct != old_cc.high_pct ||
                                cc.low_pct != old_cc.low_pct;
+    // The clusters file is read again (same path; a new path or policy
+    // flag needs a restart): a model that fails validation is refused whole
+    // and the running one keeps deciding.
+    if (clusters_) {
+        if (!clusters_->reload(&err)) {
+            out.write("error: reload rejected: clusters: " + err + "; the running config stays\n");
+            return false;
+        }
+        out.write("clusters: model reloaded from " + cfg_.clusters + "\n");
+    }
     const ServiceReload sr{cfg_, next, store_.get(), out};
     for (const ServiceRow &row : service_table()) {
         if (!row.reload) continue;

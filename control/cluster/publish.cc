@@ -6,7 +6,8 @@ namespace {
 PublishCounters g_counters;
 }
 
-// Stub: the lead connects this to the DNS server's publish function.
+// Counts the maps handed over; control/cluster_control.cc publishes each
+// into the DNS server's tables (this library stays free of DPDK).
 void publish_to_dns(const dns::SteerMap &map) {
     g_counters.published++;
     g_counters.last_version = map.version;

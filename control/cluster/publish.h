@@ -1,7 +1,8 @@
 // Where cluster selection hands its map to the DNS server. The DNS side
 // compiles a dns::SteerMap into per-lcore LPM tables and publishes them with
 // RCU; that function is theirs. This is the one call cluster selection
-// makes after every recompute, a stub until the two are wired together.
+// makes after every recompute; it counts, and control/cluster_control.cc
+// then publishes the map into the DNS tables (control/dns_tables.h).
 #pragma once
 
 #include "dataplane/dns/steer_map.h"

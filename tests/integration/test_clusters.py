@@ -162,3 +162,54 @@ def test_bad_clusters_file_is_refused_with_its_line(files, tmp_path):
                            "--port", "net_null0", "--clusters", str(files / "clusters.toml")],
                           capture_output=True, text=True, timeout=30)
     assert good.returncode == 0, good.stdout + good.stderr
+
+
+# Cluster selection answered by the appliance's own DNS server: the map is
+# published into the DNS steering tables (control/dns_tables.h), so kdig
+# from the client namespace, with ECS for a client network, gets the
+# decided cluster's addresses and the deciding route's length as SCOPE; a
+# measurement that moves the network moves the answer.
+EXAMPLE_ZONES = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "examples", "dns")
+
+
+@pytest.fixture(scope="module")
+def ep_dns(files):
+    args = ["--clusters", str(files / "clusters.toml"), "--dns-port", "53",
+            "--dns-zone", os.path.join(EXAMPLE_ZONES, "kingcdn.test.zone")]
+    with Edgeplane(args=args) as e:
+        e.ns_run(["ping", "-c", "1", "-W", "2", e.ip])  # ARP first
+        yield e
+        assert e.stop() == 0, e.log()
+
+
+def ecs_answer(ep, subnet):
+    r = ep.ns_run(["kdig", f"@{ep.ip}", "+notcp", "+retry=3", "+time=2", f"+subnet={subnet}",
+                   "video.kingcdn.test", "A"], check=False, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    addrs = sorted(l.split()[-1] for l in r.stdout.splitlines()
+                   if "\tA\t" in l or (" A " in l and l.startswith("video.")))
+    scope = [l for l in r.stdout.splitlines() if "CLIENT-SUBNET" in l]
+    return addrs, scope[0] if scope else r.stdout
+
+
+def test_dns_answers_the_decided_cluster_with_its_scope(ep_dns):
+    addrs, scope = ecs_answer(ep_dns, "198.51.100.7/32")
+    assert addrs == ["10.77.0.12", "10.77.0.2"], (addrs, scope)  # paris, both appliances
+    assert scope.rstrip().endswith("/23"), scope  # the two Paris /24s aggregated
+    addrs, scope = ecs_answer(ep_dns, "203.0.113.9/32")
+    assert addrs == ["10.77.0.4"], (addrs, scope)  # newyork
+    assert scope.rstrip().endswith("/24"), scope
+    out = ep_dns.ctl("clusters").stdout
+    assert "dns: on, published 1, refused 0" in out, out
+
+
+def test_a_measurement_moves_the_dns_answer(ep_dns):
+    ep_dns.ctl("call", "measure", "paris", "198.51.100.5", "70", "0", "20")
+    ep_dns.ctl("call", "measure", "london", "198.51.100.9", "9", "0.5", "20")
+    assert "recomputed" in ep_dns.ctl("call", "recompute").stdout
+    addrs, scope = ecs_answer(ep_dns, "198.51.100.7/32")
+    assert addrs == ["10.77.0.3"], (addrs, scope)  # london now
+    assert scope.rstrip().endswith("/24"), scope
+    addrs, _ = ecs_answer(ep_dns, "198.51.101.7/32")
+    assert addrs == ["10.77.0.12", "10.77.0.2"], addrs  # the neighbour stays in Paris
+    assert "dns: on, published 2, refused 0" in ep_dns.ctl("clusters").stdout
