@@ -77,8 +77,10 @@ bool lcore_iteration(Lcore &lc, LoopState &s) {
         uint16_t n = rte_eth_rx_burst(q.port->id, q.queue, rx, kBurst);
         if (q.fault) {
             const uint64_t now_ns = lc.tsc_to_ns(rte_rdtsc());
-            if (q.fault->rx_enabled()) n = q.fault->apply(false, lc, rx, n, LoopState::kRxCap, now_ns);
-            if (q.fault->holding(true)) queue_transmit(lc, q, tx, 0, LoopState::kRxCap);  // due delayed TX
+            if (q.fault->rx_enabled())
+                n = q.fault->apply(false, lc, rx, n, LoopState::kRxCap, now_ns);
+            if (q.fault->holding(true))
+                queue_transmit(lc, q, tx, 0, LoopState::kRxCap);  // due delayed TX
         }
         if (n > 0) {
             worked = true;
