@@ -73,63 +73,64 @@ void reset_connections(Lcore &lc) {
 
 }  // namespace
 
+bool lcore_iteration(Lcore &lc, LoopState &s) {
+    if (!s.draining && lc.drain.load(std::memory_order_acquire)) [[unlikely]] {
+        stop_listening(lc);
+        s.draining = true;
+    }
+    if (s.draining && !lc.reset_done.load(std::memory_order_relaxed) &&
+        lc.reset.load(std::memory_order_acquire)) [[unlikely]]
+        reset_connections(lc);
+    rte_mbuf **rx = s.rx, **tx = s.tx;
+    bool worked = false;
+    Clock clk;  // read once per iteration, when the first queue's services need it
+    bool have_clk = false;
+    for (uint16_t i = 0; i < lc.nqueues; ++i) {
+        LcoreQueue &q = lc.queues[i];
+        uint16_t n = rte_eth_rx_burst(q.port->id, q.queue, rx, kBurst);
+        if (q.fault) {
+            const uint64_t now_ns = lc.tsc_to_ns(rte_rdtsc());
+            if (q.fault->rx_enabled())
+                n = q.fault->apply(false, lc, rx, n, LoopState::kRxCap, now_ns);
+            if (q.fault->holding(true))
+                queue_transmit(lc, q, tx, 0, LoopState::kRxCap);  // due delayed TX
+        }
+        if (n > 0) {
+            worked = true;
+            ++lc.counters.rx_bursts;
+            const uint16_t ntx = process_burst(lc, q, rx, n, tx, s.last);
+            if (ntx > 0) queue_transmit(lc, q, tx, ntx, LoopState::kRxCap);
+        }
+        if (!q.tcp && q.nservices == 0) continue;
+        if (!have_clk) {
+            clk.now_ns = lc.tsc_to_ns(rte_rdtsc());
+            clk.unix_s = (lc.unix_start_ns + static_cast<int64_t>(clk.now_ns)) / 1'000'000'000;
+            have_clk = true;
+        }
+        // Timers (retransmission, delayed ACK, TIME-WAIT), the services'
+        // waiting work, then the segments all of that produced.
+        if (q.tcp) q.tcp->stack().poll(clk.now_ns);
+        for (uint16_t k = 0; k < q.nservices; ++k) q.services[k]->poll(clk);
+        // Sending from timers or waiting connections is work too:
+        // busy_cycles must cover everything the server did.
+        if (q.tcp && q.tcp->flush() > 0) worked = true;
+    }
+    // Nothing from the store is held across iterations: tell RCU so the
+    // control thread may reclaim what it unlinked.
+    if (lc.store) lc.store->quiescent(lc.reader_id);
+    const uint64_t now = rte_rdtsc();
+    (worked ? lc.counters.busy_cycles : lc.counters.idle_cycles) += now - s.last;
+    s.last = now;
+    return worked;
+}
+
 int lcore_main(void *arg) {
     Lcore &lc = *static_cast<Lcore *>(arg);
     if (lc.announce)
         for (uint16_t i = 0; i < lc.nqueues; ++i) announce(lc, lc.queues[i]);
-
-    // Room beyond one burst for what the fault stage duplicates or releases.
-    constexpr uint16_t kRxCap = 4 * kBurst;
-    rte_mbuf *rx[kRxCap];
-    rte_mbuf *tx[kRxCap];
-    uint64_t last = rte_rdtsc();
-    bool draining = false;
-    while (!lc.stop->load(std::memory_order_relaxed)) {
-        if (!draining && lc.drain.load(std::memory_order_acquire)) [[unlikely]] {
-            stop_listening(lc);
-            draining = true;
-        }
-        if (draining && !lc.reset_done.load(std::memory_order_relaxed) &&
-            lc.reset.load(std::memory_order_acquire)) [[unlikely]]
-            reset_connections(lc);
-        bool worked = false;
-        Clock clk;  // read once per iteration, when the first queue's services need it
-        bool have_clk = false;
-        for (uint16_t i = 0; i < lc.nqueues; ++i) {
-            LcoreQueue &q = lc.queues[i];
-            uint16_t n = rte_eth_rx_burst(q.port->id, q.queue, rx, kBurst);
-            if (q.fault) {
-                const uint64_t now_ns = lc.tsc_to_ns(rte_rdtsc());
-                if (q.fault->rx_enabled()) n = q.fault->apply(false, lc, rx, n, kRxCap, now_ns);
-                if (q.fault->holding(true)) queue_transmit(lc, q, tx, 0, kRxCap);  // due delayed TX
-            }
-            if (n > 0) {
-                worked = true;
-                ++lc.counters.rx_bursts;
-                const uint16_t ntx = process_burst(lc, q, rx, n, tx, last);
-                if (ntx > 0) queue_transmit(lc, q, tx, ntx, kRxCap);
-            }
-            if (!q.tcp && q.nservices == 0) continue;
-            if (!have_clk) {
-                clk.now_ns = lc.tsc_to_ns(rte_rdtsc());
-                clk.unix_s = (lc.unix_start_ns + static_cast<int64_t>(clk.now_ns)) / 1'000'000'000;
-                have_clk = true;
-            }
-            // Timers (retransmission, delayed ACK, TIME-WAIT), the services'
-            // waiting work, then the segments all of that produced.
-            if (q.tcp) q.tcp->stack().poll(clk.now_ns);
-            for (uint16_t s = 0; s < q.nservices; ++s) q.services[s]->poll(clk);
-            // Sending from timers or waiting connections is work too:
-            // busy_cycles must cover everything the server did.
-            if (q.tcp && q.tcp->flush() > 0) worked = true;
-        }
-        // Nothing from the store is held across iterations: tell RCU so the
-        // control thread may reclaim what it unlinked.
-        if (lc.store) lc.store->quiescent(lc.reader_id);
-        const uint64_t now = rte_rdtsc();
-        (worked ? lc.counters.busy_cycles : lc.counters.idle_cycles) += now - last;
-        last = now;
-    }
+    LoopState s;
+    s.last = rte_rdtsc();
+    while (!lc.stop->load(std::memory_order_relaxed)) lcore_iteration(lc, s);
     return 0;
 }
 

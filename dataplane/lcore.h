@@ -78,8 +78,24 @@ void queue_transmit(Lcore &lc, LcoreQueue &q, rte_mbuf **pkts, uint16_t n, uint1
 // tx_burst until the ring refuses; returns how many went. The caller keeps the rest.
 uint16_t port_send(Lcore &lc, LcoreQueue &q, rte_mbuf **pkts, uint16_t n);
 
-// rte_eal_remote_launch entry point; arg is an Lcore*.
+// rte_eal_remote_launch entry point; arg is an Lcore*. Runs
+// lcore_iteration() until stop.
 int lcore_main(void *arg);
+
+// What one loop iteration carries over to the next.
+struct LoopState {
+    // Room beyond one burst for what the fault stage duplicates or releases.
+    static constexpr uint16_t kRxCap = 4 * kBurst;
+    uint64_t last = 0;  // TSC at the end of the previous iteration
+    bool draining = false;
+    rte_mbuf *rx[kRxCap];
+    rte_mbuf *tx[kRxCap];
+};
+// One iteration of the data lcore's loop: every queue's RX burst through
+// process_burst() and out, the TCP timers, the services' poll(), the store's
+// quiescent state, busy/idle cycles. True when there was work. Exposed so a
+// benchmark runs the loop exactly as lcore_main does (bench/dns_path_bench.cc).
+bool lcore_iteration(Lcore &lc, LoopState &s);
 
 // Handles one received burst on one queue: every mbuf is either transmitted
 // (rewritten in place), or freed with its drop reason counted. Exposed so

@@ -23,6 +23,7 @@ geoip module, so its `ecs` row is the ECS parsing and echo cost only).
 import argparse
 import os
 import re
+import resource
 import shutil
 import signal
 import statistics
@@ -57,7 +58,9 @@ def edgeplane_run(a, zone, mix, tag):
         cmd = [edgebench, "dns", "--port", port, "--ip", "10.79.0.1/24", "--server", "10.79.0.2",
                "--lcore", str(a.client_cpu), "--name", name, "--window", str(a.window),
                "-d", str(a.duration), "--json"] + (["--ecs", ecs, "--min-answers", "2"] if ecs else [])
+        g0, t0 = children_cpu_seconds(), time.monotonic()
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=a.duration + 60)
+        gen = (children_cpu_seconds() - g0) / (time.monotonic() - t0)
         after = compare.snapshot(ep, a.server_cpu)
     if p.returncode != 0:
         raise RuntimeError(f"edgebench dns rc={p.returncode}: {p.stderr[-2000:]}")
@@ -67,7 +70,7 @@ def edgeplane_run(a, zone, mix, tag):
     return {"server": "edgeplane", "mix": mix, "queries": q, "answered": rep["answered"],
             "lost": rep["lost"], "per_s": rep["answers_per_s"],
             "cycles_per_query": c["busy_on_cpu"] / q if q else float("nan"),
-            "on_cpu_share": c["on_cpu_share"]}
+            "on_cpu_share": c["on_cpu_share"], "gen_cpu_share": gen}
 
 
 KNOT_CONF = """
@@ -102,6 +105,13 @@ def proc_cpu_seconds(pid):
     return total
 
 
+def children_cpu_seconds():
+    # The load generator's CPU time: the only child reaped while it runs (the
+    # server, edgeplane or knotd, is reaped after the measured window).
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def ecs_hex(subnet):
     addr, plen = subnet.split("/")
     plen = int(plen)
@@ -132,9 +142,9 @@ def knot_run(a, zone, mix, hz):
                    "-d", qf, "-l", str(a.duration), "-c", "1", "-T", "1", "-q", str(a.window)]
             if ecs:
                 cmd += ["-E", f"8:{ecs_hex(ecs)}"]
-            cpu0, t0 = proc_cpu_seconds(k.pid), time.monotonic()
+            cpu0, t0, g0 = proc_cpu_seconds(k.pid), time.monotonic(), children_cpu_seconds()
             p = subprocess.run(cmd, capture_output=True, text=True, timeout=a.duration + 60)
-            cpu1, t1 = proc_cpu_seconds(k.pid), time.monotonic()
+            cpu1, t1, g1 = proc_cpu_seconds(k.pid), time.monotonic(), children_cpu_seconds()
         finally:
             k.send_signal(signal.SIGTERM)
             try:
@@ -152,7 +162,7 @@ def knot_run(a, zone, mix, hz):
     return {"server": "knot", "mix": mix, "queries": q, "answered": q, "lost": 0,
             "per_s": float(qps.group(1)) if qps else q / (t1 - t0),
             "cycles_per_query": (cpu1 - cpu0) * hz / q if q else float("nan"),
-            "on_cpu_share": (cpu1 - cpu0) / (t1 - t0)}
+            "on_cpu_share": (cpu1 - cpu0) / (t1 - t0), "gen_cpu_share": (g1 - g0) / (t1 - t0)}
 
 
 def main():
@@ -178,17 +188,19 @@ def main():
                 r = edgeplane_run(a, zone, mix, f"{os.getpid() % 10000}d{mix[0]}{i}")
                 rows.append(r)
                 print(f"run {i} edgeplane {mix}: {r['cycles_per_query']:.0f} cycles/query, "
-                      f"{r['per_s']:.0f}/s, on CPU {r['on_cpu_share']:.0%}, lost {r['lost']}", file=sys.stderr)
+                      f"{r['per_s']:.0f}/s, on CPU {r['on_cpu_share']:.0%}, generator on CPU "
+                      f"{r['gen_cpu_share']:.0%}, lost {r['lost']}", file=sys.stderr)
                 if not a.no_knot:
                     r = knot_run(a, zone, mix, hz)
                     rows.append(r)
                     print(f"run {i} knot {mix}: {r['cycles_per_query']:.0f} cycles/query, "
-                          f"{r['per_s']:.0f}/s, on CPU {r['on_cpu_share']:.0%}", file=sys.stderr)
+                          f"{r['per_s']:.0f}/s, on CPU {r['on_cpu_share']:.0%}, generator on CPU "
+                          f"{r['gen_cpu_share']:.0%}", file=sys.stderr)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"TSC {hz / 1e9:.2f} GHz (from /proc/cpuinfo)\n")
-    print("| server | mix | runs | median cycles/query | range | median answers/s |")
-    print("|---|---|---:|---:|---|---:|")
+    print("| server | mix | runs | median cycles/query | range | median answers/s | generator on CPU |")
+    print("|---|---|---:|---:|---|---:|---:|")
     med = {}
     for server in ("edgeplane", "knot"):
         for mix in MIXES:
@@ -198,7 +210,8 @@ def main():
             c = [r["cycles_per_query"] for r in rs]
             med[(server, mix)] = statistics.median(c)
             print(f"| {server} | {mix} | {len(rs)} | {statistics.median(c):.0f} | {min(c):.0f}-{max(c):.0f} | "
-                  f"{statistics.median(r['per_s'] for r in rs):.0f} |")
+                  f"{statistics.median(r['per_s'] for r in rs):.0f} | "
+                  f"{statistics.median(r['gen_cpu_share'] for r in rs):.0%} |")
     for mix in MIXES:
         if ("knot", mix) in med:
             print(f"\n{mix}: Knot / edgeplane = {med[('knot', mix)] / med[('edgeplane', mix)]:.1f}x")

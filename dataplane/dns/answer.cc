@@ -56,6 +56,16 @@ class Writer {
         for (uint32_t o = off; b_[o]; o += b_[o] + 1u) add(o, total - (o - off));
     }
 
+    // The question's name, already at offset 12: what name() would find
+    // there, a pointer to it, without comparing it against every name
+    // remembered (most owners of an answer are the question's name).
+    bool question_name() {
+        if (cap_ - len_ < 2) return false;
+        put16(b_ + len_, 0xc000 | kHeaderLen);
+        len_ += 2;
+        return true;
+    }
+
     bool name(const uint8_t *n) {
         const uint32_t total = name_len(n);
         const uint8_t *p = n;
@@ -135,7 +145,8 @@ struct Builder {
     // One record; RDATA names of NS, CNAME and SOA are compressed (RFC 3597
     // 4 allows it for these well-known types only).
     bool rr(const uint8_t *owner, uint16_t type, uint32_t ttl, const uint8_t *rd, uint16_t rdlen) {
-        if (!w.name(owner) || !w.u16(type) || !w.u16(kClassIN) || !w.u32(ttl) || !w.u16(0))
+        if (!(owner == q.lname && q.qname_len > 1 ? w.question_name() : w.name(owner)) ||
+            !w.u16(type) || !w.u16(kClassIN) || !w.u32(ttl) || !w.u16(0))
             return false;
         const uint32_t start = w.len();
         bool ok;

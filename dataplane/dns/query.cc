@@ -1,5 +1,7 @@
 #include "dataplane/dns/query.h"
 
+#include <cstring>
+
 namespace ep::dns {
 
 namespace {
@@ -16,11 +18,25 @@ Parse parse_name(const uint8_t *msg, uint32_t len, uint32_t *off, uint8_t *out, 
         if (c & 0xc0) return Parse::malformed_label;
         if (n + c + 1 > kMaxName) return Parse::malformed_name_too_long;
         if (o + 1 + c > len) return Parse::malformed_truncated;
-        if (out)
-            for (uint32_t i = 0; i <= c; ++i) out[n + i] = lower(msg[o + i]);
         n += c + 1;
         o += c + 1;
         if (c == 0) break;
+    }
+    // The whole name, checked, lower-cased eight bytes at a time (length
+    // bytes are under 64: lower8 leaves them); the last word overlaps the
+    // one before rather than writing past the name.
+    if (out) {
+        const uint8_t *in = msg + *off;
+        if (n < 8) {
+            for (uint32_t i = 0; i < n; ++i) out[i] = lower(in[i]);
+        } else {
+            for (uint32_t i = 0; i + 8 < n; i += 8) {
+                const uint64_t w = lower8(load8(in + i));
+                std::memcpy(out + i, &w, 8);
+            }
+            const uint64_t w = lower8(load8(in + n - 8));
+            std::memcpy(out + n - 8, &w, 8);
+        }
     }
     *off = o;
     *nlen = n;

@@ -644,7 +644,7 @@ TEST(DnsTcpFramer, AMessageWithoutRoomIsHeldAndOfferedAgain) {
             if (f.held()) {
                 size_t u = 9;
                 EXPECT_TRUE(f.feed(stream.data() + o, 1, take, &u));
-                EXPECT_EQ(u, 0u);  // nothing is taken while a message is held
+                EXPECT_EQ(u, 0u);            // nothing is taken while a message is held
                 ASSERT_TRUE(f.retry(take));  // the second offer is taken
                 continue;
             }
@@ -658,5 +658,36 @@ TEST(DnsTcpFramer, AMessageWithoutRoomIsHeldAndOfferedAgain) {
         EXPECT_EQ(got, sent) << "pieces of " << piece;
         EXPECT_TRUE(f.idle());
         EXPECT_EQ(offers, 8);
+    }
+}
+
+// wire.h compares and hashes names eight bytes at a time (lower8): the same
+// verdicts as lower() byte by byte, for every byte value, at every length
+// and position (the tail word overlaps the one before).
+TEST(Wire, WordwiseNameEqualityAndHashIgnoreCaseOnly) {
+    for (uint32_t c = 0; c < 256; ++c) {
+        uint64_t w = 0x0101010101010101ull * c;
+        const uint64_t want = 0x0101010101010101ull * lower(static_cast<uint8_t>(c));
+        EXPECT_EQ(lower8(w), want) << c;
+    }
+    for (uint32_t label = 1; label <= 40; ++label) {
+        uint8_t a[64], b[64];
+        a[0] = b[0] = static_cast<uint8_t>(label);
+        for (uint32_t i = 1; i <= label; ++i) a[i] = static_cast<uint8_t>('a' + i % 26);
+        std::memcpy(a + 1 + label, "\4test", 6);
+        const uint32_t len = label + 7;
+        for (uint32_t i = 0; i < len; ++i) b[i] = a[i] >= 'a' && a[i] <= 'z' ? a[i] - 32 : a[i];
+        EXPECT_TRUE(name_equal(a, b)) << label;
+        EXPECT_EQ(name_hash(a, len, 3), name_hash(b, len, 3)) << label;
+        for (uint32_t i = 1; i + 1 < len; ++i) {
+            if (i == label + 1) continue;  // a length byte: another name shape
+            uint8_t c[64];
+            std::memcpy(c, b, len);
+            c[i] ^= 0x01;  // 'a' <-> '`', 't' <-> 'u': a different letter
+            EXPECT_FALSE(name_equal(a, c)) << label << " " << i;
+            c[i] = static_cast<uint8_t>(b[i] | 0x80);  // bytes over 0x7f are not letters
+            EXPECT_FALSE(name_equal(a, c)) << label << " " << i;
+        }
+        EXPECT_FALSE(name_equal(a, a + 1 + label)) << label;  // "test." itself
     }
 }
