@@ -312,3 +312,53 @@ def test_downloads_keep_going_during_a_large_ingest():
             assert s["http"]["chunk_wait_timeouts"] == 0, s["http"]
             assert _tracked_matches_resident(s), (s["cache"], s["chunkstore"])
             assert ep.stop() == 0
+
+
+def _rchar(pid):
+    """Bytes the process has read through read(2)/pread(2) so far."""
+    with open(f"/proc/{pid}/io") as f:
+        for line in f:
+            if line.startswith("rchar:"):
+                return int(line.split()[1])
+    return 0
+
+
+def test_control_loop_serves_admin_commands_during_a_large_ingest():
+    """Ingest runs on the ingest worker, off the control loop (issue 17):
+    while a 1 GiB title is being written, the admin socket answers `objects`
+    and `stats` (before, every command waited for the whole ingest), and the
+    title is listed only once it is complete. The ingest is known to be under
+    way (the daemon has read 64 MiB of the title) before the commands go out,
+    so a command served before the ingest began cannot pass for one served
+    during it."""
+    with tempfile.TemporaryDirectory(dir="/var/tmp") as tmp:
+        big = os.path.join(tmp, "big")
+        os.makedirs(big)
+        with open(os.path.join(big, "huge.bin"), "wb") as f:
+            f.truncate(1 << 30)  # sparse: cheap to read, not to write to the store
+        args = ["--store", os.path.join(tmp, "edge.store"), "--disk-mb", "1100", "--ram-mb", "8"]
+        with Edgeplane(args=args) as ep:
+            pid = ep.proc.pid  # `ip netns exec` execs the daemon: same pid
+            base = _rchar(pid)
+            ingest = subprocess.Popen([EDGECTL, "--socket", ep.sock, "ingest", big],
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            try:
+                deadline = time.time() + 300
+                while _rchar(pid) - base < (64 << 20):
+                    assert ingest.poll() is None, ingest.communicate()
+                    assert time.time() < deadline, "the ingest never started reading"
+                    time.sleep(0.005)
+                objects_during = ep.ctl("objects").stdout
+                stats_during = ep.stats()
+                still_running = ingest.poll() is None
+                out, err = ingest.communicate(timeout=900)
+            finally:
+                ingest.kill()
+                ingest.wait()
+            assert "huge.bin" not in objects_during, (
+                "`objects` was answered only after the ingest finished: " + objects_during)
+            assert stats_during["chunkstore"]["objects"] == 0, stats_during["chunkstore"]
+            assert still_running, "the ingest ended before the commands were answered"
+            assert "stored 1 objects" in out, (out, err)
+            assert "huge.bin" in ep.ctl("objects").stdout
+            assert ep.stop() == 0
