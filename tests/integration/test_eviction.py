@@ -362,3 +362,46 @@ def test_control_loop_serves_admin_commands_during_a_large_ingest():
             assert "stored 1 objects" in out, (out, err)
             assert "huge.bin" in ep.ctl("objects").stdout
             assert ep.stop() == 0
+
+
+def test_sigterm_during_a_large_ingest_stops_cleanly_and_keeps_no_half_title():
+    """A daemon told to stop while the ingest worker is mid-title cancels
+    the ingest (the title is abandoned, never published), exits 0 with every
+    mbuf back, and after a restart on the same store file the half-written
+    title is not there while what was stored before is."""
+    with tempfile.TemporaryDirectory(dir="/var/tmp") as tmp:
+        small = os.path.join(tmp, "small")
+        os.makedirs(small)
+        data = os.urandom(3 * CHUNK + 5)
+        _write(os.path.join(small, "keep.bin"), data)
+        big = os.path.join(tmp, "big")
+        os.makedirs(big)
+        with open(os.path.join(big, "huge.bin"), "wb") as f:
+            f.truncate(1 << 30)
+        args = ["--store", os.path.join(tmp, "edge.store"), "--disk-mb", "1100", "--ram-mb", "8"]
+        with Edgeplane(args=args) as ep:
+            assert "stored 1 objects" in ep.ctl("ingest", small).stdout
+            pid = ep.proc.pid
+            base = _rchar(pid)
+            ingest = subprocess.Popen([EDGECTL, "--socket", ep.sock, "ingest", big],
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            try:
+                deadline = time.time() + 300
+                while _rchar(pid) - base < (64 << 20):
+                    assert ingest.poll() is None, ingest.communicate()
+                    assert time.time() < deadline, "the ingest never started reading"
+                    time.sleep(0.005)
+                rc = ep.stop()
+                out, _err = ingest.communicate(timeout=60)
+            finally:
+                ingest.kill()
+                ingest.wait()
+            assert rc == 0, ep.log()[-3000:]
+            assert "stored 1 objects" not in out, out  # cancelled, not finished
+            assert "mbufs returned" in ep.log()
+        with Edgeplane(args=args) as ep:
+            objs = _objects(ep)
+            assert "keep.bin" in objs and "huge.bin" not in objs, objs
+            got, err = _sha(ep, f"http://{ep.ip}/keep.bin", 30)
+            assert got == hashlib.sha256(data).hexdigest(), err
+            assert ep.stop() == 0
