@@ -272,9 +272,10 @@ def test_corrupt_record_loses_only_its_chunk():
 
 
 def test_downloads_keep_going_during_a_large_ingest():
-    """A 3 GiB ingest runs on the control thread: downloads that need disk
-    promotions must still finish while it runs (before, promotions stopped
-    for the ingest's whole duration)."""
+    """During a 3 GiB ingest (on the ingest worker, which hands the store to
+    the control loop between chunks), downloads that need disk promotions
+    must still finish (before the background hook, promotions stopped for
+    the ingest's whole duration)."""
     with tempfile.TemporaryDirectory(dir="/var/tmp") as tmp:
         src = os.path.join(tmp, "src")
         os.makedirs(src)
