@@ -52,7 +52,7 @@ std::string join_name(std::string_view prefix, const std::string &rel) {
     return p.empty() ? rel : p + "/" + rel;
 }
 
-Status store_file(Store &store, const Item &it, IngestReport *rep) {
+Status store_file(Store &store, const Item &it, IngestReport *rep, const std::atomic<bool> *cancel) {
     int fd = ::open(it.path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return Status::error(Err::io, std::strerror(errno));
     struct stat st {};
@@ -62,7 +62,8 @@ Status store_file(Store &store, const Item &it, IngestReport *rep) {
     const uint64_t size = static_cast<uint64_t>(st.st_size);
     Status s = store.put_object(
         it.name, size,
-        [fd](uint64_t off, void *buf, uint32_t len) {
+        [fd, cancel](uint64_t off, void *buf, uint32_t len) {
+            if (cancel && cancel->load(std::memory_order_relaxed)) return false;
             auto *p = static_cast<char *>(buf);
             while (len > 0) {
                 ssize_t r = ::pread(fd, p, len, static_cast<off_t>(off));
@@ -85,7 +86,8 @@ Status store_file(Store &store, const Item &it, IngestReport *rep) {
 }  // namespace
 
 Status ingest_path(Store &store, const std::string &path, std::string_view name_prefix,
-                   const ProgressCb &progress, IngestReport *report) {
+                   const ProgressCb &progress, IngestReport *report,
+                   const std::atomic<bool> *cancel) {
     IngestReport local;
     IngestReport *rep = report ? report : &local;
     const auto t0 = std::chrono::steady_clock::now();
@@ -116,8 +118,17 @@ Status ingest_path(Store &store, const std::string &path, std::string_view name_
     uint64_t bytes_total = 0;
     for (auto &it : items) bytes_total += it.size;
     Status result;
+    const auto cancelled = [cancel] { return cancel && cancel->load(std::memory_order_relaxed); };
     for (size_t i = 0; i < items.size(); ++i) {
-        Status s = store_file(store, items[i], rep);
+        if (cancelled()) {
+            result = Status::error(Err::busy, "ingest cancelled before " + items[i].name);
+            break;
+        }
+        Status s = store_file(store, items[i], rep, cancel);
+        if (cancelled() && !s.ok()) {
+            result = Status::error(Err::busy, "ingest cancelled during " + items[i].name);
+            break;
+        }
         if (!s.ok()) {
             rep->failed.push_back(items[i].name + ": " + s.msg);
             if (s.code == Err::full || s.code == Err::io) {

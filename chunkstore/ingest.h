@@ -4,6 +4,7 @@
 // as "demo/a.mpd"; with prefix "live" as "live/demo/a.mpd".
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -27,11 +28,15 @@ struct IngestReport {
     double seconds = 0;
 };
 
-// Control thread. Stops at the first error that makes further objects
-// pointless (store full); other per-file errors are listed in report.failed.
-// Ends with an fdatasync of the store file.
+// The store's writer side (store.h "control thread": in the daemon, the
+// ingest worker holding the store gate, control/ingest_worker.h). Stops at
+// the first error that makes further objects pointless (store full); other
+// per-file errors are listed in report.failed. Ends with an fdatasync of the
+// store file. When *cancel becomes true, the object being written is
+// abandoned (never published) and no further one is started: Err::busy.
 Status ingest_path(Store &store, const std::string &path, std::string_view name_prefix,
-                   const ProgressCb &progress, IngestReport *report);
+                   const ProgressCb &progress, IngestReport *report,
+                   const std::atomic<bool> *cancel = nullptr);
 
 // Content-type hint from a file name's extension ("" if unknown).
 std::string_view guess_content_type(std::string_view name);

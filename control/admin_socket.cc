@@ -71,7 +71,7 @@ void Reply::write(std::string_view s) {
     }
     // Server side: keep order (buffered bytes first), send what the socket
     // takes without waiting, buffer the rest up to the cap.
-    if (buf_->empty()) {
+    if (buf_->empty() && fd_ >= 0) {  // fd -1: collect only (a LateReply's part)
         const ssize_t n = send_some(fd_, s);
         if (n < 0) {
             failed_ = true;
@@ -141,31 +141,66 @@ void AdminSocket::add_command(const std::string &name, const std::string &help, 
     commands_[name] = Command{help, std::move(h)};
 }
 
-void AdminSocket::poll(int timeout_ms) {
+void LateReply::write(std::string_view s) {
+    if (!gone_ && !closed_) buf_.append(s);
+}
+
+void AdminSocket::absorb_late(uint64_t now) {
+    for (Client &c : clients_) {
+        if (!c.late || c.late->buf_.empty()) continue;
+        if (c.out.empty()) c.deadline_ms = now + kWriteStallMs;  // the stall clock starts now
+        if (c.out.size() + c.late->buf_.size() > kMaxReply) {
+            ++ctr_.reply_truncated;
+            c.out.append(kTruncated);
+            c.late->gone_ = true;  // nothing more for this client
+            c.late->closed_ = true;
+        } else {
+            c.out.append(c.late->buf_);
+        }
+        c.late->buf_.clear();
+    }
+}
+
+void AdminSocket::wait(int timeout_ms) {
+    npfd_ = 0;
     if (listen_fd_ < 0) return;
     uint64_t now = mono_ms();
+    absorb_late(now);
     // Wake for the nearest client deadline, not only for the caller's tick.
-    for (const Client &c : clients_)
+    // A client waiting for a late answer with nothing to send has none.
+    for (const Client &c : clients_) {
+        if (c.late && c.writing && c.out.empty()) continue;
         timeout_ms = static_cast<int>(std::min<uint64_t>(
             static_cast<uint64_t>(timeout_ms), c.deadline_ms > now ? c.deadline_ms - now : 0));
-    pollfd p[kMaxClients + 1];
-    nfds_t n = 0;
-    p[n++] = {listen_fd_, POLLIN, 0};
+    }
+    pfd_[npfd_++] = {listen_fd_, POLLIN, 0};
     for (const Client &c : clients_)
-        p[n++] = {c.fd, static_cast<short>(c.writing ? POLLOUT : POLLIN), 0};
-    if (::poll(p, n, timeout_ms) < 0) return;  // EINTR: a signal, the caller checks it
-    now = mono_ms();
-    // Clients first (indices match p[1..]), then new ones.
-    for (std::size_t i = clients_.size(); i-- > 0;) {
+        pfd_[npfd_++] = {c.fd,
+                         static_cast<short>(!c.writing ? POLLIN : c.out.empty() ? 0 : POLLOUT), 0};
+    if (::poll(pfd_, npfd_, timeout_ms) < 0)  // EINTR: a signal, the caller checks it
+        for (std::size_t i = 0; i < npfd_; ++i) pfd_[i].revents = 0;
+}
+
+void AdminSocket::serve() {
+    if (listen_fd_ < 0 || npfd_ == 0) return;
+    const uint64_t now = mono_ms();
+    absorb_late(now);
+    // Clients first (indices match pfd_[1..]), then new ones.
+    for (std::size_t i = std::min(clients_.size(), npfd_ - 1); i-- > 0;) {
         Client &c = clients_[i];
-        const short re = p[i + 1].revents;
+        const short re = pfd_[i + 1].revents;
         bool keep = true;
         if (!c.writing && (re & (POLLIN | POLLHUP | POLLERR))) read_from(c, now);
         if (c.writing) {
-            if (re & (POLLOUT | POLLHUP | POLLERR) || c.out.empty()) keep = flush(c, now);
-            if (keep && now >= c.deadline_ms) {
-                ++ctr_.write_timeouts;
-                keep = false;
+            const bool waiting_late = c.late && !c.late->closed_ && c.out.empty();
+            if (waiting_late) {
+                keep = !(re & (POLLHUP | POLLERR));  // gone while its answer was being made
+            } else {
+                if (re & (POLLOUT | POLLHUP | POLLERR) || c.out.empty()) keep = flush(c, now);
+                if (keep && now >= c.deadline_ms) {
+                    ++ctr_.write_timeouts;
+                    keep = false;
+                }
             }
         } else if (c.fd < 0) {
             keep = false;  // closed while reading
@@ -175,7 +210,8 @@ void AdminSocket::poll(int timeout_ms) {
         }
         if (!keep) drop(i);
     }
-    if (p[0].revents & POLLIN) accept_clients(now);
+    if (pfd_[0].revents & POLLIN) accept_clients(now);
+    npfd_ = 0;
 }
 
 void AdminSocket::accept_clients(uint64_t now) {
@@ -246,6 +282,7 @@ void AdminSocket::run(Client &c, std::string line, uint64_t now) {
     }
     if (out.truncated()) ++ctr_.reply_truncated;
     c.failed = out.failed();
+    c.late = out.held();
     c.deadline_ms = now + kWriteStallMs;
 }
 
@@ -259,18 +296,22 @@ bool AdminSocket::flush(Client &c, uint64_t now) {
             c.deadline_ms = now + kWriteStallMs;  // progress: the client reads
         }
     }
-    return !c.out.empty();  // all sent: done, close
+    // All sent: done, close (unless the command still answers later).
+    return !c.out.empty() || (c.late && !c.late->closed_);
 }
 
 void AdminSocket::drop(std::size_t i) {
     if (clients_[i].fd >= 0) ::close(clients_[i].fd);
+    if (clients_[i].late) clients_[i].late->gone_ = true;
     clients_[i] = std::move(clients_.back());
     clients_.pop_back();
 }
 
 void AdminSocket::close() {
-    for (Client &c : clients_)
+    for (Client &c : clients_) {
         if (c.fd >= 0) ::close(c.fd);
+        if (c.late) c.late->gone_ = true;
+    }
     clients_.clear();
     if (listen_fd_ >= 0) {
         ::close(listen_fd_);

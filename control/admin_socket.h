@@ -10,13 +10,32 @@
 // and so is one that stops reading its answer.
 #pragma once
 
+#include <poll.h>
+
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace ep {
+
+// The rest of an answer that a command finishes later, from the control
+// loop (an ingest handed to the ingest worker): the client stays connected,
+// gets what is written as it comes, and is closed after close(). Control
+// thread only; writes after the client went away are dropped.
+class LateReply {
+  public:
+    void write(std::string_view s);
+    void close() { closed_ = true; }
+    bool gone() const { return gone_; }
+
+  private:
+    friend class AdminSocket;
+    std::string buf_;  // not yet moved to the client's buffer
+    bool closed_ = false, gone_ = false;
+};
 
 // Where a command writes its answer. Server side it appends to the client's
 // bounded buffer and sends what the socket takes at once (without blocking),
@@ -32,8 +51,16 @@ class Reply {
     void write(std::string_view s);
     bool failed() const { return failed_; }
     bool truncated() const { return truncated_; }
+    // Server side: the command's answer goes on after it returns, through
+    // the returned LateReply (what was written here comes first).
+    std::shared_ptr<LateReply> hold() {
+        if (!late_) late_ = std::make_shared<LateReply>();
+        return late_;
+    }
+    const std::shared_ptr<LateReply> &held() const { return late_; }
 
   private:
+    std::shared_ptr<LateReply> late_;
     int fd_;
     std::string *buf_;  // unsent bytes (server side)
     std::size_t cap_;
@@ -65,7 +92,16 @@ class AdminSocket {
     // Serves every client that is ready, waiting at most timeout_ms (less
     // when a client's deadline is nearer). Never blocks on a client. Call
     // from one thread only.
-    void poll(int timeout_ms);
+    void poll(int timeout_ms) {
+        wait(timeout_ms);
+        serve();
+    }
+    // The same in two halves, so that the caller can wait without holding
+    // what the commands need (the store gate, control/store_gate.h): wait()
+    // only sleeps in poll(2) until a client is ready or timeout_ms passes;
+    // serve() reads, runs commands and writes, never blocking.
+    void wait(int timeout_ms);
+    void serve();
     void close();
     const AdminCounters &counters() const { return ctr_; }
 
@@ -77,7 +113,10 @@ class AdminSocket {
         std::string out;  // unsent part of the answer
         bool failed = false;
         uint64_t deadline_ms = 0;  // reading: request deadline; writing: stall deadline
+        std::shared_ptr<LateReply> late;  // the command answers later (Reply::hold)
     };
+    // Moves what late replies wrote into their clients' buffers.
+    void absorb_late(uint64_t now);
     void accept_clients(uint64_t now);
     void read_from(Client &c, uint64_t now);
     void run(Client &c, std::string line, uint64_t now);
@@ -93,6 +132,10 @@ class AdminSocket {
     std::map<std::string, Command> commands_;
     std::vector<Client> clients_;
     AdminCounters ctr_;
+    // What wait() polled, for serve(): index 0 is the listening socket,
+    // i + 1 is clients_[i] (serve() alone changes clients_).
+    pollfd pfd_[kMaxClients + 1] = {};
+    std::size_t npfd_ = 0;
 };
 
 // Client side, for edgectl and tests: sends one command line, streams the

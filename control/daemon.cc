@@ -15,7 +15,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <new>
-#include <unordered_set>
 
 #include "cache/factory.h"
 #include "chunkstore/ingest.h"
@@ -145,6 +144,10 @@ bool Daemon::start() {
             return false;
         }
     }
+    // Made here, on the control thread after EAL init: it inherits the
+    // control lcore's CPU set, never a data core's.
+    ingest_ = std::make_unique<IngestWorker>(*store_, gate_);
+    ingest_->start();
 
     std::string err;
     if (!admin_.open(cfg_.admin_socket, &err)) {
@@ -204,16 +207,12 @@ bool Daemon::start_tcp_services() {
     try {
         CacheControlConfig cc{cfg_.cache_policy, cfg_.cache_high_pct, cfg_.cache_low_pct};
         cache_ = std::make_unique<CacheControl>(*store_, cc);
-        // A large ingest runs on this thread: keep serving promotions,
-        // eviction and RCU reclamation between its chunks.
+        // Between the chunks of a long put_object on the ingest worker: hand
+        // the store to the control loop if it waits (promotions, eviction,
+        // RCU reclamation, admin commands). On the control thread itself (a
+        // .torrent written after an ingest) there is nothing to hand over.
         store_->set_background_work([this] {
-            cache_->poll();
-            store_->poll();
-            // An ingest in progress is not a hung control loop: keep the
-            // watchdog fed, and scrapes and telemetry answered (read-only).
-            metrics_server_.poll(0);
-            telemetry_serve([this] { return metrics(); });
-            notify_.tick(mono_ms());
+            if (IngestWorker::on_worker_thread()) gate_.yield_worker();
         });
     } catch (const std::exception &e) {
         EP_LOG(ERR, "cache: %s", e.what());
@@ -484,7 +483,15 @@ void Daemon::register_store_commands() {
                 out.write("error: usage: ingest PATH [PREFIX]\n");
                 return;
             }
-            ingest(args[1], args.size() == 3 ? args[2] : "", out);
+            // The work runs on the ingest worker; this client stays
+            // connected and gets the progress as it comes (Reply::hold).
+            std::shared_ptr<LateReply> late = out.hold();
+            ingest(args[1], args.size() == 3 ? args[2] : "",
+                   [late](const std::string &line) { late->write(line); },
+                   [late](const IngestOutcome &o) {
+                       if (!o.status.ok()) late->write("error: " + o.status.msg + "\n");
+                       late->close();
+                   });
         });
     admin_.add_command("objects", "list stored objects: size, chunks, name", [this](auto &, Reply &out) {
         store_->for_each_object([&out](const chunkstore::ObjectMeta &m) {
@@ -569,6 +576,32 @@ bool Daemon::ingest(const std::string &path, const std::string &prefix, Reply &o
         if (row.on_ingest) row.on_ingest(cfg_, ev, out);
     if (!st.ok()) out.write("error: " + st.msg + "\n");
     return st.ok();
+}
+
+uint64_t Daemon::ingest(std::string path, std::string prefix, IngestWorker::LineFn on_line,
+                        IngestWorker::DoneFn on_done) {
+    auto done = [this, on_line, on_done](const IngestOutcome &o) {
+        const chunkstore::IngestReport &rep = o.report;
+        char line[256], note[48] = "";
+        if (o.replaced)
+            std::snprintf(note, sizeof note, " (%llu replaced)",
+                          static_cast<unsigned long long>(o.replaced));
+        std::snprintf(line, sizeof line,
+                      "stored %llu objects%s, %llu chunks, %llu bytes in %.2f s\n",
+                      static_cast<unsigned long long>(rep.objects), note,
+                      static_cast<unsigned long long>(rep.chunks),
+                      static_cast<unsigned long long>(rep.bytes), rep.seconds);
+        std::string text = line;
+        // The services that derive content from what was stored (the
+        // tracker's .torrent files): on this thread, holding the gate.
+        Reply hooks(-1, &text, AdminSocket::kMaxReply);
+        const IngestEvent ev{o.path, o.prefix, o.stored};
+        for (const ServiceRow &row : service_table())
+            if (row.on_ingest) row.on_ingest(cfg_, ev, hooks);
+        if (on_line) on_line(text);
+        if (on_done) on_done(o);
+    };
+    return ingest_->submit(std::move(path), std::move(prefix), std::move(on_line), done);
 }
 
 void Daemon::print_ready() const {
@@ -680,6 +713,9 @@ void Daemon::run(const std::atomic<bool> &stop, std::atomic<bool> &hup, std::ato
     const auto collect = [this] { return metrics(); };
     while (!stop.load(std::memory_order_relaxed)) {
         if (hup.exchange(false)) {
+            // A reload may ingest new titles and reconfigure the keeper: the
+            // store's writer side, so under the gate (control/store_gate.h).
+            StoreGateControl hold(gate_);
             std::string text;
             Reply collect = Reply::collector(&text);
             run_reload(collect, "SIGHUP");
@@ -716,7 +752,13 @@ void Daemon::run(const std::atomic<bool> &stop, std::atomic<bool> &hup, std::ato
             else
                 EP_LOG(ERR, "SIGUSR1: %s", err.c_str());
         }
-        admin_.poll(kControlTickMs);
+        // Sleep without the store gate, so the ingest worker runs; then one
+        // tick's work holding it (commands, scrapes and the keeper all read
+        // or change the store).
+        admin_.wait(kControlTickMs);
+        StoreGateControl hold(gate_);
+        admin_.serve();
+        ingest_->poll();
         access_writer_.poll();
         metrics_server_.poll(0);
         telemetry_serve(collect);
@@ -737,6 +779,9 @@ void Daemon::run(const std::atomic<bool> &stop, std::atomic<bool> &hup, std::ato
 int Daemon::shutdown() {
     int rc = 0;
     notify_.send("STOPPING=1\nSTATUS=stopping");  // again after a drain: harmless
+    // First: the worker may be mid-object (abandoned, never published) and
+    // needs the gate, which nobody holds now.
+    if (ingest_) ingest_->stop();
     telemetry_close();
     metrics_server_.close();
     data_stop_.store(true);

@@ -13,6 +13,8 @@
 #include "control/cache_control.h"
 #include "control/cluster_control.h"
 #include "control/config.h"
+#include "control/ingest_worker.h"
+#include "control/store_gate.h"
 #include "control/metrics.h"
 #include "control/metrics_server.h"
 #include "control/response_log_writer.h"
@@ -41,6 +43,15 @@ public:
     int shutdown();
 
     std::atomic<bool> &data_stop() { return data_stop_; }
+
+    // Control thread (the admin `ingest` command; a reload that ingests new
+    // titles calls it the same way): stores PATH under PREFIX on the ingest
+    // worker, off the control loop. on_line gets the progress lines, then
+    // the summary ("stored N objects ...") and what the service rows'
+    // on_ingest hooks wrote; on_done the outcome. Both run on the control
+    // thread, from run()'s loop. Returns the job id.
+    uint64_t ingest(std::string path, std::string prefix, IngestWorker::LineFn on_line,
+                    IngestWorker::DoneFn on_done);
 
 private:
     bool open_store();
@@ -90,6 +101,10 @@ private:
     ResponseLogWriter access_writer_;
     std::unique_ptr<CacheControl> cache_;
     std::unique_ptr<ClusterControl> clusters_;  // --clusters: cluster selection
+    // The store's writer side: the control loop holds it for a tick's work,
+    // the ingest worker between its yield points (control/store_gate.h).
+    StoreGate gate_;
+    std::unique_ptr<IngestWorker> ingest_;
     bool draining_ = false;
     uint64_t drain_deadline_ms_ = 0;
 };

@@ -272,9 +272,10 @@ def test_corrupt_record_loses_only_its_chunk():
 
 
 def test_downloads_keep_going_during_a_large_ingest():
-    """A 3 GiB ingest runs on the control thread: downloads that need disk
-    promotions must still finish while it runs (before, promotions stopped
-    for the ingest's whole duration)."""
+    """During a 3 GiB ingest (on the ingest worker, which hands the store to
+    the control loop between chunks), downloads that need disk promotions
+    must still finish (before the background hook, promotions stopped for
+    the ingest's whole duration)."""
     with tempfile.TemporaryDirectory(dir="/var/tmp") as tmp:
         src = os.path.join(tmp, "src")
         os.makedirs(src)
@@ -311,4 +312,97 @@ def test_downloads_keep_going_during_a_large_ingest():
             assert s["chunkstore"]["promotions"] > 0
             assert s["http"]["chunk_wait_timeouts"] == 0, s["http"]
             assert _tracked_matches_resident(s), (s["cache"], s["chunkstore"])
+            assert ep.stop() == 0
+
+
+def _rchar(pid):
+    """Bytes the process has read through read(2)/pread(2) so far."""
+    with open(f"/proc/{pid}/io") as f:
+        for line in f:
+            if line.startswith("rchar:"):
+                return int(line.split()[1])
+    return 0
+
+
+def test_control_loop_serves_admin_commands_during_a_large_ingest():
+    """Ingest runs on the ingest worker, off the control loop (issue 17):
+    while a 1 GiB title is being written, the admin socket answers `objects`
+    and `stats` (before, every command waited for the whole ingest), and the
+    title is listed only once it is complete. The ingest is known to be under
+    way (the daemon has read 64 MiB of the title) before the commands go out,
+    so a command served before the ingest began cannot pass for one served
+    during it."""
+    with tempfile.TemporaryDirectory(dir="/var/tmp") as tmp:
+        big = os.path.join(tmp, "big")
+        os.makedirs(big)
+        with open(os.path.join(big, "huge.bin"), "wb") as f:
+            f.truncate(1 << 30)  # sparse: cheap to read, not to write to the store
+        args = ["--store", os.path.join(tmp, "edge.store"), "--disk-mb", "1100", "--ram-mb", "8"]
+        with Edgeplane(args=args) as ep:
+            pid = ep.proc.pid  # `ip netns exec` execs the daemon: same pid
+            base = _rchar(pid)
+            ingest = subprocess.Popen([EDGECTL, "--socket", ep.sock, "ingest", big],
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            try:
+                deadline = time.time() + 300
+                while _rchar(pid) - base < (64 << 20):
+                    assert ingest.poll() is None, ingest.communicate()
+                    assert time.time() < deadline, "the ingest never started reading"
+                    time.sleep(0.005)
+                objects_during = ep.ctl("objects").stdout
+                stats_during = ep.stats()
+                still_running = ingest.poll() is None
+                out, err = ingest.communicate(timeout=900)
+            finally:
+                ingest.kill()
+                ingest.wait()
+            assert "huge.bin" not in objects_during, (
+                "`objects` was answered only after the ingest finished: " + objects_during)
+            assert stats_during["chunkstore"]["objects"] == 0, stats_during["chunkstore"]
+            assert still_running, "the ingest ended before the commands were answered"
+            assert "stored 1 objects" in out, (out, err)
+            assert "huge.bin" in ep.ctl("objects").stdout
+            assert ep.stop() == 0
+
+
+def test_sigterm_during_a_large_ingest_stops_cleanly_and_keeps_no_half_title():
+    """A daemon told to stop while the ingest worker is mid-title cancels
+    the ingest (the title is abandoned, never published), exits 0 with every
+    mbuf back, and after a restart on the same store file the half-written
+    title is not there while what was stored before is."""
+    with tempfile.TemporaryDirectory(dir="/var/tmp") as tmp:
+        small = os.path.join(tmp, "small")
+        os.makedirs(small)
+        data = os.urandom(3 * CHUNK + 5)
+        _write(os.path.join(small, "keep.bin"), data)
+        big = os.path.join(tmp, "big")
+        os.makedirs(big)
+        with open(os.path.join(big, "huge.bin"), "wb") as f:
+            f.truncate(1 << 30)
+        args = ["--store", os.path.join(tmp, "edge.store"), "--disk-mb", "1100", "--ram-mb", "8"]
+        with Edgeplane(args=args) as ep:
+            assert "stored 1 objects" in ep.ctl("ingest", small).stdout
+            pid = ep.proc.pid
+            base = _rchar(pid)
+            ingest = subprocess.Popen([EDGECTL, "--socket", ep.sock, "ingest", big],
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            try:
+                deadline = time.time() + 300
+                while _rchar(pid) - base < (64 << 20):
+                    assert ingest.poll() is None, ingest.communicate()
+                    assert time.time() < deadline, "the ingest never started reading"
+                    time.sleep(0.005)
+                rc = ep.stop()
+                out, _err = ingest.communicate(timeout=60)
+            finally:
+                ingest.kill()
+                ingest.wait()
+            assert rc == 0, ep.log()[-3000:]
+            assert "stored 1 objects" not in out, out  # cancelled, not finished
+            assert "mbufs returned" in ep.log()
+        with Edgeplane(args=args) as ep:
+            objs = _objects(ep)
+            assert "keep.bin" in objs and "huge.bin" not in objs, objs
+            got, err = _sha(ep, f"http://{ep.ip}/keep.bin", 30)
+            assert got == hashlib.sha256(data).hexdigest(), err
             assert ep.stop() == 0
