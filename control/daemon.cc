@@ -10,6 +10,7 @@
 #include <rte_random.h>
 #include <rte_cycles.h>
 #include <ctime>
+#include <unordered_set>
 
 #include <algorithm>
 #include <cstdio>
