@@ -40,7 +40,9 @@ bool parse_u64(std::string_view s, uint64_t *out) {
 template <size_t N>
 bool keep(std::string_view v, char (&dst)[N], uint8_t *len) {
     if (v.size() >= N || v.size() > 255) return false;
-    std::memcpy(dst, v.data(), v.size());
+    // An empty field's data() may be null, and memcpy's source must not be
+    // (UBSan's nonnull check, found by the sanitizer pass).
+    if (!v.empty()) std::memcpy(dst, v.data(), v.size());
     *len = static_cast<uint8_t>(v.size());
     return true;
 }
