@@ -90,6 +90,22 @@ OriginFill::Fetch *OriginFill::free_fetch() {
 
 // ---------------------------------------------------------------- requests
 
+// A request for an object whose fill is already under way joins it
+// (coalescing), or gets the failure a recent fill left (the fail hold).
+OriginMiss OriginFill::join(const origin::FillSlot &s, OriginMiss r) {
+    if (s.state == origin::FillState::kFailed) {
+        r.kind = OriginMiss::Kind::kError;
+        r.status = s.fail_status;
+        ++(r.status == 504   ? ctr_.origin_504
+           : r.status == 404 ? ctr_.origin_404
+                             : ctr_.origin_502);
+        return r;
+    }
+    ++ctr_.origin_coalesced;
+    r.kind = OriginMiss::Kind::kPending;
+    return r;
+}
+
 OriginMiss OriginFill::object_miss(std::string_view key, uint64_t first_byte) {
     OriginMiss r;
     if (!routes_) return r;
@@ -97,19 +113,7 @@ OriginMiss OriginFill::object_miss(std::string_view key, uint64_t first_byte) {
     if (!route || key.size() + 1 > kMaxPath - 1) return r;
     const uint64_t oid = chunkstore::object_id(key);
     r.wait_key = oid;
-    if (origin::FillSlot *s = table_.find(oid)) {
-        if (s->state == origin::FillState::kFailed) {
-            r.kind = OriginMiss::Kind::kError;
-            r.status = s->fail_status;
-            ++(r.status == 504   ? ctr_.origin_504
-               : r.status == 404 ? ctr_.origin_404
-                                 : ctr_.origin_502);
-            return r;
-        }
-        ++ctr_.origin_coalesced;
-        r.kind = OriginMiss::Kind::kPending;
-        return r;
-    }
+    if (origin::FillSlot *s = table_.find(oid)) return join(*s, r);
     ++ctr_.origin_objects_started;
     return start_first(key, oid, origin::chunk_of(first_byte), route, nullptr);
 }
@@ -119,20 +123,8 @@ OriginMiss OriginFill::revalidate(const chunkstore::ObjectMeta &m, uint64_t firs
     const origin::Route *route = routes_ ? routes_->match_key(m.name_view()) : nullptr;
     if (!route || m.name_len + 1u > kMaxPath - 1) return r;  // no origin now: serve it as is
     r.wait_key = m.id;
-    if (origin::FillSlot *s = table_.find(m.id)) {
-        if (s->state == origin::FillState::kFailed) {
-            // No stale-if-error yet: a failed revalidation answers like a failed fill.
-            r.kind = OriginMiss::Kind::kError;
-            r.status = s->fail_status;
-            ++(r.status == 504   ? ctr_.origin_504
-               : r.status == 404 ? ctr_.origin_404
-                                 : ctr_.origin_502);
-            return r;
-        }
-        ++ctr_.origin_coalesced;
-        r.kind = OriginMiss::Kind::kPending;
-        return r;
-    }
+    // A failed revalidation answers like a failed fill (stale-if-error aside).
+    if (origin::FillSlot *s = table_.find(m.id)) return join(*s, r);
     const uint32_t index = std::min(origin::chunk_of(first_byte), m.chunk_count - 1);
     r = start_first(m.name_view(), m.id, index, route, &m);
     if (r.kind == OriginMiss::Kind::kPending) ++ctr_.origin_revalidations;

@@ -135,6 +135,7 @@ class OriginFill final : public tcp::Handler, public ChunkFiller {
   private:
     struct Fetch;
     Fetch *free_fetch();
+    OriginMiss join(const origin::FillSlot &s, OriginMiss r);
     OriginMiss start_first(std::string_view key, uint64_t oid, uint32_t index,
                            const origin::Route *route, const chunkstore::ObjectMeta *stale);
     bool start(Fetch &f);  // connect to the slot's current server
