@@ -20,6 +20,7 @@
 #include <CLI/CLI.hpp>
 
 #include "bench/edgebench/http_commands.h"
+#include "bench/edgebench/udp_window.h"
 #include "bench/loadgen/dpdk_client.h"
 #include "dataplane/net/udp/handler.h"
 
@@ -121,32 +122,12 @@ void run(UdpCmdOptions &o) {
     dc.queue().udp.bind(o.src_port, &sink);
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
-    const uint64_t start = dc.now_ns();
-    const uint64_t end = start + static_cast<uint64_t>(o.duration_s * 1e9);
-    uint64_t sent = 0, alloc_failed = 0, tx_refused = 0;
-    while (!g_stop && dc.now_ns() < end && (o.max_datagrams == 0 || sent < o.max_datagrams)) {
-        // Keep the window full: what is in flight is sent minus answered
-        // (a lost datagram shrinks the window for good; the report says so).
-        rte_mbuf *burst[32];
-        uint16_t n = 0;
-        while (n < 32 && sent + n - sink.received - sink.mismatched < o.window) {
-            rte_mbuf *m = build(dc, mac, server_be, o, sent + n);
-            if (!m) {
-                ++alloc_failed;
-                break;
-            }
-            burst[n++] = m;
-        }
-        const uint16_t ok = n ? dc.tx_raw(burst, n) : 0;
-        for (uint16_t i = ok; i < n; ++i) rte_pktmbuf_free(burst[i]);
-        tx_refused += n - ok;
-        sent += ok;
-        dc.rx();
-    }
-    const uint64_t stop_at = dc.now_ns();
-    const uint64_t drain_end = stop_at + 200'000'000;  // answers in flight
-    while (sink.received + sink.mismatched < sent && dc.now_ns() < drain_end) dc.rx();
-    const double secs = static_cast<double>(stop_at - start) / 1e9;
+    const WindowRun w = run_window(
+        dc, g_stop, o.duration_s, o.max_datagrams, o.window,
+        [&](uint64_t seq) { return build(dc, mac, server_be, o, seq); },
+        [&] { return sink.received + sink.mismatched; });
+    const uint64_t sent = w.sent, alloc_failed = w.alloc_failed, tx_refused = w.tx_refused;
+    const double secs = w.seconds();
     const uint64_t lost = sent - sink.received - sink.mismatched;
     if (o.json)
         std::printf(
