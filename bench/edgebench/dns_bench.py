@@ -4,8 +4,9 @@
 edgeplane: one data lcore on --server-cpu, net_memif, `--dns-port 53` with a
 bench zone and one steered name; `edgebench dns` on --client-cpu keeps a
 window of queries in flight and checks every response. Its cost is the data
-lcore's busy cycles over the queries it counted (`dns.queries`), scaled to
-the time its thread was on a CPU (bench/edgebench/compare.py server_cycles).
+daemon's cycles over the queries it counted (`dns.queries`), as `edgebench
+compare` counts them (compare.py edgeplane_window): every thread, the data
+lcore as the smaller of its busy TSC and its thread's CPU time, no factor.
 
 Knot DNS (Debian `knot`): `knotd` with one UDP worker, pinned with taskset to
 --server-cpu, on 127.0.0.1, the same zone; `dnsperf` pinned to --client-cpu
@@ -18,7 +19,7 @@ Mixes: `plain` (A, no EDNS) and `ecs` (A with ECS 198.51.100.0/24: steered
 by edgeplane, scope /24; Knot echoes ECS but steers nothing without its
 geoip module, so its `ecs` row is the ECS parsing and echo cost only).
 
-    bench/edgebench/dns_bench.py --build build --runs 3 --duration 3
+    bench/edgebench/dns_bench.py --build build --runs 5 --duration 3
 """
 import argparse
 import os
@@ -53,7 +54,8 @@ def edgeplane_run(a, zone, mix, tag):
     extra = ["--dns-port", "53", "--dns-zone", zone, "--dns-steer", STEER, "--dns-tcp-conns", "0"]
     with compare.Edgeplane(a.build, tag, a.memif, ram_mb=256, data_lcore=str(a.server_cpu),
                            control_lcore=str(a.client_cpu), extra=extra) as ep:
-        before = compare.snapshot(ep, a.server_cpu)
+        tid = ep.lcore_tid(a.server_cpu)
+        before = compare.ep_snapshot(ep)
         port = f"net_memif0,role=client,socket={a.memif}" + (f",{compare.MEMIF_OPTS}" if compare.MEMIF_OPTS else "")
         cmd = [edgebench, "dns", "--port", port, "--ip", "10.79.0.1/24", "--server", "10.79.0.2",
                "--lcore", str(a.client_cpu), "--name", name, "--window", str(a.window),
@@ -61,16 +63,20 @@ def edgeplane_run(a, zone, mix, tag):
         g0, t0 = children_cpu_seconds(), time.monotonic()
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=a.duration + 60)
         gen = (children_cpu_seconds() - g0) / (time.monotonic() - t0)
-        after = compare.snapshot(ep, a.server_cpu)
+        after = compare.ep_snapshot(ep)
     if p.returncode != 0:
         raise RuntimeError(f"edgebench dns rc={p.returncode}: {p.stderr[-2000:]}")
     rep = __import__("json").loads(p.stdout.strip().splitlines()[-1])
-    c = compare.server_cycles(before, after)
-    q = compare.section(after[0], "dns").get("queries", 0) - compare.section(before[0], "dns").get("queries", 0)
+    # The compare method's accounting (compare.edgeplane_window): every
+    # thread of the daemon, the data lcore as the smaller of its busy TSC
+    # and its CPU time, no factor applied.
+    c = compare.edgeplane_window(before, after, tid)
+    q = (compare.section(after["stats"], "dns").get("queries", 0)
+         - compare.section(before["stats"], "dns").get("queries", 0))
     return {"server": "edgeplane", "mix": mix, "queries": q, "answered": rep["answered"],
             "lost": rep["lost"], "per_s": rep["answers_per_s"],
-            "cycles_per_query": c["busy_on_cpu"] / q if q else float("nan"),
-            "on_cpu_share": c["on_cpu_share"], "gen_cpu_share": gen}
+            "cycles_per_query": c["server_cycles"] / q if q else float("nan"),
+            "on_cpu_share": c["server_on_cpu_share"], "gen_cpu_share": gen}
 
 
 KNOT_CONF = """
@@ -168,7 +174,7 @@ def knot_run(a, zone, mix, hz):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", required=True, help="build dir (control/edgeplane, bench/edgebench)")
-    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--duration", type=float, default=3)
     ap.add_argument("--window", type=int, default=64)
     ap.add_argument("--server-cpu", type=int, default=1)
