@@ -36,9 +36,11 @@ fi
 [[ -f $CONTENT/site/player.html ]] && echo '[{"id": "demo", "name": "Test pattern (30 s, 4 bitrates)"}]' > "$CONTENT/site/titles.json"
 
 pid=""
+origin_pid=""
 cleanup() {
   trap - EXIT
   trap "" INT TERM  # a second Ctrl-C must not cut the clean-up short
+  [[ -n $origin_pid ]] && kill "$origin_pid" 2>/dev/null || true
   if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid" 2>/dev/null || true
     # `wait` can return early inside a signal trap: poll until it is gone,
@@ -56,7 +58,9 @@ METRICS_PORT=${METRICS_PORT:-9100}
   --admin-socket "$SOCK" --file-prefix "$PREFIX" --udp-echo-port 7 \
   --metrics-listen "127.0.0.1:$METRICS_PORT" \
   --dns-port 53 --dns-zone docs/examples/dns/edgeplane.test.zone \
-  --dns-zone docs/examples/dns/kingcdn.test.zone "$@" &
+  --dns-zone docs/examples/dns/kingcdn.test.zone \
+  --clusters docs/examples/clusters/clusters.toml \
+  --origin "/origin=$HOST:8080" --access-log "$CONTENT/access.log" "$@" &
 pid=$!
 
 for _ in $(seq 200); do
@@ -74,6 +78,27 @@ done
 # Ingest also makes the .torrent files (docs/swarm.md): show the totals only.
 "$BUILD/control/edgectl" -s "$SOCK" ingest "$CONTENT/demo" --name demo | grep '^stored'
 [[ -d $CONTENT/site ]] && "$BUILD/control/edgectl" -s "$SOCK" ingest "$CONTENT/site" | grep '^stored'
+# The demo's origin (pull on miss, docs/origin.md): nginx on this host's side
+# of the TAP, serving a 4 MiB file the appliance has never stored. Started
+# once edge0 exists so it binds only to 10.77.0.1.
+ORIGIN=$CONTENT/origin
+mkdir -p "$ORIGIN/www/origin" "$ORIGIN/logs"
+[[ -f $ORIGIN/www/origin/sample.bin ]] || head -c $((4 << 20)) /dev/urandom > "$ORIGIN/www/origin/sample.bin"
+cat > "$ORIGIN/nginx.conf" <<NGINX
+daemon off;
+worker_processes 1;
+error_log $ORIGIN/logs/error.log;
+pid $ORIGIN/nginx.pid;
+events { worker_connections 64; }
+http {
+  access_log $ORIGIN/logs/access.log;
+  server { listen $HOST:8080; root $ORIGIN/www; }
+}
+NGINX
+if command -v nginx >/dev/null; then
+  nginx -p "$ORIGIN" -c "$ORIGIN/nginx.conf" 2>/dev/null &
+  origin_pid=$!
+fi
 MAGNET=$("$BUILD/control/edgectl" -s "$SOCK" torrent demo 2>/dev/null | sed -n 's/^magnet //p' || true)
 
 cat <<MSG
@@ -87,7 +112,14 @@ edgeplane is up on $IFACE.
   torrent:     http://$APPLIANCE/demo.torrent   (the title as one v1 torrent, web seed = this appliance)
   magnet:      ${MAGNET:-none}
   tracker:     udp://$APPLIANCE:6969/announce   (BEP 15; the HTTP announce is not served yet)
+  peer wire:   aria2c --seed-time=0 --enable-dht=true --enable-dht6=false http://$APPLIANCE/demo.torrent
+               (aria2 sends UDP announces only with DHT on; pieces come from TCP $APPLIANCE:6881)
   dns:         kdig @$APPLIANCE video.edgeplane.test   (or dig; CNAME into the CDN's zone video.kingcdn.test; zones: docs/examples/dns)
+  steering:    kdig @$APPLIANCE +subnet=198.51.100.7 video.kingcdn.test   (answered by cluster selection;
+               $BUILD/control/edgectl -s $SOCK why 198.51.100.7 explains it; clusters: docs/examples/clusters)
+  origin:      curl -o /dev/null -w '%{http_code} %{size_download}\\n' http://$APPLIANCE/origin/sample.bin
+               (never ingested: pulled from nginx on $HOST:8080 in 256 KiB ranges, see $ORIGIN/logs/access.log)
+  access log:  tail -f $CONTENT/access.log;  live view: $BUILD/control/edgectl -s $SOCK top
   udp echo:    echo hello | socat -t1 - UDP:$APPLIANCE:7   (RFC 862; any other UDP port: ICMP port unreachable)
   counters:    $BUILD/control/edgectl -s $SOCK stats   (one section: ... stats cache)
   metrics:     curl http://127.0.0.1:$METRICS_PORT/metrics   (Prometheus text format)
