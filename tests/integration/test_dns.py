@@ -404,6 +404,29 @@ def test_zones_reload_publishes_and_a_broken_file_keeps_the_old_zones(tmp_path):
         assert e.stop() == 0, e.log()
 
 
+def test_edgectl_reload_rereads_the_zones_and_refuses_a_broken_one(tmp_path):
+    # The DNS row's reload hook: `edgectl reload` (as SIGHUP) reads the zone
+    # files again; a zone that does not parse rejects the whole reload.
+    zone = tmp_path / "reload.test.zone"
+    zone.write_text(RELOAD_ZONE.format(serial=1, addr="192.0.2.10"))
+    with Edgeplane(args=["--dns-port", str(PORT), "--dns-zone", str(zone)]) as e:
+        e.ns_run(["ping", "-c", "1", "-W", "2", e.ip])
+
+        def www():
+            out = kdig(e, "www.reload.test", "A")
+            return re.findall(r"www\.reload\.test\.\s+\d+\s+IN\s+A\s+(\S+)", out)
+        assert www() == ["192.0.2.10"]
+        zone.write_text(RELOAD_ZONE.format(serial=2, addr="192.0.2.20"))
+        r = e.ctl("reload")
+        assert "dns: zones reloaded" in r.stdout, r.stdout
+        assert www() == ["192.0.2.20"]
+        zone.write_text(RELOAD_ZONE.format(serial=3, addr="192.0.2.300"))
+        r = e.ctl("reload", check=False)
+        assert r.returncode != 0 and "reload rejected: dns" in r.stdout, r.stdout
+        assert www() == ["192.0.2.20"]
+        assert e.stop() == 0, e.log()
+
+
 RRL_BURST = r"""
 import socket, sys, time
 import dns.message, dns.flags
