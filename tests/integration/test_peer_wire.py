@@ -7,34 +7,16 @@ the .torrent without web seed; raw-socket hostile peers are closed and
 counted by name while the appliance keeps serving. Every comparison is
 byte-exact (SHA-256) against the source file."""
 
-import hashlib
 import json
 import os
 import re
 import time
 
+from swarm_util import make_file, sha256, torrent_fields
 from harness import Edgeplane
 
 PIECE = 256 * 1024
 SWARM_PORT = 6881
-
-
-def make_file(ep, name, size, seed=1):
-    path = os.path.join(ep.workdir, name)
-    rnd = __import__("random").Random(seed)
-    with open(path, "wb") as f:
-        f.write(rnd.randbytes(size))
-    return path
-
-
-def sha256(path):
-    with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
-
-
-def torrent_fields(ep, name):
-    out = ep.ctl("torrent", name).stdout
-    return dict(line.split(" ", 1) for line in out.strip().splitlines())
 
 
 def swarm_stats(ep):

@@ -6,33 +6,15 @@ while announcing to our UDP tracker (BEP 15); two libtorrent sessions in
 their own namespaces find each other through the tracker and one downloads
 from the other. Every comparison is SHA-256 against the source file."""
 
-import hashlib
 import os
 import re
 import time
 
+from swarm_util import make_file, sha256, torrent_fields
 from harness import Edgeplane, RoutedClient
 
 TRACKER_PORT = 6969
 PIECE = 256 * 1024
-
-
-def make_file(ep, name, size, seed=1):
-    path = os.path.join(ep.workdir, name)
-    rnd = __import__("random").Random(seed)
-    with open(path, "wb") as f:
-        f.write(rnd.randbytes(size))
-    return path
-
-
-def sha256(path):
-    with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
-
-
-def torrent_fields(ep, name):
-    out = ep.ctl("torrent", name).stdout
-    return dict(line.split(" ", 1) for line in out.strip().splitlines())
 
 
 def wait_counter(ep, section, name, at_least, timeout=20):
