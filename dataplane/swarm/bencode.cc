@@ -208,4 +208,54 @@ void BWriter::str(std::string_view s) {
     out_->append(s.data(), s.size());
 }
 
+void BBufWriter::put(char c) {
+    if (overflow_ || n_ == room_) {
+        overflow_ = true;
+        return;
+    }
+    p_[n_++] = c;
+}
+
+void BBufWriter::raw(const char *s, size_t n) {
+    if (overflow_ || n > room_ - n_) {
+        overflow_ = true;
+        return;
+    }
+    std::memcpy(p_ + n_, s, n);
+    n_ += n;
+}
+
+void BBufWriter::integer(int64_t v) {
+    char buf[24];
+    int n = 0;
+    uint64_t u = v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
+    do buf[23 - n++] = static_cast<char>('0' + u % 10);
+    while ((u /= 10) != 0);
+    if (v < 0) buf[23 - n++] = '-';
+    put('i');
+    raw(buf + 24 - n, static_cast<size_t>(n));
+    put('e');
+}
+
+char *BBufWriter::str_space(size_t len) {
+    char buf[24];
+    int n = 0;
+    size_t u = len;
+    do buf[23 - n++] = static_cast<char>('0' + u % 10);
+    while ((u /= 10) != 0);
+    raw(buf + 24 - n, static_cast<size_t>(n));
+    put(':');
+    if (overflow_ || len > room_ - n_) {
+        overflow_ = true;
+        return nullptr;
+    }
+    char *at = p_ + n_;
+    n_ += len;
+    return at;
+}
+
+void BBufWriter::str(std::string_view s) {
+    if (char *at = str_space(s.size())) std::memcpy(at, s.data(), s.size());
+}
+
 }  // namespace ep::swarm

@@ -87,4 +87,31 @@ class BWriter {
     std::string *out_;
 };
 
+// The same output into a caller's fixed buffer, for replies built on a data
+// lcore (the HTTP tracker): no allocation. Writing stops at the end of the
+// buffer and overflow() says so; the caller then answers something shorter.
+class BBufWriter {
+  public:
+    BBufWriter(char *out, size_t room) : p_(out), room_(room) {}
+    void integer(int64_t v);
+    void str(std::string_view s);
+    // The head of a string of `len` bytes; returns where its bytes go (the
+    // caller writes exactly len there), or nullptr on overflow.
+    char *str_space(size_t len);
+    void begin_list() { put('l'); }
+    void begin_dict() { put('d'); }
+    void end() { put('e'); }
+    void key(std::string_view k) { str(k); }
+    size_t size() const { return n_; }
+    bool overflow() const { return overflow_; }
+
+  private:
+    void put(char c);
+    void raw(const char *s, size_t n);
+    char *p_;
+    size_t room_;
+    size_t n_ = 0;
+    bool overflow_ = false;
+};
+
 }  // namespace ep::swarm

@@ -43,12 +43,17 @@ struct TrackerCounters {
 
 struct TrackerConfig {
     uint32_t interval_s = 1800;     // BEP 15 "interval" (BEP 3 HTTP: also "min interval")
-    uint32_t min_interval_s = 300;  // for the HTTP announce later; UDP has no field for it
+    uint32_t min_interval_s = 300;  // HTTP "min interval"; BEP 15 has no field for it
     uint32_t peer_ttl_s = 0;        // 0: 2 * interval + 60
     uint32_t numwant_default = 50;  // the textbook's "about 50"
     uint32_t numwant_max = 50;
     bool open = false;  // track any info hash, not only the appliance's own
 };
+
+// How long a peer stays listed after its last announce (UDP and HTTP alike).
+inline uint32_t peer_ttl(const TrackerConfig &c) {
+    return c.peer_ttl_s ? c.peer_ttl_s : 2 * c.interval_s + 60;
+}
 
 class Tracker {
   public:
@@ -64,7 +69,7 @@ class Tracker {
         c_.peers_expired += table_->sweep(shard_, static_cast<uint32_t>(now), budget);
     }
     const TrackerCounters &counters() const { return c_; }
-    uint32_t ttl() const { return cfg_.peer_ttl_s ? cfg_.peer_ttl_s : 2 * cfg_.interval_s + 60; }
+    uint32_t ttl() const { return peer_ttl(cfg_); }
 
   private:
     bool tracked(const uint8_t ih[20]) const { return cfg_.open || ours_->contains(ih); }
