@@ -483,6 +483,12 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
     app.add_option("--tracker-interval-s", cfg->tracker_interval_s,
                    "Announce interval told to clients; peers silent for 2 intervals + 60 s expire")
         ->check(CLI::Range(10, 86400));
+    app.add_option("--tracker-min-interval-s", cfg->tracker_min_interval_s,
+                   "HTTP tracker's 'min interval': clients announce no more often than this")
+        ->check(CLI::Range(1, 86400));
+    app.add_option("--tracker-http", cfg->tracker_http,
+                   "Also answer the tracker over HTTP (BEP 3 /announce, BEP 48 /scrape) on the "
+                   "HTTP port, sharing the UDP tracker's swarms (needs --tracker-port)");
     app.add_option("--tracker-swarms", cfg->tracker_swarms,
                    "Swarms each data lcore's tracker shard holds (power of two)")
         ->check(CLI::Range(16, 1 << 20))

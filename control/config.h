@@ -57,6 +57,8 @@ struct Config {
     unsigned tracker_port = 6969;     // BEP 15 UDP tracker; 0: off
     bool tracker_open = false;        // track any info hash, not only our own torrents
     unsigned tracker_interval_s = 1800;  // announce interval told to clients
+    unsigned tracker_min_interval_s = 300;  // HTTP "min interval" (BEP 15 has no field)
+    bool tracker_http = true;         // /announce and /scrape on the HTTP port (BEP 3/48)
     unsigned tracker_swarms = 4096;   // swarms per data lcore's shard (power of two)
     unsigned tracker_peers = 128;     // peer slots per swarm per shard
     bool torrents = true;             // make a .torrent for every ingested object

@@ -52,6 +52,8 @@ namespace {
     X(tracker_port, "tracker-port")             \
     X(tracker_open, "tracker-open")             \
     X(tracker_interval_s, "tracker-interval-s") \
+    X(tracker_min_interval_s, "tracker-min-interval-s") \
+    X(tracker_http, "tracker-http")             \
     X(tracker_swarms, "tracker-swarms")         \
     X(tracker_peers, "tracker-peers")           \
     X(torrents, "torrents")                     \

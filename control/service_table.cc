@@ -37,6 +37,8 @@ origin::Table &origin_routes() {
     return t;
 }
 
+std::unique_ptr<TrackerShared> &tracker_shared();  // the tracker row's, below
+
 bool setup_http(const ServiceSetup &s, std::string *err) {
     http::HttpConfig &c = http_config();
     c.header_timeout_ms = s.cfg.http_header_timeout_ms;
@@ -101,6 +103,12 @@ std::unique_ptr<Service> make_http(const ServiceEnv &env, std::string *err) {
         return nullptr;
     }
     srv->set_response_log(env.response_log);
+    // The HTTP tracker (docs/swarm.md): the tracker row's shared state,
+    // made by its setup before any queue's service; this lcore's shard, as
+    // the UDP tracker on the same lcore (one thread: still one writer).
+    if (TrackerShared *t = tracker_shared().get(); t && env.cfg.tracker_http)
+        srv->set_tracker(t->cfg, &t->ours, &t->table, env.lc->reader_id,
+                         0xC2B2AE3D27D4EB4Full * (env.lc->lcore_id + 1) + env.q->queue);
     return srv;
 }
 
@@ -226,6 +234,7 @@ bool setup_swarm(const ServiceSetup &s, std::string *) {
     if (cfg.tracker_port) {
         swarm::TrackerConfig tc;
         tc.interval_s = cfg.tracker_interval_s;
+        tc.min_interval_s = cfg.tracker_min_interval_s;
         tc.open = cfg.tracker_open;
         swarm::TableConfig t;
         t.shards = s.lcores + 1;  // + the control thread's own announces
@@ -238,8 +247,11 @@ bool setup_swarm(const ServiceSetup &s, std::string *) {
     TorrentUrls urls;
     if (cfg.tracker_port) {
         urls.announce_udp = "udp://" + ip + ":" + std::to_string(cfg.tracker_port) + "/announce";
-        // The HTTP announce (BEP 3/23) is not served yet: noted, not advertised.
-        urls.announce_http = "http://" + ip + ":" + std::to_string(cfg.tracker_port) + "/announce";
+        // The HTTP tracker answers on the HTTP service's port (BEP 3/23/48).
+        if (cfg.tracker_http && cfg.http_port)
+            urls.announce_http = "http://" + ip +
+                                 (cfg.http_port == 80 ? "" : ":" + std::to_string(cfg.http_port)) +
+                                 "/announce";
     }
     if (cfg.http_port)
         urls.http_base =

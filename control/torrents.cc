@@ -105,7 +105,12 @@ std::vector<std::string> Torrents::make(const std::vector<std::string> &names,
     std::string line;
     const int64_t created = static_cast<int64_t>(std::time(nullptr));
     swarm::TorrentSpec base;
-    base.announce = urls_.announce_udp;
+    // `announce`: UDP (the cheaper tracker) when on, else HTTP; with both,
+    // BEP 12 tiers UDP then HTTP, so a client without UDP tracker support
+    // (or with UDP blocked) falls back to the same tracker over HTTP.
+    base.announce = urls_.announce_udp.empty() ? urls_.announce_http : urls_.announce_udp;
+    if (!urls_.announce_udp.empty() && !urls_.announce_http.empty())
+        base.announce_list = {{urls_.announce_udp}, {urls_.announce_http}};
     base.creation_date = created;
     // Multi-file title: files in ingest order (sorted by name).
     std::vector<swarm::TorrentFile> files;

@@ -37,7 +37,7 @@ struct TorrentInfo {
 
 struct TorrentUrls {
     std::string announce_udp;   // "udp://10.77.0.2:6969/announce" ("" with the tracker off)
-    std::string announce_http;  // placeholder for the HTTP announce (not served yet)
+    std::string announce_http;  // "http://10.77.0.2/announce" (BEP 3; "" with --tracker-http false)
     std::string http_base;      // "http://10.77.0.2" (web seeds, BEP 19); "" with HTTP off
 };
 

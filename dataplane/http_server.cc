@@ -1,6 +1,7 @@
 #include "dataplane/http_server.h"
 
 #include <algorithm>
+#include <cstring>
 #include <cstdio>
 #include <new>
 #include <string>
@@ -59,6 +60,35 @@ bool HttpServer::init(tcp::Stack *stack, chunkstore::Store *store, uint32_t read
         new (pool_[i].session_mem) http::HttpSession(ctx_);
     }
     return stack_->listen(port, this);
+}
+
+void HttpServer::set_tracker(const swarm::TrackerConfig &cfg, const swarm::TorrentSet *ours,
+                             swarm::SwarmTable *table, uint32_t shard, uint64_t seed) {
+    tracker_ = std::make_unique<swarm::HttpTracker>(cfg, ours, table, shard, seed);
+    ctx_.generator = this;
+}
+
+bool HttpServer::owns(std::string_view path) const noexcept {
+    return tracker_ && swarm::HttpTracker::route(path) != swarm::HttpTracker::Route::kNone;
+}
+
+std::size_t HttpServer::generate(std::string_view path, std::string_view query, char *out,
+                                 std::size_t room, std::string_view *content_type) noexcept {
+    if (!tracker_ || !feeding_) return 0;
+    // The announcing peer is this connection's remote address (IPv4 is
+    // stored IPv4-mapped in the TCP engine).
+    const tcp::FlowKey k = stack_->flow(feeding_->id);
+    swarm::Addr src;
+    if (k.remote.is_v4()) {
+        src.family = 4;
+        std::memcpy(src.ip, k.remote.b + 12, 4);
+    } else {
+        src.family = 6;
+        std::memcpy(src.ip, k.remote.b, 16);
+    }
+    src.port = k.rport;
+    *content_type = "text/plain";  // BEP 3 names none; what other trackers send
+    return tracker_->handle(swarm::HttpTracker::route(path), query, src, now_.unix_s, out, room);
 }
 
 HttpServer::Conn *HttpServer::conn_of(tcp::ConnId c) const {
@@ -380,6 +410,18 @@ void HttpServer::visit_counters(const CounterVisitor &fn) const {
 #undef EP_X
     stream_.visit_counters(fn);
     fill_.visit_counters(fn);
+    if (tracker_) {
+        // The HTTP tracker's counters, named tracker_* in this section (the
+        // UDP tracker's are in `stats tracker`).
+        const swarm::HttpTrackerCounters &t = tracker_->counters();
+#define EP_X(field, help) fn({"tracker_" #field, help, __atomic_load_n(&t.field, __ATOMIC_RELAXED)});
+        EP_HTTP_TRACKER_COUNTERS(EP_X)
+#undef EP_X
+#define EP_X(field, help)                                                      \
+    fn({"tracker_" #field, "failure sent: " help, __atomic_load_n(&t.field, __ATOMIC_RELAXED)});
+        EP_HTTPT_QUERY_ERRORS(EP_X)
+#undef EP_X
+    }
 }
 
 }  // namespace ep

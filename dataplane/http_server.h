@@ -24,6 +24,7 @@
 #include "dataplane/response_log.h"
 #include "dataplane/origin_fill.h"
 #include "dataplane/service.h"
+#include "dataplane/swarm/http_tracker.h"
 
 namespace ep {
 
@@ -48,6 +49,7 @@ struct HttpServerCounters {
 class HttpServer final : public Service,
                          public tcp::Handler,
                          public http::ObjectCatalog,
+                         public http::Generator,
                          private StreamOwner {
   public:
     explicit HttpServer(const http::HttpConfig &cfg);
@@ -56,6 +58,11 @@ class HttpServer final : public Service,
     // `origin`: pull on miss (docs/origin.md); nullptr or no routes: off.
     bool init(tcp::Stack *stack, chunkstore::Store *store, uint32_t reader_id, uint32_t max_conns,
               uint16_t port, AccessSink *access = nullptr, const OriginConfig *origin = nullptr);
+    // The HTTP tracker (BEP 3/23/48) on /announce and /scrape, writing
+    // `shard` of the swarm table the UDP tracker shares (the lcore's own).
+    // Called before the lcore runs; without it those paths are objects.
+    void set_tracker(const swarm::TrackerConfig &cfg, const swarm::TorrentSet *ours,
+                     swarm::SwarmTable *table, uint32_t shard, uint64_t seed);
     // The lcore's access-log ring (--access-log); nullptr: no access log.
     void set_response_log(ResponseLog *log) { rlog_ = log; }
     // Once per loop iteration: resumes connections that wait (send space,
@@ -86,6 +93,12 @@ class HttpServer final : public Service,
     std::optional<http::ObjectInfo> lookup_from(std::string_view key,
                                                 uint64_t first_byte) const noexcept override;
 
+    // http::Generator: the tracker's routes, answered for the connection
+    // being fed (its remote address is the announcing peer).
+    bool owns(std::string_view path) const noexcept override;
+    std::size_t generate(std::string_view path, std::string_view query, char *out,
+                         std::size_t room, std::string_view *content_type) noexcept override;
+
   private:
     struct Conn;
     Conn *conn_of(tcp::ConnId c) const;
@@ -115,6 +128,7 @@ class HttpServer final : public Service,
     mutable uint64_t held_key_ = 0;    // what a held request waits for (set by lookup)
     http::Now now_{};
     uint64_t next_sweep_ns_ = 0;
+    std::unique_ptr<swarm::HttpTracker> tracker_;  // nullptr: no tracker routes
     HttpServerCounters ctr_;
 };
 

@@ -32,6 +32,14 @@ if ! command -v npm >/dev/null; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends nodejs npm >/dev/null
 fi
 
+# webtorrent-cli for tests/integration/test_clients.py, pinned by the lock
+# file beside it (the test runs the same when it is missing).
+if command -v npm >/dev/null && [[ ! -e tests/integration/webtorrent/node_modules/webtorrent-cli ]]; then
+  echo "setup: npm ci in tests/integration/webtorrent (webtorrent-cli)"
+  (cd tests/integration/webtorrent && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) ||
+    echo "setup: npm ci for webtorrent-cli failed (registry?)"
+fi
+
 # Hugepages: best effort. edgeplane falls back to --no-huge when none are free.
 hp=/sys/kernel/mm/hugepages/hugepages-2048kB
 if [[ -w /proc/sys/vm/nr_hugepages ]] && [[ -d $hp ]]; then

@@ -7,6 +7,7 @@
 #include "dataplane/http/catalog.h"
 #include "dataplane/http/config.h"
 #include "dataplane/http/counters.h"
+#include "dataplane/http/generator.h"
 #include "dataplane/http/http_date.h"
 
 namespace ep::http {
@@ -22,6 +23,7 @@ struct HttpContext {
     HttpContext(const HttpConfig &cfg, const ObjectCatalog &cat) : config(cfg), catalog(cat) {}
     const HttpConfig &config;
     const ObjectCatalog &catalog;
+    Generator *generator = nullptr;  // generated routes (the tracker); nullptr: none
     DateCache date;
     Counters counters;
     uint64_t boundary_seq = 0;  // varies multipart boundaries between answers

@@ -296,6 +296,37 @@ void serve_object(Reply &r, const RequestParser &req, std::string_view key, cons
     end_head(r);
 }
 
+// Bytes of the response buffer kept for the head of a generated answer
+// (status line, Date, Server, type, length, Cache-Control, Connection: about
+// 250 bytes); the body gets the rest.
+constexpr std::size_t kGeneratedHeadReserve = 512;
+
+// A generated route (http/generator.h): GET only, since it has effects (an
+// announce joins a swarm) and HEAD must not. The body is written first, in
+// place, so Content-Length is known when the head is.
+void serve_generated(Reply &r, const RequestParser &req) {
+    if (req.method() != Method::kGet)
+        return simple(r, Status::kMethodNotAllowed, req.method() != Method::kHead, "Allow", "GET");
+    const uint16_t m = r.b.mark();
+    std::size_t room = 0;
+    char *at = r.b.space(&room);
+    room = room > kGeneratedHeadReserve ? room - kGeneratedHeadReserve : 0;
+    std::string_view type = "text/plain";
+    const std::string_view target = req.raw_target();
+    const std::size_t q = target.find('?');
+    const std::string_view query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
+    const std::size_t n = r.ctx.generator->generate(req.path(), query, at, room, &type);
+    r.b.grow(n);
+    if (n) r.b.inline_piece_since(m);
+    status_line(r, Status::kOk);
+    r.b.field("Content-Type", type);
+    r.b.append("Content-Length: ");
+    r.b.append_u64(n);
+    r.b.append("\r\n");
+    r.b.field("Cache-Control", "no-store");  // every answer is for this request
+    end_head(r);
+}
+
 }  // namespace
 
 Status status_for(ParseError e) {
@@ -353,6 +384,8 @@ bool respond(HttpContext &ctx, RequestParser &req, bool keep_alive, int64_t unix
             simple(r, Status::kBadRequest, m != Method::kHead);
     } else if (m == Method::kOptions) {
         preflight(r, req);
+    } else if (ctx.generator && ctx.generator->owns(req.path())) {
+        serve_generated(r, req);
     } else {
         // Object key: the decoded path without its '/', plus the directory
         // index for "/" and ".../".

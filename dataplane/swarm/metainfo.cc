@@ -43,9 +43,13 @@ std::string build_torrent(const TorrentSpec &t, std::string *info_out) {
     if (!t.announce.empty())
         w.key("announce"), w.str(t.announce);  // none: tracker off (web seed only)
     if (!t.announce_list.empty()) {
-        w.key("announce-list"), w.begin_list(), w.begin_list();
-        for (const std::string &a : t.announce_list) w.str(a);
-        w.end(), w.end();
+        w.key("announce-list"), w.begin_list();
+        for (const std::vector<std::string> &tier : t.announce_list) {
+            w.begin_list();
+            for (const std::string &a : tier) w.str(a);
+            w.end();
+        }
+        w.end();
     }
     if (!t.created_by.empty()) w.key("created by"), w.str(t.created_by);
     if (t.creation_date) w.key("creation date"), w.integer(t.creation_date);
@@ -134,9 +138,24 @@ bool read_torrent(std::string_view bytes, TorrentSummary *out) {
     out->total_length = total;
     out->pieces = static_cast<uint32_t>(npieces);
     out->trackers.clear();
+    auto add = [out](std::string_view url) {
+        for (const std::string &t : out->trackers)
+            if (t == url) return;
+        out->trackers.emplace_back(url);
+    };
     if (const uint32_t a = bdict_find(nodes.get(), 0, "announce");
         a && nodes[a].type == BType::kStr)
-        out->trackers.emplace_back(nodes[a].s);
+        add(nodes[a].s);
+    // BEP 12: every tier's URLs (a client that knows announce-list ignores
+    // announce; both are kept, announce first, for the magnet link).
+    if (const uint32_t l = bdict_find(nodes.get(), 0, "announce-list");
+        l && nodes[l].type == BType::kList) {
+        for (uint32_t t = l + 1, i = 0; i < nodes[l].count; ++i, t = nodes[t].next) {
+            if (nodes[t].type != BType::kList) continue;
+            for (uint32_t u = t + 1, j = 0; j < nodes[t].count; ++j, u = nodes[u].next)
+                if (nodes[u].type == BType::kStr) add(nodes[u].s);
+        }
+    }
     return true;
 }
 

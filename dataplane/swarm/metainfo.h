@@ -31,7 +31,9 @@ struct TorrentSpec {
     std::vector<TorrentFile> files;          // multi-file, pad files already placed
     std::string pieces;                      // 20 bytes per piece, concatenated
     std::string announce;                    // "udp://10.77.0.2:6969/announce"
-    std::vector<std::string> announce_list;  // BEP 12 tier 0 (optional)
+    // BEP 12 tiers, tried in order (optional): our UDP tracker, then the
+    // same tracker over HTTP for clients without UDP (or UDP blocked).
+    std::vector<std::vector<std::string>> announce_list;
     std::vector<std::string> url_list;       // BEP 19 web seeds
     std::string created_by = "edgeplane";
     int64_t creation_date = 0;  // 0: left out
@@ -58,7 +60,7 @@ std::string percent_encode(std::string_view s);
 struct TorrentSummary {
     Sha1 info_hash{};
     std::string name;
-    std::vector<std::string> trackers;
+    std::vector<std::string> trackers;  // announce-list tiers in order (else announce), unique
     uint64_t total_length = 0;
     uint32_t pieces = 0;
 };

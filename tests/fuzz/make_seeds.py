@@ -193,6 +193,25 @@ put("fuzz_udp_tracker", "scrape", b"\x02\x01" + struct.pack("!QII", 0, 2, 5) + i
 put("fuzz_udp_tracker", "forged", b"\x00\x01" + struct.pack("!QII", 12345, 1, 6) + ih + b"P" * 20 +
     struct.pack("!QQQIIIiH", 0, 100, 0, 2, 0, 0, -1, 6881))
 
+# HTTP tracker: control byte (bit 0 shard, bit 1 scrape, bit 2 IPv6 client,
+# bits 3-5 address, 0xc0 a small reply room), clock, the query string.
+def pct(b):
+    return "".join("%%%02X" % c for c in b).encode()
+
+
+hq = b"info_hash=" + pct(ih) + b"&peer_id=-qB4520-" + pct(b"abcdefghijkl")
+put("fuzz_http_tracker", "announce_started", b"\x00\x01" + hq +
+    b"&port=6881&uploaded=0&downloaded=0&left=1000&event=started&numwant=50&compact=1&key=x")
+put("fuzz_http_tracker", "announce_seed_other_shard", b"\x09\x01" + hq +
+    b"&port=6882&uploaded=10&downloaded=10&left=0&event=completed")
+put("fuzz_http_tracker", "announce_v6_client", b"\x14\x01" + hq + b"&port=6883&left=5&compact=0")
+put("fuzz_http_tracker", "announce_stopped", b"\x00\x02" + hq + b"&port=6881&left=0&event=stopped")
+put("fuzz_http_tracker", "announce_small_room", b"\xc0\x01" + hq + b"&port=6881&left=7&ip=10.0.0.9")
+put("fuzz_http_tracker", "announce_bad", b"\x00\x01info_hash=%zz&port=0&event=x&numwant=-1")
+put("fuzz_http_tracker", "scrape_two", b"\x02\x01info_hash=" + pct(ih) + b"&info_hash=" +
+    pct(bytes(20)) + b"&info_hash=" + pct(ih))
+put("fuzz_http_tracker", "scrape_full", b"\x02\x01")
+
 # fuzz_dns: a control byte (bit 0 TCP, bit 1 steering, bits 2-3 our payload
 # size, bits 4-5 buffer size), then a DNS message.
 def dns_name(n):

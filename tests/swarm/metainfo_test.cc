@@ -113,6 +113,26 @@ TEST(Metainfo, PadFilesPutEveryFileOnAPieceBoundary) {
     EXPECT_EQ(s.total_length, off);
 }
 
+// BEP 12: the UDP tracker as the first tier and the same tracker over HTTP
+// as the second; read back in that order, announce not repeated.
+TEST(Metainfo, AnnounceListHasAUdpTierThenAnHttpTier) {
+    TorrentSpec t;
+    t.name = "f";
+    t.length = 10;
+    t.pieces = std::string(20, 'x');
+    t.announce = "udp://10.77.0.2:6969/announce";
+    t.announce_list = {{t.announce}, {"http://10.77.0.2/announce"}};
+    const std::string b = build_torrent(t);
+    EXPECT_NE(b.find("13:announce-listll29:udp://10.77.0.2:6969/announceel25:http://10.77.0.2/"
+                     "announceee"),
+              std::string::npos)
+        << b;
+    TorrentSummary s;
+    ASSERT_TRUE(read_torrent(b, &s));
+    EXPECT_EQ(s.trackers, (std::vector<std::string>{"udp://10.77.0.2:6969/announce",
+                                                    "http://10.77.0.2/announce"}));
+}
+
 TEST(Metainfo, MagnetLinkCarriesHashNameAndTrackerEncoded) {
     Sha1 h{};
     for (int i = 0; i < 20; ++i) h[i] = static_cast<uint8_t>(i);
