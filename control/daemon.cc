@@ -508,6 +508,7 @@ void Daemon::register_store_commands() {
                            if (args.size() != 2) return out.write("error: usage: remove NAME\n");
                            chunkstore::Status st = store_->remove_object(args[1]);
                            out.write(st.ok() ? "removed\n" : "error: " + st.msg + "\n");
+                           if (st.ok()) objects_removed({args[1]}, out);
                        });
     // Purge (issue 14): by request path, '/' optional; "PREFIX*" or
     // "PREFIX/" takes every object under it. Responses in flight of a purged
@@ -529,11 +530,19 @@ void Daemon::register_store_commands() {
             } else {
                 names.push_back(what);
             }
-            size_t n = 0;
-            for (const std::string &nm : names) n += store_->remove_object(nm).ok();
-            if (!prefix && n == 0) return out.write("error: no such object: " + what + "\n");
-            out.write("purged " + std::to_string(n) + " objects\n");
+            std::vector<std::string> gone;
+            for (const std::string &nm : names)
+                if (store_->remove_object(nm).ok()) gone.push_back(nm);
+            if (!prefix && gone.empty()) return out.write("error: no such object: " + what + "\n");
+            out.write("purged " + std::to_string(gone.size()) + " objects\n");
+            objects_removed(gone, out);
         });
+}
+
+void Daemon::objects_removed(const std::vector<std::string> &names, Reply &out) {
+    if (names.empty()) return;
+    for (const ServiceRow &row : service_table())
+        if (row.on_remove) row.on_remove(cfg_, names, out);
 }
 
 bool Daemon::ingest(const std::string &path, const std::string &prefix, Reply &out) {

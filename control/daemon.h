@@ -75,6 +75,8 @@ private:
     // Stores a file or tree (admin `ingest`, --title): progress and the
     // result to out, then each row's on_ingest. False: it failed (said in out).
     bool ingest(const std::string &path, const std::string &prefix, Reply &out);
+    // After remove/purge: every row's on_remove hook (torrents of those objects).
+    void objects_removed(const std::vector<std::string> &names, Reply &out);
     // SIGHUP, `edgectl reload` (control/reload.cc): what changed in the
     // config, applied live; false with "error: ..." lines when rejected.
     bool reload(Reply &out);

@@ -270,6 +270,19 @@ bool setup_swarm(const ServiceSetup &s, std::string *) {
         torrents()->set_on_torrent([&cfg, ip_be](const TorrentInfo &ti, const std::string &b) {
             on_torrent(cfg, ip_be, ti, b);
         });
+        torrents()->set_on_forget([&cfg, ip_be](const TorrentInfo &ti) {
+            if (swarm_catalog()) swarm_catalog()->remove(ti.info_hash.data());
+            // Our own announce leaves the swarm (the control thread's shard,
+            // written only here and in on_torrent).
+            TrackerShared *tr = tracker_shared().get();
+            if (!tr || !ip_be || !cfg.swarm_port) return;
+            swarm::Addr self;
+            self.family = 4;
+            std::memcpy(self.ip, &ip_be, 4);
+            self.port = static_cast<uint16_t>(cfg.swarm_port);
+            const auto now = static_cast<uint32_t>(std::time(nullptr));
+            tr->table.upsert(own_shard(), ti.info_hash.data(), self, true, true, false, now, now);
+        });
     }
     const size_t n = torrents()->load_existing();
     if (n) std::printf("edgeplane: %zu torrents in the store\n", n);
@@ -358,6 +371,13 @@ void swarm_on_ingest(const Config &cfg, const IngestEvent &ev, Reply &out) {
     if (dir && !p.empty()) title = p.substr(p.rfind('/') == std::string::npos ? 0 : p.rfind('/') + 1);
     for (const std::string &l : t->make(ev.stored, p.empty() ? "" : p + "/", title))
         out.write(l + "\n");
+}
+
+// Objects removed (remove, purge): their torrents leave the tracker's set,
+// the peer wire's catalog and our own announce (setup_swarm's on_forget).
+void swarm_on_remove(const Config &, const std::vector<std::string> &removed, Reply &out) {
+    if (Torrents *t = torrents().get())
+        for (const std::string &l : t->forget(removed)) out.write(l + "\n");
 }
 
 // ---- dns: the zone and steering tables every queue's DNS service reads
@@ -489,7 +509,7 @@ constexpr ServiceRow kServices[] = {
     {"discard", make_discard, discard_commands, discard_port},
     {"udp_echo", make_udp_echo, nullptr, nullptr},
     {"tracker", make_tracker, swarm_commands, nullptr, setup_swarm, teardown_swarm,
-     swarm_on_ingest},
+     swarm_on_ingest, nullptr, swarm_on_remove},
     {"swarm", make_swarm, nullptr, swarm_port},
     {"dns", make_dns, dns_commands, dns_tcp_port, setup_dns, teardown_dns, nullptr, reload_dns},
 };

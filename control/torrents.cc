@@ -195,6 +195,29 @@ size_t Torrents::load_existing() {
     return by_object_.size();
 }
 
+std::vector<std::string> Torrents::forget(const std::vector<std::string> &removed) {
+    std::vector<std::string> lines, gone;
+    for (const auto &[obj, ti] : by_object_) {
+        const std::string stem = obj.substr(0, obj.size() - kExt.size());
+        for (const std::string &r : removed) {
+            if (r == obj || r == stem || (r.size() > stem.size() && r.compare(0, stem.size(), stem) == 0 &&
+                                           r[stem.size()] == '/')) {
+                gone.push_back(obj);
+                break;
+            }
+        }
+    }
+    for (const std::string &obj : gone) {
+        const TorrentInfo ti = by_object_[obj];
+        by_object_.erase(obj);
+        if (ours_) ours_->remove(ti.info_hash.data());
+        if (on_forget_) on_forget_(ti);
+        (void)store_.remove_object(obj);  // absent already when it was the one removed
+        lines.push_back("untracked " + obj + " " + swarm::hex(ti.info_hash));
+    }
+    return lines;
+}
+
 const TorrentInfo *Torrents::find(const std::string &name) const {
     auto it = by_object_.find(name);
     if (it == by_object_.end()) it = by_object_.find(name + std::string(kExt));

@@ -50,6 +50,9 @@ class Torrents {
     // peer wire's catalog and the tracker's own announce are built from it).
     using OnTorrent = std::function<void(const TorrentInfo &, const std::string &bytes)>;
     void set_on_torrent(OnTorrent f) { on_torrent_ = std::move(f); }
+    // Called for every torrent forgotten (its objects were removed).
+    using OnForget = std::function<void(const TorrentInfo &)>;
+    void set_on_forget(OnForget f) { on_forget_ = std::move(f); }
     const TorrentUrls &urls() const { return urls_; }
     chunkstore::Store &store() const { return store_; }
 
@@ -64,6 +67,13 @@ class Torrents {
                                   const std::string &dir_name);
     // Start-up: every stored .torrent object.
     size_t load_existing();
+    // Objects were removed (remove, purge): every torrent whose .torrent
+    // object or content is among them (the object it was made for, or a
+    // title's files "<stem>/...") is forgotten: out of the tracker's set,
+    // on_forget (catalog, own announce), and its .torrent object removed
+    // too, since it describes content the store no longer holds. Returns a
+    // line per torrent ("untracked NAME.torrent HASH").
+    std::vector<std::string> forget(const std::vector<std::string> &removed);
 
     // By torrent object name, or by the name it was made for ("x" or "x.torrent").
     const TorrentInfo *find(const std::string &name) const;
@@ -83,6 +93,7 @@ class Torrents {
     TorrentUrls urls_;
     swarm::TorrentSet *ours_ = nullptr;
     OnTorrent on_torrent_;
+    OnForget on_forget_;
     std::map<std::string, TorrentInfo> by_object_;
     swarm::Sha1 prev_padded_{};  // make(): the last title file's padded last piece
 };

@@ -88,6 +88,7 @@ Catalog::Catalog(uint32_t capacity_pow2)
 
 Catalog::~Catalog() {
     for (uint32_t i = 0; i <= mask_; ++i) delete slots_[i];
+    for (CatTorrent *t : retired_) delete t;
 }
 
 static uint32_t slot_hash(const uint8_t ih[20]) {
@@ -101,7 +102,12 @@ bool Catalog::insert(std::unique_ptr<CatTorrent> t) {
     for (uint32_t i = slot_hash(t->info_hash.data()), k = 0; k <= mask_; ++i, ++k) {
         CatTorrent *&s = slots_[i & mask_];
         CatTorrent *cur = __atomic_load_n(&s, __ATOMIC_ACQUIRE);
-        if (cur && std::memcmp(cur->info_hash.data(), t->info_hash.data(), 20) == 0) return false;
+        if (cur && std::memcmp(cur->info_hash.data(), t->info_hash.data(), 20) == 0) {
+            if (!__atomic_load_n(&cur->removed, __ATOMIC_ACQUIRE)) return false;
+            retired_.push_back(cur);  // a reader may still hold it
+            __atomic_store_n(&s, t.release(), __ATOMIC_RELEASE);
+            return true;
+        }
         if (!cur) {
             __atomic_store_n(&s, t.release(), __ATOMIC_RELEASE);
             __atomic_store_n(&n_, n_ + 1, __ATOMIC_RELAXED);
@@ -115,9 +121,22 @@ const CatTorrent *Catalog::find(const uint8_t ih[20]) const {
     for (uint32_t i = slot_hash(ih), k = 0; k <= mask_; ++i, ++k) {
         const CatTorrent *cur = __atomic_load_n(&slots_[i & mask_], __ATOMIC_ACQUIRE);
         if (!cur) return nullptr;
-        if (std::memcmp(cur->info_hash.data(), ih, 20) == 0) return cur;
+        if (std::memcmp(cur->info_hash.data(), ih, 20) == 0)
+            return __atomic_load_n(&cur->removed, __ATOMIC_ACQUIRE) ? nullptr : cur;
     }
     return nullptr;
+}
+
+bool Catalog::remove(const uint8_t ih[20]) {
+    for (uint32_t i = slot_hash(ih), k = 0; k <= mask_; ++i, ++k) {
+        CatTorrent *cur = __atomic_load_n(&slots_[i & mask_], __ATOMIC_ACQUIRE);
+        if (!cur) return false;
+        if (std::memcmp(cur->info_hash.data(), ih, 20) == 0) {
+            __atomic_store_n(&cur->removed, 1u, __ATOMIC_RELEASE);
+            return true;
+        }
+    }
+    return false;
 }
 
 }  // namespace ep::swarm

@@ -4,9 +4,12 @@
 // as slices of that object). Built by the control thread from the stored
 // .torrent bytes (control/service_table.cc), read lock-free by every lcore.
 //
-// Insert-only, like swarm::TorrentSet: an entry is built whole, then its
-// pointer is published with a release store; readers acquire it. Entries
-// live until the catalog is destroyed (after every service is gone). An
+// An entry is built whole, then its pointer is published with a release
+// store; readers acquire it. Entries live until the catalog is destroyed
+// (after every service is gone): remove() only marks one removed (find()
+// no longer returns it; a connection that already holds it keeps valid
+// memory), and inserting the same info hash again publishes the new entry
+// in that slot and keeps the old one aside until then. No RCU needed. An
 // object replaced after its torrent was made keeps its old entry, whose
 // recorded generation no longer matches: the service refuses to serve it
 // (counted) rather than send pieces that fail the hashes.
@@ -38,6 +41,7 @@ struct CatTorrent {
     uint64_t torrent_oid = 0, torrent_generation = 0;
     uint32_t info_off = 0, info_len = 0;
     std::vector<CatFile> files;  // real files, by first_piece
+    uint32_t removed = 0;        // set by Catalog::remove (atomic)
 
     // The file piece `p` lies in (nullptr: none, e.g. a malformed layout).
     const CatFile *file_of(uint32_t p) const;
@@ -61,14 +65,18 @@ class Catalog {
   public:
     explicit Catalog(uint32_t capacity_pow2 = 4096);
     ~Catalog();
-    // Control thread. False when full or already present (the first stays).
+    // Control thread. False when full or already present (the first stays);
+    // a removed entry of the same hash is replaced.
     bool insert(std::unique_ptr<CatTorrent> t);
+    // Control thread: the torrent's object is gone. False when not present.
+    bool remove(const uint8_t ih[20]);
     // Any lcore.
     const CatTorrent *find(const uint8_t ih[20]) const;
     uint32_t size() const { return __atomic_load_n(&n_, __ATOMIC_RELAXED); }
 
   private:
     std::unique_ptr<CatTorrent *[]> slots_;
+    std::vector<CatTorrent *> retired_;  // replaced after remove(): freed with the catalog
     uint32_t mask_;
     uint32_t n_ = 0;
 };

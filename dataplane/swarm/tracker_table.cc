@@ -32,8 +32,24 @@ bool same_addr(const Addr &a, const Addr &b) {
 
 TorrentSet::TorrentSet(uint32_t cap) : slots_(new Slot[cap]()), mask_(cap - 1) {}
 
+TorrentSet::Slot *TorrentSet::find_slot(const uint8_t ih[20]) const {
+    for (uint32_t i = hash_ih(ih) & mask_, k = 0; k <= mask_; i = (i + 1) & mask_, ++k) {
+        Slot &s = slots_[i];
+        if (!__atomic_load_n(&s.used, __ATOMIC_ACQUIRE)) return nullptr;
+        if (std::memcmp(s.ih, ih, 20) == 0) return &s;
+    }
+    return nullptr;
+}
+
+void TorrentSet::remove(const uint8_t ih[20]) {
+    if (Slot *s = find_slot(ih)) __atomic_store_n(&s->used, 2u, __ATOMIC_RELEASE);
+}
+
 bool TorrentSet::insert(const uint8_t ih[20]) {
-    if (contains(ih)) return true;
+    if (Slot *s = find_slot(ih)) {  // known, perhaps removed: tracked again
+        __atomic_store_n(&s->used, 1u, __ATOMIC_RELEASE);
+        return true;
+    }
     if (n_ + 1 > (mask_ + 1) / 2) return false;  // keep probes short: half full at most
     for (uint32_t i = hash_ih(ih) & mask_;; i = (i + 1) & mask_) {
         Slot &s = slots_[i];
@@ -46,12 +62,8 @@ bool TorrentSet::insert(const uint8_t ih[20]) {
 }
 
 bool TorrentSet::contains(const uint8_t ih[20]) const {
-    for (uint32_t i = hash_ih(ih) & mask_, k = 0; k <= mask_; i = (i + 1) & mask_, ++k) {
-        const Slot &s = slots_[i];
-        if (!__atomic_load_n(&s.used, __ATOMIC_ACQUIRE)) return false;
-        if (std::memcmp(s.ih, ih, 20) == 0) return true;
-    }
-    return false;
+    const Slot *s = find_slot(ih);
+    return s && __atomic_load_n(&s->used, __ATOMIC_ACQUIRE) == 1;
 }
 
 SwarmTable::SwarmTable(const TableConfig &cfg)

@@ -25,20 +25,25 @@ namespace ep::swarm {
 
 using udpt::Addr;
 
-// Info hashes the appliance serves: written by the control thread only
-// (insert-only, at ingest and at start-up), read by data lcores lock-free.
+// Info hashes the appliance serves: written by the control thread only (at
+// ingest, at start-up, when a torrent's object is removed), read by data
+// lcores lock-free. A slot's hash never changes once written: remove()
+// only flips its state to "removed" (the slot stays, so probe chains stay
+// whole) and a later insert() of the same hash flips it back.
 class TorrentSet {
   public:
     explicit TorrentSet(uint32_t capacity_pow2 = 1u << 16);
     bool insert(const uint8_t ih[20]);  // control thread; false when full
+    void remove(const uint8_t ih[20]);  // control thread
     bool contains(const uint8_t ih[20]) const;
     uint32_t size() const { return __atomic_load_n(&n_, __ATOMIC_RELAXED); }
 
   private:
     struct Slot {
-        uint32_t used;
+        uint32_t used;  // 0 free, 1 tracked, 2 removed (the hash stays)
         uint8_t ih[20];
     };
+    Slot *find_slot(const uint8_t ih[20]) const;  // any state; nullptr: never inserted
     std::unique_ptr<Slot[]> slots_;
     uint32_t mask_;
     uint32_t n_ = 0;

@@ -6,7 +6,7 @@ out of the .torrent) finds the appliance and downloads byte-exact; curl
 announces and scrapes by hand (replies decoded as bencoding) and a raw UDP
 announce is in the HTTP reply; malformed and unknown requests get a
 failure reason and move their counters; the .torrent carries both tiers
-(BEP 12)."""
+(BEP 12); removing an object untracks its torrent."""
 
 import json
 import os
@@ -246,4 +246,63 @@ def test_torrents_carry_the_udp_and_http_tiers_and_tracker_http_false_removes_it
         r = ep.ns_python("import urllib.request; print(b'announce-list' in urllib.request.urlopen("
                          f"'http://{ep.ip}/t.bin.torrent', timeout=10).read())")
         assert r.stdout.strip() == "False", r.stdout
+        assert ep.stop() == 0, ep.log()
+
+
+# A removed object's torrent leaves the tracker (closed mode), the peer
+# wire's catalog and our own announce; ingesting it again brings it back.
+GONE = r"""
+import json, os, socket, struct, subprocess, sys, urllib.parse
+import libtorrent as lt
+ip, ih = sys.argv[1], bytes.fromhex(sys.argv[2])
+q = lambda b: urllib.parse.quote(b, safe="")
+def ann(port):
+    r = subprocess.run(["curl", "-sS", f"http://{ip}/announce?info_hash={q(ih)}&peer_id={q(os.urandom(20))}"
+                        f"&port={port}&left=5"], capture_output=True, timeout=10)
+    d = lt.bdecode(r.stdout)
+    p = d.get(b"peers", b"")
+    return {"failure": d.get(b"failure reason", b"").decode(),
+            "peers": ["%s:%d" % (socket.inet_ntoa(p[i:i + 4]), struct.unpack("!H", p[i + 4:i + 6])[0])
+                      for i in range(0, len(p), 6)]}
+def handshake():
+    s = socket.create_connection((ip, 6881), timeout=5)
+    s.sendall(b"\x13BitTorrent protocol" + b"\0" * 8 + ih + b"-XX0000-" + b"a" * 12)
+    try:
+        got = s.recv(68)
+    except (ConnectionResetError, socket.timeout):
+        got = b""
+    s.close()
+    return len(got)
+print(json.dumps({"announce": ann(int(sys.argv[3])), "handshake": handshake()}))
+"""
+
+
+def test_removing_an_object_untracks_its_torrent_until_it_is_ingested_again():
+    with Edgeplane(torrents=True) as ep:
+        src = make_file(ep, "p.bin", PIECE + 99, seed=34)
+        ep.ctl("ingest", src)
+        ih = torrent_fields(ep, "p.bin")["info_hash"]
+
+        def probe(port):
+            r = ep.ns_python(f"import sys; sys.argv=['x', {ep.ip!r}, {ih!r}, '{port}']\n" + GONE)
+            return json.loads(r.stdout.strip().splitlines()[-1])
+
+        before = probe(7101)
+        assert before["announce"]["failure"] == "" and before["handshake"] == 68, before
+        assert f"{ep.ip}:{SWARM_PORT}" in before["announce"]["peers"], before
+        out = ep.ctl("purge", "p.bin").stdout
+        assert f"untracked p.bin.torrent {ih}" in out, out
+        after = probe(7102)
+        assert after["announce"]["failure"] == "unknown torrent", after
+        assert after["handshake"] == 0, after  # the peer wire no longer knows it
+        assert ih not in ep.ctl("torrents").stdout
+        r = ep.ns_run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
+                       f"http://{ep.ip}/p.bin.torrent"])
+        assert r.stdout == "404", r.stdout  # the .torrent went with its content
+        assert ep.stats()["swarm"]["unknown_torrent"] >= 1
+        # Ingested again: the same bytes, the same info hash, tracked again.
+        ep.ctl("ingest", src)
+        again = probe(7103)
+        assert again["announce"]["failure"] == "" and again["handshake"] == 68, again
+        assert f"{ep.ip}:{SWARM_PORT}" in again["announce"]["peers"], again
         assert ep.stop() == 0, ep.log()
