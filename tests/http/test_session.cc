@@ -295,6 +295,46 @@ TEST(HttpDateTest, CacheReformatsOncePerSecond) {
     EXPECT_EQ(d.get(784111778), "Sun, 06 Nov 1994 08:49:38 GMT");
 }
 
+// Generated routes (http/generator.h, the tracker's /announce): asked
+// before the catalog, GET only, body framed with its length, the query
+// passed as sent; other paths still reach the catalog.
+struct EchoGenerator : Generator {
+    bool owns(std::string_view path) const noexcept override { return path == "/announce"; }
+    std::size_t generate(std::string_view path, std::string_view query, char *out, std::size_t room,
+                         std::string_view *type) noexcept override {
+        ++calls;
+        last_room = room;
+        const std::string body = std::string(path) + "|" + std::string(query);
+        *type = "text/plain";
+        body.copy(out, room);
+        return body.size() < room ? body.size() : room;
+    }
+    int calls = 0;
+    std::size_t last_room = 0;
+};
+
+TEST_F(SessionTest, GeneratedRoutesAnswerBeforeTheCatalog) {
+    EchoGenerator g;
+    h.ctx->generator = &g;
+    h.cat.add("announce", "an object shadowed by the route");
+    auto v = h.feed(
+        "GET /announce?info_hash=%12%ab&port=1 HTTP/1.1\r\nHost: h\r\n\r\n"
+        "HEAD /announce?x=1 HTTP/1.1\r\nHost: h\r\n\r\n"
+        "GET /a.m4s HTTP/1.1\r\nHost: h\r\n\r\n");
+    ASSERT_EQ(v.size(), 3u);
+    EXPECT_EQ(v[0].status, 200);
+    EXPECT_EQ(v[0].body, "/announce|info_hash=%12%ab&port=1");
+    EXPECT_EQ(v[0].get("content-length"), std::to_string(v[0].body.size()));
+    EXPECT_EQ(v[0].get("content-type"), "text/plain");
+    EXPECT_EQ(v[0].get("cache-control"), "no-store");
+    EXPECT_GE(g.last_room, 2000u);  // the tracker's largest reply fits
+    EXPECT_EQ(v[1].status, 405);  // HEAD must not announce
+    EXPECT_EQ(v[1].get("allow"), "GET");
+    EXPECT_EQ(v[1].body, "");
+    EXPECT_EQ(v[2].body, "AAAA");
+    EXPECT_EQ(g.calls, 1);
+}
+
 }  // namespace
 }  // namespace ep::http
 

@@ -60,6 +60,10 @@ while time.time() - t0 < 90:
             replies.append(a.num_peers)
         if isinstance(a, (lt.tracker_error_alert, lt.peer_error_alert, lt.torrent_error_alert)):
             errors.append(a.message())
+        if isinstance(a, lt.peer_alert):  # connected to a peer (a sample below may miss it)
+            ep = getattr(a, "endpoint", None) or getattr(a, "ip", None)
+            if ep:
+                peers.add("%s:%d" % (ep[0], ep[1]))
     for p in h.get_peer_info():
         peers.add("%s:%d" % p.ip)
     if h.status().is_seeding:
