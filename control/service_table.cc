@@ -508,8 +508,8 @@ constexpr ServiceRow kServices[] = {
     {"http", make_http, nullptr, http_port, setup_http, nullptr, nullptr, reload_http},
     {"discard", make_discard, discard_commands, discard_port},
     {"udp_echo", make_udp_echo, nullptr, nullptr},
-    {"tracker", make_tracker, swarm_commands, nullptr, setup_swarm, teardown_swarm,
-     swarm_on_ingest, nullptr, swarm_on_remove},
+    {"tracker", make_tracker, swarm_commands, nullptr, setup_swarm, teardown_swarm, swarm_on_ingest,
+     nullptr, swarm_on_remove},
     {"swarm", make_swarm, nullptr, swarm_port},
     {"dns", make_dns, dns_commands, dns_tcp_port, setup_dns, teardown_dns, nullptr, reload_dns},
 };

@@ -90,8 +90,8 @@ struct ServiceRow {
     // hook takes and the daemon does not either needs a restart, and the
     // reload says so.
     bool (*reload)(const ServiceReload &r, std::string *err) = nullptr;
-    // Optional (last, so rows without it need not name it): after `remove` or `purge` removed these objects, on the
-    // control thread; may report lines (the tracker row forgets torrents).
+    // Optional (last, so rows without it need not name it): after `remove` or `purge` removed these
+    // objects, on the control thread; may report lines (the tracker row forgets torrents).
     void (*on_remove)(const Config &cfg, const std::vector<std::string> &removed,
                       Reply &out) = nullptr;
 };

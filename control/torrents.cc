@@ -200,8 +200,9 @@ std::vector<std::string> Torrents::forget(const std::vector<std::string> &remove
     for (const auto &[obj, ti] : by_object_) {
         const std::string stem = obj.substr(0, obj.size() - kExt.size());
         for (const std::string &r : removed) {
-            if (r == obj || r == stem || (r.size() > stem.size() && r.compare(0, stem.size(), stem) == 0 &&
-                                           r[stem.size()] == '/')) {
+            if (r == obj || r == stem ||
+                (r.size() > stem.size() && r.compare(0, stem.size(), stem) == 0 &&
+                 r[stem.size()] == '/')) {
                 gone.push_back(obj);
                 break;
             }

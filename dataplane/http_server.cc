@@ -1,8 +1,8 @@
 #include "dataplane/http_server.h"
 
 #include <algorithm>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <new>
 #include <string>
 
@@ -414,10 +414,11 @@ void HttpServer::visit_counters(const CounterVisitor &fn) const {
         // The HTTP tracker's counters, named tracker_* in this section (the
         // UDP tracker's are in `stats tracker`).
         const swarm::HttpTrackerCounters &t = tracker_->counters();
-#define EP_X(field, help) fn({"tracker_" #field, help, __atomic_load_n(&t.field, __ATOMIC_RELAXED)});
+#define EP_X(field, help) \
+    fn({"tracker_" #field, help, __atomic_load_n(&t.field, __ATOMIC_RELAXED)});
         EP_HTTP_TRACKER_COUNTERS(EP_X)
 #undef EP_X
-#define EP_X(field, help)                                                      \
+#define EP_X(field, help) \
     fn({"tracker_" #field, "failure sent: " help, __atomic_load_n(&t.field, __ATOMIC_RELAXED)});
         EP_HTTPT_QUERY_ERRORS(EP_X)
 #undef EP_X

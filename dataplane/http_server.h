@@ -21,8 +21,8 @@
 #include "dataplane/http/context.h"
 #include "dataplane/http/session.h"
 #include "dataplane/net/tcp/stack.h"
-#include "dataplane/response_log.h"
 #include "dataplane/origin_fill.h"
+#include "dataplane/response_log.h"
 #include "dataplane/service.h"
 #include "dataplane/swarm/http_tracker.h"
 
@@ -96,8 +96,8 @@ class HttpServer final : public Service,
     // http::Generator: the tracker's routes, answered for the connection
     // being fed (its remote address is the announcing peer).
     bool owns(std::string_view path) const noexcept override;
-    std::size_t generate(std::string_view path, std::string_view query, char *out,
-                         std::size_t room, std::string_view *content_type) noexcept override;
+    std::size_t generate(std::string_view path, std::string_view query, char *out, std::size_t room,
+                         std::string_view *content_type) noexcept override;
 
   private:
     struct Conn;

@@ -314,7 +314,8 @@ void serve_generated(Reply &r, const RequestParser &req) {
     std::string_view type = "text/plain";
     const std::string_view target = req.raw_target();
     const std::size_t q = target.find('?');
-    const std::string_view query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
+    const std::string_view query =
+        q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
     const std::size_t n = r.ctx.generator->generate(req.path(), query, at, room, &type);
     r.b.grow(n);
     if (n) r.b.inline_piece_since(m);

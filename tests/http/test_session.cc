@@ -328,7 +328,7 @@ TEST_F(SessionTest, GeneratedRoutesAnswerBeforeTheCatalog) {
     EXPECT_EQ(v[0].get("content-type"), "text/plain");
     EXPECT_EQ(v[0].get("cache-control"), "no-store");
     EXPECT_GE(g.last_room, 2000u);  // the tracker's largest reply fits
-    EXPECT_EQ(v[1].status, 405);  // HEAD must not announce
+    EXPECT_EQ(v[1].status, 405);    // HEAD must not announce
     EXPECT_EQ(v[1].get("allow"), "GET");
     EXPECT_EQ(v[1].body, "");
     EXPECT_EQ(v[2].body, "AAAA");
