@@ -8,6 +8,7 @@
 #include "dataplane/http/config.h"
 #include "dataplane/http/counters.h"
 #include "dataplane/http/http_date.h"
+#include "dataplane/http/steer.h"
 
 namespace ep::http {
 
@@ -25,6 +26,8 @@ struct HttpContext {
     DateCache date;
     Counters counters;
     uint64_t boundary_seq = 0;  // varies multipart boundaries between answers
+    // Cluster steering's view of the client being served (the glue); nullptr: off.
+    const SteerSource *steer = nullptr;
 };
 
 }  // namespace ep::http

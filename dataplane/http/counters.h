@@ -17,6 +17,7 @@ namespace ep::http {
     X(200, kOk)                   \
     X(204, kNoContent)            \
     X(206, kPartialContent)       \
+    X(302, kFound)                \
     X(304, kNotModified)          \
     X(400, kBadRequest)           \
     X(404, kNotFound)             \
@@ -67,7 +68,22 @@ constexpr StatusSlot status_slot(Status s) {
     X(send_timeouts, total, "responses aborted: no byte acknowledged for send_timeout_ms") \
     X(closes_after_error, total, "responses that end the connection after a parse error")  \
     X(multipart, total, "multipart/byteranges answers")                                    \
-    X(ranges_ignored, total, "Range present but served 200 (invalid/too many/overlap/If-Range)")
+    X(ranges_ignored, total, "Range present but served 200 (invalid/too many/overlap/If-Range)") \
+    EP_HTTP_STEER_COUNTERS(X)
+
+// Cluster steering (dataplane/http/steer.h, docs/cluster_selection.md): one
+// counter per outcome of the redirect decision and of steering manifests.
+#define EP_HTTP_STEER_COUNTERS(X)                                                            \
+    X(redirects, total, "302 to the client's better cluster")                              \
+    X(redirect_skip_loop, total, "not redirected: the request carries the loop marker")    \
+    X(redirect_skip_unknown_client, total, "not redirected: client in no client network")  \
+    X(redirect_skip_local_best, total, "not redirected: this cluster is the client's choice") \
+    X(redirect_skip_margin, total, "not redirected: the chosen cluster is not better by the margin") \
+    X(redirect_skip_no_host, total, "not redirected: the chosen cluster has no host")      \
+    X(steer_manifests, total, "DASH content steering manifests served")                   \
+    X(steer_unknown_client, total, "steering manifests for a client in no client network") \
+    X(steer_pathway_kept, total, "steering manifests that kept the player's pathway first (margin)") \
+    X(steer_pathway_demoted, total, "steering manifests that demoted the player's pathway (low throughput)")
 
 #define EP_HTTP_SUFFIX_total "_total"
 #define EP_HTTP_SUFFIX_gauge ""
