@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "control/dns_tables.h"
+#include "control/http_steer_tables.h"
 #include "control/dns_zones.h"
 #include "control/torrents.h"
 #include "dataplane/discard_server.h"
@@ -61,7 +62,24 @@ bool setup_http(const ServiceSetup &s, std::string *err) {
         *err = "--origin needs the chunk store";
         return false;
     }
+    // Cluster steering: cluster selection publishes into these tables
+    // (control/cluster_control.cc) once it knows which cluster we are.
+    if (!s.cfg.clusters.empty() && !s.cfg.cluster_self.empty() &&
+        (s.cfg.http_redirect || s.cfg.dash_steering)) {
+        c.redirect = s.cfg.http_redirect;
+        c.redirect_margin_ms = s.cfg.http_redirect_margin_ms;
+        c.dash_steering = s.cfg.dash_steering;
+        c.steer_ttl_s = s.cfg.dash_steer_ttl_s;
+        c.steer_min_kbps = s.cfg.dash_steer_min_kbps;
+        auto st = std::make_unique<HttpSteerTables>();
+        if (!st->init(s.queues, err)) return false;
+        http_steer_tables_slot() = std::move(st);
+    }
     return true;
+}
+
+void teardown_http() {
+    http_steer_tables_slot().reset();
 }
 
 // Timeouts are read by every session from this one config: new values apply
@@ -101,6 +119,14 @@ std::unique_ptr<Service> make_http(const ServiceEnv &env, std::string *err) {
         return nullptr;
     }
     srv->set_response_log(env.response_log);
+    if (HttpSteerTables *st = http_steer_tables()) {
+        uint32_t id = 0;
+        if (!st->add_reader(&id)) {
+            *err = "HTTP: more server instances than steering RCU readers";
+            return nullptr;
+        }
+        srv->set_steering(st->slot(), st->rcu(), id);
+    }
     return srv;
 }
 
@@ -473,7 +499,7 @@ uint16_t dns_tcp_port(const Config &cfg) {
 }
 
 constexpr ServiceRow kServices[] = {
-    {"http", make_http, nullptr, http_port, setup_http, nullptr, nullptr, reload_http},
+    {"http", make_http, nullptr, http_port, setup_http, teardown_http, nullptr, reload_http},
     {"discard", make_discard, discard_commands, discard_port},
     {"udp_echo", make_udp_echo, nullptr, nullptr},
     {"tracker", make_tracker, swarm_commands, nullptr, setup_swarm, teardown_swarm,

@@ -18,6 +18,10 @@
 #include "chunkstore/store.h"
 #include "dataplane/chunk_stream.h"
 #include "dataplane/conn_pool.h"
+#include <rte_rcu_qsbr.h>
+
+#include <atomic>
+
 #include "dataplane/http/context.h"
 #include "dataplane/http/session.h"
 #include "dataplane/net/tcp/stack.h"
@@ -45,9 +49,12 @@ struct HttpServerCounters {
 #undef EP_X
 };
 
+class HttpSteerTable;
+
 class HttpServer final : public Service,
                          public tcp::Handler,
                          public http::ObjectCatalog,
+                         public http::SteerSource,
                          private StreamOwner {
   public:
     explicit HttpServer(const http::HttpConfig &cfg);
@@ -58,6 +65,10 @@ class HttpServer final : public Service,
               uint16_t port, AccessSink *access = nullptr, const OriginConfig *origin = nullptr);
     // The lcore's access-log ring (--access-log); nullptr: no access log.
     void set_response_log(ResponseLog *log) { rlog_ = log; }
+    // Cluster steering (control/http_steer_tables.h): the published table
+    // and this instance's RCU reader id (quiescent in every poll()).
+    void set_steering(const std::atomic<const HttpSteerTable *> *table, rte_rcu_qsbr *rcu,
+                      uint32_t rcu_id);
     // Once per loop iteration: resumes connections that wait (send space,
     // promotions, buffered input) and runs timeouts.
     void poll(uint64_t now_ns, int64_t unix_s);
@@ -85,6 +96,9 @@ class HttpServer final : public Service,
     // With an origin for `key`, a miss starts (or joins) a fill.
     std::optional<http::ObjectInfo> lookup_from(std::string_view key,
                                                 uint64_t first_byte) const noexcept override;
+
+    // http::SteerSource: the client of the connection being fed.
+    bool steer_view(http::SteerView *out) const noexcept override;
 
   private:
     struct Conn;
@@ -116,6 +130,9 @@ class HttpServer final : public Service,
     http::Now now_{};
     uint64_t next_sweep_ns_ = 0;
     HttpServerCounters ctr_;
+    const std::atomic<const HttpSteerTable *> *steer_table_ = nullptr;
+    rte_rcu_qsbr *steer_rcu_ = nullptr;
+    uint32_t steer_rcu_id_ = 0;
 };
 
 }  // namespace ep
