@@ -270,7 +270,16 @@ def steered(tmp_path_factory):
     with e:
         try:
             e.ns_run(["ip", "addr", "add", f"{paris_client}/24", "dev", e.tap])
-            assert "stored 2 objects" in e.ctl("ingest", str(content)).stdout
+            out = e.ctl("ingest", str(content)).stdout
+            assert "stored 2 objects" in out, out
+            assert "steering: t/manifest.mpd carries ContentSteering (2 pathways)" in out, out
+            # The stored MPD is the steered one; "london" holds the same.
+            mpd = subprocess.run(["ip", "netns", "exec", e.ns, "curl", "-sS", "-m", "20",
+                                  f"http://{e.ip}/t/manifest.mpd?ep_steered=1"],
+                                 capture_output=True, timeout=60, check=True).stdout
+            e.original_mpd = files["t/manifest.mpd"]
+            files["t/manifest.mpd"] = mpd
+            (content / "t/manifest.mpd").write_bytes(mpd)
             # "london": a plain server in the namespace, the same files.
             server = subprocess.Popen(["ip", "netns", "exec", e.ns, "/usr/bin/python3", "-m",
                                        "http.server", str(STEER_PORT), "--bind", e.host_ip,
@@ -332,6 +341,18 @@ def test_segments_and_marked_requests_are_not_redirected(steered):
                        capture_output=True, timeout=60)
     assert r.stdout == ep.files["t/manifest.mpd"], r.stderr
     assert steer_counter(ep, "redirect_skip_local_best") == local + 1
+
+
+def test_the_stored_mpd_carries_content_steering(steered):
+    ep = steered
+    mpd = ep.files["t/manifest.mpd"].decode()
+    orig = ep.original_mpd.decode()
+    added = (f'\n  <BaseURL serviceLocation="paris">http://{ep.ip}/t/</BaseURL>'
+             f'\n  <BaseURL serviceLocation="london">http://{ep.host_ip}:{STEER_PORT}/t/</BaseURL>'
+             f'\n  <ContentSteering defaultServiceLocation="paris" queryBeforeStart="true">'
+             f'http://{ep.ip}/steer</ContentSteering>')
+    at = orig.index("<MPD>") + len("<MPD>")
+    assert mpd == orig[:at] + added + orig[at:], mpd[:600]
 
 
 def test_steering_manifest_answers_per_client(steered):
