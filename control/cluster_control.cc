@@ -59,8 +59,7 @@ void ClusterControl::recompute(uint64_t now_ms) {
         if (!st->publish(engine_.http_map(engine_.cluster_index(self_)), &err)) {
             ++http_rejected_;
             http_error_ = err;
-            EP_LOG(WARNING, "clusters: the HTTP steering table was not published: %s",
-                   err.c_str());
+            EP_LOG(WARNING, "clusters: the HTTP steering table was not published: %s", err.c_str());
         }
     }
     next_ms_ = now_ms + uint64_t{engine_.model().settings.recompute_s} * 1000;

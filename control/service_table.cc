@@ -11,19 +11,19 @@
 #include <fstream>
 #include <sstream>
 
-#include "control/dns_tables.h"
 #include "control/cluster/model_load.h"
 #include "control/cluster/mpd_steering.h"
-#include "control/http_steer_tables.h"
+#include "control/dns_tables.h"
 #include "control/dns_zones.h"
+#include "control/http_steer_tables.h"
 #include "control/torrents.h"
 #include "dataplane/discard_server.h"
 #include "dataplane/dns_service.h"
 #include "dataplane/http_server.h"
 #include "dataplane/lcore.h"
-#include "dataplane/swarm_service.h"
 #include "dataplane/origin/origin_table.h"
 #include "dataplane/port.h"
+#include "dataplane/swarm_service.h"
 #include "dataplane/tracker_service.h"
 #include "dataplane/udp_echo.h"
 
@@ -117,21 +117,23 @@ void http_on_ingest(const Config &cfg, const IngestEvent &ev, Reply &out) {
         buf << in.rdbuf();
         const std::string where = name.substr(0, name.rfind('/') + 1);  // "" or "title/"
         cluster::MpdSteering st;
-        st.server = "http://" + cluster::http_host_of(*self) + "/" + std::string(http_config().steer_path);
+        st.server =
+            "http://" + cluster::http_host_of(*self) + "/" + std::string(http_config().steer_path);
         st.default_location = self->name;
         for (const cluster::Cluster &c : m.clusters)
             st.locations.emplace_back(c.name, "http://" + cluster::http_host_of(c) + "/" + where);
         std::string steered;
         if (!in || !cluster::add_content_steering(buf.str(), st, &steered, &err)) {
-            out.write("steering: " + name + " left as it is: " + (in ? err : "cannot read " + file) +
-                      "\n");
+            out.write("steering: " + name +
+                      " left as it is: " + (in ? err : "cannot read " + file) + "\n");
             continue;
         }
         timespec now{};
         clock_gettime(CLOCK_REALTIME, &now);
         const chunkstore::Status ps = store->put_object(
-            name, std::span<const uint8_t>(reinterpret_cast<const uint8_t *>(steered.data()),
-                                           steered.size()),
+            name,
+            std::span<const uint8_t>(reinterpret_cast<const uint8_t *>(steered.data()),
+                                     steered.size()),
             int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec, "application/dash+xml");
         if (!ps.ok())
             out.write("steering: " + name + ": " + ps.msg + "\n");
@@ -562,8 +564,7 @@ uint16_t dns_tcp_port(const Config &cfg) {
 }
 
 constexpr ServiceRow kServices[] = {
-    {"http", make_http, nullptr, http_port, setup_http, teardown_http, http_on_ingest,
-     reload_http},
+    {"http", make_http, nullptr, http_port, setup_http, teardown_http, http_on_ingest, reload_http},
     {"discard", make_discard, discard_commands, discard_port},
     {"udp_echo", make_udp_echo, nullptr, nullptr},
     {"tracker", make_tracker, swarm_commands, nullptr, setup_swarm, teardown_swarm,

@@ -15,10 +15,10 @@
 #include <memory>
 #include <optional>
 
+#include <rte_rcu_qsbr.h>
 #include "chunkstore/store.h"
 #include "dataplane/chunk_stream.h"
 #include "dataplane/conn_pool.h"
-#include <rte_rcu_qsbr.h>
 
 #include <atomic>
 

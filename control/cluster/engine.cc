@@ -188,8 +188,10 @@ const dns::SteerMap &Engine::recompute(double now_s) {
     st.clients = n;
     st.decided = st.changed = st.kept = st.moved_for_load = st.over_capacity = 0;
     Decision d;
-    if (keep_rank_) rank_.assign(n, http::ClientRanking{});
-    else rank_.clear();
+    if (keep_rank_)
+        rank_.assign(n, http::ClientRanking{});
+    else
+        rank_.clear();
     for (std::size_t g = 0; g < groups; ++g) {
         PolicyInput in{world_, grid_, measured_};
         in.previous = have_prev ? &assign_[g] : nullptr;

@@ -356,12 +356,23 @@ bool steer_redirect(Reply &r, const RequestParser &req) {
     Counters &c = ctx.counters;
     const RedirectDecision d = decide_redirect(ctx.config, v, req.raw_target());
     switch (d.verdict) {
-        case RedirectVerdict::kRedirect: break;
-        case RedirectVerdict::kLoopMarker: ++c.redirect_skip_loop; return false;
-        case RedirectVerdict::kUnknownClient: ++c.redirect_skip_unknown_client; return false;
-        case RedirectVerdict::kLocalBest: ++c.redirect_skip_local_best; return false;
-        case RedirectVerdict::kWithinMargin: ++c.redirect_skip_margin; return false;
-        case RedirectVerdict::kNoHost: ++c.redirect_skip_no_host; return false;
+        case RedirectVerdict::kRedirect:
+            break;
+        case RedirectVerdict::kLoopMarker:
+            ++c.redirect_skip_loop;
+            return false;
+        case RedirectVerdict::kUnknownClient:
+            ++c.redirect_skip_unknown_client;
+            return false;
+        case RedirectVerdict::kLocalBest:
+            ++c.redirect_skip_local_best;
+            return false;
+        case RedirectVerdict::kWithinMargin:
+            ++c.redirect_skip_margin;
+            return false;
+        case RedirectVerdict::kNoHost:
+            ++c.redirect_skip_no_host;
+            return false;
     }
     char loc[kTargetCapacity + 128];
     const std::size_t n =

@@ -12,10 +12,10 @@
 
 #include "control/cluster/compile.h"
 #include "control/cluster/engine.h"
-#include "control/cluster/mpd_steering.h"
 #include "control/cluster/geo.h"
 #include "control/cluster/geodb.h"
 #include "control/cluster/model_load.h"
+#include "control/cluster/mpd_steering.h"
 
 using namespace ep::cluster;
 
@@ -659,8 +659,8 @@ TEST(MpdSteering, AddsBaseUrlsAndContentSteering) {
     // Refused: twice, an MPD-level BaseURL, not an MPD.
     EXPECT_FALSE(add_content_steering(out, s, &out, &err));
     EXPECT_NE(err.find("already"), std::string::npos);
-    EXPECT_FALSE(add_content_steering("<MPD><BaseURL>http://o/</BaseURL><Period/></MPD>", s,
-                                      &out, &err));
+    EXPECT_FALSE(
+        add_content_steering("<MPD><BaseURL>http://o/</BaseURL><Period/></MPD>", s, &out, &err));
     EXPECT_FALSE(add_content_steering("<html></html>", s, &out, &err));
     EXPECT_FALSE(add_content_steering("<MPD/>", s, &out, &err));
 }
