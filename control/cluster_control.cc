@@ -5,6 +5,7 @@
 #include "control/cluster/model_load.h"
 #include "control/cluster/publish.h"
 #include "control/dns_tables.h"
+#include "control/http_steer_tables.h"
 #include "control/log.h"
 
 namespace ep {
@@ -19,6 +20,11 @@ bool ClusterControl::start(const std::string &file, const std::string &policy, s
         return false;
     }
     return true;
+}
+
+void ClusterControl::set_self(const std::string &name) {
+    self_ = name;
+    engine_.keep_rankings(http_steer_tables() != nullptr);
 }
 
 bool ClusterControl::reload(std::string *err) {
@@ -46,6 +52,16 @@ void ClusterControl::recompute(uint64_t now_ms) {
                    static_cast<unsigned long long>(map.version), err.c_str());
         }
     }
+    // The HTTP side's table: per client network its ranked clusters, for
+    // redirects and steering manifests (dataplane/http/steer.h).
+    if (HttpSteerTables *st = http_steer_tables()) {
+        std::string err;
+        if (!st->publish(engine_.http_map(engine_.cluster_index(self_)), &err)) {
+            ++http_rejected_;
+            http_error_ = err;
+            EP_LOG(WARNING, "clusters: the HTTP steering table was not published: %s", err.c_str());
+        }
+    }
     next_ms_ = now_ms + uint64_t{engine_.model().settings.recompute_s} * 1000;
 }
 
@@ -64,6 +80,15 @@ bool number(const std::string &s, double *v) {
 
 }  // namespace
 
+std::string ClusterControl::http_text() const {
+    const HttpSteerTables *st = http_steer_tables();
+    if (!st) return "http steering: off\n";
+    return "http steering: self " + self_ + ", published " + std::to_string(st->published()) +
+           ", refused " + std::to_string(http_rejected_) + ", version " +
+           std::to_string(st->version()) + ", " + std::to_string(st->routes()) + " client routes" +
+           (http_error_.empty() ? "" : " (last: " + http_error_ + ")") + "\n";
+}
+
 void ClusterControl::register_commands(AdminSocket &admin) {
     admin.add_command("clusters", "cluster selection: the model, per-cluster load and health",
                       [this](auto &, Reply &out) {
@@ -76,7 +101,7 @@ void ClusterControl::register_commands(AdminSocket &admin) {
                                     std::to_string(dns_published_) + ", refused " +
                                     std::to_string(dns_rejected_) +
                                     (dns_error_.empty() ? "" : " (last: " + dns_error_ + ")") +
-                                    "\n");
+                                    "\n" + http_text());
                       });
     admin.add_command("why", "why ADDRESS: the candidates, their scores and what decided",
                       [this](const std::vector<std::string> &args, Reply &out) {

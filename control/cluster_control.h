@@ -23,6 +23,10 @@ class ClusterControl {
     // Loads and validates `file`; `policy` (may be empty) overrides the
     // file's. False with the reason; nothing is published then.
     bool start(const std::string &file, const std::string &policy, std::string *err);
+    // This appliance's cluster (--cluster-self): with the HTTP steering
+    // tables made (control/http_steer_tables.h), every recompute publishes
+    // the clients' rankings there too.
+    void set_self(const std::string &name);
     // For the reload framework: loads the file again; on any failure the
     // running model stays and *err says why.
     bool reload(std::string *err);
@@ -33,10 +37,14 @@ class ClusterControl {
 
   private:
     void recompute(uint64_t now_ms);
+    std::string http_text() const;
     cluster::Engine engine_;
     std::string file_, policy_;
     uint64_t dns_published_ = 0, dns_rejected_ = 0;  // maps the DNS tables took / refused
     std::string dns_error_;                          // the last refusal
+    std::string self_;
+    uint64_t http_rejected_ = 0;
+    std::string http_error_;
     uint64_t next_ms_ = 0;
     uint64_t now_ms_ = 0;
 };

@@ -571,6 +571,22 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
                    "Cluster selection policy, overriding the file's: geo, measured, load-aware, "
                    "content")
         ->check(CLI::IsMember({"geo", "measured", "load-aware", "content"}));
+    app.add_option("--cluster-self", cfg->cluster_self,
+                   "The cluster of the --clusters model this appliance belongs to: turns on HTTP "
+                   "redirects and DASH content steering (docs/cluster_selection.md)");
+    app.add_option("--http-redirect", cfg->http_redirect,
+                   "With --cluster-self: 302 a manifest request to the client's chosen cluster "
+                   "when it scores --http-redirect-margin-ms better than this one");
+    app.add_option("--http-redirect-margin-ms", cfg->http_redirect_margin_ms,
+                   "How much better (ms of expected RTT) the chosen cluster must score to redirect")
+        ->check(CLI::Range(0.0, 100000.0));
+    app.add_option("--dash-steering", cfg->dash_steering,
+                   "With --cluster-self: serve the DASH content steering manifest at /steer");
+    app.add_option("--dash-steer-ttl-s", cfg->dash_steer_ttl_s,
+                   "TTL of the steering manifest (seconds before the player asks again)")
+        ->check(CLI::Range(1, 86400));
+    app.add_option("--dash-steer-min-kbps", cfg->dash_steer_min_kbps,
+                   "A player reporting less throughput on its pathway has it demoted (0: off)");
     app.add_option("--dns-tcp-conns", cfg->dns_tcp_conns,
                    "DNS over TCP (RFC 7766) connections per data lcore, same port; 0: UDP only")
         ->check(CLI::Range(0, 1 << 16));
@@ -710,7 +726,16 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
         cluster::Model m;
         std::string err;
         if (!cluster::load_and_validate(cfg->clusters, &m, &err)) return fail(err);
+        if (!cfg->cluster_self.empty()) {
+            bool found = false;
+            for (const cluster::Cluster &c : m.clusters) found |= c.name == cfg->cluster_self;
+            if (!found)
+                return fail("--cluster-self '" + cfg->cluster_self + "' is no cluster of " +
+                            cfg->clusters);
+        }
     }
+    if (!cfg->cluster_self.empty() && cfg->clusters.empty())
+        return fail("--cluster-self needs --clusters FILE");
     if (cfg->cache_low_pct > cfg->cache_high_pct)
         return fail("--cache-low-pct is above --cache-high-pct");
     if (cfg->access_ring_size < 16 || (cfg->access_ring_size & (cfg->access_ring_size - 1)))

@@ -76,6 +76,14 @@ struct Config {
     unsigned dns_rrl_buckets = 16384;  // per data lcore queue, a power of two
     std::string clusters;        // cluster selection's model file (TOML); empty: off
     std::string cluster_policy;  // overrides the file's policy when set
+    // HTTP steering by cluster selection (docs/cluster_selection.md "How
+    // clients are steered"): on when --clusters and --cluster-self are given.
+    std::string cluster_self;             // the model's cluster this appliance is part of
+    bool http_redirect = true;            // 302 manifests to the client's better cluster
+    double http_redirect_margin_ms = 10;  // ... when it scores this much better than ours
+    bool dash_steering = true;            // GET /steer: the DASH content steering manifest
+    unsigned dash_steer_ttl_s = 10;       // its TTL
+    unsigned dash_steer_min_kbps = 0;     // a player below this on its pathway: demoted; 0 off
     unsigned dns_tcp_conns = 256;   // DNS over TCP connections per data lcore; 0: UDP only
     unsigned icmp_error_rate = 100;  // ICMP errors (port unreachable) per second per data lcore
     double arp_reachable_s = 60;     // neighbour entries used without a poll this long (RFC 1122 2.3.2.1)

@@ -177,6 +177,7 @@ bool Daemon::start() {
             EP_LOG(ERR, "clusters: %s", err.c_str());
             return false;
         }
+        clusters_->set_self(cfg_.cluster_self);
         clusters_->register_commands(admin_);
         clusters_->poll(mono_ms());  // the first map before READY=1
     }

@@ -8,17 +8,22 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
+#include "control/cluster/model_load.h"
+#include "control/cluster/mpd_steering.h"
 #include "control/dns_tables.h"
 #include "control/dns_zones.h"
+#include "control/http_steer_tables.h"
 #include "control/torrents.h"
 #include "dataplane/discard_server.h"
 #include "dataplane/dns_service.h"
 #include "dataplane/http_server.h"
 #include "dataplane/lcore.h"
-#include "dataplane/swarm_service.h"
 #include "dataplane/origin/origin_table.h"
 #include "dataplane/port.h"
+#include "dataplane/swarm_service.h"
 #include "dataplane/tracker_service.h"
 #include "dataplane/udp_echo.h"
 
@@ -31,6 +36,10 @@ namespace {
 http::HttpConfig &http_config() {
     static http::HttpConfig c;
     return c;
+}
+chunkstore::Store *&steer_store() {
+    static chunkstore::Store *s = nullptr;
+    return s;
 }
 origin::Table &origin_routes() {
     static origin::Table t;
@@ -63,7 +72,81 @@ bool setup_http(const ServiceSetup &s, std::string *err) {
         *err = "--origin needs the chunk store";
         return false;
     }
+    // Cluster steering: cluster selection publishes into these tables
+    // (control/cluster_control.cc) once it knows which cluster we are.
+    if (!s.cfg.clusters.empty() && !s.cfg.cluster_self.empty() &&
+        (s.cfg.http_redirect || s.cfg.dash_steering)) {
+        c.redirect = s.cfg.http_redirect;
+        c.redirect_margin_ms = s.cfg.http_redirect_margin_ms;
+        c.dash_steering = s.cfg.dash_steering;
+        c.steer_ttl_s = s.cfg.dash_steer_ttl_s;
+        c.steer_min_kbps = s.cfg.dash_steer_min_kbps;
+        auto st = std::make_unique<HttpSteerTables>();
+        if (!st->init(s.queues, err)) return false;
+        http_steer_tables_slot() = std::move(st);
+        steer_store() = s.store;
+    }
     return true;
+}
+
+// DASH content steering: every MPD an ingest stores is replaced by its
+// steered form (control/cluster/mpd_steering.h): a BaseURL per cluster of
+// the model, on its http host, and ContentSteering naming our /steer. Done
+// once per title here so that serving it stays zero-copy.
+void http_on_ingest(const Config &cfg, const IngestEvent &ev, Reply &out) {
+    chunkstore::Store *store = steer_store();
+    if (!http_steer_tables() || !cfg.dash_steering || !store) return;
+    cluster::Model m;
+    std::string err;
+    if (!cluster::load_and_validate(cfg.clusters, &m, &err))
+        return out.write("steering: MPDs left as they are: " + err + "\n");
+    const cluster::Cluster *self = nullptr;
+    for (const cluster::Cluster &c : m.clusters)
+        if (c.name == cfg.cluster_self) self = &c;
+    if (!self) return;
+    std::error_code ec;
+    const bool dir = std::filesystem::is_directory(ev.path, ec);
+    for (const std::string &name : ev.stored) {
+        if (name.size() < 4 || name.compare(name.size() - 4, 4, ".mpd") != 0) continue;
+        std::string file = ev.path;
+        if (dir) {
+            std::string rel = name.substr(std::min(ev.prefix.size(), name.size()));
+            while (!rel.empty() && rel.front() == '/') rel.erase(0, 1);
+            file = ev.path + "/" + rel;
+        }
+        std::ifstream in(file, std::ios::binary);
+        std::stringstream buf;
+        buf << in.rdbuf();
+        const std::string where = name.substr(0, name.rfind('/') + 1);  // "" or "title/"
+        cluster::MpdSteering st;
+        st.server =
+            "http://" + cluster::http_host_of(*self) + "/" + std::string(http_config().steer_path);
+        st.default_location = self->name;
+        for (const cluster::Cluster &c : m.clusters)
+            st.locations.emplace_back(c.name, "http://" + cluster::http_host_of(c) + "/" + where);
+        std::string steered;
+        if (!in || !cluster::add_content_steering(buf.str(), st, &steered, &err)) {
+            out.write("steering: " + name +
+                      " left as it is: " + (in ? err : "cannot read " + file) + "\n");
+            continue;
+        }
+        timespec now{};
+        clock_gettime(CLOCK_REALTIME, &now);
+        const chunkstore::Status ps = store->put_object(
+            name,
+            std::span<const uint8_t>(reinterpret_cast<const uint8_t *>(steered.data()),
+                                     steered.size()),
+            int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec, "application/dash+xml");
+        if (!ps.ok())
+            out.write("steering: " + name + ": " + ps.msg + "\n");
+        else
+            out.write("steering: " + name + " carries ContentSteering (" +
+                      std::to_string(m.clusters.size()) + " pathways)\n");
+    }
+}
+
+void teardown_http() {
+    http_steer_tables_slot().reset();
 }
 
 // Timeouts are read by every session from this one config: new values apply
@@ -109,6 +192,14 @@ std::unique_ptr<Service> make_http(const ServiceEnv &env, std::string *err) {
     if (TrackerShared *t = tracker_shared().get(); t && env.cfg.tracker_http)
         srv->set_tracker(t->cfg, &t->ours, &t->table, env.lc->reader_id,
                          0xC2B2AE3D27D4EB4Full * (env.lc->lcore_id + 1) + env.q->queue);
+    if (HttpSteerTables *st = http_steer_tables()) {
+        uint32_t id = 0;
+        if (!st->add_reader(&id)) {
+            *err = "HTTP: more server instances than steering RCU readers";
+            return nullptr;
+        }
+        srv->set_steering(st->slot(), st->rcu(), id);
+    }
     return srv;
 }
 
@@ -505,7 +596,7 @@ uint16_t dns_tcp_port(const Config &cfg) {
 }
 
 constexpr ServiceRow kServices[] = {
-    {"http", make_http, nullptr, http_port, setup_http, nullptr, nullptr, reload_http},
+    {"http", make_http, nullptr, http_port, setup_http, teardown_http, http_on_ingest, reload_http},
     {"discard", make_discard, discard_commands, discard_port},
     {"udp_echo", make_udp_echo, nullptr, nullptr},
     {"tracker", make_tracker, swarm_commands, nullptr, setup_swarm, teardown_swarm, swarm_on_ingest,

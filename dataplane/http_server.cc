@@ -6,6 +6,8 @@
 #include <new>
 #include <string>
 
+#include "dataplane/http_steer_table.h"
+
 namespace ep {
 
 namespace {
@@ -89,6 +91,28 @@ std::size_t HttpServer::generate(std::string_view path, std::string_view query, 
     src.port = k.rport;
     *content_type = "text/plain";  // BEP 3 names none; what other trackers send
     return tracker_->handle(swarm::HttpTracker::route(path), query, src, now_.unix_s, out, room);
+}
+
+void HttpServer::set_steering(const std::atomic<const HttpSteerTable *> *table, rte_rcu_qsbr *rcu,
+                              uint32_t rcu_id) {
+    steer_table_ = table;
+    steer_rcu_ = rcu;
+    steer_rcu_id_ = rcu_id;
+    ctx_.steer = this;
+}
+
+// Runs inside feed() for the connection being fed: the table pointer stays
+// valid until this lcore's next quiescent state (the end of poll()).
+bool HttpServer::steer_view(http::SteerView *out) const noexcept {
+    if (!steer_table_ || !feeding_) return false;
+    const HttpSteerTable *t = steer_table_->load(std::memory_order_acquire);
+    if (!t) return false;
+    const tcp::FlowKey k = stack_->flow(feeding_->id);
+    if (k.remote.is_v4())
+        t->view(1, k.remote.b + 12, out);
+    else
+        t->view(2, k.remote.b, out);
+    return true;
 }
 
 HttpServer::Conn *HttpServer::conn_of(tcp::ConnId c) const {
@@ -351,6 +375,8 @@ void HttpServer::stream_abort(StreamConn &sc) {
 
 void HttpServer::poll(uint64_t now_ns, int64_t unix_s) {
     now_ = {now_ns / 1'000'000, unix_s};
+    // Between requests: nothing of the steering table is held from here on.
+    if (steer_rcu_) rte_rcu_qsbr_quiescent(steer_rcu_, steer_rcu_id_);
     fill_.poll(now_ns, unix_s);  // origin fetches: landed chunks, timeouts
     stream_.poll(now_ns);        // settled promotions (and fills) wake their connections
     pool_.drain_wakes([this](Conn *c) {

@@ -15,9 +15,13 @@
 #include <memory>
 #include <optional>
 
+#include <rte_rcu_qsbr.h>
 #include "chunkstore/store.h"
 #include "dataplane/chunk_stream.h"
 #include "dataplane/conn_pool.h"
+
+#include <atomic>
+
 #include "dataplane/http/context.h"
 #include "dataplane/http/session.h"
 #include "dataplane/net/tcp/stack.h"
@@ -46,10 +50,13 @@ struct HttpServerCounters {
 #undef EP_X
 };
 
+class HttpSteerTable;
+
 class HttpServer final : public Service,
                          public tcp::Handler,
                          public http::ObjectCatalog,
                          public http::Generator,
+                         public http::SteerSource,
                          private StreamOwner {
   public:
     explicit HttpServer(const http::HttpConfig &cfg);
@@ -65,6 +72,10 @@ class HttpServer final : public Service,
                      swarm::SwarmTable *table, uint32_t shard, uint64_t seed);
     // The lcore's access-log ring (--access-log); nullptr: no access log.
     void set_response_log(ResponseLog *log) { rlog_ = log; }
+    // Cluster steering (control/http_steer_tables.h): the published table
+    // and this instance's RCU reader id (quiescent in every poll()).
+    void set_steering(const std::atomic<const HttpSteerTable *> *table, rte_rcu_qsbr *rcu,
+                      uint32_t rcu_id);
     // Once per loop iteration: resumes connections that wait (send space,
     // promotions, buffered input) and runs timeouts.
     void poll(uint64_t now_ns, int64_t unix_s);
@@ -98,6 +109,8 @@ class HttpServer final : public Service,
     bool owns(std::string_view path) const noexcept override;
     std::size_t generate(std::string_view path, std::string_view query, char *out, std::size_t room,
                          std::string_view *content_type) noexcept override;
+    // http::SteerSource: the client of the connection being fed.
+    bool steer_view(http::SteerView *out) const noexcept override;
 
   private:
     struct Conn;
@@ -130,6 +143,9 @@ class HttpServer final : public Service,
     uint64_t next_sweep_ns_ = 0;
     std::unique_ptr<swarm::HttpTracker> tracker_;  // nullptr: no tracker routes
     HttpServerCounters ctr_;
+    const std::atomic<const HttpSteerTable *> *steer_table_ = nullptr;
+    rte_rcu_qsbr *steer_rcu_ = nullptr;
+    uint32_t steer_rcu_id_ = 0;
 };
 
 }  // namespace ep

@@ -109,6 +109,66 @@ void Engine::fold_measurements() {
         measured_.start[i + 1] += measured_.start[i];
 }
 
+namespace {
+
+// The Decision's best candidates by score (up to kMaxRanked).
+void rank_of(const Decision &d, http::ClientRanking *r) {
+    Candidate c[kMaxCandidates];
+    std::copy(d.c, d.c + d.n, c);
+    const uint32_t k = std::min<uint32_t>(d.n, http::kMaxRanked);
+    std::partial_sort(c, c + k, c + d.n,
+                      [](const Candidate &x, const Candidate &y) { return x.score < y.score; });
+    r->n = static_cast<uint8_t>(k);
+    for (uint32_t i = 0; i < k; ++i) {
+        r->cluster[i] = c[i].cluster;
+        r->score_ms[i] = c[i].score;
+    }
+}
+
+void chosen_first(const Assignment &a, http::ClientRanking *r) {
+    if (a.cluster < 0) {
+        r->n = 0;
+        return;
+    }
+    const auto c = static_cast<uint16_t>(a.cluster);
+    unsigned at = r->n;
+    for (unsigned i = 0; i < r->n; ++i)
+        if (r->cluster[i] == c) at = i;
+    if (at == r->n) {  // not among the best few: it comes in, the last goes
+        if (r->n < http::kMaxRanked) ++r->n;
+        at = r->n - 1u;
+    }
+    for (unsigned i = at; i > 0; --i) {
+        r->cluster[i] = r->cluster[i - 1];
+        r->score_ms[i] = r->score_ms[i - 1];
+    }
+    r->cluster[0] = c;
+    r->score_ms[0] = a.score;
+}
+
+}  // namespace
+
+http::SteerMap Engine::http_map(int32_t self) const {
+    http::SteerMap m;
+    for (const Cluster &c : model_.clusters)
+        m.clusters.push_back({c.name, http_host_of(c), c.health != Health::kDown});
+    m.self = self < 0 ? http::kNoCluster : static_cast<uint16_t>(self);
+    m.version = map_.version;
+    if (rank_.size() != model_.clients.size()) return m;
+    m.routes.reserve(rank_.size());
+    for (std::size_t i = 0; i < rank_.size(); ++i) {
+        if (rank_[i].n == 0) continue;
+        http::SteerMap::Route r;
+        const Prefix &p = model_.clients[i].prefix;
+        r.family = p.family;
+        r.prefix = p.len;
+        std::memcpy(r.net, p.net, 16);
+        r.ranking = rank_[i];
+        m.routes.push_back(r);
+    }
+    return m;
+}
+
 const dns::SteerMap &Engine::recompute(double now_s) {
     const auto t0 = std::chrono::steady_clock::now();
     last_now_ = now_s;
@@ -128,6 +188,10 @@ const dns::SteerMap &Engine::recompute(double now_s) {
     st.clients = n;
     st.decided = st.changed = st.kept = st.moved_for_load = st.over_capacity = 0;
     Decision d;
+    if (keep_rank_)
+        rank_.assign(n, http::ClientRanking{});
+    else
+        rank_.clear();
     for (std::size_t g = 0; g < groups; ++g) {
         PolicyInput in{world_, grid_, measured_};
         in.previous = have_prev ? &assign_[g] : nullptr;
@@ -140,10 +204,15 @@ const dns::SteerMap &Engine::recompute(double now_s) {
             policy_->decide(in, i, &d);
             if (d.chosen < 0) continue;
             a[i] = {d.cluster(), d.reason, d.c[d.chosen].score};
+            if (g == 0 && keep_rank_) rank_of(d, &rank_[i]);
             load[d.cluster()] += model_.clients[i].demand_gbps * in.demand_share;
         }
         RebalanceStats rs;
         policy_->rebalance(in, &a, &load, &rs);
+        // Hysteresis and load may have chosen another than the lowest score:
+        // the chosen one leads the ranking.
+        if (g == 0 && keep_rank_)
+            for (uint32_t i = 0; i < n; ++i) chosen_first(a[i], &rank_[i]);
         for (uint32_t i = 0; i < n; ++i) {
             st.decided += a[i].cluster >= 0;
             st.kept += a[i].reason == Reason::kKept || a[i].reason == Reason::kKeptForLoad;

@@ -15,6 +15,7 @@
 #include "control/cluster/model.h"
 #include "control/cluster/policy.h"
 #include "dataplane/dns/steer_map.h"
+#include "dataplane/http/steer_map.h"
 
 namespace ep::cluster {
 
@@ -58,6 +59,13 @@ class Engine {
     // Gbit/s assigned per cluster by the last recompute.
     const std::vector<double> &load() const { return load_; }
 
+    // HTTP steering (redirects, DASH content steering) wants, per client
+    // network, its best clusters with their scores: recompute() keeps them
+    // once asked (first title group; the chosen cluster first).
+    void keep_rankings(bool on) { keep_rank_ = on; }
+    // The map for the HTTP side; `self` is this appliance's cluster (-1: none).
+    http::SteerMap http_map(int32_t self) const;
+
     // Text for the admin socket.
     std::string clusters_text() const;
     std::string why(std::string_view address) const;
@@ -77,6 +85,8 @@ class Engine {
     std::vector<std::vector<Assignment>> assign_;  // per group, per client
     std::vector<double> load_;
     dns::SteerMap map_;
+    bool keep_rank_ = false;
+    std::vector<http::ClientRanking> rank_;  // per client, when keep_rank_
     RecomputeStats stats_;
     double last_now_ = 0;
 };

@@ -96,4 +96,13 @@ bool parse_health(std::string_view s, Health *out) {
     return true;
 }
 
+std::string http_host_of(const Cluster &c) {
+    if (!c.http_host.empty()) return c.http_host;
+    char b[INET6_ADDRSTRLEN];
+    if (!c.v4.empty() && inet_ntop(AF_INET, c.v4[0].data(), b, sizeof b)) return b;
+    if (!c.v6.empty() && inet_ntop(AF_INET6, c.v6[0].data(), b, sizeof b))
+        return "[" + std::string(b) + "]";
+    return {};
+}
+
 }  // namespace ep::cluster

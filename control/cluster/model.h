@@ -49,7 +49,14 @@ struct Cluster {
     Kind kind = Kind::kBringHome;
     Health health = Health::kUp;
     std::vector<std::string> titles;  // what it holds, for the content-aware policy
+    // "HOST[:PORT]" HTTP redirects and the MPD's BaseURLs name for this
+    // cluster (docs/cluster_selection.md "How clients are steered"); empty:
+    // the first address (IPv6 in brackets).
+    std::string http_host;
 };
+
+// The cluster's HTTP host: http_host, else its first address.
+std::string http_host_of(const Cluster &c);
 
 enum class Source : uint8_t { kCsv, kGeoDb };
 

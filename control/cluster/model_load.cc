@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -88,7 +89,7 @@ bool get_strings(Ctx &c, const toml::table &t, const char *key, std::vector<std:
 bool parse_cluster(Ctx &c, const toml::table &t, Cluster *cl) {
     if (!check_keys(c, t,
                     {"name", "kind", "lat", "lon", "capacity_gbps", "health", "v4", "v6",
-                     "addresses", "titles"},
+                     "addresses", "titles", "http_host"},
                     "[[cluster]]"))
         return false;
     std::string kind = "bring-home", health = "up";
@@ -98,8 +99,17 @@ bool parse_cluster(Ctx &c, const toml::table &t, Cluster *cl) {
         !get_string(c, t, "health", &health) || !get_number(c, t, "lat", &lat) ||
         !get_number(c, t, "lon", &lon) || !get_number(c, t, "capacity_gbps", &cl->capacity_gbps) ||
         !get_strings(c, t, "v4", &v4) || !get_strings(c, t, "v6", &v6) ||
-        !get_strings(c, t, "addresses", &v4) || !get_strings(c, t, "titles", &cl->titles))
+        !get_strings(c, t, "addresses", &v4) || !get_strings(c, t, "titles", &cl->titles) ||
+        !get_string(c, t, "http_host", &cl->http_host))
         return false;
+    // Location and BaseURL carry it verbatim: a host name or address and an
+    // optional port, nothing that could break out of a header or an XML
+    // attribute.
+    for (char ch : cl->http_host)
+        if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '-' || ch == ':' ||
+              ch == '[' || ch == ']'))
+            return c.fail(*t.get("http_host"),
+                          "http_host must be HOST or HOST:PORT, not '" + cl->http_host + "'");
     if (cl->name.empty()) return c.fail(t, "a [[cluster]] needs a name");
     if (std::isnan(lat) || std::isnan(lon))
         return c.fail(t, "cluster '" + cl->name + "' needs lat and lon");
@@ -381,6 +391,13 @@ std::string validate(const Model &m) {
     std::set<std::string> names;
     for (const Cluster &c : m.clusters) {
         if (!names.insert(c.name).second) return "cluster '" + c.name + "' is defined twice";
+        // The name is a DASH pathway (serviceLocation) in MPDs and steering
+        // manifests: letters, digits, '-', '_' and '.' keep it free of
+        // quoting in XML and JSON.
+        for (char ch : c.name)
+            if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' ||
+                  ch == '.'))
+                return "cluster '" + c.name + "': a name is letters, digits, '-', '_' and '.'";
         if (c.v4.empty() && c.v6.empty()) return "cluster '" + c.name + "' has no address";
         if (!(c.lat >= -90 && c.lat <= 90 && c.lon >= -180 && c.lon <= 180))
             return "cluster '" + c.name + "': lat/lon out of range";

@@ -56,6 +56,22 @@ struct HttpConfig {
     uint32_t max_requests_per_connection = 0;
     // Retry-After seconds sent with 503 (object known but not yet available).
     uint32_t retry_after_s = 1;
+
+    // Cluster steering (dataplane/http/steer.h, docs/cluster_selection.md
+    // "How clients are steered"). Off unless the daemon runs cluster
+    // selection (--clusters) and knows its own cluster (--cluster-self).
+    // redirect: manifests that reached a cluster worse than the client's
+    // chosen one by redirect_margin_ms get 302 to it, once (the marker).
+    bool redirect = false;
+    double redirect_margin_ms = 10;
+    std::string_view steer_marker = "ep_steered";
+    // dash_steering: GET /<steer_path> answers the DASH content steering
+    // manifest for the client, TTL steer_ttl_s; a player reporting less
+    // than steer_min_kbps (0: never) has its pathway demoted.
+    bool dash_steering = false;
+    std::string_view steer_path = "steer";
+    uint32_t steer_ttl_s = 10;
+    uint32_t steer_min_kbps = 0;
 };
 
 }  // namespace ep::http

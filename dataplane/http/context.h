@@ -9,6 +9,7 @@
 #include "dataplane/http/counters.h"
 #include "dataplane/http/generator.h"
 #include "dataplane/http/http_date.h"
+#include "dataplane/http/steer.h"
 
 namespace ep::http {
 
@@ -27,6 +28,8 @@ struct HttpContext {
     DateCache date;
     Counters counters;
     uint64_t boundary_seq = 0;  // varies multipart boundaries between answers
+    // Cluster steering's view of the client being served (the glue); nullptr: off.
+    const SteerSource *steer = nullptr;
 };
 
 }  // namespace ep::http

@@ -10,6 +10,7 @@ enum class Status : uint16_t {
     kOk = 200,
     kNoContent = 204,
     kPartialContent = 206,
+    kFound = 302,  // cluster steering: a better cluster serves this client
     kNotModified = 304,
     kBadRequest = 400,
     kNotFound = 404,
@@ -35,6 +36,8 @@ constexpr std::string_view reason_phrase(Status s) {
             return "No Content";
         case Status::kPartialContent:
             return "Partial Content";
+        case Status::kFound:
+            return "Found";
         case Status::kNotModified:
             return "Not Modified";
         case Status::kBadRequest:

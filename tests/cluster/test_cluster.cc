@@ -15,6 +15,7 @@
 #include "control/cluster/geo.h"
 #include "control/cluster/geodb.h"
 #include "control/cluster/model_load.h"
+#include "control/cluster/mpd_steering.h"
 
 using namespace ep::cluster;
 
@@ -583,4 +584,83 @@ TEST(Compile, SteerMapHasOwnersSetsAndScopes) {
     EXPECT_EQ(scope, 24);
     EXPECT_EQ(map.sets[static_cast<std::size_t>(l)].v6.size(), 16u);
     EXPECT_EQ(e.recompute(1).version, 2u);
+}
+
+// ---- HTTP steering: the rankings the HTTP side gets, and the MPD rewrite.
+
+TEST(HttpMap, RankingsChosenFirstWithScores) {
+    Engine e;
+    std::string err;
+    Model m = three_cities("measured");
+    m.clusters[1].http_host = "edge.london.test:8080";
+    ASSERT_TRUE(e.set_model(m, "", &err)) << err;
+    e.keep_rankings(true);
+    e.recompute(0);
+    const ep::http::SteerMap hm = e.http_map(e.cluster_index("paris"));
+    EXPECT_EQ(hm.self, 0);
+    ASSERT_EQ(hm.clusters.size(), 3u);
+    EXPECT_EQ(hm.clusters[0].host, "10.77.0.2");  // the first address
+    EXPECT_EQ(hm.clusters[1].host, "edge.london.test:8080");
+    ASSERT_EQ(hm.routes.size(), 3u);
+    const auto &paris = hm.routes[0].ranking;  // 198.51.100.0/24
+    EXPECT_EQ(hm.routes[0].prefix, 24);
+    ASSERT_EQ(paris.n, 3);
+    EXPECT_EQ(paris.cluster[0], 0);
+    EXPECT_EQ(paris.cluster[1], 1);
+    EXPECT_EQ(paris.cluster[2], 2);
+    EXPECT_LT(paris.score_ms[0], paris.score_ms[1]);
+    EXPECT_EQ(hm.routes[1].ranking.cluster[0], 1);  // the London suburb
+    // Hysteresis keeps Paris for the Paris client although London now
+    // measures slightly better: the chosen cluster still leads.
+    e.measurements().add(1, P("198.51.100.1"), 1.0f, 0, 20, 0);
+    e.measurements().add(0, P("198.51.100.1"), 3.0f, 0, 20, 0);
+    e.recompute(1);
+    const auto r = e.http_map(0).routes[0].ranking;
+    EXPECT_EQ(r.cluster[0], 0);
+    EXPECT_FLOAT_EQ(r.score_ms[0], 3.0f);
+    EXPECT_FLOAT_EQ(r.score_of(1), 1.0f);
+    // A down cluster is not up in the map and ranks nobody.
+    ASSERT_TRUE(e.set_health("london", Health::kDown, &err));
+    e.recompute(2);
+    const ep::http::SteerMap down = e.http_map(0);
+    EXPECT_FALSE(down.clusters[1].up);
+    EXPECT_LT(down.routes[1].ranking.score_of(1), 0);
+    // Not asked: no routes (the recompute does not pay for them).
+    Engine off;
+    ASSERT_TRUE(off.set_model(three_cities("geo"), "", &err));
+    off.recompute(0);
+    EXPECT_TRUE(off.http_map(0).routes.empty());
+}
+
+TEST(MpdSteering, AddsBaseUrlsAndContentSteering) {
+    MpdSteering s;
+    s.server = "http://10.77.0.2/steer";
+    s.default_location = "paris";
+    s.locations = {{"paris", "http://10.77.0.2/t/"}, {"london", "http://10.77.0.3/t/"}};
+    const std::string mpd =
+        "<?xml version=\"1.0\"?>\n<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\" a=\"x>y\">\n"
+        "  <ProgramInformation><Title>t</Title></ProgramInformation>\n"
+        "  <Period id=\"0\"><AdaptationSet><BaseURL>v/</BaseURL></AdaptationSet></Period>\n"
+        "</MPD>\n";
+    std::string out, err;
+    ASSERT_TRUE(add_content_steering(mpd, s, &out, &err)) << err;
+    const std::string added =
+        "\n  <BaseURL serviceLocation=\"paris\">http://10.77.0.2/t/</BaseURL>"
+        "\n  <BaseURL serviceLocation=\"london\">http://10.77.0.3/t/</BaseURL>"
+        "\n  <ContentSteering defaultServiceLocation=\"paris\" queryBeforeStart=\"true\">"
+        "http://10.77.0.2/steer</ContentSteering>";
+    const std::size_t pi = mpd.find("</ProgramInformation>") + 21;
+    EXPECT_EQ(out, mpd.substr(0, pi) + added + mpd.substr(pi));
+    // Without ProgramInformation: right after the start tag (its '>' inside
+    // a quoted attribute is not the end).
+    const std::string bare = "<MPD a=\"x>y\"><Period/></MPD>";
+    ASSERT_TRUE(add_content_steering(bare, s, &out, &err)) << err;
+    EXPECT_EQ(out, "<MPD a=\"x>y\">" + added + "<Period/></MPD>");
+    // Refused: twice, an MPD-level BaseURL, not an MPD.
+    EXPECT_FALSE(add_content_steering(out, s, &out, &err));
+    EXPECT_NE(err.find("already"), std::string::npos);
+    EXPECT_FALSE(
+        add_content_steering("<MPD><BaseURL>http://o/</BaseURL><Period/></MPD>", s, &out, &err));
+    EXPECT_FALSE(add_content_steering("<html></html>", s, &out, &err));
+    EXPECT_FALSE(add_content_steering("<MPD/>", s, &out, &err));
 }

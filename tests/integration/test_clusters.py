@@ -213,3 +213,168 @@ def test_a_measurement_moves_the_dns_answer(ep_dns):
     addrs, _ = ecs_answer(ep_dns, "198.51.101.7/32")
     assert addrs == ["10.77.0.12", "10.77.0.2"], addrs  # the neighbour stays in Paris
     assert "dns: on, published 2, refused 0" in ep_dns.ctl("clusters").stdout
+
+
+# ---- How clients are steered: HTTP redirects and DASH content steering
+# (dataplane/http/steer.h). This appliance is "paris" (--cluster-self);
+# "london" is a plain HTTP server in the namespace holding the same files
+# (its http_host is that server's address and port). The namespace's own
+# address is a London client network, a second address on the same TAP a
+# Paris one.
+STEER_CLUSTERS = """
+policy = "geo"
+clients = "clients.csv"
+recompute_s = 3600
+
+[[cluster]]
+name = "paris"
+lat = 48.86
+lon = 2.35
+capacity_gbps = 40
+v4 = ["{ep_ip}"]
+
+[[cluster]]
+name = "london"
+lat = 51.51
+lon = -0.13
+capacity_gbps = 400
+v4 = ["{host_ip}"]
+http_host = "{host_ip}:{port}"
+
+[[name]]
+owner = "video.kingcdn.test"
+"""
+
+STEER_PORT = 18081
+
+
+@pytest.fixture(scope="module")
+def steered(tmp_path_factory):
+    d = tmp_path_factory.mktemp("steer")
+    content = d / "content"
+    (content / "t").mkdir(parents=True)
+    files = {"t/manifest.mpd": b'<?xml version="1.0"?><MPD>' + os.urandom(2000).hex().encode()
+             + b"</MPD>\n",
+             "t/seg-1.m4s": os.urandom(300_001)}
+    for name, data in files.items():
+        (content / name).write_bytes(data)
+    e = Edgeplane()
+    paris_client = e.host_ip.rsplit(".", 1)[0] + ".3"
+    (d / "clusters.toml").write_text(STEER_CLUSTERS.format(ep_ip=e.ip, host_ip=e.host_ip,
+                                                           port=STEER_PORT))
+    (d / "clients.csv").write_text(f"prefix,lat,lon\n{e.host_ip}/32,51.50,-0.12\n"
+                                   f"{paris_client}/32,48.85,2.35\n")
+    e.args = ["--clusters", str(d / "clusters.toml"), "--cluster-self", "paris",
+              "--http-redirect-margin-ms", "5"] + e.args
+    server = None
+    with e:
+        try:
+            e.ns_run(["ip", "addr", "add", f"{paris_client}/24", "dev", e.tap])
+            out = e.ctl("ingest", str(content)).stdout
+            assert "stored 2 objects" in out, out
+            assert "steering: t/manifest.mpd carries ContentSteering (2 pathways)" in out, out
+            # The stored MPD is the steered one; "london" holds the same.
+            mpd = subprocess.run(["ip", "netns", "exec", e.ns, "curl", "-sS", "-m", "20",
+                                  f"http://{e.ip}/t/manifest.mpd?ep_steered=1"],
+                                 capture_output=True, timeout=60, check=True).stdout
+            e.original_mpd = files["t/manifest.mpd"]
+            files["t/manifest.mpd"] = mpd
+            (content / "t/manifest.mpd").write_bytes(mpd)
+            # "london": a plain server in the namespace, the same files.
+            server = subprocess.Popen(["ip", "netns", "exec", e.ns, "/usr/bin/python3", "-m",
+                                       "http.server", str(STEER_PORT), "--bind", e.host_ip,
+                                       "--directory", str(content)],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for _ in range(100):
+                if e.ns_run(["curl", "-sS", "-o", "/dev/null", "-m", "2",
+                             f"http://{e.host_ip}:{STEER_PORT}/t/seg-1.m4s"],
+                            check=False).returncode == 0:
+                    break
+            e.files = files
+            e.paris_client = paris_client
+            yield e
+        finally:
+            if server:
+                server.kill()
+                server.wait()
+        assert e.stop() == 0, e.log()
+
+
+def steer_counter(ep, name):
+    return ep.stats()["http"][name]
+
+
+def test_manifest_is_redirected_to_the_better_cluster(steered):
+    ep = steered
+    out = ep.ctl("clusters").stdout
+    assert "http steering: self paris, published 1" in out, out
+    before = steer_counter(ep, "redirects")
+    r = ep.ns_run(["curl", "-sS", "-m", "20", "-D", "/dev/stderr", "-o", "/dev/null",
+                   f"http://{ep.ip}/t/manifest.mpd"])
+    assert r.stderr.startswith("HTTP/1.1 302 Found"), r.stderr
+    assert f"Location: http://{ep.host_ip}:{STEER_PORT}/t/manifest.mpd?ep_steered=1" in r.stderr
+    # curl -L follows to "london" and gets the bytes, byte-exact.
+    body = subprocess.run(["ip", "netns", "exec", ep.ns, "curl", "-sS", "-m", "20", "-L",
+                           f"http://{ep.ip}/t/manifest.mpd"], capture_output=True, timeout=60)
+    assert body.returncode == 0, body.stderr
+    assert body.stdout == ep.files["t/manifest.mpd"]
+    assert steer_counter(ep, "redirects") == before + 2
+
+
+def test_segments_and_marked_requests_are_not_redirected(steered):
+    ep = steered
+    seg = subprocess.run(["ip", "netns", "exec", ep.ns, "curl", "-sS", "-m", "20", "-L",
+                          "-w", "%{http_code} %{num_redirects}", "-o", "/dev/stdout",
+                          f"http://{ep.ip}/t/seg-1.m4s"], capture_output=True, timeout=60)
+    assert seg.stdout[-5:] == b"200 0", seg.stdout[-20:]
+    assert seg.stdout[:-5] == ep.files["t/seg-1.m4s"]
+    loops = steer_counter(ep, "redirect_skip_loop")
+    r = subprocess.run(["ip", "netns", "exec", ep.ns, "curl", "-sS", "-m", "20",
+                        f"http://{ep.ip}/t/manifest.mpd?ep_steered=1"], capture_output=True,
+                       timeout=60)
+    assert r.stdout == ep.files["t/manifest.mpd"]  # served here: never redirected twice
+    assert steer_counter(ep, "redirect_skip_loop") == loops + 1
+    # A Paris client is served here.
+    local = steer_counter(ep, "redirect_skip_local_best")
+    r = subprocess.run(["ip", "netns", "exec", ep.ns, "curl", "-sS", "-m", "20", "--interface",
+                        ep.paris_client, f"http://{ep.ip}/t/manifest.mpd"],
+                       capture_output=True, timeout=60)
+    assert r.stdout == ep.files["t/manifest.mpd"], r.stderr
+    assert steer_counter(ep, "redirect_skip_local_best") == local + 1
+
+
+def test_the_stored_mpd_carries_content_steering(steered):
+    ep = steered
+    mpd = ep.files["t/manifest.mpd"].decode()
+    orig = ep.original_mpd.decode()
+    added = (f'\n  <BaseURL serviceLocation="paris">http://{ep.ip}/t/</BaseURL>'
+             f'\n  <BaseURL serviceLocation="london">http://{ep.host_ip}:{STEER_PORT}/t/</BaseURL>'
+             f'\n  <ContentSteering defaultServiceLocation="paris" queryBeforeStart="true">'
+             f'http://{ep.ip}/steer</ContentSteering>')
+    at = orig.index("<MPD>") + len("<MPD>")
+    assert mpd == orig[:at] + added + orig[at:], mpd[:600]
+
+
+def test_steering_manifest_answers_per_client(steered):
+    import json
+    ep = steered
+    n = steer_counter(ep, "steer_manifests")
+    london = json.loads(ep.ns_run(["curl", "-sS", "-m", "20",
+                                   f"http://{ep.ip}/steer?_DASH_pathway=%22paris%22"]).stdout)
+    paris = json.loads(ep.ns_run(["curl", "-sS", "-m", "20", "--interface", ep.paris_client,
+                                  f"http://{ep.ip}/steer"]).stdout)
+    assert london["VERSION"] == 1 and london["TTL"] == 10, london
+    assert london["RELOAD-URI"] == f"http://{ep.ip}/steer", london
+    assert london["PATHWAY-PRIORITY"] == ["london", "paris"], london
+    assert paris["PATHWAY-PRIORITY"] == ["paris", "london"], paris
+    assert steer_counter(ep, "steer_manifests") == n + 2
+    # London down: nobody is steered there any more.
+    ep.ctl("call", "cluster-health", "london", "down")
+    try:
+        again = json.loads(ep.ns_run(["curl", "-sS", "-m", "20", f"http://{ep.ip}/steer"]).stdout)
+        assert again["PATHWAY-PRIORITY"] == ["paris"], again
+        r = ep.ns_run(["curl", "-sS", "-m", "20", "-o", "/dev/null", "-w", "%{http_code}",
+                       f"http://{ep.ip}/t/manifest.mpd"])
+        assert r.stdout == "200", r.stdout
+    finally:
+        ep.ctl("call", "cluster-health", "london", "up")

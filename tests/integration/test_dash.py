@@ -114,3 +114,104 @@ def test_dashjs_plays_to_the_end_and_switches_quality(title):
     b = state["bitrates"]
     assert any(b[i] < b[i - 1] for i in range(1, len(b))), f"no down-switch after the squeeze: {b}"
     assert title.stats()["http"]["status_200"] > 10
+
+
+# DASH content steering (docs/cluster_selection.md "How clients are
+# steered"): an appliance that is "paris" of a two-cluster model serves the
+# player and the steered MPD; "london" is a plain HTTP server (with CORS) in
+# the namespace holding the same title. The client's network is a London
+# one, so the steering manifest dash.js asks for before starting
+# (queryBeforeStart) puts london first and the segments come from there.
+# Redirects are off here so that only content steering moves the player.
+CORS_SERVER = """
+import http.server, sys
+class H(http.server.SimpleHTTPRequestHandler):
+    def end_headers(self):
+        self.send_header("Access-Control-Allow-Origin", "*")
+        super().end_headers()
+    def log_message(self, fmt, *args):
+        sys.stderr.write("%s\\n" % self.requestline)
+        sys.stderr.flush()
+http.server.ThreadingHTTPServer((sys.argv[1], int(sys.argv[2])), H).serve_forever()
+"""
+
+STEER_MODEL = """
+policy = "geo"
+clients = "clients.csv"
+recompute_s = 3600
+
+[[cluster]]
+name = "paris"
+lat = 48.86
+lon = 2.35
+capacity_gbps = 40
+v4 = ["{ep_ip}"]
+
+[[cluster]]
+name = "london"
+lat = 51.51
+lon = -0.13
+capacity_gbps = 400
+v4 = ["{host_ip}"]
+http_host = "{host_ip}:{port}"
+"""
+
+
+def test_dashjs_follows_the_steering_manifest(title):
+    need("chromium")
+    need("npm")
+    site = os.path.join(title.content, "site2")
+    if subprocess.run([os.path.join(WEB, "build.sh"), site], capture_output=True).returncode != 0:
+        pytest.skip("npm registry unreachable: no dash.js")
+    if subprocess.run(["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"],
+                      cwd=BROWSER, capture_output=True).returncode != 0:
+        pytest.skip("npm registry unreachable: no puppeteer-core")
+    port = 18082
+    e = Edgeplane()
+    model = os.path.join(title.content, "steer.toml")
+    with open(model, "w") as f:
+        f.write(STEER_MODEL.format(ep_ip=e.ip, host_ip=e.host_ip, port=port))
+    with open(os.path.join(title.content, "clients.csv"), "w") as f:
+        f.write(f"prefix,lat,lon\n{e.host_ip}/32,51.50,-0.12\n")
+    e.args = ["--ram-mb", "128", "--clusters", model, "--cluster-self", "paris",
+              "--http-redirect", "false"] + e.args
+    london_dir = os.path.join(title.content, "london")
+    server = None
+    with e:
+        try:
+            out = e.ctl("ingest", os.path.join(title.content, "title"), "--name", "demo").stdout
+            assert "steering: demo/manifest.mpd carries ContentSteering" in out, out
+            assert "stored" in e.ctl("ingest", site).stdout
+            # London holds the same title, the steered MPD included.
+            shutil.copytree(os.path.join(title.content, "title"), os.path.join(london_dir, "demo"))
+            mpd = e.ns_run(["curl", "-sS", "-m", "20", f"http://{e.ip}/demo/manifest.mpd"]).stdout
+            assert 'serviceLocation="london"' in mpd and "<ContentSteering" in mpd, mpd[:800]
+            with open(os.path.join(london_dir, "demo", "manifest.mpd"), "w") as f:
+                f.write(mpd)
+            log = open(os.path.join(title.content, "london.log"), "w")
+            server = subprocess.Popen(["ip", "netns", "exec", e.ns, "/usr/bin/python3", "-c",
+                                       CORS_SERVER, e.host_ip, str(port)],
+                                      cwd=london_dir, stdout=subprocess.DEVNULL, stderr=log)
+            for _ in range(100):
+                if e.ns_run(["curl", "-sS", "-o", "/dev/null", "-m", "2",
+                             f"http://{e.host_ip}:{port}/demo/manifest.mpd"],
+                            check=False).returncode == 0:
+                    break
+                time.sleep(0.1)
+            r = e.ns_run(["node", os.path.join(BROWSER, "play.mjs"),
+                          f"http://{e.ip}/player.html?title=demo&buffer=4", "150"],
+                         check=False, timeout=200, env=dict(os.environ, CHROMIUM="/usr/bin/chromium"))
+            state = json.loads(r.stdout.strip().splitlines()[-1])
+            assert r.returncode == 0, state
+            assert state["ended"] and not state["errors"], state
+            http = e.stats()["http"]
+            assert http["steer_manifests"] >= 1, http
+            with open(os.path.join(title.content, "london.log")) as f:
+                segs = [l for l in f if l.startswith("GET /demo/") and ".m4s" in l]
+            # Every media segment came from the pathway the manifest named.
+            assert len(segs) >= DURATION // 4, segs[:5]
+        finally:
+            if server:
+                server.kill()
+                server.wait()
+        assert e.stop() == 0, e.log()
