@@ -9,6 +9,7 @@
 
 #include "control/daemon.h"
 #include "control/log.h"
+#include "dataplane/fault_stage.h"
 #include "dataplane/response_log.h"
 
 namespace ep {
@@ -45,8 +46,6 @@ namespace {
     X(tcp_cc, "tcp-cc")                         \
     X(tcp_rto_min_ms, "tcp-rto-min-ms")         \
     X(tcp_tick_us, "tcp-tick-us")               \
-    X(http_pin_conn_kb, "http-pin-conn-kb")     \
-    X(http_pin_ram_pct, "http-pin-ram-pct")     \
     X(discard_port, "discard-port")             \
     X(udp_echo_port, "udp-echo-port")           \
     X(tracker_port, "tracker-port")             \
@@ -55,7 +54,6 @@ namespace {
     X(tracker_swarms, "tracker-swarms")         \
     X(tracker_peers, "tracker-peers")           \
     X(torrents, "torrents")                     \
-    X(origins, "origin")                        \
     X(origin_timeout_ms, "origin-timeout-ms")   \
     X(origin_fetches, "origin-fetches")         \
     X(origin_readahead, "origin-readahead")     \
@@ -81,7 +79,7 @@ namespace {
     X(access_log, "access-log")                 \
     X(access_log_format, "access-log-format")   \
     X(access_log_ring, "access-log-ring")       \
-    X(fault, "fault")                           \
+    X(access_log_dns_interval_s, "access-log-dns-interval-s") \
     X(eal_extra, "-- (EAL arguments)")
 
 // rte_log level from a --log-level value; 0 when it is not a plain level
@@ -172,6 +170,18 @@ bool Daemon::reload(Reply &out) {
         out.write("access-log-sample " + std::to_string(cfg_.access_log_sample) + " -> " +
                   std::to_string(next.access_log_sample) + "\n");
         cfg_.access_log_sample = next.access_log_sample;
+    }
+    if (next.fault != cfg_.fault) {
+        // Validated by parse_config already; every queue's stage takes the
+        // new spec at its next loop iteration (FaultStage::publish).
+        FaultSpec spec;
+        std::string ferr;
+        if (!next.fault.empty()) parse_fault_spec(next.fault, &spec, &ferr);
+        unsigned taken = 0;
+        for (auto &f : faults_) taken += f->publish(spec);
+        out.write("fault '" + cfg_.fault + "' -> '" + next.fault + "' (" + std::to_string(taken) +
+                  " of " + std::to_string(faults_.size()) + " queues)\n");
+        cfg_.fault = next.fault;
     }
     if (next.drain_deadline_s != cfg_.drain_deadline_s) {
         out.write("drain-deadline-s " + std::to_string(cfg_.drain_deadline_s) + " -> " +

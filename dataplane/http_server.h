@@ -58,6 +58,8 @@ class HttpServer final : public Service,
               uint16_t port, AccessSink *access = nullptr, const OriginConfig *origin = nullptr);
     // The lcore's access-log ring (--access-log); nullptr: no access log.
     void set_response_log(ResponseLog *log) { rlog_ = log; }
+    // Before init(): pin limits a reload may change (ChunkStream follows them).
+    void set_pin_limits(const PinLimits *l) { pin_live_ = l; }
     // Once per loop iteration: resumes connections that wait (send space,
     // promotions, buffered input) and runs timeouts.
     void poll(uint64_t now_ns, int64_t unix_s);
@@ -94,7 +96,7 @@ class HttpServer final : public Service,
     void finish(Conn *c);  // close after queued data; released once it drains
     void abort(Conn *c);   // reset now, release the session
     void release(Conn *c);
-    void log_response(const Conn &c, const http::Response &r);
+    void log_response(const Conn &c, const http::Response &r, bool complete);
     bool retry_held(Conn *c);  // a request held for a fill: answer it if it can be now
 
     // StreamOwner
@@ -107,6 +109,7 @@ class HttpServer final : public Service,
     chunkstore::Store *store_ = nullptr;
     AccessSink *access_ = nullptr;
     ResponseLog *rlog_ = nullptr;
+    const PinLimits *pin_live_ = nullptr;
     uint32_t tid_ = 0;
     ConnPool<Conn> pool_;
     ChunkStream stream_;
