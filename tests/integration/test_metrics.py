@@ -196,7 +196,7 @@ def test_state_fill_and_cluster_gauges_move():
         loads = wait_for(lambda: prom.query('edgeplane_clusters_load_mbps{cluster="paris"} > 0'),
                          "paris's load")
         assert prom.query('edgeplane_clusters_up{cluster="paris"} == 1')
-        ep.ctl("cluster-health", "paris", "down")
+        ep.ctl("call", "cluster-health", "paris", "down")
         wait_for(lambda: prom.query('edgeplane_clusters_load_mbps{cluster="paris"} == 0'),
                  "paris's load to move elsewhere")
         assert prom.query('edgeplane_clusters_up{cluster="paris"} == 0')
@@ -209,6 +209,9 @@ def test_state_fill_and_cluster_gauges_move():
         # The same gauges in edgectl stats (one visitor for every output).
         st = ep.stats()
         assert "state_established" in st["tcp"] and "origin_fetches_active" in st["http"]
+        # Every open connection is in exactly one state (TIME-WAIT is apart).
+        states = sum(v for k, v in st["tcp"].items() if k.startswith("state_"))
+        assert states == st["tcp"]["connections_open"], st["tcp"]
         assert st["clusters"]["up.paris"] == 0
         nginx.kill()
         assert ep.stop() == 0, ep.log()
