@@ -22,8 +22,8 @@
 #include "control/log.h"
 #include "control/port_stats.h"
 #include "control/stats.h"
-#include "control/telemetry.h"
 #include "control/tcp_gauges.h"
+#include "control/telemetry.h"
 
 namespace ep {
 
@@ -703,7 +703,8 @@ void Daemon::begin_drain(unsigned deadline_s) {
         std::vector<std::string> addrs;
         for (const std::string &ip : cfg_.ips) addrs.push_back(ip.substr(0, ip.find('/')));
         for (const std::string &n : clusters_->mark_draining(addrs))
-            EP_LOG(NOTICE, "drain: cluster %s marked draining (DNS steers away from it)", n.c_str());
+            EP_LOG(NOTICE, "drain: cluster %s marked draining (DNS steers away from it)",
+                   n.c_str());
     }
     notify_.send("STOPPING=1\nSTATUS=draining: " + std::to_string(open_connections()) +
                  " connections open");

@@ -61,8 +61,8 @@ void format_access_line(const ResponseRecord &r, AccessLogFormat f, std::string 
     gmtime_r(&t, &utc);
     char tbuf[40], num[160];
     const std::string_view method(r.method);
-    const char *proto = r.service == LogService::kSwarm ? "BT/1.0"
-                        : r.service == LogService::kDns ? "DNS"
+    const char *proto = r.service == LogService::kSwarm     ? "BT/1.0"
+                        : r.service == LogService::kDns     ? "DNS"
                         : r.flags & ResponseRecord::kHttp10 ? "HTTP/1.0"
                                                             : "HTTP/1.1";
     const bool http = r.service == LogService::kHttp;
@@ -87,8 +87,8 @@ void format_access_line(const ResponseRecord &r, AccessLogFormat f, std::string 
                       incomplete ? " incomplete=1" : "");
         out->append(num);
         if (!http) {
-            std::snprintf(num, sizeof num, " count=%llu detail=",
-                          static_cast<unsigned long long>(r.count));
+            std::snprintf(num, sizeof num,
+                          " count=%llu detail=", static_cast<unsigned long long>(r.count));
             out->append(num).append(r.detail_view().empty() ? "-" : r.detail_view());
         }
         out->push_back('\n');

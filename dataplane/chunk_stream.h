@@ -60,8 +60,8 @@ struct AccessSink {
     X(pin_waits, total, "waits for a chunk: the pinned RAM share was used up")                    \
     X(pinned_bytes, gauge, "RAM chunk bytes send queues pin now")                                 \
     X(fill_waits, total, "sends that waited for a chunk pulled from an origin")                   \
-    X(fill_aborts, total, "aborted: the origin fill of a needed chunk failed")                   \
-    X(chunk_waiters, gauge, "connections waiting for a disk promotion now (every 100 ms)")       \
+    X(fill_aborts, total, "aborted: the origin fill of a needed chunk failed")                    \
+    X(chunk_waiters, gauge, "connections waiting for a disk promotion now (every 100 ms)")        \
     X(fill_waiters, gauge, "connections waiting for an origin fill now (every 100 ms)")
 
 #define EP_STREAM_IS_GAUGE_total false

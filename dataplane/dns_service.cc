@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdio>
-
 #include <cstring>
 #include <new>
 
@@ -235,16 +234,17 @@ void DnsService::log_summary(const Clock &clk) {
             const char *name;
             uint64_t n;
         } parts[] = {
-            {"noerror", (c.answers + c.nodata + c.referrals) - (o.answers + o.nodata + o.referrals)},
+            {"noerror",
+             (c.answers + c.nodata + c.referrals) - (o.answers + o.nodata + o.referrals)},
             {"nxdomain", c.nxdomain - o.nxdomain},
             {"refused", c.refused - o.refused},
             {"formerr", c.formerr - o.formerr},
             {"notimp", c.notimp - o.notimp},
             {"badvers", c.badvers - o.badvers},
             {"truncated", c.truncated - o.truncated},
-            {"dropped", (c.rrl_dropped + c.drop_short_header + c.drop_response + c.drop_no_room) -
-                            (o.rrl_dropped + o.drop_short_header + o.drop_response +
-                             o.drop_no_room)},
+            {"dropped",
+             (c.rrl_dropped + c.drop_short_header + c.drop_response + c.drop_no_room) -
+                 (o.rrl_dropped + o.drop_short_header + o.drop_response + o.drop_no_room)},
         };
         char d[kLogDetailBytes];
         std::size_t n = 0;

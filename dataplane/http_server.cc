@@ -329,8 +329,7 @@ void HttpServer::log_response(const Conn &c, const http::Response &r, bool compl
     if (rec.status == 404)
         rec.cache = CacheResult::kMiss;
     else if (object)
-        rec.cache =
-            held || c.disk_waits != c.waits_mark ? CacheResult::kFill : CacheResult::kHit;
+        rec.cache = held || c.disk_waits != c.waits_mark ? CacheResult::kFill : CacheResult::kHit;
     rlog_->push(rec);
 }
 

@@ -78,10 +78,10 @@ struct OriginConfig {
 
 // Levels of the fill's progress, X(field, help), refreshed by each sweep
 // (every 100 ms): what an operator graphs while an origin is slow.
-#define EP_ORIGIN_FILL_GAUGES(X)                                                          \
-    X(origin_fills_in_flight, "chunk fills under way now (coalesced: one per chunk)")     \
-    X(origin_fetches_active, "origin connections fetching a chunk now")                   \
-    X(origin_fetches_waiting, "chunk fetches waiting for a free origin connection now")   \
+#define EP_ORIGIN_FILL_GAUGES(X)                                                        \
+    X(origin_fills_in_flight, "chunk fills under way now (coalesced: one per chunk)")   \
+    X(origin_fetches_active, "origin connections fetching a chunk now")                 \
+    X(origin_fetches_waiting, "chunk fetches waiting for a free origin connection now") \
     X(origin_fetch_bytes, "body bytes received so far by the fetches under way")
 
 struct OriginFillCounters {
