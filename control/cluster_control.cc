@@ -89,6 +89,48 @@ std::string ClusterControl::http_text() const {
            (http_error_.empty() ? "" : " (last: " + http_error_ + ")") + "\n";
 }
 
+void ClusterControl::visit_counters(const CounterVisitor &fn) const {
+    const cluster::RecomputeStats &st = engine_.stats();
+    fn({"recomputes", "cluster decisions recomputed since start", st.recomputes, false});
+    fn({"clients_decided", "client networks with a cluster (last recompute)", st.decided, true});
+    fn({"clients_changed", "client networks moved by the last recompute", st.changed, true});
+    fn({"over_capacity", "clients left on a cluster above its headroom (last recompute)",
+        st.over_capacity, true});
+    const auto &clusters = engine_.model().clusters;
+    const std::vector<double> &load = engine_.load();
+    std::string name;
+    for (std::size_t i = 0; i < clusters.size(); ++i) {
+        const cluster::Cluster &c = clusters[i];
+        const double gbps = i < load.size() ? load[i] : 0;
+        name = "load_mbps." + c.name;
+        fn({name, "Mbit/s of client demand the last recompute assigned to the cluster",
+            static_cast<uint64_t>(gbps * 1000 + 0.5), true});
+        name = "capacity_mbps." + c.name;
+        fn({name, "the cluster's capacity from the clusters file, Mbit/s",
+            static_cast<uint64_t>(c.capacity_gbps * 1000 + 0.5), true});
+        name = "up." + c.name;
+        fn({name, "1: the cluster's health is up (0: draining or down)",
+            c.health == cluster::Health::kUp ? 1u : 0u, true});
+    }
+}
+
+std::vector<std::string> ClusterControl::mark_draining(const std::vector<std::string> &addrs) {
+    std::vector<std::string> names;
+    for (const cluster::Cluster &c : engine_.model().clusters) {
+        bool ours = false;
+        for (const auto &a : c.v4) {
+            const std::string s = std::to_string(a[0]) + "." + std::to_string(a[1]) + "." +
+                                  std::to_string(a[2]) + "." + std::to_string(a[3]);
+            for (const std::string &x : addrs) ours |= x == s;
+        }
+        if (ours && c.health == cluster::Health::kUp) names.push_back(c.name);
+    }
+    std::string err;
+    for (const std::string &n : names) engine_.set_health(n, cluster::Health::kDraining, &err);
+    if (!names.empty()) recompute(now_ms_);
+    return names;
+}
+
 void ClusterControl::register_commands(AdminSocket &admin) {
     admin.add_command("clusters", "cluster selection: the model, per-cluster load and health",
                       [this](auto &, Reply &out) {

@@ -12,9 +12,11 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "control/admin_socket.h"
 #include "control/cluster/engine.h"
+#include "dataplane/service.h"
 
 namespace ep {
 
@@ -34,6 +36,14 @@ class ClusterControl {
     void poll(uint64_t now_ms);
     void register_commands(AdminSocket &admin);
     cluster::Engine &engine() { return engine_; }
+    // Per-cluster gauges, named FAMILY.CLUSTER (/metrics: label cluster=):
+    // load_mbps (what the last recompute assigned), capacity_mbps, up (1:
+    // health up), and the recompute's own counters. Control thread.
+    void visit_counters(const CounterVisitor &fn) const;
+    // A drain: every cluster that lists one of `addrs` (this appliance's
+    // addresses, dotted quads) is marked draining and the decisions are
+    // recomputed, so DNS steers new viewers away. Returns their names.
+    std::vector<std::string> mark_draining(const std::vector<std::string> &addrs);
 
   private:
     void recompute(uint64_t now_ms);

@@ -632,6 +632,10 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
                    "and counts response_log_drops)")
         ->check(CLI::Range(16, 1 << 20))
         ->check(kPowerOfTwo);
+    app.add_option("--access-log-dns-interval-s", cfg->access_log_dns_interval_s,
+                   "DNS in the access log: one summary record per data lcore and port this often "
+                   "(queries, answers by rcode), never one line per query")
+        ->check(CLI::Range(1, 86'400));
     app.add_option("--title", cfg->titles,
                    "Content to serve, NAME=DIR (objects NAME/...) or DIR: ingested at start; a "
                    "reload (SIGHUP, edgectl reload) ingests the ones added since; repeatable");

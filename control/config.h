@@ -96,6 +96,7 @@ struct Config {
     std::string access_log_format = "combined";  // combined | json
     unsigned access_log_sample = 1;          // log one response in N (per data lcore)
     unsigned access_log_ring = 4096;         // records buffered per data lcore, power of two
+    unsigned access_log_dns_interval_s = 10;  // one DNS summary record per lcore this often
     std::vector<std::string> titles;  // "NAME=DIR" or "DIR": ingested at start, new ones on reload
     std::string fault;  // fault injection spec, see dataplane/fault_stage.h
     std::vector<std::string> eal_extra;  // after "--"

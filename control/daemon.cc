@@ -22,6 +22,7 @@
 #include "control/log.h"
 #include "control/port_stats.h"
 #include "control/stats.h"
+#include "control/tcp_gauges.h"
 #include "control/telemetry.h"
 
 namespace ep {
@@ -256,13 +257,16 @@ bool Daemon::start_tcp_services() {
             net::ArpTable::Aging aging;
             aging.reachable = static_cast<uint64_t>(cfg_.arp_reachable_s * 1e9);
             q.arp.set_aging(aging);
-            if (fault.enabled()) {
+            // Every queue gets a stage, idle (one load per iteration) unless
+            // --fault is set: a reload can then switch faults on and off.
+            {
                 auto f = std::make_unique<FaultStage>();
                 f->init(fault, uint64_t{lc->lcore_id} * kMaxPorts + i);
                 q.fault = f.get();
                 faults_.push_back(std::move(f));
-                EP_LOG(WARNING, "fault injection on lcore %u port %s: %s", lc->lcore_id,
-                       q.port->device.c_str(), cfg_.fault.c_str());
+                if (fault.enabled())
+                    EP_LOG(WARNING, "fault injection on lcore %u port %s: %s", lc->lcore_id,
+                           q.port->device.c_str(), cfg_.fault.c_str());
             }
             tcp::StackConfig sc;
             sc.max_connections = cfg_.tcp_max_conns;
@@ -375,10 +379,15 @@ std::vector<StatsSection> Daemon::stats_sections() const {
                 sec.values[k++].value += v;
             });
         }
-        uint64_t conns = 0, tw = 0;
-        for (const auto &io : tcp_) conns += io->stack().connections(), tw += io->stack().time_wait_entries();
-        sec.values.push_back({"connections_open", conns, "TCP connections open", true});
-        sec.values.push_back({"time_wait_entries", tw, "TIME-WAIT entries held", true});
+        const std::size_t first_gauge = sec.values.size();
+        for (const auto &io : tcp_) {
+            std::size_t k = first_gauge;
+            visit_tcp_gauges(io->stack(), [&](const CounterRef &c) {
+                if (k == sec.values.size())
+                    sec.values.push_back({std::string(c.name), 0, std::string(c.help), true});
+                sec.values[k++].value += c.value;
+            });
+        }
         out.push_back(std::move(sec));
     }
     // Each service's instances (one per queue) visit the same names in the
@@ -399,6 +408,13 @@ std::vector<StatsSection> Daemon::stats_sections() const {
         if (any) out.push_back(std::move(sec));
     }
     if (cache_) out.push_back(cache_->stats());
+    if (clusters_) {
+        StatsSection sec{"clusters", {}};
+        clusters_->visit_counters([&sec](const CounterRef &c) {
+            sec.values.push_back({std::string(c.name), c.value, std::string(c.help), c.gauge});
+        });
+        out.push_back(std::move(sec));
+    }
     if (access_writer_.is_open()) out.push_back(access_writer_.stats());
     if (!store_) return out;
     const chunkstore::Counters c = store_->counters();
@@ -691,6 +707,15 @@ void Daemon::begin_drain(unsigned deadline_s) {
     }
     EP_LOG(NOTICE, "drain: no new connections; %llu open get up to %u s to finish",
            static_cast<unsigned long long>(open_connections()), deadline_s);
+    if (clusters_) {
+        // Cluster selection: the clusters this appliance serves in are
+        // marked draining, so DNS answers steer new viewers elsewhere.
+        std::vector<std::string> addrs;
+        for (const std::string &ip : cfg_.ips) addrs.push_back(ip.substr(0, ip.find('/')));
+        for (const std::string &n : clusters_->mark_draining(addrs))
+            EP_LOG(NOTICE, "drain: cluster %s marked draining (DNS steers away from it)",
+                   n.c_str());
+    }
     notify_.send("STOPPING=1\nSTATUS=draining: " + std::to_string(open_connections()) +
                  " connections open");
 }

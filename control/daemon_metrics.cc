@@ -6,6 +6,7 @@
 
 #include "control/daemon.h"
 #include "control/port_stats.h"
+#include "control/tcp_gauges.h"
 #include "dataplane/lcore.h"
 
 namespace ep {
@@ -32,10 +33,9 @@ std::vector<Metric> Daemon::metrics() const {
                 st.counters().for_each([&](const char *name, const char *help, uint64_t v) {
                     add("tcp", name, help, v, false, lcore, port);
                 });
-                add("tcp", "connections_open", "TCP connections open now", st.connections(), true,
-                    lcore, port);
-                add("tcp", "time_wait_entries", "connections in TIME-WAIT now",
-                    st.time_wait_entries(), true, lcore, port);
+                visit_tcp_gauges(st, [&](const CounterRef &c) {
+                    add("tcp", c.name, c.help, c.value, true, lcore, port);
+                });
             }
             // Services are per queue: each instance keeps its lcore and port.
             for (uint16_t k = 0; k < q.nservices; ++k) {
@@ -68,6 +68,11 @@ std::vector<Metric> Daemon::metrics() const {
         r.real = hits + misses ? static_cast<double>(hits) / static_cast<double>(hits + misses) : 0;
         out.push_back(std::move(r));
     }
+    if (clusters_)
+        clusters_->visit_counters([&](const CounterRef &c) {
+            add("clusters", c.name, c.help, c.value, c.gauge, -1, "");
+            if (c.name.find('.') != std::string_view::npos) out.back().label = "cluster";
+        });
     if (access_writer_.is_open())
         access_writer_.visit_counters([&](const CounterRef &c) {
             add("access_log", c.name, c.help, c.value, c.gauge, -1, "");

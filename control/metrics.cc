@@ -50,7 +50,7 @@ void labels(std::string &out, const Metric &m) {
         sep = ",";
     }
     if (dot != std::string::npos) {
-        out += sep + std::string("reason=\"");
+        out += sep + m.label + "=\"";
         escape(out, std::string_view(m.name).substr(dot + 1), true);
         out += '"';
     }

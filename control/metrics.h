@@ -24,6 +24,8 @@ struct Metric {
     bool gauge = false;  // a level; counters only grow
     int lcore = -1;      // -1: process-wide
     std::string port;    // ethdev name; "" when not per port
+    // The label FAMILY.VALUE names take ("reason" unless set, e.g. "cluster").
+    std::string label = "reason";
 };
 
 // The lcore's traffic counters and drop reasons (dataplane/counters.h), with

@@ -9,6 +9,7 @@
 
 #include "control/daemon.h"
 #include "control/log.h"
+#include "dataplane/fault_stage.h"
 #include "dataplane/response_log.h"
 
 namespace ep {
@@ -19,71 +20,74 @@ namespace {
 // start: a reload that changes one applies the rest and names these.
 // X(field, flag). Zones and the steering table are the dns row's reload
 // hook's (control/service_table.cc).
-#define EP_RESTART_ONLY_KEYS(X)                 \
-    X(ports, "port")                            \
-    X(ips, "ip")                                \
-    X(gateways, "gateway")                      \
-    X(data_lcores, "data-lcores")               \
-    X(control_lcore, "control-lcore")           \
-    X(admin_socket, "admin-socket")             \
-    X(metrics_listen, "metrics-listen")         \
-    X(file_prefix, "file-prefix")               \
-    X(no_huge, "no-huge")                       \
-    X(allow_pci, "allow-pci")                   \
-    X(memory_mb, "memory")                      \
-    X(mbufs, "mbufs")                           \
-    X(rx_desc, "rx-desc")                       \
-    X(tx_desc, "tx-desc")                       \
-    X(store_path, "store")                      \
-    X(ram_mb, "ram-mb")                         \
-    X(disk_mb, "disk-mb")                       \
-    X(max_objects, "max-objects")               \
-    X(http_port, "http-port")                   \
-    X(http_max_conns, "http-max-conns")         \
-    X(tcp_max_conns, "tcp-max-conns")           \
-    X(tcp_rcvbuf_kb, "tcp-rcvbuf-kb")           \
-    X(tcp_cc, "tcp-cc")                         \
-    X(tcp_rto_min_ms, "tcp-rto-min-ms")         \
-    X(tcp_tick_us, "tcp-tick-us")               \
-    X(http_pin_conn_kb, "http-pin-conn-kb")     \
-    X(http_pin_ram_pct, "http-pin-ram-pct")     \
-    X(discard_port, "discard-port")             \
-    X(udp_echo_port, "udp-echo-port")           \
-    X(tracker_port, "tracker-port")             \
-    X(tracker_open, "tracker-open")             \
-    X(tracker_interval_s, "tracker-interval-s") \
-    X(tracker_min_interval_s, "tracker-min-interval-s") \
-    X(tracker_http, "tracker-http")             \
-    X(tracker_swarms, "tracker-swarms")         \
-    X(tracker_peers, "tracker-peers")           \
-    X(torrents, "torrents")                     \
-    X(origins, "origin")                        \
-    X(origin_timeout_ms, "origin-timeout-ms")   \
-    X(origin_fetches, "origin-fetches")         \
-    X(origin_readahead, "origin-readahead")     \
-    X(origin_fail_hold_ms, "origin-fail-hold-ms") \
-    X(origin_stale_if_error_s, "origin-stale-if-error-s") \
-    X(swarm_port, "swarm-port")                 \
-    X(swarm_max_conns, "swarm-max-conns")       \
-    X(swarm_unchoke_slots, "swarm-unchoke-slots") \
-    X(dns_rrl_rate, "dns-rrl-rate")             \
-    X(dns_rrl_slip, "dns-rrl-slip")             \
-    X(dns_rrl_v4_prefix, "dns-rrl-v4-prefix")   \
-    X(dns_rrl_v6_prefix, "dns-rrl-v6-prefix")   \
-    X(dns_rrl_buckets, "dns-rrl-buckets")       \
-    X(clusters, "clusters")                     \
-    X(cluster_policy, "cluster-policy")         \
-    X(dns_port, "dns-port")                     \
-    X(dns_max_udp, "dns-max-udp")               \
-    X(dns_tcp_conns, "dns-tcp-conns")           \
-    X(icmp_error_rate, "icmp-error-rate")       \
-    X(arp_reachable_s, "arp-reachable-s")       \
-    X(tcp_syn_backlog, "tcp-syn-backlog")       \
-    X(access_ring_size, "access-ring-size")     \
-    X(access_log, "access-log")                 \
-    X(access_log_format, "access-log-format")   \
-    X(access_log_ring, "access-log-ring")       \
-    X(fault, "fault")                           \
+#define EP_RESTART_ONLY_KEYS(X)                               \
+    X(ports, "port")                                          \
+    X(ips, "ip")                                              \
+    X(gateways, "gateway")                                    \
+    X(data_lcores, "data-lcores")                             \
+    X(control_lcore, "control-lcore")                         \
+    X(admin_socket, "admin-socket")                           \
+    X(metrics_listen, "metrics-listen")                       \
+    X(file_prefix, "file-prefix")                             \
+    X(no_huge, "no-huge")                                     \
+    X(allow_pci, "allow-pci")                                 \
+    X(memory_mb, "memory")                                    \
+    X(mbufs, "mbufs")                                         \
+    X(rx_desc, "rx-desc")                                     \
+    X(tx_desc, "tx-desc")                                     \
+    X(store_path, "store")                                    \
+    X(ram_mb, "ram-mb")                                       \
+    X(disk_mb, "disk-mb")                                     \
+    X(max_objects, "max-objects")                             \
+    X(http_port, "http-port")                                 \
+    X(http_max_conns, "http-max-conns")                       \
+    X(tcp_max_conns, "tcp-max-conns")                         \
+    X(tcp_rcvbuf_kb, "tcp-rcvbuf-kb")                         \
+    X(tcp_cc, "tcp-cc")                                       \
+    X(tcp_rto_min_ms, "tcp-rto-min-ms")                       \
+    X(tcp_tick_us, "tcp-tick-us")                             \
+    X(discard_port, "discard-port")                           \
+    X(udp_echo_port, "udp-echo-port")                         \
+    X(tracker_port, "tracker-port")                           \
+    X(tracker_open, "tracker-open")                           \
+    X(tracker_interval_s, "tracker-interval-s")               \
+    X(tracker_swarms, "tracker-swarms")                       \
+    X(tracker_peers, "tracker-peers")                         \
+    X(torrents, "torrents")                                   \
+    X(origin_timeout_ms, "origin-timeout-ms")                 \
+    X(origin_fetches, "origin-fetches")                       \
+    X(origin_readahead, "origin-readahead")                   \
+    X(origin_fail_hold_ms, "origin-fail-hold-ms")             \
+    X(origin_stale_if_error_s, "origin-stale-if-error-s")     \
+    X(swarm_port, "swarm-port")                               \
+    X(swarm_max_conns, "swarm-max-conns")                     \
+    X(swarm_unchoke_slots, "swarm-unchoke-slots")             \
+    X(dns_rrl_rate, "dns-rrl-rate")                           \
+    X(dns_rrl_slip, "dns-rrl-slip")                           \
+    X(dns_rrl_v4_prefix, "dns-rrl-v4-prefix")                 \
+    X(dns_rrl_v6_prefix, "dns-rrl-v6-prefix")                 \
+    X(dns_rrl_buckets, "dns-rrl-buckets")                     \
+    X(clusters, "clusters")                                   \
+    X(cluster_policy, "cluster-policy")                       \
+    X(dns_port, "dns-port")                                   \
+    X(dns_max_udp, "dns-max-udp")                             \
+    X(dns_tcp_conns, "dns-tcp-conns")                         \
+    X(icmp_error_rate, "icmp-error-rate")                     \
+    X(arp_reachable_s, "arp-reachable-s")                     \
+    X(tcp_syn_backlog, "tcp-syn-backlog")                     \
+    X(access_ring_size, "access-ring-size")                   \
+    X(access_log, "access-log")                               \
+    X(access_log_format, "access-log-format")                 \
+    X(access_log_ring, "access-log-ring")                     \
+    X(access_log_dns_interval_s, "access-log-dns-interval-s") \
+    X(tracker_min_interval_s, "tracker-min-interval-s")       \
+    X(tracker_http, "tracker-http")                           \
+    X(cluster_self, "cluster-self")                           \
+    X(http_redirect, "http-redirect")                         \
+    X(http_redirect_margin_ms, "http-redirect-margin-ms")     \
+    X(dash_steering, "dash-steering")                         \
+    X(dash_steer_ttl_s, "dash-steer-ttl-s")                   \
+    X(dash_steer_min_kbps, "dash-steer-min-kbps")             \
     X(eal_extra, "-- (EAL arguments)")
 
 // rte_log level from a --log-level value; 0 when it is not a plain level
@@ -174,6 +178,18 @@ bool Daemon::reload(Reply &out) {
         out.write("access-log-sample " + std::to_string(cfg_.access_log_sample) + " -> " +
                   std::to_string(next.access_log_sample) + "\n");
         cfg_.access_log_sample = next.access_log_sample;
+    }
+    if (next.fault != cfg_.fault) {
+        // Validated by parse_config already; every queue's stage takes the
+        // new spec at its next loop iteration (FaultStage::publish).
+        FaultSpec spec;
+        std::string ferr;
+        if (!next.fault.empty()) parse_fault_spec(next.fault, &spec, &ferr);
+        unsigned taken = 0;
+        for (auto &f : faults_) taken += f->publish(spec);
+        out.write("fault '" + cfg_.fault + "' -> '" + next.fault + "' (" + std::to_string(taken) +
+                  " of " + std::to_string(faults_.size()) + " queues)\n");
+        cfg_.fault = next.fault;
     }
     if (next.drain_deadline_s != cfg_.drain_deadline_s) {
         out.write("drain-deadline-s " + std::to_string(cfg_.drain_deadline_s) + " -> " +

@@ -61,7 +61,12 @@ void format_access_line(const ResponseRecord &r, AccessLogFormat f, std::string 
     gmtime_r(&t, &utc);
     char tbuf[40], num[160];
     const std::string_view method(r.method);
-    const char *proto = r.flags & ResponseRecord::kHttp10 ? "HTTP/1.0" : "HTTP/1.1";
+    const char *proto = r.service == LogService::kSwarm     ? "BT/1.0"
+                        : r.service == LogService::kDns     ? "DNS"
+                        : r.flags & ResponseRecord::kHttp10 ? "HTTP/1.0"
+                                                            : "HTTP/1.1";
+    const bool http = r.service == LogService::kHttp;
+    const bool incomplete = r.flags & ResponseRecord::kIncomplete;
     const unsigned long long us = static_cast<unsigned long long>(r.duration_us);
     if (f == AccessLogFormat::kCombined) {
         std::strftime(tbuf, sizeof tbuf, "%d/%b/%Y:%H:%M:%S +0000", &utc);
@@ -74,10 +79,19 @@ void format_access_line(const ResponseRecord &r, AccessLogFormat f, std::string 
                       us / 1000 % 1000, cache_result_name(r.cache));
         out->append(num);
         append_escaped(out, r.range_view(), false);
-        std::snprintf(num, sizeof num, "\" svc=%s lcore=%u%s%s\n", log_service_name(r.service),
+        // Our fields follow nginx's combined as key=value: a parser of
+        // combined reads the line and ignores them (svc= names the service).
+        std::snprintf(num, sizeof num, "\" svc=%s lcore=%u%s%s%s", log_service_name(r.service),
                       r.lcore, r.flags & ResponseRecord::kPathTruncated ? " path_truncated=1" : "",
-                      r.flags & ResponseRecord::kRangeTruncated ? " range_truncated=1" : "");
+                      r.flags & ResponseRecord::kRangeTruncated ? " range_truncated=1" : "",
+                      incomplete ? " incomplete=1" : "");
         out->append(num);
+        if (!http) {
+            std::snprintf(num, sizeof num,
+                          " count=%llu detail=", static_cast<unsigned long long>(r.count));
+            out->append(num).append(r.detail_view().empty() ? "-" : r.detail_view());
+        }
+        out->push_back('\n');
         return;
     }
     std::strftime(tbuf, sizeof tbuf, "%Y-%m-%dT%H:%M:%SZ", &utc);
@@ -100,6 +114,12 @@ void format_access_line(const ResponseRecord &r, AccessLogFormat f, std::string 
     out->append(num);
     if (r.flags & ResponseRecord::kPathTruncated) out->append(",\"path_truncated\":true");
     if (r.flags & ResponseRecord::kRangeTruncated) out->append(",\"range_truncated\":true");
+    if (incomplete) out->append(",\"complete\":false");
+    if (!http) {
+        std::snprintf(num, sizeof num, ",\"count\":%llu,\"detail\":\"",
+                      static_cast<unsigned long long>(r.count));
+        out->append(num).append(r.detail_view()).append("\"");
+    }
     out->append("}\n");
 }
 

@@ -68,7 +68,7 @@ bool ResponseLogWriter::write_all(const std::string &s) {
 
 unsigned ResponseLogWriter::poll() {
     if (fd_ < 0) return 0;
-    static ResponseRecord recs[kBatch];  // 64 KiB: not on the stack
+    static ResponseRecord recs[kBatch];  // ~90 KiB: not on the stack
     unsigned total = 0;
     for (unsigned round = 0; round < kMaxRounds; ++round) {
         unsigned got = 0;

@@ -4,6 +4,7 @@
 #include <rte_random.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -41,9 +42,35 @@ chunkstore::Store *&steer_store() {
     static chunkstore::Store *s = nullptr;
     return s;
 }
-origin::Table &origin_routes() {
-    static origin::Table t;
-    return t;
+// Every route table published (the first at setup, one per reload that
+// changed --origin), kept until teardown: a fetch under way may point into
+// an older one. The lcores read the current one from origin_live().
+std::vector<std::unique_ptr<origin::Table>> &origin_tables() {
+    static std::vector<std::unique_ptr<origin::Table>> v;
+    return v;
+}
+std::atomic<const origin::Table *> &origin_live() {
+    static std::atomic<const origin::Table *> p{nullptr};
+    return p;
+}
+// Parses every --origin value into a table; false with the reason.
+bool build_routes(const std::vector<std::string> &origins, origin::Table *t, std::string *err) {
+    for (const std::string &o : origins) {
+        origin::Route r;
+        const char *why = "";
+        if (!origin::parse_route(o, &r, &why) || !t->add(r)) {
+            *err = "--origin '" + o + "': " + (*why ? why : "a prefix given twice");
+            return false;
+        }
+    }
+    return true;
+}
+// The pin limits every ChunkStream (HTTP's and the peer wire's) follows; a
+// reload publishes new ones (PinLimits: a sequence lock the lcores read
+// once per sweep).
+PinLimits &pin_limits() {
+    static PinLimits l;
+    return l;
 }
 
 std::unique_ptr<TrackerShared> &tracker_shared();  // the tracker row's, below
@@ -55,20 +82,13 @@ bool setup_http(const ServiceSetup &s, std::string *err) {
     c.send_timeout_ms = uint64_t{s.cfg.http_send_timeout_s} * 1000;
     c.pin_conn_bytes = s.cfg.http_pin_conn_kb * 1024;
     c.pin_ram_pct = s.cfg.http_pin_ram_pct;
+    pin_limits().publish(c.pin_conn_bytes, c.pin_ram_pct);
     // The pinned-RAM share is split between every ChunkStream: HTTP's and,
     // with the peer wire on, as many of the swarm's (its setup does the same).
     c.pin_servers = s.queues * (s.cfg.swarm_port ? 2 : 1);
-    origin::Table &t = origin_routes();
-    t = origin::Table{};
-    for (const std::string &o : s.cfg.origins) {
-        origin::Route r;
-        const char *why = "";
-        if (!origin::parse_route(o, &r, &why) || !t.add(r)) {
-            *err = "--origin '" + o + "': " + (*why ? why : "a prefix given twice");
-            return false;
-        }
-    }
-    if (t.size() > 0 && !s.store) {
+    auto t = std::make_unique<origin::Table>();
+    if (!build_routes(s.cfg.origins, t.get(), err)) return false;
+    if (t->size() > 0 && !s.store) {
         *err = "--origin needs the chunk store";
         return false;
     }
@@ -86,6 +106,35 @@ bool setup_http(const ServiceSetup &s, std::string *err) {
         http_steer_tables_slot() = std::move(st);
         steer_store() = s.store;
     }
+    origin_tables().clear();
+    origin_live().store(t->size() ? t.get() : nullptr, std::memory_order_release);
+    origin_tables().push_back(std::move(t));
+    return true;
+}
+
+void teardown_http() {
+    origin_live().store(nullptr, std::memory_order_relaxed);
+    origin_tables().clear();
+    http_steer_tables_slot().reset();
+}
+
+// --origin on reload: a new table is built and checked whole (a bad route
+// rejects the reload, the running routes keep serving), then published;
+// each lcore's fill client takes it at its next poll. Fetches under way
+// finish against the route they started with. An appliance started
+// without --origin has no fill clients (their buffers are made at start).
+bool reload_origins(const ServiceReload &r, std::string *err) {
+    if (r.next.origins == r.old_cfg.origins) return true;
+    auto t = std::make_unique<origin::Table>();
+    if (!build_routes(r.next.origins, t.get(), err)) return false;
+    if (!origin_live().load(std::memory_order_relaxed)) {
+        *err = "--origin: this appliance started without origins; adding them needs a restart";
+        return false;
+    }
+    r.out.write("http: origin routes " + std::to_string(r.old_cfg.origins.size()) + " -> " +
+                std::to_string(t->size()) + " published\n");
+    origin_live().store(t.get(), std::memory_order_release);  // empty: every miss is a 404
+    origin_tables().push_back(std::move(t));
     return true;
 }
 
@@ -145,15 +194,14 @@ void http_on_ingest(const Config &cfg, const IngestEvent &ev, Reply &out) {
     }
 }
 
-void teardown_http() {
-    http_steer_tables_slot().reset();
-}
-
 // Timeouts are read by every session from this one config: new values apply
 // to the next check of each connection. Stored atomically: the lcores read
 // these words as they serve (aligned 64-bit loads never tear). The pin
-// limits were copied into each ChunkStream at start: restart for those.
-bool reload_http(const ServiceReload &r, std::string *) {
+// limits are published to every ChunkStream (PinLimits), taken at its next
+// sweep; pins above a lowered limit are released as their bytes are ACKed.
+bool reload_http(const ServiceReload &r, std::string *err) {
+    // The routes first: the only part that can fail, so a failure changes nothing.
+    if (!reload_origins(r, err)) return false;
     http::HttpConfig &c = http_config();
     const Config &n = r.next;
     auto set = [&](const char *key, uint64_t *field, uint64_t v) {
@@ -165,14 +213,25 @@ bool reload_http(const ServiceReload &r, std::string *) {
     set("header-timeout-ms", &c.header_timeout_ms, n.http_header_timeout_ms);
     set("idle-timeout-ms", &c.idle_timeout_ms, n.http_idle_timeout_ms);
     set("send-timeout-ms", &c.send_timeout_ms, uint64_t{n.http_send_timeout_s} * 1000);
+    const uint32_t conn = n.http_pin_conn_kb * 1024, pct = n.http_pin_ram_pct;
+    if (conn != c.pin_conn_bytes || pct != c.pin_ram_pct) {
+        r.out.write("http: pin limits " + std::to_string(c.pin_conn_bytes / 1024) + " KiB, " +
+                    std::to_string(c.pin_ram_pct) + "% -> " + std::to_string(conn / 1024) +
+                    " KiB, " + std::to_string(pct) + "% (HTTP and the peer wire)\n");
+        c.pin_conn_bytes = conn;
+        c.pin_ram_pct = pct;
+        pin_limits().publish(conn, pct);
+    }
     return true;
 }
 
 std::unique_ptr<Service> make_http(const ServiceEnv &env, std::string *err) {
     if (env.cfg.http_port == 0) return nullptr;
     auto srv = std::make_unique<HttpServer>(http_config());
+    srv->set_pin_limits(&pin_limits());
     OriginConfig oc;
-    oc.routes = origin_routes().size() ? &origin_routes() : nullptr;
+    oc.routes = origin_live().load(std::memory_order_relaxed);
+    oc.live_routes = &origin_live();
     oc.local_ip_be = env.q->port->addr.ip;
     oc.fetches = env.cfg.origin_fetches;
     oc.table = std::max(64u, env.cfg.origin_fetches * 8);
@@ -356,6 +415,7 @@ bool setup_swarm(const ServiceSetup &s, std::string *) {
         sc.choker.regular = cfg.swarm_unchoke_slots;
         sc.stream.pin_conn_bytes = cfg.http_pin_conn_kb * 1024;
         sc.stream.pin_ram_pct = cfg.http_pin_ram_pct;
+        sc.stream.live = &pin_limits();
         sc.stream.pin_sharers = s.queues * 2;  // HTTP's servers and ours split the share (setup_http)
         const uint32_t ip_be = s.ip_be;
         torrents()->set_on_torrent([&cfg, ip_be](const TorrentInfo &ti, const std::string &b) {
@@ -397,6 +457,7 @@ std::unique_ptr<Service> make_swarm(const ServiceEnv &env, std::string *err) {
         *err = "peer wire: cannot listen on TCP port " + std::to_string(env.cfg.swarm_port);
         return nullptr;
     }
+    srv->set_response_log(env.response_log);
     return srv;
 }
 
@@ -541,6 +602,7 @@ std::unique_ptr<Service> make_dns(const ServiceEnv &env, std::string *err) {
     dc.rrl.v4_prefix = static_cast<uint8_t>(env.cfg.dns_rrl_v4_prefix);
     dc.rrl.v6_prefix = static_cast<uint8_t>(env.cfg.dns_rrl_v6_prefix);
     dc.rrl.buckets = env.cfg.dns_rrl_buckets;
+    dc.log_interval_ns = uint64_t{env.cfg.access_log_dns_interval_s} * 1'000'000'000;
     auto srv = std::make_unique<DnsService>(dc);
     if (!srv->init_rrl()) {
         *err = "DNS: cannot allocate the rate limiter";
@@ -555,6 +617,7 @@ std::unique_ptr<Service> make_dns(const ServiceEnv &env, std::string *err) {
         *err = "DNS: cannot listen on TCP port " + std::to_string(port);
         return nullptr;
     }
+    srv->set_response_log(env.response_log);
     return srv;
 }
 

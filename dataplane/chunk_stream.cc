@@ -33,14 +33,8 @@ bool ChunkStream::init(tcp::Stack *stack, chunkstore::Store *store, uint32_t rea
     cfg_ = cfg;
     owner_ = owner;
     access_ = access;
-    // Pin limits in whole chunks (a pin holds a 256 KiB RAM slot whatever
-    // the chunk's length). Every sharer gets an even part of the share.
-    const uint32_t cap = cfg.pin_conn_bytes / chunkstore::kChunkSize;
-    conn_pin_cap_ = std::clamp<uint32_t>(cap, 1, stream::kMaxPinRuns);
-    const uint64_t slots = store_->ram_slots();
-    const uint32_t sharers = std::max<uint32_t>(cfg.pin_sharers, 1);
-    pin_budget_ = static_cast<uint32_t>(
-        std::max<uint64_t>(slots * std::min<uint32_t>(cfg.pin_ram_pct, 100) / 100 / sharers, 1));
+    if (cfg.live) live_seen_ = cfg.live->version.load(std::memory_order_acquire);
+    set_pin_limits(cfg.pin_conn_bytes, cfg.pin_ram_pct);
     uint64_t nb = 16;
     while (nb < uint64_t{max_conns} * 2) nb <<= 1;
     buckets_.reset(new (std::nothrow) StreamConn *[nb]());
@@ -189,6 +183,7 @@ ChunkStream::Sent ChunkStream::wait_for(StreamConn &sc, chunkstore::ChunkKey key
             sc.wait_key = key;
             sc.waiting_since_ns = std::max<uint64_t>(now_ns_, 1);
             ++ctr_.fill_waits;
+            ++sc.disk_waits;  // this response's chunks come from the origin: a fill
         }
         sc.fill_wait = true;
         sc.rerequest = false;
@@ -342,12 +337,41 @@ void ChunkStream::reclaim() {
     }
 }
 
+// Pin limits in whole chunks (a pin holds a 256 KiB RAM slot whatever the
+// chunk's length). Every sharer gets an even part of the share. Lower
+// limits than the pins held now are met as pins are released (reclaim).
+void ChunkStream::set_pin_limits(uint32_t conn_bytes, uint32_t ram_pct) {
+    cfg_.pin_conn_bytes = conn_bytes;
+    cfg_.pin_ram_pct = ram_pct;
+    const uint32_t cap = conn_bytes / chunkstore::kChunkSize;
+    conn_pin_cap_ = std::clamp<uint32_t>(cap, 1, stream::kMaxPinRuns);
+    const uint64_t slots = store_->ram_slots();
+    const uint32_t sharers = std::max<uint32_t>(cfg_.pin_sharers, 1);
+    pin_budget_ = static_cast<uint32_t>(
+        std::max<uint64_t>(slots * std::min<uint32_t>(ram_pct, 100) / 100 / sharers, 1));
+}
+
 void ChunkStream::sweep(uint64_t now_ns) {
     now_ns_ = now_ns;
+    if (cfg_.live) {  // a reload changed the pin limits
+        const uint32_t v = cfg_.live->version.load(std::memory_order_acquire);
+        if (v != live_seen_ && (v & 1) == 0) {
+            const uint32_t conn = cfg_.live->conn_bytes.load(std::memory_order_relaxed);
+            const uint32_t pct = cfg_.live->ram_pct.load(std::memory_order_relaxed);
+            std::atomic_thread_fence(std::memory_order_acquire);
+            if (cfg_.live->version.load(std::memory_order_relaxed) == v) {  // not torn
+                set_pin_limits(conn, pct);
+                live_seen_ = v;
+                contended_ = true;  // pins above a lowered budget are reclaimed below
+            }
+        }
+    }
     const uint64_t wait_limit_ns = cfg_.chunk_wait_ms * 1'000'000;
+    uint64_t chunk_waiters = 0, fill_waiters = 0;
     for (StreamConn *sc = attached_, *next; sc; sc = next) {
         next = sc->next;
         if (sc->waiting_since_ns == 0) continue;
+        ++(sc->fill_wait ? fill_waiters : chunk_waiters);
         if (now_ns - sc->waiting_since_ns > (sc->fill_wait ? kFillWaitNs : wait_limit_ns)) {
             ++ctr_.chunk_wait_timeouts;
             owner_->stream_abort(*sc);
@@ -375,6 +399,8 @@ void ChunkStream::sweep(uint64_t now_ns) {
         }
     }
     ctr_.pinned_bytes = uint64_t{pinned_} * chunkstore::kChunkSize;
+    __atomic_store_n(&ctr_.chunk_waiters, chunk_waiters, __ATOMIC_RELAXED);
+    __atomic_store_n(&ctr_.fill_waiters, fill_waiters, __ATOMIC_RELAXED);
 }
 
 void ChunkStream::visit_counters(const CounterVisitor &fn) const {

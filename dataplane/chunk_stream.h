@@ -25,6 +25,7 @@
 // and HTTP a body piece: send(sc, h, piece.offset, piece.length, &off).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 
@@ -59,7 +60,9 @@ struct AccessSink {
     X(pin_waits, total, "waits for a chunk: the pinned RAM share was used up")                    \
     X(pinned_bytes, gauge, "RAM chunk bytes send queues pin now")                                 \
     X(fill_waits, total, "sends that waited for a chunk pulled from an origin")                   \
-    X(fill_aborts, total, "aborted: the origin fill of a needed chunk failed")
+    X(fill_aborts, total, "aborted: the origin fill of a needed chunk failed")                    \
+    X(chunk_waiters, gauge, "connections waiting for a disk promotion now (every 100 ms)")        \
+    X(fill_waiters, gauge, "connections waiting for an origin fill now (every 100 ms)")
 
 #define EP_STREAM_IS_GAUGE_total false
 #define EP_STREAM_IS_GAUGE_gauge true
@@ -70,7 +73,29 @@ struct StreamCounters {
 #undef EP_X
 };
 
+// Pin limits a live reload may change (--http-pin-conn-kb,
+// --http-pin-ram-pct), one for every ChunkStream, as a sequence lock: the
+// control thread (the one writer) makes `version` odd, stores the values,
+// makes it even again; each stream compares the version once per sweep
+// (100 ms) and takes the values only when it read the same even version
+// before and after them. No lock, no wait on the lcore.
+struct PinLimits {
+    std::atomic<uint32_t> conn_bytes{1024 * 1024};
+    std::atomic<uint32_t> ram_pct{50};
+    std::atomic<uint32_t> version{0};
+
+    void publish(uint32_t conn, uint32_t pct) {
+        const uint32_t v = version.load(std::memory_order_relaxed);
+        version.store(v + 1, std::memory_order_relaxed);
+        std::atomic_thread_fence(std::memory_order_release);
+        conn_bytes.store(conn, std::memory_order_relaxed);
+        ram_pct.store(pct, std::memory_order_relaxed);
+        version.store(v + 2, std::memory_order_release);
+    }
+};
+
 struct StreamConfig {
+    const PinLimits *live = nullptr;        // set: the two limits below follow it
     uint32_t pin_conn_bytes = 1024 * 1024;  // chunks one connection may pin (whole chunks)
     uint32_t pin_ram_pct = 50;              // of the RAM tier, all sharers together
     uint32_t pin_sharers = 1;               // ChunkStreams splitting that share evenly
@@ -86,9 +111,9 @@ struct StreamConn {
     // Bytes the stack accepted (copy/send). Minus ConnInfo::send_queued it
     // is the bytes acknowledged: the progress measure of send timeouts.
     uint64_t queued = 0;
-    // Chunk waits for the disk tier so far (never reset): a service that
-    // notes it when a response starts knows whether that response was a
-    // fill (the access log's cache result).
+    // Chunk waits for the disk tier or an origin fill so far (never reset):
+    // a service that notes it when a response starts knows whether that
+    // response was a fill (the access log's cache result).
     uint32_t disk_waits = 0;
 
   private:
@@ -235,6 +260,8 @@ class ChunkStream {
     uint32_t pinned_ = 0;        // chunks all send queues of this stream pin
     uint32_t pin_budget_ = 1;    // this stream's share of the RAM tier, in chunks
     uint32_t conn_pin_cap_ = 1;  // chunks one connection may pin
+    uint32_t live_seen_ = 0;     // PinLimits::version the caps were computed from
+    void set_pin_limits(uint32_t conn_bytes, uint32_t ram_pct);
     bool contended_ = false;     // a pin waited for the budget since the last sweep
     StreamCounters ctr_;
 };

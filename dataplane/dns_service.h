@@ -23,6 +23,7 @@
 #include "dataplane/dns/tcp_framer.h"
 #include "dataplane/net/tcp/stack.h"
 #include "dataplane/net/udp/handler.h"
+#include "dataplane/response_log.h"
 #include "dataplane/service.h"
 
 namespace ep {
@@ -44,6 +45,7 @@ struct DnsConfig {
     uint32_t tcp_max_conns = 256;           // per queue; 0: no TCP
     uint64_t tcp_idle_ns = 10'000'000'000;  // RFC 7766 6.2.3: seconds, not minutes
     dns::RrlConfig rrl;                     // UDP answers only; rate 0: off
+    uint64_t log_interval_ns = 10'000'000'000;  // access log: one summary record this often
 };
 
 class DnsService final : public Service, public net::udp::Handler, public tcp::Handler {
@@ -60,6 +62,10 @@ class DnsService final : public Service, public net::udp::Handler, public tcp::H
     void poll(const Clock &clk) override;
     int on_datagram(net::udp::Datagram &d) override;
     dns::Counters counters() const;
+    // The lcore's access-log ring (--access-log): a summary record every
+    // log_interval_ns with queries in it (not one per query: a DNS server's
+    // rate would flood any log). nullptr: no access log.
+    void set_response_log(ResponseLog *log) { rlog_ = log; }
 
     void on_accept(tcp::Stack &, tcp::ConnId) override;
     size_t on_data(tcp::Stack &, tcp::ConnId, const uint8_t *data, size_t len) override;
@@ -85,6 +91,7 @@ class DnsService final : public Service, public net::udp::Handler, public tcp::H
     TcpAnswer answer_tcp(tcp::Stack &st, tcp::ConnId id, const uint8_t *msg, uint32_t len);
     void hold(Conn *c);
     void retry(tcp::Stack &st, Conn *c);
+    void log_summary(const Clock &clk);
 
     DnsConfig cfg_;
     dns::Counters c_;
@@ -95,6 +102,9 @@ class DnsService final : public Service, public net::udp::Handler, public tcp::H
     uint32_t last_wait_len_ = 0;
     dns::Rrl rrl_;
     uint64_t now_ns_ = 0;  // the loop's clock at the last poll(): RRL's time
+    ResponseLog *rlog_ = nullptr;
+    dns::Counters logged_{};     // counters at the last summary
+    uint64_t log_start_ns_ = 0;  // the summary interval began (0: not yet)
 };
 
 }  // namespace ep

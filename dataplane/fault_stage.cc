@@ -1,5 +1,7 @@
 #include "dataplane/fault_stage.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <sstream>
 
@@ -49,12 +51,38 @@ bool parse_fault_spec(const std::string &s, FaultSpec *out, std::string *err) {
 }
 
 void FaultStage::init(const FaultSpec &spec, uint64_t seed_salt) {
+    salt_ = seed_salt;
+    configure(spec);
+}
+
+void FaultStage::configure(const FaultSpec &spec) {
     spec_ = spec;
+    on_ = spec.enabled();
     for (int d = 0; d < 2; ++d) {
-        fault::FaultConfig c = spec.cfg;
-        c.seed = spec.cfg.seed * 0x9e3779b97f4a7c15ull + seed_salt * 2 + static_cast<uint64_t>(d);
+        // A direction the spec leaves alone passes everything (apply() still
+        // runs on it while it releases packets an earlier spec held).
+        fault::FaultConfig c = (d == 0 ? spec.rx : spec.tx) ? spec.cfg : fault::FaultConfig{};
+        c.seed = spec.cfg.seed * 0x9e3779b97f4a7c15ull + salt_ * 2 + static_cast<uint64_t>(d);
         dir_[d].inj.configure(c);
     }
+}
+
+bool FaultStage::publish(const FaultSpec &spec) {
+    const uint32_t v = version_.load(std::memory_order_relaxed);
+    // Control thread only: a reload is rare, and the lcore refreshes every
+    // iteration (microseconds); 100 ms means the lcore is not running.
+    for (int i = 0; i < 1000 && seen_.load(std::memory_order_acquire) != v; ++i) usleep(100);
+    if (seen_.load(std::memory_order_acquire) != v) return false;
+    next_[(v + 1) & 1] = spec;
+    version_.store(v + 1, std::memory_order_release);
+    // Returns once the lcore runs it, so "reloaded" means applied.
+    for (int i = 0; i < 1000 && seen_.load(std::memory_order_acquire) != v + 1; ++i) usleep(100);
+    return seen_.load(std::memory_order_acquire) == v + 1;
+}
+
+void FaultStage::adopt(uint32_t v) {
+    configure(next_[v & 1]);
+    seen_.store(v, std::memory_order_release);
 }
 
 void FaultStage::Direction::push(uint64_t due, rte_mbuf *m) {

@@ -12,6 +12,7 @@
 
 #include <rte_mbuf.h>
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 
@@ -38,8 +39,22 @@ public:
     static constexpr uint32_t kHeld = 4096;  // packets held for delay/reorder per direction
 
     void init(const FaultSpec &spec, uint64_t seed_salt);
-    bool rx_enabled() const { return spec_.rx; }
-    bool tx_enabled() const { return spec_.tx; }
+    bool rx_enabled() const { return spec_.rx && on_; }
+    bool tx_enabled() const { return spec_.tx && on_; }
+
+    // Live reload (SIGHUP): the control thread publishes the next spec into
+    // the slot the lcore is not reading and bumps the version; the lcore
+    // takes it at its next refresh(), once per loop iteration (one acquire
+    // load when nothing changed: no lock on the fast path). Packets already
+    // held for delay or reorder keep their release time. publish() waits
+    // (bounded, 100 ms) for the previous version to be taken, so a slot is
+    // never written while the lcore copies it, and for this one, so the
+    // caller knows it applies; false: the lcore did not take it in time.
+    bool publish(const FaultSpec &spec);
+    void refresh() {
+        const uint32_t v = version_.load(std::memory_order_acquire);
+        if (v != seen_.load(std::memory_order_relaxed)) adopt(v);
+    }
 
     // Filters pkts[0..n) in place and appends held packets that are due.
     // `cap` is the array's capacity (duplicates and releases need room).
@@ -61,7 +76,15 @@ private:
         void push(uint64_t due, rte_mbuf *m);
         rte_mbuf *pop_due(uint64_t now);
     };
+    void configure(const FaultSpec &spec);
+    void adopt(uint32_t v);
+
     FaultSpec spec_;
+    bool on_ = false;  // spec_.enabled()
+    uint64_t salt_ = 0;
+    FaultSpec next_[2];  // published specs: version v is in next_[v & 1]
+    std::atomic<uint32_t> version_{0};
+    std::atomic<uint32_t> seen_{0};  // the version the lcore runs
     Direction dir_[2];  // [0] rx, [1] tx
 };
 

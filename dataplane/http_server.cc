@@ -12,6 +12,10 @@ namespace ep {
 
 namespace {
 constexpr uint64_t kSweepNs = 100'000'000;  // timeouts checked every 100 ms
+// Body pieces carry the stream's object handle (low byte); this bit above it
+// says the request was held until an origin fill (or revalidation) answered,
+// so its access-log record says "fill" even when no chunk wait followed.
+constexpr uint64_t kHeldForOrigin = 1u << 8;
 }  // namespace
 
 // The stream state is the base: ChunkStream hands it back to the callbacks.
@@ -29,6 +33,7 @@ struct HttpServer::Conn : StreamConn {
     uint32_t head_off = 0;
     uint64_t piece_off = 0;
     uint32_t waits_mark = 0;  // StreamConn::disk_waits when this response started
+    uint64_t queued_mark = 0;  // StreamConn::queued when this response started
     Conn *next_free = nullptr;
     alignas(http::HttpSession) unsigned char session_mem[sizeof(http::HttpSession)];
 
@@ -52,6 +57,7 @@ bool HttpServer::init(tcp::Stack *stack, chunkstore::Store *store, uint32_t read
     access_ = access;
     if (!pool_.init(max_conns)) return false;
     StreamConfig sc;
+    sc.live = pin_live_;
     sc.pin_conn_bytes = ctx_.config.pin_conn_bytes;
     sc.pin_ram_pct = ctx_.config.pin_ram_pct;
     sc.pin_sharers = ctx_.config.pin_servers;
@@ -171,6 +177,7 @@ std::optional<http::ObjectInfo> HttpServer::lookup_from(std::string_view key,
     // response may stream for a long time: keep the version, not the pointer.
     http::ObjectInfo info;
     info.handle = ChunkStream::hold(*feeding_, *m);
+    if (feeding_->session().held()) info.handle |= kHeldForOrigin;  // answered by retry()
     info.size = m->size;
     info.etag64 = m->etag;
     info.mtime = m->mtime_ns / 1'000'000'000;
@@ -194,6 +201,7 @@ void HttpServer::on_accept(tcp::Stack &st, tcp::ConnId id) {
     c->head_off = 0;
     c->piece_off = 0;
     c->waits_mark = c->disk_waits;
+    c->queued_mark = c->queued;
     c->session().start(now_);
     st.set_user(id, c);
 }
@@ -239,7 +247,8 @@ bool HttpServer::send_body_piece(Conn *c, const http::Response &r, const http::B
         c->piece_off = done;
         return all;
     }
-    switch (stream_.send(*c, p.handle, p.offset, p.length, &c->piece_off)) {
+    const auto h = static_cast<ChunkStream::Handle>(p.handle & 0xff);
+    switch (stream_.send(*c, h, p.offset, p.length, &c->piece_off)) {
         case ChunkStream::Sent::kDone:
             return true;
         case ChunkStream::Sent::kBlocked:
@@ -284,9 +293,10 @@ void HttpServer::pump(Conn *c) {
             c->piece_off = 0;
         }
         const bool close_after = r.close_after();
-        if (rlog_) log_response(*c, r);
+        if (rlog_) log_response(*c, r, true);
         s.pop();
         c->waits_mark = c->disk_waits;
+        c->queued_mark = c->queued;
         c->head_done = false;
         c->head_off = 0;
         c->piece = 0;
@@ -316,6 +326,10 @@ void HttpServer::abort(Conn *c) {
 
 void HttpServer::release(Conn *c) {
     if (!c->in_use) return;
+    // A response cut short (client gone, send timeout, drain reset, a chunk
+    // that never came): logged with what was sent, marked incomplete.
+    if (rlog_ && !c->closing && c->session().has_response() && (c->head_done || c->head_off > 0))
+        log_response(*c, c->session().front(), false);
     stream_.detach(*c);
     stack_->set_user(c->id, nullptr);
     c->in_use = false;
@@ -324,9 +338,10 @@ void HttpServer::release(Conn *c) {
     pool_.release(c);
 }
 
-// One access-log record per response whose last byte is queued (a response
-// reset midway is not logged). Fixed-size copy into the lcore's ring.
-void HttpServer::log_response(const Conn &c, const http::Response &r) {
+// One access-log record per response whose last byte is queued, and one for
+// a response reset midway (complete == false: the bytes are what was handed
+// to TCP by then). Fixed-size copy into the lcore's ring.
+void HttpServer::log_response(const Conn &c, const http::Response &r, bool complete) {
     if (!rlog_->wanted()) return;
     const http::RequestSummary &q = r.request();
     ResponseRecord rec;
@@ -340,6 +355,12 @@ void HttpServer::log_response(const Conn &c, const http::Response &r) {
     const std::size_t fields = blank == std::string_view::npos ? head.size() : blank + 4;
     rec.head_bytes = fields;
     rec.bytes = (head.size() - fields) + r.body_length();
+    if (!complete) {
+        const uint64_t sent = c.queued - c.queued_mark;
+        rec.head_bytes = std::min<uint64_t>(sent, fields);
+        rec.bytes = sent - rec.head_bytes;
+        rec.flags |= ResponseRecord::kIncomplete;
+    }
     rec.status = http::code(r.status());
     const tcp::FlowKey k = stack_->flow(c.id);
     rec.client_ip = k.remote.is_v4() ? k.remote.v4_host() : 0;
@@ -351,12 +372,18 @@ void HttpServer::log_response(const Conn &c, const http::Response &r) {
     if (q.target_cut) rec.flags |= ResponseRecord::kPathTruncated;
     if (q.range_cut) rec.flags |= ResponseRecord::kRangeTruncated;
     if (q.version == http::Version::kHttp10) rec.flags |= ResponseRecord::kHttp10;
-    bool object = false;
-    for (const http::BodyPiece &p : r.body()) object |= p.kind == http::BodyPiece::Kind::kObject;
+    bool object = false, held = false;
+    for (const http::BodyPiece &p : r.body()) {
+        if (p.kind != http::BodyPiece::Kind::kObject) continue;
+        object = true;
+        held |= (p.handle & kHeldForOrigin) != 0;
+    }
+    // fill: a chunk had to come from the disk tier or an origin during this
+    // response, or the request waited for the origin before it was answered.
     if (rec.status == 404)
         rec.cache = CacheResult::kMiss;
     else if (object)
-        rec.cache = c.disk_waits != c.waits_mark ? CacheResult::kFill : CacheResult::kHit;
+        rec.cache = held || c.disk_waits != c.waits_mark ? CacheResult::kFill : CacheResult::kHit;
     rlog_->push(rec);
 }
 

@@ -76,6 +76,8 @@ class HttpServer final : public Service,
     // and this instance's RCU reader id (quiescent in every poll()).
     void set_steering(const std::atomic<const HttpSteerTable *> *table, rte_rcu_qsbr *rcu,
                       uint32_t rcu_id);
+    // Before init(): pin limits a reload may change (ChunkStream follows them).
+    void set_pin_limits(const PinLimits *l) { pin_live_ = l; }
     // Once per loop iteration: resumes connections that wait (send space,
     // promotions, buffered input) and runs timeouts.
     void poll(uint64_t now_ns, int64_t unix_s);
@@ -120,7 +122,7 @@ class HttpServer final : public Service,
     void finish(Conn *c);  // close after queued data; released once it drains
     void abort(Conn *c);   // reset now, release the session
     void release(Conn *c);
-    void log_response(const Conn &c, const http::Response &r);
+    void log_response(const Conn &c, const http::Response &r, bool complete);
     bool retry_held(Conn *c);  // a request held for a fill: answer it if it can be now
 
     // StreamOwner
@@ -133,6 +135,7 @@ class HttpServer final : public Service,
     chunkstore::Store *store_ = nullptr;
     AccessSink *access_ = nullptr;
     ResponseLog *rlog_ = nullptr;
+    const PinLimits *pin_live_ = nullptr;
     uint32_t tid_ = 0;
     ConnPool<Conn> pool_;
     ChunkStream stream_;

@@ -27,7 +27,7 @@ uint16_t port_send(Lcore &lc, LcoreQueue &q, rte_mbuf **tx, uint16_t n) {
 // Sends what it can; whatever the queue refuses is freed and counted, never retried:
 // these are replies (ARP, ICMP) whose senders retry by themselves.
 void queue_transmit(Lcore &lc, LcoreQueue &q, rte_mbuf **tx, uint16_t n, uint16_t cap) {
-    if (q.fault && q.fault->tx_enabled())
+    if (q.fault && (q.fault->tx_enabled() || q.fault->holding(true)))
         n = q.fault->apply(true, lc, tx, n, cap, lc.tsc_to_ns(rte_rdtsc()));
     const uint16_t sent = port_send(lc, q, tx, n);
     for (uint16_t i = sent; i < n; ++i) {
@@ -89,9 +89,11 @@ bool lcore_iteration(Lcore &lc, LoopState &s) {
         LcoreQueue &q = lc.queues[i];
         uint16_t n = rte_eth_rx_burst(q.port->id, q.queue, rx, kBurst);
         if (q.fault) {
-            const uint64_t now_ns = lc.tsc_to_ns(rte_rdtsc());
-            if (q.fault->rx_enabled())
+            q.fault->refresh();  // a reloaded --fault spec
+            if (q.fault->rx_enabled() || q.fault->holding(false)) {
+                const uint64_t now_ns = lc.tsc_to_ns(rte_rdtsc());
                 n = q.fault->apply(false, lc, rx, n, LoopState::kRxCap, now_ns);
+            }
             if (q.fault->holding(true))
                 queue_transmit(lc, q, tx, 0, LoopState::kRxCap);  // due delayed TX
         }

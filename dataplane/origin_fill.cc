@@ -79,6 +79,7 @@ bool OriginFill::init(const OriginConfig &cfg, tcp::Stack *stack, chunkstore::St
     if (channel_ == UINT32_MAX || stream->waiter() == chunkstore::kNoWaiter) return false;
     stream->set_filler(this);
     routes_ = cfg.routes;
+    live_ = cfg.live_routes;
     return true;
 }
 
@@ -561,6 +562,7 @@ void OriginFill::release(Fetch &f) {
 void OriginFill::poll(uint64_t now_ns, int64_t unix_s) {
     now_ns_ = now_ns;
     unix_s_ = unix_s;
+    if (live_) routes_ = live_->load(std::memory_order_acquire);  // a reload's routes
     if (!routes_) return;
     for (uint32_t i = 0; i < cfg_.fetches; ++i) {
         Fetch &f = fetches_[i];
@@ -603,6 +605,19 @@ void OriginFill::sweep() {
         if (f.in_use && !f.landing && now_ns_ - f.started_ns > limit)
             fail(f, origin::FailKind::kTimeout);
     }
+    // Progress gauges: a scan of a few fetches and the fill table.
+    uint64_t active = 0, bytes = 0, fills = 0;
+    for (uint32_t i = 0; i < cfg_.fetches; ++i) {
+        const Fetch &f = fetches_[i];
+        if (!f.in_use) continue;
+        ++active;
+        bytes += f.got;
+    }
+    table_.for_each([&](origin::FillSlot *s) { fills += s->state != origin::FillState::kFailed; });
+    __atomic_store_n(&ctr_.origin_fetches_active, active, __ATOMIC_RELAXED);
+    __atomic_store_n(&ctr_.origin_fetch_bytes, bytes, __ATOMIC_RELAXED);
+    __atomic_store_n(&ctr_.origin_fills_in_flight, fills, __ATOMIC_RELAXED);
+    __atomic_store_n(&ctr_.origin_fetches_waiting, uint64_t{qlen_}, __ATOMIC_RELAXED);
     // Failed fills are forgotten after the hold (collected first: finish()
     // moves slots).
     uint64_t done[16];
@@ -628,6 +643,9 @@ void OriginFill::visit_counters(const CounterVisitor &fn) const {
         __atomic_load_n(&ctr_.verdicts[static_cast<size_t>(origin::Verdict::name)], \
                         __ATOMIC_RELAXED)});
     EP_ORIGIN_VERDICTS(EP_X)
+#undef EP_X
+#define EP_X(field, help) fn({#field, help, __atomic_load_n(&ctr_.field, __ATOMIC_RELAXED), true});
+    EP_ORIGIN_FILL_GAUGES(EP_X)
 #undef EP_X
 }
 

@@ -18,6 +18,7 @@
 // (502, 504, or a reset mid-response).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string_view>
@@ -35,7 +36,10 @@
 namespace ep {
 
 struct OriginConfig {
-    const origin::Table *routes = nullptr;  // read-only once the lcores run; nullptr: off
+    const origin::Table *routes = nullptr;  // the routes at start; nullptr or empty: off
+    // A reload publishes new routes here (the tables it replaces are kept
+    // until exit: fetches under way point into them). Read once per poll.
+    const std::atomic<const origin::Table *> *live_routes = nullptr;
     uint32_t local_ip_be = 0;               // the port's address (network order)
     uint32_t fetches = 8;                   // origin connections at once, per instance
     uint32_t table = 64;                    // chunk fills in flight (coalesced), per instance
@@ -72,9 +76,18 @@ struct OriginConfig {
     X(origin_new_versions, "revalidations that brought another version (new ETag or length)") \
     X(origin_stale_served, "requests served an expired copy: revalidation failed (stale-if-error)")
 
+// Levels of the fill's progress, X(field, help), refreshed by each sweep
+// (every 100 ms): what an operator graphs while an origin is slow.
+#define EP_ORIGIN_FILL_GAUGES(X)                                                        \
+    X(origin_fills_in_flight, "chunk fills under way now (coalesced: one per chunk)")   \
+    X(origin_fetches_active, "origin connections fetching a chunk now")                 \
+    X(origin_fetches_waiting, "chunk fetches waiting for a free origin connection now") \
+    X(origin_fetch_bytes, "body bytes received so far by the fetches under way")
+
 struct OriginFillCounters {
 #define EP_X(field, help) uint64_t field = 0;
     EP_ORIGIN_FILL_COUNTERS(EP_X)
+    EP_ORIGIN_FILL_GAUGES(EP_X)
 #undef EP_X
     uint64_t verdicts[static_cast<size_t>(origin::Verdict::count_)] = {};
 };
@@ -152,7 +165,8 @@ class OriginFill final : public tcp::Handler, public ChunkFiller {
     void start_queued();
     void sweep();
 
-    const origin::Table *routes_ = nullptr;
+    const origin::Table *routes_ = nullptr;  // this iteration's (live_routes, once per poll)
+    const std::atomic<const origin::Table *> *live_ = nullptr;
     OriginConfig cfg_;
     tcp::Stack *stack_ = nullptr;
     chunkstore::Store *store_ = nullptr;

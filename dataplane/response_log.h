@@ -9,9 +9,12 @@
 // drops the record and counts it (response_log_drops): a core never waits
 // for the disk. Sampling (1 in N) is decided here, before anything is copied.
 //
-// Any service can produce: HTTP fills every field; the BitTorrent peer wire
-// would log a piece request as method "PIECE", DNS a summary with the qname
-// as path and the rcode in status.
+// Any service can produce: HTTP fills every field, one record per response
+// (a response cut short too, flagged kIncomplete); the BitTorrent peer wire
+// one per connection when it closes (method "PEER", the info hash as path,
+// pieces in `count`, why it closed in `detail`); DNS one summary per lcore
+// and interval (method "SUMMARY", `count` queries, the answers by rcode in
+// `detail`), never one per query.
 #pragma once
 
 #include <rte_ring.h>
@@ -31,28 +34,38 @@ enum class CacheResult : uint8_t { kNone, kHit, kFill, kMiss };
 
 inline constexpr std::size_t kLogPathBytes = 160;
 inline constexpr std::size_t kLogRangeBytes = 40;
+inline constexpr std::size_t kLogDetailBytes = 96;
 
 struct ResponseRecord {
     int64_t unix_s = 0;        // wall clock at completion
     uint64_t duration_us = 0;  // first request byte to last response byte queued
     uint64_t bytes = 0;        // body bytes sent (nginx $body_bytes_sent)
     uint64_t head_bytes = 0;   // status line and header fields
+    uint64_t count = 0;        // swarm: piece blocks sent; dns: queries in the interval
     uint32_t client_ip = 0;    // host order (IPv4)
     uint16_t client_port = 0;
     uint16_t status = 0;  // HTTP status; DNS: rcode
     LogService service = LogService::kHttp;
     CacheResult cache = CacheResult::kNone;
     uint8_t lcore = 0;
-    uint8_t flags = 0;  // kPathTruncated, kRangeTruncated, kHttp10
+    uint8_t flags = 0;  // kPathTruncated, kRangeTruncated, kHttp10, kIncomplete
     uint8_t path_len = 0;
     uint8_t range_len = 0;
     char method[10] = {};  // NUL-padded: "GET", "HEAD", "-"
     char range[kLogRangeBytes] = {};
     char path[kLogPathBytes] = {};
+    // NUL-padded token list without spaces: swarm the close reason, dns
+    // "noerror:N,nxdomain:N,...". Never escaped by the writer: set_detail
+    // keeps [A-Za-z0-9_.:,=-] only.
+    char detail[kLogDetailBytes] = {};
 
     static constexpr uint8_t kPathTruncated = 1;
     static constexpr uint8_t kRangeTruncated = 2;
     static constexpr uint8_t kHttp10 = 4;
+    // The response did not complete: the connection was reset (client gone,
+    // send timeout, drain deadline) after part of it was sent; `bytes` is
+    // the body bytes handed to TCP by then.
+    static constexpr uint8_t kIncomplete = 8;
 
     void set_method(std::string_view m) {
         const std::size_t n = m.size() < sizeof method ? m.size() : sizeof method - 1;
@@ -71,6 +84,18 @@ struct ResponseRecord {
         range_len = static_cast<uint8_t>(n);
         if (n < r.size()) flags |= kRangeTruncated;
     }
+    void set_detail(std::string_view d) {
+        std::size_t n = 0;
+        for (char ch : d) {
+            if (n + 1 >= kLogDetailBytes) break;
+            const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                            (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == ':' ||
+                            ch == ',' || ch == '=' || ch == '-';
+            detail[n++] = ok ? ch : '_';
+        }
+        detail[n] = 0;
+    }
+    std::string_view detail_view() const { return {detail}; }
     std::string_view path_view() const { return {path, path_len}; }
     std::string_view range_view() const { return {range, range_len}; }
 };

@@ -1,5 +1,6 @@
 #include "dataplane/swarm_service.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -22,6 +23,11 @@ alignas(64) const uint8_t kOnes[4096] = {
 #undef EP_FF16
 };
 alignas(64) const uint8_t kZeros[swarm::pw::kBlockMax] = {};
+
+// Access-log status of a closed connection: 200 the peer finished (FIN), 499
+// it went away (nginx's "client closed"), 400 it broke the protocol (a
+// wire error, a timeout, an unknown torrent), 500 we could not serve it.
+constexpr uint16_t kPeerDone = 200, kPeerGone = 499, kPeerBad = 400, kOurs = 500;
 }  // namespace
 
 // The stream state is the base: ChunkStream hands it back to the callbacks.
@@ -29,6 +35,8 @@ struct SwarmService::Conn : StreamConn {
     tcp::ConnId id{};
     bool in_use = false;
     bool closing = false;  // FIN sent; released once the send queue drains
+    bool handshook = false;  // the info hash is known (access log)
+    uint32_t blocks = 0;     // piece blocks sent (access log)
     swarm::PeerSession session;
     swarm::ChokePeer cp;
     const swarm::CatTorrent *torrent = nullptr;
@@ -93,6 +101,8 @@ void SwarmService::on_accept(tcp::Stack &st, tcp::ConnId id) {
     c->id = id;
     c->in_use = true;
     c->closing = false;
+    c->handshook = false;
+    c->blocks = 0;
     c->torrent = nullptr;
     c->started = false;
     c->off = c->zero_off = c->real = 0;
@@ -112,6 +122,7 @@ size_t SwarmService::on_data(tcp::Stack &, tcp::ConnId id, const uint8_t *data, 
     while (true) {
         used += s.feed(data + used, len - used, now_ns_);
         if (!s.needs_torrent()) break;
+        c->handshook = true;
         // BEP 3: the info hash must be one we serve, else close.
         const swarm::CatTorrent *t = catalog_->find(s.info_hash());
         if (!t) {
@@ -131,7 +142,9 @@ size_t SwarmService::on_data(tcp::Stack &, tcp::ConnId id, const uint8_t *data, 
 }
 
 void SwarmService::after_input(Conn *c) {
-    if (c->session.closed()) return abort(c);  // counted by the session
+    if (c->session.closed())  // counted by the session
+        return abort(c, c->handshook && !c->torrent ? CloseWhy{kPeerBad, "unknown_torrent"}
+                                                    : CloseWhy{kPeerBad, "protocol"});
     if (c->session.interested() != c->cp.interested) choke_dirty_ = true;
     pump(c);
 }
@@ -150,8 +163,10 @@ void SwarmService::on_writable(tcp::Stack &, tcp::ConnId id) {
     if (Conn *c = conn_of(id)) pump(c);
 }
 
-void SwarmService::on_closed(tcp::Stack &, tcp::ConnId id, tcp::CloseReason) {
-    if (Conn *c = conn_of(id)) release(c);
+void SwarmService::on_closed(tcp::Stack &, tcp::ConnId id, tcp::CloseReason r) {
+    if (Conn *c = conn_of(id))
+        release(c, {c->closing && r == tcp::CloseReason::kNormal ? kPeerDone : kPeerGone,
+                    tcp::close_reason_name(r)});
 }
 
 bool SwarmService::write_small(Conn *c, const uint8_t *msg, uint32_t len) {
@@ -204,7 +219,7 @@ bool SwarmService::write_piece(Conn *c, const swarm::OutItem &it) {
         const swarm::CatFile *f = t.file_of(it.index);
         if (!f) {
             ++ctr_.unservable_piece;
-            abort(c);
+            abort(c, {kOurs, "unservable_piece"});
             return false;
         }
         // The object version the torrent was hashed from, or nothing: its
@@ -212,7 +227,7 @@ bool SwarmService::write_piece(Conn *c, const swarm::OutItem &it) {
         const chunkstore::ObjectMeta *m = store_->lookup_object(tid_, f->object_id);
         if (!m || m->generation != f->generation) {
             ++ctr_.object_changed;
-            abort(c);
+            abort(c, {kOurs, "object_changed"});
             return false;
         }
         c->h = ChunkStream::hold(*c, *m);
@@ -237,13 +252,14 @@ bool SwarmService::write_piece(Conn *c, const swarm::OutItem &it) {
             case ChunkStream::Sent::kBlocked:
                 return false;  // on_writable, a settled promotion or a pin resumes it
             case ChunkStream::Sent::kAbort:
-                abort(c);  // counted by the stream
+                abort(c, {kOurs, "stream_abort"});  // counted by the stream
                 return false;
         }
     }
     const uint32_t zeros = it.len - c->real;
     if (zeros && !stream_.copy(*c, kZeros, zeros, &c->zero_off)) return false;
     ++ctr_.blocks_sent;
+    ++c->blocks;
     ctr_.piece_bytes += it.len;
     ctr_.pad_bytes += zeros;
     c->session.add_uploaded(it.len);
@@ -256,7 +272,7 @@ bool SwarmService::write_metadata(Conn *c, const swarm::OutItem &it) {
         const chunkstore::ObjectMeta *m = store_->lookup_object(tid_, t.torrent_oid);
         if (!m || m->generation != t.torrent_generation) {
             ++ctr_.object_changed;
-            abort(c);
+            abort(c, {kOurs, "object_changed"});
             return false;
         }
         c->h = ChunkStream::hold(*c, *m);
@@ -275,7 +291,7 @@ bool SwarmService::write_metadata(Conn *c, const swarm::OutItem &it) {
             case ChunkStream::Sent::kBlocked:
                 return false;
             case ChunkStream::Sent::kAbort:
-                abort(c);
+                abort(c, {kOurs, "stream_abort"});
                 return false;
         }
     }
@@ -322,14 +338,15 @@ void SwarmService::pump(Conn *c) {
     }
 }
 
-void SwarmService::abort(Conn *c) {
+void SwarmService::abort(Conn *c, CloseWhy why) {
     const tcp::ConnId id = c->id;
-    release(c);
+    release(c, why);
     stack_->abort(id);
 }
 
-void SwarmService::release(Conn *c) {
+void SwarmService::release(Conn *c, CloseWhy why) {
     if (!c->in_use) return;
+    if (rlog_) log_close(*c, why);
     stream_.detach(*c);
     stack_->set_user(c->id, nullptr);
     c->in_use = false;
@@ -347,7 +364,39 @@ void SwarmService::stream_run(StreamConn &sc) {
 }
 
 void SwarmService::stream_abort(StreamConn &sc) {
-    abort(static_cast<Conn *>(&sc));
+    abort(static_cast<Conn *>(&sc), {kOurs, "stream_abort"});
+}
+
+// One access-log record per peer-wire connection, when it ends: the peer,
+// the torrent (info hash as the path), blocks and bytes uploaded, how long,
+// and why it closed. Fixed-size copy into the lcore's ring, like HTTP's.
+void SwarmService::log_close(const Conn &c, CloseWhy why) {
+    if (!rlog_->wanted()) return;
+    ResponseRecord rec;
+    rec.service = LogService::kSwarm;
+    rec.unix_s = unix_s_;
+    rec.duration_us = (now_ns_ - std::min(c.cp.connected_ns, now_ns_)) / 1000;
+    rec.bytes = c.session.uploaded();
+    rec.count = c.blocks;
+    rec.status = why.status;
+    const tcp::FlowKey k = stack_->flow(c.id);
+    rec.client_ip = k.remote.is_v4() ? k.remote.v4_host() : 0;
+    rec.client_port = k.rport;
+    rec.set_method("PEER");
+    char path[42] = "-";
+    if (c.handshook) {
+        static constexpr char kHex[] = "0123456789abcdef";
+        const uint8_t *h = c.session.info_hash();
+        path[0] = '/';
+        for (int i = 0; i < 20; ++i) {
+            path[1 + 2 * i] = kHex[h[i] >> 4];
+            path[2 + 2 * i] = kHex[h[i] & 15];
+        }
+        path[41] = 0;
+    }
+    rec.set_path(path);
+    rec.set_detail(why.reason);
+    rlog_->push(rec);
 }
 
 void SwarmService::run_choker(uint64_t now_ns, bool round_due) {
@@ -372,7 +421,7 @@ void SwarmService::run_choker(uint64_t now_ns, bool round_due) {
         c->session.set_choked(!unchoke);
         ++(unchoke ? ctr_.unchokes : ctr_.chokes);
         if (c->session.closed())
-            abort(c);
+            abort(c, {kPeerBad, "protocol"});
         else
             pump(c);
     }
@@ -380,6 +429,7 @@ void SwarmService::run_choker(uint64_t now_ns, bool round_due) {
 
 void SwarmService::poll(const Clock &clk) {
     now_ns_ = clk.now_ns;
+    unix_s_ = clk.unix_s;
     stream_.poll(now_ns_);  // settled promotions wake their connections
     pool_.drain_wakes([this](Conn *c) {
         if (c->in_use) pump(c);
@@ -392,12 +442,12 @@ void SwarmService::poll(const Clock &clk) {
         if (!c->in_use) continue;
         const uint32_t unacked = stream_.settle(*c);
         if (c->closing) {
-            if (unacked == 0) release(c);
+            if (unacked == 0) release(c, {kPeerDone, "peer_closed"});
             continue;
         }
         c->session.tick(now_ns_);
         if (c->session.closed()) {
-            abort(c);  // a timeout, counted by the session
+            abort(c, {kPeerBad, "timeout"});  // counted by the session
             continue;
         }
         if (c->session.has_output()) pump(c);  // a keep-alive

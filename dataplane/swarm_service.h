@@ -15,6 +15,7 @@
 #include "dataplane/chunk_stream.h"
 #include "dataplane/conn_pool.h"
 #include "dataplane/net/tcp/stack.h"
+#include "dataplane/response_log.h"
 #include "dataplane/service.h"
 #include "dataplane/swarm/catalog.h"
 #include "dataplane/swarm/choker.h"
@@ -69,6 +70,10 @@ class SwarmService final : public Service, public tcp::Handler, private StreamOw
     void on_writable(tcp::Stack &, tcp::ConnId) override;
     void on_closed(tcp::Stack &, tcp::ConnId, tcp::CloseReason) override;
 
+    // The lcore's access-log ring (--access-log): one record per connection
+    // when it closes. nullptr: no access log.
+    void set_response_log(ResponseLog *log) { rlog_ = log; }
+
     const swarm::SessionCounters &session_counters() const { return sctr_; }
     const SwarmServiceCounters &counters() const { return ctr_; }
 
@@ -83,8 +88,14 @@ class SwarmService final : public Service, public tcp::Handler, private StreamOw
     bool write_piece(Conn *c, const swarm::OutItem &it);
     bool write_metadata(Conn *c, const swarm::OutItem &it);
     void after_input(Conn *c);
-    void abort(Conn *c);
-    void release(Conn *c);
+    // Why a connection ended, for its access-log record (status, detail).
+    struct CloseWhy {
+        uint16_t status;
+        const char *reason;
+    };
+    void abort(Conn *c, CloseWhy why);
+    void release(Conn *c, CloseWhy why);
+    void log_close(const Conn &c, CloseWhy why);
     void run_choker(uint64_t now_ns, bool round_due);
 
     // StreamOwner
@@ -106,7 +117,9 @@ class SwarmService final : public Service, public tcp::Handler, private StreamOw
     bool choke_dirty_ = false;
     ChunkStream stream_;
     uint64_t now_ns_ = 0;
+    int64_t unix_s_ = 0;
     uint64_t next_sweep_ns_ = 0;
+    ResponseLog *rlog_ = nullptr;
     swarm::SessionCounters sctr_;
     SwarmServiceCounters ctr_;
 };

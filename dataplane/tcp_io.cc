@@ -259,7 +259,7 @@ uint16_t TcpIo::flush() {
     if (ntx_ == 0) return handed;
     uint16_t n = ntx_;
     ntx_ = 0;
-    if (q_->fault && q_->fault->tx_enabled())
+    if (q_->fault && (q_->fault->tx_enabled() || q_->fault->holding(true)))
         n = q_->fault->apply(true, *lc_, tx_, n, kTxCap, stack_.now());
     const uint16_t k = npend_ == 0 ? port_send(*lc_, *q_, tx_, n) : 0;  // never overtake
     handed = static_cast<uint16_t>(handed + k);

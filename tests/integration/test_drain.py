@@ -122,3 +122,45 @@ def test_deadline_cuts_what_is_left_and_still_exits_0(content):
     finally:
         ep.cleanup()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_drain_marks_our_cluster_draining_and_logs_the_responses_it_cuts(content, tmp_path):
+    # With cluster selection, a drain steers DNS away from this appliance's
+    # cluster; the download the deadline resets is in the access log with
+    # the bytes it got and incomplete.
+    import json
+    d, _ = content
+    ep = Edgeplane(args=["--ram-mb", "64"])
+    (tmp_path / "clients.csv").write_text("prefix,lat,lon,asn,demand_gbps\n"
+                                          "198.51.100.0/24,48.80,2.30,64500,1\n")
+    (tmp_path / "clusters.toml").write_text(
+        'policy = "geo"\nclients = "clients.csv"\n\n'
+        f'[[cluster]]\nname = "self"\nlat = 48.86\nlon = 2.35\ncapacity_gbps = 40\nv4 = ["{ep.ip}"]\n\n'
+        '[[cluster]]\nname = "other"\nlat = 51.51\nlon = -0.13\ncapacity_gbps = 40\n'
+        'v4 = ["10.77.0.99"]\n\n[[name]]\nowner = "video.kingcdn.test"\nttl = 30\n')
+    log = str(tmp_path / "access.json")
+    ep.args += ["--clusters", str(tmp_path / "clusters.toml"), "--access-log", log,
+                "--access-log-format", "json"]
+    try:
+        ep.start()
+        ep.ctl("ingest", d)
+        assert ep.stats()["clusters"]["up.self"] == 1
+        assert ep.stats()["clusters"]["load_mbps.self"] > 0
+        out = str(tmp_path / "big.bin")
+        p = start_download(ep, out, max_s=100)
+        ep.ctl("drain", "--deadline", "3")
+        st = ep.stats()["clusters"]
+        assert st["up.self"] == 0 and st["up.other"] == 1, st
+        assert st["load_mbps.self"] == 0 and st["load_mbps.other"] > 0, st  # steered away
+        assert "drain: cluster self marked draining" in ep.log()
+        ep.proc.wait(timeout=60)
+        assert ep.proc.returncode == 0, ep.log()
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 56, (p.returncode, err)
+        got = os.path.getsize(out)
+        recs = [json.loads(l) for l in open(log).read().splitlines()]
+        cut = [r for r in recs if r["path"] == "/big.bin"]
+        assert len(cut) == 1 and cut[0]["complete"] is False, recs
+        assert got <= cut[0]["bytes"] < SIZE, (cut, got)
+    finally:
+        ep.cleanup()

@@ -144,3 +144,86 @@ def test_prometheus_scrapes_what_curl_downloaded():
             prom.close()
         ep.cleanup()
         shutil.rmtree(content, ignore_errors=True)
+
+
+EXAMPLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "examples")
+
+
+@pytest.mark.skipif(not PROMETHEUS, reason="Debian package prometheus is not installed")
+def test_state_fill_and_cluster_gauges_move():
+    """Connections per TCP state, origin fill progress and per-cluster load,
+    as Prometheus sees them: non-zero while a slow origin fill runs, back to
+    zero after; a cluster taken down loses its load."""
+    from harness import RoutedClient
+    from test_origin import Nginx, ORIGIN_PORT
+    content = tempfile.mkdtemp(prefix="edgeplane-metrics-origin-", dir="/var/tmp")
+    os.chmod(content, 0o755)
+    data = os.urandom(6 * CHUNK)
+    os.makedirs(os.path.join(content, "vod", "slow"))
+    with open(os.path.join(content, "vod", "slow", "s.bin"), "wb") as f:
+        f.write(data)
+    with open(os.path.join(content, "probe"), "wb") as f:
+        f.write(b"ok\n")
+    ep = Edgeplane(args=["--ram-mb", "64", "--metrics-listen", f"127.0.0.1:{METRICS_PORT}",
+                         "--clusters", os.path.join(EXAMPLES, "clusters", "clusters.toml")])
+    cl = RoutedClient(ep, mtu=1500)
+    ep.args += ["--gateway", ep.host_ip, "--origin", f"/vod={cl.ip}:{ORIGIN_PORT}"]
+    prom = nginx = None
+    try:
+        ep.start()
+        cl.start()
+        nginx = Nginx(cl.ns, cl.ip, content).start()  # /vod/slow/: limit_rate 1m
+        prom = Prometheus(ep, f"127.0.0.1:{METRICS_PORT}")
+        wait_for(lambda: prom.query("edgeplane_http_origin_fetches_active"), "a first scrape")
+        assert float(prom.query("sum(edgeplane_http_origin_fetches_active)")[0]["value"][1]) == 0
+        client = subprocess.Popen(["ip", "netns", "exec", ep.ns, "curl", "-sS", "-m", "60", "-o",
+                                   "-", f"http://{ep.ip}/vod/slow/s.bin"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        # While the fill runs: a fetch under way with bytes, a viewer
+        # waiting for it, connections established (the viewer's and the
+        # origin's).
+        wait_for(lambda: prom.query("sum(edgeplane_http_origin_fetches_active) > 0"), "fetches_active")
+        wait_for(lambda: prom.query("sum(edgeplane_http_origin_fills_in_flight) > 0"), "fills_in_flight")
+        wait_for(lambda: prom.query("sum(edgeplane_http_origin_fetch_bytes) > 0"), "fetch_bytes")
+        wait_for(lambda: prom.query("sum(edgeplane_http_fill_waiters) > 0"), "fill_waiters")
+        wait_for(lambda: prom.query("sum(edgeplane_tcp_state_established) >= 2"), "established")
+        out, err = client.communicate(timeout=90)
+        assert client.returncode == 0 and out == data, err
+        wait_for(lambda: prom.query("sum(edgeplane_http_origin_fetches_active) == 0 and "
+                                    "sum(edgeplane_http_fill_waiters) == 0"), "the fill to end")
+        wait_for(lambda: prom.query("sum(edgeplane_http_origin_chunks_stored_total) >= 6"), "chunks")
+        # Per-cluster load, labelled by cluster.
+        loads = wait_for(lambda: prom.query('edgeplane_clusters_load_mbps{cluster="paris"} > 0'),
+                         "paris's load")
+        assert prom.query('edgeplane_clusters_up{cluster="paris"} == 1')
+        ep.ctl("call", "cluster-health", "paris", "down")
+        wait_for(lambda: prom.query('edgeplane_clusters_load_mbps{cluster="paris"} == 0'),
+                 "paris's load to move elsewhere")
+        assert prom.query('edgeplane_clusters_up{cluster="paris"} == 0')
+        text = ep.ns_run(["curl", "-sf", f"http://127.0.0.1:{METRICS_PORT}/metrics"]).stdout
+        assert "# TYPE edgeplane_tcp_state_established gauge\n" in text
+        if PROMTOOL:
+            lint = subprocess.run([PROMTOOL, "check", "metrics"], input=text, capture_output=True,
+                                  text=True)
+            assert lint.returncode == 0, lint.stdout + lint.stderr
+        # The same gauges in edgectl stats (one visitor for every output).
+        st = ep.stats()
+        assert "state_established" in st["tcp"] and "origin_fetches_active" in st["http"]
+        # Every open connection is in exactly one state (TIME-WAIT is apart).
+        states = sum(v for k, v in st["tcp"].items() if k.startswith("state_"))
+        assert states == st["tcp"]["connections_open"], st["tcp"]
+        assert st["clusters"]["up.paris"] == 0
+        nginx.kill()
+        assert ep.stop() == 0, ep.log()
+    except BaseException:
+        if prom:
+            print(prom.logtext())
+        raise
+    finally:
+        if prom:
+            prom.close()
+        if nginx:
+            nginx.cleanup()
+        cl.cleanup()
+        ep.cleanup()
+        shutil.rmtree(content, ignore_errors=True)

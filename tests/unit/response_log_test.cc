@@ -94,5 +94,48 @@ TEST(ResponseLogFormat, JsonLine) {
         "\"path_truncated\":true}\n");
 }
 
+TEST(ResponseLogFormat, IncompleteResponseIsMarked) {
+    ResponseRecord r = sample_record();
+    r.flags |= ResponseRecord::kIncomplete;
+    std::string c, j;
+    format_access_line(r, AccessLogFormat::kCombined, &c);
+    format_access_line(r, AccessLogFormat::kJson, &j);
+    EXPECT_NE(c.find(" svc=http lcore=1 incomplete=1\n"), std::string::npos) << c;
+    EXPECT_NE(j.find(",\"complete\":false}"), std::string::npos) << j;
+}
+
+TEST(ResponseLogFormat, SwarmAndDnsLinesNameTheirService) {
+    ResponseRecord r;
+    r.unix_s = 1'796'143'467;
+    r.duration_us = 2'500'000;
+    r.service = LogService::kSwarm;
+    r.client_ip = (10u << 24) | (78u << 16) | 1;
+    r.status = 200;
+    r.bytes = 1'311'719;
+    r.count = 81;
+    r.lcore = 1;
+    r.set_method("PEER");
+    r.set_path("/0123456789abcdef0123456789abcdef01234567");
+    r.set_detail("peer closed");  // a space is not kept: one token
+    std::string s;
+    format_access_line(r, AccessLogFormat::kCombined, &s);
+    EXPECT_EQ(s,
+              "10.78.0.1 - - [01/Dec/2026:16:44:27 +0000] \"PEER "
+              "/0123456789abcdef0123456789abcdef01234567 BT/1.0\" 200 1311719 \"-\" \"-\" "
+              "rt=2.500 cache=- range=\"\" svc=swarm lcore=1 count=81 detail=peer_closed\n");
+    r.service = LogService::kDns;
+    r.set_method("SUMMARY");
+    r.set_path("/");
+    r.set_detail("noerror:6,nxdomain:3");
+    r.count = 9;
+    r.bytes = 0;
+    s.clear();
+    format_access_line(r, AccessLogFormat::kJson, &s);
+    EXPECT_NE(s.find("\"service\":\"dns\",\"method\":\"SUMMARY\""), std::string::npos) << s;
+    EXPECT_NE(s.find("\"protocol\":\"DNS\""), std::string::npos) << s;
+    EXPECT_NE(s.find(",\"count\":9,\"detail\":\"noerror:6,nxdomain:3\"}\n"), std::string::npos)
+        << s;
+}
+
 }  // namespace
 }  // namespace ep

@@ -181,7 +181,7 @@ void Stack::release(Tcb *t, CloseReason r, bool notify) {
         Listener &l = listeners_[t->listener];
         if (l.syn_rcvd) --l.syn_rcvd;
     }
-    t->state = State::kClosed;
+    set_state(t, State::kClosed);
     flows_.erase(t->key);
     wheel_.cancel(&t->timer);
     t->sq.clear([this](const SendItem &it) { release_item(it); });
@@ -365,7 +365,7 @@ ConnId Stack::connect(const IpAddr &local, const IpAddr &remote, uint16_t rport,
         Tcb *t = alloc_tcb(k);
         if (!t) return {};
         t->handler = h;
-        t->state = State::kSynSent;
+        set_state(t, State::kSynSent);
         setup_snd(t, make_iss(k));
         t->ccops->init(t->cc, cfg_.mss, cfg_.initial_window_segments * cfg_.mss);
         bool was_busy = busy_;
@@ -458,11 +458,11 @@ void Stack::shutdown_write(ConnId c) {
         case State::kSynRcvd:
         case State::kEstablished:
             t->fin_queued = true;
-            t->state = State::kFinWait1;
+            set_state(t, State::kFinWait1);
             break;
         case State::kCloseWait:
             t->fin_queued = true;
-            t->state = State::kLastAck;
+            set_state(t, State::kLastAck);
             break;
         default:
             return;

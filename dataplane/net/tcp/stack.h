@@ -118,8 +118,20 @@ class Stack {
     const StackConfig &config() const { return cfg_; }
     uint32_t connections() const { return nconn_; }
     uint32_t time_wait_entries() const { return tw_.size(); }
+    // Connections in state s now (RFC 9293 3.3.2), for operators' gauges
+    // (/metrics); TIME-WAIT lives in its own table: time_wait_entries().
+    // Read by the control thread while the lcore writes: relaxed.
+    uint32_t in_state(State s) const {
+        return __atomic_load_n(&per_state_[static_cast<unsigned>(s)], __ATOMIC_RELAXED);
+    }
 
   private:
+    // Every state change goes through here, so per_state_ stays exact.
+    void set_state(Tcb *t, State s) {
+        if (t->state != State::kClosed) --per_state_[static_cast<unsigned>(t->state)];
+        if (s != State::kClosed) ++per_state_[static_cast<unsigned>(s)];
+        t->state = s;
+    }
     struct Listener {
         uint16_t port = 0;
         bool active = false;
@@ -251,6 +263,7 @@ class Stack {
     std::unique_ptr<Tcb[]> tcbs_;
     Tcb *free_ = nullptr;
     uint32_t nconn_ = 0;
+    uint32_t per_state_[static_cast<unsigned>(State::kTimeWait) + 1] = {};
     std::unique_ptr<uint8_t[]> rcv_mem_;
     std::unique_ptr<SendItem[]> sq_mem_;
     std::unique_ptr<uint8_t[]> inline_mem_;

@@ -58,7 +58,7 @@ void Stack::listen_input(Listener *l, const FlowKey &k, const SegmentIn &s) {
     t->listener = static_cast<uint16_t>(l - listeners_.get());
     t->handler = l->handler;
     ++l->syn_rcvd;
-    t->state = State::kSynRcvd;
+    set_state(t, State::kSynRcvd);
     negotiate(t, s.opts, true);
     setup_rcv(t, s.seq);
     setup_snd(t, make_iss(k));
@@ -104,7 +104,7 @@ bool Stack::cookie_ack(Listener *l, const FlowKey &k, const SegmentIn &s) {
     t->listener = static_cast<uint16_t>(l - listeners_.get());
     t->handler = l->handler;
     ++l->syn_rcvd;
-    t->state = State::kSynRcvd;
+    set_state(t, State::kSynRcvd);
     t->ts_offset = 0;  // the cookie SYN-ACK used the bare clock
     negotiate(t, o, true);
     setup_rcv(t, peer_isn);
@@ -158,7 +158,7 @@ void Stack::syn_sent_input(Tcb *t, const SegmentIn &s) {
         t->rtx_kind = RtxKind::kNone;
         t->rtx_deadline = 0;
         t->retries = 0;
-        t->state = State::kEstablished;
+        set_state(t, State::kEstablished);
         t->ack_now = true;
         conn_established(t);
         if (t->state == State::kClosed) return;
@@ -170,7 +170,7 @@ void Stack::syn_sent_input(Tcb *t, const SegmentIn &s) {
     }
     // Simultaneous open: SYN-SENT -> SYN-RECEIVED, send SYN,ACK <SEQ=ISS><ACK=RCV.NXT>.
     ++ctr_.simultaneous_open;
-    t->state = State::kSynRcvd;
+    set_state(t, State::kSynRcvd);
     t->snd_wnd = s.window;
     t->max_snd_wnd = t->snd_wnd;
     t->snd_wl1 = s.seq;
@@ -471,7 +471,7 @@ bool Stack::syn_rcvd_ack(Tcb *t, const SegmentIn &s) {
     t->snd_wl2 = s.ack;
     t->rtx_kind = RtxKind::kNone;
     t->rtx_deadline = 0;
-    t->state = State::kEstablished;
+    set_state(t, State::kEstablished);
     conn_established(t);
     return t->state != State::kClosed;
 }
@@ -582,7 +582,7 @@ void Stack::restart_rto_on_ack(Tcb *t) {
 bool Stack::fin_acked(Tcb *t) {
     if (!t->fin_queued || t->snd_una != t->sq.end_seq() + 1) return true;
     if (t->state == State::kFinWait1) {
-        t->state = State::kFinWait2;
+        set_state(t, State::kFinWait2);
         if (t->app_closed) t->fw2_deadline = now_ + cfg_.fin_wait2_timeout_ns;
     } else if (t->state == State::kClosing) {
         enter_time_wait(t);
@@ -679,10 +679,10 @@ void Stack::fin_input(Tcb *t) {
     switch (prev) {
         case State::kSynRcvd:
         case State::kEstablished:
-            t->state = State::kCloseWait;
+            set_state(t, State::kCloseWait);
             break;
         case State::kFinWait1:
-            t->state = State::kClosing;  // our FIN not yet acked (else FIN-WAIT-2)
+            set_state(t, State::kClosing);  // our FIN not yet acked (else FIN-WAIT-2)
             break;
         default:
             break;
