@@ -72,6 +72,12 @@ std::optional<http::ObjectInfo> HttpServer::lookup(std::string_view key) const n
 std::optional<http::ObjectInfo> HttpServer::lookup_from(std::string_view key,
                                                         uint64_t first_byte) const noexcept {
     const chunkstore::ObjectMeta *m = store_->lookup_object(tid_, key);
+    if (m && m->negative_status) {
+        // A remembered origin 404/410 (negative caching): not found, the
+        // origin is not asked; once expired, a miss like any other.
+        if (fill_.negative_fresh(*m)) return std::nullopt;
+        m = nullptr;
+    }
     if (!m && access_) access_->record_absent(chunkstore::object_id(key));
     if (!m && feeding_ && fill_.enabled()) {
         // Pull on miss: the first request starts the fill, later ones join;
@@ -122,6 +128,12 @@ std::optional<http::ObjectInfo> HttpServer::lookup_from(std::string_view key,
     info.mtime = m->mtime_ns / 1'000'000'000;
     info.content_type = m->content_type();
     return info;
+}
+
+uint16_t HttpServer::purge(std::string_view key) const noexcept {
+    if (!feeding_) return 405;
+    const tcp::FlowKey k = stack_->flow(feeding_->id);
+    return fill_.purge(key, k.remote.is_v4() ? k.remote.v4_host() : 0);
 }
 
 void HttpServer::on_accept(tcp::Stack &st, tcp::ConnId id) {
@@ -290,7 +302,7 @@ void HttpServer::log_response(const Conn &c, const http::Response &r) {
     const tcp::FlowKey k = stack_->flow(c.id);
     rec.client_ip = k.remote.is_v4() ? k.remote.v4_host() : 0;
     rec.client_port = k.rport;
-    static constexpr std::string_view kMethods[] = {"GET", "HEAD", "OPTIONS", "-"};
+    static constexpr std::string_view kMethods[] = {"GET", "HEAD", "OPTIONS", "-", "PURGE"};
     rec.set_method(kMethods[static_cast<unsigned>(q.method)]);
     rec.set_path(q.target_view());
     rec.set_range(q.range_view());

@@ -85,6 +85,8 @@ class HttpServer final : public Service,
     // With an origin for `key`, a miss starts (or joins) a fill.
     std::optional<http::ObjectInfo> lookup_from(std::string_view key,
                                                 uint64_t first_byte) const noexcept override;
+    // HTTP PURGE, from the connection being fed (OriginFill::purge).
+    uint16_t purge(std::string_view key) const noexcept override;
 
   private:
     struct Conn;

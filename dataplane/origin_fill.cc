@@ -73,7 +73,10 @@ bool OriginFill::init(const OriginConfig &cfg, tcp::Stack *stack, chunkstore::St
     fetches_.reset(new (std::nothrow) Fetch[cfg_.fetches]);
     staging_.reset(new (std::nothrow) uint8_t[size_t{cfg_.fetches} * kFillChunk]);
     queue_.reset(new (std::nothrow) uint64_t[cfg_.table]);
-    if (!fetches_ || !staging_ || !queue_) return false;
+    purge_msgs_.reset(new (std::nothrow) chunkstore::Store::FillMsg[kPurgeMsgs]);
+    if (!fetches_ || !staging_ || !queue_ || !purge_msgs_) return false;
+    for (uint32_t i = 0; i < kPurgeMsgs; ++i)
+        purge_msgs_[i].state.store(chunkstore::Store::FillMsg::kDone, std::memory_order_relaxed);
     for (uint32_t i = 0; i < cfg_.fetches; ++i) fetches_[i].buf = &staging_[size_t{i} * kFillChunk];
     channel_ = store->add_fill_channel();
     if (channel_ == UINT32_MAX || stream->waiter() == chunkstore::kNoWaiter) return false;
@@ -152,7 +155,7 @@ OriginMiss OriginFill::start_first(std::string_view key, uint64_t oid, uint32_t 
     f->key = ck;
     f->oid = oid;
     f->index = index;
-    if (old) {  // what the stored version is, for If-None-Match and the comparison
+    if (old && !old->no_store) {  // the stored version, for If-None-Match and the comparison
         f->reval = true;
         f->size = old->size;
         f->etag64 = old->etag;
@@ -160,6 +163,11 @@ OriginMiss OriginFill::start_first(std::string_view key, uint64_t oid, uint32_t 
         f->meta.etag_len = static_cast<uint8_t>(
             std::min<size_t>(old->origin_etag_len, origin::ObjectHead::kMaxEtag - 1));
         std::memcpy(f->meta.etag, old->origin_etag, f->meta.etag_len);
+        if (f->meta.etag_len == 0 && old->mtime_ns > 0) {
+            // No ETag: the stored Last-Modified is the validator (If-Modified-Since).
+            http::format_imf_fixdate(old->mtime_ns / 1'000'000'000, f->meta.last_modified);
+            f->meta.last_modified_len = static_cast<uint8_t>(http::kImfFixdateLen);
+        }
     }
     f->path[0] = '/';
     std::memcpy(f->path + 1, key.data(), key.size());
@@ -288,8 +296,12 @@ bool OriginFill::start(Fetch &f) {
     // A revalidation names the stored version; its etag is in f.meta until
     // the answer's head replaces f.meta.
     const std::string_view inm = f.reval ? f.meta.etag_view() : std::string_view{};
+    const std::string_view ims =
+        f.reval && inm.empty() ? f.meta.last_modified_view() : std::string_view{};
+    if (!inm.empty()) ++ctr_.origin_revalidations_inm;
+    if (!ims.empty()) ++ctr_.origin_revalidations_ims;
     f.req_len = static_cast<uint32_t>(origin::format_chunk_request(
-        f.req, sizeof f.req, {f.path, f.path_len}, {host, hl}, f.index, {}, inm));
+        f.req, sizeof f.req, {f.path, f.path_len}, {host, hl}, f.index, {}, inm, ims));
     stack_->set_time(now_ns_);
     f.conn = stack_->connect(tcp::IpAddr::v4(rte_be_to_cpu_32(cfg_.local_ip_be)),
                              tcp::IpAddr::v4(ip), srv.port, this);
@@ -388,8 +400,9 @@ void OriginFill::head_arrived(Fetch &f) {
         const uint64_t old_size = f.size, old_etag = f.etag64;
         v = origin::first_answer(f.parser, f.index, &f.meta, &body);
         if (f.reval && v == Verdict::ok) {
+            f.reval = false;  // a failover after this asks unconditionally
             const bool same = f.meta.size == old_size &&
-                              origin::etag_hash(f.meta.etag_view(), f.meta.size) == old_etag;
+                              origin::version_hash(f.meta.etag_view(), f.meta.last_modified_view(), f.meta.size) == old_etag;
             ++(same ? ctr_.origin_not_modified : ctr_.origin_new_versions);
         }
         if (v == Verdict::range_unsatisfiable && f.index != 0) {
@@ -414,7 +427,25 @@ void OriginFill::head_arrived(Fetch &f) {
         body = origin::chunk_span(f.index, f.size);
     }
     ++ctr_.verdicts[static_cast<size_t>(v)];
-    if (v == Verdict::not_found) return give_up(f, 404);
+    if (v == Verdict::not_found) {
+        if (!f.first || cfg_.negative_ttl_s == 0) return give_up(f, 404);
+        // Negative caching: the store remembers the 404 for every lcore
+        // (the fail hold answers this lcore's waiters meanwhile).
+        fail_slots(f, 404);
+        chunkstore::Store::FillMsg &m = f.msg;
+        m.kind = chunkstore::Store::FillMsg::Kind::negative;
+        m.waiter = chunkstore::kNoWaiter;
+        m.oid = f.oid;
+        m.status = f.parser.head().status;
+        m.expires_unix_s = unix_s_ + cfg_.negative_ttl_s;
+        m.data = nullptr;
+        m.name_len = static_cast<uint16_t>(f.path_len - 1);
+        std::memcpy(m.name, f.path + 1, m.name_len);
+        f.landing = f.expire_only = true;
+        ++ctr_.origin_negative_stored;
+        post(f);
+        return;
+    }
     if (v != Verdict::ok) {
         ++ctr_.origin_bad_answers;
         // Another version at the origin: no other server can mend that.
@@ -452,7 +483,7 @@ void OriginFill::body_complete(Fetch &f) {
     if (f.first) {
         m.kind = chunkstore::Store::FillMsg::Kind::begin;
         m.size = f.meta.size;
-        m.etag = origin::etag_hash(f.meta.etag_view(), f.meta.size);
+        m.etag = origin::version_hash(f.meta.etag_view(), f.meta.last_modified_view(), f.meta.size);
         m.expires_unix_s = origin::expires_at(f.meta, unix_s_);
         m.origin_etag_len =
             static_cast<uint8_t>(std::min<size_t>(f.meta.etag_len, sizeof m.origin_etag));
@@ -464,7 +495,14 @@ void OriginFill::body_complete(Fetch &f) {
         const std::string_view ct = f.meta.content_type_view();
         m.ctype_len = static_cast<uint16_t>(std::min<size_t>(ct.size(), sizeof m.ctype));
         std::memcpy(m.ctype, ct.data(), m.ctype_len);
-        if (f.meta.no_store) ++ctr_.origin_no_store_kept;
+        // no-store/private (RFC 9111 5.2.2.5): this copy streams the
+        // responses waiting for it and is never reused: always stale, and
+        // the next request fetches a new version (Store::begin_fill).
+        m.no_store = f.meta.no_store;
+        if (f.meta.no_store) {
+            m.expires_unix_s = 1;
+            ++ctr_.origin_no_store_passed;
+        }
     } else {
         m.kind = chunkstore::Store::FillMsg::Kind::chunk;
         m.generation = f.generation;
@@ -617,6 +655,38 @@ void OriginFill::sweep() {
         for (unsigned k = 0; k < n; ++k)
             if (origin::FillSlot *s = table_.find(done[k])) table_.finish(s);
     } while (n == 16);
+}
+
+uint16_t OriginFill::purge(std::string_view key, uint32_t client) {
+    if (!routes_ || cfg_.npurge_nets == 0) {
+        ++ctr_.purge_not_allowed;
+        return 405;
+    }
+    bool allowed = false;
+    for (uint32_t i = 0; i < cfg_.npurge_nets && !allowed; ++i)
+        allowed = (client & cfg_.purge_mask[i]) == cfg_.purge_net[i];
+    if (!allowed) {
+        ++ctr_.purge_forbidden;
+        return 403;
+    }
+    if (key.empty() || key.size() > chunkstore::kMaxName) return 404;
+    for (uint32_t i = 0; i < kPurgeMsgs; ++i) {
+        chunkstore::Store::FillMsg &m = purge_msgs_[i];
+        if (m.state.load(std::memory_order_acquire) == chunkstore::Store::FillMsg::kPosted) continue;
+        m.kind = chunkstore::Store::FillMsg::Kind::purge;
+        m.waiter = chunkstore::kNoWaiter;
+        m.data = nullptr;
+        m.name_len = static_cast<uint16_t>(key.size());
+        std::memcpy(m.name, key.data(), key.size());
+        if (!store_->post_fill(channel_, &m)) {  // the channel is full: free again
+            m.state.store(chunkstore::Store::FillMsg::kDone, std::memory_order_relaxed);
+            break;
+        }
+        ++ctr_.purge_accepted;
+        return 200;
+    }
+    ++ctr_.purge_busy;
+    return 503;
 }
 
 void OriginFill::visit_counters(const CounterVisitor &fn) const {

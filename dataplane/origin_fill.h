@@ -43,6 +43,11 @@ struct OriginConfig {
     uint64_t timeout_ms = 3000;             // one attempt: connect and the whole chunk
     uint64_t fail_hold_ms = 500;            // a failed fill answers its waiters this long
     uint32_t stale_if_error_s = 0;          // a failed revalidation serves a copy this stale
+    uint32_t negative_ttl_s = 0;            // an origin 404/410 is remembered this long (0: off)
+    // HTTP PURGE is accepted from these IPv4 networks (host order); none: 405.
+    static constexpr uint32_t kMaxPurgeNets = 16;
+    uint32_t purge_net[kMaxPurgeNets] = {}, purge_mask[kMaxPurgeNets] = {};
+    uint32_t npurge_nets = 0;
 };
 
 // X(field, help). Shown in the http section (HttpServer::visit_counters).
@@ -65,9 +70,18 @@ struct OriginConfig {
     X(origin_queued, "chunk fetches that waited for a free origin connection")                     \
     X(origin_store_refused, "verified chunks the store refused (RAM full, version gone)")          \
     X(origin_post_retries, "chunks posted again: the fill channel to the control thread was full") \
-    X(origin_no_store_kept,                                                                        \
-      "objects kept although the origin said no-store/private (not obeyed yet)")                   \
-    X(origin_revalidations, "expired objects revalidated with the origin (If-None-Match)")         \
+    X(origin_no_store_passed,                                                                      \
+      "answers the origin marked no-store/private: served, never reused (fetched anew each time)") \
+    X(origin_negative_stored, "origin 404/410 answers remembered for --origin-negative-ttl-s")     \
+    X(origin_negative_hits, "requests answered 404 from a remembered origin 404/410 (not asked)")  \
+    X(purge_accepted, "HTTP PURGE requests from an allowed network, done by the control thread")  \
+    X(purge_forbidden, "HTTP PURGE requests from outside --purge-allow: 403")                     \
+    X(purge_not_allowed, "HTTP PURGE requests with no --purge-allow configured: 405")             \
+    X(purge_busy, "HTTP PURGE requests answered 503: every purge message was still in flight")    \
+    X(origin_revalidations, "expired objects revalidated with the origin")                         \
+    X(origin_revalidations_inm, "revalidation requests sent with If-None-Match (the origin's ETag)") \
+    X(origin_revalidations_ims,                                                                    \
+      "revalidation requests sent with If-Modified-Since (no ETag: its Last-Modified)")           \
     X(origin_not_modified, "revalidations the origin answered 304: the stored version stays")      \
     X(origin_new_versions, "revalidations that brought another version (new ETag or length)") \
     X(origin_stale_served, "requests served an expired copy: revalidation failed (stale-if-error)")
@@ -108,11 +122,24 @@ class OriginFill final : public tcp::Handler, public ChunkFiller {
     OriginMiss revalidate(const chunkstore::ObjectMeta &m, uint64_t first_byte);
     // Revalidation failed: may the expired copy be served (and is it counted)?
     bool serve_stale(const chunkstore::ObjectMeta &m) {
-        if (cfg_.stale_if_error_s == 0 || unix_s_ >= m.expires_unix_s + cfg_.stale_if_error_s)
+        if (cfg_.stale_if_error_s == 0 || m.no_store ||
+            unix_s_ >= m.expires_unix_s + cfg_.stale_if_error_s)
             return false;
         ++ctr_.origin_stale_served;
         return true;
     }
+    // A remembered origin 404/410 (ObjectMeta::negative_status) still
+    // answers; counted. Expired: the caller treats it as a miss.
+    bool negative_fresh(const chunkstore::ObjectMeta &m) {
+        if (unix_s_ >= m.expires_unix_s) return false;
+        ++ctr_.origin_negative_hits;
+        return true;
+    }
+    // HTTP PURGE of `key` (a trailing '/' takes everything under it) from
+    // `client` (IPv4, host order): 200 (handed to the control thread, done
+    // within its next tick), 403 outside --purge-allow, 405 with none
+    // configured, 503 when no purge message is free.
+    uint16_t purge(std::string_view key, uint32_t client);
     bool stale(const chunkstore::ObjectMeta &m) const {
         return routes_ && m.filled && m.expires_unix_s != 0 && unix_s_ >= m.expires_unix_s;
     }
@@ -167,6 +194,9 @@ class OriginFill final : public tcp::Handler, public ChunkFiller {
     std::unique_ptr<uint8_t[]> staging_;
     // Chunk keys whose fetch waits for a free connection (FIFO ring).
     std::unique_ptr<uint64_t[]> queue_;
+    // PURGE messages to the control thread (a free one: state not kPosted).
+    static constexpr uint32_t kPurgeMsgs = 4;
+    std::unique_ptr<chunkstore::Store::FillMsg[]> purge_msgs_;
     uint32_t qhead_ = 0, qlen_ = 0;
     OriginFillCounters ctr_;
 };

@@ -12,6 +12,7 @@ enum class Status : uint16_t {
     kPartialContent = 206,
     kNotModified = 304,
     kBadRequest = 400,
+    kForbidden = 403,  // PURGE from outside the allowed networks
     kNotFound = 404,
     kMethodNotAllowed = 405,
     kRequestTimeout = 408,
@@ -39,6 +40,8 @@ constexpr std::string_view reason_phrase(Status s) {
             return "Not Modified";
         case Status::kBadRequest:
             return "Bad Request";
+        case Status::kForbidden:
+            return "Forbidden";
         case Status::kNotFound:
             return "Not Found";
         case Status::kMethodNotAllowed:
