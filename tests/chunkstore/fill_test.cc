@@ -162,13 +162,14 @@ TEST(StoreFill, NegativeEntriesAnswerUntilTheyExpire) {
     auto s = open_ram(16, "fill4");
     ASSERT_TRUE(s);
     const int64_t now = std::time(nullptr);
+    // Entries expire in the order they came (one TTL for all).
+    ASSERT_TRUE(s->put_negative("vod/old.bin", 410, now - 1).ok());
     ASSERT_TRUE(s->put_negative("vod/gone.bin", 404, now + 100).ok());
     const ObjectMeta *m = s->lookup_object(kTid, "vod/gone.bin");
     ASSERT_TRUE(m);
     EXPECT_EQ(m->negative_status, 404);
     EXPECT_EQ(m->chunk_count, 0u);
     EXPECT_EQ(m->expires_unix_s, now + 100);
-    ASSERT_TRUE(s->put_negative("vod/old.bin", 410, now - 1).ok());
     s->quiescent(kTid);
     s->poll();  // sweeps what expired
     s->synchronize(kTid);
@@ -182,6 +183,10 @@ TEST(StoreFill, NegativeEntriesAnswerUntilTheyExpire) {
     ASSERT_TRUE(m);
     EXPECT_EQ(m->negative_status, 0);
     EXPECT_EQ(m->size, 10u);
+    // An operator's object stays whatever an origin says.
+    const auto data = random_bytes(100, 3);
+    ASSERT_TRUE(s->put_object("vod/mine.bin", data, 0).ok());
+    EXPECT_EQ(s->put_negative("vod/mine.bin", 404, now + 100).code, Err::invalid);
     s->quiescent(kTid);
 }
 

@@ -39,8 +39,12 @@ def test_two_data_lcores_fill_from_the_origin_byte_exact():
             f.write(data)
     ep = Edgeplane(args=["--ram-mb", "128"], data_lcores="1,2")
     cl = RoutedClient(ep, mtu=1500)
-    ep.args += ["--gateway", ep.host_ip, "--origin", f"/vod={cl.ip}:{ORIGIN_PORT}"]
+    # Enough origin connections per lcore for every cold object at once
+    # (beyond them a cold request is 503, origin_busy).
+    ep.args += ["--gateway", ep.host_ip, "--origin", f"/vod={cl.ip}:{ORIGIN_PORT}",
+                "--origin-fetches", "32"]
     nginx = None
+    tmpd = tempfile.mkdtemp(prefix="edgeplane-bodies-", dir="/var/tmp")
     try:
         ep.start()
         cl.start()
@@ -48,16 +52,19 @@ def test_two_data_lcores_fill_from_the_origin_byte_exact():
         names = [n for n in files if n.startswith("vod/")]
         # Two clients per object, all at once: 48 connections spread over
         # both lcores by the TAP, so both fill (and some objects twice).
+        # Each line: curl's exit code, the object, the body's size and digest.
         script = " ".join(
-            f"(curl -sS -m 60 http://{ep.ip}/{n} | sha256sum | sed 's|-|{n}|') &"
-            for n in names for _ in range(2)) + " wait"
+            f"(c=$(curl -sS -m 60 -w '%{{http_code}}' -o {tmpd}/{k}-{i} http://{ep.ip}/{n}); "
+            f"echo $? {n} $(wc -c < {tmpd}/{k}-{i}) $(sha256sum < {tmpd}/{k}-{i}) $c) &"
+            for i, n in enumerate(names) for k in range(2)) + " wait"
         r = ep.ns_run(["sh", "-c", script], timeout=180)
         got = {}
         for line in r.stdout.splitlines():
-            digest, name = line.split()
-            got.setdefault(name, []).append(digest)
+            rc, name, size, digest, _, code = line.split()
+            got.setdefault(name, []).append((int(rc), int(size), digest, code))
         for n in names:
-            assert got.get(n) == [hashlib.sha256(files[n]).hexdigest()] * 2, n
+            want = (0, len(files[n]), hashlib.sha256(files[n]).hexdigest(), "200")
+            assert got.get(n) == [want] * 2, (n, got.get(n), r.stderr)
         for n in names:
             nchunks = (len(files[n]) + CHUNK - 1) // CHUNK
             lines = nginx.lines("/" + n)
@@ -87,3 +94,4 @@ def test_two_data_lcores_fill_from_the_origin_byte_exact():
         cl.cleanup()
         ep.cleanup()
         shutil.rmtree(content, ignore_errors=True)
+        shutil.rmtree(tmpd, ignore_errors=True)

@@ -80,7 +80,7 @@ struct Fixture : testing::Test {
     rte_mbuf *tx[kBurst];
 
     void SetUp() override {
-        pool = rte_pktmbuf_pool_create("steer_test", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+        pool = rte_pktmbuf_pool_create("steer_test", 4095, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
         ASSERT_NE(pool, nullptr);
         port.addr = test::test_port();
         for (unsigned k = 0; k < 2; ++k) {
