@@ -527,6 +527,10 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
                    "When revalidating an expired object fails, serve the stored copy if it expired "
                    "at most this long ago (RFC 5861 stale-if-error, set here); 0: 502/504")
         ->check(CLI::Range(0, 30 * 86400));
+    app.add_option("--origin-keepalive", cfg->origin_keepalive,
+                   "Idle origin connections each data lcore keeps for the next range to the same "
+                   "server (HTTP/1.1 persistence, closed after 10 s idle); 0: one per range")
+        ->check(CLI::Range(0, 32));
     app.add_option("--origin-negative-ttl-s", cfg->origin_negative_ttl_s,
                    "Remember an origin's 404/410 this long: requests meanwhile get 404 without "
                    "asking it (negative caching); 0: only --origin-fail-hold-ms")

@@ -62,6 +62,7 @@ namespace {
     X(origin_fail_hold_ms, "origin-fail-hold-ms") \
     X(origin_stale_if_error_s, "origin-stale-if-error-s") \
     X(origin_negative_ttl_s, "origin-negative-ttl-s") \
+    X(origin_keepalive, "origin-keepalive")     \
     X(purge_allow, "purge-allow")               \
     X(swarm_port, "swarm-port")                 \
     X(swarm_max_conns, "swarm-max-conns")       \

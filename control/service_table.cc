@@ -97,6 +97,7 @@ std::unique_ptr<Service> make_http(const ServiceEnv &env, std::string *err) {
     oc.fail_hold_ms = env.cfg.origin_fail_hold_ms;
     oc.stale_if_error_s = env.cfg.origin_stale_if_error_s;
     oc.negative_ttl_s = env.cfg.origin_negative_ttl_s;
+    oc.keepalive = env.cfg.origin_keepalive;
     static_assert(kMaxPurgeNets == OriginConfig::kMaxPurgeNets);
     for (const std::string &n : env.cfg.purge_allow) {  // validated by parse_config
         uint32_t ip_be, mask_be;

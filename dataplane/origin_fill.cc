@@ -25,6 +25,10 @@ struct OriginFill::Fetch {
     bool posted = false;       // the post went through (else retried by poll)
     bool reval = false;        // first, of a stored version that expired: If-None-Match
     bool expire_only = false;  // landing: only a "stale now" note for the store (slots done)
+    bool reused = false;       // sent on a kept-alive connection (it may have gone stale)
+    bool peer_closed = false;  // the origin sent FIN: the connection cannot be kept
+    uint32_t srv_ip_be = 0;    // the server this attempt went to (what a kept connection is for)
+    uint16_t srv_port = 0;
     const origin::Route *route = nullptr;
     uint64_t key = 0;  // chunk key: the FillTable slot that holds the failover state
     uint64_t oid = 0;
@@ -46,6 +50,7 @@ struct OriginFill::Fetch {
     // memory and the message (whose state the control thread may still read).
     void clear() {
         in_use = first = head_ok = landing = posted = reval = expire_only = false;
+        reused = peer_closed = false;
         route = nullptr;
         key = oid = size = etag64 = generation = started_ns = 0;
         index = req_len = req_off = got = want = 0;
@@ -303,6 +308,24 @@ bool OriginFill::start(Fetch &f) {
     f.req_len = static_cast<uint32_t>(origin::format_chunk_request(
         f.req, sizeof f.req, {f.path, f.path_len}, {host, hl}, f.index, {}, inm, ims));
     stack_->set_time(now_ns_);
+    f.reused = f.peer_closed = false;
+    f.srv_ip_be = srv.ip_be;
+    f.srv_port = srv.port;
+    for (Idle &e : idle_) {
+        // HTTP/1.1 persistence (RFC 9112 9.3): the next range on the same
+        // connection, no handshake.
+        if (!e.used || e.ip_be != srv.ip_be || e.port != srv.port || f.req_len == 0) continue;
+        const tcp::ConnId c = e.conn;
+        e.used = false;
+        if (!stack_->alive(c)) continue;
+        f.conn = c;
+        f.reused = true;
+        stack_->set_user(c, &f);
+        ++ctr_.origin_conn_reused;
+        ++ctr_.origin_fetches;
+        send_request(f);
+        return true;
+    }
     f.conn = stack_->connect(tcp::IpAddr::v4(rte_be_to_cpu_32(cfg_.local_ip_be)),
                              tcp::IpAddr::v4(ip), srv.port, this);
     if (!f.conn.valid() || f.req_len == 0) {
@@ -327,15 +350,53 @@ void OriginFill::send_request(Fetch &f) {
 
 // ---------------------------------------------------------------- answers
 
+OriginFill::Idle *OriginFill::idle_of(void *user) {
+    auto *p = static_cast<Idle *>(user);
+    return p >= idle_ && p < idle_ + kMaxIdle ? p : nullptr;
+}
+
+void OriginFill::forget_idle(Idle &e, bool close) {
+    if (!e.used) return;
+    e.used = false;
+    stack_->set_user(e.conn, nullptr);
+    if (close) stack_->close(e.conn);
+}
+
+void OriginFill::keep_conn(Fetch &f) {
+    const http::RespHead &h = f.parser.head();
+    if (cfg_.keepalive && f.conn.valid() && !f.peer_closed && h.keep_alive && h.has_length &&
+        h.minor >= 1 && stack_->alive(f.conn)) {
+        uint32_t kept = 0;
+        for (Idle &e : idle_) kept += e.used;
+        for (Idle &e : idle_) {
+            if (e.used || kept >= cfg_.keepalive) continue;
+            e = {f.conn, f.srv_ip_be, f.srv_port, true, now_ns_};
+            stack_->set_user(f.conn, &e);
+            f.conn = {};
+            ++ctr_.origin_conn_kept;
+            return;
+        }
+    }
+    drop_conn(f, false);
+}
+
 void OriginFill::on_connected(tcp::Stack &, tcp::ConnId id) {
-    if (auto *f = static_cast<Fetch *>(stack_->user(id))) send_request(*f);
+    void *u = stack_->user(id);
+    if (idle_of(u)) return;
+    if (auto *f = static_cast<Fetch *>(u)) send_request(*f);
 }
 
 void OriginFill::on_writable(tcp::Stack &, tcp::ConnId id) {
-    if (auto *f = static_cast<Fetch *>(stack_->user(id))) send_request(*f);
+    void *u = stack_->user(id);
+    if (idle_of(u)) return;
+    if (auto *f = static_cast<Fetch *>(u)) send_request(*f);
 }
 
 size_t OriginFill::on_data(tcp::Stack &, tcp::ConnId id, const uint8_t *data, size_t len) {
+    if (Idle *e = idle_of(stack_->user(id))) {  // bytes nobody asked for: not reusable
+        forget_idle(*e, true);
+        return len;
+    }
     auto *f = static_cast<Fetch *>(stack_->user(id));
     if (!f || f->landing) return len;  // extra bytes after the answer: ignored
     size_t off = 0;
@@ -382,7 +443,7 @@ void OriginFill::head_arrived(Fetch &f) {
         origin::ObjectHead h;
         bool found;
         origin::parse_cache_control(f.parser.field("cache-control", &found), &h);
-        drop_conn(f, false);
+        keep_conn(f);
         chunkstore::Store::FillMsg &m = f.msg;
         m.kind = chunkstore::Store::FillMsg::Kind::refresh;
         m.waiter = stream_->waiter();
@@ -473,7 +534,7 @@ void OriginFill::head_arrived(Fetch &f) {
 }
 
 void OriginFill::body_complete(Fetch &f) {
-    drop_conn(f, false);  // one range per connection: close it
+    keep_conn(f);  // the next range to this server may reuse it
     chunkstore::Store::FillMsg &m = f.msg;
     m.waiter = stream_->waiter();
     m.oid = f.oid;
@@ -518,8 +579,21 @@ void OriginFill::post(Fetch &f) {
 }
 
 void OriginFill::on_peer_closed(tcp::Stack &, tcp::ConnId id) {
+    if (Idle *e = idle_of(stack_->user(id))) {  // the origin ended an idle one
+        forget_idle(*e, true);
+        return;
+    }
     auto *f = static_cast<Fetch *>(stack_->user(id));
     if (!f || f->landing) return;
+    f->peer_closed = true;
+    if (f->reused && f->parser.idle()) {
+        // The origin closed the kept connection as we reused it (its idle
+        // timeout): not a failure of the server, ask again on a new one.
+        ++ctr_.origin_conn_stale;
+        drop_conn(*f, true);
+        start(*f);
+        return;
+    }
     // A read-until-close body ends here; anything else was cut short.
     const http::RespStep st = f->parser.eof();
     if (st.complete && f->head_ok && f->got == f->want) return body_complete(*f);
@@ -528,10 +602,19 @@ void OriginFill::on_peer_closed(tcp::Stack &, tcp::ConnId id) {
 }
 
 void OriginFill::on_closed(tcp::Stack &, tcp::ConnId id, tcp::CloseReason why) {
+    if (Idle *e = idle_of(stack_->user(id))) {
+        e->used = false;  // gone: nothing to close
+        return;
+    }
     auto *f = static_cast<Fetch *>(stack_->user(id));
     if (!f) return;
     f->conn = {};  // gone: nothing to close or abort
     if (f->landing) return;
+    if (f->reused && f->parser.idle()) {  // reset as we reused it: a new connection
+        ++ctr_.origin_conn_stale;
+        start(*f);
+        return;
+    }
     if (why == tcp::CloseReason::kRefused || why == tcp::CloseReason::kTimeout)
         ++ctr_.origin_connect_failures;
     else
@@ -635,6 +718,9 @@ void OriginFill::poll(uint64_t now_ns, int64_t unix_s) {
 }
 
 void OriginFill::sweep() {
+    for (Idle &e : idle_)
+        if (e.used && now_ns_ - e.since_ns > cfg_.keepalive_idle_ms * 1'000'000)
+            forget_idle(e, true);
     const uint64_t limit = cfg_.timeout_ms * 1'000'000;
     for (uint32_t i = 0; i < cfg_.fetches; ++i) {
         Fetch &f = fetches_[i];

@@ -44,6 +44,8 @@ struct OriginConfig {
     uint64_t fail_hold_ms = 500;            // a failed fill answers its waiters this long
     uint32_t stale_if_error_s = 0;          // a failed revalidation serves a copy this stale
     uint32_t negative_ttl_s = 0;            // an origin 404/410 is remembered this long (0: off)
+    uint32_t keepalive = 0;                 // idle origin connections kept for reuse (0: off)
+    uint64_t keepalive_idle_ms = 10'000;    // an idle one is closed after this long
     // HTTP PURGE is accepted from these IPv4 networks (host order); none: 405.
     static constexpr uint32_t kMaxPurgeNets = 16;
     uint32_t purge_net[kMaxPurgeNets] = {}, purge_mask[kMaxPurgeNets] = {};
@@ -72,6 +74,9 @@ struct OriginConfig {
     X(origin_post_retries, "chunks posted again: the fill channel to the control thread was full") \
     X(origin_no_store_passed,                                                                      \
       "answers the origin marked no-store/private: served, never reused (fetched anew each time)") \
+    X(origin_conn_reused, "origin requests sent on a kept-alive connection (no handshake)")       \
+    X(origin_conn_kept, "origin connections kept idle after a complete answer")                 \
+    X(origin_conn_stale, "kept connections the origin had closed: the request went on a new one") \
     X(origin_negative_stored, "origin 404/410 answers remembered for --origin-negative-ttl-s")     \
     X(origin_negative_hits, "requests answered 404 from a remembered origin 404/410 (not asked)")  \
     X(purge_accepted, "HTTP PURGE requests from an allowed network, done by the control thread")  \
@@ -175,6 +180,18 @@ class OriginFill final : public tcp::Handler, public ChunkFiller {
     void fail_slots(Fetch &f, uint16_t status);  // waiters see `status`; wakes them
     void release(Fetch &f);  // frees the fetch (and closes or aborts its connection)
     void drop_conn(Fetch &f, bool abort);
+    // A complete, keep-alive answer: park the connection for the next fetch
+    // to the same server, else close it.
+    void keep_conn(Fetch &f);
+    struct Idle {
+        tcp::ConnId conn{};
+        uint32_t ip_be = 0;
+        uint16_t port = 0;
+        bool used = false;
+        uint64_t since_ns = 0;
+    };
+    Idle *idle_of(void *user);
+    void forget_idle(Idle &e, bool close);
     bool start_chunk(uint64_t key, const chunkstore::ObjectMeta &m, uint32_t index);
     void start_queued();
     void sweep();
@@ -196,6 +213,8 @@ class OriginFill final : public tcp::Handler, public ChunkFiller {
     std::unique_ptr<uint64_t[]> queue_;
     // PURGE messages to the control thread (a free one: state not kPosted).
     static constexpr uint32_t kPurgeMsgs = 4;
+    static constexpr uint32_t kMaxIdle = 32;
+    Idle idle_[kMaxIdle];
     std::unique_ptr<chunkstore::Store::FillMsg[]> purge_msgs_;
     uint32_t qhead_ = 0, qlen_ = 0;
     OriginFillCounters ctr_;

@@ -43,7 +43,7 @@ error_log {self.prefix}/error.log;
 pid {self.prefix}/nginx.pid;
 events {{ worker_connections 1024; }}
 http {{
-    log_format fill '$uri $http_range $status $body_bytes_sent';
+    log_format fill '$uri $http_range $status $body_bytes_sent $connection';
     access_log {self.log} fill;
     client_body_temp_path {self.prefix}/body;
     proxy_temp_path {self.prefix}/proxy;
@@ -100,6 +100,11 @@ http {{
                     out.append((parts[1], parts[2]))
         return out
 
+    def connections(self, uri):
+        """nginx's connection serial number of every logged request for uri."""
+        with open(self.log) as f:
+            return [p[4] for p in (line.split() for line in f) if len(p) > 4 and p[0] == uri]
+
     def cleanup(self):
         self.kill()
         shutil.rmtree(self.prefix, ignore_errors=True)
@@ -127,6 +132,7 @@ def env():
         "vod/nostore/a.bin": os.urandom(2 * CHUNK + 5),
         "vod/private/b.bin": os.urandom(2 * CHUNK + 9),
         "vod/noetag/obj.bin": os.urandom(CHUNK + 333),
+        "vod/ka.bin": os.urandom(8 * CHUNK + 1),
         "probe": b"ok\n",
     }
     for name, data in files.items():
@@ -192,6 +198,20 @@ def test_cold_get_is_byte_exact_and_fetches_each_aligned_range_once(env):
     assert body == src and code == 200
     assert len(env.nginx.lines("/vod/big.mp4")) == 6
     assert http(env)["origin_chunks_stored"] >= 6
+
+
+def test_origin_connections_are_kept_alive_and_reused(env):
+    # HTTP/1.1 persistence to the origin: the ranges of one object go over
+    # fewer connections than requests (readahead keeps a couple in flight).
+    uri = "/vod/ka.bin"
+    before = http(env)["origin_conn_reused"]
+    rc, body, code = get(env, uri)
+    assert code == 200 and body == env.files["vod/ka.bin"]
+    got = env.nginx.lines(uri)
+    assert sorted(r for r, _ in got) == sorted(chunk_range(i) for i in range(9)), got
+    conns = env.nginx.connections(uri)
+    assert len(set(conns)) < len(conns), conns
+    assert http(env)["origin_conn_reused"] > before
 
 
 def test_small_object_and_head(env):
