@@ -116,6 +116,14 @@ struct ObjectMeta {
     // until evicted or purged), and the origin's entity-tag as sent, for
     // revalidation (If-None-Match).
     int64_t expires_unix_s = 0;
+    // Negative caching (Store::put_negative): no object, the origin said
+    // this status (404/410) for it; until expires_unix_s the data lcores
+    // answer 404 without asking the origin. No chunks (chunk_count 0).
+    uint16_t negative_status = 0;
+    // The origin said no-store or private (RFC 9111 5.2.2.5, 5.2.2.7): this
+    // copy exists only to stream the response that fetched it; every later
+    // request fetches anew (it is always stale and never revalidated).
+    bool no_store = false;
     uint8_t origin_etag_len = 0;
     char origin_etag[96] = {};
     std::string_view origin_etag_view() const { return {origin_etag, origin_etag_len}; }

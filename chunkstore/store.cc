@@ -409,7 +409,10 @@ EvictResult Store::evict(ChunkKey key) {
     // RAM is the only copy: the whole object goes, or nothing.
     const ObjectId oid = c->oid;
     auto it = objects_ctl_.find(oid);
-    if (it == objects_ctl_.end()) {  // a chunk whose object is gone
+    if (it == objects_ctl_.end() || it->second->filled) {
+        // A chunk whose object is gone, or of an object pulled from an
+        // origin: only this chunk goes, and a reader that needs it again
+        // has it fetched again (ChunkStream::wait_for asks the filler).
         unlink_chunk(key, c);
         ++ctl_->evictions;
         return EvictResult::evicted;

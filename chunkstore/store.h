@@ -193,7 +193,10 @@ class Store {
     // the object id (begin) on its completion ring, like a promotion.
     struct FillMsg {
         // refresh: the origin said 304, the version stays, fresh until expires_unix_s.
-        enum class Kind : uint8_t { begin, chunk, refresh };
+        // negative: the origin said `status` (404/410) for `name`: remember
+        // that until expires_unix_s (put_negative). purge: drop `name`, or
+        // every object under it when it ends in '/' (HTTP PURGE).
+        enum class Kind : uint8_t { begin, chunk, refresh, negative, purge };
         enum : uint8_t { kPosted = 0, kDone = 1, kRefused = 2 };
         Kind kind = Kind::chunk;
         WaiterId waiter = kNoWaiter;
@@ -205,6 +208,9 @@ class Store {
         uint8_t origin_etag_len = 0;  // begin
         char origin_etag[96];
         uint32_t index = 0, len = 0;    // chunk
+        uint16_t status = 0;            // negative
+        bool no_store = false;          // begin: the origin forbade storing it
+        uint32_t purged = 0;            // purge: objects dropped (set by the control thread)
         const uint8_t *data = nullptr;  // chunk: len bytes, copied into a RAM slot
         uint16_t name_len = 0, ctype_len = 0;
         char name[kMaxName];
@@ -225,7 +231,11 @@ class Store {
     // reset, as after a re-ingest).
     Status begin_fill(std::string_view name, uint64_t size, uint64_t etag, int64_t mtime_ns,
                       std::string_view ctype, uint64_t *generation, int64_t expires_unix_s = 0,
-                      std::string_view origin_etag = {});
+                      std::string_view origin_etag = {}, bool no_store = false);
+    // Negative caching: `name` does not exist at its origin (`status`), until
+    // expires_unix_s; an ingested object of that name is left alone.
+    // Expired entries are dropped by poll().
+    Status put_negative(std::string_view name, uint16_t status, int64_t expires_unix_s);
     // Revalidated (304): the same version, fresh until expires_unix_s.
     Status refresh_fill(ObjectId oid, uint64_t gen, int64_t expires_unix_s);
     // Copies one complete chunk of generation `gen` into a RAM slot and
@@ -356,6 +366,7 @@ class Store {
     void settle_waiters(ChunkKey key);
     void notify_waiter(WaiterId w, uint64_t key);
     unsigned handle_fills();
+    void sweep_negatives(int64_t now_unix_s);
     IoBuf *start_promotion(ChunkKey key);
     void finish_promotion(IoBuf *b);
     unsigned verify_promoted();
@@ -417,6 +428,14 @@ class Store {
     std::unordered_map<ChunkKey, DiskEntry> disk_index_;
     std::unordered_map<ChunkKey, uint32_t> lost_records_;  // failed payloads of kept objects: slot
     uint64_t next_gen_ = 1;
+    // Negative entries in the order they expire (one TTL for all, so FIFO):
+    // {expires, oid, generation}; a replaced entry is skipped.
+    struct NegativeEntry {
+        int64_t expires;
+        ObjectId oid;
+        uint64_t generation;
+    };
+    std::deque<NegativeEntry> negatives_;
     std::vector<IoBuf *> io_bufs_;
     std::vector<IoBuf *> io_free_;
     std::unordered_map<ChunkKey, IoBuf *> promoting_;  // read in flight or awaiting verification

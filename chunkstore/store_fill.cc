@@ -10,7 +10,9 @@
 // partial chunk behind, only a hole a later request fetches again.
 #include <algorithm>
 #include <cstring>
+#include <ctime>
 #include <string>
+#include <vector>
 
 #include "chunkstore/chunk_sums.h"
 #include "chunkstore/store.h"
@@ -40,7 +42,7 @@ void Store::notify_waiter(WaiterId w, uint64_t key) {
 
 Status Store::begin_fill(std::string_view name, uint64_t size, uint64_t etag, int64_t mtime_ns,
                          std::string_view ctype, uint64_t *generation, int64_t expires_unix_s,
-                         std::string_view origin_etag) {
+                         std::string_view origin_etag, bool no_store) {
     if (name.empty() || name.size() > kMaxName)
         return Status::error(Err::invalid,
                              "object name must be 1.." + std::to_string(kMaxName) + " bytes");
@@ -48,7 +50,9 @@ Status Store::begin_fill(std::string_view name, uint64_t size, uint64_t etag, in
     const ObjectId oid = object_id(name);
     if (auto it = objects_ctl_.find(oid); it != objects_ctl_.end()) {
         const ObjectMeta *old = it->second;
-        if (old->filled && old->size == size && old->etag == etag && old->name_view() == name) {
+        // A no-store copy is never reused: every fetch of it is its own version.
+        if (old->filled && !old->no_store && !no_store && !old->negative_status &&
+            old->size == size && old->etag == etag && old->name_view() == name) {
             *generation = old->generation;  // the same version: its chunks stay
             return old->expires_unix_s == expires_unix_s
                        ? Status{}
@@ -71,6 +75,7 @@ Status Store::begin_fill(std::string_view name, uint64_t size, uint64_t etag, in
     std::memcpy(m->ctype, ctype.data(), ctype.size());
     m->etag = etag;
     m->filled = true;
+    m->no_store = no_store;
     m->expires_unix_s = expires_unix_s;
     m->origin_etag_len =
         static_cast<uint8_t>(std::min<size_t>(origin_etag.size(), sizeof m->origin_etag));
@@ -85,6 +90,53 @@ Status Store::begin_fill(std::string_view name, uint64_t size, uint64_t etag, in
     objects_ctl_[oid] = m;
     *generation = m->generation;
     return {};
+}
+
+Status Store::put_negative(std::string_view name, uint16_t status, int64_t expires_unix_s) {
+    if (name.empty() || name.size() > kMaxName)
+        return Status::error(Err::invalid,
+                             "object name must be 1.." + std::to_string(kMaxName) + " bytes");
+    const ObjectId oid = object_id(name);
+    if (auto it = objects_ctl_.find(oid); it != objects_ctl_.end()) {
+        // An operator's object stays whatever the origin says; a filled one
+        // is gone at its origin (a revalidation's 404): drop it.
+        if (!it->second->filled) return Status::error(Err::invalid, "an ingested object");
+        drop_object(oid);
+    } else if (objects_ctl_.size() >= cfg_.max_objects) {
+        ++ctl_->insert_failures_full;
+        return Status::error(Err::full, "object index full");
+    }
+    auto *m = new ObjectMeta();
+    m->id = oid;
+    m->size = 0;
+    m->chunk_count = 0;
+    m->generation = next_gen_++;
+    m->name_len = static_cast<uint16_t>(name.size());
+    std::memcpy(m->name, name.data(), name.size());
+    m->filled = true;
+    m->negative_status = status;
+    m->expires_unix_s = expires_unix_s;
+    void *old = nullptr;
+    if (!objects_.upsert(oid, m, &old)) {
+        delete m;
+        ++ctl_->insert_failures_full;
+        return Status::error(Err::full, "object index full");
+    }
+    if (old) defer(DeferKind::object, -1, old);
+    objects_ctl_[oid] = m;
+    negatives_.push_back({expires_unix_s, oid, m->generation});
+    return {};
+}
+
+void Store::sweep_negatives(int64_t now_unix_s) {
+    while (!negatives_.empty() && negatives_.front().expires <= now_unix_s) {
+        const NegativeEntry e = negatives_.front();
+        negatives_.pop_front();
+        auto it = objects_ctl_.find(e.oid);
+        if (it != objects_ctl_.end() && it->second->negative_status &&
+            it->second->generation == e.generation)
+            drop_object(e.oid);
+    }
 }
 
 Status Store::refresh_fill(ObjectId oid, uint64_t gen, int64_t expires_unix_s) {
@@ -140,6 +192,7 @@ Status Store::put_fill_chunk(ObjectId oid, uint64_t gen, uint32_t index, const u
 
 unsigned Store::handle_fills() {
     unsigned n = 0;
+    if (!negatives_.empty()) sweep_negatives(std::time(nullptr));
     const uint32_t used = fill_used_.load(std::memory_order_acquire);
     for (uint32_t ch = 0; ch < used; ++ch) {
         void *burst[16];
@@ -149,13 +202,34 @@ unsigned Store::handle_fills() {
                 auto *m = static_cast<FillMsg *>(burst[i]);
                 Status st;
                 const FillMsg::Kind kind = m->kind;
+                if (kind == FillMsg::Kind::negative || kind == FillMsg::Kind::purge) {
+                    // No waiter: the data core polls the message's state.
+                    const std::string_view name{m->name, m->name_len};
+                    if (kind == FillMsg::Kind::negative) {
+                        st = put_negative(name, m->status, m->expires_unix_s);
+                    } else if (!name.empty() && name.back() == '/') {
+                        std::vector<std::string> names;
+                        for_each_object([&](const ObjectMeta &o) {
+                            if (o.name_view().substr(0, name.size()) == name)
+                                names.emplace_back(o.name_view());
+                        });
+                        m->purged = 0;
+                        for (const std::string &nm : names) m->purged += remove_object(nm).ok();
+                    } else {
+                        m->purged = remove_object(name).ok() ? 1 : 0;
+                    }
+                    m->state.store(st.ok() ? FillMsg::kDone : FillMsg::kRefused,
+                                   std::memory_order_release);
+                    ++n;
+                    continue;
+                }
                 const bool begin = kind == FillMsg::Kind::begin;
                 // A begin carries the first chunk fetched (the one its
                 // metadata came with): the object, then that chunk.
                 if (begin)
                     st = begin_fill({m->name, m->name_len}, m->size, m->etag, m->mtime_ns,
                                     {m->ctype, m->ctype_len}, &m->generation, m->expires_unix_s,
-                                    {m->origin_etag, m->origin_etag_len});
+                                    {m->origin_etag, m->origin_etag_len}, m->no_store);
                 if (m->kind == FillMsg::Kind::refresh)
                     st = refresh_fill(m->oid, m->generation, m->expires_unix_s);
                 else if (st.ok() && m->data)

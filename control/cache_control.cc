@@ -117,10 +117,12 @@ cache::Refusal CacheControl::try_evict(uint64_t key, bool allow_fresh) {
     if (!allow_fresh && fresh(oid, now_ns())) return cache::Refusal::fresh;
     std::string name;
     uint32_t nchunks = 0;
+    bool whole = ram_only_;
     if (ram_only_) {
         if (const chunkstore::ObjectMeta *m = store_.object_by_id(oid)) {
             name.assign(m->name_view());
             nchunks = m->chunk_count;
+            whole = !m->filled;  // a filled object loses only this chunk (fetched again)
         }
     }
     switch (store_.evict(key)) {
@@ -131,7 +133,7 @@ cache::Refusal CacheControl::try_evict(uint64_t key, bool allow_fresh) {
         case chunkstore::EvictResult::evicted:
             break;
     }
-    if (ram_only_) {
+    if (whole) {
         ++object_evictions_;
         ingested_ns_.erase(oid);
         EP_LOG(NOTICE, "cache: evicted %s (%u chunks; RAM-only store: the object is deleted)",

@@ -4,6 +4,7 @@
 #include "control/cluster/model_load.h"
 #include "control/metrics_server.h"
 #include "dataplane/fault_stage.h"
+#include "dataplane/lcore.h"
 #include "dataplane/origin/origin_table.h"
 
 #include <arpa/inet.h>
@@ -532,6 +533,17 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
                    "When revalidating an expired object fails, serve the stored copy if it expired "
                    "at most this long ago (RFC 5861 stale-if-error, set here); 0: 502/504")
         ->check(CLI::Range(0, 30 * 86400));
+    app.add_option("--origin-keepalive", cfg->origin_keepalive,
+                   "Idle origin connections each data lcore keeps for the next range to the same "
+                   "server (HTTP/1.1 persistence, closed after 10 s idle); 0: one per range")
+        ->check(CLI::Range(0, 32));
+    app.add_option("--origin-negative-ttl-s", cfg->origin_negative_ttl_s,
+                   "Remember an origin's 404/410 this long: requests meanwhile get 404 without "
+                   "asking it (negative caching); 0: only --origin-fail-hold-ms")
+        ->check(CLI::Range(0, 86400));
+    app.add_option("--purge-allow", cfg->purge_allow,
+                   "HTTP PURGE is accepted from this IPv4 network (A.B.C.D/LEN), repeatable; others "
+                   "get 403, and with none PURGE is 405 (edgectl purge always works)");
     app.add_option("--dns-port", cfg->dns_port,
                    "Authoritative DNS on this UDP and TCP port (docs/dns.md), usually 53; 0: off")
         ->check(port_range);
@@ -717,12 +729,20 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
         return fail("at most " + std::to_string(origin::Table::kMaxRoutes) + " --origin routes");
     if (!cfg->origins.empty() && cfg->http_port == 0)
         return fail("--origin needs the HTTP service (--http-port)");
-    // The fill client's connections must come back to the lcore that opened
-    // them: with RSS that needs a local port chosen by the port's hash
-    // (tcp::PortFilter), not built yet (docs/origin.md).
-    if (!cfg->origins.empty() && cfg->data_lcores.size() > 1)
-        return fail("--origin works with one data lcore for now (origin replies are not yet "
-                    "steered back to the lcore that asked)");
+    for (const std::string &n : cfg->purge_allow) {
+        uint32_t ip, mask;
+        if (!parse_ipv4_prefix(n, &ip, &mask))
+            return fail("--purge-allow '" + n + "': not an IPv4 network A.B.C.D/LEN");
+    }
+    if (cfg->purge_allow.size() > kMaxPurgeNets)
+        return fail("at most " + std::to_string(kMaxPurgeNets) + " --purge-allow");
+    if (!cfg->purge_allow.empty() && cfg->origins.empty())
+        return fail("--purge-allow needs --origin (PURGE travels the fill channel)");
+    // Each lcore's origin connections use its own slice of the ephemeral
+    // ports; answers that reach another lcore are handed over (tcp/port_steer.h).
+    if (!cfg->origins.empty() && cfg->data_lcores.size() > kMaxSteerLcores)
+        return fail("--origin works with at most " + std::to_string(kMaxSteerLcores) +
+                    " data lcores");
     if (!cfg->cluster_policy.empty() && cfg->clusters.empty())
         return fail("--cluster-policy needs --clusters FILE");
     if (!cfg->clusters.empty()) {

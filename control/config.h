@@ -51,6 +51,9 @@ struct Config {
     unsigned origin_readahead = 2;      // chunks fetched from the one a reader needs on
     unsigned origin_fail_hold_ms = 500;  // a failed fill answers its waiters 502/504 this long
     unsigned origin_stale_if_error_s = 0;  // serve an expired copy this long past expiry if the origin fails
+    unsigned origin_keepalive = 8;         // idle origin connections kept per lcore for reuse; 0: off
+    unsigned origin_negative_ttl_s = 0;    // remember an origin 404/410 this long; 0: only the fail hold
+    std::vector<std::string> purge_allow;  // IPv4 networks (A.B.C.D/LEN) HTTP PURGE is accepted from
     unsigned discard_port = 0;      // RFC 863 sink with receipts (edgectl sink); 0: off
     unsigned udp_echo_port = 0;     // RFC 862 echo over UDP; 0: off
     unsigned drain_deadline_s = 5;  // SIGTERM: connections open get this long; 0: stop at once
@@ -124,6 +127,8 @@ std::vector<std::string> eal_arguments(const Config &cfg);
 
 // Helpers shared with tests.
 bool parse_ipv4_prefix(const std::string &s, uint32_t *ip_be, uint32_t *mask_be);
+// --purge-allow entries at most (OriginConfig::kMaxPurgeNets).
+inline constexpr std::size_t kMaxPurgeNets = 16;
 bool parse_ipv4(const std::string &s, uint32_t *ip_be);
 bool is_pci_address(const std::string &dev);
 std::string ethdev_name(const std::string &device);  // "net_tap0,iface=x" -> "net_tap0"

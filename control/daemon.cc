@@ -134,6 +134,15 @@ bool Daemon::start() {
         lcores_.push_back(lc);
     }
 
+    // Origin connections are active opens: their answers must reach the
+    // lcore that connected, whatever queue the port picks (docs/origin.md).
+    if (!cfg_.origins.empty()) {
+        std::string err;
+        if (!steer_setup(lcores_, tcp::PortSteer{}, &steer_slices_, &err)) {
+            EP_LOG(ERR, "%s", err.c_str());
+            return false;
+        }
+    }
     if (!setup_services()) return false;
     if (!start_tcp_services()) return false;
     if (!cfg_.access_log.empty()) {
@@ -221,7 +230,8 @@ bool Daemon::start_tcp_services() {
         EP_LOG(ERR, "cache: %s", e.what());
         return false;
     }
-    for (Lcore *lc : lcores_) {
+    for (size_t k = 0; k < lcores_.size(); ++k) {
+        Lcore *lc = lcores_[k];
         void *mem = rte_zmalloc_socket("access_log", AccessLog::memsize(cfg_.access_ring_size), 64,
                                        static_cast<int>(rte_lcore_to_socket_id(lc->lcore_id)));
         auto *log = mem ? new (rte_zmalloc("access_log_obj", sizeof(AccessLog), 64)) AccessLog() : nullptr;
@@ -282,6 +292,10 @@ bool Daemon::start_tcp_services() {
             sc.secret = rte_rand();  // ISNs (RFC 6528) and SYN cookies (RFC 4987)
             sc.seed = rte_rand();
             sc.syn_backlog = cfg_.tcp_syn_backlog;
+            if (k < steer_slices_.size()) {  // this lcore connects from its own slice only
+                sc.ephemeral_lo = steer_slices_[k].lo;
+                sc.ephemeral_hi = steer_slices_[k].hi;
+            }
             auto io = std::make_unique<TcpIo>();
             if (!io->init(lc, &q, sc, q.port->tx_offload, 0)) {
                 EP_LOG(ERR, "TCP stack for lcore %u: out of memory (lower --tcp-max-conns)", lc->lcore_id);
@@ -833,6 +847,7 @@ int Daemon::shutdown() {
     tcp_.clear();
     for (auto &f : faults_) f->drain_free();
     faults_.clear();
+    steer_teardown(lcores_);
     if (store_) store_->set_background_work(nullptr);
     cache_.reset();
     for (AccessLog *log : access_logs_) {

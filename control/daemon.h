@@ -25,6 +25,7 @@
 #include "dataplane/lcore.h"
 #include "dataplane/tcp_io.h"
 #include "dataplane/port.h"
+#include "dataplane/steer_rings.h"
 
 namespace ep {
 
@@ -90,6 +91,7 @@ private:
     rte_mempool *pool_ = nullptr;
     std::vector<Port> ports_;
     std::vector<Lcore *> lcores_;
+    std::vector<tcp::PortSteer> steer_slices_;  // per lcore, with --origin and > 1 lcore
     std::atomic<bool> data_stop_{false};
     AdminSocket admin_;
     MetricsServer metrics_server_;

@@ -88,6 +88,9 @@ namespace {
     X(dash_steering, "dash-steering")                         \
     X(dash_steer_ttl_s, "dash-steer-ttl-s")                   \
     X(dash_steer_min_kbps, "dash-steer-min-kbps")             \
+    X(origin_negative_ttl_s, "origin-negative-ttl-s")         \
+    X(origin_keepalive, "origin-keepalive")                   \
+    X(purge_allow, "purge-allow")                             \
     X(eal_extra, "-- (EAL arguments)")
 
 // rte_log level from a --log-level value; 0 when it is not a plain level

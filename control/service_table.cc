@@ -1,5 +1,6 @@
 #include "control/service_table.h"
 
+#include <arpa/inet.h>
 #include <rte_lcore.h>
 #include <rte_random.h>
 
@@ -239,6 +240,16 @@ std::unique_ptr<Service> make_http(const ServiceEnv &env, std::string *err) {
     oc.timeout_ms = env.cfg.origin_timeout_ms;
     oc.fail_hold_ms = env.cfg.origin_fail_hold_ms;
     oc.stale_if_error_s = env.cfg.origin_stale_if_error_s;
+    oc.negative_ttl_s = env.cfg.origin_negative_ttl_s;
+    oc.keepalive = env.cfg.origin_keepalive;
+    static_assert(kMaxPurgeNets == OriginConfig::kMaxPurgeNets);
+    for (const std::string &n : env.cfg.purge_allow) {  // validated by parse_config
+        uint32_t ip_be, mask_be;
+        if (oc.npurge_nets == OriginConfig::kMaxPurgeNets || !parse_ipv4_prefix(n, &ip_be, &mask_be))
+            continue;
+        oc.purge_mask[oc.npurge_nets] = ntohl(mask_be);
+        oc.purge_net[oc.npurge_nets++] = ntohl(ip_be) & ntohl(mask_be);
+    }
     if (!srv->init(env.stack, env.store, env.lc->reader_id, env.cfg.http_max_conns,
                    static_cast<uint16_t>(env.cfg.http_port), env.access, &oc)) {
         *err = "HTTP server: cannot start";

@@ -36,7 +36,10 @@ namespace ep {
     X(fault_corrupted, "packets corrupted by the fault-injection stage")              \
     X(access_ring_drops, "cache-policy access records lost: the ring to the control thread was full") \
     X(response_log_drops, "access-log lines lost: the response-log ring to the control thread was full") \
-    X(drain_resets, "connections reset because they were still open at a drain's deadline")
+    X(drain_resets, "connections reset because they were still open at a drain's deadline") \
+    X(steer_handed_over, "TCP segments for another lcore's local port handed to it over its steering ring") \
+    X(steer_received, "TCP segments and ARP replies another lcore handed to this one") \
+    X(steer_arp_shared, "ARP replies copied to the other lcores (each keeps its own neighbour table)")
 
 // Why a packet was dropped. Grouped by the layer that decided it.
 #define EP_DROP_REASONS(X)                                                                  \
@@ -77,7 +80,8 @@ namespace ep {
     X(udp_no_handler, "UDP to an unbound port, no room for the ICMP error")                 \
     X(udp_unreachable_limited, "UDP to an unbound port, ICMP error rate-limited")           \
     X(tx_queue_full, "packet not sent: the port's transmit queue was full")                 \
-    X(fault_injected, "packet dropped by the fault-injection stage")
+    X(fault_injected, "packet dropped by the fault-injection stage")                        \
+    X(steer_ring_full, "segment for another lcore's port dropped: its steering ring was full")
 
 enum class Drop : uint16_t {
     none = 0,

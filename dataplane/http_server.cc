@@ -34,6 +34,8 @@ struct HttpServer::Conn : StreamConn {
     uint64_t piece_off = 0;
     uint32_t waits_mark = 0;  // StreamConn::disk_waits when this response started
     uint64_t queued_mark = 0;  // StreamConn::queued when this response started
+    uint64_t held_for = 0;    // the object id its held request waited for (0: none)
+    uint64_t held_gen = 0;    // the stored version it was revalidating (0: a cold miss)
     Conn *next_free = nullptr;
     alignas(http::HttpSession) unsigned char session_mem[sizeof(http::HttpSession)];
 
@@ -132,6 +134,19 @@ std::optional<http::ObjectInfo> HttpServer::lookup(std::string_view key) const n
 std::optional<http::ObjectInfo> HttpServer::lookup_from(std::string_view key,
                                                         uint64_t first_byte) const noexcept {
     const chunkstore::ObjectMeta *m = store_->lookup_object(tid_, key);
+    // A request held for this object's fill is answered by what it brought
+    // (a version other than the one it found stale), even a no-store copy
+    // (always stale: anyone else fetches anew). A retry before that lands
+    // joins the fetch again.
+    const bool was_held = feeding_ && m && feeding_->held_for == m->id &&
+                          m->generation != feeding_->held_gen;
+    if (feeding_) feeding_->held_for = 0;
+    if (m && m->negative_status) {
+        // A remembered origin 404/410 (negative caching): not found, the
+        // origin is not asked; once expired, a miss like any other.
+        if (fill_.negative_fresh(*m)) return std::nullopt;
+        m = nullptr;
+    }
     if (!m && access_) access_->record_absent(chunkstore::object_id(key));
     if (!m && feeding_ && fill_.enabled()) {
         // Pull on miss: the first request starts the fill, later ones join;
@@ -143,6 +158,8 @@ std::optional<http::ObjectInfo> HttpServer::lookup_from(std::string_view key,
                 return std::nullopt;
             case OriginMiss::Kind::kPending:
                 held_key_ = miss.wait_key;
+                feeding_->held_for = miss.wait_key;
+                feeding_->held_gen = 0;
                 info.pending = true;
                 return info;
             case OriginMiss::Kind::kBusy:
@@ -154,7 +171,7 @@ std::optional<http::ObjectInfo> HttpServer::lookup_from(std::string_view key,
                 return info;
         }
     }
-    if (m && feeding_ && fill_.stale(*m)) {
+    if (m && feeding_ && fill_.stale(*m) && !(m->no_store && was_held)) {
         // Expired: revalidate with the origin first (held meanwhile). The
         // answer keeps this version (304) or replaces it; a response never
         // mixes two (chunk generations are checked per chunk).
@@ -162,6 +179,8 @@ std::optional<http::ObjectInfo> HttpServer::lookup_from(std::string_view key,
         http::ObjectInfo info;
         if (miss.kind == OriginMiss::Kind::kPending) {
             held_key_ = miss.wait_key;
+            feeding_->held_for = miss.wait_key;
+            feeding_->held_gen = m->generation;
             info.pending = true;
             return info;
         }
@@ -185,6 +204,12 @@ std::optional<http::ObjectInfo> HttpServer::lookup_from(std::string_view key,
     return info;
 }
 
+uint16_t HttpServer::purge(std::string_view key) const noexcept {
+    if (!feeding_) return 405;
+    const tcp::FlowKey k = stack_->flow(feeding_->id);
+    return fill_.purge(key, k.remote.is_v4() ? k.remote.v4_host() : 0);
+}
+
 void HttpServer::on_accept(tcp::Stack &st, tcp::ConnId id) {
     Conn *c = pool_.acquire();
     if (!c) {
@@ -198,6 +223,7 @@ void HttpServer::on_accept(tcp::Stack &st, tcp::ConnId id) {
     c->head_done = c->peer_closed = c->input_pending = c->closing = false;
     stream_.attach(*c, id);
     c->piece = 0;
+    c->held_for = 0;
     c->head_off = 0;
     c->piece_off = 0;
     c->waits_mark = c->disk_waits;
@@ -365,7 +391,7 @@ void HttpServer::log_response(const Conn &c, const http::Response &r, bool compl
     const tcp::FlowKey k = stack_->flow(c.id);
     rec.client_ip = k.remote.is_v4() ? k.remote.v4_host() : 0;
     rec.client_port = k.rport;
-    static constexpr std::string_view kMethods[] = {"GET", "HEAD", "OPTIONS", "-"};
+    static constexpr std::string_view kMethods[] = {"GET", "HEAD", "OPTIONS", "-", "PURGE"};
     rec.set_method(kMethods[static_cast<unsigned>(q.method)]);
     rec.set_path(q.target_view());
     rec.set_range(q.range_view());

@@ -105,6 +105,8 @@ class HttpServer final : public Service,
     // With an origin for `key`, a miss starts (or joins) a fill.
     std::optional<http::ObjectInfo> lookup_from(std::string_view key,
                                                 uint64_t first_byte) const noexcept override;
+    // HTTP PURGE, from the connection being fed (OriginFill::purge).
+    uint16_t purge(std::string_view key) const noexcept override;
 
     // http::Generator: the tracker's routes, answered for the connection
     // being fed (its remote address is the announcing peer).

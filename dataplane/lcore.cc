@@ -3,6 +3,7 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_log.h>
+#include <rte_ring.h>
 
 #include "chunkstore/store.h"
 #include "dataplane/fault_stage.h"
@@ -102,6 +103,17 @@ bool lcore_iteration(Lcore &lc, LoopState &s) {
             ++lc.counters.rx_bursts;
             const uint16_t ntx = process_burst(lc, q, rx, n, tx, s.last);
             if (ntx > 0) queue_transmit(lc, q, tx, ntx, LoopState::kRxCap);
+        }
+        // Segments of our origin connections that reached another lcore's
+        // queue (tcp/port_steer.h), before the timers and services run.
+        if (q.steer_in) {
+            const uint16_t ns = static_cast<uint16_t>(rte_ring_sc_dequeue_burst(
+                q.steer_in, reinterpret_cast<void **>(rx), kBurst, nullptr));
+            if (ns > 0) {
+                worked = true;
+                const uint16_t ntx = process_burst(lc, q, rx, ns, tx, s.last, true);
+                if (ntx > 0) queue_transmit(lc, q, tx, ntx, LoopState::kRxCap);
+            }
         }
         if (!q.tcp && q.nservices == 0) continue;
         if (!have_clk) {

@@ -10,6 +10,7 @@
 #include "dataplane/counters.h"
 #include "dataplane/net/arp_table.h"
 #include "dataplane/net/icmp_rate_limit.h"
+#include "dataplane/net/tcp/port_steer.h"
 #include "dataplane/net/udp/handler.h"
 #include "dataplane/port.h"
 
@@ -17,10 +18,14 @@ namespace ep::chunkstore {
 class Store;
 }
 
+struct rte_ring;
+
 namespace ep {
 
 inline constexpr uint16_t kBurst = 32;
 inline constexpr uint16_t kMaxPorts = 4;
+// Data lcores the steering stage can hand segments between (--origin).
+inline constexpr uint16_t kMaxSteerLcores = 16;
 
 class TcpIo;
 class Service;
@@ -37,6 +42,16 @@ struct LcoreQueue {
     Service *services[kMaxServices] = {};  // polled in order every loop iteration
     uint16_t nservices = 0;
     FaultStage *fault = nullptr;  // --fault: drop/dup/reorder/delay/corrupt at the port
+    // Steering of active opens (tcp/port_steer.h), on when more than one data
+    // lcore opens connections (--origin): a TCP segment for a local port of
+    // another lcore's slice goes to that lcore's queue of the same port over
+    // steer_to[owner] (multi-producer, single-consumer), an ARP reply is
+    // copied to every other lcore (each has its own neighbour table and may
+    // be the one that asked). This queue drains steer_in.
+    rte_ring *steer_in = nullptr;
+    rte_ring *steer_to[kMaxSteerLcores] = {};
+    tcp::PortSteer steer;   // steer.lcores > 1: on
+    uint16_t steer_self = 0;  // this lcore's index in the slices
 };
 
 struct alignas(64) Lcore {
@@ -101,7 +116,8 @@ bool lcore_iteration(Lcore &lc, LoopState &s);
 // (rewritten in place), or freed with its drop reason counted. Exposed so
 // benchmarks and tests can drive the packet path without a port.
 // Returns the number of mbufs placed in tx[] (caller transmits them).
+// `steered`: pkts came from another lcore's steering stage (q.steer_in).
 uint16_t process_burst(Lcore &lc, LcoreQueue &q, rte_mbuf **pkts, uint16_t n, rte_mbuf **tx,
-                       uint64_t now);
+                       uint64_t now, bool steered = false);
 
 }  // namespace ep

@@ -25,6 +25,10 @@ struct OriginFill::Fetch {
     bool posted = false;       // the post went through (else retried by poll)
     bool reval = false;        // first, of a stored version that expired: If-None-Match
     bool expire_only = false;  // landing: only a "stale now" note for the store (slots done)
+    bool reused = false;       // sent on a kept-alive connection (it may have gone stale)
+    bool peer_closed = false;  // the origin sent FIN: the connection cannot be kept
+    uint32_t srv_ip_be = 0;    // the server this attempt went to (what a kept connection is for)
+    uint16_t srv_port = 0;
     const origin::Route *route = nullptr;
     uint64_t key = 0;  // chunk key: the FillTable slot that holds the failover state
     uint64_t oid = 0;
@@ -46,6 +50,7 @@ struct OriginFill::Fetch {
     // memory and the message (whose state the control thread may still read).
     void clear() {
         in_use = first = head_ok = landing = posted = reval = expire_only = false;
+        reused = peer_closed = false;
         route = nullptr;
         key = oid = size = etag64 = generation = started_ns = 0;
         index = req_len = req_off = got = want = 0;
@@ -73,7 +78,10 @@ bool OriginFill::init(const OriginConfig &cfg, tcp::Stack *stack, chunkstore::St
     fetches_.reset(new (std::nothrow) Fetch[cfg_.fetches]);
     staging_.reset(new (std::nothrow) uint8_t[size_t{cfg_.fetches} * kFillChunk]);
     queue_.reset(new (std::nothrow) uint64_t[cfg_.table]);
-    if (!fetches_ || !staging_ || !queue_) return false;
+    purge_msgs_.reset(new (std::nothrow) chunkstore::Store::FillMsg[kPurgeMsgs]);
+    if (!fetches_ || !staging_ || !queue_ || !purge_msgs_) return false;
+    for (uint32_t i = 0; i < kPurgeMsgs; ++i)
+        purge_msgs_[i].state.store(chunkstore::Store::FillMsg::kDone, std::memory_order_relaxed);
     for (uint32_t i = 0; i < cfg_.fetches; ++i) fetches_[i].buf = &staging_[size_t{i} * kFillChunk];
     channel_ = store->add_fill_channel();
     if (channel_ == UINT32_MAX || stream->waiter() == chunkstore::kNoWaiter) return false;
@@ -153,7 +161,7 @@ OriginMiss OriginFill::start_first(std::string_view key, uint64_t oid, uint32_t 
     f->key = ck;
     f->oid = oid;
     f->index = index;
-    if (old) {  // what the stored version is, for If-None-Match and the comparison
+    if (old && !old->no_store) {  // the stored version, for If-None-Match and the comparison
         f->reval = true;
         f->size = old->size;
         f->etag64 = old->etag;
@@ -161,6 +169,11 @@ OriginMiss OriginFill::start_first(std::string_view key, uint64_t oid, uint32_t 
         f->meta.etag_len = static_cast<uint8_t>(
             std::min<size_t>(old->origin_etag_len, origin::ObjectHead::kMaxEtag - 1));
         std::memcpy(f->meta.etag, old->origin_etag, f->meta.etag_len);
+        if (f->meta.etag_len == 0 && old->mtime_ns > 0) {
+            // No ETag: the stored Last-Modified is the validator (If-Modified-Since).
+            http::format_imf_fixdate(old->mtime_ns / 1'000'000'000, f->meta.last_modified);
+            f->meta.last_modified_len = static_cast<uint8_t>(http::kImfFixdateLen);
+        }
     }
     f->path[0] = '/';
     std::memcpy(f->path + 1, key.data(), key.size());
@@ -289,9 +302,31 @@ bool OriginFill::start(Fetch &f) {
     // A revalidation names the stored version; its etag is in f.meta until
     // the answer's head replaces f.meta.
     const std::string_view inm = f.reval ? f.meta.etag_view() : std::string_view{};
+    const std::string_view ims =
+        f.reval && inm.empty() ? f.meta.last_modified_view() : std::string_view{};
+    if (!inm.empty()) ++ctr_.origin_revalidations_inm;
+    if (!ims.empty()) ++ctr_.origin_revalidations_ims;
     f.req_len = static_cast<uint32_t>(origin::format_chunk_request(
-        f.req, sizeof f.req, {f.path, f.path_len}, {host, hl}, f.index, {}, inm));
+        f.req, sizeof f.req, {f.path, f.path_len}, {host, hl}, f.index, {}, inm, ims));
     stack_->set_time(now_ns_);
+    f.reused = f.peer_closed = false;
+    f.srv_ip_be = srv.ip_be;
+    f.srv_port = srv.port;
+    for (Idle &e : idle_) {
+        // HTTP/1.1 persistence (RFC 9112 9.3): the next range on the same
+        // connection, no handshake.
+        if (!e.used || e.ip_be != srv.ip_be || e.port != srv.port || f.req_len == 0) continue;
+        const tcp::ConnId c = e.conn;
+        e.used = false;
+        if (!stack_->alive(c)) continue;
+        f.conn = c;
+        f.reused = true;
+        stack_->set_user(c, &f);
+        ++ctr_.origin_conn_reused;
+        ++ctr_.origin_fetches;
+        send_request(f);
+        return true;
+    }
     f.conn = stack_->connect(tcp::IpAddr::v4(rte_be_to_cpu_32(cfg_.local_ip_be)),
                              tcp::IpAddr::v4(ip), srv.port, this);
     if (!f.conn.valid() || f.req_len == 0) {
@@ -316,15 +351,53 @@ void OriginFill::send_request(Fetch &f) {
 
 // ---------------------------------------------------------------- answers
 
+OriginFill::Idle *OriginFill::idle_of(void *user) {
+    auto *p = static_cast<Idle *>(user);
+    return p >= idle_ && p < idle_ + kMaxIdle ? p : nullptr;
+}
+
+void OriginFill::forget_idle(Idle &e, bool close) {
+    if (!e.used) return;
+    e.used = false;
+    stack_->set_user(e.conn, nullptr);
+    if (close) stack_->close(e.conn);
+}
+
+void OriginFill::keep_conn(Fetch &f) {
+    const http::RespHead &h = f.parser.head();
+    if (cfg_.keepalive && f.conn.valid() && !f.peer_closed && h.keep_alive && h.has_length &&
+        h.minor >= 1 && stack_->alive(f.conn)) {
+        uint32_t kept = 0;
+        for (Idle &e : idle_) kept += e.used;
+        for (Idle &e : idle_) {
+            if (e.used || kept >= cfg_.keepalive) continue;
+            e = {f.conn, f.srv_ip_be, f.srv_port, true, now_ns_};
+            stack_->set_user(f.conn, &e);
+            f.conn = {};
+            ++ctr_.origin_conn_kept;
+            return;
+        }
+    }
+    drop_conn(f, false);
+}
+
 void OriginFill::on_connected(tcp::Stack &, tcp::ConnId id) {
-    if (auto *f = static_cast<Fetch *>(stack_->user(id))) send_request(*f);
+    void *u = stack_->user(id);
+    if (idle_of(u)) return;
+    if (auto *f = static_cast<Fetch *>(u)) send_request(*f);
 }
 
 void OriginFill::on_writable(tcp::Stack &, tcp::ConnId id) {
-    if (auto *f = static_cast<Fetch *>(stack_->user(id))) send_request(*f);
+    void *u = stack_->user(id);
+    if (idle_of(u)) return;
+    if (auto *f = static_cast<Fetch *>(u)) send_request(*f);
 }
 
 size_t OriginFill::on_data(tcp::Stack &, tcp::ConnId id, const uint8_t *data, size_t len) {
+    if (Idle *e = idle_of(stack_->user(id))) {  // bytes nobody asked for: not reusable
+        forget_idle(*e, true);
+        return len;
+    }
     auto *f = static_cast<Fetch *>(stack_->user(id));
     if (!f || f->landing) return len;  // extra bytes after the answer: ignored
     size_t off = 0;
@@ -371,7 +444,7 @@ void OriginFill::head_arrived(Fetch &f) {
         origin::ObjectHead h;
         bool found;
         origin::parse_cache_control(f.parser.field("cache-control", &found), &h);
-        drop_conn(f, false);
+        keep_conn(f);
         chunkstore::Store::FillMsg &m = f.msg;
         m.kind = chunkstore::Store::FillMsg::Kind::refresh;
         m.waiter = stream_->waiter();
@@ -389,8 +462,9 @@ void OriginFill::head_arrived(Fetch &f) {
         const uint64_t old_size = f.size, old_etag = f.etag64;
         v = origin::first_answer(f.parser, f.index, &f.meta, &body);
         if (f.reval && v == Verdict::ok) {
+            f.reval = false;  // a failover after this asks unconditionally
             const bool same = f.meta.size == old_size &&
-                              origin::etag_hash(f.meta.etag_view(), f.meta.size) == old_etag;
+                              origin::version_hash(f.meta.etag_view(), f.meta.last_modified_view(), f.meta.size) == old_etag;
             ++(same ? ctr_.origin_not_modified : ctr_.origin_new_versions);
         }
         if (v == Verdict::range_unsatisfiable && f.index != 0) {
@@ -415,7 +489,25 @@ void OriginFill::head_arrived(Fetch &f) {
         body = origin::chunk_span(f.index, f.size);
     }
     ++ctr_.verdicts[static_cast<size_t>(v)];
-    if (v == Verdict::not_found) return give_up(f, 404);
+    if (v == Verdict::not_found) {
+        if (!f.first || cfg_.negative_ttl_s == 0) return give_up(f, 404);
+        // Negative caching: the store remembers the 404 for every lcore
+        // (the fail hold answers this lcore's waiters meanwhile).
+        fail_slots(f, 404);
+        chunkstore::Store::FillMsg &m = f.msg;
+        m.kind = chunkstore::Store::FillMsg::Kind::negative;
+        m.waiter = chunkstore::kNoWaiter;
+        m.oid = f.oid;
+        m.status = f.parser.head().status;
+        m.expires_unix_s = unix_s_ + cfg_.negative_ttl_s;
+        m.data = nullptr;
+        m.name_len = static_cast<uint16_t>(f.path_len - 1);
+        std::memcpy(m.name, f.path + 1, m.name_len);
+        f.landing = f.expire_only = true;
+        ++ctr_.origin_negative_stored;
+        post(f);
+        return;
+    }
     if (v != Verdict::ok) {
         ++ctr_.origin_bad_answers;
         // Another version at the origin: no other server can mend that.
@@ -443,7 +535,7 @@ void OriginFill::head_arrived(Fetch &f) {
 }
 
 void OriginFill::body_complete(Fetch &f) {
-    drop_conn(f, false);  // one range per connection: close it
+    keep_conn(f);  // the next range to this server may reuse it
     chunkstore::Store::FillMsg &m = f.msg;
     m.waiter = stream_->waiter();
     m.oid = f.oid;
@@ -453,7 +545,7 @@ void OriginFill::body_complete(Fetch &f) {
     if (f.first) {
         m.kind = chunkstore::Store::FillMsg::Kind::begin;
         m.size = f.meta.size;
-        m.etag = origin::etag_hash(f.meta.etag_view(), f.meta.size);
+        m.etag = origin::version_hash(f.meta.etag_view(), f.meta.last_modified_view(), f.meta.size);
         m.expires_unix_s = origin::expires_at(f.meta, unix_s_);
         m.origin_etag_len =
             static_cast<uint8_t>(std::min<size_t>(f.meta.etag_len, sizeof m.origin_etag));
@@ -465,7 +557,14 @@ void OriginFill::body_complete(Fetch &f) {
         const std::string_view ct = f.meta.content_type_view();
         m.ctype_len = static_cast<uint16_t>(std::min<size_t>(ct.size(), sizeof m.ctype));
         std::memcpy(m.ctype, ct.data(), m.ctype_len);
-        if (f.meta.no_store) ++ctr_.origin_no_store_kept;
+        // no-store/private (RFC 9111 5.2.2.5): this copy streams the
+        // responses waiting for it and is never reused: always stale, and
+        // the next request fetches a new version (Store::begin_fill).
+        m.no_store = f.meta.no_store;
+        if (f.meta.no_store) {
+            m.expires_unix_s = 1;
+            ++ctr_.origin_no_store_passed;
+        }
     } else {
         m.kind = chunkstore::Store::FillMsg::Kind::chunk;
         m.generation = f.generation;
@@ -481,8 +580,21 @@ void OriginFill::post(Fetch &f) {
 }
 
 void OriginFill::on_peer_closed(tcp::Stack &, tcp::ConnId id) {
+    if (Idle *e = idle_of(stack_->user(id))) {  // the origin ended an idle one
+        forget_idle(*e, true);
+        return;
+    }
     auto *f = static_cast<Fetch *>(stack_->user(id));
     if (!f || f->landing) return;
+    f->peer_closed = true;
+    if (f->reused && f->parser.idle()) {
+        // The origin closed the kept connection as we reused it (its idle
+        // timeout): not a failure of the server, ask again on a new one.
+        ++ctr_.origin_conn_stale;
+        drop_conn(*f, true);
+        start(*f);
+        return;
+    }
     // A read-until-close body ends here; anything else was cut short.
     const http::RespStep st = f->parser.eof();
     if (st.complete && f->head_ok && f->got == f->want) return body_complete(*f);
@@ -491,10 +603,19 @@ void OriginFill::on_peer_closed(tcp::Stack &, tcp::ConnId id) {
 }
 
 void OriginFill::on_closed(tcp::Stack &, tcp::ConnId id, tcp::CloseReason why) {
+    if (Idle *e = idle_of(stack_->user(id))) {
+        e->used = false;  // gone: nothing to close
+        return;
+    }
     auto *f = static_cast<Fetch *>(stack_->user(id));
     if (!f) return;
     f->conn = {};  // gone: nothing to close or abort
     if (f->landing) return;
+    if (f->reused && f->parser.idle()) {  // reset as we reused it: a new connection
+        ++ctr_.origin_conn_stale;
+        start(*f);
+        return;
+    }
     if (why == tcp::CloseReason::kRefused || why == tcp::CloseReason::kTimeout)
         ++ctr_.origin_connect_failures;
     else
@@ -599,6 +720,9 @@ void OriginFill::poll(uint64_t now_ns, int64_t unix_s) {
 }
 
 void OriginFill::sweep() {
+    for (Idle &e : idle_)
+        if (e.used && now_ns_ - e.since_ns > cfg_.keepalive_idle_ms * 1'000'000)
+            forget_idle(e, true);
     const uint64_t limit = cfg_.timeout_ms * 1'000'000;
     for (uint32_t i = 0; i < cfg_.fetches; ++i) {
         Fetch &f = fetches_[i];
@@ -632,6 +756,38 @@ void OriginFill::sweep() {
         for (unsigned k = 0; k < n; ++k)
             if (origin::FillSlot *s = table_.find(done[k])) table_.finish(s);
     } while (n == 16);
+}
+
+uint16_t OriginFill::purge(std::string_view key, uint32_t client) {
+    if (!routes_ || cfg_.npurge_nets == 0) {
+        ++ctr_.purge_not_allowed;
+        return 405;
+    }
+    bool allowed = false;
+    for (uint32_t i = 0; i < cfg_.npurge_nets && !allowed; ++i)
+        allowed = (client & cfg_.purge_mask[i]) == cfg_.purge_net[i];
+    if (!allowed) {
+        ++ctr_.purge_forbidden;
+        return 403;
+    }
+    if (key.empty() || key.size() > chunkstore::kMaxName) return 404;
+    for (uint32_t i = 0; i < kPurgeMsgs; ++i) {
+        chunkstore::Store::FillMsg &m = purge_msgs_[i];
+        if (m.state.load(std::memory_order_acquire) == chunkstore::Store::FillMsg::kPosted) continue;
+        m.kind = chunkstore::Store::FillMsg::Kind::purge;
+        m.waiter = chunkstore::kNoWaiter;
+        m.data = nullptr;
+        m.name_len = static_cast<uint16_t>(key.size());
+        std::memcpy(m.name, key.data(), key.size());
+        if (!store_->post_fill(channel_, &m)) {  // the channel is full: free again
+            m.state.store(chunkstore::Store::FillMsg::kDone, std::memory_order_relaxed);
+            break;
+        }
+        ++ctr_.purge_accepted;
+        return 200;
+    }
+    ++ctr_.purge_busy;
+    return 503;
 }
 
 void OriginFill::visit_counters(const CounterVisitor &fn) const {

@@ -47,6 +47,13 @@ struct OriginConfig {
     uint64_t timeout_ms = 3000;             // one attempt: connect and the whole chunk
     uint64_t fail_hold_ms = 500;            // a failed fill answers its waiters this long
     uint32_t stale_if_error_s = 0;          // a failed revalidation serves a copy this stale
+    uint32_t negative_ttl_s = 0;            // an origin 404/410 is remembered this long (0: off)
+    uint32_t keepalive = 0;                 // idle origin connections kept for reuse (0: off)
+    uint64_t keepalive_idle_ms = 10'000;    // an idle one is closed after this long
+    // HTTP PURGE is accepted from these IPv4 networks (host order); none: 405.
+    static constexpr uint32_t kMaxPurgeNets = 16;
+    uint32_t purge_net[kMaxPurgeNets] = {}, purge_mask[kMaxPurgeNets] = {};
+    uint32_t npurge_nets = 0;
 };
 
 // X(field, help). Shown in the http section (HttpServer::visit_counters).
@@ -69,9 +76,21 @@ struct OriginConfig {
     X(origin_queued, "chunk fetches that waited for a free origin connection")                     \
     X(origin_store_refused, "verified chunks the store refused (RAM full, version gone)")          \
     X(origin_post_retries, "chunks posted again: the fill channel to the control thread was full") \
-    X(origin_no_store_kept,                                                                        \
-      "objects kept although the origin said no-store/private (not obeyed yet)")                   \
-    X(origin_revalidations, "expired objects revalidated with the origin (If-None-Match)")         \
+    X(origin_no_store_passed,                                                                      \
+      "answers the origin marked no-store/private: served, never reused (fetched anew each time)") \
+    X(origin_conn_reused, "origin requests sent on a kept-alive connection (no handshake)")       \
+    X(origin_conn_kept, "origin connections kept idle after a complete answer")                 \
+    X(origin_conn_stale, "kept connections the origin had closed: the request went on a new one") \
+    X(origin_negative_stored, "origin 404/410 answers remembered for --origin-negative-ttl-s")     \
+    X(origin_negative_hits, "requests answered 404 from a remembered origin 404/410 (not asked)")  \
+    X(purge_accepted, "HTTP PURGE requests from an allowed network, done by the control thread")  \
+    X(purge_forbidden, "HTTP PURGE requests from outside --purge-allow: 403")                     \
+    X(purge_not_allowed, "HTTP PURGE requests with no --purge-allow configured: 405")             \
+    X(purge_busy, "HTTP PURGE requests answered 503: every purge message was still in flight")    \
+    X(origin_revalidations, "expired objects revalidated with the origin")                         \
+    X(origin_revalidations_inm, "revalidation requests sent with If-None-Match (the origin's ETag)") \
+    X(origin_revalidations_ims,                                                                    \
+      "revalidation requests sent with If-Modified-Since (no ETag: its Last-Modified)")           \
     X(origin_not_modified, "revalidations the origin answered 304: the stored version stays")      \
     X(origin_new_versions, "revalidations that brought another version (new ETag or length)") \
     X(origin_stale_served, "requests served an expired copy: revalidation failed (stale-if-error)")
@@ -121,11 +140,24 @@ class OriginFill final : public tcp::Handler, public ChunkFiller {
     OriginMiss revalidate(const chunkstore::ObjectMeta &m, uint64_t first_byte);
     // Revalidation failed: may the expired copy be served (and is it counted)?
     bool serve_stale(const chunkstore::ObjectMeta &m) {
-        if (cfg_.stale_if_error_s == 0 || unix_s_ >= m.expires_unix_s + cfg_.stale_if_error_s)
+        if (cfg_.stale_if_error_s == 0 || m.no_store ||
+            unix_s_ >= m.expires_unix_s + cfg_.stale_if_error_s)
             return false;
         ++ctr_.origin_stale_served;
         return true;
     }
+    // A remembered origin 404/410 (ObjectMeta::negative_status) still
+    // answers; counted. Expired: the caller treats it as a miss.
+    bool negative_fresh(const chunkstore::ObjectMeta &m) {
+        if (unix_s_ >= m.expires_unix_s) return false;
+        ++ctr_.origin_negative_hits;
+        return true;
+    }
+    // HTTP PURGE of `key` (a trailing '/' takes everything under it) from
+    // `client` (IPv4, host order): 200 (handed to the control thread, done
+    // within its next tick), 403 outside --purge-allow, 405 with none
+    // configured, 503 when no purge message is free.
+    uint16_t purge(std::string_view key, uint32_t client);
     bool stale(const chunkstore::ObjectMeta &m) const {
         return routes_ && m.filled && m.expires_unix_s != 0 && unix_s_ >= m.expires_unix_s;
     }
@@ -161,6 +193,18 @@ class OriginFill final : public tcp::Handler, public ChunkFiller {
     void fail_slots(Fetch &f, uint16_t status);  // waiters see `status`; wakes them
     void release(Fetch &f);  // frees the fetch (and closes or aborts its connection)
     void drop_conn(Fetch &f, bool abort);
+    // A complete, keep-alive answer: park the connection for the next fetch
+    // to the same server, else close it.
+    void keep_conn(Fetch &f);
+    struct Idle {
+        tcp::ConnId conn{};
+        uint32_t ip_be = 0;
+        uint16_t port = 0;
+        bool used = false;
+        uint64_t since_ns = 0;
+    };
+    Idle *idle_of(void *user);
+    void forget_idle(Idle &e, bool close);
     bool start_chunk(uint64_t key, const chunkstore::ObjectMeta &m, uint32_t index);
     void start_queued();
     void sweep();
@@ -181,6 +225,11 @@ class OriginFill final : public tcp::Handler, public ChunkFiller {
     std::unique_ptr<uint8_t[]> staging_;
     // Chunk keys whose fetch waits for a free connection (FIFO ring).
     std::unique_ptr<uint64_t[]> queue_;
+    // PURGE messages to the control thread (a free one: state not kPosted).
+    static constexpr uint32_t kPurgeMsgs = 4;
+    static constexpr uint32_t kMaxIdle = 32;
+    Idle idle_[kMaxIdle];
+    std::unique_ptr<chunkstore::Store::FillMsg[]> purge_msgs_;
     uint32_t qhead_ = 0, qlen_ = 0;
     OriginFillCounters ctr_;
 };

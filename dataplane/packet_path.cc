@@ -5,6 +5,7 @@
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
+#include <rte_ring.h>
 
 #include "dataplane/lcore.h"
 #include "dataplane/net/arp.h"
@@ -22,7 +23,44 @@ namespace {
 struct Fate {
     bool transmit = false;  // rewritten in place; send it back out
     Drop drop = Drop::none; // when not transmitted and not none: why it was dropped
+    bool handed = false;    // given to another lcore (steering): not ours to free
 };
+
+// The steering stage (tcp/port_steer.h): a segment for a local port in
+// another lcore's slice of the ephemeral range is that lcore's (an origin
+// connection it opened); hand it over whole, it parses it again there.
+Fate steer_tcp(Lcore &lc, LcoreQueue &q, rte_mbuf *m, const uint8_t *ip, const net::Ipv4View &v,
+               bool *mine) {
+    *mine = true;
+    if (q.steer.lcores <= 1 || v.total_len < v.header_len + 4u) return {};
+    const uint16_t dport = static_cast<uint16_t>(ip[v.header_len + 2] << 8 | ip[v.header_len + 3]);
+    const uint16_t owner = q.steer.owner(dport);
+    if (owner == tcp::PortSteer::kNone || owner == q.steer_self) return {};
+    *mine = false;
+    if (rte_ring_mp_enqueue(q.steer_to[owner], m) != 0) return {false, Drop::steer_ring_full};
+    ++lc.counters.steer_handed_over;
+    return {false, Drop::none, true};
+}
+
+// Each lcore resolves its next hops in its own table, and the reply to the
+// one that asked may reach any queue: every other lcore gets a copy of an
+// ARP reply (rare: one per neighbour and aging period). A copy that finds no
+// mbuf or no ring room is simply not shared: ARP asks again.
+void share_arp_reply(Lcore &lc, LcoreQueue &q, const rte_mbuf *m, const uint8_t *frame,
+                     uint32_t len) {
+    constexpr uint32_t kOp = sizeof(rte_ether_hdr) + 6;
+    if (q.steer.lcores <= 1 || len < kOp + 2 || frame[kOp] != 0 || frame[kOp + 1] != 2) return;
+    for (uint16_t i = 0; i < q.steer.lcores; ++i) {
+        if (i == q.steer_self || !q.steer_to[i]) continue;
+        rte_mbuf *c = rte_pktmbuf_copy(m, lc.pool, 0, UINT32_MAX);
+        if (!c) return;
+        if (rte_ring_mp_enqueue(q.steer_to[i], c) != 0) {
+            rte_pktmbuf_free(c);
+            continue;
+        }
+        ++lc.counters.steer_arp_shared;
+    }
+}
 
 // A datagram for a bound port goes to its service, which may answer in place;
 // one for any other port is turned into an ICMP port unreachable, as long as
@@ -79,10 +117,13 @@ Fate handle_ipv4(Lcore &lc, LcoreQueue &q, rte_mbuf *m, uint8_t *frame, uint32_t
             ++lc.counters.icmp_echo_replies;
             return {true};
         }
-        case IPPROTO_TCP:
+        case IPPROTO_TCP: {
+            bool mine;
+            if (Fate f = steer_tcp(lc, q, m, ip, v, &mine); !mine) return f;
             // Consumed by the engine (it copies what it keeps); the caller frees m.
             if (q.tcp) return {false, q.tcp->input(m, ip, v, lc.tsc_to_ns(now))};
             return {false, Drop::tcp_no_handler};
+        }
         case IPPROTO_UDP: {
             Fate f = handle_udp(lc, q, m, ip, v, now);
             if (f.transmit) net::eth_reply_in_place(frame, q.port->addr.mac);
@@ -92,7 +133,7 @@ Fate handle_ipv4(Lcore &lc, LcoreQueue &q, rte_mbuf *m, uint8_t *frame, uint32_t
     }
 }
 
-Fate handle_frame(Lcore &lc, LcoreQueue &q, rte_mbuf *m, uint64_t now) {
+Fate handle_frame(Lcore &lc, LcoreQueue &q, rte_mbuf *m, uint64_t now, bool steered) {
     // Received frames fit one segment: the ports run without scattered RX.
     if (!RTE_MBUF_DIRECT(m) || m->nb_segs != 1) return {false, Drop::rx_multi_segment};
     uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
@@ -110,6 +151,7 @@ Fate handle_frame(Lcore &lc, LcoreQueue &q, rte_mbuf *m, uint64_t now) {
             return f;
         }
         case net::L3::arp: {
+            if (!steered) share_arp_reply(lc, q, m, frame, len);
             net::ArpVerdict a = net::process_arp(frame, len, q.port->addr, q.arp, lc.tsc_to_ns(now));
             lc.counters.arp_learned += a.learned;
             if (a.action == net::ArpAction::reply) {
@@ -128,14 +170,19 @@ Fate handle_frame(Lcore &lc, LcoreQueue &q, rte_mbuf *m, uint64_t now) {
 }  // namespace
 
 uint16_t process_burst(Lcore &lc, LcoreQueue &q, rte_mbuf **pkts, uint16_t n, rte_mbuf **tx,
-                       uint64_t now) {
+                       uint64_t now, bool steered) {
     uint16_t ntx = 0;
     for (uint16_t i = 0; i < n; ++i) {
         if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
         rte_mbuf *m = pkts[i];
-        ++lc.counters.rx_packets;
-        lc.counters.rx_bytes += m->pkt_len;
-        const Fate f = handle_frame(lc, q, m, now);
+        if (steered) {
+            ++lc.counters.steer_received;  // rx_* counted where it arrived
+        } else {
+            ++lc.counters.rx_packets;
+            lc.counters.rx_bytes += m->pkt_len;
+        }
+        const Fate f = handle_frame(lc, q, m, now, steered);
+        if (f.handed) continue;
         if (f.transmit) {
             tx[ntx++] = m;
             continue;

@@ -43,6 +43,13 @@ class ObjectCatalog {
         (void)first_byte;
         return lookup(key);
     }
+    // PURGE of `key` (the decoded path without '/'; a trailing '/' means
+    // everything under it): the status to answer (200, 403, 404, 405, 503).
+    // Catalogs without a purge path refuse the method.
+    virtual uint16_t purge(std::string_view key) const noexcept {
+        (void)key;
+        return 405;
+    }
 };
 
 }  // namespace ep::http

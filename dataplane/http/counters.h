@@ -20,6 +20,7 @@ namespace ep::http {
     X(302, kFound)                \
     X(304, kNotModified)          \
     X(400, kBadRequest)           \
+    X(403, kForbidden)            \
     X(404, kNotFound)             \
     X(405, kMethodNotAllowed)     \
     X(408, kRequestTimeout)       \

@@ -22,6 +22,13 @@ class FakeCatalog : public ObjectCatalog {
     void set_content_type(const std::string &key, std::string type);
 
     std::optional<ObjectInfo> lookup(std::string_view key) const noexcept override;
+    // PURGE answers purge_status (405 like the default catalog) and notes the key.
+    uint16_t purge(std::string_view key) const noexcept override {
+        last_purge.assign(key);
+        return purge_status;
+    }
+    uint16_t purge_status = 405;
+    mutable std::string last_purge;
     // Bytes of a handle (for checking what a response references).
     std::string_view content(uint64_t handle) const;
 

@@ -6,7 +6,9 @@
 
 namespace ep::http {
 
-enum class Method : uint8_t { kGet, kHead, kOptions, kOther };
+// kPurge: the cache-purge method proxies use (not in RFC 9110; Varnish,
+// Squid, nginx's ngx_cache_purge): accepted only where the glue allows it.
+enum class Method : uint8_t { kGet, kHead, kOptions, kOther, kPurge };
 enum class Version : uint8_t { kHttp10, kHttp11 };
 // RFC 9112 §3.2: origin-form "/path?q", absolute-form "http://host/path",
 // asterisk-form "*" (OPTIONS only). authority-form (CONNECT) is rejected.

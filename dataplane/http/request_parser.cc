@@ -188,6 +188,7 @@ bool RequestParser::on_byte(uint8_t c) {
                 method_ = m == "GET"       ? Method::kGet
                           : m == "HEAD"    ? Method::kHead
                           : m == "OPTIONS" ? Method::kOptions
+                          : m == "PURGE"   ? Method::kPurge
                                            : Method::kOther;
                 s_ = S::kTarget;
                 return true;

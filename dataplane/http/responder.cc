@@ -474,7 +474,13 @@ bool finish(Reply &r, Method m) {
 bool respond(HttpContext &ctx, RequestParser &req, bool keep_alive, int64_t unix_s, Response &out) {
     Reply r{ctx, ResponseBuilder(out), unix_s, !keep_alive, req.version() == Version::kHttp10};
     const Method m = req.method();
-    if (m == Method::kOther) {
+    if (m == Method::kPurge && req.target_form() != TargetForm::kAsterisk) {
+        const uint16_t st = ctx.catalog.purge(req.path().substr(1));
+        if (st == code(Status::kMethodNotAllowed))
+            simple(r, Status::kMethodNotAllowed, true, "Allow", kAllow);
+        else
+            simple(r, static_cast<Status>(st), true);
+    } else if (m == Method::kOther || m == Method::kPurge) {
         // RFC 9110 §15.5.6: 405 MUST carry Allow.
         simple(r, Status::kMethodNotAllowed, true, "Allow", kAllow);
     } else if (req.target_form() == TargetForm::kAsterisk) {

@@ -13,6 +13,7 @@ enum class Status : uint16_t {
     kFound = 302,  // cluster steering: a better cluster serves this client
     kNotModified = 304,
     kBadRequest = 400,
+    kForbidden = 403,  // PURGE from outside the allowed networks
     kNotFound = 404,
     kMethodNotAllowed = 405,
     kRequestTimeout = 408,
@@ -42,6 +43,8 @@ constexpr std::string_view reason_phrase(Status s) {
             return "Not Modified";
         case Status::kBadRequest:
             return "Bad Request";
+        case Status::kForbidden:
+            return "Forbidden";
         case Status::kNotFound:
             return "Not Found";
         case Status::kMethodNotAllowed:

@@ -85,7 +85,7 @@ struct Appender {
 
 size_t format_chunk_request(char *buf, size_t cap, std::string_view path, std::string_view host,
                             uint32_t index, std::string_view if_match,
-                            std::string_view if_none_match) {
+                            std::string_view if_none_match, std::string_view if_modified_since) {
     const Span s = request_span(index);
     Appender a{buf, cap};
     a.put("GET ");
@@ -103,6 +103,10 @@ size_t format_chunk_request(char *buf, size_t cap, std::string_view path, std::s
     if (!if_none_match.empty()) {
         a.put("\r\nIf-None-Match: ");
         a.put(if_none_match);
+    }
+    if (!if_modified_since.empty()) {
+        a.put("\r\nIf-Modified-Since: ");
+        a.put(if_modified_since);
     }
     a.put("\r\nUser-Agent: edgeplane-fill\r\n\r\n");
     return a.ok ? a.n : 0;
@@ -220,6 +224,12 @@ uint64_t etag_hash(std::string_view etag, uint64_t size) {
     return XXH3_64bits_withSeed(etag.data(), etag.size(), size);
 }
 
+uint64_t version_hash(std::string_view etag, std::string_view last_modified, uint64_t size) {
+    if (!etag.empty() || last_modified.empty()) return etag_hash(etag, size);
+    // A different seed: a Last-Modified never collides with an equal ETag text.
+    return XXH3_64bits_withSeed(last_modified.data(), last_modified.size(), ~size);
+}
+
 Verdict next_answer(const http::ResponseParser &p, uint32_t index, uint64_t size, uint64_t etag64) {
     const http::RespHead &h = p.head();
     if (status_means_absent(h.status)) return Verdict::not_found;
@@ -245,8 +255,9 @@ Verdict next_answer(const http::ResponseParser &p, uint32_t index, uint64_t size
             h.content_length != want.length())
             return Verdict::range_mismatch;
     }
-    bool found;
-    if (etag_hash(p.field("etag", &found), size) != etag64) return Verdict::etag_changed;
+    bool found, found_lm;
+    if (version_hash(p.field("etag", &found), p.field("last-modified", &found_lm), size) != etag64)
+        return Verdict::etag_changed;
     return Verdict::ok;
 }
 

@@ -53,10 +53,14 @@ inline Span chunk_span(uint32_t index, uint64_t size) {
 // origin's ETag), a changed object fails with 412 instead of mixing
 // (RFC 9110 13.1.1). Returns the length, 0 if it does not fit.
 // With `if_none_match` (the stored version's ETag) it is a revalidation:
-// 304 keeps the stored version (RFC 9110 13.1.2, RFC 9111 4.3).
+// 304 keeps the stored version (RFC 9110 13.1.2, RFC 9111 4.3). An origin
+// that sent no ETag is revalidated with `if_modified_since` (the stored
+// version's Last-Modified, RFC 9110 13.1.3; RFC 9111 4.3.1 lets a cache
+// send it when that is the only validator).
 size_t format_chunk_request(char *buf, size_t cap, std::string_view path, std::string_view host,
                             uint32_t index, std::string_view if_match = {},
-                            std::string_view if_none_match = {});
+                            std::string_view if_none_match = {},
+                            std::string_view if_modified_since = {});
 
 // "A.B.C.D:PORT" of a server (the Host field of our requests); 0 if it does not fit.
 size_t format_host(char *buf, size_t cap, uint32_t ip_be, uint16_t port);
@@ -126,6 +130,10 @@ Verdict first_answer(const http::ResponseParser &p, uint32_t index, ObjectHead *
 // The 64-bit form of an origin's entity-tag that the store keeps with a
 // filled object (ObjectMeta::etag): XXH3 of the field, seeded with the size.
 uint64_t etag_hash(std::string_view etag, uint64_t size);
+// What tells two versions apart: the ETag, or for an origin that sends none
+// its Last-Modified (so a same-length change is still a new version, never
+// mixed); with neither, only the length.
+uint64_t version_hash(std::string_view etag, std::string_view last_modified, uint64_t size);
 // Any later chunk of the same object (the store knows its size and
 // etag_hash): the same length and ETag, exactly chunk_span(index, size).
 Verdict next_answer(const http::ResponseParser &p, uint32_t index, uint64_t size, uint64_t etag64);

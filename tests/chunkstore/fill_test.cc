@@ -3,6 +3,8 @@
 // whole and only for its own version; the fetching core's ring is told.
 #include <gtest/gtest.h>
 
+#include <ctime>
+
 #include "chunkstore/store.h"
 #include "tests/chunkstore/test_util.h"
 
@@ -149,4 +151,110 @@ TEST(StoreFill, RefreshKeepsTheVersionAndItsChunks) {
     EXPECT_TRUE(s->lookup(kTid, *m, 0));  // the chunk is still this version's
     EXPECT_EQ(s->refresh_fill(object_id("f"), g + 1, 300).code, Err::not_found);
 }
+}  // namespace
+
+namespace {
+
+// Negative caching: an origin 404 is remembered as an object without
+// chunks, for every reader, until it expires (then the control loop drops
+// it); an ingested object of that name is never replaced by one.
+TEST(StoreFill, NegativeEntriesAnswerUntilTheyExpire) {
+    auto s = open_ram(16, "fill4");
+    ASSERT_TRUE(s);
+    const int64_t now = std::time(nullptr);
+    // Entries expire in the order they came (one TTL for all).
+    ASSERT_TRUE(s->put_negative("vod/old.bin", 410, now - 1).ok());
+    ASSERT_TRUE(s->put_negative("vod/gone.bin", 404, now + 100).ok());
+    const ObjectMeta *m = s->lookup_object(kTid, "vod/gone.bin");
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->negative_status, 404);
+    EXPECT_EQ(m->chunk_count, 0u);
+    EXPECT_EQ(m->expires_unix_s, now + 100);
+    s->quiescent(kTid);
+    s->poll();  // sweeps what expired
+    s->synchronize(kTid);
+    EXPECT_EQ(s->lookup_object(kTid, "vod/old.bin"), nullptr);
+    EXPECT_TRUE(s->lookup_object(kTid, "vod/gone.bin"));
+    // A fill of the name replaces the entry (the origin has it now).
+    uint64_t g = 0;
+    ASSERT_TRUE(s->begin_fill("vod/gone.bin", 10, 1, 0, {}, &g).ok());
+    s->synchronize(kTid);
+    m = s->lookup_object(kTid, "vod/gone.bin");
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->negative_status, 0);
+    EXPECT_EQ(m->size, 10u);
+    // An operator's object stays whatever an origin says.
+    const auto data = random_bytes(100, 3);
+    ASSERT_TRUE(s->put_object("vod/mine.bin", data, 0).ok());
+    EXPECT_EQ(s->put_negative("vod/mine.bin", 404, now + 100).code, Err::invalid);
+    s->quiescent(kTid);
+}
+
+// no-store: a fetch is never the same version as the copy before it.
+TEST(StoreFill, NoStoreCopiesAreNeverReused) {
+    auto s = open_ram(16, "fill5");
+    ASSERT_TRUE(s);
+    uint64_t g1 = 0, g2 = 0;
+    ASSERT_TRUE(s->begin_fill("p", 10, 1, 0, {}, &g1, 1, {}, true).ok());
+    ASSERT_TRUE(s->begin_fill("p", 10, 1, 0, {}, &g2, 1, {}, true).ok());
+    EXPECT_NE(g1, g2);
+    s->synchronize(kTid);
+    const ObjectMeta *m = s->lookup_object(kTid, "p");
+    ASSERT_TRUE(m);
+    EXPECT_TRUE(m->no_store);
+    s->quiescent(kTid);
+}
+
+// HTTP PURGE travels the fill channel: one name, or a prefix ending in '/'.
+TEST(StoreFill, PurgeMessagesDropObjects) {
+    auto s = open_ram(16, "fill6");
+    ASSERT_TRUE(s);
+    const uint32_t ch = s->add_fill_channel();
+    uint64_t g = 0;
+    for (const char *n : {"a/1", "a/2", "b/1"}) ASSERT_TRUE(s->begin_fill(n, 10, 1, 0, {}, &g).ok());
+    auto msg = std::make_unique<Store::FillMsg>();
+    msg->kind = Store::FillMsg::Kind::purge;
+    msg->name_len = 2;
+    std::memcpy(msg->name, "a/", 2);
+    ASSERT_TRUE(s->post_fill(ch, msg.get()));
+    s->poll();
+    EXPECT_EQ(msg->state.load(), Store::FillMsg::kDone);
+    EXPECT_EQ(msg->purged, 2u);
+    msg->name_len = 3;
+    std::memcpy(msg->name, "b/1", 3);
+    ASSERT_TRUE(s->post_fill(ch, msg.get()));
+    s->poll();
+    EXPECT_EQ(msg->purged, 1u);
+    s->synchronize(kTid);
+    for (const char *n : {"a/1", "a/2", "b/1"}) EXPECT_EQ(s->lookup_object(kTid, n), nullptr) << n;
+    s->quiescent(kTid);
+}
+
+}  // namespace
+
+namespace {
+
+// The cache keeper evicts a filled object chunk by chunk: the rest stays
+// servable and the hole is fetched again, where an ingested object in a
+// RAM-only store goes whole.
+TEST(StoreFill, EvictingAFilledChunkLeavesTheRest) {
+    auto s = open_ram(16, "fill7");
+    ASSERT_TRUE(s);
+    const auto data = random_bytes(2 * kChunkSize, 13);
+    uint64_t g = 0;
+    ASSERT_TRUE(s->begin_fill("f/x", data.size(), 1, 0, {}, &g).ok());
+    const ObjectId oid = object_id("f/x");
+    ASSERT_TRUE(s->put_fill_chunk(oid, g, 0, data.data(), kChunkSize).ok());
+    ASSERT_TRUE(s->put_fill_chunk(oid, g, 1, data.data() + kChunkSize, kChunkSize).ok());
+    EXPECT_EQ(s->evict(chunk_key(oid, 0)), EvictResult::evicted);
+    s->synchronize(kTid);
+    const ObjectMeta *m = s->lookup_object(kTid, "f/x");
+    ASSERT_TRUE(m);
+    EXPECT_EQ(s->lookup(kTid, *m, 0), nullptr);
+    ASSERT_TRUE(s->lookup(kTid, *m, 1));
+    ASSERT_TRUE(s->put_fill_chunk(oid, g, 0, data.data(), kChunkSize).ok());  // fetched again
+    EXPECT_TRUE(s->lookup(kTid, *m, 0));
+    s->quiescent(kTid);
+}
+
 }  // namespace

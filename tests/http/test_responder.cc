@@ -162,6 +162,21 @@ TEST_F(ResponderTest, OtherMethods405) {
     EXPECT_EQ(v[1].status, 200);
 }
 
+// PURGE: what the catalog says (the glue checks the client's network);
+// refused like any other method by a catalog without a purge path.
+TEST_F(ResponderTest, PurgeAsksTheCatalog) {
+    Captured c = h.one("PURGE /v/seg.m4s HTTP/1.1\r\nHost: h\r\n\r\n");
+    EXPECT_EQ(c.status, 405);
+    EXPECT_EQ(c.get("allow"), "GET, HEAD, OPTIONS");
+    h.cat.purge_status = 403;
+    EXPECT_EQ(h.one("PURGE /v/seg.m4s HTTP/1.1\r\nHost: h\r\n\r\n").status, 403);
+    h.cat.purge_status = 200;
+    c = h.one("PURGE /v/ HTTP/1.1\r\nHost: h\r\n\r\n");
+    EXPECT_EQ(c.status, 200);
+    EXPECT_EQ(h.cat.last_purge, "v/");  // a prefix: no index name appended
+    EXPECT_EQ(h.one("PURGE * HTTP/1.1\r\nHost: h\r\n\r\n").status, 405);
+}
+
 TEST(ContentTypeTest, ByExtension) {
     EXPECT_EQ(content_type_for("a/b.mpd").mime, "application/dash+xml");
     EXPECT_EQ(content_type_for("a/b.M4S").mime, "video/iso.segment");

@@ -43,7 +43,7 @@ error_log {self.prefix}/error.log;
 pid {self.prefix}/nginx.pid;
 events {{ worker_connections 1024; }}
 http {{
-    log_format fill '$uri $http_range $status $body_bytes_sent';
+    log_format fill '$uri $http_range $status $body_bytes_sent $connection';
     access_log {self.log} fill;
     client_body_temp_path {self.prefix}/body;
     proxy_temp_path {self.prefix}/proxy;
@@ -58,6 +58,9 @@ http {{
         location /vod/slow/ {{ limit_rate 1m; }}
         location /vod/fresh/ {{ expires 4s; }}
         location /vod/slowfresh/ {{ limit_rate 512k; expires 1s; }}
+        location /vod/nostore/ {{ add_header Cache-Control no-store; }}
+        location /vod/private/ {{ add_header Cache-Control "private, max-age=60"; }}
+        location /vod/noetag/ {{ etag off; expires 2s; }}
     }}
 }}
 """
@@ -97,6 +100,11 @@ http {{
                     out.append((parts[1], parts[2]))
         return out
 
+    def connections(self, uri):
+        """nginx's connection serial number of every logged request for uri."""
+        with open(self.log) as f:
+            return [p[4] for p in (line.split() for line in f) if len(p) > 4 and p[0] == uri]
+
     def cleanup(self):
         self.kill()
         shutil.rmtree(self.prefix, ignore_errors=True)
@@ -121,6 +129,10 @@ def env():
         "vod/fresh/stale.bin": os.urandom(CHUNK + 17),
         "vod/slowfresh/obj.bin": os.urandom(8 * CHUNK),
         "fo/failover.bin": os.urandom(2 * CHUNK + 3),
+        "vod/nostore/a.bin": os.urandom(2 * CHUNK + 5),
+        "vod/private/b.bin": os.urandom(2 * CHUNK + 9),
+        "vod/noetag/obj.bin": os.urandom(CHUNK + 333),
+        "vod/ka.bin": os.urandom(8 * CHUNK + 1),
         "probe": b"ok\n",
     }
     for name, data in files.items():
@@ -137,13 +149,15 @@ def env():
                 "--origin", f"/refused={cl.ip}:{DEAD_PORT}",
                 "--origin", f"/silent={silent}:{ORIGIN_PORT}",
                 "--origin-timeout-ms", "1500", "--origin-fail-hold-ms", "300",
-                "--origin-stale-if-error-s", "60"]
+                "--origin-stale-if-error-s", "60", "--origin-negative-ttl-s", "3",
+                "--purge-allow", f"{ep.host_ip}/32"]
     nginx = None
     try:
         ep.start()
         cl.start()
         nginx = Nginx(cl.ns, cl.ip, content).start()
         ep.files, ep.nginx, ep.url, ep.content = files, nginx, f"http://{ep.ip}", content
+        ep.cl = cl
         yield ep
         nginx.kill()
         assert ep.stop() == 0, ep.log()
@@ -184,6 +198,20 @@ def test_cold_get_is_byte_exact_and_fetches_each_aligned_range_once(env):
     assert body == src and code == 200
     assert len(env.nginx.lines("/vod/big.mp4")) == 6
     assert http(env)["origin_chunks_stored"] >= 6
+
+
+def test_origin_connections_are_kept_alive_and_reused(env):
+    # HTTP/1.1 persistence to the origin: the ranges of one object go over
+    # fewer connections than requests (readahead keeps a couple in flight).
+    uri = "/vod/ka.bin"
+    before = http(env)["origin_conn_reused"]
+    rc, body, code = get(env, uri)
+    assert code == 200 and body == env.files["vod/ka.bin"]
+    got = env.nginx.lines(uri)
+    assert sorted(r for r, _ in got) == sorted(chunk_range(i) for i in range(9)), got
+    conns = env.nginx.connections(uri)
+    assert len(set(conns)) < len(conns), conns
+    assert http(env)["origin_conn_reused"] > before
 
 
 def test_small_object_and_head(env):
@@ -359,6 +387,91 @@ def test_origin_404_is_a_404(env):
     rc, body, code = get(env, "/elsewhere/x.bin")
     assert code == 404
     assert env.nginx.lines("/elsewhere/x.bin") == []
+
+
+def test_no_store_and_private_are_served_and_never_reused(env):
+    # RFC 9111 5.2.2.5 and 5.2.2.7: a shared cache must not keep them, so
+    # every request is answered from a fetch of its own.
+    before = http(env)["origin_no_store_passed"]
+    for uri in ("/vod/nostore/a.bin", "/vod/private/b.bin"):
+        src = env.files[uri[1:]]
+        nchunks = (len(src) + CHUNK - 1) // CHUNK
+        for k in (1, 2):
+            rc, body, code = get(env, uri)
+            assert code == 200 and body == src
+            lines = env.nginx.lines(uri)
+            assert len(lines) == k * nchunks, lines  # fetched anew, whole
+            assert sorted(r for r, _ in lines[-nchunks:]) == sorted(
+                chunk_range(i) for i in range(nchunks))
+    assert http(env)["origin_no_store_passed"] >= before + 4
+
+
+def test_without_an_etag_revalidation_uses_if_modified_since(env):
+    uri = "/vod/noetag/obj.bin"
+    src = env.files["vod/noetag/obj.bin"]
+    rc, body, code = get(env, uri)
+    assert code == 200 and body == src
+    assert len(env.nginx.lines(uri)) == 2
+    time.sleep(2.5)  # past nginx's max-age=2
+    before = http(env)["origin_revalidations_ims"]
+    rc, body, code = get(env, uri)
+    assert code == 200 and body == src
+    lines = env.nginx.lines(uri)
+    assert len(lines) == 3 and lines[2] == (chunk_range(0), "304"), lines
+    assert http(env)["origin_revalidations_ims"] == before + 1
+    # The same length, other bytes, a later Last-Modified and still no
+    # ETag: a new version (never the old chunks mixed in).
+    new = os.urandom(len(src))
+    replace(env, "vod/noetag/obj.bin", new)
+    time.sleep(2.5)
+    rc, body, code = get(env, uri)
+    assert code == 200
+    assert body == new
+    assert [s for _, s in env.nginx.lines(uri)[3:]] == ["206", "206"]
+
+
+def test_an_origin_404_is_remembered_for_the_negative_ttl(env):
+    uri = "/vod/neg/missing.bin"
+    rc, body, code = get(env, uri)
+    assert code == 404
+    time.sleep(0.5)  # past --origin-fail-hold-ms: only the negative entry answers now
+    before = http(env)
+    rc, body, code = get(env, uri)
+    assert code == 404
+    assert len(env.nginx.lines(uri)) == 1  # not asked again
+    after = http(env)
+    assert after["origin_negative_hits"] == before["origin_negative_hits"] + 1
+    assert after["origin_negative_stored"] >= 1
+    time.sleep(3)  # past --origin-negative-ttl-s 3
+    rc, body, code = get(env, uri)
+    assert code == 404
+    assert len(env.nginx.lines(uri)) == 2
+
+
+def test_http_purge_is_accepted_only_from_the_allowed_networks(env):
+    uri = "/vod/big.mp4"
+    src = env.files["vod/big.mp4"]
+    rc, body, code = get(env, uri)
+    assert body == src
+    n = len(env.nginx.lines(uri))
+    before = http(env)
+    # From the routed client's namespace: outside --purge-allow.
+    r = env.cl.ns_run(["curl", "-sS", "-m", "10", "-o", "/dev/null", "-w", "%{http_code}",
+                       "-X", "PURGE", env.url + uri])
+    assert r.stdout.strip() == "403"
+    rc, body, code = get(env, uri)
+    assert body == src and len(env.nginx.lines(uri)) == n  # still stored
+    # From the TAP's namespace (allowed): purged, the next GET pulls again.
+    rc, body, code = get(env, uri, "-X", "PURGE")
+    assert code == 200
+    time.sleep(0.1)  # done by the control thread within its next tick
+    rc, body, code = get(env, uri)
+    assert code == 200 and body == src
+    assert len(env.nginx.lines(uri)) == n + 6
+    after = http(env)
+    assert after["purge_forbidden"] == before["purge_forbidden"] + 1
+    assert after["purge_accepted"] == before["purge_accepted"] + 1
+    assert after["status_403"] == before["status_403"] + 1
 
 
 def test_stale_if_error_serves_the_stored_copy_within_the_bound(env):

@@ -211,3 +211,41 @@ TEST(FillPlan, FreshnessFromMaxAge) {
     EXPECT_EQ(expires_at(s, 1000), 1005);
 }
 }  // namespace
+
+namespace {
+// An origin without ETags: revalidated with If-Modified-Since, and its
+// versions told apart by Last-Modified (a same-length change is new).
+TEST(FillPlan, WithoutAnEtagLastModifiedIsTheValidator) {
+    char buf[512];
+    const size_t n = format_chunk_request(buf, sizeof buf, "/a", "h", 0, {}, {},
+                                          "Tue, 01 Dec 2026 10:00:00 GMT");
+    const std::string req(buf, n);
+    EXPECT_NE(req.find("\r\nIf-Modified-Since: Tue, 01 Dec 2026 10:00:00 GMT\r\n"),
+              std::string::npos);
+    EXPECT_EQ(req.find("If-None-Match"), std::string::npos);
+
+    const std::string lm1 = "Tue, 01 Dec 2026 10:00:00 GMT", lm2 = "Tue, 01 Dec 2026 10:00:01 GMT";
+    EXPECT_NE(version_hash({}, lm1, 10), version_hash({}, lm2, 10));
+    EXPECT_NE(version_hash({}, lm1, 10), version_hash({}, {}, 10));
+    EXPECT_EQ(version_hash("\"v1\"", lm1, 10), etag_hash("\"v1\"", 10));  // an ETag wins
+    EXPECT_EQ(version_hash("\"v1\"", lm2, 10), etag_hash("\"v1\"", 10));
+    EXPECT_EQ(version_hash({}, {}, 10), etag_hash({}, 10));
+
+    const auto no_etag = [](uint64_t first, uint64_t last, uint64_t total, const std::string &lm) {
+        return "HTTP/1.1 206 Partial Content\r\nContent-Length: " + std::to_string(last - first + 1) +
+               "\r\nContent-Range: bytes " + std::to_string(first) + "-" + std::to_string(last) +
+               "/" + std::to_string(total) + "\r\nLast-Modified: " + lm + "\r\n\r\n";
+    };
+    ResponseParser p;
+    ObjectHead m;
+    Span body;
+    const uint64_t size = 2 * K;
+    head(p, no_etag(0, K - 1, size, lm1));
+    ASSERT_EQ(first_answer(p, 0, &m, &body), Verdict::ok);
+    const uint64_t v = version_hash(m.etag_view(), m.last_modified_view(), m.size);
+    head(p, no_etag(K, 2 * K - 1, size, lm1));
+    EXPECT_EQ(next_answer(p, 1, size, v), Verdict::ok);
+    head(p, no_etag(K, 2 * K - 1, size, lm2));  // changed between chunks, same length
+    EXPECT_EQ(next_answer(p, 1, size, v), Verdict::etag_changed);
+}
+}  // namespace
