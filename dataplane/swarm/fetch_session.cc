@@ -483,6 +483,13 @@ void FetchSession::tick(uint64_t now_ns) {
         shut();
         return;
     }
+    if (now_ns - last_tx_ns_ >= cfg_->keepalive_ns) {
+        uint8_t m[4];
+        pw::write_keepalive(m);
+        put(m, 4);
+        ++ctr_->keepalives_sent;
+        last_tx_ns_ = now_ns;
+    }
     // A peer that holds our requests and sends nothing: give them to others
     // (it may still answer; a late block is then a duplicate or unrequested).
     if (n_out_ && now_ns - last_block_ns_ >= cfg_->request_timeout_ns) {
@@ -496,13 +503,7 @@ void FetchSession::tick(uint64_t now_ns) {
         last_block_ns_ = now_ns;
     }
     sync();
-    if (st_ == St::kActive && now_ns - last_tx_ns_ >= cfg_->keepalive_ns && !has_output()) {
-        uint8_t m[4];
-        pw::write_keepalive(m);
-        put(m, 4);
-        ++ctr_->keepalives_sent;
-    }
-    if (has_output()) last_tx_ns_ = now_ns;
+    if (has_output()) last_tx_ns_ = now_ns;  // the glue drains it by the next tick
 }
 
 }  // namespace ep::swarm
