@@ -18,7 +18,8 @@ std::string find_script(const char *name, const char *env, std::string *tried) {
         const fs::path cand = d / "bench" / "edgebench" / name;
         if (fs::exists(cand, ec)) return cand.string();
     }
-    *tried += std::string("  bench/edgebench/") + name + " in every parent of " + exe.string() + "\n";
+    *tried +=
+        std::string("  bench/edgebench/") + name + " in every parent of " + exe.string() + "\n";
 #ifdef EP_SOURCE_ROOT
     const fs::path cand = fs::path(EP_SOURCE_ROOT) / "bench" / "edgebench" / name;
     if (fs::exists(cand, ec)) return cand.string();

@@ -20,10 +20,10 @@ constexpr double kNs = 1e9;
 
 // Link (a, b): a's side of its connection to b.
 struct Link {
-    uint32_t peer = 0;    // b
-    uint32_t back = 0;    // index of (b, a) in b's links
-    ChokePeer cp;         // a's choker view of b (uploaded: a->b, downloaded: b->a)
-    uint32_t want = 0;    // pieces b has and a lacks (a interested in b)
+    uint32_t peer = 0;        // b
+    uint32_t back = 0;        // index of (b, a) in b's links
+    ChokePeer cp;             // a's choker view of b (uploaded: a->b, downloaded: b->a)
+    uint32_t want = 0;        // pieces b has and a lacks (a interested in b)
     std::vector<BlockReq> q;  // a's requests outstanding to b, in order
     double progress = 0;      // bytes of q.front() received
 };
@@ -77,7 +77,8 @@ void Sim::connect() {
         for (uint32_t b = 0; b < n; ++b)
             if (b != a) others.push_back(b);
         std::shuffle(others.begin(), others.end(), rng_);
-        const uint32_t k = std::min<uint32_t>(cfg_.neighbours, static_cast<uint32_t>(others.size()));
+        const uint32_t k =
+            std::min<uint32_t>(cfg_.neighbours, static_cast<uint32_t>(others.size()));
         for (uint32_t j = 0; j < k; ++j) {
             const uint32_t b = others[j];
             if (std::find(adj[a].begin(), adj[a].end(), b) != adj[a].end()) continue;

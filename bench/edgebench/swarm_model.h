@@ -17,14 +17,14 @@
 namespace ep::bench {
 
 struct SwarmSimConfig {
-    uint32_t peers = 100;            // N leechers
-    uint32_t pieces = 128;           // F = pieces * 256 KiB
-    double seed_bps = 2.0 * 1048576;  // u_s
-    std::vector<double> upload_bps;  // u_i, cycled over the leechers
+    uint32_t peers = 100;                 // N leechers
+    uint32_t pieces = 128;                // F = pieces * 256 KiB
+    double seed_bps = 2.0 * 1048576;      // u_s
+    std::vector<double> upload_bps;       // u_i, cycled over the leechers
     double download_bps = 8.0 * 1048576;  // d_i (all leechers)
-    double dt = 0.05;                // step, seconds
-    uint32_t neighbours = 50;        // peers a tracker reply gives each leecher
-    uint32_t queue_depth = 16;       // outstanding requests per connection
+    double dt = 0.05;                     // step, seconds
+    uint32_t neighbours = 50;             // peers a tracker reply gives each leecher
+    uint32_t queue_depth = 16;            // outstanding requests per connection
     uint32_t random_first = 4;
     swarm::ChokeMode seed_mode = swarm::ChokeMode::kSeedFastest;
     uint64_t rng = 1;
@@ -32,15 +32,15 @@ struct SwarmSimConfig {
 };
 
 struct SwarmSimResult {
-    double d = 0;          // measured: the last leecher's completion time
-    double mean = 0;       // mean completion time
-    double bound = 0;      // max{F/u_s, F/d_min, N F / (u_s + sum u_i)}
-    double cs = 0;         // client-server: N F / u_s
-    double seed_share = 0; // bytes the seed uploaded / (N F)
-    double dup_share = 0;  // endgame bytes that arrived twice / (N F)
+    double d = 0;           // measured: the last leecher's completion time
+    double mean = 0;        // mean completion time
+    double bound = 0;       // max{F/u_s, F/d_min, N F / (u_s + sum u_i)}
+    double cs = 0;          // client-server: N F / u_s
+    double seed_share = 0;  // bytes the seed uploaded / (N F)
+    double dup_share = 0;   // endgame bytes that arrived twice / (N F)
     double idle_none = 0;   // upload capacity unused: nobody unchoked (share of all capacity)
     double idle_empty = 0;  // upload capacity unused: unchoked peers had no requests
-    uint32_t done = 0;     // leechers complete
+    uint32_t done = 0;      // leechers complete
     bool stalled = false;
 };
 

@@ -59,19 +59,21 @@ std::string rates(const std::vector<double> &v) {
 void run(const Opts &o) {
     std::vector<std::pair<std::string, std::vector<double>>> sc;
     if (o.scenarios.find("homogeneous") != std::string::npos) sc.push_back({"homogeneous", o.homo});
-    if (o.scenarios.find("heterogeneous") != std::string::npos) sc.push_back({"heterogeneous", o.hetero});
+    if (o.scenarios.find("heterogeneous") != std::string::npos)
+        sc.push_back({"heterogeneous", o.hetero});
     if (sc.empty()) fail("--scenarios: homogeneous and/or heterogeneous");
     FILE *csv = std::fopen(o.csv.c_str(), "w");
     if (!csv) fail("cannot write " + o.csv + ": " + std::strerror(errno));
     std::fprintf(csv,
                  "scenario,upload_mibps,seed_mibps,download_mibps,pieces,N,D_s,mean_s,bound_s,"
                  "client_server_s,ratio,seed_share,dup_share,idle_none,idle_empty,stalled\n");
-    std::printf("F = %u pieces x 256 KiB = %.0f MiB, u_s = %g MiB/s, d = %g MiB/s, dt = %g s, "
-                "%u neighbours from the tracker, seed choker %s\n",
-                o.pieces, o.pieces / 4.0, o.seed_rate, o.download, o.dt, o.neighbours,
-                o.seed_choker.c_str());
-    std::printf("%-14s %6s %9s %9s %7s %10s %9s %8s %7s\n", "scenario", "N", "D (s)", "bound", "D/bound",
-                "D_cs (s)", "mean (s)", "seed/NF", "wall");
+    std::printf(
+        "F = %u pieces x 256 KiB = %.0f MiB, u_s = %g MiB/s, d = %g MiB/s, dt = %g s, "
+        "%u neighbours from the tracker, seed choker %s\n",
+        o.pieces, o.pieces / 4.0, o.seed_rate, o.download, o.dt, o.neighbours,
+        o.seed_choker.c_str());
+    std::printf("%-14s %6s %9s %9s %7s %10s %9s %8s %7s\n", "scenario", "N", "D (s)", "bound",
+                "D/bound", "D_cs (s)", "mean (s)", "seed/NF", "wall");
     double worst = 0;
     std::string worst_at;
     for (const auto &[name, up] : sc) {
@@ -93,8 +95,8 @@ void run(const Opts &o) {
             const double wall =
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
             const double ratio = r.d / r.bound;
-            std::printf("%-14s %6u %9.1f %9.1f %7.3f %10.0f %9.1f %8.3f %6.1fs%s\n", name.c_str(), n,
-                        r.d, r.bound, ratio, r.cs, r.mean, r.seed_share, wall,
+            std::printf("%-14s %6u %9.1f %9.1f %7.3f %10.0f %9.1f %8.3f %6.1fs%s\n", name.c_str(),
+                        n, r.d, r.bound, ratio, r.cs, r.mean, r.seed_share, wall,
                         r.stalled ? "  STALLED" : "");
             std::fflush(stdout);
             std::fprintf(csv, "%s,%s,%g,%g,%u,%u,%.3f,%.3f,%.3f,%.3f,%.4f,%.4f,%.4f,%.4f,%.4f,%d\n",

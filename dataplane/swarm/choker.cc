@@ -79,8 +79,9 @@ void Choker::round_robin(ChokePeer *const *peers, uint32_t n, uint64_t now_ns) {
         ChokePeer *p = peers[i];
         const bool regular = p->unchoked && !p->optimistic && p->interested;
         const uint64_t held = now_ns - p->unchoked_ns;
-        const bool done = held >= cfg_.round_ns * cfg_.optimistic_rounds ||
-                          (held >= cfg_.round_ns && p->uploaded - p->uploaded_at_unchoke >= cfg_.rr_quota);
+        const bool done =
+            held >= cfg_.round_ns * cfg_.optimistic_rounds ||
+            (held >= cfg_.round_ns && p->uploaded - p->uploaded_at_unchoke >= cfg_.rr_quota);
         p->unchoked = regular && !done && kept < slots;
         kept += p->unchoked;
     }
@@ -92,7 +93,7 @@ void Choker::round_robin(ChokePeer *const *peers, uint32_t n, uint64_t now_ns) {
         for (uint32_t i = 0; i < n; ++i) {
             ChokePeer *p = peers[i];
             if (!p->interested || p->unchoked) continue;
-            uint64_t key = p->was_unchoked ? now_ns
+            uint64_t key = p->was_unchoked       ? now_ns
                            : p->waiting_since_ns ? p->waiting_since_ns
                                                  : p->connected_ns;
             if (!best || key < best_key || (key == best_key && (rand() & 1)))
@@ -109,7 +110,8 @@ void Choker::round(ChokePeer *const *peers, uint32_t n, uint64_t now_ns) {
     const bool leech = cfg_.mode == ChokeMode::kLeech;
     for (uint32_t i = 0; i < n; ++i) {
         ChokePeer *p = peers[i];
-        p->rate = leech ? p->downloaded - p->downloaded_at_round : p->uploaded - p->uploaded_at_round;
+        p->rate =
+            leech ? p->downloaded - p->downloaded_at_round : p->uploaded - p->uploaded_at_round;
         p->uploaded_at_round = p->uploaded;
         p->downloaded_at_round = p->downloaded;
     }
@@ -142,7 +144,8 @@ void Choker::round(ChokePeer *const *peers, uint32_t n, uint64_t now_ns) {
                 // ignored.
                 const bool ok = regular_ok(*p, now_ns);
                 const uint64_t rate = p->rate < (1ull << 54) ? p->rate : (1ull << 54) - 1;
-                const uint64_t key = ok ? (1ull << 63) | (rate << 8) | (rand() & 0xFF) : rand() & 0xFF;
+                const uint64_t key =
+                    ok ? (1ull << 63) | (rate << 8) | (rand() & 0xFF) : rand() & 0xFF;
                 if (!best || key > best_key) best = p, best_key = key;
             }
             if (!best) break;
@@ -185,7 +188,8 @@ void Choker::fill(ChokePeer *const *peers, uint32_t n, uint64_t now_ns) {
         // only covers gaps until the next round).
         uint32_t cand = 0;
         bool any = false;  // no reciprocating candidate: any interested one
-        for (uint32_t i = 0; i < n; ++i) cand += !peers[i]->unchoked && regular_ok(*peers[i], now_ns);
+        for (uint32_t i = 0; i < n; ++i)
+            cand += !peers[i]->unchoked && regular_ok(*peers[i], now_ns);
         if (!cand) {
             any = true;
             for (uint32_t i = 0; i < n; ++i) cand += !peers[i]->unchoked && peers[i]->interested;

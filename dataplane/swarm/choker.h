@@ -38,10 +38,10 @@ namespace ep::swarm {
 
 struct ChokePeer {
     // Set by the caller.
-    uint64_t uploaded = 0;      // bytes sent to this peer so far (monotonic)
-    uint64_t downloaded = 0;    // piece bytes received from it so far (kLeech)
-    uint64_t last_piece_ns = 0; // when its last block arrived (0: never; kLeech)
-    uint64_t connected_ns = 0;  // when it joined
+    uint64_t uploaded = 0;       // bytes sent to this peer so far (monotonic)
+    uint64_t downloaded = 0;     // piece bytes received from it so far (kLeech)
+    uint64_t last_piece_ns = 0;  // when its last block arrived (0: never; kLeech)
+    uint64_t connected_ns = 0;   // when it joined
     bool interested = false;
     // The choker's decision.
     bool unchoked = false;
@@ -50,9 +50,9 @@ struct ChokePeer {
     uint64_t uploaded_at_round = 0;
     uint64_t rate = 0;  // bytes over the last round (uploaded; downloaded in kLeech)
     uint64_t downloaded_at_round = 0;
-    uint64_t unchoked_ns = 0;           // when it got its slot (round robin)
-    uint64_t uploaded_at_unchoke = 0;   // round robin quota
-    uint64_t waiting_since_ns = 0;      // choked since (round robin); 0 = at connect
+    uint64_t unchoked_ns = 0;          // when it got its slot (round robin)
+    uint64_t uploaded_at_unchoke = 0;  // round robin quota
+    uint64_t waiting_since_ns = 0;     // choked since (round robin); 0 = at connect
     bool was_unchoked = false;
 };
 

@@ -39,7 +39,8 @@ PiecePicker::Block FetchTorrent::begin_block(uint32_t slot, const BlockReq &b) {
     bool others = false;
     const PiecePicker::Block r = picker_.claim(b, &others);
     if (r == PiecePicker::Block::kNew) {
-        const uint64_t i = uint64_t{b.piece} * (cfg_.picker.piece_length / kBlockLen) + b.begin / kBlockLen;
+        const uint64_t i =
+            uint64_t{b.piece} * (cfg_.picker.piece_length / kBlockLen) + b.begin / kBlockLen;
         contrib_[i] = static_cast<uint16_t>(slot);
         others_[i] = others;
     }
@@ -54,7 +55,8 @@ void FetchTorrent::write(const BlockReq &b, uint32_t off, const uint8_t *p, uint
 }
 
 void FetchTorrent::end_block(const BlockReq &b) {
-    const uint64_t i = uint64_t{b.piece} * (cfg_.picker.piece_length / kBlockLen) + b.begin / kBlockLen;
+    const uint64_t i =
+        uint64_t{b.piece} * (cfg_.picker.piece_length / kBlockLen) + b.begin / kBlockLen;
     if (others_[i]) {
         // Endgame: the other connections that asked for it cancel theirs.
         cancels_[cancel_seq_ % cfg_.cancel_log] = b;
@@ -95,8 +97,8 @@ void FetchTorrent::verify(uint32_t piece) {
 
 // ---------------------------------------------------------------- session
 
-bool FetchSession::init(const FetchConfig *cfg, FetchTorrent *tor, uint32_t slot,
-                        uint8_t *bitfield, BlockReq *outstanding) {
+bool FetchSession::init(const FetchConfig *cfg, FetchTorrent *tor, uint32_t slot, uint8_t *bitfield,
+                        BlockReq *outstanding) {
     cfg_ = cfg;
     tor_ = tor;
     ctr_ = tor ? &tor->counters() : nullptr;
@@ -192,8 +194,10 @@ void FetchSession::shut() {
     if (cur_on_ && cur_write_) tor_->picker().unclaim(cur_);
     cur_on_ = cur_write_ = false;
     if (counted_) {
-        if (all_) tor_->picker().remove_seed();
-        else tor_->picker().remove_bitfield(bits_);
+        if (all_)
+            tor_->picker().remove_seed();
+        else
+            tor_->picker().remove_bitfield(bits_);
         counted_ = false;
     }
 }
@@ -235,6 +239,7 @@ size_t FetchSession::feed(const uint8_t *in, size_t n, uint64_t now_ns) {
                 if (e.id == pw::kBitfield && bf_apply_) {
                     bf_apply_ = false;
                     sync_haves();
+                    if (st_ == St::kClosed) break;  // output full: released already
                     tor_->picker().add_bitfield(bits_);
                     counted_ = true;
                     for (uint32_t p = 0; p < tor_->config().picker.num_pieces; ++p)
@@ -322,6 +327,7 @@ void FetchSession::on_message(const pw::Event &e, uint64_t now_ns) {
         case pw::kHave:
             if (all_ || peer_has(e.index)) break;
             sync_haves();
+            if (st_ == St::kClosed) break;
             bits_[e.index >> 3] |= static_cast<uint8_t>(0x80u >> (e.index & 7));
             if (counted_) {
                 pk.add_have(e.index);
@@ -345,6 +351,7 @@ void FetchSession::on_message(const pw::Event &e, uint64_t now_ns) {
                 break;
             }
             sync_haves();
+            if (st_ == St::kClosed) break;
             all_ = true;
             counted_ = true;
             pk.add_seed();
@@ -397,8 +404,10 @@ void FetchSession::on_piece_start(const pw::Event &e) {
     } else {
         // A copy from elsewhere arrived first (endgame), or the block does
         // not match ours: our request is answered, the data dropped.
-        if (r == PiecePicker::Block::kNew) tor_->picker().unclaim(cur_);
-        else tor_->picker().abort_request(cur_);
+        if (r == PiecePicker::Block::kNew)
+            tor_->picker().unclaim(cur_);
+        else
+            tor_->picker().abort_request(cur_);
         ++ctr_->blocks_duplicate;
     }
 }
@@ -453,8 +462,8 @@ void FetchSession::sync() {
     if (st_ != St::kActive || peer_choking_ || !am_interested_ || n_out_ > cfg_->queue_depth / 2)
         return;
     if (n_out_ == 0) last_block_ns_ = last_rx_ns_;  // the request clock starts now
-    const uint32_t got = tor_->picker().pick(slot_, PeerHas{bits_, all_}, out_, n_out_, out_ + n_out_,
-                                             cfg_->queue_depth - n_out_);
+    const uint32_t got = tor_->picker().pick(slot_, PeerHas{bits_, all_}, out_, n_out_,
+                                             out_ + n_out_, cfg_->queue_depth - n_out_);
     for (uint32_t k = 0; k < got; ++k) {
         const BlockReq &b = out_[n_out_ + k];
         uint8_t m[17];

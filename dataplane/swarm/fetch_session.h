@@ -33,25 +33,25 @@
 namespace ep::swarm {
 
 // Per-lcore counters, X(name, help); framing errors by pw::Error name.
-#define EP_FETCH_COUNTERS(X)                                                                    \
-    X(handshakes, "outbound handshakes answered with our info hash")                            \
-    X(wrong_torrent, "closed: the peer answered with another info hash")                        \
-    X(handshake_timeouts, "closed: no handshake answer within the handshake timeout")           \
-    X(idle_timeouts, "closed: the peer sent nothing (not even a keep-alive) for too long")      \
-    X(requests_sent, "block requests sent")                                                     \
-    X(blocks_received, "blocks received and written into the piece buffer (first copy)")        \
-    X(blocks_duplicate, "blocks that arrived after another copy (endgame): dropped")            \
-    X(blocks_unrequested, "piece messages for a block not outstanding to that peer: dropped")   \
-    X(cancels_sent, "cancels sent: another peer's copy of the block arrived first (endgame)")   \
-    X(rejects_received, "BEP 6 rejects of our requests (the blocks are picked again)")          \
-    X(choke_drops, "outstanding requests dropped by a choke (no BEP 6): picked again")          \
-    X(request_timeouts, "requests given up: no block from that peer for the snub timeout")      \
-    X(pieces_passed, "pieces whose SHA-1 matched (handed to the sink)")                         \
-    X(pieces_failed, "pieces whose SHA-1 did not match (fetched again)")                        \
-    X(banned, "closed: the peer contributed to ban_after bad pieces")                           \
-    X(requests_refused, "requests from peers refused (fill mode does not upload yet)")          \
-    X(bitfield_not_first, "bitfield/have-all/have-none after other messages (ignored)")         \
-    X(output_full, "closed: our output ring overflowed")                                        \
+#define EP_FETCH_COUNTERS(X)                                                                  \
+    X(handshakes, "outbound handshakes answered with our info hash")                          \
+    X(wrong_torrent, "closed: the peer answered with another info hash")                      \
+    X(handshake_timeouts, "closed: no handshake answer within the handshake timeout")         \
+    X(idle_timeouts, "closed: the peer sent nothing (not even a keep-alive) for too long")    \
+    X(requests_sent, "block requests sent")                                                   \
+    X(blocks_received, "blocks received and written into the piece buffer (first copy)")      \
+    X(blocks_duplicate, "blocks that arrived after another copy (endgame): dropped")          \
+    X(blocks_unrequested, "piece messages for a block not outstanding to that peer: dropped") \
+    X(cancels_sent, "cancels sent: another peer's copy of the block arrived first (endgame)") \
+    X(rejects_received, "BEP 6 rejects of our requests (the blocks are picked again)")        \
+    X(choke_drops, "outstanding requests dropped by a choke (no BEP 6): picked again")        \
+    X(request_timeouts, "requests given up: no block from that peer for the snub timeout")    \
+    X(pieces_passed, "pieces whose SHA-1 matched (handed to the sink)")                       \
+    X(pieces_failed, "pieces whose SHA-1 did not match (fetched again)")                      \
+    X(banned, "closed: the peer contributed to ban_after bad pieces")                         \
+    X(requests_refused, "requests from peers refused (fill mode does not upload yet)")        \
+    X(bitfield_not_first, "bitfield/have-all/have-none after other messages (ignored)")       \
+    X(output_full, "closed: our output ring overflowed")                                      \
     X(keepalives_sent, "keep-alives sent on an otherwise silent connection")
 
 struct FetchCounters {
@@ -77,8 +77,8 @@ struct FetchTorrentConfig {
     PickerConfig picker;
     const uint8_t *piece_hashes = nullptr;  // 20 * num_pieces bytes (the info dict's `pieces`)
     uint8_t info_hash[20] = {};
-    uint32_t max_slots = 64;   // connections at once
-    uint32_t ban_after = 2;    // bad pieces a peer may contribute to before it is banned
+    uint32_t max_slots = 64;     // connections at once
+    uint32_t ban_after = 2;      // bad pieces a peer may contribute to before it is banned
     uint32_t cancel_log = 1024;  // endgame arrivals remembered for the sessions' cancels
 };
 
@@ -114,13 +114,13 @@ class FetchTorrent {
     PieceSink *sink_ = nullptr;
     FetchCounters *ctr_ = nullptr;
     PiecePicker picker_;
-    std::vector<uint16_t> contrib_;     // per block: slot whose copy was written
-    std::vector<uint32_t> bad_;         // per slot
-    std::vector<uint32_t> bad_stamp_;   // per slot: last piece + 1 counted (once a piece)
-    std::vector<uint32_t> done_;        // completion order (capacity num_pieces)
+    std::vector<uint16_t> contrib_;    // per block: slot whose copy was written
+    std::vector<uint32_t> bad_;        // per slot
+    std::vector<uint32_t> bad_stamp_;  // per slot: last piece + 1 counted (once a piece)
+    std::vector<uint32_t> done_;       // completion order (capacity num_pieces)
     std::vector<BlockReq> cancels_;
     uint64_t cancel_seq_ = 0;
-    std::vector<bool> others_;          // per block: endgame duplicates were outstanding
+    std::vector<bool> others_;  // per block: endgame duplicates were outstanding
 };
 
 struct FetchConfig {
@@ -141,7 +141,7 @@ class FetchSession {
               BlockReq *outstanding);
     void start(uint64_t now_ns);  // queues our handshake (we connect)
     size_t feed(const uint8_t *in, size_t n, uint64_t now_ns);
-    void tick(uint64_t now_ns);   // timeouts, keep-alive, haves, cancels, requests
+    void tick(uint64_t now_ns);  // timeouts, keep-alive, haves, cancels, requests
     // The glue closes the connection (TCP gone, shutdown): releases every
     // outstanding request and what the peer had back to the picker.
     void close();
@@ -188,14 +188,14 @@ class FetchSession {
     bool first_msg_ = true;
     bool peer_choking_ = true, am_interested_ = false, peer_interested_ = false;
     uint8_t *bits_ = nullptr;
-    bool all_ = false;          // have-all
-    bool counted_ = false;      // bitfield/have-all added to the picker
-    bool bf_apply_ = false;     // the bitfield being received is the first message
-    uint32_t bytes_ = 0;        // bitfield bytes
-    uint32_t useful_ = 0;       // pieces the peer has and we lack
-    BlockReq *out_ = nullptr;   // outstanding requests
+    bool all_ = false;         // have-all
+    bool counted_ = false;     // bitfield/have-all added to the picker
+    bool bf_apply_ = false;    // the bitfield being received is the first message
+    uint32_t bytes_ = 0;       // bitfield bytes
+    uint32_t useful_ = 0;      // pieces the peer has and we lack
+    BlockReq *out_ = nullptr;  // outstanding requests
     uint32_t n_out_ = 0;
-    BlockReq cur_{};            // the piece message being received
+    BlockReq cur_{};  // the piece message being received
     bool cur_write_ = false, cur_on_ = false;
     uint32_t have_cursor_ = 0;
     uint64_t cancel_cursor_ = 0;

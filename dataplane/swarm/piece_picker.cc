@@ -127,8 +127,8 @@ uint32_t PiecePicker::take_blocks(uint32_t who, uint32_t piece, bool endgame, co
     return n;
 }
 
-uint32_t PiecePicker::pick(uint32_t who, const PeerHas &peer, const BlockReq *mine,
-                           uint32_t n_mine, BlockReq *out, uint32_t max) {
+uint32_t PiecePicker::pick(uint32_t who, const PeerHas &peer, const BlockReq *mine, uint32_t n_mine,
+                           BlockReq *out, uint32_t max) {
     uint32_t n = 0;
     if (complete() || max == 0) return 0;
     const bool eg = endgame();

@@ -85,8 +85,8 @@ class PiecePicker {
     // names the connection (any id, for piece affinity); `mine` are the
     // blocks already outstanding to it (never picked again). Marks them
     // requested. Returns how many were written to out.
-    uint32_t pick(uint32_t who, const PeerHas &peer, const BlockReq *mine, uint32_t n_mine, BlockReq *out,
-                  uint32_t max);
+    uint32_t pick(uint32_t who, const PeerHas &peer, const BlockReq *mine, uint32_t n_mine,
+                  BlockReq *out, uint32_t max);
     // A request that will not be answered (choke without BEP 6, reject,
     // cancel, the connection closed): the block may be picked again.
     void abort_request(const BlockReq &b);
@@ -132,8 +132,8 @@ class PiecePicker {
     void drop_partial(uint32_t piece);
     // Requests free blocks of `piece` (or, in endgame, blocks with fewer
     // than endgame_dup requests and not in `mine`); returns the count.
-    uint32_t take_blocks(uint32_t who, uint32_t piece, bool endgame, const BlockReq *mine, uint32_t n_mine,
-                         BlockReq *out, uint32_t max);
+    uint32_t take_blocks(uint32_t who, uint32_t piece, bool endgame, const BlockReq *mine,
+                         uint32_t n_mine, BlockReq *out, uint32_t max);
     bool new_piece_ok(const PeerHas &peer, uint32_t p) const {
         return !pieces_[p].have && pieces_[p].touched == 0 && peer.has(p);
     }
@@ -141,8 +141,8 @@ class PiecePicker {
     PickerConfig cfg_{};
     uint32_t bpp_ = 0;  // blocks per piece (the last piece may have fewer)
     std::vector<Piece> pieces_;
-    std::vector<uint8_t> state_;  // per block: BlockState
-    std::vector<uint8_t> nreq_;   // per block: outstanding requests
+    std::vector<uint8_t> state_;     // per block: BlockState
+    std::vector<uint8_t> nreq_;      // per block: outstanding requests
     std::vector<uint32_t> partial_;  // pieces touched and not yet had
     uint32_t seeds_ = 0;
     uint32_t have_count_ = 0;

@@ -150,7 +150,6 @@ TEST(Choker, LeaversFreeSlotsThatFillGivesToWaitingPeers) {
     EXPECT_EQ(n, 5u);  // 4 regular + 1 optimistic again, from the 6 left
 }
 
-
 // ---- fill mode: tit-for-tat on what peers send us, anti-snubbing ----
 
 TEST(Choker, LeechRoundsRewardThePeersSendingToUsFastest) {

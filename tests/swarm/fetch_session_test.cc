@@ -78,8 +78,8 @@ struct Remote {
     std::vector<uint8_t> bits;
     std::vector<BlockReq> out_store;
     std::unique_ptr<pw::Parser> parser;
-    std::vector<pw::Event> got;       // what we sent it, decoded
-    std::vector<BlockReq> requests;   // outstanding at the remote
+    std::vector<pw::Event> got;      // what we sent it, decoded
+    std::vector<BlockReq> requests;  // outstanding at the remote
     bool fast;
 
     Remote(Fixture &f, uint32_t slot, bool fast_peer) : fast(fast_peer) {
