@@ -210,7 +210,6 @@ void Sim::deliver(uint32_t b, double t) {
         top_up(l.peer, peers_[l.peer].links[l.back]);
     }
     double budget = pb.up * cfg_.dt;
-    const bool counting = !pb.done || true;
     if (pb.unchoked.empty()) idle_none_ += budget;
     for (int pass = 0; pass < 3 && budget > 1; ++pass) {
         uint32_t active = 0;
@@ -274,7 +273,8 @@ void Sim::deliver(uint32_t b, double t) {
         budget -= spent;
         if (spent < 1) break;
     }
-    if (!pb.unchoked.empty() && counting) idle_empty_ += budget;
+    // Unused capacity, by reason (the CSV's idle_none / idle_empty).
+    if (!pb.unchoked.empty()) idle_empty_ += budget;
     cap_ += pb.up * cfg_.dt;
 }
 
