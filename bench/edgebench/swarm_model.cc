@@ -309,6 +309,7 @@ SwarmSimResult Sim::run() {
     std::vector<uint32_t> order(n);
     for (uint32_t a = 0; a < n; ++a) order[a] = a;
     double t = 0;
+    uint64_t step = 0;  // t = step * dt: no error piling up from repeated additions
     for (uint32_t a = 0; a < n; ++a) run_choker(a, 0);
     while (done_ < cfg_.peers) {
         if (t > cfg_.max_time) {
@@ -318,7 +319,7 @@ SwarmSimResult Sim::run() {
         for (Peer &p : peers_) p.down_left = p.down * cfg_.dt;
         // Uploaders in a random order each step: no peer is always served first.
         std::shuffle(order.begin(), order.end(), rng_);
-        t += cfg_.dt;
+        t = static_cast<double>(++step) * cfg_.dt;
         for (uint32_t b : order) deliver(b, t);
         for (uint32_t a = 0; a < n; ++a) run_choker(a, t);
     }
