@@ -10,5 +10,6 @@ namespace ep::bench {
 
 void register_cachesim(CLI::App &app);
 void register_tracegen(CLI::App &app);
+void register_swarm_sim(CLI::App &app);  // swarm_sim_cmd.cc: distribution time vs the bound
 
 }  // namespace ep::bench

@@ -2,7 +2,9 @@
 // against nginx (one worker, wrk over loopback) on the same content, in
 // server-core cycles per request and per byte. The orchestration (processes,
 // namespaces-free memif socket, nginx config, stats deltas, CSV, chart) lives
-// in compare.py next to this file; this subcommand finds and runs it.
+// in compare.py next to this file; this subcommand finds it (find_script.h:
+// $EDGEBENCH_COMPARE, the tree the build dir sits in, the configured source
+// tree) and runs it.
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,38 +18,12 @@
 
 #include <CLI/CLI.hpp>
 
+#include "bench/edgebench/find_script.h"
 #include "bench/edgebench/http_commands.h"
 
 namespace ep::bench {
 
 namespace {
-
-// compare.py: $EDGEBENCH_COMPARE, else the source tree the build dir sits in
-// (SRC/build/bench/edgebench → SRC/bench/edgebench/compare.py), else the
-// source tree this binary was configured from (a build dir anywhere else,
-// e.g. /tmp/b from `meson setup /tmp/b SRC`). Every place tried is kept for
-// the message when none has it.
-std::string find_script(std::string *tried) {
-    namespace fs = std::filesystem;
-    std::error_code ec;
-    if (const char *e = std::getenv("EDGEBENCH_COMPARE")) {
-        if (fs::exists(e, ec)) return e;
-        *tried += std::string("  $EDGEBENCH_COMPARE=") + e + " (no such file)\n";
-        return {};
-    }
-    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-    for (fs::path d = exe.parent_path(); !d.empty() && d != d.root_path(); d = d.parent_path()) {
-        const fs::path cand = d / "bench" / "edgebench" / "compare.py";
-        if (fs::exists(cand, ec)) return cand.string();
-    }
-    *tried += "  bench/edgebench/compare.py in every parent of " + exe.string() + "\n";
-#ifdef EP_SOURCE_ROOT
-    const fs::path cand = fs::path(EP_SOURCE_ROOT) / "bench" / "edgebench" / "compare.py";
-    if (fs::exists(cand, ec)) return cand.string();
-    *tried += "  " + cand.string() + " (the source tree this build was configured from)\n";
-#endif
-    return {};
-}
 
 // CLI11 exits quietly on a RuntimeError: say why first.
 [[noreturn]] void fail(const std::string &why) {
@@ -68,7 +44,7 @@ void register_compare(CLI::App &app) {
     c->prefix_command();
     c->callback([c, args]() {
         std::string tried;
-        const std::string script = find_script(&tried);
+        const std::string script = find_script("compare.py", "EDGEBENCH_COMPARE", &tried);
         if (script.empty())
             fail("compare.py not found; looked for:\n" + tried +
                  "set EDGEBENCH_COMPARE=/path/to/bench/edgebench/compare.py");

@@ -15,6 +15,7 @@ int main(int argc, char **argv) {
     ep::bench::register_compare(app);
     ep::bench::register_udp(app);
     ep::bench::register_dns(app);
+    ep::bench::register_swarm_sim(app);
     CLI11_PARSE(app, argc, argv);
     return 0;
 }

@@ -180,6 +180,27 @@ put("fuzz_peer_session", "hostile", bytes([0x01, 3, 0x06]) + hs + pw(5, b"\xf0")
     b"\x80\0\0\0\x07")
 
 
+# Fetch session (fill mode): flags (auto handshake, fast, split), pieces-1,
+# harness ops (drain, +30 s, second session), the remote's stream. Pieces
+# are 32 KiB; all-zero blocks pass the hash.
+def blocks(pieces, fill=b"\0"):
+    out = b""
+    for p in range(pieces):
+        for b in (0, 16384):
+            out += pw(7, struct.pack("!II", p, b) + fill * 16384)
+    return out
+
+
+put("fuzz_fetch_session", "download", bytes([0x03 | (40 << 2), 3, 0x01]) + pw(0x0E) + pw(1) + blocks(4))
+put("fuzz_fetch_session", "corrupt_two_sessions", bytes([0x01 | (63 << 2), 3, 0x05]) + pw(5, b"\xf0") +
+    pw(1) + blocks(4, b"\x01") + pw(0) + pw(1) + blocks(2))
+put("fuzz_fetch_session", "wrong_hash", bytes([0x00 | (7 << 2), 3, 0x00]) +
+    hs.replace(b"\xab" * 20, b"\xcd" * 20) + pw(0x0E))
+put("fuzz_fetch_session", "messages", bytes([0x03 | (3 << 2), 9, 0x03]) + pw(4, b"\0\0\0\1") + pw(1) +
+    pw(0x10, struct.pack("!III", 1, 0, 16384)) + pw(6, struct.pack("!III", 0, 0, 16384)) + pw(0) +
+    b"\0\0\0\0" + pw(2) + pw(3) + pw(5, b"\xff\xc0") + pw(0x0F) + pw(99))
+
+
 # UDP tracker: control byte (shard, source, valid-cid flag 0x02), clock, datagram.
 ih = bytes(range(20))
 put("fuzz_udp_tracker", "connect", b"\x00\x00" + struct.pack("!QII", 0x41727101980, 0, 1))

@@ -150,5 +150,118 @@ TEST(Choker, LeaversFreeSlotsThatFillGivesToWaitingPeers) {
     EXPECT_EQ(n, 5u);  // 4 regular + 1 optimistic again, from the 6 left
 }
 
+// ---- fill mode: tit-for-tat on what peers send us, anti-snubbing ----
+
+TEST(Choker, LeechRoundsRewardThePeersSendingToUsFastest) {
+    ChokerConfig cfg;
+    cfg.mode = ChokeMode::kLeech;
+    Choker ch(cfg, 3);
+    Swarm s(10, 0);
+    uint64_t now = 100 * kSec;
+    ch.tick(s.ptrs.data(), s.size(), now);
+    for (size_t i = 0; i < s.peers.size(); ++i) {
+        s.peers[i].uploaded += (10 - i) * 1'000'000;   // what we sent: ignored in kLeech
+        s.peers[i].downloaded += (i + 1) * 1'000'000;  // what they sent us
+        s.peers[i].last_piece_ns = now + 5 * kSec;
+    }
+    now += 10 * kSec;
+    ASSERT_TRUE(ch.tick(s.ptrs.data(), s.size(), now));
+    for (size_t i = 6; i < 10; ++i) EXPECT_TRUE(s.peers[i].unchoked && !s.peers[i].optimistic) << i;
+    EXPECT_EQ(s.unchoked(), 5u);
+}
+
+TEST(Choker, SnubbedPeersDoNotCountAsReciprocating) {
+    ChokerConfig cfg;
+    cfg.mode = ChokeMode::kLeech;
+    Choker ch(cfg, 5);
+    Swarm s(10, 0);
+    uint64_t now = 100 * kSec;
+    ch.tick(s.ptrs.data(), s.size(), now);
+    // Peers 6..9 sent the most over the round, but 8 and 9 sent their last
+    // block more than 60 s ago (big bursts long past do not count: the rate
+    // is what they sent this round, set here by hand); 0..5 send a little, now.
+    for (size_t i = 0; i < 10; ++i) {
+        s.peers[i].downloaded += i >= 6 ? 50'000'000 : (i + 1) * 1000;
+        s.peers[i].last_piece_ns = i >= 8 ? now - 61 * kSec : now + 9 * kSec;
+    }
+    now += 10 * kSec;
+    EXPECT_TRUE(ch.snubbed(s.peers[8], now));
+    EXPECT_FALSE(ch.snubbed(s.peers[6], now));
+    ASSERT_TRUE(ch.tick(s.ptrs.data(), s.size(), now));
+    EXPECT_TRUE(s.peers[6].unchoked && !s.peers[6].optimistic);
+    EXPECT_TRUE(s.peers[7].unchoked && !s.peers[7].optimistic);
+    EXPECT_TRUE(s.peers[5].unchoked && !s.peers[5].optimistic);  // the next reciprocating ones
+    EXPECT_TRUE(s.peers[4].unchoked && !s.peers[4].optimistic);
+    EXPECT_FALSE(s.peers[8].unchoked && !s.peers[8].optimistic);  // at most the optimistic slot
+    EXPECT_FALSE(s.peers[9].unchoked && !s.peers[9].optimistic);
+    // With no reciprocating peer interested, a snubbed one gets a free slot
+    // rather than leave it idle.
+    for (size_t i = 0; i < 8; ++i) s.peers[i].interested = false;
+    ch.fill(s.ptrs.data(), s.size(), now);
+    EXPECT_TRUE(s.peers[8].unchoked && s.peers[9].unchoked);
+    EXPECT_EQ(s.unchoked(), 2u);
+}
+
+TEST(Choker, NewPeerIsNotSnubbedBeforeSixtySeconds) {
+    ChokerConfig cfg;
+    cfg.mode = ChokeMode::kLeech;
+    Choker ch(cfg);
+    ChokePeer p;
+    p.connected_ns = 100 * kSec;
+    EXPECT_FALSE(ch.snubbed(p, 159 * kSec));
+    EXPECT_TRUE(ch.snubbed(p, 160 * kSec));
+    p.last_piece_ns = 150 * kSec;
+    EXPECT_FALSE(ch.snubbed(p, 200 * kSec));
+}
+
+// ---- seeding: slots by upload capacity, round robin ----
+
+TEST(Choker, SlotsFollowUploadCapacity) {
+    ChokerConfig cfg;
+    EXPECT_EQ(cfg.regular_slots(), 4u);
+    cfg.upload_bps = 100'000'000;  // 100 MB/s at 10 MB/s a slot: 10 slots, 9 regular + 1
+    cfg.slot_bps = 10'000'000;
+    EXPECT_EQ(cfg.regular_slots(), 9u);
+    cfg.upload_bps = 5'000'000;  // less than a slot: still one regular
+    EXPECT_EQ(cfg.regular_slots(), 1u);
+    Choker ch(ChokerConfig{ChokeMode::kSeedFastest, 4, 100'000'000, 10'000'000});
+    Swarm s(30);
+    ch.fill(s.ptrs.data(), s.size(), 0);
+    EXPECT_EQ(s.unchoked(), 10u);
+}
+
+TEST(Choker, RoundRobinServesEveryWaitingPeerInTurn) {
+    ChokerConfig cfg;
+    cfg.mode = ChokeMode::kSeedRoundRobin;
+    cfg.regular = 2;
+    Choker ch(cfg, 11);
+    Swarm s(8, 0);
+    uint64_t now = 100 * kSec;
+    ch.tick(s.ptrs.data(), s.size(), now);
+    std::vector<int> turns(8, 0);
+    for (int r = 0; r < 12; ++r) {
+        // Every unchoked peer takes its quota (a piece) each round.
+        for (auto &p : s.peers)
+            if (p.unchoked) p.uploaded += cfg.rr_quota;
+        now += 10 * kSec;
+        ASSERT_TRUE(ch.tick(s.ptrs.data(), s.size(), now));
+        for (size_t i = 0; i < 8; ++i) turns[i] += s.peers[i].unchoked && !s.peers[i].optimistic;
+    }
+    // 12 rounds x 2 regular slots over 8 peers: 3 turns each, give or take
+    // the optimistic slot's interference.
+    for (size_t i = 0; i < 8; ++i) {
+        EXPECT_GE(turns[i], 2) << i;
+        EXPECT_LE(turns[i], 4) << i;
+    }
+    // A peer that did not take its quota keeps its slot (up to 30 s).
+    int held = -1;
+    for (size_t i = 0; i < 8; ++i)
+        if (s.peers[i].unchoked && !s.peers[i].optimistic) held = static_cast<int>(i);
+    ASSERT_GE(held, 0);
+    now += 10 * kSec;
+    ASSERT_TRUE(ch.tick(s.ptrs.data(), s.size(), now));
+    EXPECT_TRUE(s.peers[held].unchoked && !s.peers[held].optimistic);
+}
+
 }  // namespace
 }  // namespace ep::swarm
