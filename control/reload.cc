@@ -34,6 +34,7 @@ namespace {
     X(mbufs, "mbufs")                           \
     X(rx_desc, "rx-desc")                       \
     X(tx_desc, "tx-desc")                       \
+    X(tso, "tso")                               \
     X(store_path, "store")                      \
     X(ram_mb, "ram-mb")                         \
     X(disk_mb, "disk-mb")                       \
