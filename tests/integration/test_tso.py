@@ -134,10 +134,11 @@ s.bind(("", sport))
 s.connect((ip, 80))
 sn.join(timeout=5)
 isn = sn.results[0][TCP].seq
-# The sixth MSS of the flight: a segment start lies in [x, x + 1000] whatever
-# the segment size net_tap cuts at (1434 to 1448 bytes).
+# About the sixth MSS of the flight: at least one segment starts in
+# [x, x + 2000] whatever the size net_tap cuts at (1434 to 1448 bytes); the
+# quota drops only the first one that arrives, never its retransmission.
 x = (isn + 1 + 5 * 1448) % (1 << 32)
-y = min(x + 1000, (1 << 32) - 1)
+y = min(x + 2000, (1 << 32) - 1)
 subprocess.run(["nft", "-f", "-"], check=True, text=True, input=f'''table inet eptso {{
     chain in {{ type filter hook input priority 0;
         ip saddr {ip} tcp sport 80 tcp dport {sport} tcp sequence {x}-{y} quota until 2500 bytes counter drop comment "dropped"
@@ -171,14 +172,20 @@ def test_loss_of_a_super_segments_middle_mss_costs_one_mss():
             res = json.loads(r.stdout.strip().splitlines()[-1])
             after = ep.stats()["tcp"]
             d = {k: after[k] - before[k] for k in ("retransmits", "retransmit_bytes", "tso_sends",
-                                                   "tso_segments", "fast_retransmits", "rto_fires",
-                                                   "tlp_probes")}
+                                                   "tso_segments", "fast_retransmits",
+                                                   "recovery_retransmits", "rto_fires", "tlp_probes")}
             print(res, d)
             assert res["status"] == "HTTP/1.1 200 OK", res
             assert res["len"] == len(data) and res["sha"] == hashlib.sha256(data).hexdigest(), res
             assert res["dropped"] == 1, res  # exactly one MSS of the super-segment was lost
             assert d["tso_sends"] > 0, d
-            # Repaired by retransmitting about that MSS, not the 64 KiB around it.
-            assert d["retransmits"] >= 1, d
-            assert d["retransmit_bytes"] <= 2 * MSS, d
+            # Repaired by retransmitting that MSS, not the super-segment
+            # around it (up to 45 MSS): a fast retransmit of one segment,
+            # every retransmission one MSS at most. Tail-loss probes (one
+            # MSS each, counted in retransmits too) fire now and then on
+            # this path whether or not anything was lost (PTO floor 40 us
+            # against a loaded VM's scheduling): they are allowed for.
+            assert d["fast_retransmits"] >= 1 and 1 <= d["recovery_retransmits"] <= 2, d
+            assert d["retransmit_bytes"] <= d["retransmits"] * MSS, d
+            assert d["retransmit_bytes"] <= (d["tlp_probes"] + 2) * MSS, d
             assert ep.stop() == 0
