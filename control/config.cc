@@ -577,9 +577,10 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
         ->check(CLI::Range(64, 16384));
     app.add_option("--tx-desc", cfg->tx_desc, "TX ring descriptors per queue")
         ->check(CLI::Range(64, 16384));
-    app.add_option("--tso", cfg->tso,
-                   "TCP segmentation offload where the port offers it: one header per up to "
-                   "64 KiB of new data, cut into MSS segments by the port (false: one frame per MSS)");
+    app.add_option(
+        "--tso", cfg->tso,
+        "TCP segmentation offload where the port offers it: one header per up to "
+        "64 KiB of new data, cut into MSS segments by the port (false: one frame per MSS)");
     app.add_option("--arp-reachable-s", cfg->arp_reachable_s,
                    "Seconds a neighbour's MAC is used before it is polled by unicast ARP; "
                    "unanswered for 4 more seconds, it is forgotten (RFC 1122 2.3.2.1)")

@@ -66,7 +66,8 @@ Fate handle_ipv4(Lcore &lc, LcoreQueue &q, rte_mbuf *m, uint8_t *frame, uint32_t
     const net::HwCsum hw = ipf == RTE_MBUF_F_RX_IP_CKSUM_GOOD  ? net::HwCsum::good
                            : ipf == RTE_MBUF_F_RX_IP_CKSUM_BAD ? net::HwCsum::bad
                                                                : net::HwCsum::unknown;
-    if (Drop d = net::parse_ipv4(ip, len - sizeof(rte_ether_hdr), q.port->addr, &v, hw); d != Drop::none)
+    if (Drop d = net::parse_ipv4(ip, len - sizeof(rte_ether_hdr), q.port->addr, &v, hw);
+        d != Drop::none)
         return {false, d};
     switch (v.protocol) {
         case IPPROTO_ICMP: {

@@ -31,7 +31,7 @@ struct Port {
     uint16_t rx_desc = 0;  // descriptors per queue, as the driver adjusted them
     uint16_t tx_desc = 0;
     bool rss = false;
-    std::string driver;         // rte_eth_dev_info.driver_name
+    std::string driver;            // rte_eth_dev_info.driver_name
     uint64_t tx_offload_capa = 0;  // what the driver offers (rte_eth_dev_info)
     uint64_t rx_offload_capa = 0;
     uint64_t tx_offload = 0;  // RTE_ETH_TX_OFFLOAD_* the port accepted

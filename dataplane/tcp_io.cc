@@ -35,7 +35,8 @@ uint32_t chunk_sum(void *r, const uint8_t *data, uint32_t len) {
 // Sum of `len` bytes at `data` of `item` placed at byte `offset` of the TCP
 // payload, in rte_raw_cksum's host-order convention: odd offsets swap the
 // sum's bytes.
-uint32_t piece_sum_host(const tcp::SendItem *item, const uint8_t *data, uint32_t len, uint32_t offset) {
+uint32_t piece_sum_host(const tcp::SendItem *item, const uint8_t *data, uint32_t len,
+                        uint32_t offset) {
     uint16_t s;
     if (item->ops == &kChunkBufOps) {
         auto *c = static_cast<chunkstore::Chunk *>(item->ref);
@@ -217,7 +218,8 @@ void TcpIo::emit_tso(const tcp::SegmentOut &seg, const rte_ether_addr &mac) {
     uint16_t segsz = seg.tso_segsz;
     // net_tap's segment size limit (port.h, tso_frame_max).
     const uint32_t hdrs = sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) + tcp::header_length(seg);
-    if (tso_frame_max_ && segsz + hdrs > tso_frame_max_) segsz = static_cast<uint16_t>(tso_frame_max_ - hdrs);
+    if (tso_frame_max_ && segsz + hdrs > tso_frame_max_)
+        segsz = static_cast<uint16_t>(tso_frame_max_ - hdrs);
     const uint32_t head_room = RTE_MBUF_DEFAULT_DATAROOM - hdrs;
     uint32_t from = 0;
     while (from < len) {
@@ -259,7 +261,8 @@ rte_mbuf *TcpIo::build(const tcp::SegmentOut &seg, const rte_ether_addr &dst_mac
     eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
     ih->version_ihl = RTE_IPV4_VHL_DEF;
     ih->type_of_service = 0;
-    ih->total_length = rte_cpu_to_be_16(static_cast<uint16_t>(sizeof(rte_ipv4_hdr) + tcp_len + plen));
+    ih->total_length =
+        rte_cpu_to_be_16(static_cast<uint16_t>(sizeof(rte_ipv4_hdr) + tcp_len + plen));
     ih->packet_id = 0;
     ih->fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);  // PMTU discovery (RFC 1191)
     ih->time_to_live = kTtl;
@@ -287,7 +290,8 @@ rte_mbuf *TcpIo::build(const tcp::SegmentOut &seg, const rte_ether_addr &dst_mac
         rte_mbuf *seg_m;
         if (pc.item->ops == &kChunkBufOps) {
             auto *c = static_cast<chunkstore::Chunk *>(pc.item->ref);
-            seg_m = chunkstore::attach_slice(c, static_cast<uint32_t>(data - c->data), n, lc_->pool);
+            seg_m =
+                chunkstore::attach_slice(c, static_cast<uint32_t>(data - c->data), n, lc_->pool);
         } else if (tail == head && rte_pktmbuf_tailroom(head) >= n) {
             std::memcpy(rte_pktmbuf_append(head, static_cast<uint16_t>(n)), data, n);
             continue;
@@ -318,7 +322,8 @@ rte_mbuf *TcpIo::build(const tcp::SegmentOut &seg, const rte_ether_addr &dst_mac
         } else {
             // virtio: the host segments and writes each header's sum; ours
             // is right for the super-segment as it stands.
-            ih->hdr_checksum = static_cast<uint16_t>(~net::fold_sum(net::sum_bytes(ih, sizeof *ih)));
+            ih->hdr_checksum =
+                static_cast<uint16_t>(~net::fold_sum(net::sum_bytes(ih, sizeof *ih)));
         }
         th->cksum = rte_ipv4_phdr_cksum(ih, head->ol_flags);
         return head;

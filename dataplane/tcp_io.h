@@ -64,9 +64,9 @@ private:
     Lcore *lc_ = nullptr;
     LcoreQueue *q_ = nullptr;
     uint64_t tx_offload_ = 0;
-    bool hw_ip_csum_ = false;   // ordinary frames: the port sums the IPv4 header
-    bool hw_tcp_csum_ = false;  // ordinary frames: the port sums TCP
-    bool tso_ip_csum_ = false;  // TSO frames: the port sums each segment's IPv4 header
+    bool hw_ip_csum_ = false;       // ordinary frames: the port sums the IPv4 header
+    bool hw_tcp_csum_ = false;      // ordinary frames: the port sums TCP
+    bool tso_ip_csum_ = false;      // TSO frames: the port sums each segment's IPv4 header
     bool tso_even_pieces_ = false;  // TSO frames must keep every mbuf but the last even (net_tap)
     uint16_t tso_frame_max_ = 0;
     uint64_t last_arp_ns_ = 0;

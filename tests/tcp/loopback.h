@@ -2,8 +2,8 @@
 // faults (drop / duplicate / reorder), driven by a fake clock.
 #pragma once
 
-#include <cstdint>
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <queue>
 #include <vector>
