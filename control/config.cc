@@ -611,6 +611,10 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
         ->check(CLI::Range(64, 16384));
     app.add_option("--tx-desc", cfg->tx_desc, "TX ring descriptors per queue")
         ->check(CLI::Range(64, 16384));
+    app.add_option(
+        "--tso", cfg->tso,
+        "TCP segmentation offload where the port offers it: one header per up to "
+        "64 KiB of new data, cut into MSS segments by the port (false: one frame per MSS)");
     app.add_option("--arp-reachable-s", cfg->arp_reachable_s,
                    "Seconds a neighbour's MAC is used before it is polled by unicast ARP; "
                    "unanswered for 4 more seconds, it is forgotten (RFC 1122 2.3.2.1)")
@@ -782,6 +786,7 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
         p.device = ethdev_name(cfg->ports[i]);
         p.rx_desc = static_cast<uint16_t>(cfg->rx_desc);
         p.tx_desc = static_cast<uint16_t>(cfg->tx_desc);
+        p.tso = cfg->tso;
         if (!parse_ipv4_prefix(cfg->ips[i], &p.ip, &p.netmask))
             return fail("bad --ip '" + cfg->ips[i] + "': expected A.B.C.D/LEN");
         if (i < cfg->gateways.size() && !cfg->gateways[i].empty() &&

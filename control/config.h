@@ -26,6 +26,7 @@ struct Config {
     unsigned mbufs = 16383;
     unsigned rx_desc = 1024;  // RX ring descriptors per queue (the driver may adjust)
     unsigned tx_desc = 1024;
+    bool tso = true;  // TCP segmentation offload where the port offers it (docs/tcp.md "TSO")
     std::string log_level = "info";
     std::string log_format = "kv";  // the daemon's own lines on stderr: kv (key=value) | json
     std::string store_path;        // chunk store file or block device; empty = RAM only

@@ -83,6 +83,15 @@ bool Daemon::start() {
             EP_LOG(ERR, "port %s: %s", po.device.c_str(), err.c_str());
             return false;
         }
+        // What the driver offers and what this port uses (issue 20): the
+        // offload paths are chosen from these at start.
+        EP_LOG(NOTICE, "port %s: driver %s mtu %u tx_offload_capa [%s] rx_offload_capa [%s]",
+               po.device.c_str(), p.driver.c_str(), p.mtu,
+               tx_offload_names(p.tx_offload_capa).c_str(),
+               rx_offload_names(p.rx_offload_capa).c_str());
+        EP_LOG(NOTICE, "port %s: tx offloads on [%s] rx offloads on [%s] tso %s", po.device.c_str(),
+               tx_offload_names(p.tx_offload).c_str(), rx_offload_names(p.rx_offload).c_str(),
+               (p.tx_offload & RTE_ETH_TX_OFFLOAD_TCP_TSO) ? "on" : "off");
         ports_.push_back(p);
     }
     // Every descriptor of every ring may hold an mbuf (RX rings are filled
@@ -296,6 +305,13 @@ bool Daemon::start_tcp_services() {
                 sc.ephemeral_lo = steer_slices_[k].lo;
                 sc.ephemeral_hi = steer_slices_[k].hi;
             }
+            // TSO (TcpIo turns it off when the port did not take it): an IPv4
+            // datagram holds 65535 bytes, headers included.
+            sc.tso_max_bytes = 65535 - 20 - 60;
+            // The fault stage drops, duplicates and corrupts frames: a
+            // super-segment would take up to 45 MSS with it, so the loss
+            // model of --fault (per segment) would no longer hold.
+            if (q.fault && q.fault->tx_enabled()) sc.tso_max_bytes = 0;
             auto io = std::make_unique<TcpIo>();
             if (!io->init(lc, &q, sc, q.port->tx_offload, 0)) {
                 EP_LOG(ERR, "TCP stack for lcore %u: out of memory (lower --tcp-max-conns)", lc->lcore_id);

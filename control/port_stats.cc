@@ -14,6 +14,13 @@ void visit_port_counters(const Port &p, const CounterVisitor &fn) {
     fn({"rx_errors", "frames the driver received with errors", st.ierrors});
     fn({"tx_errors", "frames the driver failed to send", st.oerrors});
     fn({"rx_nombuf", "RX ring refills that found the mbuf pool empty", st.rx_nombuf});
+    // What the driver offers and what is used (the start log names the bits).
+    fn({"tx_offload_capa", "RTE_ETH_TX_OFFLOAD_* bits the driver offers", p.tx_offload_capa, true});
+    fn({"tx_offload_on", "RTE_ETH_TX_OFFLOAD_* bits enabled on the port", p.tx_offload, true});
+    fn({"rx_offload_capa", "RTE_ETH_RX_OFFLOAD_* bits the driver offers", p.rx_offload_capa, true});
+    fn({"rx_offload_on", "RTE_ETH_RX_OFFLOAD_* bits enabled on the port", p.rx_offload, true});
+    fn({"tso_on", "1 when TCP segmentation offload is used on the port",
+        (p.tx_offload & RTE_ETH_TX_OFFLOAD_TCP_TSO) ? 1u : 0u, true});
 }
 
 void visit_pool_gauges(const rte_mempool *pool, uint32_t size, const CounterVisitor &fn) {

@@ -91,6 +91,7 @@ namespace {
     X(origin_negative_ttl_s, "origin-negative-ttl-s")         \
     X(origin_keepalive, "origin-keepalive")                   \
     X(purge_allow, "purge-allow")                             \
+    X(tso, "tso")                                             \
     X(eal_extra, "-- (EAL arguments)")
 
 // rte_log level from a --log-level value; 0 when it is not a plain level

@@ -99,7 +99,13 @@ Fate handle_udp(Lcore &lc, LcoreQueue &q, rte_mbuf *m, uint8_t *ip, net::Ipv4Vie
 Fate handle_ipv4(Lcore &lc, LcoreQueue &q, rte_mbuf *m, uint8_t *frame, uint32_t len, uint64_t now) {
     uint8_t *ip = frame + sizeof(rte_ether_hdr);
     net::Ipv4View v;
-    if (Drop d = net::parse_ipv4(ip, len - sizeof(rte_ether_hdr), q.port->addr, &v); d != Drop::none)
+    // The port's RX checksum offload, where it was enabled (port.cc) and checked.
+    const uint64_t ipf = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+    const net::HwCsum hw = ipf == RTE_MBUF_F_RX_IP_CKSUM_GOOD  ? net::HwCsum::good
+                           : ipf == RTE_MBUF_F_RX_IP_CKSUM_BAD ? net::HwCsum::bad
+                                                               : net::HwCsum::unknown;
+    if (Drop d = net::parse_ipv4(ip, len - sizeof(rte_ether_hdr), q.port->addr, &v, hw);
+        d != Drop::none)
         return {false, d};
     switch (v.protocol) {
         case IPPROTO_ICMP: {
@@ -172,6 +178,11 @@ Fate handle_frame(Lcore &lc, LcoreQueue &q, rte_mbuf *m, uint64_t now, bool stee
 uint16_t process_burst(Lcore &lc, LcoreQueue &q, rte_mbuf **pkts, uint16_t n, rte_mbuf **tx,
                        uint64_t now, bool steered) {
     uint16_t ntx = 0;
+    // With TSO, TCP output waits for the end of the burst: a connection
+    // sends once for all of the burst's ACKs, one super-segment rather than
+    // one of two MSS per ACK (docs/tcp.md "TSO").
+    tcp::Stack *batch = q.tcp && q.tcp->stack().config().tso_max_bytes ? &q.tcp->stack() : nullptr;
+    if (batch) batch->begin_burst();
     for (uint16_t i = 0; i < n; ++i) {
         if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
         rte_mbuf *m = pkts[i];
@@ -190,6 +201,7 @@ uint16_t process_burst(Lcore &lc, LcoreQueue &q, rte_mbuf **pkts, uint16_t n, rt
         if (f.drop != Drop::none) lc.counters.drop(f.drop);
         rte_pktmbuf_free(m);
     }
+    if (batch) batch->end_burst();
     return ntx;
 }
 

@@ -77,10 +77,19 @@ bool port_open(const PortOptions &opt, uint16_t queues, rte_mempool *pool, Port 
     uint64_t tx_wanted = RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
     // net_tap "offloads" checksums by summing each segment of a chain on its
     // own, which is wrong when a segment has an odd length (an HTTP head
-    // before a body slice): our own sums are right and cost no payload read.
-    if (opt.csum_offload && std::string_view(info.driver_name) != "net_tap")
-        tx_wanted |= RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+    // before a body slice): ordinary frames keep our own sums there (right,
+    // and no payload read), and only TSO frames, whose segments the glue
+    // keeps even (TcpIo::emit_tso), need the offload enabled.
+    const bool tap = std::string_view(info.driver_name) == "net_tap";
+    constexpr uint64_t kCsum = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+    // TSO needs the TCP checksum offload (each segment's sum is the port's).
+    const bool tso = opt.tso && (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_TCP_TSO) &&
+                     (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_TCP_CKSUM) &&
+                     (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS);
+    if (opt.csum_offload && (!tap || tso)) tx_wanted |= kCsum;
+    if (tso && opt.csum_offload) tx_wanted |= RTE_ETH_TX_OFFLOAD_TCP_TSO;
     conf.txmode.offloads = info.tx_offload_capa & tx_wanted;
+    out->tx_csum_per_frame = !tap;
     conf.rxmode.offloads =
         info.rx_offload_capa & (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM);
     if (int rc = rte_eth_dev_configure(id, queues, queues, &conf); rc != 0) {
@@ -121,7 +130,31 @@ bool port_open(const PortOptions &opt, uint16_t queues, rte_mempool *pool, Port 
     out->addr.gateway = opt.gateway;
     uint16_t mtu = 1500;
     if (rte_eth_dev_get_mtu(id, &mtu) == 0) out->mtu = mtu;
+    out->driver = info.driver_name;
+    out->tx_offload_capa = info.tx_offload_capa;
+    out->rx_offload_capa = info.rx_offload_capa;
+    if (tap) out->tso_frame_max = out->mtu;
     return true;
+}
+
+namespace {
+template <typename NameOf>
+std::string offload_names(uint64_t bits, NameOf name_of) {
+    std::string s;
+    for (int b = 0; b < 64; ++b) {
+        if (!(bits & (1ull << b))) continue;
+        if (!s.empty()) s += ' ';
+        s += name_of(1ull << b);
+    }
+    return s.empty() ? "none" : s;
+}
+}  // namespace
+
+std::string tx_offload_names(uint64_t bits) {
+    return offload_names(bits, rte_eth_dev_tx_offload_name);
+}
+std::string rx_offload_names(uint64_t bits) {
+    return offload_names(bits, rte_eth_dev_rx_offload_name);
 }
 
 void port_close(Port &port) {

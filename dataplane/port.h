@@ -19,6 +19,7 @@ struct PortOptions {
     uint16_t rx_desc = 1024;
     uint16_t tx_desc = 1024;
     bool csum_offload = true;  // use the NIC's IPv4/TCP checksum offloads when offered
+    bool tso = true;           // use TCP segmentation offload when offered (docs/tcp.md "TSO")
 };
 
 struct Port {
@@ -30,10 +31,28 @@ struct Port {
     uint16_t rx_desc = 0;  // descriptors per queue, as the driver adjusted them
     uint16_t tx_desc = 0;
     bool rss = false;
+    std::string driver;            // rte_eth_dev_info.driver_name
+    uint64_t tx_offload_capa = 0;  // what the driver offers (rte_eth_dev_info)
+    uint64_t rx_offload_capa = 0;
     uint64_t tx_offload = 0;  // RTE_ETH_TX_OFFLOAD_* the port accepted
     uint64_t rx_offload = 0;
+    // Whether an ordinary frame may leave its IPv4/TCP checksums to the port.
+    // False on net_tap: its "offload" sums each mbuf of a chain on its own,
+    // wrong after a segment of odd length (an HTTP head before a body slice),
+    // so only TSO frames, whose pieces the glue keeps even, use it there.
+    bool tx_csum_per_frame = false;
+    // TSO frames: the largest frame (L2 header included) the driver lets one
+    // segment be, 0 = the MTU plus L2 as usual. net_tap (22.11) refuses a
+    // TSO packet whose tso_segsz plus headers exceeds the MTU, L2 header
+    // included (librte_gso's segment size counts it): a 1448-byte MSS needs
+    // 1514 there, so segments are cut at MTU - headers instead.
+    uint16_t tso_frame_max = 0;
     bool started = false;
 };
+
+// RTE_ETH_{TX,RX}_OFFLOAD_* bits as DPDK names them, space-separated.
+std::string tx_offload_names(uint64_t bits);
+std::string rx_offload_names(uint64_t bits);
 
 // net_tap asks the kernel for a real-time signal per received frame
 // (F_SETSIG) and reads its queue only after one arrived. The kernel hands

@@ -5,6 +5,7 @@
 #include <rte_ip.h>
 #include <rte_tcp.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "chunkstore/chunk.h"
@@ -31,17 +32,45 @@ uint32_t chunk_sum(void *r, const uint8_t *data, uint32_t len) {
     return rte_bswap16(chunkstore::payload_partial_sum16(c, static_cast<uint32_t>(data - c->data), len));
 }
 
-// Sum of `len` bytes at `data` placed at byte `offset` of the TCP payload, in
-// rte_raw_cksum's host-order convention: odd offsets swap the sum's bytes.
-uint32_t piece_sum_host(const tcp::PayloadPiece &p, uint32_t offset) {
+// Sum of `len` bytes at `data` of `item` placed at byte `offset` of the TCP
+// payload, in rte_raw_cksum's host-order convention: odd offsets swap the
+// sum's bytes.
+uint32_t piece_sum_host(const tcp::SendItem *item, const uint8_t *data, uint32_t len,
+                        uint32_t offset) {
     uint16_t s;
-    if (p.item->ops == &kChunkBufOps) {
-        auto *c = static_cast<chunkstore::Chunk *>(p.item->ref);
-        s = chunkstore::payload_partial_sum16(c, static_cast<uint32_t>(p.data - c->data), p.len);
+    if (item->ops == &kChunkBufOps) {
+        auto *c = static_cast<chunkstore::Chunk *>(item->ref);
+        s = chunkstore::payload_partial_sum16(c, static_cast<uint32_t>(data - c->data), len);
     } else {
-        s = net::fold_sum(net::sum_bytes(p.data, p.len));  // inline bytes: small, ours to read
+        s = net::fold_sum(net::sum_bytes(data, len));  // inline bytes: small, ours to read
     }
     return (offset & 1) ? rte_bswap16(s) : s;
+}
+
+// The first payload offset in (from, to) where one mbuf of the frame ends
+// and the next begins at an odd offset (net_tap then sums the next one
+// misaligned); `to` if none. Mirrors build()'s layout: inline bytes join the
+// header mbuf only while nothing external came before them.
+uint32_t first_odd_boundary(const tcp::SegmentOut &seg, uint32_t from, uint32_t to,
+                            uint32_t head_room) {
+    uint32_t off = 0, head_bytes = 0;
+    bool tail_is_head = true;
+    for (uint8_t i = 0; i < seg.npieces; ++i) {
+        const tcp::PayloadPiece &pc = seg.pieces[i];
+        const uint32_t ps = off, pe = off + pc.len;
+        off = pe;
+        if (pe <= from) continue;
+        if (ps >= to) break;
+        const uint32_t s = ps > from ? ps : from;
+        const uint32_t n = (pe < to ? pe : to) - s;
+        if (pc.item->ops != &kChunkBufOps && tail_is_head && head_bytes + n <= head_room) {
+            head_bytes += n;  // copied into the header mbuf: no boundary
+            continue;
+        }
+        tail_is_head = false;
+        if ((s - from) & 1) return s;
+    }
+    return to;
 }
 
 }  // namespace
@@ -58,7 +87,15 @@ bool TcpIo::init(Lcore *lc, LcoreQueue *q, const tcp::StackConfig &cfg, uint64_t
     lc_ = lc;
     q_ = q;
     tx_offload_ = tx_offload;
-    return stack_.init(cfg, this, now_ns);
+    const bool per_frame = q->port && q->port->tx_csum_per_frame;
+    hw_ip_csum_ = per_frame && (tx_offload & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM);
+    hw_tcp_csum_ = per_frame && (tx_offload & RTE_ETH_TX_OFFLOAD_TCP_CKSUM);
+    tso_ip_csum_ = tx_offload & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
+    tso_even_pieces_ = !per_frame;
+    tso_frame_max_ = q->port ? q->port->tso_frame_max : 0;
+    tcp::StackConfig c = cfg;
+    if (!(tx_offload & RTE_ETH_TX_OFFLOAD_TCP_TSO)) c.tso_max_bytes = 0;
+    return stack_.init(c, this, now_ns);
 }
 
 Drop TcpIo::input(const rte_mbuf *m, const uint8_t *ip, const net::Ipv4View &v, uint64_t now_ns) {
@@ -159,7 +196,11 @@ void TcpIo::emit(const tcp::SegmentOut &seg) {
         lc_->counters.drop(Drop::tcp_no_route);  // TCP retransmits once ARP resolves
         return;
     }
-    rte_mbuf *m = build(seg, mac);
+    if (seg.tso_segsz) return emit_tso(seg, mac);
+    queue(build(seg, mac, 0, seg.payload_len, 0));
+}
+
+void TcpIo::queue(rte_mbuf *m) {
     if (!m) {
         lc_->counters.drop(Drop::tcp_mbuf_exhausted);
         return;
@@ -168,7 +209,35 @@ void TcpIo::emit(const tcp::SegmentOut &seg) {
     tx_[ntx_++] = m;
 }
 
-rte_mbuf *TcpIo::build(const tcp::SegmentOut &seg, const rte_ether_addr &dst_mac) {
+// A super-segment: one TSO frame, or on net_tap as few as its checksum bug
+// allows: where an mbuf would end at an odd payload offset, the segment
+// holding that boundary goes as an ordinary frame (our own sum) and TSO
+// frames carry the whole segments before and after it.
+void TcpIo::emit_tso(const tcp::SegmentOut &seg, const rte_ether_addr &mac) {
+    const uint32_t len = seg.payload_len;
+    uint16_t segsz = seg.tso_segsz;
+    // net_tap's segment size limit (port.h, tso_frame_max).
+    const uint32_t hdrs = sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) + tcp::header_length(seg);
+    if (tso_frame_max_ && segsz + hdrs > tso_frame_max_)
+        segsz = static_cast<uint16_t>(tso_frame_max_ - hdrs);
+    const uint32_t head_room = RTE_MBUF_DEFAULT_DATAROOM - hdrs;
+    uint32_t from = 0;
+    while (from < len) {
+        uint32_t to = len;
+        if (tso_even_pieces_) {
+            const uint32_t b = first_odd_boundary(seg, from, len, head_room);
+            if (b < len) {
+                const uint32_t cut = from + (b - from) / segsz * segsz;
+                to = cut > from ? cut : std::min(from + segsz, len);
+            }
+        }
+        queue(build(seg, mac, from, to, to - from > segsz ? segsz : 0));
+        from = to;
+    }
+}
+
+rte_mbuf *TcpIo::build(const tcp::SegmentOut &seg, const rte_ether_addr &dst_mac, uint32_t from,
+                       uint32_t to, uint16_t tso_segsz) {
     rte_mbuf *head = rte_pktmbuf_alloc(lc_->pool);
     if (!head) return nullptr;
     // The TCP header first: write_header returns its length (options
@@ -181,13 +250,19 @@ rte_mbuf *TcpIo::build(const tcp::SegmentOut &seg, const rte_ether_addr &dst_mac
         static_cast<uint32_t>(tcp::write_header(seg, reinterpret_cast<uint8_t *>(th)));  // checksum zero
     const uint32_t hdr_len = sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) + tcp_len;
     rte_pktmbuf_append(head, static_cast<uint16_t>(hdr_len));  // at p: the mbuf was empty
+    const uint32_t plen = to - from;
+    if (plen != seg.payload_len) {  // a part of a super-segment (emit_tso)
+        th->sent_seq = rte_cpu_to_be_32(seg.seq + from);
+        if (to != seg.payload_len) th->tcp_flags &= static_cast<uint8_t>(~(tcp::kFin | tcp::kPsh));
+    }
 
     eh->dst_addr = dst_mac;
     eh->src_addr = q_->port->addr.mac;
     eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
     ih->version_ihl = RTE_IPV4_VHL_DEF;
     ih->type_of_service = 0;
-    ih->total_length = rte_cpu_to_be_16(static_cast<uint16_t>(sizeof(rte_ipv4_hdr) + tcp_len + seg.payload_len));
+    ih->total_length =
+        rte_cpu_to_be_16(static_cast<uint16_t>(sizeof(rte_ipv4_hdr) + tcp_len + plen));
     ih->packet_id = 0;
     ih->fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);  // PMTU discovery (RFC 1191)
     ih->time_to_live = kTtl;
@@ -199,22 +274,30 @@ rte_mbuf *TcpIo::build(const tcp::SegmentOut &seg, const rte_ether_addr &dst_mac
     // Payload: inline bytes join the header mbuf while nothing external came
     // before them; chunk memory is attached, never copied.
     rte_mbuf *tail = head;
-    const bool sw_csum = !(tx_offload_ & RTE_ETH_TX_OFFLOAD_TCP_CKSUM);
+    const bool sw_csum = !tso_segsz && !hw_tcp_csum_;
     uint32_t payload_sum = 0, off = 0;
     for (uint8_t i = 0; i < seg.npieces; ++i) {
         const tcp::PayloadPiece &pc = seg.pieces[i];
-        if (sw_csum) payload_sum += piece_sum_host(pc, off);
-        off += pc.len;
+        // This frame's part of the piece: payload bytes [from, to) only.
+        const uint32_t ps = off, pe = off + pc.len;
+        off = pe;
+        if (pe <= from) continue;
+        if (ps >= to) break;
+        const uint32_t skip = ps < from ? from - ps : 0;
+        const uint8_t *data = pc.data + skip;
+        const uint32_t n = (pe < to ? pe : to) - (ps + skip);
+        if (sw_csum) payload_sum += piece_sum_host(pc.item, data, n, ps + skip - from);
         rte_mbuf *seg_m;
         if (pc.item->ops == &kChunkBufOps) {
             auto *c = static_cast<chunkstore::Chunk *>(pc.item->ref);
-            seg_m = chunkstore::attach_slice(c, static_cast<uint32_t>(pc.data - c->data), pc.len, lc_->pool);
-        } else if (tail == head && rte_pktmbuf_tailroom(head) >= pc.len) {
-            std::memcpy(rte_pktmbuf_append(head, static_cast<uint16_t>(pc.len)), pc.data, pc.len);
+            seg_m =
+                chunkstore::attach_slice(c, static_cast<uint32_t>(data - c->data), n, lc_->pool);
+        } else if (tail == head && rte_pktmbuf_tailroom(head) >= n) {
+            std::memcpy(rte_pktmbuf_append(head, static_cast<uint16_t>(n)), data, n);
             continue;
         } else {
             seg_m = rte_pktmbuf_alloc(lc_->pool);
-            if (seg_m) std::memcpy(rte_pktmbuf_append(seg_m, static_cast<uint16_t>(pc.len)), pc.data, pc.len);
+            if (seg_m) std::memcpy(rte_pktmbuf_append(seg_m, static_cast<uint16_t>(n)), data, n);
         }
         if (!seg_m || rte_pktmbuf_chain(head, seg_m) != 0) {
             if (seg_m) rte_pktmbuf_free(seg_m);
@@ -227,7 +310,25 @@ rte_mbuf *TcpIo::build(const tcp::SegmentOut &seg, const rte_ether_addr &dst_mac
     head->l2_len = sizeof(rte_ether_hdr);
     head->l3_len = sizeof(rte_ipv4_hdr);
     head->l4_len = static_cast<uint8_t>(tcp_len);
-    if (tx_offload_ & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) {
+    if (tso_segsz) {
+        // DPDK's TSO contract (rte_mbuf_core.h, RTE_MBUF_F_TX_TCP_SEG): IPv4
+        // flag, l2/l3/l4_len, tso_segsz, and the TCP checksum field holding
+        // the pseudo-header sum without the length (rte_ipv4_phdr_cksum
+        // leaves it out for TCP_SEG). The port sums each segment.
+        head->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_TCP_CKSUM;
+        head->tso_segsz = tso_segsz;
+        if (tso_ip_csum_) {
+            head->ol_flags |= RTE_MBUF_F_TX_IP_CKSUM;
+        } else {
+            // virtio: the host segments and writes each header's sum; ours
+            // is right for the super-segment as it stands.
+            ih->hdr_checksum =
+                static_cast<uint16_t>(~net::fold_sum(net::sum_bytes(ih, sizeof *ih)));
+        }
+        th->cksum = rte_ipv4_phdr_cksum(ih, head->ol_flags);
+        return head;
+    }
+    if (hw_ip_csum_) {
         head->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
     } else {
         ih->hdr_checksum = static_cast<uint16_t>(~net::fold_sum(net::sum_bytes(ih, sizeof *ih)));
@@ -238,7 +339,7 @@ rte_mbuf *TcpIo::build(const tcp::SegmentOut &seg, const rte_ether_addr &dst_mac
     } else {
         // Pseudo-header + TCP header + payload block sums: the payload is not read.
         const uint64_t sum = net::pseudo_sum_v4(ih->src_addr, ih->dst_addr, IPPROTO_TCP,
-                                                static_cast<uint16_t>(tcp_len + seg.payload_len)) +
+                                                static_cast<uint16_t>(tcp_len + plen)) +
                              net::sum_bytes(th, tcp_len) + payload_sum;
         th->cksum = static_cast<uint16_t>(~net::fold_sum(sum));
     }

@@ -54,11 +54,21 @@ public:
 
 private:
     bool resolve(uint32_t dst_be, rte_ether_addr *mac);
-    rte_mbuf *build(const tcp::SegmentOut &seg, const rte_ether_addr &dst_mac);
+    // One frame of payload bytes [from, to) of seg; a TSO frame when
+    // tso_segsz != 0 (the port cuts it into segments of that many bytes).
+    rte_mbuf *build(const tcp::SegmentOut &seg, const rte_ether_addr &dst_mac, uint32_t from,
+                    uint32_t to, uint16_t tso_segsz);
+    void queue(rte_mbuf *m);
+    void emit_tso(const tcp::SegmentOut &seg, const rte_ether_addr &mac);
 
     Lcore *lc_ = nullptr;
     LcoreQueue *q_ = nullptr;
     uint64_t tx_offload_ = 0;
+    bool hw_ip_csum_ = false;       // ordinary frames: the port sums the IPv4 header
+    bool hw_tcp_csum_ = false;      // ordinary frames: the port sums TCP
+    bool tso_ip_csum_ = false;      // TSO frames: the port sums each segment's IPv4 header
+    bool tso_even_pieces_ = false;  // TSO frames must keep every mbuf but the last even (net_tap)
+    uint16_t tso_frame_max_ = 0;
     uint64_t last_arp_ns_ = 0;
     // The last fresh neighbour answer, good for the rest of its loop iteration.
     uint32_t last_dst_ = 0;

@@ -17,7 +17,8 @@ bool martian_source(uint32_t src_be) {
 }
 }  // namespace
 
-Drop parse_ipv4(const uint8_t *pkt, uint32_t len, const PortAddress &port, Ipv4View *out) {
+Drop parse_ipv4(const uint8_t *pkt, uint32_t len, const PortAddress &port, Ipv4View *out,
+                HwCsum hw_csum) {
     if (len < sizeof(rte_ipv4_hdr)) return Drop::ipv4_truncated;
     const auto *ih = reinterpret_cast<const rte_ipv4_hdr *>(pkt);
     if ((ih->version_ihl >> 4) != 4) return Drop::ipv4_bad_version;
@@ -27,7 +28,9 @@ Drop parse_ipv4(const uint8_t *pkt, uint32_t len, const PortAddress &port, Ipv4V
     const uint32_t total = rte_be_to_cpu_16(ih->total_length);
     if (total < ihl || total > len) return Drop::ipv4_bad_length;
     // The ones-complement sum over a correct header, checksum included, is 0xffff.
-    if (fold_sum(sum_bytes(pkt, ihl)) != 0xffff) return Drop::ipv4_bad_checksum;
+    if (hw_csum == HwCsum::bad) return Drop::ipv4_bad_checksum;
+    if (hw_csum != HwCsum::good && fold_sum(sum_bytes(pkt, ihl)) != 0xffff)
+        return Drop::ipv4_bad_checksum;
     if (ih->fragment_offset & RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))
         return Drop::ipv4_fragment;
     if (martian_source(ih->src_addr)) return Drop::ipv4_bad_source;

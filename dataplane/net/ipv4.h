@@ -25,6 +25,10 @@ struct Ipv4View {
 };
 
 // `pkt` points at the IPv4 header, `len` is what the frame holds from there.
-Drop parse_ipv4(const uint8_t *pkt, uint32_t len, const PortAddress &port, Ipv4View *out);
+// `hw_csum`: what the port's RX checksum offload said of the header
+// (RTE_MBUF_F_RX_IP_CKSUM_*): good skips the software check, bad drops.
+enum class HwCsum : uint8_t { unknown, good, bad };
+Drop parse_ipv4(const uint8_t *pkt, uint32_t len, const PortAddress &port, Ipv4View *out,
+                HwCsum hw_csum = HwCsum::unknown);
 
 }  // namespace ep::net

@@ -2,6 +2,7 @@
 // faults (drop / duplicate / reorder), driven by a fake clock.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <queue>
@@ -39,7 +40,30 @@ class Wire {
         port[1].side = 1;
     }
 
+    // A TSO super-segment is cut into tso_segsz pieces here, as a port
+    // would, each piece its own packet (faults apply to each): FIN and PSH
+    // only on the last.
     void send(int from, const SegmentOut &s) {
+        if (!s.tso_segsz) return send_one(from, s, s.seq, s.flags, 0, s.payload_len);
+        ++tso_sends;
+        const uint32_t n = (s.payload_len + s.tso_segsz - 1) / s.tso_segsz;
+        for (uint32_t i = 0; i < n; ++i) {
+            const uint32_t off = i * s.tso_segsz;
+            const uint32_t len = std::min<uint32_t>(s.tso_segsz, s.payload_len - off);
+            const bool last = i + 1 == n;
+            uint8_t flags = last ? s.flags : static_cast<uint8_t>(s.flags & ~(kFin | kPsh));
+            // The test's chosen loss: the middle MSS of the n-th super-segment.
+            if (tso_sends == drop_tso_middle_of && n >= 3 && i == n / 2) {
+                dropped_seq = s.seq + off;
+                ++dropped;
+                continue;
+            }
+            send_one(from, s, s.seq + off, flags, off, len);
+        }
+    }
+
+    void send_one(int from, const SegmentOut &s, Seq seq, uint8_t flags, uint32_t off,
+                  uint32_t len) {
         Pkt p;
         p.order = order_++;
         p.dst = 1 - from;
@@ -47,13 +71,15 @@ class Wire {
         p.seg.dst = s.dst;
         p.seg.sport = s.sport;
         p.seg.dport = s.dport;
-        p.seg.seq = s.seq;
+        p.seg.seq = seq;
         p.seg.ack = s.ack;
-        p.seg.flags = s.flags;
+        p.seg.flags = flags;
         p.seg.window = s.window;
         p.seg.opts = s.opts;
         for (int i = 0; i < s.npieces; ++i)
             p.data.insert(p.data.end(), s.pieces[i].data, s.pieces[i].data + s.pieces[i].len);
+        if (off || len != p.data.size())
+            p.data = std::vector<uint8_t>(p.data.begin() + off, p.data.begin() + off + len);
         ++sent;
         uint64_t depart = now;
         if (rate_) {
@@ -81,13 +107,22 @@ class Wire {
         if (!q_.empty() && q_.top().t < next) next = q_.top().t;
         if (q_.empty()) idle_ns += next - now;  // nothing on the wire: waiting for a timer
         now = next;
+        // What arrives at one instant is one receive burst; a stack with
+        // TSO batches its output over it, as process_burst() does.
+        bool burst[2] = {false, false};
         while (!q_.empty() && q_.top().t <= now) {
             Pkt p = q_.top();
             q_.pop();
             p.seg.payload = p.data.data();
             p.seg.payload_len = static_cast<uint32_t>(p.data.size());
+            if (!burst[p.dst] && st[p.dst]->config().tso_max_bytes) {
+                burst[p.dst] = true;
+                st[p.dst]->begin_burst();
+            }
             st[p.dst]->input(p.seg, now);
         }
+        for (int d = 0; d < 2; ++d)
+            if (burst[d]) st[d]->end_burst();
         st[0]->poll(now);
         st[1]->poll(now);
     }
@@ -98,6 +133,10 @@ class Wire {
     uint64_t now = 1'000'000'000;
     uint64_t sent = 0;
     uint64_t idle_ns = 0;
+    uint64_t tso_sends = 0;           // super-segments seen
+    uint64_t drop_tso_middle_of = 0;  // 1-based; 0: none
+    uint64_t dropped = 0;
+    Seq dropped_seq = 0;
     const fault::FaultInjector &faults() const { return faults_; }
 
   private:

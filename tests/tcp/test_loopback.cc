@@ -127,18 +127,21 @@ struct Result {
     double sim_seconds;
     Counters a, b;
     double idle_seconds = 0;
+    uint64_t wire_tso_sends = 0, wire_dropped = 0;
 };
 
 Result transfer(uint64_t total, CcAlgo cc, const fault::FaultConfig &f, bool sack = true,
                 bool ts = true, uint32_t rcvbuf = 256 * 1024, size_t read_limit = 0,
                 void (*tweak)(StackConfig &a, StackConfig &b) = nullptr,
-                uint64_t one_way_ns = 1'000'000, uint64_t link_bytes_per_sec = 0) {
+                uint64_t one_way_ns = 1'000'000, uint64_t link_bytes_per_sec = 0,
+                uint64_t drop_tso_middle_of = 0) {
     static std::vector<uint8_t> src;
     if (src.size() < total) {
         src.resize(total);
         for (uint64_t i = 0; i < total; ++i) src[i] = pattern(i);
     }
     Wire w(one_way_ns, f, link_bytes_per_sec);  // 1 ms one way unless asked
+    w.drop_tso_middle_of = drop_tso_middle_of;
     StackConfig ca = loop_config(cc), cb = loop_config(cc);
     ca.sack = cb.sack = sack;
     ca.timestamps = cb.timestamps = ts;
@@ -170,6 +173,8 @@ Result transfer(uint64_t total, CcAlgo cc, const fault::FaultConfig &f, bool sac
     Result r{rx.received,           rx.mismatches,         tx.closed,     rx.closed,
              tx.outstanding_refs(), (w.now - start) / 1e9, a->counters(), b->counters()};
     r.idle_seconds = w.idle_ns / 1e9;
+    r.wire_tso_sends = w.tso_sends;
+    r.wire_dropped = w.dropped;
     EXPECT_EQ(rx.accepted, 1);
     return r;
 }
@@ -246,6 +251,46 @@ TEST(Loopback, MixedOptionsInterop) {
     check(r, 4ull << 20);
     EXPECT_EQ(r.a.sack_blocks_rx, 0u);
     EXPECT_EQ(r.b.sack_blocks_tx, 0u);
+}
+// TSO (docs/tcp.md "TSO"): the sender emits super-segments of up to 64 KiB
+// that the wire cuts into MSS segments, as a port would.
+void tso_on(StackConfig &a, StackConfig &) {
+    a.tso_max_bytes = 65535 - 40 - 12;
+}
+TEST(Loopback, Tso0) {
+    auto r = transfer(k16M, CcAlgo::kCubic, {}, true, true, 256 * 1024, 0, tso_on);
+    check(r, k16M);
+    EXPECT_EQ(r.a.retransmits, 0u);
+    EXPECT_GT(r.a.tso_sends, 0u);
+    EXPECT_EQ(r.wire_tso_sends, r.a.tso_sends);
+    // Most of the payload went as super-segments, each several MSS.
+    EXPECT_GT(r.a.tso_segments, 8 * r.a.tso_sends / 2);
+    EXPECT_GT(r.a.tso_segments * 1448, k16M / 2);
+}
+TEST(Loopback, TsoMiddleMssLost) {
+    // The middle MSS of the 5th super-segment is lost: one MSS comes again,
+    // not the super-segment.
+    auto r = transfer(k16M, CcAlgo::kCubic, {}, true, true, 256 * 1024, 0, tso_on, 1'000'000, 0, 5);
+    check(r, k16M);
+    EXPECT_EQ(r.wire_dropped, 1u);
+    EXPECT_GE(r.a.retransmits, 1u);
+    EXPECT_LE(r.a.retransmit_bytes, 2u * 1448);
+    EXPECT_GT(r.a.tso_sends, 5u);
+}
+TEST(Loopback, TsoCubic1) {
+    auto r = transfer(k16M, CcAlgo::kCubic, {.drop = 0.01, .seed = 11}, true, true, 256 * 1024, 0,
+                      tso_on);
+    check(r, k16M);
+    EXPECT_GT(r.a.tso_sends, 0u);
+    EXPECT_GT(r.a.fast_retransmits, 0u);
+    // Retransmissions are single MSS segments.
+    EXPECT_LE(r.a.retransmit_bytes, r.a.retransmits * 1448);
+}
+TEST(Loopback, TsoNewRenoNoSack5) {
+    auto r = transfer(4ull << 20, CcAlgo::kNewReno, {.drop = 0.05, .seed = 15}, false, true,
+                      256 * 1024, 0, tso_on);
+    check(r, 4ull << 20);
+    EXPECT_LE(r.a.retransmit_bytes, r.a.retransmits * 1448);
 }
 TEST(Loopback, TinyReceiveBuffer) {
     auto r = transfer(1ull << 20, CcAlgo::kCubic, {}, true, true, 4096);

@@ -27,6 +27,13 @@ struct StackConfig {
     bool sack = true;
     bool window_scale = true;
     uint32_t initial_window_segments = 10;  // RFC 6928
+    // TCP segmentation offload: new data may leave as one super-segment of
+    // up to this many payload bytes (whole MSS segments, a short tail only
+    // at the end of the queue), which the port cuts into MSS segments.
+    // Congestion control, SACK and retransmission stay per MSS: a
+    // retransmission is always a single MSS segment. 0: off (the glue sets
+    // it only where the port offers TSO, docs/tcp.md "TSO").
+    uint32_t tso_max_bytes = 0;
 
     // Timers (nanoseconds).
     uint64_t tick_ns = 1'000'000;       // timer wheel tick

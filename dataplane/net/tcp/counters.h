@@ -27,6 +27,9 @@ namespace ep::tcp {
     X(backlog_drop, "SYN dropped: SYN queue full and cookies disabled")              \
     X(ports_exhausted, "connect(): no free local port")                              \
     X(retransmits, "segments retransmitted (any reason)")                            \
+    X(retransmit_bytes, "payload bytes retransmitted (any reason)")                  \
+    X(tso_sends, "TSO super-segments emitted (one header, up to 64 KiB of payload)") \
+    X(tso_segments, "MSS segments carried by TSO super-segments")                    \
     X(rto_fires, "retransmission timeouts (RFC 6298)")                               \
     X(syn_retransmits, "SYN or SYN-ACK retransmitted")                               \
     X(tlp_probes, "tail loss probes sent (RFC 8985 7)")                              \

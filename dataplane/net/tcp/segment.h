@@ -61,6 +61,9 @@ struct SegmentOut {
     uint8_t flags = 0;
     uint16_t window = 0;  // already scaled down (header field)
     bool retransmit = false;
+    // Non-zero: a TSO super-segment, payload_len > tso_segsz, to be cut by
+    // the port into segments of tso_segsz payload bytes (the last shorter).
+    uint16_t tso_segsz = 0;
     uint8_t npieces = 0;
     uint32_t payload_len = 0;
     TcpOptions opts;

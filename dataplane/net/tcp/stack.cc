@@ -313,6 +313,14 @@ void Stack::input(const SegmentIn &s, uint64_t now_ns) {
                 closed_input(s);
         }
     }
+    if (in_burst_) return;  // end_burst() flushes; TCBs are recycled after it
+    flush();
+    busy_ = false;
+    reap();
+}
+
+void Stack::end_burst() {
+    in_burst_ = false;
     flush();
     busy_ = false;
     reap();

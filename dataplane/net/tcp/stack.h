@@ -66,6 +66,15 @@ class Stack {
     // --- packets and time -------------------------------------------------
     void input(const SegmentIn &seg, uint64_t now_ns);
     void poll(uint64_t now_ns);  // runs timers (call every tick or so)
+    // A burst of input() calls whose output waits for end_burst(): each
+    // connection then sends once for all the burst's ACKs, which with TSO
+    // is one super-segment instead of one per ACK (two MSS each, as the
+    // peer ACKs every second segment). Only input() may be called between.
+    void begin_burst() {
+        in_burst_ = true;
+        busy_ = true;
+    }
+    void end_burst();
     // ICMP destination unreachable / fragmentation needed (type 3 code 4)
     // quoting one of our segments: `k` is the quoted flow as this stack sees
     // it (local = the quoted source), `seq` the quoted sequence number,
@@ -212,7 +221,7 @@ class Stack {
     [[gnu::always_inline]] inline void send_data(Tcb *t);
     [[gnu::always_inline]] inline void send_window(Tcb *t, Seq data_end);
     [[gnu::always_inline]] inline bool go_back_n_skip(Tcb *t, Seq data_end);
-    [[gnu::always_inline]] inline bool send_segment(Tcb *t, Seq data_end);
+    [[gnu::always_inline]] inline bool send_segment(Tcb *t, Seq data_end, uint32_t cwnd_room);
     [[gnu::always_inline]] inline void send_fin_alone(Tcb *t, Seq data_end);
     [[gnu::always_inline]] inline void arm_after_send(Tcb *t, Seq max_before);
     // Sends [seq, seq+len) with flags; returns the payload length actually sent,
@@ -281,6 +290,7 @@ class Stack {
     const CcOps *ccops_ = nullptr;
 
     bool busy_ = false;
+    bool in_burst_ = false;
     Tcb *dirty_ = nullptr;
     Tcb *reap_ = nullptr;
     Tcb *last_ = nullptr;  // flow cache

@@ -26,6 +26,24 @@ uint16_t Stack::window_field(Tcb *t, bool syn) {
     return win > 65535 ? 65535 : static_cast<uint16_t>(win);
 }
 
+namespace {
+// Shortens seg's payload to `len` bytes (len <= payload_len), dropping or
+// cutting its last pieces. Returns len.
+uint32_t trim_pieces(SegmentOut &seg, uint32_t len) {
+    uint32_t kept = 0;
+    uint8_t i = 0;
+    while (i < seg.npieces && kept + seg.pieces[i].len <= len) kept += seg.pieces[i++].len;
+    if (i < seg.npieces && kept < len) {
+        seg.pieces[i].len = len - kept;
+        kept = len;
+        ++i;
+    }
+    seg.npieces = i;
+    seg.payload_len = kept;
+    return kept;
+}
+}  // namespace
+
 uint32_t Stack::emit(Tcb *t, Seq seq, uint8_t flags, uint32_t len, bool retransmit) {
     SegmentOut seg;
     seg.src = t->key.local;
@@ -52,7 +70,16 @@ uint32_t Stack::emit(Tcb *t, Seq seq, uint8_t flags, uint32_t len, bool retransm
     }
     if (len) {
         len = t->sq.build(seq, len, seg);
+        // A super-segment cut short by the piece limit keeps whole MSS
+        // segments only, so no short segment goes out mid-stream.
+        if (len > t->mss && len < asked) len = trim_pieces(seg, len - len % t->mss);
+        if (len > t->mss) {
+            seg.tso_segsz = t->mss;
+            ++ctr_.tso_sends;
+            ctr_.tso_segments += (len + t->mss - 1) / t->mss;
+        }
         ctr_.tx_data_bytes += len;
+        if (retransmit) ctr_.retransmit_bytes += len;
         if (t->in_recovery) t->prr_out += len;
     }
     if (len < asked) seg.flags = flags &= static_cast<uint8_t>(~(kFin | kPsh));
@@ -271,7 +298,8 @@ void Stack::send_window(Tcb *t, Seq data_end) {
         // full segment may go. Cutting it to the byte remainder would leave
         // a sub-MSS room that SWS avoidance never fills, and one segment in
         // flight then waits for the peer's delayed ACK (40 ms and more).
-        if (set_pipe(t) >= cwnd) break;
+        const uint32_t in_flight = set_pipe(t);
+        if (in_flight >= cwnd) break;
         // Recovery: NextSeg() (RFC 6675 5). Rule 1: the first lost hole byte
         // that is not already being retransmitted (lost retransmissions left
         // the in-flight list and qualify again).
@@ -286,7 +314,7 @@ void Stack::send_window(Tcb *t, Seq data_end) {
             if (next_seg(t, false, data_end)) continue;
             break;
         }
-        if (!send_segment(t, data_end)) break;
+        if (!send_segment(t, data_end, cwnd - in_flight)) break;
     }
 }
 
@@ -305,7 +333,7 @@ bool Stack::go_back_n_skip(Tcb *t, Seq data_end) {
 // SND.MAX, within the peer's window and sender SWS avoidance (RFC 9293
 // 3.8.6.2.1); the FIN rides on the last data segment. Returns false when the
 // loop should stop.
-bool Stack::send_segment(Tcb *t, Seq data_end) {
+bool Stack::send_segment(Tcb *t, Seq data_end, uint32_t cwnd_room) {
     if (seq_ge(t->snd_nxt, data_end)) return false;
     const uint32_t mss = t->mss;
     uint32_t avail = data_end - t->snd_nxt;
@@ -318,6 +346,20 @@ bool Stack::send_segment(Tcb *t, Seq data_end) {
     Seq wnd_end = t->snd_una + t->snd_wnd;
     uint32_t wnd_room = seq_gt(wnd_end, t->snd_nxt) ? wnd_end - t->snd_nxt : 0;
     uint32_t len = avail < mss ? avail : mss;
+    // TSO: new data only (go-back-N after an RTO stays one MSS a segment),
+    // as many segments as the loop below would send one by one: one per
+    // MSS of cwnd room begun (while pipe < cwnd a full segment may go),
+    // within the peer's window, whole segments unless it ends the queue.
+    if (cfg_.tso_max_bytes > mss && avail > mss && t->snd_nxt == t->snd_max) {
+        uint32_t segs = (cwnd_room + mss - 1) / mss;
+        const uint32_t max_segs = cfg_.tso_max_bytes / mss;
+        if (segs > max_segs) segs = max_segs;
+        uint32_t n = segs * mss;
+        if (n > avail) n = avail;
+        if (n > wnd_room) n = wnd_room;
+        if (n < avail) n -= n % mss;
+        if (n > len) len = n;
+    }
     if (len > wnd_room) len = wnd_room;
     if (len == 0) return false;
     // Sender SWS avoidance (3.8.6.2.1): a short segment only if it ends the
