@@ -15,6 +15,7 @@
 
 #include "control/admin_socket.h"
 #include "control/cluster/engine.h"
+#include "control/membership.h"
 
 namespace ep {
 
@@ -30,13 +31,19 @@ class ClusterControl {
     void poll(uint64_t now_ms);
     void register_commands(AdminSocket &admin);
     cluster::Engine &engine() { return engine_; }
+    // --etcd: each new member list read from etcd goes to the engine and is
+    // decided at once (null: stop taking them).
+    void set_membership(Membership *m) { membership_ = m; }
 
   private:
     void recompute(uint64_t now_ms);
+    std::string membership_text();
     cluster::Engine engine_;
     std::string file_, policy_;
     uint64_t dns_published_ = 0, dns_rejected_ = 0;  // maps the DNS tables took / refused
     std::string dns_error_;                          // the last refusal
+    Membership *membership_ = nullptr;
+    uint64_t member_updates_ = 0;
     uint64_t next_ms_ = 0;
     uint64_t now_ms_ = 0;
 };

@@ -565,6 +565,21 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
                    "Cluster selection policy, overriding the file's: geo, measured, load-aware, "
                    "content")
         ->check(CLI::IsMember({"geo", "measured", "load-aware", "content"}));
+    app.add_option("--etcd", cfg->etcd,
+                   "Membership in etcd: HOST:PORT[,HOST:PORT...] of its client port (the v3 JSON "
+                   "gateway); this appliance registers with a lease and follows the others "
+                   "(needs --clusters and --appliance-cluster)");
+    app.add_option("--etcd-prefix", cfg->etcd_prefix,
+                   "Key prefix of the appliances in etcd (each at PREFIX<cluster>/<name>)");
+    app.add_option("--etcd-lease-ttl", cfg->etcd_lease_ttl_s,
+                   "Seconds an appliance that stopped renewing its etcd lease stays listed")
+        ->check(CLI::Range(2, 3600));
+    app.add_option("--etcd-poll-ms", cfg->etcd_poll_ms, "How often the member list is read from etcd")
+        ->check(CLI::Range(50, 60000));
+    app.add_option("--appliance-name", cfg->appliance_name,
+                   "This appliance's name in etcd (default: the host name)");
+    app.add_option("--appliance-cluster", cfg->appliance_cluster,
+                   "The cluster this appliance belongs to (a [[cluster]] name of --clusters)");
     app.add_option("--dns-tcp-conns", cfg->dns_tcp_conns,
                    "DNS over TCP (RFC 7766) connections per data lcore, same port; 0: UDP only")
         ->check(CLI::Range(0, 1 << 16));
@@ -699,6 +714,10 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
                     "steered back to the lcore that asked)");
     if (!cfg->cluster_policy.empty() && cfg->clusters.empty())
         return fail("--cluster-policy needs --clusters FILE");
+    if (!cfg->etcd.empty() && (cfg->clusters.empty() || cfg->appliance_cluster.empty()))
+        return fail("--etcd needs --clusters FILE and --appliance-cluster NAME");
+    if (cfg->etcd.empty() && !cfg->appliance_cluster.empty())
+        return fail("--appliance-cluster needs --etcd");
     if (!cfg->clusters.empty()) {
         // The whole model is checked here, so --check-config judges it too.
         cluster::Model m;

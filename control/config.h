@@ -74,6 +74,13 @@ struct Config {
     unsigned dns_rrl_buckets = 16384;  // per data lcore queue, a power of two
     std::string clusters;        // cluster selection's model file (TOML); empty: off
     std::string cluster_policy;  // overrides the file's policy when set
+    // Membership in etcd (control/membership.h); empty etcd: off.
+    std::string etcd;                // "HOST:PORT[,HOST:PORT...]" of etcd's client port
+    std::string etcd_prefix = "/edgeplane/appliances/";
+    unsigned etcd_lease_ttl_s = 5;   // an appliance that stops renewing goes after this
+    unsigned etcd_poll_ms = 500;     // how often the member list is read
+    std::string appliance_name;      // this appliance's name (default: the host name)
+    std::string appliance_cluster;   // the cluster it belongs to (a [[cluster]] of --clusters)
     unsigned dns_tcp_conns = 256;   // DNS over TCP connections per data lcore; 0: UDP only
     unsigned icmp_error_rate = 100;  // ICMP errors (port unreachable) per second per data lcore
     double arp_reachable_s = 60;     // neighbour entries used without a poll this long (RFC 1122 2.3.2.1)

@@ -71,6 +71,12 @@ namespace {
     X(dns_rrl_buckets, "dns-rrl-buckets")       \
     X(clusters, "clusters")                     \
     X(cluster_policy, "cluster-policy")         \
+    X(etcd, "etcd")                             \
+    X(etcd_prefix, "etcd-prefix")               \
+    X(etcd_lease_ttl_s, "etcd-lease-ttl")       \
+    X(etcd_poll_ms, "etcd-poll-ms")             \
+    X(appliance_name, "appliance-name")         \
+    X(appliance_cluster, "appliance-cluster")   \
     X(dns_port, "dns-port")                     \
     X(dns_max_udp, "dns-max-udp")               \
     X(dns_tcp_conns, "dns-tcp-conns")           \
