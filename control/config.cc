@@ -565,6 +565,15 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
                    "Cluster selection policy, overriding the file's: geo, measured, load-aware, "
                    "content")
         ->check(CLI::IsMember({"geo", "measured", "load-aware", "content"}));
+    app.add_option("--idle-backoff", cfg->idle_backoff,
+                   "Data lcores with no work pause, then sleep (growing to --idle-sleep-max-us), "
+                   "and poll at full speed again from the first packet (l3fwd-power's way)");
+    app.add_option("--idle-sleep-after", cfg->idle_sleep_after,
+                   "Empty loop turns in a row before a data lcore starts sleeping")
+        ->check(CLI::Range(64, 100'000'000));
+    app.add_option("--idle-sleep-max-us", cfg->idle_sleep_max_us,
+                   "The longest idle sleep of a data lcore (microseconds)")
+        ->check(CLI::Range(1, 10'000));
     app.add_option("--etcd", cfg->etcd,
                    "Membership in etcd: HOST:PORT[,HOST:PORT...] of its client port (the v3 JSON "
                    "gateway); this appliance registers with a lease and follows the others "

@@ -95,6 +95,10 @@ struct Config {
     unsigned access_log_ring = 4096;         // records buffered per data lcore, power of two
     std::vector<std::string> titles;  // "NAME=DIR" or "DIR": ingested at start, new ones on reload
     std::string fault;  // fault injection spec, see dataplane/fault_stage.h
+    // Idle back-off of data lcores (dataplane/idle_backoff.h).
+    bool idle_backoff = true;
+    unsigned idle_sleep_after = 1024;  // empty loop turns in a row before sleeping
+    unsigned idle_sleep_max_us = 500;  // the longest sleep
     std::vector<std::string> eal_extra;  // after "--"
 
     std::vector<PortOptions> port_options;  // derived by parse_config

@@ -129,6 +129,10 @@ bool Daemon::start() {
         lc->pool = pool_;
         lc->stop = &data_stop_;
         lc->announce = k == 0;
+        lc->idle.enabled = cfg_.idle_backoff;
+        lc->idle.sleep_after = cfg_.idle_sleep_after;
+        lc->idle.sleep_max_us = cfg_.idle_sleep_max_us;
+        if (lc->idle.sleep_min_us > lc->idle.sleep_max_us) lc->idle.sleep_min_us = lc->idle.sleep_max_us;
         lc->store = store_.get();
         lc->reader_id = k;
         if (!store_->register_reader(k)) {

@@ -71,6 +71,9 @@ namespace {
     X(dns_rrl_buckets, "dns-rrl-buckets")       \
     X(clusters, "clusters")                     \
     X(cluster_policy, "cluster-policy")         \
+    X(idle_backoff, "idle-backoff")             \
+    X(idle_sleep_after, "idle-sleep-after")     \
+    X(idle_sleep_max_us, "idle-sleep-max-us")   \
     X(etcd, "etcd")                             \
     X(etcd_prefix, "etcd-prefix")               \
     X(etcd_lease_ttl_s, "etcd-lease-ttl")       \

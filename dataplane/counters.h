@@ -36,7 +36,10 @@ namespace ep {
     X(fault_corrupted, "packets corrupted by the fault-injection stage")              \
     X(access_ring_drops, "cache-policy access records lost: the ring to the control thread was full") \
     X(response_log_drops, "access-log lines lost: the response-log ring to the control thread was full") \
-    X(drain_resets, "connections reset because they were still open at a drain's deadline")
+    X(drain_resets, "connections reset because they were still open at a drain's deadline") \
+    X(idle_pauses, "loop turns ended with rte_pause(): idle back-off, no work for a while") \
+    X(idle_sleeps, "sleeps of the idle back-off (nanosleep after many turns with no work)") \
+    X(idle_sleep_ns, "nanoseconds the idle back-off slept")
 
 // Why a packet was dropped. Grouped by the layer that decided it.
 #define EP_DROP_REASONS(X)                                                                  \
