@@ -162,33 +162,48 @@ def kdig_a(ep):
     return r.stdout.split()
 
 
-@pytest.fixture
-def world(tmp_path):
-    tag = f"{(os.getpid() * 13) % 10000:04d}"
+def make_world(tmp_path, specs, policy, title=""):
+    """specs: (appliance name, cluster) per appliance; the first of each
+    cluster's address goes in the file (a fallback that etcd replaces)."""
+    tag = f"{(os.getpid() * 13 + len(specs)) % 10000:04d}"
     etcd = Etcd(tag)
     eps = []
     try:
-        etcd.start([1, 2])
-        pa = appliance(tmp_path, "paris-1", "paris", etcd, 1)
-        pb = appliance(tmp_path, "london-1", "london", etcd, 2)
-        # The file names each cluster's address as a fallback; with etcd the
-        # members' own registrations are what answers.
+        etcd.start(list(range(1, len(specs) + 1)))
+        for i, (name, cluster) in enumerate(specs, 1):
+            eps.append(appliance(tmp_path, name, cluster, etcd, i))
+        first = {}
+        for ep, (name, cluster) in zip(eps, specs):
+            first.setdefault(cluster, ep.ip)
         (tmp_path / "clients.csv").write_text(CLIENTS)
-        (tmp_path / "clusters.toml").write_text(CLUSTERS.format(policy="geo", a=pa.ip, b=pb.ip))
-        for ep in (pa, pb):
-            eps.append(ep)
+        text = CLUSTERS.format(policy=policy, a=first["paris"], b=first["london"])
+        if title:
+            text += f'title = "{title}"\n'
+        (tmp_path / "clusters.toml").write_text(text)
+        for ep in eps:
             ep.start()
-        etcd.link(pa, 1)
-        etcd.link(pb, 2)
+        for i, ep in enumerate(eps, 1):
+            etcd.link(ep, i)
         etcd.run()
-        for ep in (pa, pb):
+        for ep in eps:
             ep.ns_run(["ping", "-c", "1", "-W", "2", ep.ip])  # ARP first
-        yield etcd, pa, pb
+        yield (etcd, *eps)
     finally:
         for ep in eps:
             ep.stop()
             ep.cleanup()
         etcd.cleanup()
+
+
+@pytest.fixture
+def world(tmp_path):
+    yield from make_world(tmp_path, [("paris-1", "paris"), ("london-1", "london")], "geo")
+
+
+@pytest.fixture
+def world3(tmp_path):
+    yield from make_world(tmp_path, [("paris-1", "paris"), ("london-1", "london"),
+                                     ("london-2", "london")], "content", title="6Y7B23V")
 
 
 def test_members_register_and_a_killed_one_goes(world):
@@ -238,3 +253,35 @@ def test_drain_revokes_the_lease_at_once(world):
     out = wait_members(pa, ["paris-1"], timeout=MARGIN)
     assert etcd.keys() == ["/edgeplane/appliances/paris/paris-1"]
     assert "left (lease revoked)" in pb.log(), pb.log()
+
+
+def test_content_answer_names_the_placed_appliance_and_moves_when_it_dies(world3):
+    etcd, pa, l1, l2 = world3
+    wait_members(pa, ["london-1", "london-2", "paris-1"], timeout=30)
+    # Content-aware: the title is placed on one of London's two appliances
+    # by rendezvous hashing; Paris's DNS answers that one's address only.
+    deadline = time.time() + MARGIN
+    while True:
+        why = pa.ctl("why", pa.host_ip).stdout
+        line = [x for x in why.splitlines() if "appliances for title 6Y7B23V" in x]
+        if line and "decided london" in why:
+            break
+        assert time.time() < deadline, why
+        time.sleep(0.2)
+    placed = line[0].split("replicas 1):")[1].split()[0]
+    assert placed in ("london-1", "london-2"), why
+    winner, other = (l1, l2) if placed == "london-1" else (l2, l1)
+    deadline = time.time() + MARGIN
+    while kdig_a(pa) != [winner.ip]:
+        assert time.time() < deadline, (kdig_a(pa), why)
+        time.sleep(0.2)
+    # The same placement on every appliance: London's own DNS agrees.
+    assert kdig_a(other) == [winner.ip]
+    # The placed one dies: the title moves to the other London appliance.
+    winner.proc.send_signal(signal.SIGKILL)
+    winner.proc.wait()
+    deadline = time.time() + TTL + MARGIN
+    while kdig_a(pa) != [other.ip]:
+        assert time.time() < deadline, (kdig_a(pa), pa.ctl("why", pa.host_ip).stdout)
+        time.sleep(0.2)
+    assert "decided london" in pa.ctl("why", pa.host_ip).stdout
