@@ -131,9 +131,10 @@ bool EtcdClient::post_to(const EtcdEndpoint &ep, const std::string &path, const 
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     // Back to blocking: the timeouts above bound every call.
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-    const std::string req = "POST " + path + " HTTP/1.1\r\nHost: " + ep.host + ":" + ep.port +
-                            "\r\nContent-Type: application/json\r\nContent-Length: " +
-                            std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+    const std::string req =
+        "POST " + path + " HTTP/1.1\r\nHost: " + ep.host + ":" + ep.port +
+        "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+        "\r\nConnection: close\r\n\r\n" + body;
     for (std::size_t sent = 0; sent < req.size();) {
         const ssize_t n = send(fd, req.data() + sent, req.size() - sent, MSG_NOSIGNAL);
         if (n <= 0) {
@@ -150,8 +151,8 @@ bool EtcdClient::post_to(const EtcdEndpoint &ep, const std::string &path, const 
         if (n == 0) break;
         if (n < 0) {
             if (errno == EINTR) continue;
-            *err = ep.host + ":" + ep.port + ": recv: " +
-                   (errno == EAGAIN ? std::string("timed out") : std::strerror(errno));
+            *err = ep.host + ":" + ep.port +
+                   ": recv: " + (errno == EAGAIN ? std::string("timed out") : std::strerror(errno));
             close(fd);
             return false;
         }
@@ -248,7 +249,8 @@ bool EtcdClient::range_prefix(const std::string &prefix,
     if (!end.empty()) end.back() = static_cast<char>(end.back() + 1);
     std::string a;
     if (!post("/v3/kv/range",
-              json{{"key", base64_encode(prefix)}, {"range_end", base64_encode(end.empty() ? std::string(1, '\0') : end)}}
+              json{{"key", base64_encode(prefix)},
+                   {"range_end", base64_encode(end.empty() ? std::string(1, '\0') : end)}}
                   .dump(),
               &a, err))
         return false;

@@ -28,10 +28,10 @@ namespace ep {
 
 struct IdleBackoffConfig {
     bool enabled = true;
-    uint32_t pause_after = 64;     // empty turns in a row before pausing
-    uint32_t sleep_after = 1024;   // ... before sleeping
-    uint32_t sleep_min_us = 16;    // the first sleep
-    uint32_t sleep_max_us = 500;   // the cap (doubling from sleep_min_us)
+    uint32_t pause_after = 64;    // empty turns in a row before pausing
+    uint32_t sleep_after = 1024;  // ... before sleeping
+    uint32_t sleep_min_us = 16;   // the first sleep
+    uint32_t sleep_max_us = 500;  // the cap (doubling from sleep_min_us)
 };
 
 class IdleBackoff {

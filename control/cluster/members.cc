@@ -44,8 +44,7 @@ bool decode_member(std::string_view text, Member *out, std::string *err) {
         return true;
     };
     std::string health;
-    if (!str("name", &m.name) || m.name.empty() || !str("cluster", &m.cluster) ||
-        m.cluster.empty())
+    if (!str("name", &m.name) || m.name.empty() || !str("cluster", &m.cluster) || m.cluster.empty())
         return *err = "name and cluster are required strings", false;
     if (str("health", &health) && !parse_health(health, &m.health))
         return *err = "bad health '" + health + "'", false;
@@ -71,13 +70,15 @@ bool decode_member(std::string_view text, Member *out, std::string *err) {
     }
     if (auto it = j.find("conns"); it != j.end() && it->is_number_unsigned())
         m.conns = it->get<uint64_t>();
-    if (auto it = j.find("tx_gbps"); it != j.end() && it->is_number()) m.tx_gbps = it->get<double>();
+    if (auto it = j.find("tx_gbps"); it != j.end() && it->is_number())
+        m.tx_gbps = it->get<double>();
     if (auto it = j.find("titles_more"); it != j.end() && it->is_number_unsigned())
         m.titles_more = it->get<uint64_t>();
     if (auto it = j.find("titles"); it != j.end()) {
         if (!it->is_array()) return *err = "titles is not an array", false;
         for (const json &t : *it)
-            if (t.is_string() && m.titles.size() < kMaxTitles) m.titles.push_back(t.get<std::string>());
+            if (t.is_string() && m.titles.size() < kMaxTitles)
+                m.titles.push_back(t.get<std::string>());
         std::sort(m.titles.begin(), m.titles.end());
     }
     *out = std::move(m);

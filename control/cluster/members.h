@@ -31,8 +31,8 @@ struct Member {
     std::vector<std::array<uint8_t, 4>> v4;
     std::vector<std::array<uint8_t, 16>> v6;
     Health health = Health::kUp;
-    uint64_t conns = 0;   // open TCP connections (load)
-    double tx_gbps = 0;   // transmit rate over the last report (load)
+    uint64_t conns = 0;               // open TCP connections (load)
+    double tx_gbps = 0;               // transmit rate over the last report (load)
     std::vector<std::string> titles;  // sorted, at most kMaxTitles
     uint64_t titles_more = 0;         // titles left out of the list
     bool operator==(const Member &o) const;

@@ -176,7 +176,9 @@ TEST(Membership, AddressesHealthFollowTheLiveMembers) {
     // Both gone: Paris is down and London serves the Paris client.
     e.set_members({member("london-1", "london", 21)});
     EXPECT_EQ(answer(e.recompute(3)), (std::vector<uint8_t>{10, 77, 1, 21}));
-    EXPECT_NE(e.clusters_text().find("paris            bring-home down       48.860     2.350     100.0     0.000    0.0        0  \n"), std::string::npos)
+    EXPECT_NE(e.clusters_text().find("paris            bring-home down       48.860     2.350     "
+                                     "100.0     0.000    0.0        0  \n"),
+              std::string::npos)
         << e.clusters_text();
     // A draining appliance is used only when nothing else is.
     Member d = member("paris-3", "paris", 13);
@@ -204,7 +206,8 @@ TEST(Membership, ContentAnswerNamesTheApplianceTheTitleIsPlacedOn) {
     // The rendezvous winner among the three Paris appliances.
     const std::vector<std::string_view> paris = {"paris-1", "paris-2", "paris-3"};
     const uint32_t w = hrw_top("6Y7B23V", paris, 1)[0];
-    EXPECT_EQ(answer(e.recompute(0)), (std::vector<uint8_t>{10, 77, 1, static_cast<uint8_t>(11 + w)}));
+    EXPECT_EQ(answer(e.recompute(0)),
+              (std::vector<uint8_t>{10, 77, 1, static_cast<uint8_t>(11 + w)}));
     const std::string why = e.why("198.51.100.7");
     EXPECT_NE(why.find("decided paris"), std::string::npos) << why;
     EXPECT_NE(why.find("appliances for title 6Y7B23V (rendezvous hashing, replicas 1): " +

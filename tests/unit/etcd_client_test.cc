@@ -30,20 +30,23 @@ TEST(EtcdClient, HttpAnswers) {
     EXPECT_EQ(status, 200);
     EXPECT_EQ(body, "{}");
     // What /v3/lease/keepalive answers: a chunked stream.
-    ASSERT_TRUE(parse_http_answer("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-                                  "5\r\n{\"a\":\r\n3\r\n1}\n\r\n0\r\n\r\n",
-                                  &status, &body));
+    ASSERT_TRUE(
+        parse_http_answer("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                          "5\r\n{\"a\":\r\n3\r\n1}\n\r\n0\r\n\r\n",
+                          &status, &body));
     EXPECT_EQ(body, "{\"a\":1}\n");
     ASSERT_TRUE(parse_http_answer("HTTP/1.1 404 Not Found\r\n\r\n", &status, &body));
     EXPECT_EQ(status, 404);
     EXPECT_FALSE(parse_http_answer("SSH-2.0-x\r\n\r\n", &status, &body));
-    EXPECT_FALSE(parse_http_answer("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-                                   "ff\r\nshort",
-                                   &status, &body));
+    EXPECT_FALSE(
+        parse_http_answer("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                          "ff\r\nshort",
+                          &status, &body));
 }
 
 TEST(EtcdClient, Base64) {
-    for (const std::string &s : std::vector<std::string>{"", "a", "ab", "abc", "/edgeplane/appliances/x", std::string("\0\xff", 2)}) {
+    for (const std::string &s : std::vector<std::string>{
+             "", "a", "ab", "abc", "/edgeplane/appliances/x", std::string("\0\xff", 2)}) {
         std::string back;
         ASSERT_TRUE(base64_decode(base64_encode(s), &back)) << s;
         EXPECT_EQ(back, s);

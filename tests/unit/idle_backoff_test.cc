@@ -16,8 +16,10 @@ TEST(IdleBackoff, PausesThenSleepsGrowingToTheCapAndResetsOnWork) {
     c.sleep_max_us = 100;
     IdleBackoff b(c);
     uint32_t us = 0;
-    for (int i = 1; i < 4; ++i) EXPECT_EQ(b.after_turn(false, &us), IdleBackoff::Action::kNone) << i;
-    for (int i = 4; i < 8; ++i) EXPECT_EQ(b.after_turn(false, &us), IdleBackoff::Action::kPause) << i;
+    for (int i = 1; i < 4; ++i)
+        EXPECT_EQ(b.after_turn(false, &us), IdleBackoff::Action::kNone) << i;
+    for (int i = 4; i < 8; ++i)
+        EXPECT_EQ(b.after_turn(false, &us), IdleBackoff::Action::kPause) << i;
     const uint32_t want[] = {10, 20, 40, 80, 100, 100};
     for (uint32_t w : want) {
         ASSERT_EQ(b.after_turn(false, &us), IdleBackoff::Action::kSleep);
@@ -37,5 +39,6 @@ TEST(IdleBackoff, OffNeverBacksOff) {
     c.enabled = false;
     IdleBackoff b(c);
     uint32_t us = 0;
-    for (int i = 0; i < 100000; ++i) ASSERT_EQ(b.after_turn(false, &us), IdleBackoff::Action::kNone);
+    for (int i = 0; i < 100000; ++i)
+        ASSERT_EQ(b.after_turn(false, &us), IdleBackoff::Action::kNone);
 }
