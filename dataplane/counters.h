@@ -39,7 +39,7 @@ namespace ep {
     X(drain_resets, "connections reset because they were still open at a drain's deadline") \
     X(idle_pauses, "loop turns ended with rte_pause(): idle back-off, no work for a while") \
     X(idle_sleeps, "sleeps of the idle back-off (nanosleep after many turns with no work)") \
-    X(idle_sleep_ns, "nanoseconds the idle back-off slept")
+    X(idle_sleep_cycles, "TSC cycles the idle back-off slept (also counted in idle_cycles)")
 
 // Why a packet was dropped. Grouped by the layer that decided it.
 #define EP_DROP_REASONS(X)                                                                  \

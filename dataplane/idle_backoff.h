@@ -19,7 +19,7 @@
 // are 20 us but whose deadlines are milliseconds).
 //
 // Pure: turns in, an action out; the lcore loop carries it out and counts
-// it (idle_pauses, idle_sleeps, idle_sleep_ns).
+// it (idle_pauses, idle_sleeps, idle_sleep_cycles).
 #pragma once
 
 #include <cstdint>

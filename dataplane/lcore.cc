@@ -149,8 +149,7 @@ int lcore_main(void *arg) {
                 rte_delay_us_sleep(us);
                 const uint64_t now = rte_rdtsc();
                 ++lc.counters.idle_sleeps;
-                lc.counters.idle_sleep_ns += static_cast<uint64_t>(
-                    (static_cast<unsigned __int128>(now - s.last) * lc.ns_per_tsc_q32) >> 32);
+                lc.counters.idle_sleep_cycles += now - s.last;
                 lc.counters.idle_cycles += now - s.last;  // slept: idle, not the next turn's
                 s.last = now;
                 break;

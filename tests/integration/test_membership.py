@@ -225,7 +225,7 @@ def test_members_register_and_a_killed_one_goes(world):
     # Two appliances share this machine's cores: their data lcores, idle
     # between queries, back off (dataplane/idle_backoff.h) and still answer.
     for ep in (pa, pb):
-        assert ep.counter("idle_sleeps") > 0 and ep.counter("idle_sleep_ns") > 0, ep.stats()
+        assert ep.counter("idle_sleeps") > 0 and ep.counter("idle_sleep_cycles") > 0, ep.stats()
     why = pa.ctl("why", pa.host_ip).stdout
     assert "decided london" in why and "appliances (all live members): london-1" in why, why
 
