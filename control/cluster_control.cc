@@ -67,6 +67,15 @@ void ClusterControl::recompute(uint64_t now_ms) {
 
 void ClusterControl::poll(uint64_t now_ms) {
     now_ms_ = now_ms;
+    std::vector<cluster::Member> members;
+    if (membership_ && membership_->take(&members)) {
+        // Membership changed (a lease granted, expired or revoked, or a
+        // member's record): decide now rather than at the next recompute_s.
+        engine_.set_members(std::move(members));
+        ++member_updates_;
+        recompute(now_ms);
+        return;
+    }
     if (now_ms >= next_ms_) recompute(now_ms);
 }
 
@@ -131,6 +140,20 @@ std::vector<std::string> ClusterControl::mark_draining(const std::vector<std::st
     return names;
 }
 
+std::string ClusterControl::membership_text() {
+    if (!membership_) return "etcd: off\n";
+    const MembershipStatus st = membership_->status();
+    return "etcd: " + (st.endpoint.empty() ? std::string("not reached") : st.endpoint) + ", key " +
+           membership_->key() + (st.registered ? ", registered, lease " + std::to_string(st.lease)
+                                                : std::string(", not registered")) +
+           ", ttl " + std::to_string(membership_->config().ttl_s) + " s; grants " +
+           std::to_string(st.grants) + ", keepalives " + std::to_string(st.keepalives) +
+           ", puts " + std::to_string(st.puts) + ", reads " + std::to_string(st.reads) +
+           ", leases lost " + std::to_string(st.lost) + ", errors " + std::to_string(st.errors) +
+           (st.last_error.empty() ? "" : " (last: " + st.last_error + ")") +
+           "; member list changes " + std::to_string(member_updates_) + "\n";
+}
+
 void ClusterControl::register_commands(AdminSocket &admin) {
     admin.add_command("clusters", "cluster selection: the model, per-cluster load and health",
                       [this](auto &, Reply &out) {
@@ -143,7 +166,7 @@ void ClusterControl::register_commands(AdminSocket &admin) {
                                     std::to_string(dns_published_) + ", refused " +
                                     std::to_string(dns_rejected_) +
                                     (dns_error_.empty() ? "" : " (last: " + dns_error_ + ")") +
-                                    "\n" + http_text());
+                                    "\n" + http_text() + membership_text());
                       });
     admin.add_command("why", "why ADDRESS: the candidates, their scores and what decided",
                       [this](const std::vector<std::string> &args, Reply &out) {

@@ -17,6 +17,7 @@
 #include "control/admin_socket.h"
 #include "control/cluster/engine.h"
 #include "dataplane/service.h"
+#include "control/membership.h"
 
 namespace ep {
 
@@ -45,9 +46,14 @@ class ClusterControl {
     // recomputed, so DNS steers new viewers away. Returns their names.
     std::vector<std::string> mark_draining(const std::vector<std::string> &addrs);
 
+    // --etcd: each new member list read from etcd goes to the engine and is
+    // decided at once (null: stop taking them).
+    void set_membership(Membership *m) { membership_ = m; }
+
   private:
     void recompute(uint64_t now_ms);
     std::string http_text() const;
+    std::string membership_text();
     cluster::Engine engine_;
     std::string file_, policy_;
     uint64_t dns_published_ = 0, dns_rejected_ = 0;  // maps the DNS tables took / refused
@@ -55,6 +61,8 @@ class ClusterControl {
     std::string self_;
     uint64_t http_rejected_ = 0;
     std::string http_error_;
+    Membership *membership_ = nullptr;
+    uint64_t member_updates_ = 0;
     uint64_t next_ms_ = 0;
     uint64_t now_ms_ = 0;
 };

@@ -599,6 +599,30 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
         ->check(CLI::Range(1, 86400));
     app.add_option("--dash-steer-min-kbps", cfg->dash_steer_min_kbps,
                    "A player reporting less throughput on its pathway has it demoted (0: off)");
+    app.add_option("--idle-backoff", cfg->idle_backoff,
+                   "Data lcores with no work pause, then sleep (growing to --idle-sleep-max-us), "
+                   "and poll at full speed again from the first packet (l3fwd-power's way)");
+    app.add_option("--idle-sleep-after", cfg->idle_sleep_after,
+                   "Empty loop turns in a row before a data lcore starts sleeping")
+        ->check(CLI::Range(64, 100'000'000));
+    app.add_option("--idle-sleep-max-us", cfg->idle_sleep_max_us,
+                   "The longest idle sleep of a data lcore (microseconds)")
+        ->check(CLI::Range(1, 10'000));
+    app.add_option("--etcd", cfg->etcd,
+                   "Membership in etcd: HOST:PORT[,HOST:PORT...] of its client port (the v3 JSON "
+                   "gateway); this appliance registers with a lease and follows the others "
+                   "(needs --clusters and --appliance-cluster)");
+    app.add_option("--etcd-prefix", cfg->etcd_prefix,
+                   "Key prefix of the appliances in etcd (each at PREFIX<cluster>/<name>)");
+    app.add_option("--etcd-lease-ttl", cfg->etcd_lease_ttl_s,
+                   "Seconds an appliance that stopped renewing its etcd lease stays listed")
+        ->check(CLI::Range(2, 3600));
+    app.add_option("--etcd-poll-ms", cfg->etcd_poll_ms, "How often the member list is read from etcd")
+        ->check(CLI::Range(50, 60000));
+    app.add_option("--appliance-name", cfg->appliance_name,
+                   "This appliance's name in etcd (default: the host name)");
+    app.add_option("--appliance-cluster", cfg->appliance_cluster,
+                   "The cluster this appliance belongs to (a [[cluster]] name of --clusters)");
     app.add_option("--dns-tcp-conns", cfg->dns_tcp_conns,
                    "DNS over TCP (RFC 7766) connections per data lcore, same port; 0: UDP only")
         ->check(CLI::Range(0, 1 << 16));
@@ -749,6 +773,10 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
                     " data lcores");
     if (!cfg->cluster_policy.empty() && cfg->clusters.empty())
         return fail("--cluster-policy needs --clusters FILE");
+    if (!cfg->etcd.empty() && (cfg->clusters.empty() || cfg->appliance_cluster.empty()))
+        return fail("--etcd needs --clusters FILE and --appliance-cluster NAME");
+    if (cfg->etcd.empty() && !cfg->appliance_cluster.empty())
+        return fail("--appliance-cluster needs --etcd");
     if (!cfg->clusters.empty()) {
         // The whole model is checked here, so --check-config judges it too.
         cluster::Model m;

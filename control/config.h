@@ -88,6 +88,13 @@ struct Config {
     bool dash_steering = true;            // GET /steer: the DASH content steering manifest
     unsigned dash_steer_ttl_s = 10;       // its TTL
     unsigned dash_steer_min_kbps = 0;     // a player below this on its pathway: demoted; 0 off
+    // Membership in etcd (control/membership.h); empty etcd: off.
+    std::string etcd;                // "HOST:PORT[,HOST:PORT...]" of etcd's client port
+    std::string etcd_prefix = "/edgeplane/appliances/";
+    unsigned etcd_lease_ttl_s = 5;   // an appliance that stops renewing goes after this
+    unsigned etcd_poll_ms = 500;     // how often the member list is read
+    std::string appliance_name;      // this appliance's name (default: the host name)
+    std::string appliance_cluster;   // the cluster it belongs to (a [[cluster]] of --clusters)
     unsigned dns_tcp_conns = 256;   // DNS over TCP connections per data lcore; 0: UDP only
     unsigned icmp_error_rate = 100;  // ICMP errors (port unreachable) per second per data lcore
     double arp_reachable_s = 60;     // neighbour entries used without a poll this long (RFC 1122 2.3.2.1)
@@ -103,6 +110,10 @@ struct Config {
     unsigned access_log_dns_interval_s = 10;  // one DNS summary record per lcore this often
     std::vector<std::string> titles;  // "NAME=DIR" or "DIR": ingested at start, new ones on reload
     std::string fault;  // fault injection spec, see dataplane/fault_stage.h
+    // Idle back-off of data lcores (dataplane/idle_backoff.h).
+    bool idle_backoff = true;
+    unsigned idle_sleep_after = 1024;  // empty loop turns in a row before sleeping
+    unsigned idle_sleep_max_us = 500;  // the longest sleep
     std::vector<std::string> eal_extra;  // after "--"
 
     std::vector<PortOptions> port_options;  // derived by parse_config

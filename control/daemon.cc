@@ -1,5 +1,11 @@
 #include "control/daemon.h"
 
+#include <unistd.h>
+
+#include <array>
+#include <cstring>
+#include <set>
+
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_launch.h>
@@ -133,6 +139,10 @@ bool Daemon::start() {
         lc->pool = pool_;
         lc->stop = &data_stop_;
         lc->announce = k == 0;
+        lc->idle.enabled = cfg_.idle_backoff;
+        lc->idle.sleep_after = cfg_.idle_sleep_after;
+        lc->idle.sleep_max_us = cfg_.idle_sleep_max_us;
+        if (lc->idle.sleep_min_us > lc->idle.sleep_max_us) lc->idle.sleep_min_us = lc->idle.sleep_max_us;
         lc->store = store_.get();
         lc->reader_id = k;
         if (!store_->register_reader(k)) {
@@ -198,6 +208,32 @@ bool Daemon::start() {
         }
         clusters_->set_self(cfg_.cluster_self);
         clusters_->register_commands(admin_);
+        if (!cfg_.etcd.empty()) {
+            if (clusters_->engine().cluster_index(cfg_.appliance_cluster) < 0)
+                EP_LOG(WARNING,
+                       "etcd: --appliance-cluster %s is not a cluster of %s: registered, but "
+                       "steering nothing to us",
+                       cfg_.appliance_cluster.c_str(), cfg_.clusters.c_str());
+            MembershipConfig mc;
+            mc.endpoints = cfg_.etcd;
+            mc.prefix = cfg_.etcd_prefix;
+            mc.cluster = cfg_.appliance_cluster;
+            mc.name = cfg_.appliance_name;
+            if (mc.name.empty()) {
+                char host[256] = {};
+                gethostname(host, sizeof host - 1);
+                mc.name = host;
+            }
+            mc.ttl_s = cfg_.etcd_lease_ttl_s;
+            mc.poll_ms = cfg_.etcd_poll_ms;
+            membership_ = std::make_unique<Membership>();
+            if (!membership_->start(mc, &err)) {
+                EP_LOG(ERR, "etcd: %s", err.c_str());
+                return false;
+            }
+            report_self(mono_ms());
+            clusters_->set_membership(membership_.get());
+        }
         clusters_->poll(mono_ms());  // the first map before READY=1
     }
     if (!cfg_.metrics_listen.empty()) {
@@ -701,6 +737,52 @@ void Daemon::print_ready() const {
     std::fflush(stdout);
 }
 
+void Daemon::report_self(uint64_t now_ms) {
+    if (now_ms < next_self_ms_) return;
+    next_self_ms_ = now_ms + 1000;
+    uint64_t tx = 0;
+    for (const Lcore *lc : lcores_) tx += __atomic_load_n(&lc->counters.tx_bytes, __ATOMIC_RELAXED);
+    if (last_tx_ms_ && now_ms > last_tx_ms_)
+        tx_gbps_ = 8.0 * static_cast<double>(tx - last_tx_bytes_) /
+                   (static_cast<double>(now_ms - last_tx_ms_) * 1e6);
+    last_tx_bytes_ = tx;
+    last_tx_ms_ = now_ms;
+    if (now_ms >= next_titles_ms_) {
+        // A title is the first path component of an object's name (what
+        // --title NAME=DIR stores under NAME/).
+        next_titles_ms_ = now_ms + 5000;
+        std::set<std::string> titles;
+        store_->for_each_object([&](const chunkstore::ObjectMeta &m) {
+            const std::string_view name(m.name, m.name_len);
+            titles.insert(std::string(name.substr(0, name.find('/'))));
+        });
+        self_titles_.clear();
+        self_titles_more_ = 0;
+        for (const std::string &t : titles)
+            if (self_titles_.size() < cluster::kMaxTitles)
+                self_titles_.push_back(t);
+            else
+                ++self_titles_more_;
+    }
+    cluster::Member self;
+    self.name = membership_->config().name;
+    self.cluster = membership_->config().cluster;
+    for (const std::string &ip : cfg_.ips) {
+        uint32_t be = 0, mask = 0;
+        if (!parse_ipv4_prefix(ip, &be, &mask)) continue;
+        std::array<uint8_t, 4> a;
+        std::memcpy(a.data(), &be, 4);
+        self.v4.push_back(a);
+    }
+    self.health = draining_ ? cluster::Health::kDraining : cluster::Health::kUp;
+    self.conns = open_connections();
+    // Rounded so that a rate that jitters does not rewrite the key every second.
+    self.tx_gbps = static_cast<double>(static_cast<int64_t>(tx_gbps_ * 100 + 0.5)) / 100;
+    self.titles = self_titles_;
+    self.titles_more = self_titles_more_;
+    membership_->set_self(self);
+}
+
 uint64_t Daemon::open_connections() const {
     uint64_t n = 0;
     for (const auto &io : tcp_) n += io->stack().connections();
@@ -728,6 +810,9 @@ void Daemon::begin_drain(unsigned deadline_s) {
     }
     draining_ = true;
     drain_deadline_ms_ = deadline;
+    // Out of etcd now, so the other appliances steer new clients away while
+    // the open connections finish here.
+    if (membership_) membership_->leave();
     for (Lcore *lc : lcores_) {
         lc->ndrain_ports = 0;
         for (const ServiceRow &row : service_table())
@@ -829,6 +914,7 @@ void Daemon::run(const std::atomic<bool> &stop, std::atomic<bool> &hup, std::ato
         metrics_server_.poll(0);
         telemetry_serve(collect);
         cache_->poll();
+        if (membership_) report_self(mono_ms());
         if (clusters_) clusters_->poll(mono_ms());
         while (store_->poll() > 0) {
         }
@@ -845,6 +931,12 @@ void Daemon::run(const std::atomic<bool> &stop, std::atomic<bool> &hup, std::ato
 int Daemon::shutdown() {
     int rc = 0;
     notify_.send("STOPPING=1\nSTATUS=stopping");  // again after a drain: harmless
+    // The lease first: the others stop sending clients here at once rather
+    // than after the TTL.
+    if (membership_) {
+        if (clusters_) clusters_->set_membership(nullptr);
+        membership_->stop();
+    }
     // First: the worker may be mid-object (abandoned, never published) and
     // needs the gate, which nobody holds now.
     if (ingest_) ingest_->stop();

@@ -12,6 +12,7 @@
 #include "chunkstore/store.h"
 #include "control/cache_control.h"
 #include "control/cluster_control.h"
+#include "control/membership.h"
 #include "control/config.h"
 #include "control/ingest_worker.h"
 #include "control/store_gate.h"
@@ -105,6 +106,14 @@ private:
     ResponseLogWriter access_writer_;
     std::unique_ptr<CacheControl> cache_;
     std::unique_ptr<ClusterControl> clusters_;  // --clusters: cluster selection
+    std::unique_ptr<Membership> membership_;    // --etcd: this appliance's lease, the others
+    // What this appliance tells etcd of itself, refreshed every second
+    // (titles every 5 s: a walk of the store's objects).
+    void report_self(uint64_t now_ms);
+    uint64_t next_self_ms_ = 0, next_titles_ms_ = 0, last_tx_bytes_ = 0, last_tx_ms_ = 0;
+    double tx_gbps_ = 0;
+    std::vector<std::string> self_titles_;
+    uint64_t self_titles_more_ = 0;
     // The store's writer side: the control loop holds it for a tick's work,
     // the ingest worker between its yield points (control/store_gate.h).
     StoreGate gate_;

@@ -92,6 +92,15 @@ namespace {
     X(origin_keepalive, "origin-keepalive")                   \
     X(purge_allow, "purge-allow")                             \
     X(tso, "tso")                                             \
+    X(idle_backoff, "idle-backoff")                           \
+    X(idle_sleep_after, "idle-sleep-after")                   \
+    X(idle_sleep_max_us, "idle-sleep-max-us")                 \
+    X(etcd, "etcd")                                           \
+    X(etcd_prefix, "etcd-prefix")                             \
+    X(etcd_lease_ttl_s, "etcd-lease-ttl")                     \
+    X(etcd_poll_ms, "etcd-poll-ms")                           \
+    X(appliance_name, "appliance-name")                       \
+    X(appliance_cluster, "appliance-cluster")                 \
     X(eal_extra, "-- (EAL arguments)")
 
 // rte_log level from a --log-level value; 0 when it is not a plain level

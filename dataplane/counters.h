@@ -39,7 +39,10 @@ namespace ep {
     X(drain_resets, "connections reset because they were still open at a drain's deadline") \
     X(steer_handed_over, "TCP segments for another lcore's local port handed to it over its steering ring") \
     X(steer_received, "TCP segments and ARP replies another lcore handed to this one") \
-    X(steer_arp_shared, "ARP replies copied to the other lcores (each keeps its own neighbour table)")
+    X(steer_arp_shared, "ARP replies copied to the other lcores (each keeps its own neighbour table)") \
+    X(idle_pauses, "loop turns ended with rte_pause(): idle back-off, no work for a while") \
+    X(idle_sleeps, "sleeps of the idle back-off (nanosleep after many turns with no work)") \
+    X(idle_sleep_cycles, "TSC cycles the idle back-off slept (also counted in idle_cycles)")
 
 // Why a packet was dropped. Grouped by the layer that decided it.
 #define EP_DROP_REASONS(X)                                                                  \

@@ -4,6 +4,7 @@
 #include <rte_ethdev.h>
 #include <rte_log.h>
 #include <rte_ring.h>
+#include <rte_pause.h>
 
 #include "chunkstore/store.h"
 #include "dataplane/fault_stage.h"
@@ -144,7 +145,31 @@ int lcore_main(void *arg) {
         for (uint16_t i = 0; i < lc.nqueues; ++i) announce(lc, lc.queues[i]);
     LoopState s;
     s.last = rte_rdtsc();
-    while (!lc.stop->load(std::memory_order_relaxed)) lcore_iteration(lc, s);
+    IdleBackoff backoff(lc.idle);  // dataplane/idle_backoff.h
+    while (!lc.stop->load(std::memory_order_relaxed)) {
+        const bool worked = lcore_iteration(lc, s);
+        uint32_t us = 0;
+        switch (backoff.after_turn(worked, &us)) {
+            case IdleBackoff::Action::kNone:
+                break;
+            case IdleBackoff::Action::kPause:
+                rte_pause();
+                ++lc.counters.idle_pauses;
+                break;
+            case IdleBackoff::Action::kSleep: {
+                // A syscall on a data lcore, allowed only here: the last
+                // sleep_after turns found nothing to receive, send or time
+                // out (idle_backoff.h says what it costs).
+                rte_delay_us_sleep(us);
+                const uint64_t now = rte_rdtsc();
+                ++lc.counters.idle_sleeps;
+                lc.counters.idle_sleep_cycles += now - s.last;
+                lc.counters.idle_cycles += now - s.last;  // slept: idle, not the next turn's
+                s.last = now;
+                break;
+            }
+        }
+    }
     return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "dataplane/counters.h"
+#include "dataplane/idle_backoff.h"
 #include "dataplane/net/arp_table.h"
 #include "dataplane/net/icmp_rate_limit.h"
 #include "dataplane/net/tcp/port_steer.h"
@@ -61,6 +62,7 @@ struct alignas(64) Lcore {
     rte_mempool *pool = nullptr;
     const std::atomic<bool> *stop = nullptr;
     bool announce = false;  // send a gratuitous ARP on each port at start
+    IdleBackoffConfig idle;  // --idle-backoff: pause, then sleep when there is no work
     chunkstore::Store *store = nullptr;  // read lock-free; RCU reader `reader_id`
     uint32_t reader_id = 0;
     uint64_t ns_per_tsc_q32 = 0;  // nanoseconds per TSC cycle, 32.32 fixed point

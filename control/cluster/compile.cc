@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <tuple>
 
 #include "dataplane/dns/zone_table.h"
 
@@ -87,20 +88,25 @@ std::vector<Route> aggregate(const std::vector<Route> &in) {
 
 dns::SteerMap compile(const Model &m, const std::vector<std::vector<int32_t>> &answers,
                       const std::vector<uint32_t> &group_of_name, uint64_t version,
-                      CompileStats *st) {
+                      CompileStats *st, const std::vector<std::vector<Placed>> *placed) {
     dns::SteerMap map;
     map.version = version;
-    // One answer set per (cluster, TTL).
-    std::map<std::pair<int32_t, uint32_t>, uint32_t> set_of;
-    auto set_index = [&](int32_t cluster, uint32_t ttl) {
-        auto [it, fresh] =
-            set_of.try_emplace({cluster, ttl}, static_cast<uint32_t>(map.sets.size()));
+    // One answer set per (cluster, TTL, group placed on its own appliances;
+    // 0 for the cluster's whole address list).
+    std::map<std::tuple<int32_t, uint32_t, uint32_t>, uint32_t> set_of;
+    auto set_index = [&](int32_t cluster, uint32_t ttl, uint32_t g) {
+        const Placed *p = nullptr;
+        if (placed && g < placed->size() && static_cast<std::size_t>(cluster) < (*placed)[g].size() &&
+            !(*placed)[g][cluster].empty())
+            p = &(*placed)[g][cluster];
+        auto [it, fresh] = set_of.try_emplace({cluster, ttl, p ? g + 1 : 0},
+                                              static_cast<uint32_t>(map.sets.size()));
         if (fresh) {
             dns::SteerMap::AnswerSet s;
             s.ttl = ttl;
-            for (const auto &a : m.clusters[cluster].v4)
+            for (const auto &a : p ? p->v4 : m.clusters[cluster].v4)
                 s.v4.insert(s.v4.end(), a.begin(), a.end());
-            for (const auto &a : m.clusters[cluster].v6)
+            for (const auto &a : p ? p->v6 : m.clusters[cluster].v6)
                 s.v6.insert(s.v6.end(), a.begin(), a.end());
             map.sets.push_back(std::move(s));
         }
@@ -132,7 +138,7 @@ dns::SteerMap compile(const Model &m, const std::vector<std::vector<int32_t>> &a
             out.family = r.prefix.family;
             out.prefix = r.prefix.len;
             std::memcpy(out.net, r.prefix.net, 16);
-            out.set = set_index(r.answer, m.names[n].ttl);
+            out.set = set_index(r.answer, m.names[n].ttl, g);
             map.routes.push_back(std::move(out));
         }
     }

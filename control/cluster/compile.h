@@ -6,6 +6,7 @@
 // resolver.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -34,10 +35,21 @@ struct CompileStats {
     uint64_t routes = 0;  // routes per owner after aggregation
 };
 
+// The appliances of one cluster a title is placed on (rendezvous hashing,
+// control/cluster/rendezvous.h): their addresses answer instead of the
+// whole cluster's.
+struct Placed {
+    std::vector<std::array<uint8_t, 4>> v4;
+    std::vector<std::array<uint8_t, 16>> v6;
+    bool empty() const { return v4.empty() && v6.empty(); }
+};
+
 // answers[i]: the cluster chosen for model.clients[i] (-1 none), per title
-// group; group_of_name[n]: the group model.names[n] reads.
+// group; group_of_name[n]: the group model.names[n] reads. placed, when not
+// null: [group][cluster] the addresses answered for that group in that
+// cluster (empty: the cluster's own addresses).
 dns::SteerMap compile(const Model &m, const std::vector<std::vector<int32_t>> &answers,
                       const std::vector<uint32_t> &group_of_name, uint64_t version,
-                      CompileStats *st);
+                      CompileStats *st, const std::vector<std::vector<Placed>> *placed = nullptr);
 
 }  // namespace ep::cluster

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "control/cluster/model_load.h"
+#include "control/cluster/rendezvous.h"
 #include "dataplane/dns/zone_table.h"
 
 namespace ep::cluster {
@@ -49,15 +50,92 @@ bool Engine::set_model(Model m, const std::string &policy, std::string *err) {
             group_of_name_[n] = static_cast<uint32_t>(it - group_titles_.begin());
         }
     }
+    base_clusters_ = model_.clusters;
+    apply_members();
+    if (!same_clients || assign_.size() != group_titles_.size()) assign_.clear();
+    if (!same_clusters) load_.clear();
+    return true;
+}
+
+void Engine::build_holds() {
     holds_.assign(group_titles_.size(), std::vector<uint8_t>(model_.clusters.size(), 0));
     for (std::size_t g = 1; g < group_titles_.size(); ++g)
         for (std::size_t c = 0; c < model_.clusters.size(); ++c) {
             const auto &ts = model_.clusters[c].titles;
             holds_[g][c] = std::find(ts.begin(), ts.end(), group_titles_[g]) != ts.end();
         }
-    if (!same_clients || assign_.size() != group_titles_.size()) assign_.clear();
-    if (!same_clusters) load_.clear();
-    return true;
+}
+
+std::vector<uint32_t> Engine::live_members(int32_t cluster) const {
+    std::vector<uint32_t> up, draining;
+    if (cluster < 0 || !membership_) return up;
+    const std::string &name = model_.clusters[static_cast<std::size_t>(cluster)].name;
+    for (uint32_t i = 0; i < members_.size(); ++i) {
+        if (members_[i].cluster != name) continue;
+        if (members_[i].health == Health::kUp) up.push_back(i);
+        if (members_[i].health == Health::kDraining) draining.push_back(i);
+    }
+    return up.empty() ? draining : up;
+}
+
+void Engine::set_members(std::vector<Member> members) {
+    std::sort(members.begin(), members.end(), [](const Member &a, const Member &b) {
+        return a.cluster != b.cluster ? a.cluster < b.cluster : a.name < b.name;
+    });
+    membership_ = true;
+    members_ = std::move(members);
+    apply_members();
+}
+
+void Engine::apply_members() {
+    model_.clusters = base_clusters_;
+    placed_.clear();
+    if (membership_) {
+        for (std::size_t c = 0; c < model_.clusters.size(); ++c) {
+            Cluster &cl = model_.clusters[c];
+            const std::vector<uint32_t> live = live_members(static_cast<int32_t>(c));
+            if (live.empty()) {
+                cl.health = Health::kDown;  // no appliance holds a lease
+                cl.v4.clear();               // nothing to answer with (shown empty)
+                cl.v6.clear();
+                continue;
+            }
+            cl.v4.clear();
+            cl.v6.clear();
+            cl.titles.clear();
+            bool any_up = false;
+            for (uint32_t i : live) {
+                const Member &m = members_[i];
+                any_up |= m.health == Health::kUp;
+                cl.v4.insert(cl.v4.end(), m.v4.begin(), m.v4.end());
+                cl.v6.insert(cl.v6.end(), m.v6.begin(), m.v6.end());
+                cl.titles.insert(cl.titles.end(), m.titles.begin(), m.titles.end());
+            }
+            // The operator's (or the file's) health is a ceiling.
+            if (!any_up && cl.health == Health::kUp) cl.health = Health::kDraining;
+        }
+        if (model_.settings.policy == "content") {
+            placed_.assign(group_titles_.size(), std::vector<Placed>(model_.clusters.size()));
+            for (std::size_t g = 1; g < group_titles_.size(); ++g)
+                for (std::size_t c = 0; c < model_.clusters.size(); ++c)
+                    for (uint32_t i : placement(group_titles_[g], static_cast<int32_t>(c))) {
+                        const Member &m = members_[i];
+                        Placed &p = placed_[g][c];
+                        p.v4.insert(p.v4.end(), m.v4.begin(), m.v4.end());
+                        p.v6.insert(p.v6.end(), m.v6.begin(), m.v6.end());
+                    }
+        }
+    }
+    build_holds();
+}
+
+std::vector<uint32_t> Engine::placement(const std::string &title, int32_t cluster) const {
+    const std::vector<uint32_t> live = live_members(cluster);
+    std::vector<std::string_view> names;
+    for (uint32_t i : live) names.push_back(members_[i].name);
+    std::vector<uint32_t> out;
+    for (uint32_t k : hrw_top(title, names, model_.settings.replicas)) out.push_back(live[k]);
+    return out;
 }
 
 int32_t Engine::cluster_index(const std::string &name) const {
@@ -72,7 +150,8 @@ bool Engine::set_health(const std::string &cluster, Health h, std::string *err) 
         *err = "no cluster '" + cluster + "'";
         return false;
     }
-    model_.clusters[static_cast<std::size_t>(i)].health = h;
+    base_clusters_[static_cast<std::size_t>(i)].health = h;
+    apply_members();
     return true;
 }
 
@@ -230,7 +309,8 @@ const dns::SteerMap &Engine::recompute(double now_s) {
     for (std::size_t g = 0; g < groups; ++g)
         for (std::size_t i = 0; i < n; ++i) answers[g][i] = assign_[g][i].cluster;
     CompileStats cs;
-    map_ = compile(model_, answers, group_of_name_, map_.version + 1, &cs);
+    map_ = compile(model_, answers, group_of_name_, map_.version + 1, &cs,
+                   placed_.empty() ? nullptr : &placed_);
     st.routes = cs.routes;
     st.candidate_entries = grid_.entries();
     st.measured_blocks = measurements_.size();
@@ -312,6 +392,28 @@ std::string Engine::clusters_text() const {
                       static_cast<unsigned long long>(prefixes[c]), addrs.c_str());
         o += line;
     }
+    if (membership_) {
+        o += "membership: " + std::to_string(members_.size()) + " appliances\n";
+        std::snprintf(line, sizeof line, "%-16s %-16s %-8s %7s %8s %7s  %s\n", "appliance",
+                      "cluster", "health", "conns", "tx_gbps", "titles", "addresses");
+        o += line;
+        for (const Member &m : members_) {
+            std::string addrs;
+            char b[64];
+            for (const auto &a : m.v4) {
+                std::snprintf(b, sizeof b, "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
+                addrs += (addrs.empty() ? "" : ",") + std::string(b);
+            }
+            if (!m.v6.empty()) addrs += (addrs.empty() ? "" : ",") + std::to_string(m.v6.size()) + " v6";
+            if (cluster_index(m.cluster) < 0) addrs += " (cluster not in the model: steers nothing)";
+            std::snprintf(line, sizeof line, "%-16s %-16s %-8s %7llu %8.3f %7llu  %s\n",
+                          m.name.c_str(), m.cluster.c_str(), health_name(m.health),
+                          static_cast<unsigned long long>(m.conns), m.tx_gbps,
+                          static_cast<unsigned long long>(m.titles.size() + m.titles_more),
+                          addrs.c_str());
+            o += line;
+        }
+    }
     return o;
 }
 
@@ -373,6 +475,26 @@ std::string Engine::why(std::string_view address) const {
         if (hit)
             o += "  route " + to_string(hit_prefix) + " (ECS scope " + std::to_string(hit->prefix) +
                  ")\n";
+        if (membership_) {
+            // Which appliances of the chosen cluster answer: with the content
+            // policy the title's rendezvous placement, else every live one.
+            const bool placed = g > 0 && !placed_.empty();
+            const std::vector<uint32_t> who =
+                placed ? placement(group_titles_[g], as.cluster) : live_members(as.cluster);
+            o += placed ? "  appliances for title " + group_titles_[g] +
+                              " (rendezvous hashing, replicas " +
+                              std::to_string(model_.settings.replicas) + "):"
+                        : std::string("  appliances (all live members):");
+            if (who.empty()) o += " none";
+            for (uint32_t k : who) {
+                const Member &m = members_[k];
+                o += " " + m.name;
+                if (placed)
+                    o += member_holds(m, group_titles_[g]) ? " (holds it)"
+                                                           : " (should hold it: filled on a miss)";
+            }
+            o += "\n";
+        }
         PolicyInput in{world_, grid_, measured_};
         in.holds = g > 0 ? &holds_[g] : nullptr;
         in.demand_share = 1.0 / static_cast<double>(group_titles_.size());

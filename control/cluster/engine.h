@@ -12,6 +12,7 @@
 
 #include "control/cluster/compile.h"
 #include "control/cluster/measurements.h"
+#include "control/cluster/members.h"
 #include "control/cluster/model.h"
 #include "control/cluster/policy.h"
 #include "dataplane/dns/steer_map.h"
@@ -52,6 +53,22 @@ class Engine {
     bool set_health(const std::string &cluster, Health h, std::string *err);
     int32_t cluster_index(const std::string &name) const;
 
+    // Membership (control/membership.h, etcd): the live appliances. From the
+    // first call on, a cluster's addresses are those of its live members
+    // (health up; the draining ones only when none is up), its health is
+    // down when it has none, and its titles are what they say they hold.
+    // The file's cluster entries stay the base each call starts from, so a
+    // member that leaves takes its addresses with it. Takes effect at the
+    // next recompute. Members of a cluster the model does not know are kept
+    // (shown by clusters_text) but steer nothing.
+    void set_members(std::vector<Member> members);
+    bool membership() const { return membership_; }
+    const std::vector<Member> &members() const { return members_; }
+    // For a content-aware name's title, the members of `cluster` it is
+    // placed on (rendezvous hashing, settings.replicas of them), best first;
+    // indices into members(). Empty without membership.
+    std::vector<uint32_t> placement(const std::string &title, int32_t cluster) const;
+
     // Decides every client network and compiles the map (version + 1).
     const dns::SteerMap &recompute(double now_s);
     const dns::SteerMap &map() const { return map_; }
@@ -72,6 +89,9 @@ class Engine {
 
   private:
     void fold_measurements();
+    void apply_members();  // base_clusters_ + members_ -> model_.clusters, holds_, placed_
+    void build_holds();
+    std::vector<uint32_t> live_members(int32_t cluster) const;
     Model model_;
     World world_;
     std::unique_ptr<Policy> policy_;
@@ -89,6 +109,10 @@ class Engine {
     std::vector<http::ClientRanking> rank_;  // per client, when keep_rank_
     RecomputeStats stats_;
     double last_now_ = 0;
+    bool membership_ = false;
+    std::vector<Member> members_;       // sorted by (cluster, name)
+    std::vector<Cluster> base_clusters_;  // the file's, before membership
+    std::vector<std::vector<Placed>> placed_;  // [group][cluster], content policy only
 };
 
 }  // namespace ep::cluster

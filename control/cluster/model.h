@@ -90,6 +90,7 @@ struct Settings {
     double stick_ms = 5;               // keep the previous cluster unless the best is this much ...
     double stick_pct = 10;             // ... and this % better (hysteresis)
     double miss_ms = 30;               // content: cost of a cluster that does not hold the title
+    unsigned replicas = 1;             // content: appliances per cluster a title is placed on (HRW)
     double measure_half_life_s = 300;  // weight of an old measurement halves in this time
     double measure_max_age_s = 3600;   // older ones are forgotten (back to geo)
     unsigned recompute_s = 10;

@@ -268,14 +268,14 @@ bool parse_model(std::string_view text, const std::string &name, const std::stri
     Settings &s = m.settings;
     if (!check_keys(c, t,
                     {"policy", "candidates", "geo_base_ms", "geo_ms_per_km", "loss_ms_per_pct",
-                     "headroom", "load_band", "stick_ms", "stick_pct", "miss_ms",
+                     "headroom", "load_band", "stick_ms", "stick_pct", "miss_ms", "replicas",
                      "measure_half_life_s", "measure_max_age_s", "recompute_s", "ttl", "clients",
                      "geoip", "geoip_networks", "cluster", "name"},
                     "the top level")) {
         *err = c.err;
         return false;
     }
-    uint64_t cand = s.candidates, rs = s.recompute_s, ttl = s.ttl;
+    uint64_t cand = s.candidates, rs = s.recompute_s, ttl = s.ttl, reps = s.replicas;
     std::string clients;
     bool ok =
         get_string(c, t, "policy", &s.policy) && get_uint(c, t, "candidates", 1 << 10, &cand) &&
@@ -284,13 +284,14 @@ bool parse_model(std::string_view text, const std::string &name, const std::stri
         get_number(c, t, "loss_ms_per_pct", &s.loss_ms_per_pct) &&
         get_number(c, t, "headroom", &s.headroom) && get_number(c, t, "load_band", &s.load_band) &&
         get_number(c, t, "stick_ms", &s.stick_ms) && get_number(c, t, "stick_pct", &s.stick_pct) &&
-        get_number(c, t, "miss_ms", &s.miss_ms) &&
+        get_number(c, t, "miss_ms", &s.miss_ms) && get_uint(c, t, "replicas", 64, &reps) &&
         get_number(c, t, "measure_half_life_s", &s.measure_half_life_s) &&
         get_number(c, t, "measure_max_age_s", &s.measure_max_age_s) &&
         get_uint(c, t, "recompute_s", 86400, &rs) && get_uint(c, t, "ttl", 0x7fffffff, &ttl) &&
         get_string(c, t, "clients", &clients);
     s.candidates = static_cast<unsigned>(cand);
     s.recompute_s = static_cast<unsigned>(rs);
+    s.replicas = static_cast<unsigned>(reps);
     s.ttl = static_cast<uint32_t>(ttl);
     // geoip = true (the packaged files) or a path to an IPv4 database.
     std::string geo_v4, geo_v6;
@@ -386,6 +387,7 @@ std::string validate(const Model &m) {
     if (!(s.measure_half_life_s > 0) || !(s.measure_max_age_s > 0))
         return "measure_half_life_s and measure_max_age_s must be positive";
     if (s.recompute_s == 0) return "recompute_s must be at least 1";
+    if (s.replicas == 0) return "replicas must be at least 1";
     if (m.clusters.empty()) return "no [[cluster]]";
     if (m.clusters.size() > 65535) return "more than 65535 clusters";
     std::set<std::string> names;
