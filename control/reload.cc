@@ -202,6 +202,12 @@ bool Daemon::reload(Reply &out) {
         for (auto &f : faults_) taken += f->publish(spec);
         out.write("fault '" + cfg_.fault + "' -> '" + next.fault + "' (" + std::to_string(taken) +
                   " of " + std::to_string(faults_.size()) + " queues)\n");
+        // TSO is chosen at start (off when the start spec acts on TX): a
+        // spec that now acts on TX drops or corrupts whole super-segments.
+        if (spec.tx && !next.fault.empty() && cfg_.tso)
+            out.write("fault: note: TSO is on where the port offers it, so a TX fault hits a whole "
+                      "super-segment (up to 45 MSS); start with --tso false (or this --fault) for "
+                      "per-segment loss\n");
         cfg_.fault = next.fault;
     }
     if (next.drain_deadline_s != cfg_.drain_deadline_s) {
