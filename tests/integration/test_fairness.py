@@ -4,7 +4,7 @@ Linux's CUBIC share one tbf bottleneck for 60 s.
 
     client ns c --veth-- router (the TAP's namespace) --TAP-- edgeplane
                            |  tbf 100mbit on the router's egress towards c
-                           +--veth-- ns l: nginx (sendfile), Linux CUBIC
+                           +--veth-- ns l: a sendfile HTTP server, Linux CUBIC
 
 Two curls in c start together, one from each server, and download for 60 s
 (the object again on the same connection when it ends). nftables counters
@@ -63,37 +63,64 @@ def _offloads_off(ns, dev):
     _ns(ns, "ethtool", "-K", dev, "tso", "off", "gso", "off", "gro", "off", check=False)
 
 
-class _Nginx:
-    def __init__(self, ns, ip, root):
-        self.ns, self.ip, self.root = ns, ip, root
-        self.prefix = tempfile.mkdtemp(prefix="edgeplane-fair-nginx-", dir="/var/tmp")
+# Linux's sender: a small HTTP/1.1 server (keep-alive, sendfile) whose
+# listening socket asks for CUBIC with TCP_CONGESTION, which accepted sockets
+# inherit. Not nginx: this machine's default is BBR, and a namespace other
+# than the first may only choose what net.ipv4.tcp_allowed_congestion_control
+# lists (here reno and bbr; the kernel answers EPERM), while a socket of a
+# process with CAP_NET_ADMIN may choose any loaded one. The test checks with
+# `ss -ti` that the server's connection ran cubic.
+SERVER = r"""
+import os, socket, sys, threading
+ip, path = sys.argv[1], sys.argv[2]
+size = os.path.getsize(path)
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, b"cubic")
+ls.bind((ip, 80))
+ls.listen(16)
+print("ready", flush=True)
+def serve(c):
+    buf = b""
+    with c, open(path, "rb") as f:
+        while True:
+            while b"\r\n\r\n" not in buf:
+                d = c.recv(4096)
+                if not d:
+                    return
+                buf += d
+            head, _, buf = buf.partition(b"\r\n\r\n")
+            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+                      b"Content-Length: %d\r\n\r\n" % size)
+            off = 0
+            while off < size:
+                off += os.sendfile(c.fileno(), f.fileno(), off, size - off)
+def serve_quietly(c):
+    try:
+        serve(c)
+    except OSError:  # the client went away (the test stops the curls)
+        pass
+while True:
+    c, _ = ls.accept()
+    threading.Thread(target=lambda: serve_quietly(c), daemon=True).start()
+"""
+
+
+class _LinuxServer:
+    def __init__(self, ns, ip, path):
+        self.ns, self.ip, self.path = ns, ip, path
         self.proc = None
-        with open(os.path.join(self.prefix, "nginx.conf"), "w") as f:
-            f.write(f"""master_process off; daemon off; worker_processes 1;
-error_log {self.prefix}/error.log; pid {self.prefix}/nginx.pid;
-events {{ worker_connections 64; }}
-http {{ access_log off; sendfile on; keepalive_requests 1000;
-  client_body_temp_path {self.prefix}/b; proxy_temp_path {self.prefix}/p;
-  fastcgi_temp_path {self.prefix}/f; uwsgi_temp_path {self.prefix}/u; scgi_temp_path {self.prefix}/s;
-  server {{ listen {ip}:80; root {root}; }} }}
-""")
 
     def start(self):
-        self.proc = subprocess.Popen(["ip", "netns", "exec", self.ns, "/usr/sbin/nginx", "-p", self.prefix,
-                                      "-c", os.path.join(self.prefix, "nginx.conf")],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 10
-        while _ns(self.ns, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
-                  f"http://{self.ip}/obj.bin", "-r", "0-0", check=False).stdout.strip() != "206":
-            assert self.proc.poll() is None and time.time() < deadline, "nginx did not start"
-            time.sleep(0.1)
+        self.proc = subprocess.Popen(["ip", "netns", "exec", self.ns, "/usr/bin/python3", "-c", SERVER,
+                                      self.ip, self.path], stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout.readline().strip() == "ready"
         return self
 
     def cleanup(self):
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
-        shutil.rmtree(self.prefix, ignore_errors=True)
 
 
 def _flow_bytes(ns):
@@ -123,8 +150,9 @@ def test_edgeplane_and_linux_cubic_share_one_bottleneck():
     ep = Edgeplane(args=["--ram-mb", str(OBJ_MIB + 64), "--tcp-cc", cc])
     ep.args += ["--gateway", ep.host_ip]
     cl = RoutedClient(ep, mtu=1500, index=0)  # the clients
-    lx = RoutedClient(ep, mtu=1500, index=1)  # Linux's namespace, nginx in it
-    nginx = None
+    lx = RoutedClient(ep, mtu=1500, index=1)  # Linux's namespace, the Linux server in it
+    server = None
+    linux_cc = set()
     curls = []
     try:
         ep.start()
@@ -136,14 +164,13 @@ def test_edgeplane_and_linux_cubic_share_one_bottleneck():
         for ns, dev in ((ep.ns, cl.veth_router), (cl.ns, cl.veth_client), (ep.ns, lx.veth_router),
                         (lx.ns, lx.veth_client), (ep.ns, ep.tap)):
             _offloads_off(ns, dev)
-        _ns(lx.ns, "sysctl", "-qw", "net.ipv4.tcp_congestion_control=cubic")
         _ns(ep.ns, "tc", "qdisc", "add", "dev", cl.veth_router, "root", "tbf", "rate", RATE,
             "burst", "32kb", "latency", "20ms")
         _ns(cl.ns, "nft", f"add table inet fair; add chain inet fair in {{ type filter hook input priority 0; }}; "
                           f"add rule inet fair in ip saddr {ep.ip} counter; "
                           f"add rule inet fair in ip saddr {lx.ip} counter")
         assert "stored 1 objects" in ep.ctl("ingest", obj).stdout
-        nginx = _Nginx(lx.ns, lx.ip, content).start()
+        server = _LinuxServer(lx.ns, lx.ip, obj).start()
         ep_before, lx_before = ep.stats()["tcp"], _mib(lx.ns)
         base = _flow_bytes(cl.ns)
         for ip in (ep.ip, lx.ip):
@@ -157,6 +184,9 @@ def test_edgeplane_and_linux_cubic_share_one_bottleneck():
             time.sleep(max(0.0, t0 + k - time.monotonic()))
             b = _flow_bytes(cl.ns)
             samples.append((b[ep.ip] - base[ep.ip], b[lx.ip] - base[lx.ip]))
+            if k == SECONDS // 2:  # the Linux sender's congestion control, from the kernel
+                ss = _ns(lx.ns, "ss", "-tinH", "state", "established", check=False).stdout.split()
+                linux_cc.update(w for w in ss if w in ("cubic", "bbr", "reno"))
         ep_after, lx_after = ep.stats()["tcp"], _mib(lx.ns)
         for c in curls:
             c.kill()
@@ -166,8 +196,8 @@ def test_edgeplane_and_linux_cubic_share_one_bottleneck():
             if c.poll() is None:
                 c.kill()
                 c.wait()
-        if nginx:
-            nginx.cleanup()
+        if server:
+            server.cleanup()
         lx.cleanup()
         cl.cleanup()
         ep.stop()
@@ -179,7 +209,7 @@ def test_edgeplane_and_linux_cubic_share_one_bottleneck():
     judged = per[WARMUP:]
     jains = [_jain(a, b) for a, b in judged]
     result = {
-        "edgeplane_cc": cc, "linux_cc": "cubic", "rate": RATE, "seconds": SECONDS, "warmup_s": WARMUP,
+        "edgeplane_cc": cc, "linux_cc": sorted(linux_cc), "rate": RATE, "seconds": SECONDS, "warmup_s": WARMUP,
         "jain_median": round(statistics.median(jains), 4), "jain_min": round(min(jains), 4),
         "edgeplane_mbit": round(sum(a for a, _ in judged) * 8 / len(judged) / 1e6, 1),
         "linux_mbit": round(sum(b for _, b in judged) * 8 / len(judged) / 1e6, 1),
@@ -197,6 +227,7 @@ def test_edgeplane_and_linux_cubic_share_one_bottleneck():
     with open(out, "w") as f:
         json.dump(result, f, indent=1)
     print("\nfairness:", json.dumps({k: v for k, v in result.items() if k != "per_second_bytes"}))
+    assert linux_cc == {"cubic"}, f"the Linux sender ran {linux_cc}, not cubic"
     starved = [(WARMUP + i + 1, a, b) for i, (a, b) in enumerate(judged) if a == 0 or b == 0]
     assert not starved, f"a flow moved no bytes in these 1 s intervals (second, edgeplane, linux): {starved}"
     for k in ("edgeplane_retransmits", "edgeplane_dsacks", "linux_retransmits", "linux_dsacks"):
