@@ -64,6 +64,9 @@ http { access_log off; sendfile on; server { listen 10.79.0.1:80; root $WORK; } 
 NGX
 ip netns exec ${TAG}s nginx -c "$WORK/nginx.conf" & NGX_PID=$!
 sleep 1
+# nginx cannot choose its congestion control: Linux runs the namespace's
+# default, inherited from the host (BBR on the VM of 2026-12-01, not CUBIC).
+echo "Linux congestion control: $(ip netns exec ${TAG}s sysctl -n net.ipv4.tcp_congestion_control)"
 
 # --- edgeplane on net_tap ---
 ip netns add ${TAG}e
