@@ -27,8 +27,9 @@ void encode_header(void *buf, const RecordFields &f) {
     h.chunk_count = chunk_count_for(f.object_size);
     h.name_len = static_cast<uint16_t>(f.name.size());
     h.ctype_len = static_cast<uint16_t>(f.ctype.size());
-    std::memcpy(h.name, f.name.data(), f.name.size());
-    std::memcpy(h.ctype, f.ctype.data(), f.ctype.size());
+    // Empty views may have data() == nullptr: no memcpy for them (C 7.1.4).
+    if (!f.name.empty()) std::memcpy(h.name, f.name.data(), f.name.size());
+    if (!f.ctype.empty()) std::memcpy(h.ctype, f.ctype.data(), f.ctype.size());
     h.header_xxh3 = header_sum(h);
 }
 

@@ -284,7 +284,8 @@ Status Store::put_object(std::string_view name, std::span<const uint8_t> data, i
     return put_object(
         name, data.size(),
         [&](uint64_t off, void *buf, uint32_t len) {
-            std::memcpy(buf, data.data() + off, len);
+            // An empty span's data() may be null: no memcpy for it (C 7.1.4).
+            if (len) std::memcpy(buf, data.data() + off, len);
             return true;
         },
         mtime_ns, ctype);
@@ -462,9 +463,11 @@ Status Store::put_object(std::string_view name, uint64_t size, const Source &src
     m->generation = gen;
     m->mtime_ns = mtime_ns;
     m->name_len = static_cast<uint16_t>(name.size());
-    std::memcpy(m->name, name.data(), name.size());
+    // An empty string_view may have data() == nullptr, which memcpy must
+    // not get even for 0 bytes (C 7.1.4; UBSan's nonnull check).
+    if (!name.empty()) std::memcpy(m->name, name.data(), name.size());
     m->ctype_len = static_cast<uint16_t>(ctype.size());
-    std::memcpy(m->ctype, ctype.data(), ctype.size());
+    if (!ctype.empty()) std::memcpy(m->ctype, ctype.data(), ctype.size());
     m->etag = XXH3_64bits_withSeed(sums.data(), sums.size() * 8, size);
     void *old = nullptr;
     if (!objects_.upsert(oid, m, &old)) {

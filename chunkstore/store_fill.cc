@@ -70,16 +70,17 @@ Status Store::begin_fill(std::string_view name, uint64_t size, uint64_t etag, in
     m->generation = next_gen_++;
     m->mtime_ns = mtime_ns;
     m->name_len = static_cast<uint16_t>(name.size());
-    std::memcpy(m->name, name.data(), name.size());
+    // Empty views may have data() == nullptr: no memcpy for them (C 7.1.4).
+    if (!name.empty()) std::memcpy(m->name, name.data(), name.size());
     m->ctype_len = static_cast<uint16_t>(ctype.size());
-    std::memcpy(m->ctype, ctype.data(), ctype.size());
+    if (!ctype.empty()) std::memcpy(m->ctype, ctype.data(), ctype.size());
     m->etag = etag;
     m->filled = true;
     m->no_store = no_store;
     m->expires_unix_s = expires_unix_s;
     m->origin_etag_len =
         static_cast<uint8_t>(std::min<size_t>(origin_etag.size(), sizeof m->origin_etag));
-    std::memcpy(m->origin_etag, origin_etag.data(), m->origin_etag_len);
+    if (m->origin_etag_len) std::memcpy(m->origin_etag, origin_etag.data(), m->origin_etag_len);
     void *old = nullptr;
     if (!objects_.upsert(oid, m, &old)) {
         delete m;

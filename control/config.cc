@@ -500,6 +500,9 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
     app.add_option("--torrents", cfg->torrents,
                    "Make a BitTorrent v1 .torrent (pieces = the store's chunks) for every "
                    "ingested object and directory");
+    app.add_option("--test-ingest-hold", cfg->test_ingest_hold,
+                   "Tests only: hold every ingest after its first chunk until the daemon stops "
+                   "(logs \"ingest held\"), so a test can signal it mid-title");
     app.add_option("--swarm-port", cfg->swarm_port,
                    "TCP port of the BitTorrent peer wire that seeds our torrents (BEP 3); 0: off")
         ->check(port_range);

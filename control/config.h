@@ -66,6 +66,7 @@ struct Config {
     unsigned tracker_swarms = 4096;   // swarms per data lcore's shard (power of two)
     unsigned tracker_peers = 128;     // peer slots per swarm per shard
     bool torrents = true;             // make a .torrent for every ingested object
+    bool test_ingest_hold = false;    // tests only: hold each ingest mid-title (ingest_worker.h)
     unsigned swarm_port = 6881;       // BitTorrent peer wire (TCP); 0: off
     unsigned swarm_max_conns = 256;   // peer connections per data lcore queue
     unsigned swarm_unchoke_slots = 4;  // regular unchokes per data lcore (plus 1 optimistic)

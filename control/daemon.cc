@@ -177,6 +177,7 @@ bool Daemon::start() {
     // Made here, on the control thread after EAL init: it inherits the
     // control lcore's CPU set, never a data core's.
     ingest_ = std::make_unique<IngestWorker>(*store_, gate_);
+    ingest_->set_test_hold(cfg_.test_ingest_hold);
     ingest_->start();
 
     std::string err;
@@ -269,7 +270,9 @@ bool Daemon::start_tcp_services() {
         // RCU reclamation, admin commands). On the control thread itself (a
         // .torrent written after an ingest) there is nothing to hand over.
         store_->set_background_work([this] {
-            if (IngestWorker::on_worker_thread()) gate_.yield_worker();
+            if (!IngestWorker::on_worker_thread()) return;
+            gate_.yield_worker();
+            ingest_->test_hold_point();
         });
     } catch (const std::exception &e) {
         EP_LOG(ERR, "cache: %s", e.what());

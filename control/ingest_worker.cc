@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <unordered_set>
 
+#include "control/log.h"
+
 namespace ep {
 
 namespace {
@@ -97,7 +99,20 @@ void IngestWorker::run() {
     }
 }
 
+void IngestWorker::test_hold_point() {
+    if (!test_hold_ || held_this_job_ || !t_is_worker) return;
+    held_this_job_ = true;
+    gate_.unlock_worker();  // the control loop (and its SIGTERM handling) goes on
+    EP_LOG(NOTICE, "ingest held (--test-ingest-hold): mid-title until stopped");
+    {
+        std::unique_lock lk(mu_);
+        cv_.wait(lk, [&] { return cancel_.load(); });
+    }
+    gate_.lock_worker();
+}
+
 void IngestWorker::work(Job &job) {
+    held_this_job_ = false;
     gate_.lock_worker();
     // Re-ingesting a name replaces the object (put_object does): say so, so
     // that a wrong prefix cannot overwrite content unnoticed.

@@ -70,6 +70,17 @@ class IngestWorker {
     // gate there only).
     static bool on_worker_thread();
 
+    // Test-only (--test-ingest-hold): at the first yield point inside a
+    // job's put_object (a chunk written, the title not finished) the worker
+    // logs "ingest held" and waits, without the gate, until stop() cancels
+    // it. A test that must signal the daemon *during* an ingest waits for
+    // that line: its signal can then never arrive before the ingest began or
+    // after it ended (tests/integration/test_eviction.py).
+    void set_test_hold(bool on) { test_hold_ = on; }
+    // Worker thread, holding the gate, at a point where the store is
+    // consistent (the store's background hook, between chunks).
+    void test_hold_point();
+
   private:
     struct Job {
         IngestOutcome out;
@@ -90,6 +101,8 @@ class IngestWorker {
     std::deque<std::shared_ptr<Job>> jobs_;  // front may be running or done
     std::atomic<bool> cancel_{false};
     bool stopping_ = false;
+    bool test_hold_ = false;
+    bool held_this_job_ = false;  // worker thread only
     uint64_t next_id_ = 1;
 };
 

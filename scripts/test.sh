@@ -8,9 +8,10 @@
 # before it name every skipped case. Under CI=true nothing skips: the tests
 # fail instead when a tool, package, browser or trace is missing.
 # Usage: scripts/test.sh [meson test args, e.g. --suite unit]
-#   EDGEPLANE_ASAN=pure: the sanitizer pass over the DPDK-free unit tests
-#     and corpus replays (every parser and state machine); the default under
-#     CI=true (measured: ~200 build steps, minutes, see docs/testing.md).
+#   EDGEPLANE_ASAN=pure: the sanitizer pass over the unit tests run green
+#     under it so far (all but unit_tests, dns_tables, cache_edgebench_cli) and
+#     the corpus replays (every parser and state machine); the default under
+#     CI=true (build steps and CPU time in docs/testing.md).
 #   EDGEPLANE_ASAN=1: the sanitizer pass over the whole unit suite.
 #   EDGEPLANE_ASAN=0: none (the default outside CI).
 set -euo pipefail
@@ -51,14 +52,21 @@ if [[ $asan == 1 || $asan == pure ]]; then
   export ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:abort_on_error=1:detect_leaks=1}
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:abort_on_error=1:print_stacktrace=1}
   if [[ $asan == pure ]]; then
-    # The unit tests that need no DPDK EAL or hugepages: cache, TCP, HTTP,
-    # DNS, swarm, stream pins and every corpus replay (fuzz suite).
+    # Every unit test and corpus replay (fuzz suite) but those not yet run
+    # green under the sanitizers (docs/testing.md "Sanitizers"): the
+    # DPDK-free ones (cache, TCP, HTTP, DNS, swarm, stream pins) and the
+    # chunk store's and chunk stream's EAL tests (--no-huge --no-pci; leak
+    # checking stays on for them: EAL frees what it allocates at
+    # rte_eal_cleanup, and what it keeps is reachable) and edgebench's.
     mapfile -t pure < <(meson introspect --tests "$ASAN_BUILD" | /usr/bin/python3 -c '
 import json, sys
 # compare_math is Python (compare.py) and needs edgebench, which this build
-# (benchmarks off) does not make.
-dpdk = ("chunkstore_", "dns_tables", "stream_chunk_stream", "unit_tests", "edgebench", "cache_edgebench_cli",
-        "compare_math")
+# (benchmarks off) does not make; cache_edgebench_cli runs that binary too
+# (and would skip, a failure under CI=true). The other two: not run under
+# ASan yet.
+# chunkstore_concurrency_asan is chunkstore_concurrency built with ASan for
+# the main pass: here it would be the same test twice.
+dpdk = ("dns_tables", "unit_tests", "cache_edgebench_cli", "compare_math", "chunkstore_concurrency_asan")
 for t in json.load(sys.stdin):
     if ("edgeplane:unit" in t["suite"] or "edgeplane:fuzz" in t["suite"]) and not t["name"].startswith(dpdk):
         print(t["name"])' | sort -u)

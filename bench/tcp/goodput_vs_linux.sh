@@ -13,6 +13,12 @@
 #   pair; loss comes from nftables `numgen random` drops on both ends.
 # In both cases the client is Linux curl in a namespace; the figure is
 # payload bytes over curl's transfer time. Results go to results/tcp-goodput.csv.
+# Each row also gives both senders' retransmitted segments and D-SACKs
+# received over its REPS downloads (spurious retransmissions, RFC 3708:
+# edgeplane tcp.retransmits / tcp.dsack_rx, Linux TcpRetransSegs /
+# TcpExtTCPDSACKRecv of the server's namespace). A last row repeats the
+# lossless run with the veth's offloads on for Linux (TSO/GSO/GRO, its normal
+# configuration; no nftables loss then, so nothing needs per-segment frames).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${EDGEPLANE_BUILD:-build}
@@ -58,6 +64,9 @@ http { access_log off; sendfile on; server { listen 10.79.0.1:80; root $WORK; } 
 NGX
 ip netns exec ${TAG}s nginx -c "$WORK/nginx.conf" & NGX_PID=$!
 sleep 1
+# nginx cannot choose its congestion control: Linux runs the namespace's
+# default, inherited from the host (BBR on the VM of 2026-12-01, not CUBIC).
+echo "Linux congestion control: $(ip netns exec ${TAG}s sysctl -n net.ipv4.tcp_congestion_control)"
 
 # --- edgeplane on net_tap ---
 ip netns add ${TAG}e
@@ -73,6 +82,15 @@ start_edgeplane() {  # loss%
   "$BUILD/control/edgectl" -s "$WORK/admin.sock" ingest "$WORK/blob.bin" >/dev/null
 }
 stop_edgeplane() { kill "$EP_PID"; wait "$EP_PID" || true; EP_PID=""; }
+ep_tcp() {  # counter -> edgeplane's tcp counter now
+  "$BUILD/control/edgectl" -s "$WORK/admin.sock" stats --json |
+    /usr/bin/python3 -c "import json, sys; print(json.load(sys.stdin)['tcp']['$1'])"
+}
+lx_mib() {  # Tcp/TcpExt counter name -> its value in the server's namespace
+  ip netns exec ${TAG}s cat /proc/net/snmp /proc/net/netstat | awk -v want="$1" '
+    NR % 2 == 1 { split($0, k, " "); next } { split($0, v, " "); p = k[1]; sub(":", "", p)
+      for (i = 2; i in k; ++i) if (p k[i] == want) print v[i] }'
+}
 
 median() {  # numbers -> their median
   printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
@@ -85,9 +103,16 @@ rtt() {  # ns addr -> average ping RTT in microseconds
 # and the two paths differ in RTT (TAP + polling vs veth): print both, and each
 # stack's goodput as a share of its path's Mathis rate.
 echo "loss_percent,kind,edgeplane_MBps,linux_MBps" > results/tcp-goodput-runs.csv
-echo "loss_percent,edgeplane_MBps,linux_MBps,ratio,edgeplane_rtt_us,linux_rtt_us,edgeplane_mathis_share,linux_mathis_share" > results/tcp-goodput.csv
-printf '%-6s %12s %12s %7s %10s %10s %12s %12s\n' "loss" "edgeplane" "Linux" "ratio" "ep RTT us" "lx RTT us" "ep/Mathis" "lx/Mathis"
-for loss in "${LOSSES[@]}"; do
+echo "loss_percent,edgeplane_MBps,linux_MBps,ratio,edgeplane_rtt_us,linux_rtt_us,edgeplane_mathis_share,linux_mathis_share,edgeplane_retrans,edgeplane_dsacks,linux_retrans,linux_dsacks,linux_offloads" > results/tcp-goodput.csv
+printf '%-6s %12s %12s %7s %10s %10s %12s %12s %8s %8s %8s %8s %s\n' "loss" "edgeplane" "Linux" "ratio" "ep RTT us" "lx RTT us" "ep/Mathis" "lx/Mathis" \
+  "ep rtx" "ep dsack" "lx rtx" "lx dsack" "Linux offloads"
+offloads=off
+for loss in "${LOSSES[@]}" on; do
+  if [[ $loss == on ]]; then  # the lossless run again, Linux's offloads on
+    loss=0; offloads=on
+    ip netns exec ${TAG}s ethtool -K ${TAG}a tso on gso on gro on >/dev/null
+    ip netns exec ${TAG}c ethtool -K ${TAG}b tso on gso on gro on >/dev/null
+  fi
   # Drops at the client only, in both directions (data in, ACKs out): the
   # same P each way as edgeplane's --fault dir=both.
   for ns in ${TAG}c; do
@@ -100,11 +125,15 @@ for loss in "${LOSSES[@]}"; do
   lrtt=$(rtt ${TAG}c 10.79.0.1)
   ertt=$(rtt ${TAG}e 10.79.1.2)
   lx=(); ep=(); ratios=()
+  ep_rtx0=$(ep_tcp retransmits); ep_ds0=$(ep_tcp dsack_rx)
+  lx_rtx0=$(lx_mib TcpRetransSegs); lx_ds0=$(lx_mib TcpExtTCPDSACKRecv)
   for _ in $(seq "$REPS"); do
     l=$(measure ${TAG}c http://10.79.0.1/blob.bin); e=$(measure ${TAG}e http://10.79.1.2/blob.bin)
     lx+=("$l"); ep+=("$e"); ratios+=("$(awk -v a="$e" -v b="$l" 'BEGIN { printf "%.2f", a / b }')")
-    echo "$loss,run,$e,$l" >> results/tcp-goodput-runs.csv
+    echo "$loss,run-offloads-$offloads,$e,$l" >> results/tcp-goodput-runs.csv
   done
+  ep_rtx=$(($(ep_tcp retransmits) - ep_rtx0)); ep_ds=$(($(ep_tcp dsack_rx) - ep_ds0))
+  lx_rtx=$(($(lx_mib TcpRetransSegs) - lx_rtx0)); lx_ds=$(($(lx_mib TcpExtTCPDSACKRecv) - lx_ds0))
   stop_edgeplane
   linux=$(median "${lx[@]}"); ours=$(median "${ep[@]}")
   # The median of the per-pair ratios: each pair ran back to back, so it
@@ -113,6 +142,7 @@ for loss in "${LOSSES[@]}"; do
   share() { awk -v g="$1" -v r="$2" -v l="$loss" 'BEGIN { if (l == 0) { print "-"; exit }
             m = 1448 / (r / 1e6) * 1.22 / sqrt(l / 100) / 1e6; printf "%.2f", g / m }'; }
   es=$(share "$ours" "$ertt"); ls_=$(share "$linux" "$lrtt")
-  printf '%-6s %12s %12s %7s %10s %10s %12s %12s\n' "$loss%" "$ours" "$linux" "$ratio" "$ertt" "$lrtt" "$es" "$ls_"
-  echo "$loss,$ours,$linux,$ratio,$ertt,$lrtt,$es,$ls_" >> results/tcp-goodput.csv
+  printf '%-6s %12s %12s %7s %10s %10s %12s %12s %8s %8s %8s %8s %s\n' "$loss%" "$ours" "$linux" "$ratio" "$ertt" "$lrtt" "$es" "$ls_" \
+    "$ep_rtx" "$ep_ds" "$lx_rtx" "$lx_ds" "$offloads"
+  echo "$loss,$ours,$linux,$ratio,$ertt,$lrtt,$es,$ls_,$ep_rtx,$ep_ds,$lx_rtx,$lx_ds,$offloads" >> results/tcp-goodput.csv
 done

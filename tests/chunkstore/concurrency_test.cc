@@ -115,8 +115,16 @@ TEST(Concurrency, ReadersPinWhileControlRemovesAndReinserts) {
 
     std::mt19937_64 rng(99);
     uint64_t version = 1, puts = 0, removes = 0, evicts = 0, full = 0;
+    // At least 1.5 s, and on until the control side has done enough work to
+    // judge (a sanitizer build at -O0 on a busy machine is many times
+    // slower): the checks below count operations, not time.
     const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500);
-    while (std::chrono::steady_clock::now() < end) {
+    const auto hard_end = end + std::chrono::seconds(60);
+    auto more = [&] {
+        const auto now = std::chrono::steady_clock::now();
+        return now < end || ((puts <= 100 || removes + evicts <= 50) && now < hard_end);
+    };
+    while (more()) {
         unsigned i = rng() % kObjects;
         switch (rng() % 4) {
             case 0:

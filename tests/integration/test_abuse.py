@@ -68,8 +68,10 @@ for s in up:  # how many the server closed meanwhile (EOF or reset)
 print("closed_by_server", closed, flush=True)
 """
 
-# One byte of a request head every `gap` seconds, for ever: the server must
-# answer 408 and close once its header timeout runs out.
+# One byte of a request head every `gap` seconds (the test: 2 s, half the
+# header timeout, so a timer re-armed by each byte would never fire), for
+# ever: the server must answer 408 and close once its header timeout runs
+# out.
 SLOWLORIS = r"""
 import socket, sys, time
 ip, gap = sys.argv[1], float(sys.argv[2])
@@ -208,7 +210,7 @@ def test_ten_thousand_idle_connections_and_slowloris_while_a_client_downloads():
             assert "stored 1 objects" in ep.ctl("ingest", tmp).stdout
             ep.ns_run(["sysctl", "-qw", "net.ipv4.ip_local_port_range=20000 60999"])
             slow = subprocess.Popen(["ip", "netns", "exec", ep.ns, "/usr/bin/python3", "-c",
-                                     f"import sys; sys.argv=['x', {ep.ip!r}, '0.5']\n" + SLOWLORIS],
+                                     f"import sys; sys.argv=['x', {ep.ip!r}, '2']\n" + SLOWLORIS],
                                     stdout=subprocess.PIPE, text=True)
             time.sleep(1)  # connected before the pool is full
             idle = subprocess.Popen(["ip", "netns", "exec", ep.ns, "/usr/bin/python3", "-c",

@@ -369,7 +369,13 @@ def test_sigterm_during_a_large_ingest_stops_cleanly_and_keeps_no_half_title():
     """A daemon told to stop while the ingest worker is mid-title cancels
     the ingest (the title is abandoned, never published), exits 0 with every
     mbuf back, and after a restart on the same store file the half-written
-    title is not there while what was stored before is."""
+    title is not there while what was stored before is.
+
+    The SIGTERM cannot race past the ingest: `--test-ingest-hold` makes the
+    worker stop at its first yield point inside the title (a chunk written,
+    the title not finished) and wait there until the daemon stops; the test
+    signals only once the daemon has logged "ingest held", and checks that
+    the ingest was still unfinished (no reply, no object) at that moment."""
     with tempfile.TemporaryDirectory(dir="/var/tmp") as tmp:
         small = os.path.join(tmp, "small")
         os.makedirs(small)
@@ -380,18 +386,22 @@ def test_sigterm_during_a_large_ingest_stops_cleanly_and_keeps_no_half_title():
         with open(os.path.join(big, "huge.bin"), "wb") as f:
             f.truncate(1 << 30)
         args = ["--store", os.path.join(tmp, "edge.store"), "--disk-mb", "1100", "--ram-mb", "8"]
-        with Edgeplane(args=args) as ep:
+        with Edgeplane(args=args) as ep:  # no hold: it would hold this one too
             assert "stored 1 objects" in ep.ctl("ingest", small).stdout
-            pid = ep.proc.pid
-            base = _rchar(pid)
+            assert ep.stop() == 0
+        with Edgeplane(args=args + ["--test-ingest-hold", "true"]) as ep:
             ingest = subprocess.Popen([EDGECTL, "--socket", ep.sock, "ingest", big],
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             try:
                 deadline = time.time() + 300
-                while _rchar(pid) - base < (64 << 20):
+                while "ingest held" not in ep.log():
                     assert ingest.poll() is None, ingest.communicate()
-                    assert time.time() < deadline, "the ingest never started reading"
-                    time.sleep(0.005)
+                    assert time.time() < deadline, "the ingest never reached its hold point"
+                    time.sleep(0.01)
+                # Held mid-title: unfinished, so the signal lands during it.
+                assert ingest.poll() is None, ingest.communicate()
+                objects_held = _objects(ep)
+                assert "huge.bin" not in objects_held and "keep.bin" in objects_held, objects_held
                 rc = ep.stop()
                 out, _err = ingest.communicate(timeout=60)
             finally:
@@ -399,7 +409,7 @@ def test_sigterm_during_a_large_ingest_stops_cleanly_and_keeps_no_half_title():
                 ingest.wait()
             assert rc == 0, ep.log()[-3000:]
             assert "stored 1 objects" not in out, out  # cancelled, not finished
-            assert "mbufs returned" in ep.log()
+            assert "stopped; all" in ep.log() and "mbufs returned" in ep.log(), ep.log()[-2000:]
         with Edgeplane(args=args) as ep:
             objs = _objects(ep)
             assert "keep.bin" in objs and "huge.bin" not in objs, objs

@@ -270,6 +270,23 @@ TEST(Data, TailLossProbeCongestionResponse) {
     }
 }
 
+// RFC 2883 4: a D-SACK is a first SACK block at or below the cumulative ACK,
+// or a first block inside the second one. Each is counted in dsack_rx (the
+// spurious-retransmission figure beside Linux's dsack_dups); an ordinary SACK
+// block is not.
+TEST(Data, DsacksAreCountedInBothForms) {
+    Harness h(Harness::default_config());
+    send_tail(h);
+    EXPECT_EQ(h.stack.counters().dsack_rx, 0u);
+    h.in(16, ". 1:1(0) ack 2897 win 1024 <nop,nop,TS val 201 ecr *,nop,nop,sack 1:1449>");
+    EXPECT_EQ(h.stack.counters().dsack_rx, 1u);
+    h.in(17, ". 1:1(0) ack 2897 win 1024 <nop,nop,TS val 202 ecr *,nop,nop,sack 2950:3001>");
+    EXPECT_EQ(h.stack.counters().dsack_rx, 1u);
+    h.in(18,
+         ". 1:1(0) ack 2897 win 1024 <nop,nop,TS val 203 ecr *,nop,nop,sack 2950:3001 2897:3001>");
+    EXPECT_EQ(h.stack.counters().dsack_rx, 2u);
+}
+
 TEST(Data, ConnectionTimesOutAfterMaxRetries) {
     StackConfig cfg = Harness::default_config();
     cfg.max_retries = 2;

@@ -42,6 +42,7 @@ namespace ep::tcp {
     X(sack_blocks_rx, "SACK blocks received")                                        \
     X(sack_blocks_tx, "SACK blocks sent")                                            \
     X(dsack_ignored, "SACK blocks below SND.UNA ignored")                            \
+    X(dsack_rx, "D-SACKs received (RFC 2883): spurious retransmits (RFC 3708)")      \
     X(challenge_acks, "challenge ACKs sent (RFC 5961)")                              \
     X(challenge_ack_limited, "challenge ACKs suppressed by the rate limit")          \
     X(rst_rx, "RSTs that reset a connection")                                        \

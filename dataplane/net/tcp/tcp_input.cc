@@ -494,10 +494,19 @@ bool Stack::ack_acceptable(Tcb *t, const SegmentIn &s) {
 }
 
 // SACK blocks (RFC 2018 4) into the scoreboard; a block at or below SEG.ACK is
-// a D-SACK (RFC 2883) when first, ignored in any case. Returns whether the
-// scoreboard learned something new.
+// a D-SACK (RFC 2883) when first, ignored in any case. A first block inside
+// the second is a D-SACK too (RFC 2883 4.1.2/4.1.3: a duplicate above the
+// cumulative ACK). Each D-SACK is counted (dsack_rx): the receiver got the
+// same bytes twice, which on a path that does not duplicate packets means a
+// spurious retransmission (RFC 3708 2) - the figure Linux reports as
+// tcpi_dsack_dups (`ss -ti` dsack_dups). Returns whether the scoreboard
+// learned something new.
 bool Stack::sack_input(Tcb *t, const SegmentIn &s, bool *dsack) {
     bool new_sack = false;
+    if (s.opts.num_sack >= 2) {
+        const SackBlock &a = s.opts.sack[0], &b = s.opts.sack[1];
+        *dsack |= seq_gt(a.end, s.ack) && seq_le(b.start, a.start) && seq_le(a.end, b.end);
+    }
     for (int i = 0; i < s.opts.num_sack; ++i) {
         ++ctr_.sack_blocks_rx;
         const SackBlock &b = s.opts.sack[i];
@@ -508,6 +517,7 @@ bool Stack::sack_input(Tcb *t, const SegmentIn &s, bool *dsack) {
         }
         new_sack |= t->sb.add(b.start, b.end, seq_max(s.ack, t->snd_una), t->snd_max);
     }
+    ctr_.dsack_rx += *dsack;
     return new_sack;
 }
 
