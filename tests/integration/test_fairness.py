@@ -229,6 +229,12 @@ def test_edgeplane_and_linux_cubic_share_one_bottleneck():
     print("\nfairness:", json.dumps({k: v for k, v in result.items() if k != "per_second_bytes"}))
     assert linux_cc == {"cubic"}, f"the Linux sender ran {linux_cc}, not cubic"
     starved = [(WARMUP + i + 1, a, b) for i, (a, b) in enumerate(judged) if a == 0 or b == 0]
-    assert not starved, f"a flow moved no bytes in these 1 s intervals (second, edgeplane, linux): {starved}"
-    for k in ("edgeplane_retransmits", "edgeplane_dsacks", "linux_retransmits", "linux_dsacks"):
+    # One or two empty seconds are allowed: on a shared 2-core runner the
+    # data lcore (or the Linux sender) can be descheduled for a second; a
+    # flow that congestion control starves stays at zero for longer.
+    assert len(starved) <= 2, f"a flow moved no bytes in these 1 s intervals (second, edgeplane, linux): {starved}"
+    # Two loss-based senders filling one tbf queue must lose packets and
+    # retransmit on both sides; dsacks are reported as measured (may be 0).
+    assert result["edgeplane_retransmits"] > 0 and result["linux_retransmits"] > 0, result
+    for k in ("edgeplane_dsacks", "linux_dsacks"):
         assert isinstance(result[k], int) and result[k] >= 0, (k, result)
