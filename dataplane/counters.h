@@ -83,6 +83,7 @@ namespace ep {
     X(udp_no_handler, "UDP to an unbound port, no room for the ICMP error")                 \
     X(udp_unreachable_limited, "UDP to an unbound port, ICMP error rate-limited")           \
     X(tx_queue_full, "packet not sent: the port's transmit queue was full")                 \
+    X(tx_refused, "TCP frame dropped after the driver refused it for 50 ms (TCP resends it)") \
     X(fault_injected, "packet dropped by the fault-injection stage")                        \
     X(steer_ring_full, "segment for another lcore's port dropped: its steering ring was full")
 

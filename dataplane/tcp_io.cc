@@ -353,6 +353,25 @@ uint16_t TcpIo::flush() {
     uint16_t handed = 0;
     if (npend_ > 0) {
         const uint16_t k = port_send(*lc_, *q_, pend_, npend_);
+        if (k > 0) {
+            refused_since_ns_ = 0;
+        } else {
+            // A full TX ring drains in microseconds. A head frame refused for
+            // 50 ms is one the driver will never take (net_tap refuses some
+            // frames by length for good), and keeping it would block every
+            // frame behind it, retransmissions included, on every connection:
+            // drop it, counted, and let TCP resend it as a lost segment.
+            const uint64_t now = lc_->tsc_to_ns(rte_rdtsc());
+            if (refused_since_ns_ == 0) {
+                refused_since_ns_ = now;
+            } else if (now - refused_since_ns_ > 50'000'000) {
+                lc_->counters.drop(Drop::tx_refused);
+                rte_pktmbuf_free(pend_[0]);
+                std::memmove(pend_, pend_ + 1, (npend_ - 1) * sizeof(rte_mbuf *));
+                --npend_;
+                refused_since_ns_ = 0;
+            }
+        }
         std::memmove(pend_, pend_ + k, (npend_ - k) * sizeof(rte_mbuf *));
         npend_ = static_cast<uint16_t>(npend_ - k);
         handed = k;

@@ -76,6 +76,7 @@ private:
     rte_ether_addr last_mac_{};
     uint16_t ntx_ = 0;
     uint16_t npend_ = 0;
+    uint64_t refused_since_ns_ = 0;  // when the head of pend_ was first refused (0: it was not)
     rte_mbuf *tx_[kTxCap];    // emitted this iteration
     rte_mbuf *pend_[kTxCap];  // refused by a full TX ring, sent first next time
     tcp::Stack stack_;
