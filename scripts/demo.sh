@@ -111,7 +111,7 @@ edgeplane is up on $IFACE.
   try:         ping $APPLIANCE;  curl -I http://$APPLIANCE/demo/manifest.mpd
   torrent:     http://$APPLIANCE/demo.torrent   (the title as one v1 torrent, web seed = this appliance)
   magnet:      ${MAGNET:-none}
-  tracker:     udp://$APPLIANCE:6969/announce   (BEP 15; the HTTP announce is not served yet)
+  tracker:     udp://$APPLIANCE:6969/announce  and  http://$APPLIANCE/announce   (BEP 15; BEP 3/23, scrape at /scrape)
   peer wire:   aria2c --seed-time=0 --enable-dht=true --enable-dht6=false http://$APPLIANCE/demo.torrent
                (aria2 sends UDP announces only with DHT on; pieces come from TCP $APPLIANCE:6881)
   dns:         kdig @$APPLIANCE video.edgeplane.test   (or dig; CNAME into the CDN's zone video.kingcdn.test; zones: docs/examples/dns)
