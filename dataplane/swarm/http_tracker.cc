@@ -38,19 +38,26 @@ size_t HttpTracker::failure(const char *why, char *out, size_t room) {
     return w.size();
 }
 
-size_t HttpTracker::announce(std::string_view query, const Addr &src, uint32_t now, char *out,
-                             size_t room) {
-    httpt::Announce a;
-    switch (httpt::parse_announce(query, &a)) {
-        case httpt::QueryError::ok:
-            break;
+// A malformed query: counted by its reason, answered with its help text.
+size_t HttpTracker::refuse(httpt::QueryError e, char *out, size_t room) {
+    switch (e) {
 #define EP_X(n, h)             \
     case httpt::QueryError::n: \
         ++c_.n;                \
         return failure(h, out, room);
-            EP_HTTPT_QUERY_ERRORS(EP_X)
+        EP_HTTPT_QUERY_ERRORS(EP_X)
 #undef EP_X
+        case httpt::QueryError::ok:
+            break;
     }
+    return failure("malformed request", out, room);
+}
+
+size_t HttpTracker::announce(std::string_view query, const Addr &src, uint32_t now, char *out,
+                             size_t room) {
+    httpt::Announce a;
+    if (const httpt::QueryError e = httpt::parse_announce(query, &a); e != httpt::QueryError::ok)
+        return refuse(e, out, room);
     if (!tracked(a.info_hash)) return ++c_.unknown_torrent, failure("unknown torrent", out, room);
     // The peer is the connection's address with the announced port. The
     // "ip" parameter is ignored, as the UDP tracker ignores its IP field:
@@ -128,16 +135,8 @@ size_t HttpTracker::announce(std::string_view query, const Addr &src, uint32_t n
 
 size_t HttpTracker::scrape(std::string_view query, char *out, size_t room) {
     httpt::Scrape s;
-    switch (httpt::parse_scrape(query, &s)) {
-        case httpt::QueryError::ok:
-            break;
-#define EP_X(n, h)             \
-    case httpt::QueryError::n: \
-        ++c_.n;                \
-        return failure(h, out, room);
-            EP_HTTPT_QUERY_ERRORS(EP_X)
-#undef EP_X
-    }
+    if (const httpt::QueryError e = httpt::parse_scrape(query, &s); e != httpt::QueryError::ok)
+        return refuse(e, out, room);
     // BEP 48 lets a tracker answer a scrape without info_hash with every
     // torrent; that reply is unbounded, so we refuse it.
     if (s.count == 0) return ++c_.full_scrape, failure("full scrape not supported", out, room);

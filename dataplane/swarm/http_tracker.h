@@ -66,6 +66,7 @@ class HttpTracker {
     size_t announce(std::string_view query, const Addr &src, uint32_t now, char *out, size_t room);
     size_t scrape(std::string_view query, char *out, size_t room);
     size_t failure(const char *why, char *out, size_t room);
+    size_t refuse(httpt::QueryError e, char *out, size_t room);
 
     TrackerConfig cfg_;
     const TorrentSet *ours_;
