@@ -130,7 +130,13 @@ def test_the_clients_cluster_dies_while_dashjs_plays_and_everything_moves_it(wor
 
     def player():
         page = f"http://video.netcinema.example/player.html?title={TITLE}&buffer=4"
-        r = w.client_run(["node", os.path.join(BROWSER, "play.mjs"), page, "120"], check=False,
+        # A segment dash.js could not get from the dead appliance is an
+        # error event of the player, after which dash.js blacklists that
+        # pathway and goes on from the next one the steering manifest
+        # named: tolerated, and only for that appliance's URLs.
+        dead = rf"^http://{re.escape(paris.ip)}/\S+ is not available$"
+        r = w.client_run(["node", os.path.join(BROWSER, "play.mjs"), page, "120", dead],
+                         check=False,
                          timeout=200, env=dict(os.environ, CHROMIUM="/usr/bin/chromium"))
         play["r"] = r
 
@@ -189,8 +195,11 @@ def test_the_clients_cluster_dies_while_dashjs_plays_and_everything_moves_it(wor
         pytest.skip(f"the player part: {skip}")
     r = play["r"]
     state = json.loads(r.stdout.strip().splitlines()[-1]) if r.stdout.strip() else {}
-    assert r.returncode == 0, (state, r.stderr[-2000:])
-    assert state["ended"] and not state["errors"], state
+    if state.get("consoleErrors"):
+        state["consoleErrors"] = sorted(set(state["consoleErrors"]))
+    assert r.returncode == 0, (state.get("errors"), state, r.stderr[-2000:])
+    assert state["ended"], state
+    assert all(e.startswith(f"http://{paris.ip}/") for e in state["errors"]), state["errors"]
     # Playback went on from london: its appliances served the rest.
     seg_after = sum(counter(ep, "http", "status_200") + counter(ep, "http", "status_206")
                     for ep in london)
