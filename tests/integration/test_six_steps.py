@@ -178,13 +178,17 @@ def test_the_clients_cluster_dies_while_dashjs_plays_and_everything_moves_it(wor
             m = json.loads(w.client_run(["curl", "-sS", "-m", "20",
                                          f"http://{ep.ip}/steer"]).stdout)
             assert m["PATHWAY-PRIORITY"][0] == "london" and "paris" not in m["PATHWAY-PRIORITY"], m
-        # And why, on every survivor: paris is down, london decided.
+        # And why, on every survivor, for the client and for its LDNS (the
+        # source of queries without ECS): london decided, paris left out
+        # because etcd holds no lease of it.
         for ep in london + [newyork]:
-            why = ep.ctl("why", w.client_ip).stdout
-            assert "decided london (lowest score)" in why, why
-            assert "appliances (all live members): london-1 london-2" in why, why
-            assert re.search(r"^\s+\*\s+london\s", why, re.M), why
-            assert " paris " not in why, why  # down: no longer a candidate
+            for who in (w.client_ip, w.ldns_ip):
+                why = ep.ctl("why", who).stdout
+                assert "decided london (lowest score)" in why, why
+                assert "appliances (all live members): london-1 london-2" in why, why
+                assert re.search(r"^\s+\*\s+london\s", why, re.M), why
+                assert " paris " not in why, why  # down: no longer a candidate
+                assert "left out: paris, down (no appliance of it holds a lease in etcd)" in why, why
             clusters = ep.ctl("clusters").stdout
             assert re.search(r"^paris\s+\S+\s+down\s", clusters, re.M), clusters
     finally:
