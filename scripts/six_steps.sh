@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ $EUID -ne 0 ]]; then exec sudo -E "$0" "$@"; fi
 scripts/setup.sh
-scripts/build.sh >/dev/null
+scripts/build.sh control/edgeplane control/edgectl >/dev/null
 export EDGEPLANE_BUILD=$(realpath "${EDGEPLANE_BUILD:-build}")
 CONTENT=$(realpath -m "${EDGEPLANE_CONTENT:-$EDGEPLANE_BUILD/six-steps}")
 mkdir -p "$CONTENT"
