@@ -522,6 +522,18 @@ std::string Engine::why(std::string_view address) const {
                           100 * load / cl.capacity_gbps, notes.c_str());
             o += line;
         }
+        // A down cluster is no candidate, so the table above cannot say why
+        // a client left it: say it here, and who took it down (etcd: every
+        // appliance's lease is gone; or the operator, or the file).
+        for (std::size_t c = 0; c < model_.clusters.size(); ++c) {
+            if (model_.clusters[c].health != Health::kDown) continue;
+            const bool marked =
+                c < base_clusters_.size() && base_clusters_[c].health == Health::kDown;
+            o += "  left out: " + model_.clusters[c].name + ", down (" +
+                 (marked ? "marked down: cluster-health or the file"
+                         : "no appliance of it holds a lease in etcd") +
+                 ")\n";
+        }
     }
     return o;
 }

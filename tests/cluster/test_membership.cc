@@ -193,6 +193,36 @@ TEST(Membership, AddressesHealthFollowTheLiveMembers) {
     EXPECT_EQ(answer(e.recompute(6)), (std::vector<uint8_t>{10, 77, 1, 21}));
 }
 
+// `edgectl why` explains a move away from a cluster that went down: the
+// cluster is no candidate any more, so the reason has to be said apart,
+// and whether etcd or the operator took it down.
+TEST(Membership, WhySaysWhichClusterIsDownAndWhy) {
+    Engine e;
+    std::string err;
+    ASSERT_TRUE(e.set_model(two_cities("geo"), "", &err)) << err;
+    e.set_members({member("paris-1", "paris", 11), member("london-1", "london", 21)});
+    e.recompute(0);
+    std::string why = e.why("198.51.100.7");
+    EXPECT_NE(why.find("decided paris"), std::string::npos) << why;
+    EXPECT_EQ(why.find("left out"), std::string::npos) << why;
+    // Paris's only appliance lost its lease.
+    e.set_members({member("london-1", "london", 21)});
+    e.recompute(1);
+    why = e.why("198.51.100.7");
+    EXPECT_NE(why.find("decided london"), std::string::npos) << why;
+    EXPECT_NE(why.find("  left out: paris, down (no appliance of it holds a lease in etcd)\n"),
+              std::string::npos)
+        << why;
+    // Back, then taken down by the operator.
+    e.set_members({member("paris-1", "paris", 11), member("london-1", "london", 21)});
+    ASSERT_TRUE(e.set_health("paris", Health::kDown, &err));
+    e.recompute(2);
+    why = e.why("198.51.100.7");
+    EXPECT_NE(why.find("  left out: paris, down (marked down: cluster-health or the file)\n"),
+              std::string::npos)
+        << why;
+}
+
 TEST(Membership, ContentAnswerNamesTheApplianceTheTitleIsPlacedOn) {
     Model m = two_cities("content");
     m.settings.replicas = 1;
