@@ -77,8 +77,9 @@ def progress(ep):
         w = line.split()
         if w[0] == "fetch":
             cur = w[1]
-            f = dict(zip(w[2::2], w[3::2]))
-            f["phase"] = w[4]
+            # fetch NAME info_hash H PHASE pieces D/T peers N banned B [seeding]
+            f = dict(zip(w[5::2], w[6::2]))
+            f["info_hash"], f["phase"], f["seeding"] = w[3], w[4], w[-1] == "seeding"
             out[cur] = (f, [])
         elif w[0] == "peer":
             out[cur][1].append({"addr": w[1], "state": w[2], "down": int(w[4]), "bad": int(w[6])})
@@ -100,8 +101,8 @@ def fetch_stats(ep):
 
 
 def http_get(ep, name):
-    r = ep.ns_run(["curl", "-s", "--max-time", "10", "-o", "-", f"http://{ep.ip}/{name}"],
-                  check=False, text=False)
+    r = subprocess.run(["ip", "netns", "exec", ep.ns, "curl", "-s", "--max-time", "10", "-o", "-",
+                        f"http://{ep.ip}/{name}"], capture_output=True, timeout=60)
     return r.returncode, r.stdout
 
 
