@@ -52,6 +52,22 @@ time.sleep(float(sys.argv[6]))
 """
 
 
+# A libtorrent leecher that knows one peer (the appliance's peer wire).
+LT_LEECH = r"""
+import libtorrent as lt, sys, time
+torrent, save, ip, port = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+ses = lt.session({"listen_interfaces": "0.0.0.0:6891", "enable_dht": False, "enable_lsd": False,
+                  "enable_upnp": False, "enable_natpmp": False, "enable_outgoing_utp": False,
+                  "enable_incoming_utp": False})
+h = ses.add_torrent({"ti": lt.torrent_info(torrent), "save_path": save})
+h.connect_peer((ip, port))
+deadline = time.time() + 25
+while not h.status().is_seeding and time.time() < deadline:
+    time.sleep(0.2)
+print("seeding", h.status().is_seeding, h.status().total_payload_download)
+"""
+
+
 class Seed:
     """A libtorrent seed process in the appliance's namespace."""
 
@@ -137,6 +153,14 @@ def test_fetch_from_a_libtorrent_seed_then_serve_it_over_http():
             assert rc == 0 and body == open(torrent, "rb").read()
         finally:
             seed.stop()
+        # With the seed gone, a libtorrent leecher gets it from our peer wire.
+        leech_dir = os.path.join(ep.workdir, "leech")
+        os.makedirs(leech_dir)
+        r = ep.ns_python(f"import sys; sys.argv=['x', {torrent!r}, {leech_dir!r}, {ep.ip!r}, '6881']\n"
+                         + LT_LEECH, timeout=60)
+        assert r.stdout.split()[:2] == ["seeding", "True"], (r.stdout, r.stderr)
+        assert sha256(os.path.join(leech_dir, "movie.bin")) == sha256(src)
+        assert ep.stats()["swarm"]["blocks_sent"] >= size // (16 * 1024), ep.stats()["swarm"]
         assert ep.stop() == 0, ep.log()
 
 
