@@ -546,7 +546,6 @@ void swarm_on_remove(const Config &, const std::vector<std::string> &removed, Re
         for (const std::string &l : t->forget(removed)) out.write(l + "\n");
 }
 
-
 // ---- fill mode (docs/swarm.md "Fill mode"): `edgectl swarm fetch` makes
 // the appliance a leecher. The control thread reads the .torrent, begins
 // the object's fill in the store and builds a FetchJob (every allocation);
@@ -616,7 +615,8 @@ bool parse_peer(const std::string &s, uint32_t *ip_be, uint16_t *port) {
 
 void swarm_fetch(const std::vector<std::string> &args, Reply &out) {
     FetchRow &r = fetch_row();
-    if (!r.first || !r.store) return out.write("error: fill mode needs the chunk store and a data lcore\n");
+    if (!r.first || !r.store)
+        return out.write("error: fill mode needs the chunk store and a data lcore\n");
     std::string path, name;
     std::vector<std::pair<uint32_t, uint16_t>> peers;
     for (size_t i = 2; i < args.size(); ++i) {
@@ -631,18 +631,22 @@ void swarm_fetch(const std::vector<std::string> &args, Reply &out) {
         } else if (path.empty()) {
             path = args[i];
         } else {
-            return out.write("error: usage: swarm fetch FILE.torrent --peer ADDR:PORT... [--name NAME]\n");
+            return out.write(
+                "error: usage: swarm fetch FILE.torrent --peer ADDR:PORT... [--name NAME]\n");
         }
     }
     if (path.empty())
-        return out.write("error: usage: swarm fetch FILE.torrent --peer ADDR:PORT... [--name NAME]\n");
+        return out.write(
+            "error: usage: swarm fetch FILE.torrent --peer ADDR:PORT... [--name NAME]\n");
     if (path.rfind("magnet:", 0) == 0)
-        return out.write("error: magnet links are not fetched yet (BEP 9 metadata); give the .torrent\n");
+        return out.write(
+            "error: magnet links are not fetched yet (BEP 9 metadata); give the .torrent\n");
     std::ifstream in(path, std::ios::binary);
     if (!in) return out.write("error: cannot read " + path + "\n");
     std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     swarm::TorrentSummary ts;
-    if (!swarm::read_torrent(bytes, &ts)) return out.write("error: " + path + " is not a strict v1 torrent\n");
+    if (!swarm::read_torrent(bytes, &ts))
+        return out.write("error: " + path + " is not a strict v1 torrent\n");
     // Piece i becomes chunk i: only the store's chunk size maps one to one.
     if (ts.piece_length != swarm::kPieceLength)
         return out.write("error: piece length " + std::to_string(ts.piece_length) +
@@ -661,9 +665,9 @@ void swarm_fetch(const std::vector<std::string> &args, Reply &out) {
     uint64_t etag = 0;  // the version is the torrent's: its info hash
     std::memcpy(&etag, ts.info_hash.data(), 8);
     uint64_t gen = 0;
-    chunkstore::Status st = r.store->begin_fill(
-        name, ts.total_length, etag, int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec,
-        http::content_type_for(name).mime, &gen);
+    chunkstore::Status st = r.store->begin_fill(name, ts.total_length, etag,
+                                                int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec,
+                                                http::content_type_for(name).mime, &gen);
     if (!st.ok()) return out.write("error: " + name + ": " + st.msg + "\n");
     const chunkstore::ObjectMeta *m = r.store->object_ctl(name);
     if (!m) return out.write("error: " + name + ": not in the store after begin_fill\n");
@@ -679,10 +683,14 @@ void swarm_fetch(const std::vector<std::string> &args, Reply &out) {
 
 const char *phase_name(FetchJob::Phase p) {
     switch (p) {
-        case FetchJob::Phase::kQueued: return "queued";
-        case FetchJob::Phase::kRunning: return "running";
-        case FetchJob::Phase::kComplete: return "complete";
-        case FetchJob::Phase::kFailed: return "failed";
+        case FetchJob::Phase::kQueued:
+            return "queued";
+        case FetchJob::Phase::kRunning:
+            return "running";
+        case FetchJob::Phase::kComplete:
+            return "complete";
+        case FetchJob::Phase::kFailed:
+            return "failed";
     }
     return "?";
 }
@@ -702,8 +710,8 @@ void swarm_progress(Reply &out) {
                       static_cast<uint8_t>(FetchJob::PeerState::kBanned);
         out.write("fetch " + j.name() + " info_hash " + swarm::hex(j.info_hash()) + " " +
                   phase_name(j.phase()) + " pieces " + std::to_string(j.pieces_stored()) + "/" +
-                  std::to_string(j.pieces()) + " peers " + std::to_string(j.npeers()) +
-                  " banned " + std::to_string(banned) + (e.adopted ? " seeding" : "") + "\n");
+                  std::to_string(j.pieces()) + " peers " + std::to_string(j.npeers()) + " banned " +
+                  std::to_string(banned) + (e.adopted ? " seeding" : "") + "\n");
         for (uint32_t s = 0; s < j.npeers(); ++s) {
             const FetchJob::Peer &p = j.peer(s);
             out.write("  peer " + ipv4_to_string(p.ip_be) + ":" + std::to_string(p.port) + " " +
@@ -728,7 +736,8 @@ void fetch_commands(AdminSocket &admin, const Config &,
         "download a torrent into the store from those peers",
         [](const std::vector<std::string> &args, Reply &out) {
             if (args.size() >= 2 && args[1] == "fetch") return swarm_fetch(args, out);
-            if (args.size() != 1) return out.write("error: usage: swarm [fetch FILE.torrent ...]\n");
+            if (args.size() != 1)
+                return out.write("error: usage: swarm [fetch FILE.torrent ...]\n");
             swarm_progress(out);
         });
 }

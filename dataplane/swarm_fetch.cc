@@ -142,7 +142,8 @@ void FetchService::poll(const Clock &clk) {
 void FetchService::run(FetchJob &j) {
     for (uint32_t s = 0; s < j.npeers_; ++s) {
         FetchJob::Conn &c = j.conns_[s];
-        const auto st = static_cast<FetchJob::PeerState>(j.peers_[s].state.load(std::memory_order_relaxed));
+        const auto st =
+            static_cast<FetchJob::PeerState>(j.peers_[s].state.load(std::memory_order_relaxed));
         if (!c.open) {
             if (st != FetchJob::PeerState::kBanned && now_ns_ >= c.retry_ns) dial(j, s);
             continue;
@@ -172,7 +173,8 @@ void FetchService::dial(FetchJob &j, uint32_t slot) {
     stack_->set_user(id, &refs_[k][slot]);
     c.conn = id;
     c.open = true;
-    p.state.store(static_cast<uint8_t>(FetchJob::PeerState::kConnecting), std::memory_order_relaxed);
+    p.state.store(static_cast<uint8_t>(FetchJob::PeerState::kConnecting),
+                  std::memory_order_relaxed);
     p.connects.fetch_add(1, std::memory_order_relaxed);
     ++ctr_.fetch_connects;
 }
@@ -229,7 +231,8 @@ void FetchService::on_closed(tcp::Stack &, tcp::ConnId id, tcp::CloseReason why)
     c.conn = {};
     c.retry_ns = now_ns_ + cfg_.reconnect_ms * 1'000'000;
     if (st != FetchJob::PeerState::kBanned)
-        p.state.store(static_cast<uint8_t>(FetchJob::PeerState::kClosed), std::memory_order_relaxed);
+        p.state.store(static_cast<uint8_t>(FetchJob::PeerState::kClosed),
+                      std::memory_order_relaxed);
 }
 
 void FetchService::pump(FetchJob &j, uint32_t slot) {
@@ -258,9 +261,10 @@ void FetchService::after_input(FetchJob &j, uint32_t slot) {
     // The session ended itself: banned, a framing error, a timeout. A banned
     // address is never dialled again for this job (FetchTorrent charges a
     // slot, the glue remembers the address).
-    if (j.torrent_.banned(slot) &&
-        p.state.load(std::memory_order_relaxed) != static_cast<uint8_t>(FetchJob::PeerState::kBanned)) {
-        p.state.store(static_cast<uint8_t>(FetchJob::PeerState::kBanned), std::memory_order_relaxed);
+    if (j.torrent_.banned(slot) && p.state.load(std::memory_order_relaxed) !=
+                                       static_cast<uint8_t>(FetchJob::PeerState::kBanned)) {
+        p.state.store(static_cast<uint8_t>(FetchJob::PeerState::kBanned),
+                      std::memory_order_relaxed);
         ++ctr_.fetch_peers_banned;
     }
     stack_->close(c.conn);  // on_closed follows

@@ -43,18 +43,18 @@ namespace ep {
 
 // What the glue counts itself, X(field, help); the sessions' counters
 // (EP_FETCH_COUNTERS) and framing errors follow in the same section.
-#define EP_SWARM_FETCH_COUNTERS(X)                                                            \
-    X(fetch_jobs_started, "torrents this lcore began to fetch (edgectl swarm fetch)")         \
-    X(fetch_jobs_complete, "torrents whose every piece was verified and stored")              \
-    X(fetch_pieces_verified, "pieces whose SHA-1 matched the torrent's (then posted)")        \
-    X(fetch_pieces_bad, "pieces whose SHA-1 did not match: never stored, fetched again")      \
-    X(fetch_pieces_stored, "verified pieces the store published as chunks")                   \
-    X(fetch_store_refused, "verified pieces the store refused (RAM full, version gone)")      \
-    X(fetch_post_retries, "pieces posted again: the fill channel was full")                   \
+#define EP_SWARM_FETCH_COUNTERS(X)                                                                \
+    X(fetch_jobs_started, "torrents this lcore began to fetch (edgectl swarm fetch)")             \
+    X(fetch_jobs_complete, "torrents whose every piece was verified and stored")                  \
+    X(fetch_pieces_verified, "pieces whose SHA-1 matched the torrent's (then posted)")            \
+    X(fetch_pieces_bad, "pieces whose SHA-1 did not match: never stored, fetched again")          \
+    X(fetch_pieces_stored, "verified pieces the store published as chunks")                       \
+    X(fetch_store_refused, "verified pieces the store refused (RAM full, version gone)")          \
+    X(fetch_post_retries, "pieces posted again: the fill channel was full")                       \
     X(fetch_peers_banned, "peers banned: they contributed to --swarm-fetch-ban-after bad pieces") \
-    X(fetch_connects, "outbound peer-wire connections opened")                                \
-    X(fetch_connect_failures, "outbound peer-wire connections refused or never answered")     \
-    X(fetch_peer_closes, "fetch connections that ended before the torrent was complete")      \
+    X(fetch_connects, "outbound peer-wire connections opened")                                    \
+    X(fetch_connect_failures, "outbound peer-wire connections refused or never answered")         \
+    X(fetch_peer_closes, "fetch connections that ended before the torrent was complete")          \
     X(fetch_bytes_down, "piece payload bytes received (first copies written to staging)")
 
 struct SwarmFetchCounters {
@@ -64,9 +64,9 @@ struct SwarmFetchCounters {
 };
 
 struct FetchServiceConfig {
-    uint32_t ban_after = 2;              // bad pieces a peer may contribute to
-    uint64_t reconnect_ms = 2000;        // a peer that closed is dialled again after this
-    swarm::FetchConfig session;          // queue depth, timeouts, our peer id
+    uint32_t ban_after = 2;        // bad pieces a peer may contribute to
+    uint64_t reconnect_ms = 2000;  // a peer that closed is dialled again after this
+    swarm::FetchConfig session;    // queue depth, timeouts, our peer id
 };
 
 class FetchService;
@@ -133,7 +133,7 @@ class FetchJob final : public swarm::PieceSink {
     uint32_t npieces_ = 0;
     std::string hashes_;
     swarm::FetchTorrent torrent_;
-    std::unique_ptr<uint8_t[]> staging_;  // the object, piece i at i * 256 KiB
+    std::unique_ptr<uint8_t[]> staging_;                  // the object, piece i at i * 256 KiB
     std::unique_ptr<chunkstore::Store::FillMsg[]> msgs_;  // one per piece
     // Per piece: 0 nothing, 1 verified and waiting for a channel slot,
     // 2 posted, 3 stored.
