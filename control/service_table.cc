@@ -554,6 +554,7 @@ void swarm_on_remove(const Config &, const std::vector<std::string> &removed, Re
 // object its torrent (the fetched bytes: the swarm's info hash).
 struct FetchRow {
     FetchService *first = nullptr;  // the instance jobs go to (the first queue's)
+    bool made_primary = false;
     FetchServiceConfig cfg;
     uint32_t ip_be = 0;
     chunkstore::Store *store = nullptr;
@@ -581,6 +582,7 @@ bool setup_fetch(const ServiceSetup &s, std::string *) {
     r.ip_be = s.ip_be;
     r.store = s.store;
     r.first = nullptr;
+    r.made_primary = false;
     return true;
 }
 
@@ -592,7 +594,10 @@ void teardown_fetch() {
 std::unique_ptr<Service> make_fetch(const ServiceEnv &env, std::string *err) {
     if (!env.store) return nullptr;
     auto f = std::make_unique<FetchService>(fetch_row().cfg, env.q->port->addr.ip);
-    if (!f->init(env.stack, env.store)) {
+    // Jobs go to the first queue's instance only (one fill channel).
+    const bool primary = !fetch_row().made_primary;
+    fetch_row().made_primary = true;
+    if (!f->init(env.stack, env.store, primary)) {
         *err = "fill mode: no fill channel left in the store";
         return nullptr;
     }
@@ -726,7 +731,7 @@ void swarm_progress(Reply &out) {
 void fetch_commands(AdminSocket &admin, const Config &,
                     const std::vector<std::unique_ptr<Service>> &all) {
     for (const auto &s : all)
-        if (s && s->name() == "fetch") {
+        if (s && s->name() == "fetch" && static_cast<FetchService *>(s.get())->primary()) {
             fetch_row().first = static_cast<FetchService *>(s.get());
             break;
         }

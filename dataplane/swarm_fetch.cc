@@ -101,14 +101,16 @@ FetchService::FetchService(const FetchServiceConfig &cfg, uint32_t local_ip_be)
 
 FetchService::~FetchService() = default;
 
-bool FetchService::init(tcp::Stack *stack, chunkstore::Store *store) {
+bool FetchService::init(tcp::Stack *stack, chunkstore::Store *store, bool primary) {
     stack_ = stack;
     store_ = store;
+    if (!primary) return true;  // offered no jobs: shows its (zero) counters only
     channel_ = store ? store->add_fill_channel() : UINT32_MAX;
     return channel_ != UINT32_MAX;
 }
 
 bool FetchService::offer(FetchJob *job) {
+    if (!primary()) return false;
     FetchJob *expect = nullptr;
     return mailbox_.compare_exchange_strong(expect, job, std::memory_order_release,
                                             std::memory_order_relaxed);

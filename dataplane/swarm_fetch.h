@@ -153,7 +153,10 @@ class FetchService final : public Service, public tcp::Handler {
     static constexpr uint32_t kMaxJobs = 4;
     FetchService(const FetchServiceConfig &cfg, uint32_t local_ip_be);
     ~FetchService() override;
-    bool init(tcp::Stack *stack, chunkstore::Store *store);
+    // `primary`: the instance jobs go to, the only one that takes a fill
+    // channel of the store (there are 64 for every service of every queue).
+    bool init(tcp::Stack *stack, chunkstore::Store *store, bool primary);
+    bool primary() const { return channel_ != UINT32_MAX; }
 
     // Control thread: hands a job to this instance's lcore; false while the
     // mailbox is still full (offer again next tick).
