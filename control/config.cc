@@ -513,6 +513,10 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
                    "Regular unchoke slots per data lcore, re-picked every 10 s (plus one "
                    "optimistic unchoke every 30 s)")
         ->check(CLI::Range(1, 1024));
+    app.add_option("--swarm-fetch-ban-after", cfg->swarm_fetch_ban_after,
+                   "Fill mode (edgectl swarm fetch): a peer that contributed to this many pieces "
+                   "whose SHA-1 failed is banned for the rest of the fetch")
+        ->check(CLI::Range(1, 1000));
     app.add_option("--origin", cfg->origins,
                    "Pull on miss from an origin (docs/origin.md): 'PREFIX=ADDR[:PORT][,ADDR[:PORT]...]'"
                    ", e.g. /vod=10.0.0.2:80,10.0.0.3; the first server is primary, the rest "

@@ -69,6 +69,7 @@ struct Config {
     bool test_ingest_hold = false;    // tests only: hold each ingest mid-title (ingest_worker.h)
     unsigned swarm_port = 6881;       // BitTorrent peer wire (TCP); 0: off
     unsigned swarm_max_conns = 256;   // peer connections per data lcore queue
+    unsigned swarm_fetch_ban_after = 2;  // fill mode: bad pieces before a peer is banned
     unsigned swarm_unchoke_slots = 4;  // regular unchokes per data lcore (plus 1 optimistic)
     unsigned dns_port = 0;          // authoritative DNS, UDP and TCP; 0: off
     std::vector<std::string> dns_zones;  // master-format zone files, one zone each

@@ -921,6 +921,8 @@ void Daemon::run(const std::atomic<bool> &stop, std::atomic<bool> &hup, std::ato
         if (clusters_) clusters_->poll(mono_ms());
         while (store_->poll() > 0) {
         }
+        for (const ServiceRow &row : service_table())
+            if (row.tick) row.tick();
         // WATCHDOG=1 only from here: a control loop that hangs stops sending it.
         const uint64_t now = mono_ms();
         notify_.tick(now);

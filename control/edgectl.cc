@@ -116,6 +116,30 @@ int main(int argc, char **argv) {
     torrent->add_option("name", torrent_name, "Object or title (demo, demo/manifest.mpd, x.torrent)")
         ->required();
     torrent->callback([&] { request = "torrent " + torrent_name; });
+    // Fill mode (docs/swarm.md): `swarm` shows the fetches, `swarm fetch`
+    // starts one; the daemon reads the .torrent, so its path is made absolute.
+    auto *swarm = app.add_subcommand(
+        "swarm", "Fill mode: progress of every fetch (pieces, peers, bytes down, bans)");
+    auto *swarm_fetch = swarm->add_subcommand(
+        "fetch", "Download a torrent into the store from its peers (the appliance as a leecher)");
+    std::string fetch_torrent, fetch_name;
+    std::vector<std::string> fetch_peers;
+    swarm_fetch->add_option("torrent", fetch_torrent, "The .torrent file")
+        ->required()
+        ->check(CLI::ExistingFile);
+    swarm_fetch->add_option("--peer", fetch_peers, "A peer to fetch from, IPv4ADDR:PORT (repeatable)")
+        ->required();
+    swarm_fetch->add_option("--name", fetch_name, "Object name (default: the torrent's name)");
+    swarm->callback([&] {
+        if (!swarm_fetch->parsed()) {
+            request = "swarm";
+            return;
+        }
+        request = "swarm fetch " +
+                  std::filesystem::absolute(fetch_torrent).lexically_normal().string();
+        for (const std::string &p : fetch_peers) request += " --peer " + p;
+        if (!fetch_name.empty()) request += " --name " + fetch_name;
+    });
     app.add_subcommand("torrents", "List the stored torrents: info hash, pieces, object")
         ->callback([&] { request = "torrents"; });
     auto *package = app.add_subcommand(

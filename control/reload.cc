@@ -62,6 +62,7 @@ namespace {
     X(swarm_port, "swarm-port")                               \
     X(swarm_max_conns, "swarm-max-conns")                     \
     X(swarm_unchoke_slots, "swarm-unchoke-slots")             \
+    X(swarm_fetch_ban_after, "swarm-fetch-ban-after")         \
     X(dns_rrl_rate, "dns-rrl-rate")                           \
     X(dns_rrl_slip, "dns-rrl-slip")                           \
     X(dns_rrl_v4_prefix, "dns-rrl-v4-prefix")                 \

@@ -18,13 +18,16 @@
 #include "control/dns_tables.h"
 #include "control/dns_zones.h"
 #include "control/http_steer_tables.h"
+#include "control/log.h"
 #include "control/torrents.h"
 #include "dataplane/discard_server.h"
 #include "dataplane/dns_service.h"
+#include "dataplane/http/content_type.h"
 #include "dataplane/http_server.h"
 #include "dataplane/lcore.h"
 #include "dataplane/origin/origin_table.h"
 #include "dataplane/port.h"
+#include "dataplane/swarm_fetch.h"
 #include "dataplane/swarm_service.h"
 #include "dataplane/tracker_service.h"
 #include "dataplane/udp_echo.h"
@@ -543,6 +546,225 @@ void swarm_on_remove(const Config &, const std::vector<std::string> &removed, Re
         for (const std::string &l : t->forget(removed)) out.write(l + "\n");
 }
 
+// ---- fill mode (docs/swarm.md "Fill mode"): `edgectl swarm fetch` makes
+// the appliance a leecher. The control thread reads the .torrent, begins
+// the object's fill in the store and builds a FetchJob (every allocation);
+// the first queue's FetchService fetches it on its lcore; each tick here
+// hands queued jobs over and, once a job's every piece is stored, gives the
+// object its torrent (the fetched bytes: the swarm's info hash).
+struct FetchRow {
+    FetchService *first = nullptr;  // the instance jobs go to (the first queue's)
+    bool made_primary = false;
+    FetchServiceConfig cfg;
+    uint32_t ip_be = 0;
+    chunkstore::Store *store = nullptr;
+    struct Entry {
+        std::unique_ptr<FetchJob> job;
+        std::string torrent_bytes;
+        bool offered = false, adopted = false;
+        std::string result;  // the adoption's line
+    };
+    std::vector<Entry> jobs;  // kept until exit: the lcore may point into any
+};
+FetchRow &fetch_row() {
+    static FetchRow r;
+    return r;
+}
+
+bool setup_fetch(const ServiceSetup &s, std::string *) {
+    FetchRow &r = fetch_row();
+    r.cfg = {};
+    r.cfg.ban_after = s.cfg.swarm_fetch_ban_after;
+    // Our peer id (BEP 20 style): "-EP0001-" and 12 random bytes.
+    std::memcpy(r.cfg.session.peer_id, "-EP0001-", 8);
+    for (int i = 8; i < 20; ++i)
+        r.cfg.session.peer_id[i] = static_cast<uint8_t>('0' + rte_rand() % 10);
+    r.ip_be = s.ip_be;
+    r.store = s.store;
+    r.first = nullptr;
+    r.made_primary = false;
+    return true;
+}
+
+void teardown_fetch() {
+    fetch_row().jobs.clear();
+    fetch_row().first = nullptr;
+}
+
+std::unique_ptr<Service> make_fetch(const ServiceEnv &env, std::string *err) {
+    if (!env.store) return nullptr;
+    auto f = std::make_unique<FetchService>(fetch_row().cfg, env.q->port->addr.ip);
+    // Jobs go to the first queue's instance only (one fill channel).
+    const bool primary = !fetch_row().made_primary;
+    fetch_row().made_primary = true;
+    if (!f->init(env.stack, env.store, primary)) {
+        *err = "fill mode: no fill channel left in the store";
+        return nullptr;
+    }
+    return f;
+}
+
+// "ADDR:PORT" (IPv4) -> network-order address and port.
+bool parse_peer(const std::string &s, uint32_t *ip_be, uint16_t *port) {
+    const size_t c = s.rfind(':');
+    if (c == std::string::npos) return false;
+    in_addr a{};
+    if (inet_pton(AF_INET, s.substr(0, c).c_str(), &a) != 1) return false;
+    char *end = nullptr;
+    const unsigned long p = std::strtoul(s.c_str() + c + 1, &end, 10);
+    if (*end || p == 0 || p > 65535) return false;
+    *ip_be = a.s_addr;
+    *port = static_cast<uint16_t>(p);
+    return true;
+}
+
+void swarm_fetch(const std::vector<std::string> &args, Reply &out) {
+    FetchRow &r = fetch_row();
+    if (!r.first || !r.store)
+        return out.write("error: fill mode needs the chunk store and a data lcore\n");
+    std::string path, name;
+    std::vector<std::pair<uint32_t, uint16_t>> peers;
+    for (size_t i = 2; i < args.size(); ++i) {
+        if (args[i] == "--peer" && i + 1 < args.size()) {
+            uint32_t ip = 0;
+            uint16_t port = 0;
+            if (!parse_peer(args[++i], &ip, &port))
+                return out.write("error: --peer wants IPv4ADDR:PORT, not " + args[i] + "\n");
+            peers.emplace_back(ip, port);
+        } else if (args[i] == "--name" && i + 1 < args.size()) {
+            name = args[++i];
+        } else if (path.empty()) {
+            path = args[i];
+        } else {
+            return out.write(
+                "error: usage: swarm fetch FILE.torrent --peer ADDR:PORT... [--name NAME]\n");
+        }
+    }
+    if (path.empty())
+        return out.write(
+            "error: usage: swarm fetch FILE.torrent --peer ADDR:PORT... [--name NAME]\n");
+    if (path.rfind("magnet:", 0) == 0)
+        return out.write(
+            "error: magnet links are not fetched yet (BEP 9 metadata); give the .torrent\n");
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return out.write("error: cannot read " + path + "\n");
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    swarm::TorrentSummary ts;
+    if (!swarm::read_torrent(bytes, &ts))
+        return out.write("error: " + path + " is not a strict v1 torrent\n");
+    // Piece i becomes chunk i: only the store's chunk size maps one to one.
+    if (ts.piece_length != swarm::kPieceLength)
+        return out.write("error: piece length " + std::to_string(ts.piece_length) +
+                         ": fill mode needs 262144-byte pieces (the store's chunks)\n");
+    if (ts.multi_file) return out.write("error: multi-file torrents are not fetched yet\n");
+    if (ts.pieces == 0) return out.write("error: the torrent is empty\n");
+    if (peers.empty())
+        return out.write(
+            "error: no peers: give --peer ADDR:PORT (tracker announces are not made yet)\n");
+    if (name.empty()) name = ts.name;
+    for (const auto &e : r.jobs)
+        if (e.job->name() == name && e.job->phase() <= FetchJob::Phase::kRunning)
+            return out.write("error: " + name + " is being fetched already\n");
+    timespec now{};
+    clock_gettime(CLOCK_REALTIME, &now);
+    uint64_t etag = 0;  // the version is the torrent's: its info hash
+    std::memcpy(&etag, ts.info_hash.data(), 8);
+    uint64_t gen = 0;
+    chunkstore::Status st = r.store->begin_fill(name, ts.total_length, etag,
+                                                int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec,
+                                                http::content_type_for(name).mime, &gen);
+    if (!st.ok()) return out.write("error: " + name + ": " + st.msg + "\n");
+    const chunkstore::ObjectMeta *m = r.store->object_ctl(name);
+    if (!m) return out.write("error: " + name + ": not in the store after begin_fill\n");
+    auto job = std::make_unique<FetchJob>();
+    std::string err;
+    if (!job->init(r.cfg, name, ts.total_length, ts.piece_hashes, ts.info_hash, m->id, gen, peers,
+                   r.first, &err))
+        return out.write("error: " + err + "\n");
+    out.write("fetching " + name + " info_hash " + swarm::hex(ts.info_hash) + " pieces " +
+              std::to_string(ts.pieces) + " peers " + std::to_string(peers.size()) + "\n");
+    r.jobs.push_back({std::move(job), std::move(bytes)});
+}
+
+const char *phase_name(FetchJob::Phase p) {
+    switch (p) {
+        case FetchJob::Phase::kQueued:
+            return "queued";
+        case FetchJob::Phase::kRunning:
+            return "running";
+        case FetchJob::Phase::kComplete:
+            return "complete";
+        case FetchJob::Phase::kFailed:
+            return "failed";
+    }
+    return "?";
+}
+
+const char *peer_state_name(uint8_t s) {
+    static const char *const kNames[] = {"idle", "connecting", "active", "closed", "banned"};
+    return s < 5 ? kNames[s] : "?";
+}
+
+// `swarm`: one line per fetch, then one per peer.
+void swarm_progress(Reply &out) {
+    for (const auto &e : fetch_row().jobs) {
+        const FetchJob &j = *e.job;
+        uint32_t banned = 0;
+        for (uint32_t s = 0; s < j.npeers(); ++s)
+            banned += j.peer(s).state.load(std::memory_order_relaxed) ==
+                      static_cast<uint8_t>(FetchJob::PeerState::kBanned);
+        out.write("fetch " + j.name() + " info_hash " + swarm::hex(j.info_hash()) + " " +
+                  phase_name(j.phase()) + " pieces " + std::to_string(j.pieces_stored()) + "/" +
+                  std::to_string(j.pieces()) + " peers " + std::to_string(j.npeers()) + " banned " +
+                  std::to_string(banned) + (e.adopted ? " seeding" : "") + "\n");
+        for (uint32_t s = 0; s < j.npeers(); ++s) {
+            const FetchJob::Peer &p = j.peer(s);
+            out.write("  peer " + ipv4_to_string(p.ip_be) + ":" + std::to_string(p.port) + " " +
+                      peer_state_name(p.state.load(std::memory_order_relaxed)) + " down " +
+                      std::to_string(p.bytes_down.load(std::memory_order_relaxed)) + " bad " +
+                      std::to_string(p.bad_pieces.load(std::memory_order_relaxed)) + " connects " +
+                      std::to_string(p.connects.load(std::memory_order_relaxed)) + "\n");
+        }
+    }
+}
+
+void fetch_commands(AdminSocket &admin, const Config &,
+                    const std::vector<std::unique_ptr<Service>> &all) {
+    for (const auto &s : all)
+        if (s && s->name() == "fetch" && static_cast<FetchService *>(s.get())->primary()) {
+            fetch_row().first = static_cast<FetchService *>(s.get());
+            break;
+        }
+    admin.add_command(
+        "swarm",
+        "swarm: fill-mode progress; swarm fetch FILE.torrent --peer ADDR:PORT... [--name NAME]: "
+        "download a torrent into the store from those peers",
+        [](const std::vector<std::string> &args, Reply &out) {
+            if (args.size() >= 2 && args[1] == "fetch") return swarm_fetch(args, out);
+            if (args.size() != 1)
+                return out.write("error: usage: swarm [fetch FILE.torrent ...]\n");
+            swarm_progress(out);
+        });
+}
+
+// Each tick: a queued job to the lcore; a complete one gets its torrent.
+void fetch_tick() {
+    FetchRow &r = fetch_row();
+    for (auto &e : r.jobs) {
+        if (!e.offered) {
+            if (!r.first || !r.first->offer(e.job.get())) break;  // one at a time, in order
+            e.offered = true;
+        }
+        if (!e.adopted && e.job->phase() == FetchJob::Phase::kComplete) {
+            e.adopted = true;
+            Torrents *t = torrents().get();
+            if (t) t->adopt(e.job->name() + ".torrent", e.torrent_bytes, &e.result);
+            EP_LOG(NOTICE, "swarm fetch: %s complete (%u pieces) %s", e.job->name().c_str(),
+                   e.job->pieces(), e.result.c_str());
+        }
+    }
+}
+
 // ---- dns: the zone and steering tables every queue's DNS service reads
 // (control/dns_tables.h), made and first published in setup_dns, before
 // the lcores run; replaced later by `zones reload` or cluster selection.
@@ -676,6 +898,8 @@ constexpr ServiceRow kServices[] = {
     {"tracker", make_tracker, swarm_commands, nullptr, setup_swarm, teardown_swarm, swarm_on_ingest,
      nullptr, swarm_on_remove},
     {"swarm", make_swarm, nullptr, swarm_port},
+    {"fetch", make_fetch, fetch_commands, nullptr, setup_fetch, teardown_fetch, nullptr, nullptr,
+     nullptr, fetch_tick},
     {"dns", make_dns, dns_commands, dns_tcp_port, setup_dns, teardown_dns, nullptr, reload_dns},
 };
 

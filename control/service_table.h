@@ -94,6 +94,10 @@ struct ServiceRow {
     // objects, on the control thread; may report lines (the tracker row forgets torrents).
     void (*on_remove)(const Config &cfg, const std::vector<std::string> &removed,
                       Reply &out) = nullptr;
+    // Optional: once per control-loop tick (2 ms), holding the store gate,
+    // after the store's own work: rows that hand work to the lcores and
+    // finish it on the control thread (fill mode publishes torrents).
+    void (*tick)() = nullptr;
 };
 
 std::span<const ServiceRow> service_table();

@@ -65,6 +65,10 @@ class Torrents {
     // ("torrent NAME.torrent HASH"), and error lines.
     std::vector<std::string> make(const std::vector<std::string> &names, const std::string &prefix,
                                   const std::string &dir_name);
+    // Fill mode: a torrent fetched whole from a swarm (edgectl swarm fetch)
+    // keeps its own bytes, so its info hash is the swarm's: stored as the
+    // object `object` and tracked and served like one made at ingest.
+    bool adopt(const std::string &object, const std::string &bytes, std::string *line);
     // Start-up: every stored .torrent object.
     size_t load_existing();
     // Objects were removed (remove, purge): every torrent whose .torrent

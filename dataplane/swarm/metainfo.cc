@@ -137,6 +137,9 @@ bool read_torrent(std::string_view bytes, TorrentSummary *out) {
     out->name = std::string(nodes[name].s);
     out->total_length = total;
     out->pieces = static_cast<uint32_t>(npieces);
+    out->piece_length = pl;
+    out->piece_hashes = std::string(nodes[pieces].s);
+    out->multi_file = bdict_find(nodes.get(), info, "length") == 0;
     out->trackers.clear();
     auto add = [out](std::string_view url) {
         for (const std::string &t : out->trackers)

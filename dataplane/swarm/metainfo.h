@@ -63,6 +63,12 @@ struct TorrentSummary {
     std::vector<std::string> trackers;  // announce-list tiers in order (else announce), unique
     uint64_t total_length = 0;
     uint32_t pieces = 0;
+    // What fill mode needs to fetch it (edgectl swarm fetch): the piece
+    // length, the concatenated piece hashes (20 bytes each) and whether the
+    // info dict lists files (multi-file) rather than one `length`.
+    uint64_t piece_length = 0;
+    std::string piece_hashes;
+    bool multi_file = false;
 };
 bool read_torrent(std::string_view bytes, TorrentSummary *out);
 

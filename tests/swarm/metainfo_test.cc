@@ -66,6 +66,10 @@ TEST(Metainfo, SingleFileTorrentIsStrictBencodeWithTheInfoHashOfItsInfoDict) {
     EXPECT_EQ(s.pieces, 3u);
     EXPECT_EQ(s.total_length, uint64_t{2 * kPieceLength + 5});
     EXPECT_EQ(s.name, "movie.bin");
+    // What fill mode fetches by (edgectl swarm fetch).
+    EXPECT_EQ(s.piece_length, uint64_t{kPieceLength});
+    EXPECT_EQ(s.piece_hashes, std::string(60, 'p'));
+    EXPECT_FALSE(s.multi_file);
 }
 
 TEST(Metainfo, ReadRejectsAPieceCountThatDoesNotMatchTheLength) {
@@ -111,6 +115,8 @@ TEST(Metainfo, PadFilesPutEveryFileOnAPieceBoundary) {
     TorrentSummary s;
     ASSERT_TRUE(read_torrent(build_torrent(t), &s));
     EXPECT_EQ(s.total_length, off);
+    EXPECT_TRUE(s.multi_file);
+    EXPECT_EQ(s.piece_hashes, t.pieces);
 }
 
 // BEP 12: the UDP tracker as the first tier and the same tracker over HTTP

@@ -1,0 +1,210 @@
+// Fill mode in the data plane (issue 12, docs/swarm.md "Fill mode"): the
+// appliance as a BitTorrent leecher. Thin glue between the pure leecher
+// (swarm::FetchTorrent, swarm::FetchSession: dataplane/swarm/fetch_session.h),
+// the data plane's own TCP client side (tcp::Stack::connect, as the origin
+// fill uses it) and the chunk store's fill channel (Store::post_fill, the
+// same sink as pull on miss: docs/origin.md).
+//
+//  - FetchJob: one torrent being fetched. Built whole on the control thread
+//    (every allocation happens there: the picker, the sessions with their
+//    rings, a staging buffer of the object's size, one FillMsg per piece),
+//    then handed to the lcore through FetchService::offer(). Its progress
+//    (pieces stored, per-peer bytes, bans) is written by the lcore and read
+//    by the control thread, relaxed.
+//  - FetchService: one per queue (every instance shows the same counters);
+//    the daemon offers jobs to the first one. Per job it connects to every
+//    peer given, feeds the sessions, copies their small output onto TCP,
+//    and posts each piece whose SHA-1 matched as that chunk of the object
+//    (FetchTorrent verifies before calling piece_done: nothing unverified is
+//    ever posted). When every piece is stored the job is complete; the
+//    control thread then gives the object its torrent (control/torrents.cc).
+//
+// Not yet: uploading while fetching (the sessions reject peers' requests,
+// BEP 6), tracker announces (peers come from the command line), magnet
+// links (BEP 9 metadata), more than one data lcore (outbound connections
+// are opened without a port filter: with --origin and several lcores the
+// steering stage would route their answers elsewhere).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "chunkstore/store.h"
+#include "dataplane/net/tcp/handler.h"
+#include "dataplane/net/tcp/stack.h"
+#include "dataplane/service.h"
+#include "dataplane/swarm/fetch_session.h"
+#include "dataplane/swarm/sha1.h"
+
+namespace ep {
+
+// What the glue counts itself, X(field, help); the sessions' counters
+// (EP_FETCH_COUNTERS) and framing errors follow in the same section.
+#define EP_SWARM_FETCH_COUNTERS(X)                                                                \
+    X(fetch_jobs_started, "torrents this lcore began to fetch (edgectl swarm fetch)")             \
+    X(fetch_jobs_complete, "torrents whose every piece was verified and stored")                  \
+    X(fetch_pieces_verified, "pieces whose SHA-1 matched the torrent's (then posted)")            \
+    X(fetch_pieces_bad, "pieces whose SHA-1 did not match: never stored, fetched again")          \
+    X(fetch_pieces_stored, "verified pieces the store published as chunks")                       \
+    X(fetch_store_refused, "verified pieces the store refused (RAM full, version gone)")          \
+    X(fetch_post_retries, "pieces posted again: the fill channel was full")                       \
+    X(fetch_peers_banned, "peers banned: they contributed to --swarm-fetch-ban-after bad pieces") \
+    X(fetch_connects, "outbound peer-wire connections opened")                                    \
+    X(fetch_connect_failures, "outbound peer-wire connections refused or never answered")         \
+    X(fetch_peer_closes, "fetch connections that ended before the torrent was complete")          \
+    X(fetch_bytes_down, "piece payload bytes received (first copies written to staging)")
+
+struct SwarmFetchCounters {
+#define EP_X(field, help) uint64_t field = 0;
+    EP_SWARM_FETCH_COUNTERS(EP_X)
+#undef EP_X
+};
+
+struct FetchServiceConfig {
+    uint32_t ban_after = 2;        // bad pieces a peer may contribute to
+    uint64_t reconnect_ms = 2000;  // a peer that closed is dialled again after this
+    swarm::FetchConfig session;    // queue depth, timeouts, our peer id
+};
+
+class FetchService;
+
+class FetchJob final : public swarm::PieceSink {
+  public:
+    static constexpr uint32_t kMaxPeers = 16;
+    enum class Phase : uint8_t { kQueued, kRunning, kComplete, kFailed };
+    enum class PeerState : uint8_t { kIdle, kConnecting, kActive, kClosed, kBanned };
+    struct Peer {
+        uint32_t ip_be = 0;
+        uint16_t port = 0;
+        // lcore-written, control-read (relaxed)
+        std::atomic<uint8_t> state{0};
+        std::atomic<uint64_t> bytes_down{0};
+        std::atomic<uint32_t> bad_pieces{0};
+        std::atomic<uint32_t> connects{0};
+    };
+
+    // Control thread: everything the lcore will touch is allocated here.
+    // `piece_hashes` is the info dict's `pieces`; the object must have been
+    // begun (Store::begin_fill) as (oid, generation).
+    bool init(const FetchServiceConfig &cfg, const std::string &name, uint64_t length,
+              const std::string &piece_hashes, const swarm::Sha1 &info_hash,
+              chunkstore::ObjectId oid, uint64_t generation,
+              const std::vector<std::pair<uint32_t, uint16_t>> &peers, FetchService *svc,
+              std::string *err);
+
+    // ---- progress (control thread, relaxed) ----
+    const std::string &name() const { return name_; }
+    const swarm::Sha1 &info_hash() const { return info_hash_; }
+    Phase phase() const { return phase_.load(std::memory_order_acquire); }
+    uint32_t pieces() const { return npieces_; }
+    uint32_t pieces_stored() const { return stored_.load(std::memory_order_relaxed); }
+    uint32_t npeers() const { return npeers_; }
+    const Peer &peer(uint32_t i) const { return peers_[i]; }
+    chunkstore::ObjectId oid() const { return oid_; }
+    uint64_t generation() const { return gen_; }
+
+  private:
+    friend class FetchService;
+    // PieceSink (lcore)
+    uint8_t *piece_buffer(uint32_t piece) override;
+    void piece_done(uint32_t piece) override;
+    void piece_bad(uint32_t piece) override;
+
+    struct Conn {
+        swarm::FetchSession session;
+        tcp::ConnId conn{};
+        bool open = false;
+        uint64_t retry_ns = 0;
+        uint64_t counted_down = 0;  // session's choke.downloaded already added
+        std::unique_ptr<uint8_t[]> bits;
+        std::unique_ptr<swarm::BlockReq[]> out;
+    };
+
+    std::string name_;
+    swarm::Sha1 info_hash_{};
+    FetchServiceConfig cfg_{};
+    FetchService *svc_ = nullptr;
+    chunkstore::ObjectId oid_ = 0;
+    uint64_t gen_ = 0;
+    uint64_t length_ = 0;
+    uint32_t npieces_ = 0;
+    std::string hashes_;
+    swarm::FetchTorrent torrent_;
+    std::unique_ptr<uint8_t[]> staging_;                  // the object, piece i at i * 256 KiB
+    std::unique_ptr<chunkstore::Store::FillMsg[]> msgs_;  // one per piece
+    // Per piece: 0 nothing, 1 verified and waiting for a channel slot,
+    // 2 posted, 3 stored.
+    std::unique_ptr<uint8_t[]> pstate_;
+    uint32_t npeers_ = 0;
+    Peer peers_[kMaxPeers];
+    std::unique_ptr<Conn[]> conns_;
+    std::atomic<Phase> phase_{Phase::kQueued};
+    std::atomic<uint32_t> stored_{0};
+    uint32_t ready_ = 0;   // pieces verified, not yet posted
+    uint32_t posted_ = 0;  // pieces posted and not yet settled
+    uint64_t next_check_ns_ = 0;
+};
+
+class FetchService final : public Service, public tcp::Handler {
+  public:
+    static constexpr uint32_t kMaxJobs = 4;
+    FetchService(const FetchServiceConfig &cfg, uint32_t local_ip_be);
+    ~FetchService() override;
+    // `primary`: the instance jobs go to, the only one that takes a fill
+    // channel of the store (there are 64 for every service of every queue).
+    bool init(tcp::Stack *stack, chunkstore::Store *store, bool primary);
+    bool primary() const { return channel_ != UINT32_MAX; }
+
+    // Control thread: hands a job to this instance's lcore; false while the
+    // mailbox is still full (offer again next tick).
+    bool offer(FetchJob *job);
+
+    // Service
+    std::string_view name() const override { return "fetch"; }
+    void poll(const Clock &clk) override;
+    void visit_counters(const CounterVisitor &fn) const override;
+
+    // tcp::Handler (outbound peer-wire connections)
+    void on_connected(tcp::Stack &, tcp::ConnId) override;
+    size_t on_data(tcp::Stack &, tcp::ConnId, const uint8_t *data, size_t len) override;
+    void on_peer_closed(tcp::Stack &, tcp::ConnId) override;
+    void on_writable(tcp::Stack &, tcp::ConnId) override;
+    void on_closed(tcp::Stack &, tcp::ConnId, tcp::CloseReason) override;
+
+    swarm::FetchCounters *session_counters() { return &sctr_; }
+    SwarmFetchCounters &counters() { return ctr_; }
+    const FetchServiceConfig &config() const { return cfg_; }
+
+  private:
+    friend class FetchJob;
+    struct Ref {  // what a connection's user pointer names
+        FetchJob *job;
+        uint32_t slot;
+    };
+    Ref *ref_of(tcp::ConnId c) const;
+    void run(FetchJob &j);
+    void dial(FetchJob &j, uint32_t slot);
+    void pump(FetchJob &j, uint32_t slot);
+    void after_input(FetchJob &j, uint32_t slot);
+    void drop(FetchJob &j, uint32_t slot, bool abort);
+    void settle(FetchJob &j);
+    void finish(FetchJob &j);
+
+    FetchServiceConfig cfg_;
+    uint32_t local_ip_be_ = 0;
+    tcp::Stack *stack_ = nullptr;
+    chunkstore::Store *store_ = nullptr;
+    uint32_t channel_ = UINT32_MAX;
+    std::atomic<FetchJob *> mailbox_{nullptr};
+    FetchJob *jobs_[kMaxJobs] = {};
+    // One Ref per (job, slot), fixed addresses (set_user points at them).
+    Ref refs_[kMaxJobs][FetchJob::kMaxPeers] = {};
+    uint64_t now_ns_ = 0;
+    swarm::FetchCounters sctr_;
+    SwarmFetchCounters ctr_;
+};
+
+}  // namespace ep
