@@ -28,8 +28,8 @@ class EalEnv : public testing::Environment {
 #ifdef EP_TEST_EAL_VDEV
         extra.push_back(std::string("--vdev=") + EP_TEST_EAL_VDEV);
 #endif
-        ASSERT_TRUE(ep::chunkstore::init_tool_eal(program_invocation_short_name, EP_TEST_EAL_MB,
-                                                  extra));
+        ASSERT_TRUE(
+            ep::chunkstore::init_tool_eal(program_invocation_short_name, EP_TEST_EAL_MB, extra));
     }
     void TearDown() override {
         // EAL leaves its runtime directory behind; a test leaves nothing.
