@@ -106,17 +106,16 @@ struct TcpIoFlush : testing::Test {
         EXPECT_EQ(rte_mempool_avail_count(pool), pool->size);  // nothing leaked
     }
 
+    // A bare ACK, told apart from the others by its sequence number.
     void emit(uint32_t seq) {
-        tcp::SegmentOut s;
-        s.src = tcp::IpAddr::v4(kLocalIp);
-        s.dst = tcp::IpAddr::v4(kPeerIp);
-        s.sport = kLocalPort;
-        s.dport = kPeerPort;
-        s.seq = seq;
-        s.ack = 1;
-        s.flags = tcp::kAck;
-        s.window = 1000;
-        io->emit(s);
+        io->emit(tcp::SegmentOut{.src = tcp::IpAddr::v4(kLocalIp),
+                                 .dst = tcp::IpAddr::v4(kPeerIp),
+                                 .sport = kLocalPort,
+                                 .dport = kPeerPort,
+                                 .seq = seq,
+                                 .ack = 1,
+                                 .flags = tcp::kAck,
+                                 .window = 1000});
     }
     std::vector<rte_mbuf *> take_sent() {
         std::vector<rte_mbuf *> v(rte_ring_count(wire));
