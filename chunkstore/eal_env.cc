@@ -13,7 +13,7 @@
 
 namespace ep::chunkstore {
 
-bool init_tool_eal(const std::string &tag, unsigned mem_mb) {
+bool init_tool_eal(const std::string &tag, unsigned mem_mb, const std::vector<std::string> &extra) {
     std::vector<std::string> args = {
         tag,
         "--no-pci",
@@ -27,6 +27,7 @@ bool init_tool_eal(const std::string &tag, unsigned mem_mb) {
         "0",
         "--log-level=*:warning",
     };
+    args.insert(args.end(), extra.begin(), extra.end());
     std::vector<char *> argv;
     for (auto &a : args) argv.push_back(a.data());
     if (rte_eal_init(static_cast<int>(argv.size()), argv.data()) < 0) {

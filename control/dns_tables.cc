@@ -1,10 +1,5 @@
 #include "control/dns_tables.h"
 
-#include <rte_malloc.h>
-
-#include <chrono>
-#include <thread>
-
 #include "control/dns_zones.h"
 #include "dataplane/dns/steer_plan.h"
 #include "dataplane/dns_steering.h"
@@ -12,10 +7,7 @@
 namespace ep {
 
 bool DnsTables::init(uint32_t readers, const std::vector<int> &sockets, std::string *err) {
-    readers_ = readers ? readers : 1;
-    const size_t sz = rte_rcu_qsbr_get_memsize(readers_);
-    qsbr_ = static_cast<rte_rcu_qsbr *>(rte_zmalloc("dns_qsbr", sz, RTE_CACHE_LINE_SIZE));
-    if (!qsbr_ || rte_rcu_qsbr_init(qsbr_, readers_) != 0) {
+    if (!rcu_.init("dns_qsbr", readers)) {
         *err = "DNS: cannot allocate the RCU state";
         return false;
     }
@@ -29,20 +21,10 @@ bool DnsTables::init(uint32_t readers, const std::vector<int> &sockets, std::str
 }
 
 DnsTables::~DnsTables() {
-    // The lcores have stopped: nobody reads any more.
-    for (Retired &r : retired_) r.free();
-    retired_.clear();
+    // The lcores have stopped: nobody reads any more (rcu_ frees what it
+    // still holds after this).
     for (Slot &s : slots_) delete s.cur.exchange(nullptr);
     delete zones_.exchange(nullptr);
-    rte_free(qsbr_);
-}
-
-bool DnsTables::add_reader(uint32_t *id) {
-    if (next_reader_ >= readers_) return false;
-    *id = next_reader_++;
-    if (rte_rcu_qsbr_thread_register(qsbr_, *id) != 0) return false;
-    rte_rcu_qsbr_thread_online(qsbr_, *id);
-    return true;
 }
 
 const std::atomic<const dns::Steering *> *DnsTables::steering(int socket) const {
@@ -51,33 +33,14 @@ const std::atomic<const dns::Steering *> *DnsTables::steering(int socket) const 
     return &slots_.front().cur;
 }
 
-void DnsTables::retire(std::function<void()> free) {
-    retired_.push_back({rte_rcu_qsbr_start(qsbr_), std::move(free)});
-}
-
-void DnsTables::reclaim(uint32_t wait_ms) {
-    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
-    while (!retired_.empty()) {
-        if (rte_rcu_qsbr_check(qsbr_, retired_.front().token, false) == 1) {
-            retired_.front().free();
-            retired_.pop_front();
-            continue;
-        }
-        // Lcores not running (start-up, shutdown) never report: what is
-        // left is freed by a later call or the destructor.
-        if (std::chrono::steady_clock::now() >= until) return;
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-}
-
 bool DnsTables::load_zones(const std::vector<std::string> &files, std::string *err) {
     std::unique_ptr<dns::ZoneTable> t = ep::load_zones(files, err);
     if (!t) return false;  // the published table stays
     std::lock_guard<std::mutex> g(mu_);
     const dns::ZoneTable *old = zones_.exchange(t.release(), std::memory_order_acq_rel);
     ++zones_version_;
-    if (old) retire([old] { delete old; });
-    reclaim(200);
+    if (old) rcu_.retire([old] { delete old; });
+    rcu_.reclaim(200);
     return true;
 }
 
@@ -95,10 +58,10 @@ bool DnsTables::publish_steering(const dns::SteerMap &map, std::string *err) {
     for (size_t i = 0; i < slots_.size(); ++i) {
         const dns::Steering *old =
             slots_[i].cur.exchange(built[i].release(), std::memory_order_acq_rel);
-        if (old) retire([old] { delete old; });
+        if (old) rcu_.retire([old] { delete old; });
     }
     steer_version_ = map.version;
-    reclaim(200);
+    rcu_.reclaim(200);
     return true;
 }
 

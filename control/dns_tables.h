@@ -1,9 +1,9 @@
 // What the DNS service's lcores read, and how the control side replaces it:
 // the zone table and the steering table, each behind an atomic pointer,
 // replaced by building a new one, storing the pointer, and freeing the old
-// one after a grace period (rte_rcu_qsbr: every DNS service instance is a
-// reader and reports a quiescent state in its poll(), once per loop
-// iteration, between packets).
+// one after a grace period (control/rcu_domain.h: every DNS service
+// instance is a reader and reports a quiescent state in its poll(), once per
+// loop iteration, between packets).
 //
 // A failed build changes nothing: the previous table keeps serving.
 //
@@ -15,17 +15,15 @@
 // DNS row's setup (a mutex orders writers; readers take no lock).
 #pragma once
 
-#include <rte_rcu_qsbr.h>
-
 #include <atomic>
 #include <cstdint>
 #include <deque>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "control/rcu_domain.h"
 #include "dataplane/dns/steer_map.h"
 #include "dataplane/dns/steering.h"
 #include "dataplane/dns/zone_table.h"
@@ -41,8 +39,8 @@ class DnsTables {
 
     // A reader id for one service instance, registered and online; false
     // when all `readers` are taken.
-    bool add_reader(uint32_t *id);
-    rte_rcu_qsbr *rcu() const { return qsbr_; }
+    bool add_reader(uint32_t *id) { return rcu_.add_reader(id); }
+    rte_rcu_qsbr *rcu() const { return rcu_.qsbr(); }
 
     const std::atomic<const dns::ZoneTable *> *zones() const { return &zones_; }
     const dns::ZoneTable *current_zones() const { return zones_.load(std::memory_order_acquire); }
@@ -57,26 +55,18 @@ class DnsTables {
 
     // Frees what every reader has moved past; with wait, waits up to
     // `wait_ms` for the latest retirement's grace period.
-    void reclaim(uint32_t wait_ms);
-    size_t pending() const { return retired_.size(); }
+    void reclaim(uint32_t wait_ms) { rcu_.reclaim(wait_ms); }
+    size_t pending() const { return rcu_.pending(); }
 
   private:
-    struct Retired {
-        uint64_t token;
-        std::function<void()> free;
-    };
-    void retire(std::function<void()> free);
-
     std::mutex mu_;  // writers only
-    rte_rcu_qsbr *qsbr_ = nullptr;
-    uint32_t readers_ = 0, next_reader_ = 0;
+    RcuDomain rcu_;
     std::atomic<const dns::ZoneTable *> zones_{nullptr};
     struct Slot {
         int socket;
         std::atomic<const dns::Steering *> cur{nullptr};
     };
     std::deque<Slot> slots_;  // stable addresses
-    std::deque<Retired> retired_;
     uint64_t steer_version_ = 0, zones_version_ = 0;
 };
 

@@ -2,25 +2,23 @@
 // content steering: dataplane/http/steer.h), and how cluster selection
 // replaces it: one HttpSteerTable behind an atomic pointer, replaced by
 // building a new one, storing the pointer, and freeing the old one after a
-// grace period. Its own rte_rcu_qsbr domain (as control/dns_tables.h has
-// for the DNS service): every HTTP server instance is a reader and reports
-// a quiescent state in its poll(), once per loop iteration.
+// grace period. Its own RCU domain (control/rcu_domain.h, as
+// control/dns_tables.h has for the DNS service): every HTTP server instance
+// is a reader and reports a quiescent state in its poll(), once per loop
+// iteration.
 //
 // Made by the HTTP row's setup (control/service_table.cc) when cluster
 // selection runs and knows this appliance's cluster (--cluster-self);
 // published into by ClusterControl after every recompute.
 #pragma once
 
-#include <rte_rcu_qsbr.h>
-
 #include <atomic>
 #include <cstdint>
-#include <deque>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 
+#include "control/rcu_domain.h"
 #include "dataplane/http/steer_map.h"
 #include "dataplane/http_steer_table.h"
 
@@ -30,8 +28,8 @@ class HttpSteerTables {
   public:
     bool init(uint32_t readers, std::string *err);
     ~HttpSteerTables();
-    bool add_reader(uint32_t *id);
-    rte_rcu_qsbr *rcu() const { return qsbr_; }
+    bool add_reader(uint32_t *id) { return rcu_.add_reader(id); }
+    rte_rcu_qsbr *rcu() const { return rcu_.qsbr(); }
     const std::atomic<const HttpSteerTable *> *slot() const { return &cur_; }
 
     // Compiles and publishes; false (the previous table serving) on failure.
@@ -39,18 +37,12 @@ class HttpSteerTables {
     uint64_t published() const { return published_; }
     uint64_t version() const { return version_; }
     std::size_t routes() const { return routes_; }
-    void reclaim(uint32_t wait_ms);
+    void reclaim(uint32_t wait_ms) { rcu_.reclaim(wait_ms); }
 
   private:
-    struct Retired {
-        uint64_t token;
-        std::function<void()> free;
-    };
     std::mutex mu_;  // writers only
-    rte_rcu_qsbr *qsbr_ = nullptr;
-    uint32_t readers_ = 0, next_reader_ = 0;
+    RcuDomain rcu_;
     std::atomic<const HttpSteerTable *> cur_{nullptr};
-    std::deque<Retired> retired_;
     uint64_t published_ = 0, version_ = 0;
     std::size_t routes_ = 0;
 };

@@ -8,11 +8,13 @@
 # before it name every skipped case. Under CI=true nothing skips: the tests
 # fail instead when a tool, package, browser or trace is missing.
 # Usage: scripts/test.sh [meson test args, e.g. --suite unit]
-#   EDGEPLANE_ASAN=pure: the sanitizer pass over the unit tests run green
-#     under it so far (all but unit_tests, dns_tables, cache_edgebench_cli) and
+#   EDGEPLANE_ASAN=pure: the sanitizer pass over every unit test that can run
+#     in that build (all but cache_edgebench_cli and compare_math, which need
+#     edgebench, and chunkstore_concurrency_asan, the same test again) and
 #     the corpus replays (every parser and state machine); the default under
 #     CI=true (build steps and CPU time in docs/testing.md).
-#   EDGEPLANE_ASAN=1: the sanitizer pass over the whole unit suite.
+#   EDGEPLANE_ASAN=1: the sanitizer pass over the whole unit suite (those
+#     three too: cache_edgebench_cli skips there, a failure under CI=true).
 #   EDGEPLANE_ASAN=0: none (the default outside CI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,23 +54,22 @@ if [[ $asan == 1 || $asan == pure ]]; then
   export ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:abort_on_error=1:detect_leaks=1}
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:abort_on_error=1:print_stacktrace=1}
   if [[ $asan == pure ]]; then
-    # Every unit test and corpus replay (fuzz suite) but those not yet run
-    # green under the sanitizers (docs/testing.md "Sanitizers"): the
-    # DPDK-free ones (cache, TCP, HTTP, DNS, swarm, stream pins) and the
-    # chunk store's and chunk stream's EAL tests (--no-huge --no-pci; leak
-    # checking stays on for them: EAL frees what it allocates at
-    # rte_eal_cleanup, and what it keeps is reachable) and edgebench's.
+    # Every unit test and corpus replay (fuzz suite) that can run in this
+    # build (docs/testing.md "Sanitizers"): the DPDK-free ones (cache, TCP,
+    # HTTP, DNS, swarm, stream pins), the EAL tests (--no-huge --no-pci;
+    # leak checking stays on for them: EAL frees what it allocates at
+    # rte_eal_cleanup, and what it keeps is reachable), those on the control
+    # library (unit_tests, dns_tables) and edgebench's.
     mapfile -t pure < <(meson introspect --tests "$ASAN_BUILD" | /usr/bin/python3 -c '
 import json, sys
 # compare_math is Python (compare.py) and needs edgebench, which this build
 # (benchmarks off) does not make; cache_edgebench_cli runs that binary too
-# (and would skip, a failure under CI=true). The other two: not run under
-# ASan yet.
+# (and would skip, a failure under CI=true).
 # chunkstore_concurrency_asan is chunkstore_concurrency built with ASan for
 # the main pass: here it would be the same test twice.
-dpdk = ("dns_tables", "unit_tests", "cache_edgebench_cli", "compare_math", "chunkstore_concurrency_asan")
+left_out = ("cache_edgebench_cli", "compare_math", "chunkstore_concurrency_asan")
 for t in json.load(sys.stdin):
-    if ("edgeplane:unit" in t["suite"] or "edgeplane:fuzz" in t["suite"]) and not t["name"].startswith(dpdk):
+    if ("edgeplane:unit" in t["suite"] or "edgeplane:fuzz" in t["suite"]) and not t["name"].startswith(left_out):
         print(t["name"])' | sort -u)
     run_suite "$ASAN_BUILD" "${pure[@]}" || rc=$?
   else

@@ -11,6 +11,7 @@ import subprocess
 
 import pytest
 
+from cluster_util import clients_csv, paris_london_model, wait_for_server
 from harness import EDGEPLANE, Edgeplane
 
 CLUSTERS = """
@@ -221,29 +222,6 @@ def test_a_measurement_moves_the_dns_answer(ep_dns):
 # (its http_host is that server's address and port). The namespace's own
 # address is a London client network, a second address on the same TAP a
 # Paris one.
-STEER_CLUSTERS = """
-policy = "geo"
-clients = "clients.csv"
-recompute_s = 3600
-
-[[cluster]]
-name = "paris"
-lat = 48.86
-lon = 2.35
-capacity_gbps = 40
-v4 = ["{ep_ip}"]
-
-[[cluster]]
-name = "london"
-lat = 51.51
-lon = -0.13
-capacity_gbps = 400
-v4 = ["{host_ip}"]
-http_host = "{host_ip}:{port}"
-
-[[name]]
-owner = "video.kingcdn.test"
-"""
 
 STEER_PORT = 18081
 
@@ -260,10 +238,8 @@ def steered(tmp_path_factory):
         (content / name).write_bytes(data)
     e = Edgeplane()
     paris_client = e.host_ip.rsplit(".", 1)[0] + ".3"
-    (d / "clusters.toml").write_text(STEER_CLUSTERS.format(ep_ip=e.ip, host_ip=e.host_ip,
-                                                           port=STEER_PORT))
-    (d / "clients.csv").write_text(f"prefix,lat,lon\n{e.host_ip}/32,51.50,-0.12\n"
-                                   f"{paris_client}/32,48.85,2.35\n")
+    (d / "clusters.toml").write_text(paris_london_model(e, STEER_PORT, names=["video.kingcdn.test"]))
+    (d / "clients.csv").write_text(clients_csv(e, paris_client))
     e.args = ["--clusters", str(d / "clusters.toml"), "--cluster-self", "paris",
               "--http-redirect-margin-ms", "5"] + e.args
     server = None
@@ -285,11 +261,7 @@ def steered(tmp_path_factory):
                                        "http.server", str(STEER_PORT), "--bind", e.host_ip,
                                        "--directory", str(content)],
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            for _ in range(100):
-                if e.ns_run(["curl", "-sS", "-o", "/dev/null", "-m", "2",
-                             f"http://{e.host_ip}:{STEER_PORT}/t/seg-1.m4s"],
-                            check=False).returncode == 0:
-                    break
+            wait_for_server(e, f"http://{e.host_ip}:{STEER_PORT}/t/seg-1.m4s")
             e.files = files
             e.paris_client = paris_client
             yield e

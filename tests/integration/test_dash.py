@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+from cluster_util import clients_csv, paris_london_model, wait_for_server
 from harness import Edgeplane
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
@@ -135,26 +136,6 @@ class H(http.server.SimpleHTTPRequestHandler):
 http.server.ThreadingHTTPServer((sys.argv[1], int(sys.argv[2])), H).serve_forever()
 """
 
-STEER_MODEL = """
-policy = "geo"
-clients = "clients.csv"
-recompute_s = 3600
-
-[[cluster]]
-name = "paris"
-lat = 48.86
-lon = 2.35
-capacity_gbps = 40
-v4 = ["{ep_ip}"]
-
-[[cluster]]
-name = "london"
-lat = 51.51
-lon = -0.13
-capacity_gbps = 400
-v4 = ["{host_ip}"]
-http_host = "{host_ip}:{port}"
-"""
 
 
 def test_dashjs_follows_the_steering_manifest(title):
@@ -170,9 +151,9 @@ def test_dashjs_follows_the_steering_manifest(title):
     e = Edgeplane()
     model = os.path.join(title.content, "steer.toml")
     with open(model, "w") as f:
-        f.write(STEER_MODEL.format(ep_ip=e.ip, host_ip=e.host_ip, port=port))
+        f.write(paris_london_model(e, port))
     with open(os.path.join(title.content, "clients.csv"), "w") as f:
-        f.write(f"prefix,lat,lon\n{e.host_ip}/32,51.50,-0.12\n")
+        f.write(clients_csv(e))
     e.args = ["--ram-mb", "128", "--clusters", model, "--cluster-self", "paris",
               "--http-redirect", "false"] + e.args
     london_dir = os.path.join(title.content, "london")
@@ -192,12 +173,7 @@ def test_dashjs_follows_the_steering_manifest(title):
             server = subprocess.Popen(["ip", "netns", "exec", e.ns, "/usr/bin/python3", "-c",
                                        CORS_SERVER, e.host_ip, str(port)],
                                       cwd=london_dir, stdout=subprocess.DEVNULL, stderr=log)
-            for _ in range(100):
-                if e.ns_run(["curl", "-sS", "-o", "/dev/null", "-m", "2",
-                             f"http://{e.host_ip}:{port}/demo/manifest.mpd"],
-                            check=False).returncode == 0:
-                    break
-                time.sleep(0.1)
+            wait_for_server(e, f"http://{e.host_ip}:{port}/demo/manifest.mpd")
             r = e.ns_run(["node", os.path.join(BROWSER, "play.mjs"),
                           f"http://{e.ip}/player.html?title=demo&buffer=4", "150"],
                          check=False, timeout=200, env=dict(os.environ, CHROMIUM="/usr/bin/chromium"))

@@ -3,6 +3,8 @@
 
 #include <rte_ip.h>
 
+#include <algorithm>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -324,15 +326,14 @@ std::vector<uint8_t> frag_needed_frame(uint32_t router, uint32_t ours, uint32_t 
     qh->next_proto_id = IPPROTO_TCP;
     qh->src_addr = ours;
     qh->dst_addr = peer;
-    uint8_t *th = reinterpret_cast<uint8_t *>(qh + 1);
-    th[0] = 0;
-    th[1] = 80;  // sport 80
-    th[2] = 0xc3;
-    th[3] = 0x50;  // dport 50000
-    th[4] = static_cast<uint8_t>(seq >> 24);
-    th[5] = static_cast<uint8_t>(seq >> 16);
-    th[6] = static_cast<uint8_t>(seq >> 8);
-    th[7] = static_cast<uint8_t>(seq);
+    // The first 8 bytes of the TCP header, as far as the quote reaches (a
+    // 4-byte quote holds the ports only: writing the sequence number too
+    // overran the frame, found by ASan).
+    const uint8_t tcp8[8] = {
+        0, 80, 0xc3, 0x50,  // sport 80, dport 50000
+        static_cast<uint8_t>(seq >> 24), static_cast<uint8_t>(seq >> 16),
+        static_cast<uint8_t>(seq >> 8),  static_cast<uint8_t>(seq)};
+    std::memcpy(qh + 1, tcp8, std::min<size_t>(quoted_tcp, sizeof tcp8));
     auto *ic = reinterpret_cast<rte_icmp_hdr *>(icmp);
     ic->icmp_cksum = static_cast<uint16_t>(~rte_raw_cksum(icmp, 8 + 20 + quoted_tcp));
     return f;

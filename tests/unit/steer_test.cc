@@ -4,16 +4,13 @@
 // lcore's ring, not this lcore's TCP engine; a segment for a service port
 // stays; an ARP reply is copied to the other lcores; a full ring is a
 // counted drop. Driven through process_burst with real mbufs and rings, no
-// port (EAL without hugepages or PCI).
+// port (EAL without hugepages or PCI: tests/chunkstore/eal_env.cc).
 #include <gtest/gtest.h>
-#include <rte_eal.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 #include <rte_tcp.h>
-#include <unistd.h>
 
 #include <cstring>
-#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -23,34 +20,6 @@
 
 namespace ep {
 namespace {
-
-class EalEnv : public testing::Environment {
-  public:
-    void SetUp() override {
-        std::string prefix = "--file-prefix=steer-test-" + std::to_string(getpid());
-        std::vector<std::string> args = {"test",
-                                         "--no-pci",
-                                         prefix,
-                                         "--no-huge",
-                                         "-m",
-                                         "128",
-                                         "--no-shconf",
-                                         "--no-telemetry",
-                                         "-l",
-                                         "0",
-                                         "--log-level=*:warning"};
-        std::vector<char *> argv;
-        for (auto &a : args) argv.push_back(a.data());
-        ASSERT_GE(rte_eal_init(static_cast<int>(argv.size()), argv.data()), 0);
-    }
-    void TearDown() override {
-        const std::string dir = rte_eal_get_runtime_dir();
-        rte_eal_cleanup();
-        std::error_code ec;
-        std::filesystem::remove_all(dir, ec);
-    }
-};
-[[maybe_unused]] testing::Environment *const env = testing::AddGlobalTestEnvironment(new EalEnv);
 
 std::vector<uint8_t> tcp_frame(uint16_t sport, uint16_t dport) {
     const size_t ip_len = sizeof(rte_ipv4_hdr) + sizeof(rte_tcp_hdr);
