@@ -37,7 +37,7 @@ edgeplane's store is), one worker pinned to the server core.
 
 Every run records the servers' CPU time (every thread, schedstat) and the
 client's (wait4), as columns for saying which side limited a figure.
-Writes DIR/results.json and DIR/report.txt.
+Writes DIR/results.json and DIR/report.md (the tables; --render FILE prints them again).
 """
 import argparse
 import json
@@ -134,10 +134,13 @@ class ProxyCache:
         kids = _sh("pgrep", "-P", str(self.proc.pid), check=False).stdout.split()
         return int(kids[0]) if kids else None
 
+    def pids(self):
+        return [int(p) for p in _sh("pgrep", "-P", str(self.proc.pid), check=False).stdout.split()] + [self.proc.pid]
+
     def tasks(self):
         t = {}
-        for pid in _sh("pgrep", "-P", str(self.proc.pid), check=False).stdout.split() + [str(self.proc.pid)]:
-            t.update(compare.tasks_cpu_ns(int(pid)))  # master, worker, cache manager and loader
+        for pid in self.pids():
+            t.update(compare.tasks_cpu_ns(pid))  # master, worker, cache manager and loader
         return t
 
     def cleanup(self):
@@ -216,6 +219,24 @@ def curl(ns, urls, outs, parallel=0):
     return rows, wall, cpu_s
 
 
+def tasks_wait_ns(pids):
+    """{tid: ns spent runnable but waiting for a CPU} (schedstat's second
+    field) for every thread of pids: the scheduler's share of a figure."""
+    out = {}
+    for pid in pids:
+        base = f"/proc/{pid}/task"
+        try:
+            tids = os.listdir(base)
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                out[int(tid)] = int(open(f"{base}/{tid}/schedstat").read().split()[1])
+            except (OSError, ValueError, IndexError):
+                pass
+    return out
+
+
 def tbf_drops(cl):
     """Packets the origin link's tbf dropped so far."""
     out = _sh("ip", "netns", "exec", cl.ns, "tc", "-s", "qdisc", "show", "dev", cl.veth_client).stdout
@@ -269,10 +290,12 @@ class Bench:
             pid = ep.proc.pid
             tid = lcore_tid(pid, SERVER_CPU)
             tasks = lambda: compare.tasks_cpu_ns(pid)  # noqa: E731
+            waits = lambda: tasks_wait_ns([pid])  # noqa: E731
         else:
             proxy = ProxyCache(ep.ns, ep.host_ip, self.cl.ip).start()
             base = f"http://{ep.host_ip}:{PROXY_PORT}"
             tasks = proxy.tasks
+            waits = lambda: tasks_wait_ns(proxy.pids())  # noqa: E731
         try:
             paths = self.paths(scenario)
             urls = [base + p for p in paths]
@@ -281,9 +304,11 @@ class Bench:
             tbf0 = tbf_drops(self.cl) if self.a.rate != "none" else None
             t_before, s_before, o_before = tasks(), ep.stats() if server == "edgeplane" else None, \
                 compare.tasks_cpu_ns(self.origin.proc.pid)
+            w_before = waits()
             t0 = time.monotonic()
             rows, wall, client_cpu = curl(ep.ns, urls, outs, parallel=100 if scenario == "c100" else 0)
             t1 = time.monotonic()
+            w_after = waits()
             t_after, s_after, o_after = tasks(), ep.stats() if server == "edgeplane" else None, \
                 compare.tasks_cpu_ns(self.origin.proc.pid)
             time.sleep(0.3)  # nginx logs a request when it ends; slice subrequests too
@@ -302,8 +327,10 @@ class Bench:
         win = t1 - t0
         rec_tbf = tbf_drops(self.cl) - tbf0 if self.a.rate != "none" else None
         srv_s = compare.tasks_delta_s(t_before, t_after)
+        wait_s = compare.tasks_delta_s(w_before, w_after)
         rec = {"server": server, "scenario": scenario, "rows": rows, "wall_s": wall, "exact": exact,
                "failed_transfers": failed, "tbf_drops": rec_tbf,
+               "runq_wait_share": wait_s / win,  # all threads: time runnable without a CPU / window
                "origin_requests": origin_reqs, "client_cpu_share": client_cpu / wall,
                "server_cpu_share": srv_s / win,
                "origin_cpu_share": compare.tasks_delta_s(o_before, o_after) / win,
@@ -314,6 +341,8 @@ class Bench:
             rec["lcore_busy_share"] = (b1 - b0) / ((b1 - b0) + (i1 - i0))
             rec["lcore_on_cpu_share"] = compare.tasks_delta_s(t_before, t_after, only=(tid,)) / win if tid else None
             rec["other_threads_cpu_share"] = compare.tasks_delta_s(t_before, t_after, exclude=(tid,)) / win
+            rec["lcore_runq_wait_share"] = compare.tasks_delta_s(w_before, w_after, only=(tid,)) / win if tid else None
+            rec["other_runq_wait_share"] = compare.tasks_delta_s(w_before, w_after, exclude=(tid,)) / win
             h0, h1 = compare.section(s_before, "http"), compare.section(s_after, "http")
             rec["origin_fetches"] = h1.get("origin_fetches", 0) - h0.get("origin_fetches", 0)
             rec["origin_coalesced"] = h1.get("origin_coalesced", 0) - h0.get("origin_coalesced", 0)
@@ -369,10 +398,14 @@ def summarise(runs, a):
                     "origin_requests": sorted(set(r["origin_requests"] for r in x)),
                     "all_exact": all(r["exact"] for r in x), "failed_transfers": sum(r["failed_transfers"] for r in x),
                     "server_cpu_share": med("server_cpu_share"),
+                    "runq_wait_share": med("runq_wait_share") if all("runq_wait_share" in r for r in x) else None,
                     "client_cpu_share": med("client_cpu_share"), "origin_cpu_share": med("origin_cpu_share")}
             if s == "edgeplane":
                 e[s]["lcore_busy_share"] = med("lcore_busy_share")
                 e[s]["lcore_on_cpu_share"] = med("lcore_on_cpu_share")
+                if all("lcore_runq_wait_share" in r for r in x):
+                    e[s]["lcore_runq_wait_share"] = med("lcore_runq_wait_share")
+                    e[s]["other_runq_wait_share"] = med("other_runq_wait_share")
             if sc == "c100":
                 e[s]["ttfb_max_ms"] = med("ttfb_max_s") * 1e3
                 e[s]["total_max_ms"] = med("total_max_s") * 1e3
@@ -391,16 +424,66 @@ def summarise(runs, a):
     return out
 
 
+LABEL = {"cold8m": "cold 8 MiB GET, 1 client", "dash": "cold DASH session (MPD, init, 10 segments at 4.5 Mbit/s)",
+         "c100": "100 concurrent cold GETs of one 8 MiB object", "fill32m": "cold 32 MiB GET (fill throughput)"}
+
+
+def pc(x):
+    return "n/a" if x is None else f"{x * 100:.0f} %"
+
+
+def render(d):
+    """Markdown tables of a results.json (what docs/benchmarks.md quotes)."""
+    a, summ = d["args"], d["summary"]
+    m = d["machine"]
+    lines = [f"{d['date_utc']}, commit {d['commit'][:7]}{' (dirty)' if d['dirty'] else ''}, {m['cpu']}, "
+             f"{m['cpus']} CPUs, load average {m['loadavg'][0]:.1f} before, {d['loadavg_after'][0]:.1f} after; "
+             f"origin link {a['rate']}, caches at nice {a.get('nice') or 0}, {a['pairs']} pairs", ""]
+    lines.append("| scenario | cache | runs | median TTFB | median total | origin requests per run | failed / exact "
+                 "| cache threads on CPU | cache threads waiting for a CPU | edgeplane lcore on CPU / busy | client CPU |")
+    lines.append("|---|---|---:|---:|---:|---|---|---:|---:|---|---:|")
+    for sc, e in summ.items():
+        for s in ("edgeplane", "nginx"):
+            if s not in e:
+                continue
+            x = e[s]
+            extra = ""
+            if sc == "c100":
+                extra = f" (max {x['ttfb_max_ms']:.0f})"
+            lc = f"{pc(x.get('lcore_on_cpu_share'))} / {pc(x.get('lcore_busy_share'))}" if s == "edgeplane" else ""
+            lines.append(f"| {LABEL.get(sc, sc)} | {s} | {x['runs']} | {x['ttfb_ms']:.1f} ms{extra} | "
+                         f"{x['total_ms']:.0f} ms{(' (max %.0f)' % x['total_max_ms']) if sc == 'c100' else ''} | "
+                         f"{', '.join(map(str, x['origin_requests']))} | {x['failed_transfers']} / "
+                         f"{'all' if x['all_exact'] else 'NOT all'} | {pc(x['server_cpu_share'])} | {pc(x.get('runq_wait_share'))} | {lc} | "
+                         f"{pc(x['client_cpu_share'])} |")
+    lines.append("")
+    for sc, e in summ.items():
+        for k, what in (("ratio_ttfb_s", "TTFB"), ("ratio_total_s", "total")):
+            r = e.get(k) or {}
+            if r.get("pairs"):
+                lines.append(f"- {sc}, nginx / edgeplane {what}, median of per-pair ratios: **{r['median']:.2f}** "
+                             f"(pairs: {', '.join(f'{v:.2f}' for v in r['pairs'])})")
+        for s in ("edgeplane", "nginx"):
+            if s in e and "fill_share_of_rate" in e[s]:
+                lines.append(f"- {sc}, {s}: fill throughput {pc(e[s]['fill_share_of_rate'])} of the tbf rate, "
+                             f"{pc(e[s]['fill_share_of_direct'])} of a direct GET from the origin over the same link")
+    return "\n".join(lines)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pairs", type=int, default=5)
     ap.add_argument("--rate", default="200mbit", help="tbf rate of the origin link, or none")
     ap.add_argument("--scenarios", default="cold8m,dash,c100,fill32m")
     ap.add_argument("--out", default=None)
+    ap.add_argument("--render", default=None, metavar="RESULTS_JSON", help="print the tables of a results file, run nothing")
     ap.add_argument("--nice", type=int, default=None,
                     help="run both caches at this nice level (the same for both; on a shared machine a "
                          "polling data lcore at nice 0 gets only its CFS share of the core)")
     a = ap.parse_args()
+    if a.render:
+        print(render(json.load(open(a.render))))
+        return 0
     if a.nice is not None:
         NICE[:] = ["nice", "-n", str(a.nice)]
     out = a.out or os.path.join(os.getcwd(), "results", time.strftime("origin-%Y%m%d-%H%M%S"))
@@ -433,6 +516,7 @@ def main():
                           f"{r['server_cpu_share'] * 100:.0f}% client CPU {r['client_cpu_share'] * 100:.0f}%"
                           + (f" lcore busy {r['lcore_busy_share'] * 100:.0f}% lcore on CPU "
                              f"{r['lcore_on_cpu_share'] * 100:.0f}%" if s == "edgeplane" else "")
+                          + f" waiting for a CPU {r['runq_wait_share'] * 100:.0f}%"
                           + (f" direct {r['direct_total_s'] * 1e3:.0f} ms" if r["direct_total_s"] else ""),
                           flush=True)
     finally:
@@ -440,8 +524,10 @@ def main():
         shutil.rmtree(content, ignore_errors=True)
     meta["loadavg_after"] = os.getloadavg()
     summary = summarise(runs, a)
-    json.dump({**meta, "summary": summary, "runs": runs}, open(os.path.join(out, "results.json"), "w"), indent=1)
-    print(json.dumps(summary, indent=1))
+    d = {**meta, "summary": summary, "runs": runs}
+    json.dump(d, open(os.path.join(out, "results.json"), "w"), indent=1)
+    open(os.path.join(out, "report.md"), "w").write(render(d) + "\n")
+    print(render(d))
     print(f"results in {out}", file=sys.stderr)
     return 0 if all(r["exact"] for r in runs) else 1
 
