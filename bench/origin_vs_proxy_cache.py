@@ -117,6 +117,13 @@ class ProxyCache:
         self.proc = None
 
     def start(self):
+        try:
+            return self._start()
+        except BaseException:
+            self.cleanup()  # a proxy that never answered is not left behind
+            raise
+
+    def _start(self):
         self.proc = subprocess.Popen(["ip", "netns", "exec", self.ns] + NICE + ["nginx", "-c", self.conf, "-p", self.work],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.time() + 10
@@ -324,6 +331,10 @@ class Bench:
         finally:
             if proxy:
                 proxy.cleanup()
+            # Only one cache runs at a time: the next run (nginx's) must not
+            # share the machine with an idle edgeplane.
+            if server == "edgeplane":
+                ep.stop()
         win = t1 - t0
         rec_tbf = tbf_drops(self.cl) - tbf0 if self.a.rate != "none" else None
         srv_s = compare.tasks_delta_s(t_before, t_after)
