@@ -299,8 +299,10 @@ class Bench:
             tasks = lambda: compare.tasks_cpu_ns(pid)  # noqa: E731
             waits = lambda: tasks_wait_ns([pid])  # noqa: E731
         else:
-            proxy = ProxyCache(ep.ns, ep.host_ip, self.cl.ip).start()
-            base = f"http://{ep.host_ip}:{PROXY_PORT}"
+            # the router's veth address: it stays while edgeplane (and its TAP) is down;
+            # the clients in the same namespace reach it over lo either way
+            proxy = ProxyCache(ep.ns, self.cl.router_ip, self.cl.ip).start()
+            base = f"http://{self.cl.router_ip}:{PROXY_PORT}"
             tasks = proxy.tasks
             waits = lambda: tasks_wait_ns(proxy.pids())  # noqa: E731
         try:
