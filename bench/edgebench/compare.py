@@ -26,6 +26,12 @@ tier (edgectl ingest), driven by `edgebench http` on the client core.
 nginx: one worker pinned to the server core, configured as for static
 delivery (sendfile, tcp_nopush, open_file_cache, keep-alive), driven by
 `wrk -t1` pinned to the client core over loopback.
+varnish (--servers ...,varnish): varnishd with malloc storage, one thread
+pool, pinned to the server core, the builtin VCL in front of an nginx of the
+same configuration; every URL fetched once before the window (all hits,
+MAIN.cache_hit/cache_miss recorded per run); counted like nginx (every
+thread of the manager, the cache child and the backend, + irq time), driven
+by the same wrk.
 
 Workloads (the same bytes for both): small = 1 KiB objects, seg = 2 MiB
 segments, dash = a DASH session mix (MPD, init, then every segment of a
@@ -453,6 +459,100 @@ class Nginx:
         shutil.rmtree(self.work, ignore_errors=True)
 
 
+class Varnish:
+    """Varnish (Debian varnishd) as the second serving baseline (issue 20):
+    a cache in front of a backend, as its users run it. Storage: malloc
+    (the content, ~100 MB, fits in RAM many times; Varnish's docs keep the
+    file stevedore for caches larger than memory). The builtin VCL with -b
+    (GET answers cached, default TTL 120 s, longer than a campaign's run);
+    every URL is fetched once before the measured window, so the window is
+    served from cache. The backend is an nginx of the same configuration on
+    another port; its threads are counted with Varnish's (near zero once
+    warm). Every thread of the manager and the cache child is pinned to the
+    server core (taskset), one thread pool (`thread_pools=1`: one core)."""
+
+    def __init__(self, root, port, cpu, ram_mb=1024):
+        self.work = tempfile.mkdtemp(prefix="edgebench-varnish-")
+        os.chmod(self.work, 0o755)
+        self.port, self.cpu, self.ram_mb = port, cpu, ram_mb
+        self.backend = Nginx(root, port + 1, cpu)
+        self.proc = None
+
+    def start(self, urls, timeout=20):
+        if not shutil.which("varnishd"):
+            raise RuntimeError("varnishd not found on PATH (scripts/packages.txt lists varnish)")
+        self.backend.start()
+        self.proc = subprocess.Popen(
+            ["taskset", "-c", str(self.cpu), "varnishd", "-F", "-j", "none", "-n", self.work,
+             "-a", f"127.0.0.1:{self.port}", "-b", f"127.0.0.1:{self.port + 1}",
+             "-s", f"malloc,{self.ram_mb}m", "-p", "thread_pools=1", "-p", "thread_pool_min=50",
+             "-T", "none"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.time() + timeout
+        while True:
+            r = sh("curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                   f"http://127.0.0.1:{self.port}{urls[0]}", check=False)
+            if r.stdout.strip() == "200":
+                break
+            if self.proc.poll() is not None or time.time() > deadline:
+                err = self.proc.stderr.read().decode() if self.proc.poll() is not None else ""
+                raise RuntimeError(f"varnishd did not start ({r.stdout!r}): {err[-2000:]}")
+            time.sleep(0.1)
+        # Warm: every URL once, so the measured window is hits only.
+        cfg = os.path.join(self.work, "warm.curl")
+        with open(cfg, "w") as f:
+            for u in dict.fromkeys(urls):
+                f.write(f'url = "http://127.0.0.1:{self.port}{u}"\noutput = "/dev/null"\n')
+        w = sh("curl", "-s", "-f", "-K", cfg, check=False)
+        if w.returncode != 0:
+            raise RuntimeError(f"varnish warm-up failed: curl exit {w.returncode} {w.stderr[-500:]}")
+        return self
+
+    def pids(self):
+        if not self.proc:
+            return []
+        return [self.proc.pid] + [int(p) for p in sh("pgrep", "-P", str(self.proc.pid), check=False).stdout.split()]
+
+    def child_pid(self):
+        kids = self.pids()[1:]
+        return kids[0] if kids else None
+
+    def worker_pid(self):
+        return self.child_pid()
+
+    def tasks(self):
+        t = {}
+        for pid in self.pids():
+            t.update(tasks_cpu_ns(pid))
+        t.update({("backend", k): v for k, v in self.backend.tasks().items()})
+        return t
+
+    def counters(self):
+        """MAIN.cache_hit / cache_miss / backend_req so far (varnishstat)."""
+        r = sh("varnishstat", "-n", self.work, "-1", "-f", "MAIN.cache_hit", "-f", "MAIN.cache_miss",
+               "-f", "MAIN.backend_req", check=False)
+        out = {}
+        for line in r.stdout.splitlines():
+            f = line.split()
+            if len(f) >= 2 and f[1].isdigit():
+                out[f[0].split(".", 1)[-1]] = int(f[1])
+        return out
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.backend.cleanup()
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
 def run_timed(cmd, timeout):
     """Runs cmd; returns (rc, stdout, stderr, its CPU seconds (user + sys,
     children included), wall seconds)."""
@@ -585,6 +685,29 @@ def run_nginx(a, content, url_file, w, conns, hz):
             "p50_ms": r["p50_us"] / 1e3, "p99_ms": r["p99_us"] / 1e3, "errors": r["errors"],
             "verified": None, "client_cpu_share": r["client_cpu_s"] / r["client_wall_s"],
             "cycles": c, "client": r}
+
+
+def run_varnish(a, content, url_file, w, conns, hz):
+    """Like run_nginx: every thread of varnishd's manager and cache child
+    (and of the warm backend) + the server core's irq/softirq time."""
+    urls = [u.strip() for u in open(url_file) if u.strip()]
+    vs = Varnish(content, a.varnish_port, a.server_cpu)
+    try:
+        vs.start(urls)
+        k0 = vs.counters()
+        before = ng_snapshot(vs, a.server_cpu)
+        r = wrk_run(url_file, a.varnish_port, conns, int(round(a.duration)), a.client_cpu, vs.work)
+        after = ng_snapshot(vs, a.server_cpu)
+        k1 = vs.counters()
+    finally:
+        vs.cleanup()
+    c = nginx_window(before, after, hz)
+    secs = r["duration_us"] / 1e6
+    return {"server": "varnish", "requests": r["requests"], "bytes": r["bytes"],
+            "rps": r["requests"] / secs, "gbps": r["bytes"] * 8 / secs / 1e9, "seconds": secs,
+            "p50_ms": r["p50_us"] / 1e3, "p99_ms": r["p99_us"] / 1e3, "errors": r["errors"],
+            "verified": None, "client_cpu_share": r["client_cpu_s"] / r["client_wall_s"],
+            "cycles": c, "client": r, "varnish": {k: k1.get(k, 0) - k0.get(k, 0) for k in k1}}
 
 
 def finish_run(r):
@@ -757,6 +880,7 @@ def parse_args(argv=None):
     ap.add_argument("--server-cpu", type=int, default=1, help="core of edgeplane's data lcore / nginx's worker")
     ap.add_argument("--client-cpu", type=int, default=0, help="core of edgebench / wrk")
     ap.add_argument("--nginx-port", type=int, default=18080)
+    ap.add_argument("--varnish-port", type=int, default=18090, help="varnishd; its backend nginx on the next port")
     ap.add_argument("--memif", default=os.path.join(MEMIF_DIR, "memif.sock"))
     ap.add_argument("--out", default=None, help="results dir (default ./results/compare-<time>)")
     ap.add_argument("--no-chart", action="store_true")
@@ -765,9 +889,9 @@ def parse_args(argv=None):
     bad = [w for w in a.workloads.split(",") if w not in known]
     if bad:
         ap.error(f"unknown workload(s) {','.join(bad)} (known: small, seg, dash)")
-    bad = [s for s in a.servers.split(",") if s not in ("edgeplane", "nginx")]
+    bad = [s for s in a.servers.split(",") if s not in ("edgeplane", "nginx", "varnish")]
     if bad:
-        ap.error(f"unknown server(s) {','.join(bad)} (known: edgeplane, nginx)")
+        ap.error(f"unknown server(s) {','.join(bad)} (known: edgeplane, nginx, varnish)")
     if a.pairs < 1 or a.duration <= 0:
         ap.error("--pairs must be >= 1 and --duration > 0")
     return a
@@ -804,6 +928,8 @@ def campaign(a):
                         r = run_edgeplane(a, build, edgebench, content, lists[w], w, conns[w],
                                           f"{os.getpid() % 10000}{w[0]}{i}")
                         hz = r["cycles"]["hz"]
+                    elif s == "varnish":
+                        r = run_varnish(a, content, lists[w], w, conns[w], hz or tsc_hz_guess())
                     else:
                         r = run_nginx(a, content, lists[w], w, conns[w], hz or tsc_hz_guess())
                     r.update(workload=w, pair=i, conns=conns[w])

@@ -117,6 +117,26 @@ def test_finish_run_divides_by_requests_and_bytes():
     assert z["cycles_per_req"] != z["cycles_per_req"]  # NaN, not a division error
 
 
+def test_varnish_is_counted_like_nginx_with_its_backend():
+    # Varnish.tasks(): the manager (tid 20), the cache child's threads (21,
+    # 22) and the backend nginx's threads under ("backend", tid), so a tid
+    # reused across the two processes can never collide. Every one counts.
+    before = {"tasks": {20: 0, 21: 0, 22: 0, ("backend", 21): 0}, "irq_s": 1.0, "t": 10.0}
+    after = {"tasks": {20: 10_000_000, 21: 200_000_000, 22: 100_000_000, ("backend", 21): 5_000_000},
+             "irq_s": 1.05, "t": 11.0, "worker_tids": {21, 22}}
+    c = compare.nginx_window(before, after, HZ)
+    assert c["task_s"] == pytest.approx(0.315)
+    assert c["server_cycles"] == pytest.approx((0.315 + 0.05) * HZ)
+    assert c["server_on_cpu_share"] == pytest.approx(0.3)  # the child's threads only
+
+
+def test_varnish_is_a_known_server():
+    a = compare.parse_args(["--servers", "edgeplane,nginx,varnish"])
+    assert a.servers.split(",") == ["edgeplane", "nginx", "varnish"]
+    s = compare.summarise([run("edgeplane", 0, 1000.0, 1.0), run("varnish", 0, 4000.0, 2.0)])
+    assert s["small"]["ratios"]["varnish"]["cycles_per_req"]["median"] == 4.0
+
+
 def script(*args, env=None):
     return subprocess.run(["/usr/bin/python3", os.path.join(SRC, "bench", "edgebench", "compare.py"), *args],
                           capture_output=True, text=True, timeout=60, env=env)
