@@ -254,6 +254,9 @@ void OriginPush::poll_list(uint64_t now_ns, int64_t unix_s) {
             it.detail = fmt("needs %" PRIu64 " bytes, the cap passes %" PRIu64
                             " more before the window ends",
                             it.size, budget);
+        // A listed size gives the chunk count now, so the most popular
+        // title's chunks go first; its first chunk's answer has the last word.
+        it.chunks = static_cast<uint32_t>((it.size + kChunk - 1) / kChunk);
         if (d[i] != push::Skip::none) {
             it.st = State::kSkipped;
             it.skip = d[i];
@@ -279,7 +282,8 @@ void OriginPush::landed(Pending &p, uint64_t now_ns) {
     Item &it = items_[p.item];
     const chunkstore::ObjectMeta *m = store_->object_by_id(it.oid);
     if (!m) return;
-    if (p.index == 0 && it.chunks == 0) {
+    if (p.index == 0 && !it.known) {
+        it.known = true;
         const uint64_t listed = it.size;
         it.size = m->size;
         it.chunks = m->chunk_count;
@@ -338,15 +342,23 @@ void OriginPush::poll_fill(uint64_t now_ns) {
     // the bucket allows.
     while (pending_.size() < kMaxInFlight) {
         size_t pick = SIZE_MAX;
-        for (size_t i = 0; i < items_.size() && pick == SIZE_MAX; ++i) {
+        bool wait = false;
+        for (size_t i = 0; i < items_.size() && pick == SIZE_MAX && !wait; ++i) {
             const Item &it = items_[i];
             if (it.st != State::kPlanned && it.st != State::kFilling) continue;
-            if (it.chunks == 0 ? it.next == 0 : it.next < it.chunks) pick = i;
+            if (!it.known) {
+                // Later chunks need the version chunk 0 brings: wait for it
+                // rather than start a less popular title.
+                if (it.next == 0) pick = i;
+                else wait = true;
+            } else if (it.next < it.chunks) {
+                pick = i;
+            }
         }
         if (pick == SIZE_MAX) break;
         Item &it = items_[pick];
         const uint32_t idx = it.next;
-        if (it.chunks && chunk_in(it.oid, idx)) {  // a reader pulled it meanwhile: no fetch
+        if (it.known && chunk_in(it.oid, idx)) {  // a reader pulled it meanwhile: no fetch
             ++it.next;
             ++it.landed;
             if (it.landed >= it.chunks) it.st = State::kPushed;

@@ -64,7 +64,8 @@ class OriginPush {
         State st = State::kPlanned;
         push::Skip skip = push::Skip::none;
         uint64_t size = 0;     // known: from the list or the first chunk
-        uint32_t chunks = 0;   // known once chunk 0 is in
+        uint32_t chunks = 0;   // from the listed size, else 0 until chunk 0 is in
+        bool known = false;    // chunk 0 is in: size and chunks are the origin's
         uint32_t next = 0;     // next chunk to ask
         uint32_t landed = 0;   // chunks in the store
         uint64_t oid = 0;
