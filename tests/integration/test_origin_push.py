@@ -131,6 +131,7 @@ def test_push_window_stores_the_top_titles_before_anyone_asks():
             assert time.time() < deadline, rep
             time.sleep(0.2)
             rep = fill(ep)
+        print(rep)  # the report as an operator sees it (pytest -s)
         st = titles(rep)
         assert st["/vod/t1.bin"].startswith("pushed 5/5"), rep
         assert st["/vod/t3.bin"].startswith("pushed 3/3"), rep
