@@ -3,8 +3,8 @@
 #include <time.h>
 
 #include <algorithm>
-#include <cstdarg>
 #include <cinttypes>
+#include <cstdarg>
 #include <cstdio>
 #include <cstring>
 
@@ -137,8 +137,8 @@ bool OriginPush::ask(Pending &p, const std::string &key) {
 }
 
 // One pending chunk: 1 landed, 0 still waiting, -1 failed (*why).
-static int advance(PushAsk *&slot, bool &asked, uint64_t &since_ns, uint32_t &tries, bool in, uint64_t now_ns,
-                   uint64_t timeout_ns, std::string *why) {
+static int advance(PushAsk *&slot, bool &asked, uint64_t &since_ns, uint32_t &tries, bool in,
+                   uint64_t now_ns, uint64_t timeout_ns, std::string *why) {
     if (in) return 1;
     if (slot) {
         if (slot->state.load(std::memory_order_acquire) != PushAsk::kAnswered) return 0;
@@ -147,24 +147,24 @@ static int advance(PushAsk *&slot, bool &asked, uint64_t &since_ns, uint32_t &tr
         slot->state.store(PushAsk::kFree, std::memory_order_relaxed);
         slot = nullptr;
         switch (r) {
-        case PushAsk::Result::started:
-        case PushAsk::Result::in_flight:
-        case PushAsk::Result::present:  // seen by the lcore: visible here by the next tick
-            asked = true;
-            since_ns = now_ns;
-            return 0;
-        case PushAsk::Result::busy:  // no fetch slot free on the lcore: ask again
-            asked = false;
-            return 0;
-        case PushAsk::Result::no_route:
-            *why = "no origin route matches it now";
-            return -1;
-        case PushAsk::Result::no_object:
-            *why = "the object left the store mid-push";
-            return -1;
-        case PushAsk::Result::failed:
-            *why = "the origin failed it (" + std::to_string(status) + ")";
-            return -1;
+            case PushAsk::Result::started:
+            case PushAsk::Result::in_flight:
+            case PushAsk::Result::present:  // seen by the lcore: visible here by the next tick
+                asked = true;
+                since_ns = now_ns;
+                return 0;
+            case PushAsk::Result::busy:  // no fetch slot free on the lcore: ask again
+                asked = false;
+                return 0;
+            case PushAsk::Result::no_route:
+                *why = "no origin route matches it now";
+                return -1;
+            case PushAsk::Result::no_object:
+                *why = "the object left the store mid-push";
+                return -1;
+            case PushAsk::Result::failed:
+                *why = "the origin failed it (" + std::to_string(status) + ")";
+                return -1;
         }
         return 0;
     }
@@ -196,8 +196,8 @@ void OriginPush::poll_list(uint64_t now_ns, int64_t unix_s) {
         return;
     }
     std::string why;
-    const int r = advance(p.slot, p.asked, p.since_ns, p.tries, chunk_in(oid, 0),
-                          now_ns, timeout_ns_, &why);
+    const int r =
+        advance(p.slot, p.asked, p.since_ns, p.tries, chunk_in(oid, 0), now_ns, timeout_ns_, &why);
     if (r == 0) return;
     pending_.clear();
     auto retry = [&](std::string e) {
@@ -214,8 +214,7 @@ void OriginPush::poll_list(uint64_t now_ns, int64_t unix_s) {
         return retry("its chunk could not be read");
     std::vector<push::Entry> entries;
     std::string err;
-    if (!push::parse_list({reinterpret_cast<const char *>(buf.data()), buf.size()}, &entries,
-                          &err))
+    if (!push::parse_list({reinterpret_cast<const char *>(buf.data()), buf.size()}, &entries, &err))
         return retry(err);
     list_error_.clear();
 
@@ -290,9 +289,9 @@ void OriginPush::landed(Pending &p, uint64_t now_ns) {
         if (listed == 0) {  // the list gave no size: judged now
             const push::Skip s = push::fit(it.size, share_bytes_ - share_used_, budget_left_);
             if (s != push::Skip::none) {
-                give_up(it, s,
-                        fmt("%" PRIu64 " bytes (learned from its first chunk, which stays)",
-                            it.size));
+                give_up(
+                    it, s,
+                    fmt("%" PRIu64 " bytes (learned from its first chunk, which stays)", it.size));
                 share_used_ += std::min(kChunk, share_bytes_ - share_used_);
                 return;
             }
@@ -326,8 +325,8 @@ void OriginPush::poll_fill(uint64_t now_ns) {
         }
         if (!p.slot && !p.asked) ask(p, it.key);
         std::string why;
-        const int r = advance(p.slot, p.asked, p.since_ns, p.tries,
-                              chunk_in(it.oid, p.index), now_ns, timeout_ns_, &why);
+        const int r = advance(p.slot, p.asked, p.since_ns, p.tries, chunk_in(it.oid, p.index),
+                              now_ns, timeout_ns_, &why);
         if (r == 0) {
             ++i;
             continue;
@@ -349,8 +348,10 @@ void OriginPush::poll_fill(uint64_t now_ns) {
             if (!it.known) {
                 // Later chunks need the version chunk 0 brings: wait for it
                 // rather than start a less popular title.
-                if (it.next == 0) pick = i;
-                else wait = true;
+                if (it.next == 0)
+                    pick = i;
+                else
+                    wait = true;
             } else if (it.next < it.chunks) {
                 pick = i;
             }
@@ -411,30 +412,30 @@ void OriginPush::report(Reply &out, int64_t unix_s) const {
                   " bytes)%s\n",
                   mbps_, kChunk, mbps_ == 0 ? ", off" : ""));
     out.write(fmt("pushed: %" PRIu64 " bytes in %" PRIu64 " chunks over %.3f s: %.3f Mbit/s\n",
-                  bytes_, chunks_, secs, secs > 0 ? static_cast<double>(bytes_) * 8 / secs / 1e6 : 0.0));
+                  bytes_, chunks_, secs,
+                  secs > 0 ? static_cast<double>(bytes_) * 8 / secs / 1e6 : 0.0));
     out.write(fmt("share: %u%% of the RAM tier = %" PRIu64 " bytes, %" PRIu64 " planned\n",
                   share_pct_, share_bytes_, share_used_));
     if (!list_error_.empty()) out.write("list error: " + list_error_ + "\n");
     for (size_t i = 0; i < items_.size(); ++i) {
         const Item &it = items_[i];
-        std::string line =
-            fmt("title %zu %s size %" PRIu64 " ", i + 1, it.e.path.c_str(), it.size);
+        std::string line = fmt("title %zu %s size %" PRIu64 " ", i + 1, it.e.path.c_str(), it.size);
         switch (it.st) {
-        case State::kPlanned:
-            line += "planned";
-            break;
-        case State::kFilling:
-            line += fmt("filling %u/%u chunks", it.landed, it.chunks);
-            break;
-        case State::kPushed:
-            line += fmt("pushed %u/%u chunks, %" PRIu64 " bytes fetched", it.landed, it.chunks,
-                        it.bytes);
-            break;
-        case State::kSkipped:
-            line += std::string("skipped ") + push::skip_name(it.skip) + ": " +
-                    push::skip_text(it.skip);
-            if (!it.detail.empty()) line += " (" + it.detail + ")";
-            break;
+            case State::kPlanned:
+                line += "planned";
+                break;
+            case State::kFilling:
+                line += fmt("filling %u/%u chunks", it.landed, it.chunks);
+                break;
+            case State::kPushed:
+                line += fmt("pushed %u/%u chunks, %" PRIu64 " bytes fetched", it.landed, it.chunks,
+                            it.bytes);
+                break;
+            case State::kSkipped:
+                line += std::string("skipped ") + push::skip_name(it.skip) + ": " +
+                        push::skip_text(it.skip);
+                if (!it.detail.empty()) line += " (" + it.detail + ")";
+                break;
         }
         out.write(line + "\n");
     }

@@ -63,21 +63,21 @@ class OriginPush {
         std::string key;  // store name: the path without '/'
         State st = State::kPlanned;
         push::Skip skip = push::Skip::none;
-        uint64_t size = 0;     // known: from the list or the first chunk
-        uint32_t chunks = 0;   // from the listed size, else 0 until chunk 0 is in
-        bool known = false;    // chunk 0 is in: size and chunks are the origin's
-        uint32_t next = 0;     // next chunk to ask
-        uint32_t landed = 0;   // chunks in the store
+        uint64_t size = 0;    // known: from the list or the first chunk
+        uint32_t chunks = 0;  // from the listed size, else 0 until chunk 0 is in
+        bool known = false;   // chunk 0 is in: size and chunks are the origin's
+        uint32_t next = 0;    // next chunk to ask
+        uint32_t landed = 0;  // chunks in the store
         uint64_t oid = 0;
-        uint64_t bytes = 0;    // bytes of the chunks this push fetched
-        std::string detail;    // why skipped, in numbers
+        uint64_t bytes = 0;  // bytes of the chunks this push fetched
+        std::string detail;  // why skipped, in numbers
     };
     struct Pending {
         size_t item = SIZE_MAX;  // SIZE_MAX: the list
         uint32_t index = 0;
-        uint32_t len = 0;        // tokens taken
+        uint32_t len = 0;         // tokens taken
         PushAsk *slot = nullptr;  // asked, answer not read yet
-        bool asked = false;      // the lcore started or joined a fetch: wait for the chunk
+        bool asked = false;       // the lcore started or joined a fetch: wait for the chunk
         uint64_t since_ns = 0;
         uint32_t tries = 0;
     };

@@ -67,8 +67,8 @@ const char *skip_name(Skip s) {
         return #name;
         EP_PUSH_SKIPS(EP_X)
 #undef EP_X
-    default:
-        return "?";
+        default:
+            return "?";
     }
 }
 
@@ -79,12 +79,14 @@ const char *skip_text(Skip s) {
         return text;
         EP_PUSH_SKIPS(EP_X)
 #undef EP_X
-    default:
-        return "?";
+        default:
+            return "?";
     }
 }
 
-uint64_t slot_bytes(uint64_t size) { return (size + kChunk - 1) / kChunk * kChunk; }
+uint64_t slot_bytes(uint64_t size) {
+    return (size + kChunk - 1) / kChunk * kChunk;
+}
 
 Skip fit(uint64_t size, uint64_t share_left, uint64_t budget_left) {
     if (slot_bytes(size) > share_left) return Skip::share;

@@ -27,13 +27,13 @@ bool parse_list(std::string_view json, std::vector<Entry> *out, std::string *err
 
 #define EP_PUSH_SKIPS(X)                                                                  \
     X(none, "pushed")                                                                     \
-    X(bad_path, "not a request path (want /PATH, at most the store's name length)")      \
-    X(duplicate, "listed twice (the first, more popular, place counts)")                 \
+    X(bad_path, "not a request path (want /PATH, at most the store's name length)")       \
+    X(duplicate, "listed twice (the first, more popular, place counts)")                  \
     X(no_route, "no --origin route for this path")                                        \
     X(stored, "already stored")                                                           \
-    X(share, "does not fit the push share of the store")                                 \
+    X(share, "does not fit the push share of the store")                                  \
     X(budget, "does not fit the bandwidth budget: the window ends before it would be in") \
-    X(outside_window, "outside the window: the window closed before it was reached")     \
+    X(outside_window, "outside the window: the window closed before it was reached")      \
     X(failed, "the origin failed it (its fetches gave up)")
 
 enum class Skip : uint8_t {
@@ -59,7 +59,7 @@ struct PlanInput {
     uint64_t budget_left = 0;  // bytes the cap lets through before the window ends
     std::function<bool(std::string_view path)> routed;  // an --origin route matches
     std::function<bool(std::string_view path)> stored;  // the store holds it whole
-    size_t max_name = 0;                                 // longest store name (path minus '/')
+    size_t max_name = 0;                                // longest store name (path minus '/')
 };
 
 // In rank order: every entry's decision. Greedy, most popular first: an

@@ -11,7 +11,9 @@ using namespace ep::push;
 
 namespace {
 constexpr uint64_t kChunk = 256 * 1024;
-uint32_t hm(uint32_t h, uint32_t m, uint32_t s = 0) { return h * 3600 + m * 60 + s; }
+uint32_t hm(uint32_t h, uint32_t m, uint32_t s = 0) {
+    return h * 3600 + m * 60 + s;
+}
 }  // namespace
 
 TEST(PushWindow, ParsesAndBounds) {
@@ -48,9 +50,9 @@ TEST(PushWindow, WrapsPastMidnight) {
 TEST(PushWindow, RejectsBadText) {
     Window w;
     std::string err;
-    for (const char *bad : {"", "02:00", "02:00-", "2-6", "02:60-03:00", "25:00-03:00",
-                            "24:00-03:00", "02:00-02:00", "02:00-06:00x", "a2:00-06:00",
-                            "02:0-06:00", "02:00 - 06:00"})
+    for (const char *bad :
+         {"", "02:00", "02:00-", "2-6", "02:60-03:00", "25:00-03:00", "24:00-03:00", "02:00-02:00",
+          "02:00-06:00x", "a2:00-06:00", "02:0-06:00", "02:00 - 06:00"})
         EXPECT_FALSE(parse_window(bad, &w, &err)) << bad;
     EXPECT_NE(err.find("HH:MM"), std::string::npos) << err;
 }
@@ -92,8 +94,8 @@ TEST(PushBucket, NoCapTakesEverything) {
 TEST(PushList, Forms) {
     std::vector<Entry> e;
     std::string err;
-    ASSERT_TRUE(parse_list(R"(["/vod/a.mp4", {"path": "/vod/b.mp4", "size": 1234, "x": 1}])", &e,
-                           &err))
+    ASSERT_TRUE(
+        parse_list(R"(["/vod/a.mp4", {"path": "/vod/b.mp4", "size": 1234, "x": 1}])", &e, &err))
         << err;
     ASSERT_EQ(e.size(), 2u);
     EXPECT_EQ(e[0].path, "/vod/a.mp4");
@@ -123,15 +125,14 @@ TEST(PushPlan, MostPopularThatFitFirst) {
     // Share of 10 chunks: a (4 chunks) fits, big (12) does not, b (3) and c
     // (a byte over 2 chunks: 3 slots) fit, d (2) does not anymore.
     const std::vector<Entry> list = {
-        {"/vod/a.mp4", 4 * kChunk},      {"/vod/big.mp4", 12 * kChunk},
-        {"/vod/b.mp4", 3 * kChunk - 10}, {"/vod/have.mp4", kChunk},
-        {"/vod/c.mp4", 2 * kChunk + 1},  {"/vod/d.mp4", 2 * kChunk},
-        {"/other/e.mp4", 1},             {"/vod/a.mp4", 4 * kChunk},
-        {"vod/nosl", 5},                 {"/vod/u.mp4", 0},
+        {"/vod/a.mp4", 4 * kChunk}, {"/vod/big.mp4", 12 * kChunk},  {"/vod/b.mp4", 3 * kChunk - 10},
+        {"/vod/have.mp4", kChunk},  {"/vod/c.mp4", 2 * kChunk + 1}, {"/vod/d.mp4", 2 * kChunk},
+        {"/other/e.mp4", 1},        {"/vod/a.mp4", 4 * kChunk},     {"vod/nosl", 5},
+        {"/vod/u.mp4", 0},
     };
     const std::vector<Skip> d = plan(list, input(10 * kChunk, UINT64_MAX));
-    const std::vector<Skip> want = {Skip::none,  Skip::share,    Skip::none,     Skip::stored,
-                                    Skip::none,  Skip::share,    Skip::no_route, Skip::duplicate,
+    const std::vector<Skip> want = {Skip::none,     Skip::share, Skip::none,     Skip::stored,
+                                    Skip::none,     Skip::share, Skip::no_route, Skip::duplicate,
                                     Skip::bad_path, Skip::none};
     EXPECT_EQ(d, want);
 }
