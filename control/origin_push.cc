@@ -192,6 +192,8 @@ void OriginPush::poll_list(uint64_t now_ns, int64_t unix_s) {
     }
     Pending &p = pending_[0];
     if (!p.slot && !p.asked && !chunk_in(oid, 0)) {
+        if (p.tries > p.paid_tries && !bucket_.take(kChunk, now_ns)) return;  // asked again: paid
+        p.paid_tries = p.tries;
         ask(p, list_key_);
         return;
     }
@@ -323,7 +325,16 @@ void OriginPush::poll_fill(uint64_t now_ns) {
             pending_.erase(pending_.begin() + static_cast<long>(i));
             continue;
         }
-        if (!p.slot && !p.asked) ask(p, it.key);
+        if (!p.slot && !p.asked) {
+            // A chunk asked again after its fetch failed is paid for again:
+            // it may cost the origin a whole chunk once more.
+            if (p.tries > p.paid_tries && !bucket_.take(p.len, now_ns)) {
+                ++i;
+                continue;
+            }
+            p.paid_tries = p.tries;
+            ask(p, it.key);
+        }
         std::string why;
         const int r = advance(p.slot, p.asked, p.since_ns, p.tries, chunk_in(it.oid, p.index),
                               now_ns, timeout_ns_, &why);

@@ -80,6 +80,7 @@ class OriginPush {
         bool asked = false;       // the lcore started or joined a fetch: wait for the chunk
         uint64_t since_ns = 0;
         uint32_t tries = 0;
+        uint32_t paid_tries = 0;  // `tries` the bucket has paid for (an ask again pays anew)
     };
 
     uint32_t day_seconds(int64_t unix_s) const;
