@@ -5,6 +5,7 @@
 #include "control/metrics_server.h"
 #include "dataplane/fault_stage.h"
 #include "dataplane/lcore.h"
+#include "control/origin_push/window.h"
 #include "dataplane/origin/origin_table.h"
 
 #include <arpa/inet.h>
@@ -548,6 +549,25 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
                    "Remember an origin's 404/410 this long: requests meanwhile get 404 without "
                    "asking it (negative caching); 0: only --origin-fail-hold-ms")
         ->check(CLI::Range(0, 86400));
+    app.add_option("--push-list", cfg->push_list,
+                   "Off-peak push (docs/origin.md): request path of the origin's popularity list "
+                   "(JSON, most popular first), e.g. /vod/popular.json; read at every window "
+                   "start through the origin route that matches it; empty: no push");
+    app.add_option("--push-window", cfg->push_window,
+                   "Off-peak push: local-time window HH:MM-HH:MM (wraps past midnight) in which "
+                   "the most popular titles that fit are fetched before anyone asks");
+    app.add_option("--push-mbps", cfg->push_mbps,
+                   "Off-peak push: bandwidth cap in Mbit/s on the chunk fetches it starts (a token "
+                   "bucket of one 256 KiB chunk); 0: no cap")
+        ->check(CLI::Range(0.0, 1e6));
+    app.add_option("--push-share-pct", cfg->push_share_pct,
+                   "Off-peak push: percent of the store's RAM tier (where filled chunks live) "
+                   "pushed titles may take in one window")
+        ->check(CLI::Range(1, 100));
+    app.add_option("--push-clock-offset-s", cfg->push_clock_offset_s,
+                   "Tests only: seconds added to the clock the push window reads (edgectl fill "
+                   "now HH:MM sets it live)")
+        ->check(CLI::Range(-86400LL * 366, 86400LL * 366));
     app.add_option("--purge-allow", cfg->purge_allow,
                    "HTTP PURGE is accepted from this IPv4 network (A.B.C.D/LEN), repeatable; others "
                    "get 403, and with none PURGE is 405 (edgectl purge always works)");
@@ -771,6 +791,14 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
     }
     if (cfg->purge_allow.size() > kMaxPurgeNets)
         return fail("at most " + std::to_string(kMaxPurgeNets) + " --purge-allow");
+    if (!cfg->push_list.empty()) {
+        push::Window w;
+        std::string why;
+        if (!push::parse_window(cfg->push_window, &w, &why)) return fail("--push-window: " + why);
+        if (cfg->origins.empty()) return fail("--push-list needs --origin (pushes are fills)");
+        if (cfg->push_list.size() < 2 || cfg->push_list[0] != '/')
+            return fail("--push-list '" + cfg->push_list + "': want a request path /PATH");
+    }
     if (!cfg->purge_allow.empty() && cfg->origins.empty())
         return fail("--purge-allow needs --origin (PURGE travels the fill channel)");
     // Each lcore's origin connections use its own slice of the ephemeral

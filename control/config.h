@@ -54,6 +54,14 @@ struct Config {
     unsigned origin_stale_if_error_s = 0;  // serve an expired copy this long past expiry if the origin fails
     unsigned origin_keepalive = 8;         // idle origin connections kept per lcore for reuse; 0: off
     unsigned origin_negative_ttl_s = 0;    // remember an origin 404/410 this long; 0: only the fail hold
+    // Off-peak push (docs/origin.md "Off-peak push", control/origin_push.h):
+    // the popularity list's request path on an origin route (empty: off),
+    // the local-time window, the bandwidth cap and the share of the store.
+    std::string push_list;
+    std::string push_window = "02:00-06:00";
+    double push_mbps = 100;          // Mbit/s of chunk fetches the push starts (token bucket)
+    unsigned push_share_pct = 50;    // of the store's RAM tier (where filled chunks live)
+    long long push_clock_offset_s = 0;  // tests only: seconds added to the clock the window reads
     std::vector<std::string> purge_allow;  // IPv4 networks (A.B.C.D/LEN) HTTP PURGE is accepted from
     unsigned discard_port = 0;      // RFC 863 sink with receipts (edgectl sink); 0: off
     unsigned udp_echo_port = 0;     // RFC 862 echo over UDP; 0: off

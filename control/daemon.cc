@@ -26,6 +26,8 @@
 #include "cache/factory.h"
 #include "chunkstore/ingest.h"
 #include "control/log.h"
+#include "control/origin_push.h"
+#include "dataplane/http_server.h"
 #include "control/port_stats.h"
 #include "control/stats.h"
 #include "control/tcp_gauges.h"
@@ -40,6 +42,11 @@ constexpr int kControlTickMs = 2;
 // systemd's STATUS= line is refreshed this often.
 constexpr uint64_t kStatusEveryMs = 5000;
 
+uint64_t mono_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return uint64_t(ts.tv_sec) * 1'000'000'000 + uint64_t(ts.tv_nsec);
+}
 uint64_t mono_ms() {
     timespec ts{};
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -164,6 +171,18 @@ bool Daemon::start() {
     }
     if (!setup_services()) return false;
     if (!start_tcp_services()) return false;
+    if (!cfg_.push_list.empty()) {
+        // Off-peak push (control/origin_push.h): every data lcore's fill client.
+        std::vector<OriginFill *> fills;
+        for (const auto &svc : services_)
+            if (svc->name() == "http") fills.push_back(&static_cast<HttpServer &>(*svc).origin_fill());
+        push_ = std::make_unique<OriginPush>();
+        std::string err;
+        if (!push_->init(cfg_, store_.get(), std::move(fills), &err)) {
+            EP_LOG(ERR, "%s", err.c_str());
+            return false;
+        }
+    }
     if (!cfg_.access_log.empty()) {
         std::string err;
         if (!access_writer_.open(cfg_.access_log,
@@ -188,6 +207,7 @@ bool Daemon::start() {
     register_commands();
     register_store_commands();
     register_tcp_commands();
+    register_push_commands();
     for (const std::string &t : cfg_.titles) {
         std::string name, dir, log;
         split_title(t, &name, &dir);
@@ -625,6 +645,38 @@ void Daemon::register_store_commands() {
         });
 }
 
+void Daemon::register_push_commands() {
+    // Off-peak push (docs/origin.md "Off-peak push"): progress, skips and why.
+    admin_.add_command(
+        "fill",
+        "fill [now HH:MM[:SS] | again]: the off-peak push: window, cap, every listed title "
+        "(pushed, or skipped and why); 'now' sets the window's clock (tests), 'again' "
+        "reads the list anew",
+        [this](const std::vector<std::string> &args, Reply &out) {
+            const int64_t now = static_cast<int64_t>(std::time(nullptr));
+            if (!push_) return out.write("push: off (no --push-list)\n");
+            if (args.size() == 3 && args[1] == "now") {
+                unsigned h = 0, m = 0, sec = 0;
+                char extra;
+                const int n = std::sscanf(args[2].c_str(), "%u:%u:%u%c", &h, &m, &sec, &extra);
+                if ((n != 2 && n != 3) || h > 23 || m > 59 || sec > 59)
+                    return out.write("error: usage: fill now HH:MM[:SS]\n");
+                // The offset that makes the local clock read HH:MM:SS now.
+                const time_t t = static_cast<time_t>(now);
+                struct tm tm;
+                localtime_r(&t, &tm);
+                const int64_t cur = tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
+                push_->set_clock_offset(int64_t{h} * 3600 + m * 60 + sec - cur);
+            } else if (args.size() == 2 && args[1] == "again") {
+                push_->restart_round();
+            } else if (args.size() != 1) {
+                return out.write("error: usage: fill [now HH:MM[:SS] | again]\n");
+            }
+            if (args.size() > 1) push_->poll(mono_ns(), now);  // the new clock, seen at once
+            push_->report(out, now);
+        });
+}
+
 void Daemon::objects_removed(const std::vector<std::string> &names, Reply &out) {
     if (names.empty()) return;
     for (const ServiceRow &row : service_table())
@@ -923,6 +975,7 @@ void Daemon::run(const std::atomic<bool> &stop, std::atomic<bool> &hup, std::ato
         }
         for (const ServiceRow &row : service_table())
             if (row.tick) row.tick();
+        if (push_) push_->poll(mono_ns(), static_cast<int64_t>(std::time(nullptr)));
         // WATCHDOG=1 only from here: a control loop that hangs stops sending it.
         const uint64_t now = mono_ms();
         notify_.tick(now);

@@ -13,6 +13,7 @@
 #include "control/cache_control.h"
 #include "control/cluster_control.h"
 #include "control/membership.h"
+#include "control/origin_push.h"
 #include "control/config.h"
 #include "control/ingest_worker.h"
 #include "control/store_gate.h"
@@ -61,6 +62,7 @@ private:
     void register_commands();
     void register_store_commands();
     void register_tcp_commands();
+    void register_push_commands();
     bool setup_services();
     std::vector<StatsSection> stats_sections() const;
     // Every counter and gauge with help, lcore and port (control/daemon_metrics.cc):
@@ -106,6 +108,7 @@ private:
     ResponseLogWriter access_writer_;
     std::unique_ptr<CacheControl> cache_;
     std::unique_ptr<ClusterControl> clusters_;  // --clusters: cluster selection
+    std::unique_ptr<OriginPush> push_;          // --push-list: the off-peak push
     std::unique_ptr<Membership> membership_;    // --etcd: this appliance's lease, the others
     // What this appliance tells etcd of itself, refreshed every second
     // (titles every 5 s: a walk of the store's objects).

@@ -110,6 +110,16 @@ int main(int argc, char **argv) {
                  "so the next request pulls it from its origin again");
     purge->add_option("path", purge_what)->required();
     purge->callback([&] { request = "purge " + purge_what; });
+    std::vector<std::string> fill_words;
+    auto *fill = app.add_subcommand(
+        "fill", "Off-peak push: window, clock, cap and measured rate, every listed title pushed "
+                "or skipped and why; 'now HH:MM[:SS]' sets the window's clock (tests), 'again' "
+                "reads the list anew");
+    fill->add_option("words", fill_words, "now HH:MM[:SS] | again");
+    fill->callback([&] {
+        request = "fill";
+        for (const auto &w : fill_words) request += " " + w;
+    });
     std::string torrent_name;
     auto *torrent = app.add_subcommand(
         "torrent", "Info hash, magnet link and .torrent URL of an object's or title's torrent");

@@ -59,6 +59,11 @@ namespace {
     X(origin_readahead, "origin-readahead")                   \
     X(origin_fail_hold_ms, "origin-fail-hold-ms")             \
     X(origin_stale_if_error_s, "origin-stale-if-error-s")     \
+    X(push_list, "push-list")                                 \
+    X(push_window, "push-window")                             \
+    X(push_mbps, "push-mbps")                                 \
+    X(push_share_pct, "push-share-pct")                       \
+    X(push_clock_offset_s, "push-clock-offset-s")             \
     X(swarm_port, "swarm-port")                               \
     X(swarm_max_conns, "swarm-max-conns")                     \
     X(swarm_unchoke_slots, "swarm-unchoke-slots")             \

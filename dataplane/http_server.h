@@ -91,6 +91,8 @@ class HttpServer final : public Service,
     const HttpServerCounters &counters() const { return ctr_; }
     const StreamCounters &stream_counters() const { return stream_.counters(); }
     const OriginFillCounters &origin_counters() const { return fill_.counters(); }
+    // The off-peak push's way in (control/origin_push.h: its push slots).
+    OriginFill &origin_fill() { return fill_; }
 
     // tcp::Handler
     void on_accept(tcp::Stack &, tcp::ConnId) override;

@@ -712,6 +712,7 @@ void OriginFill::poll(uint64_t now_ns, int64_t unix_s) {
             if (origin::FillSlot *s = table_.find(f.oid)) table_.finish(s);
         release(f);
     }
+    serve_push_asks();
     start_queued();
     if (now_ns >= next_sweep_ns_) {
         next_sweep_ns_ = now_ns + kSweepNs;
@@ -756,6 +757,55 @@ void OriginFill::sweep() {
         for (unsigned k = 0; k < n; ++k)
             if (origin::FillSlot *s = table_.find(done[k])) table_.finish(s);
     } while (n == 16);
+}
+
+// ---------------------------------------------------------------- push
+
+void OriginFill::serve_push_asks() {
+    for (PushAsk &a : push_asks_) {
+        if (a.state.load(std::memory_order_acquire) != PushAsk::kAsked) continue;
+        ++ctr_.origin_push_asks;
+        push_one(a);
+        if (a.result == PushAsk::Result::started) ++ctr_.origin_push_fetches;
+        a.state.store(PushAsk::kAnswered, std::memory_order_release);
+    }
+}
+
+void OriginFill::push_one(PushAsk &a) {
+    using R = PushAsk::Result;
+    const std::string_view key{a.name, a.name_len};
+    const chunkstore::ObjectMeta *m = store_->lookup_object(tid_, key);
+    if (!m || m->negative_status != 0) {
+        if (a.index != 0) {  // later chunks need the object's version
+            a.result = R::no_object;
+            return;
+        }
+        // A reader's fill of it under way: no new fetch, the push waits.
+        const origin::FillSlot *s = table_.find(chunkstore::object_id(key));
+        const bool joined = s && s->state != origin::FillState::kFailed;
+        const OriginMiss r = object_miss(key, 0);
+        a.status = r.status;
+        a.result = r.kind == OriginMiss::Kind::kPending ? (joined ? R::in_flight : R::started)
+                   : r.kind == OriginMiss::Kind::kBusy  ? R::busy
+                   : r.kind == OriginMiss::Kind::kError ? R::failed
+                                                        : R::no_route;
+        return;
+    }
+    if (!m->filled || a.index >= m->chunk_count || store_->lookup(tid_, *m, a.index)) {
+        a.result = R::present;  // ingested (whole), or this chunk is in already
+        return;
+    }
+    const uint64_t ck = chunkstore::chunk_key(m->id, a.index);
+    if (origin::FillSlot *s = table_.find(ck)) {
+        if (s->state == origin::FillState::kFailed) {
+            a.result = R::failed;
+            a.status = s->fail_status;
+        } else {
+            a.result = R::in_flight;  // a reader's fill: the push waits for it
+        }
+        return;
+    }
+    a.result = start_chunk(ck, *m, a.index) ? R::started : R::busy;
 }
 
 uint16_t OriginFill::purge(std::string_view key, uint32_t client) {

@@ -93,7 +93,10 @@ struct OriginConfig {
       "revalidation requests sent with If-Modified-Since (no ETag: its Last-Modified)")           \
     X(origin_not_modified, "revalidations the origin answered 304: the stored version stays")      \
     X(origin_new_versions, "revalidations that brought another version (new ETag or length)") \
-    X(origin_stale_served, "requests served an expired copy: revalidation failed (stale-if-error)")
+    X(origin_stale_served, "requests served an expired copy: revalidation failed (stale-if-error)") \
+    X(origin_push_fetches,                                                                     \
+      "chunk fetches the off-peak push started (control thread, under --push-mbps)")           \
+    X(origin_push_asks, "chunks the off-peak push asked this lcore for (started or not)")
 
 // Levels of the fill's progress, X(field, help), refreshed by each sweep
 // (every 100 ms): what an operator graphs while an origin is slow.
@@ -119,8 +122,27 @@ struct OriginMiss {
     uint64_t wait_key = 0;  // kPending: park the connection on it (the object id)
 };
 
+// Off-peak push (control/origin_push.h): the control thread asks a data
+// lcore for one chunk at a time through one of these slots (kFree or
+// kAnswered: the control thread's; kAsked: the lcore's). The lcore starts
+// the fetch in poll() exactly as a reader's miss does (object_miss for the
+// first chunk of an object the store lacks, the chunk fill of want_chunk
+// without read-ahead for a later one), so a pushed chunk takes the pull
+// path: coalesced with readers, verified, published by the control thread.
+struct PushAsk {
+    enum : uint8_t { kFree, kAsked, kAnswered };
+    enum class Result : uint8_t { started, present, in_flight, busy, no_route, no_object, failed };
+    std::atomic<uint8_t> state{kFree};
+    Result result = Result::busy;
+    uint16_t status = 0;  // failed: the fail hold's 404/502/504
+    uint32_t index = 0;
+    uint16_t name_len = 0;
+    char name[chunkstore::kMaxName];
+};
+
 class OriginFill final : public tcp::Handler, public ChunkFiller {
   public:
+    static constexpr uint32_t kPushAsks = 4;
     OriginFill();
     ~OriginFill() override;
     OriginFill(const OriginFill &) = delete;
@@ -169,6 +191,8 @@ class OriginFill final : public tcp::Handler, public ChunkFiller {
     void poll(uint64_t now_ns, int64_t unix_s);
     void visit_counters(const CounterVisitor &fn) const;
     const OriginFillCounters &counters() const { return ctr_; }
+    // The control thread's side of the push slots (kPushAsks of them).
+    PushAsk *push_asks() { return push_asks_; }
 
     // tcp::Handler (origin connections)
     void on_connected(tcp::Stack &, tcp::ConnId) override;
@@ -208,6 +232,8 @@ class OriginFill final : public tcp::Handler, public ChunkFiller {
     bool start_chunk(uint64_t key, const chunkstore::ObjectMeta &m, uint32_t index);
     void start_queued();
     void sweep();
+    void serve_push_asks();
+    void push_one(PushAsk &a);
 
     const origin::Table *routes_ = nullptr;  // this iteration's (live_routes, once per poll)
     const std::atomic<const origin::Table *> *live_ = nullptr;
@@ -232,6 +258,7 @@ class OriginFill final : public tcp::Handler, public ChunkFiller {
     std::unique_ptr<chunkstore::Store::FillMsg[]> purge_msgs_;
     uint32_t qhead_ = 0, qlen_ = 0;
     OriginFillCounters ctr_;
+    PushAsk push_asks_[kPushAsks];
 };
 
 }  // namespace ep
