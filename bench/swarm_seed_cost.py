@@ -49,6 +49,21 @@ def stat_cpu_s(pid):
     return total / TICK
 
 
+def thread_ut_st(pid, name=None):
+    """(utime, stime) seconds summed over pid's threads (or the one named)."""
+    ut = st = 0
+    base = f"/proc/{pid}/task"
+    for tid in os.listdir(base):
+        try:
+            if name and open(f"{base}/{tid}/comm").read().strip() not in name:
+                continue
+            f = open(f"{base}/{tid}/stat").read().rsplit(")", 1)[1].split()
+            ut, st = ut + int(f[11]), st + int(f[12])
+        except (OSError, IndexError, ValueError):
+            continue
+    return ut / TICK, st / TICK
+
+
 def tsc_hz(ep):
     """TSC Hz from the data lcore's busy + idle cycles over a wall interval."""
     c0, t0 = ep.stats()["total"]["counters"], time.monotonic()
@@ -68,13 +83,16 @@ def run_once(LiveSwarm, sha256, side, a, size, seed):
         want = sha256(src)
         hz = tsc_hz(sw.ep)
         snaps = {}
+        lcn = ("lcore-worker-1", "rte-worker-1")
         if lt:
-            sw.on_go = lambda: snaps.update(c0=stat_cpu_s(sw.seed_proc.pid), t0=time.monotonic())
-            sw.on_done = lambda: snaps.update(c1=stat_cpu_s(sw.seed_proc.pid), t1=time.monotonic())
+            sw.on_go = lambda: snaps.update(c0=stat_cpu_s(sw.seed_proc.pid), t0=time.monotonic(),
+                                            u0=thread_ut_st(sw.seed_proc.pid))
+            sw.on_done = lambda: snaps.update(c1=stat_cpu_s(sw.seed_proc.pid), t1=time.monotonic(),
+                                              u1=thread_ut_st(sw.seed_proc.pid))
         else:
             lcore_tid = None
-            sw.on_go = lambda: snaps.update(b=ep_snap(sw.ep))
-            sw.on_done = lambda: snaps.update(e=ep_snap(sw.ep))
+            sw.on_go = lambda: snaps.update(b=ep_snap(sw.ep), u0=thread_ut_st(sw.ep.proc.pid, lcn))
+            sw.on_done = lambda: snaps.update(e=ep_snap(sw.ep), u1=thread_ut_st(sw.ep.proc.pid, lcn))
         reports, go = sw.run(limit=a.limit)
         ok = all(r["seeding"] for r in reports) and all(
             sha256(os.path.join(s, sw.name)) == want for s in sw.saves)
@@ -101,8 +119,13 @@ def run_once(LiveSwarm, sha256, side, a, size, seed):
             cpu_s = w["other_threads_s"] + (w["lcore_busy_tsc"] / hz if w["lcore_counted"] == "busy_tsc"
                                               else (w["lcore_cpu_cycles"] or 0) / hz)
             share = cpu_s / w["wall_s"]
+        ut, st = snaps["u1"][0] - snaps["u0"][0], snaps["u1"][1] - snaps["u0"][1]
+        extra = "" if lt else (f" lcore busy {w['lcore_busy_tsc'] / hz:.3f} s, lcore on CPU "
+                               f"{(w['lcore_cpu_cycles'] or 0) / hz:.3f} s, other threads {w['other_threads_s']:.3f} s;")
+        print(f"#   {side}:{extra} {'lcore' if not lt else 'all threads'} utime {ut:.2f} s stime {st:.2f} s "
+              f"(user cycles/byte {ut * hz / payload:.2f})", flush=True)
         sw.ep.stop()
-        return {"side": side, "cycles": cycles, "payload": payload, "cpb": cycles / payload,
+        return {"side": side, "user_cpb": ut * hz / payload, "cycles": cycles, "payload": payload, "cpb": cycles / payload,
                 "share": share, "D": d, "hz": hz}
 
 
@@ -125,7 +148,7 @@ def main():
     size = int(a.size_mib * 1024 * 1024)
     res = {"edgeplane": [], "libtorrent": []}
     ratios = []
-    print("pair,side,server_cycles,payload_bytes,cycles_per_byte,on_cpu_share,D_s")
+    print("pair,side,server_cycles,payload_bytes,cycles_per_byte,user_cycles_per_byte,on_cpu_share,D_s")
     for p in range(a.pairs):
         order = ("edgeplane", "libtorrent") if p % 2 == 0 else ("libtorrent", "edgeplane")
         pair = {}
@@ -133,7 +156,8 @@ def main():
             r = run_once(LiveSwarm, sha256, side, a, size, seed=200 + p)
             pair[side] = r
             res[side].append(r)
-            print(f"{p},{side},{r['cycles']:.0f},{r['payload']},{r['cpb']:.3f},{r['share']:.3f},{r['D']:.2f}",
+            print(f"{p},{side},{r['cycles']:.0f},{r['payload']},{r['cpb']:.3f},{r['user_cpb']:.3f},{r['share']:.3f},"
+                  f"{r['D']:.2f}",
                   flush=True)
         ratios.append(pair["libtorrent"]["cpb"] / pair["edgeplane"]["cpb"])
     print("# side, runs, median cycles/byte, range, median on-CPU share, median payload bytes")
