@@ -34,8 +34,8 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <random>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -103,7 +103,8 @@ std::vector<std::array<uint8_t, 20>> make_hashes(const TrackerOptions &o) {
     for (const auto &h : o.hash_hex) {
         if (h.size() != 40) throw CLI::ValidationError("--hash", "40 hex digits: " + h);
         std::array<uint8_t, 20> a{};
-        for (int i = 0; i < 20; ++i) a[i] = static_cast<uint8_t>(std::stoul(h.substr(2 * i, 2), nullptr, 16));
+        for (int i = 0; i < 20; ++i)
+            a[i] = static_cast<uint8_t>(std::stoul(h.substr(2 * i, 2), nullptr, 16));
         out.push_back(a);
     }
     std::mt19937_64 rng(12345);
@@ -165,11 +166,11 @@ Result run_udp(const TrackerOptions &o) {
             std::memset(p + 36, 0, 20);
             std::snprintf(reinterpret_cast<char *>(p + 36), 21, "-EB0001-%012u",
                           static_cast<unsigned>(k % o.peers));
-            put64(p + 56, 0);                       // downloaded
-            put64(p + 64, (k & 1) ? 0 : 1 << 20);   // left: half seeds
-            put64(p + 72, 0);                       // uploaded
-            put32(p + 80, 0);                       // event: none
-            put32(p + 84, 0);                       // ip: the source
+            put64(p + 56, 0);                         // downloaded
+            put64(p + 64, (k & 1) ? 0 : 1 << 20);     // left: half seeds
+            put64(p + 72, 0);                         // uploaded
+            put32(p + 80, 0);                         // event: none
+            put32(p + 84, 0);                         // ip: the source
             put32(p + 88, static_cast<uint32_t>(k));  // key
             put32(p + 92, static_cast<uint32_t>(o.numwant));
             const uint16_t port = htons(static_cast<uint16_t>(10000 + k % o.peers));
@@ -268,8 +269,8 @@ struct TrackerSink final : net::udp::Handler {
 };
 
 // One BEP 15 datagram: a connect (16 bytes) or an announce (98) for peer k.
-size_t write_request(uint8_t *p, bool connect, const uint8_t cid[8], uint64_t k, const TrackerOptions &o,
-                     const std::vector<std::array<uint8_t, 20>> &hashes) {
+size_t write_request(uint8_t *p, bool connect, const uint8_t cid[8], uint64_t k,
+                     const TrackerOptions &o, const std::vector<std::array<uint8_t, 20>> &hashes) {
     const uint32_t tid = static_cast<uint32_t>(k);
     if (connect) {
         put64(p, 0x41727101980ULL);
@@ -296,11 +297,12 @@ size_t write_request(uint8_t *p, bool connect, const uint8_t cid[8], uint64_t k,
     return 98;
 }
 
-rte_mbuf *build_frame(loadgen::DpdkClient &dc, const rte_ether_addr &mac, uint32_t dst_be, const TrackerOptions &o,
-                      const uint8_t *payload, size_t size) {
+rte_mbuf *build_frame(loadgen::DpdkClient &dc, const rte_ether_addr &mac, uint32_t dst_be,
+                      const TrackerOptions &o, const uint8_t *payload, size_t size) {
     rte_mbuf *m = rte_pktmbuf_alloc(dc.pool());
     if (!m) return nullptr;
-    const uint16_t len = static_cast<uint16_t>(sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) + sizeof(rte_udp_hdr) + size);
+    const uint16_t len = static_cast<uint16_t>(sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) +
+                                               sizeof(rte_udp_hdr) + size);
     auto *eh = rte_pktmbuf_mtod(m, rte_ether_hdr *);
     if (!rte_pktmbuf_append(m, len)) {
         rte_pktmbuf_free(m);
@@ -340,7 +342,8 @@ Result run_udp_dpdk(const TrackerOptions &o) {
         dc.close();
         throw CLI::RuntimeError("edgebench tracker: no ARP reply from " + o.server, 1);
     }
-    const rte_ether_addr mac = *dc.queue().arp.lookup(dc.port().addr.next_hop(server_be), 0, UINT64_MAX);
+    const rte_ether_addr mac =
+        *dc.queue().arp.lookup(dc.port().addr.next_hop(server_be), 0, UINT64_MAX);
     Result r;
     TrackerSink sink;
     sink.r = &r;
@@ -349,7 +352,8 @@ Result run_udp_dpdk(const TrackerOptions &o) {
     std::signal(SIGTERM, on_signal);
     uint8_t p[98];
     for (int tries = 0; tries < 30 && !sink.have_cid; ++tries) {  // the first ID
-        rte_mbuf *m = build_frame(dc, mac, server_be, o, p, write_request(p, true, nullptr, 0, o, hashes));
+        rte_mbuf *m =
+            build_frame(dc, mac, server_be, o, p, write_request(p, true, nullptr, 0, o, hashes));
         if (m && dc.tx_raw(&m, 1) != 1) rte_pktmbuf_free(m);
         const uint64_t until = dc.now_ns() + 100'000'000;
         while (!sink.have_cid && dc.now_ns() < until) dc.rx();
@@ -364,7 +368,8 @@ Result run_udp_dpdk(const TrackerOptions &o) {
         dc, g_stop, o.duration_s, 0, o.window,
         [&](uint64_t seq) {
             const bool connect = o.connect_each && (seq & 1) == 0;
-            return build_frame(dc, mac, server_be, o, p, write_request(p, connect, sink.cid, seq, o, hashes));
+            return build_frame(dc, mac, server_be, o, p,
+                               write_request(p, connect, sink.cid, seq, o, hashes));
         },
         [&] { return sink.settled; });
     r.seconds = w.seconds();
@@ -449,7 +454,8 @@ Result run_http(const TrackerOptions &o) {
             if (!(evs[e].events & (EPOLLIN | EPOLLHUP | EPOLLERR))) continue;
             ssize_t got;
             bool closed = false;
-            while ((got = recv(c.fd, buf, sizeof buf, 0)) > 0) c.in.append(buf, static_cast<size_t>(got));
+            while ((got = recv(c.fd, buf, sizeof buf, 0)) > 0)
+                c.in.append(buf, static_cast<size_t>(got));
             if (got == 0 || (got < 0 && errno != EAGAIN)) closed = true;
             // one whole response: headers, then Content-Length bytes (or
             // everything until the close when there is none)
@@ -468,7 +474,8 @@ Result run_http(const TrackerOptions &o) {
                 }
             }
             if (whole) {
-                const bool ok = c.in.compare(0, 12, "HTTP/1.1 200") == 0 || c.in.compare(0, 12, "HTTP/1.0 200") == 0;
+                const bool ok = c.in.compare(0, 12, "HTTP/1.1 200") == 0 ||
+                                c.in.compare(0, 12, "HTTP/1.0 200") == 0;
                 const std::string body = c.in.substr(body_at, body_len);
                 r.reply_bytes += c.in.size();
                 if (!ok || body.empty() || body[0] != 'd')
@@ -501,21 +508,27 @@ Result run_http(const TrackerOptions &o) {
 
 void run(const TrackerOptions &o) {
     if (o.window == 0 || o.window > 4096) throw CLI::ValidationError("--window", "1..4096");
-    Result r = o.proto == "http" ? run_http(o) : !o.dpdk.port.empty() ? run_udp_dpdk(o) : run_udp(o);
+    Result r = o.proto == "http"      ? run_http(o)
+               : !o.dpdk.port.empty() ? run_udp_dpdk(o)
+                                      : run_udp(o);
     const double rate = r.seconds > 0 ? r.announces / r.seconds : 0;
     if (o.json) {
-        std::printf("{\"proto\":\"%s\",\"seconds\":%.3f,\"announces\":%llu,\"connects\":%llu,\"errors\":%llu,"
-                    "\"bad\":%llu,\"timeouts\":%llu,\"reconnects\":%llu,\"reply_bytes\":%llu,"
-                    "\"announces_per_s\":%.1f}\n",
-                    o.proto.c_str(), r.seconds, (unsigned long long)r.announces, (unsigned long long)r.connects,
-                    (unsigned long long)r.errors, (unsigned long long)r.bad, (unsigned long long)r.timeouts,
-                    (unsigned long long)r.reconnects, (unsigned long long)r.reply_bytes, rate);
+        std::printf(
+            "{\"proto\":\"%s\",\"seconds\":%.3f,\"announces\":%llu,\"connects\":%llu,\"errors\":%"
+            "llu,"
+            "\"bad\":%llu,\"timeouts\":%llu,\"reconnects\":%llu,\"reply_bytes\":%llu,"
+            "\"announces_per_s\":%.1f}\n",
+            o.proto.c_str(), r.seconds, (unsigned long long)r.announces,
+            (unsigned long long)r.connects, (unsigned long long)r.errors, (unsigned long long)r.bad,
+            (unsigned long long)r.timeouts, (unsigned long long)r.reconnects,
+            (unsigned long long)r.reply_bytes, rate);
     } else {
-        std::printf("%s: %llu announces in %.2f s (%.0f/s), %llu connects, %llu error replies, %llu bad, "
-                    "%llu timeouts, %llu reconnects\n",
-                    o.proto.c_str(), (unsigned long long)r.announces, r.seconds, rate,
-                    (unsigned long long)r.connects, (unsigned long long)r.errors, (unsigned long long)r.bad,
-                    (unsigned long long)r.timeouts, (unsigned long long)r.reconnects);
+        std::printf(
+            "%s: %llu announces in %.2f s (%.0f/s), %llu connects, %llu error replies, %llu bad, "
+            "%llu timeouts, %llu reconnects\n",
+            o.proto.c_str(), (unsigned long long)r.announces, r.seconds, rate,
+            (unsigned long long)r.connects, (unsigned long long)r.errors, (unsigned long long)r.bad,
+            (unsigned long long)r.timeouts, (unsigned long long)r.reconnects);
     }
     if (r.announces == 0) throw CLI::RuntimeError("no announce answered", 2);
 }
@@ -524,7 +537,8 @@ void run(const TrackerOptions &o) {
 
 void register_tracker(CLI::App &app) {
     auto o = std::make_shared<TrackerOptions>();
-    auto *c = app.add_subcommand("tracker", "BitTorrent tracker announce load (BEP 15 UDP or BEP 3 HTTP)");
+    auto *c = app.add_subcommand("tracker",
+                                 "BitTorrent tracker announce load (BEP 15 UDP or BEP 3 HTTP)");
     c->add_option("--server", o->server, "tracker IPv4 address");
     c->add_option("--port", o->port, "tracker port (UDP or TCP)");
     c->add_option("--proto", o->proto, "udp (BEP 15 connect + announce) or http (GET /announce)")
@@ -537,7 +551,8 @@ void register_tracker(CLI::App &app) {
     c->add_option("--numwant", o->numwant, "numwant in every announce");
     c->add_flag("--connect-each", o->connect_each, "UDP: a connect before every announce");
     c->add_flag("--json", o->json, "one JSON line");
-    c->add_option("--dpdk-port", o->dpdk.port, "UDP over DPDK: vdev string (net_memif0,role=client,...)");
+    c->add_option("--dpdk-port", o->dpdk.port,
+                  "UDP over DPDK: vdev string (net_memif0,role=client,...)");
     c->add_option("--ip", o->dpdk.ip, "with --dpdk-port: our IPv4 address/prefix");
     c->add_option("--lcore", o->dpdk.lcore, "with --dpdk-port: the lcore this process runs on");
     c->add_option("--file-prefix", o->dpdk.file_prefix, "with --dpdk-port: EAL file prefix");
