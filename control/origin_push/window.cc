@@ -55,7 +55,7 @@ uint32_t seconds_left(const Window &w, uint32_t day_s) {
 }
 
 std::string format_window(const Window &w) {
-    char b[16];
+    char b[32];  // room for any uint32 fields: the compiler cannot see they are < 24 h
     const uint32_t e = w.end_s == 0 ? kDaySeconds : w.end_s;
     std::snprintf(b, sizeof b, "%02u:%02u-%02u:%02u", w.start_s / 3600, w.start_s / 60 % 60,
                   e / 3600, e / 60 % 60);

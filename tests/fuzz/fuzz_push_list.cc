@@ -30,7 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!parse_list(text, &entries, &err)) return 0;
     PlanInput in;
     in.share_left = uint64_t{data[0]} << 18;
-    in.budget_left = uint64_t{data[0] & 0x0f} << 20;
+    in.budget_left = uint64_t{data[0]} % 16 << 20;
     in.max_name = 64;
     in.routed = [](std::string_view p) { return p.size() > 2 && p[1] != 'x'; };
     in.stored = [](std::string_view p) { return p.size() % 7 == 0; };
