@@ -524,8 +524,8 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
                    "failover; repeatable (longest prefix wins)")
         ->allow_extra_args(false);
     app.add_option("--origin-timeout-ms", cfg->origin_timeout_ms,
-                   "One origin attempt (connect and a whole 256 KiB chunk); then the next server, "
-                   "and 504 after the last")
+                   "An origin attempt's connect, and its longest silence between reads (as nginx's "
+                   "proxy_read_timeout); then the next server, and 504 after the last")
         ->check(CLI::Range(10, 600'000));
     app.add_option("--origin-fetches", cfg->origin_fetches,
                    "Origin connections at once per data lcore and port (256 KiB staging each)")

@@ -36,6 +36,7 @@ struct OriginFill::Fetch {
     uint64_t size = 0, etag64 = 0, generation = 0;  // later chunks: the stored version
     tcp::ConnId conn{};
     uint64_t started_ns = 0;
+    uint64_t moved_ns = 0;  // last time the answer moved (the timeout counts from here)
     uint32_t req_len = 0, req_off = 0;
     uint32_t got = 0, want = 0;  // body bytes received / expected
     uint16_t path_len = 0;
@@ -52,7 +53,7 @@ struct OriginFill::Fetch {
         in_use = first = head_ok = landing = posted = reval = expire_only = false;
         reused = peer_closed = false;
         route = nullptr;
-        key = oid = size = etag64 = generation = started_ns = 0;
+        key = oid = size = etag64 = generation = started_ns = moved_ns = 0;
         index = req_len = req_off = got = want = 0;
         conn = {};
         path_len = 0;
@@ -291,7 +292,7 @@ bool OriginFill::start(Fetch &f) {
         s->state = origin::FillState::kConnecting;
         s->started_ns = now_ns_;
     }
-    f.started_ns = now_ns_;
+    f.started_ns = f.moved_ns = now_ns_;
     f.head_ok = false;
     f.got = f.want = 0;
     f.req_off = 0;
@@ -400,6 +401,7 @@ size_t OriginFill::on_data(tcp::Stack &, tcp::ConnId id, const uint8_t *data, si
     }
     auto *f = static_cast<Fetch *>(stack_->user(id));
     if (!f || f->landing) return len;  // extra bytes after the answer: ignored
+    f->moved_ns = now_ns_;
     size_t off = 0;
     while (off < len && f->in_use && !f->landing) {
         const http::RespStep st = f->parser.feed(data + off, len - off);
@@ -727,7 +729,10 @@ void OriginFill::sweep() {
     const uint64_t limit = cfg_.timeout_ms * 1'000'000;
     for (uint32_t i = 0; i < cfg_.fetches; ++i) {
         Fetch &f = fetches_[i];
-        if (f.in_use && !f.landing && now_ns_ - f.started_ns > limit)
+        // Like nginx's proxy_read_timeout: the connect and each silence
+        // between reads, not the whole chunk (a starved lcore or a slow
+        // link moves a chunk in more than the limit and is not failing).
+        if (f.in_use && !f.landing && now_ns_ - f.moved_ns > limit)
             fail(f, origin::FailKind::kTimeout);
     }
     // Progress gauges: a scan of a few fetches and the fill table.

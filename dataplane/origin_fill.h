@@ -44,7 +44,7 @@ struct OriginConfig {
     uint32_t fetches = 8;                   // origin connections at once, per instance
     uint32_t table = 64;                    // chunk fills in flight (coalesced), per instance
     uint32_t readahead = 2;                 // chunks fetched from the one a reader needs on
-    uint64_t timeout_ms = 3000;             // one attempt: connect and the whole chunk
+    uint64_t timeout_ms = 3000;             // one attempt: connect, then each silence between reads
     uint64_t fail_hold_ms = 500;            // a failed fill answers its waiters this long
     uint32_t stale_if_error_s = 0;          // a failed revalidation serves a copy this stale
     uint32_t negative_ttl_s = 0;            // an origin 404/410 is remembered this long (0: off)
@@ -66,7 +66,7 @@ struct OriginConfig {
     X(origin_connect_failures, "origin connections refused, reset or never answered")              \
     X(origin_cut_short, "origin answers that ended (FIN or RST) before the chunk was whole")       \
     X(origin_bad_answers, "origin answers refused (the origin_verdict.* counter says why)")        \
-    X(origin_timeouts, "fetches that took longer than --origin-timeout-ms")                        \
+    X(origin_timeouts, "fetches silent for longer than --origin-timeout-ms")                        \
     X(origin_failovers, "fetches moved to the next server of the route")                           \
     X(origin_gave_up, "fills given up after the last server failed")                               \
     X(origin_502, "requests answered 502: the origins failed or answered badly")                   \
