@@ -11,5 +11,6 @@ namespace ep::bench {
 void register_cachesim(CLI::App &app);
 void register_tracegen(CLI::App &app);
 void register_swarm_sim(CLI::App &app);  // swarm_sim_cmd.cc: distribution time vs the bound
+void register_mapsim(CLI::App &app);     // mapsim_cmd.cc: cluster selection vs an oracle
 
 }  // namespace ep::bench

@@ -271,8 +271,33 @@ const dns::SteerMap &Engine::recompute(double now_s) {
         rank_.assign(n, http::ClientRanking{});
     else
         rank_.clear();
+    // Members' reported load against what the last recompute assigned: the
+    // part beyond it is load the model does not explain (clients it does
+    // not list, demand above the file's figures). Clamped at zero: a
+    // cluster reporting less than it was assigned is most likely still
+    // receiving the clients the last map sent it (DNS TTLs), and counting
+    // that as room would overfill it.
+    reported_.clear();
+    extra_.clear();
+    std::vector<double> extra_share;
+    if (membership_) {
+        reported_.assign(model_.clusters.size(), 0.0);
+        for (const Member &mb : members_) {
+            const int32_t c = cluster_index(mb.cluster);
+            if (c >= 0) reported_[static_cast<std::size_t>(c)] += mb.tx_gbps;
+        }
+        extra_.resize(reported_.size());
+        for (std::size_t c = 0; c < reported_.size(); ++c)
+            extra_[c] = std::max(0.0, reported_[c] - (have_load ? load_[c] : 0.0));
+    }
     for (std::size_t g = 0; g < groups; ++g) {
         PolicyInput in{world_, grid_, measured_};
+        if (!extra_.empty()) {
+            // Each title group balances its share of the demand.
+            extra_share = extra_;
+            for (double &x : extra_share) x /= static_cast<double>(groups);
+            in.extra_load = &extra_share;
+        }
         in.previous = have_prev ? &assign_[g] : nullptr;
         in.previous_load = have_load ? &load_ : nullptr;
         in.holds = g > 0 ? &holds_[g] : nullptr;
@@ -393,7 +418,14 @@ std::string Engine::clusters_text() const {
         o += line;
     }
     if (membership_) {
-        o += "membership: " + std::to_string(members_.size()) + " appliances\n";
+        o += "membership: " + std::to_string(members_.size()) + " appliances";
+        double rep = 0, ext = 0;
+        for (double x : reported_) rep += x;
+        for (double x : extra_) ext += x;
+        if (!reported_.empty())
+            o += "; reported load " + fmt("%.3f", rep) + " Gbit/s, " + fmt("%.3f", ext) +
+                 " beyond the model's demand (weighed by load-aware)";
+        o += "\n";
         std::snprintf(line, sizeof line, "%-16s %-16s %-8s %7s %8s %7s  %s\n", "appliance",
                       "cluster", "health", "conns", "tx_gbps", "titles", "addresses");
         o += line;

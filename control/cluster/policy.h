@@ -96,6 +96,11 @@ struct PolicyInput {
     const std::vector<Assignment> *previous = nullptr;   // last recompute's, or null
     const std::vector<double> *previous_load = nullptr;  // Gbit/s per cluster then
     const std::vector<uint8_t> *holds = nullptr;         // per cluster: holds the title
+    // Gbit/s per cluster that its appliances report carrying (membership,
+    // etcd) beyond the demand the last recompute assigned it: clients the
+    // model does not list, demand above the file's figures. load-aware
+    // counts it against the headroom; null: none reported.
+    const std::vector<double> *extra_load = nullptr;
     double demand_share = 1;  // this title group's share of each client's demand
 };
 
