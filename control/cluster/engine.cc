@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 #include <set>
+#include <unordered_map>
 
 #include "control/cluster/model_load.h"
 #include "control/cluster/rendezvous.h"
@@ -186,6 +187,37 @@ void Engine::fold_measurements() {
     }
     for (std::size_t i = 0; i < model_.clients.size(); ++i)
         measured_.start[i + 1] += measured_.start[i];
+    // Per network (ASN), the median of measured score - geo estimate over
+    // its measured pairs: what distance alone misses for it (access
+    // latency, path inflation). The median, so one congested cluster or one
+    // bad peering among its pairs does not move it.
+    const Settings &s = model_.settings;
+    std::unordered_map<uint32_t, std::vector<float>> by_asn;
+    for (std::size_t i = 0; i < model_.clients.size(); ++i) {
+        const uint32_t asn = model_.clients[i].asn;
+        if (asn == 0) continue;
+        for (uint32_t e = measured_.start[i]; e < measured_.start[i + 1]; ++e) {
+            const MeasuredView::Entry &me = measured_.entries[e];
+            const float geo = static_cast<float>(s.geo_base_ms) +
+                              chord2_to_km_f(chord2(world_.client_xyz[i],
+                                                    world_.cluster_xyz[me.cluster])) *
+                                  static_cast<float>(s.geo_ms_per_km);
+            by_asn[asn].push_back(me.rtt_ms + me.loss_pct * static_cast<float>(s.loss_ms_per_pct) -
+                                  geo);
+        }
+    }
+    measured_.offset.clear();
+    if (by_asn.empty()) return;
+    std::unordered_map<uint32_t, float> median;
+    for (auto &[asn, v] : by_asn) {
+        std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+        median[asn] = v[v.size() / 2];
+    }
+    measured_.offset.assign(model_.clients.size(), 0.0f);
+    for (std::size_t i = 0; i < model_.clients.size(); ++i) {
+        auto it = median.find(model_.clients[i].asn);
+        if (model_.clients[i].asn != 0 && it != median.end()) measured_.offset[i] = it->second;
+    }
 }
 
 namespace {
@@ -543,6 +575,8 @@ std::string Engine::why(std::string_view address) const {
             const Cluster &cl = model_.clusters[c.cluster];
             std::string notes;
             notes += c.flags & kMeasuredFlag ? "measured" : "no measurement: geo estimate";
+            if (c.flags & kOffsetFlag)
+                notes += " + its network's offset " + fmt("%.2f", measured_.offset[i]) + " ms";
             if (c.flags & kDrainingFlag) notes += ", draining";
             if (in.holds)
                 notes += c.flags & kHoldsTitle ? ", holds the title" : ", lacks the title";

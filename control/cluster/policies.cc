@@ -60,12 +60,21 @@ class ScoringPolicy : public Policy {
         d->chosen = -1;
         d->reason = Reason::kNone;
         if (d->n == 0) return;
+        const float off = measured_ && i < in.measured.offset.size() ? in.measured.offset[i] : 0.0f;
         uint32_t best = 0;
         for (uint32_t j = 0; j < d->n; ++j) {
             Candidate &c = d->c[j];
             float v = measured_ && (c.flags & kMeasuredFlag)
                           ? c.rtt_ms + c.loss_pct * static_cast<float>(s_.loss_ms_per_pct)
                           : c.geo_ms;
+            if (measured_ && !(c.flags & kMeasuredFlag) && off != 0) {
+                // Calibrated by the network's measurements: without it a
+                // measured cluster (access latency and all) loses to every
+                // unmeasured one's bare distance estimate, and prefixes hop
+                // from cluster to cluster until all are measured.
+                v += off;
+                c.flags |= kOffsetFlag;
+            }
             if (content_ && in.holds && !(c.flags & kHoldsTitle))
                 v += static_cast<float>(s_.miss_ms);
             if (c.flags & kDrainingFlag) v += kDrainMs;

@@ -42,7 +42,7 @@ enum class Reason : uint8_t {
 };
 const char *reason_text(Reason r);
 
-enum : uint8_t { kMeasuredFlag = 1, kHoldsTitle = 2, kDrainingFlag = 4 };
+enum : uint8_t { kMeasuredFlag = 1, kHoldsTitle = 2, kDrainingFlag = 4, kOffsetFlag = 8 };
 
 struct Candidate {
     uint16_t cluster = 0;
@@ -87,6 +87,13 @@ struct MeasuredView {
     };
     std::vector<uint32_t> start;  // clients + 1
     std::vector<Entry> entries;
+    // Per client: what its network's measurements say the geo estimate
+    // misses (the median over the network's measured pairs of measured
+    // score - geo estimate: access latency, path inflation). The measured
+    // policies add it to an unmeasured candidate's geo estimate, so a
+    // measured cluster is compared with like. Empty, or 0 for a client
+    // whose network (ASN) is unknown or unmeasured.
+    std::vector<float> offset;
 };
 
 struct PolicyInput {
