@@ -148,6 +148,7 @@ Result replay(const World &w, const SimOpts &o) {
     std::vector<int32_t> serve(P, -1), prev(P, -1), best(P, -1);
     std::vector<double> cong(C), demand(P);
     std::vector<uint8_t> up(C);
+    double scored_self = 0, pen_self = 0, within_self = 0;
     double scored = 0, pen_sum = 0, within = 0, over = 0, flaps = 0, forced = 0, prefix_h = 0;
     double routes_sum = 0, answers_sum = 0, dns_samples = 0, decide_s = 0;
     const uint64_t steps = static_cast<uint64_t>(std::floor(w.duration_s / o.step_s));
@@ -259,6 +260,11 @@ Result replay(const World &w, const SimOpts &o) {
             pen = std::max(0.0, pen);
             step_pen += d * pen;
             step_within += pen <= o.within_ms ? d : 0;
+            if (scoring && w.prefixes[p].ecs) {
+                scored_self += d;
+                pen_self += d * pen;
+                within_self += pen <= o.within_ms ? d : 0;
+            }
             if (scoring) {
                 res.hist[std::min<uint32_t>(kBins, static_cast<uint32_t>(pen / kBinMs))] += d;
                 if (step > 0 && serve[p] != prev[p]) {
@@ -285,6 +291,8 @@ Result replay(const World &w, const SimOpts &o) {
         }
         prev = serve;
     }
+    if (scored_self > 0)
+        res.mean_self = pen_self / scored_self, res.within_self = within_self / scored_self;
     if (scored > 0) {
         res.mean_pen = pen_sum / scored;
         res.within = within / scored;

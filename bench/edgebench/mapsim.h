@@ -52,6 +52,9 @@ struct TimePoint {
 struct Result {
     std::string policy;
     double mean_pen = 0, p95 = 0, p99 = 0, within = 0;  // traffic-weighted, ms and share
+    // The same two for the traffic mapped as itself (ECS or an ISP resolver
+    // next to it), leaving out public resolvers that send no ECS.
+    double mean_self = 0, within_self = 0;
     double over_cap = 0;            // share of traffic on clusters above capacity
     double max_util = 0;            // highest load / capacity of a cluster in a step
     double flaps_ph = 0;            // unforced cluster changes per prefix-hour

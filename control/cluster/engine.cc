@@ -190,7 +190,8 @@ void Engine::fold_measurements() {
     // Per network (ASN), the median of measured score - geo estimate over
     // its measured pairs: what distance alone misses for it (access
     // latency, path inflation). The median, so one congested cluster or one
-    // bad peering among its pairs does not move it.
+    // bad peering among its pairs does not move it; the lower one of an
+    // even count, as penalties only ever add.
     const Settings &s = model_.settings;
     std::unordered_map<uint32_t, std::vector<float>> by_asn;
     for (std::size_t i = 0; i < model_.clients.size(); ++i) {
@@ -210,8 +211,9 @@ void Engine::fold_measurements() {
     if (by_asn.empty()) return;
     std::unordered_map<uint32_t, float> median;
     for (auto &[asn, v] : by_asn) {
-        std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
-        median[asn] = v[v.size() / 2];
+        const std::size_t mid = (v.size() - 1) / 2;
+        std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid), v.end());
+        median[asn] = v[mid];
     }
     measured_.offset.assign(model_.clients.size(), 0.0f);
     for (std::size_t i = 0; i < model_.clients.size(); ++i) {
