@@ -17,6 +17,7 @@ int main(int argc, char **argv) {
     ep::bench::register_dns(app);
     ep::bench::register_swarm_sim(app);
     ep::bench::register_tracker(app);
+    ep::bench::register_mapsim(app);
     CLI11_PARSE(app, argc, argv);
     return 0;
 }

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 #include <set>
+#include <unordered_map>
 
 #include "control/cluster/model_load.h"
 #include "control/cluster/rendezvous.h"
@@ -186,6 +187,39 @@ void Engine::fold_measurements() {
     }
     for (std::size_t i = 0; i < model_.clients.size(); ++i)
         measured_.start[i + 1] += measured_.start[i];
+    // Per network (ASN), the median of measured score - geo estimate over
+    // its measured pairs: what distance alone misses for it (access
+    // latency, path inflation). The median, so one congested cluster or one
+    // bad peering among its pairs does not move it; the lower one of an
+    // even count, as penalties only ever add.
+    const Settings &s = model_.settings;
+    std::unordered_map<uint32_t, std::vector<float>> by_asn;
+    for (std::size_t i = 0; i < model_.clients.size(); ++i) {
+        const uint32_t asn = model_.clients[i].asn;
+        if (asn == 0) continue;
+        for (uint32_t e = measured_.start[i]; e < measured_.start[i + 1]; ++e) {
+            const MeasuredView::Entry &me = measured_.entries[e];
+            const float geo = static_cast<float>(s.geo_base_ms) +
+                              chord2_to_km_f(chord2(world_.client_xyz[i],
+                                                    world_.cluster_xyz[me.cluster])) *
+                                  static_cast<float>(s.geo_ms_per_km);
+            by_asn[asn].push_back(me.rtt_ms + me.loss_pct * static_cast<float>(s.loss_ms_per_pct) -
+                                  geo);
+        }
+    }
+    measured_.offset.clear();
+    if (by_asn.empty()) return;
+    std::unordered_map<uint32_t, float> median;
+    for (auto &[asn, v] : by_asn) {
+        const std::size_t mid = (v.size() - 1) / 2;
+        std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid), v.end());
+        median[asn] = v[mid];
+    }
+    measured_.offset.assign(model_.clients.size(), 0.0f);
+    for (std::size_t i = 0; i < model_.clients.size(); ++i) {
+        auto it = median.find(model_.clients[i].asn);
+        if (model_.clients[i].asn != 0 && it != median.end()) measured_.offset[i] = it->second;
+    }
 }
 
 namespace {
@@ -271,8 +305,33 @@ const dns::SteerMap &Engine::recompute(double now_s) {
         rank_.assign(n, http::ClientRanking{});
     else
         rank_.clear();
+    // Members' reported load against what the last recompute assigned: the
+    // part beyond it is load the model does not explain (clients it does
+    // not list, demand above the file's figures). Clamped at zero: a
+    // cluster reporting less than it was assigned is most likely still
+    // receiving the clients the last map sent it (DNS TTLs), and counting
+    // that as room would overfill it.
+    reported_.clear();
+    extra_.clear();
+    std::vector<double> extra_share;
+    if (membership_) {
+        reported_.assign(model_.clusters.size(), 0.0);
+        for (const Member &mb : members_) {
+            const int32_t c = cluster_index(mb.cluster);
+            if (c >= 0) reported_[static_cast<std::size_t>(c)] += mb.tx_gbps;
+        }
+        extra_.resize(reported_.size());
+        for (std::size_t c = 0; c < reported_.size(); ++c)
+            extra_[c] = std::max(0.0, reported_[c] - (have_load ? load_[c] : 0.0));
+    }
     for (std::size_t g = 0; g < groups; ++g) {
         PolicyInput in{world_, grid_, measured_};
+        if (!extra_.empty()) {
+            // Each title group balances its share of the demand.
+            extra_share = extra_;
+            for (double &x : extra_share) x /= static_cast<double>(groups);
+            in.extra_load = &extra_share;
+        }
         in.previous = have_prev ? &assign_[g] : nullptr;
         in.previous_load = have_load ? &load_ : nullptr;
         in.holds = g > 0 ? &holds_[g] : nullptr;
@@ -393,7 +452,14 @@ std::string Engine::clusters_text() const {
         o += line;
     }
     if (membership_) {
-        o += "membership: " + std::to_string(members_.size()) + " appliances\n";
+        o += "membership: " + std::to_string(members_.size()) + " appliances";
+        double rep = 0, ext = 0;
+        for (double x : reported_) rep += x;
+        for (double x : extra_) ext += x;
+        if (!reported_.empty())
+            o += "; reported load " + fmt("%.3f", rep) + " Gbit/s, " + fmt("%.3f", ext) +
+                 " beyond the model's demand (weighed by load-aware)";
+        o += "\n";
         std::snprintf(line, sizeof line, "%-16s %-16s %-8s %7s %8s %7s  %s\n", "appliance",
                       "cluster", "health", "conns", "tx_gbps", "titles", "addresses");
         o += line;
@@ -511,6 +577,8 @@ std::string Engine::why(std::string_view address) const {
             const Cluster &cl = model_.clusters[c.cluster];
             std::string notes;
             notes += c.flags & kMeasuredFlag ? "measured" : "no measurement: geo estimate";
+            if (c.flags & kOffsetFlag)
+                notes += " + its network's offset " + fmt("%.2f", measured_.offset[i]) + " ms";
             if (c.flags & kDrainingFlag) notes += ", draining";
             if (in.holds)
                 notes += c.flags & kHoldsTitle ? ", holds the title" : ", lacks the title";

@@ -75,6 +75,17 @@ class Engine {
     const RecomputeStats &stats() const { return stats_; }
     // Gbit/s assigned per cluster by the last recompute.
     const std::vector<double> &load() const { return load_; }
+    // With membership: Gbit/s per cluster its members reported (tx_gbps
+    // summed) and, of that, what the last recompute counted beyond the
+    // demand it had assigned the cluster (load-aware weighs it). Empty
+    // without membership.
+    const std::vector<double> &reported_load() const { return reported_; }
+    const std::vector<double> &extra_load() const { return extra_; }
+    // The last recompute's decision per client network (title group g).
+    const std::vector<Assignment> &assignments(std::size_t g = 0) const {
+        static const std::vector<Assignment> none;
+        return g < assign_.size() ? assign_[g] : none;
+    }
 
     // HTTP steering (redirects, DASH content steering) wants, per client
     // network, its best clusters with their scores: recompute() keeps them
@@ -104,6 +115,7 @@ class Engine {
     std::vector<std::vector<uint8_t>> holds_;      // per group, per cluster
     std::vector<std::vector<Assignment>> assign_;  // per group, per client
     std::vector<double> load_;
+    std::vector<double> reported_, extra_;  // membership: per cluster, Gbit/s
     dns::SteerMap map_;
     bool keep_rank_ = false;
     std::vector<http::ClientRanking> rank_;  // per client, when keep_rank_

@@ -60,12 +60,21 @@ class ScoringPolicy : public Policy {
         d->chosen = -1;
         d->reason = Reason::kNone;
         if (d->n == 0) return;
+        const float off = measured_ && i < in.measured.offset.size() ? in.measured.offset[i] : 0.0f;
         uint32_t best = 0;
         for (uint32_t j = 0; j < d->n; ++j) {
             Candidate &c = d->c[j];
             float v = measured_ && (c.flags & kMeasuredFlag)
                           ? c.rtt_ms + c.loss_pct * static_cast<float>(s_.loss_ms_per_pct)
                           : c.geo_ms;
+            if (measured_ && !(c.flags & kMeasuredFlag) && off != 0) {
+                // Calibrated by the network's measurements: without it a
+                // measured cluster (access latency and all) loses to every
+                // unmeasured one's bare distance estimate, and prefixes hop
+                // from cluster to cluster until all are measured.
+                v += off;
+                c.flags |= kOffsetFlag;
+            }
             if (content_ && in.holds && !(c.flags & kHoldsTitle))
                 v += static_cast<float>(s_.miss_ms);
             if (c.flags & kDrainingFlag) v += kDrainMs;
@@ -87,7 +96,7 @@ class ScoringPolicy : public Policy {
              prev.reason == Reason::kOverCapacity)) {
             const Cluster &b = in.world.model->clusters[d->c[best].cluster];
             const double demand = in.world.model->clients[i].demand_gbps * in.demand_share;
-            if ((*in.previous_load)[d->c[best].cluster] + demand >
+            if ((*in.previous_load)[d->c[best].cluster] + extra(in, d->c[best].cluster) + demand >
                 (s_.headroom - s_.load_band) * b.capacity_gbps) {
                 d->chosen = j;
                 d->reason = Reason::kKeptForLoad;
@@ -106,8 +115,10 @@ class ScoringPolicy : public Policy {
         if (!load_) return;
         const Model &m = *in.world.model;
         std::vector<double> limit(m.clusters.size());
+        // What the members report beyond the model's demand takes room
+        // first: it is traffic no decision here can move.
         for (std::size_t c = 0; c < limit.size(); ++c)
-            limit[c] = s_.headroom * m.clusters[c].capacity_gbps;
+            limit[c] = s_.headroom * m.clusters[c].capacity_gbps - extra(in, c);
         struct Move {
             float penalty;
             uint32_t client;
@@ -164,6 +175,10 @@ class ScoringPolicy : public Policy {
     }
 
   private:
+    static double extra(const PolicyInput &in, std::size_t c) {
+        return in.extra_load && c < in.extra_load->size() ? (*in.extra_load)[c] : 0.0;
+    }
+
     void gather(const PolicyInput &in, uint32_t i, Decision *d) const {
         const World &w = in.world;
         const Model &m = *w.model;

@@ -42,7 +42,7 @@ enum class Reason : uint8_t {
 };
 const char *reason_text(Reason r);
 
-enum : uint8_t { kMeasuredFlag = 1, kHoldsTitle = 2, kDrainingFlag = 4 };
+enum : uint8_t { kMeasuredFlag = 1, kHoldsTitle = 2, kDrainingFlag = 4, kOffsetFlag = 8 };
 
 struct Candidate {
     uint16_t cluster = 0;
@@ -87,6 +87,13 @@ struct MeasuredView {
     };
     std::vector<uint32_t> start;  // clients + 1
     std::vector<Entry> entries;
+    // Per client: what its network's measurements say the geo estimate
+    // misses (the median over the network's measured pairs of measured
+    // score - geo estimate: access latency, path inflation). The measured
+    // policies add it to an unmeasured candidate's geo estimate, so a
+    // measured cluster is compared with like. Empty, or 0 for a client
+    // whose network (ASN) is unknown or unmeasured.
+    std::vector<float> offset;
 };
 
 struct PolicyInput {
@@ -96,6 +103,11 @@ struct PolicyInput {
     const std::vector<Assignment> *previous = nullptr;   // last recompute's, or null
     const std::vector<double> *previous_load = nullptr;  // Gbit/s per cluster then
     const std::vector<uint8_t> *holds = nullptr;         // per cluster: holds the title
+    // Gbit/s per cluster that its appliances report carrying (membership,
+    // etcd) beyond the demand the last recompute assigned it: clients the
+    // model does not list, demand above the file's figures. load-aware
+    // counts it against the headroom; null: none reported.
+    const std::vector<double> *extra_load = nullptr;
     double demand_share = 1;  // this title group's share of each client's demand
 };
 

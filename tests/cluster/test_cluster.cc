@@ -340,6 +340,35 @@ TEST(MeasuredPolicy, MeasurementBeatsGeographyAndFallsBack) {
     EXPECT_EQ(cluster_of(e, "198.51.100.7"), "paris");
 }
 
+// An unmeasured cluster's geo estimate is calibrated by what the client's
+// network measures beyond distance (the median of measured - geo over its
+// measured pairs): a network with 28 ms of access latency measured 30 ms at
+// the nearest cluster must not leave it for the bare 7 ms estimate of the
+// next one (it would, and be measured there, and hop on).
+TEST(MeasuredPolicy, NetworkOffsetCalibratesUnmeasuredEstimates) {
+    for (uint32_t asn : {64500u, 0u}) {
+        Model m = three_cities("measured");
+        m.clients[0].asn = asn;
+        Engine e;
+        std::string err;
+        ASSERT_TRUE(e.set_model(m, "", &err)) << err;
+        e.measurements().add(0, P("198.51.100.9"), 30, 0, 10, 0);  // paris, 30 ms
+        e.recompute(0);
+        const std::string w = e.why("198.51.100.7");
+        if (asn != 0) {
+            EXPECT_EQ(cluster_of(e, "198.51.100.7"), "paris") << w;
+            // Paris's geo estimate is 2.11 ms: the offset is 27.89.
+            EXPECT_NE(w.find("no measurement: geo estimate + its network's offset 27.89 ms"),
+                      std::string::npos)
+                << w;
+        } else {
+            // No ASN, no network to learn from: the bare estimate, London.
+            EXPECT_EQ(cluster_of(e, "198.51.100.7"), "london") << w;
+            EXPECT_EQ(w.find("offset"), std::string::npos) << w;
+        }
+    }
+}
+
 TEST(MeasuredPolicy, HysteresisKeepsThePreviousWithinTheMargin) {
     Engine e;
     std::string err;

@@ -262,3 +262,50 @@ TEST(Membership, ContentAnswerNamesTheApplianceTheTitleIsPlacedOn) {
     e.set_members(ms);
     EXPECT_EQ(answer(e.recompute(2)).size(), 8u);
 }
+
+// Load-aware weighs the load members report: what a cluster's appliances
+// carry beyond the demand the model assigned them (clients the file does not
+// list) takes room under the headroom before any client network does.
+TEST(Membership, LoadAwareWeighsTheLoadMembersReport) {
+    Model m = two_cities("load-aware");
+    m.clients.clear();
+    for (int i = 0; i < 10; ++i) {
+        ClientNet c;
+        c.prefix = P(("198.51." + std::to_string(100 + i) + ".0/24").c_str());
+        // i x 20 km west of Paris: nearer London as i grows.
+        c.lat = 48.86f, c.lon = static_cast<float>(2.35 - i * 0.27), c.demand_gbps = 1;
+        m.clients.push_back(c);
+    }
+    Engine e;
+    std::string err;
+    ASSERT_TRUE(e.set_model(m, "", &err)) << err;
+    Member p1 = member("paris-1", "paris", 11), p2 = member("paris-2", "paris", 12);
+    const Member l1 = member("london-1", "london", 21);
+    e.set_members({p1, p2, l1});  // reporting nothing yet
+    e.recompute(0);
+    ASSERT_NEAR(e.load()[0], 10.0, 1e-9);  // all ten on Paris, 10 of its 80 Gbit/s headroom
+    // Paris's two appliances carry 84 Gbit/s: our 10 and 74 the model does
+    // not know. 80 - 74 leaves room for 6: the 4 westernmost (they lose
+    // least by moving) go to London.
+    p1.tx_gbps = 50, p2.tx_gbps = 34;
+    e.set_members({p1, p2, l1});
+    e.recompute(1);
+    ASSERT_EQ(e.reported_load().size(), 2u);
+    EXPECT_NEAR(e.reported_load()[0], 84.0, 1e-9);
+    EXPECT_NEAR(e.extra_load()[0], 74.0, 1e-9);
+    EXPECT_NEAR(e.extra_load()[1], 0.0, 1e-9);
+    EXPECT_NEAR(e.load()[0], 6.0, 1e-9);
+    EXPECT_NEAR(e.load()[1], 4.0, 1e-9);
+    EXPECT_EQ(e.stats().moved_for_load, 4u);
+    for (int i = 0; i < 10; ++i)
+        EXPECT_EQ(e.assignments()[static_cast<std::size_t>(i)].cluster, i < 6 ? 0 : 1) << i;
+    EXPECT_NE(e.clusters_text().find("reported load 84.000 Gbit/s, 74.000 beyond"),
+              std::string::npos)
+        << e.clusters_text();
+    // The same members under the geo policy: reported load is not its business.
+    Engine g;
+    ASSERT_TRUE(g.set_model(m, "geo", &err)) << err;
+    g.set_members({p1, p2, l1});
+    g.recompute(0);
+    EXPECT_NEAR(g.load()[0], 10.0, 1e-9);
+}
