@@ -74,6 +74,12 @@ void EvictionDriver::resident(uint64_t key, uint32_t bytes) {
     }
 }
 
+bool EvictionDriver::admit(uint64_t key, uint32_t bytes) {
+    if (policy_->would_admit(Request{key, bytes, kNeverAgain})) return true;
+    ++counters_.admission_declined;
+    return false;
+}
+
 void EvictionDriver::gone(uint64_t key) {
     if (evicting_) {
         gone_.push_back(key);  // the policy is inside evict_to(): erase after

@@ -72,6 +72,7 @@ struct DriverCounters {
     uint64_t eviction_runs = 0;  // watermark runs
     uint64_t room_runs = 0;      // make_room() calls that evicted something
     uint64_t not_admitted = 0;   // filled, but the policy declined to keep it
+    uint64_t admission_declined = 0;  // admit() said no (origin fills: not written to disk)
     uint64_t stale_victims = 0;  // a victim the store no longer had (a bug if it moves)
 };
 
@@ -90,6 +91,9 @@ class EvictionDriver {
     // The store's RAM tier changed.
     void resident(uint64_t key, uint32_t bytes);
     void gone(uint64_t key);
+    // Would the policy keep this chunk if it were linked now (admission)?
+    // Counted in `admission_declined` when not.
+    bool admit(uint64_t key, uint32_t bytes);
     // An access seen by a data core.
     void record(const AccessRecord &rec);
     void record(std::span<const AccessRecord> recs) {

@@ -61,7 +61,12 @@ inline uint32_t chunk_count_for(uint64_t size) {
     X(insert_failures_full, "chunks not stored: tier full")           \
     X(removals, "objects removed")                                    \
     X(evictions, "RAM chunks evicted")                                \
-    X(promotion_waits, "promotions that found RAM full and waited for room")
+    X(promotion_waits, "promotions that found RAM full and waited for room")      \
+    X(fill_disk_writes, "chunks pulled from an origin written to a disk record")  \
+    X(fill_disk_skipped,                                                          \
+      "origin chunks kept in RAM only: disk tier full, no-store, or gone before written") \
+    X(fill_not_admitted,                                                          \
+      "origin chunks the cache policy declined: served once, not kept")
 
 struct Counters {
 #define EP_X(field, help) uint64_t field = 0;

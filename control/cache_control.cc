@@ -65,6 +65,7 @@ bool CacheControl::reconfigure(const CacheControlConfig &cfg, std::string *err) 
     r.evictions_skipped_fresh += o.evictions_skipped_fresh, r.eviction_runs += o.eviction_runs;
     r.room_runs += o.room_runs, r.not_admitted += o.not_admitted;
     r.stale_victims += o.stale_victims;
+    r.admission_declined += o.admission_declined;
     driver_ = std::move(d);
     policy_label_ = "policy." + driver_->policy().name();
     cfg_ = cfg;
@@ -143,8 +144,20 @@ cache::Refusal CacheControl::try_evict(uint64_t key, bool allow_fresh) {
 }
 
 void CacheControl::chunk_linked(const chunkstore::Chunk &c, bool promoted) {
-    if (!promoted && c.index == 0) ingested_ns_[c.oid] = now_ns();
+    // Only an operator's ingest is protected as fresh: chunks pulled from an
+    // origin are ranked by the policy alone, else a scan of one-hit objects
+    // (all "fresh") would make the hot set the only victims (issue 14).
+    if (!promoted && c.index == 0) {
+        const chunkstore::ObjectMeta *m = store_.object_by_id(c.oid);
+        if (!m || !m->filled) ingested_ns_[c.oid] = now_ns();
+    }
     driver_->resident(c.key, kSlot);
+}
+
+bool CacheControl::admit_fill(chunkstore::ChunkKey key) {
+    // A RAM-only store's policy must admit every fill (it is sized to the
+    // whole tier); the question only decides disk records there is none of.
+    return ram_only_ || driver_->admit(key, kSlot);
 }
 
 void CacheControl::chunk_unlinked(chunkstore::ChunkKey key) {
@@ -199,6 +212,7 @@ void CacheControl::visit_counters(const CounterVisitor &fn) const {
     c.evictions_skipped_fresh += b.evictions_skipped_fresh, c.eviction_runs += b.eviction_runs;
     c.room_runs += b.room_runs, c.not_admitted += b.not_admitted;
     c.stale_victims += b.stale_victims;
+    c.admission_declined += b.admission_declined;
     fn({"hits", "chunk starts served from RAM", c.hits});
     fn({"ram_misses", "chunk starts that waited for a disk read", c.ram_misses});
     fn({"misses", "requests for objects the store does not hold", c.misses});
@@ -213,6 +227,9 @@ void CacheControl::visit_counters(const CounterVisitor &fn) const {
     fn({"eviction_runs", "watermark eviction runs", c.eviction_runs});
     fn({"room_runs", "runs that evicted to make room for new content", c.room_runs});
     fn({"not_admitted", "chunks filled that the policy declined to keep", c.not_admitted});
+    fn({"admission_declined",
+        "origin chunks the policy would not keep (served, never written to disk)",
+        c.admission_declined});
     fn({"stale_victims", "victims the store no longer had (a bug if it moves)", c.stale_victims});
     fn({"tracked_bytes", "bytes the policy tracks (equal to the RAM tier's resident chunks)",
         driver_->tracked_bytes(), true});
