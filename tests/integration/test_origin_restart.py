@@ -84,7 +84,7 @@ def wait_for(fn, what, timeout=10):
         if fn():
             return
         time.sleep(0.05)
-    raise AssertionError(what)
+    raise AssertionError(what() if callable(what) else what)
 
 
 def test_partial_fill_survives_a_restart_and_the_rest_fills(content):
@@ -153,9 +153,19 @@ def test_scan_of_one_hit_objects_does_not_evict_the_hot_set(content, policy):
                 assert before["eviction_runs"] >= 1, before
             else:
                 assert before["admission_declined"] > 0, before
-            # Admitted chunks have disk records, declined ones none.
-            wait_for(lambda: a.stats("chunkstore")["fill_disk_writes"] ==
-                     4 + 40 - cs["fill_not_admitted"], "records of admitted fills")
+            # Declined chunks never get a disk record; every admitted one is
+            # written, or counted as skipped (gone from RAM before its write
+            # started: seen once in a run where the policy's later access()
+            # declined a chunk admit_fill had let in).
+            admitted = 4 + 40 - cs["fill_not_admitted"]
+
+            def settled():
+                c = a.stats("chunkstore")
+                return c["fill_disk_writes"] + c["fill_disk_skipped"] == admitted
+
+            wait_for(settled, lambda: ("records of admitted fills", a.stats("chunkstore")))
+            c = a.stats("chunkstore")
+            assert 0 < c["fill_disk_writes"] <= admitted, c
             for uri in hot:
                 rc, body, code = get(a.ep, uri)
                 assert code == 200 and body == files[uri[1:]]
