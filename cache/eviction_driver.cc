@@ -70,7 +70,7 @@ void EvictionDriver::resident(uint64_t key, uint32_t bytes) {
         // The policy there is sized to the whole tier, so this needs a
         // tier too small for one chunk in S3-FIFO's small queue.
         ++counters_.not_admitted;
-        if (cfg_.watermark_runs) orphans_.push_back(key);
+        if (cfg_.watermark_runs) orphans_.push_back({key, now_ns_});
     }
 }
 
@@ -138,9 +138,11 @@ uint64_t EvictionDriver::evict_down_to(uint64_t target, bool allow_fresh, RunRep
 bool EvictionDriver::maybe_evict(RunReport *rep) {
     // Orphans were pinned when we first tried; try again now.
     size_t kept = 0;
-    for (uint64_t key : orphans_)
-        if (!policy_->contains(key) && store_.try_evict(key, true) == Refusal::pinned)
-            orphans_[kept++] = key;
+    for (const Orphan &o : orphans_)
+        if (!policy_->contains(o.key) &&
+            (now_ns_ - o.since_ns < cfg_.orphan_grace_ns ||
+             store_.try_evict(o.key, true) == Refusal::pinned))
+            orphans_[kept++] = o;
     orphans_.resize(kept);
     if (!cfg_.watermark_runs || policy_->used_bytes() <= cfg_.high_watermark_bytes) return false;
     ++counters_.eviction_runs;

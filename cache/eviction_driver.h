@@ -57,6 +57,10 @@ struct DriverConfig {
     uint64_t policy_capacity_bytes = 0;
     bool watermark_runs = true;     // false for RAM-only stores (eviction deletes)
     uint64_t expected_objects = 0;  // sketch sizing hint (see PolicyConfig)
+    // A chunk the policy declined stays this long (clock of set_now) before
+    // its RAM copy is dropped, so the response that waited for it (an origin
+    // fill) pins it first; dropped at once it was fetched again, and again.
+    uint64_t orphan_grace_ns = 0;
 };
 
 struct DriverCounters {
@@ -99,6 +103,8 @@ class EvictionDriver {
     void record(std::span<const AccessRecord> recs) {
         for (const auto &r : recs) record(r);
     }
+    // The keeper's clock (monotonic ns), for orphan_grace_ns.
+    void set_now(uint64_t now_ns) { now_ns_ = now_ns; }
     // A watermark run if over the high watermark; returns true if it ran.
     bool maybe_evict(RunReport *rep = nullptr);
     // Evicts victims until `bytes` have gone or nothing more can; returns
@@ -123,7 +129,11 @@ class EvictionDriver {
     DriverCounters counters_;
     bool evicting_ = false;
     std::vector<uint64_t> gone_;     // left RAM while the policy was mid-eviction
-    std::vector<uint64_t> orphans_;  // not admitted and pinned at the time
+    struct Orphan {
+        uint64_t key, since_ns;
+    };
+    std::vector<Orphan> orphans_;  // not admitted: dropped after the grace, once unpinned
+    uint64_t now_ns_ = 0;
 };
 
 }  // namespace ep::cache

@@ -38,6 +38,9 @@ std::unique_ptr<cache::EvictionDriver> CacheControl::make_driver(const CacheCont
     // RAM-only: the policy ranks all of RAM and must admit every fill.
     dc.policy_capacity_bytes = ram_only_ ? cap : dc.high_watermark_bytes;
     dc.expected_objects = store_.ram_slots();
+    // A declined origin chunk is kept 200 ms so the responses woken by its
+    // arrival pin it before it goes (they pin within a loop turn or two).
+    dc.orphan_grace_ns = 200'000'000;
     auto d = std::make_unique<cache::EvictionDriver>(dc, *const_cast<CacheControl *>(this));
     // Whatever is resident already (nothing, for a freshly opened store).
     uint32_t cursor = 0;
@@ -90,8 +93,9 @@ unsigned CacheControl::poll() {
         }
     }
     cache::RunReport r;
-    if (driver_->maybe_evict(&r)) log_run("watermark run", r);
     const uint64_t now = now_ns();
+    driver_->set_now(now);
+    if (driver_->maybe_evict(&r)) log_run("watermark run", r);
     if (room_acc_runs_ && now >= next_room_log_ns_) {
         log_run("room for promotions", room_acc_);
         room_acc_ = {};
@@ -144,6 +148,7 @@ cache::Refusal CacheControl::try_evict(uint64_t key, bool allow_fresh) {
 }
 
 void CacheControl::chunk_linked(const chunkstore::Chunk &c, bool promoted) {
+    driver_->set_now(now_ns());
     // Only an operator's ingest is protected as fresh: chunks pulled from an
     // origin are ranked by the policy alone, else a scan of one-hit objects
     // (all "fresh") would make the hot set the only victims (issue 14).

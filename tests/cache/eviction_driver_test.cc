@@ -95,6 +95,29 @@ TEST(EvictionDriver, AdmitDeclinesOneHitFillsAgainstAHotSet) {
     EXPECT_EQ(plain.d.counters().admission_declined, 0u);
 }
 
+// A declined chunk is dropped only after orphan_grace_ns, so the response
+// that waited for its fill can pin it first (else it is fetched again).
+TEST(EvictionDriver, DeclinedChunksGoAfterTheirGrace) {
+    DriverConfig c = config("tinylfu+lru", 400, 300);
+    c.orphan_grace_ns = 1000;
+    Rig r(c);
+    r.d.set_now(10);
+    for (int i = 0; i < 4; ++i)
+        for (uint64_t k = 1; k <= 4; ++k) {
+            if (i == 0) r.store.add(k);
+            else r.d.record({k, 100, AccessKind::hit});
+        }
+    r.store.add(1000);  // linked for its waiting response, declined by the policy
+    EXPECT_EQ(r.d.counters().not_admitted, 1u);
+    r.d.set_now(500);
+    r.d.maybe_evict();
+    EXPECT_TRUE(r.store.held.count(1000));  // still in its grace
+    r.d.set_now(1010);
+    r.d.maybe_evict();
+    EXPECT_FALSE(r.store.held.count(1000));
+    for (uint64_t k = 1; k <= 4; ++k) EXPECT_TRUE(r.store.held.count(k)) << k;
+}
+
 TEST(EvictionDriver, WatermarkRunEvictsLeastRecentDownToLow) {
     Rig r(config("lru", 1000, 600));
     for (uint64_t k = 0; k < 10; ++k) r.store.add(k);
