@@ -130,7 +130,7 @@ class EvictionDriver {
     bool evicting_ = false;
     std::vector<uint64_t> gone_;     // left RAM while the policy was mid-eviction
     struct Orphan {
-        uint64_t key, since_ns;
+        uint64_t key, since_ns, bytes;
     };
     std::vector<Orphan> orphans_;  // not admitted: dropped after the grace, once unpinned
     uint64_t now_ns_ = 0;

@@ -116,6 +116,14 @@ TEST(EvictionDriver, DeclinedChunksGoAfterTheirGrace) {
     r.d.maybe_evict();
     EXPECT_FALSE(r.store.held.count(1000));
     for (uint64_t k = 1; k <= 4; ++k) EXPECT_TRUE(r.store.held.count(k)) << k;
+    // Room for new content takes declined chunks first, grace or not, and
+    // leaves the hot keys alone.
+    r.store.add(1001);
+    r.store.add(1002);
+    EXPECT_EQ(r.d.make_room(200), 200u);
+    EXPECT_FALSE(r.store.held.count(1001));
+    EXPECT_FALSE(r.store.held.count(1002));
+    for (uint64_t k = 1; k <= 4; ++k) EXPECT_TRUE(r.store.held.count(k)) << k;
 }
 
 TEST(EvictionDriver, WatermarkRunEvictsLeastRecentDownToLow) {
