@@ -139,9 +139,8 @@ bool EvictionDriver::maybe_evict(RunReport *rep) {
     // Orphans were pinned when we first tried; try again now.
     size_t kept = 0;
     for (const Orphan &o : orphans_)
-        if (!policy_->contains(o.key) &&
-            (now_ns_ - o.since_ns < cfg_.orphan_grace_ns ||
-             store_.try_evict(o.key, true) == Refusal::pinned))
+        if (!policy_->contains(o.key) && (now_ns_ - o.since_ns < cfg_.orphan_grace_ns ||
+                                          store_.try_evict(o.key, true) == Refusal::pinned))
             orphans_[kept++] = o;
     orphans_.resize(kept);
     if (!cfg_.watermark_runs || policy_->used_bytes() <= cfg_.high_watermark_bytes) return false;

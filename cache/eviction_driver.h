@@ -73,11 +73,11 @@ struct DriverCounters {
     uint64_t evictions = 0;  // victims the policy chose and the store dropped
     uint64_t evictions_skipped_pinned = 0;
     uint64_t evictions_skipped_fresh = 0;
-    uint64_t eviction_runs = 0;  // watermark runs
-    uint64_t room_runs = 0;      // make_room() calls that evicted something
-    uint64_t not_admitted = 0;   // filled, but the policy declined to keep it
+    uint64_t eviction_runs = 0;       // watermark runs
+    uint64_t room_runs = 0;           // make_room() calls that evicted something
+    uint64_t not_admitted = 0;        // filled, but the policy declined to keep it
     uint64_t admission_declined = 0;  // admit() said no (origin fills: not written to disk)
-    uint64_t stale_victims = 0;  // a victim the store no longer had (a bug if it moves)
+    uint64_t stale_victims = 0;       // a victim the store no longer had (a bug if it moves)
 };
 
 // What one run removed, for the log.
@@ -128,7 +128,7 @@ class EvictionDriver {
     std::unique_ptr<Policy> policy_;
     DriverCounters counters_;
     bool evicting_ = false;
-    std::vector<uint64_t> gone_;     // left RAM while the policy was mid-eviction
+    std::vector<uint64_t> gone_;  // left RAM while the policy was mid-eviction
     struct Orphan {
         uint64_t key, since_ns, bytes;
     };

@@ -47,9 +47,8 @@ void encode_header(void *buf, const RecordFields &f) {
 
 // The checks every version shares, on the common prefix of the layouts.
 static HeaderCheck check_shape(const RecordHeader &h) {
-    if (h.header_bytes != kHeaderSize || h.name_len > kMaxName ||
-        h.ctype_len > kMaxContentType || h.chunk_count != chunk_count_for(h.object_size) ||
-        h.chunk_index >= h.chunk_count)
+    if (h.header_bytes != kHeaderSize || h.name_len > kMaxName || h.ctype_len > kMaxContentType ||
+        h.chunk_count != chunk_count_for(h.object_size) || h.chunk_index >= h.chunk_count)
         return HeaderCheck::inconsistent;
     uint64_t start = uint64_t{h.chunk_index} * kChunkSize;
     uint64_t want = h.object_size - start < kChunkSize ? h.object_size - start : kChunkSize;

@@ -212,7 +212,8 @@ Status Store::put_fill_chunk(ObjectId oid, uint64_t gen, uint32_t index, const u
 
 void Store::set_on_disk(ObjectId oid, uint32_t index, bool on) {
     auto it = objects_ctl_.find(oid);
-    if (it == objects_ctl_.end() || !it->second->on_disk || index >= it->second->chunk_count) return;
+    if (it == objects_ctl_.end() || !it->second->on_disk || index >= it->second->chunk_count)
+        return;
     const uint64_t bit = uint64_t{1} << (index % 64);
     if (on)
         it->second->on_disk[index / 64].fetch_or(bit, std::memory_order_relaxed);
@@ -260,8 +261,10 @@ unsigned Store::start_fill_writes() {
         std::memcpy(b->csum_area(), c->csum_prefix + 1, nfull * sizeof(uint16_t));
         std::memset(b->csum_area() + nfull * sizeof(uint16_t), 0,
                     kCsumAreaSize - nfull * sizeof(uint16_t));
-        RecordFields f{m.name_view(), m.content_type(), m.generation, m.size, m.mtime_ns,
-                       c->index,      c->len,           c->xxh3,      payload_hash(b->csum_area(), kCsumAreaSize)};
+        RecordFields f{
+            m.name_view(), m.content_type(), m.generation,
+            m.size,        m.mtime_ns,       c->index,
+            c->len,        c->xxh3,          payload_hash(b->csum_area(), kCsumAreaSize)};
         f.filled = true;
         f.version_etag = m.etag;
         f.expires_unix_s = m.expires_unix_s;

@@ -73,8 +73,10 @@ TEST(EvictionDriver, AdmitDeclinesOneHitFillsAgainstAHotSet) {
     Rig r(config("tinylfu+lru", 400, 300));
     for (int i = 0; i < 4; ++i)
         for (uint64_t k = 1; k <= 4; ++k) {
-            if (i == 0) r.store.add(k);
-            else r.d.record({k, 100, AccessKind::hit});
+            if (i == 0)
+                r.store.add(k);
+            else
+                r.d.record({k, 100, AccessKind::hit});
         }
     EXPECT_TRUE(r.d.admit(1, 100));  // resident
     unsigned declined = 0;
@@ -104,8 +106,10 @@ TEST(EvictionDriver, DeclinedChunksGoAfterTheirGrace) {
     r.d.set_now(10);
     for (int i = 0; i < 4; ++i)
         for (uint64_t k = 1; k <= 4; ++k) {
-            if (i == 0) r.store.add(k);
-            else r.d.record({k, 100, AccessKind::hit});
+            if (i == 0)
+                r.store.add(k);
+            else
+                r.d.record({k, 100, AccessKind::hit});
         }
     r.store.add(1000);  // linked for its waiting response, declined by the policy
     EXPECT_EQ(r.d.counters().not_admitted, 1u);

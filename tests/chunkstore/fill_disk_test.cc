@@ -64,16 +64,17 @@ std::vector<uint8_t> promoted(Store &s, const ObjectMeta &m, uint32_t i) {
 
 constexpr char kName[] = "vod/big.mp4";
 constexpr char kOriginEtag[] = "\"5f1e-6a3b2c\"";
-constexpr uint64_t kVersion = 0x1234abcdu;  // what origin::version_hash would give
+constexpr uint64_t kVersion = 0x1234abcdu;   // what origin::version_hash would give
 constexpr int64_t kExpires = 4'000'000'000;  // far ahead
 constexpr int64_t kMtime = 1'700'000'000'000'000'000;
 
 // Fills chunks `which` of a 4.5-chunk object and waits for their records.
-ObjectMeta fill_some(Store &s, const std::vector<uint8_t> &data, std::initializer_list<uint32_t> which) {
+ObjectMeta fill_some(Store &s, const std::vector<uint8_t> &data,
+                     std::initializer_list<uint32_t> which) {
     uint64_t gen = 0;
-    EXPECT_TRUE(s.begin_fill(kName, data.size(), kVersion, kMtime, "video/mp4", &gen, kExpires,
-                             kOriginEtag)
-                    .ok());
+    EXPECT_TRUE(
+        s.begin_fill(kName, data.size(), kVersion, kMtime, "video/mp4", &gen, kExpires, kOriginEtag)
+            .ok());
     const ObjectId oid = object_id(kName);
     for (uint32_t i : which) {
         const auto c = chunk_of(data, i);
@@ -135,8 +136,9 @@ TEST(RecordV3, FilledFieldsRoundTrip) {
     EXPECT_EQ(h.chunk_count, 6u);
     EXPECT_EQ(h.generation, 7u);
     // Every byte of the v3 part is covered by the header checksum.
-    for (size_t off : {offsetof(RecordHeader, flags), offsetof(RecordHeader, version_etag),
-                       offsetof(RecordHeader, expires_unix_s), offsetof(RecordHeader, origin_etag)}) {
+    for (size_t off :
+         {offsetof(RecordHeader, flags), offsetof(RecordHeader, version_etag),
+          offsetof(RecordHeader, expires_unix_s), offsetof(RecordHeader, origin_etag)}) {
         buf[off] ^= 1;
         EXPECT_EQ(decode_header(buf, &h), HeaderCheck::bad_checksum) << off;
         buf[off] ^= 1;
