@@ -70,8 +70,14 @@ void EvictionDriver::resident(uint64_t key, uint32_t bytes) {
         // The policy there is sized to the whole tier, so this needs a
         // tier too small for one chunk in S3-FIFO's small queue.
         ++counters_.not_admitted;
-        if (cfg_.watermark_runs) orphans_.push_back(key);
+        if (cfg_.watermark_runs) orphans_.push_back({key, now_ns_, bytes});
     }
+}
+
+bool EvictionDriver::admit(uint64_t key, uint32_t bytes) {
+    if (policy_->would_admit(Request{key, bytes, kNeverAgain})) return true;
+    ++counters_.admission_declined;
+    return false;
 }
 
 void EvictionDriver::gone(uint64_t key) {
@@ -132,9 +138,10 @@ uint64_t EvictionDriver::evict_down_to(uint64_t target, bool allow_fresh, RunRep
 bool EvictionDriver::maybe_evict(RunReport *rep) {
     // Orphans were pinned when we first tried; try again now.
     size_t kept = 0;
-    for (uint64_t key : orphans_)
-        if (!policy_->contains(key) && store_.try_evict(key, true) == Refusal::pinned)
-            orphans_[kept++] = key;
+    for (const Orphan &o : orphans_)
+        if (!policy_->contains(o.key) && (now_ns_ - o.since_ns < cfg_.orphan_grace_ns ||
+                                          store_.try_evict(o.key, true) == Refusal::pinned))
+            orphans_[kept++] = o;
     orphans_.resize(kept);
     if (!cfg_.watermark_runs || policy_->used_bytes() <= cfg_.high_watermark_bytes) return false;
     ++counters_.eviction_runs;
@@ -149,6 +156,22 @@ bool EvictionDriver::maybe_evict(RunReport *rep) {
 }
 
 uint64_t EvictionDriver::make_room(uint64_t bytes, RunReport *rep) {
+    // Declined chunks go first, oldest first, grace or not: they are what the
+    // policy chose not to keep, and a hot victim must not make room for them.
+    uint64_t from_orphans = 0;
+    size_t kept = 0;
+    for (size_t i = 0; i < orphans_.size(); ++i) {
+        const Orphan o = orphans_[i];
+        if (from_orphans < bytes && !policy_->contains(o.key)) {
+            const Refusal r = store_.try_evict(o.key, true);
+            if (r == Refusal::none) from_orphans += o.bytes;
+            if (r != Refusal::pinned) continue;
+        }
+        orphans_[kept++] = o;
+    }
+    orphans_.resize(kept);
+    if (from_orphans >= bytes) return from_orphans;
+    bytes -= from_orphans;
     const uint64_t used = policy_->used_bytes();
     const uint64_t target = used > bytes ? used - bytes : 0;
     RunReport local;
@@ -158,7 +181,7 @@ uint64_t EvictionDriver::make_room(uint64_t bytes, RunReport *rep) {
     if (policy_->used_bytes() > target) freed += evict_down_to(target, true, &r);
     r.bytes_after = policy_->used_bytes();
     if (freed) ++counters_.room_runs;
-    return freed;
+    return freed + from_orphans;
 }
 
 }  // namespace ep::cache

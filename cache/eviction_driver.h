@@ -57,6 +57,10 @@ struct DriverConfig {
     uint64_t policy_capacity_bytes = 0;
     bool watermark_runs = true;     // false for RAM-only stores (eviction deletes)
     uint64_t expected_objects = 0;  // sketch sizing hint (see PolicyConfig)
+    // A chunk the policy declined stays this long (clock of set_now) before
+    // its RAM copy is dropped, so the response that waited for it (an origin
+    // fill) pins it first; dropped at once it was fetched again, and again.
+    uint64_t orphan_grace_ns = 0;
 };
 
 struct DriverCounters {
@@ -69,10 +73,11 @@ struct DriverCounters {
     uint64_t evictions = 0;  // victims the policy chose and the store dropped
     uint64_t evictions_skipped_pinned = 0;
     uint64_t evictions_skipped_fresh = 0;
-    uint64_t eviction_runs = 0;  // watermark runs
-    uint64_t room_runs = 0;      // make_room() calls that evicted something
-    uint64_t not_admitted = 0;   // filled, but the policy declined to keep it
-    uint64_t stale_victims = 0;  // a victim the store no longer had (a bug if it moves)
+    uint64_t eviction_runs = 0;       // watermark runs
+    uint64_t room_runs = 0;           // make_room() calls that evicted something
+    uint64_t not_admitted = 0;        // filled, but the policy declined to keep it
+    uint64_t admission_declined = 0;  // admit() said no (origin fills: not written to disk)
+    uint64_t stale_victims = 0;       // a victim the store no longer had (a bug if it moves)
 };
 
 // What one run removed, for the log.
@@ -90,11 +95,16 @@ class EvictionDriver {
     // The store's RAM tier changed.
     void resident(uint64_t key, uint32_t bytes);
     void gone(uint64_t key);
+    // Would the policy keep this chunk if it were linked now (admission)?
+    // Counted in `admission_declined` when not.
+    bool admit(uint64_t key, uint32_t bytes);
     // An access seen by a data core.
     void record(const AccessRecord &rec);
     void record(std::span<const AccessRecord> recs) {
         for (const auto &r : recs) record(r);
     }
+    // The keeper's clock (monotonic ns), for orphan_grace_ns.
+    void set_now(uint64_t now_ns) { now_ns_ = now_ns; }
     // A watermark run if over the high watermark; returns true if it ran.
     bool maybe_evict(RunReport *rep = nullptr);
     // Evicts victims until `bytes` have gone or nothing more can; returns
@@ -118,8 +128,12 @@ class EvictionDriver {
     std::unique_ptr<Policy> policy_;
     DriverCounters counters_;
     bool evicting_ = false;
-    std::vector<uint64_t> gone_;     // left RAM while the policy was mid-eviction
-    std::vector<uint64_t> orphans_;  // not admitted and pinned at the time
+    std::vector<uint64_t> gone_;  // left RAM while the policy was mid-eviction
+    struct Orphan {
+        uint64_t key, since_ns, bytes;
+    };
+    std::vector<Orphan> orphans_;  // not admitted: dropped after the grace, once unpinned
+    uint64_t now_ns_ = 0;
 };
 
 }  // namespace ep::cache

@@ -73,6 +73,15 @@ class Policy {
     bool access(uint64_t key, uint32_t size) { return access(Request{key, size, kNeverAgain}); }
 
     virtual bool contains(uint64_t key) const = 0;
+    // Would access(req) admit this key if it missed now? Asked before new
+    // content takes room it cannot give back cheaply (a chunk pulled from an
+    // origin and written to disk). Changes no state a later access() depends
+    // on, so the answer and that access's decision agree. Only admission
+    // filters (TinyLFU) ever say no.
+    virtual bool would_admit(const Request &req) {
+        (void)req;
+        return true;
+    }
     // Drops a key without calling the handler (the store lost it on its own).
     virtual bool erase(uint64_t key) = 0;
     // Evicts until used_bytes() <= target or every resident key was refused

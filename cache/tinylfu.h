@@ -37,6 +37,18 @@ class TinyLfu final : public Policy {
         return inner_.access(req);
     }
 
+    // The same test as access(), with this access counted as access() would
+    // count it (count-min: the estimate after one more increment is the
+    // estimate plus one, saturation aside).
+    bool would_admit(const Request &req) override {
+        if (inner_.contains(req.key)) return true;
+        if (inner_.used_bytes() + req.size > cfg_.capacity_bytes && inner_.objects() > 0) {
+            uint64_t v;
+            if (inner_.victim_key(&v) && sketch_.estimate(req.key) + 1u <= sketch_.estimate(v))
+                return false;
+        }
+        return true;
+    }
     bool contains(uint64_t key) const override { return inner_.contains(key); }
     bool erase(uint64_t key) override { return inner_.erase(key); }
     uint64_t evict_to(uint64_t target_bytes) override { return inner_.evict_to(target_bytes); }

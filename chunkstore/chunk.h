@@ -11,6 +11,7 @@
 // reader's next quiescent(); after that it lives as long as it is pinned.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string_view>
@@ -127,6 +128,16 @@ struct ObjectMeta {
     uint8_t origin_etag_len = 0;
     char origin_etag[96] = {};
     std::string_view origin_etag_view() const { return {origin_etag, origin_etag_len}; }
+    // Filled objects in a store with a disk tier: bit i set = chunk i of this
+    // version has a disk record, so a RAM miss promotes it (with its checksum
+    // checked) instead of asking the origin. Shared by every copy of the meta
+    // of one generation; set by the control thread when a record write
+    // completes or at open, cleared when the record goes (relaxed: a reader
+    // that misses a fresh bit fetches the chunk once more, nothing worse).
+    std::shared_ptr<std::atomic<uint64_t>[]> on_disk;
+    bool chunk_on_disk(uint32_t i) const {
+        return on_disk && ((on_disk[i / 64].load(std::memory_order_relaxed) >> (i % 64)) & 1);
+    }
 
     bool chunk_lost(uint32_t i) const { return lost && ((lost[i / 64] >> (i % 64)) & 1); }
     std::string_view name_view() const { return {name, name_len}; }

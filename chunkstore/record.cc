@@ -1,5 +1,6 @@
 #include "chunkstore/record.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 
@@ -7,6 +8,9 @@ namespace ep::chunkstore {
 
 static uint64_t header_sum(const RecordHeader &h) {
     return XXH3_64bits(&h, offsetof(RecordHeader, header_xxh3));
+}
+static uint64_t header_sum_v2(const RecordHeaderV2 &h) {
+    return XXH3_64bits(&h, offsetof(RecordHeaderV2, header_xxh3));
 }
 
 void encode_header(void *buf, const RecordFields &f) {
@@ -30,16 +34,21 @@ void encode_header(void *buf, const RecordFields &f) {
     // Empty views may have data() == nullptr: no memcpy for them (C 7.1.4).
     if (!f.name.empty()) std::memcpy(h.name, f.name.data(), f.name.size());
     if (!f.ctype.empty()) std::memcpy(h.ctype, f.ctype.data(), f.ctype.size());
+    if (f.filled) {
+        h.flags = kRecordFilled;
+        h.version_etag = f.version_etag;
+        h.expires_unix_s = f.expires_unix_s;
+        h.origin_etag_len =
+            static_cast<uint32_t>(std::min<size_t>(f.origin_etag.size(), kMaxOriginEtag));
+        if (h.origin_etag_len) std::memcpy(h.origin_etag, f.origin_etag.data(), h.origin_etag_len);
+    }
     h.header_xxh3 = header_sum(h);
 }
 
-HeaderCheck check_header(const RecordHeader &h) {
-    if (h.magic == 0 && h.header_xxh3 == 0) return HeaderCheck::empty;
-    if (h.magic != kRecordMagic) return HeaderCheck::bad_magic;
-    if (h.header_xxh3 != header_sum(h)) return HeaderCheck::bad_checksum;
-    if (h.version != kRecordVersion || h.header_bytes != kHeaderSize || h.name_len > kMaxName ||
-        h.ctype_len > kMaxContentType || h.chunk_count != chunk_count_for(h.object_size) ||
-        h.chunk_index >= h.chunk_count)
+// The checks every version shares, on the common prefix of the layouts.
+static HeaderCheck check_shape(const RecordHeader &h) {
+    if (h.header_bytes != kHeaderSize || h.name_len > kMaxName || h.ctype_len > kMaxContentType ||
+        h.chunk_count != chunk_count_for(h.object_size) || h.chunk_index >= h.chunk_count)
         return HeaderCheck::inconsistent;
     uint64_t start = uint64_t{h.chunk_index} * kChunkSize;
     uint64_t want = h.object_size - start < kChunkSize ? h.object_size - start : kChunkSize;
@@ -48,6 +57,36 @@ HeaderCheck check_header(const RecordHeader &h) {
         h.key != chunk_key(h.object_id, h.chunk_index))
         return HeaderCheck::inconsistent;
     return HeaderCheck::ok;
+}
+
+HeaderCheck check_header(const RecordHeader &h) {
+    if (h.magic == 0 && h.header_xxh3 == 0 && h.version == 0) return HeaderCheck::empty;
+    if (h.magic != kRecordMagic) return HeaderCheck::bad_magic;
+    if (h.version == kRecordVersionV2) {
+        // An old record: its checksum sits right after `name`.
+        const auto &o = reinterpret_cast<const RecordHeaderV2 &>(h);
+        if (o.header_xxh3 != header_sum_v2(o)) return HeaderCheck::bad_checksum;
+        return check_shape(h);
+    }
+    if (h.header_xxh3 != header_sum(h)) return HeaderCheck::bad_checksum;
+    if (h.version != kRecordVersion || (h.flags & ~kRecordFilled) ||
+        h.origin_etag_len > kMaxOriginEtag)
+        return HeaderCheck::inconsistent;
+    return check_shape(h);
+}
+
+HeaderCheck decode_header(const void *buf, RecordHeader *out) {
+    const auto &h = *static_cast<const RecordHeader *>(buf);
+    const HeaderCheck hc = check_header(h);
+    if (hc != HeaderCheck::ok) return hc;
+    std::memcpy(out, &h, sizeof h);
+    if (h.version == kRecordVersionV2) {
+        // Same prefix; the v3 fields of an ingested object are all zero.
+        std::memset(reinterpret_cast<uint8_t *>(out) + offsetof(RecordHeader, flags), 0,
+                    sizeof(RecordHeader) - offsetof(RecordHeader, flags));
+        out->header_xxh3 = 0;  // not this layout's: never re-checked
+    }
+    return hc;
 }
 
 const char *to_string(HeaderCheck c) {

@@ -121,6 +121,8 @@ bool Store::init(const Config &cfg, std::string *err, OpenReport *rep) {
 }
 
 Store::~Store() {
+    // Filled chunks still queued get their records (a clean stop keeps them).
+    if (disk_) drain_fill_writes();
     disk_.reset();  // waits for in-flight I/O before its buffers go away
     for (IoBuf *b : io_bufs_) {
         std::free(b->mem);
@@ -324,6 +326,7 @@ unsigned Store::poll(bool wait_io) {
     n += handle_fills();
     if (disk_) {
         n += handle_promotions();
+        n += start_fill_writes();
         // Sleeping in the kernel until a read completes beats spinning when
         // the control thread shares its core: a woken sleeper runs at once.
         n += reap(wait_io && n == 0 && landed_.empty() && disk_->in_flight() > 0);

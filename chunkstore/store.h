@@ -67,6 +67,7 @@ struct OpenReport {
     uint64_t slots_scanned = 0, records_ok = 0, records_bad = 0, records_stale = 0;
     uint64_t objects = 0, objects_incomplete = 0;
     uint64_t objects_with_lost_chunks = 0;  // kept, minus the chunks that failed
+    uint64_t objects_filled = 0;            // of `objects`: pulled from an origin (may have holes)
 };
 
 struct VerifyReport {
@@ -92,6 +93,15 @@ class RamObserver {
     // for an ingest (keep != 0) the observer waits for it (synchronize()),
     // since the ingest needs the slots now; promotions retry next poll.
     virtual void need_ram(uint32_t slots, ObjectId keep) = 0;
+    // A chunk pulled from an origin is about to take a RAM slot: would the
+    // policy keep it (TinyLFU admission)? A declined chunk is still placed
+    // in RAM for the responses waiting for it (and linked: the keeper drops
+    // it once they are done) but never written to the disk tier, so a scan
+    // of one-hit objects costs neither disk records nor the hot set.
+    virtual bool admit_fill(ChunkKey key) {
+        (void)key;
+        return true;
+    }
 };
 
 // A consumer of promotion completions on a data core (one per streaming
@@ -239,7 +249,9 @@ class Store {
     // Revalidated (304): the same version, fresh until expires_unix_s.
     Status refresh_fill(ObjectId oid, uint64_t gen, int64_t expires_unix_s);
     // Copies one complete chunk of generation `gen` into a RAM slot and
-    // publishes it. Refused (not_found) when that version is gone, invalid
+    // publishes it; with a disk tier, a chunk the observer admits (admit_fill)
+    // is also written to a v3 disk record in the background (pinned until the
+    // write completes), so it survives eviction and a restart. Refused (not_found) when that version is gone, invalid
     // when index or length do not fit the object, full without a RAM slot.
     Status put_fill_chunk(ObjectId oid, uint64_t gen, uint32_t index, const uint8_t *data,
                           uint32_t len);
@@ -301,8 +313,11 @@ class Store {
     // promotion.
     Status read_chunk(ChunkKey key, std::vector<uint8_t> *out);
     Status promote_now(ChunkKey key);
+    // Waits for the filled chunks' record writes, then fdatasync.
     Status flush();
     VerifyReport verify();
+    // Filled chunks whose disk record is queued or being written.
+    size_t fill_writes_pending() const { return fill_write_q_.size() + fill_writing_.size(); }
 
     Counters counters() const;
     Usage usage() const;
@@ -367,6 +382,13 @@ class Store {
     void notify_waiter(WaiterId w, uint64_t key);
     unsigned handle_fills();
     void sweep_negatives(int64_t now_unix_s);
+    // Filled chunks to disk (store_fill.cc): queued by put_fill_chunk,
+    // started while I/O buffers and disk slots are free, finished by reap().
+    void queue_fill_write(ChunkKey key);
+    unsigned start_fill_writes();
+    void finish_fill_write(IoBuf *b);
+    void drain_fill_writes();
+    void set_on_disk(ObjectId oid, uint32_t index, bool on);
     IoBuf *start_promotion(ChunkKey key);
     void finish_promotion(IoBuf *b);
     unsigned verify_promoted();
@@ -439,6 +461,8 @@ class Store {
     std::vector<IoBuf *> io_bufs_;
     std::vector<IoBuf *> io_free_;
     std::unordered_map<ChunkKey, IoBuf *> promoting_;  // read in flight or awaiting verification
+    std::deque<ChunkKey> fill_write_q_;                 // filled chunks to write to disk
+    std::unordered_map<ChunkKey, IoBuf *> fill_writing_;  // their writes in flight
     struct Landed {  // a promotion read that completed, payload not yet verified
         Chunk *c;
         ChunkKey key;

@@ -33,6 +33,7 @@ unsigned Store::reap(bool wait) {
         b->res = c[i].res;
         b->done = true;
         if (b->kind == IoBuf::promote) finish_promotion(b);
+        if (b->kind == IoBuf::fill_write) finish_fill_write(b);
     }
     return n;
 }
@@ -113,8 +114,8 @@ bool Store::scan(OpenReport *rep, std::string *err) {
                 empty.push_back(slot);
                 return;
             }
-            auto &h = *reinterpret_cast<const RecordHeader *>(b->hdr());
-            HeaderCheck hc = check_header(h);
+            RecordHeader h;
+            HeaderCheck hc = decode_header(b->hdr(), &h);  // a v2 record reads as v3
             if (hc == HeaderCheck::ok) {
                 recs.push_back({slot, h});
                 return;
@@ -170,9 +171,13 @@ bool Store::scan(OpenReport *rep, std::string *err) {
             });
     }
 
-    // Group by object; keep the newest generation that is complete.
+    // Group by object; keep the newest generation that is good: complete
+    // for an ingested object; for one pulled from an origin (v3, filled),
+    // whatever chunks it had on disk: the rest are holes that the serve path
+    // fetches again (docs/origin.md).
     // Records whose payload failed still vouch, by their valid header, for
-    // the object's shape: such an object is kept with those chunks lost.
+    // an ingested object's shape: such an object is kept with those chunks
+    // lost. A filled object's failed record is just another hole.
     std::unordered_map<ObjectId, std::vector<ScanRec *>> by_obj;
     for (auto &r : recs) {
         next_gen_ = std::max(next_gen_, r.h.generation + 1);
@@ -184,19 +189,27 @@ bool Store::scan(OpenReport *rep, std::string *err) {
         std::vector<ScanRec *> *keep = nullptr;
         for (auto &[gen, v] : by_gen) {
             const RecordHeader &h0 = v[0]->h;
+            const bool filled = h0.flags & kRecordFilled;
             std::vector<ScanRec *> byidx(h0.chunk_count, nullptr);
             bool good = true;
             for (ScanRec *r : v) {
-                if (r->h.object_size != h0.object_size || byidx[r->h.chunk_index]) {
+                // One generation is one version: the same shape and
+                // validators in every record, one record per chunk.
+                if (r->h.object_size != h0.object_size || byidx[r->h.chunk_index] ||
+                    r->h.flags != h0.flags ||
+                    (filled && (r->h.version_etag != h0.version_etag ||
+                                r->h.expires_unix_s != h0.expires_unix_s))) {
                     good = false;
                     break;
                 }
                 byidx[r->h.chunk_index] = r;
             }
-            good = good && std::all_of(byidx.begin(), byidx.end(), [](auto *p) { return p; });
-            good = good && std::any_of(byidx.begin(), byidx.end(), [](auto *p) { return p->ok; });
+            if (!filled)
+                good = good && std::all_of(byidx.begin(), byidx.end(), [](auto *p) { return p; });
+            good = good && std::any_of(byidx.begin(), byidx.end(),
+                                       [](auto *p) { return p && p->ok; });
             if (good) {
-                v = std::move(byidx);  // ordered by chunk index
+                v = std::move(byidx);  // ordered by chunk index, holes null
                 keep = &v;
                 break;
             }
@@ -205,7 +218,10 @@ bool Store::scan(OpenReport *rep, std::string *err) {
         for (ScanRec *r : list)
             r->ok = r->ok && keep && std::find(keep->begin(), keep->end(), r) != keep->end();
         if (!keep) continue;
-        const RecordHeader &h0 = (*keep)[0]->h;
+        const RecordHeader &h0 = (*std::find_if(keep->begin(), keep->end(), [](auto *p) {
+                                      return p != nullptr;
+                                  }))->h;
+        const bool filled = h0.flags & kRecordFilled;
         auto *m = new ObjectMeta();
         m->id = oid;
         m->size = h0.object_size;
@@ -216,10 +232,21 @@ bool Store::scan(OpenReport *rep, std::string *err) {
         std::memcpy(m->name, h0.name, h0.name_len);
         m->ctype_len = h0.ctype_len;
         std::memcpy(m->ctype, h0.ctype, h0.ctype_len);
+        if (filled) {
+            m->filled = true;
+            m->etag = h0.version_etag;  // what later origin answers are checked against
+            m->expires_unix_s = h0.expires_unix_s;
+            m->origin_etag_len = static_cast<uint8_t>(h0.origin_etag_len);
+            std::memcpy(m->origin_etag, h0.origin_etag, h0.origin_etag_len);
+            m->on_disk = std::shared_ptr<std::atomic<uint64_t>[]>(
+                new std::atomic<uint64_t>[(m->chunk_count + 63) / 64]());
+        }
         std::vector<uint64_t> sums;
         for (ScanRec *r : *keep) {
+            if (!r) continue;  // a hole of a filled object
             sums.push_back(r->h.payload_xxh3);  // the ETag stays the version's
             if (!r->ok) {
+                if (filled) continue;  // a hole: tombstoned below, fetched again
                 r->lost = true;
                 if (!m->lost)
                     m->lost =
@@ -230,24 +257,29 @@ bool Store::scan(OpenReport *rep, std::string *err) {
             }
             disk_index_[r->h.key] = {r->slot,         r->h.chunk_len,    r->h.chunk_index,
                                      r->h.generation, r->h.payload_xxh3, oid};
+            if (filled)
+                m->on_disk[r->h.chunk_index / 64].fetch_or(uint64_t{1} << (r->h.chunk_index % 64),
+                                                          std::memory_order_relaxed);
         }
         if (m->lost_count) {
             ++rep->objects_with_lost_chunks;
             log_warn("%s: %u of %u chunks lost to checksum failures; the rest is served",
                      std::string(m->name_view()).c_str(), m->lost_count, m->chunk_count);
         }
-        m->etag = XXH3_64bits_withSeed(sums.data(), sums.size() * 8, m->size);
+        if (!filled) m->etag = XXH3_64bits_withSeed(sums.data(), sums.size() * 8, m->size);
         void *old = nullptr;
         if (!objects_.upsert(oid, m, &old)) {
             log_warn("object index full (max_objects=%u): %s not served", cfg_.max_objects,
                      std::string(m->name_view()).c_str());
             if (m->lost_count) --rep->objects_with_lost_chunks;
             delete m;
-            for (ScanRec *r : *keep) disk_index_.erase(r->h.key), r->ok = false, r->lost = false;
+            for (ScanRec *r : *keep)
+                if (r) disk_index_.erase(r->h.key), r->ok = false, r->lost = false;
             continue;
         }
         objects_ctl_[oid] = m;
         ++rep->objects;
+        if (filled) ++rep->objects_filled;
     }
     // Everything not kept: older generations, incomplete objects, corrupt
     // records. Tombstone them so a later removal cannot resurrect them.
@@ -481,6 +513,7 @@ Status Store::put_object(std::string_view name, uint64_t size, const Source &src
 }
 
 Status Store::flush() {
+    drain_fill_writes();
     if (disk_ && !disk_->sync_data()) return Status::error(Err::io, "fdatasync failed");
     return {};
 }
@@ -642,6 +675,14 @@ void Store::drop_disk_record(ChunkKey key, const char *why) {
     const uint32_t index = it->second.index;
     const uint32_t slot = it->second.slot;
     disk_index_.erase(it);
+    if (auto o = objects_ctl_.find(oid); o != objects_ctl_.end() && o->second->filled) {
+        // Pulled from an origin: the chunk becomes a hole, which the serve
+        // path fetches again; the record can go.
+        tombstone(slot);
+        disk_free_.push_back(slot);
+        set_on_disk(oid, index, false);  // a RAM copy, if any, was verified when filled
+        return;
+    }
     // Only this chunk is gone: the rest of the object stays servable. A
     // record whose header is still valid stays on disk (its slot reserved)
     // so the next open knows the object's shape and marks the chunk lost

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "chunkstore/chunk_sums.h"
+#include "chunkstore/log.h"
 #include "chunkstore/store.h"
 #include "chunkstore/store_internal.h"
 
@@ -81,6 +82,9 @@ Status Store::begin_fill(std::string_view name, uint64_t size, uint64_t etag, in
     m->origin_etag_len =
         static_cast<uint8_t>(std::min<size_t>(origin_etag.size(), sizeof m->origin_etag));
     if (m->origin_etag_len) std::memcpy(m->origin_etag, origin_etag.data(), m->origin_etag_len);
+    if (disk_ && !no_store)  // a no-store answer is never written to disk
+        m->on_disk = std::shared_ptr<std::atomic<uint64_t>[]>(
+            new std::atomic<uint64_t>[(m->chunk_count + 63) / 64]());
     void *old = nullptr;
     if (!objects_.upsert(oid, m, &old)) {
         delete m;
@@ -166,10 +170,16 @@ Status Store::put_fill_chunk(ObjectId oid, uint64_t gen, uint32_t index, const u
     const ObjectMeta &m = *it->second;
     if (index >= m.chunk_count || len != m.chunk_len(index))
         return Status::error(Err::invalid, "chunk does not fit the object");
+    const bool no_store = m.no_store;
     const ChunkKey key = chunk_key(oid, index);
     if (auto *have = static_cast<Chunk *>(chunks_.lookup(key));
         have && have->oid == oid && have->generation == gen)
         return {};  // another core filled it first
+    // Admission (docs/cache.md): the chunk still goes to RAM for the
+    // responses waiting on it, but a declined one is never written to disk
+    // (and the keeper drops its RAM copy once they are done).
+    const bool admitted = !obs_ || obs_->admit_fill(key);
+    if (!admitted) ++ctl_->fill_not_admitted;
     drain_released();
     if (ram_free_.empty()) make_ram_room(1, oid);
     Chunk *c = alloc_ram();
@@ -178,9 +188,10 @@ Status Store::put_fill_chunk(ObjectId oid, uint64_t gen, uint32_t index, const u
         return Status::error(Err::full, "RAM tier full");
     }
     std::memcpy(c->data, data, len);
-    // The checksum blocks after the end read zeros, as for an ingested chunk.
-    const uint32_t padded = (len + kCsumBlock - 1) / kCsumBlock * kCsumBlock;
-    std::memset(c->data + len, 0, padded - len);
+    // The checksum blocks after the end read zeros, as for an ingested
+    // chunk; up to the 4 KiB the disk write takes, so no stale bytes of the
+    // slot's last chunk go to disk either.
+    std::memset(c->data + len, 0, pad_io(len) - len);
     const uint64_t sum = hash_and_csum(c->data, len, c->csum_prefix);
     fill_chunk(c, key, oid, index, len, gen, sum);
     if (!publish_chunk(c, false)) {
@@ -188,7 +199,129 @@ Status Store::put_fill_chunk(ObjectId oid, uint64_t gen, uint32_t index, const u
         ++ctl_->insert_failures_full;
         return Status::error(Err::full, "chunk index full");
     }
+    if (disk_ && admitted) {
+        if (no_store)
+            ++ctl_->fill_disk_skipped;
+        else
+            queue_fill_write(key);
+    }
     return {};
+}
+
+// ---------------------------------------------------------------- to disk
+
+void Store::set_on_disk(ObjectId oid, uint32_t index, bool on) {
+    auto it = objects_ctl_.find(oid);
+    if (it == objects_ctl_.end() || !it->second->on_disk || index >= it->second->chunk_count)
+        return;
+    const uint64_t bit = uint64_t{1} << (index % 64);
+    if (on)
+        it->second->on_disk[index / 64].fetch_or(bit, std::memory_order_relaxed);
+    else
+        it->second->on_disk[index / 64].fetch_and(~bit, std::memory_order_relaxed);
+}
+
+void Store::queue_fill_write(ChunkKey key) {
+    if (disk_index_.count(key) || fill_writing_.count(key)) return;
+    fill_write_q_.push_back(key);
+    start_fill_writes();
+}
+
+// The record is written from the chunk's own RAM slot (4 KiB aligned, so
+// O_DIRECT takes it): no copy; the write's pin keeps the slot while the
+// kernel reads it.
+unsigned Store::start_fill_writes() {
+    unsigned n = 0;
+    while (!fill_write_q_.empty() && !io_free_.empty()) {
+        const ChunkKey key = fill_write_q_.front();
+        fill_write_q_.pop_front();
+        auto *c = static_cast<Chunk *>(chunks_.lookup(key));
+        auto it = c ? objects_ctl_.find(c->oid) : objects_ctl_.end();
+        if (!c || it == objects_ctl_.end() || it->second->generation != c->generation ||
+            disk_index_.count(key) || fill_writing_.count(key)) {
+            ++ctl_->fill_disk_skipped;  // evicted or replaced before its turn
+            continue;
+        }
+        if (disk_free_.empty()) {
+            ++ctl_->fill_disk_skipped;
+            ++ctl_->insert_failures_full;
+            continue;
+        }
+        const ObjectMeta &m = *it->second;
+        IoBuf *b = get_iobuf();
+        pin(c);
+        b->kind = IoBuf::fill_write;
+        b->ram = c;
+        b->key = key;
+        b->slot = disk_free_.back();
+        disk_free_.pop_back();
+        b->len = c->len;
+        b->generation = c->generation;
+        const uint32_t nfull = c->len / kCsumBlock;
+        std::memcpy(b->csum_area(), c->csum_prefix + 1, nfull * sizeof(uint16_t));
+        std::memset(b->csum_area() + nfull * sizeof(uint16_t), 0,
+                    kCsumAreaSize - nfull * sizeof(uint16_t));
+        RecordFields f{
+            m.name_view(), m.content_type(), m.generation,
+            m.size,        m.mtime_ns,       c->index,
+            c->len,        c->xxh3,          payload_hash(b->csum_area(), kCsumAreaSize)};
+        f.filled = true;
+        f.version_etag = m.etag;
+        f.expires_unix_s = m.expires_unix_s;
+        f.origin_etag = m.origin_etag_view();
+        encode_header(b->hdr(), f);
+        b->iov[0] = {b->hdr(), kPayloadOffset};
+        b->iov[1] = {c->data, pad_io(c->len)};
+        // Header and payload in one write: a torn record fails a checksum.
+        disk_->queue_writev(slot_offset(b->slot), b->iov, c->len ? 2 : 1,
+                            reinterpret_cast<uint64_t>(b));
+        fill_writing_[key] = b;
+        ++n;
+    }
+    if (n) disk_->submit();
+    return n;
+}
+
+void Store::finish_fill_write(IoBuf *b) {
+    fill_writing_.erase(b->key);
+    Chunk *c = b->ram;
+    const ObjectId oid = c->oid;
+    const uint32_t index = c->index;
+    const uint32_t len = b->len;
+    const uint64_t xxh3 = c->xxh3;
+    const uint32_t slot = b->slot;
+    const int32_t want = static_cast<int32_t>(kPayloadOffset + pad_io(len));
+    ++ctl_->disk_writes;
+    ctl_->disk_write_bytes += b->res > 0 ? static_cast<uint64_t>(b->res) : 0;
+    const bool ok = b->res == want;
+    const uint64_t gen = b->generation;
+    const ChunkKey key = b->key;
+    io_free_.push_back(b);
+    unpin(c);  // the write's reference; the slot may go back now
+    auto it = objects_ctl_.find(oid);
+    const bool current =
+        it != objects_ctl_.end() && it->second->generation == gen && !disk_index_.count(key);
+    if (!ok || !current) {
+        // Failed, or the version went while the write was in flight: the
+        // record must not come back at the next open.
+        if (!ok) log_warn("slot %u: write of a filled chunk record failed", slot);
+        tombstone(slot);
+        disk_free_.push_back(slot);
+        ++ctl_->fill_disk_skipped;
+        return;
+    }
+    disk_index_[key] = {slot, len, index, gen, xxh3, oid};
+    set_on_disk(oid, index, true);
+    ++ctl_->fill_disk_writes;
+}
+
+void Store::drain_fill_writes() {
+    if (!disk_) return;
+    while (!fill_write_q_.empty() || !fill_writing_.empty()) {
+        start_fill_writes();
+        if (fill_writing_.empty()) break;  // the rest could not start (gone, or disk full)
+        reap(true);
+    }
 }
 
 unsigned Store::handle_fills() {

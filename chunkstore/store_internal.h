@@ -27,7 +27,7 @@ static_assert(sizeof(PromoRequest) == 16);
 // for O_DIRECT). A RAM-bound payload goes straight into the chunk's slab
 // slot instead of the staging area.
 struct Store::IoBuf {
-    enum Kind : uint8_t { write, promote, sync };
+    enum Kind : uint8_t { write, promote, sync, fill_write };
     uint8_t *mem = nullptr;
     uint8_t *hdr() { return mem; }
     uint8_t *csum_area() { return mem + kHeaderSize; }

@@ -44,24 +44,28 @@ inline uint32_t chunk_count_for(uint64_t size) {
 // One plain struct the daemon prints. Data-core counters live per reader
 // thread and are summed on read (Store::counters()).
 // X(field, help).
-#define EP_CHUNKSTORE_COUNTERS(X)                                     \
-    X(lookups, "chunk index lookups")                                 \
-    X(hits, "lookups that found the chunk in RAM")                    \
-    X(misses, "lookups that did not")                                 \
-    X(pins, "chunk references taken for sending")                     \
-    X(object_lookups, "object index lookups")                         \
-    X(promotion_requests, "disk chunks asked to be brought into RAM") \
-    X(promotion_ring_full, "promotion requests refused: ring full")   \
-    X(checksum_failures, "records whose checksum did not verify")     \
-    X(disk_reads, "disk tier reads")                                  \
-    X(disk_writes, "disk tier writes")                                \
-    X(disk_read_bytes, "bytes read from the disk tier")               \
-    X(disk_write_bytes, "bytes written to the disk tier")             \
-    X(promotions, "chunks brought from disk into RAM")                \
-    X(insert_failures_full, "chunks not stored: tier full")           \
-    X(removals, "objects removed")                                    \
-    X(evictions, "RAM chunks evicted")                                \
-    X(promotion_waits, "promotions that found RAM full and waited for room")
+#define EP_CHUNKSTORE_COUNTERS(X)                                                         \
+    X(lookups, "chunk index lookups")                                                     \
+    X(hits, "lookups that found the chunk in RAM")                                        \
+    X(misses, "lookups that did not")                                                     \
+    X(pins, "chunk references taken for sending")                                         \
+    X(object_lookups, "object index lookups")                                             \
+    X(promotion_requests, "disk chunks asked to be brought into RAM")                     \
+    X(promotion_ring_full, "promotion requests refused: ring full")                       \
+    X(checksum_failures, "records whose checksum did not verify")                         \
+    X(disk_reads, "disk tier reads")                                                      \
+    X(disk_writes, "disk tier writes")                                                    \
+    X(disk_read_bytes, "bytes read from the disk tier")                                   \
+    X(disk_write_bytes, "bytes written to the disk tier")                                 \
+    X(promotions, "chunks brought from disk into RAM")                                    \
+    X(insert_failures_full, "chunks not stored: tier full")                               \
+    X(removals, "objects removed")                                                        \
+    X(evictions, "RAM chunks evicted")                                                    \
+    X(promotion_waits, "promotions that found RAM full and waited for room")              \
+    X(fill_disk_writes, "chunks pulled from an origin written to a disk record")          \
+    X(fill_disk_skipped,                                                                  \
+      "origin chunks kept in RAM only: disk tier full, no-store, or gone before written") \
+    X(fill_not_admitted, "origin chunks the cache policy declined: served once, not kept")
 
 struct Counters {
 #define EP_X(field, help) uint64_t field = 0;

@@ -38,6 +38,9 @@ std::unique_ptr<cache::EvictionDriver> CacheControl::make_driver(const CacheCont
     // RAM-only: the policy ranks all of RAM and must admit every fill.
     dc.policy_capacity_bytes = ram_only_ ? cap : dc.high_watermark_bytes;
     dc.expected_objects = store_.ram_slots();
+    // A declined origin chunk is kept 200 ms so the responses woken by its
+    // arrival pin it before it goes (they pin within a loop turn or two).
+    dc.orphan_grace_ns = 200'000'000;
     auto d = std::make_unique<cache::EvictionDriver>(dc, *const_cast<CacheControl *>(this));
     // Whatever is resident already (nothing, for a freshly opened store).
     uint32_t cursor = 0;
@@ -65,6 +68,7 @@ bool CacheControl::reconfigure(const CacheControlConfig &cfg, std::string *err) 
     r.evictions_skipped_fresh += o.evictions_skipped_fresh, r.eviction_runs += o.eviction_runs;
     r.room_runs += o.room_runs, r.not_admitted += o.not_admitted;
     r.stale_victims += o.stale_victims;
+    r.admission_declined += o.admission_declined;
     driver_ = std::move(d);
     policy_label_ = "policy." + driver_->policy().name();
     cfg_ = cfg;
@@ -89,8 +93,9 @@ unsigned CacheControl::poll() {
         }
     }
     cache::RunReport r;
-    if (driver_->maybe_evict(&r)) log_run("watermark run", r);
     const uint64_t now = now_ns();
+    driver_->set_now(now);
+    if (driver_->maybe_evict(&r)) log_run("watermark run", r);
     if (room_acc_runs_ && now >= next_room_log_ns_) {
         log_run("room for promotions", room_acc_);
         room_acc_ = {};
@@ -143,8 +148,21 @@ cache::Refusal CacheControl::try_evict(uint64_t key, bool allow_fresh) {
 }
 
 void CacheControl::chunk_linked(const chunkstore::Chunk &c, bool promoted) {
-    if (!promoted && c.index == 0) ingested_ns_[c.oid] = now_ns();
+    driver_->set_now(now_ns());
+    // Only an operator's ingest is protected as fresh: chunks pulled from an
+    // origin are ranked by the policy alone, else a scan of one-hit objects
+    // (all "fresh") would make the hot set the only victims (issue 14).
+    if (!promoted && c.index == 0) {
+        const chunkstore::ObjectMeta *m = store_.object_by_id(c.oid);
+        if (!m || !m->filled) ingested_ns_[c.oid] = now_ns();
+    }
     driver_->resident(c.key, kSlot);
+}
+
+bool CacheControl::admit_fill(chunkstore::ChunkKey key) {
+    // A RAM-only store's policy must admit every fill (it is sized to the
+    // whole tier); the question only decides disk records there is none of.
+    return ram_only_ || driver_->admit(key, kSlot);
 }
 
 void CacheControl::chunk_unlinked(chunkstore::ChunkKey key) {
@@ -199,6 +217,7 @@ void CacheControl::visit_counters(const CounterVisitor &fn) const {
     c.evictions_skipped_fresh += b.evictions_skipped_fresh, c.eviction_runs += b.eviction_runs;
     c.room_runs += b.room_runs, c.not_admitted += b.not_admitted;
     c.stale_victims += b.stale_victims;
+    c.admission_declined += b.admission_declined;
     fn({"hits", "chunk starts served from RAM", c.hits});
     fn({"ram_misses", "chunk starts that waited for a disk read", c.ram_misses});
     fn({"misses", "requests for objects the store does not hold", c.misses});
@@ -213,6 +232,9 @@ void CacheControl::visit_counters(const CounterVisitor &fn) const {
     fn({"eviction_runs", "watermark eviction runs", c.eviction_runs});
     fn({"room_runs", "runs that evicted to make room for new content", c.room_runs});
     fn({"not_admitted", "chunks filled that the policy declined to keep", c.not_admitted});
+    fn({"admission_declined",
+        "origin chunks the policy would not keep (served, never written to disk)",
+        c.admission_declined});
     fn({"stale_victims", "victims the store no longer had (a bug if it moves)", c.stale_victims});
     fn({"tracked_bytes", "bytes the policy tracks (equal to the RAM tier's resident chunks)",
         driver_->tracked_bytes(), true});

@@ -55,6 +55,7 @@ class CacheControl final : public cache::StoreEvictor, public chunkstore::RamObs
     void chunk_linked(const chunkstore::Chunk &c, bool promoted) override;
     void chunk_unlinked(chunkstore::ChunkKey key) override;
     void need_ram(uint32_t slots, chunkstore::ObjectId keep) override;
+    bool admit_fill(chunkstore::ChunkKey key) override;
 
   private:
     bool fresh(chunkstore::ObjectId oid, uint64_t now) const;

@@ -171,9 +171,10 @@ ChunkStream::Sent ChunkStream::wait_for(StreamConn &sc, chunkstore::ChunkKey key
     // its checksum, or RAM was the only copy.
     const chunkstore::ObjectMeta *m = store_->lookup_object(tid_, obj.oid);
     const bool gone = !m || m->generation != obj.generation;
-    if (!gone && m->filled && filler_ && !m->chunk_lost(index)) {
-        // Pulled from an origin: the filler fetches it (once for every
-        // connection that needs it); this one waits on the key.
+    if (!gone && m->filled && filler_ && !m->chunk_lost(index) && !m->chunk_on_disk(index)) {
+        // Pulled from an origin and not on disk: the filler fetches it (once
+        // for every connection that needs it); this one waits on the key. One
+        // with a disk record is promoted below like an ingested chunk.
         if (filler_->want_chunk(*m, index, key) == ChunkFiller::Want::kFail) {
             ++ctr_.fill_aborts;
             return Sent::kAbort;

@@ -202,7 +202,9 @@ ChunkFiller::Want OriginFill::want_chunk(const chunkstore::ObjectMeta &m, uint32
     // while filling streams rather than stopping at every chunk edge.
     for (uint32_t i = index + 1; i < m.chunk_count && i - index < cfg_.readahead; ++i) {
         const uint64_t k = chunkstore::chunk_key(m.id, i);
-        if (table_.find(k) || store_->lookup(tid_, m, i)) continue;
+        // One in RAM, or on disk (a promotion brings it, docs/origin.md
+        // "Disk tier and restart"), is not asked of the origin.
+        if (table_.find(k) || store_->lookup(tid_, m, i) || m.chunk_on_disk(i)) continue;
         if (table_.in_flight() + 1 >= table_.capacity()) break;
         start_chunk(k, m, i);
     }
@@ -262,8 +264,9 @@ void OriginFill::start_queued() {
         if (fetching) continue;
         const chunkstore::ObjectMeta *m = store_->lookup_object(tid_, s->oid);
         const origin::Route *route = m ? routes_->match_key(m->name_view()) : nullptr;
-        if (!m || !route || !m->filled || store_->lookup(tid_, *m, s->index)) {
-            // Gone, replaced, or there already: whoever waits re-checks.
+        if (!m || !route || !m->filled || store_->lookup(tid_, *m, s->index) ||
+            m->chunk_on_disk(s->index)) {
+            // Gone, replaced, or there already (RAM or disk): whoever waits re-checks.
             stream_->wake(key);
             table_.finish(s);
             continue;

@@ -66,6 +66,70 @@ struct Rig {
     Rig(const DriverConfig &c, bool whole = false) : store(whole), d(c, store) { store.d = &d; }
 };
 
+// Origin fills ask first (Store::put_fill_chunk -> admit_fill): with TinyLFU
+// a one-hit candidate is declined once the tracked bytes are at capacity and
+// the victim it would displace is more popular; counted, and the hot keys stay.
+TEST(EvictionDriver, AdmitDeclinesOneHitFillsAgainstAHotSet) {
+    Rig r(config("tinylfu+lru", 400, 300));
+    for (int i = 0; i < 4; ++i)
+        for (uint64_t k = 1; k <= 4; ++k) {
+            if (i == 0)
+                r.store.add(k);
+            else
+                r.d.record({k, 100, AccessKind::hit});
+        }
+    EXPECT_TRUE(r.d.admit(1, 100));  // resident
+    unsigned declined = 0;
+    for (uint64_t k = 1000; k < 1020; ++k) {
+        if (!r.d.admit(k, 100)) {
+            ++declined;
+            continue;
+        }
+        r.store.add(k);
+        r.d.maybe_evict();
+    }
+    EXPECT_EQ(declined, 20u);
+    EXPECT_EQ(r.d.counters().admission_declined, 20u);
+    for (uint64_t k = 1; k <= 4; ++k) EXPECT_TRUE(r.store.held.count(k)) << k;
+    // Without a filter nothing is declined.
+    Rig plain(config("s3fifo", 400, 300));
+    EXPECT_TRUE(plain.d.admit(7, 100));
+    EXPECT_EQ(plain.d.counters().admission_declined, 0u);
+}
+
+// A declined chunk is dropped only after orphan_grace_ns, so the response
+// that waited for its fill can pin it first (else it is fetched again).
+TEST(EvictionDriver, DeclinedChunksGoAfterTheirGrace) {
+    DriverConfig c = config("tinylfu+lru", 400, 300);
+    c.orphan_grace_ns = 1000;
+    Rig r(c);
+    r.d.set_now(10);
+    for (int i = 0; i < 4; ++i)
+        for (uint64_t k = 1; k <= 4; ++k) {
+            if (i == 0)
+                r.store.add(k);
+            else
+                r.d.record({k, 100, AccessKind::hit});
+        }
+    r.store.add(1000);  // linked for its waiting response, declined by the policy
+    EXPECT_EQ(r.d.counters().not_admitted, 1u);
+    r.d.set_now(500);
+    r.d.maybe_evict();
+    EXPECT_TRUE(r.store.held.count(1000));  // still in its grace
+    r.d.set_now(1010);
+    r.d.maybe_evict();
+    EXPECT_FALSE(r.store.held.count(1000));
+    for (uint64_t k = 1; k <= 4; ++k) EXPECT_TRUE(r.store.held.count(k)) << k;
+    // Room for new content takes declined chunks first, grace or not, and
+    // leaves the hot keys alone.
+    r.store.add(1001);
+    r.store.add(1002);
+    EXPECT_EQ(r.d.make_room(200), 200u);
+    EXPECT_FALSE(r.store.held.count(1001));
+    EXPECT_FALSE(r.store.held.count(1002));
+    for (uint64_t k = 1; k <= 4; ++k) EXPECT_TRUE(r.store.held.count(k)) << k;
+}
+
 TEST(EvictionDriver, WatermarkRunEvictsLeastRecentDownToLow) {
     Rig r(config("lru", 1000, 600));
     for (uint64_t k = 0; k < 10; ++k) r.store.add(k);

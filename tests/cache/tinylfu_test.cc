@@ -43,5 +43,43 @@ TEST(TinyLfu, AdmitsOnlyMoreFrequent) {
     EXPECT_EQ(p->stats().rejected, 3u);
 }
 
+// would_admit() answers what access() would do now, and changes nothing:
+// asking any number of times leaves the decision where it was.
+TEST(TinyLfu, WouldAdmitAgreesWithAccessAndChangesNothing) {
+    for (const char *name : {"tinylfu+lru", "tinylfu+s3fifo"}) {
+        SCOPED_TRACE(name);
+        PolicyConfig cfg;
+        cfg.capacity_bytes = name[8] == 'l' ? 2 : 20;
+        auto p = make_policy(name, cfg);
+        const uint64_t n = cfg.capacity_bytes;
+        for (int i = 0; i < 3; ++i)
+            for (uint64_t k = 1; k <= n; ++k) p->access(k, 1);
+        for (int i = 0; i < 10; ++i) EXPECT_FALSE(p->would_admit({'C', 1}));
+        EXPECT_TRUE(p->would_admit({1, 1}));  // resident: a hit
+        // C's own accesses raise its estimate until it beats the victim.
+        bool admitted = false;
+        for (int i = 0; i < 8 && !admitted; ++i) {
+            const bool would = p->would_admit({'C', 1});
+            p->access('C', 1);
+            EXPECT_EQ(would, p->contains('C')) << i;
+            admitted = p->contains('C');
+        }
+        EXPECT_TRUE(admitted);
+        // Below capacity everything is admitted.
+        auto q = make_policy(name, cfg);
+        EXPECT_TRUE(q->would_admit({'D', 1}));
+    }
+}
+
+TEST(Policy, WithoutAFilterEverythingWouldBeAdmitted) {
+    PolicyConfig cfg;
+    cfg.capacity_bytes = 2;
+    for (const char *name : {"lru", "s3fifo", "sieve"}) {
+        auto p = make_policy(name, cfg);
+        for (uint64_t k = 1; k <= 5; ++k) p->access(k, 1);
+        EXPECT_TRUE(p->would_admit({99, 1})) << name;
+    }
+}
+
 }  // namespace
 }  // namespace ep::cache
