@@ -159,8 +159,8 @@ def test_state_fill_and_cluster_gauges_move():
     content = tempfile.mkdtemp(prefix="edgeplane-metrics-origin-", dir="/var/tmp")
     os.chmod(content, 0o755)
     data = os.urandom(6 * CHUNK)
-    os.makedirs(os.path.join(content, "vod", "slow"))
-    with open(os.path.join(content, "vod", "slow", "s.bin"), "wb") as f:
+    os.makedirs(os.path.join(content, "vod", "gauge"))
+    with open(os.path.join(content, "vod", "gauge", "s.bin"), "wb") as f:
         f.write(data)
     with open(os.path.join(content, "probe"), "wb") as f:
         f.write(b"ok\n")
@@ -172,12 +172,17 @@ def test_state_fill_and_cluster_gauges_move():
     try:
         ep.start()
         cl.start()
-        nginx = Nginx(cl.ns, cl.ip, content).start()  # /vod/slow/: limit_rate 1m
+        # 64 KB/s a connection (the server's limit_rate; /vod/gauge/ has no
+        # location of its own): a chunk takes 4 s, so the fill outlasts
+        # several 1 s scrapes whatever the read-ahead (at /vod/slow/'s 1 MB/s
+        # a parallel fill could end between two scrapes: CI once saw
+        # fetches_active never above 0).
+        nginx = Nginx(cl.ns, cl.ip, content, rate="64k").start()
         prom = Prometheus(ep, f"127.0.0.1:{METRICS_PORT}")
         wait_for(lambda: prom.query("edgeplane_http_origin_fetches_active"), "a first scrape")
         assert float(prom.query("sum(edgeplane_http_origin_fetches_active)")[0]["value"][1]) == 0
         client = subprocess.Popen(["ip", "netns", "exec", ep.ns, "curl", "-sS", "-m", "60", "-o",
-                                   "-", f"http://{ep.ip}/vod/slow/s.bin"],
+                                   "-", f"http://{ep.ip}/vod/gauge/s.bin"],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         # While the fill runs: a fetch under way with bytes, a viewer
         # waiting for it, connections established (the viewer's and the
