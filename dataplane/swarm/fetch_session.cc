@@ -22,6 +22,7 @@ bool FetchTorrent::init(const FetchTorrentConfig &cfg, PieceSink *sink, FetchCou
     others_.assign(blocks, false);
     bad_.assign(cfg.max_slots, 0);
     bad_stamp_.assign(cfg.max_slots, 0);
+    failed_checks_ = 0;
     done_.reserve(cfg.picker.num_pieces);
     done_.clear();
     cancels_.assign(cfg.cancel_log, BlockReq{});
@@ -80,14 +81,17 @@ void FetchTorrent::verify(uint32_t piece) {
     }
     // Every connection that wrote a block of it is suspect: a piece can be
     // assembled from several peers' blocks, and the hash cannot say whose
-    // block was wrong. Each counts once per bad piece.
+    // block was wrong. Each counts once per failed check (stamped with the
+    // check's number: the same piece failing again, from a peer that
+    // reconnected, counts again).
     ++ctr_->pieces_failed;
+    const uint32_t check = ++failed_checks_;
     const uint32_t bpp = cfg_.picker.piece_length / kBlockLen;
     const uint32_t nb = picker_.blocks_in(piece);
     for (uint32_t k = 0; k < nb; ++k) {
         const uint16_t s = contrib_[uint64_t{piece} * bpp + k];
-        if (s < bad_.size() && bad_stamp_[s] != piece + 1) {
-            bad_stamp_[s] = piece + 1;
+        if (s < bad_.size() && bad_stamp_[s] != check) {
+            bad_stamp_[s] = check;
             ++bad_[s];
         }
     }
@@ -134,7 +138,9 @@ void FetchSession::start(uint64_t now_ns) {
     choke_ = ChokePeer{};
     choke_.connected_ns = now_ns;
     rhead_ = rtail_ = 0;
-    tor_->reset_slot(slot_);
+    // The slot's bad-piece count is kept: the glue gives each peer address
+    // one slot, so a corrupt peer that reconnects after every bad piece is
+    // still banned (reset_slot() is for a slot given to another address).
     // BEP 3: the initiator sends its handshake first. We set the fast bit
     // (BEP 6) and not the extension bit: fill mode needs no BEP 10 yet.
     uint8_t hs[pw::kHandshakeLen];

@@ -105,7 +105,8 @@ class FetchTorrent {
     // ---- banning ----
     uint32_t bad_pieces(uint32_t slot) const { return slot < bad_.size() ? bad_[slot] : 0; }
     bool banned(uint32_t slot) const { return bad_pieces(slot) >= cfg_.ban_after; }
-    // A new connection takes over the slot (the glue keeps banned addresses).
+    // The slot is given to another peer address: its bad-piece count starts
+    // again. A new connection from the same address keeps it.
     void reset_slot(uint32_t slot);
 
   private:
@@ -116,7 +117,8 @@ class FetchTorrent {
     PiecePicker picker_;
     std::vector<uint16_t> contrib_;    // per block: slot whose copy was written
     std::vector<uint32_t> bad_;        // per slot
-    std::vector<uint32_t> bad_stamp_;  // per slot: last piece + 1 counted (once a piece)
+    std::vector<uint32_t> bad_stamp_;  // per slot: the last failed check it was counted in
+    uint32_t failed_checks_ = 0;       // failed SHA-1 checks so far (bad_stamp_'s clock)
     std::vector<uint32_t> done_;       // completion order (capacity num_pieces)
     std::vector<BlockReq> cancels_;
     uint64_t cancel_seq_ = 0;

@@ -252,6 +252,44 @@ TEST(FetchSession, CorruptSeedIsBannedAndNothingCorruptPasses) {
     EXPECT_FALSE(f.tor.banned(2));
 }
 
+// A corrupt peer that drops the connection after each bad piece and is
+// dialled again on the same slot (the glue gives each peer address one
+// slot) is still banned: its bad pieces add up across connections.
+TEST(FetchSession, ACorruptPeerThatReconnectsAfterEachBadPieceIsStillBanned) {
+    Fixture f(3, kPl, 2);
+    uint64_t now = 0;
+    for (int conn = 0; conn < 2; ++conn) {
+        Remote bad(f, 1, true);  // a new connection on the peer's slot
+        bad.s.start(now);
+        bad.send(bad.handshake(f), now);
+        bad.send(Remote::simple(pw::kHaveAll), now);
+        bad.send(Remote::simple(pw::kUnchoke), now);
+        bad.read();
+        ASSERT_FALSE(bad.requests.empty());
+        const uint32_t piece = bad.requests.front().piece;
+        const uint32_t failed = f.ctr.pieces_failed;
+        // Every block of that one piece, corrupt; then the peer goes away.
+        for (int guard = 0; f.ctr.pieces_failed == failed && !bad.s.closed(); ++guard) {
+            ASSERT_LT(guard, 1000);
+            bad.read();
+            for (size_t k = 0; k < bad.requests.size(); ++k) {
+                const BlockReq r = bad.requests[k];
+                if (r.piece != piece) continue;
+                bad.requests.erase(bad.requests.begin() + k--);
+                bad.send(Remote::piece(f, r, true), now);
+            }
+        }
+        EXPECT_EQ(f.ctr.pieces_failed, failed + 1) << "connection " << conn;
+        if (!bad.s.closed()) bad.s.close();
+        now += kSec;
+        if (conn == 1) EXPECT_TRUE(bad.s.closed());
+    }
+    EXPECT_EQ(f.ctr.pieces_failed, 2u);
+    EXPECT_TRUE(f.tor.banned(1));
+    EXPECT_EQ(f.ctr.banned, 1u);
+    EXPECT_TRUE(f.sink.done.empty());
+}
+
 TEST(FetchSession, ChokeWithoutFastDropsRequestsAndTheyAreAskedAgain) {
     Fixture f;
     Remote r(f, 0, false);
