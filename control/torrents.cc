@@ -83,20 +83,7 @@ void Torrents::remember(const std::string &object, const std::string &bytes) {
 
 bool Torrents::store_torrent(const std::string &object, const swarm::TorrentSpec &spec,
                              std::string *line) {
-    const std::string bytes = swarm::build_torrent(spec);
-    const auto *p = reinterpret_cast<const uint8_t *>(bytes.data());
-    timespec now{};
-    clock_gettime(CLOCK_REALTIME, &now);
-    chunkstore::Status st = store_.put_object(object, std::span<const uint8_t>(p, bytes.size()),
-                                              int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec,
-                                              "application/x-bittorrent");
-    if (!st.ok()) {
-        *line = "error: " + object + ": " + st.msg;
-        return false;
-    }
-    remember(object, bytes);
-    *line = "torrent " + object + " " + swarm::hex(by_object_[object].info_hash);
-    return true;
+    return adopt(object, swarm::build_torrent(spec), line);
 }
 
 bool Torrents::adopt(const std::string &object, const std::string &bytes, std::string *line) {

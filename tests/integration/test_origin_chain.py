@@ -13,6 +13,7 @@ nginx once per chunk), both appliances' stored-chunk counters, and a warm
 GET through the edge that asks neither the parent nor nginx; and a DASH title
 played by ffmpeg through the chain, decoded to the end."""
 
+import contextlib
 import hashlib
 import os
 import re
@@ -52,13 +53,11 @@ def stored(ep):
     return ep.stats()["http"]["origin_chunks_stored"]
 
 
-def test_edge_parent_origin_chain_is_byte_exact():
-    content = tempfile.mkdtemp(prefix="edgeplane-chain-", dir="/var/tmp")
-    os.chmod(content, 0o755)
-    src = os.urandom(6 * CHUNK + 4321)
-    os.makedirs(os.path.join(content, "vod"))
-    with open(os.path.join(content, "vod", "title.mp4"), "wb") as f:
-        f.write(src)
+@contextlib.contextmanager
+def chain(content):
+    """nginx serving `content` behind a parent appliance behind an edge:
+    yields (edge, parent, nginx); after the body, both appliances must
+    stop cleanly; everything (content included) is removed even on failure."""
     with open(os.path.join(content, "probe"), "wb") as f:
         f.write(b"ok\n")
     parent = Edgeplane(args=["--ram-mb", "64"])
@@ -73,6 +72,27 @@ def test_edge_parent_origin_chain_is_byte_exact():
         cl.start()
         link_namespaces(edge, parent)
         nginx = Nginx(cl.ns, cl.ip, content).start()
+        yield edge, parent, nginx
+        nginx.kill()
+        assert edge.stop() == 0, edge.log()
+        assert parent.stop() == 0, parent.log()
+    finally:
+        if nginx:
+            nginx.cleanup()
+        cl.cleanup()
+        edge.cleanup()
+        parent.cleanup()
+        shutil.rmtree(content, ignore_errors=True)
+
+
+def test_edge_parent_origin_chain_is_byte_exact():
+    content = tempfile.mkdtemp(prefix="edgeplane-chain-", dir="/var/tmp")
+    os.chmod(content, 0o755)
+    src = os.urandom(6 * CHUNK + 4321)
+    os.makedirs(os.path.join(content, "vod"))
+    with open(os.path.join(content, "vod", "title.mp4"), "wb") as f:
+        f.write(src)
+    with chain(content) as (edge, parent, nginx):
         uri = "/vod/title.mp4"
         r = edge.ns_run(["sh", "-c", f"curl -sS -m 60 http://{edge.ip}{uri} | sha256sum"],
                         timeout=90)
@@ -94,16 +114,6 @@ def test_edge_parent_origin_chain_is_byte_exact():
         assert edge.stats()["http"]["origin_fetches"] == edge_fetches
         assert parent.stats()["http"]["origin_fetches"] == parent_fetches
         assert len(nginx.lines(uri)) == 7
-        nginx.kill()
-        assert edge.stop() == 0, edge.log()
-        assert parent.stop() == 0, parent.log()
-    finally:
-        if nginx:
-            nginx.cleanup()
-        cl.cleanup()
-        edge.cleanup()
-        parent.cleanup()
-        shutil.rmtree(content, ignore_errors=True)
 
 
 def test_dash_title_plays_through_the_chain():
@@ -128,20 +138,7 @@ def test_dash_title_plays_through_the_chain():
             os.chmod(os.path.join(root, d), 0o755)
         for n in names:
             os.chmod(os.path.join(root, n), 0o644)
-    with open(os.path.join(content, "probe"), "wb") as f:
-        f.write(b"ok\n")
-    parent = Edgeplane(args=["--ram-mb", "64"])
-    edge = Edgeplane(args=["--ram-mb", "64"])
-    cl = RoutedClient(parent, mtu=1500)
-    parent.args += ["--gateway", parent.host_ip, "--origin", f"/vod={cl.ip}:{ORIGIN_PORT}"]
-    edge.args += ["--gateway", edge.host_ip, "--origin", f"/vod={parent.ip}:80"]
-    nginx = None
-    try:
-        parent.start()
-        edge.start()
-        cl.start()
-        link_namespaces(edge, parent)
-        nginx = Nginx(cl.ns, cl.ip, content).start()
+    with chain(content) as (edge, parent, nginx):
         r = edge.ns_run(["ffmpeg", "-nostdin", "-v", "error", "-i",
                          f"http://{edge.ip}/vod/dash/manifest.mpd", "-map", "0:v:0", "-f", "null",
                          "-", "-progress", "pipe:1"], check=False, timeout=240)
@@ -153,13 +150,3 @@ def test_dash_title_plays_through_the_chain():
         segs = [ln for ln in open(nginx.log) if "/vod/dash/chunk-" in ln.split()[0]]
         assert len(segs) >= duration // 2, segs
         assert stored(edge) >= len(segs) and stored(parent) >= len(segs)
-        nginx.kill()
-        assert edge.stop() == 0, edge.log()
-        assert parent.stop() == 0, parent.log()
-    finally:
-        if nginx:
-            nginx.cleanup()
-        cl.cleanup()
-        edge.cleanup()
-        parent.cleanup()
-        shutil.rmtree(content, ignore_errors=True)
