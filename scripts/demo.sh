@@ -60,7 +60,8 @@ METRICS_PORT=${METRICS_PORT:-9100}
   --dns-port 53 --dns-zone docs/examples/dns/edgeplane.test.zone \
   --dns-zone docs/examples/dns/kingcdn.test.zone \
   --clusters docs/examples/clusters/clusters.toml \
-  --origin "/origin=$HOST:8080" --access-log "$CONTENT/access.log" "$@" &
+  --origin "/origin=$HOST:8080" --access-log "$CONTENT/access.log" \
+  --push-list /origin/popular.json --push-window 00:00-23:59 --push-mbps 40 "$@" &
 pid=$!
 
 for _ in $(seq 200); do
@@ -84,6 +85,12 @@ done
 ORIGIN=$CONTENT/origin
 mkdir -p "$ORIGIN/www/origin" "$ORIGIN/logs"
 [[ -f $ORIGIN/www/origin/sample.bin ]] || head -c $((4 << 20)) /dev/urandom > "$ORIGIN/www/origin/sample.bin"
+# The off-peak push (docs/origin.md "Push"): a ranked list of two titles the
+# appliance prefills; the demo's window is the whole day but its last minute.
+for i in 1 2; do
+  [[ -f $ORIGIN/www/origin/popular-$i.bin ]] || head -c $((2 << 20)) /dev/urandom > "$ORIGIN/www/origin/popular-$i.bin"
+done
+echo '["/origin/popular-1.bin", "/origin/popular-2.bin"]' > "$ORIGIN/www/origin/popular.json"
 cat > "$ORIGIN/nginx.conf" <<NGINX
 daemon off;
 worker_processes 1;
@@ -98,6 +105,9 @@ NGINX
 if command -v nginx >/dev/null; then
   nginx -p "$ORIGIN" -c "$ORIGIN/nginx.conf" 2>/dev/null &
   origin_pid=$!
+  # The push read its list at start, before nginx was up: read it again.
+  sleep 0.5
+  "$BUILD/control/edgectl" -s "$SOCK" fill again >/dev/null 2>&1 || true
 fi
 MAGNET=$("$BUILD/control/edgectl" -s "$SOCK" torrent demo 2>/dev/null | sed -n 's/^magnet //p' || true)
 
@@ -119,6 +129,10 @@ edgeplane is up on $IFACE.
                $BUILD/control/edgectl -s $SOCK why 198.51.100.7 explains it; clusters: docs/examples/clusters)
   origin:      curl -o /dev/null -w '%{http_code} %{size_download}\\n' http://$APPLIANCE/origin/sample.bin
                (never ingested: pulled from nginx on $HOST:8080 in 256 KiB ranges, see $ORIGIN/logs/access.log)
+  push:        $BUILD/control/edgectl -s $SOCK fill   (popular-1.bin and popular-2.bin prefilled from
+               /origin/popular.json at 40 Mbit/s before anyone asks; then curl http://$APPLIANCE/origin/popular-1.bin)
+  swarm fill:  $BUILD/control/edgectl -s $SOCK swarm fetch FILE.torrent --peer ADDR:6881   (the appliance as a
+               leecher from any seed it can reach, every piece SHA-1 checked; progress: ... swarm)
   access log:  tail -f $CONTENT/access.log;  live view: $BUILD/control/edgectl -s $SOCK top
   udp echo:    echo hello | socat -t1 - UDP:$APPLIANCE:7   (RFC 862; any other UDP port: ICMP port unreachable)
   counters:    $BUILD/control/edgectl -s $SOCK stats   (one section: ... stats cache)
