@@ -379,6 +379,29 @@ http {{
 """
 
 WRK_LUA = """
+local rate = %s  -- requests/s over all connections (one wrk thread: one Lua state); 0: closed loop
+if rate > 0 then
+    -- Open loop as in edgebench http --rate: request k is due at t0 + k/rate,
+    -- whichever connection is ready takes the next slot. wrk has no clock
+    -- in Lua: LuaJIT's FFI calls clock_gettime(CLOCK_MONOTONIC). wrk's delay()
+    -- is in whole milliseconds, so a request leaves up to 0.5 ms off its slot;
+    -- the count over a window follows the schedule. wrk's latency is from the
+    -- actual send (a late slot's wait is not in it).
+    local ffi = require("ffi")
+    ffi.cdef[[ typedef struct { long tv_sec; long tv_nsec; } eb_ts; int clock_gettime(int, eb_ts *); ]]
+    local ts = ffi.new("eb_ts")
+    local t0, k = nil, 0
+    delay = function()
+        ffi.C.clock_gettime(1, ts)
+        local now = tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6
+        if not t0 then t0 = now end
+        local due = t0 + k * 1000 / rate
+        k = k + 1
+        local d = due - now
+        if d <= 0 then return 0 end
+        return math.floor(d + 0.5)
+    end
+end
 local urls = {}
 for line in io.lines("%s") do if #line > 0 then urls[#urls + 1] = line end end
 local i = 0
@@ -396,14 +419,53 @@ end
 """
 
 
+class NetNs:
+    """A network namespace of the campaign's own, its loopback at a chosen
+    MTU (never the host's lo): nginx, Varnish and wrk run inside it with
+    `ip netns exec` (which execs, so the PIDs measured are the servers')."""
+
+    def __init__(self, mtu, tag=None):
+        self.name = f"ebcmp{tag or os.getpid()}"
+        self.mtu = mtu
+        self.made = False
+
+    def __enter__(self):
+        r = sh("ip", "netns", "add", self.name, check=False)
+        if r.returncode != 0:
+            raise RuntimeError(f"ip netns add {self.name}: {r.stderr.strip()} (needs root)")
+        self.made = True
+        r = sh("ip", "-n", self.name, "link", "set", "lo", "mtu", str(self.mtu), "up", check=False)
+        if r.returncode != 0:
+            self.__exit__()
+            raise RuntimeError(f"loopback MTU {self.mtu} in {self.name}: {r.stderr.strip()}")
+        return self
+
+    def prefix(self):
+        return ["ip", "netns", "exec", self.name]
+
+    def lo_mtu(self):
+        out = sh("ip", "-n", self.name, "-o", "link", "show", "lo").stdout.split()
+        return int(out[out.index("mtu") + 1])
+
+    def __exit__(self, *exc):
+        if self.made:
+            sh("ip", "netns", "del", self.name, check=False)
+            self.made = False
+
+
+def ns_prefix(netns):
+    return netns.prefix() if netns else []
+
+
 class Nginx:
-    def __init__(self, root, port, cpu):
+    def __init__(self, root, port, cpu, netns=None):
         self.work = tempfile.mkdtemp(prefix="edgebench-nginx-")
         os.makedirs(os.path.join(self.work, "tmp"))
         self.conf = os.path.join(self.work, "nginx.conf")
         mask = "1" + "0" * cpu  # worker_cpu_affinity bit mask, rightmost = CPU 0
         open(self.conf, "w").write(NGINX_CONF.format(mask=mask, work=self.work, port=port, root=root))
         self.port = port
+        self.netns = netns
         self.proc = None
 
     def start(self, timeout=10):
@@ -412,7 +474,7 @@ class Nginx:
         t = sh("nginx", "-t", "-c", self.conf, "-p", self.work, check=False)
         if t.returncode != 0:
             raise RuntimeError("nginx -t: " + t.stderr)
-        self.proc = subprocess.Popen(["nginx", "-c", self.conf, "-p", self.work],
+        self.proc = subprocess.Popen(ns_prefix(self.netns) + ["nginx", "-c", self.conf, "-p", self.work],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.time() + timeout
         while not self.worker_pid():
@@ -471,11 +533,11 @@ class Varnish:
     warm). Every thread of the manager and the cache child is pinned to the
     server core (taskset), one thread pool (`thread_pools=1`: one core)."""
 
-    def __init__(self, root, port, cpu, ram_mb=1024):
+    def __init__(self, root, port, cpu, ram_mb=1024, netns=None):
         self.work = tempfile.mkdtemp(prefix="edgebench-varnish-")
         os.chmod(self.work, 0o755)
-        self.port, self.cpu, self.ram_mb = port, cpu, ram_mb
-        self.backend = Nginx(root, port + 1, cpu)
+        self.port, self.cpu, self.ram_mb, self.netns = port, cpu, ram_mb, netns
+        self.backend = Nginx(root, port + 1, cpu, netns=netns)
         self.proc = None
 
     def start(self, urls, timeout=20):
@@ -483,14 +545,14 @@ class Varnish:
             raise RuntimeError("varnishd not found on PATH (scripts/packages.txt lists varnish)")
         self.backend.start()
         self.proc = subprocess.Popen(
-            ["taskset", "-c", str(self.cpu), "varnishd", "-F", "-j", "none", "-n", self.work,
+            ns_prefix(self.netns) + ["taskset", "-c", str(self.cpu), "varnishd", "-F", "-j", "none", "-n", self.work,
              "-a", f"127.0.0.1:{self.port}", "-b", f"127.0.0.1:{self.port + 1}",
              "-s", f"malloc,{self.ram_mb}m", "-p", "thread_pools=1", "-p", "thread_pool_min=50",
              "-T", "none"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.time() + timeout
         while True:
-            r = sh("curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+            r = sh(*ns_prefix(self.netns), "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
                    f"http://127.0.0.1:{self.port}{urls[0]}", check=False)
             if r.stdout.strip() == "200":
                 break
@@ -503,7 +565,7 @@ class Varnish:
         with open(cfg, "w") as f:
             for u in dict.fromkeys(urls):
                 f.write(f'url = "http://127.0.0.1:{self.port}{u}"\noutput = "/dev/null"\n')
-        w = sh("curl", "-s", "-f", "-K", cfg, check=False)
+        w = sh(*ns_prefix(self.netns), "curl", "-s", "-f", "-K", cfg, check=False)
         if w.returncode != 0:
             raise RuntimeError(f"varnish warm-up failed: curl exit {w.returncode} {w.stderr[-500:]}")
         return self
@@ -576,13 +638,14 @@ def run_timed(cmd, timeout):
         return p.returncode, out.read(), err.read(), ru.ru_utime + ru.ru_stime, wall
 
 
-def wrk_run(url_file, port, conns, seconds, cpu, workdir):
-    """Returns wrk's report with client_cpu_s and client_wall_s added."""
+def wrk_run(url_file, port, conns, seconds, cpu, workdir, rate=0, netns=None):
+    """Returns wrk's report with client_cpu_s and client_wall_s added.
+    rate > 0: open loop at that many requests/s (WRK_LUA's schedule)."""
     if not shutil.which("wrk"):
         raise RuntimeError("wrk not found on PATH (scripts/packages.txt lists it)")
     lua = os.path.join(workdir, "urls.lua")
-    open(lua, "w").write(WRK_LUA % url_file)
-    cmd = ["taskset", "-c", str(cpu), "wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "--timeout", "10s",
+    open(lua, "w").write(WRK_LUA % (repr(float(rate)), url_file))
+    cmd = ns_prefix(netns) + ["taskset", "-c", str(cpu), "wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "--timeout", "10s",
            "-s", lua, f"http://127.0.0.1:{port}/"]
     rc, out, err, cpu_s, wall = run_timed(cmd, seconds + 60)
     for line in out.splitlines():
@@ -638,7 +701,7 @@ def ng_snapshot(ng, cpu):
             "worker_tids": set(tasks_cpu_ns(ng.worker_pid()))}
 
 
-def run_edgeplane(a, build, edgebench, content, url_file, w, conns, tag):
+def run_edgeplane(a, build, edgebench, content, url_file, w, conns, tag, rate=0):
     with Edgeplane(build, tag, a.memif, ram_mb=a.ram_mb, data_lcore=str(a.server_cpu),
                    control_lcore=str(a.client_cpu)) as ep:
         ep.ingest(content)
@@ -647,7 +710,8 @@ def run_edgeplane(a, build, edgebench, content, url_file, w, conns, tag):
         rc, rep, err = edgebench_http(edgebench, a.memif,
                                       ["--url-file", url_file, "-c", str(conns), "-d", str(a.duration),
                                        "--label", f"edgeplane-{w}", "--verify-dir", content,
-                                       "--verify-every", "97", "--pipeline", str(a.pipeline)],
+                                       "--verify-every", "97", "--pipeline", str(a.pipeline)]
+                                      + (["--rate", f"{rate:.1f}"] if rate else []),
                                       timeout=a.duration + 120, lcore=a.client_cpu)
         after = ep_snapshot(ep)
         exit_rc = ep.stop()
@@ -664,17 +728,19 @@ def run_edgeplane(a, build, edgebench, content, url_file, w, conns, tag):
             "p50_ms": rep["latency_ms"]["p50"], "p99_ms": rep["latency_ms"]["p99"],
             "errors": rep["errors_total"], "verified": rep["verified"],
             "client_cpu_share": rep["client_cpu_s"] / rep["client_wall_s"],
+            "max_backlog": rep.get("max_backlog"), "latency_from": rep.get("latency_from", "sent"),
             "retransmits": t1.get("retransmits", 0) - t0.get("retransmits", 0),
             "drops": {k: v - d0.get(k, 0) for k, v in d1.items() if v - d0.get(k, 0)},
             "exit": exit_rc, "cycles": c, "client": rep}
 
 
-def run_nginx(a, content, url_file, w, conns, hz):
-    ng = Nginx(content, a.nginx_port, a.server_cpu)
+def run_nginx(a, content, url_file, w, conns, hz, rate=0, netns=None):
+    ng = Nginx(content, a.nginx_port, a.server_cpu, netns=netns)
     try:
         ng.start()
         before = ng_snapshot(ng, a.server_cpu)
-        r = wrk_run(url_file, a.nginx_port, conns, int(round(a.duration)), a.client_cpu, ng.work)
+        r = wrk_run(url_file, a.nginx_port, conns, int(round(a.duration)), a.client_cpu, ng.work,
+                    rate=rate, netns=netns)
         after = ng_snapshot(ng, a.server_cpu)
     finally:
         ng.cleanup()
@@ -684,19 +750,21 @@ def run_nginx(a, content, url_file, w, conns, hz):
             "rps": r["requests"] / secs, "gbps": r["bytes"] * 8 / secs / 1e9, "seconds": secs,
             "p50_ms": r["p50_us"] / 1e3, "p99_ms": r["p99_us"] / 1e3, "errors": r["errors"],
             "verified": None, "client_cpu_share": r["client_cpu_s"] / r["client_wall_s"],
+            "latency_from": "sent",
             "cycles": c, "client": r}
 
 
-def run_varnish(a, content, url_file, w, conns, hz):
+def run_varnish(a, content, url_file, w, conns, hz, rate=0, netns=None):
     """Like run_nginx: every thread of varnishd's manager and cache child
     (and of the warm backend) + the server core's irq/softirq time."""
     urls = [u.strip() for u in open(url_file) if u.strip()]
-    vs = Varnish(content, a.varnish_port, a.server_cpu)
+    vs = Varnish(content, a.varnish_port, a.server_cpu, netns=netns)
     try:
         vs.start(urls)
         k0 = vs.counters()
         before = ng_snapshot(vs, a.server_cpu)
-        r = wrk_run(url_file, a.varnish_port, conns, int(round(a.duration)), a.client_cpu, vs.work)
+        r = wrk_run(url_file, a.varnish_port, conns, int(round(a.duration)), a.client_cpu, vs.work,
+                    rate=rate, netns=netns)
         after = ng_snapshot(vs, a.server_cpu)
         k1 = vs.counters()
     finally:
@@ -707,6 +775,7 @@ def run_varnish(a, content, url_file, w, conns, hz):
             "rps": r["requests"] / secs, "gbps": r["bytes"] * 8 / secs / 1e9, "seconds": secs,
             "p50_ms": r["p50_us"] / 1e3, "p99_ms": r["p99_us"] / 1e3, "errors": r["errors"],
             "verified": None, "client_cpu_share": r["client_cpu_s"] / r["client_wall_s"],
+            "latency_from": "sent",
             "cycles": c, "client": r, "varnish": {k: k1.get(k, 0) - k0.get(k, 0) for k in k1}}
 
 
@@ -725,14 +794,33 @@ def median(xs):
     return statistics.median(xs) if xs else float("nan")
 
 
+def series_of(r):
+    """A run's series: its workload at saturation, or "workload @R/s" at an offered load."""
+    return f"{r['workload']} @{r['offered_rps']:.0f}/s" if r.get("offered_rps") else r["workload"]
+
+
+def offered_rate(runs, workload, fraction, servers):
+    """fraction x the weaker server's median saturation rate for one workload,
+    from the saturation runs of this session (pure)."""
+    meds = []
+    for s in servers:
+        xs = [r["rps"] for r in runs if r["workload"] == workload and r["server"] == s
+              and not r.get("offered_rps")]
+        if not xs:
+            raise RuntimeError(f"--offered: no saturation run of {s} for {workload} to scale from")
+        meds.append(median(xs))
+    return fraction * min(meds)
+
+
 def summarise(runs, base="edgeplane"):
     """Per workload: each server's medians, and for every other server the
     per-pair ratios other/base (> 1: base is cheaper) with median and spread.
-    A pair is the runs of one workload with the same `pair` index."""
+    A pair is the runs of one workload with the same `pair` index. Runs at
+    an offered load are their own series ("small @5000/s", from series_of())."""
     out = {}
-    workloads = list(dict.fromkeys(r["workload"] for r in runs))
+    workloads = list(dict.fromkeys(series_of(r) for r in runs))
     for w in workloads:
-        rw = [r for r in runs if r["workload"] == w]
+        rw = [r for r in runs if series_of(r) == w]
         servers = list(dict.fromkeys(r["server"] for r in rw))
         entry = {"servers": {}, "ratios": {}}
         for s in servers:
@@ -745,6 +833,9 @@ def summarise(runs, base="edgeplane"):
                 "gbps": median(r["gbps"] for r in rs),
                 "server_on_cpu_share": median(r["server_on_cpu_share"] for r in rs),
                 "client_cpu_share": median(r["client_cpu_share"] for r in rs),
+                "p50_ms": median(r.get("p50_ms") for r in rs),
+                "p99_ms": median(r.get("p99_ms") for r in rs),
+                "offered_rps": rs[0].get("offered_rps"),
                 "errors": sum(r["errors"] for r in rs)}
         by_pair = {}
         for r in rw:
@@ -763,9 +854,9 @@ def summarise(runs, base="edgeplane"):
     return out
 
 
-COLS = ["workload", "pair", "server", "conns", "seconds", "requests", "bytes", "server_cycles",
+COLS = ["workload", "offered_rps", "pair", "server", "conns", "seconds", "requests", "bytes", "server_cycles",
         "cycles_per_req", "cycles_per_byte", "server_on_cpu_share", "client_cpu_share", "rps", "gbps",
-        "p50_ms", "p99_ms", "errors"]
+        "p50_ms", "p99_ms", "latency_from", "max_backlog", "errors"]
 
 
 def write_csv(path, runs):
@@ -786,24 +877,27 @@ def render(runs, summary, meta):
              f"client cpu {meta['args']['client_cpu']}; commit {meta['commit']}{' (dirty)' if meta['dirty'] else ''}",
              f"machine: {meta['machine']['cpu']}, {meta['machine']['cpus']} CPUs, load average before "
              f"{meta['machine']['loadavg'][0]:.1f}, after {meta['loadavg_after'][0]:.1f}",
-             "", f"{'workload':8} {'pair':>4} {'server':10} {'req/s':>9} {'Gbit/s':>7} {'cyc/req':>9} {'cyc/byte':>8} "
-             f"{'srv on-CPU%':>11} {'client CPU%':>11} {'errors':>6}"]
+             f"loopback baselines (nginx, varnish, wrk): {loopback_desc(meta)}; edgeplane: net_memif, MTU 1500 "
+             f"(net_memif's largest frame is 1518 bytes)",
+             "", f"{'series':16} {'pair':>4} {'server':10} {'req/s':>9} {'Gbit/s':>7} {'cyc/req':>9} {'cyc/byte':>8} "
+             f"{'srv on-CPU%':>11} {'client CPU%':>11} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6}"]
     for r in runs:
-        lines.append(f"{r['workload']:8} {r['pair']:4d} {r['server']:10} {r['rps']:9.0f} {r['gbps']:7.3f} "
+        lines.append(f"{series_of(r):16} {r['pair']:4d} {r['server']:10} {r['rps']:9.0f} {r['gbps']:7.3f} "
                      f"{r['cycles_per_req']:9.0f} {r['cycles_per_byte']:8.3f} {pct(r['server_on_cpu_share']):>11} "
-                     f"{pct(r['client_cpu_share']):>11} {r['errors']:6}")
+                     f"{pct(r['client_cpu_share']):>11} {r.get('p50_ms') or 0:7.3f} {r.get('p99_ms') or 0:7.3f} "
+                     f"{r['errors']:6}")
     lines.append("")
     lines.append("medians per workload; ratio = other server's cycles / edgeplane's, per pair (> 1: edgeplane cheaper)")
     for w, e in summary.items():
         for s, m in e["servers"].items():
-            lines.append(f"  {w:8} {s:10} runs {m['runs']}: {m['cycles_per_req']:9.0f} cycles/req "
+            lines.append(f"  {w:16} {s:10} runs {m['runs']}: {m['cycles_per_req']:9.0f} cycles/req "
                          f"{m['cycles_per_byte']:8.3f} cycles/byte, {m['rps']:9.0f} req/s, server on CPU "
                          f"{pct(m['server_on_cpu_share']).strip()} %, client CPU {pct(m['client_cpu_share']).strip()} %, "
                          f"errors {m['errors']}")
         for s, rr in e["ratios"].items():
             for key, label in (("cycles_per_req", "per request"), ("cycles_per_byte", "per byte")):
                 q = rr[key]
-                lines.append(f"  {w:8} {s}/edgeplane {label}: median {q['median']:.2f}x over {len(q['pairs'])} "
+                lines.append(f"  {w:16} {s}/edgeplane {label}: median {q['median']:.2f}x over {len(q['pairs'])} "
                              f"pairs (min {q['min']:.2f}, max {q['max']:.2f})")
     lines.append("")
     lines.append("counted: edgeplane = the smaller of the data lcore's busy TSC and its thread's CPU time")
@@ -812,7 +906,10 @@ def render(runs, summary, meta):
     lines.append("not counted: edgeplane's idle polling (its core is dedicated); for nginx over loopback the")
     lines.append("kernel receive work of its requests runs in the client's softirq on the client core, while")
     lines.append("the client's receive work runs on the server core and is counted against nginx.")
-    lines.append("client CPU near 100 % means the client, not the server, was the limit.")
+    lines.append("client CPU near 100 % means wrk, not the server, was the limit; edgebench busy-polls its")
+    lines.append("core (always near 100 %): its limit shows as achieved < offered and a large backlog.")
+    lines.append("open loop (@R/s): edgebench's latency is from each request's scheduled send time, wrk's from")
+    lines.append("its actual send (wrk 4 has no such correction).")
     return "\n".join(lines)
 
 
@@ -852,6 +949,11 @@ def chart(summary, runs, path):
     return True
 
 
+def loopback_desc(meta):
+    mtu = meta["args"].get("mtu")
+    return f"own network namespace, lo MTU {mtu}" if mtu else "the host's loopback, MTU as-is (65536)"
+
+
 def tsc_hz_guess():
     for line in open("/proc/cpuinfo"):
         if line.startswith("cpu MHz"):
@@ -884,6 +986,14 @@ def parse_args(argv=None):
     ap.add_argument("--memif", default=os.path.join(MEMIF_DIR, "memif.sock"))
     ap.add_argument("--out", default=None, help="results dir (default ./results/compare-<time>)")
     ap.add_argument("--no-chart", action="store_true")
+    ap.add_argument("--rate", type=float, default=0,
+                    help="also run every server at this offered load, requests/s (open loop; small, seg)")
+    ap.add_argument("--offered", type=float, default=0,
+                    help="also run every server at this fraction (0-1] of the weaker server's median "
+                         "saturation rate measured in this session (e.g. 0.5)")
+    ap.add_argument("--mtu", type=int, default=0,
+                    help="run the loopback baselines (nginx, varnish, wrk) in a namespace of their own with "
+                         "lo at this MTU (e.g. 1500, edgeplane's memif MTU); default: the host's lo as-is")
     a = ap.parse_args(argv)
     known = {"small", "seg", "dash"}
     bad = [w for w in a.workloads.split(",") if w not in known]
@@ -894,6 +1004,14 @@ def parse_args(argv=None):
         ap.error(f"unknown server(s) {','.join(bad)} (known: edgeplane, nginx, varnish)")
     if a.pairs < 1 or a.duration <= 0:
         ap.error("--pairs must be >= 1 and --duration > 0")
+    if a.rate and a.offered:
+        ap.error("--rate and --offered: give one offered load, not both")
+    if a.rate < 0 or not 0 <= a.offered <= 1:
+        ap.error("--rate must be > 0 requests/s, --offered a fraction in (0, 1]")
+    if (a.rate or a.offered) and "dash" in a.workloads.split(","):
+        ap.error("--rate/--offered: open loop is for small and seg (DASH players pace themselves)")
+    if a.mtu and not 1280 <= a.mtu <= 65536:
+        ap.error("--mtu must be in 1280..65536")
     return a
 
 
@@ -914,6 +1032,7 @@ def campaign(a):
     runs, hz = [], None
     content = tempfile.mkdtemp(prefix="edgebench-content-")
     failure = None
+    netns = NetNs(a.mtu) if a.mtu and any(s != "edgeplane" for s in servers) else None
     try:
         os.chmod(content, 0o755)  # nginx's workers run unprivileged
         compare_content.main_args([content, "--small", str(a.small), "--segments", str(a.segments),
@@ -921,28 +1040,42 @@ def campaign(a):
         lists = {w: os.path.join(content, w + ".txt") for w in ("small", "seg")}
         lists["dash"] = os.path.join(content, "dashmix.txt")
         open(lists["dash"], "w").write("\n".join(dash_mix(content)) + "\n")
+        if netns:
+            netns.__enter__()
+            meta["loopback_mtu"] = netns.lo_mtu()  # measured, not assumed
         for w in workloads:
-            for i in range(a.pairs):
-                for s in servers:  # A B A B ...: one run of each server per pair
-                    if s == "edgeplane":
-                        r = run_edgeplane(a, build, edgebench, content, lists[w], w, conns[w],
-                                          f"{os.getpid() % 10000}{w[0]}{i}")
-                        hz = r["cycles"]["hz"]
-                    elif s == "varnish":
-                        r = run_varnish(a, content, lists[w], w, conns[w], hz or tsc_hz_guess())
-                    else:
-                        r = run_nginx(a, content, lists[w], w, conns[w], hz or tsc_hz_guess())
-                    r.update(workload=w, pair=i, conns=conns[w])
-                    runs.append(finish_run(r))
-                    print(f"{w} pair {i} {s}: {r['cycles_per_req']:.0f} cycles/req, {r['rps']:.0f} req/s, "
-                          f"server on CPU {pct(r['server_on_cpu_share']).strip()} %, client CPU "
-                          f"{pct(r['client_cpu_share']).strip()} %, errors {r['errors']}", file=sys.stderr)
+            loads = [0]  # saturation first; then the offered load, if asked for
+            if a.rate or a.offered:
+                loads.append(None)
+            for load in loads:
+                rate = load
+                if load is None:
+                    rate = a.rate or offered_rate(runs, w, a.offered, servers)
+                    meta.setdefault("offered_rps", {})[w] = rate
+                for i in range(a.pairs):
+                    for s in servers:  # A B A B ...: one run of each server per pair
+                        if s == "edgeplane":
+                            r = run_edgeplane(a, build, edgebench, content, lists[w], w, conns[w],
+                                              f"{os.getpid() % 10000}{w[0]}{i}{'o' if rate else ''}", rate=rate)
+                            hz = r["cycles"]["hz"]
+                        elif s == "varnish":
+                            r = run_varnish(a, content, lists[w], w, conns[w], hz or tsc_hz_guess(), rate, netns)
+                        else:
+                            r = run_nginx(a, content, lists[w], w, conns[w], hz or tsc_hz_guess(), rate, netns)
+                        r.update(workload=w, pair=i, conns=conns[w], offered_rps=rate or None)
+                        runs.append(finish_run(r))
+                        print(f"{series_of(r)} pair {i} {s}: {r['cycles_per_req']:.0f} cycles/req, "
+                              f"{r['rps']:.0f} req/s, server on CPU {pct(r['server_on_cpu_share']).strip()} %, "
+                              f"client CPU {pct(r['client_cpu_share']).strip()} %, errors {r['errors']}",
+                              file=sys.stderr)
     except (RuntimeError, OSError, subprocess.SubprocessError, ValueError, KeyError) as e:
         # Keep what was measured: the results file says where and why it stopped.
         failure = f"{type(e).__name__}: {e}"
         if not runs:
             raise
     finally:
+        if netns:
+            netns.__exit__()
         shutil.rmtree(content, ignore_errors=True)
     meta["failure"] = failure
     meta["tsc_hz"] = hz or tsc_hz_guess()

@@ -102,6 +102,10 @@ void print_report(const HttpCmdOptions &o, const HttpLoadReport &r, const LcoreC
             (unsigned long long)r.head_bytes, gbps, (unsigned long long)r.connects,
             (unsigned long long)r.verified, (unsigned long long)r.retried);
         std::printf(
+            "\"rate\":%.1f,\"scheduled\":%llu,\"max_backlog\":%llu,\"latency_from\":\"%s\",",
+            r.rate, (unsigned long long)r.scheduled, (unsigned long long)r.max_backlog,
+            r.rate > 0 ? "scheduled" : "sent");
+        std::printf(
             "\"latency_ms\":{\"min\":%.4f,\"mean\":%.4f,\"p50\":%.4f,\"p90\":%.4f,\"p99\":%.4f,"
             "\"p999\":%.4f,\"max\":%.4f},",
             static_cast<double>(h.min()) / 1e6, h.mean() / 1e6, pct_ms(h, 0.5), pct_ms(h, 0.9),
@@ -170,6 +174,11 @@ void print_report(const HttpCmdOptions &o, const HttpLoadReport &r, const LcoreC
     std::printf("edgebench http: %s, %u connections, pipeline %u, %.2f s\n", o.workload.c_str(),
                 o.load.conns, o.load.pipeline, r.seconds);
     std::printf("  requests   %llu (%.0f req/s)\n", (unsigned long long)r.requests, rps);
+    if (r.rate > 0)
+        std::printf(
+            "  open loop  offered %.0f req/s, achieved %.0f req/s; %llu sent on schedule, most "
+            "behind at once %llu; latency from the scheduled send time\n",
+            r.rate, rps, (unsigned long long)r.scheduled, (unsigned long long)r.max_backlog);
     std::printf("  payload    %llu bytes (%.3f Gbit/s), headers %llu bytes\n",
                 (unsigned long long)r.body_bytes, gbps, (unsigned long long)r.head_bytes);
     std::printf(
@@ -318,6 +327,10 @@ void register_http(CLI::App &app) {
     c->add_option("-c,--conns", o->load.conns, "connections")->capture_default_str();
     c->add_option("--pipeline", o->load.pipeline, "requests in flight per connection")
         ->capture_default_str();
+    c->add_option("--rate", o->load.rate,
+                  "open loop: requests/s over all connections (urls, zipf; 0: closed loop). "
+                  "Latency is measured from each request's scheduled send time")
+        ->check(CLI::NonNegativeNumber);
     c->add_option("-d,--duration", o->load.duration_s, "seconds of load")->capture_default_str();
     c->add_option("-n,--requests", o->load.max_requests,
                   "stop after this many requests (0: no limit)");

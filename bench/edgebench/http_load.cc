@@ -72,6 +72,8 @@ HttpLoad::~HttpLoad() {
 
 void HttpLoad::start(uint64_t now_ns) {
     t0_ = last_progress_ = now_ns;
+    if (opt_.workload != Workload::dash) sched_.reset(opt_.rate, now_ns);
+    rep_.rate = sched_.limited() ? opt_.rate : 0;
     for (Conn &c : conns_) open_conn(c);
 }
 
@@ -144,9 +146,13 @@ void HttpLoad::fill(Conn &c) {
         return;
     }
     while (c.qn < opt_.pipeline && issuing(now)) {
+        // Open loop: only a due slot is sent, stamped with the time it was
+        // due, so time spent waiting for a free connection counts as latency.
+        const std::optional<uint64_t> slot = sched_.take(now);
+        if (!slot) return;
         const uint32_t u = pick_url(c);
         Pending p;
-        p.sent_ns = now;
+        p.sent_ns = *slot;
         p.url = u;
         if (!send_request(c, opt_.urls[u], p)) return;
     }
@@ -431,13 +437,19 @@ bool HttpLoad::poll(uint64_t now) {
     progress(now);
     switch (phase_) {
         case Phase::running:
-            for (Conn &c : conns_) {
+            // Open loop: start at a rotating connection, so due slots are
+            // spread over the connections rather than always taken by the first.
+            for (uint32_t k = 0, n = static_cast<uint32_t>(conns_.size()); k < n; ++k) {
+                Conn &c = conns_[sched_.limited() ? (rr_ + k) % n : k];
                 if (c.st == Conn::St::none) {
                     if (!c.given_up && now >= c.retry_ns && issuing(now)) open_conn(c);
                 } else if (c.st == Conn::St::open && c.qn < opt_.pipeline) {
                     if (opt_.workload != Workload::dash || (c.wake_ns && now >= c.wake_ns)) fill(c);
                 }
             }
+            if (sched_.limited() && !conns_.empty()) rr_ = (rr_ + 1) % conns_.size();
+            rep_.scheduled = sched_.limited() ? sched_.taken() : 0;
+            rep_.max_backlog = sched_.max_backlog();
             if (!issuing(now)) {
                 phase_ = Phase::draining;
                 phase_t_ = draining_since_ = now;

@@ -26,6 +26,7 @@
 #include "bench/edgebench/dash_abr.h"
 #include "bench/edgebench/dash_mpd.h"
 #include "bench/edgebench/http_histogram.h"
+#include "bench/edgebench/rate_schedule.h"
 #include "dataplane/http/response_parser.h"
 #include "dataplane/net/tcp/handler.h"
 #include "dataplane/net/tcp/stack.h"
@@ -38,10 +39,11 @@ using http::RespHead;
 using http::ResponseParser;
 using http::RespStep;
 
-#define EB_ERRORS(X)                                                                          \
-    X(connect_refused)                                                                        \
-    X(connect_timeout)                                                                        \
-    X(reset) X(timeout) X(closed_early) X(parse) X(status_4xx) X(status_5xx) X(body_mismatch) \
+#define EB_ERRORS(X)                                                                 \
+    X(connect_refused)                                                               \
+    X(connect_timeout)                                                               \
+    X(reset)                                                                         \
+    X(timeout) X(closed_early) X(parse) X(status_4xx) X(status_5xx) X(body_mismatch) \
         X(send_failed) X(mpd_invalid) X(conn_limit)
 enum class ErrKind : uint8_t {
 #define EB_X(n) n,
@@ -63,6 +65,10 @@ struct HttpLoadOptions {
     double duration_s = 10;
     uint64_t max_requests = 0;  // 0: no limit
     double drain_s = 2;         // after the end: wait this long for responses in flight
+    // Open loop (urls, zipf): requests/s over all connections on one
+    // schedule (rate_schedule.h); latency from each request's scheduled time.
+    // 0: closed loop, every connection sends as soon as it has room.
+    double rate = 0;
     std::string host = "edgeplane";
     uint32_t server_ip = 0;  // host order
     uint16_t server_port = 80;
@@ -86,8 +92,11 @@ struct HttpLoadReport {
     uint64_t requests = 0;  // responses completed
     uint64_t body_bytes = 0, head_bytes = 0;
     uint64_t connects = 0;
-    uint64_t verified = 0;  // bodies hashed and matching
-    uint64_t retried = 0;   // pipelined requests a server close left unanswered, sent again
+    uint64_t verified = 0;     // bodies hashed and matching
+    uint64_t retried = 0;      // pipelined requests a server close left unanswered, sent again
+    double rate = 0;           // the offered rate (--rate), 0: closed loop
+    uint64_t scheduled = 0;    // slots of the schedule taken (requests sent on it)
+    uint64_t max_backlog = 0;  // most slots due and not yet sent at once: the client fell behind
     std::array<uint64_t, static_cast<size_t>(ErrKind::count_)> errors{};
     std::map<int, uint64_t> status;
     std::unique_ptr<LatencyHistogram> latency = std::make_unique<LatencyHistogram>();
@@ -176,6 +185,8 @@ class HttpLoad final : public tcp::Handler {
     uint64_t last_done_ = 0;
     uint64_t draining_since_ = 0;
     uint32_t dash_rr_ = 0;
+    RateSchedule sched_;
+    uint32_t rr_ = 0;  // open loop: the connection poll() offers due slots first, rotating
 };
 
 }  // namespace ep::bench

@@ -137,6 +137,37 @@ def test_varnish_is_a_known_server():
     assert s["small"]["ratios"]["varnish"]["cycles_per_req"]["median"] == 4.0
 
 
+def test_offered_load_is_its_own_series_beside_saturation():
+    # Saturation: edgeplane 9000 req/s, nginx 4000 (medians). --offered 0.5
+    # scales from the weaker one: 2000 req/s for both; those runs are the
+    # series "small @2000/s", with their own medians and per-pair ratios.
+    runs = []
+    for i, (e, n) in enumerate([(9000, 4000), (8000, 3000), (9500, 5000)]):
+        runs += [dict(run("edgeplane", i, 1000, 1), rps=e), dict(run("nginx", i, 20000, 20), rps=n)]
+    rate = compare.offered_rate(runs, "small", 0.5, ["edgeplane", "nginx"])
+    assert rate == pytest.approx(2000)
+    for i in range(3):
+        runs += [dict(run("edgeplane", i, 3000, 3), offered_rps=rate),
+                 dict(run("nginx", i, 12000 + 1000 * i, 12), offered_rps=rate)]
+    s = compare.summarise(runs)
+    assert list(s) == ["small", "small @2000/s"]
+    assert s["small"]["servers"]["nginx"]["cycles_per_req"] == 20000  # saturation runs only
+    o = s["small @2000/s"]
+    assert o["servers"]["edgeplane"]["runs"] == 3
+    assert o["servers"]["nginx"]["offered_rps"] == pytest.approx(2000)
+    assert o["ratios"]["nginx"]["cycles_per_req"]["pairs"] == pytest.approx([4, 13 / 3, 14 / 3])
+    # An offered run never feeds the saturation rate it is scaled from.
+    assert compare.offered_rate(runs, "small", 1.0, ["nginx"]) == pytest.approx(4000)
+    with pytest.raises(RuntimeError, match="no saturation run of varnish"):
+        compare.offered_rate(runs, "small", 0.5, ["varnish"])
+
+
+def test_wrk_script_paces_only_when_asked():
+    closed = compare.WRK_LUA % ("0.0", "/x/urls.txt")
+    assert "local rate = 0.0" in closed and 'io.lines("/x/urls.txt")' in closed
+    assert "delay = function" in compare.WRK_LUA % ("2500.0", "/u")  # defined under `if rate > 0`
+
+
 def script(*args, env=None):
     return subprocess.run(["/usr/bin/python3", os.path.join(SRC, "bench", "edgebench", "compare.py"), *args],
                           capture_output=True, text=True, timeout=60, env=env)
@@ -161,6 +192,14 @@ def test_bad_arguments_say_why(tmp_path):
     assert p.returncode == 2 and "unknown server(s) apache" in p.stderr
     p = script("--pairs", "0")
     assert p.returncode == 2 and "--pairs must be >= 1" in p.stderr
+    p = script("--rate", "100", "--offered", "0.5")
+    assert p.returncode == 2 and "give one offered load" in p.stderr
+    p = script("--offered", "1.5", "--workloads", "small")
+    assert p.returncode == 2 and "a fraction in (0, 1]" in p.stderr
+    p = script("--rate", "100")  # default workloads include dash
+    assert p.returncode == 2 and "open loop is for small and seg" in p.stderr
+    p = script("--mtu", "9000000")
+    assert p.returncode == 2 and "--mtu must be in" in p.stderr
 
 
 def edgebench_binary():

@@ -122,3 +122,37 @@ def test_corrupt_body_is_detected(edgeplane, content, tmp_path):
     assert rep["requests"] == 100
     assert rep["errors"]["body_mismatch"] == 50
     assert rep["verified"] == 50
+
+
+def test_open_loop_rate(edgeplane, content):
+    """--rate: 400 requests/s for 2 s on one schedule over 8 connections. The
+    slots due in the window are 800 (k/400 s for k < 800); edgeplane keeps up
+    easily, so the count is the schedule's, far below what the same
+    connections do closed loop (thousands a second). A count, not a timing."""
+    rep = run(edgeplane, content, "--url-file", os.path.join(content, "small.txt"), "-c", "8",
+              "--rate", "400")
+    assert rep["rate"] == 400 and rep["latency_from"] == "scheduled"
+    assert rep["scheduled"] == rep["requests"]
+    # 800 slots; a loaded machine may start the clock a poll late or end it
+    # a slot short: a few of slack, never more than the schedule offers.
+    assert 780 <= rep["requests"] <= 801, rep["requests"]
+
+
+def test_wrk_open_loop_in_a_namespace_at_mtu_1500(content):
+    """The baselines' client under the same schedule: wrk paced by
+    compare.WRK_LUA at 300 requests/s for 2 s against nginx, both inside a
+    namespace of the test's own whose lo is at MTU 1500 (the host's lo is
+    never touched). About 600 requests, not the tens of thousands wrk does
+    closed loop."""
+    os.chmod(content, 0o755)  # nginx's worker runs unprivileged (as in compare.campaign)
+    with compare.NetNs(1500, tag=f"t{os.getpid() % 100000}") as ns:
+        assert ns.lo_mtu() == 1500
+        ng = compare.Nginx(content, 18000 + os.getpid() % 1000, 1, netns=ns)
+        try:
+            ng.start()
+            r = compare.wrk_run(os.path.join(content, "small.txt"), ng.port, 8, 2, 0, ng.work, rate=300,
+                                netns=ns)
+        finally:
+            ng.cleanup()
+    assert r["errors"] == 0
+    assert 540 <= r["requests"] <= 640, r  # 600 slots; wrk's delay() is in whole ms

@@ -148,6 +148,9 @@ Outcome run(HttpLoadOptions o, int close_every, const fault::FaultConfig &f) {
         out.rep->connects = r.connects;
         out.rep->verified = r.verified;
         out.rep->retried = r.retried;
+        out.rep->rate = r.rate;
+        out.rep->scheduled = r.scheduled;
+        out.rep->max_backlog = r.max_backlog;
         out.rep->errors = r.errors;
         out.rep->status = r.status;
         out.rep->latency->merge(*r.latency);
@@ -242,4 +245,43 @@ TEST(HttpLoadLoopback, RefusedConnectionsAreCounted) {
     const HttpLoadReport &r = load.report();
     EXPECT_EQ(r.requests, 0u);
     EXPECT_GE(r.errors[static_cast<size_t>(ErrKind::connect_refused)], 2u);
+}
+
+TEST(HttpLoadLoopback, OpenLoopSendsAtTheOfferedRate) {
+    // 2000 requests/s for 0.5 s on the fake clock: the slots due in the window
+    // are 0, 0.5 ms, ..., 499.5 ms, so 1000 requests; closed loop, the same
+    // 4 connections x 2 in flight would do tens of thousands.
+    HttpLoadOptions o;
+    o.urls = {"/small"};
+    o.conns = 4;
+    o.pipeline = 2;
+    o.duration_s = 0.5;
+    o.rate = 2000;
+    o.verify_every = 1;
+    Outcome out = run(o, 0, {});
+    const HttpLoadReport &r = *out.rep;
+    EXPECT_EQ(r.total_errors(), 0u) << errors(r);
+    EXPECT_EQ(r.requests, 1000u);
+    EXPECT_EQ(r.scheduled, 1000u);
+    EXPECT_EQ(r.verified, r.requests);
+    EXPECT_LE(r.max_backlog, 2u);  // the server kept up: never more than a slot or so behind
+}
+
+TEST(HttpLoadLoopback, OpenLoopLatencyCountsTheQueueBehindASlowServer) {
+    // One connection, one request in flight, 100 µs round trips: it can't do
+    // 20 000/s. The slots it owes pile up and each is stamped with the time it
+    // was due, so latency grows with the queue (a closed-loop client would
+    // report one round trip and hide it: coordinated omission).
+    HttpLoadOptions o;
+    o.urls = {"/small"};
+    o.conns = 1;
+    o.pipeline = 1;
+    o.duration_s = 0.1;
+    o.rate = 20000;
+    Outcome out = run(o, 0, {});
+    const HttpLoadReport &r = *out.rep;
+    EXPECT_EQ(r.total_errors(), 0u) << errors(r);
+    EXPECT_LT(r.requests, 2000u);  // fewer than offered: the client fell behind
+    EXPECT_GT(r.max_backlog, 100u);
+    EXPECT_GT(r.latency->percentile(0.99), 10'000'000u);  // > 10 ms: the queue, not the RTT
 }
