@@ -913,6 +913,16 @@ def render(runs, summary, meta):
     return "\n".join(lines)
 
 
+def bar_of(runs, server, series, key):
+    """One bar of the chart (pure): the median of a server's runs in a series
+    (saturation and offered load apart) and its distances to min and max."""
+    vals = [r[key] for r in runs if r["server"] == server and series_of(r) == series]
+    if not vals:
+        return 0, 0, 0
+    m = median(vals)
+    return m, m - min(vals), max(vals) - m
+
+
 def chart(summary, runs, path):
     """Bars: each server's median; whiskers: min and max of its runs."""
     try:
@@ -932,11 +942,10 @@ def chart(summary, runs, path):
         for k, srv in enumerate(servers):
             med, lo, hi = [], [], []
             for w in workloads:
-                vals = [r[key] for r in runs if r["server"] == srv and r["workload"] == w]
-                m = median(vals) if vals else 0
+                m, l, h = bar_of(runs, srv, w, key)
                 med.append(m)
-                lo.append(m - min(vals) if vals else 0)
-                hi.append(max(vals) - m if vals else 0)
+                lo.append(l)
+                hi.append(h)
             xs = [i + (k - (len(servers) - 1) / 2) * width for i in range(len(workloads))]
             ax.bar(xs, med, width=width, label=srv, yerr=[lo, hi], capsize=3)
         ax.set_xticks(range(len(workloads)))

@@ -162,6 +162,14 @@ def test_offered_load_is_its_own_series_beside_saturation():
         compare.offered_rate(runs, "small", 0.5, ["varnish"])
 
 
+def test_chart_bars_keep_saturation_and_offered_apart():
+    runs = [run("edgeplane", i, c, 1) for i, c in enumerate([100, 300, 200])]
+    runs += [dict(run("edgeplane", i, c, 1), offered_rps=50.0) for i, c in enumerate([1000, 4000])]
+    assert compare.bar_of(runs, "edgeplane", "small", "cycles_per_req") == (200, 100, 100)
+    assert compare.bar_of(runs, "edgeplane", "small @50/s", "cycles_per_req") == (2500, 1500, 1500)
+    assert compare.bar_of(runs, "nginx", "small", "cycles_per_req") == (0, 0, 0)
+
+
 def test_wrk_script_paces_only_when_asked():
     closed = compare.WRK_LUA % ("0.0", "/x/urls.txt")
     assert "local rate = 0.0" in closed and 'io.lines("/x/urls.txt")' in closed
