@@ -39,11 +39,10 @@ using http::RespHead;
 using http::ResponseParser;
 using http::RespStep;
 
-#define EB_ERRORS(X)                                                                 \
-    X(connect_refused)                                                               \
-    X(connect_timeout)                                                               \
-    X(reset)                                                                         \
-    X(timeout) X(closed_early) X(parse) X(status_4xx) X(status_5xx) X(body_mismatch) \
+#define EB_ERRORS(X)                                                                          \
+    X(connect_refused)                                                                        \
+    X(connect_timeout)                                                                        \
+    X(reset) X(timeout) X(closed_early) X(parse) X(status_4xx) X(status_5xx) X(body_mismatch) \
         X(send_failed) X(mpd_invalid) X(conn_limit)
 enum class ErrKind : uint8_t {
 #define EB_X(n) n,
