@@ -226,6 +226,8 @@ void run(HttpCmdOptions &o) {
         o.load.workload = Workload::dash;
     else
         throw CLI::ValidationError("--workload", "urls, zipf or dash");
+    if (o.load.workload == Workload::dash && o.load.rate > 0)
+        throw CLI::ValidationError("--rate", "urls and zipf only (DASH players pace themselves)");
     o.load.abr.rule = o.abr == "buffer" ? AbrRule::buffer : AbrRule::throughput;
     o.load.urls = o.urls;
     if (!o.url_file.empty()) {
