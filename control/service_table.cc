@@ -67,6 +67,7 @@ struct OriginNames {
     origin::Table base;
     std::unique_ptr<OriginResolver> resolver;
     uint64_t published_gen = 0;
+    bool counters_shown = false;  // one fill client shows the resolver's counters
 };
 OriginNames &origin_names_state() {
     static OriginNames n;
@@ -136,8 +137,10 @@ bool setup_http(const ServiceSetup &s, std::string *err) {
     }
     origin_tables().clear();
     OriginNames &names = origin_names_state();
+    names.resolver.reset();  // a previous life's (stops its thread)
     names.base = *t;
     names.published_gen = 0;
+    names.counters_shown = false;
     if (std::vector<std::string> nm = origin_names(*t); !nm.empty()) {
         // Looked up on the resolver's thread: the first round starts now;
         // until it answers, named servers are "unresolved" (never tried).
@@ -323,9 +326,10 @@ std::unique_ptr<Service> make_http(const ServiceEnv &env, std::string *err) {
     std::memcpy(oc.health_path, env.cfg.origin_health_path.data(), oc.health_path_len);
     // The resolver's counters are shown through one fill client only (the
     // http section sums its instances).
-    static std::atomic<bool> resolve_shown{false};
-    if (OriginNames &nm = origin_names_state(); nm.resolver && !resolve_shown.exchange(true))
+    if (OriginNames &nm = origin_names_state(); nm.resolver && !nm.counters_shown) {
+        nm.counters_shown = true;
         oc.resolve = &nm.resolver->counters();
+    }
     static_assert(kMaxPurgeNets == OriginConfig::kMaxPurgeNets);
     for (const std::string &n : env.cfg.purge_allow) {  // validated by parse_config
         uint32_t ip_be, mask_be;
