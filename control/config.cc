@@ -518,11 +518,12 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
                    "Fill mode (edgectl swarm fetch): a peer that contributed to this many pieces "
                    "whose SHA-1 failed is banned for the rest of the fetch")
         ->check(CLI::Range(1, 1000));
-    app.add_option("--origin", cfg->origins,
-                   "Pull on miss from an origin (docs/origin.md): 'PREFIX=ADDR[:PORT][,ADDR[:PORT]...]'"
-                   ", e.g. /vod=origin.example:8080,10.0.0.3; ADDR an IPv4 address or a host name "
-                   "(system resolver, --origin-resolve-s); the first server is primary, the rest "
-                   "failover; repeatable (longest prefix wins)")
+    app.add_option(
+           "--origin", cfg->origins,
+           "Pull on miss from an origin (docs/origin.md): 'PREFIX=ADDR[:PORT][,ADDR[:PORT]...]'"
+           ", e.g. /vod=origin.example:8080,10.0.0.3; ADDR an IPv4 address or a host name "
+           "(system resolver, --origin-resolve-s); the first server is primary, the rest "
+           "failover; repeatable (longest prefix wins)")
         ->allow_extra_args(false);
     app.add_option("--origin-timeout-ms", cfg->origin_timeout_ms,
                    "An origin attempt's connect, and its longest silence between reads (as nginx's "

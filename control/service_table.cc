@@ -387,9 +387,10 @@ void http_commands(AdminSocket &admin, const Config &,
                     const origin::Server &srv = r.servers[v[i].server];
                     char ip[INET_ADDRSTRLEN] = "-";
                     if (srv.ip_be) inet_ntop(AF_INET, &srv.ip_be, ip, sizeof ip);
-                    std::string who = srv.name_len ? std::string(srv.name_view()) + ":" +
-                                                         std::to_string(srv.port) + " (" + ip + ")"
-                                                   : std::string(ip) + ":" + std::to_string(srv.port);
+                    std::string who = srv.name_len
+                                          ? std::string(srv.name_view()) + ":" +
+                                                std::to_string(srv.port) + " (" + ip + ")"
+                                          : std::string(ip) + ":" + std::to_string(srv.port);
                     std::string state = !srv.resolved() ? "unresolved" : v[i].h.up ? "up" : "down";
                     if (!srv.resolved() && srv.name_len)
                         if (auto it = res.find(std::string(srv.name_view()));
@@ -397,9 +398,10 @@ void http_commands(AdminSocket &admin, const Config &,
                             state += " (" + it->second.error + ")";
                     std::string last = origin::check_result_name(v[i].h.last);
                     if (v[i].h.last_status) last += "/" + std::to_string(v[i].h.last_status);
-                    const std::string when = v[i].last_check_unix_s
-                                                 ? std::to_string(now - v[i].last_check_unix_s) + "s ago"
-                                                 : "never";
+                    const std::string when =
+                        v[i].last_check_unix_s
+                            ? std::to_string(now - v[i].last_check_unix_s) + "s ago"
+                            : "never";
                     char line[512];
                     std::snprintf(line, sizeof line,
                                   "%s%s %s %s last=%s %s passes=%u fails=%u checks=%llu "
@@ -407,7 +409,8 @@ void http_commands(AdminSocket &admin, const Config &,
                                   fills.size() > 1 ? ("q" + std::to_string(q) + " ").c_str() : "",
                                   std::string(r.prefix_view()).c_str(), who.c_str(), state.c_str(),
                                   last.c_str(), when.c_str(), unsigned{v[i].h.passes},
-                                  unsigned{v[i].h.fails}, static_cast<unsigned long long>(v[i].checks),
+                                  unsigned{v[i].h.fails},
+                                  static_cast<unsigned long long>(v[i].checks),
                                   static_cast<unsigned long long>(v[i].attempts),
                                   static_cast<unsigned long long>(v[i].fills));
                     out.write(line);

@@ -40,8 +40,8 @@ namespace ep {
 // (control/origin_resolver.h) counts; shown in the http section through the
 // first fill client (the others show 0, so the section's sum is right).
 #define EP_ORIGIN_RESOLVE_COUNTERS(X)                                                    \
-    X(origin_resolves, "origin server names looked up (getaddrinfo, control thread)")      \
-    X(origin_resolve_failures, "origin server name look-ups that found no IPv4 address")   \
+    X(origin_resolves, "origin server names looked up (getaddrinfo, control thread)")    \
+    X(origin_resolve_failures, "origin server name look-ups that found no IPv4 address") \
     X(origin_resolve_changes, "origin server names whose address changed (tables published)")
 
 struct OriginResolveCounters {
@@ -57,9 +57,9 @@ struct OriginServerView {
     uint8_t route = 0, server = 0;
     origin::ServerHealth h;
     int64_t last_check_unix_s = 0;  // 0: never
-    uint64_t checks = 0;    // active checks sent to it
-    uint64_t attempts = 0;  // fill connections started to it (new or kept-alive)
-    uint64_t fills = 0;     // chunks (or 304s) it served
+    uint64_t checks = 0;            // active checks sent to it
+    uint64_t attempts = 0;          // fill connections started to it (new or kept-alive)
+    uint64_t fills = 0;             // chunks (or 304s) it served
 };
 
 struct OriginConfig {
@@ -102,7 +102,7 @@ struct OriginConfig {
     X(origin_connect_failures, "origin connections refused, reset or never answered")              \
     X(origin_cut_short, "origin answers that ended (FIN or RST) before the chunk was whole")       \
     X(origin_bad_answers, "origin answers refused (the origin_verdict.* counter says why)")        \
-    X(origin_timeouts, "fetches silent for longer than --origin-timeout-ms")                        \
+    X(origin_timeouts, "fetches silent for longer than --origin-timeout-ms")                       \
     X(origin_failovers, "fetches moved to the next server of the route")                           \
     X(origin_gave_up, "fills given up after the last server failed")                               \
     X(origin_502, "requests answered 502: the origins failed or answered badly")                   \
@@ -114,33 +114,35 @@ struct OriginConfig {
     X(origin_post_retries, "chunks posted again: the fill channel to the control thread was full") \
     X(origin_no_store_passed,                                                                      \
       "answers the origin marked no-store/private: served, never reused (fetched anew each time)") \
-    X(origin_conn_reused, "origin requests sent on a kept-alive connection (no handshake)")       \
-    X(origin_conn_kept, "origin connections kept idle after a complete answer")                 \
-    X(origin_conn_stale, "kept connections the origin had closed: the request went on a new one") \
+    X(origin_conn_reused, "origin requests sent on a kept-alive connection (no handshake)")        \
+    X(origin_conn_kept, "origin connections kept idle after a complete answer")                    \
+    X(origin_conn_stale, "kept connections the origin had closed: the request went on a new one")  \
     X(origin_negative_stored, "origin 404/410 answers remembered for --origin-negative-ttl-s")     \
     X(origin_negative_hits, "requests answered 404 from a remembered origin 404/410 (not asked)")  \
-    X(purge_accepted, "HTTP PURGE requests from an allowed network, done by the control thread")  \
-    X(purge_forbidden, "HTTP PURGE requests from outside --purge-allow: 403")                     \
-    X(purge_not_allowed, "HTTP PURGE requests with no --purge-allow configured: 405")             \
-    X(purge_busy, "HTTP PURGE requests answered 503: every purge message was still in flight")    \
+    X(purge_accepted, "HTTP PURGE requests from an allowed network, done by the control thread")   \
+    X(purge_forbidden, "HTTP PURGE requests from outside --purge-allow: 403")                      \
+    X(purge_not_allowed, "HTTP PURGE requests with no --purge-allow configured: 405")              \
+    X(purge_busy, "HTTP PURGE requests answered 503: every purge message was still in flight")     \
     X(origin_revalidations, "expired objects revalidated with the origin")                         \
-    X(origin_revalidations_inm, "revalidation requests sent with If-None-Match (the origin's ETag)") \
+    X(origin_revalidations_inm,                                                                    \
+      "revalidation requests sent with If-None-Match (the origin's ETag)")                         \
     X(origin_revalidations_ims,                                                                    \
-      "revalidation requests sent with If-Modified-Since (no ETag: its Last-Modified)")           \
+      "revalidation requests sent with If-Modified-Since (no ETag: its Last-Modified)")            \
     X(origin_not_modified, "revalidations the origin answered 304: the stored version stays")      \
-    X(origin_new_versions, "revalidations that brought another version (new ETag or length)") \
-    X(origin_stale_served, "requests served an expired copy: revalidation failed (stale-if-error)") \
-    X(origin_push_fetches,                                                                     \
-      "chunk fetches the off-peak push started (control thread, under --push-mbps)")           \
-    X(origin_push_asks, "chunks the off-peak push asked this lcore for (started or not)")     \
-    X(origin_checks_sent, "active health checks sent to origin servers (HEAD, data-plane TCP)") \
-    X(origin_checks_passed, "health checks answered below 500")                                 \
-    X(origin_checks_failed, "health checks refused, reset, timed out, 5xx or not HTTP")         \
-    X(origin_passive_fails, "failed fills counted against their server's fall threshold")       \
-    X(origin_state_changes, "origin servers marked down or up again (rise/fall thresholds)")    \
-    X(origin_marked_down, "origin servers marked down (fall consecutive failures)")             \
-    X(origin_marked_up, "origin servers marked up again (rise consecutive passes)")             \
-    X(origin_down_skipped, "fill attempts that skipped a server marked down")                   \
+    X(origin_new_versions, "revalidations that brought another version (new ETag or length)")      \
+    X(origin_stale_served,                                                                         \
+      "requests served an expired copy: revalidation failed (stale-if-error)")                     \
+    X(origin_push_fetches,                                                                         \
+      "chunk fetches the off-peak push started (control thread, under --push-mbps)")               \
+    X(origin_push_asks, "chunks the off-peak push asked this lcore for (started or not)")          \
+    X(origin_checks_sent, "active health checks sent to origin servers (HEAD, data-plane TCP)")    \
+    X(origin_checks_passed, "health checks answered below 500")                                    \
+    X(origin_checks_failed, "health checks refused, reset, timed out, 5xx or not HTTP")            \
+    X(origin_passive_fails, "failed fills counted against their server's fall threshold")          \
+    X(origin_state_changes, "origin servers marked down or up again (rise/fall thresholds)")       \
+    X(origin_marked_down, "origin servers marked down (fall consecutive failures)")                \
+    X(origin_marked_up, "origin servers marked up again (rise consecutive passes)")                \
+    X(origin_down_skipped, "fill attempts that skipped a server marked down")                      \
     X(origin_unresolved, "fills given up: no server of the route has an address (unresolved)")
 
 // Levels of the fill's progress, X(field, help), refreshed by each sweep

@@ -436,11 +436,11 @@ TEST(ConfigOrigin, MalformedRoutesAreRefused) {
 
 // Issue 14: servers by name, and the health check keys.
 TEST(ConfigOrigin, NamesAndHealthKeys) {
-    Parsed p = parse_with("", {"--port", "net_null0", "--ip", "10.0.0.1/24", "--origin",
-                               "/vod/=origin.example:8080,10.0.0.5:80",
-                               "--origin-health-interval-ms", "2000", "--origin-health-path",
-                               "/health", "--origin-health-rise", "2", "--origin-health-fall",
-                               "3", "--origin-resolve-s", "10"});
+    Parsed p =
+        parse_with("", {"--port", "net_null0", "--ip", "10.0.0.1/24", "--origin",
+                        "/vod/=origin.example:8080,10.0.0.5:80", "--origin-health-interval-ms",
+                        "2000", "--origin-health-path", "/health", "--origin-health-rise", "2",
+                        "--origin-health-fall", "3", "--origin-resolve-s", "10"});
     EXPECT_EQ(p.rc, -1) << p.err;
     EXPECT_EQ(p.cfg.origin_health_interval_ms, 2000u);
     EXPECT_EQ(p.cfg.origin_health_path, "/health");
