@@ -518,10 +518,12 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
                    "Fill mode (edgectl swarm fetch): a peer that contributed to this many pieces "
                    "whose SHA-1 failed is banned for the rest of the fetch")
         ->check(CLI::Range(1, 1000));
-    app.add_option("--origin", cfg->origins,
-                   "Pull on miss from an origin (docs/origin.md): 'PREFIX=ADDR[:PORT][,ADDR[:PORT]...]'"
-                   ", e.g. /vod=10.0.0.2:80,10.0.0.3; the first server is primary, the rest "
-                   "failover; repeatable (longest prefix wins)")
+    app.add_option(
+           "--origin", cfg->origins,
+           "Pull on miss from an origin (docs/origin.md): 'PREFIX=ADDR[:PORT][,ADDR[:PORT]...]'"
+           ", e.g. /vod=origin.example:8080,10.0.0.3; ADDR an IPv4 address or a host name "
+           "(system resolver, --origin-resolve-s); the first server is primary, the rest "
+           "failover; repeatable (longest prefix wins)")
         ->allow_extra_args(false);
     app.add_option("--origin-timeout-ms", cfg->origin_timeout_ms,
                    "An origin attempt's connect, and its longest silence between reads (as nginx's "
@@ -549,6 +551,22 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
                    "Remember an origin's 404/410 this long: requests meanwhile get 404 without "
                    "asking it (negative caching); 0: only --origin-fail-hold-ms")
         ->check(CLI::Range(0, 86400));
+    app.add_option("--origin-health-interval-ms", cfg->origin_health_interval_ms,
+                   "Check every origin server this often with a HEAD from the data plane (below "
+                   "500: pass; refused, timeout, 5xx: fail); down servers are skipped by fills; "
+                   "0: no checks")
+        ->check(CLI::Range(0, 3'600'000));
+    app.add_option("--origin-health-path", cfg->origin_health_path,
+                   "Request path of the health check (default: the route's prefix)");
+    app.add_option("--origin-health-rise", cfg->origin_health_rise,
+                   "Consecutive passed checks that mark a down origin server up (haproxy's rise)")
+        ->check(CLI::Range(1, 100));
+    app.add_option("--origin-health-fall", cfg->origin_health_fall,
+                   "Consecutive failed checks or fills that mark an origin server down (fall)")
+        ->check(CLI::Range(1, 100));
+    app.add_option("--origin-resolve-s", cfg->origin_resolve_s,
+                   "Look origin server names up again this often (and on every reload)")
+        ->check(CLI::Range(1, 86400));
     app.add_option("--push-list", cfg->push_list,
                    "Off-peak push (docs/origin.md): request path of the origin's popularity list "
                    "(JSON, most popular first), e.g. /vod/popular.json; read at every window "
@@ -784,6 +802,11 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
         return fail("at most " + std::to_string(origin::Table::kMaxRoutes) + " --origin routes");
     if (!cfg->origins.empty() && cfg->http_port == 0)
         return fail("--origin needs the HTTP service (--http-port)");
+    if (!cfg->origin_health_path.empty() &&
+        (cfg->origin_health_path[0] != '/' || cfg->origin_health_path.size() >= 128 ||
+         cfg->origin_health_path.find_first_of(" \r\n\t") != std::string::npos))
+        return fail("--origin-health-path '" + cfg->origin_health_path +
+                    "': want a request path /PATH (no spaces, under 128 bytes)");
     for (const std::string &n : cfg->purge_allow) {
         uint32_t ip, mask;
         if (!parse_ipv4_prefix(n, &ip, &mask))

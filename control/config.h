@@ -54,6 +54,14 @@ struct Config {
     unsigned origin_stale_if_error_s = 0;  // serve an expired copy this long past expiry if the origin fails
     unsigned origin_keepalive = 8;         // idle origin connections kept per lcore for reuse; 0: off
     unsigned origin_negative_ttl_s = 0;    // remember an origin 404/410 this long; 0: only the fail hold
+    // Origin health (docs/origin.md "Health"): a HEAD to every server this
+    // often (0: no checks, every server is always tried), the path (empty:
+    // the route's prefix), haproxy's rise/fall; names looked up this often.
+    unsigned origin_health_interval_ms = 0;
+    std::string origin_health_path;
+    unsigned origin_health_rise = 2;
+    unsigned origin_health_fall = 3;
+    unsigned origin_resolve_s = 30;
     // Off-peak push (docs/origin.md "Off-peak push", control/origin_push.h):
     // the popularity list's request path on an origin route (empty: off),
     // the local-time window, the bandwidth cap and the share of the store.

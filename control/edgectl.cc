@@ -110,6 +110,10 @@ int main(int argc, char **argv) {
                  "so the next request pulls it from its origin again");
     purge->add_option("path", purge_what)->required();
     purge->callback([&] { request = "purge " + purge_what; });
+    app.add_subcommand("origins",
+                       "Origin servers: route, name/address, state (up/down/unresolved), last "
+                       "health check and when, consecutive passes/fails, fill attempts, fills")
+        ->callback([&] { request = "origins"; });
     std::vector<std::string> fill_words;
     auto *fill = app.add_subcommand(
         "fill", "Off-peak push: window, clock, cap and measured rate, every listed title pushed "

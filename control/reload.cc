@@ -96,6 +96,11 @@ namespace {
     X(dash_steer_min_kbps, "dash-steer-min-kbps")             \
     X(origin_negative_ttl_s, "origin-negative-ttl-s")         \
     X(origin_keepalive, "origin-keepalive")                   \
+    X(origin_health_interval_ms, "origin-health-interval-ms") \
+    X(origin_health_path, "origin-health-path")               \
+    X(origin_health_rise, "origin-health-rise")               \
+    X(origin_health_fall, "origin-health-fall")               \
+    X(origin_resolve_s, "origin-resolve-s")                   \
     X(purge_allow, "purge-allow")                             \
     X(tso, "tso")                                             \
     X(idle_backoff, "idle-backoff")                           \

@@ -11,6 +11,8 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <map>
 #include <sstream>
 
 #include "control/cluster/model_load.h"
@@ -19,6 +21,7 @@
 #include "control/dns_zones.h"
 #include "control/http_steer_tables.h"
 #include "control/log.h"
+#include "control/origin_resolver.h"
 #include "control/torrents.h"
 #include "dataplane/discard_server.h"
 #include "dataplane/dns_service.h"
@@ -56,6 +59,28 @@ std::vector<std::unique_ptr<origin::Table>> &origin_tables() {
 std::atomic<const origin::Table *> &origin_live() {
     static std::atomic<const origin::Table *> p{nullptr};
     return p;
+}
+// Origin names (control/origin_resolver.h): the routes as configured (named
+// servers without addresses), the resolver thread, and the generation of
+// its results the last published table was built from.
+struct OriginNames {
+    origin::Table base;
+    std::unique_ptr<OriginResolver> resolver;
+    uint64_t published_gen = 0;
+    bool counters_shown = false;  // one fill client shows the resolver's counters
+};
+OriginNames &origin_names_state() {
+    static OriginNames n;
+    return n;
+}
+// Publishes `base` with the addresses the resolver knows (the lcores take
+// it at their next poll; the old tables stay until teardown).
+void publish_routes(const origin::Table &base) {
+    auto t = std::make_unique<origin::Table>(base);
+    OriginNames &n = origin_names_state();
+    if (n.resolver) fill_addresses(t.get(), n.resolver->results());
+    origin_live().store(t.get(), std::memory_order_release);
+    origin_tables().push_back(std::move(t));
 }
 // Parses every --origin value into a table; false with the reason.
 bool build_routes(const std::vector<std::string> &origins, origin::Table *t, std::string *err) {
@@ -111,12 +136,46 @@ bool setup_http(const ServiceSetup &s, std::string *err) {
         steer_store() = s.store;
     }
     origin_tables().clear();
+    OriginNames &names = origin_names_state();
+    names.resolver.reset();  // a previous life's (stops its thread)
+    names.base = *t;
+    names.published_gen = 0;
+    names.counters_shown = false;
+    if (std::vector<std::string> nm = origin_names(*t); !nm.empty()) {
+        // Looked up on the resolver's thread: the first round starts now;
+        // until it answers, named servers are "unresolved" (never tried).
+        names.resolver = std::make_unique<OriginResolver>();
+        names.resolver->start(std::move(nm), s.cfg.origin_resolve_s);
+    }
     origin_live().store(t->size() ? t.get() : nullptr, std::memory_order_release);
     origin_tables().push_back(std::move(t));
     return true;
 }
 
+// Every control-loop tick: the resolver found other addresses, so the
+// routes are published anew with them.
+void tick_http() {
+    OriginNames &n = origin_names_state();
+    if (!n.resolver || !origin_live().load(std::memory_order_relaxed)) return;
+    const uint64_t g = n.resolver->generation();
+    if (g == n.published_gen) return;
+    n.published_gen = g;
+    publish_routes(n.base);
+    for (const auto &[name, r] : n.resolver->results()) {
+        char ip[INET_ADDRSTRLEN] = "-";
+        if (r.ip_be) inet_ntop(AF_INET, &r.ip_be, ip, sizeof ip);
+        if (r.error.empty())
+            EP_LOG(NOTICE, "origin: %s is %s", name.c_str(), ip);
+        else
+            EP_LOG(WARNING, "origin: %s does not resolve: %s", name.c_str(), r.error.c_str());
+    }
+}
+
 void teardown_http() {
+    if (OriginNames &n = origin_names_state(); n.resolver) {
+        n.resolver->stop();
+        n.resolver.reset();
+    }
     origin_live().store(nullptr, std::memory_order_relaxed);
     origin_tables().clear();
     http_steer_tables_slot().reset();
@@ -128,7 +187,12 @@ void teardown_http() {
 // finish against the route they started with. An appliance started
 // without --origin has no fill clients (their buffers are made at start).
 bool reload_origins(const ServiceReload &r, std::string *err) {
-    if (r.next.origins == r.old_cfg.origins) return true;
+    OriginNames &names = origin_names_state();
+    if (r.next.origins == r.old_cfg.origins) {
+        // Same routes: their names are looked up again all the same.
+        if (names.resolver) names.resolver->kick();
+        return true;
+    }
     auto t = std::make_unique<origin::Table>();
     if (!build_routes(r.next.origins, t.get(), err)) return false;
     if (!origin_live().load(std::memory_order_relaxed)) {
@@ -137,8 +201,17 @@ bool reload_origins(const ServiceReload &r, std::string *err) {
     }
     r.out.write("http: origin routes " + std::to_string(r.old_cfg.origins.size()) + " -> " +
                 std::to_string(t->size()) + " published\n");
-    origin_live().store(t.get(), std::memory_order_release);  // empty: every miss is a 404
-    origin_tables().push_back(std::move(t));
+    names.base = *t;
+    std::vector<std::string> nm = origin_names(*t);
+    if (!nm.empty() && !names.resolver) {
+        names.resolver = std::make_unique<OriginResolver>();
+        names.resolver->start(std::move(nm), r.next.origin_resolve_s);
+    } else if (names.resolver) {
+        names.resolver->set_names(std::move(nm));
+    }
+    // Empty: every miss is a 404. Names known already keep their addresses
+    // until the resolver's next round (then tick_http publishes again).
+    publish_routes(names.base);
     return true;
 }
 
@@ -245,6 +318,18 @@ std::unique_ptr<Service> make_http(const ServiceEnv &env, std::string *err) {
     oc.stale_if_error_s = env.cfg.origin_stale_if_error_s;
     oc.negative_ttl_s = env.cfg.origin_negative_ttl_s;
     oc.keepalive = env.cfg.origin_keepalive;
+    oc.health_interval_ms = env.cfg.origin_health_interval_ms;
+    oc.health.rise = static_cast<uint8_t>(env.cfg.origin_health_rise);
+    oc.health.fall = static_cast<uint8_t>(env.cfg.origin_health_fall);
+    oc.health_path_len = static_cast<uint32_t>(
+        std::min<size_t>(env.cfg.origin_health_path.size(), OriginConfig::kMaxHealthPath - 1));
+    std::memcpy(oc.health_path, env.cfg.origin_health_path.data(), oc.health_path_len);
+    // The resolver's counters are shown through one fill client only (the
+    // http section sums its instances).
+    if (OriginNames &nm = origin_names_state(); nm.resolver && !nm.counters_shown) {
+        nm.counters_shown = true;
+        oc.resolve = &nm.resolver->counters();
+    }
     static_assert(kMaxPurgeNets == OriginConfig::kMaxPurgeNets);
     for (const std::string &n : env.cfg.purge_allow) {  // validated by parse_config
         uint32_t ip_be, mask_be;
@@ -274,6 +359,66 @@ std::unique_ptr<Service> make_http(const ServiceEnv &env, std::string *err) {
         srv->set_steering(st->slot(), st->rcu(), id);
     }
     return srv;
+}
+
+// `edgectl origins`: one line per server of every route (per fill client
+// when there are several: each data lcore checks on its own).
+void http_commands(AdminSocket &admin, const Config &,
+                   const std::vector<std::unique_ptr<Service>> &all) {
+    admin.add_command(
+        "origins",
+        "origin servers: route, name/address, state (up/down/unresolved), last check and when, "
+        "consecutive passes/fails, checks, fill attempts, fills served",
+        [&all](auto &, Reply &out) {
+            std::vector<HttpServer *> fills;
+            for (const auto &svc : all)
+                if (svc->name() == "http") fills.push_back(static_cast<HttpServer *>(svc.get()));
+            OriginNames &names = origin_names_state();
+            const auto res = names.resolver ? names.resolver->results()
+                                            : std::map<std::string, OriginResolver::Result>{};
+            const int64_t now = static_cast<int64_t>(std::time(nullptr));
+            bool any = false;
+            for (size_t q = 0; q < fills.size(); ++q) {
+                OriginServerView v[origin::Table::kMaxRoutes * origin::Route::kMaxServers];
+                const uint32_t n = fills[q]->origin_fill().servers_view(v, std::size(v));
+                for (uint32_t i = 0; i < n; ++i) {
+                    if (!v[i].table || v[i].route >= v[i].table->size()) continue;
+                    const origin::Route &r = v[i].table->at(v[i].route);
+                    const origin::Server &srv = r.servers[v[i].server];
+                    char ip[INET_ADDRSTRLEN] = "-";
+                    if (srv.ip_be) inet_ntop(AF_INET, &srv.ip_be, ip, sizeof ip);
+                    std::string who = srv.name_len
+                                          ? std::string(srv.name_view()) + ":" +
+                                                std::to_string(srv.port) + " (" + ip + ")"
+                                          : std::string(ip) + ":" + std::to_string(srv.port);
+                    std::string state = !srv.resolved() ? "unresolved" : v[i].h.up ? "up" : "down";
+                    if (!srv.resolved() && srv.name_len)
+                        if (auto it = res.find(std::string(srv.name_view()));
+                            it != res.end() && !it->second.error.empty())
+                            state += " (" + it->second.error + ")";
+                    std::string last = origin::check_result_name(v[i].h.last);
+                    if (v[i].h.last_status) last += "/" + std::to_string(v[i].h.last_status);
+                    const std::string when =
+                        v[i].last_check_unix_s
+                            ? std::to_string(now - v[i].last_check_unix_s) + "s ago"
+                            : "never";
+                    char line[512];
+                    std::snprintf(line, sizeof line,
+                                  "%s%s %s %s last=%s %s passes=%u fails=%u checks=%llu "
+                                  "attempts=%llu fills=%llu\n",
+                                  fills.size() > 1 ? ("q" + std::to_string(q) + " ").c_str() : "",
+                                  std::string(r.prefix_view()).c_str(), who.c_str(), state.c_str(),
+                                  last.c_str(), when.c_str(), unsigned{v[i].h.passes},
+                                  unsigned{v[i].h.fails},
+                                  static_cast<unsigned long long>(v[i].checks),
+                                  static_cast<unsigned long long>(v[i].attempts),
+                                  static_cast<unsigned long long>(v[i].fills));
+                    out.write(line);
+                    any = true;
+                }
+            }
+            if (!any) out.write("no origin routes (start edgeplane with --origin)\n");
+        });
 }
 
 std::unique_ptr<Service> make_discard(const ServiceEnv &env, std::string *err) {
@@ -892,7 +1037,8 @@ uint16_t dns_tcp_port(const Config &cfg) {
 }
 
 constexpr ServiceRow kServices[] = {
-    {"http", make_http, nullptr, http_port, setup_http, teardown_http, http_on_ingest, reload_http},
+    {"http", make_http, http_commands, http_port, setup_http, teardown_http, http_on_ingest,
+     reload_http, nullptr, tick_http},
     {"discard", make_discard, discard_commands, discard_port},
     {"udp_echo", make_udp_echo, nullptr, nullptr},
     {"tracker", make_tracker, swarm_commands, nullptr, setup_swarm, teardown_swarm, swarm_on_ingest,

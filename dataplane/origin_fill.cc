@@ -3,6 +3,7 @@
 #include <rte_byteorder.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <new>
 
@@ -62,6 +63,24 @@ struct OriginFill::Fetch {
     }
 };
 
+// One server of one route: its health (origin/health.h), what it served,
+// and its check connection (a HEAD on the data plane's own TCP client).
+struct OriginFill::Check {
+    const origin::Table *table = nullptr;
+    uint8_t route = 0, server = 0;
+    uint32_t ip_be = 0;  // 0: unresolved (never checked, never tried)
+    uint16_t port = 0;
+    origin::ServerHealth h;
+    int64_t last_unix_s = 0;
+    uint64_t checks = 0, attempts = 0, fills = 0;
+    bool busy = false;  // a check is in flight on conn
+    tcp::ConnId conn{};
+    uint64_t sent_ns = 0, next_ns = 0;
+    uint32_t req_len = 0, req_off = 0;
+    char req[kMaxPath + 192];
+    http::ResponseParser parser{2048};
+};
+
 OriginFill::OriginFill() = default;
 OriginFill::~OriginFill() = default;
 
@@ -80,7 +99,8 @@ bool OriginFill::init(const OriginConfig &cfg, tcp::Stack *stack, chunkstore::St
     staging_.reset(new (std::nothrow) uint8_t[size_t{cfg_.fetches} * kFillChunk]);
     queue_.reset(new (std::nothrow) uint64_t[cfg_.table]);
     purge_msgs_.reset(new (std::nothrow) chunkstore::Store::FillMsg[kPurgeMsgs]);
-    if (!fetches_ || !staging_ || !queue_ || !purge_msgs_) return false;
+    checks_.reset(new (std::nothrow) Check[kMaxChecks]);
+    if (!fetches_ || !staging_ || !queue_ || !purge_msgs_ || !checks_) return false;
     for (uint32_t i = 0; i < kPurgeMsgs; ++i)
         purge_msgs_[i].state.store(chunkstore::Store::FillMsg::kDone, std::memory_order_relaxed);
     for (uint32_t i = 0; i < cfg_.fetches; ++i) fetches_[i].buf = &staging_[size_t{i} * kFillChunk];
@@ -89,6 +109,7 @@ bool OriginFill::init(const OriginConfig &cfg, tcp::Stack *stack, chunkstore::St
     stream->set_filler(this);
     routes_ = cfg.routes;
     live_ = cfg.live_routes;
+    rebuild_checks();
     return true;
 }
 
@@ -290,7 +311,22 @@ void OriginFill::start_queued() {
 
 bool OriginFill::start(Fetch &f) {
     origin::FillSlot *s = table_.find(f.key);
+    if (s && s->tried == 0) {  // the fill's first attempt: the first usable server
+        const int i = pick(f.route, 0);
+        if (i < 0) {
+            ++ctr_.origin_unresolved;
+            give_up(f, 502);
+            return false;
+        }
+        s->server = static_cast<uint8_t>(i);
+        s->tried = static_cast<uint8_t>(1u << i);
+    }
     const origin::Server &srv = f.route->servers[s ? s->server : 0];
+    if (!srv.resolved()) {
+        ++ctr_.origin_unresolved;
+        give_up(f, 502);
+        return false;
+    }
     if (s) {
         s->state = origin::FillState::kConnecting;
         s->started_ns = now_ns_;
@@ -300,8 +336,20 @@ bool OriginFill::start(Fetch &f) {
     f.got = f.want = 0;
     f.req_off = 0;
     f.parser.reset();
-    char host[24];
-    const size_t hl = origin::format_host(host, sizeof host, srv.ip_be, srv.port);
+    char host[origin::Server::kMaxName + 8];
+    size_t hl;
+    if (srv.name_len) {  // Host: the name the operator gave (virtual hosts), RFC 9110 7.2
+        std::memcpy(host, srv.name, srv.name_len);
+        hl = srv.name_len;
+        if (srv.port != 80) {
+            char pb[8];
+            const int n = std::snprintf(pb, sizeof pb, ":%u", unsigned{srv.port});
+            std::memcpy(host + hl, pb, static_cast<size_t>(n));
+            hl += static_cast<size_t>(n);
+        }
+    } else {
+        hl = origin::format_host(host, sizeof host, srv.ip_be, srv.port);
+    }
     const uint32_t ip = rte_be_to_cpu_32(srv.ip_be);
     // A revalidation names the stored version; its etag is in f.meta until
     // the answer's head replaces f.meta.
@@ -316,6 +364,8 @@ bool OriginFill::start(Fetch &f) {
     f.reused = f.peer_closed = false;
     f.srv_ip_be = srv.ip_be;
     f.srv_port = srv.port;
+    for (uint32_t i = 0; i < nchecks_; ++i)
+        if (checks_[i].ip_be == srv.ip_be && checks_[i].port == srv.port) ++checks_[i].attempts;
     for (Idle &e : idle_) {
         // HTTP/1.1 persistence (RFC 9112 9.3): the next range on the same
         // connection, no handshake.
@@ -388,18 +438,34 @@ void OriginFill::keep_conn(Fetch &f) {
 void OriginFill::on_connected(tcp::Stack &, tcp::ConnId id) {
     void *u = stack_->user(id);
     if (idle_of(u)) return;
+    if (Check *c = check_of(u)) return send_check(*c);
     if (auto *f = static_cast<Fetch *>(u)) send_request(*f);
 }
 
 void OriginFill::on_writable(tcp::Stack &, tcp::ConnId id) {
     void *u = stack_->user(id);
     if (idle_of(u)) return;
+    if (Check *c = check_of(u)) return send_check(*c);
     if (auto *f = static_cast<Fetch *>(u)) send_request(*f);
 }
 
 size_t OriginFill::on_data(tcp::Stack &, tcp::ConnId id, const uint8_t *data, size_t len) {
     if (Idle *e = idle_of(stack_->user(id))) {  // bytes nobody asked for: not reusable
         forget_idle(*e, true);
+        return len;
+    }
+    if (Check *c = check_of(stack_->user(id))) {
+        if (!c->busy) return len;
+        const http::RespStep st = c->parser.feed(data, len);
+        if (st.error != http::RespError::none) {
+            check_done(*c, origin::CheckResult::bad_answer, 0);
+        } else if (st.head_done || st.complete) {
+            const uint16_t status = c->parser.head().status;
+            check_done(*c,
+                       origin::status_up(status) ? origin::CheckResult::pass
+                                                 : origin::CheckResult::bad_status,
+                       status);
+        }
         return len;
     }
     auto *f = static_cast<Fetch *>(stack_->user(id));
@@ -446,6 +512,7 @@ void OriginFill::head_arrived(Fetch &f) {
         // Not modified (RFC 9111 4.3.4): the stored version stays, with the
         // freshness this answer gives.
         ++ctr_.origin_not_modified;
+        passive(f.srv_ip_be, f.srv_port, true);
         origin::ObjectHead h;
         bool found;
         origin::parse_cache_control(f.parser.field("cache-control", &found), &h);
@@ -540,6 +607,7 @@ void OriginFill::head_arrived(Fetch &f) {
 }
 
 void OriginFill::body_complete(Fetch &f) {
+    passive(f.srv_ip_be, f.srv_port, true);
     keep_conn(f);  // the next range to this server may reuse it
     chunkstore::Store::FillMsg &m = f.msg;
     m.waiter = stream_->waiter();
@@ -589,6 +657,10 @@ void OriginFill::on_peer_closed(tcp::Stack &, tcp::ConnId id) {
         forget_idle(*e, true);
         return;
     }
+    if (Check *c = check_of(stack_->user(id))) {  // closed before a status line
+        if (c->busy) check_done(*c, origin::CheckResult::bad_answer, 0);
+        return;
+    }
     auto *f = static_cast<Fetch *>(stack_->user(id));
     if (!f || f->landing) return;
     f->peer_closed = true;
@@ -610,6 +682,15 @@ void OriginFill::on_peer_closed(tcp::Stack &, tcp::ConnId id) {
 void OriginFill::on_closed(tcp::Stack &, tcp::ConnId id, tcp::CloseReason why) {
     if (Idle *e = idle_of(stack_->user(id))) {
         e->used = false;  // gone: nothing to close
+        return;
+    }
+    if (Check *c = check_of(stack_->user(id))) {
+        c->conn = {};  // gone
+        if (c->busy)
+            check_done(*c,
+                       why == tcp::CloseReason::kTimeout ? origin::CheckResult::timeout
+                                                         : origin::CheckResult::refused,
+                       0);
         return;
     }
     auto *f = static_cast<Fetch *>(stack_->user(id));
@@ -647,7 +728,17 @@ void OriginFill::fail(Fetch &f, origin::FailKind kind) {
     origin::FillSlot *s = table_.find(f.key);
     if (!s) return release(f);
     if (kind == origin::FailKind::kTimeout) ++ctr_.origin_timeouts;
-    if (table_.failed(s, f.route->nservers, now_ns_) == origin::FillTable::Next::kRetry) {
+    passive(f.srv_ip_be, f.srv_port, false);  // counts toward its fall threshold
+    s->tried = static_cast<uint8_t>(s->tried | 1u << s->server);
+    // The next server of the route: an untried one that is up first, a down
+    // one only when no other is left (origin/health.h pick_server).
+    const int next = pick(f.route, s->tried);
+    if (next >= 0) {
+        s->server = static_cast<uint8_t>(next);
+        s->tried = static_cast<uint8_t>(s->tried | 1u << next);
+        ++s->attempts;
+        s->state = origin::FillState::kConnecting;
+        s->started_ns = now_ns_;
         ++ctr_.origin_failovers;
         start(f);
         return;
@@ -690,6 +781,11 @@ void OriginFill::poll(uint64_t now_ns, int64_t unix_s) {
     unix_s_ = unix_s;
     if (live_) routes_ = live_->load(std::memory_order_acquire);  // a reload's routes
     if (!routes_) return;
+    if (routes_ != checked_) rebuild_checks();  // a reload, or names resolved anew
+    if (cfg_.health_interval_ms && now_ns >= next_check_scan_ns_) {
+        next_check_scan_ns_ = now_ns + 10'000'000;  // due checks looked for every 10 ms
+        run_checks();
+    }
     for (uint32_t i = 0; i < cfg_.fetches; ++i) {
         Fetch &f = fetches_[i];
         if (!f.in_use || !f.landing) continue;
@@ -738,6 +834,11 @@ void OriginFill::sweep() {
         if (f.in_use && !f.landing && now_ns_ - f.moved_ns > limit)
             fail(f, origin::FailKind::kTimeout);
     }
+    // A check gets the fill's timeout (haproxy's `timeout check`); the next
+    // one of that server waits for it, so a slow server is not piled on.
+    for (uint32_t i = 0; i < nchecks_; ++i)
+        if (checks_[i].busy && now_ns_ - checks_[i].sent_ns > limit)
+            check_done(checks_[i], origin::CheckResult::timeout, 0);
     // Progress gauges: a scan of a few fetches and the fill table.
     uint64_t active = 0, bytes = 0, fills = 0;
     for (uint32_t i = 0; i < cfg_.fetches; ++i) {
@@ -848,9 +949,216 @@ uint16_t OriginFill::purge(std::string_view key, uint32_t client) {
     return 503;
 }
 
+// ---------------------------------------------------------------- health
+
+OriginFill::Check *OriginFill::check_of(void *user) const {
+    auto *p = static_cast<Check *>(user);
+    return checks_ && p >= checks_.get() && p < checks_.get() + kMaxChecks ? p : nullptr;
+}
+
+// One entry per server of every route of the current table. A server that
+// was in the old table (same address and port) keeps its health and its
+// figures; a new one starts up. Checks in flight are dropped (the next
+// round starts at once).
+void OriginFill::rebuild_checks() {
+    struct Kept {
+        uint32_t ip_be;
+        uint16_t port;
+        origin::ServerHealth h;
+        int64_t last;
+        uint64_t checks, attempts, fills;
+    };
+    Kept old[kMaxChecks];
+    const uint32_t nold = nchecks_;
+    for (uint32_t i = 0; i < nold; ++i) {
+        Check &c = checks_[i];
+        if (c.busy && c.conn.valid()) {
+            stack_->set_user(c.conn, nullptr);
+            stack_->abort(c.conn);
+        }
+        c.busy = false;
+        c.conn = {};
+        old[i] = {c.ip_be, c.port, c.h, c.last_unix_s, c.checks, c.attempts, c.fills};
+    }
+    uint32_t n = 0;
+    checked_ = routes_;
+    for (size_t r = 0; routes_ && r < routes_->size(); ++r) {
+        const origin::Route &route = routes_->at(r);
+        for (uint8_t k = 0; k < route.nservers && n < kMaxChecks; ++k) {
+            Check &c = checks_[n++];
+            const origin::Server &srv = route.servers[k];
+            c.table = routes_;
+            c.route = static_cast<uint8_t>(r);
+            c.server = k;
+            c.ip_be = srv.ip_be;
+            c.port = srv.port;
+            c.h = {};
+            c.last_unix_s = 0;
+            c.checks = c.attempts = c.fills = 0;
+            c.next_ns = 0;  // due now
+            for (uint32_t j = 0; j < nold; ++j) {
+                if (old[j].ip_be == 0 || old[j].ip_be != srv.ip_be || old[j].port != srv.port)
+                    continue;
+                c.h = old[j].h;
+                c.last_unix_s = old[j].last;
+                c.checks = old[j].checks;
+                c.attempts = old[j].attempts;
+                c.fills = old[j].fills;
+                break;
+            }
+        }
+    }
+    nchecks_ = n;
+}
+
+void OriginFill::run_checks() {
+    for (uint32_t i = 0; i < nchecks_; ++i) {
+        Check &c = checks_[i];
+        if (!c.busy && c.ip_be != 0 && now_ns_ >= c.next_ns) start_check(c);
+    }
+}
+
+void OriginFill::start_check(Check &c) {
+    c.next_ns = now_ns_ + cfg_.health_interval_ms * 1'000'000;
+    const origin::Route &route = c.table->at(c.route);
+    const origin::Server &srv = route.servers[c.server];
+    const std::string_view path = cfg_.health_path_len
+                                      ? std::string_view{cfg_.health_path, cfg_.health_path_len}
+                                      : route.prefix_view();
+    char hostport[origin::Server::kMaxName + 24];
+    if (srv.name_len)
+        std::snprintf(hostport, sizeof hostport, "%.*s:%u", int{srv.name_len}, srv.name,
+                      unsigned{srv.port});
+    else
+        origin::format_host(hostport, sizeof hostport, srv.ip_be, srv.port);
+    // HEAD (RFC 9110 9.3.2): the status line is all a check needs; the
+    // connection is closed after it.
+    const int len = std::snprintf(c.req, sizeof c.req,
+                                  "HEAD %.*s HTTP/1.1\r\nHost: %s\r\nUser-Agent: "
+                                  "edgeplane-health-check\r\nConnection: close\r\n\r\n",
+                                  static_cast<int>(path.size()), path.data(), hostport);
+    if (len <= 0 || static_cast<size_t>(len) >= sizeof c.req) return;
+    c.req_len = static_cast<uint32_t>(len);
+    c.req_off = 0;
+    c.parser.reset(true);  // a HEAD answer has no body
+    stack_->set_time(now_ns_);
+    c.sent_ns = now_ns_;
+    ++c.checks;
+    ++ctr_.origin_checks_sent;
+    c.conn = stack_->connect(tcp::IpAddr::v4(rte_be_to_cpu_32(cfg_.local_ip_be)),
+                             tcp::IpAddr::v4(rte_be_to_cpu_32(c.ip_be)), c.port, this);
+    c.busy = true;
+    if (!c.conn.valid()) {
+        c.conn = {};
+        return check_done(c, origin::CheckResult::refused, 0);
+    }
+    stack_->set_user(c.conn, &c);
+}
+
+void OriginFill::send_check(Check &c) {
+    if (!c.busy) return;
+    while (c.req_off < c.req_len) {
+        const uint32_t n = stack_->send_copy(
+            c.conn, reinterpret_cast<const uint8_t *>(c.req) + c.req_off, c.req_len - c.req_off);
+        if (n == 0) return;  // on_writable() resumes
+        c.req_off += n;
+    }
+}
+
+void OriginFill::check_done(Check &c, origin::CheckResult r, uint16_t status) {
+    c.busy = false;
+    if (c.conn.valid()) {
+        const tcp::ConnId id = c.conn;
+        c.conn = {};
+        stack_->set_user(id, nullptr);
+        if (r == origin::CheckResult::pass || r == origin::CheckResult::bad_status)
+            stack_->close(id);
+        else
+            stack_->abort(id);
+    }
+    const bool ok = r == origin::CheckResult::pass;
+    ++(ok ? ctr_.origin_checks_passed : ctr_.origin_checks_failed);
+    c.h.last = r;
+    c.h.last_status = status;
+    c.last_unix_s = unix_s_;
+    mark(c, ok);
+}
+
+void OriginFill::mark(Check &c, bool ok) {
+    if (!origin::record(c.h, ok, cfg_.health)) return;
+    ++ctr_.origin_state_changes;
+    ++(c.h.up ? ctr_.origin_marked_up : ctr_.origin_marked_down);
+}
+
+bool OriginFill::server_up(uint32_t ip_be, uint16_t port) const {
+    if (cfg_.health_interval_ms == 0) return true;  // no checks: every server is tried
+    for (uint32_t i = 0; i < nchecks_; ++i)
+        if (checks_[i].ip_be == ip_be && checks_[i].port == port) return checks_[i].h.up;
+    return true;
+}
+
+// What a fill says of its server: a failure counts toward `fall` like a
+// failed check (only with checks on: they alone bring a server back); a
+// success resets the failures of a server that is up, and is counted.
+void OriginFill::passive(uint32_t ip_be, uint16_t port, bool ok) {
+    for (uint32_t i = 0; i < nchecks_; ++i) {
+        Check &c = checks_[i];
+        if (c.ip_be != ip_be || c.port != port || ip_be == 0) continue;
+        if (ok) {
+            ++c.fills;
+            if (cfg_.health_interval_ms && c.h.up) c.h.fails = 0;
+            continue;
+        }
+        if (!cfg_.health_interval_ms) continue;
+        ++ctr_.origin_passive_fails;
+        c.h.last = origin::CheckResult::fill_failed;
+        c.h.last_status = 0;
+        c.last_unix_s = unix_s_;
+        if (c.h.up) mark(c, false);  // a down server's failed fill proves nothing new
+    }
+}
+
+int OriginFill::pick(const origin::Route *r, uint8_t tried) {
+    auto resolved = [&](int i) { return r->servers[i].resolved(); };
+    auto up = [&](int i) { return server_up(r->servers[i].ip_be, r->servers[i].port); };
+    const int i = origin::pick_server(r->nservers, tried, resolved, up);
+    for (int j = 0; j < r->nservers; ++j) {
+        if (tried >> j & 1 || !resolved(j)) continue;
+        if (j != i) ++ctr_.origin_down_skipped;  // the first candidate was down
+        break;
+    }
+    return i;
+}
+
+uint32_t OriginFill::servers_view(OriginServerView *out, uint32_t cap) const {
+    const uint32_t n = std::min(__atomic_load_n(&nchecks_, __ATOMIC_RELAXED), cap);
+    for (uint32_t i = 0; i < n; ++i) {
+        const Check &c = checks_[i];
+        OriginServerView &v = out[i];
+        v.table = __atomic_load_n(&c.table, __ATOMIC_RELAXED);
+        v.route = __atomic_load_n(&c.route, __ATOMIC_RELAXED);
+        v.server = __atomic_load_n(&c.server, __ATOMIC_RELAXED);
+        v.h.up = __atomic_load_n(&c.h.up, __ATOMIC_RELAXED);
+        v.h.passes = __atomic_load_n(&c.h.passes, __ATOMIC_RELAXED);
+        v.h.fails = __atomic_load_n(&c.h.fails, __ATOMIC_RELAXED);
+        v.h.last = static_cast<origin::CheckResult>(
+            __atomic_load_n(reinterpret_cast<const uint8_t *>(&c.h.last), __ATOMIC_RELAXED));
+        v.h.last_status = __atomic_load_n(&c.h.last_status, __ATOMIC_RELAXED);
+        v.last_check_unix_s = __atomic_load_n(&c.last_unix_s, __ATOMIC_RELAXED);
+        v.checks = __atomic_load_n(&c.checks, __ATOMIC_RELAXED);
+        v.attempts = __atomic_load_n(&c.attempts, __ATOMIC_RELAXED);
+        v.fills = __atomic_load_n(&c.fills, __ATOMIC_RELAXED);
+    }
+    return n;
+}
+
 void OriginFill::visit_counters(const CounterVisitor &fn) const {
 #define EP_X(field, help) fn({#field, help, __atomic_load_n(&ctr_.field, __ATOMIC_RELAXED)});
     EP_ORIGIN_FILL_COUNTERS(EP_X)
+#undef EP_X
+#define EP_X(field, help) \
+    fn({#field, help, cfg_.resolve ? cfg_.resolve->field.load(std::memory_order_relaxed) : 0});
+    EP_ORIGIN_RESOLVE_COUNTERS(EP_X)
 #undef EP_X
 #define EP_X(name, help)                                                            \
     fn({"origin_verdict." #name, help,                                              \

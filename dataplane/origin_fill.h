@@ -30,10 +30,37 @@
 #include "dataplane/net/tcp/stack.h"
 #include "dataplane/origin/fill_plan.h"
 #include "dataplane/origin/fill_table.h"
+#include "dataplane/origin/health.h"
 #include "dataplane/origin/origin_table.h"
 #include "dataplane/service.h"
 
 namespace ep {
+
+// X(field, help): what the control thread's resolver of origin names
+// (control/origin_resolver.h) counts; shown in the http section through the
+// first fill client (the others show 0, so the section's sum is right).
+#define EP_ORIGIN_RESOLVE_COUNTERS(X)                                                    \
+    X(origin_resolves, "origin server names looked up (getaddrinfo, control thread)")    \
+    X(origin_resolve_failures, "origin server name look-ups that found no IPv4 address") \
+    X(origin_resolve_changes, "origin server names whose address changed (tables published)")
+
+struct OriginResolveCounters {
+#define EP_X(field, help) std::atomic<uint64_t> field{0};
+    EP_ORIGIN_RESOLVE_COUNTERS(EP_X)
+#undef EP_X
+};
+
+// One origin server of one route as `edgectl origins` shows it (a racy
+// copy of the lcore's entry: fine for display).
+struct OriginServerView {
+    const origin::Table *table = nullptr;  // the routes the entry is of (kept until exit)
+    uint8_t route = 0, server = 0;
+    origin::ServerHealth h;
+    int64_t last_check_unix_s = 0;  // 0: never
+    uint64_t checks = 0;            // active checks sent to it
+    uint64_t attempts = 0;          // fill connections started to it (new or kept-alive)
+    uint64_t fills = 0;             // chunks (or 304s) it served
+};
 
 struct OriginConfig {
     const origin::Table *routes = nullptr;  // the routes at start; nullptr or empty: off
@@ -50,6 +77,15 @@ struct OriginConfig {
     uint32_t negative_ttl_s = 0;            // an origin 404/410 is remembered this long (0: off)
     uint32_t keepalive = 0;                 // idle origin connections kept for reuse (0: off)
     uint64_t keepalive_idle_ms = 10'000;    // an idle one is closed after this long
+    // Active health checks (docs/origin.md "Health"): a HEAD of health_path
+    // (empty: the route's prefix) to every server this often; 0: none (and
+    // no passive marking either: nothing would bring a server back up).
+    uint64_t health_interval_ms = 0;
+    origin::HealthRule health;
+    static constexpr uint32_t kMaxHealthPath = 128;
+    char health_path[kMaxHealthPath] = {};
+    uint32_t health_path_len = 0;
+    const OriginResolveCounters *resolve = nullptr;  // shown by this instance (one of them)
     // HTTP PURGE is accepted from these IPv4 networks (host order); none: 405.
     static constexpr uint32_t kMaxPurgeNets = 16;
     uint32_t purge_net[kMaxPurgeNets] = {}, purge_mask[kMaxPurgeNets] = {};
@@ -66,7 +102,7 @@ struct OriginConfig {
     X(origin_connect_failures, "origin connections refused, reset or never answered")              \
     X(origin_cut_short, "origin answers that ended (FIN or RST) before the chunk was whole")       \
     X(origin_bad_answers, "origin answers refused (the origin_verdict.* counter says why)")        \
-    X(origin_timeouts, "fetches silent for longer than --origin-timeout-ms")                        \
+    X(origin_timeouts, "fetches silent for longer than --origin-timeout-ms")                       \
     X(origin_failovers, "fetches moved to the next server of the route")                           \
     X(origin_gave_up, "fills given up after the last server failed")                               \
     X(origin_502, "requests answered 502: the origins failed or answered badly")                   \
@@ -78,25 +114,36 @@ struct OriginConfig {
     X(origin_post_retries, "chunks posted again: the fill channel to the control thread was full") \
     X(origin_no_store_passed,                                                                      \
       "answers the origin marked no-store/private: served, never reused (fetched anew each time)") \
-    X(origin_conn_reused, "origin requests sent on a kept-alive connection (no handshake)")       \
-    X(origin_conn_kept, "origin connections kept idle after a complete answer")                 \
-    X(origin_conn_stale, "kept connections the origin had closed: the request went on a new one") \
+    X(origin_conn_reused, "origin requests sent on a kept-alive connection (no handshake)")        \
+    X(origin_conn_kept, "origin connections kept idle after a complete answer")                    \
+    X(origin_conn_stale, "kept connections the origin had closed: the request went on a new one")  \
     X(origin_negative_stored, "origin 404/410 answers remembered for --origin-negative-ttl-s")     \
     X(origin_negative_hits, "requests answered 404 from a remembered origin 404/410 (not asked)")  \
-    X(purge_accepted, "HTTP PURGE requests from an allowed network, done by the control thread")  \
-    X(purge_forbidden, "HTTP PURGE requests from outside --purge-allow: 403")                     \
-    X(purge_not_allowed, "HTTP PURGE requests with no --purge-allow configured: 405")             \
-    X(purge_busy, "HTTP PURGE requests answered 503: every purge message was still in flight")    \
+    X(purge_accepted, "HTTP PURGE requests from an allowed network, done by the control thread")   \
+    X(purge_forbidden, "HTTP PURGE requests from outside --purge-allow: 403")                      \
+    X(purge_not_allowed, "HTTP PURGE requests with no --purge-allow configured: 405")              \
+    X(purge_busy, "HTTP PURGE requests answered 503: every purge message was still in flight")     \
     X(origin_revalidations, "expired objects revalidated with the origin")                         \
-    X(origin_revalidations_inm, "revalidation requests sent with If-None-Match (the origin's ETag)") \
+    X(origin_revalidations_inm,                                                                    \
+      "revalidation requests sent with If-None-Match (the origin's ETag)")                         \
     X(origin_revalidations_ims,                                                                    \
-      "revalidation requests sent with If-Modified-Since (no ETag: its Last-Modified)")           \
+      "revalidation requests sent with If-Modified-Since (no ETag: its Last-Modified)")            \
     X(origin_not_modified, "revalidations the origin answered 304: the stored version stays")      \
-    X(origin_new_versions, "revalidations that brought another version (new ETag or length)") \
-    X(origin_stale_served, "requests served an expired copy: revalidation failed (stale-if-error)") \
-    X(origin_push_fetches,                                                                     \
-      "chunk fetches the off-peak push started (control thread, under --push-mbps)")           \
-    X(origin_push_asks, "chunks the off-peak push asked this lcore for (started or not)")
+    X(origin_new_versions, "revalidations that brought another version (new ETag or length)")      \
+    X(origin_stale_served,                                                                         \
+      "requests served an expired copy: revalidation failed (stale-if-error)")                     \
+    X(origin_push_fetches,                                                                         \
+      "chunk fetches the off-peak push started (control thread, under --push-mbps)")               \
+    X(origin_push_asks, "chunks the off-peak push asked this lcore for (started or not)")          \
+    X(origin_checks_sent, "active health checks sent to origin servers (HEAD, data-plane TCP)")    \
+    X(origin_checks_passed, "health checks answered below 500")                                    \
+    X(origin_checks_failed, "health checks refused, reset, timed out, 5xx or not HTTP")            \
+    X(origin_passive_fails, "failed fills counted against their server's fall threshold")          \
+    X(origin_state_changes, "origin servers marked down or up again (rise/fall thresholds)")       \
+    X(origin_marked_down, "origin servers marked down (fall consecutive failures)")                \
+    X(origin_marked_up, "origin servers marked up again (rise consecutive passes)")                \
+    X(origin_down_skipped, "fill attempts that skipped a server marked down")                      \
+    X(origin_unresolved, "fills given up: no server of the route has an address (unresolved)")
 
 // Levels of the fill's progress, X(field, help), refreshed by each sweep
 // (every 100 ms): what an operator graphs while an origin is slow.
@@ -191,6 +238,9 @@ class OriginFill final : public tcp::Handler, public ChunkFiller {
     void poll(uint64_t now_ns, int64_t unix_s);
     void visit_counters(const CounterVisitor &fn) const;
     const OriginFillCounters &counters() const { return ctr_; }
+    // Every server of every route, for `edgectl origins` (control thread,
+    // racy copies). Returns how many it wrote.
+    uint32_t servers_view(OriginServerView *out, uint32_t cap) const;
     // The control thread's side of the push slots (kPushAsks of them).
     PushAsk *push_asks() { return push_asks_; }
 
@@ -203,6 +253,18 @@ class OriginFill final : public tcp::Handler, public ChunkFiller {
 
   private:
     struct Fetch;
+    struct Check;  // one server of one route: its health and its check connection
+    static constexpr uint32_t kMaxChecks = origin::Table::kMaxRoutes * origin::Route::kMaxServers;
+    Check *check_of(void *user) const;
+    void rebuild_checks();  // the routes changed (reload, names resolved)
+    void run_checks();
+    void start_check(Check &c);
+    void send_check(Check &c);
+    void check_done(Check &c, origin::CheckResult r, uint16_t status);
+    void mark(Check &c, bool ok);
+    bool server_up(uint32_t ip_be, uint16_t port) const;
+    void passive(uint32_t ip_be, uint16_t port, bool ok);
+    int pick(const origin::Route *r, uint8_t tried);
     Fetch *free_fetch();
     OriginMiss join(const origin::FillSlot &s, OriginMiss r);
     OriginMiss start_first(std::string_view key, uint64_t oid, uint32_t index,
@@ -257,6 +319,10 @@ class OriginFill final : public tcp::Handler, public ChunkFiller {
     Idle idle_[kMaxIdle];
     std::unique_ptr<chunkstore::Store::FillMsg[]> purge_msgs_;
     uint32_t qhead_ = 0, qlen_ = 0;
+    std::unique_ptr<Check[]> checks_;
+    uint32_t nchecks_ = 0;
+    const origin::Table *checked_ = nullptr;  // the routes checks_ describes
+    uint64_t next_check_scan_ns_ = 0;
     OriginFillCounters ctr_;
     PushAsk push_asks_[kPushAsks];
 };

@@ -45,6 +45,9 @@ struct FillSlot {
     // will create). A failure answers only readers of that version: a
     // reader of another one fetches anew (chunk keys do not name versions).
     uint64_t generation = 0;
+    // Servers of the route this fill tried (bit i: server i); 0: none yet,
+    // the fill client picks the first (origin/health.h pick_server).
+    uint8_t tried = 0;
 };
 
 class FillTable {

@@ -36,6 +36,34 @@ bool parse_ipv4_literal(std::string_view s, uint32_t *ip_be) {
     return true;
 }
 
+bool valid_host_name(std::string_view s) {
+    if (s.empty() || s.size() >= Server::kMaxName) return false;
+    bool all_digits = true;
+    size_t label = 0;
+    char prev = '.';
+    for (char c : s) {
+        const bool alnum =
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (c == '.') {
+            if (prev == '.' || prev == '-') return false;
+            label = 0;
+        } else if (c == '-') {
+            if (prev == '.') return false;
+            all_digits = false;
+            ++label;
+        } else if (alnum) {
+            all_digits &= c >= '0' && c <= '9';
+            ++label;
+        } else {
+            return false;
+        }
+        if (label > 63) return false;
+        prev = c;
+    }
+    // Trailing dot allowed (a fully qualified name); "1.2.3" is no name.
+    return prev != '-' && !all_digits;
+}
+
 bool parse_route(std::string_view spec, Route *out, const char **why) {
     const char *dummy;
     if (!why) why = &dummy;
@@ -63,8 +91,14 @@ bool parse_route(std::string_view spec, Route *out, const char **why) {
         if (out->nservers == Route::kMaxServers) return *why = "more than 4 servers", false;
         Server s;
         const size_t colon = one.find(':');
-        if (!parse_ipv4_literal(one.substr(0, colon), &s.ip_be))
-            return *why = "a server is not an IPv4 address (names are not resolved yet)", false;
+        const std::string_view addr = one.substr(0, colon);
+        if (!parse_ipv4_literal(addr, &s.ip_be)) {
+            if (!valid_host_name(addr))
+                return *why = "a server is neither an IPv4 address nor a host name", false;
+            s.ip_be = 0;  // the resolver's (control thread) to fill in
+            s.name_len = static_cast<uint8_t>(addr.size());
+            for (size_t i = 0; i < addr.size(); ++i) s.name[i] = addr[i];
+        }
         if (colon != std::string_view::npos) {
             uint32_t port;
             if (!parse_uint(one.substr(colon + 1), 65535, &port) || port == 0)

@@ -235,10 +235,10 @@ def test_reload_publishes_new_origin_routes_and_rejects_a_broken_one():
         assert fetch_sha(ep, "/extra/new.bin") == hashlib.sha256(files["extra/new.bin"]).hexdigest()
 
         # Broken: rejected with the reason; both routes keep working.
-        write_config(conf, f'origin = ["/vod={origin}", "/bad=nowhere"]\n'
+        write_config(conf, f'origin = ["/vod={origin}", "/bad=no_where"]\n'
                            f'gateway = ["{ep.host_ip}"]\n')
         r = ep.ctl("reload", check=False)
-        assert r.returncode == 1 and "reload rejected" in r.stdout and "'/bad=nowhere'" in r.stdout, \
+        assert r.returncode == 1 and "reload rejected" in r.stdout and "'/bad=no_where'" in r.stdout, \
             r.stdout
         ep.ctl("purge", "/extra/new.bin")
         assert fetch_sha(ep, "/extra/new.bin") == hashlib.sha256(files["extra/new.bin"]).hexdigest()

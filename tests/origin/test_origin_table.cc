@@ -2,6 +2,8 @@
 // on segment boundaries.
 #include <gtest/gtest.h>
 
+#include <string>
+
 #include "dataplane/origin/origin_table.h"
 
 using namespace ep::origin;
@@ -28,12 +30,34 @@ TEST(OriginRoute, ParsesPrimaryAndBackups) {
     EXPECT_EQ(r.prefix_view(), "/");
 }
 
+// Issue 14: servers by name. The name is kept for the resolver (control
+// thread); the address stays 0 (unresolved) until it is filled in.
+TEST(OriginRoute, NamesAreKeptUnresolved) {
+    Route r;
+    const char *why = nullptr;
+    ASSERT_TRUE(parse_route("/vod/=origin.example:8080,10.0.0.5:80,Edge-2.local", &r, &why)) << why;
+    ASSERT_EQ(r.nservers, 3);
+    EXPECT_EQ(r.servers[0].name_view(), "origin.example");
+    EXPECT_FALSE(r.servers[0].resolved());
+    EXPECT_EQ(r.servers[0].port, 8080);
+    EXPECT_EQ(r.servers[1].name_view(), "");
+    EXPECT_TRUE(r.servers[1].resolved());
+    EXPECT_EQ(r.servers[1].ip_be, ip(10, 0, 0, 5));
+    EXPECT_EQ(r.servers[2].name_view(), "Edge-2.local");
+    EXPECT_EQ(r.servers[2].port, 80);
+    EXPECT_TRUE(valid_host_name("localhost"));
+    EXPECT_TRUE(valid_host_name("origin.example."));
+    EXPECT_FALSE(valid_host_name("1.2.3"));
+    EXPECT_FALSE(valid_host_name(std::string(64, 'a')));
+}
+
 TEST(OriginRoute, RefusesMalformed) {
     Route r;
     const char *why = nullptr;
     for (const char *bad :
          {"", "/vod", "vod=1.2.3.4", "/vod=", "/vod=1.2.3", "/vod=1.2.3.4:0", "/vod=1.2.3.4:65536",
-          "/vod=1.2.3.4:", "/vod=1.2.3.4,", "/vod=origin.example:80", "/vod=01.2.3.4",
+          "/vod=1.2.3.4:", "/vod=1.2.3.4,", "/vod=origin_x.example:80", "/vod=01.2.3.4",
+          "/vod=-a.example", "/vod=a..example", "/vod=a-.example", "/vod=a.example:x",
           "/vod=256.1.1.1", "/v d=1.2.3.4", "/vod=1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4,5.5.5.5"}) {
         why = nullptr;
         EXPECT_FALSE(parse_route(bad, &r, &why)) << bad;

@@ -418,7 +418,7 @@ TEST(ConfigOrigin, PurgeNetworksNegativeTtlKeepalive) {
 }
 
 TEST(ConfigOrigin, MalformedRoutesAreRefused) {
-    for (const char *bad : {"vod=10.0.0.2", "/vod", "/vod=origin.example", "/vod=10.0.0.2:0"}) {
+    for (const char *bad : {"vod=10.0.0.2", "/vod", "/vod=origin_x.example", "/vod=10.0.0.2:0"}) {
         Parsed p = parse_with("", {"--port", "net_null0", "--ip", "10.0.0.1/24", "--origin", bad});
         EXPECT_EQ(p.rc, 2) << bad;
         EXPECT_NE(p.err.find(std::string("--origin '") + bad + "'"), std::string::npos) << p.err;
@@ -432,6 +432,23 @@ TEST(ConfigOrigin, MalformedRoutesAreRefused) {
     p = parse_with("", {"--port", "net_null0", "--ip", "10.0.0.1/24", "--data-lcores", "1,2",
                         "--origin", "/=10.0.0.2"});
     EXPECT_EQ(p.rc, -1) << p.err;
+}
+
+// Issue 14: servers by name, and the health check keys.
+TEST(ConfigOrigin, NamesAndHealthKeys) {
+    Parsed p =
+        parse_with("", {"--port", "net_null0", "--ip", "10.0.0.1/24", "--origin",
+                        "/vod/=origin.example:8080,10.0.0.5:80", "--origin-health-interval-ms",
+                        "2000", "--origin-health-path", "/health", "--origin-health-rise", "2",
+                        "--origin-health-fall", "3", "--origin-resolve-s", "10"});
+    EXPECT_EQ(p.rc, -1) << p.err;
+    EXPECT_EQ(p.cfg.origin_health_interval_ms, 2000u);
+    EXPECT_EQ(p.cfg.origin_health_path, "/health");
+    EXPECT_EQ(p.cfg.origin_resolve_s, 10u);
+    p = parse_with("", {"--port", "net_null0", "--ip", "10.0.0.1/24", "--origin", "/=10.0.0.2",
+                        "--origin-health-path", "health"});
+    EXPECT_EQ(p.rc, 2);
+    EXPECT_NE(p.err.find("--origin-health-path"), std::string::npos) << p.err;
 }
 
 }  // namespace
