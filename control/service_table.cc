@@ -30,6 +30,7 @@
 #include "dataplane/swarm/magnet.h"
 #include "dataplane/swarm_discovery.h"
 #include "dataplane/swarm_fetch.h"
+#include "dataplane/tcp_io.h"
 #include "dataplane/swarm_service.h"
 #include "dataplane/tracker_service.h"
 #include "dataplane/udp_echo.h"
@@ -660,7 +661,12 @@ std::unique_ptr<Service> make_discover(const ServiceEnv &env, std::string *) {
     const bool primary = !discover_row().made_primary;
     discover_row().made_primary = true;
     auto d = std::make_unique<DiscoveryService>(discover_row().cfg, env.q->port->addr.ip, primary);
-    d->init(env.stack);
+    // BEP 15 replies come to our client port on the first queue (its jobs).
+    const bool udp = primary && env.q->tcp && env.q->udp.bind(DiscoveryService::kUdpClientPort, d.get());
+    if (primary && !udp)
+        EP_LOG(WARNING, "swarm fetch: UDP port %u not bound: udp:// trackers are skipped",
+               DiscoveryService::kUdpClientPort);
+    d->init(env.stack, udp ? env.q->tcp : nullptr);
     if (primary) discover_row().first = d.get();
     return d;
 }

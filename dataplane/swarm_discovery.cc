@@ -7,6 +7,7 @@
 #include <rte_byteorder.h>
 
 #include "dataplane/swarm/metainfo.h"
+#include "dataplane/tcp_io.h"
 
 namespace ep {
 
@@ -105,7 +106,7 @@ void DiscoveryService::start(DiscoveryJob &j) {
         DiscoveryJob::Tracker &tr = j.trackers_[t];
         if (!tr.usable)
             ++ctr_.announce_bad_url;
-        else if (tr.url.udp)
+        else if (tr.url.udp && !io_)
             ++ctr_.announce_udp_skipped;
     }
     ctr_.peers_new += j.nfound_.load(std::memory_order_relaxed);
@@ -131,7 +132,15 @@ void DiscoveryService::run(DiscoveryJob &j) {
     const bool complete = f && f->phase() == FetchJob::Phase::kComplete;
     for (uint32_t t = 0; t < j.ntrackers_; ++t) {
         DiscoveryJob::Tracker &tr = j.trackers_[t];
-        if (!tr.usable || tr.url.udp) continue;
+        if (!tr.usable) continue;
+        if (tr.url.udp) {
+            if (io_) {
+                if (complete && tr.started_sent && !tr.completed_sent && tr.udp_state == 0)
+                    tr.next_ns = 0;
+                udp_run(j, t);
+            }
+            continue;
+        }
         if (tr.open) {
             if (now_ns_ > tr.deadline_ns) {  // a tracker that never finishes its answer
                 ++ctr_.announce_timeouts;
@@ -157,9 +166,8 @@ void DiscoveryService::run(DiscoveryJob &j) {
     }
 }
 
-void DiscoveryService::announce(DiscoveryJob &j, uint32_t t) {
+swarm::AnnounceParams DiscoveryService::params(DiscoveryJob &j, uint32_t t) {
     DiscoveryJob::Tracker &tr = j.trackers_[t];
-    tr.next_ns = now_ns_ + uint64_t{cfg_.retry_s} * kNs;  // until an answer says otherwise
     FetchJob *f = j.fetch_.load(std::memory_order_acquire);
     swarm::AnnounceParams p;
     std::memcpy(p.info_hash, j.info_hash_.data(), 20);
@@ -179,6 +187,14 @@ void DiscoveryService::announce(DiscoveryJob &j, uint32_t t) {
     else if (f && f->phase() == FetchJob::Phase::kComplete && !tr.completed_sent)
         p.event = swarm::AnnounceEvent::kCompleted;
     p.key = rte_be_to_cpu_32(local_ip_be_) ^ (uint32_t{j.info_hash_[0]} << 24 | j.info_hash_[1]);
+    tr.in_flight = p.event;
+    return p;
+}
+
+void DiscoveryService::announce(DiscoveryJob &j, uint32_t t) {
+    DiscoveryJob::Tracker &tr = j.trackers_[t];
+    tr.next_ns = now_ns_ + uint64_t{cfg_.retry_s} * kNs;  // until an answer says otherwise
+    const swarm::AnnounceParams p = params(j, t);
     const size_t n =
         swarm::build_http_announce(reinterpret_cast<char *>(tr.tx.get()), kTxCap, tr.url, p);
     if (n == 0) {
@@ -198,7 +214,6 @@ void DiscoveryService::announce(DiscoveryJob &j, uint32_t t) {
     tr.conn = id;
     tr.open = true;
     tr.answered = false;
-    tr.in_flight = p.event;
     tr.tx_len = static_cast<uint32_t>(n);
     tr.tx_off = 0;
     tr.rx_len = 0;
@@ -226,6 +241,13 @@ void DiscoveryService::tracker_done(DiscoveryJob &j, uint32_t t, bool eof) {
                               : swarm::parse_http_announce_reply(tr.rx.get(), tr.rx_len, eof, &rep);
     if (e == swarm::ReplyError::need_more) return;
     tr.answered = true;
+    handle_reply(j, t, e, rep);
+}
+
+// One tracker's answer (HTTP or UDP): peers, the next announce's time.
+void DiscoveryService::handle_reply(DiscoveryJob &j, uint32_t t, swarm::ReplyError e,
+                                    const swarm::AnnounceReply &rep) {
+    DiscoveryJob::Tracker &tr = j.trackers_[t];
     ++ctr_.reply_errors[static_cast<unsigned>(e)];
     if (e != swarm::ReplyError::ok) {
         tr.failed.fetch_add(1, std::memory_order_relaxed);
@@ -246,6 +268,93 @@ void DiscoveryService::tracker_done(DiscoveryJob &j, uint32_t t, bool eof) {
     tr.next_ns = now_ns_ + uint64_t{iv} * kNs;
     ctr_.tracker_peers += rep.npeers;
     for (uint32_t i = 0; i < rep.npeers; ++i) add_found(j, rep.peers[i].ip_be, rep.peers[i].port);
+}
+
+// ---- UDP trackers (BEP 15)
+
+void DiscoveryService::udp_run(DiscoveryJob &j, uint32_t t) {
+    DiscoveryJob::Tracker &tr = j.trackers_[t];
+    constexpr uint64_t kResendNs = 5 * kNs;
+    if (tr.udp_state != 0) {
+        if (now_ns_ - tr.sent_ns < kResendNs) return;
+        if (++tr.udp_tries >= 3) {  // three requests unanswered: later
+            ++ctr_.announce_timeouts;
+            tr.failed.fetch_add(1, std::memory_order_relaxed);
+            tr.udp_state = 0;
+            tr.next_ns = now_ns_ + uint64_t{cfg_.retry_s} * kNs;
+            return;
+        }
+        udp_send(j, t);
+        return;
+    }
+    if (now_ns_ < tr.next_ns) return;
+    tr.next_ns = now_ns_ + uint64_t{cfg_.retry_s} * kNs;  // until an answer says otherwise
+    tr.udp_tries = 0;
+    // BEP 15: a connection ID is good for one minute (we use it for 50 s).
+    const bool have_id = tr.conn_id_ns && now_ns_ - tr.conn_id_ns < 50 * kNs;
+    tr.udp_state = have_id ? 2 : 1;
+    udp_send(j, t);
+}
+
+void DiscoveryService::udp_send(DiscoveryJob &j, uint32_t t) {
+    DiscoveryJob::Tracker &tr = j.trackers_[t];
+    tr.txid = static_cast<uint32_t>(now_ns_ >> 10) ^ (++txid_seq_ * 0x9e3779b9u);
+    size_t n;
+    if (tr.udp_state == 1) {
+        n = swarm::build_udp_connect(tr.tx.get(), tr.txid);
+    } else {
+        const swarm::AnnounceParams p = params(j, t);
+        n = swarm::build_udp_announce(tr.tx.get(), tr.conn_id, tr.txid, p);
+    }
+    tr.sent_ns = now_ns_;
+    if (!io_->send_udp(tr.url.ip_be, kUdpClientPort, tr.url.port, tr.tx.get(),
+                       static_cast<uint16_t>(n))) {
+        // ARP not answered yet (or no mbuf): again in 200 ms, not a try.
+        ++ctr_.udp_no_route;
+        tr.sent_ns = now_ns_ - 5 * kNs + 200'000'000ull;
+        return;
+    }
+    ++ctr_.udp_requests_sent;
+}
+
+int DiscoveryService::on_datagram(net::udp::Datagram &d) {
+    for (uint32_t k = 0; k < kMaxJobs; ++k) {
+        DiscoveryJob *j = jobs_[k];
+        if (!j) continue;
+        for (uint32_t t = 0; t < j->ntrackers_; ++t) {
+            DiscoveryJob::Tracker &tr = j->trackers_[t];
+            if (!tr.url.udp || tr.udp_state == 0 || tr.url.ip_be != d.src_ip ||
+                tr.url.port != d.src_port || d.len < 8)
+                continue;
+            const uint32_t txid = uint32_t{d.payload[4]} << 24 | uint32_t{d.payload[5]} << 16 |
+                                  uint32_t{d.payload[6]} << 8 | d.payload[7];
+            if (txid != tr.txid) continue;
+            swarm::AnnounceReply rep;
+            if (tr.udp_state == 1) {
+                uint64_t cid = 0;
+                const swarm::ReplyError e =
+                    swarm::parse_udp_connect_reply(d.payload, d.len, tr.txid, &cid, &rep);
+                if (e != swarm::ReplyError::ok) {
+                    tr.udp_state = 0;
+                    handle_reply(*j, t, e, rep);
+                    return -1;
+                }
+                tr.conn_id = cid;
+                tr.conn_id_ns = now_ns_;
+                tr.udp_state = 2;
+                tr.udp_tries = 0;
+                udp_send(*j, t);
+                return -1;
+            }
+            const swarm::ReplyError e =
+                swarm::parse_udp_announce_reply(d.payload, d.len, tr.txid, &rep);
+            tr.udp_state = 0;
+            handle_reply(*j, t, e, rep);
+            return -1;
+        }
+    }
+    ++ctr_.udp_replies_stray;
+    return -1;  // never answered: the client port only takes replies
 }
 
 void DiscoveryService::add_found(DiscoveryJob &j, uint32_t ip_be, uint16_t port) {

@@ -13,10 +13,12 @@
 // counters. One DiscoveryService per queue; jobs go to the first queue's,
 // the same lcore as the FetchService's jobs (so add_peer needs no lock).
 //
-// UDP trackers (BEP 15): the request writers and reply parsers exist
-// (swarm/tracker_client.h) but the data plane has no path to originate a
-// datagram yet (udp::Handler only answers in place): such trackers are
-// skipped and counted (announce_udp_skipped).
+// UDP trackers (BEP 15): connect, then announce with the connection ID
+// (reused for its minute), from local UDP port kUdpClientPort through
+// TcpIo::send_udp; the replies come back through the queue's UDP bindings
+// (on_datagram). A request unanswered for 5 s is sent again, 3 times in
+// all, then the tracker is tried again after retry_s (BEP 15 asks for
+// 15 * 2^n s; shorter here, bounded by the number of tries).
 #pragma once
 
 #include <atomic>
@@ -27,6 +29,7 @@
 
 #include "dataplane/net/tcp/handler.h"
 #include "dataplane/net/tcp/stack.h"
+#include "dataplane/net/udp/handler.h"
 #include "dataplane/service.h"
 #include "dataplane/swarm/metadata_fetch.h"
 #include "dataplane/swarm/sha1.h"
@@ -35,20 +38,23 @@
 
 namespace ep {
 
-#define EP_SWARM_DISCOVERY_COUNTERS(X)                                                          \
-    X(discover_jobs, "torrents or magnets whose peers this lcore looks for")                    \
-    X(announces_sent, "HTTP announces sent to trackers")                                        \
-    X(announces_ok, "announces answered with an interval (and peers)")                          \
-    X(announces_started, "event=started announces answered")                                    \
-    X(announces_completed, "event=completed announces answered")                                \
-    X(announce_connect_failures, "tracker connections refused or never answered")               \
-    X(announce_timeouts, "announces given up: no whole answer within 30 s")                     \
-    X(announce_udp_skipped, "udp:// trackers skipped: the data plane cannot originate UDP yet") \
-    X(announce_bad_url, "tracker URLs not usable (https, host names, no port)")                 \
-    X(tracker_peers, "peers received from trackers (before de-duplication)")                    \
-    X(peers_new, "new peer addresses handed to the fetch (trackers, magnet x.pe, --peer)")      \
-    X(peers_over_limit, "peers not used: the torrent already has its 16 peers")                 \
-    X(meta_connects, "outbound connections opened to fetch a magnet's metadata")                \
+#define EP_SWARM_DISCOVERY_COUNTERS(X)                                                           \
+    X(discover_jobs, "torrents or magnets whose peers this lcore looks for")                     \
+    X(announces_sent, "HTTP announces sent to trackers")                                         \
+    X(announces_ok, "announces answered with an interval (and peers)")                           \
+    X(announces_started, "event=started announces answered")                                     \
+    X(announces_completed, "event=completed announces answered")                                 \
+    X(announce_connect_failures, "tracker connections refused or never answered")                \
+    X(announce_timeouts, "announces given up: no whole answer within 30 s")                      \
+    X(announce_udp_skipped, "udp:// trackers skipped: the UDP client port could not be bound")   \
+    X(udp_requests_sent, "BEP 15 connect and announce requests sent (retries included)")         \
+    X(udp_no_route, "BEP 15 requests not sent yet: next hop unresolved or no mbuf (sent later)") \
+    X(udp_replies_stray, "datagrams on the client port matching no request in flight")           \
+    X(announce_bad_url, "tracker URLs not usable (https, host names, no port)")                  \
+    X(tracker_peers, "peers received from trackers (before de-duplication)")                     \
+    X(peers_new, "new peer addresses handed to the fetch (trackers, magnet x.pe, --peer)")       \
+    X(peers_over_limit, "peers not used: the torrent already has its 16 peers")                  \
+    X(meta_connects, "outbound connections opened to fetch a magnet's metadata")                 \
     X(meta_connect_failures, "metadata connections refused or closed before the metadata")
 
 struct SwarmDiscoveryCounters {
@@ -112,6 +118,11 @@ class DiscoveryJob {
         bool usable = false;
         bool open = false;
         tcp::ConnId conn{};
+        // UDP (BEP 15)
+        uint8_t udp_state = 0;  // 0 idle, 1 connect in flight, 2 announce in flight
+        uint8_t udp_tries = 0;
+        uint32_t txid = 0;
+        uint64_t conn_id = 0, conn_id_ns = 0, sent_ns = 0;
         uint64_t next_ns = 0, deadline_ns = 0;
         bool started_sent = false, completed_sent = false;
         swarm::AnnounceEvent in_flight = swarm::AnnounceEvent::kNone;
@@ -147,11 +158,19 @@ class DiscoveryJob {
     uint64_t meta_retry_ns_ = 0;
 };
 
-class DiscoveryService final : public Service, public tcp::Handler {
+class TcpIo;
+
+class DiscoveryService final : public Service, public tcp::Handler, public net::udp::Handler {
   public:
     static constexpr uint32_t kMaxJobs = 4;
+    static constexpr uint16_t kUdpClientPort = 6968;  // our source port for BEP 15 requests
     DiscoveryService(const DiscoveryConfig &cfg, uint32_t local_ip_be, bool primary);
-    void init(tcp::Stack *stack) { stack_ = stack; }
+    // io: where UDP requests go out (nullptr: udp:// trackers are skipped).
+    void init(tcp::Stack *stack, TcpIo *io) {
+        stack_ = stack;
+        io_ = io;
+    }
+    int on_datagram(net::udp::Datagram &d) override;
     bool primary() const { return primary_; }
     bool offer(DiscoveryJob *job);  // control thread; false while the mailbox is full
 
@@ -176,6 +195,11 @@ class DiscoveryService final : public Service, public tcp::Handler {
     void announce(DiscoveryJob &j, uint32_t t);
     void send_tracker(DiscoveryJob &j, uint32_t t);
     void tracker_done(DiscoveryJob &j, uint32_t t, bool eof);
+    void handle_reply(DiscoveryJob &j, uint32_t t, swarm::ReplyError e,
+                      const swarm::AnnounceReply &rep);
+    swarm::AnnounceParams params(DiscoveryJob &j, uint32_t t);
+    void udp_run(DiscoveryJob &j, uint32_t t);
+    void udp_send(DiscoveryJob &j, uint32_t t);
     void add_found(DiscoveryJob &j, uint32_t ip_be, uint16_t port);
     void dial_meta(DiscoveryJob &j);
     void after_meta(DiscoveryJob &j);
@@ -185,6 +209,8 @@ class DiscoveryService final : public Service, public tcp::Handler {
     uint32_t local_ip_be_ = 0;
     bool primary_ = false;
     tcp::Stack *stack_ = nullptr;
+    TcpIo *io_ = nullptr;
+    uint32_t txid_seq_ = 0;
     std::atomic<DiscoveryJob *> mailbox_{nullptr};
     DiscoveryJob *jobs_[kMaxJobs] = {};
     Ref refs_[kMaxJobs][DiscoveryJob::kMaxTrackers + 1] = {};

@@ -22,14 +22,41 @@ from test_swarm_fetch import progress, wait_phase, http_get
 PIECE = 256 * 1024
 TRACKER_PORT = 6970
 
-# A BEP 3/23 HTTP tracker: compact peer lists of everyone else that
-# announced the info hash, interval 2 s; each announce is a JSON line on
-# stdout (source address, event, port, left).
+# A tracker over HTTP (BEP 3/23) and UDP (BEP 15) on one port number, one
+# swarm table: compact peer lists of everyone else that announced the info
+# hash, interval 2 s; each announce is a JSON line on stdout (protocol,
+# source address, event, port, left).
 TRACKER = r"""
-import json, sys, urllib.parse, socket, struct
+import json, sys, urllib.parse, socket, struct, threading, os
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 host, port = sys.argv[1], int(sys.argv[2])
 swarms = {}
+lock = threading.Lock()
+def udp():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((host, port))
+    cid = struct.unpack("!Q", os.urandom(8))[0]
+    while True:
+        b, a = s.recvfrom(2048)
+        if len(b) >= 16 and struct.unpack("!QI", b[:12]) == (0x41727101980, 0):
+            s.sendto(struct.pack("!IIQ", 0, struct.unpack("!I", b[12:16])[0], cid), a)
+        elif len(b) >= 98 and struct.unpack("!QI", b[:12]) == (cid, 1):
+            txid, = struct.unpack("!I", b[12:16])
+            ih = b[16:36]
+            left, = struct.unpack("!Q", b[64:72])
+            ev, = struct.unpack("!I", b[80:84])
+            pport, = struct.unpack("!H", b[96:98])
+            me = (a[0], pport)
+            with lock:
+                peers = swarms.setdefault(ih, set())
+                peers.discard(me) if ev == 3 else peers.add(me)
+                others = [p for p in peers if p != me]
+            print(json.dumps({"proto": "udp", "ip": me[0], "port": pport,
+                              "event": ["", "completed", "started", "stopped"][ev], "left": left,
+                              "info_hash": ih.hex()}), flush=True)
+            compact = b"".join(socket.inet_aton(x) + struct.pack("!H", y) for x, y in others)
+            s.sendto(struct.pack("!IIIII", 1, txid, 2, 0, len(others)) + compact, a)
+threading.Thread(target=udp, daemon=True).start()
 class H(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.0"
     def log_message(self, *a): pass
@@ -39,12 +66,13 @@ class H(BaseHTTPRequestHandler):
         ih = q["info_hash"][0].encode("latin-1")
         me = (self.client_address[0], int(q["port"][0]))
         ev = q.get("event", [""])[0]
-        peers = swarms.setdefault(ih, set())
-        if ev == "stopped": peers.discard(me)
-        else: peers.add(me)
-        print(json.dumps({"ip": me[0], "port": me[1], "event": ev, "left": int(q["left"][0]),
+        with lock:
+            peers = swarms.setdefault(ih, set())
+            peers.discard(me) if ev == "stopped" else peers.add(me)
+            others = [p for p in peers if p != me]
+        print(json.dumps({"proto": "http", "ip": me[0], "port": me[1], "event": ev, "left": int(q["left"][0]),
                           "info_hash": ih.hex()}), flush=True)
-        compact = b"".join(socket.inet_aton(a) + struct.pack("!H", p) for a, p in peers if (a, p) != me)
+        compact = b"".join(socket.inet_aton(a) + struct.pack("!H", p) for a, p in others)
         body = b"d8:intervali2e5:peers" + str(len(compact)).encode() + b":" + compact + b"e"
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
@@ -57,11 +85,12 @@ ThreadingHTTPServer((host, port), H).serve_forever()
 # A libtorrent seed of FILE whose torrent names the tracker.
 LT_SEED = r"""
 import libtorrent as lt, os, sys, time
-path, torrent, host, port, tracker, life = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5], float(sys.argv[6])
+path, torrent, host, port, trackers, life = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5], float(sys.argv[6])
 fs = lt.file_storage()
 lt.add_files(fs, path)
 ct = lt.create_torrent(fs, 262144, flags=lt.create_torrent.v1_only)
-ct.add_tracker(tracker)
+for tier, url in enumerate(trackers.split(",")):
+    ct.add_tracker(url, tier)
 lt.set_piece_hashes(ct, os.path.dirname(path))
 open(torrent, "wb").write(lt.bencode(ct.generate()))
 ses = lt.session({"listen_interfaces": f"{host}:{port}", "enable_dht": False, "enable_lsd": False,
@@ -134,16 +163,17 @@ class Tracker(NsProc):
     def __init__(self, ep):
         super().__init__(ep, TRACKER, ep.host_ip, TRACKER_PORT)
         self.url = f"http://{ep.host_ip}:{TRACKER_PORT}/announce"
+        self.udp_url = f"udp://{ep.host_ip}:{TRACKER_PORT}"
         self.lines = []
         os.set_blocking(self.proc.stdout.fileno(), False)
 
-    def announces(self, ip):
+    def announces(self, ip, proto="http"):
         while True:
             line = self.proc.stdout.readline()
             if not line:
                 break
             self.lines.append(json.loads(line))
-        return [a for a in self.lines if a["ip"] == ip]
+        return [a for a in self.lines if a["ip"] == ip and a["proto"] == proto]
 
 
 def info_dict(torrent):
@@ -166,25 +196,28 @@ def wait_for(cond, what, timeout=20):
     raise AssertionError(what)
 
 
-def seed_and_tracker(ep, name, size, seed):
+def seed_and_tracker(ep, name, size, seed, udp=False):
     os.makedirs(os.path.join(ep.workdir, "seed"), exist_ok=True)
     src = make_file(ep, f"seed/{name}", size, seed=seed)
     torrent = os.path.join(ep.workdir, f"{name}.src.torrent")
     tracker = Tracker(ep)
-    s = NsProc(ep, LT_SEED, src, torrent, ep.host_ip, 6881, tracker.url, 60)
+    urls = f"{tracker.udp_url},{tracker.url}" if udp else tracker.url
+    s = NsProc(ep, LT_SEED, src, torrent, ep.host_ip, 6881, urls, 60)
     assert s.first[1] == "True", s.first
     # The seed is in the tracker's swarm before the appliance asks.
-    wait_for(lambda: tracker.announces(ep.host_ip), "the seed never announced")
+    wait_for(lambda: tracker.announces(ep.host_ip, "udp" if udp else "http"),
+             "the seed never announced")
     return src, torrent, tracker, s, s.first[2]
 
 
-def test_fetch_by_torrent_finds_the_seed_through_its_tracker():
+def test_fetch_by_torrent_finds_the_seed_through_its_trackers_udp_and_http():
     size = 12 * PIECE + 4321
     with Edgeplane(torrents=True) as ep:
-        src, torrent, tracker, seed, ih = seed_and_tracker(ep, "movie.bin", size, 41)
+        # The torrent's tiers: the UDP tracker, then the HTTP one (BEP 12).
+        src, torrent, tracker, seed, ih = seed_and_tracker(ep, "movie.bin", size, 41, udp=True)
         try:
             out = ep.ctl("swarm", "fetch", torrent).stdout  # no --peer
-            assert out.startswith(f"fetching movie.bin info_hash {ih} pieces 13 peers 0 trackers 1"), out
+            assert out.startswith(f"fetching movie.bin info_hash {ih} pieces 13 peers 0 trackers 2"), out
             f, peers = wait_phase(ep, "movie.bin", "complete")
             assert f["pieces"] == "13/13", f
             assert [p["addr"] for p in peers] == [f"{ep.host_ip}:6881"], peers
@@ -192,15 +225,17 @@ def test_fetch_by_torrent_finds_the_seed_through_its_tracker():
             assert rc == 0 and hashlib.sha256(body).hexdigest() == sha256(src)
             # started first (with what was left), completed once done, then
             # re-announces on the tracker's interval (2 s, floored at 5 s).
-            ours = wait_for(lambda: (lambda a: a if len(a) >= 3 else None)(tracker.announces(ep.ip)),
-                            "no re-announce after completed", timeout=20)
-            assert ours[0]["event"] == "started" and ours[0]["left"] == 13 * PIECE, ours
-            assert ours[0]["port"] == 6881 and ours[0]["info_hash"] == ih, ours
-            assert ours[1]["event"] == "completed" and ours[1]["left"] == 0, ours
-            assert ours[2]["event"] == "", ours
+            for proto in ("udp", "http"):
+                ours = wait_for(lambda: (lambda a: a if len(a) >= 3 else None)(tracker.announces(ep.ip, proto)),
+                                f"no {proto} re-announce after completed", timeout=20)
+                assert ours[0]["event"] == "started" and ours[0]["left"] == 13 * PIECE, (proto, ours)
+                assert ours[0]["port"] == 6881 and ours[0]["info_hash"] == ih, (proto, ours)
+                assert ours[1]["event"] == "completed" and ours[1]["left"] == 0, (proto, ours)
+                assert ours[2]["event"] == "", (proto, ours)
             d = discover(ep)
-            assert d["announces_started"] == 1 and d["announces_completed"] == 1, d
-            assert d["announces_ok"] >= 3 and d["peers_new"] == 1, d
+            # started and completed answered by each tracker (one UDP, one HTTP)
+            assert d["announces_started"] == 2 and d["announces_completed"] == 2, d
+            assert d["announces_ok"] >= 6 and d["peers_new"] == 1 and d["udp_requests_sent"] >= 4, d
             assert d["tracker_reply_bencode"] == 0 and d["announce_connect_failures"] == 0, d
         finally:
             seed.stop()
