@@ -138,11 +138,17 @@ int main(int argc, char **argv) {
         "fetch", "Download a torrent into the store from its peers (the appliance as a leecher)");
     std::string fetch_torrent, fetch_name;
     std::vector<std::string> fetch_peers;
-    swarm_fetch->add_option("torrent", fetch_torrent, "The .torrent file")
+    swarm_fetch
+        ->add_option("torrent", fetch_torrent,
+                     "The .torrent file, or a magnet link (BEP 9: the metadata comes from a peer)")
         ->required()
-        ->check(CLI::ExistingFile);
-    swarm_fetch->add_option("--peer", fetch_peers, "A peer to fetch from, IPv4ADDR:PORT (repeatable)")
-        ->required();
+        ->check([](const std::string &s) -> std::string {
+            if (s.rfind("magnet:", 0) == 0) return "";
+            return CLI::ExistingFile(s);
+        });
+    swarm_fetch->add_option("--peer", fetch_peers,
+                            "A peer to fetch from, IPv4ADDR:PORT (repeatable; without it the "
+                            "torrent's trackers name the peers)");
     swarm_fetch->add_option("--name", fetch_name, "Object name (default: the torrent's name)");
     swarm->callback([&] {
         if (!swarm_fetch->parsed()) {
@@ -150,7 +156,9 @@ int main(int argc, char **argv) {
             return;
         }
         request = "swarm fetch " +
-                  std::filesystem::absolute(fetch_torrent).lexically_normal().string();
+                  (fetch_torrent.rfind("magnet:", 0) == 0
+                       ? fetch_torrent
+                       : std::filesystem::absolute(fetch_torrent).lexically_normal().string());
         for (const std::string &p : fetch_peers) request += " --peer " + p;
         if (!fetch_name.empty()) request += " --name " + fetch_name;
     });

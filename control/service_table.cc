@@ -30,7 +30,10 @@
 #include "dataplane/lcore.h"
 #include "dataplane/origin/origin_table.h"
 #include "dataplane/port.h"
+#include "dataplane/swarm/magnet.h"
+#include "dataplane/swarm_discovery.h"
 #include "dataplane/swarm_fetch.h"
+#include "dataplane/tcp_io.h"
 #include "dataplane/swarm_service.h"
 #include "dataplane/tracker_service.h"
 #include "dataplane/udp_echo.h"
@@ -763,10 +766,216 @@ bool parse_peer(const std::string &s, uint32_t *ip_be, uint16_t *port) {
     return true;
 }
 
+// ---- discover (docs/swarm.md "Peers from trackers and magnet links"):
+// the data plane announces to a fetch's trackers and, for a magnet, gets
+// the info dict from a peer first; each tick here offers queued jobs and
+// turns a magnet's verified metadata into a torrent and its FetchJob.
+struct DiscoverRow {
+    DiscoveryService *first = nullptr;
+    bool made_primary = false;
+    DiscoveryConfig cfg;
+    struct Entry {
+        std::unique_ptr<DiscoveryJob> job;
+        bool magnet = false, offered = false, built = false;
+        std::string result;  // a magnet's torrent: "fetching ..." or the error
+    };
+    std::vector<Entry> jobs;  // kept until exit, as the fetch jobs
+};
+DiscoverRow &discover_row() {
+    static DiscoverRow r;
+    return r;
+}
+
+bool setup_discover(const ServiceSetup &s, std::string *) {
+    DiscoverRow &r = discover_row();
+    r.cfg = {};
+    r.cfg.listen_port = static_cast<uint16_t>(s.cfg.swarm_port ? s.cfg.swarm_port : 6881);
+    std::memcpy(r.cfg.peer_id, fetch_row().cfg.session.peer_id, 20);  // one peer id (setup_fetch ran)
+    r.first = nullptr;
+    r.made_primary = false;
+    return true;
+}
+
+void teardown_discover() {
+    discover_row().jobs.clear();
+    discover_row().first = nullptr;
+}
+
+std::unique_ptr<Service> make_discover(const ServiceEnv &env, std::string *) {
+    if (!env.store) return nullptr;  // fill mode needs the store, as the fetch row
+    const bool primary = !discover_row().made_primary;
+    discover_row().made_primary = true;
+    auto d = std::make_unique<DiscoveryService>(discover_row().cfg, env.q->port->addr.ip, primary);
+    // BEP 15 replies come to our client port on the first queue (its jobs).
+    const bool udp = primary && env.q->tcp && env.q->udp.bind(DiscoveryService::kUdpClientPort, d.get());
+    if (primary && !udp)
+        EP_LOG(WARNING, "swarm fetch: UDP port %u not bound: udp:// trackers are skipped",
+               DiscoveryService::kUdpClientPort);
+    d->init(env.stack, udp ? env.q->tcp : nullptr);
+    if (primary) discover_row().first = d.get();
+    return d;
+}
+
+// The .torrent bytes -> a FetchJob (the object begun in the store); nullptr
+// and a line on `out` when it cannot be fetched.
+FetchJob *start_fetch(std::string bytes, std::string name,
+                      const std::vector<std::pair<uint32_t, uint16_t>> &peers, const std::string &label,
+                      swarm::TorrentSummary *ts_out, Reply &out) {
+    FetchRow &r = fetch_row();
+    swarm::TorrentSummary &ts = *ts_out;
+    if (!swarm::read_torrent(bytes, &ts)) {
+        out.write("error: " + label + " is not a strict v1 torrent\n");
+        return nullptr;
+    }
+    // Piece i becomes chunk i: only the store's chunk size maps one to one.
+    if (ts.piece_length != swarm::kPieceLength) {
+        out.write("error: piece length " + std::to_string(ts.piece_length) +
+                  ": fill mode needs 262144-byte pieces (the store's chunks)\n");
+        return nullptr;
+    }
+    if (ts.multi_file) {
+        out.write("error: multi-file torrents are not fetched yet\n");
+        return nullptr;
+    }
+    if (ts.pieces == 0) {
+        out.write("error: the torrent is empty\n");
+        return nullptr;
+    }
+    if (peers.empty() && ts.trackers.empty()) {
+        out.write("error: no peers: the torrent names no tracker; give --peer ADDR:PORT\n");
+        return nullptr;
+    }
+    if (name.empty()) name = ts.name;
+    for (const auto &e : r.jobs)
+        if (e.job->name() == name && e.job->phase() <= FetchJob::Phase::kRunning) {
+            out.write("error: " + name + " is being fetched already\n");
+            return nullptr;
+        }
+    timespec now{};
+    clock_gettime(CLOCK_REALTIME, &now);
+    uint64_t etag = 0;  // the version is the torrent's: its info hash
+    std::memcpy(&etag, ts.info_hash.data(), 8);
+    uint64_t gen = 0;
+    chunkstore::Status st = r.store->begin_fill(name, ts.total_length, etag,
+                                                int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec,
+                                                http::content_type_for(name).mime, &gen);
+    if (!st.ok()) {
+        out.write("error: " + name + ": " + st.msg + "\n");
+        return nullptr;
+    }
+    const chunkstore::ObjectMeta *m = r.store->object_ctl(name);
+    if (!m) {
+        out.write("error: " + name + ": not in the store after begin_fill\n");
+        return nullptr;
+    }
+    auto job = std::make_unique<FetchJob>();
+    std::string err;
+    if (!job->init(r.cfg, name, ts.total_length, ts.piece_hashes, ts.info_hash, m->id, gen, peers,
+                   r.first, &err)) {
+        out.write("error: " + err + "\n");
+        return nullptr;
+    }
+    out.write("fetching " + name + " info_hash " + swarm::hex(ts.info_hash) + " pieces " +
+              std::to_string(ts.pieces) + " peers " + std::to_string(peers.size()) + " trackers " +
+              std::to_string(ts.trackers.size()) + "\n");
+    FetchJob *raw = job.get();
+    r.jobs.push_back({std::move(job), std::move(bytes)});
+    return raw;
+}
+
+// A magnet's verified info dict as a .torrent: announce / announce-list
+// from its tr= (one tier each, in order), then the info dict unchanged, so
+// the info hash is the magnet's.
+std::string torrent_from_metadata(const DiscoveryJob &j) {
+    std::string t = "d";
+    swarm::BWriter w(&t);
+    const auto &tr = j.urls();
+    if (!tr.empty()) {
+        w.key("announce");
+        w.str(tr[0]);
+        if (tr.size() > 1) {
+            w.key("announce-list");
+            w.begin_list();
+            for (const auto &u : tr) {
+                w.begin_list();
+                w.str(u);
+                w.end();
+            }
+            w.end();
+        }
+    }
+    w.key("info");
+    t.append(reinterpret_cast<const char *>(j.metadata()), j.metadata_size());
+    t.push_back('e');
+    return t;
+}
+
+void swarm_fetch_magnet(const std::string &uri, const std::string &name,
+                        std::vector<std::pair<uint32_t, uint16_t>> peers, Reply &out) {
+    DiscoverRow &d = discover_row();
+    if (!d.first) return out.write("error: no discover service (fill mode needs the store)\n");
+    swarm::Magnet mg;
+    if (swarm::MagnetError e = swarm::parse_magnet(uri, &mg); e != swarm::MagnetError::ok)
+        return out.write(std::string("error: magnet link: ") + swarm::magnet_error_name(e) + "\n");
+    for (const auto &p : mg.peers) peers.push_back(p);
+    auto job = std::make_unique<DiscoveryJob>();
+    std::string err;
+    const std::string n = !name.empty() ? name : !mg.name.empty() ? mg.name : swarm::hex(mg.info_hash);
+    if (!job->init(d.cfg, mg.info_hash, n, mg.trackers, peers, nullptr, &err))
+        return out.write("error: " + err + "\n");
+    out.write("resolving " + n + " info_hash " + swarm::hex(mg.info_hash) + " trackers " +
+              std::to_string(mg.trackers.size()) + " peers " + std::to_string(peers.size()) +
+              (mg.peers_skipped ? " skipped_peers " + std::to_string(mg.peers_skipped) : "") + "\n");
+    d.jobs.push_back({std::move(job), true});
+}
+
+void discover_tick() {
+    DiscoverRow &d = discover_row();
+    for (auto &e : d.jobs) {
+        if (!e.offered) {
+            if (!d.first || !d.first->offer(e.job.get())) break;  // one at a time, in order
+            e.offered = true;
+        }
+        if (e.magnet && !e.built && e.job->phase() == DiscoveryJob::Phase::kMetadataDone) {
+            e.built = true;
+            std::vector<std::pair<uint32_t, uint16_t>> peers;
+            const uint32_t n = e.job->nfound();
+            for (uint32_t i = 0; i < n; ++i) peers.push_back(e.job->found(i));
+            swarm::TorrentSummary ts;
+            Reply cap = Reply::collector(&e.result);
+            FetchJob *f = start_fetch(torrent_from_metadata(*e.job), e.job->name(), peers,
+                                      "the magnet's metadata", &ts, cap);
+            if (f) e.job->attach(f);
+            EP_LOG(NOTICE, "swarm fetch: magnet %s metadata %u bytes: %s", e.job->name().c_str(),
+                   e.job->metadata_size(), e.result.c_str());
+        }
+    }
+}
+
+const char *discover_phase_name(DiscoveryJob::Phase p) {
+    static const char *const kNames[] = {"queued", "metadata", "metadata_done", "fetching", "failed"};
+    return kNames[static_cast<unsigned>(p)];
+}
+
+void discover_progress(Reply &out) {
+    for (const auto &e : discover_row().jobs) {
+        const DiscoveryJob &j = *e.job;
+        out.write("discover " + j.name() + " info_hash " + swarm::hex(j.info_hash()) + " " +
+                  discover_phase_name(j.phase()) + " peers_found " + std::to_string(j.nfound()) +
+                  (e.magnet ? " metadata " + std::to_string(j.phase() >= DiscoveryJob::Phase::kMetadataDone ? j.metadata_size() : 0) : "") +
+                  "\n");
+        for (uint32_t t = 0; t < j.ntrackers(); ++t)
+            out.write("  tracker " + j.tracker_url(t) + " ok " + std::to_string(j.tracker_ok(t)) +
+                      " failed " + std::to_string(j.tracker_failed(t)) + "\n");
+    }
+}
+
 void swarm_fetch(const std::vector<std::string> &args, Reply &out) {
     FetchRow &r = fetch_row();
     if (!r.first || !r.store)
         return out.write("error: fill mode needs the chunk store and a data lcore\n");
+    static const char kUsage[] =
+        "error: usage: swarm fetch FILE.torrent|MAGNET [--peer ADDR:PORT...] [--name NAME]\n";
     std::string path, name;
     std::vector<std::pair<uint32_t, uint16_t>> peers;
     for (size_t i = 2; i < args.size(); ++i) {
@@ -781,54 +990,25 @@ void swarm_fetch(const std::vector<std::string> &args, Reply &out) {
         } else if (path.empty()) {
             path = args[i];
         } else {
-            return out.write(
-                "error: usage: swarm fetch FILE.torrent --peer ADDR:PORT... [--name NAME]\n");
+            return out.write(kUsage);
         }
     }
-    if (path.empty())
-        return out.write(
-            "error: usage: swarm fetch FILE.torrent --peer ADDR:PORT... [--name NAME]\n");
-    if (path.rfind("magnet:", 0) == 0)
-        return out.write(
-            "error: magnet links are not fetched yet (BEP 9 metadata); give the .torrent\n");
+    if (path.empty()) return out.write(kUsage);
+    if (path.rfind("magnet:", 0) == 0) return swarm_fetch_magnet(path, name, peers, out);
     std::ifstream in(path, std::ios::binary);
     if (!in) return out.write("error: cannot read " + path + "\n");
     std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     swarm::TorrentSummary ts;
-    if (!swarm::read_torrent(bytes, &ts))
-        return out.write("error: " + path + " is not a strict v1 torrent\n");
-    // Piece i becomes chunk i: only the store's chunk size maps one to one.
-    if (ts.piece_length != swarm::kPieceLength)
-        return out.write("error: piece length " + std::to_string(ts.piece_length) +
-                         ": fill mode needs 262144-byte pieces (the store's chunks)\n");
-    if (ts.multi_file) return out.write("error: multi-file torrents are not fetched yet\n");
-    if (ts.pieces == 0) return out.write("error: the torrent is empty\n");
-    if (peers.empty())
-        return out.write(
-            "error: no peers: give --peer ADDR:PORT (tracker announces are not made yet)\n");
-    if (name.empty()) name = ts.name;
-    for (const auto &e : r.jobs)
-        if (e.job->name() == name && e.job->phase() <= FetchJob::Phase::kRunning)
-            return out.write("error: " + name + " is being fetched already\n");
-    timespec now{};
-    clock_gettime(CLOCK_REALTIME, &now);
-    uint64_t etag = 0;  // the version is the torrent's: its info hash
-    std::memcpy(&etag, ts.info_hash.data(), 8);
-    uint64_t gen = 0;
-    chunkstore::Status st = r.store->begin_fill(name, ts.total_length, etag,
-                                                int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec,
-                                                http::content_type_for(name).mime, &gen);
-    if (!st.ok()) return out.write("error: " + name + ": " + st.msg + "\n");
-    const chunkstore::ObjectMeta *m = r.store->object_ctl(name);
-    if (!m) return out.write("error: " + name + ": not in the store after begin_fill\n");
-    auto job = std::make_unique<FetchJob>();
+    FetchJob *f = start_fetch(std::move(bytes), name, peers, path, &ts, out);
+    if (!f || ts.trackers.empty()) return;
+    // Peers from its trackers too (BEP 12 tiers in order, flattened).
+    DiscoverRow &d = discover_row();
+    if (!d.first) return;
+    auto job = std::make_unique<DiscoveryJob>();
     std::string err;
-    if (!job->init(r.cfg, name, ts.total_length, ts.piece_hashes, ts.info_hash, m->id, gen, peers,
-                   r.first, &err))
-        return out.write("error: " + err + "\n");
-    out.write("fetching " + name + " info_hash " + swarm::hex(ts.info_hash) + " pieces " +
-              std::to_string(ts.pieces) + " peers " + std::to_string(peers.size()) + "\n");
-    r.jobs.push_back({std::move(job), std::move(bytes)});
+    if (!job->init(d.cfg, ts.info_hash, f->name(), ts.trackers, peers, f, &err))
+        return out.write("warning: no announces: " + err + "\n");
+    d.jobs.push_back({std::move(job), false});
 }
 
 const char *phase_name(FetchJob::Phase p) {
@@ -871,6 +1051,7 @@ void swarm_progress(Reply &out) {
                       std::to_string(p.connects.load(std::memory_order_relaxed)) + "\n");
         }
     }
+    discover_progress(out);
 }
 
 void fetch_commands(AdminSocket &admin, const Config &,
@@ -882,8 +1063,9 @@ void fetch_commands(AdminSocket &admin, const Config &,
         }
     admin.add_command(
         "swarm",
-        "swarm: fill-mode progress; swarm fetch FILE.torrent --peer ADDR:PORT... [--name NAME]: "
-        "download a torrent into the store from those peers",
+        "swarm: fill-mode progress; swarm fetch FILE.torrent|MAGNET [--peer ADDR:PORT...] "
+        "[--name NAME]: download a torrent into the store from those peers and its trackers "
+        "(a magnet: the metadata from a peer first, BEP 9)",
         [](const std::vector<std::string> &args, Reply &out) {
             if (args.size() >= 2 && args[1] == "fetch") return swarm_fetch(args, out);
             if (args.size() != 1)
@@ -1046,6 +1228,8 @@ constexpr ServiceRow kServices[] = {
     {"swarm", make_swarm, nullptr, swarm_port},
     {"fetch", make_fetch, fetch_commands, nullptr, setup_fetch, teardown_fetch, nullptr, nullptr,
      nullptr, fetch_tick},
+    {"discover", make_discover, nullptr, nullptr, setup_discover, teardown_discover, nullptr,
+     nullptr, nullptr, discover_tick},
     {"dns", make_dns, dns_commands, dns_tcp_port, setup_dns, teardown_dns, nullptr, reload_dns},
 };
 

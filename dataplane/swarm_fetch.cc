@@ -22,8 +22,9 @@ bool FetchJob::init(const FetchServiceConfig &cfg, const std::string &name, uint
                     chunkstore::ObjectId oid, uint64_t generation,
                     const std::vector<std::pair<uint32_t, uint16_t>> &peers, FetchService *svc,
                     std::string *err) {
-    if (peers.empty() || peers.size() > kMaxPeers) {
-        *err = "between 1 and " + std::to_string(kMaxPeers) + " peers";
+    // No peers is fine when trackers will name them (add_peer).
+    if (peers.size() > kMaxPeers) {
+        *err = "at most " + std::to_string(kMaxPeers) + " peers";
         return false;
     }
     cfg_ = cfg;
@@ -53,17 +54,19 @@ bool FetchJob::init(const FetchServiceConfig &cfg, const std::string &name, uint
     tc.picker.total_length = length;
     tc.piece_hashes = reinterpret_cast<const uint8_t *>(hashes_.data());
     std::memcpy(tc.info_hash, info_hash.data(), 20);
-    tc.max_slots = static_cast<uint32_t>(peers.size());
+    tc.max_slots = kMaxPeers;  // every slot is ready: add_peer fills them later
     tc.ban_after = cfg.ban_after;
     if (!torrent_.init(tc, this, svc->session_counters(), oid ^ generation)) {
         *err = "the torrent's layout does not fit the piece picker";
         return false;
     }
-    npeers_ = static_cast<uint32_t>(peers.size());
-    conns_.reset(new Conn[npeers_]);
-    for (uint32_t s = 0; s < npeers_; ++s) {
-        peers_[s].ip_be = peers[s].first;
-        peers_[s].port = peers[s].second;
+    npeers_.store(static_cast<uint32_t>(peers.size()), std::memory_order_relaxed);
+    conns_.reset(new Conn[kMaxPeers]);
+    for (uint32_t s = 0; s < kMaxPeers; ++s) {
+        if (s < peers.size()) {
+            peers_[s].ip_be = peers[s].first;
+            peers_[s].port = peers[s].second;
+        }
         Conn &c = conns_[s];
         c.bits.reset(new uint8_t[(npieces_ + 7) / 8 + 1]());
         c.out.reset(new swarm::BlockReq[cfg_.session.queue_depth]);
@@ -72,6 +75,17 @@ bool FetchJob::init(const FetchServiceConfig &cfg, const std::string &name, uint
             return false;
         }
     }
+    return true;
+}
+
+bool FetchJob::add_peer(uint32_t ip_be, uint16_t port) {
+    const uint32_t n = npeers_.load(std::memory_order_relaxed);
+    for (uint32_t s = 0; s < n; ++s)
+        if (peers_[s].ip_be == ip_be && peers_[s].port == port) return false;
+    if (n == kMaxPeers || phase() > Phase::kRunning) return false;
+    peers_[n].ip_be = ip_be;
+    peers_[n].port = port;
+    npeers_.store(n + 1, std::memory_order_release);  // the control thread reads the slot after
     return true;
 }
 

@@ -101,7 +101,11 @@ class FetchJob final : public swarm::PieceSink {
     Phase phase() const { return phase_.load(std::memory_order_acquire); }
     uint32_t pieces() const { return npieces_; }
     uint32_t pieces_stored() const { return stored_.load(std::memory_order_relaxed); }
-    uint32_t npeers() const { return npeers_; }
+    uint32_t npeers() const { return npeers_.load(std::memory_order_acquire); }
+    // Lcore (the first queue's, where DiscoveryService runs too): a peer a
+    // tracker or magnet named joins the next free slot and is dialled on the
+    // next poll. False when it is known already or every slot is taken.
+    bool add_peer(uint32_t ip_be, uint16_t port);
     const Peer &peer(uint32_t i) const { return peers_[i]; }
     chunkstore::ObjectId oid() const { return oid_; }
     uint64_t generation() const { return gen_; }
@@ -138,7 +142,7 @@ class FetchJob final : public swarm::PieceSink {
     // Per piece: 0 nothing, 1 verified and waiting for a channel slot,
     // 2 posted, 3 stored.
     std::unique_ptr<uint8_t[]> pstate_;
-    uint32_t npeers_ = 0;
+    std::atomic<uint32_t> npeers_{0};  // slots in use (grows on the lcore: add_peer)
     Peer peers_[kMaxPeers];
     std::unique_ptr<Conn[]> conns_;
     std::atomic<Phase> phase_{Phase::kQueued};

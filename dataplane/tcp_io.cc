@@ -4,6 +4,7 @@
 #include <rte_ethdev.h>
 #include <rte_ip.h>
 #include <rte_tcp.h>
+#include <rte_udp.h>
 
 #include <algorithm>
 #include <cstring>
@@ -198,6 +199,41 @@ void TcpIo::emit(const tcp::SegmentOut &seg) {
     }
     if (seg.tso_segsz) return emit_tso(seg, mac);
     queue(build(seg, mac, 0, seg.payload_len, 0));
+}
+
+bool TcpIo::send_udp(uint32_t dst_be, uint16_t sport, uint16_t dport, const uint8_t *payload,
+                     uint16_t len) {
+    rte_ether_addr mac;
+    if (!resolve(dst_be, &mac)) return false;
+    constexpr uint32_t kHdrs = sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) + sizeof(rte_udp_hdr);
+    if (len > 1400) return false;
+    rte_mbuf *m = rte_pktmbuf_alloc(lc_->pool);
+    if (!m) return false;
+    auto *eh = reinterpret_cast<rte_ether_hdr *>(rte_pktmbuf_append(m, static_cast<uint16_t>(kHdrs + len)));
+    auto *ih = reinterpret_cast<rte_ipv4_hdr *>(eh + 1);
+    auto *uh = reinterpret_cast<rte_udp_hdr *>(ih + 1);
+    std::memcpy(uh + 1, payload, len);
+    eh->dst_addr = mac;
+    eh->src_addr = q_->port->addr.mac;
+    eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+    ih->version_ihl = RTE_IPV4_VHL_DEF;
+    ih->type_of_service = 0;
+    ih->total_length = rte_cpu_to_be_16(static_cast<uint16_t>(sizeof *ih + sizeof *uh + len));
+    ih->packet_id = 0;
+    ih->fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
+    ih->time_to_live = kTtl;
+    ih->next_proto_id = IPPROTO_UDP;
+    ih->hdr_checksum = 0;
+    ih->src_addr = q_->port->addr.ip;
+    ih->dst_addr = dst_be;
+    uh->src_port = rte_cpu_to_be_16(sport);
+    uh->dst_port = rte_cpu_to_be_16(dport);
+    uh->dgram_len = rte_cpu_to_be_16(static_cast<uint16_t>(sizeof *uh + len));
+    uh->dgram_cksum = 0;
+    ih->hdr_checksum = rte_ipv4_cksum(ih);
+    uh->dgram_cksum = rte_ipv4_udptcp_cksum(ih, uh);  // 0 comes out as 0xffff (RFC 768)
+    queue(m);
+    return true;
 }
 
 void TcpIo::queue(rte_mbuf *m) {

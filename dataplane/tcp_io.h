@@ -52,6 +52,13 @@ public:
 
     void emit(const tcp::SegmentOut &seg) override;
 
+    // One UDP datagram originated by this queue (a tracker announce of fill
+    // mode, BEP 15: docs/swarm.md), payload copied into one mbuf, checksums
+    // in software. False when the next hop is not resolved yet (an ARP
+    // request went out: the caller sends again later) or no mbuf is left.
+    bool send_udp(uint32_t dst_be, uint16_t sport, uint16_t dport, const uint8_t *payload,
+                  uint16_t len);
+
 private:
     bool resolve(uint32_t dst_be, rte_ether_addr *mac);
     // One frame of payload bytes [from, to) of seg; a TSO frame when

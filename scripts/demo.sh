@@ -131,8 +131,9 @@ edgeplane is up on $IFACE.
                (never ingested: pulled from nginx on $HOST:8080 in 256 KiB ranges, see $ORIGIN/logs/access.log)
   push:        $BUILD/control/edgectl -s $SOCK fill   (popular-1.bin and popular-2.bin prefilled from
                /origin/popular.json at 40 Mbit/s before anyone asks; then curl http://$APPLIANCE/origin/popular-1.bin)
-  swarm fill:  $BUILD/control/edgectl -s $SOCK swarm fetch FILE.torrent --peer ADDR:6881   (the appliance as a
-               leecher from any seed it can reach, every piece SHA-1 checked; progress: ... swarm)
+  swarm fill:  $BUILD/control/edgectl -s $SOCK swarm fetch FILE.torrent|'MAGNET'  [--peer ADDR:6881]   (the appliance as a
+               leecher: peers from the torrent's trackers or --peer, a magnet's metadata from a peer;
+               every piece SHA-1 checked; progress: ... swarm)
   access log:  tail -f $CONTENT/access.log;  live view: $BUILD/control/edgectl -s $SOCK top
   udp echo:    echo hello | socat -t1 - UDP:$APPLIANCE:7   (RFC 862; any other UDP port: ICMP port unreachable)
   counters:    $BUILD/control/edgectl -s $SOCK stats   (one section: ... stats cache)

@@ -274,3 +274,33 @@ put("fuzz_dns", "pointer", b"\0" + struct.pack("!HHHHHH", 1, 0, 1, 0, 0, 0) + b"
 put("fuzz_dns", "notimp", b"\0" + dns_query("www.example.test", flags=0x1000))
 put("fuzz_dns", "qd2", b"\0" + dns_query("www.example.test", qd=2))
 put("fuzz_dns", "tiny_buffer", b"\x30" + dns_query("www.example.test", ar=opt(), arcount=1))
+
+
+# ---- fill mode: magnet links, tracker client replies, BEP 9 metadata session
+IH_HEX = "c12fe1c06bba254a9dc9f519b335aa7c1367a88a"
+put("fuzz_magnet", "hex", ("magnet:?xt=urn:btih:" + IH_HEX + "&dn=movie.bin&tr=http%3A%2F%2F10.0.0.1%3A6969%2Fannounce&x.pe=10.0.0.2:6881").encode())
+put("fuzz_magnet", "base32", b"magnet:?xt=urn:btih:YEX6DQDLXISUVHOJ6UM3GNNKPQJWPKEK&tr=udp://10.0.0.1:6969")
+put("fuzz_magnet", "bad_escape", ("magnet:?xt=urn:btih:" + IH_HEX + "&dn=%4").encode())
+compact = b"\x0a\x00\x00\x02\x1a\xe1"
+body = b"d8:intervali1800e12:min intervali60e5:peers6:" + compact + b"e"
+put("fuzz_tracker_client", "http_compact", b"\x00HTTP/1.0 200 OK\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+put("fuzz_tracker_client", "http_eof_dict", b"\x01HTTP/1.1 200 OK\r\n\r\nd8:intervali900e5:peersld2:ip8:10.0.0.74:porti7000eeee")
+put("fuzz_tracker_client", "http_failure", b"\x01HTTP/1.0 200 OK\r\n\r\nd14:failure reason5:nope!e")
+put("fuzz_tracker_client", "udp_connect", b"\x02" + struct.pack("!IIQ", 0, 7, 0x0102030405060708))
+put("fuzz_tracker_client", "udp_announce", b"\x03" + struct.pack("!IIIII", 1, 7, 60, 0, 1) + compact)
+put("fuzz_tracker_client", "udp_error", b"\x03" + struct.pack("!II", 3, 7) + b"denied")
+put("fuzz_tracker_client", "url", b"\x04http://10.0.0.1:6969/announce?k=v")
+
+
+def ext(ext_id, payload):
+    return struct.pack("!IBB", len(payload) + 2, 20, ext_id) + payload
+
+
+info = b"d4:name1:xe"
+put("fuzz_metadata_fetch", "whole", b"\x05" + ext(0, b"d1:md11:ut_metadatai7ee13:metadata_sizei11ee") +
+    ext(3, b"d8:msg_typei1e5:piecei0e10:total_sizei11ee" + info))
+put("fuzz_metadata_fetch", "reject", b"\x05" + ext(0, b"d1:md11:ut_metadatai7ee13:metadata_sizei11ee") +
+    ext(3, b"d8:msg_typei2e5:piecei0ee"))
+put("fuzz_metadata_fetch", "too_large", b"\x05" + ext(0, b"d1:md11:ut_metadatai7ee13:metadata_sizei99999999ee"))
+put("fuzz_metadata_fetch", "other_msgs", b"\x02" + struct.pack("!IB", 1, 1) + struct.pack("!IBI", 5, 4, 3) +
+    ext(0, b"d1:md6:ut_pexi1eee"))
