@@ -1,5 +1,9 @@
 #include "dataplane/swarm_service.h"
 
+#include "dataplane/swarm_fetch.h"
+
+#include <rte_byteorder.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -36,6 +40,7 @@ struct SwarmService::Conn : StreamConn {
     bool in_use = false;
     bool closing = false;  // FIN sent; released once the send queue drains
     bool handshook = false;  // the info hash is known (access log)
+    bool fed = false;        // bytes were given to the session
     uint32_t blocks = 0;     // piece blocks sent (access log)
     swarm::PeerSession session;
     swarm::ChokePeer cp;
@@ -102,6 +107,7 @@ void SwarmService::on_accept(tcp::Stack &st, tcp::ConnId id) {
     c->in_use = true;
     c->closing = false;
     c->handshook = false;
+    c->fed = false;
     c->blocks = 0;
     c->torrent = nullptr;
     c->started = false;
@@ -117,6 +123,8 @@ void SwarmService::on_accept(tcp::Stack &st, tcp::ConnId id) {
 size_t SwarmService::on_data(tcp::Stack &, tcp::ConnId id, const uint8_t *data, size_t len) {
     Conn *c = conn_of(id);
     if (!c || c->closing) return len;
+    if (!c->fed && handoff_ && hand_off(c, data, len)) return len;
+    c->fed = true;
     swarm::PeerSession &s = c->session;
     size_t used = 0;
     while (true) {
@@ -139,6 +147,26 @@ size_t SwarmService::on_data(tcp::Stack &, tcp::ConnId id, const uint8_t *data, 
     }
     after_input(c);
     return len;  // the session never holds input back: its output queue is bounded instead
+}
+
+// A peer that dialled us for a torrent we are fetching (fill mode) and do
+// not serve yet: its first segment starts with the BEP 3 handshake, whose
+// info hash the fetch job recognizes; the job takes the connection (it
+// uploads what it holds and downloads from it too). A handshake split
+// before its info hash stays here (closed as an unknown torrent, as before).
+bool SwarmService::hand_off(Conn *c, const uint8_t *data, size_t len) {
+    static constexpr char kProto[] = "BitTorrent protocol";
+    if (len < 48 || data[0] != 19 || std::memcmp(data + 1, kProto, 19) != 0) return false;
+    const uint8_t *ih = data + 28;
+    if (catalog_->find(ih)) return false;
+    const tcp::FlowKey k = stack_->flow(c->id);
+    const uint32_t ip_be = rte_cpu_to_be_32(k.remote.is_v4() ? k.remote.v4_host() : 0);
+    if (!handoff_->can_adopt(ih, ip_be)) return false;
+    const tcp::ConnId id = c->id;
+    release(c, {kPeerDone, "handed_to_fetch"});
+    ++ctr_.handed_to_fetch;
+    handoff_->adopt(id, data, len);
+    return true;
 }
 
 void SwarmService::after_input(Conn *c) {

@@ -23,6 +23,8 @@
 
 namespace ep {
 
+class FetchHandoff;  // dataplane/swarm_fetch.h
+
 // What the glue counts itself, X(field, help); the sessions' counters, the
 // framing errors (wire_error.NAME) and the stream's follow in one section.
 #define EP_SWARM_SERVICE_COUNTERS(X)                                                          \
@@ -35,7 +37,8 @@ namespace ep {
     X(metadata_bytes, "info-dict bytes sent in BEP 9 pieces")                                 \
     X(unchokes, "unchoke messages sent")                                                      \
     X(chokes, "choke messages sent")                                                          \
-    X(choke_rounds, "choker rounds (every 10 s with peers)")
+    X(choke_rounds, "choker rounds (every 10 s with peers)")                                  \
+    X(handed_to_fetch, "connections for a torrent being fetched, handed to the fetch job")
 
 struct SwarmServiceCounters {
 #define EP_X(field, help) uint64_t field = 0;
@@ -73,6 +76,9 @@ class SwarmService final : public Service, public tcp::Handler, private StreamOw
     // The lcore's access-log ring (--access-log): one record per connection
     // when it closes. nullptr: no access log.
     void set_response_log(ResponseLog *log) { rlog_ = log; }
+    // Fill mode on this lcore: a handshake for a torrent the catalog does
+    // not serve but a fetch under way wants goes to that fetch.
+    void set_handoff(FetchHandoff *h) { handoff_ = h; }
 
     const swarm::SessionCounters &session_counters() const { return sctr_; }
     const SwarmServiceCounters &counters() const { return ctr_; }
@@ -88,6 +94,7 @@ class SwarmService final : public Service, public tcp::Handler, private StreamOw
     bool write_piece(Conn *c, const swarm::OutItem &it);
     bool write_metadata(Conn *c, const swarm::OutItem &it);
     void after_input(Conn *c);
+    bool hand_off(Conn *c, const uint8_t *data, size_t len);
     // Why a connection ended, for its access-log record (status, detail).
     struct CloseWhy {
         uint16_t status;
@@ -120,6 +127,7 @@ class SwarmService final : public Service, public tcp::Handler, private StreamOw
     int64_t unix_s_ = 0;
     uint64_t next_sweep_ns_ = 0;
     ResponseLog *rlog_ = nullptr;
+    FetchHandoff *handoff_ = nullptr;
     swarm::SessionCounters sctr_;
     SwarmServiceCounters ctr_;
 };
