@@ -14,6 +14,7 @@ namespace {
 constexpr uint8_t kNone = 0, kReady = 1, kPosted = 2, kStored = 3;
 constexpr uint64_t kSettleEveryNs = 1'000'000;  // posted pieces are checked each 1 ms
 constexpr uint64_t kSweepNs = 100'000'000;      // the upload stream's pins and waits
+constexpr uint64_t kWatermarkMin = 16 * 1024, kWatermarkMax = 512 * 1024;  // send queue, uploads
 }  // namespace
 
 // ---------------------------------------------------------------- job (control thread)
@@ -194,10 +195,10 @@ void FetchService::dial(FetchJob &j, uint32_t slot) {
     FetchJob::Conn &c = j.conns_[slot];
     FetchJob::Peer &p = j.peers_[slot];
     c.retry_ns = now_ns_ + cfg_.reconnect_ms * 1'000'000;
-    const tcp::ConnId id = stack_->connect(
-        tcp::IpAddr::v4(rte_be_to_cpu_32(local_ip_be_)),
-        tcp::IpAddr::v4(rte_be_to_cpu_32(p.ip_be.load(std::memory_order_relaxed))),
-        p.port.load(std::memory_order_relaxed), this);
+    const tcp::ConnId id =
+        stack_->connect(tcp::IpAddr::v4(rte_be_to_cpu_32(local_ip_be_)),
+                        tcp::IpAddr::v4(rte_be_to_cpu_32(p.ip_be.load(std::memory_order_relaxed))),
+                        p.port.load(std::memory_order_relaxed), this);
     if (!id.valid()) {
         ++ctr_.fetch_connect_failures;
         return;
@@ -296,8 +297,23 @@ void FetchService::pump(FetchJob &j, uint32_t slot) {
             continue;
         }
         if (c.session.closed() || !c.session.upload_pending()) return;
+        // Our own requests and haves share this TCP stream: with a deep
+        // queue of blocks ahead of them, a peer that reads slowly would get
+        // our requests seconds late and stop sending to us. So a new block
+        // starts only while the queue is below about half a second of what
+        // this peer took last round (libtorrent's send-buffer watermark
+        // rule, its send_buffer_watermark_factor 50 %), within [16, 512] KiB.
+        if (stack_->info(c.conn).send_queued >= watermark(j, c)) return;  // the next poll
         if (!start_block(j, c)) return;
     }
+}
+
+uint32_t FetchService::watermark(const FetchJob &j, const FetchJob::Conn &c) const {
+    const uint64_t rate = j.peers_[c.slot].up_rate.load(std::memory_order_relaxed);
+    const uint64_t w = rate / 2;
+    return static_cast<uint32_t>(w < kWatermarkMin   ? kWatermarkMin
+                                 : w > kWatermarkMax ? kWatermarkMax
+                                                     : w);
 }
 
 // A block of a held piece: piece i of the torrent is chunk i of the object

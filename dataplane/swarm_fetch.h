@@ -64,7 +64,7 @@ namespace ep {
     X(fetch_connects, "outbound peer-wire connections opened")                                    \
     X(fetch_connect_failures, "outbound peer-wire connections refused or never answered")         \
     X(fetch_peer_closes, "fetch connections that ended before the torrent was complete")          \
-    X(fetch_bytes_down, "piece payload bytes received (first copies written to staging)")       \
+    X(fetch_bytes_down, "piece payload bytes received (first copies written to staging)")         \
     X(fetch_bytes_up, "piece payload bytes uploaded to peers (chunk slices)")                     \
     X(fetch_accepted, "incoming peer-wire connections for a torrent being fetched, taken over")   \
     X(fetch_accept_refused, "incoming ones refused: no free slot, or the address is banned")      \
@@ -80,9 +80,9 @@ struct SwarmFetchCounters {
 };
 
 struct FetchServiceConfig {
-    uint32_t ban_after = 2;        // bad pieces a peer may contribute to
-    uint64_t reconnect_ms = 2000;  // a peer that closed is dialled again after this
-    swarm::FetchConfig session;    // queue depth, timeouts, our peer id
+    uint32_t ban_after = 2;                       // bad pieces a peer may contribute to
+    uint64_t reconnect_ms = 2000;                 // a peer that closed is dialled again after this
+    swarm::FetchConfig session;                   // queue depth, timeouts, our peer id
     swarm::ChokerConfig choker = leech_choker();  // per job: tit-for-tat
     StreamConfig stream;                          // uploads' pinned-RAM share
     static swarm::ChokerConfig leech_choker() {
@@ -109,8 +109,8 @@ class FetchService;
 
 class FetchJob final : public swarm::PieceSink {
   public:
-    static constexpr uint32_t kMaxPeers = 16;    // dialled (--peer)
-    static constexpr uint32_t kIncoming = 8;     // accepted (peers that dial us)
+    static constexpr uint32_t kMaxPeers = 16;  // dialled (--peer)
+    static constexpr uint32_t kIncoming = 8;   // accepted (peers that dial us)
     static constexpr uint32_t kMaxSlots = kMaxPeers + kIncoming;
     // Peer::flags (what `edgectl swarm` prints).
     static constexpr uint8_t kAmChoking = 1, kAmInterested = 2, kPeerChoking = 4,
@@ -165,7 +165,7 @@ class FetchJob final : public swarm::PieceSink {
     struct Conn : StreamConn {  // the upload's stream state is the base
         FetchJob *job = nullptr;
         uint32_t slot = 0;
-        bool wake = false;        // the stream asked for a pump at the next poll
+        bool wake = false;           // the stream asked for a pump at the next poll
         bool seen_interest = false;  // the peer's interest the choker last saw
         // The block being uploaded: head copied, then a slice of the chunk.
         bool up_on = false;
@@ -262,6 +262,7 @@ class FetchService final : public Service,
     FetchJob *job_for(const uint8_t *info_hash) const;
     void run_choker(FetchJob &j);
     void publish(FetchJob &j, bool round);
+    uint32_t watermark(const FetchJob &j, const FetchJob::Conn &c) const;
     bool start_block(FetchJob &j, FetchJob::Conn &c);
     bool send_block(FetchJob &j, FetchJob::Conn &c);
     void abort_conn(FetchJob &j, uint32_t slot);

@@ -38,7 +38,7 @@ constexpr uint16_t kPeerDone = 200, kPeerGone = 499, kPeerBad = 400, kOurs = 500
 struct SwarmService::Conn : StreamConn {
     tcp::ConnId id{};
     bool in_use = false;
-    bool closing = false;  // FIN sent; released once the send queue drains
+    bool closing = false;    // FIN sent; released once the send queue drains
     bool handshook = false;  // the info hash is known (access log)
     bool fed = false;        // bytes were given to the session
     uint32_t blocks = 0;     // piece blocks sent (access log)

@@ -45,7 +45,8 @@ for p in spec:
     s = lt.session({"listen_interfaces": f"{host}:{p['port']}", "enable_dht": False,
                     "enable_lsd": False, "enable_upnp": False, "enable_natpmp": False,
                     "enable_outgoing_utp": False, "enable_incoming_utp": False,
-                    "upload_rate_limit": p["up"], "download_rate_limit": p["down"]})
+                    "upload_rate_limit": p["up"], "download_rate_limit": p["down"],
+                    "recv_socket_buffer_size": p.get("rcvbuf", 0)})
     s.set_peer_class_filter(flt)
     sessions.append(s)
     handles.append(s.add_torrent({"ti": lt.torrent_info(torrent), "save_path": p["save"]}))
@@ -184,11 +185,16 @@ def test_a_leecher_that_dials_us_downloads_while_we_fetch():
         assert ep.stop() == 0, ep.log()
 
 
-# Six partial peers: each lacks the pieces k with k % 6 == its index (its
-# copy has them corrupted), so each wants what the appliance fetches from
-# the others, and each uploads to the appliance at its own cap.
+# Six partial peers: each lacks a third of the pieces (its copy has them
+# corrupted), so each wants what the appliance fetches from the others, and
+# each uploads to the appliance at its own cap. Their downloads are capped
+# too (64 KB/s), so they stay interested for the whole test.
 RATES = [160_000, 12_000, 128_000, 20_000, 96_000, 72_000]
 FAST = {0, 2, 4, 5}
+
+
+def lacks(i, npieces):
+    return [k for k in range(npieces) if k % 6 in (i, (i + 3) % 6)]
 
 
 def test_tit_for_tat_unchokes_the_four_fastest_senders_and_rotates_the_optimistic():
@@ -206,15 +212,16 @@ def test_tit_for_tat_unchokes_the_four_fastest_senders_and_rotates_the_optimisti
             d = os.path.join(ep.workdir, f"p{i}")
             os.makedirs(d)
             b = bytearray(data)
-            for k in range(i, npieces, 6):
+            for k in lacks(i, npieces):
                 b[k * PIECE] ^= 0xFF
             with open(os.path.join(d, "show.bin"), "wb") as f:
                 f.write(b)
             # Slow downloads keep them interested in us for the whole test.
-            spec.append({"save": d, "port": 6881 + i, "up": rate, "down": 24_000})
+            spec.append({"save": d, "port": 6881 + i, "up": rate, "down": 64_000,
+                         "rcvbuf": 16384})
         peers = Peers(ep, torrent, spec, life_s=90)
         try:
-            expect = [npieces - len(range(i, npieces, 6)) for i in range(6)]
+            expect = [npieces - len(lacks(i, npieces)) for i in range(6)]
             assert peers.pieces == expect, peers.pieces
             args = ["swarm", "fetch", torrent]
             for i in range(6):
@@ -253,18 +260,22 @@ def test_tit_for_tat_unchokes_the_four_fastest_senders_and_rotates_the_optimisti
                 rate = {i: int(snap[i]["down_rate"]) for i in wanting}
                 assert min(rate[i] for i in regular) >= rate[choked[0]], (r, rate, regular)
                 fastest_rounds += regular == FAST
-                checked.append((r, opt[0]))
+                checked.append((r, opt[0], regular))
             assert len(checked) >= 4, (sorted(rounds), rounds)
-            # The capped rates make the regular four the fast four nearly always.
-            assert fastest_rounds >= len(checked) - 1, (fastest_rounds, checked, rounds)
+            # The capped rates make the regular four the fast four in most
+            # rounds (a fast peer that had little we lacked in some round
+            # loses its slot for the next, as the rule says).
+            assert fastest_rounds * 3 >= len(checked) * 2, (fastest_rounds, checked)
             # The optimistic one: held between rotations (rounds 1, 4, 7, ...
             # rotate: the choker counts rounds from 1), changed at each.
             changes = 0
-            for (r0, o0), (r1, o1) in zip(checked, checked[1:]):
+            for (r0, o0, _), (r1, o1, reg1) in zip(checked, checked[1:]):
                 if r1 != r0 + 1:
                     continue
                 if (r1 - 1) % 3:
-                    assert o1 == o0 or o0 in FAST, (r0, r1, checked)
+                    # Held, unless it earned a regular slot (then another
+                    # peer gets the optimistic one).
+                    assert o1 == o0 or o0 in reg1, (r0, r1, checked)
                 else:
                     assert o1 != o0, (r0, r1, checked)
                     changes += 1
