@@ -571,6 +571,7 @@ void swarm_on_remove(const Config &, const std::vector<std::string> &removed, Re
 // object its torrent (the fetched bytes: the swarm's info hash).
 struct FetchRow {
     FetchService *first = nullptr;  // the instance jobs go to (the first queue's)
+    std::vector<const SwarmService *> seeders;  // every queue's peer wire (edgectl swarm)
     bool made_primary = false;
     FetchServiceConfig cfg;
     uint32_t ip_be = 0;
@@ -615,6 +616,7 @@ bool setup_fetch(const ServiceSetup &s, std::string *) {
 }
 
 void teardown_fetch() {
+    fetch_row().seeders.clear();
     fetch_row().jobs.clear();
     fetch_row().first = nullptr;
 }
@@ -781,15 +783,37 @@ void swarm_progress(Reply &out) {
                       peer_flags(p) + "\n");
         }
     }
+    // The seeding connections (every queue's peer wire): one line each.
+    for (const SwarmService *sv : fetch_row().seeders) {
+        for (uint32_t i = 0; i < sv->views(); ++i) {
+            const SwarmService::PeerView &v = sv->view(i);
+            const swarm::CatTorrent *t = v.torrent.load(std::memory_order_relaxed);
+            if (!t) continue;
+            const uint8_t f = v.flags.load(std::memory_order_relaxed);
+            auto b = [f](uint8_t bit) { return (f & bit) ? "1" : "0"; };
+            // A seed wants nothing: never interested, the peer's choke of
+            // us not tracked ("-"), nothing downloaded, never snubbed.
+            out.write("seed " + swarm::hex(t->info_hash) + " peer " +
+                      ipv4_to_string(v.ip_be.load(std::memory_order_relaxed)) + ":" +
+                      std::to_string(v.port.load(std::memory_order_relaxed)) + " dir in up " +
+                      std::to_string(v.uploaded.load(std::memory_order_relaxed)) +
+                      " am_choking " + b(SwarmService::PeerView::kAmChoking) +
+                      " am_interested 0 peer_choking - peer_interested " +
+                      b(SwarmService::PeerView::kPeerInterested) + " down_rate 0 up_rate " +
+                      std::to_string(v.up_rate.load(std::memory_order_relaxed)) + " optimistic " +
+                      b(SwarmService::PeerView::kOptimistic) + " snubbed 0\n");
+        }
+    }
 }
 
 void fetch_commands(AdminSocket &admin, const Config &,
                     const std::vector<std::unique_ptr<Service>> &all) {
     for (const auto &s : all)
-        if (s && s->name() == "fetch" && static_cast<FetchService *>(s.get())->primary()) {
+        if (s && s->name() == "fetch" && static_cast<FetchService *>(s.get())->primary() &&
+            !fetch_row().first)
             fetch_row().first = static_cast<FetchService *>(s.get());
-            break;
-        }
+        else if (s && s->name() == "swarm")
+            fetch_row().seeders.push_back(static_cast<const SwarmService *>(s.get()));
     admin.add_command(
         "swarm",
         "swarm: fill-mode progress; swarm fetch FILE.torrent --peer ADDR:PORT... [--name NAME]: "

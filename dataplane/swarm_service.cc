@@ -83,7 +83,8 @@ bool SwarmService::init(tcp::Stack *stack, chunkstore::Store *store, uint32_t re
     items_.reset(new (std::nothrow) swarm::OutItem[size_t{n} * items_per_conn_]);
     choke_list_.reset(new (std::nothrow) swarm::ChokePeer *[n]);
     choke_conns_.reset(new (std::nothrow) Conn *[n]);
-    if (!items_ || !choke_list_ || !choke_conns_) return false;
+    views_.reset(new (std::nothrow) PeerView[n]);
+    if (!items_ || !choke_list_ || !choke_conns_ || !views_) return false;
     for (uint32_t i = 0; i < n; ++i)
         if (!pool_[i].session.init(&cfg_.session, &sctr_, &items_[size_t{i} * items_per_conn_],
                                    items_per_conn_))
@@ -481,7 +482,32 @@ void SwarmService::poll(const Clock &clk) {
         if (c->session.has_output()) pump(c);  // a keep-alive
     }
     run_choker(now_ns_, true);
+    publish_views();
     stream_.sweep(now_ns_);
+}
+
+void SwarmService::publish_views() {
+    const uint64_t round_ns = choker_.config().round_ns;
+    for (uint32_t i = 0; i < pool_.size(); ++i) {
+        const Conn *c = &pool_[i];
+        PeerView &v = views_[i];
+        if (!c->in_use || c->closing || !c->session.active() || !c->torrent) {
+            v.torrent.store(nullptr, std::memory_order_relaxed);
+            continue;
+        }
+        const tcp::FlowKey k = stack_->flow(c->id);
+        v.ip_be.store(rte_cpu_to_be_32(k.remote.is_v4() ? k.remote.v4_host() : 0),
+                      std::memory_order_relaxed);
+        v.port.store(k.rport, std::memory_order_relaxed);
+        uint8_t f = 0;
+        if (c->session.choked()) f |= PeerView::kAmChoking;
+        if (c->session.interested()) f |= PeerView::kPeerInterested;
+        if (c->cp.unchoked && c->cp.optimistic) f |= PeerView::kOptimistic;
+        v.flags.store(f, std::memory_order_relaxed);
+        v.uploaded.store(c->session.uploaded(), std::memory_order_relaxed);
+        v.up_rate.store(c->cp.rate * 1'000'000'000ull / round_ns, std::memory_order_relaxed);
+        v.torrent.store(c->torrent, std::memory_order_relaxed);
+    }
 }
 
 void SwarmService::visit_counters(const CounterVisitor &fn) const {

@@ -8,6 +8,7 @@
 // promotion path like an HTTP body does. docs/swarm.md "Peer wire".
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 
@@ -55,6 +56,22 @@ struct SwarmConfig {
 
 class SwarmService final : public Service, public tcp::Handler, private StreamOwner {
   public:
+    // One seeding connection as `edgectl swarm` shows it: written by the
+    // lcore every sweep (100 ms), read by the control thread (relaxed).
+    // `torrent` is a catalog entry (never freed while the daemon runs);
+    // nullptr: the slot is not a live connection.
+    struct PeerView {
+        static constexpr uint8_t kAmChoking = 1, kPeerInterested = 2, kOptimistic = 4;
+        std::atomic<const swarm::CatTorrent *> torrent{nullptr};
+        std::atomic<uint32_t> ip_be{0};
+        std::atomic<uint16_t> port{0};
+        std::atomic<uint8_t> flags{0};
+        std::atomic<uint64_t> uploaded{0};
+        std::atomic<uint64_t> up_rate{0};  // bytes/s over the last choker round
+    };
+    uint32_t views() const { return cfg_.max_conns; }
+    const PeerView &view(uint32_t i) const { return views_[i]; }
+
     SwarmService(const SwarmConfig &cfg, const swarm::Catalog *catalog, uint64_t seed);
     ~SwarmService() override;
 
@@ -104,6 +121,7 @@ class SwarmService final : public Service, public tcp::Handler, private StreamOw
     void release(Conn *c, CloseWhy why);
     void log_close(const Conn &c, CloseWhy why);
     void run_choker(uint64_t now_ns, bool round_due);
+    void publish_views();
 
     // StreamOwner
     void stream_wake(StreamConn &sc) override;
@@ -119,6 +137,7 @@ class SwarmService final : public Service, public tcp::Handler, private StreamOw
     std::unique_ptr<swarm::OutItem[]> items_;  // cap_ per connection
     uint32_t items_per_conn_ = 0;
     std::unique_ptr<swarm::ChokePeer *[]> choke_list_;
+    std::unique_ptr<PeerView[]> views_;
     std::unique_ptr<Conn *[]> choke_conns_;
     swarm::Choker choker_;
     bool choke_dirty_ = false;

@@ -33,7 +33,8 @@ PIECE = 256 * 1024
 # at start: pieces that do not match are missing). Rate limits apply to
 # every peer (a peer-class filter that puts all addresses in the global
 # class; by default local peers are unlimited). Prints "ready" and each
-# session's piece count once checked, then lives LIFE seconds and prints
+# session's piece count once checked (then a session with "connect": [ip,
+# port] dials that peer), lives LIFE seconds and prints
 # each session's uploaded bytes.
 LT_PEERS = r"""
 import json, libtorrent as lt, sys, time
@@ -55,6 +56,9 @@ checking = (lt.torrent_status.checking_files, lt.torrent_status.checking_resume_
 while time.time() < deadline and any(h.status().state in checking for h in handles):
     time.sleep(0.1)
 print("ready", " ".join(str(h.status().num_pieces) for h in handles), flush=True)
+for p, h in zip(spec, handles):
+    if p.get("connect"):
+        h.connect_peer((p["connect"][0], p["connect"][1]))
 end = time.time() + life
 while time.time() < end:
     time.sleep(0.2)
@@ -120,7 +124,7 @@ def swarm(ep):
         if w[0] == "fetch":
             cur = w[1]
             f = dict(zip(w[5::2], w[6::2]))
-            f["phase"] = w[4]
+            f["phase"], f["info_hash"] = w[4], w[3]
             out[cur] = (f, [])
         elif w[0] == "peer":
             p = dict(zip(w[3::2], w[4::2]))
@@ -154,7 +158,7 @@ def test_a_leecher_that_dials_us_downloads_while_we_fetch():
             up_while_running, deadline = 0, time.time() + 40
             while time.time() < deadline:
                 f, peers = swarm(ep)["film.bin"]
-                if f["phase"] != "running":
+                if f["phase"] not in ("queued", "running"):
                     break
                 for p in peers:
                     if p["dir"] == "in":
@@ -177,6 +181,27 @@ def test_a_leecher_that_dials_us_downloads_while_we_fetch():
                                 "-o", "-", f"http://{ep.ip}/film.bin"], capture_output=True,
                                timeout=60)
             assert r.returncode == 0 and hashlib.sha256(r.stdout).hexdigest() == sha256(src)
+            # Now a seed of it (adopted): a slow leecher's connection shows
+            # in `edgectl swarm` as a seeding session, unchoked, interested.
+            leech2_dir = os.path.join(ep.workdir, "leech2")
+            os.makedirs(leech2_dir)
+            slow = Peers(ep, torrent, [{"save": leech2_dir, "port": 6897, "up": 0,
+                                        "down": 300_000, "connect": [ep.ip, 6881]}], life_s=30)
+            try:
+                seen, deadline = None, time.time() + 20
+                while time.time() < deadline and not seen:
+                    for line in ep.ctl("swarm").stdout.splitlines():
+                        w = line.split()
+                        if w[0] == "seed" and w[3].startswith(ep.host_ip + ":"):
+                            p = dict(zip(w[4::2], w[5::2]))
+                            if p["am_choking"] == "0" and int(p["up"]) > 0:
+                                seen = (w[1], p)
+                    time.sleep(0.3)
+                assert seen, ep.ctl("swarm").stdout
+                assert seen[1]["peer_interested"] == "1" and seen[1]["dir"] == "in", seen
+                assert seen[0] == swarm(ep)["film.bin"][0]["info_hash"], seen
+            finally:
+                slow.stop()
         finally:
             if leech and leech.poll() is None:
                 leech.kill()
@@ -234,7 +259,7 @@ def test_tit_for_tat_unchokes_the_four_fastest_senders_and_rotates_the_optimisti
             while time.time() < deadline:
                 a = swarm(ep)["show.bin"]
                 b = swarm(ep)["show.bin"]
-                if b[0]["phase"] != "running":
+                if b[0]["phase"] not in ("queued", "running"):
                     break
                 r = int(a[0]["round"])
                 stored = int(a[0]["pieces"].split("/")[0])
