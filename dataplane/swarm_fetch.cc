@@ -614,6 +614,12 @@ void FetchService::finish(FetchJob &j) {
             stack_->close(c.conn);
             c.open = false;
         }
+        FetchJob::Peer &p = j.peers_[s];
+        if (p.state.load(std::memory_order_relaxed) ==
+            static_cast<uint8_t>(FetchJob::PeerState::kActive))
+            p.state.store(static_cast<uint8_t>(FetchJob::PeerState::kClosed),
+                          std::memory_order_relaxed);
+        p.flags.store(s >= j.npeers_ ? FetchJob::kIncomingPeer : 0, std::memory_order_relaxed);
     }
     ++ctr_.fetch_jobs_complete;
     j.phase_.store(FetchJob::Phase::kComplete, std::memory_order_release);
