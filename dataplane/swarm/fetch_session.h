@@ -42,33 +42,33 @@
 namespace ep::swarm {
 
 // Per-lcore counters, X(name, help); framing errors by pw::Error name.
-#define EP_FETCH_COUNTERS(X)                                                                     \
-    X(handshakes, "outbound handshakes answered with our info hash")                             \
-    X(wrong_torrent, "closed: the peer answered with another info hash")                         \
-    X(handshake_timeouts, "closed: no handshake answer within the handshake timeout")            \
-    X(idle_timeouts, "closed: the peer sent nothing (not even a keep-alive) for too long")       \
-    X(requests_sent, "block requests sent")                                                      \
-    X(blocks_received, "blocks received and written into the piece buffer (first copy)")         \
-    X(blocks_duplicate, "blocks that arrived after another copy (endgame): dropped")             \
-    X(blocks_unrequested, "piece messages for a block not outstanding to that peer: dropped")    \
-    X(cancels_sent, "cancels sent: another peer's copy of the block arrived first (endgame)")    \
-    X(rejects_received, "BEP 6 rejects of our requests (the blocks are picked again)")           \
-    X(choke_drops, "outstanding requests dropped by a choke (no BEP 6): picked again")           \
-    X(request_timeouts, "requests given up: no block from that peer for the snub timeout")       \
-    X(pieces_passed, "pieces whose SHA-1 matched (handed to the sink)")                          \
-    X(pieces_failed, "pieces whose SHA-1 did not match (fetched again)")                         \
-    X(banned, "closed: the peer contributed to ban_after bad pieces")                            \
-    X(requests_refused, "peers' requests refused (not held, choked, or queue full): see below")  \
-    X(requests_not_held, "requests for a piece we do not hold (yet): BEP 6 reject")              \
-    X(requests_while_choked, "requests while we choke the peer: BEP 6 reject (fast) or dropped") \
-    X(upload_queue_full, "requests over the upload queue (kUpQueue): rejected")                  \
-    X(requests_queued, "peers' requests queued for upload (a held piece, unchoked)")             \
-    X(cancels_received, "peers' cancels that removed a queued upload request")                   \
-    X(blocks_uploaded, "blocks sent to peers (13-byte head copied, block a chunk slice)")        \
-    X(bytes_uploaded, "piece payload bytes sent to peers")                                       \
-    X(accepted, "incoming connections (a peer dialled us) handed to the fetch")                  \
-    X(bitfield_not_first, "bitfield/have-all/have-none after other messages (ignored)")          \
-    X(output_full, "closed: our output ring overflowed")                                         \
+#define EP_FETCH_COUNTERS(X)                                                                  \
+    X(handshakes, "outbound handshakes answered with our info hash")                          \
+    X(wrong_torrent, "closed: the peer answered with another info hash")                      \
+    X(handshake_timeouts, "closed: no handshake answer within the handshake timeout")         \
+    X(idle_timeouts, "closed: the peer sent nothing (not even a keep-alive) for too long")    \
+    X(requests_sent, "block requests sent")                                                   \
+    X(blocks_received, "blocks received and written into the piece buffer (first copy)")      \
+    X(blocks_duplicate, "blocks that arrived after another copy (endgame): dropped")          \
+    X(blocks_unrequested, "piece messages for a block not outstanding to that peer: dropped") \
+    X(cancels_sent, "cancels sent: another peer's copy of the block arrived first (endgame)") \
+    X(rejects_received, "BEP 6 rejects of our requests (the blocks are picked again)")        \
+    X(choke_drops, "outstanding requests dropped by a choke (no BEP 6): picked again")        \
+    X(request_timeouts, "requests given up: no block from that peer for the snub timeout")    \
+    X(pieces_passed, "pieces whose SHA-1 matched (handed to the sink)")                       \
+    X(pieces_failed, "pieces whose SHA-1 did not match (fetched again)")                      \
+    X(banned, "closed: the peer contributed to ban_after bad pieces")                         \
+    X(requests_refused, "peers' requests refused: not held, while choked, or queue full")     \
+    X(requests_not_held, "requests for a piece we do not hold (yet): rejected")               \
+    X(requests_while_choked, "requests while we choke the peer: rejected (BEP 6) or dropped") \
+    X(upload_queue_full, "requests over the upload queue (kUpQueue): rejected")               \
+    X(requests_queued, "peers' requests queued for upload (a held piece, unchoked)")          \
+    X(cancels_received, "peers' cancels that removed a queued upload request")                \
+    X(blocks_uploaded, "blocks sent to peers (13-byte head copied, block a chunk slice)")     \
+    X(bytes_uploaded, "piece payload bytes sent to peers")                                    \
+    X(accepted, "incoming connections (a peer dialled us) handed to the fetch")               \
+    X(bitfield_not_first, "bitfield/have-all/have-none after other messages (ignored)")       \
+    X(output_full, "closed: our output ring overflowed")                                      \
     X(keepalives_sent, "keep-alives sent on an otherwise silent connection")
 
 struct FetchCounters {
