@@ -639,6 +639,7 @@ void FetchService::visit_counters(const CounterVisitor &fn) const {
         fn({key, "fetch connections closed: peer-wire framing error of this kind",
             __atomic_load_n(&sctr_.wire_errors[i], __ATOMIC_RELAXED)});
     }
+    stream_.visit_counters(fn);  // the uploads' stream (pins, chunk waits)
 }
 
 }  // namespace ep
