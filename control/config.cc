@@ -514,6 +514,14 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
                    "Regular unchoke slots per data lcore, re-picked every 10 s (plus one "
                    "optimistic unchoke every 30 s)")
         ->check(CLI::Range(1, 1024));
+    app.add_option("--swarm-rechoke-s", cfg->swarm_rechoke_s,
+                   "Choker round: the regular unchokes are re-picked this often (seeding: by "
+                   "upload rate; fill mode: tit-for-tat, by download rate from each peer)")
+        ->check(CLI::Range(1, 3600));
+    app.add_option("--swarm-optimistic-s", cfg->swarm_optimistic_s,
+                   "The optimistic unchoke rotates this often (rounded down to whole rounds, at "
+                   "least one)")
+        ->check(CLI::Range(1, 3600));
     app.add_option("--swarm-fetch-ban-after", cfg->swarm_fetch_ban_after,
                    "Fill mode (edgectl swarm fetch): a peer that contributed to this many pieces "
                    "whose SHA-1 failed is banned for the rest of the fetch")

@@ -87,6 +87,8 @@ struct Config {
     unsigned swarm_max_conns = 256;   // peer connections per data lcore queue
     unsigned swarm_fetch_ban_after = 2;  // fill mode: bad pieces before a peer is banned
     unsigned swarm_unchoke_slots = 4;  // regular unchokes per data lcore (plus 1 optimistic)
+    unsigned swarm_rechoke_s = 10;     // choker rounds (seeding and fill mode)
+    unsigned swarm_optimistic_s = 30;  // optimistic unchoke rotation (a multiple of the round)
     unsigned dns_port = 0;          // authoritative DNS, UDP and TCP; 0: off
     std::vector<std::string> dns_zones;  // master-format zone files, one zone each
     unsigned dns_max_udp = 1232;    // our EDNS UDP payload size (RFC 6891 6.2.5)

@@ -67,6 +67,8 @@ namespace {
     X(swarm_port, "swarm-port")                               \
     X(swarm_max_conns, "swarm-max-conns")                     \
     X(swarm_unchoke_slots, "swarm-unchoke-slots")             \
+    X(swarm_rechoke_s, "swarm-rechoke-s")                     \
+    X(swarm_optimistic_s, "swarm-optimistic-s")               \
     X(swarm_fetch_ban_after, "swarm-fetch-ban-after")         \
     X(dns_rrl_rate, "dns-rrl-rate")                           \
     X(dns_rrl_slip, "dns-rrl-slip")                           \

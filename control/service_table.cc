@@ -100,6 +100,12 @@ bool build_routes(const std::vector<std::string> &origins, origin::Table *t, std
 // The pin limits every ChunkStream (HTTP's and the peer wire's) follows; a
 // reload publishes new ones (PinLimits: a sequence lock the lcores read
 // once per sweep).
+// The choker's optimistic interval in rounds (at least one).
+uint32_t optimistic_rounds(const Config &cfg) {
+    const unsigned r = cfg.swarm_rechoke_s ? cfg.swarm_optimistic_s / cfg.swarm_rechoke_s : 1;
+    return r ? r : 1;
+}
+
 PinLimits &pin_limits() {
     static PinLimits l;
     return l;
@@ -489,6 +495,13 @@ std::unique_ptr<Torrents> &torrents() {
 }
 // The peer wire's view of our torrents (info hash -> chunks), read by every
 // lcore's SwarmService; and what the service instances share.
+// The first queue's peer-wire service: fill mode (the first queue's
+// FetchService) takes over its connections for torrents being fetched.
+SwarmService *&first_swarm() {
+    static SwarmService *s = nullptr;
+    return s;
+}
+
 std::unique_ptr<swarm::Catalog> &swarm_catalog() {
     static std::unique_ptr<swarm::Catalog> c;
     return c;
@@ -575,6 +588,8 @@ bool setup_swarm(const ServiceSetup &s, std::string *) {
         SwarmConfig &sc = swarm_config();
         sc.max_conns = cfg.swarm_max_conns;
         sc.choker.regular = cfg.swarm_unchoke_slots;
+        sc.choker.round_ns = uint64_t{cfg.swarm_rechoke_s} * 1'000'000'000ull;
+        sc.choker.optimistic_rounds = optimistic_rounds(cfg);
         sc.stream.pin_conn_bytes = cfg.http_pin_conn_kb * 1024;
         sc.stream.pin_ram_pct = cfg.http_pin_ram_pct;
         sc.stream.live = &pin_limits();
@@ -603,6 +618,7 @@ bool setup_swarm(const ServiceSetup &s, std::string *) {
 }
 
 void teardown_swarm() {
+    first_swarm() = nullptr;
     torrents().reset();
     tracker_shared().reset();
     swarm_catalog().reset();
@@ -620,6 +636,7 @@ std::unique_ptr<Service> make_swarm(const ServiceEnv &env, std::string *err) {
         return nullptr;
     }
     srv->set_response_log(env.response_log);
+    if (!first_swarm()) first_swarm() = srv.get();
     return srv;
 }
 
@@ -702,6 +719,7 @@ void swarm_on_remove(const Config &, const std::vector<std::string> &removed, Re
 // object its torrent (the fetched bytes: the swarm's info hash).
 struct FetchRow {
     FetchService *first = nullptr;  // the instance jobs go to (the first queue's)
+    std::vector<const SwarmService *> seeders;  // every queue's peer wire (edgectl swarm)
     bool made_primary = false;
     FetchServiceConfig cfg;
     uint32_t ip_be = 0;
@@ -723,6 +741,17 @@ bool setup_fetch(const ServiceSetup &s, std::string *) {
     FetchRow &r = fetch_row();
     r.cfg = {};
     r.cfg.ban_after = s.cfg.swarm_fetch_ban_after;
+    // Tit-for-tat over the fetch connections (docs/swarm.md "Choking"):
+    // the same slots and intervals as the seeding choker, kLeech.
+    r.cfg.choker.regular = s.cfg.swarm_unchoke_slots;
+    r.cfg.choker.round_ns = uint64_t{s.cfg.swarm_rechoke_s} * 1'000'000'000ull;
+    r.cfg.choker.optimistic_rounds = optimistic_rounds(s.cfg);
+    // Uploads pin chunks like the peer wire's streams; the fetch stream
+    // (one, the first queue's) takes a sharer's part on top of theirs.
+    r.cfg.stream.pin_conn_bytes = s.cfg.http_pin_conn_kb * 1024;
+    r.cfg.stream.pin_ram_pct = s.cfg.http_pin_ram_pct;
+    r.cfg.stream.live = &pin_limits();
+    r.cfg.stream.pin_sharers = s.queues * 2;
     // Our peer id (BEP 20 style): "-EP0001-" and 12 random bytes.
     std::memcpy(r.cfg.session.peer_id, "-EP0001-", 8);
     for (int i = 8; i < 20; ++i)
@@ -735,6 +764,7 @@ bool setup_fetch(const ServiceSetup &s, std::string *) {
 }
 
 void teardown_fetch() {
+    fetch_row().seeders.clear();
     fetch_row().jobs.clear();
     fetch_row().first = nullptr;
 }
@@ -745,10 +775,13 @@ std::unique_ptr<Service> make_fetch(const ServiceEnv &env, std::string *err) {
     // Jobs go to the first queue's instance only (one fill channel).
     const bool primary = !fetch_row().made_primary;
     fetch_row().made_primary = true;
-    if (!f->init(env.stack, env.store, primary)) {
+    if (!f->init(env.stack, env.store, env.lc->reader_id, primary, env.access)) {
         *err = "fill mode: no fill channel left in the store";
         return nullptr;
     }
+    // The same queue's peer port hands over peers that dial us for a
+    // torrent being fetched (made just before: rows run in table order).
+    if (primary && first_swarm()) first_swarm()->set_handoff(f.get());
     return f;
 }
 
@@ -1030,25 +1063,70 @@ const char *peer_state_name(uint8_t s) {
     return s < 5 ? kNames[s] : "?";
 }
 
+// The choke and interest state both ways, the last round's rates (bytes/s)
+// and the choker's marks, as `key value` pairs (tests parse them).
+std::string peer_flags(const FetchJob::Peer &p) {
+    const uint8_t f = p.flags.load(std::memory_order_relaxed);
+    auto b = [f](uint8_t bit) { return (f & bit) ? "1" : "0"; };
+    return std::string("dir ") + ((f & FetchJob::kIncomingPeer) ? "in" : "out") + " up " +
+           std::to_string(p.bytes_up.load(std::memory_order_relaxed)) + " am_choking " +
+           b(FetchJob::kAmChoking) + " am_interested " + b(FetchJob::kAmInterested) +
+           " peer_choking " + b(FetchJob::kPeerChoking) + " peer_interested " +
+           b(FetchJob::kPeerInterested) + " down_rate " +
+           std::to_string(p.down_rate.load(std::memory_order_relaxed)) + " up_rate " +
+           std::to_string(p.up_rate.load(std::memory_order_relaxed)) + " optimistic " +
+           b(FetchJob::kOptimistic) + " snubbed " + b(FetchJob::kSnubbed);
+}
+
 // `swarm`: one line per fetch, then one per peer.
 void swarm_progress(Reply &out) {
     for (const auto &e : fetch_row().jobs) {
         const FetchJob &j = *e.job;
         uint32_t banned = 0;
-        for (uint32_t s = 0; s < j.npeers(); ++s)
+        for (uint32_t s = 0; s < j.nslots(); ++s)
             banned += j.peer(s).state.load(std::memory_order_relaxed) ==
                       static_cast<uint8_t>(FetchJob::PeerState::kBanned);
+        // The round first (acquire): the rates and flags below are that
+        // round's or newer.
+        const uint64_t round = j.choke_rounds();
         out.write("fetch " + j.name() + " info_hash " + swarm::hex(j.info_hash()) + " " +
                   phase_name(j.phase()) + " pieces " + std::to_string(j.pieces_stored()) + "/" +
                   std::to_string(j.pieces()) + " peers " + std::to_string(j.npeers()) + " banned " +
-                  std::to_string(banned) + (e.adopted ? " seeding" : "") + "\n");
-        for (uint32_t s = 0; s < j.npeers(); ++s) {
+                  std::to_string(banned) + " round " + std::to_string(round) +
+                  (e.adopted ? " seeding" : "") + "\n");
+        for (uint32_t s = 0; s < j.nslots(); ++s) {
             const FetchJob::Peer &p = j.peer(s);
-            out.write("  peer " + ipv4_to_string(p.ip_be) + ":" + std::to_string(p.port) + " " +
-                      peer_state_name(p.state.load(std::memory_order_relaxed)) + " down " +
+            const uint8_t st = p.state.load(std::memory_order_relaxed);
+            if (s >= j.npeers() && st == static_cast<uint8_t>(FetchJob::PeerState::kIdle))
+                continue;  // a slot never used (dialled or accepted)
+            out.write("  peer " + ipv4_to_string(p.ip_be.load(std::memory_order_relaxed)) + ":" +
+                      std::to_string(p.port.load(std::memory_order_relaxed)) + " " +
+                      peer_state_name(st) + " down " +
                       std::to_string(p.bytes_down.load(std::memory_order_relaxed)) + " bad " +
                       std::to_string(p.bad_pieces.load(std::memory_order_relaxed)) + " connects " +
-                      std::to_string(p.connects.load(std::memory_order_relaxed)) + "\n");
+                      std::to_string(p.connects.load(std::memory_order_relaxed)) + " " +
+                      peer_flags(p) + "\n");
+        }
+    }
+    // The seeding connections (every queue's peer wire): one line each.
+    for (const SwarmService *sv : fetch_row().seeders) {
+        for (uint32_t i = 0; i < sv->views(); ++i) {
+            const SwarmService::PeerView &v = sv->view(i);
+            const swarm::CatTorrent *t = v.torrent.load(std::memory_order_relaxed);
+            if (!t) continue;
+            const uint8_t f = v.flags.load(std::memory_order_relaxed);
+            auto b = [f](uint8_t bit) { return (f & bit) ? "1" : "0"; };
+            // A seed wants nothing: never interested, the peer's choke of
+            // us not tracked ("-"), nothing downloaded, never snubbed.
+            out.write("seed " + swarm::hex(t->info_hash) + " peer " +
+                      ipv4_to_string(v.ip_be.load(std::memory_order_relaxed)) + ":" +
+                      std::to_string(v.port.load(std::memory_order_relaxed)) + " dir in up " +
+                      std::to_string(v.uploaded.load(std::memory_order_relaxed)) +
+                      " am_choking " + b(SwarmService::PeerView::kAmChoking) +
+                      " am_interested 0 peer_choking - peer_interested " +
+                      b(SwarmService::PeerView::kPeerInterested) + " down_rate 0 up_rate " +
+                      std::to_string(v.up_rate.load(std::memory_order_relaxed)) + " optimistic " +
+                      b(SwarmService::PeerView::kOptimistic) + " snubbed 0\n");
         }
     }
     discover_progress(out);
@@ -1057,10 +1135,11 @@ void swarm_progress(Reply &out) {
 void fetch_commands(AdminSocket &admin, const Config &,
                     const std::vector<std::unique_ptr<Service>> &all) {
     for (const auto &s : all)
-        if (s && s->name() == "fetch" && static_cast<FetchService *>(s.get())->primary()) {
+        if (s && s->name() == "fetch" && static_cast<FetchService *>(s.get())->primary() &&
+            !fetch_row().first)
             fetch_row().first = static_cast<FetchService *>(s.get());
-            break;
-        }
+        else if (s && s->name() == "swarm")
+            fetch_row().seeders.push_back(static_cast<const SwarmService *>(s.get()));
     admin.add_command(
         "swarm",
         "swarm: fill-mode progress; swarm fetch FILE.torrent|MAGNET [--peer ADDR:PORT...] "

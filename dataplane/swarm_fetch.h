@@ -19,8 +19,15 @@
 //    ever posted). When every piece is stored the job is complete; the
 //    control thread then gives the object its torrent (control/torrents.cc).
 //
-// Not yet: uploading while fetching (the sessions reject peers' requests,
-// BEP 6), tracker announces (peers come from the command line), magnet
+// Uploading while fetching (docs/swarm.md "Uploading while fetching"): every
+// connection of a job, dialled or accepted (a peer that dialled our peer
+// port for this torrent: SwarmService hands it over, FetchHandoff), runs
+// the leecher's tit-for-tat choker (swarm::Choker, kLeech, one per job); a
+// request for a piece already stored is sent as a 13-byte copied head and a
+// slice of chunk i of the object through this service's ChunkStream (zero
+// copy, the seeding path), never from the staging buffer.
+//
+// Not yet: tracker announces (peers come from the command line), magnet
 // links (BEP 9 metadata), more than one data lcore (outbound connections
 // are opened without a port filter: with --origin and several lcores the
 // steering stage would route their answers elsewhere).
@@ -33,9 +40,11 @@
 #include <vector>
 
 #include "chunkstore/store.h"
+#include "dataplane/chunk_stream.h"
 #include "dataplane/net/tcp/handler.h"
 #include "dataplane/net/tcp/stack.h"
 #include "dataplane/service.h"
+#include "dataplane/swarm/choker.h"
 #include "dataplane/swarm/fetch_session.h"
 #include "dataplane/swarm/sha1.h"
 
@@ -55,7 +64,14 @@ namespace ep {
     X(fetch_connects, "outbound peer-wire connections opened")                                    \
     X(fetch_connect_failures, "outbound peer-wire connections refused or never answered")         \
     X(fetch_peer_closes, "fetch connections that ended before the torrent was complete")          \
-    X(fetch_bytes_down, "piece payload bytes received (first copies written to staging)")
+    X(fetch_bytes_down, "piece payload bytes received (first copies written to staging)")         \
+    X(fetch_bytes_up, "piece payload bytes uploaded to peers (chunk slices)")                     \
+    X(fetch_accepted, "incoming peer-wire connections for a torrent being fetched, taken over")   \
+    X(fetch_accept_refused, "incoming ones refused: no free slot, or the address is banned")      \
+    X(fetch_upload_object_gone, "closed: a piece to upload whose object version is gone")         \
+    X(fetch_choke_rounds, "tit-for-tat choker rounds over the fetch connections")                 \
+    X(fetch_unchokes, "unchoke messages sent to fetch peers")                                     \
+    X(fetch_chokes, "choke messages sent to fetch peers")
 
 struct SwarmFetchCounters {
 #define EP_X(field, help) uint64_t field = 0;
@@ -64,24 +80,55 @@ struct SwarmFetchCounters {
 };
 
 struct FetchServiceConfig {
-    uint32_t ban_after = 2;        // bad pieces a peer may contribute to
-    uint64_t reconnect_ms = 2000;  // a peer that closed is dialled again after this
-    swarm::FetchConfig session;    // queue depth, timeouts, our peer id
+    uint32_t ban_after = 2;                       // bad pieces a peer may contribute to
+    uint64_t reconnect_ms = 2000;                 // a peer that closed is dialled again after this
+    swarm::FetchConfig session;                   // queue depth, timeouts, our peer id
+    swarm::ChokerConfig choker = leech_choker();  // per job: tit-for-tat
+    StreamConfig stream;                          // uploads' pinned-RAM share
+    static swarm::ChokerConfig leech_choker() {
+        swarm::ChokerConfig c;
+        c.mode = swarm::ChokeMode::kLeech;
+        return c;
+    }
+};
+
+// SwarmService (the peer port) asks it about a handshake for a torrent the
+// catalog does not serve yet: one being fetched takes the connection over.
+class FetchHandoff {
+  public:
+    virtual bool can_adopt(const uint8_t *info_hash, uint32_t ip_be) const = 0;
+    // Takes the connection (handler, user) and feeds it `data`, the bytes
+    // received so far (the peer's handshake first).
+    virtual void adopt(tcp::ConnId id, const uint8_t *data, size_t len) = 0;
+
+  protected:
+    ~FetchHandoff() = default;
 };
 
 class FetchService;
 
 class FetchJob final : public swarm::PieceSink {
   public:
-    static constexpr uint32_t kMaxPeers = 16;
+    static constexpr uint32_t kMaxPeers = 16;  // dialled (--peer)
+    static constexpr uint32_t kIncoming = 8;   // accepted (peers that dial us)
+    static constexpr uint32_t kMaxSlots = kMaxPeers + kIncoming;
+    // Peer::flags (what `edgectl swarm` prints).
+    static constexpr uint8_t kAmChoking = 1, kAmInterested = 2, kPeerChoking = 4,
+                             kPeerInterested = 8, kOptimistic = 16, kSnubbed = 32,
+                             kIncomingPeer = 64;
     enum class Phase : uint8_t { kQueued, kRunning, kComplete, kFailed };
     enum class PeerState : uint8_t { kIdle, kConnecting, kActive, kClosed, kBanned };
     struct Peer {
-        uint32_t ip_be = 0;
-        uint16_t port = 0;
-        // lcore-written, control-read (relaxed)
+        // lcore-written, control-read (relaxed); the address too (an
+        // accepted peer's is learnt on the lcore)
+        std::atomic<uint32_t> ip_be{0};
+        std::atomic<uint16_t> port{0};
         std::atomic<uint8_t> state{0};
+        std::atomic<uint8_t> flags{0};
         std::atomic<uint64_t> bytes_down{0};
+        std::atomic<uint64_t> bytes_up{0};
+        std::atomic<uint64_t> down_rate{0};  // bytes/s over the last choker round
+        std::atomic<uint64_t> up_rate{0};
         std::atomic<uint32_t> bad_pieces{0};
         std::atomic<uint32_t> connects{0};
     };
@@ -101,10 +148,15 @@ class FetchJob final : public swarm::PieceSink {
     Phase phase() const { return phase_.load(std::memory_order_acquire); }
     uint32_t pieces() const { return npieces_; }
     uint32_t pieces_stored() const { return stored_.load(std::memory_order_relaxed); }
+    // Dialled slots in use: 0..npeers(); slots kMaxPeers..kMaxSlots are
+    // accepted ones (peers that dialled us).
     uint32_t npeers() const { return npeers_.load(std::memory_order_acquire); }
+    uint32_t nslots() const { return kMaxSlots; }
+    uint64_t choke_rounds() const { return rounds_.load(std::memory_order_relaxed); }
     // Lcore (the first queue's, where DiscoveryService runs too): a peer a
-    // tracker or magnet named joins the next free slot and is dialled on the
-    // next poll. False when it is known already or every slot is taken.
+    // tracker or magnet named joins the next free dialled slot and is
+    // dialled on the next poll. False when it is known already or every
+    // dialled slot is taken.
     bool add_peer(uint32_t ip_be, uint16_t port);
     const Peer &peer(uint32_t i) const { return peers_[i]; }
     chunkstore::ObjectId oid() const { return oid_; }
@@ -117,7 +169,18 @@ class FetchJob final : public swarm::PieceSink {
     void piece_done(uint32_t piece) override;
     void piece_bad(uint32_t piece) override;
 
-    struct Conn {
+    struct Conn : StreamConn {  // the upload's stream state is the base
+        FetchJob *job = nullptr;
+        uint32_t slot = 0;
+        bool wake = false;           // the stream asked for a pump at the next poll
+        bool seen_interest = false;  // the peer's interest the choker last saw
+        // The block being uploaded: head copied, then a slice of the chunk.
+        bool up_on = false;
+        uint32_t up_off = 0;
+        uint64_t up_body = 0;
+        uint8_t up_head[13];
+        ChunkStream::Handle h = 0;
+        uint64_t up_mark = 0;  // uploaded at the last choker round
         swarm::FetchSession session;
         tcp::ConnId conn{};
         bool open = false;
@@ -142,8 +205,14 @@ class FetchJob final : public swarm::PieceSink {
     // Per piece: 0 nothing, 1 verified and waiting for a channel slot,
     // 2 posted, 3 stored.
     std::unique_ptr<uint8_t[]> pstate_;
-    std::atomic<uint32_t> npeers_{0};  // slots in use (grows on the lcore: add_peer)
-    Peer peers_[kMaxPeers];
+    std::atomic<uint32_t> npeers_{0};  // dialled slots in use (grows on the lcore: add_peer)
+    Peer peers_[kMaxSlots];
+    swarm::Choker choker_;
+    swarm::ChokePeer *choke_list_[kMaxSlots] = {};
+    uint32_t choke_slot_[kMaxSlots] = {};
+    bool choke_dirty_ = false;
+    uint64_t next_publish_ns_ = 0;
+    std::atomic<uint64_t> rounds_{0};
     std::unique_ptr<Conn[]> conns_;
     std::atomic<Phase> phase_{Phase::kQueued};
     std::atomic<uint32_t> stored_{0};
@@ -152,14 +221,18 @@ class FetchJob final : public swarm::PieceSink {
     uint64_t next_check_ns_ = 0;
 };
 
-class FetchService final : public Service, public tcp::Handler {
+class FetchService final : public Service,
+                           public tcp::Handler,
+                           public FetchHandoff,
+                           private StreamOwner {
   public:
     static constexpr uint32_t kMaxJobs = 4;
     FetchService(const FetchServiceConfig &cfg, uint32_t local_ip_be);
     ~FetchService() override;
     // `primary`: the instance jobs go to, the only one that takes a fill
     // channel of the store (there are 64 for every service of every queue).
-    bool init(tcp::Stack *stack, chunkstore::Store *store, bool primary);
+    bool init(tcp::Stack *stack, chunkstore::Store *store, uint32_t reader_id, bool primary,
+              AccessSink *access = nullptr);
     bool primary() const { return channel_ != UINT32_MAX; }
 
     // Control thread: hands a job to this instance's lcore; false while the
@@ -178,6 +251,10 @@ class FetchService final : public Service, public tcp::Handler {
     void on_writable(tcp::Stack &, tcp::ConnId) override;
     void on_closed(tcp::Stack &, tcp::ConnId, tcp::CloseReason) override;
 
+    // FetchHandoff (the peer port's SwarmService, same lcore)
+    bool can_adopt(const uint8_t *info_hash, uint32_t ip_be) const override;
+    void adopt(tcp::ConnId id, const uint8_t *data, size_t len) override;
+
     swarm::FetchCounters *session_counters() { return &sctr_; }
     SwarmFetchCounters &counters() { return ctr_; }
     const FetchServiceConfig &config() const { return cfg_; }
@@ -189,6 +266,17 @@ class FetchService final : public Service, public tcp::Handler {
         uint32_t slot;
     };
     Ref *ref_of(tcp::ConnId c) const;
+    FetchJob *job_for(const uint8_t *info_hash) const;
+    void run_choker(FetchJob &j);
+    void publish(FetchJob &j, bool round);
+    uint32_t watermark(const FetchJob &j, const FetchJob::Conn &c) const;
+    bool start_block(FetchJob &j, FetchJob::Conn &c);
+    bool send_block(FetchJob &j, FetchJob::Conn &c);
+    void abort_conn(FetchJob &j, uint32_t slot);
+    // StreamOwner
+    void stream_wake(StreamConn &sc) override;
+    void stream_run(StreamConn &sc) override;
+    void stream_abort(StreamConn &sc) override;
     void run(FetchJob &j);
     void dial(FetchJob &j, uint32_t slot);
     void pump(FetchJob &j, uint32_t slot);
@@ -205,8 +293,12 @@ class FetchService final : public Service, public tcp::Handler {
     std::atomic<FetchJob *> mailbox_{nullptr};
     FetchJob *jobs_[kMaxJobs] = {};
     // One Ref per (job, slot), fixed addresses (set_user points at them).
-    Ref refs_[kMaxJobs][FetchJob::kMaxPeers] = {};
+    Ref refs_[kMaxJobs][FetchJob::kMaxSlots] = {};
     uint64_t now_ns_ = 0;
+    uint64_t next_sweep_ns_ = 0;
+    uint32_t tid_ = 0;
+    ChunkStream stream_;  // uploads (primary only)
+    bool woken_ = false;
     swarm::FetchCounters sctr_;
     SwarmFetchCounters ctr_;
 };

@@ -1,5 +1,9 @@
 #include "dataplane/swarm_service.h"
 
+#include "dataplane/swarm_fetch.h"
+
+#include <rte_byteorder.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -34,8 +38,9 @@ constexpr uint16_t kPeerDone = 200, kPeerGone = 499, kPeerBad = 400, kOurs = 500
 struct SwarmService::Conn : StreamConn {
     tcp::ConnId id{};
     bool in_use = false;
-    bool closing = false;  // FIN sent; released once the send queue drains
+    bool closing = false;    // FIN sent; released once the send queue drains
     bool handshook = false;  // the info hash is known (access log)
+    bool fed = false;        // bytes were given to the session
     uint32_t blocks = 0;     // piece blocks sent (access log)
     swarm::PeerSession session;
     swarm::ChokePeer cp;
@@ -78,7 +83,8 @@ bool SwarmService::init(tcp::Stack *stack, chunkstore::Store *store, uint32_t re
     items_.reset(new (std::nothrow) swarm::OutItem[size_t{n} * items_per_conn_]);
     choke_list_.reset(new (std::nothrow) swarm::ChokePeer *[n]);
     choke_conns_.reset(new (std::nothrow) Conn *[n]);
-    if (!items_ || !choke_list_ || !choke_conns_) return false;
+    views_.reset(new (std::nothrow) PeerView[n]);
+    if (!items_ || !choke_list_ || !choke_conns_ || !views_) return false;
     for (uint32_t i = 0; i < n; ++i)
         if (!pool_[i].session.init(&cfg_.session, &sctr_, &items_[size_t{i} * items_per_conn_],
                                    items_per_conn_))
@@ -102,6 +108,7 @@ void SwarmService::on_accept(tcp::Stack &st, tcp::ConnId id) {
     c->in_use = true;
     c->closing = false;
     c->handshook = false;
+    c->fed = false;
     c->blocks = 0;
     c->torrent = nullptr;
     c->started = false;
@@ -117,6 +124,8 @@ void SwarmService::on_accept(tcp::Stack &st, tcp::ConnId id) {
 size_t SwarmService::on_data(tcp::Stack &, tcp::ConnId id, const uint8_t *data, size_t len) {
     Conn *c = conn_of(id);
     if (!c || c->closing) return len;
+    if (!c->fed && handoff_ && hand_off(c, data, len)) return len;
+    c->fed = true;
     swarm::PeerSession &s = c->session;
     size_t used = 0;
     while (true) {
@@ -139,6 +148,26 @@ size_t SwarmService::on_data(tcp::Stack &, tcp::ConnId id, const uint8_t *data, 
     }
     after_input(c);
     return len;  // the session never holds input back: its output queue is bounded instead
+}
+
+// A peer that dialled us for a torrent we are fetching (fill mode) and do
+// not serve yet: its first segment starts with the BEP 3 handshake, whose
+// info hash the fetch job recognizes; the job takes the connection (it
+// uploads what it holds and downloads from it too). A handshake split
+// before its info hash stays here (closed as an unknown torrent, as before).
+bool SwarmService::hand_off(Conn *c, const uint8_t *data, size_t len) {
+    static constexpr char kProto[] = "BitTorrent protocol";
+    if (len < 48 || data[0] != 19 || std::memcmp(data + 1, kProto, 19) != 0) return false;
+    const uint8_t *ih = data + 28;
+    if (catalog_->find(ih)) return false;
+    const tcp::FlowKey k = stack_->flow(c->id);
+    const uint32_t ip_be = rte_cpu_to_be_32(k.remote.is_v4() ? k.remote.v4_host() : 0);
+    if (!handoff_->can_adopt(ih, ip_be)) return false;
+    const tcp::ConnId id = c->id;
+    release(c, {kPeerDone, "handed_to_fetch"});
+    ++ctr_.handed_to_fetch;
+    handoff_->adopt(id, data, len);
+    return true;
 }
 
 void SwarmService::after_input(Conn *c) {
@@ -453,7 +482,32 @@ void SwarmService::poll(const Clock &clk) {
         if (c->session.has_output()) pump(c);  // a keep-alive
     }
     run_choker(now_ns_, true);
+    publish_views();
     stream_.sweep(now_ns_);
+}
+
+void SwarmService::publish_views() {
+    const uint64_t round_ns = choker_.config().round_ns;
+    for (uint32_t i = 0; i < pool_.size(); ++i) {
+        const Conn *c = &pool_[i];
+        PeerView &v = views_[i];
+        if (!c->in_use || c->closing || !c->session.active() || !c->torrent) {
+            v.torrent.store(nullptr, std::memory_order_relaxed);
+            continue;
+        }
+        const tcp::FlowKey k = stack_->flow(c->id);
+        v.ip_be.store(rte_cpu_to_be_32(k.remote.is_v4() ? k.remote.v4_host() : 0),
+                      std::memory_order_relaxed);
+        v.port.store(k.rport, std::memory_order_relaxed);
+        uint8_t f = 0;
+        if (c->session.choked()) f |= PeerView::kAmChoking;
+        if (c->session.interested()) f |= PeerView::kPeerInterested;
+        if (c->cp.unchoked && c->cp.optimistic) f |= PeerView::kOptimistic;
+        v.flags.store(f, std::memory_order_relaxed);
+        v.uploaded.store(c->session.uploaded(), std::memory_order_relaxed);
+        v.up_rate.store(c->cp.rate * 1'000'000'000ull / round_ns, std::memory_order_relaxed);
+        v.torrent.store(c->torrent, std::memory_order_relaxed);
+    }
 }
 
 void SwarmService::visit_counters(const CounterVisitor &fn) const {

@@ -8,6 +8,7 @@
 // promotion path like an HTTP body does. docs/swarm.md "Peer wire".
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 
@@ -23,6 +24,8 @@
 
 namespace ep {
 
+class FetchHandoff;  // dataplane/swarm_fetch.h
+
 // What the glue counts itself, X(field, help); the sessions' counters, the
 // framing errors (wire_error.NAME) and the stream's follow in one section.
 #define EP_SWARM_SERVICE_COUNTERS(X)                                                          \
@@ -35,7 +38,8 @@ namespace ep {
     X(metadata_bytes, "info-dict bytes sent in BEP 9 pieces")                                 \
     X(unchokes, "unchoke messages sent")                                                      \
     X(chokes, "choke messages sent")                                                          \
-    X(choke_rounds, "choker rounds (every 10 s with peers)")
+    X(choke_rounds, "choker rounds (every 10 s with peers)")                                  \
+    X(handed_to_fetch, "connections for a torrent being fetched, handed to the fetch job")
 
 struct SwarmServiceCounters {
 #define EP_X(field, help) uint64_t field = 0;
@@ -52,6 +56,22 @@ struct SwarmConfig {
 
 class SwarmService final : public Service, public tcp::Handler, private StreamOwner {
   public:
+    // One seeding connection as `edgectl swarm` shows it: written by the
+    // lcore every sweep (100 ms), read by the control thread (relaxed).
+    // `torrent` is a catalog entry (never freed while the daemon runs);
+    // nullptr: the slot is not a live connection.
+    struct PeerView {
+        static constexpr uint8_t kAmChoking = 1, kPeerInterested = 2, kOptimistic = 4;
+        std::atomic<const swarm::CatTorrent *> torrent{nullptr};
+        std::atomic<uint32_t> ip_be{0};
+        std::atomic<uint16_t> port{0};
+        std::atomic<uint8_t> flags{0};
+        std::atomic<uint64_t> uploaded{0};
+        std::atomic<uint64_t> up_rate{0};  // bytes/s over the last choker round
+    };
+    uint32_t views() const { return cfg_.max_conns; }
+    const PeerView &view(uint32_t i) const { return views_[i]; }
+
     SwarmService(const SwarmConfig &cfg, const swarm::Catalog *catalog, uint64_t seed);
     ~SwarmService() override;
 
@@ -73,6 +93,9 @@ class SwarmService final : public Service, public tcp::Handler, private StreamOw
     // The lcore's access-log ring (--access-log): one record per connection
     // when it closes. nullptr: no access log.
     void set_response_log(ResponseLog *log) { rlog_ = log; }
+    // Fill mode on this lcore: a handshake for a torrent the catalog does
+    // not serve but a fetch under way wants goes to that fetch.
+    void set_handoff(FetchHandoff *h) { handoff_ = h; }
 
     const swarm::SessionCounters &session_counters() const { return sctr_; }
     const SwarmServiceCounters &counters() const { return ctr_; }
@@ -88,6 +111,7 @@ class SwarmService final : public Service, public tcp::Handler, private StreamOw
     bool write_piece(Conn *c, const swarm::OutItem &it);
     bool write_metadata(Conn *c, const swarm::OutItem &it);
     void after_input(Conn *c);
+    bool hand_off(Conn *c, const uint8_t *data, size_t len);
     // Why a connection ended, for its access-log record (status, detail).
     struct CloseWhy {
         uint16_t status;
@@ -97,6 +121,7 @@ class SwarmService final : public Service, public tcp::Handler, private StreamOw
     void release(Conn *c, CloseWhy why);
     void log_close(const Conn &c, CloseWhy why);
     void run_choker(uint64_t now_ns, bool round_due);
+    void publish_views();
 
     // StreamOwner
     void stream_wake(StreamConn &sc) override;
@@ -112,6 +137,7 @@ class SwarmService final : public Service, public tcp::Handler, private StreamOw
     std::unique_ptr<swarm::OutItem[]> items_;  // cap_ per connection
     uint32_t items_per_conn_ = 0;
     std::unique_ptr<swarm::ChokePeer *[]> choke_list_;
+    std::unique_ptr<PeerView[]> views_;
     std::unique_ptr<Conn *[]> choke_conns_;
     swarm::Choker choker_;
     bool choke_dirty_ = false;
@@ -120,6 +146,7 @@ class SwarmService final : public Service, public tcp::Handler, private StreamOw
     int64_t unix_s_ = 0;
     uint64_t next_sweep_ns_ = 0;
     ResponseLog *rlog_ = nullptr;
+    FetchHandoff *handoff_ = nullptr;
     swarm::SessionCounters sctr_;
     SwarmServiceCounters ctr_;
 };

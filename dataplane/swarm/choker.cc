@@ -50,19 +50,26 @@ bool Choker::tick(ChokePeer *const *peers, uint32_t n, uint64_t now_ns) {
     return true;
 }
 
-ChokePeer *Choker::pick_optimistic(ChokePeer *const *peers, uint32_t n, uint64_t now_ns) {
+ChokePeer *Choker::pick_optimistic(ChokePeer *const *peers, uint32_t n, uint64_t now_ns,
+                                   const ChokePeer *exclude) {
     // Weighted draw: a peer connected less than new_ns ago counts new_weight times.
     uint64_t total = 0;
+    uint32_t others = 0;  // candidates other than `exclude`
     for (uint32_t i = 0; i < n; ++i) {
         const ChokePeer *p = peers[i];
-        if (!p->interested || (p->unchoked && !p->optimistic)) continue;
+        others += p != exclude && p->interested && !(p->unchoked && !p->optimistic);
+    }
+    if (!others) exclude = nullptr;  // the only candidate keeps its turn
+    for (uint32_t i = 0; i < n; ++i) {
+        const ChokePeer *p = peers[i];
+        if (p == exclude || !p->interested || (p->unchoked && !p->optimistic)) continue;
         total += now_ns - p->connected_ns < cfg_.new_ns ? cfg_.new_weight : 1;
     }
     if (total == 0) return nullptr;
     uint64_t r = rand() % total;
     for (uint32_t i = 0; i < n; ++i) {
         ChokePeer *p = peers[i];
-        if (!p->interested || (p->unchoked && !p->optimistic)) continue;
+        if (p == exclude || !p->interested || (p->unchoked && !p->optimistic)) continue;
         const uint64_t w = now_ns - p->connected_ns < cfg_.new_ns ? cfg_.new_weight : 1;
         if (r < w) return p;
         r -= w;
@@ -156,9 +163,10 @@ void Choker::round(ChokePeer *const *peers, uint32_t n, uint64_t now_ns) {
     }
     if (opt && opt->unchoked && !opt->optimistic) opt = nullptr;  // promoted to regular
     if (rotate || !opt) {
+        const ChokePeer *ended = rotate ? opt : nullptr;  // its turn is over
         for (uint32_t i = 0; i < n; ++i)
             if (!peers[i]->unchoked) peers[i]->optimistic = false;
-        opt = pick_optimistic(peers, n, now_ns);
+        opt = pick_optimistic(peers, n, now_ns, ended);
     } else {
         for (uint32_t i = 0; i < n; ++i)
             if (peers[i] != opt) peers[i]->optimistic = false;

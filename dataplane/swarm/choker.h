@@ -9,7 +9,8 @@
 //  - One optimistic unchoke, rotated every `optimistic_rounds` rounds
 //    (30 s): a random choked interested peer, where peers connected less
 //    than `new_ns` ago are `new_weight` (3) times as likely (mainline), so a
-//    newcomer gets its first pieces soon.
+//    newcomer gets its first pieces soon. A rotation never draws the peer
+//    whose turn just ended while another candidate waits: the slot rotates.
 //  - Between rounds, fill(): a slot freed by a peer that left or lost
 //    interest goes at once to an interested choked peer (no 10 s wait for a
 //    newcomer while a slot is free), without re-picking the others.
@@ -98,7 +99,10 @@ class Choker {
     uint64_t rand();
     // Picks the optimistic unchoke among interested peers not unchoked as
     // regular ones; nullptr if none.
-    ChokePeer *pick_optimistic(ChokePeer *const *peers, uint32_t n, uint64_t now_ns);
+    // `exclude` (the optimistic peer whose turn ends) is left out when
+    // another candidate exists.
+    ChokePeer *pick_optimistic(ChokePeer *const *peers, uint32_t n, uint64_t now_ns,
+                               const ChokePeer *exclude = nullptr);
     // May p take a regular slot? (interested; kLeech: not snubbed)
     bool regular_ok(const ChokePeer &p, uint64_t now_ns) const {
         return p.interested && !(cfg_.mode == ChokeMode::kLeech && snubbed(p, now_ns));

@@ -27,7 +27,16 @@ bool FetchTorrent::init(const FetchTorrentConfig &cfg, PieceSink *sink, FetchCou
     done_.clear();
     cancels_.assign(cfg.cancel_log, BlockReq{});
     cancel_seq_ = 0;
+    held_bits_.assign(cfg.picker.num_pieces, false);
+    held_log_.reserve(cfg.picker.num_pieces);
+    held_log_.clear();
     return true;
+}
+
+void FetchTorrent::mark_held(uint32_t piece) {
+    if (piece >= held_bits_.size() || held_bits_[piece]) return;
+    held_bits_[piece] = true;
+    held_log_.push_back(piece);
 }
 
 void FetchTorrent::reset_slot(uint32_t slot) {
@@ -125,6 +134,10 @@ void FetchSession::start(uint64_t now_ns) {
     fast_ = false;
     first_msg_ = true;
     peer_choking_ = true;
+    am_choking_ = true;
+    accepted_ = false;
+    up_head_ = up_tail_ = 0;
+    up_started_ = false;
     am_interested_ = peer_interested_ = false;
     all_ = counted_ = bf_apply_ = false;
     bytes_ = (pc.num_pieces + 7) / 8;
@@ -132,7 +145,7 @@ void FetchSession::start(uint64_t now_ns) {
     useful_ = 0;
     n_out_ = 0;
     cur_on_ = cur_write_ = false;
-    have_cursor_ = 0;
+    have_cursor_ = useful_cursor_ = 0;
     cancel_cursor_ = tor_->cancel_seq();
     started_ns_ = last_rx_ns_ = last_tx_ns_ = last_block_ns_ = now_ns;
     choke_ = ChokePeer{};
@@ -146,6 +159,12 @@ void FetchSession::start(uint64_t now_ns) {
     uint8_t hs[pw::kHandshakeLen];
     pw::write_handshake(hs, tor_->config().info_hash, cfg_->peer_id, true, false);
     put(hs, sizeof hs);
+}
+
+void FetchSession::start_accepted(uint64_t now_ns) {
+    start(now_ns);
+    rhead_ = rtail_ = 0;  // our handshake answers theirs (on_handshake)
+    accepted_ = true;
 }
 
 bool FetchSession::put(const uint8_t *p, uint32_t n) {
@@ -197,6 +216,8 @@ void FetchSession::shut() {
     if (st_ == St::kClosed) return;
     st_ = St::kClosed;
     abort_all();
+    up_head_ = up_tail_ = 0;
+    up_started_ = false;
     if (cur_on_ && cur_write_) tor_->picker().unclaim(cur_);
     cur_on_ = cur_write_ = false;
     if (counted_) {
@@ -244,8 +265,7 @@ size_t FetchSession::feed(const uint8_t *in, size_t n, uint64_t now_ns) {
             case pw::Ev::kMessageEnd:
                 if (e.id == pw::kBitfield && bf_apply_) {
                     bf_apply_ = false;
-                    sync_haves();
-                    if (st_ == St::kClosed) break;  // output full: released already
+                    sync_useful();
                     tor_->picker().add_bitfield(bits_);
                     counted_ = true;
                     for (uint32_t p = 0; p < tor_->config().picker.num_pieces; ++p)
@@ -272,6 +292,13 @@ void FetchSession::on_handshake(const pw::Handshake &hs) {
     ++ctr_->handshakes;
     st_ = St::kActive;
     fast_ = hs.reserved[pw::kReservedFastByte] & pw::kReservedFastBit;
+    if (accepted_) {
+        // BEP 3: the receiver answers once it knows the torrent is one it has.
+        ++ctr_->accepted;
+        uint8_t ours[pw::kHandshakeLen];
+        pw::write_handshake(ours, tor_->config().info_hash, cfg_->peer_id, true, false);
+        if (!put(ours, sizeof ours)) return;
+    }
     const PickerConfig &pc = tor_->config().picker;
     pw::Limits lim;
     lim.num_pieces = pc.num_pieces;
@@ -279,15 +306,22 @@ void FetchSession::on_handshake(const pw::Handshake &hs) {
     lim.total_length = pc.total_length;
     lim.fast = fast_;
     parser_.set_limits(lim);
-    // What we already have: have-all/have-none (BEP 6) or a bitfield (BEP 3);
-    // the pieces completed from now on go out as `have` (sync_haves).
-    const PiecePicker &pk = tor_->picker();
-    have_cursor_ = tor_->completed();
-    if (fast_ && pk.have_count() == 0) {
+    // What we already hold: have-all/have-none (BEP 6) or a bitfield (BEP
+    // 3); the pieces held from now on go out as `have` (sync_haves).
+    // Held, not merely verified: a peer may request what we advertise, and
+    // we send it from its chunk.
+    have_cursor_ = tor_->held_count();
+    useful_cursor_ = tor_->completed();
+    put_bitfield();
+}
+
+void FetchSession::put_bitfield() {
+    const uint32_t n = tor_->config().picker.num_pieces, held = tor_->held_count();
+    if (fast_ && held == 0) {
         put_simple(pw::kHaveNone);
-    } else if (fast_ && pk.complete()) {
+    } else if (fast_ && held == n) {
         put_simple(pw::kHaveAll);
-    } else if (pk.have_count()) {
+    } else if (held) {
         uint8_t head[5];
         pw::write_bitfield_head(head, bytes_);
         if (!put(head, 5)) return;
@@ -295,7 +329,7 @@ void FetchSession::on_handshake(const pw::Handshake &hs) {
             uint8_t v = 0;
             for (uint32_t k = 0; k < 8; ++k) {
                 const uint32_t p = b * 8 + k;
-                if (p < pc.num_pieces && pk.have(p)) v |= static_cast<uint8_t>(0x80u >> k);
+                if (p < n && tor_->held(p)) v |= static_cast<uint8_t>(0x80u >> k);
             }
             if (!put(&v, 1)) return;
         }
@@ -332,7 +366,7 @@ void FetchSession::on_message(const pw::Event &e, uint64_t now_ns) {
             break;
         case pw::kHave:
             if (all_ || peer_has(e.index)) break;
-            sync_haves();
+            sync_useful();
             if (st_ == St::kClosed) break;
             bits_[e.index >> 3] |= static_cast<uint8_t>(0x80u >> (e.index & 7));
             if (counted_) {
@@ -356,8 +390,7 @@ void FetchSession::on_message(const pw::Event &e, uint64_t now_ns) {
                 ++ctr_->bitfield_not_first;
                 break;
             }
-            sync_haves();
-            if (st_ == St::kClosed) break;
+            sync_useful();
             all_ = true;
             counted_ = true;
             pk.add_seed();
@@ -368,13 +401,10 @@ void FetchSession::on_message(const pw::Event &e, uint64_t now_ns) {
             counted_ = true;
             break;
         case pw::kRequest:
-            // Fill mode does not upload yet: the peer stays choked by us.
-            ++ctr_->requests_refused;
-            if (fast_) {
-                uint8_t m[17];
-                pw::write_request(m, pw::kReject, e.index, e.begin, e.length);
-                put(m, sizeof m);
-            }
+            on_request(e);
+            break;
+        case pw::kCancel:
+            on_cancel(e);
             break;
         case pw::kReject: {
             const int k = find_out(BlockReq{e.index, e.begin, e.length});
@@ -389,7 +419,7 @@ void FetchSession::on_message(const pw::Event &e, uint64_t now_ns) {
             on_piece_start(e);
             break;
         default:
-            break;  // cancel, port, suggest, allowed-fast: nothing to do yet
+            break;  // port, suggest, allowed-fast: nothing to do yet
     }
     (void)now_ns;
 }
@@ -428,18 +458,96 @@ void FetchSession::on_piece_end(uint64_t now_ns) {
     tor_->end_block(cur_);
 }
 
+// `have` for every piece held since the last call (BEP 3: sent to every
+// connected peer as a piece completes; here once it is a chunk we can send).
 void FetchSession::sync_haves() {
-    while (have_cursor_ < tor_->completed()) {
-        const uint32_t p = tor_->completed_at(have_cursor_++);
+    while (have_cursor_ < tor_->held_count()) {
         uint8_t m[9];
-        pw::write_have(m, p);
+        pw::write_have(m, tor_->held_at(have_cursor_++));
         if (!put(m, sizeof m)) return;
+    }
+}
+
+// Pieces verified since the last call that the peer has are no longer
+// useful from it. Called before the peer's bits change, so a piece is
+// never both counted in by add_useful and out here.
+void FetchSession::sync_useful() {
+    while (useful_cursor_ < tor_->completed()) {
+        const uint32_t p = tor_->completed_at(useful_cursor_++);
         if (peer_has(p) && useful_) --useful_;
     }
 }
 
+void FetchSession::reject(const BlockReq &b) {
+    // BEP 6: with the fast extension every request gets a piece or a
+    // reject; without it a dropped request is simply not answered (BEP 3).
+    if (!fast_) return;
+    uint8_t m[17];
+    pw::write_request(m, pw::kReject, b.piece, b.begin, b.length);
+    put(m, sizeof m);
+}
+
+void FetchSession::on_request(const pw::Event &e) {
+    // The parser bounded it already: a 16 KiB block at most, inside the piece.
+    const BlockReq b{e.index, e.begin, e.length};
+    if (am_choking_) {
+        ++ctr_->requests_refused;
+        ++ctr_->requests_while_choked;
+        return reject(b);
+    }
+    if (!tor_->held(b.piece)) {
+        ++ctr_->requests_refused;
+        ++ctr_->requests_not_held;
+        return reject(b);
+    }
+    if (up_tail_ - up_head_ >= kUpQueue) {
+        ++ctr_->requests_refused;
+        ++ctr_->upload_queue_full;
+        return reject(b);
+    }
+    up_[up_tail_++ % kUpQueue] = b;
+    ++ctr_->requests_queued;
+}
+
+void FetchSession::on_cancel(const pw::Event &e) {
+    // A queued request that has not started is removed (and, BEP 6,
+    // rejected); the block being sent is finished.
+    const BlockReq b{e.index, e.begin, e.length};
+    for (uint32_t k = up_head_ + (up_started_ ? 1 : 0); k != up_tail_; ++k) {
+        const BlockReq &q = up_[k % kUpQueue];
+        if (!(q == b) || q.length != b.length) continue;
+        for (uint32_t j = k; j + 1 != up_tail_; ++j) up_[j % kUpQueue] = up_[(j + 1) % kUpQueue];
+        --up_tail_;
+        ++ctr_->cancels_received;
+        return reject(b);
+    }
+}
+
+void FetchSession::set_choked(bool choke) {
+    if (st_ != St::kActive || choke == am_choking_) return;
+    am_choking_ = choke;
+    put_simple(choke ? pw::kChoke : pw::kUnchoke);
+    if (!choke) return;
+    // BEP 3: a choke discards the peer's pending requests; BEP 6: each is
+    // rejected. The one being sent is finished by the glue.
+    const uint32_t keep = up_started_ && up_tail_ != up_head_ ? 1 : 0;
+    for (uint32_t k = up_head_ + keep; k != up_tail_; ++k) reject(up_[k % kUpQueue]);
+    up_tail_ = up_head_ + keep;
+}
+
+void FetchSession::upload_done() {
+    if (up_tail_ == up_head_) return;
+    const BlockReq &b = up_[up_head_ % kUpQueue];
+    choke_.uploaded += b.length;
+    ++ctr_->blocks_uploaded;
+    ctr_->bytes_uploaded += b.length;
+    ++up_head_;
+    up_started_ = false;
+}
+
 void FetchSession::sync() {
     if (st_ != St::kActive) return;
+    sync_useful();
     sync_haves();
     // Endgame cancels: blocks another connection received first.
     const uint64_t seq = tor_->cancel_seq();

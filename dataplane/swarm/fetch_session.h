@@ -15,9 +15,18 @@
 //    16 KiB requests outstanding while unchoked, and writes piece blocks
 //    straight into the sink's buffer (the one copy of the receive path:
 //    TCP payload into the chunk).
+//    It uploads too (issue 12: "while fetching, the appliance uploads to the
+//    swarm like any peer"): our bitfield and haves name the pieces the sink
+//    *holds* (verified and stored as chunks: FetchTorrent::mark_held), the
+//    choker's decision comes in through set_choked(), and a request for a
+//    held piece while unchoked is queued for the glue, which sends it as a
+//    13-byte head and a slice of the chunk (zero copy, as the seeding
+//    session). Requests for pieces not held, or while choked, get a BEP 6
+//    reject (dropped without the fast extension) and are counted.
+//    The session may also be the accepting side (start_accepted): a peer
+//    that dialled our peer port for a torrent being fetched.
 //
-// Not yet: uploading while fetching (peers stay choked by us; their
-// requests get a BEP 6 reject), BEP 10 / magnet metadata, allowed-fast.
+// Not yet: BEP 10 / magnet metadata, allowed-fast.
 // No allocation after init(); no exceptions. SHA-1 runs through libcrypto
 // (swarm::sha1), once per 256 KiB piece.
 #pragma once
@@ -49,7 +58,15 @@ namespace ep::swarm {
     X(pieces_passed, "pieces whose SHA-1 matched (handed to the sink)")                       \
     X(pieces_failed, "pieces whose SHA-1 did not match (fetched again)")                      \
     X(banned, "closed: the peer contributed to ban_after bad pieces")                         \
-    X(requests_refused, "requests from peers refused (fill mode does not upload yet)")        \
+    X(requests_refused, "peers' requests refused: not held, while choked, or queue full")     \
+    X(requests_not_held, "requests for a piece we do not hold (yet): rejected")               \
+    X(requests_while_choked, "requests while we choke the peer: rejected (BEP 6) or dropped") \
+    X(upload_queue_full, "requests over the upload queue (kUpQueue): rejected")               \
+    X(requests_queued, "peers' requests queued for upload (a held piece, unchoked)")          \
+    X(cancels_received, "peers' cancels that removed a queued upload request")                \
+    X(blocks_uploaded, "blocks sent to peers (13-byte head copied, block a chunk slice)")     \
+    X(bytes_uploaded, "piece payload bytes sent to peers")                                    \
+    X(accepted, "incoming connections (a peer dialled us) handed to the fetch")               \
     X(bitfield_not_first, "bitfield/have-all/have-none after other messages (ignored)")       \
     X(output_full, "closed: our output ring overflowed")                                      \
     X(keepalives_sent, "keep-alives sent on an otherwise silent connection")
@@ -98,6 +115,13 @@ class FetchTorrent {
     // Pieces completed so far, in order (sessions send `have` for each).
     uint32_t completed() const { return static_cast<uint32_t>(done_.size()); }
     uint32_t completed_at(uint32_t k) const { return done_[k]; }
+    // Pieces the sink holds as chunks (verified and stored): what we
+    // advertise and upload. The sink calls mark_held once a piece is
+    // stored (in tests: at piece_done).
+    void mark_held(uint32_t piece);
+    bool held(uint32_t piece) const { return piece < held_bits_.size() && held_bits_[piece]; }
+    uint32_t held_count() const { return static_cast<uint32_t>(held_log_.size()); }
+    uint32_t held_at(uint32_t k) const { return held_log_[k]; }
     // Endgame arrivals: sequence numbers; entries older than cancel_log are gone.
     uint64_t cancel_seq() const { return cancel_seq_; }
     const BlockReq &cancel_at(uint64_t seq) const { return cancels_[seq % cfg_.cancel_log]; }
@@ -123,6 +147,8 @@ class FetchTorrent {
     std::vector<BlockReq> cancels_;
     uint64_t cancel_seq_ = 0;
     std::vector<bool> others_;  // per block: endgame duplicates were outstanding
+    std::vector<bool> held_bits_;
+    std::vector<uint32_t> held_log_;  // held order (capacity num_pieces): haves
 };
 
 struct FetchConfig {
@@ -137,11 +163,17 @@ struct FetchConfig {
 class FetchSession {
   public:
     static constexpr uint32_t kRing = 16384;  // output bytes (power of two)
+    // Peers' requests queued for upload. libtorrent keeps up to 500
+    // outstanding to a fast peer that sent no BEP 10 `reqq`; the rest are
+    // rejected (BEP 6) and asked again.
+    static constexpr uint32_t kUpQueue = 512;
 
     // bitfield: (num_pieces + 7) / 8 bytes; outstanding: cfg.queue_depth entries.
     bool init(const FetchConfig *cfg, FetchTorrent *tor, uint32_t slot, uint8_t *bitfield,
               BlockReq *outstanding);
     void start(uint64_t now_ns);  // queues our handshake (we connect)
+    // The peer connected to us: its handshake comes first, ours answers it.
+    void start_accepted(uint64_t now_ns);
     size_t feed(const uint8_t *in, size_t n, uint64_t now_ns);
     void tick(uint64_t now_ns);  // timeouts, keep-alive, haves, cancels, requests
     // The glue closes the connection (TCP gone, shutdown): releases every
@@ -152,6 +184,21 @@ class FetchSession {
     uint32_t output(const uint8_t **p) const;  // contiguous bytes queued
     void consume(uint32_t n);
     bool has_output() const { return rtail_ != rhead_; }
+
+    // ---- upload (the glue sends the blocks) ----
+    // The choker's decision: choke / unchoke sent if it changes; a choke
+    // drops queued requests that have not started (BEP 3), rejecting each
+    // with BEP 6.
+    void set_choked(bool choke);
+    bool am_choking() const { return am_choking_; }
+    bool upload_pending() const { return up_tail_ != up_head_; }
+    const BlockReq &upload_front() const { return up_[up_head_ % kUpQueue]; }
+    // The glue began sending the front block: a cancel or choke no longer
+    // removes it (its bytes are on the wire in order).
+    void upload_started() { up_started_ = true; }
+    // The front block is fully queued on TCP: counted, popped.
+    void upload_done();
+    uint64_t uploaded() const { return choke_.uploaded; }
 
     // ---- state ----
     bool closed() const { return st_ == St::kClosed; }
@@ -175,6 +222,11 @@ class FetchSession {
     void on_piece_end(uint64_t now_ns);
     void sync();  // haves, cancels, interest, requests
     void sync_haves();
+    void sync_useful();
+    void on_request(const pw::Event &e);
+    void on_cancel(const pw::Event &e);
+    void put_bitfield();
+    void reject(const BlockReq &b);
     void add_useful(uint32_t piece);
     int find_out(const BlockReq &b) const;
     void drop_out(uint32_t k);
@@ -189,6 +241,8 @@ class FetchSession {
     bool fast_ = false;
     bool first_msg_ = true;
     bool peer_choking_ = true, am_interested_ = false, peer_interested_ = false;
+    bool am_choking_ = true;
+    bool accepted_ = false;  // the peer dialled us: answer its handshake
     uint8_t *bits_ = nullptr;
     bool all_ = false;         // have-all
     bool counted_ = false;     // bitfield/have-all added to the picker
@@ -199,10 +253,14 @@ class FetchSession {
     uint32_t n_out_ = 0;
     BlockReq cur_{};  // the piece message being received
     bool cur_write_ = false, cur_on_ = false;
-    uint32_t have_cursor_ = 0;
+    uint32_t have_cursor_ = 0;    // into the torrent's held log: haves sent
+    uint32_t useful_cursor_ = 0;  // into its completed log: useful_ kept
     uint64_t cancel_cursor_ = 0;
     uint64_t started_ns_ = 0, last_rx_ns_ = 0, last_tx_ns_ = 0, last_block_ns_ = 0;
     ChokePeer choke_{};
+    BlockReq up_[kUpQueue];
+    uint32_t up_head_ = 0, up_tail_ = 0;  // monotonic
+    bool up_started_ = false;             // the front is being sent
     uint8_t ring_[kRing];
     uint32_t rhead_ = 0, rtail_ = 0;  // monotonic
 };

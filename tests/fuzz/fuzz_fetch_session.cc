@@ -4,12 +4,17 @@
 // bit 1 = with the BEP 6 bit), bits 2..7 = the split size; byte 1:
 // pieces - 1; byte 2: what the harness does between slices (bit 0 drains
 // our output, bit 1 advances time by 30 s, bit 2 runs a second session on
-// the same torrent fed the same slices). The rest is the remote's stream.
+// the same torrent fed the same slices; bit 3 uploads: verified pieces are
+// held at once and both sessions unchoke the remote, and the harness
+// "sends" every queued upload block; bit 4: the second session is the
+// accepting side; bit 5: the choke flips after every slice). The rest is
+// the remote's stream.
 // Piece hashes are those of all-zero pieces, so zero blocks pass and others
 // fail (both paths run).
 // Invariants: our output is valid peer wire (parsed back without error),
 // every request lies inside the torrent and is at most 16 KiB, outstanding
-// requests never exceed the queue depth, and once both sessions are closed
+// requests never exceed the queue depth, an upload block is always of a
+// held piece and inside the torrent (at most 16 KiB), and once both sessions are closed
 // the picker holds no availability and no request (all released).
 #include <cstdint>
 #include <cstdlib>
@@ -27,9 +32,27 @@ constexpr uint32_t kPl = 2 * kBlockLen;
 
 struct Sink : PieceSink {
     std::vector<uint8_t> buf;
+    FetchTorrent *tor = nullptr;
+    bool hold = false;
     uint8_t *piece_buffer(uint32_t p) override { return buf.data() + uint64_t{p} * kPl; }
-    void piece_done(uint32_t) override {}
+    void piece_done(uint32_t p) override {
+        if (hold) tor->mark_held(p);
+    }
 };
+
+// The glue's part of an upload: every queued block must be sendable.
+void drain_uploads(FetchSession &s, const FetchTorrent &tor, uint32_t pieces, uint64_t total) {
+    for (int guard = 0; s.upload_pending(); ++guard) {
+        if (guard > 1024) std::abort();
+        const BlockReq b = s.upload_front();
+        const uint64_t start = uint64_t{b.piece} * kPl;
+        if (b.piece >= pieces || !tor.held(b.piece) || b.length == 0 || b.length > kBlockLen ||
+            start + b.begin + b.length > total)
+            std::abort();
+        s.upload_started();
+        s.upload_done();
+    }
+}
 
 struct Checker {
     std::unique_ptr<pw::Parser> parser;
@@ -88,6 +111,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, std::size_t size) {
     tc.max_slots = 2;
     tc.ban_after = 3;
     tc.cancel_log = 8;
+    const bool upload = ops & 8, accept2 = ops & 16, flip = ops & 32;
+    sink.tor = &tor;
+    sink.hold = upload;
     if (!tor.init(tc, &sink, &ctr)) std::abort();
     static FetchConfig cfg = [] {
         FetchConfig c;
@@ -114,13 +140,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, std::size_t size) {
         chk[k].parser = std::make_unique<pw::Parser>(lim);
         chk[k].pieces = pieces;
         chk[k].total = total;
-        s[k].start(now);
+        if (k == 1 && accept2)
+            s[k].start_accepted(now);
+        else
+            s[k].start(now);
         if (auto_hs) {
             uint8_t hs[pw::kHandshakeLen];
             const uint8_t id[20] = {'-', 'F', 'Z'};
             pw::write_handshake(hs, tc.info_hash, id, fast, false);
             s[k].feed(hs, sizeof hs, now);
         }
+        if (upload) s[k].set_choked(false);
         chk[k].check(s[k]);
     }
     const uint8_t *in = data + 3;
@@ -132,6 +162,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, std::size_t size) {
             const size_t used = s[k].feed(in + off, len, now);
             if (used > len) std::abort();
             if (s[k].outstanding() > cfg.queue_depth) std::abort();
+            if (upload) drain_uploads(s[k], tor, pieces, total);
+            if (flip) s[k].set_choked(!s[k].am_choking());
             if (ops & 1) chk[k].check(s[k]);
         }
         if (ops & 2) now += 30'000'000'000ull;

@@ -105,6 +105,42 @@ TEST(Choker, OptimisticUnchokeStaysThirtySecondsThenRotates) {
     EXPECT_GE(changes, 2);  // 26 candidates: a repeat is possible, three in a row are not likely
 }
 
+// The fill-mode shape of the scripted choking test (test_swarm_upload.py):
+// six interested peers sending to us at different rates, tit-for-tat, 2 s
+// rounds and a 6 s optimistic interval: every round the four fastest senders
+// hold the regular slots, and the optimistic slot goes to one of the two
+// slow ones, held for three rounds, then handed to the other (a rotation
+// never re-draws the peer whose turn ended while another one waits).
+TEST(Choker, LeechOptimisticSlotRotatesBetweenTheSlowPeersEveryInterval) {
+    ChokerConfig cfg;
+    cfg.mode = ChokeMode::kLeech;
+    cfg.round_ns = 2 * kSec;
+    cfg.optimistic_rounds = 3;
+    Choker ch(cfg, 5);
+    Swarm s(6, 0);
+    const uint64_t rate[6] = {160, 12, 128, 20, 96, 72};  // KB/s; peers 1 and 3 are slow
+    uint64_t now = 1 * kSec;
+    ch.tick(s.ptrs.data(), s.size(), now);
+    std::vector<int> opts;
+    for (int r = 0; r < 12; ++r) {
+        for (size_t i = 0; i < 6; ++i) {
+            s.peers[i].downloaded += rate[i] * 2000;
+            s.peers[i].last_piece_ns = now + kSec;
+        }
+        now += 2 * kSec;
+        ASSERT_TRUE(ch.tick(s.ptrs.data(), s.size(), now));
+        for (size_t i : {0, 2, 4, 5}) EXPECT_TRUE(s.peers[i].unchoked && !s.peers[i].optimistic);
+        opts.push_back(s.optimistic());
+        ASSERT_TRUE(opts.back() == 1 || opts.back() == 3) << r;
+    }
+    for (int r = 1; r < 12; ++r) {
+        if (r % 3)
+            EXPECT_EQ(opts[r], opts[r - 1]) << r;  // held in between
+        else
+            EXPECT_NE(opts[r], opts[r - 1]) << r;  // rotated to the other one
+    }
+}
+
 TEST(Choker, NewPeersAreThreeTimesAsLikelyToBeTheOptimisticUnchoke) {
     // 10 old peers and 10 new ones, all choked with equal rates: over many
     // draws the new ones win about 3/4 of the time (3x weight).

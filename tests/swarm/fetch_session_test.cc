@@ -3,7 +3,10 @@
 // picker, interested, pipelined requests, blocks written into the sink and
 // SHA-1 verified, have after each piece, not interested at the end; a
 // corrupt seed is banned and nothing corrupt passes; chokes without BEP 6
-// drop requests; endgame cancels across two connections.
+// drop requests; endgame cancels across two connections. Uploading while
+// fetching: haves and bitfields name held pieces only, requests for them
+// are queued while unchoked, the rest rejected; an accepted connection
+// answers the peer's handshake.
 #include "dataplane/swarm/fetch_session.h"
 
 #include <gtest/gtest.h>
@@ -32,8 +35,13 @@ struct Fixture {
     struct Sink : PieceSink {
         std::vector<std::vector<uint8_t>> bufs;
         std::vector<int> done, bad;
+        FetchTorrent *tor = nullptr;
+        bool hold_at_once = true;  // a store that publishes a verified piece at once
         uint8_t *piece_buffer(uint32_t p) override { return bufs[p].data(); }
-        void piece_done(uint32_t p) override { done.push_back(static_cast<int>(p)); }
+        void piece_done(uint32_t p) override {
+            done.push_back(static_cast<int>(p));
+            if (hold_at_once) tor->mark_held(p);
+        }
         void piece_bad(uint32_t p) override { bad.push_back(static_cast<int>(p)); }
     } sink;
     FetchConfig fcfg;
@@ -59,6 +67,7 @@ struct Fixture {
         std::memcpy(tc.info_hash, info_hash.data(), 20);
         tc.max_slots = 4;
         tc.ban_after = ban;
+        sink.tor = &tor;
         EXPECT_TRUE(tor.init(tc, &sink, &ctr));
         fcfg.queue_depth = 4;
     }
@@ -406,6 +415,119 @@ TEST(FetchSession, TimeoutsAndKeepAlive) {
     q.s.tick(300 * kSec);
     EXPECT_TRUE(q.s.closed());
     EXPECT_EQ(f.ctr.idle_timeouts, 1u);
+}
+
+}  // namespace
+}  // namespace ep::swarm
+
+namespace ep::swarm {
+namespace {
+
+std::vector<uint8_t> request_msg(pw::MsgId id, uint32_t piece, uint32_t begin, uint32_t len) {
+    std::vector<uint8_t> m(17);
+    pw::write_request(m.data(), id, piece, begin, len);
+    return m;
+}
+
+// What we advertise and upload is what the store holds, not what was merely
+// verified: a `have` goes out when the sink marks the piece held; requests
+// for held pieces are queued (in order) once we unchoke; the rest, and all
+// while choked, are rejected and counted; a cancel removes a queued one; a
+// choke drops (and rejects) all but the block being sent.
+TEST(FetchSession, UploadsHeldPiecesOnlyAndRejectsTheRest) {
+    Fixture f(3, kPl);
+    f.sink.hold_at_once = false;
+    Remote seed(f, 0, true), leech(f, 1, true);
+    leech.s.start(0);
+    leech.send(leech.handshake(f), 0);
+    leech.send(Remote::simple(pw::kHaveNone), 0);
+    leech.send(Remote::simple(pw::kInterested), 0);
+    leech.read();
+    EXPECT_EQ(leech.count(pw::kHaveNone), 1u);
+    seed.s.start(0);
+    seed.send(seed.handshake(f), 0);
+    seed.send(Remote::simple(pw::kHaveAll), 0);
+    seed.send(Remote::simple(pw::kUnchoke), 0);
+    seed.serve(f, kSec);
+    ASSERT_TRUE(f.tor.picker().complete());
+    leech.s.tick(kSec);
+    leech.read();
+    EXPECT_EQ(leech.count(pw::kHave), 0u);  // verified, not yet stored: not advertised
+    f.tor.mark_held(1);
+    leech.s.tick(kSec);
+    leech.read();
+    ASSERT_EQ(leech.count(pw::kHave), 1u);
+    // Choked: refused with a reject (BEP 6).
+    leech.send(request_msg(pw::kRequest, 1, 0, kBlockLen), kSec);
+    EXPECT_EQ(f.ctr.requests_while_choked, 1u);
+    EXPECT_FALSE(leech.s.upload_pending());
+    leech.s.set_choked(false);
+    leech.read();
+    EXPECT_EQ(leech.count(pw::kUnchoke), 1u);
+    // Unchoked: a piece we do not hold is rejected, held ones are queued.
+    leech.send(request_msg(pw::kRequest, 2, 0, kBlockLen), kSec);
+    EXPECT_EQ(f.ctr.requests_not_held, 1u);
+    leech.send(request_msg(pw::kRequest, 1, 0, kBlockLen), kSec);
+    leech.send(request_msg(pw::kRequest, 1, kBlockLen, kBlockLen), kSec);
+    leech.send(request_msg(pw::kRequest, 1, 0, 100), kSec);
+    EXPECT_EQ(f.ctr.requests_queued, 3u);
+    ASSERT_TRUE(leech.s.upload_pending());
+    EXPECT_TRUE((leech.s.upload_front() == BlockReq{1, 0, kBlockLen}));
+    leech.s.upload_started();
+    leech.send(request_msg(pw::kCancel, 1, kBlockLen, kBlockLen), kSec);  // queued: removed
+    leech.send(request_msg(pw::kCancel, 1, 0, kBlockLen), kSec);          // being sent: stays
+    EXPECT_EQ(f.ctr.cancels_received, 1u);
+    leech.s.upload_done();
+    EXPECT_EQ(leech.s.uploaded(), kBlockLen);
+    EXPECT_EQ(leech.s.choke().uploaded, kBlockLen);  // the choker's rate sees it
+    EXPECT_EQ(f.ctr.blocks_uploaded, 1u);
+    ASSERT_TRUE(leech.s.upload_pending());
+    EXPECT_TRUE((leech.s.upload_front() == BlockReq{1, 0, 100}));
+    leech.s.set_choked(true);
+    EXPECT_FALSE(leech.s.upload_pending());
+    leech.read();
+    // Rejects: choked, not held, the cancelled one, the one the choke dropped.
+    EXPECT_EQ(leech.count(pw::kReject), 4u);
+    EXPECT_EQ(leech.count(pw::kChoke), 1u);
+    EXPECT_FALSE(leech.s.closed());
+}
+
+// A peer that dialled us: nothing before its handshake; then ours and a
+// bitfield of the held pieces; and requests for them are served as above.
+TEST(FetchSession, AcceptedConnectionAnswersWithOurHandshakeAndHeldBitfield) {
+    Fixture f(10, kPl);
+    f.tor.mark_held(0);
+    f.tor.mark_held(9);
+    Remote r(f, 2, false);
+    r.s.start_accepted(0);
+    const uint8_t *p;
+    EXPECT_EQ(r.s.output(&p), 0u);
+    r.send(r.handshake(f), 0);
+    r.read();
+    ASSERT_GE(r.got.size(), 2u);
+    EXPECT_EQ(r.got[0].ev, pw::Ev::kHandshake);
+    EXPECT_EQ(f.ctr.accepted, 1u);
+    // The bitfield (no fast extension): pieces 0 and 9.
+    const uint8_t *out = nullptr;
+    (void)out;
+    bool seen = false;
+    for (const auto &e : r.got)
+        if (e.ev == pw::Ev::kPayload && e.id == pw::kBitfield) {
+            ASSERT_EQ(e.data_len, 2u);
+            EXPECT_EQ(e.data[0], 0x80);
+            EXPECT_EQ(e.data[1], 0x40);
+            seen = true;
+        }
+    EXPECT_TRUE(seen);
+    // Without the fast extension a refused request is dropped silently.
+    r.s.set_choked(false);
+    r.send(request_msg(pw::kRequest, 5, 0, kBlockLen), 0);
+    r.send(request_msg(pw::kRequest, 9, 0, kBlockLen), 0);
+    r.read();
+    EXPECT_EQ(r.count(pw::kReject), 0u);
+    EXPECT_EQ(f.ctr.requests_not_held, 1u);
+    ASSERT_TRUE(r.s.upload_pending());
+    EXPECT_TRUE((r.s.upload_front() == BlockReq{9, 0, kBlockLen}));
 }
 
 }  // namespace
