@@ -299,6 +299,10 @@ TEST(FillEvict, ReadBackRefusesAReusedSlotsRecord) {
     write_slot(cfg.path, x1, x_v1_chunk1);
     EXPECT_TRUE(promoted(*s, *m, 0).empty());
     EXPECT_TRUE(promoted(*s, *m, 1).empty());
+    // Nothing was published under x's keys either (a lookup by key alone,
+    // as a tool would do, finds nothing rather than y's bytes).
+    EXPECT_EQ(s->resident_chunk(chunk_key("x", 0)), nullptr);
+    EXPECT_EQ(s->resident_chunk(chunk_key("x", 1)), nullptr);
     EXPECT_EQ(s->counters().checksum_failures, 2u);
     m = s->lookup_object(kTid, "x");
     ASSERT_TRUE(m);

@@ -92,6 +92,8 @@ def test_full_disk_evicts_cold_filled_records_and_keeps_the_hot_one(content):
                 written += 1
                 wait_for(records_settled, lambda: a.stats("chunkstore"))
                 read_hot()
+            before, text = store_report(a)
+            assert before.get("vod/hot.bin") == (2, 2), text  # the hot object kept its copy
             cs, cache = a.stats("chunkstore"), a.stats("cache")
             # Every admitted fill got a record: room was made, none refused.
             assert cs["fill_disk_skipped"] == 0 and cs["fill_disk_no_room"] == 0, cs
@@ -108,8 +110,6 @@ def test_full_disk_evicts_cold_filled_records_and_keeps_the_hot_one(content):
             for i in range(COLD):
                 assert len(a.nginx.lines(f"/vod/cold/{i}.bin")) == 1, i
             assert len(a.nginx.lines(hot)) == 2
-            before, text = store_report(a)
-            assert before.get("vod/hot.bin") == (2, 2), text  # the hot object kept its copy
             assert len(before) == 1 + COLD, text
             on_disk = sum(d for d, _ in before.values())
             assert on_disk == 2 + COLD - cs["fill_disk_evicted"], text
