@@ -364,7 +364,7 @@ bool Store::drop_chunk(ChunkKey key, ObjectId *oid) {
         *oid = it->second.oid;
         tombstone(it->second.slot);
         disk_free_.push_back(it->second.slot);
-        disk_index_.erase(it);
+        erase_disk_entry(it);
         found = true;
     }
     if (auto it = lost_records_.find(key); it != lost_records_.end()) {

@@ -102,6 +102,15 @@ class RamObserver {
         (void)key;
         return true;
     }
+    // The disk tier (issue 14): a filled chunk's record was written (the
+    // keeper ranks these for disk eviction), or a record of any kind left
+    // the disk index (evicted, removed, replaced, failed its checksum).
+    virtual void fill_record_added(ChunkKey key) { (void)key; }
+    virtual void disk_record_dropped(ChunkKey key) { (void)key; }
+    // A filled chunk's record is waiting and the disk tier has no free slot:
+    // the observer may drop filled records (Store::evict_fill_record) to
+    // make room, `slots` at least. Ingested records are never victims.
+    virtual void need_disk(uint32_t slots) { (void)slots; }
 };
 
 // A consumer of promotion completions on a data core (one per streaming
@@ -277,6 +286,19 @@ class Store {
     // chunks is pinned, and never leaves an object with holes.
     EvictResult evict(ChunkKey key);
     bool try_evict(ChunkKey key) { return evict(key) == EvictResult::evicted; }
+    // Disk eviction of content pulled from an origin: drops the chunk's disk
+    // record (tombstoned before the slot is reused; the RAM copy, if any,
+    // stays served) so a newer fill can be written. The chunk becomes a hole
+    // when it is not in RAM and is fetched from the origin again. absent
+    // when there is no record or it belongs to an ingested object (no origin
+    // to refetch it from: never dropped), pinned while a promotion reads it.
+    EvictResult evict_fill_record(ChunkKey key);
+    // Disk record slots in all, and free now (0 without a disk tier).
+    uint32_t disk_slots() const { return disk_slots_; }
+    uint32_t disk_free_slots() const { return static_cast<uint32_t>(disk_free_.size()); }
+    // Every disk record of a filled object (what the keeper ranks for disk
+    // eviction), in no order.
+    void for_each_fill_record(const std::function<void(ChunkKey)> &fn) const;
     void set_observer(RamObserver *o) { obs_ = o; }
     // Long control-thread work (put_object, so every ingest) calls `fn`
     // between chunks, at most once a millisecond, so promotions, eviction
@@ -398,6 +420,9 @@ class Store {
     void run_sync_batch(size_t n, Prep prep, Done done);
     bool read_record_sync(const DiskEntry &e, IoBuf *b, std::string *why);
     void drop_disk_record(ChunkKey key, const char *why);
+    // Every erase from disk_index_ goes through here (the observer mirrors
+    // the filled records).
+    void erase_disk_entry(std::unordered_map<ChunkKey, DiskEntry>::iterator it);
     // Republishes the object's meta with chunk `index` marked lost (the
     // whole object goes once every chunk is lost).
     void mark_lost(ObjectId oid, uint32_t index);

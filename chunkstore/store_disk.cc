@@ -471,6 +471,7 @@ Status Store::put_object(std::string_view name, uint64_t size, const Source &src
             if (!fresh) {  // older version of the object
                 tombstone(it->second.slot);
                 disk_free_.push_back(it->second.slot);
+                if (obs_) obs_->disk_record_dropped(key);  // now an ingested record
             }
             it->second = {static_cast<uint32_t>(dslot[i]), len, i, gen, sums[i], oid};
             if (auto lr = lost_records_.find(key); lr != lost_records_.end()) {
@@ -604,8 +605,9 @@ void Store::finish_promotion(IoBuf *b) {
     auto it = disk_index_.find(b->key);
     auto &h = *reinterpret_cast<const RecordHeader *>(b->hdr());
     const char *why = nullptr;
-    if (it == disk_index_.end() || it->second.generation != b->generation) {
-        why = "";  // removed or replaced while the read was in flight
+    if (it == disk_index_.end() || it->second.generation != b->generation ||
+        it->second.slot != b->slot) {
+        why = "";  // removed, replaced or evicted while the read was in flight
     } else if (b->res != want) {
         why = "read failed";
     } else if (check_header(h) != HeaderCheck::ok || h.key != b->key ||
@@ -674,7 +676,7 @@ void Store::drop_disk_record(ChunkKey key, const char *why) {
     const ObjectId oid = it->second.oid;
     const uint32_t index = it->second.index;
     const uint32_t slot = it->second.slot;
-    disk_index_.erase(it);
+    erase_disk_entry(it);
     if (auto o = objects_ctl_.find(oid); o != objects_ctl_.end() && o->second->filled) {
         // Pulled from an origin: the chunk becomes a hole, which the serve
         // path fetches again; the record can go.

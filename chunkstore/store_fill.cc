@@ -232,6 +232,9 @@ void Store::queue_fill_write(ChunkKey key) {
 // kernel reads it.
 unsigned Store::start_fill_writes() {
     unsigned n = 0;
+    // Disk full: the keeper drops the coldest filled records (its policy's
+    // order) first, once per call, however many writes wait.
+    bool asked = false;
     while (!fill_write_q_.empty() && !io_free_.empty()) {
         const ChunkKey key = fill_write_q_.front();
         fill_write_q_.pop_front();
@@ -242,8 +245,13 @@ unsigned Store::start_fill_writes() {
             ++ctl_->fill_disk_skipped;  // evicted or replaced before its turn
             continue;
         }
+        if (disk_free_.empty() && obs_ && !asked) {
+            asked = true;
+            obs_->need_disk(static_cast<uint32_t>(fill_write_q_.size() + 1));
+        }
         if (disk_free_.empty()) {
             ++ctl_->fill_disk_skipped;
+            ++ctl_->fill_disk_no_room;
             ++ctl_->insert_failures_full;
             continue;
         }
@@ -313,6 +321,55 @@ void Store::finish_fill_write(IoBuf *b) {
     disk_index_[key] = {slot, len, index, gen, xxh3, oid};
     set_on_disk(oid, index, true);
     ++ctl_->fill_disk_writes;
+    if (obs_) obs_->fill_record_added(key);
+}
+
+// ---------------------------------------------------------------- disk eviction
+
+void Store::erase_disk_entry(std::unordered_map<ChunkKey, DiskEntry>::iterator it) {
+    const ChunkKey key = it->first;
+    disk_index_.erase(it);
+    if (obs_) obs_->disk_record_dropped(key);
+}
+
+void Store::for_each_fill_record(const std::function<void(ChunkKey)> &fn) const {
+    for (const auto &[key, e] : disk_index_) {
+        auto o = objects_ctl_.find(e.oid);
+        if (o != objects_ctl_.end() && o->second->filled && o->second->generation == e.generation)
+            fn(key);
+    }
+}
+
+// Why reusing the slot is safe for serving (docs/chunkstore.md "Disk
+// eviction"): the index entry goes and the on-disk bit is cleared before the
+// slot is handed out, so no new promotion reads it as this chunk; one already
+// reading it is refused here (pinned) and an older read is refused at its
+// completion (the index entry's slot and generation no longer match). The
+// tombstone is a synchronous write, done before any new record can be queued
+// to the slot, so io_uring cannot reorder the two; the next record carries
+// its own key and generation under the header checksum, which a read-back
+// and the scan at open both check.
+EvictResult Store::evict_fill_record(ChunkKey key) {
+    auto it = disk_index_.find(key);
+    if (it == disk_index_.end()) return EvictResult::absent;
+    auto o = objects_ctl_.find(it->second.oid);
+    // An ingested object has no origin to fetch it from again: never a victim.
+    if (o == objects_ctl_.end() || !o->second->filled) return EvictResult::absent;
+    if (promoting_.count(key)) return EvictResult::pinned;
+    const uint32_t slot = it->second.slot, len = it->second.len, index = it->second.index;
+    const ObjectId oid = it->second.oid;
+    erase_disk_entry(it);
+    set_on_disk(oid, index, false);
+    tombstone(slot);
+    disk_free_.push_back(slot);
+    ++ctl_->fill_disk_evicted;
+    ctl_->fill_disk_evicted_bytes += len;
+    const ObjectMeta &m = *o->second;
+    bool any = false;
+    for (uint32_t w = 0; m.on_disk && w < (m.chunk_count + 63) / 64 && !any; ++w)
+        any = m.on_disk[w].load(std::memory_order_relaxed) != 0;
+    if (!any) ++ctl_->fill_disk_evicted_objects;
+    return EvictResult::evicted;
 }
 
 void Store::drain_fill_writes() {

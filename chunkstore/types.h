@@ -65,7 +65,11 @@ inline uint32_t chunk_count_for(uint64_t size) {
     X(fill_disk_writes, "chunks pulled from an origin written to a disk record")          \
     X(fill_disk_skipped,                                                                  \
       "origin chunks kept in RAM only: disk tier full, no-store, or gone before written") \
-    X(fill_not_admitted, "origin chunks the cache policy declined: served once, not kept")
+    X(fill_not_admitted, "origin chunks the policy declined: served once, not kept")      \
+    X(fill_disk_evicted, "origin chunks' disk records dropped for newer fills")           \
+    X(fill_disk_evicted_bytes, "payload bytes of those records")                          \
+    X(fill_disk_evicted_objects, "origin objects left with no disk record by eviction")   \
+    X(fill_disk_no_room, "origin chunks not written: disk full of what cannot go")
 
 struct Counters {
 #define EP_X(field, help) uint64_t field = 0;

@@ -2,6 +2,8 @@
 
 #include <time.h>
 
+#include <algorithm>
+
 #include "control/log.h"
 
 namespace ep {
@@ -21,6 +23,7 @@ constexpr uint64_t kSlot = chunkstore::kChunkSize;
 CacheControl::CacheControl(chunkstore::Store &store, const CacheControlConfig &cfg)
     : store_(store), cfg_(cfg), ram_only_(!store.has_disk()) {
     driver_ = make_driver(cfg);  // throws on a bad policy
+    disk_ = make_disk_driver(cfg);
     policy_label_ = "policy." + driver_->policy().name();
     store_.set_observer(this);
 }
@@ -50,6 +53,78 @@ std::unique_ptr<cache::EvictionDriver> CacheControl::make_driver(const CacheCont
     return d;
 }
 
+// The disk tier's ranking (issue 14): every record of a filled chunk, in the
+// configured policy's order, fed by the same access records as RAM (a hit on
+// a chunk touches its record too). The unit is one record slot (268 KiB on
+// disk, counted as 256 KiB here like a RAM slot: only the count matters).
+std::unique_ptr<cache::EvictionDriver> CacheControl::make_disk_driver(
+    const CacheControlConfig &cfg) {
+    if (!store_.has_disk() || store_.disk_slots() == 0) return nullptr;
+    const uint64_t slots = store_.disk_slots();
+    disk_high_slots_ = std::max<uint64_t>(1, slots * cfg.high_pct / 100);
+    disk_low_slots_ = std::min<uint64_t>(disk_high_slots_, slots * cfg.low_pct / 100);
+    cache::DriverConfig dc;
+    // TinyLFU already chose which fills get a record (admit_fill); a second
+    // filter here would only decline records that are on disk already.
+    dc.policy = cfg.policy;
+    if (dc.policy.rfind("tinylfu+", 0) == 0) dc.policy = dc.policy.substr(8);
+    dc.high_watermark_bytes = slots * kSlot;
+    dc.low_watermark_bytes = slots * kSlot;
+    dc.policy_capacity_bytes = slots * kSlot;
+    dc.watermark_runs = false;  // runs are started by the disk's use, ingests included
+    dc.expected_objects = slots;
+    auto d = std::make_unique<cache::EvictionDriver>(dc, disk_evictor_);
+    store_.for_each_fill_record([&](chunkstore::ChunkKey k) { d->resident(k, kSlot); });
+    return d;
+}
+
+cache::Refusal CacheControl::DiskEvictor::try_evict(uint64_t key, bool) {
+    switch (store_.evict_fill_record(key)) {
+        case chunkstore::EvictResult::evicted:
+            return cache::Refusal::none;
+        case chunkstore::EvictResult::pinned:
+            return cache::Refusal::pinned;  // a promotion is reading it
+        case chunkstore::EvictResult::absent:
+            break;
+    }
+    return cache::Refusal::absent;
+}
+
+void CacheControl::fill_record_added(chunkstore::ChunkKey key) {
+    if (disk_) disk_->resident(key, kSlot);
+}
+
+void CacheControl::disk_record_dropped(chunkstore::ChunkKey key) {
+    if (disk_) disk_->gone(key);
+}
+
+void CacheControl::need_disk(uint32_t slots) {
+    evict_disk(slots, "room for filled chunks");
+}
+
+void CacheControl::evict_disk(uint32_t slots, const char *why) {
+    if (!disk_) return;
+    const uint64_t total = store_.disk_slots();
+    const uint64_t used = total - store_.disk_free_slots();
+    // Down to the low watermark, and at least `slots` free.
+    const uint64_t target = std::min<uint64_t>(disk_low_slots_, total > slots ? total - slots : 0);
+    if (used <= target) return;
+    const uint64_t stale_before = disk_->counters().stale_victims;
+    cache::RunReport r;
+    disk_->make_room((used - target) * kSlot, &r);
+    ++disk_runs_;
+    disk_victims_ += r.victims;
+    disk_skipped_busy_ += r.skipped_pinned;
+    disk_stale_ += disk_->counters().stale_victims - stale_before;
+    EP_LOG(NOTICE,
+           "cache: disk run (%s): %llu filled records dropped, disk %llu -> %llu of %llu slots "
+           "(low %llu), %llu skipped busy",
+           why, static_cast<unsigned long long>(r.victims), static_cast<unsigned long long>(used),
+           static_cast<unsigned long long>(total - store_.disk_free_slots()),
+           static_cast<unsigned long long>(total), static_cast<unsigned long long>(disk_low_slots_),
+           static_cast<unsigned long long>(r.skipped_pinned));
+}
+
 bool CacheControl::reconfigure(const CacheControlConfig &cfg, std::string *err) {
     std::unique_ptr<cache::EvictionDriver> d;
     try {
@@ -70,6 +145,7 @@ bool CacheControl::reconfigure(const CacheControlConfig &cfg, std::string *err) 
     r.stale_victims += o.stale_victims;
     r.admission_declined += o.admission_declined;
     driver_ = std::move(d);
+    disk_ = make_disk_driver(cfg);
     policy_label_ = "policy." + driver_->policy().name();
     cfg_ = cfg;
     ++reconfigures_;
@@ -85,9 +161,14 @@ unsigned CacheControl::poll() {
     unsigned total = 0;
     for (AccessLog *log : logs_) {
         for (unsigned n; (n = log->drain(batch, 256)) > 0;) {
-            for (unsigned i = 0; i < n; ++i)
-                driver_->record(
-                    {batch[i].key, batch[i].bytes, static_cast<cache::AccessKind>(batch[i].hit)});
+            for (unsigned i = 0; i < n; ++i) {
+                const auto kind = static_cast<cache::AccessKind>(batch[i].hit);
+                driver_->record({batch[i].key, batch[i].bytes, kind});
+                // Served from RAM or brought in from disk, it is an access
+                // to the chunk's disk record too.
+                if (disk_ && kind != cache::AccessKind::absent)
+                    disk_->record({batch[i].key, batch[i].bytes, cache::AccessKind::hit});
+            }
             total += n;
             if (total > 65536) break;  // leave time for the rest of the control loop
         }
@@ -96,6 +177,11 @@ unsigned CacheControl::poll() {
     const uint64_t now = now_ns();
     driver_->set_now(now);
     if (driver_->maybe_evict(&r)) log_run("watermark run", r);
+    // Filled chunks wait for a record and the disk is past its high
+    // watermark: make room before the writes find it full.
+    if (disk_ && store_.fill_writes_pending() &&
+        store_.disk_slots() - store_.disk_free_slots() > disk_high_slots_)
+        evict_disk(1, "high watermark");
     if (room_acc_runs_ && now >= next_room_log_ns_) {
         log_run("room for promotions", room_acc_);
         room_acc_ = {};
@@ -244,6 +330,20 @@ void CacheControl::visit_counters(const CounterVisitor &fn) const {
     fn({"low_watermark_bytes", "RAM use an eviction run stops at",
         driver_->config().low_watermark_bytes, true});
     fn({"reconfigures", "policy or watermark changes applied by a reload", reconfigures_});
+    fn({"disk_eviction_runs", "runs that dropped filled records to make room on the disk tier",
+        disk_runs_});
+    fn({"disk_evictions", "disk records of filled chunks dropped (RAM copies stay)",
+        disk_victims_});
+    fn({"disk_evictions_skipped_busy", "disk victims skipped: a promotion was reading them",
+        disk_skipped_busy_});
+    fn({"disk_stale_victims", "disk victims the store no longer had (a bug if it moves)",
+        disk_stale_});
+    fn({"disk_tracked_chunks", "filled records the disk ranking tracks", disk_tracked_chunks(),
+        true});
+    fn({"disk_high_watermark_bytes", "disk use (record slots) that starts a disk run",
+        disk_high_slots_ * chunkstore::kRecordSize, true});
+    fn({"disk_low_watermark_bytes", "disk use a disk run stops at",
+        disk_low_slots_ * chunkstore::kRecordSize, true});
     // The policy in force as policy{reason="NAME"} 1 (an info-style gauge).
     fn({policy_label_, "the eviction policy in force (value 1)", 1, true});
 }

@@ -56,8 +56,26 @@ class CacheControl final : public cache::StoreEvictor, public chunkstore::RamObs
     void chunk_unlinked(chunkstore::ChunkKey key) override;
     void need_ram(uint32_t slots, chunkstore::ObjectId keep) override;
     bool admit_fill(chunkstore::ChunkKey key) override;
+    void fill_record_added(chunkstore::ChunkKey key) override;
+    void disk_record_dropped(chunkstore::ChunkKey key) override;
+    void need_disk(uint32_t slots) override;
+    uint64_t disk_tracked_chunks() const { return disk_ ? disk_->tracked_objects() : 0; }
 
   private:
+    // The disk tier's victims: records of filled chunks only (an ingested
+    // object has no origin to refetch it from), dropped through
+    // Store::evict_fill_record; the RAM copy stays.
+    class DiskEvictor final : public cache::StoreEvictor {
+      public:
+        explicit DiskEvictor(chunkstore::Store &s) : store_(s) {}
+        cache::Refusal try_evict(uint64_t key, bool) override;
+
+      private:
+        chunkstore::Store &store_;
+    };
+    std::unique_ptr<cache::EvictionDriver> make_disk_driver(const CacheControlConfig &cfg);
+    // Frees disk slots down to the low watermark (at least `slots`).
+    void evict_disk(uint32_t slots, const char *why);
     bool fresh(chunkstore::ObjectId oid, uint64_t now) const;
     void log_run(const char *why, const cache::RunReport &r);
 
@@ -66,6 +84,12 @@ class CacheControl final : public cache::StoreEvictor, public chunkstore::RamObs
     const bool ram_only_;
     std::unique_ptr<cache::EvictionDriver> make_driver(const CacheControlConfig &cfg) const;
     std::unique_ptr<cache::EvictionDriver> driver_;
+    DiskEvictor disk_evictor_{store_};
+    // Ranks the filled records on disk with the same policy (its admission
+    // filter left out: admit_fill already decided which fills get a record).
+    std::unique_ptr<cache::EvictionDriver> disk_;
+    uint64_t disk_low_slots_ = 0, disk_high_slots_ = 0;
+    uint64_t disk_runs_ = 0, disk_victims_ = 0, disk_skipped_busy_ = 0, disk_stale_ = 0;
     cache::DriverCounters retired_{};  // counted by drivers a reload replaced
     uint64_t reconfigures_ = 0;
     std::string policy_label_;  // "policy.NAME": the cache section's info gauge

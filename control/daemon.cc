@@ -609,6 +609,11 @@ void Daemon::register_store_commands() {
             out.write(std::string(head).append(m.name_view()).append("\n"));
         });
     });
+    admin_.add_command(
+        "store",
+        "the tiers' use against capacity, disk eviction of filled content, and per object the "
+        "chunks on disk and in RAM",
+        [this](auto &, Reply &out) { write_store_report(out); });
     admin_.add_command("remove", "remove NAME: drop an object from both tiers",
                        [this](const std::vector<std::string> &args, Reply &out) {
                            if (args.size() != 2) return out.write("error: usage: remove NAME\n");

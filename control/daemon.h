@@ -70,6 +70,8 @@ private:
     std::vector<Metric> metrics() const;
     // systemd's STATUS= line: what is served right now.
     std::string status_line() const;
+    // `edgectl store` (control/store_report.cc).
+    void write_store_report(Reply &out) const;
     void print_ready() const;
     // Stops accepting connections on every lcore; run() returns once the open
     // ones have closed or deadline_s has passed (control/daemon.cc).

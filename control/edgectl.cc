@@ -94,6 +94,10 @@ int main(int argc, char **argv) {
     app.add_subcommand("objects", "List stored objects: size, chunks, name")->callback([&] {
         request = "objects";
     });
+    app.add_subcommand("store",
+                       "The tiers' use against capacity, disk eviction of filled content, and "
+                       "per object its chunks on disk and in RAM")
+        ->callback([&] { request = "store"; });
     unsigned drain_deadline = 30;
     auto *drain = app.add_subcommand(
         "drain", "Stop accepting connections; the daemon exits (0) when the open ones finish");
