@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "control/cluster/measurement_share.h"
 #include "control/cluster/model_load.h"
 #include "control/cluster/publish.h"
 #include "control/dns_tables.h"
@@ -65,10 +66,33 @@ void ClusterControl::recompute(uint64_t now_ms) {
     next_ms_ = now_ms + uint64_t{engine_.model().settings.recompute_s} * 1000;
 }
 
+int32_t ClusterControl::measure_cluster() const {
+    if (!self_.empty()) return engine_.cluster_index(self_);
+    if (membership_) return engine_.cluster_index(membership_->config().cluster);
+    return -1;
+}
+
+void ClusterControl::share_measurements(uint64_t now_ms) {
+    if (!membership_ || now_ms < next_share_ms_) return;
+    next_share_ms_ = now_ms + static_cast<uint64_t>(cluster::kShareEveryS * 1000);
+    const int32_t c = measure_cluster();
+    if (c < 0) return shared_.clear();
+    shared_ = cluster::blocks_to_publish(engine_.measurements(), static_cast<uint16_t>(c),
+                                         cluster::kShareBlocks, static_cast<double>(now_ms) / 1000);
+}
+
 void ClusterControl::poll(uint64_t now_ms) {
     now_ms_ = now_ms;
+    const double now_s = static_cast<double>(now_ms) / 1000.0;
+    rtt_feed_.drain(measure_cluster(), engine_.measurements(), now_s);
+    share_measurements(now_ms);
     std::vector<cluster::Member> members;
     if (membership_ && membership_->take(&members)) {
+        // The others' measurements of their clusters, replacing what they
+        // said before (ours are local already).
+        imported_ = cluster::import_members(
+            engine_.measurements(), members, membership_->config().name,
+            [this](const std::string &n) { return engine_.cluster_index(n); }, now_s);
         // Membership changed (a lease granted, expired or revoked, or a
         // member's record): decide now rather than at the next recompute_s.
         engine_.set_members(std::move(members));
@@ -105,6 +129,20 @@ void ClusterControl::visit_counters(const CounterVisitor &fn) const {
     fn({"clients_changed", "client networks moved by the last recompute", st.changed, true});
     fn({"over_capacity", "clients left on a cluster above its headroom (last recompute)",
         st.over_capacity, true});
+    const cluster::PassiveCounters &pc = rtt_feed_.counters();
+    fn({"rtt_records_ingested",
+        "passive RTT records from the data lcores added to this cluster's measurements",
+        pc.ingested, false});
+    fn({"rtt_records_ignored",
+        "passive RTT records dropped: this appliance's cluster is not in the model (--cluster-self "
+        "/ --appliance-cluster)",
+        pc.no_cluster, false});
+    fn({"measured_blocks", "(cluster, client block) aggregates held, own and members'",
+        engine_.measurements().size(), true});
+    fn({"measurements_shared", "own-cluster aggregates this appliance publishes in etcd",
+        shared_.size(), true});
+    fn({"measurements_imported", "aggregates imported from other members' records (last read)",
+        imported_, true});
     const auto &clusters = engine_.model().clusters;
     const std::vector<double> &load = engine_.load();
     std::string name;
@@ -171,7 +209,7 @@ void ClusterControl::register_commands(AdminSocket &admin) {
     admin.add_command("why", "why ADDRESS: the candidates, their scores and what decided",
                       [this](const std::vector<std::string> &args, Reply &out) {
                           if (args.size() != 2) return out.write("error: usage: why ADDRESS\n");
-                          out.write(engine_.why(args[1]));
+                          out.write(engine_.why(args[1], static_cast<double>(now_ms_) / 1000.0));
                       });
     admin.add_command(
         "measure",

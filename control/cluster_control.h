@@ -5,6 +5,10 @@
 //   clusters                       the model, per-cluster load and health
 //   why ADDRESS                    candidates, scores and what decided
 //   measure CLUSTER ADDRESS RTT_MS [LOSS_PCT [SAMPLES]]   one passive aggregate
+// It also drains the data lcores' RTT rings into the measurements (the
+// passive feed, control/rtt_feed.h) and, with --etcd, shares them: this
+// appliance's in its member record, the others' from theirs
+// (control/cluster/measurement_share.h).
 //   cluster-health CLUSTER up|draining|down
 //   recompute                      decide now
 // The decision logic itself is control/cluster/ (no daemon, no DPDK).
@@ -18,6 +22,7 @@
 #include "control/cluster/engine.h"
 #include "dataplane/service.h"
 #include "control/membership.h"
+#include "control/rtt_feed.h"
 
 namespace ep {
 
@@ -50,8 +55,21 @@ class ClusterControl {
     // decided at once (null: stop taking them).
     void set_membership(Membership *m) { membership_ = m; }
 
+    // The passive measurement feed (control/rtt_feed.h): data lcore
+    // `lcore`'s ring, to attach its TCP stacks to (RttRing::attach).
+    RttRing *rtt_ring(uint8_t lcore, uint64_t *sent, uint64_t *full) {
+        return rtt_feed_.ring(lcore, sent, full);
+    }
+    // What this appliance publishes in its member record: its own
+    // cluster's heaviest measurements, refreshed every kShareEveryS.
+    const std::vector<cluster::MeasuredBlock> &shared_measurements() const { return shared_; }
+
   private:
     void recompute(uint64_t now_ms);
+    // The cluster this appliance measures for: --cluster-self, else
+    // --appliance-cluster; -1 when neither names a cluster of the model.
+    int32_t measure_cluster() const;
+    void share_measurements(uint64_t now_ms);
     std::string http_text() const;
     std::string membership_text();
     cluster::Engine engine_;
@@ -65,6 +83,10 @@ class ClusterControl {
     uint64_t member_updates_ = 0;
     uint64_t next_ms_ = 0;
     uint64_t now_ms_ = 0;
+    RttFeed rtt_feed_;
+    std::vector<cluster::MeasuredBlock> shared_;
+    uint64_t next_share_ms_ = 0;
+    uint64_t imported_ = 0;  // member measurements imported by the last read
 };
 
 }  // namespace ep

@@ -266,6 +266,18 @@ bool Daemon::start() {
     }
     telemetry_open();
 
+    // Passive measurement (issue 16): every client connection's RTT and
+    // retransmissions to cluster selection, over its lcore's ring; attached
+    // before the lcores run (the TCP stacks exist long before --clusters is
+    // loaded above).
+    if (clusters_)
+        for (Lcore *lc : lcores_)
+            for (uint16_t i = 0; i < lc->nqueues; ++i)
+                if (lc->queues[i].tcp)
+                    if (RttRing *r = clusters_->rtt_ring(static_cast<uint8_t>(lc->lcore_id),
+                                                         &lc->counters.rtt_records_sent,
+                                                         &lc->counters.rtt_ring_full))
+                        r->attach(lc->queues[i].tcp->stack());
     for (Lcore *lc : lcores_) rte_eal_remote_launch(lcore_main, lc, lc->lcore_id);
     lcores_launched_ = true;
     print_ready();
@@ -840,6 +852,7 @@ void Daemon::report_self(uint64_t now_ms) {
     self.tx_gbps = static_cast<double>(static_cast<int64_t>(tx_gbps_ * 100 + 0.5)) / 100;
     self.titles = self_titles_;
     self.titles_more = self_titles_more_;
+    if (clusters_) self.measured = clusters_->shared_measurements();
     membership_->set_self(self);
 }
 

@@ -36,6 +36,8 @@ namespace ep {
     X(fault_corrupted, "packets corrupted by the fault-injection stage")              \
     X(access_ring_drops, "cache-policy access records lost: the ring to the control thread was full") \
     X(response_log_drops, "access-log lines lost: the response-log ring to the control thread was full") \
+    X(rtt_records_sent, "passive RTT records (one per measured TCP connection) queued to the control thread") \
+    X(rtt_ring_full, "passive RTT records lost: the RTT ring to the control thread was full") \
     X(drain_resets, "connections reset because they were still open at a drain's deadline") \
     X(steer_handed_over, "TCP segments for another lcore's local port handed to it over its steering ring") \
     X(steer_received, "TCP segments and ARP replies another lcore handed to this one") \

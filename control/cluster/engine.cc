@@ -1,5 +1,7 @@
 #include "control/cluster/engine.h"
 
+#include <tuple>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -483,7 +485,45 @@ std::string Engine::clusters_text() const {
     return o;
 }
 
-std::string Engine::why(std::string_view address) const {
+// Every aggregate of the client network's blocks, per cluster: what the
+// next recompute folds (the candidates' rtt_ms/loss% are what the last one
+// folded), with where it came from: this appliance's own TCP connections
+// (or `measure`) or a member's record in etcd (measurement_share.h).
+std::string Engine::measurements_text(int32_t client, double now_s) const {
+    struct Row {
+        std::string cluster, block, source;
+        const Measured *m;
+    };
+    std::vector<Row> rows;
+    measurements_.for_each([&](const Prefix &block, uint16_t c, const Measured &m) {
+        if (c >= model_.clusters.size() || world_.index.find(block) != client) return;
+        rows.push_back({model_.clusters[c].name, to_string(block),
+                        m.source == Measurements::kLocal
+                            ? std::string("this appliance")
+                            : "member " + measurements_.source_name(m.source),
+                        &m});
+    });
+    if (rows.empty()) return "measurements: none for this network\n";
+    std::sort(rows.begin(), rows.end(), [](const Row &a, const Row &b) {
+        return std::tie(a.cluster, a.block, a.source) < std::tie(b.cluster, b.block, b.source);
+    });
+    std::string o = "measurements (the next recompute's):\n";
+    char line[256];
+    std::snprintf(line, sizeof line, "    %-16s %-20s %8s %6s %8s %7s  %s\n", "cluster", "block",
+                  "rtt_ms", "loss%", "weight", "age_s", "from");
+    o += line;
+    for (const Row &r : rows) {
+        const double age = now_s > r.m->updated_s ? now_s - r.m->updated_s : 0;
+        std::snprintf(line, sizeof line, "    %-16s %-20s %8.2f %6.2f %8.2f %7.0f  %s\n",
+                      r.cluster.c_str(), r.block.c_str(), r.m->rtt_ms, r.m->loss_pct,
+                      measurements_.weight_at(*r.m, now_s), age, r.source.c_str());
+        o += line;
+    }
+    return o;
+}
+
+std::string Engine::why(std::string_view address, double now_s) const {
+    if (now_s < 0) now_s = last_now_;
     Prefix a;
     std::string err;
     if (!parse_prefix(address, &a, &err)) return "error: " + err + "\n";
@@ -500,6 +540,7 @@ std::string Engine::why(std::string_view address) const {
         "), demand " + fmt("%.3f", cn.demand_gbps) + " Gbit/s\n";
     o += "policy " + std::string(policy_->name()) + ", recompute " +
          std::to_string(stats_.recomputes) + "\n";
+    o += measurements_text(i, now_s);
     if (assign_.empty()) return o + "not decided yet (no recompute)\n";
     for (std::size_t g = 0; g < group_titles_.size(); ++g) {
         std::string owners;

@@ -48,6 +48,7 @@ class Engine {
     const Policy &policy() const { return *policy_; }
 
     Measurements &measurements() { return measurements_; }
+    const Measurements &measurements() const { return measurements_; }
     // A cluster's health (an operator, later membership): takes effect at
     // the next recompute.
     bool set_health(const std::string &cluster, Health h, std::string *err);
@@ -96,10 +97,12 @@ class Engine {
 
     // Text for the admin socket.
     std::string clusters_text() const;
-    std::string why(std::string_view address) const;
+    // now_s: for the measurements' ages (< 0: the last recompute's time).
+    std::string why(std::string_view address, double now_s = -1) const;
 
   private:
     void fold_measurements();
+    std::string measurements_text(int32_t client, double now_s) const;
     void apply_members();  // base_clusters_ + members_ -> model_.clusters, holds_, placed_
     void build_holds();
     std::vector<uint32_t> live_members(int32_t cluster) const;

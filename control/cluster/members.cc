@@ -12,7 +12,7 @@ using nlohmann::json;
 bool Member::operator==(const Member &o) const {
     return name == o.name && cluster == o.cluster && v4 == o.v4 && v6 == o.v6 &&
            health == o.health && conns == o.conns && tx_gbps == o.tx_gbps && titles == o.titles &&
-           titles_more == o.titles_more;
+           titles_more == o.titles_more && measured == o.measured;
 }
 
 std::string encode_member(const Member &m) {
@@ -30,6 +30,7 @@ std::string encode_member(const Member &m) {
     j["tx_gbps"] = m.tx_gbps;
     j["titles"] = m.titles;
     j["titles_more"] = m.titles_more;
+    if (!m.measured.empty()) j["measured"] = encode_blocks(m.measured);
     return j.dump();
 }
 
@@ -80,6 +81,10 @@ bool decode_member(std::string_view text, Member *out, std::string *err) {
             if (t.is_string() && m.titles.size() < kMaxTitles)
                 m.titles.push_back(t.get<std::string>());
         std::sort(m.titles.begin(), m.titles.end());
+    }
+    if (auto it = j.find("measured"); it != j.end()) {
+        std::string why;
+        if (!decode_blocks(*it, &m.measured, &why)) return *err = why, false;
     }
     *out = std::move(m);
     return true;

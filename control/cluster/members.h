@@ -5,7 +5,8 @@
 // Value of the key <prefix><cluster>/<name>, JSON (etcd stores it as bytes):
 //   {"name":"paris-1","cluster":"paris","v4":["10.77.0.2"],"v6":[],
 //    "health":"up","conns":12,"tx_gbps":0.4,
-//    "titles":["6Y7B23V"],"titles_more":0}
+//    "titles":["6Y7B23V"],"titles_more":0,
+//    "measured":[["198.51.100.0/24",9.25,0.5,3.2,4]]}   (measurement_share.h)
 // The title summary is the list of title names the appliance holds (the
 // first path component of its objects), cut at kMaxTitles with the number
 // left out in titles_more: a catalog of a few hundred titles is a few KiB,
@@ -19,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "control/cluster/measurement_share.h"
 #include "control/cluster/model.h"
 
 namespace ep::cluster {
@@ -35,6 +37,8 @@ struct Member {
     double tx_gbps = 0;               // transmit rate over the last report (load)
     std::vector<std::string> titles;  // sorted, at most kMaxTitles
     uint64_t titles_more = 0;         // titles left out of the list
+    // Its own cluster's measurements it shares (measurement_share.h).
+    std::vector<MeasuredBlock> measured;
     bool operator==(const Member &o) const;
 };
 

@@ -185,6 +185,45 @@ TEST(Data, RtoExponentialBackoff) {
     h.at(5000).no_out();
 }
 
+// Passive measurement (issue 16, Stack::set_conn_sampler): a connection's
+// data segments sent and retransmitted and its SRTT go to the sampler every
+// `every` while it lives (checked on its ACKs) and once more when it is
+// released, each sample counting only what came since the previous one.
+TEST(Data, ConnectionSamplerGetsSegmentsRetransmissionsAndSrtt) {
+    Harness h;
+    std::vector<ConnSample> got;
+    h.stack.set_conn_sampler(
+        [](void *ctx, const ConnSample &s) {
+            static_cast<std::vector<ConnSample> *>(ctx)->push_back(s);
+        },
+        &got, 1'000'000'000);
+    ConnId c = h.accept_default();
+    auto d = bytes(100);
+    h.at(10);
+    h.stack.send_copy(c, d.data(), 100);
+    h.out("P. 1:101(100) ack 1");
+    h.at(210).out("P. 1:101(100) ack 1");  // the RTO's retransmission
+    h.in(220, ". 1:1(0) ack 101 win 1024 <nop,nop,TS val 300 ecr *>");
+    EXPECT_TRUE(got.empty());  // not a second old yet
+    h.at(1500);
+    h.stack.send_copy(c, d.data(), 100);
+    h.out("P. 101:201(100) ack 1");
+    h.in(1510, ". 1:1(0) ack 201 win 1024 <nop,nop,TS val 400 ecr *>");
+    ASSERT_EQ(got.size(), 1u);  // long-lived: sampled as it goes
+    EXPECT_FALSE(got[0].final);
+    EXPECT_EQ(got[0].segs_out, 3u);
+    EXPECT_EQ(got[0].segs_retrans, 1u);
+    EXPECT_GT(got[0].srtt_ns, 0u);
+    EXPECT_EQ(got[0].remote, h.peer);
+    h.stack.send_copy(c, d.data(), 100);
+    h.out("P. 201:301(100) ack 1");
+    h.stack.abort(c);
+    ASSERT_EQ(got.size(), 2u);  // released: the last sample, what came since
+    EXPECT_TRUE(got[1].final);
+    EXPECT_EQ(got[1].segs_out, 1u);
+    EXPECT_EQ(got[1].segs_retrans, 0u);
+}
+
 StackConfig tail_probe_config() {
     StackConfig cfg = Harness::default_config();
     cfg.tlp = true;

@@ -161,6 +161,7 @@ Tcb *Stack::alloc_tcb(const FlowKey &k) {
     t->ts_offset = cfg_.random_ts_offset ? rand32() : 0;
     t->rtt.init(cfg_.rto_initial_ns);
     t->last_rx_ns = now_;
+    t->sampled_ns = now_;
     ++nconn_;
     return t;
 }
@@ -186,9 +187,22 @@ void Stack::release(Tcb *t, CloseReason r, bool notify) {
     wheel_.cancel(&t->timer);
     t->sq.clear([this](const SendItem &it) { release_item(it); });
     ++ctr_.conn_closed;
+    if (sampler_ && t->passive && t->rtt.has_sample) sample_conn(t, true);
     if (notify && t->handler) t->handler->on_closed(*this, t->id(), r);
     t->next_free = reap_;
     reap_ = t;
+}
+
+void Stack::sample_conn(Tcb *t, bool final) {
+    ConnSample s;
+    s.remote = t->key.remote;
+    s.srtt_ns = t->rtt.srtt_ns;
+    s.segs_out = t->segs_out;
+    s.segs_retrans = t->segs_retrans;
+    s.final = final;
+    t->segs_out = t->segs_retrans = 0;
+    t->sampled_ns = now_;
+    sampler_(sampler_ctx_, s);
 }
 
 void Stack::reap() {

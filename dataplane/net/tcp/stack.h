@@ -39,6 +39,18 @@ struct ConnInfo {
     bool in_recovery = false;
 };
 
+// Passive RTT measurement for cluster selection (issue 16): what one
+// connection measured of its peer's path. segs_out/segs_retrans are MSS-sized
+// data segments sent and retransmitted since the connection's previous
+// sample (a TSO super-segment counts as its MSS segments).
+struct ConnSample {
+    IpAddr remote;
+    uint64_t srtt_ns = 0;
+    uint32_t segs_out = 0, segs_retrans = 0;
+    bool final = false;  // the connection was released (else: a long-lived one's periodic sample)
+};
+using ConnSampler = void (*)(void *ctx, const ConnSample &s);
+
 // What became of an ICMP "fragmentation needed" (RFC 1191) for one of our flows.
 enum class IcmpVerdict : uint8_t {
     kAccepted,      // in window: the connection's MSS was lowered
@@ -123,6 +135,18 @@ class Stack {
     ConnInfo info(ConnId c) const;
     FlowKey flow(ConnId c) const;
 
+    // Passive measurement: fn(ctx, sample) for every accepted (passive)
+    // connection that has an RTT sample, when it is released, and every
+    // `every_ns` (checked on its ACKs) while it lives. Our own active opens
+    // (origin fills, swarm fetches) are left out: their peers are not the
+    // clients cluster selection steers. Called on this lcore; fn must not
+    // block.
+    void set_conn_sampler(ConnSampler fn, void *ctx, uint64_t every_ns) {
+        sampler_ = fn;
+        sampler_ctx_ = ctx;
+        sample_every_ns_ = every_ns;
+    }
+
     const Counters &counters() const { return ctr_; }
     const StackConfig &config() const { return cfg_; }
     uint32_t connections() const { return nconn_; }
@@ -150,6 +174,11 @@ class Stack {
         uint64_t last_cookie_ns = 0;
         bool cookies_used = false;
     };
+
+    ConnSampler sampler_ = nullptr;
+    void *sampler_ctx_ = nullptr;
+    uint64_t sample_every_ns_ = 0;
+    void sample_conn(Tcb *t, bool final);
 
     // stack.cc
     Tcb *get(ConnId c) const;

@@ -117,6 +117,10 @@ struct Tcb {
     bool rtt_timing = false;  // Karn: one timed segment when no timestamps
     Seq rtt_seq = 0;
     uint64_t rtt_start_ns = 0;
+    // Passive measurement (Stack::set_conn_sampler): data segments sent and
+    // retransmitted since the last sample, and when that was.
+    uint32_t segs_out = 0, segs_retrans = 0;
+    uint64_t sampled_ns = 0;
 
     // Timers (absolute ns, 0 = off).
     RtxKind rtx_kind = RtxKind::kNone;

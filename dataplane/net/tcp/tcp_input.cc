@@ -570,6 +570,10 @@ void Stack::rtt_on_ack(Tcb *t, const SegmentIn &s) {
         if (ms >= 2 && ms < 600'000)
             t->rtt.sample(uint64_t{ms} * 1'000'000, cfg_.tick_ns, cfg_.rto_min_ns, cfg_.rto_max_ns);
     }
+    // A long-lived connection (a stream, a peer) is sampled as it goes, not
+    // only when it ends.
+    if (sampler_ && t->passive && t->rtt.has_sample && now_ - t->sampled_ns >= sample_every_ns_)
+        sample_conn(t, false);
 }
 
 // RFC 6298 5.2 / 5.3: stop the retransmission timer (or the probe and

@@ -80,6 +80,9 @@ uint32_t Stack::emit(Tcb *t, Seq seq, uint8_t flags, uint32_t len, bool retransm
         }
         ctr_.tx_data_bytes += len;
         if (retransmit) ctr_.retransmit_bytes += len;
+        const uint32_t nseg = (len + t->mss - 1) / t->mss;
+        t->segs_out += nseg;
+        if (retransmit) t->segs_retrans += nseg;
         if (t->in_recovery) t->prr_out += len;
     }
     if (len < asked) seg.flags = flags &= static_cast<uint8_t>(~(kFin | kPsh));
