@@ -7,6 +7,7 @@
 //   measure CLUSTER ADDRESS RTT_MS [LOSS_PCT [SAMPLES]]   one passive aggregate
 //   cluster-health CLUSTER up|draining|down
 //   recompute                      decide now
+//   probes                         the active probes' targets and results (probe_control.h)
 // The decision logic itself is control/cluster/ (no daemon, no DPDK).
 #pragma once
 
@@ -18,6 +19,7 @@
 #include "control/cluster/engine.h"
 #include "dataplane/service.h"
 #include "control/membership.h"
+#include "control/probe_control.h"
 
 namespace ep {
 
@@ -62,6 +64,7 @@ class ClusterControl {
     uint64_t http_rejected_ = 0;
     std::string http_error_;
     Membership *membership_ = nullptr;
+    ProbeControl probes_;  // active probes from this appliance (--cluster-self)
     uint64_t member_updates_ = 0;
     uint64_t next_ms_ = 0;
     uint64_t now_ms_ = 0;

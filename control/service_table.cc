@@ -19,6 +19,7 @@
 #include "control/dns_zones.h"
 #include "control/http_steer_tables.h"
 #include "control/log.h"
+#include "control/probe_row.h"
 #include "control/torrents.h"
 #include "dataplane/discard_server.h"
 #include "dataplane/dns_service.h"
@@ -901,6 +902,7 @@ constexpr ServiceRow kServices[] = {
     {"fetch", make_fetch, fetch_commands, nullptr, setup_fetch, teardown_fetch, nullptr, nullptr,
      nullptr, fetch_tick},
     {"dns", make_dns, dns_commands, dns_tcp_port, setup_dns, teardown_dns, nullptr, reload_dns},
+    {"probe", make_probe, nullptr, nullptr, setup_probe, teardown_probe},
 };
 
 }  // namespace

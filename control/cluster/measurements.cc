@@ -27,6 +27,15 @@ void Measurements::add(uint16_t cluster, const Prefix &addr, float rtt_ms, float
     m.updated_s = now_s;
 }
 
+const Measured *Measurements::find(uint16_t cluster, const Prefix &addr) const {
+    const Prefix b = block_of(addr);
+    Key k{0, 0, cluster, b.family};
+    std::memcpy(&k.hi, b.net, 8);
+    std::memcpy(&k.lo, b.net + 8, 8);
+    const auto it = map_.find(k);
+    return it == map_.end() ? nullptr : &it->second;
+}
+
 void Measurements::expire(double now_s) {
     for (auto it = map_.begin(); it != map_.end();)
         it = now_s - it->second.updated_s > max_age_s_ ? map_.erase(it) : std::next(it);

@@ -7,8 +7,9 @@
 // few of them and one odd connection moves little; a block measured by no
 // one for max_age is forgotten and the policies fall back to geography.
 //
-// Not here yet (issue 16): the per-lcore rings that carry the TCP stacks'
-// figures to the control thread, and active probes.
+// Fed by `edgectl call measure` and the active probes
+// (control/probe_control.h). Not here yet (issue 16): the per-lcore rings
+// that carry the TCP stacks' figures to the control thread.
 #pragma once
 
 #include <cstdint>
@@ -42,6 +43,8 @@ class Measurements {
     void expire(double now_s);
     // Every aggregate: its block (/24 or /48), cluster and values.
     void for_each(const std::function<void(const Prefix &, uint16_t, const Measured &)> &fn) const;
+    // The aggregate of (cluster, the block of addr), or nullptr.
+    const Measured *find(uint16_t cluster, const Prefix &addr) const;
     std::size_t size() const { return map_.size(); }
     void clear() { map_.clear(); }
     // The block an address is aggregated in.
