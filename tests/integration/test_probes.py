@@ -37,6 +37,7 @@ clients = "clients.csv"
 recompute_s = 1
 stick_ms = 0               # no hysteresis: the test watches decisions move
 stick_pct = 0
+geo_base_ms = 20           # distance alone: London ~20 ms, Paris ~25 ms from London
 measure_half_life_s = 3    # a changed path shows within a few probes
 measure_max_age_s = 600
 
@@ -198,9 +199,12 @@ def test_the_ldns_answers_icmp_and_its_rtt_is_measured(world):
                     lambda: (lambda l: l if " icmp " in l and "answered" in l else "")(
                         probes_line(ep, ldns)))
     assert " ldns " in line, line
-    rtt = float(line.split()[3])
-    assert 0 < rtt < 20, line
-    why = ep.ctl("why", ldns).stdout
+    assert float(line.split()[3]) > 0, line
+    # Its network (in Paris) is decided by the measured RTT: a loaded
+    # machine may make one probe slow, so wait for a recompute that shows it.
+    why = wait_for("the LDNS's network was not decided paris by its RTT",
+                   lambda: (lambda w: w if decided(w) == "paris" else "")(
+                       ep.ctl("why", ldns).stdout))
     assert f"probe {ldns} (ldns): answered by icmp" in why, why
     assert re.search(r"\* paris\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+0\.00.*measured", why), why
     assert svc(ep, "probe", "answered_icmp") > 0
@@ -248,19 +252,19 @@ def test_both_dropped_the_target_is_unanswered_and_geography_decides(world):
 
 def test_the_fault_stage_delay_raises_the_measured_rtt(world):
     ep, ldns, conf = world["ep"], world["ldns"], world["conf"]
-    before = float(probes_line(ep, ldns).split()[3])
-    assert before < 20, before
     conf.write_text('fault = "delay=1,delay-us=30000,dir=tx"\n')
     r = ep.ctl("reload")
     assert "fault '' -> 'delay=1,delay-us=30000,dir=tx'" in r.stdout, r.stdout
     line = wait_for("the LDNS's RTT did not rise with the 30 ms delay",
                     lambda: (lambda l: l if float(l.split()[3]) >= 29 else "")(
                         probes_line(ep, ldns)))
-    # The decayed mean behind the decision follows (half-life 3 s): the
-    # LDNS's network, in Paris, now goes to london (a geo estimate of ~7 ms).
+    # Every RTT now includes the 30 ms, so the decayed mean behind the
+    # decision follows (half-life 3 s): the LDNS's network, in Paris, goes
+    # to london (a geo estimate of ~25 ms).
     why = wait_for("paris's measured RTT to the LDNS's network did not rise",
                    lambda: (lambda w: w if decided(w) == "london" else "")(
                        ep.ctl("why", ldns).stdout), timeout=30)
-    assert re.search(r"paris\s+(\d\d+\.\d+)", why), why
+    m = re.search(r"paris\s+[\d.]+\s+[\d.]+\s+([\d.]+)\s+0\.00.*measured", why)
+    assert m and float(m.group(1)) > 25, why
     conf.write_text("")
     ep.ctl("reload")
