@@ -3,6 +3,7 @@
 #include "cache/factory.h"
 #include "control/cluster/model_load.h"
 #include "control/metrics_server.h"
+#include "control/probe_row.h"
 #include "dataplane/fault_stage.h"
 #include "dataplane/lcore.h"
 #include "control/origin_push/window.h"
@@ -849,6 +850,14 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
     }
     if (!cfg->cluster_self.empty() && cfg->clusters.empty())
         return fail("--cluster-self needs --clusters FILE");
+    {
+        std::vector<uint16_t> ports;
+        std::string e;
+        if (!parse_probe_ports(cfg->probe_ldns_ports, &ports, &e))
+            return fail("--probe-ldns-ports: " + e);
+        if (!parse_probe_ports(cfg->probe_client_ports, &ports, &e))
+            return fail("--probe-client-ports: " + e);
+    }
     if (cfg->cache_low_pct > cfg->cache_high_pct)
         return fail("--cache-low-pct is above --cache-high-pct");
     if (cfg->access_ring_size < 16 || (cfg->access_ring_size & (cfg->access_ring_size - 1)))

@@ -45,11 +45,10 @@ bool setup_probe(const ServiceSetup &s, std::string *err) {
     ps.mode = c.probes;
     ps.interval_s = c.probe_interval_s;
     ps.retry_s = c.probe_retry_s;
+    // Checked by parse_config already (config.cc).
     if (!parse_probe_ports(c.probe_ldns_ports, &ps.ldns_ports, err) ||
-        !parse_probe_ports(c.probe_client_ports, &ps.client_ports, err)) {
-        *err = "--probe-*-ports: " + *err;
+        !parse_probe_ports(c.probe_client_ports, &ps.client_ports, err))
         return false;
-    }
     if (!ch->init(err)) return false;
     g_made = ch.release();
     set_probe_channel(g_made);
