@@ -26,6 +26,7 @@ bool ClusterControl::start(const std::string &file, const std::string &policy, s
 void ClusterControl::set_self(const std::string &name) {
     self_ = name;
     engine_.keep_rankings(http_steer_tables() != nullptr);
+    probes_.attach(&engine_, name.empty() ? -1 : engine_.cluster_index(name), probe_channel());
 }
 
 bool ClusterControl::reload(std::string *err) {
@@ -33,6 +34,7 @@ bool ClusterControl::reload(std::string *err) {
     if (!cluster::load_and_validate(file_, &m, err)) return false;
     if (!engine_.set_model(std::move(m), policy_, err)) return false;
     next_ms_ = 0;  // decide with the new model at the next poll
+    probes_.attach(&engine_, self_.empty() ? -1 : engine_.cluster_index(self_), probe_channel());
     return true;
 }
 
@@ -86,6 +88,7 @@ void ClusterControl::poll(uint64_t now_ms) {
     const double now_s = static_cast<double>(now_ms) / 1000.0;
     rtt_feed_.drain(measure_cluster(), engine_.measurements(), now_s);
     share_measurements(now_ms);
+    probes_.poll(now_ms);
     std::vector<cluster::Member> members;
     if (membership_ && membership_->take(&members)) {
         // The others' measurements of their clusters, replacing what they
@@ -143,6 +146,7 @@ void ClusterControl::visit_counters(const CounterVisitor &fn) const {
         shared_.size(), true});
     fn({"measurements_imported", "aggregates imported from other members' records (last read)",
         imported_, true});
+    probes_.visit_counters(fn);
     const auto &clusters = engine_.model().clusters;
     const std::vector<double> &load = engine_.load();
     std::string name;
@@ -209,8 +213,12 @@ void ClusterControl::register_commands(AdminSocket &admin) {
     admin.add_command("why", "why ADDRESS: the candidates, their scores and what decided",
                       [this](const std::vector<std::string> &args, Reply &out) {
                           if (args.size() != 2) return out.write("error: usage: why ADDRESS\n");
-                          out.write(engine_.why(args[1], static_cast<double>(now_ms_) / 1000.0));
+                          out.write(engine_.why(args[1], static_cast<double>(now_ms_) / 1000.0) +
+                                    probes_.why(args[1]));
                       });
+    admin.add_command("probes",
+                      "active probes: targets, method, last RTT, answered / unanswered counts",
+                      [this](auto &, Reply &out) { out.write(probes_.text()); });
     admin.add_command(
         "measure",
         "measure CLUSTER ADDRESS RTT_MS [LOSS_PCT [SAMPLES]]: feed one passive measurement",

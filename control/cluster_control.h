@@ -11,6 +11,7 @@
 // (control/cluster/measurement_share.h).
 //   cluster-health CLUSTER up|draining|down
 //   recompute                      decide now
+//   probes                         the active probes' targets and results (probe_control.h)
 // The decision logic itself is control/cluster/ (no daemon, no DPDK).
 #pragma once
 
@@ -23,6 +24,7 @@
 #include "dataplane/service.h"
 #include "control/membership.h"
 #include "control/rtt_feed.h"
+#include "control/probe_control.h"
 
 namespace ep {
 
@@ -80,6 +82,7 @@ class ClusterControl {
     uint64_t http_rejected_ = 0;
     std::string http_error_;
     Membership *membership_ = nullptr;
+    ProbeControl probes_;  // active probes from this appliance (--cluster-self)
     uint64_t member_updates_ = 0;
     uint64_t next_ms_ = 0;
     uint64_t now_ms_ = 0;

@@ -3,6 +3,7 @@
 #include "cache/factory.h"
 #include "control/cluster/model_load.h"
 #include "control/metrics_server.h"
+#include "control/probe_row.h"
 #include "dataplane/fault_stage.h"
 #include "dataplane/lcore.h"
 #include "control/origin_push/window.h"
@@ -652,6 +653,28 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
         ->check(CLI::Range(1, 86400));
     app.add_option("--dash-steer-min-kbps", cfg->dash_steer_min_kbps,
                    "A player reporting less throughput on its pathway has it demoted (0: off)");
+    app.add_option("--probes", cfg->probes,
+                   "Active probes (ICMP echo, then TCP SYN) to client networks and LDNSes with no "
+                   "fresh passive measurement: auto (with --cluster-self and the measured "
+                   "policy), on, off")
+        ->check(CLI::IsMember({"auto", "on", "off"}));
+    app.add_option("--probe-rate", cfg->probe_rate,
+                   "Probes per second this appliance sends at most, all targets together")
+        ->check(CLI::Range(0.0, 10000.0));
+    app.add_option("--probe-interval-s", cfg->probe_interval_s,
+                   "Seconds before a target is probed again")
+        ->check(CLI::Range(0.1, 86400.0));
+    app.add_option("--probe-retry-s", cfg->probe_retry_s,
+                   "Seconds before a target that answered no probe is tried again")
+        ->check(CLI::Range(0.1, 864000.0));
+    app.add_option("--probe-timeout-ms", cfg->probe_timeout_ms,
+                   "A probe with no answer after this is unanswered")
+        ->check(CLI::Range(10, 60000));
+    app.add_option("--probe-ldns-ports", cfg->probe_ldns_ports,
+                   "TCP ports an LDNS is sent a SYN on when it does not answer ICMP (comma list)");
+    app.add_option("--probe-client-ports", cfg->probe_client_ports,
+                   "TCP ports a client network's representative is sent a SYN on when it does "
+                   "not answer ICMP (comma list)");
     app.add_option("--idle-backoff", cfg->idle_backoff,
                    "Data lcores with no work pause, then sleep (growing to --idle-sleep-max-us), "
                    "and poll at full speed again from the first packet (l3fwd-power's way)");
@@ -858,6 +881,14 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
     }
     if (!cfg->cluster_self.empty() && cfg->clusters.empty())
         return fail("--cluster-self needs --clusters FILE");
+    {
+        std::vector<uint16_t> ports;
+        std::string e;
+        if (!parse_probe_ports(cfg->probe_ldns_ports, &ports, &e))
+            return fail("--probe-ldns-ports: " + e);
+        if (!parse_probe_ports(cfg->probe_client_ports, &ports, &e))
+            return fail("--probe-client-ports: " + e);
+    }
     if (cfg->cache_low_pct > cfg->cache_high_pct)
         return fail("--cache-low-pct is above --cache-high-pct");
     if (cfg->access_ring_size < 16 || (cfg->access_ring_size & (cfg->access_ring_size - 1)))

@@ -108,6 +108,15 @@ struct Config {
     bool dash_steering = true;            // GET /steer: the DASH content steering manifest
     unsigned dash_steer_ttl_s = 10;       // its TTL
     unsigned dash_steer_min_kbps = 0;     // a player below this on its pathway: demoted; 0 off
+    // Active probes of cluster selection (docs/cluster_selection.md "Active
+    // probes"): auto = on with --cluster-self and the measured policy.
+    std::string probes = "auto";            // auto | on | off
+    double probe_rate = 10;                 // probes per second, at most, from this appliance
+    double probe_interval_s = 60;           // each target probed again after this
+    double probe_retry_s = 600;             // a target that answered nothing: again after this
+    unsigned probe_timeout_ms = 1000;       // a probe unanswered this long is lost
+    std::string probe_ldns_ports = "53";    // TCP SYN ports for LDNS targets when ICMP is not answered
+    std::string probe_client_ports = "80,443";  // ... for client networks' representatives
     // Membership in etcd (control/membership.h); empty etcd: off.
     std::string etcd;                // "HOST:PORT[,HOST:PORT...]" of etcd's client port
     std::string etcd_prefix = "/edgeplane/appliances/";

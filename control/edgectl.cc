@@ -80,6 +80,10 @@ int main(int argc, char **argv) {
     app.add_subcommand("clusters",
                        "Cluster selection: policy, clusters with load and health, last recompute")
         ->callback([&] { request = "clusters"; });
+    app.add_subcommand("probes",
+                       "Active probes: targets, method that answered, last RTT, answered and "
+                       "unanswered counts")
+        ->callback([&] { request = "probes"; });
     std::string why_address;
     auto *why = app.add_subcommand(
         "why", "Which cluster serves ADDRESS and why: the candidates, their scores, what decided");

@@ -114,6 +114,13 @@ namespace {
     X(etcd_poll_ms, "etcd-poll-ms")                           \
     X(appliance_name, "appliance-name")                       \
     X(appliance_cluster, "appliance-cluster")                 \
+    X(probes, "probes")                                       \
+    X(probe_rate, "probe-rate")                               \
+    X(probe_interval_s, "probe-interval-s")                   \
+    X(probe_retry_s, "probe-retry-s")                         \
+    X(probe_timeout_ms, "probe-timeout-ms")                   \
+    X(probe_ldns_ports, "probe-ldns-ports")                   \
+    X(probe_client_ports, "probe-client-ports")               \
     X(eal_extra, "-- (EAL arguments)")
 
 // rte_log level from a --log-level value; 0 when it is not a plain level

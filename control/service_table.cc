@@ -22,6 +22,7 @@
 #include "control/http_steer_tables.h"
 #include "control/log.h"
 #include "control/origin_resolver.h"
+#include "control/probe_row.h"
 #include "control/torrents.h"
 #include "dataplane/discard_server.h"
 #include "dataplane/dns_service.h"
@@ -1310,6 +1311,7 @@ constexpr ServiceRow kServices[] = {
     {"discover", make_discover, nullptr, nullptr, setup_discover, teardown_discover, nullptr,
      nullptr, nullptr, discover_tick},
     {"dns", make_dns, dns_commands, dns_tcp_port, setup_dns, teardown_dns, nullptr, reload_dns},
+    {"probe", make_probe, nullptr, nullptr, setup_probe, teardown_probe},
 };
 
 }  // namespace

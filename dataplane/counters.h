@@ -72,6 +72,7 @@ namespace ep {
     X(icmp_unsupported_type, "ICMP type/code we do not handle")                             \
     X(icmp_quote_invalid, "ICMP error quoting no valid IPv4/TCP header of ours")            \
     X(icmp_frag_rejected, "ICMP fragmentation-needed the TCP engine did not accept")        \
+    X(probe_stray, "echo reply or TCP segment for the active prober with no probe in flight (late)") \
     X(tcp_no_handler, "TCP segment on a queue without a TCP stack")                         \
     X(tcp_truncated, "TCP segment shorter than its header")                                 \
     X(tcp_bad_offset, "TCP data offset out of range")                                       \

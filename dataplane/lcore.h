@@ -31,6 +31,7 @@ inline constexpr uint16_t kMaxSteerLcores = 16;
 class TcpIo;
 class Service;
 class FaultStage;
+class ProbeService;
 
 inline constexpr uint16_t kMaxServices = 8;
 
@@ -43,6 +44,10 @@ struct LcoreQueue {
     Service *services[kMaxServices] = {};  // polled in order every loop iteration
     uint16_t nservices = 0;
     FaultStage *fault = nullptr;  // --fault: drop/dup/reorder/delay/corrupt at the port
+    // The active prober (dataplane/probe_service.h), on one queue only: it sees
+    // echo replies and segments to its reserved ports before the echo server
+    // and the TCP stack do.
+    ProbeService *probe = nullptr;
     // Steering of active opens (tcp/port_steer.h), on when more than one data
     // lcore opens connections (--origin): a TCP segment for a local port of
     // another lcore's slice goes to that lcore's queue of the same port over

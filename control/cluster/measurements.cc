@@ -87,6 +87,11 @@ std::vector<Measurements::Shared> Measurements::top_local(uint16_t cluster, std:
     return out;
 }
 
+const Measured *Measurements::find(uint16_t cluster, const Prefix &addr) const {
+    const auto it = map_.find(key_of(cluster, block_of(addr), kLocal));
+    return it == map_.end() ? nullptr : &it->second;
+}
+
 void Measurements::expire(double now_s) {
     for (auto it = map_.begin(); it != map_.end();)
         it = now_s - it->second.updated_s > max_age_s_ ? map_.erase(it) : std::next(it);

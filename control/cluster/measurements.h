@@ -13,6 +13,7 @@
 // control/cluster/measurement_share.h). A member's entries are replaced as a
 // whole on every read of its record (replace_source), never added to what
 // it said before, so a figure is not counted twice.
+// The active probes (control/probe_control.h) feed source 0 too.
 #pragma once
 
 #include <cstdint>
@@ -72,6 +73,8 @@ class Measurements {
     void expire(double now_s);
     // Every aggregate: its block (/24 or /48), cluster and values.
     void for_each(const std::function<void(const Prefix &, uint16_t, const Measured &)> &fn) const;
+    // The aggregate of (cluster, the block of addr), or nullptr.
+    const Measured *find(uint16_t cluster, const Prefix &addr) const;
     std::size_t size() const { return map_.size(); }
     void clear() { map_.clear(); }
     // The block an address is aggregated in.

@@ -67,6 +67,11 @@ struct ClientNet {
     float demand_gbps = 0.01f;  // traffic it sends us at peak, what load-aware sums
     Source source = Source::kCsv;
     char country[3] = {};  // ISO 3166 code when the geolocation database placed it
+    // Active probes (control/cluster/probe_targets.h): the address probed for
+    // the network (CSV column `probe`; len 0: the network's first host, or
+    // the address of a /32) and its LDNS (column `ldns`; len 0: none known).
+    Prefix probe;
+    Prefix ldns;
 };
 
 // A steered owner name: what the DNS server answers per client from the map.

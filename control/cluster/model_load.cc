@@ -192,11 +192,12 @@ bool parse_clients_csv(std::istream &in, const std::string &name, const GeoDb *g
         const std::vector<std::string> f = split_csv(line);
         if (col.empty()) {
             for (std::size_t i = 0; i < f.size(); ++i) {
-                static const std::set<std::string> known{"prefix", "lat", "lon", "asn",
-                                                         "demand_gbps"};
+                static const std::set<std::string> known{"prefix", "lat", "lon",   "asn",
+                                                         "demand_gbps", "probe", "ldns"};
                 if (!known.count(f[i]))
                     return fail("unknown column '" + f[i] +
-                                "' (the header names columns: prefix, lat, lon, asn, demand_gbps)");
+                                "' (the header names columns: prefix, lat, lon, asn, "
+                                "demand_gbps, probe, ldns)");
                 if (col.count(f[i])) return fail("column '" + f[i] + "' twice");
                 col[f[i]] = static_cast<int>(i);
             }
@@ -237,6 +238,15 @@ bool parse_clients_csv(std::istream &in, const std::string &name, const GeoDb *g
             c.lat = static_cast<float>(lat);
             c.lon = static_cast<float>(lon);
             c.source = Source::kCsv;
+        }
+        // Active probes: an address each (host length), optional.
+        for (const char *k : {"probe", "ldns"}) {
+            const std::string v = field(k);
+            if (v.empty()) continue;
+            Prefix a;
+            if (!parse_prefix(v, &a, &e) || a.len != (a.family == 1 ? 32 : 128))
+                return fail("bad " + std::string(k) + " address '" + v + "'");
+            (k[0] == 'p' ? c.probe : c.ldns) = a;
         }
         c.asn = static_cast<uint32_t>(asn);
         c.demand_gbps = static_cast<float>(demand);

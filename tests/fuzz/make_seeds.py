@@ -304,3 +304,38 @@ put("fuzz_metadata_fetch", "reject", b"\x05" + ext(0, b"d1:md11:ut_metadatai7ee1
 put("fuzz_metadata_fetch", "too_large", b"\x05" + ext(0, b"d1:md11:ut_metadatai7ee13:metadata_sizei99999999ee"))
 put("fuzz_metadata_fetch", "other_msgs", b"\x02" + struct.pack("!IB", 1, 1) + struct.pack("!IBI", 5, 4, 3) +
     ext(0, b"d1:md6:ut_pexi1eee"))
+
+
+# fuzz_probe_reply: answers to the two probes the target has in flight
+# (an ICMP echo, sequence 0x0100; a SYN from port 61001 to 80 whose ISN is
+# the first of xorshift64* seeded with 1).
+def probe_isn(seed=1):
+    m = (1 << 64) - 1
+    r = seed
+    r ^= r >> 12
+    r ^= (r << 25) & m
+    r ^= r >> 27
+    return ((r * 0x2545F4914F6CDD1D) & m) >> 32
+
+
+def probe_tcp(flags, ack, sport=80, dport=61001):
+    src, dst = b"\x0a\x00\x00\x01", b"\x0a\x00\x00\x02"
+    t = struct.pack("!HHIIBBHHH", sport, dport, 12345, ack, 5 << 4, flags, 65535, 0, 0)
+    ph = src + dst + struct.pack("!BBH", 0, 6, len(t))
+    t = t[:16] + struct.pack("!H", csum(ph + t)) + t[18:]
+    return ipv4(6, t, src=src, dst=dst)
+
+
+def probe_echo_reply(seq=0x0100, ident=0x4570):
+    m = struct.pack("!BBHHH", 0, 0, 0, ident, seq) + bytes(8)
+    m = m[:2] + struct.pack("!H", csum(m)) + m[4:]
+    return ipv4(1, m, src=b"\x0a\x00\x00\x01", dst=b"\x0a\x00\x00\x02")
+
+
+put("fuzz_probe_reply", "echo_reply", probe_echo_reply())
+put("fuzz_probe_reply", "echo_other_ident", probe_echo_reply(ident=0x1234))
+put("fuzz_probe_reply", "echo_late_seq", probe_echo_reply(seq=0x0200))
+put("fuzz_probe_reply", "synack", probe_tcp(0x12, (probe_isn() + 1) & 0xFFFFFFFF))
+put("fuzz_probe_reply", "synack_wrong_ack", probe_tcp(0x12, 5))
+put("fuzz_probe_reply", "rst_ack", probe_tcp(0x14, (probe_isn() + 1) & 0xFFFFFFFF))
+put("fuzz_probe_reply", "other_port", probe_tcp(0x12, 1, dport=40000))

@@ -453,3 +453,27 @@ TEST(ConfigOrigin, NamesAndHealthKeys) {
 
 }  // namespace
 }  // namespace ep
+
+namespace ep {
+namespace {
+
+// Active probes' TCP ports are checked with the rest, so --check-config
+// rejects them too (docs/cluster_selection.md "Active probes").
+TEST(ConfigProbes, PortListsAreChecked) {
+    const std::vector<std::string> net{"--port", "net_null0", "--ip", "10.0.0.1/24"};
+    auto flags = [&](std::vector<std::string> extra) {
+        extra.insert(extra.begin(), net.begin(), net.end());
+        return parse_with("", extra);
+    };
+    EXPECT_EQ(flags({"--probe-ldns-ports", "53", "--probe-client-ports", "80,443,8080"}).rc, -1);
+    for (const char *bad : {"", "0", "80,", "http", "70000", "80;443"}) {
+        const Parsed p = flags({"--probe-client-ports", bad});
+        EXPECT_GT(p.rc, 0) << bad;
+        EXPECT_NE(p.err.find("--probe-client-ports"), std::string::npos) << p.err;
+    }
+    EXPECT_GT(flags({"--probe-ldns-ports", "53,x"}).rc, 0);
+    EXPECT_GT(flags({"--probes", "maybe"}).rc, 0);
+}
+
+}  // namespace
+}  // namespace ep
