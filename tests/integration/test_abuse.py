@@ -327,6 +327,9 @@ def test_mbuf_exhaustion_with_tso_is_counted_and_recovers():
             assert r.stdout.count(want) == 32, (r.stdout, r.stderr)
             s = ep.stats()
             tcp = s["tcp"]
+            print(f"\n{m.group(0)}; tso_sends {tcp['tso_sends'] - before['tcp']['tso_sends']}, "
+                  f"tcp_mbuf_exhausted {s['total']['drops']['tcp_mbuf_exhausted']}, rx_nombuf "
+                  f"{s['port']['rx_nombuf']}, retransmits {tcp['retransmits'] - before['tcp']['retransmits']}")
             # The load went out in super-segments, and some could not be built.
             assert tcp["tso_sends"] - before["tcp"]["tso_sends"] > 100, tcp
             assert s["total"]["drops"]["tcp_mbuf_exhausted"] > 0, s["total"]["drops"]

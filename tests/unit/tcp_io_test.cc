@@ -171,7 +171,9 @@ struct TcpIoExhaustion : TcpIoFlush {
         chunk.iova = 0;
         chunk.len = static_cast<uint32_t>(bytes.size());
         chunkstore::csum_build_prefix(chunk.data, chunk.len, chunk.csum_prefix);
-        chunk.shinfo.free_cb = [](void *, void *) { FAIL() << "the index's reference was dropped"; };
+        chunk.shinfo.free_cb = [](void *, void *) {
+            FAIL() << "the index's reference was dropped";
+        };
         rte_mbuf_ext_refcnt_set(&chunk.shinfo, 1);  // the index's reference
         item = {chunk.data, chunk.len, &chunk, &kChunkBufOps};
     }
