@@ -126,6 +126,7 @@ GAUGES = {
 COUNTERS = {
     "http_requests": ("http", "requests"),
     "retransmits": ("tcp", "retransmits"),
+    "tso_sends": ("tcp", "tso_sends"),
     "fault_dropped": ("counters", "fault_dropped"),
     "fault_duplicated": ("counters", "fault_duplicated"),
     "fault_delayed": ("counters", "fault_delayed"),
