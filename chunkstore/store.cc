@@ -449,6 +449,7 @@ Usage Store::usage() const {
     while (chunks_.iterate(&cur, &k, &d)) {
         ++u.ram_resident_chunks;
         u.ram_resident_payload_bytes += static_cast<Chunk *>(d)->len;
+        u.ram_pinned_chunks += refs(static_cast<Chunk *>(d)) > 1;  // the index holds one
     }
     u.disk_capacity_bytes = uint64_t{disk_slots_} * kRecordSize;
     u.disk_bytes_used = (uint64_t{disk_slots_} - disk_free_.size()) * kRecordSize;

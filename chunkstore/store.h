@@ -59,6 +59,10 @@ struct Status {
 struct Usage {
     uint64_t ram_capacity_bytes, ram_bytes_used;  // slot granular; includes unlinked-but-pinned
     uint64_t ram_resident_chunks, ram_resident_payload_bytes;
+    // Resident chunks something beside the index references now (a send
+    // queue, an mbuf in flight): back to 0 when nothing is sent, so a pin
+    // leak shows here (bench/soak.py watches it).
+    uint64_t ram_pinned_chunks;
     uint64_t disk_capacity_bytes, disk_bytes_used;  // record-slot granular
     uint64_t disk_chunks, objects;
 };

@@ -437,6 +437,15 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
                  "Let EAL probe PCI devices beyond those named in --port (off: --no-pci)");
     app.add_option("--mbufs", cfg->mbufs, "Packet buffers in the pool")
         ->check(CLI::Range(1023, 1 << 24));
+    // The start-up check keeps the pool well above what the rings hold, so
+    // no --mbufs exhausts it when TSO sends a window in a few frames: the
+    // exhaustion test (tests/integration/test_abuse.py) shrinks the spare
+    // pool with this instead.
+    app.add_option("--test-reserve-mbufs", cfg->test_reserve_mbufs,
+                   "Tests only: take N mbufs out of the pool at start (held by the control "
+                   "thread, returned at exit), so a test can run the data plane out of mbufs "
+                   "with a pool the start-up check accepts")
+        ->check(CLI::Range(0, 1 << 24));
     app.add_option("--log-level", cfg->log_level, "DPDK log level (emerg..debug)");
     app.add_option("--log-format", cfg->log_format,
                    "The daemon's log lines on stderr: kv (ts=... level=... msg=\"...\") or json")

@@ -24,6 +24,9 @@ struct Config {
     bool allow_pci = false;
     unsigned memory_mb = 512;  // with --no-huge
     unsigned mbufs = 16383;
+    // Tests only: mbufs the control thread takes out of the pool at start
+    // and holds until exit (--test-reserve-mbufs, see its help).
+    unsigned test_reserve_mbufs = 0;
     unsigned rx_desc = 1024;  // RX ring descriptors per queue (the driver may adjust)
     unsigned tx_desc = 1024;
     bool tso = true;  // TCP segmentation offload where the port offers it (docs/tcp.md "TSO")

@@ -278,6 +278,19 @@ bool Daemon::start() {
                                                          &lc->counters.rtt_records_sent,
                                                          &lc->counters.rtt_ring_full))
                         r->attach(lc->queues[i].tcp->stack());
+    // After the ports filled their RX rings, before the lcores run: what
+    // is left is the spare pool the data plane works with.
+    if (cfg_.test_reserve_mbufs) {
+        test_reserve_.resize(cfg_.test_reserve_mbufs);
+        if (rte_pktmbuf_alloc_bulk(pool_, test_reserve_.data(), cfg_.test_reserve_mbufs) != 0) {
+            EP_LOG(ERR, "--test-reserve-mbufs %u: only %u mbufs are free", cfg_.test_reserve_mbufs,
+                   rte_mempool_avail_count(pool_));
+            test_reserve_.clear();
+            return false;
+        }
+        EP_LOG(NOTICE, "test reserve: holding %u mbufs, %u left free in the pool",
+               cfg_.test_reserve_mbufs, rte_mempool_avail_count(pool_));
+    }
     for (Lcore *lc : lcores_) rte_eal_remote_launch(lcore_main, lc, lc->lcore_id);
     lcores_launched_ = true;
     print_ready();
@@ -525,6 +538,7 @@ std::vector<StatsSection> Daemon::stats_sections() const {
                     {"ram_capacity_bytes", u.ram_capacity_bytes},
                     {"ram_bytes_used", u.ram_bytes_used},
                     {"ram_resident_chunks", u.ram_resident_chunks},
+                    {"ram_pinned_chunks", u.ram_pinned_chunks},
                     {"disk_capacity_bytes", u.disk_capacity_bytes},
                     {"disk_bytes_used", u.disk_bytes_used},
                     {"disk_chunks", u.disk_chunks}}});
@@ -1050,6 +1064,8 @@ int Daemon::shutdown() {
         store_->flush();
         store_.reset();
     }
+    for (rte_mbuf *m : test_reserve_) rte_pktmbuf_free(m);
+    test_reserve_.clear();
     if (pool_) {
         const unsigned avail = rte_mempool_avail_count(pool_);
         if (avail != pool_->size) {

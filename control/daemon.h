@@ -94,6 +94,7 @@ private:
     bool eal_up_ = false;
     bool lcores_launched_ = false;
     rte_mempool *pool_ = nullptr;
+    std::vector<rte_mbuf *> test_reserve_;  // --test-reserve-mbufs, freed at stop
     std::vector<Port> ports_;
     std::vector<Lcore *> lcores_;
     std::vector<tcp::PortSteer> steer_slices_;  // per lcore, with --origin and > 1 lcore

@@ -33,6 +33,7 @@ namespace {
     X(allow_pci, "allow-pci")                                 \
     X(memory_mb, "memory")                                    \
     X(mbufs, "mbufs")                                         \
+    X(test_reserve_mbufs, "test-reserve-mbufs")               \
     X(rx_desc, "rx-desc")                                     \
     X(tx_desc, "tx-desc")                                     \
     X(store_path, "store")                                    \

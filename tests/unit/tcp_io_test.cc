@@ -19,6 +19,8 @@
 #include <thread>
 #include <vector>
 
+#include "chunkstore/chunk.h"
+#include "chunkstore/inet_csum.h"
 #include "dataplane/lcore.h"
 #include "dataplane/port.h"
 #include "dataplane/tcp_io.h"
@@ -58,7 +60,10 @@ struct TcpIoFlush : testing::Test {
     static inline Port port;
     static inline rte_ring *wire = nullptr;  // net_ring0's ring: what the port sent
 
+    // Once for both suites (TcpIoExhaustion derives from this one): net_ring0
+    // is created once per process; EAL's cleanup at exit closes it.
     static void SetUpTestSuite() {
+        if (pool) return;
         pool = rte_pktmbuf_pool_create("tcp_io_test", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
         ASSERT_NE(pool, nullptr);
         PortOptions opt;
@@ -70,10 +75,6 @@ struct TcpIoFlush : testing::Test {
         ASSERT_TRUE(port_open(opt, 1, pool, &port, &err)) << err;
         wire = rte_ring_lookup("ETH_RXTX0_net_ring0");
         ASSERT_NE(wire, nullptr);
-    }
-    static void TearDownTestSuite() {
-        port_close(port);
-        rte_mempool_free(pool);
     }
 
     std::unique_ptr<Lcore> lc = std::make_unique<Lcore>();
@@ -151,6 +152,88 @@ TEST_F(TcpIoFlush, AHeadFrameRefusedForGoodIsDroppedAndTheFramesBehindItGo) {
     }
     for (rte_mbuf *m : sent) rte_pktmbuf_free(m);
     EXPECT_EQ(lc->counters.dropped(Drop::tx_queue_full), 0u);
+}
+
+// mbuf exhaustion on the build path (issue 17): a segment whose header
+// mbuf, or one of whose attached chunk slices, cannot be had is not sent,
+// counted tcp_mbuf_exhausted, and leaves nothing behind: every mbuf it took
+// goes back and every chunk reference an attached slice took is dropped.
+// TSO super-segments and plain segments share that path (build()).
+struct TcpIoExhaustion : TcpIoFlush {
+    std::vector<uint8_t> bytes = std::vector<uint8_t>(chunkstore::kChunkSize, 0x5a);
+    chunkstore::Chunk chunk{};
+    tcp::SendItem item{};
+    std::vector<rte_mbuf *> held;  // taken out of the pool so that `free` are left
+
+    void SetUp() override {
+        TcpIoFlush::SetUp();
+        chunk.data = bytes.data();
+        chunk.iova = 0;
+        chunk.len = static_cast<uint32_t>(bytes.size());
+        chunkstore::csum_build_prefix(chunk.data, chunk.len, chunk.csum_prefix);
+        chunk.shinfo.free_cb = [](void *, void *) {
+            FAIL() << "the index's reference was dropped";
+        };
+        rte_mbuf_ext_refcnt_set(&chunk.shinfo, 1);  // the index's reference
+        item = {chunk.data, chunk.len, &chunk, &kChunkBufOps};
+    }
+    void TearDown() override {
+        for (rte_mbuf *m : held) rte_pktmbuf_free(m);
+        held.clear();
+        TcpIoFlush::TearDown();
+    }
+    void leave_free(unsigned free) {
+        while (rte_mempool_avail_count(pool) > free) held.push_back(rte_pktmbuf_alloc(pool));
+    }
+    // Payload from two chunk pieces: a header mbuf and two attached slices.
+    void emit_two_slices(uint16_t tso_segsz) {
+        tcp::SegmentOut seg{.src = tcp::IpAddr::v4(kLocalIp),
+                            .dst = tcp::IpAddr::v4(kPeerIp),
+                            .sport = kLocalPort,
+                            .dport = kPeerPort,
+                            .seq = 5000,
+                            .ack = 1,
+                            .flags = tcp::kAck,
+                            .window = 1000,
+                            .tso_segsz = tso_segsz,
+                            .npieces = 2,
+                            .payload_len = tso_segsz ? 4000u : 1400u};
+        const uint32_t half = seg.payload_len / 2;
+        seg.pieces[0] = {&item, chunk.data + 100, 100, half};
+        seg.pieces[1] = {&item, chunk.data + 100 + half, 100 + half, seg.payload_len - half};
+        io->emit(seg);
+        io->flush();
+    }
+    uint64_t exhausted() const { return lc->counters.dropped(Drop::tcp_mbuf_exhausted); }
+};
+
+TEST_F(TcpIoExhaustion, NoHeaderMbufNoSliceMbufEitherSliceCountedAndNothingHeld) {
+    for (uint16_t tso : {uint16_t{0}, uint16_t{1448}}) {
+        for (unsigned free = 0; free < 3; ++free) {  // no header; no 1st slice; no 2nd slice
+            SCOPED_TRACE("tso_segsz " + std::to_string(tso) + ", mbufs free " +
+                         std::to_string(free));
+            const uint64_t before = exhausted();
+            leave_free(free);
+            emit_two_slices(tso);
+            EXPECT_EQ(exhausted(), before + 1);
+            EXPECT_TRUE(take_sent().empty());
+            EXPECT_EQ(rte_mempool_avail_count(pool), free);  // what it took came back
+            EXPECT_EQ(chunkstore::refs(&chunk), 1u);         // and the slices' pins
+            for (rte_mbuf *m : held) rte_pktmbuf_free(m);
+            held.clear();
+        }
+        // Three free: the frame is built and sent, one pin per slice.
+        leave_free(3);
+        emit_two_slices(tso);
+        const std::vector<rte_mbuf *> sent = take_sent();
+        ASSERT_EQ(sent.size(), 1u);
+        EXPECT_EQ(sent[0]->nb_segs, 3);
+        EXPECT_EQ(chunkstore::refs(&chunk), 3u);
+        rte_pktmbuf_free(sent[0]);
+        EXPECT_EQ(chunkstore::refs(&chunk), 1u);
+        for (rte_mbuf *m : held) rte_pktmbuf_free(m);
+        held.clear();
+    }
 }
 
 }  // namespace
