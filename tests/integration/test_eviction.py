@@ -148,15 +148,26 @@ def test_disk_tier_parallel_downloads_with_small_ram_are_exact(clients, size):
             data = os.urandom(size + i)
             files[f"v{i}.bin"] = data
             _write(os.path.join(src, f"v{i}.bin"), data)
-        args = ["--store", os.path.join(tmp, "edge.store"), "--disk-mb", "400", "--ram-mb", "16"]
+        # The peer wire off (--swarm-port 0): with it on, HTTP's pinned-RAM
+        # share is half of a 16 MiB tier even though no peer connects
+        # (docs/swarm.md "Not yet"), and on a loaded machine a curl thread
+        # that stalls a second is then reset as the pin cap requires
+        # (pin_resets; seen once in CI with 64 clients). The test is about
+        # the disk tier, not that cap.
+        args = ["--store", os.path.join(tmp, "edge.store"), "--disk-mb", "400", "--ram-mb", "16",
+                "--swarm-port", "0"]
         with Edgeplane(args=args) as ep:
             ep.ctl("ingest", src)
             with concurrent.futures.ThreadPoolExecutor(max_workers=clients) as ex:
                 futs = {n: ex.submit(_sha, ep, f"http://{ep.ip}/{n}", 120) for n in files}
                 for n, f in futs.items():
                     got, err = f.result()
-                    assert got == hashlib.sha256(files[n]).hexdigest(), (n, err)
+                    if got != hashlib.sha256(files[n]).hexdigest():
+                        h = ep.stats()["http"]
+                        aborts = {k: v for k, v in h.items() if k.endswith(("_aborts", "_resets", "_timeouts"))}
+                        raise AssertionError((n, err, aborts))
             s = ep.stats()
+            assert s["http"]["pin_resets"] == 0, s["http"]
             assert s["http"]["chunk_wait_timeouts"] == 0, s["http"]
             assert s["chunkstore"]["objects"] == clients
             assert s["cache"]["evictions"] > 0
