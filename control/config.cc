@@ -537,10 +537,11 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
                    "fastest) or round-robin (libtorrent's round_robin: each peer holds a slot for "
                    "a turn, then the longest-waiting peer gets it)")
         ->check(CLI::IsMember({"fastest", "round-robin"}));
-    app.add_option("--swarm-upload-mbps", cfg->swarm_upload_mbps,
-                   "Upload capacity of the peer wire (Mbit/s, the appliance's, shared by the data "
-                   "lcores): the seeding choker unchokes as many peers as it holds at "
-                   "--swarm-slot-kbps each (one of them optimistic); 0: --swarm-unchoke-slots")
+    app.add_option(
+           "--swarm-upload-mbps", cfg->swarm_upload_mbps,
+           "Upload capacity of the peer wire (Mbit/s, the appliance's; each queue's seeding "
+           "choker takes an equal share) in unchoke slots of --swarm-slot-kbps (one of "
+           "them optimistic); 0: --swarm-unchoke-slots")
         ->check(CLI::Range(0, 10'000'000));
     app.add_option("--swarm-slot-kbps", cfg->swarm_slot_kbps,
                    "With --swarm-upload-mbps: the upload rate (kbit/s) one unchoke slot gets")
