@@ -532,6 +532,20 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
                    "The optimistic unchoke rotates this often (rounded down to whole rounds, at "
                    "least one)")
         ->check(CLI::Range(1, 3600));
+    app.add_option("--swarm-seed-choker", cfg->swarm_seed_choker,
+                   "Seeding choker: fastest (the regular slots go to the peers taking data "
+                   "fastest) or round-robin (libtorrent's round_robin: each peer holds a slot for "
+                   "a turn, then the longest-waiting peer gets it)")
+        ->check(CLI::IsMember({"fastest", "round-robin"}));
+    app.add_option(
+           "--swarm-upload-mbps", cfg->swarm_upload_mbps,
+           "Upload capacity of the peer wire (Mbit/s, the appliance's; each queue's seeding "
+           "choker takes an equal share) in unchoke slots of --swarm-slot-kbps (one of "
+           "them optimistic); 0: --swarm-unchoke-slots")
+        ->check(CLI::Range(0, 10'000'000));
+    app.add_option("--swarm-slot-kbps", cfg->swarm_slot_kbps,
+                   "With --swarm-upload-mbps: the upload rate (kbit/s) one unchoke slot gets")
+        ->check(CLI::Range(8, 100'000'000));
     app.add_option("--swarm-fetch-ban-after", cfg->swarm_fetch_ban_after,
                    "Fill mode (edgectl swarm fetch): a peer that contributed to this many pieces "
                    "whose SHA-1 failed is banned for the rest of the fetch")
@@ -821,6 +835,16 @@ int parse_config_args(int argc, char **argv, Config *cfg) {
          (cfg->dns_tcp_conns != 0 && cfg->swarm_port == cfg->dns_port)))
         return fail("--swarm-port " + std::to_string(cfg->swarm_port) +
                     " is also another TCP service's port");
+    // A capacity must hold one slot per peer-wire queue (each queue's
+    // choker takes its share, data lcores x ports): less would unchoke more
+    // than the capacity says.
+    const uint64_t swarm_queues = uint64_t{cfg->data_lcores.size()} * cfg->ports.size();
+    if (cfg->swarm_upload_mbps != 0 &&
+        uint64_t{cfg->swarm_upload_mbps} * 1000 < uint64_t{cfg->swarm_slot_kbps} * swarm_queues)
+        return fail("--swarm-upload-mbps " + std::to_string(cfg->swarm_upload_mbps) +
+                    " holds less than one --swarm-slot-kbps " +
+                    std::to_string(cfg->swarm_slot_kbps) + " slot per peer-wire queue (" +
+                    std::to_string(swarm_queues) + ": data lcores x ports)");
     if (cfg->tracker_port != 0 && cfg->tracker_port == cfg->udp_echo_port)
         return fail("--tracker-port and --udp-echo-port are both " +
                     std::to_string(cfg->tracker_port));

@@ -92,6 +92,9 @@ struct Config {
     unsigned swarm_unchoke_slots = 4;  // regular unchokes per data lcore (plus 1 optimistic)
     unsigned swarm_rechoke_s = 10;     // choker rounds (seeding and fill mode)
     unsigned swarm_optimistic_s = 30;  // optimistic unchoke rotation (a multiple of the round)
+    std::string swarm_seed_choker = "fastest";  // seeding choker: fastest | round-robin
+    unsigned swarm_upload_mbps = 0;    // upload capacity (Mbit/s); 0: --swarm-unchoke-slots
+    unsigned swarm_slot_kbps = 10000;  // with --swarm-upload-mbps: the rate one slot gets
     unsigned dns_port = 0;          // authoritative DNS, UDP and TCP; 0: off
     std::vector<std::string> dns_zones;  // master-format zone files, one zone each
     unsigned dns_max_udp = 1232;    // our EDNS UDP payload size (RFC 6891 6.2.5)

@@ -70,6 +70,9 @@ namespace {
     X(swarm_unchoke_slots, "swarm-unchoke-slots")             \
     X(swarm_rechoke_s, "swarm-rechoke-s")                     \
     X(swarm_optimistic_s, "swarm-optimistic-s")               \
+    X(swarm_seed_choker, "swarm-seed-choker")                 \
+    X(swarm_upload_mbps, "swarm-upload-mbps")                 \
+    X(swarm_slot_kbps, "swarm-slot-kbps")                     \
     X(swarm_fetch_ban_after, "swarm-fetch-ban-after")         \
     X(dns_rrl_rate, "dns-rrl-rate")                           \
     X(dns_rrl_slip, "dns-rrl-slip")                           \

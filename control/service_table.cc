@@ -23,6 +23,7 @@
 #include "control/log.h"
 #include "control/origin_resolver.h"
 #include "control/probe_row.h"
+#include "control/swarm_choker_config.h"
 #include "control/torrents.h"
 #include "dataplane/discard_server.h"
 #include "dataplane/dns_service.h"
@@ -101,12 +102,6 @@ bool build_routes(const std::vector<std::string> &origins, origin::Table *t, std
 // The pin limits every ChunkStream (HTTP's and the peer wire's) follows; a
 // reload publishes new ones (PinLimits: a sequence lock the lcores read
 // once per sweep).
-// The choker's optimistic interval in rounds (at least one).
-uint32_t optimistic_rounds(const Config &cfg) {
-    const unsigned r = cfg.swarm_rechoke_s ? cfg.swarm_optimistic_s / cfg.swarm_rechoke_s : 1;
-    return r ? r : 1;
-}
-
 PinLimits &pin_limits() {
     static PinLimits l;
     return l;
@@ -588,9 +583,7 @@ bool setup_swarm(const ServiceSetup &s, std::string *) {
         swarm_catalog() = std::make_unique<swarm::Catalog>();
         SwarmConfig &sc = swarm_config();
         sc.max_conns = cfg.swarm_max_conns;
-        sc.choker.regular = cfg.swarm_unchoke_slots;
-        sc.choker.round_ns = uint64_t{cfg.swarm_rechoke_s} * 1'000'000'000ull;
-        sc.choker.optimistic_rounds = optimistic_rounds(cfg);
+        sc.choker = seed_choker_config(cfg, s.queues);
         sc.stream.pin_conn_bytes = cfg.http_pin_conn_kb * 1024;
         sc.stream.pin_ram_pct = cfg.http_pin_ram_pct;
         sc.stream.live = &pin_limits();
@@ -1081,6 +1074,25 @@ std::string peer_flags(const FetchJob::Peer &p) {
 
 // `swarm`: one line per fetch, then one per peer.
 void swarm_progress(Reply &out) {
+    // The seeding choker's mode and one queue's slots (regular + the
+    // optimistic one) first, when the peer wire is on.
+    if (swarm_catalog()) {
+        const swarm::ChokerConfig &c = swarm_config().choker;
+        // "seed-choker MODE" then key value pairs: slots (regular + the
+        // optimistic one, per queue), queues, round_s, optimistic_rounds
+        // and, with a capacity, each queue's upload_bps and slot_bps.
+        std::string line =
+            std::string("seed-choker ") +
+            (c.mode == swarm::ChokeMode::kSeedRoundRobin ? "round-robin" : "fastest") + " slots " +
+            std::to_string(c.regular_slots()) + "+1 queues " +
+            std::to_string(fetch_row().seeders.size()) + " round_s " +
+            std::to_string(c.round_ns / 1'000'000'000ull) + " optimistic_rounds " +
+            std::to_string(c.optimistic_rounds);
+        if (c.upload_bps && c.slot_bps)
+            line += " upload_bps " + std::to_string(c.upload_bps) + " slot_bps " +
+                    std::to_string(c.slot_bps);
+        out.write(line + "\n");
+    }
     for (const auto &e : fetch_row().jobs) {
         const FetchJob &j = *e.job;
         uint32_t banned = 0;

@@ -27,7 +27,8 @@
 //    its rate, so it only gets a regular slot no reciprocating interested
 //    peer takes (as mainline's _rechoke, which fills such slots rather than
 //    leave upload capacity idle), or the optimistic one.
-// Slots: `regular`, or, when `upload_bps` and `slot_bps` are set, as many
+// Slots: `regular`, or, when `upload_bps` and `slot_bps` are set (bits/s,
+// the glue gives each queue's choker its share of the capacity), as many
 // as the upload capacity holds at `slot_bps` each (one of them the
 // optimistic slot), at least one regular.
 // The caller applies the `unchoked` flags (choke/unchoke messages).

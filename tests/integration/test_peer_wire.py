@@ -4,16 +4,19 @@ from its .torrent with the web seed removed (so every byte came over the
 peer wire, found through our own tracker) and from the magnet link alone
 (BEP 9 metadata over BEP 10); transmission-cli and aria2c do the same from
 the .torrent without web seed; raw-socket hostile peers are closed and
-counted by name while the appliance keeps serving. Every comparison is
-byte-exact (SHA-256) against the source file."""
+counted by name while the appliance keeps serving; with
+--swarm-unchoke-slots 2 and the round-robin seed choker, four leechers see
+at most 2 + 1 unchokes and all complete. Every comparison is byte-exact
+(SHA-256) against the source file."""
 
 import json
 import os
 import re
+import subprocess
 import time
 
 from swarm_util import make_file, sha256, torrent_fields
-from harness import Edgeplane
+from harness import PYTHON, Edgeplane
 
 PIECE = 256 * 1024
 SWARM_PORT = 6881
@@ -113,6 +116,110 @@ def test_libtorrent_downloads_over_the_peer_wire_found_through_our_tracker():
         assert sw["body_bytes_queued"] >= size, sw  # as chunk slices (zero copy)
         http = ep.stats().get("http", {})
         assert http.get("status_206", 0) == 0, http  # no web seed range requests
+        assert ep.stop() == 0, ep.log()
+
+
+# N libtorrent leechers in one process, each with its own session, save
+# directory (SAVE/i) and capped download rate (a peer-class filter so the
+# limit applies to local peers), all dialling only the appliance's peer
+# port (no web seed, no tracker: every byte comes from our peer wire).
+# Prints one JSON line at the end: which sessions completed.
+LT_LEECHERS = r"""
+import json, os, sys, time
+n, rate, life = int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6])
+tpath = os.path.join(sys.argv[2], "x.torrent")
+fetch_without_webseed(sys.argv[1], tpath)
+d = lt.bdecode(open(tpath, "rb").read())
+d.pop(b"announce", None); d.pop(b"announce-list", None)
+open(tpath, "wb").write(lt.bencode(d))
+ip, port = sys.argv[3].rsplit(":", 1)
+flt = lt.ip_filter()
+flt.add_rule("0.0.0.0", "255.255.255.255", 1 << lt.session.global_peer_class_id)
+handles, sessions = [], []
+for i in range(n):
+    s = lt.session({"listen_interfaces": f"0.0.0.0:{6900 + i}", "enable_dht": False,
+                    "enable_lsd": False, "enable_upnp": False, "enable_natpmp": False,
+                    "enable_incoming_utp": False, "enable_outgoing_utp": False,
+                    "download_rate_limit": rate, "min_reconnect_time": 1})
+    s.set_peer_class_filter(flt)
+    save = os.path.join(sys.argv[2], str(i))
+    os.makedirs(save, exist_ok=True)
+    sessions.append(s)
+    handles.append(s.add_torrent({"ti": lt.torrent_info(tpath), "save_path": save}))
+end = time.time() + life
+while time.time() < end and not all(h.status().is_seeding for h in handles):
+    for h in handles:
+        if not h.status().is_seeding and not h.get_peer_info():
+            h.connect_peer((ip, int(port)))
+    time.sleep(0.2)
+print(json.dumps({"seeding": [h.status().is_seeding for h in handles]}), flush=True)
+"""
+
+
+def seed_snapshot(ep):
+    """`edgectl swarm` as (header fields, [seed peer fields])."""
+    head, peers = None, []
+    for line in ep.ctl("swarm").stdout.splitlines():
+        w = line.split()
+        if w[0] == "seed-choker":
+            head = dict(zip(w[2::2], w[3::2]), mode=w[1])
+        elif w[0] == "seed":
+            peers.append(dict(zip(w[4::2], w[5::2]), addr=w[3]))
+    return head, peers
+
+
+def test_unchoke_slots_limit_the_seeding_choker_and_every_waiting_leecher_completes():
+    """--swarm-unchoke-slots 2 with the round-robin seed choker (issue 12
+    "Choking"): four capped libtorrent leechers want the whole file, so
+    at most 2 regular and 1 optimistic unchoke at any time (one waits its
+    turn), and all four complete byte-exact."""
+    size = 8 * PIECE + 777
+    args = ["--swarm-unchoke-slots", "2", "--swarm-seed-choker", "round-robin",
+            "--swarm-rechoke-s", "1", "--swarm-optimistic-s", "2"]
+    with Edgeplane(torrents=True, args=args) as ep:
+        src = make_file(ep, "queue.bin", size, seed=27)
+        ep.ctl("ingest", src)
+        head, _ = seed_snapshot(ep)
+        assert head and head["mode"] == "round-robin" and head["slots"] == "2+1", head
+        assert head["round_s"] == "1" and head["optimistic_rounds"] == "2", head
+        save = os.path.join(ep.workdir, "lt")
+        os.makedirs(save)
+        code = (f"import sys; sys.argv=['x', 'http://{ep.ip}/queue.bin.torrent', {save!r}, "
+                f"'{ep.ip}:{SWARM_PORT}', '4', '300000', '60']\n" + STRIP + LT_LEECHERS)
+        proc = subprocess.Popen(["ip", "netns", "exec", ep.ns, PYTHON, "-c", code],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            # Snapshots while they download; one counts when two reads in a
+            # row agree (not straddling a round's publication).
+            full, seen, deadline = 0, 0, time.time() + 70
+            prev = None
+            while proc.poll() is None and time.time() < deadline:
+                flags = sorted((p["addr"], p["am_choking"], p["optimistic"], p["peer_interested"])
+                               for p in seed_snapshot(ep)[1])
+                if flags == prev:
+                    seen += 1
+                    regular = [f for f in flags if f[1] == "0" and f[2] == "0"]
+                    opt = [f for f in flags if f[2] == "1"]
+                    waiting = [f for f in flags if f[1] == "1" and f[3] == "1"]
+                    assert len(regular) <= 2 and len(opt) <= 1, flags
+                    full += len(regular) == 2 and len(opt) == 1 and len(waiting) >= 1
+                prev = flags
+                time.sleep(0.1)
+            out, err = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        res = json.loads(out.strip().splitlines()[-1]) if out.strip() else None
+        assert res and res["seeding"] == [True] * 4, (res, err[-2000:])
+        for i in range(4):
+            assert sha256(os.path.join(save, str(i), "queue.bin")) == sha256(src), i
+        # The slots were full while a leecher waited: the limit, not a lack
+        # of peers, kept it choked.
+        assert seen >= 5 and full >= 1, (seen, full)
+        sw = swarm_stats(ep)
+        assert sw["piece_bytes"] >= 4 * size, sw
+        assert sw["choke_rounds"] >= 2 and sw["chokes"] >= 1, sw
         assert ep.stop() == 0, ep.log()
 
 

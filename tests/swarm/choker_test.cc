@@ -266,6 +266,37 @@ TEST(Choker, SlotsFollowUploadCapacity) {
     EXPECT_EQ(s.unchoked(), 10u);
 }
 
+// Round robin sized by capacity (--swarm-upload-mbps 20 --swarm-slot-kbps
+// 5000): 4 slots, so every round and every fill unchokes 3 regular + 1
+// optimistic out of 10 interested peers, never more.
+TEST(Choker, RoundRobinKeepsTheSlotsTheCapacityHolds) {
+    ChokerConfig cfg;
+    cfg.mode = ChokeMode::kSeedRoundRobin;
+    cfg.upload_bps = 20'000'000;
+    cfg.slot_bps = 5'000'000;
+    ASSERT_EQ(cfg.regular_slots(), 3u);
+    Choker ch(cfg, 5);
+    Swarm s(10, 0);
+    uint64_t now = 100 * kSec;
+    ch.tick(s.ptrs.data(), s.size(), now);
+    for (int r = 0; r < 9; ++r) {
+        for (auto &p : s.peers)
+            if (p.unchoked) p.uploaded += cfg.rr_quota;
+        now += 10 * kSec;
+        ASSERT_TRUE(ch.tick(s.ptrs.data(), s.size(), now));
+        EXPECT_EQ(s.unchoked(), 4u) << r;
+        EXPECT_GE(s.optimistic(), 0) << r;  // exactly one
+    }
+    // A regular peer leaving: fill gives its slot to a waiting one at once.
+    for (auto &p : s.peers)
+        if (p.unchoked && !p.optimistic) {
+            p.interested = false;
+            break;
+        }
+    ch.fill(s.ptrs.data(), s.size(), now);
+    EXPECT_EQ(s.unchoked(), 4u);
+}
+
 TEST(Choker, RoundRobinServesEveryWaitingPeerInTurn) {
     ChokerConfig cfg;
     cfg.mode = ChokeMode::kSeedRoundRobin;

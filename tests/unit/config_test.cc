@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "control/config.h"
+#include "control/swarm_choker_config.h"
 
 namespace ep {
 namespace {
@@ -345,6 +346,63 @@ TEST(Config, TrackerAndTorrentKeys) {
     EXPECT_GT(parse({"--port", "net_null0", "--ip", "10.0.0.1/24", "--udp-echo-port", "6969"}, &clash), 0);
     EXPECT_GT(parse({"--port", "net_null0", "--ip", "10.0.0.1/24", "--tracker-swarms", "1000"}, &notpow2),
               0);
+}
+
+// The seeding choker's keys (docs/swarm.md "Choking"), from the file and
+// from flags, their checks, and what the peer wire's choker gets from them.
+TEST(ConfigSwarm, SeedChokerKeysReachTheChoker) {
+    Parsed def = parse_with(kBase, {});
+    ASSERT_EQ(def.rc, -1) << def.err;
+    EXPECT_EQ(def.cfg.swarm_seed_choker, "fastest");
+    EXPECT_EQ(def.cfg.swarm_upload_mbps, 0u);
+    swarm::ChokerConfig c = seed_choker_config(def.cfg, 1);
+    EXPECT_EQ(c.mode, swarm::ChokeMode::kSeedFastest);
+    EXPECT_EQ(c.regular_slots(), 4u);  // no capacity: the fixed count
+    EXPECT_EQ(c.round_ns, 10'000'000'000ull);
+    EXPECT_EQ(c.optimistic_rounds, 3u);
+
+    Parsed p = parse_with(kBase +
+                              "swarm-seed-choker = \"round-robin\"\nswarm-unchoke-slots = 2\n"
+                              "swarm-rechoke-s = 5\nswarm-optimistic-s = 20\n",
+                          {});
+    ASSERT_EQ(p.rc, -1) << p.err;
+    c = seed_choker_config(p.cfg, 1);
+    EXPECT_EQ(c.mode, swarm::ChokeMode::kSeedRoundRobin);
+    EXPECT_EQ(c.regular_slots(), 2u);
+    EXPECT_EQ(c.round_ns, 5'000'000'000ull);
+    EXPECT_EQ(c.optimistic_rounds, 4u);
+
+    // 100 Mbit/s at 10 Mbit/s a slot: 10 slots, 9 regular + the optimistic
+    // one; the capacity wins over the fixed count. Two queues: 5 each.
+    p = parse_with(kBase + "swarm-unchoke-slots = 2\n",
+                   {"--swarm-upload-mbps", "100", "--swarm-slot-kbps", "10000"});
+    ASSERT_EQ(p.rc, -1) << p.err;
+    EXPECT_EQ(p.cfg.swarm_upload_mbps, 100u);
+    EXPECT_EQ(p.cfg.swarm_slot_kbps, 10000u);
+    c = seed_choker_config(p.cfg, 1);
+    EXPECT_EQ(c.upload_bps, 100'000'000u);
+    EXPECT_EQ(c.slot_bps, 10'000'000u);
+    EXPECT_EQ(c.regular_slots(), 9u);
+    EXPECT_EQ(seed_choker_config(p.cfg, 2).regular_slots(), 4u);
+    // The default slot rate (10 Mbit/s).
+    p = parse_with(kBase, {"--swarm-upload-mbps", "40"});
+    ASSERT_EQ(p.rc, -1) << p.err;
+    EXPECT_EQ(seed_choker_config(p.cfg, 1).regular_slots(), 3u);
+
+    p = parse_with(kBase + "swarm-seed-choker = \"fastest-first\"\n", {});
+    EXPECT_GT(p.rc, 0);
+    EXPECT_NE(p.err.find("--swarm-seed-choker"), std::string::npos) << p.err;
+    // Less than one slot per queue is refused, naming both keys.
+    p = parse_with(kBase, {"--swarm-upload-mbps", "5", "--swarm-slot-kbps", "10000"});
+    EXPECT_GT(p.rc, 0);
+    EXPECT_NE(p.err.find("--swarm-upload-mbps 5 holds less than one --swarm-slot-kbps 10000"),
+              std::string::npos)
+        << p.err;
+    p = parse_with(kBase, {"--swarm-upload-mbps", "10", "--data-lcores", "1,2"});
+    EXPECT_GT(p.rc, 0);
+    EXPECT_NE(p.err.find("per peer-wire queue (2"), std::string::npos) << p.err;
+    p = parse_with(kBase, {"--swarm-slot-kbps", "0"});
+    EXPECT_GT(p.rc, 0);
 }
 
 TEST(ConfigDns, KeysInTheTomlFileAndTheirChecks) {
