@@ -92,7 +92,7 @@ struct Config {
     unsigned swarm_unchoke_slots = 4;  // regular unchokes per data lcore (plus 1 optimistic)
     unsigned swarm_rechoke_s = 10;     // choker rounds (seeding and fill mode)
     unsigned swarm_optimistic_s = 30;  // optimistic unchoke rotation (a multiple of the round)
-    std::string swarm_seed_choker = "fastest";  // seeding choker: fastest | round-robin
+    std::string swarm_seed_choker = "round-robin";  // seeding choker: round-robin | fastest
     unsigned swarm_upload_mbps = 0;    // upload capacity (Mbit/s); 0: --swarm-unchoke-slots
     unsigned swarm_slot_kbps = 10000;  // with --swarm-upload-mbps: the rate one slot gets
     unsigned dns_port = 0;          // authoritative DNS, UDP and TCP; 0: off

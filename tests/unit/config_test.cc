@@ -353,21 +353,21 @@ TEST(Config, TrackerAndTorrentKeys) {
 TEST(ConfigSwarm, SeedChokerKeysReachTheChoker) {
     Parsed def = parse_with(kBase, {});
     ASSERT_EQ(def.rc, -1) << def.err;
-    EXPECT_EQ(def.cfg.swarm_seed_choker, "fastest");
+    EXPECT_EQ(def.cfg.swarm_seed_choker, "round-robin");
     EXPECT_EQ(def.cfg.swarm_upload_mbps, 0u);
     swarm::ChokerConfig c = seed_choker_config(def.cfg, 1);
-    EXPECT_EQ(c.mode, swarm::ChokeMode::kSeedFastest);
+    EXPECT_EQ(c.mode, swarm::ChokeMode::kSeedRoundRobin);
     EXPECT_EQ(c.regular_slots(), 4u);  // no capacity: the fixed count
     EXPECT_EQ(c.round_ns, 10'000'000'000ull);
     EXPECT_EQ(c.optimistic_rounds, 3u);
 
     Parsed p = parse_with(kBase +
-                              "swarm-seed-choker = \"round-robin\"\nswarm-unchoke-slots = 2\n"
+                              "swarm-seed-choker = \"fastest\"\nswarm-unchoke-slots = 2\n"
                               "swarm-rechoke-s = 5\nswarm-optimistic-s = 20\n",
                           {});
     ASSERT_EQ(p.rc, -1) << p.err;
     c = seed_choker_config(p.cfg, 1);
-    EXPECT_EQ(c.mode, swarm::ChokeMode::kSeedRoundRobin);
+    EXPECT_EQ(c.mode, swarm::ChokeMode::kSeedFastest);
     EXPECT_EQ(c.regular_slots(), 2u);
     EXPECT_EQ(c.round_ns, 5'000'000'000ull);
     EXPECT_EQ(c.optimistic_rounds, 4u);
