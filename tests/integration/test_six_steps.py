@@ -221,6 +221,15 @@ def test_the_clients_cluster_gets_worse_and_the_measurements_move_it(world):
         while len(served) < n + 3:
             assert time.time() < deadline and t.is_alive(), (served, errors)
             time.sleep(0.3)
+        # And ffmpeg decodes the title again, now from london.
+        before = sum(counter(ep, "http", "status_200") for ep in london)
+        r = w.client_run(["ffmpeg", "-nostdin", "-v", "error", "-i", f"{URL}/manifest.mpd", "-map",
+                          "0:v:0", "-f", "null", "-", "-progress", "pipe:1"], check=False,
+                         timeout=180)
+        assert r.returncode == 0, r.stderr[-2000:]
+        frames = [int(x) for x in re.findall(r"^frame=(\d+)", r.stdout, re.M)]
+        assert frames and frames[-1] >= DURATION * FPS, (frames[-3:], r.stderr[-500:])
+        assert sum(counter(ep, "http", "status_200") for ep in london) > before
     finally:
         stop.set()
         if t.ident:
@@ -231,6 +240,7 @@ def test_the_clients_cluster_gets_worse_and_the_measurements_move_it(world):
     assert paris.ip in served, served  # it fetched from paris before
     assert set(served[n:]) <= {ep.ip for ep in london}, served
     assert paris.counter("fault_delayed") > 0
+    print(f"degraded case: the LDNS answered london {moved_in:.1f} s after the delay")
     assert moved_in < 40 + DNS_TTL + MARGIN
     # Geography again for the next case: paris for the Paris client.
     wait_resolves_to(w, [paris.ip], timeout=DNS_TTL + MARGIN)
