@@ -54,6 +54,12 @@ Try (in another shell, as root):
 Make the client's cluster worse, then ask again (new answers after the {DNS_TTL} s TTL):
   kill -9 {paris.proc.pid}                                  # paris-1 dies; etcd drops it after its lease
   {EDGECTL} --socket {eps['london-1'].sock} why {w.client_ip}
+Or make it slower instead (the measured policy: what the TCP connections measured decides):
+  sed -i 's/^policy = .*/policy = "measured"/; s/^recompute_s = .*/recompute_s = 1/' {w.dir}/clusters.toml
+  for s in {' '.join(ep.sock for ep in eps.values())}; do {EDGECTL} --socket $s reload; done
+  echo 'fault = "delay=1,delay-us=40000,dir=tx"' > {paris.conf}; {EDGECTL} --socket {paris.sock} reload
+  {c} curl -sS -o /dev/null http://{paris.ip}/{TITLE}/manifest.mpd     # a few times, and to london-1's {eps['london-1'].ip}
+  {EDGECTL} --socket {eps['london-2'].sock} why {w.client_ip}   # paris's RTT from paris-1's etcd record
 A browser: {c} chromium --headless ... http://video.netcinema.example/player.html?title={TITLE}
 Ctrl-C stops everything and cleans up.""", flush=True)
     while not stop:

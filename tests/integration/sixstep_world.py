@@ -44,12 +44,24 @@ SPECS = [("paris-1", "paris"), ("london-1", "london"), ("london-2", "london"),
 
 # The client and its LDNS are in Paris: paris is their nearest cluster,
 # london the next one (geo policy: the textbook's baseline).
-CLIENT_NET, LDNS_NET, NETCINEMA_NET = "10.60.1", "10.60.2", "10.60.3"
+GEO = ("geo", "recompute_s = 3600          # membership changes recompute at once")
+# The degraded case (set_policy): decided by what the appliances' TCP
+# connections measured. Recomputed every second, and old figures fade fast
+# (a 3 s half-life): the fast RTTs measured before a cluster got worse must
+# not outweigh the slow ones for long. Loss weighs 1 ms per % here, not 10:
+# the world's links lose nothing, and the few % of retransmissions its TCP
+# connections count on this loaded machine (spurious ones: RTOs of a
+# descheduled peer) would otherwise decide, on every path alike, by noise.
+MEASURED = ("measured", "recompute_s = 1\nmeasure_half_life_s = 3\nloss_ms_per_pct = 1")
+# Documentation ranges (RFC 5737), not private ones: an ECS option with a
+# private address locates nobody, so the appliances' DNS decides such a
+# query by the resolver's address (dataplane/dns/answer.cc ecs_usable).
+CLIENT_NET, LDNS_NET, NETCINEMA_NET = "198.51.100", "203.0.113", "192.0.2"
 
 CLUSTERS = """
-policy = "geo"
+policy = "{policy}"
 clients = "clients.csv"
-recompute_s = 3600          # membership changes recompute at once
+{settings}
 
 [[cluster]]
 name = "paris"
@@ -150,6 +162,13 @@ stub-zone:
 """
 
 
+def _write(path, text):
+    """Whole or not at all: a reload never reads half a file."""
+    with open(path + ".tmp", "w") as f:
+        f.write(text)
+    os.rename(path + ".tmp", path)
+
+
 def ns_run(ns, cmd, check=True, timeout=120, **kw):
     return subprocess.run(["ip", "netns", "exec", ns] + list(cmd), check=check,
                           capture_output=True, text=True, timeout=timeout, **kw)
@@ -223,7 +242,12 @@ class SixSteps:
         self.etcd.start(list(range(1, len(SPECS) + 1)))
         eps = []
         for name, cluster in SPECS:
+            # No active probes: every appliance is as near to the client on
+            # this machine, so a probe's RTT would say nothing of the
+            # geography the world draws (newyork would probe as near as
+            # paris). The measured case goes by the passive feed alone.
             ep = Edgeplane(args=["--ram-mb", "64", "--dns-port", "53", "--cluster-self", cluster,
+                                 "--probes", "off",
                                  "--appliance-name", name, "--appliance-cluster", cluster,
                                  "--etcd-lease-ttl", str(LEASE_TTL), "--etcd-poll-ms", "200"])
             ep.name, ep.cluster = name, cluster
@@ -232,8 +256,8 @@ class SixSteps:
         first = {}
         for ep in eps:
             first.setdefault(ep.cluster, ep.ip)
-        with open(os.path.join(self.dir, "clusters.toml"), "w") as f:
-            f.write(CLUSTERS.format(ttl=DNS_TTL, **first))
+        self.first = first
+        self._write_clusters(*GEO)
         with open(os.path.join(self.dir, "clients.csv"), "w") as f:
             f.write(CLIENTS)
         ns_lines = "".join(f"        IN NS   ns{i}\n" for i in range(1, len(eps) + 1)) + "".join(
@@ -242,8 +266,13 @@ class SixSteps:
         with open(zone, "w") as f:
             f.write(KINGCDN_ZONE.format(ttl=DNS_TTL, ns=ns_lines, paris=first["paris"]))
         for i, ep in enumerate(eps, 1):
+            # Each appliance's own config file: empty, until degrade() puts
+            # a fault-stage delay in it (reloaded).
+            ep.conf = os.path.join(self.dir, f"{ep.name}.toml")
+            _write(ep.conf, "# degrade() writes the fault stage's spec here\n")
             ep.args += ["--clusters", os.path.join(self.dir, "clusters.toml"), "--dns-zone", zone,
-                        "--etcd", f"172.31.{i}.1:2379", "--gateway", ep.host_ip]
+                        "--etcd", f"172.31.{i}.1:2379", "--gateway", ep.host_ip, "--config",
+                        ep.conf]
             ep.start(timeout=90)  # four appliances starting on a loaded 2-core machine
             self._veth(self.inet, f"i{self.tag}a{i}", f"10.61.{i}.1/24", ep.ns, "inet0",
                        f"10.61.{i}.2/24")
@@ -327,6 +356,27 @@ class SixSteps:
     # ---- using ----
     def client_run(self, cmd, **kw):
         return ns_run(self.client, cmd, **kw)
+
+    def _write_clusters(self, policy, settings):
+        _write(os.path.join(self.dir, "clusters.toml"),
+               CLUSTERS.format(ttl=DNS_TTL, policy=policy, settings=settings, **self.first))
+
+    def set_policy(self, policy, settings):
+        """Every live appliance decides by `policy` from now on (a reload of
+        the clusters file: measurements and last decisions are kept)."""
+        self._write_clusters(policy, settings)
+        for ep in self.alive():
+            out = ep.ctl("reload").stdout
+            assert "clusters: model reloaded" in out, out
+
+    def degrade(self, name, fault):
+        """The appliance's fault stage takes `fault` (e.g. a delay of what
+        it transmits: its clients' path gets worse); "" removes it."""
+        ep = self.eps[name]
+        _write(ep.conf, f'fault = "{fault}"\n' if fault else "# no fault\n")
+        out = ep.ctl("reload").stdout
+        assert out.rstrip().endswith("reloaded"), out
+        return out
 
     def kill(self, name):
         ep = self.eps[name]

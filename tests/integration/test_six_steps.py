@@ -6,6 +6,13 @@ cluster chosen for the client's /24 (ECS), and the client plays
 http://video.netcinema.example/6Y7B23V/manifest.mpd: curl byte-exact,
 ffmpeg decoding every frame, dash.js in headless Chromium.
 
+Then the client's cluster gets worse (its appliance's fault stage delays
+what it sends by 40 ms, the world deciding by the measured policy): its TCP
+connections measure it, etcd carries the figures to every appliance, and
+new resolutions, redirects and the steering manifest move the client to
+london while it keeps fetching segments byte-exact; `edgectl why` shows the
+RTTs. The fault and the geo policy are then put back.
+
 Then the client's cluster dies (its only appliance SIGKILLed, while dash.js
 plays): etcd drops its lease, every appliance recomputes, and new
 resolutions (after the TTL), HTTP redirects and the steering manifest all
@@ -23,7 +30,7 @@ import time
 import pytest
 
 from etcd_util import wait_members
-from sixstep_world import DNS_TTL, LEASE_TTL, TITLE, SixSteps
+from sixstep_world import DNS_TTL, GEO, LEASE_TTL, MEASURED, TITLE, SixSteps
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 BROWSER = os.path.join(ROOT, "tests", "http", "browser")
@@ -31,6 +38,7 @@ URL = f"http://video.netcinema.example/{TITLE}"
 MARGIN = 10   # reading etcd, deciding, publishing on a loaded machine
 DURATION = 20
 FPS = 30
+DELAY = "delay=1,delay-us=40000,dir=tx"  # paris-1's path 40 ms worse (its fault stage)
 
 
 @pytest.fixture(scope="module")
@@ -106,6 +114,136 @@ def test_curl_fetches_a_segment_byte_exact_and_ffmpeg_decodes_the_title(world):
     # (dataplane/idle_backoff.h): they share this machine's two cores.
     for ep in w.eps.values():
         assert ep.counter("idle_sleeps") > 0, ep.stats()
+
+
+def rtts(why, cluster):
+    """{source: rtt_ms} of `why`'s measurement lines for `cluster`."""
+    return {m.group(2): float(m.group(1)) for m in re.finditer(
+        rf"^    {cluster} +\S+ +([\d.]+) +[\d.]+ +[\d.]+ +\d+  (.+)$", why, re.M)}
+
+
+def wait_every(w, what, fn, timeout):
+    """Until fn(ep, why) holds on every live appliance; their `why` if not."""
+    deadline = time.time() + timeout
+    while True:
+        whys = {ep.name: ep.ctl("why", w.client_ip).stdout for ep in w.alive()}
+        if all(fn(w.eps[n], why) for n, why in whys.items()):
+            return whys
+        if time.time() > deadline:
+            pytest.fail(what + ":\n" + "\n".join(f"--- {n}\n{why}" for n, why in whys.items()))
+        time.sleep(0.5)
+
+
+def fetch(w, url, seg):
+    """One segment from the client, byte-exact: the address that served it."""
+    r = subprocess.run(["ip", "netns", "exec", w.client, "curl", "-sS", "-m", "20", "-L", "-w",
+                        "\n%{remote_ip}", url], capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    body, _, ip = r.stdout.rpartition(b"\n")
+    with open(os.path.join(w.title_dir, seg), "rb") as f:
+        assert body == f.read(), (url, len(body))
+    return ip.decode()
+
+
+def test_the_clients_cluster_gets_worse_and_the_measurements_move_it(world):
+    w = world
+    paris, london = w.eps["paris-1"], [w.eps["london-1"], w.eps["london-2"]]
+    segs = sorted(n for n in os.listdir(w.title_dir) if n.startswith("chunk-0-"))
+    w.set_policy(*MEASURED)
+    served, errors, stop = [], [], threading.Event()
+
+    def keep_fetching():
+        # The client goes on fetching segments through its LDNS (glibc,
+        # then unbound's cache of up to DNS_TTL), as a player would.
+        i = 0
+        while not stop.is_set():
+            seg = segs[i % len(segs)]
+            try:
+                served.append(fetch(w, f"{URL}/{seg}", seg))
+            except (AssertionError, subprocess.TimeoutExpired) as e:  # reported below
+                errors.append(str(e)[:300])
+            i += 1
+            stop.wait(0.3)
+
+    t = threading.Thread(target=keep_fetching)
+    try:
+        # Both clusters measured from the client, and paris still decided:
+        # both are as fast (this machine), and hysteresis keeps the last.
+        for _ in range(3):
+            fetch(w, f"http://{paris.ip}/{TITLE}/{segs[1]}", segs[1])
+            fetch(w, f"http://{london[0].ip}/{TITLE}/{segs[1]}", segs[1])
+        wait_every(w, "both measured, paris decided",
+                   lambda ep, why: rtts(why, "paris") and rtts(why, "london")
+                   and "decided paris" in why, 30)
+        fast = max(max(rtts(paris.ctl("why", w.client_ip).stdout, "paris").values()), 1.0)
+        t.start()
+        wait_resolves_to(w, [paris.ip], timeout=DNS_TTL + MARGIN)
+
+        # Paris's path gets 40 ms worse.
+        degraded_at = time.time()
+        assert f"-> '{DELAY}'" in w.degrade("paris-1", DELAY)
+        for _ in range(4):  # the client's connections to paris measure it
+            fetch(w, f"http://{paris.ip}/{TITLE}/{segs[1]}", segs[1])
+            fetch(w, f"http://{london[0].ip}/{TITLE}/{segs[1]}", segs[1])
+        # Every appliance sees it (paris-1 from its own connections, the
+        # others from its etcd record) and decides london.
+        whys = wait_every(w, "paris measured slow, london decided",
+                          lambda ep, why: max(rtts(why, "paris").values(), default=0) > fast + 15
+                          and "decided london" in why, 40)
+        # New resolutions through the LDNS (after the TTL it may keep the
+        # old answer for) name london's two appliances.
+        wait_resolves_to(w, [ep.ip for ep in london], timeout=DNS_TTL + MARGIN)
+        moved_in = time.time() - degraded_at
+        # A redirect: the client that still goes to paris-1 (a stale
+        # answer) is sent to london; paris is up, only worse.
+        r = subprocess.run(["ip", "netns", "exec", w.client, "curl", "-sS", "-m", "20", "-D",
+                            "/dev/stderr", "-o", "/dev/null", "--resolve",
+                            f"video.netcinema.example:80:{paris.ip}", f"{URL}/manifest.mpd"],
+                           capture_output=True, text=True, timeout=60)
+        assert r.stderr.startswith("HTTP/1.1 302"), r.stderr
+        assert re.search(rf"Location: http://({'|'.join(re.escape(ep.ip) for ep in london)})/"
+                         rf"{TITLE}/manifest.mpd\?ep_steered=1", r.stderr), r.stderr
+        # The steering manifest: london first, paris still listed (it is up).
+        for ep in w.alive():
+            m = json.loads(w.client_run(["curl", "-sS", "-m", "20",
+                                         f"http://{ep.ip}/steer"]).stdout)
+            assert m["PATHWAY-PRIORITY"][0] == "london" and "paris" in m["PATHWAY-PRIORITY"], m
+        # And why: the measured RTTs and the decision, on every appliance.
+        for name, why in whys.items():
+            assert "policy measured" in why, why
+            assert re.search(r"^\s+\*\s+london\s.*measured", why, re.M), why
+            assert re.search(r"^\s+paris\s.*measured", why, re.M), why
+            src = "this appliance" if name == "paris-1" else "member paris-1"
+            assert rtts(why, "paris").get(src, 0) > fast + 15, why
+        # The client's fetches went on byte-exact, the last ones from london.
+        n = len(served)
+        deadline = time.time() + 20
+        while len(served) < n + 3:
+            assert time.time() < deadline and t.is_alive(), (served, errors)
+            time.sleep(0.3)
+        # And ffmpeg decodes the title again, now from london.
+        before = sum(counter(ep, "http", "status_200") for ep in london)
+        r = w.client_run(["ffmpeg", "-nostdin", "-v", "error", "-i", f"{URL}/manifest.mpd", "-map",
+                          "0:v:0", "-f", "null", "-", "-progress", "pipe:1"], check=False,
+                         timeout=180)
+        assert r.returncode == 0, r.stderr[-2000:]
+        frames = [int(x) for x in re.findall(r"^frame=(\d+)", r.stdout, re.M)]
+        assert frames and frames[-1] >= DURATION * FPS, (frames[-3:], r.stderr[-500:])
+        assert sum(counter(ep, "http", "status_200") for ep in london) > before
+    finally:
+        stop.set()
+        if t.ident:
+            t.join()
+        w.degrade("paris-1", "")
+        w.set_policy(*GEO)
+    assert not errors, errors
+    assert paris.ip in served, served  # it fetched from paris before
+    assert set(served[n:]) <= {ep.ip for ep in london}, served
+    assert paris.counter("fault_delayed") > 0
+    print(f"degraded case: the LDNS answered london {moved_in:.1f} s after the delay")
+    assert moved_in < 40 + DNS_TTL + MARGIN
+    # Geography again for the next case: paris for the Paris client.
+    wait_resolves_to(w, [paris.ip], timeout=DNS_TTL + MARGIN)
 
 
 def player_ready(w):
