@@ -61,6 +61,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 
@@ -758,7 +759,6 @@ def run_edgeplane_virtio(a, build, edgebench, content, url_file, w, conns, tag, 
     """As run_edgeplane, over virtio-user/vhost-user: edgebench first (its
     net_vhost makes the socket), waiting on a go file until edgeplane is up,
     filled and snapshotted; its CPU share is that of the load window."""
-    import threading
     sock = os.path.join(MEMIF_DIR, f"vhost-{tag}.sock")
     go = os.path.join(tempfile.mkdtemp(prefix=f"edgebench-go-{tag}-"), "go")
     os.makedirs(MEMIF_DIR, exist_ok=True)
