@@ -12,7 +12,11 @@ std::atomic<bool> g_hup{false};
 std::atomic<bool> g_term{false};
 std::atomic<bool> g_usr1{false};
 void on_signal(int sig) {
-    (sig == SIGHUP ? g_hup : sig == SIGTERM ? g_term : sig == SIGUSR1 ? g_usr1 : g_stop).store(true);
+    (sig == SIGHUP    ? g_hup
+     : sig == SIGTERM ? g_term
+     : sig == SIGUSR1 ? g_usr1
+                      : g_stop)
+        .store(true);
 }
 }  // namespace
 
@@ -46,6 +50,11 @@ int main(int argc, char **argv) {
     sigaction(SIGHUP, &sa, nullptr);
     // logrotate's postrotate: reopen the access log (its default kills).
     sigaction(SIGUSR1, &sa, nullptr);
+    // A peer gone from a socket must be an EPIPE, not the end of the
+    // process: virtio-user's vhost-user control socket (DPDK writes to it
+    // without MSG_NOSIGNAL when the port stops after the vhost side left)
+    // and the admin/metrics sockets' clients.
+    signal(SIGPIPE, SIG_IGN);
 
     ep::set_log_format(ep::log_format_of(cfg.log_format));
     ep::Daemon daemon(std::move(cfg));

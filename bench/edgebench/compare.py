@@ -23,6 +23,16 @@ The method (docs/edgebench.md "Method"):
 
 edgeplane: one data lcore on a net_memif server port, content in its RAM
 tier (edgectl ingest), driven by `edgebench http` on the client core.
+--transport virtio: edgeplane's port is net_virtio_user (the virtio PMD a
+VM's virtio-net uses) and edgebench's is DPDK's net_vhost on the same
+vhost-user socket, TSO and checksum offload negotiated (tso=1): edgeplane
+sends TSO super-segments and leaves TCP sums to the port, as on a VM.
+edgebench starts first (net_vhost owns the socket; virtio-user, as a
+client, needs it to exist) and waits, servicing its port, until edgeplane
+is filled and the snapshot taken (--start-when-exists); it takes each
+super-segment whole, as a host stack takes a guest's GSO packet (copied
+into one mbuf, `rx_linearized`), its partial TCP sum trusted
+(--trust-checksums: vhost-user is shared memory between two processes).
 nginx: one worker pinned to the server core, configured as for static
 delivery (sendfile, tcp_nopush, open_file_cache, keep-alive), driven by
 `wrk -t1` pinned to the client core over loopback.
@@ -51,6 +61,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 
@@ -64,6 +75,16 @@ MEMIF_DIR = "/run/edgeplane-bench"
 # few dozen connections' windows arrive at once; edgeplane then drops on
 # tx_queue_full and TCP retransmits.
 MEMIF_OPTS = os.environ.get("EDGEBENCH_MEMIF_OPTS", "rsize=12")
+# vhost side of --transport virtio: TSO and checksum offload offered to the
+# virtio guest (edgeplane); legacy-ol-flags: a guest's TSO packet arrives
+# flagged as one to send on (RTE_MBUF_F_TX_TCP_SEG), its TCP sum partial.
+VHOST_OPTS = "queues=1,tso=1,legacy-ol-flags=1"
+# Large enough for a few dozen connections' windows (default 256 slots).
+VIRTIO_OPTS = "queues=1,queue_size=1024"
+
+
+def vhost_port(sock):
+    return f"net_vhost0,iface={sock},{VHOST_OPTS}"
 
 
 def need_file(path, what):
@@ -81,15 +102,23 @@ class Edgeplane:
     """edgeplane on a net_memif server port; cleans up whatever happens."""
 
     def __init__(self, build, tag, sock_path, ram_mb=512, data_lcore="1", control_lcore="0",
-                 ip="10.79.0.2/24", extra=()):
+                 ip="10.79.0.2/24", extra=(), transport="memif"):
         self.build = build
         self.prefix = f"ebcmp{tag}"
         self.workdir = tempfile.mkdtemp(prefix=f"edgebench-{tag}-")
         self.admin = os.path.join(self.workdir, "admin.sock")
         self.memif = sock_path
+        self.transport = transport
         self.log_path = os.path.join(self.workdir, "edgeplane.log")
+        if transport == "virtio":
+            # A client of the vhost-user socket edgebench's net_vhost made;
+            # vhost-user maps our memory: one file per hugepage segment list.
+            port = f"net_virtio_user0,path={sock_path},{VIRTIO_OPTS}"
+            extra = list(extra) + ["--", "--single-file-segments"]
+        else:
+            port = f"net_memif0,role=server,socket={sock_path}" + (f",{MEMIF_OPTS}" if MEMIF_OPTS else "")
         self.args = [os.path.join(build, "control", "edgeplane"),
-                     "--port", f"net_memif0,role=server,socket={sock_path}" + (f",{MEMIF_OPTS}" if MEMIF_OPTS else ""),
+                     "--port", port,
                      "--ip", ip, "--data-lcores", data_lcore, "--control-lcore", control_lcore,
                      "--admin-socket", self.admin, "--file-prefix", self.prefix,
                      "--ram-mb", str(ram_mb), "--log-level", "error"] + list(extra)
@@ -98,7 +127,9 @@ class Edgeplane:
     def start(self, timeout=30):
         need_file(self.args[0], "edgeplane binary (--build DIR: a build dir with control/edgeplane)")
         os.makedirs(os.path.dirname(self.memif), exist_ok=True)
-        if os.path.exists(self.memif):
+        if self.transport == "virtio":
+            need_file(self.memif, "vhost-user socket (edgebench's net_vhost makes it)")
+        elif os.path.exists(self.memif):
             os.unlink(self.memif)
         self._log = open(self.log_path, "w")
         self.proc = subprocess.Popen(self.args, stdout=self._log, stderr=subprocess.STDOUT)
@@ -177,7 +208,7 @@ class Edgeplane:
                 except OSError:
                     pass
         shutil.rmtree(f"/var/run/dpdk/{self.prefix}", ignore_errors=True)
-        if os.path.exists(self.memif):
+        if self.transport == "memif" and os.path.exists(self.memif):
             try:
                 os.unlink(self.memif)
             except OSError:
@@ -196,9 +227,11 @@ class Edgeplane:
         self.cleanup()
 
 
-def edgebench_http(edgebench, memif, args, timeout, lcore=0, ip="10.79.0.1/24", server="10.79.0.2"):
-    """Runs `edgebench http --json`; returns (rc, report dict or None, stderr)."""
-    port = f"net_memif0,role=client,socket={memif}" + (f",{MEMIF_OPTS}" if MEMIF_OPTS else "")
+def edgebench_http(edgebench, memif, args, timeout, lcore=0, ip="10.79.0.1/24", server="10.79.0.2",
+                   port=None):
+    """Runs `edgebench http --json`; returns (rc, report dict or None, stderr).
+    port: edgebench's --port (default: the memif client of `memif`)."""
+    port = port or f"net_memif0,role=client,socket={memif}" + (f",{MEMIF_OPTS}" if MEMIF_OPTS else "")
     cmd = [edgebench, "http", "--port", port, "--ip", ip,
            "--server", server, "--lcore", str(lcore), "--json", "-q"] + list(args)
     need_file(edgebench, "edgebench binary")
@@ -701,20 +734,81 @@ def ng_snapshot(ng, cpu):
             "worker_tids": set(tasks_cpu_ns(ng.worker_pid()))}
 
 
+def load_args(a, url_file, w, conns, content, rate):
+    return (["--url-file", url_file, "-c", str(conns), "-d", str(a.duration), "--label", f"edgeplane-{w}",
+             "--verify-dir", content, "--verify-every", "97", "--pipeline", str(a.pipeline)]
+            + (["--rate", f"{rate:.1f}"] if rate else []))
+
+
 def run_edgeplane(a, build, edgebench, content, url_file, w, conns, tag, rate=0):
+    if a.transport == "virtio":
+        return run_edgeplane_virtio(a, build, edgebench, content, url_file, w, conns, tag, rate)
     with Edgeplane(build, tag, a.memif, ram_mb=a.ram_mb, data_lcore=str(a.server_cpu),
                    control_lcore=str(a.client_cpu)) as ep:
         ep.ingest(content)
         tid = ep.lcore_tid(a.server_cpu)
         before = ep_snapshot(ep)
-        rc, rep, err = edgebench_http(edgebench, a.memif,
-                                      ["--url-file", url_file, "-c", str(conns), "-d", str(a.duration),
-                                       "--label", f"edgeplane-{w}", "--verify-dir", content,
-                                       "--verify-every", "97", "--pipeline", str(a.pipeline)]
-                                      + (["--rate", f"{rate:.1f}"] if rate else []),
+        rc, rep, err = edgebench_http(edgebench, a.memif, load_args(a, url_file, w, conns, content, rate),
                                       timeout=a.duration + 120, lcore=a.client_cpu)
         after = ep_snapshot(ep)
         exit_rc = ep.stop()
+    return edgeplane_result(before, after, tid, rc, rep, err, exit_rc, w)
+
+
+def run_edgeplane_virtio(a, build, edgebench, content, url_file, w, conns, tag, rate=0):
+    """As run_edgeplane, over virtio-user/vhost-user: edgebench first (its
+    net_vhost makes the socket), waiting on a go file until edgeplane is up,
+    filled and snapshotted; its CPU share is that of the load window."""
+    sock = os.path.join(MEMIF_DIR, f"vhost-{tag}.sock")
+    go = os.path.join(tempfile.mkdtemp(prefix=f"edgebench-go-{tag}-"), "go")
+    os.makedirs(MEMIF_DIR, exist_ok=True)
+    if os.path.exists(sock):
+        os.unlink(sock)
+    res = {}
+
+    def client():
+        res["r"] = edgebench_http(edgebench, sock, load_args(a, url_file, w, conns, content, rate)
+                                  + ["--trust-checksums", "--start-when-exists", go],
+                                  timeout=a.duration + 180, lcore=a.client_cpu, port=vhost_port(sock))
+    th = threading.Thread(target=client, daemon=True)
+    th.start()
+    try:
+        deadline = time.time() + 30
+        while not os.path.exists(sock):
+            if not th.is_alive():
+                rc, _, err = res["r"]
+                raise RuntimeError(f"edgebench http (net_vhost) exited {rc} before its socket: {err[-2000:]}")
+            if time.time() > deadline:
+                raise RuntimeError(f"no vhost-user socket {sock} after 30 s")
+            time.sleep(0.05)
+        with Edgeplane(build, tag, sock, ram_mb=a.ram_mb, data_lcore=str(a.server_cpu),
+                       control_lcore=str(a.client_cpu), transport="virtio") as ep:
+            ep.ingest(content)
+            tid = ep.lcore_tid(a.server_cpu)
+            before = ep_snapshot(ep)
+            open(go, "w").close()
+            th.join(a.duration + 200)
+            after = ep_snapshot(ep)
+            exit_rc = ep.stop()
+    finally:
+        if th.is_alive():  # edgeplane failed before the go: release the waiting client
+            open(go, "w").close()
+            th.join(30)
+        shutil.rmtree(os.path.dirname(go), ignore_errors=True)
+        if os.path.exists(sock):
+            os.unlink(sock)
+    rc, rep, err = res.get("r", (None, None, "edgebench http did not finish"))
+    r = edgeplane_result(before, after, tid, rc, rep, err, exit_rc, w)
+    # The load window's own share (the process also waited for the go).
+    r["client_cpu_share"] = rep["window_cpu_s"] / rep["window_wall_s"]
+    r["rx_linearized"] = rep.get("rx_linearized")
+    t0, t1 = section(before["stats"], "tcp"), section(after["stats"], "tcp")
+    r["tso_sends"] = t1.get("tso_sends", 0) - t0.get("tso_sends", 0)
+    r["tso_segments"] = t1.get("tso_segments", 0) - t0.get("tso_segments", 0)
+    return r
+
+
+def edgeplane_result(before, after, tid, rc, rep, err, exit_rc, w):
     if rep is None:
         raise RuntimeError(f"edgebench http ({w}) exited {rc} without a report: {err[-3000:]}")
     c = edgeplane_window(before, after, tid)
@@ -877,8 +971,7 @@ def render(runs, summary, meta):
              f"client cpu {meta['args']['client_cpu']}; commit {meta['commit']}{' (dirty)' if meta['dirty'] else ''}",
              f"machine: {meta['machine']['cpu']}, {meta['machine']['cpus']} CPUs, load average before "
              f"{meta['machine']['loadavg'][0]:.1f}, after {meta['loadavg_after'][0]:.1f}",
-             f"loopback baselines (nginx, varnish, wrk): {loopback_desc(meta)}; edgeplane: net_memif, MTU 1500 "
-             f"(net_memif's largest frame is 1518 bytes)",
+             f"loopback baselines (nginx, varnish, wrk): {loopback_desc(meta)}; edgeplane: {transport_desc(meta)}",
              "", f"{'series':16} {'pair':>4} {'server':10} {'req/s':>9} {'Gbit/s':>7} {'cyc/req':>9} {'cyc/byte':>8} "
              f"{'srv on-CPU%':>11} {'client CPU%':>11} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6}"]
     for r in runs:
@@ -958,6 +1051,13 @@ def chart(summary, runs, path):
     return True
 
 
+def transport_desc(meta):
+    if meta["args"].get("transport") == "virtio":
+        return ("net_virtio_user against edgebench's net_vhost, MTU 1500, TSO and TCP checksum offload "
+                "negotiated (super-segments of up to 64 KiB)")
+    return "net_memif, MTU 1500 (net_memif's largest frame is 1518 bytes)"
+
+
 def loopback_desc(meta):
     mtu = meta["args"].get("mtu")
     return f"own network namespace, lo MTU {mtu}" if mtu else "the host's loopback, MTU as-is (65536)"
@@ -993,6 +1093,9 @@ def parse_args(argv=None):
     ap.add_argument("--nginx-port", type=int, default=18080)
     ap.add_argument("--varnish-port", type=int, default=18090, help="varnishd; its backend nginx on the next port")
     ap.add_argument("--memif", default=os.path.join(MEMIF_DIR, "memif.sock"))
+    ap.add_argument("--transport", choices=("memif", "virtio"), default="memif",
+                    help="edgeplane's port: net_memif, or net_virtio_user against edgebench's net_vhost "
+                         "(TSO and checksum offload negotiated)")
     ap.add_argument("--out", default=None, help="results dir (default ./results/compare-<time>)")
     ap.add_argument("--no-chart", action="store_true")
     ap.add_argument("--rate", type=float, default=0,

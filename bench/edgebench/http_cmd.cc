@@ -4,6 +4,8 @@
 // report as text, --json or --csv on stdout.
 #include <xxhash.h>
 
+#include <sys/resource.h>
+#include <unistd.h>
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
@@ -40,6 +42,22 @@ struct HttpCmdOptions {
     uint32_t rcvbuf_kb = 256;
     bool json = false, csv = false, quiet = false;
     std::string label;
+    std::string start_when;  // --start-when-exists: wait for this path before the load
+};
+
+// What the process ran between two points, all threads (RUSAGE_SELF): the
+// client's CPU share over the load window alone, without EAL start-up or a
+// --start-when-exists wait.
+double self_cpu_s() {
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+struct WindowFigures {
+    uint64_t rx_linearized = 0;
+    double cpu_s = 0, wall_s = 0;
 };
 
 // XXH3-64 of every regular file under dir, keyed by its URL path.
@@ -85,7 +103,7 @@ SessionSummary summarize(const std::vector<SessionReport> &s) {
 }
 
 void print_report(const HttpCmdOptions &o, const HttpLoadReport &r, const LcoreCounters &lc,
-                  const tcp::Counters &tc) {
+                  const tcp::Counters &tc, const WindowFigures &wf) {
     const double secs = r.seconds > 0 ? r.seconds : 1e-9;
     const double rps = static_cast<double>(r.requests) / secs;
     const double gbps = static_cast<double>(r.body_bytes) * 8 / secs / 1e9;
@@ -135,7 +153,8 @@ void print_report(const HttpCmdOptions &o, const HttpLoadReport &r, const LcoreC
                         name.data(), (unsigned long long)v);
             firstc = false;
         });
-        std::printf("}");
+        std::printf("},\"rx_linearized\":%llu,\"window_cpu_s\":%.6f,\"window_wall_s\":%.6f",
+                    (unsigned long long)wf.rx_linearized, wf.cpu_s, wf.wall_s);
         if (!r.sessions.empty()) {
             std::printf(
                 ",\"dash\":{\"sessions\":%zu,\"complete\":%zu,\"avg_bitrate_bps\":%.0f,"
@@ -264,13 +283,30 @@ void run(HttpCmdOptions &o) {
     std::string err;
     if (!dc.open(o.dpdk, &err)) throw CLI::RuntimeError("edgebench http: " + err, 1);
     o.load.local_ip = __builtin_bswap32(dc.local_ip_be());
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    if (!o.start_when.empty()) {
+        // The server is started after us (edgeplane's virtio-user port
+        // connects to our net_vhost socket) and filled before the load:
+        // keep the port serviced (its link, ARP) until the caller says go.
+        std::error_code ec;
+        while (!std::filesystem::exists(o.start_when, ec) && !g_stop) {
+            dc.rx();
+            dc.tx();
+            usleep(1000);
+        }
+        if (g_stop) {
+            dc.close();
+            throw CLI::RuntimeError("edgebench http: stopped before " + o.start_when + " appeared",
+                                    1);
+        }
+    }
     if (!dc.resolve(server_be, 3.0)) {
         dc.close();
         throw CLI::RuntimeError("edgebench http: no ARP answer from " + host, 1);
     }
-    std::signal(SIGINT, on_signal);
-    std::signal(SIGTERM, on_signal);
     {
+        const double cpu0 = self_cpu_s();
         HttpLoad load(o.load, dc.stack());
         const uint64_t start = dc.now_ns();
         // Hard bound whatever happens: duration + drain + close + slack.
@@ -293,7 +329,11 @@ void run(HttpCmdOptions &o) {
             dc.rx();
             dc.tx();
         }
-        print_report(o, load.report(), dc.counters(), dc.stack().counters());
+        WindowFigures wf;
+        wf.rx_linearized = dc.rx_linearized();
+        wf.cpu_s = self_cpu_s() - cpu0;
+        wf.wall_s = static_cast<double>(dc.now_ns() - start) / 1e9;
+        print_report(o, load.report(), dc.counters(), dc.stack().counters(), wf);
         std::fflush(stdout);
         const bool failed = load.report().total_errors() > 0;
         dc.close();
@@ -320,7 +360,8 @@ void register_http(CLI::App &app) {
     c->add_flag("--no-huge", o->dpdk.no_huge, "run EAL without hugepages");
     c->add_option("--mbufs", o->dpdk.mbufs, "packet buffers")->capture_default_str();
     c->add_flag("--trust-checksums", o->dpdk.trust_rx_l4_csum,
-                "don't verify received TCP checksums (memif only: shared memory can't corrupt)");
+                "don't verify received TCP checksums (memif, vhost-user: shared memory between two "
+                "processes can't corrupt; a vhost peer's offloaded sums are partial)");
     c->add_option("--workload", o->workload, "urls | zipf | dash")->capture_default_str();
     c->add_option("--url", o->urls, "URL path (repeatable): objects, or MPDs for dash");
     c->add_option("--url-file", o->url_file, "file with one URL path per line");
@@ -351,6 +392,10 @@ void register_http(CLI::App &app) {
     c->add_option("--max-buffer", o->load.abr.max_buffer_s, "dash: playback buffer, seconds")
         ->capture_default_str();
     c->add_option("--label", o->label, "label echoed in --json/--csv");
+    c->add_option("--start-when-exists", o->start_when,
+                  "after the port is up, wait (servicing it) until this path exists, then load "
+                  "(a server that connects to our port, e.g. virtio-user to net_vhost, and is "
+                  "filled before the window)");
     c->add_flag("--json", o->json, "JSON report");
     c->add_flag("--csv", o->csv, "CSV report (header + one row)");
     c->add_flag("-q,--quiet", o->quiet, "no progress line");

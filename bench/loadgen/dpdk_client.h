@@ -70,6 +70,8 @@ class DpdkClient {
     uint32_t local_ip_be() const { return port_.addr.ip; }
     const Port &port() const { return port_; }
     const LcoreCounters &counters() const { return lc_->counters; }
+    // Received chains copied into one mbuf (see jumbo_).
+    uint64_t rx_linearized() const { return linearized_; }
     // For loads that build their own frames (edgebench udp): the queue's
     // ARP table and UDP bindings, the pool, and a raw transmit.
     LcoreQueue &queue() { return lc_->queues[0]; }
@@ -82,6 +84,15 @@ class DpdkClient {
   private:
     bool eal_up_ = false;
     rte_mempool *pool_ = nullptr;
+    // Frames that arrive as mbuf chains are copied into one of these before
+    // the packet path, which takes single-segment frames only. net_vhost
+    // delivers a virtio guest's TSO super-segment (up to 64 KiB) as a chain
+    // of the pool's 2 KiB mbufs: edgebench on the vhost side of edgeplane's
+    // virtio-user port (`edgebench compare --transport virtio`) receives
+    // them whole, as a host's stack takes a guest's GSO packet.
+    rte_mempool *jumbo_ = nullptr;
+    uint16_t linearize(rte_mbuf **pkts, uint16_t n);
+    uint64_t linearized_ = 0;
     Port port_;
     Lcore *lc_ = nullptr;
     std::unique_ptr<TcpIo> io_;

@@ -41,6 +41,25 @@ TEST(Data, AckEverySecondFullSegment) {
     EXPECT_EQ(h.app.data.size(), 2896u);
 }
 
+// A segment larger than the MSS is several coalesced on their way in (LRO,
+// GRO, a vhost backend handing over a virtio guest's TSO packet): it is ACKed
+// at once (more than two full-sized segments), and it does not raise the
+// receive-side MSS estimate, or the "every second full segment" rule would
+// then wait for twice its size and every round would end on the delayed-ACK
+// timer (Linux caps icsk_ack.rcv_mss at the advertised MSS the same way).
+TEST(Data, CoalescedSegmentIsAckedAtOnceAndLeavesTheAckRuleAlone) {
+    Harness h;
+    h.accept_default();
+    h.in(10, ". 1:11585(11584) ack 1 win 1024 <nop,nop,TS val 200 ecr *>");
+    h.out(". 1:1(0) ack 11585 <nop,nop,TS val * ecr 200>");
+    h.in(11, ". 11585:13033(1448) ack 1 win 1024 <nop,nop,TS val 201 ecr *>");
+    h.no_out();
+    h.in(12, ". 13033:14481(1448) ack 1 win 1024 <nop,nop,TS val 202 ecr *>");
+    h.out(". 1:1(0) ack 14481 <nop,nop,TS val * ecr 201>");
+    EXPECT_EQ(h.app.data.size(), 14480u);
+    EXPECT_EQ(h.stack.counters().delayed_acks, 0u);
+}
+
 TEST(Data, OutOfOrderSackBlocksAndHoleFill) {
     Harness h;
     h.accept_default();

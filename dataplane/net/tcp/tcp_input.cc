@@ -629,7 +629,14 @@ void Stack::window_update(Tcb *t, const SegmentIn &s, uint32_t wnd) {
 // order or filling a hole).
 void Stack::data_input(Tcb *t, const SegmentIn &, Seq seq, const uint8_t *p, uint32_t len) {
     RecvBuffer &rb = t->rcv;
-    if (len > t->rcv_mss && len <= 65535) t->rcv_mss = static_cast<uint16_t>(len);
+    // The receive-side MSS estimate learns up to the MSS we advertised, no
+    // further: a longer segment is several coalesced (LRO, GRO, vhost taking
+    // a virtio guest's TSO packet), and counting it as one full-sized
+    // segment would hold every ACK for twice its size (Linux caps
+    // icsk_ack.rcv_mss at advmss likewise).
+    // (Ours less the timestamp option, as set up at the handshake.)
+    const uint32_t adv_mss = cfg_.mss - (t->ts_ok ? 12u : 0u);
+    if (len > t->rcv_mss) t->rcv_mss = static_cast<uint16_t>(len < adv_mss ? len : adv_mss);
     Seq limit = rb.read_seq() + rb.capacity();
     if (!seq_lt(seq, limit)) {
         ++ctr_.zero_window_drop;
