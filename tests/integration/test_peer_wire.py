@@ -365,7 +365,7 @@ def test_hostile_peers_are_closed_and_counted_and_the_server_keeps_serving():
         out = json.loads(r.stdout.strip().splitlines()[-1])
         assert all(out.values()), out
         sw = swarm_stats(ep)
-        assert sw["wire_error.bad_handshake"] >= 2, sw  # garbage, a message first
+        assert sw["wire_error.no_plain_handshake"] >= 2, sw  # garbage, a message first
         assert sw["unknown_torrent"] >= 1, sw
         assert sw["wire_error.too_long"] >= 1, sw
         assert sw["wire_error.request_too_long"] >= 1, sw
