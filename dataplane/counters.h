@@ -80,6 +80,8 @@ namespace ep {
     X(tcp_bad_options, "TCP options malformed")                                             \
     X(tcp_no_route, "TCP segment not sent: next hop not resolved yet (ARP)")                \
     X(tcp_mbuf_exhausted, "TCP segment not sent: no mbuf")                                  \
+    X(arp_mbuf_exhausted, "ARP request, poll, announcement, or reply copy for another lcore not sent: no mbuf") \
+    X(udp_mbuf_exhausted, "UDP datagram this lcore originated not sent: no mbuf (its sender retries)") \
     X(udp_truncated, "UDP datagram shorter than its header")                                \
     X(udp_bad_length, "UDP length field inconsistent with the packet")                      \
     X(udp_bad_checksum, "UDP checksum wrong")                                               \
@@ -88,7 +90,7 @@ namespace ep {
     X(tx_queue_full, "packet not sent: the port's transmit queue was full")                 \
     X(tx_refused, "TCP frame dropped after the driver refused it for 50 ms (TCP resends it)") \
     X(fault_injected, "packet dropped by the fault-injection stage")                        \
-    X(steer_ring_full, "segment for another lcore's port dropped: its steering ring was full")
+    X(steer_ring_full, "segment for another lcore's port (or an ARP reply copy for it) dropped: its steering ring was full")
 
 enum class Drop : uint16_t {
     none = 0,

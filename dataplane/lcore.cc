@@ -3,8 +3,8 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_log.h>
-#include <rte_ring.h>
 #include <rte_pause.h>
+#include <rte_ring.h>
 
 #include "chunkstore/store.h"
 #include "dataplane/fault_stage.h"
@@ -17,7 +17,8 @@ namespace ep {
 uint16_t port_send(Lcore &lc, LcoreQueue &q, rte_mbuf **tx, uint16_t n) {
     uint16_t sent = 0;
     while (sent < n) {
-        const uint16_t k = rte_eth_tx_burst(q.port->id, q.queue, tx + sent, static_cast<uint16_t>(n - sent));
+        const uint16_t k =
+            rte_eth_tx_burst(q.port->id, q.queue, tx + sent, static_cast<uint16_t>(n - sent));
         if (k == 0) break;
         sent = static_cast<uint16_t>(sent + k);
     }
@@ -47,7 +48,10 @@ void transmit(Lcore &lc, LcoreQueue &q, rte_mbuf **tx, uint16_t n) {
 // RFC 5227 §3 announcement: tells neighbours (and switches) where we are.
 void announce(Lcore &lc, LcoreQueue &q) {
     rte_mbuf *m = rte_pktmbuf_alloc(lc.pool);
-    if (!m) return;
+    if (!m) {
+        lc.counters.drop(Drop::arp_mbuf_exhausted);
+        return;
+    }
     uint8_t *buf = reinterpret_cast<uint8_t *>(rte_pktmbuf_append(m, net::kArpFrameLen));
     net::build_arp_request(buf, q.port->addr, q.port->addr.ip);
     ++lc.counters.arp_requests_sent;

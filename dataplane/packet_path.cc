@@ -22,9 +22,9 @@ namespace {
 
 // What became of one received packet.
 struct Fate {
-    bool transmit = false;  // rewritten in place; send it back out
-    Drop drop = Drop::none; // when not transmitted and not none: why it was dropped
-    bool handed = false;    // given to another lcore (steering): not ours to free
+    bool transmit = false;   // rewritten in place; send it back out
+    Drop drop = Drop::none;  // when not transmitted and not none: why it was dropped
+    bool handed = false;     // given to another lcore (steering): not ours to free
 };
 
 // The steering stage (tcp/port_steer.h): a segment for a local port in
@@ -46,7 +46,8 @@ Fate steer_tcp(Lcore &lc, LcoreQueue &q, rte_mbuf *m, const uint8_t *ip, const n
 // Each lcore resolves its next hops in its own table, and the reply to the
 // one that asked may reach any queue: every other lcore gets a copy of an
 // ARP reply (rare: one per neighbour and aging period). A copy that finds no
-// mbuf or no ring room is simply not shared: ARP asks again.
+// mbuf or no ring room is not shared (counted: arp_mbuf_exhausted,
+// steer_ring_full): that lcore's ARP asks again.
 void share_arp_reply(Lcore &lc, LcoreQueue &q, const rte_mbuf *m, const uint8_t *frame,
                      uint32_t len) {
     constexpr uint32_t kOp = sizeof(rte_ether_hdr) + 6;
@@ -54,8 +55,12 @@ void share_arp_reply(Lcore &lc, LcoreQueue &q, const rte_mbuf *m, const uint8_t 
     for (uint16_t i = 0; i < q.steer.lcores; ++i) {
         if (i == q.steer_self || !q.steer_to[i]) continue;
         rte_mbuf *c = rte_pktmbuf_copy(m, lc.pool, 0, UINT32_MAX);
-        if (!c) return;
+        if (!c) {
+            lc.counters.drop(Drop::arp_mbuf_exhausted);
+            return;
+        }
         if (rte_ring_mp_enqueue(q.steer_to[i], c) != 0) {
+            lc.counters.drop(Drop::steer_ring_full);
             rte_pktmbuf_free(c);
             continue;
         }
@@ -106,9 +111,12 @@ Fate probe_input(Lcore &lc, LcoreQueue &q, uint8_t *frame, uint8_t *ip, const ne
     *mine = true;
     Drop d = Drop::none;
     switch (q.probe->input(ip, v.total_len, lc.tsc_to_ns(now), &d)) {
-        case ProbeService::Verdict::kNotOurs: break;
-        case ProbeService::Verdict::kConsumed: return {};
-        case ProbeService::Verdict::kDropped: return {false, d};
+        case ProbeService::Verdict::kNotOurs:
+            break;
+        case ProbeService::Verdict::kConsumed:
+            return {};
+        case ProbeService::Verdict::kDropped:
+            return {false, d};
         case ProbeService::Verdict::kReply:
             net::eth_reply_in_place(frame, q.port->addr.mac);
             return {true};
@@ -117,7 +125,8 @@ Fate probe_input(Lcore &lc, LcoreQueue &q, uint8_t *frame, uint8_t *ip, const ne
     return {};
 }
 
-Fate handle_ipv4(Lcore &lc, LcoreQueue &q, rte_mbuf *m, uint8_t *frame, uint32_t len, uint64_t now) {
+Fate handle_ipv4(Lcore &lc, LcoreQueue &q, rte_mbuf *m, uint8_t *frame, uint32_t len,
+                 uint64_t now) {
     uint8_t *ip = frame + sizeof(rte_ether_hdr);
     net::Ipv4View v;
     // The port's RX checksum offload, where it was enabled (port.cc) and checked.
@@ -138,7 +147,8 @@ Fate handle_ipv4(Lcore &lc, LcoreQueue &q, rte_mbuf *m, uint8_t *frame, uint32_t
             // engine validates it against the connection (RFC 5927) and
             // lowers its MSS; rejected ones count as icmp_frag_rejected.
             net::FragNeeded fn;
-            if (Drop d = net::parse_icmp_frag_needed(ip, v, &fn); d != Drop::icmp_unsupported_type) {
+            if (Drop d = net::parse_icmp_frag_needed(ip, v, &fn);
+                d != Drop::icmp_unsupported_type) {
                 if (d != Drop::none) return {false, d};
                 if (!q.tcp) return {false, Drop::tcp_no_handler};
                 return {false, q.tcp->frag_needed(fn, lc.tsc_to_ns(now))};
@@ -160,7 +170,8 @@ Fate handle_ipv4(Lcore &lc, LcoreQueue &q, rte_mbuf *m, uint8_t *frame, uint32_t
             if (f.transmit) net::eth_reply_in_place(frame, q.port->addr.mac);
             return f;
         }
-        default: return {false, Drop::ipv4_unknown_protocol};
+        default:
+            return {false, Drop::ipv4_unknown_protocol};
     }
 }
 
@@ -183,7 +194,8 @@ Fate handle_frame(Lcore &lc, LcoreQueue &q, rte_mbuf *m, uint64_t now, bool stee
         }
         case net::L3::arp: {
             if (!steered) share_arp_reply(lc, q, m, frame, len);
-            net::ArpVerdict a = net::process_arp(frame, len, q.port->addr, q.arp, lc.tsc_to_ns(now));
+            net::ArpVerdict a =
+                net::process_arp(frame, len, q.port->addr, q.arp, lc.tsc_to_ns(now));
             lc.counters.arp_learned += a.learned;
             if (a.action == net::ArpAction::reply) {
                 m->data_len = m->pkt_len = net::kArpFrameLen;
@@ -192,8 +204,10 @@ Fate handle_frame(Lcore &lc, LcoreQueue &q, rte_mbuf *m, uint64_t now, bool stee
             }
             return {false, a.action == net::ArpAction::consumed ? Drop::none : a.reason};
         }
-        case net::L3::ipv6: return {false, Drop::ipv6_unsupported};
-        case net::L3::drop: break;
+        case net::L3::ipv6:
+            return {false, Drop::ipv6_unsupported};
+        case net::L3::drop:
+            break;
     }
     return {false, eth.reason};
 }

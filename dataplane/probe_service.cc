@@ -59,7 +59,10 @@ void ProbeService::send_arp(uint32_t hop, uint64_t now_ns) {
     if (hop == 0 || (last_arp_ns_ && now_ns - last_arp_ns_ < kArpRetryNs)) return;
     last_arp_ns_ = now_ns;
     rte_mbuf *m = rte_pktmbuf_alloc(lc_->pool);
-    if (!m) return;
+    if (!m) {
+        lc_->counters.drop(Drop::arp_mbuf_exhausted);  // asked again after kArpRetryNs
+        return;
+    }
     auto *buf = reinterpret_cast<uint8_t *>(rte_pktmbuf_append(m, net::kArpFrameLen));
     net::build_arp_request(buf, q_->port->addr, hop);
     ++c_.arp_requests;

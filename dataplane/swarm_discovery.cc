@@ -309,7 +309,8 @@ void DiscoveryService::udp_send(DiscoveryJob &j, uint32_t t) {
     tr.sent_ns = now_ns_;
     if (!io_->send_udp(tr.url.ip_be, kUdpClientPort, tr.url.port, tr.tx.get(),
                        static_cast<uint16_t>(n))) {
-        // ARP not answered yet (or no mbuf): again in 200 ms, not a try.
+        // ARP not answered yet (or no mbuf: drop udp_mbuf_exhausted): again
+        // in 200 ms, not a try.
         ++ctr_.udp_no_route;
         tr.sent_ns = now_ns_ - 5 * kNs + 200'000'000ull;
         return;

@@ -22,15 +22,20 @@ namespace ep {
 namespace {
 
 constexpr uint8_t kTtl = 64;
-constexpr uint64_t kArpRetryNs = 100'000'000;     // one ARP request per 100 ms at most
+constexpr uint64_t kArpRetryNs = 100'000'000;  // one ARP request per 100 ms at most
 
-void chunk_ref(void *r) { chunkstore::pin(static_cast<chunkstore::Chunk *>(r)); }
-void chunk_unref(void *r) { chunkstore::unpin(static_cast<chunkstore::Chunk *>(r)); }
+void chunk_ref(void *r) {
+    chunkstore::pin(static_cast<chunkstore::Chunk *>(r));
+}
+void chunk_unref(void *r) {
+    chunkstore::unpin(static_cast<chunkstore::Chunk *>(r));
+}
 uint32_t chunk_sum(void *r, const uint8_t *data, uint32_t len) {
     auto *c = static_cast<chunkstore::Chunk *>(r);
     // The chunk keeps host-order sums (rte_raw_cksum's convention); the engine
     // wants network-order ones: the two differ by a byte swap (RFC 1071 §2(B)).
-    return rte_bswap16(chunkstore::payload_partial_sum16(c, static_cast<uint32_t>(data - c->data), len));
+    return rte_bswap16(
+        chunkstore::payload_partial_sum16(c, static_cast<uint32_t>(data - c->data), len));
 }
 
 // Sum of `len` bytes at `data` of `item` placed at byte `offset` of the TCP
@@ -104,17 +109,22 @@ Drop TcpIo::input(const rte_mbuf *m, const uint8_t *ip, const net::Ipv4View &v, 
     const uint8_t *th = ip + v.header_len;
     tcp::SegmentIn s;
     switch (tcp::parse_header(th, l4_len, s)) {
-        case tcp::ParseError::kOk: break;
-        case tcp::ParseError::kTooShort: return Drop::tcp_truncated;
-        case tcp::ParseError::kBadDataOffset: return Drop::tcp_bad_offset;
-        case tcp::ParseError::kBadOptions: return Drop::tcp_bad_options;
+        case tcp::ParseError::kOk:
+            break;
+        case tcp::ParseError::kTooShort:
+            return Drop::tcp_truncated;
+        case tcp::ParseError::kBadDataOffset:
+            return Drop::tcp_bad_offset;
+        case tcp::ParseError::kBadOptions:
+            return Drop::tcp_bad_options;
     }
     // RFC 9293 §3.1: verify the checksum, trusting the NIC when it checked.
     const uint64_t l4_flags = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
     if (l4_flags == RTE_MBUF_F_RX_L4_CKSUM_BAD) return Drop::tcp_bad_checksum;
     if (l4_flags != RTE_MBUF_F_RX_L4_CKSUM_GOOD) {
-        const uint64_t sum = net::pseudo_sum_v4(v.src, v.dst, IPPROTO_TCP, static_cast<uint16_t>(l4_len)) +
-                             net::sum_bytes(th, l4_len);
+        const uint64_t sum =
+            net::pseudo_sum_v4(v.src, v.dst, IPPROTO_TCP, static_cast<uint16_t>(l4_len)) +
+            net::sum_bytes(th, l4_len);
         if (net::fold_sum(sum) != 0xffff) return Drop::tcp_bad_checksum;
     }
     s.src = tcp::IpAddr::v4(rte_be_to_cpu_32(v.src));
@@ -124,7 +134,8 @@ Drop TcpIo::input(const rte_mbuf *m, const uint8_t *ip, const net::Ipv4View &v, 
     // a SYN teaches us that neighbour's MAC.
     if (s.flags & tcp::kSyn) {
         const auto *eh = rte_pktmbuf_mtod(m, const rte_ether_hdr *);
-        if (q_->arp.learn(q_->port->addr.next_hop(v.src), eh->src_addr, now_ns)) ++lc_->counters.arp_learned;
+        if (q_->arp.learn(q_->port->addr.next_hop(v.src), eh->src_addr, now_ns))
+            ++lc_->counters.arp_learned;
     }
     stack_.input(s, now_ns);
     return Drop::none;
@@ -138,9 +149,11 @@ Drop TcpIo::frag_needed(const net::FragNeeded &fn, uint64_t now_ns) {
     k.rport = fn.rport;
     switch (stack_.icmp_frag_needed(k, fn.seq, fn.mtu, now_ns)) {
         case tcp::IcmpVerdict::kAccepted:
-        case tcp::IcmpVerdict::kIgnored: return Drop::none;
+        case tcp::IcmpVerdict::kIgnored:
+            return Drop::none;
         case tcp::IcmpVerdict::kNoConnection:
-        case tcp::IcmpVerdict::kOutOfWindow: break;
+        case tcp::IcmpVerdict::kOutOfWindow:
+            break;
     }
     return Drop::icmp_frag_rejected;
 }
@@ -168,24 +181,30 @@ bool TcpIo::resolve(uint32_t dst_be, rte_ether_addr *mac) {
         // Stale: send as before, and ask the neighbour (unicast) whether it
         // is still there at that address (RFC 1122 2.3.2.1).
         if (r.use == net::ArpTable::Use::poll) {
+            // No mbuf: counted; the entry polls again after poll_every.
             if (rte_mbuf *m = rte_pktmbuf_alloc(lc_->pool)) {
                 auto *buf = reinterpret_cast<uint8_t *>(rte_pktmbuf_append(m, net::kArpFrameLen));
                 net::build_arp_request(buf, q_->port->addr, hop, &r.mac);
                 ++lc_->counters.arp_polls_sent;
                 if (ntx_ == kTxCap) flush();
                 tx_[ntx_++] = m;
+            } else {
+                lc_->counters.drop(Drop::arp_mbuf_exhausted);
             }
         }
         return true;
     }
     if (hop != 0 && now - last_arp_ns_ > kArpRetryNs) {
         last_arp_ns_ = now;
+        // No mbuf: counted; the next send after kArpRetryNs asks again.
         if (rte_mbuf *m = rte_pktmbuf_alloc(lc_->pool)) {
             auto *buf = reinterpret_cast<uint8_t *>(rte_pktmbuf_append(m, net::kArpFrameLen));
             net::build_arp_request(buf, q_->port->addr, hop);
             ++lc_->counters.arp_requests_sent;
             if (ntx_ == kTxCap) flush();
             tx_[ntx_++] = m;
+        } else {
+            lc_->counters.drop(Drop::arp_mbuf_exhausted);
         }
     }
     return false;
@@ -208,8 +227,12 @@ bool TcpIo::send_udp(uint32_t dst_be, uint16_t sport, uint16_t dport, const uint
     constexpr uint32_t kHdrs = sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) + sizeof(rte_udp_hdr);
     if (len > 1400) return false;
     rte_mbuf *m = rte_pktmbuf_alloc(lc_->pool);
-    if (!m) return false;
-    auto *eh = reinterpret_cast<rte_ether_hdr *>(rte_pktmbuf_append(m, static_cast<uint16_t>(kHdrs + len)));
+    if (!m) {
+        lc_->counters.drop(Drop::udp_mbuf_exhausted);
+        return false;
+    }
+    auto *eh = reinterpret_cast<rte_ether_hdr *>(
+        rte_pktmbuf_append(m, static_cast<uint16_t>(kHdrs + len)));
     auto *ih = reinterpret_cast<rte_ipv4_hdr *>(eh + 1);
     auto *uh = reinterpret_cast<rte_udp_hdr *>(ih + 1);
     std::memcpy(uh + 1, payload, len);
@@ -282,8 +305,8 @@ rte_mbuf *TcpIo::build(const tcp::SegmentOut &seg, const rte_ether_addr &dst_mac
     auto *eh = reinterpret_cast<rte_ether_hdr *>(p);
     auto *ih = reinterpret_cast<rte_ipv4_hdr *>(eh + 1);
     auto *th = reinterpret_cast<rte_tcp_hdr *>(ih + 1);
-    const uint32_t tcp_len =
-        static_cast<uint32_t>(tcp::write_header(seg, reinterpret_cast<uint8_t *>(th)));  // checksum zero
+    const uint32_t tcp_len = static_cast<uint32_t>(
+        tcp::write_header(seg, reinterpret_cast<uint8_t *>(th)));  // checksum zero
     const uint32_t hdr_len = sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) + tcp_len;
     rte_pktmbuf_append(head, static_cast<uint16_t>(hdr_len));  // at p: the mbuf was empty
     const uint32_t plen = to - from;

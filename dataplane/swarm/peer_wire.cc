@@ -89,9 +89,17 @@ size_t Parser::feed(const uint8_t *in, size_t n, Event *e) {
             case St::kHandshake: {
                 // BEP 3: pstrlen (19), "BitTorrent protocol", 8 reserved bytes,
                 // info hash, peer id. Checked as soon as the first 20 bytes are in.
+                // A peer whose first two bytes are not 19 'B' never meant to
+                // send a plaintext handshake: most often an MSE/PE key
+                // exchange (96 random-looking bytes, which libtorrent and
+                // aria2 try first and then reconnect in plaintext), else a
+                // message first or another protocol: no_plain_handshake.
+                // Only 19 'B' then a wrong protocol string is bad_handshake
+                // (an MSE key starts with 19 'B' once in 65536 tries).
                 while (have_ < kHandshakeLen && used < n) {
                     buf_[have_++] = in[used++];
-                    if (have_ == 1 && buf_[0] != 19) return used + fail(Error::bad_handshake, e);
+                    if ((have_ == 1 && buf_[0] != 19) || (have_ == 2 && buf_[1] != kProtocol[0]))
+                        return used + fail(Error::no_plain_handshake, e);
                     if (have_ == 20 && std::memcmp(buf_ + 1, kProtocol, 19) != 0)
                         return used + fail(Error::bad_handshake, e);
                 }

@@ -43,7 +43,8 @@ inline constexpr uint8_t kReservedExtByte = 5, kReservedExtBit = 0x10;
 inline constexpr uint8_t kReservedFastByte = 7, kReservedFastBit = 0x04;
 
 #define EP_PEER_WIRE_ERRORS(X)                                                  \
-    X(bad_handshake, "handshake is not BEP 3's (length byte, protocol string)") \
+    X(bad_handshake, "began as BEP 3's handshake (19, 'B') but the protocol string is wrong") \
+    X(no_plain_handshake, "first bytes not BEP 3's handshake: MSE/PE (encrypted; libtorrent and aria2 try it first, then plaintext), a message, or not BitTorrent") \
     X(request_too_long, "request/cancel/reject for more than 16 KiB")           \
     X(out_of_range, "piece index or begin+length outside the torrent")          \
     X(too_long, "length prefix larger than the largest legal message")          \

@@ -280,7 +280,43 @@ TEST_F(Session, HostileFramingIsCountedByName) {
 TEST_F(Session, MessagesBeforeTheHandshakeClose) {
     feed(msg(pw::kInterested));
     EXPECT_TRUE(s.closed());
-    EXPECT_EQ(ctr.wire_errors[static_cast<unsigned>(pw::Error::bad_handshake)], 1u);
+    EXPECT_EQ(ctr.wire_errors[static_cast<unsigned>(pw::Error::no_plain_handshake)], 1u);
+}
+
+// What libtorrent (2.0, default out_enc_policy pe_enabled) and aria2 send
+// first on an outgoing connection: an MSE/PE key exchange, a 96-byte
+// Diffie-Hellman key Ya and 0-511 random pad bytes
+// (bt_peer_connection::write_pe1_2_dhkey), no plaintext handshake. We do
+// not speak MSE: closed, the client reconnects in plaintext and downloads.
+// That first try is not a malformed BitTorrent handshake, and counting it
+// bad_handshake made the counter equal `handshakes` in the soak (issue 12).
+std::string mse_first_flight(uint8_t first) {
+    std::string b(96 + 137, '\0');
+    uint32_t x = 0x9e3779b9u;
+    for (char &c : b) c = static_cast<char>((x = x * 1664525u + 1013904223u) >> 24);
+    b[0] = static_cast<char>(first);
+    return b;
+}
+
+TEST_F(Session, AnEncryptedHandshakeAttemptIsNotCountedBadHandshake) {
+    for (uint8_t first : {uint8_t{0x00}, uint8_t{0x8f}, uint8_t{0xff}, uint8_t{19}}) {
+        SCOPED_TRACE(static_cast<int>(first));
+        s.start(now);
+        const uint64_t before =
+            ctr.wire_errors[static_cast<unsigned>(pw::Error::no_plain_handshake)];
+        feed(mse_first_flight(first));
+        EXPECT_TRUE(s.closed());
+        EXPECT_EQ(ctr.wire_errors[static_cast<unsigned>(pw::Error::bad_handshake)], 0u);
+        EXPECT_EQ(ctr.wire_errors[static_cast<unsigned>(pw::Error::no_plain_handshake)],
+                  before + 1);
+        EXPECT_EQ(ctr.handshakes, 0u);
+    }
+    // The plaintext retry on a fresh connection is a good handshake.
+    s.start(now);
+    feed(handshake(true, true));
+    EXPECT_FALSE(s.closed());
+    EXPECT_EQ(ctr.handshakes, 1u);
+    EXPECT_EQ(ctr.wire_errors[static_cast<unsigned>(pw::Error::bad_handshake)], 0u);
 }
 
 TEST_F(Session, LateBitfieldIsCountedAndUnrequestedPiecesClose) {

@@ -168,7 +168,12 @@ TEST(PeerWire, GarbageHandshake) {
             if (e.ev == Ev::kError) return e.err;
         return Error::none;
     };
-    EXPECT_EQ(bad({'G', 'E', 'T', ' ', '/'}), Error::bad_handshake);
+    // Not a plaintext handshake at all: another protocol, a message first,
+    // an MSE/PE key (random bytes, 19 first or not).
+    EXPECT_EQ(bad({'G', 'E', 'T', ' ', '/'}), Error::no_plain_handshake);
+    EXPECT_EQ(bad({0, 0, 0, 1, kInterested}), Error::no_plain_handshake);
+    EXPECT_EQ(bad({19, 0x7c, 0x11, 0xe0}), Error::no_plain_handshake);
+    // 19 'B' and then not BEP 3's protocol string: a bad handshake.
     std::vector<uint8_t> hs = handshake(false, false);
     hs[5] = 'X';
     EXPECT_EQ(bad(hs), Error::bad_handshake);
@@ -183,6 +188,7 @@ TEST(PeerWire, GarbageHandshake) {
     p.feed(hs.data(), hs.size(), &e);
     EXPECT_EQ(e.ev, Ev::kError);
     EXPECT_STREQ(error_name(Error::bad_handshake), "bad_handshake");
+    EXPECT_STREQ(error_name(Error::no_plain_handshake), "no_plain_handshake");
 }
 
 }  // namespace

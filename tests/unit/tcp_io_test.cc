@@ -236,5 +236,70 @@ TEST_F(TcpIoExhaustion, NoHeaderMbufNoSliceMbufEitherSliceCountedAndNothingHeld)
     }
 }
 
+// mbuf exhaustion on the resolve path (issue 17): an ARP request for an
+// unknown next hop, or a unicast poll of a stale one, that cannot get an
+// mbuf is not sent and is counted arp_mbuf_exhausted (not arp_*_sent); a
+// UDP datagram this queue originates is counted udp_mbuf_exhausted.
+constexpr uint32_t kStaleIp = 0x0a4d0003;    // 10.77.0.3: known, but stale
+constexpr uint32_t kUnknownIp = 0x0a4d0004;  // 10.77.0.4: never heard from
+const rte_ether_addr kStaleMac = {{0x02, 0, 0, 0, 0x4d, 0x03}};
+
+struct TcpIoArpExhaustion : TcpIoExhaustion {
+    void emit_to(uint32_t ip) {
+        io->emit(tcp::SegmentOut{.src = tcp::IpAddr::v4(kLocalIp),
+                                 .dst = tcp::IpAddr::v4(ip),
+                                 .sport = kLocalPort,
+                                 .dport = kPeerPort,
+                                 .seq = 7000,
+                                 .ack = 1,
+                                 .flags = tcp::kAck,
+                                 .window = 1000});
+        io->flush();
+    }
+    uint64_t arp_exhausted() const { return lc->counters.dropped(Drop::arp_mbuf_exhausted); }
+};
+
+TEST_F(TcpIoArpExhaustion, NoMbufForAnArpRequestIsCountedAndNotCountedSent) {
+    leave_free(0);
+    emit_to(kUnknownIp);
+    EXPECT_EQ(lc->counters.dropped(Drop::tcp_no_route), 1u);  // the segment: TCP resends it
+    EXPECT_EQ(arp_exhausted(), 1u);                           // the request that could not go
+    EXPECT_EQ(lc->counters.arp_requests_sent, 0u);
+    EXPECT_TRUE(take_sent().empty());
+    // With an mbuf again (after the 100 ms retry interval) the request goes.
+    for (rte_mbuf *m : held) rte_pktmbuf_free(m);
+    held.clear();
+    io->stack().set_time(now + 200'000'000);
+    emit_to(kUnknownIp);
+    const std::vector<rte_mbuf *> sent = take_sent();
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(rte_pktmbuf_mtod(sent[0], const rte_ether_hdr *)->ether_type,
+              RTE_BE16(RTE_ETHER_TYPE_ARP));
+    rte_pktmbuf_free(sent[0]);
+    EXPECT_EQ(lc->counters.arp_requests_sent, 1u);
+    EXPECT_EQ(arp_exhausted(), 1u);
+}
+
+TEST_F(TcpIoArpExhaustion, NoMbufForAnArpPollIsCountedAndNotCountedSent) {
+    // Stale after 5 ns: the next send to it polls (RFC 1122 2.3.2.1).
+    lc->queues[0].arp.set_aging(
+        {.reachable = 5, .poll_every = 1'000'000'000, .expire_after = 1'000'000'000'000});
+    lc->queues[0].arp.learn(rte_cpu_to_be_32(kStaleIp), kStaleMac, now - 10);
+    leave_free(0);
+    emit_to(kStaleIp);
+    EXPECT_EQ(arp_exhausted(), 1u);  // the poll
+    EXPECT_EQ(lc->counters.arp_polls_sent, 0u);
+    EXPECT_EQ(lc->counters.dropped(Drop::tcp_mbuf_exhausted), 1u);  // and the segment
+    EXPECT_TRUE(take_sent().empty());
+}
+
+TEST_F(TcpIoArpExhaustion, NoMbufForAnOriginatedUdpDatagramIsCounted) {
+    const uint8_t payload[16] = {1, 2, 3};
+    leave_free(0);
+    EXPECT_FALSE(io->send_udp(rte_cpu_to_be_32(kPeerIp), 6881, 6969, payload, sizeof payload));
+    EXPECT_EQ(lc->counters.dropped(Drop::udp_mbuf_exhausted), 1u);
+    EXPECT_TRUE(take_sent().empty());
+}
+
 }  // namespace
 }  // namespace ep
