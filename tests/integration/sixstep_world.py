@@ -52,7 +52,12 @@ GEO = ("geo", "recompute_s = 3600          # membership changes recompute at onc
 # the world's links lose nothing, and the few % of retransmissions its TCP
 # connections count on this loaded machine (spurious ones: RTOs of a
 # descheduled peer) would otherwise decide, on every path alike, by noise.
-MEASURED = ("measured", "recompute_s = 1\nmeasure_half_life_s = 3\nloss_ms_per_pct = 1")
+# Hysteresis of 15 ms (stick_ms, not the default 5): before the delay both
+# clusters are about as fast, and one CI run saw london-1's own 0.5 ms beat
+# paris's 2.9 ms + 3.3 % loss (6.2 ms) by more than 5 ms on noise alone;
+# the 40 ms delay the test adds clears 15 ms by far.
+MEASURED = ("measured",
+            "recompute_s = 1\nmeasure_half_life_s = 3\nloss_ms_per_pct = 1\nstick_ms = 15")
 # Documentation ranges (RFC 5737), not private ones: an ECS option with a
 # private address locates nobody, so the appliances' DNS decides such a
 # query by the resolver's address (dataplane/dns/answer.cc ecs_usable).

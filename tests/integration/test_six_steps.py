@@ -122,10 +122,14 @@ def rtts(why, cluster):
         rf"^    {cluster} +\S+ +([\d.]+) +[\d.]+ +[\d.]+ +\d+  (.+)$", why, re.M)}
 
 
-def wait_every(w, what, fn, timeout):
-    """Until fn(ep, why) holds on every live appliance; their `why` if not."""
+def wait_every(w, what, fn, timeout, between=None):
+    """Until fn(ep, why) holds on every live appliance; their `why` if not.
+    between(), if given, runs before each look (traffic that keeps the
+    measurements fresh: with a 3 s half-life they fade while we wait)."""
     deadline = time.time() + timeout
     while True:
+        if between:
+            between()
         whys = {ep.name: ep.ctl("why", w.client_ip).stdout for ep in w.alive()}
         if all(fn(w.eps[n], why) for n, why in whys.items()):
             return whys
@@ -169,12 +173,15 @@ def test_the_clients_cluster_gets_worse_and_the_measurements_move_it(world):
     try:
         # Both clusters measured from the client, and paris still decided:
         # both are as fast (this machine), and hysteresis keeps the last.
-        for _ in range(3):
+        def both():
             fetch(w, f"http://{paris.ip}/{TITLE}/{segs[1]}", segs[1])
             fetch(w, f"http://{london[0].ip}/{TITLE}/{segs[1]}", segs[1])
+
+        for _ in range(2):
+            both()
         wait_every(w, "both measured, paris decided",
                    lambda ep, why: rtts(why, "paris") and rtts(why, "london")
-                   and "decided paris" in why, 30)
+                   and "decided paris" in why, 30, between=both)
         fast = max(max(rtts(paris.ctl("why", w.client_ip).stdout, "paris").values()), 1.0)
         t.start()
         wait_resolves_to(w, [paris.ip], timeout=DNS_TTL + MARGIN)
@@ -189,7 +196,7 @@ def test_the_clients_cluster_gets_worse_and_the_measurements_move_it(world):
         # others from its etcd record) and decides london.
         whys = wait_every(w, "paris measured slow, london decided",
                           lambda ep, why: max(rtts(why, "paris").values(), default=0) > fast + 15
-                          and "decided london" in why, 40)
+                          and "decided london" in why, 40, between=both)
         # New resolutions through the LDNS (after the TTL it may keep the
         # old answer for) name london's two appliances.
         wait_resolves_to(w, [ep.ip for ep in london], timeout=DNS_TTL + MARGIN)
