@@ -29,8 +29,10 @@ class Nginx:
     the origin namespace. master_process off: one process, so killing it
     kills the origin; it stays root, so it reads our temp files."""
 
-    def __init__(self, ns, ip, root, rate=None):
-        self.ns, self.ip, self.root = ns, ip, root
+    def __init__(self, ns, ip, root, rate=None, port=ORIGIN_PORT, log_extra=""):
+        """log_extra: nginx variables appended to each log line after
+        `$uri $http_range $status $body_bytes_sent $connection`."""
+        self.ns, self.ip, self.root, self.port = ns, ip, root, port
         self.prefix = tempfile.mkdtemp(prefix="edgeplane-nginx-", dir="/var/tmp")
         self.log = os.path.join(self.prefix, "access.log")
         self.proc = None
@@ -43,7 +45,7 @@ error_log {self.prefix}/error.log;
 pid {self.prefix}/nginx.pid;
 events {{ worker_connections 1024; }}
 http {{
-    log_format fill '$uri $http_range $status $body_bytes_sent $connection';
+    log_format fill '$uri $http_range $status $body_bytes_sent $connection{(' ' + log_extra) if log_extra else ''}';
     access_log {self.log} fill;
     client_body_temp_path {self.prefix}/body;
     proxy_temp_path {self.prefix}/proxy;
@@ -52,7 +54,7 @@ http {{
     scgi_temp_path {self.prefix}/scgi;
     types {{ video/mp4 mp4; application/octet-stream bin; }}
     server {{
-        listen {ip}:{ORIGIN_PORT};
+        listen {ip}:{port};
         root {root};
         {rate_line}
         location /vod/slow/ {{ limit_rate 1m; }}
@@ -77,7 +79,7 @@ http {{
         deadline = time.time() + 10
         while time.time() < deadline:
             r = subprocess.run(["ip", "netns", "exec", self.ns, "curl", "-s", "-o", "/dev/null",
-                                "-w", "%{http_code}", f"http://{self.ip}:{ORIGIN_PORT}/probe"],
+                                "-w", "%{http_code}", f"http://{self.ip}:{self.port}/probe"],
                                capture_output=True, text=True)
             if r.stdout.strip() in ("200", "404"):
                 return self

@@ -19,13 +19,13 @@ http counters."""
 
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
 
 import pytest
 
+import test_origin
 from harness import Edgeplane, RoutedClient
 
 CHUNK = 256 * 1024
@@ -35,75 +35,27 @@ INTERVAL_MS = 300
 RISE, FALL = 2, 3
 
 
-class Nginx:
-    """A plain nginx process (master_process off: killing it kills the
-    origin) on one port; its log: method, uri, range, status."""
+
+class Nginx(test_origin.Nginx):
+    """test_origin's nginx on one port, its log lines also carrying the
+    method (the health checks are HEADs, the fills GETs)."""
 
     def __init__(self, ns, ip, port, root):
-        self.ns, self.ip, self.port, self.root = ns, ip, port, root
-        self.prefix = tempfile.mkdtemp(prefix="edgeplane-nginx-health-", dir="/var/tmp")
-        self.log = os.path.join(self.prefix, "access.log")
-        self.proc = None
-        conf = f"""
-master_process off;
-daemon off;
-worker_processes 1;
-error_log {self.prefix}/error.log;
-pid {self.prefix}/nginx.pid;
-events {{ worker_connections 256; }}
-http {{
-    log_format fill '$request_method $uri $http_range $status';
-    access_log {self.log} fill;
-    client_body_temp_path {self.prefix}/body;
-    proxy_temp_path {self.prefix}/proxy;
-    fastcgi_temp_path {self.prefix}/fastcgi;
-    uwsgi_temp_path {self.prefix}/uwsgi;
-    scgi_temp_path {self.prefix}/scgi;
-    types {{ application/octet-stream bin; }}
-    server {{
-        listen {ip}:{port};
-        root {root};
-    }}
-}}
-"""
-        with open(os.path.join(self.prefix, "nginx.conf"), "w") as f:
-            f.write(conf)
+        super().__init__(ns, ip, root, port=port, log_extra="$request_method")
 
-    def start(self):
-        open(self.log, "a").close()
-        self.proc = subprocess.Popen(
-            ["ip", "netns", "exec", self.ns, "/usr/sbin/nginx", "-p", self.prefix, "-c",
-             os.path.join(self.prefix, "nginx.conf")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            r = subprocess.run(["ip", "netns", "exec", self.ns, "curl", "-s", "-o", "/dev/null",
-                                "-w", "%{http_code}", f"http://{self.ip}:{self.port}/nothing"],
-                               capture_output=True, text=True)
-            if r.stdout.strip() == "404":
-                return self
-            if self.proc.poll() is not None:
-                raise RuntimeError("nginx exited: " + self.proc.stderr.read().decode())
-            time.sleep(0.05)
-        raise RuntimeError("nginx never answered")
-
-    def kill(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait()
+    def _rows(self):
+        with open(self.log) as f:
+            return [p for p in (line.split() for line in f) if len(p) >= 6]
 
     def gets(self, uri):
         """Range of every GET logged for uri."""
-        with open(self.log) as f:
-            return [p[2] for p in (line.split() for line in f)
-                    if len(p) >= 4 and p[0] == "GET" and p[1] == uri]
+        return [p[1] for p in self._rows() if p[0] == uri and p[5] == "GET"]
 
     def heads(self):
-        with open(self.log) as f:
-            return sum(1 for line in f if line.startswith("HEAD "))
+        return sum(1 for p in self._rows() if p[5] == "HEAD")
 
     def cleanup(self):
-        self.kill()
+        super().cleanup()
         shutil.rmtree(self.prefix, ignore_errors=True)
 
 

@@ -36,16 +36,7 @@ def clock_offset_to(h, m):
 def timed_nginx(ns, ip, root):
     """The test_origin nginx, its log lines also carrying when each request
     ended ($msec) and how long it took ($request_time): the rate check's input."""
-    n = Nginx(ns, ip, root)
-    conf = os.path.join(n.prefix, "nginx.conf")
-    with open(conf) as f:
-        text = f.read()
-    text = text.replace("$body_bytes_sent $connection';",
-                        "$body_bytes_sent $connection $msec $request_time';")
-    assert "$msec" in text
-    with open(conf, "w") as f:
-        f.write(text)
-    return n
+    return Nginx(ns, ip, root, log_extra="$msec $request_time")
 
 
 def log_rows(nginx):

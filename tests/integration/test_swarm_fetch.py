@@ -12,7 +12,7 @@ import os
 import subprocess
 import time
 
-from swarm_util import make_file, sha256
+from swarm_util import fetch_jobs, make_file, sha256
 from harness import PYTHON, Edgeplane
 
 PIECE = 256 * 1024
@@ -86,26 +86,11 @@ class Seed:
         self.proc.wait()
 
 
-def progress(ep):
-    """`edgectl swarm` as {name: (fields, [peer fields])}."""
-    out, cur = {}, None
-    for line in ep.ctl("swarm").stdout.splitlines():
-        w = line.split()
-        if w[0] == "fetch":
-            cur = w[1]
-            # fetch NAME info_hash H PHASE pieces D/T peers N banned B [seeding]
-            f = dict(zip(w[5::2], w[6::2]))
-            f["info_hash"], f["phase"], f["seeding"] = w[3], w[4], w[-1] == "seeding"
-            out[cur] = (f, [])
-        elif w[0] == "peer":
-            out[cur][1].append({"addr": w[1], "state": w[2], "down": int(w[4]), "bad": int(w[6])})
-    return out
-
 
 def wait_phase(ep, name, phase, timeout=30):
     deadline = time.time() + timeout
     while time.time() < deadline:
-        p = progress(ep).get(name)
+        p = fetch_jobs(ep).get(name)
         if p and p[0]["phase"] == phase:
             return p
         time.sleep(0.2)
@@ -135,7 +120,7 @@ def test_fetch_from_a_libtorrent_seed_then_serve_it_over_http():
             assert out.startswith("fetching movie.bin info_hash " + seed.info_hash), out
             f, peers = wait_phase(ep, "movie.bin", "complete")
             assert f["pieces"] == "17/17", f
-            assert peers[0]["down"] >= size and peers[0]["bad"] == 0, peers
+            assert int(peers[0]["down"]) >= size and int(peers[0]["bad"]) == 0, peers
             # HTTP serves it byte-exact.
             rc, body = http_get(ep, "movie.bin")
             assert rc == 0 and hashlib.sha256(body).hexdigest() == sha256(src)
@@ -184,12 +169,12 @@ def test_corrupt_seed_is_banned_nothing_corrupt_stored_good_seed_completes():
                    "--peer", f"{ep.host_ip}:6882")
             deadline = time.time() + 20
             while time.time() < deadline:
-                peers = progress(ep)["clip.bin"][1]
+                peers = fetch_jobs(ep)["clip.bin"][1]
                 if peers[0]["state"] == "banned":
                     break
                 time.sleep(0.2)
-            f, peers = progress(ep)["clip.bin"]
-            assert peers[0]["state"] == "banned" and peers[0]["bad"] >= 2, (f, peers)
+            f, peers = fetch_jobs(ep)["clip.bin"]
+            assert peers[0]["state"] == "banned" and int(peers[0]["bad"]) >= 2, (f, peers)
             st = fetch_stats(ep)
             assert st["fetch_pieces_bad"] >= 2 and st["fetch_peers_banned"] == 1, st
             assert st["fetch_pieces_verified"] == 0 and st["fetch_pieces_stored"] == 0, st
@@ -204,7 +189,7 @@ def test_corrupt_seed_is_banned_nothing_corrupt_stored_good_seed_completes():
             good = Seed(ep, src, torrent, 6882)
             f, peers = wait_phase(ep, "clip.bin", "complete")
             assert f["pieces"] == "17/17", f
-            assert peers[0]["state"] == "banned" and peers[1]["down"] >= size - PIECE, peers
+            assert peers[0]["state"] == "banned" and int(peers[1]["down"]) >= size - PIECE, peers
             rc, body = http_get(ep, "clip.bin")
             assert rc == 0 and hashlib.sha256(body).hexdigest() == sha256(src)
             st = fetch_stats(ep)

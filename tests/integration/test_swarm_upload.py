@@ -23,7 +23,7 @@ import subprocess
 import time
 
 from harness import PYTHON, Edgeplane
-from swarm_util import make_file, sha256
+from swarm_util import fetch_jobs, make_file, sha256
 
 PIECE = 256 * 1024
 
@@ -116,22 +116,6 @@ class Peers:
         self.proc.wait()
 
 
-def swarm(ep):
-    """`edgectl swarm`: {name: (fetch fields, [peer fields])}."""
-    out, cur = {}, None
-    for line in ep.ctl("swarm").stdout.splitlines():
-        w = line.split()
-        if w[0] == "fetch":
-            cur = w[1]
-            f = dict(zip(w[5::2], w[6::2]))
-            f["phase"], f["info_hash"] = w[4], w[3]
-            out[cur] = (f, [])
-        elif w[0] == "peer":
-            p = dict(zip(w[3::2], w[4::2]))
-            p["addr"], p["state"] = w[1], w[2]
-            out[cur][1].append(p)
-    return out
-
 
 def test_a_leecher_that_dials_us_downloads_while_we_fetch():
     size = 16 * PIECE + 4321
@@ -157,7 +141,7 @@ def test_a_leecher_that_dials_us_downloads_while_we_fetch():
             # in) and gets blocks from it.
             up_while_running, deadline = 0, time.time() + 40
             while time.time() < deadline:
-                f, peers = swarm(ep)["film.bin"]
+                f, peers = fetch_jobs(ep)["film.bin"]
                 if f["phase"] not in ("queued", "running"):
                     break
                 for p in peers:
@@ -199,7 +183,7 @@ def test_a_leecher_that_dials_us_downloads_while_we_fetch():
                     time.sleep(0.3)
                 assert seen, ep.ctl("swarm").stdout
                 assert seen[1]["peer_interested"] == "1" and seen[1]["dir"] == "in", seen
-                assert seen[0] == swarm(ep)["film.bin"][0]["info_hash"], seen
+                assert seen[0] == fetch_jobs(ep)["film.bin"][0]["info_hash"], seen
             finally:
                 slow.stop()
         finally:
@@ -257,8 +241,8 @@ def test_tit_for_tat_unchokes_the_four_fastest_senders_and_rotates_the_optimisti
             # same round (the flags are then that round's).
             rounds, deadline, last = {}, time.time() + 60, None
             while time.time() < deadline:
-                a = swarm(ep)["show.bin"]
-                b = swarm(ep)["show.bin"]
+                a = fetch_jobs(ep)["show.bin"]
+                b = fetch_jobs(ep)["show.bin"]
                 if b[0]["phase"] not in ("queued", "running"):
                     break
                 r = int(a[0]["round"])
