@@ -12,55 +12,12 @@
 
 #include "chunkstore/record.h"
 #include "chunkstore/store.h"
-#include "tests/chunkstore/test_util.h"
+#include "tests/chunkstore/fill_util.h"
 
 using namespace ep::chunkstore;
-using test::random_bytes;
-using test::TempDir;
+using namespace ep::chunkstore::test;
 
 namespace {
-
-constexpr uint32_t kTid = 0;
-
-Config disk_config(const TempDir &d, uint32_t ram_slots, uint32_t disk_slots, const char *name) {
-    Config c;
-    c.ram_capacity_bytes = uint64_t{ram_slots} * kChunkSize;
-    c.max_objects = 64;
-    c.path = d.file("store.eps");
-    c.disk_capacity_bytes = uint64_t{disk_slots} * kRecordSize;
-    c.name = name;
-    return c;
-}
-
-std::unique_ptr<Store> open_ok(const Config &c, OpenReport *rep = nullptr) {
-    std::string err;
-    auto s = Store::open(c, &err, rep);
-    EXPECT_TRUE(s) << err;
-    if (s) {
-        EXPECT_TRUE(s->register_reader(kTid));
-    }
-    return s;
-}
-
-std::vector<uint8_t> chunk_of(const std::vector<uint8_t> &d, uint32_t i) {
-    const size_t off = size_t{i} * kChunkSize;
-    const size_t len = std::min<size_t>(kChunkSize, d.size() - off);
-    return {d.begin() + off, d.begin() + off + len};
-}
-
-// Promotes chunk i through the data-core path (request, poll, lookup) and
-// returns its bytes, or nothing when the store settled the request without it.
-std::vector<uint8_t> promoted(Store &s, const ObjectMeta &m, uint32_t i) {
-    const ChunkKey key = chunk_key(m.id, i);
-    for (int n = 0; n < 200000; ++n) {
-        if (Chunk *c = s.lookup(kTid, m, i)) return {c->data, c->data + c->len};
-        if (n > 256 && !s.on_disk(key)) return {};  // no record (any more): nothing comes
-        if (n % 64 == 0) s.request_promotion(kTid, key);
-        s.poll();
-        s.quiescent(kTid);
-    }
-    return {};
-}
 
 constexpr char kName[] = "vod/big.mp4";
 constexpr char kOriginEtag[] = "\"5f1e-6a3b2c\"";
@@ -96,20 +53,8 @@ void flip_byte(const std::string &path, uint64_t off) {
 }
 
 // The slot whose header says chunk `index` of kName (slots are allocated low first).
-int64_t slot_of(const std::string &path, uint32_t index, uint32_t slots) {
-    int fd = ::open(path.c_str(), O_RDONLY);
-    std::vector<uint8_t> h(kHeaderSize);
-    int64_t found = -1;
-    for (uint32_t s = 0; s < slots && found < 0; ++s) {
-        if (pread(fd, h.data(), kHeaderSize, static_cast<off_t>(uint64_t{s} * kRecordSize)) !=
-            static_cast<ssize_t>(kHeaderSize))
-            break;
-        RecordHeader r;
-        if (decode_header(h.data(), &r) == HeaderCheck::ok && r.key == chunk_key(kName, index))
-            found = s;
-    }
-    ::close(fd);
-    return found;
+int64_t chunk_slot(const std::string &path, uint32_t index, uint32_t slots) {
+    return slot_of(path, chunk_key(kName, index), slots);
 }
 
 }  // namespace
@@ -233,7 +178,7 @@ TEST(FillDisk, TornRecordBecomesAHoleNeverServed) {
             fill_some(*s, data, {0, 1, 2});
         }
         // A torn write: the record's header made it, the end of its payload did not.
-        const int64_t slot = slot_of(cfg.path, 1, 32);
+        const int64_t slot = chunk_slot(cfg.path, 1, 32);
         ASSERT_GE(slot, 0);
         flip_byte(cfg.path, uint64_t(slot) * kRecordSize + kPayloadOffset + kChunkSize - 1);
         OpenReport rep;

@@ -18,56 +18,14 @@
 
 #include "chunkstore/record.h"
 #include "chunkstore/store.h"
-#include "tests/chunkstore/test_util.h"
+#include "tests/chunkstore/fill_util.h"
 
 using namespace ep::chunkstore;
-using test::random_bytes;
-using test::TempDir;
+using namespace ep::chunkstore::test;
 
 namespace {
 
-constexpr uint32_t kTid = 0;
 constexpr uint64_t kVersion = 0x77aa55u;
-
-Config disk_config(const TempDir &d, uint32_t ram_slots, uint32_t disk_slots, const char *name) {
-    Config c;
-    c.ram_capacity_bytes = uint64_t{ram_slots} * kChunkSize;
-    c.max_objects = 64;
-    c.path = d.file("store.eps");
-    c.disk_capacity_bytes = uint64_t{disk_slots} * kRecordSize;
-    c.name = name;
-    return c;
-}
-
-std::unique_ptr<Store> open_ok(const Config &c, OpenReport *rep = nullptr) {
-    std::string err;
-    auto s = Store::open(c, &err, rep);
-    EXPECT_TRUE(s) << err;
-    if (s) {
-        EXPECT_TRUE(s->register_reader(kTid));
-    }
-    return s;
-}
-
-std::vector<uint8_t> chunk_of(const std::vector<uint8_t> &d, uint32_t i) {
-    const size_t off = size_t{i} * kChunkSize;
-    const size_t len = std::min<size_t>(kChunkSize, d.size() - off);
-    return {d.begin() + off, d.begin() + off + len};
-}
-
-// Promotes chunk i through the data-core path; empty when the store settled
-// the request without it (no record, or the record did not check out).
-std::vector<uint8_t> promoted(Store &s, const ObjectMeta &m, uint32_t i) {
-    const ChunkKey key = chunk_key(m.id, i);
-    for (int n = 0; n < 200000; ++n) {
-        if (Chunk *c = s.lookup(kTid, m, i)) return {c->data, c->data + c->len};
-        if (n > 256 && !s.on_disk(key)) return {};
-        if (n % 64 == 0) s.request_promotion(kTid, key);
-        s.poll();
-        s.quiescent(kTid);
-    }
-    return {};
-}
 
 // Drops the RAM copies of an object's chunks (each has a disk record or is a
 // hole), waiting out the grace period.
@@ -116,22 +74,6 @@ struct Keeper : RamObserver {
         }
     }
 };
-
-// The slot whose header says `key`, or -1.
-int64_t slot_of(const std::string &path, ChunkKey key, uint32_t slots) {
-    int fd = ::open(path.c_str(), O_RDONLY);
-    std::vector<uint8_t> h(kHeaderSize);
-    int64_t found = -1;
-    for (uint32_t s = 0; s < slots && found < 0; ++s) {
-        if (pread(fd, h.data(), kHeaderSize, static_cast<off_t>(uint64_t{s} * kRecordSize)) !=
-            static_cast<ssize_t>(kHeaderSize))
-            break;
-        RecordHeader r;
-        if (decode_header(h.data(), &r) == HeaderCheck::ok && r.key == key) found = s;
-    }
-    ::close(fd);
-    return found;
-}
 
 std::vector<uint8_t> read_slot(const std::string &path, int64_t slot) {
     std::vector<uint8_t> b(kRecordSize);
