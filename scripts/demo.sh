@@ -60,7 +60,7 @@ METRICS_PORT=${METRICS_PORT:-9100}
   --dns-port 53 --dns-zone docs/examples/dns/edgeplane.test.zone \
   --dns-zone docs/examples/dns/kingcdn.test.zone \
   --clusters docs/examples/clusters/clusters.toml \
-  --origin "/origin=$HOST:8080" --access-log "$CONTENT/access.log" \
+  --origin "/origin=$HOST:8080" --origin-health-interval-ms 2000 --access-log "$CONTENT/access.log" \
   --push-list /origin/popular.json --push-window 00:00-23:59 --push-mbps 40 "$@" &
 pid=$!
 
@@ -129,11 +129,16 @@ edgeplane is up on $IFACE.
                $BUILD/control/edgectl -s $SOCK why 198.51.100.7 explains it; clusters: docs/examples/clusters)
   origin:      curl -o /dev/null -w '%{http_code} %{size_download}\\n' http://$APPLIANCE/origin/sample.bin
                (never ingested: pulled from nginx on $HOST:8080 in 256 KiB ranges, see $ORIGIN/logs/access.log)
+  origins:     $BUILD/control/edgectl -s $SOCK origins   (health: a HEAD every 2 s, down after 3 failures, up after 2;
+               stop the demo's nginx and watch it go down)
+  store:       $BUILD/control/edgectl -s $SOCK store   (RAM and disk use, filled vs ingested, one line per object)
   push:        $BUILD/control/edgectl -s $SOCK fill   (popular-1.bin and popular-2.bin prefilled from
                /origin/popular.json at 40 Mbit/s before anyone asks; then curl http://$APPLIANCE/origin/popular-1.bin)
   swarm fill:  $BUILD/control/edgectl -s $SOCK swarm fetch FILE.torrent|'MAGNET'  [--peer ADDR:6881]   (the appliance as a
                leecher: peers from the torrent's trackers or --peer, a magnet's metadata from a peer;
-               every piece SHA-1 checked; progress: ... swarm)
+               every piece SHA-1 checked, uploads to the swarm while it fetches; per-peer state: ... swarm)
+  probes:      $BUILD/control/edgectl -s $SOCK probes   (active RTT probes: off here, they run only with
+               the measured policy and --cluster-self, and the example networks are not on this link)
   access log:  tail -f $CONTENT/access.log;  live view: $BUILD/control/edgectl -s $SOCK top
   udp echo:    echo hello | socat -t1 - UDP:$APPLIANCE:7   (RFC 862; any other UDP port: ICMP port unreachable)
   counters:    $BUILD/control/edgectl -s $SOCK stats   (one section: ... stats cache)
