@@ -17,7 +17,7 @@ import time
 
 from swarm_util import make_file, sha256
 from harness import PYTHON, Edgeplane
-from test_swarm_fetch import progress, wait_phase, http_get
+from test_swarm_fetch import wait_phase, http_get
 
 PIECE = 256 * 1024
 TRACKER_PORT = 6970
