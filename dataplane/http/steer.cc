@@ -1,4 +1,5 @@
 #include "dataplane/http/steer.h"
+#include "dataplane/http/percent_decode.h"
 
 namespace ep::http {
 namespace {
@@ -67,28 +68,12 @@ std::string_view query_param(std::string_view target, std::string_view name, boo
 
 namespace {
 
-int hexval(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-// Percent-decodes `in` into buf (URLSearchParams also writes ' ' as '+');
-// returns what fit.
+// Percent-decodes `in` into buf (URLSearchParams also writes ' ' as '+'; a
+// stray '%' stays literal, as browsers keep it); returns what fit.
 std::string_view decode(std::string_view in, char *buf, std::size_t cap) {
-    std::size_t n = 0;
-    for (std::size_t i = 0; i < in.size() && n < cap; ++i) {
-        char c = in[i];
-        if (c == '%' && i + 2 < in.size() && hexval(in[i + 1]) >= 0 && hexval(in[i + 2]) >= 0) {
-            c = static_cast<char>(hexval(in[i + 1]) * 16 + hexval(in[i + 2]));
-            i += 2;
-        } else if (c == '+') {
-            c = ' ';
-        }
-        buf[n++] = c;
-    }
-    return {buf, n};
+    const uri::PercentResult r =
+        uri::percent_decode(in, buf, cap, {.plus_is_space = true, .strict = false});
+    return {buf, r.len};
 }
 
 std::string_view first_element(std::string_view v) {

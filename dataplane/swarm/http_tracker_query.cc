@@ -1,4 +1,5 @@
 #include "dataplane/swarm/http_tracker_query.h"
+#include "dataplane/http/percent_decode.h"
 
 #include <cstring>
 
@@ -31,13 +32,6 @@ const char *query_error_text(QueryError e) {
 }
 
 namespace {
-
-int hex_digit(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
 
 // Calls fn(key, value) for each '&'-separated pair (value still encoded).
 // Stops at the first pair fn refuses (returns an error).
@@ -117,20 +111,10 @@ std::string_view query_of(std::string_view target) {
 }
 
 int percent_decode(std::string_view s, uint8_t *out, size_t cap) {
-    size_t n = 0;
-    for (size_t i = 0; i < s.size(); ++i) {
-        uint8_t c = static_cast<uint8_t>(s[i]);
-        if (c == '%') {
-            if (i + 2 >= s.size()) return -2;
-            const int hi = hex_digit(s[i + 1]), lo = hex_digit(s[i + 2]);
-            if (hi < 0 || lo < 0) return -2;
-            c = static_cast<uint8_t>(hi << 4 | lo);
-            i += 2;
-        }
-        if (n == cap) return -1;
-        out[n++] = c;
-    }
-    return static_cast<int>(n);
+    const uri::PercentResult r = uri::percent_decode(s, reinterpret_cast<char *>(out), cap);
+    if (r.bad_escape) return -2;
+    if (r.truncated) return -1;
+    return static_cast<int>(r.len);
 }
 
 QueryError parse_announce(std::string_view query, Announce *out) {

@@ -1,5 +1,6 @@
 // Magnet URI parser (BEP 9): see magnet.h.
 #include "dataplane/swarm/magnet.h"
+#include "dataplane/http/percent_decode.h"
 
 #include <cstring>
 
@@ -19,13 +20,6 @@ const char *magnet_error_name(MagnetError e) {
 }
 
 namespace {
-
-int hexval(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
 
 // RFC 4648 section 6 alphabet, case-insensitive: 32 characters = 160 bits.
 bool base32_20(std::string_view s, uint8_t out[20]) {
@@ -55,7 +49,7 @@ bool base32_20(std::string_view s, uint8_t out[20]) {
 bool hex_20(std::string_view s, uint8_t out[20]) {
     if (s.size() != 40) return false;
     for (size_t i = 0; i < 20; ++i) {
-        const int a = hexval(s[2 * i]), b = hexval(s[2 * i + 1]);
+        const int a = uri::hex_value(s[2 * i]), b = uri::hex_value(s[2 * i + 1]);
         if (a < 0 || b < 0) return false;
         out[i] = static_cast<uint8_t>(a << 4 | b);
     }
@@ -65,23 +59,11 @@ bool hex_20(std::string_view s, uint8_t out[20]) {
 }  // namespace
 
 bool percent_decode(std::string_view in, std::string *out, bool plus_is_space) {
-    out->clear();
-    out->reserve(in.size());
-    for (size_t i = 0; i < in.size(); ++i) {
-        const char c = in[i];
-        if (c == '%') {
-            if (i + 2 >= in.size()) return false;
-            const int a = hexval(in[i + 1]), b = hexval(in[i + 2]);
-            if (a < 0 || b < 0) return false;
-            out->push_back(static_cast<char>(a << 4 | b));
-            i += 2;
-        } else if (c == '+' && plus_is_space) {
-            out->push_back(' ');
-        } else {
-            out->push_back(c);
-        }
-    }
-    return true;
+    out->resize(in.size());  // decoding never grows a string
+    const uri::PercentResult r =
+        uri::percent_decode(in, out->data(), out->size(), {.plus_is_space = plus_is_space});
+    out->resize(r.len);
+    return !r.bad_escape;
 }
 
 bool parse_ipv4_port(std::string_view s, uint32_t *ip_be, uint16_t *port) {
