@@ -1,4 +1,4 @@
-// The send loop `edgebench udp` and `edgebench dns` share: keep a window of
+// The send loop of the DPDK UDP loads (udp_load.h): keep a window of
 // datagrams in flight over a DPDK client port (what is in flight is sent
 // minus settled; a lost datagram shrinks the window for good and the
 // report says so), for a duration or a count, then wait up to 200 ms for
