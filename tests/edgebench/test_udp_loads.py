@@ -179,3 +179,60 @@ def test_options_are_checked_before_eal(argv, option):
     assert p.returncode != 0
     assert option in p.stderr, p.stderr
     assert "EAL" not in p.stderr
+
+
+def test_tracker_kernel_requests_are_bep15(tmp_path):
+    """`edgebench tracker` over a kernel socket (as against opentracker), to a
+    scripted tracker on loopback: every datagram is a BEP 15 connect or an
+    announce whose fields follow from its key k (hash k % hashes, peer
+    -EB0001-<k % peers>, port 10000 + k % peers, half of them seeds), with
+    the connection ID this tracker handed out; connect replies lead to
+    announces, announce replies are counted."""
+    import socket
+    import struct
+    import threading
+    hashes = ["11" * 20, "22" * 20]
+    cid = 0x0123456789ABCDEF
+    srv = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    srv.bind(("127.0.0.1", 0))
+    srv.settimeout(0.2)
+    seen = {"connects": 0, "announces": 0, "wrong": []}
+    done = threading.Event()
+
+    def serve():
+        while not done.is_set():
+            try:
+                d, peer = srv.recvfrom(2048)
+            except socket.timeout:
+                continue
+            if len(d) == 16 and d[:12] == struct.pack(">QI", 0x41727101980, 0):
+                seen["connects"] += 1
+                srv.sendto(struct.pack(">IIQ", 0, struct.unpack(">I", d[12:16])[0], cid), peer)
+                continue
+            k = struct.unpack(">I", d[88:92])[0] if len(d) == 98 else 0
+            want = (struct.pack(">QII", cid, 1, struct.unpack(">I", d[12:16])[0] if len(d) >= 16 else 0)
+                    + bytes.fromhex(hashes[k % 2]) + f"-EB0001-{k % 50:012d}".encode()
+                    + struct.pack(">QQQIIIiH", 0, 0 if k & 1 else 1 << 20, 0, 0, 0, k, 30, 10000 + k % 50))
+            if d != want:
+                seen["wrong"].append(d.hex())
+                continue
+            seen["announces"] += 1
+            srv.sendto(struct.pack(">IIIII", 1, struct.unpack(">I", d[12:16])[0], 1800, 0, 1), peer)
+
+    t = threading.Thread(target=serve)
+    t.start()
+    try:
+        p = subprocess.run([EDGEBENCH, "tracker", "--server", "127.0.0.1", "--port",
+                            str(srv.getsockname()[1]), "--proto", "udp", "--window", "8", "--duration",
+                            "1", "--peers", "50", "--numwant", "30", "--hash", hashes[0], "--hash", hashes[1],
+                            "--json"], capture_output=True, text=True, timeout=60)
+    finally:
+        done.set()
+        t.join()
+        srv.close()
+    assert p.returncode == 0, p.stderr
+    assert seen["wrong"] == []
+    rep = json.loads(p.stdout.strip().splitlines()[-1])
+    assert set(rep) == TRACKER_KEYS
+    assert 0 < rep["announces"] <= seen["announces"] and rep["bad"] == 0 and rep["errors"] == 0
+    assert 8 <= rep["connects"] <= seen["connects"]
