@@ -55,7 +55,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 sys.path.insert(0, os.path.join(HERE, "edgebench"))
 from harness import Edgeplane, RoutedClient, _sh  # noqa: E402
 from test_origin import Nginx as Origin, ORIGIN_PORT  # noqa: E402
-import compare  # noqa: E402  (tasks_cpu_ns, lcore_totals, run_timed, git_commit, machine)
+import compare  # noqa: E402  (tasks_cpu_ns, lcore_tid, lcore_totals, run_timed, stop_process, git_commit, machine)
 import compare_content  # noqa: E402
 
 CHUNK = 256 * 1024
@@ -151,13 +151,7 @@ class ProxyCache:
         return t
 
     def cleanup(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGQUIT)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        compare.stop_process(self.proc, signal.SIGQUIT, 10)  # graceful: the workers finish first
         shutil.rmtree(self.work, ignore_errors=True)
         shutil.rmtree(self.cache, ignore_errors=True)
 
@@ -192,17 +186,6 @@ def restart_edgeplane(ep):
     ep.ns_run(["ping", "-c", "1", "-W", "2", ep.ip], check=False)
 
 
-def lcore_tid(pid, lcore):
-    base = f"/proc/{pid}/task"
-    for tid in os.listdir(base):
-        try:
-            if open(f"{base}/{tid}/comm").read().strip() in (f"lcore-worker-{lcore}", f"rte-worker-{lcore}"):
-                return int(tid)
-        except OSError:
-            pass
-    return None
-
-
 CURL_W = "%{http_code} %{time_starttransfer} %{time_total} %{size_download} %{exitcode}\\n"
 
 
@@ -231,16 +214,7 @@ def tasks_wait_ns(pids):
     field) for every thread of pids: the scheduler's share of a figure."""
     out = {}
     for pid in pids:
-        base = f"/proc/{pid}/task"
-        try:
-            tids = os.listdir(base)
-        except OSError:
-            continue
-        for tid in tids:
-            try:
-                out[int(tid)] = int(open(f"{base}/{tid}/schedstat").read().split()[1])
-            except (OSError, ValueError, IndexError):
-                pass
+        out.update(compare.tasks_schedstat_ns(pid, 1))
     return out
 
 
@@ -295,7 +269,7 @@ class Bench:
             restart_edgeplane(ep)
             base = f"http://{ep.ip}"
             pid = ep.proc.pid
-            tid = lcore_tid(pid, SERVER_CPU)
+            tid = compare.lcore_tid(pid, SERVER_CPU)
             tasks = lambda: compare.tasks_cpu_ns(pid)  # noqa: E731
             waits = lambda: tasks_wait_ns([pid])  # noqa: E731
         else:

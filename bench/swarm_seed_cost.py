@@ -90,7 +90,6 @@ def run_once(LiveSwarm, sha256, side, a, size, seed):
             sw.on_done = lambda: snaps.update(c1=stat_cpu_s(sw.seed_proc.pid), t1=time.monotonic(),
                                               u1=thread_ut_st(sw.seed_proc.pid))
         else:
-            lcore_tid = None
             sw.on_go = lambda: snaps.update(b=ep_snap(sw.ep), u0=thread_ut_st(sw.ep.proc.pid, lcn))
             sw.on_done = lambda: snaps.update(e=ep_snap(sw.ep), u1=thread_ut_st(sw.ep.proc.pid, lcn))
         reports, go = sw.run(limit=a.limit)
@@ -106,14 +105,7 @@ def run_once(LiveSwarm, sha256, side, a, size, seed):
             cycles = cpu * hz
             share = cpu / wall
         else:
-            base = f"/proc/{sw.ep.proc.pid}/task"
-            for tid in os.listdir(base):
-                try:
-                    if open(f"{base}/{tid}/comm").read().strip() in ("lcore-worker-1", "rte-worker-1"):
-                        lcore_tid = int(tid)
-                except OSError:
-                    pass
-            w = compare.edgeplane_window(snaps["b"], snaps["e"], lcore_tid)
+            w = compare.edgeplane_window(snaps["b"], snaps["e"], compare.lcore_tid(sw.ep.proc.pid, 1))
             payload = (snaps["e"]["stats"]["swarm"]["piece_bytes"] - snaps["b"]["stats"]["swarm"]["piece_bytes"])
             cycles = w["server_cycles"]
             cpu_s = w["other_threads_s"] + (w["lcore_busy_tsc"] / hz if w["lcore_counted"] == "busy_tsc"

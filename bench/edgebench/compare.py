@@ -166,36 +166,18 @@ class Edgeplane:
                                f"stderr {p.stderr[-500:]!r}; edgeplane log: {self.log()[-1000:]}") from None
 
     def lcore_tid(self, lcore):
-        """The data lcore's thread id (DPDK names it rte-worker-N or lcore-worker-N)."""
-        base = f"/proc/{self.proc.pid}/task"
-        for tid in os.listdir(base):
-            try:
-                if open(f"{base}/{tid}/comm").read().strip() in (f"lcore-worker-{lcore}", f"rte-worker-{lcore}"):
-                    return int(tid)
-            except OSError:
-                continue
-        return None
+        return lcore_tid(self.proc.pid, lcore)
 
     def lcore_cpu_seconds(self, lcore):
-        """utime + stime of the data lcore's thread (DPDK names it rte-worker-N or lcore-worker-N)."""
-        base = f"/proc/{self.proc.pid}/task"
-        for tid in os.listdir(base):
-            try:
-                if open(f"{base}/{tid}/comm").read().strip() in (f"lcore-worker-{lcore}", f"rte-worker-{lcore}"):
-                    return thread_cpu_seconds(f"{base}/{tid}/stat")
-            except OSError:
-                continue
-        return None
+        """utime + stime of the data lcore's thread."""
+        tid = lcore_tid(self.proc.pid, lcore)
+        try:
+            return thread_cpu_seconds(f"/proc/{self.proc.pid}/task/{tid}/stat") if tid else None
+        except OSError:
+            return None
 
     def stop(self, timeout=30):
-        if not self.proc or self.proc.poll() is not None:
-            return self.proc.returncode if self.proc else None
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return self.proc.wait()
+        return stop_process(self.proc, signal.SIGTERM, timeout)
 
     def cleanup(self):
         if self.proc and self.proc.poll() is None:
@@ -249,9 +231,10 @@ def edgebench_http(edgebench, memif, args, timeout, lcore=0, ip="10.79.0.1/24", 
     return rc, rep, err
 
 
-def tasks_cpu_ns(pid):
-    """{tid: ns on a CPU} for every thread of pid (schedstat's first field;
-    threads that exited between two snapshots take their time with them)."""
+def tasks_schedstat_ns(pid, field):
+    """{tid: one field of /proc/PID/task/TID/schedstat} for every thread of
+    pid (0: ns on a CPU, 1: ns runnable but waiting for one); threads that
+    exited between two snapshots take their time with them."""
     out = {}
     base = f"/proc/{pid}/task"
     try:
@@ -260,10 +243,43 @@ def tasks_cpu_ns(pid):
         return out
     for tid in tids:
         try:
-            out[int(tid)] = int(open(f"{base}/{tid}/schedstat").read().split()[0])
+            out[int(tid)] = int(open(f"{base}/{tid}/schedstat").read().split()[field])
         except (OSError, ValueError, IndexError):
             continue
     return out
+
+
+def tasks_cpu_ns(pid):
+    """{tid: ns on a CPU} for every thread of pid."""
+    return tasks_schedstat_ns(pid, 0)
+
+
+def lcore_tid(pid, lcore):
+    """The thread id of data lcore `lcore` in process pid (DPDK names it
+    rte-worker-N or lcore-worker-N), or None."""
+    base = f"/proc/{pid}/task"
+    for tid in os.listdir(base):
+        try:
+            if open(f"{base}/{tid}/comm").read().strip() in (f"lcore-worker-{lcore}", f"rte-worker-{lcore}"):
+                return int(tid)
+        except OSError:
+            continue
+    return None
+
+
+def stop_process(proc, sig, timeout):
+    """Sends sig to a running proc, waits up to timeout s, then kills it;
+    returns its exit status (None when there is no process)."""
+    if proc is None:
+        return None
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.returncode
 
 
 def cpu_irq_seconds(cpu, stat_text=None):
@@ -541,13 +557,7 @@ class Nginx:
         return thread_cpu_seconds(f"/proc/{self.worker_pid()}/stat")
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGQUIT)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, signal.SIGQUIT, 10)  # graceful: the workers finish first
 
     def cleanup(self):
         self.stop()
@@ -634,13 +644,7 @@ class Varnish:
         return out
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, signal.SIGTERM, 15)
         self.backend.cleanup()
 
     def cleanup(self):

@@ -152,12 +152,7 @@ def knot_run(a, zone, mix, hz):
             p = subprocess.run(cmd, capture_output=True, text=True, timeout=a.duration + 60)
             cpu1, t1, g1 = proc_cpu_seconds(k.pid), time.monotonic(), children_cpu_seconds()
         finally:
-            k.send_signal(signal.SIGTERM)
-            try:
-                k.wait(10)
-            except subprocess.TimeoutExpired:
-                k.kill()
-                k.wait()
+            compare.stop_process(k, signal.SIGTERM, 10)
     finally:
         shutil.rmtree(d, ignore_errors=True)
     m = re.search(r"Queries completed:\s+(\d+)", p.stdout)

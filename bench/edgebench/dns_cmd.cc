@@ -6,15 +6,10 @@
 // with at least --min-answers records. The server's cycles come from its own
 // counters (busy_cycles / dns.queries, bench/edgebench/dns_bench.py).
 //
-// Frames are built here, as in `edgebench udp`: the load is the sender.
-// Responses come back through process_burst and our source port's binding.
+// The port, the frames and the send window are udp_load.h's, shared with
+// `edgebench udp` and `edgebench tracker --dpdk-port`.
 #include <arpa/inet.h>
-#include <rte_ether.h>
-#include <rte_ip.h>
-#include <rte_mbuf.h>
-#include <rte_udp.h>
 
-#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -23,8 +18,7 @@
 #include <CLI/CLI.hpp>
 
 #include "bench/edgebench/http_commands.h"
-#include "bench/edgebench/udp_window.h"
-#include "bench/loadgen/dpdk_client.h"
+#include "bench/edgebench/udp_load.h"
 #include "dataplane/dns/wire.h"
 #include "dataplane/dns/zone_table.h"
 #include "dataplane/net/udp/handler.h"
@@ -33,16 +27,8 @@ namespace ep::bench {
 
 namespace {
 
-volatile std::sig_atomic_t g_stop = 0;
-void on_signal(int) {
-    g_stop = 1;
-}
-
 struct DnsCmdOptions {
-    loadgen::DpdkOptions dpdk;
-    std::string server = "10.79.0.2";
-    uint16_t server_port = 53;
-    uint16_t src_port = 40053;
+    UdpLoadOptions load{.server_port = 53, .src_port = 40053};
     std::string name = "www.example.test";
     std::string type = "A";
     std::string ecs;  // "198.51.100.0/24": an ECS option in every query
@@ -130,64 +116,22 @@ struct ResponseSink final : net::udp::Handler {
     }
 };
 
-rte_mbuf *build(loadgen::DpdkClient &dc, const rte_ether_addr &dst_mac, uint32_t dst_be,
-                const DnsCmdOptions &o, const std::vector<uint8_t> &query, uint16_t id) {
-    rte_mbuf *m = rte_pktmbuf_alloc(dc.pool());
-    if (!m) return nullptr;
-    const auto size = static_cast<uint16_t>(query.size());
-    const uint16_t len = sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) + sizeof(rte_udp_hdr) + size;
-    auto *eh = rte_pktmbuf_mtod(m, rte_ether_hdr *);
-    if (!rte_pktmbuf_append(m, len)) {
-        rte_pktmbuf_free(m);
-        return nullptr;
-    }
-    eh->dst_addr = dst_mac;
-    eh->src_addr = dc.port().addr.mac;
-    eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
-    auto *ih = reinterpret_cast<rte_ipv4_hdr *>(eh + 1);
-    std::memset(ih, 0, sizeof *ih);
-    ih->version_ihl = 0x45;
-    ih->total_length = rte_cpu_to_be_16(len - sizeof(rte_ether_hdr));
-    ih->time_to_live = 64;
-    ih->next_proto_id = IPPROTO_UDP;
-    ih->src_addr = dc.local_ip_be();
-    ih->dst_addr = dst_be;
-    ih->hdr_checksum = rte_ipv4_cksum(ih);
-    auto *uh = reinterpret_cast<rte_udp_hdr *>(ih + 1);
-    uh->src_port = rte_cpu_to_be_16(o.src_port);
-    uh->dst_port = rte_cpu_to_be_16(o.server_port);
-    uh->dgram_len = rte_cpu_to_be_16(sizeof(rte_udp_hdr) + size);
-    uh->dgram_cksum = 0;
-    auto *p = reinterpret_cast<uint8_t *>(uh + 1);
-    std::memcpy(p, query.data(), size);
-    dns::put16(p, id);
-    uh->dgram_cksum = rte_ipv4_udptcp_cksum(ih, uh);
-    return m;
-}
-
 void run(DnsCmdOptions &o) {
-    uint32_t server_be = 0;
-    if (!loadgen::parse_ipv4(o.server, &server_be))
-        throw CLI::ValidationError("--server", "not an IPv4 address: " + o.server);
+    UdpLoad load("dns", o.load);
     const std::vector<uint8_t> query = make_query(o);
-    loadgen::DpdkClient dc;
-    std::string err;
-    if (!dc.open(o.dpdk, &err)) throw CLI::RuntimeError("edgebench dns: " + err, 1);
-    if (!dc.resolve(server_be, 3.0)) {
-        dc.close();
-        throw CLI::RuntimeError("edgebench dns: no ARP reply from " + o.server, 1);
-    }
-    const rte_ether_addr mac =
-        *dc.queue().arp.lookup(dc.port().addr.next_hop(server_be), 0, UINT64_MAX);
     ResponseSink sink;
     sink.query = &query;
     sink.min_answers = o.min_answers;
-    dc.queue().udp.bind(o.src_port, &sink);
-    std::signal(SIGINT, on_signal);
-    std::signal(SIGTERM, on_signal);
-    const WindowRun w = run_window(
-        dc, g_stop, o.duration_s, o.max_queries, o.window,
-        [&](uint64_t seq) { return build(dc, mac, server_be, o, query, static_cast<uint16_t>(seq)); },
+    load.open(&sink);
+    const auto size = static_cast<uint16_t>(query.size());
+    const WindowRun w = load.run(
+        o.duration_s, o.max_queries, o.window,
+        [&](uint64_t seq) {
+            return load.frame(size, [&](uint8_t *p) {
+                std::memcpy(p, query.data(), size);
+                dns::put16(p, static_cast<uint16_t>(seq));  // the id
+            });
+        },
         [&] { return sink.answered + sink.bad; });
     const uint64_t sent = w.sent, alloc_failed = w.alloc_failed, tx_refused = w.tx_refused;
     const double secs = w.seconds();
@@ -206,7 +150,7 @@ void run(DnsCmdOptions &o) {
                     (unsigned long long)sent, (unsigned long long)sink.answered,
                     (unsigned long long)sink.bad, (unsigned long long)lost, secs,
                     static_cast<double>(sink.answered) / secs);
-    dc.close();
+    load.close();
     if (sink.bad) throw CLI::RuntimeError("edgebench dns: unexpected responses", 1);
 }
 
@@ -215,15 +159,7 @@ void run(DnsCmdOptions &o) {
 void register_dns(CLI::App &app) {
     auto o = std::make_shared<DnsCmdOptions>();
     CLI::App *c = app.add_subcommand("dns", "DNS query load over DPDK (server cost per query)");
-    c->add_option("--port", o->dpdk.port, "vdev string (net_memif0,role=client,...) or PCI address")
-        ->required();
-    c->add_option("--ip", o->dpdk.ip, "our IPv4 address/prefix")->required();
-    c->add_option("--server", o->server, "server address")->capture_default_str();
-    c->add_option("--server-port", o->server_port, "server's DNS port")->capture_default_str();
-    c->add_option("--src-port", o->src_port, "our source port")->capture_default_str();
-    c->add_option("--lcore", o->dpdk.lcore, "lcore this process runs on")->capture_default_str();
-    c->add_option("--file-prefix", o->dpdk.file_prefix,
-                  "EAL file prefix (default edgebench-<pid>)");
+    add_udp_load_options(c, o->load, "server's DNS port");
     c->add_option("--name", o->name, "query name")->capture_default_str();
     c->add_option("--type", o->type, "query type (A, AAAA, TXT, NS, SOA)")->capture_default_str();
     c->add_option("--ecs", o->ecs, "EDNS Client Subnet in every query, ADDRESS/LEN (RFC 7871)");

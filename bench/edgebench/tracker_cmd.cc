@@ -18,7 +18,7 @@
 // speaks through the kernel) and, with --dpdk-port, the DPDK client of
 // `edgebench udp/dns` over net_memif (edgeplane, so the cost counted is the
 // tracker's and not a TAP's syscalls): one connect for the source address,
-// then --window announces in flight with its ID (udp_window.h), or with
+// then --window announces in flight with its ID (udp_load.h), or with
 // --connect-each every other datagram a connect. HTTP is kernel sockets
 // only (`edgebench http --url-file` drives edgeplane's HTTP over memif).
 // The server's cost is measured from outside (bench/swarm_tracker_bench.py).
@@ -39,18 +39,10 @@
 #include <string>
 #include <vector>
 
-#include <rte_ether.h>
-#include <rte_ip.h>
-#include <rte_mbuf.h>
-#include <rte_udp.h>
-
-#include <csignal>
-
 #include <CLI/CLI.hpp>
 
 #include "bench/edgebench/commands.h"
-#include "bench/edgebench/udp_window.h"
-#include "bench/loadgen/dpdk_client.h"
+#include "bench/edgebench/udp_load.h"
 #include "dataplane/net/udp/handler.h"
 
 namespace ep::bench {
@@ -125,6 +117,35 @@ sockaddr_in server_addr(const TrackerOptions &o) {
     return sa;
 }
 
+// One BEP 15 datagram: a connect (16 bytes) or an announce (98) for peer k
+// with the connection ID `cid` (as received, network order).
+size_t write_request(uint8_t *p, bool connect, const uint8_t cid[8], uint32_t tid, uint64_t k,
+                     const TrackerOptions &o, const std::vector<std::array<uint8_t, 20>> &hashes) {
+    if (connect) {
+        put64(p, 0x41727101980ULL);  // BEP 15 protocol_id
+        put32(p + 8, 0);
+        put32(p + 12, tid);
+        return 16;
+    }
+    std::memcpy(p, cid, 8);
+    put32(p + 8, 1);
+    put32(p + 12, tid);
+    std::memcpy(p + 16, hashes[k % hashes.size()].data(), 20);
+    char peer[21];
+    std::snprintf(peer, sizeof peer, "-EB0001-%012u", static_cast<unsigned>(k % o.peers));
+    std::memcpy(p + 36, peer, 20);
+    put64(p + 56, 0);                         // downloaded
+    put64(p + 64, (k & 1) ? 0 : 1 << 20);     // left: half seeds
+    put64(p + 72, 0);                         // uploaded
+    put32(p + 80, 0);                         // event: none
+    put32(p + 84, 0);                         // ip: the source
+    put32(p + 88, static_cast<uint32_t>(k));  // key
+    put32(p + 92, static_cast<uint32_t>(o.numwant));
+    const uint16_t port = htons(static_cast<uint16_t>(10000 + k % o.peers));
+    std::memcpy(p + 96, &port, 2);
+    return 98;
+}
+
 // ---- UDP (BEP 15) ----
 struct Slot {
     uint64_t cid = 0;
@@ -150,33 +171,9 @@ Result run_udp(const TrackerOptions &o) {
         Slot &s = slots[i];
         s.tid = static_cast<uint32_t>((seq++ << 12) | i);  // low 12 bits: the slot
         uint8_t p[98];
-        size_t n;
-        if (!s.have_cid || connect) {
-            put64(p, 0x41727101980ULL);  // BEP 15 protocol_id
-            put32(p + 8, 0);
-            put32(p + 12, s.tid);
-            n = 16;
-            s.have_cid = false;
-        } else {
-            const uint64_t k = seq;
-            std::memcpy(p, &s.cid, 8);  // as received (network order)
-            put32(p + 8, 1);
-            put32(p + 12, s.tid);
-            std::memcpy(p + 16, hashes[k % hashes.size()].data(), 20);
-            std::memset(p + 36, 0, 20);
-            std::snprintf(reinterpret_cast<char *>(p + 36), 21, "-EB0001-%012u",
-                          static_cast<unsigned>(k % o.peers));
-            put64(p + 56, 0);                         // downloaded
-            put64(p + 64, (k & 1) ? 0 : 1 << 20);     // left: half seeds
-            put64(p + 72, 0);                         // uploaded
-            put32(p + 80, 0);                         // event: none
-            put32(p + 84, 0);                         // ip: the source
-            put32(p + 88, static_cast<uint32_t>(k));  // key
-            put32(p + 92, static_cast<uint32_t>(o.numwant));
-            const uint16_t port = htons(static_cast<uint16_t>(10000 + k % o.peers));
-            std::memcpy(p + 96, &port, 2);
-            n = 98;
-        }
+        if (connect) s.have_cid = false;  // a connect (starting a pair, or after a timeout)
+        const size_t n = write_request(p, !s.have_cid, reinterpret_cast<const uint8_t *>(&s.cid),
+                                       s.tid, seq, o, hashes);
         s.sent = now_s();
         if (send(fd, p, n, 0) != static_cast<ssize_t>(n)) s.sent = 0;  // retried by the timeout
     };
@@ -233,11 +230,6 @@ Result run_udp(const TrackerOptions &o) {
 }
 
 // ---- UDP (BEP 15) over DPDK ----
-volatile std::sig_atomic_t g_stop = 0;
-void on_signal(int) {
-    g_stop = 1;
-}
-
 // Every reply to our source port: connect replies refresh the ID (one per
 // source address, BEP 15 section "connect"), announce replies are counted.
 struct TrackerSink final : net::udp::Handler {
@@ -268,113 +260,39 @@ struct TrackerSink final : net::udp::Handler {
     }
 };
 
-// One BEP 15 datagram: a connect (16 bytes) or an announce (98) for peer k.
-size_t write_request(uint8_t *p, bool connect, const uint8_t cid[8], uint64_t k,
-                     const TrackerOptions &o, const std::vector<std::array<uint8_t, 20>> &hashes) {
-    const uint32_t tid = static_cast<uint32_t>(k);
-    if (connect) {
-        put64(p, 0x41727101980ULL);
-        put32(p + 8, 0);
-        put32(p + 12, tid);
-        return 16;
-    }
-    std::memcpy(p, cid, 8);
-    put32(p + 8, 1);
-    put32(p + 12, tid);
-    std::memcpy(p + 16, hashes[k % hashes.size()].data(), 20);
-    char peer[21];
-    std::snprintf(peer, sizeof peer, "-EB0001-%012u", static_cast<unsigned>(k % o.peers));
-    std::memcpy(p + 36, peer, 20);
-    put64(p + 56, 0);
-    put64(p + 64, (k & 1) ? 0 : 1 << 20);
-    put64(p + 72, 0);
-    put32(p + 80, 0);
-    put32(p + 84, 0);
-    put32(p + 88, static_cast<uint32_t>(k));
-    put32(p + 92, static_cast<uint32_t>(o.numwant));
-    const uint16_t port = htons(static_cast<uint16_t>(10000 + k % o.peers));
-    std::memcpy(p + 96, &port, 2);
-    return 98;
-}
-
-rte_mbuf *build_frame(loadgen::DpdkClient &dc, const rte_ether_addr &mac, uint32_t dst_be,
-                      const TrackerOptions &o, const uint8_t *payload, size_t size) {
-    rte_mbuf *m = rte_pktmbuf_alloc(dc.pool());
-    if (!m) return nullptr;
-    const uint16_t len = static_cast<uint16_t>(sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) +
-                                               sizeof(rte_udp_hdr) + size);
-    auto *eh = rte_pktmbuf_mtod(m, rte_ether_hdr *);
-    if (!rte_pktmbuf_append(m, len)) {
-        rte_pktmbuf_free(m);
-        return nullptr;
-    }
-    eh->dst_addr = mac;
-    eh->src_addr = dc.port().addr.mac;
-    eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
-    auto *ih = reinterpret_cast<rte_ipv4_hdr *>(eh + 1);
-    std::memset(ih, 0, sizeof *ih);
-    ih->version_ihl = 0x45;
-    ih->total_length = rte_cpu_to_be_16(static_cast<uint16_t>(len - sizeof(rte_ether_hdr)));
-    ih->time_to_live = 64;
-    ih->next_proto_id = IPPROTO_UDP;
-    ih->src_addr = dc.local_ip_be();
-    ih->dst_addr = dst_be;
-    ih->hdr_checksum = rte_ipv4_cksum(ih);
-    auto *uh = reinterpret_cast<rte_udp_hdr *>(ih + 1);
-    uh->src_port = rte_cpu_to_be_16(o.src_port);
-    uh->dst_port = rte_cpu_to_be_16(o.port);
-    uh->dgram_len = rte_cpu_to_be_16(static_cast<uint16_t>(sizeof(rte_udp_hdr) + size));
-    uh->dgram_cksum = 0;
-    std::memcpy(uh + 1, payload, size);
-    uh->dgram_cksum = rte_ipv4_udptcp_cksum(ih, uh);
-    return m;
-}
-
 Result run_udp_dpdk(const TrackerOptions &o) {
     const auto hashes = make_hashes(o);
-    uint32_t server_be = 0;
-    if (!loadgen::parse_ipv4(o.server, &server_be))
-        throw CLI::ValidationError("--server", "not an IPv4 address: " + o.server);
-    loadgen::DpdkClient dc;
-    std::string err;
-    if (!dc.open(o.dpdk, &err)) throw CLI::RuntimeError("edgebench tracker: " + err, 1);
-    if (!dc.resolve(server_be, 3.0)) {
-        dc.close();
-        throw CLI::RuntimeError("edgebench tracker: no ARP reply from " + o.server, 1);
-    }
-    const rte_ether_addr mac =
-        *dc.queue().arp.lookup(dc.port().addr.next_hop(server_be), 0, UINT64_MAX);
+    UdpLoad load("tracker", {o.dpdk, o.server, o.port, o.src_port});
     Result r;
     TrackerSink sink;
     sink.r = &r;
-    dc.queue().udp.bind(o.src_port, &sink);
-    std::signal(SIGINT, on_signal);
-    std::signal(SIGTERM, on_signal);
+    load.open(&sink);
     uint8_t p[98];
+    auto request = [&](bool connect, uint64_t k) {
+        const size_t n =
+            write_request(p, connect, sink.cid, static_cast<uint32_t>(k), k, o, hashes);
+        return load.frame(static_cast<uint16_t>(n), [&](uint8_t *q) { std::memcpy(q, p, n); });
+    };
+    loadgen::DpdkClient &dc = load.client();
     for (int tries = 0; tries < 30 && !sink.have_cid; ++tries) {  // the first ID
-        rte_mbuf *m =
-            build_frame(dc, mac, server_be, o, p, write_request(p, true, nullptr, 0, o, hashes));
+        rte_mbuf *m = request(true, 0);
         if (m && dc.tx_raw(&m, 1) != 1) rte_pktmbuf_free(m);
         const uint64_t until = dc.now_ns() + 100'000'000;
         while (!sink.have_cid && dc.now_ns() < until) dc.rx();
     }
     if (!sink.have_cid) {
-        dc.close();
+        load.close();
         throw CLI::RuntimeError("edgebench tracker: no connect reply", 1);
     }
     r = Result{};
     sink.settled = 0;
-    const WindowRun w = run_window(
-        dc, g_stop, o.duration_s, 0, o.window,
-        [&](uint64_t seq) {
-            const bool connect = o.connect_each && (seq & 1) == 0;
-            return build_frame(dc, mac, server_be, o, p,
-                               write_request(p, connect, sink.cid, seq, o, hashes));
-        },
+    const WindowRun w = load.run(
+        o.duration_s, 0, o.window,
+        [&](uint64_t seq) { return request(o.connect_each && (seq & 1) == 0, seq); },
         [&] { return sink.settled; });
     r.seconds = w.seconds();
     r.timeouts = w.sent - sink.settled;  // lost (the window shrank by as many)
-    dc.close();
+    load.close();
     return r;
 }
 

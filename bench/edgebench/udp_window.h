@@ -1,4 +1,4 @@
-// The send loop `edgebench udp` and `edgebench dns` share: keep a window of
+// The send loop of the DPDK UDP loads (udp_load.h): keep a window of
 // datagrams in flight over a DPDK client port (what is in flight is sent
 // minus settled; a lost datagram shrinks the window for good and the
 // report says so), for a duration or a count, then wait up to 200 ms for
@@ -32,7 +32,8 @@ WindowRun run_window(loadgen::DpdkClient &dc, const volatile std::sig_atomic_t &
     while (!stop && dc.now_ns() < end && (max == 0 || w.sent < max)) {
         rte_mbuf *burst[32];
         uint16_t n = 0;
-        while (n < 32 && w.sent + n - settled() < window) {
+        // a burst ends at the count too: -n N sends N, not up to 31 more
+        while (n < 32 && w.sent + n - settled() < window && (max == 0 || w.sent + n < max)) {
             rte_mbuf *m = build(w.sent + n);
             if (!m) {
                 ++w.alloc_failed;

@@ -241,3 +241,40 @@ def test_edgebench_outside_the_source_tree_finds_compare_py(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "EDGEBENCH_COMPARE"}
     p = subprocess.run([str(copy), "compare", "--pairs", "0"], capture_output=True, text=True, timeout=60, env=env)
     assert p.returncode == 2 and "--pairs must be >= 1" in p.stderr, p.stderr
+
+
+def test_stop_process_signals_then_kills():
+    # The one stop of every server the scripts start (edgeplane SIGTERM,
+    # nginx SIGQUIT, Varnish, knotd): the signal first, a kill when it is
+    # not enough; the exit status either way.
+    assert compare.stop_process(None, 15, 1) is None
+    p = subprocess.Popen(["sleep", "30"])
+    assert compare.stop_process(p, 15, 10) == -15
+    assert compare.stop_process(p, 15, 10) == -15  # already gone: the same status, no signal
+    # exec: the sleep itself ignores SIGTERM (inherited), and the kill leaves no child behind
+    p = subprocess.Popen(["/bin/sh", "-c", "trap '' TERM; echo ready; exec sleep 30"], stdout=subprocess.PIPE)
+    p.stdout.readline()  # the trap is set
+    assert compare.stop_process(p, 15, 0.2) == -9
+    p.stdout.close()
+
+
+def test_lcore_tid_finds_the_thread_dpdk_named():
+    # A thread of ours named as DPDK names a data lcore's (both spellings);
+    # no other lcore number matches.
+    import threading
+    go = threading.Event()
+    t = threading.Thread(target=go.wait)
+    t.start()
+    try:
+        comm = f"/proc/self/task/{t.native_id}/comm"
+        assert compare.lcore_tid(os.getpid(), 3) is None
+        for name in ("lcore-worker-3", "rte-worker-3"):
+            with open(comm, "w") as f:
+                f.write(name)
+            assert compare.lcore_tid(os.getpid(), 3) == t.native_id
+            assert compare.lcore_tid(os.getpid(), 1) is None
+    finally:
+        go.set()
+        t.join()
+    waits = compare.tasks_schedstat_ns(os.getpid(), 1)  # schedstat's second field: ns waiting
+    assert os.getpid() in waits and all(v >= 0 for v in waits.values())
