@@ -40,6 +40,7 @@ first rate whose median share is under 90 % go to stdout; every run, the
 commit and the load average to DIR/results.json.
 """
 import argparse
+import collections
 import hashlib
 import json
 import os
@@ -176,6 +177,8 @@ def measured_run(ep, lcore_tid, url, want, rate, cpu):
         b = snapshot(ep, lcore_tid, flood.pid if flood else None)
     finally:
         res = stop_flood(flood) if flood else None
+    if flood:
+        time.sleep(1)  # settle: the TAP queue drains, the last SYN-ACKs meet their RSTs
     r = window(a, b)
     r.update(downloads_s=wall, curl_cpu=curl_cpu / wall, flooded=flood is not None)
     if res:
@@ -205,7 +208,7 @@ def table(rows):
         share = compare.median(shares)
         if first_miss is None and label != "0" and share < GOAL:
             first_miss = label
-        limits = sorted({r.get("limit", "-") for r in f})
+        limits = [f"{k} ×{n}" for k, n in collections.Counter(r.get("limit", "-") for r in f).most_common()]
         out.append(
             f"| {label} | {med('achieved'):.0f} | {len(pairs)} | {compare.median([p['alone']['downloads_s'] for p in pairs]):.2f} s "
             f"| {med('downloads_s'):.2f} s | {pct(share)} ({pct(min(shares))}-{pct(max(shares))}) "
@@ -245,6 +248,8 @@ def main():
             ep.ns_run(["sysctl", "-qw", "net.ipv4.ip_local_port_range=20000 39999"])
             # compare.Edgeplane's lookup needs only .proc: the thread named lcore-worker-1.
             lcore_tid = compare.Edgeplane.lcore_tid(ep, DATA_LCORE)
+            if lcore_tid is None:
+                raise RuntimeError(f"no thread lcore-worker-{DATA_LCORE} in edgeplane {ep.proc.pid}")
             url = f"http://{ep.ip}/flood.bin"
             four_downloads(ep, url, want, 0)  # warm-up, not counted
             for label in a.rates.split(","):

@@ -7,7 +7,7 @@
 // the sending host answers each SYN-ACK with a RST (it has no socket for it).
 //
 // Pacing: a token bucket (token_bucket.h) at --rate, one burst of about a
-// millisecond's SYNs at a time (at most 64), sleeping in between, so the
+// millisecond's SYNs at a time (at most 32), sleeping in between, so the
 // flooder's own CPU time stays proportional to its rate; --rate 0 sends
 // bursts of 64 back to back, as fast as the socket takes them. What the
 // socket refuses (ENOBUFS: a queue on the way is full; EAGAIN) is counted,
@@ -129,24 +129,26 @@ void run(const SynfloodOptions &o) {
         msgs[i].msg_hdr.msg_iov = &iov[i];
         msgs[i].msg_hdr.msg_iovlen = 1;
     }
-    // About a millisecond of SYNs per burst: few wake-ups, little burstiness.
+    // Wake up about once a millisecond for a burst of that many SYNs; the
+    // bucket holds two bursts so a sleep that overshoots loses nothing.
     const uint32_t burst =
-        o.rate > 0 ? static_cast<uint32_t>(std::clamp(o.rate / 1000, 1.0, double{kMaxBurst}))
+        o.rate > 0 ? static_cast<uint32_t>(std::clamp(o.rate / 1000, 1.0, kMaxBurst / 2.0))
                    : kMaxBurst;
+    const uint32_t depth = o.rate > 0 ? 2 * burst : kMaxBurst;
     std::mt19937_64 rng(std::random_device{}());
     const uint64_t t0 = now_ns();
     const uint64_t end = o.seconds > 0 ? t0 + static_cast<uint64_t>(o.seconds * 1e9) : UINT64_MAX;
-    TokenBucket bucket(o.rate > 0 ? o.rate : 1, burst, t0);
+    TokenBucket bucket(o.rate > 0 ? o.rate : 1, depth, t0);
     uint64_t sent = 0, refused = 0;
     uint32_t next_port = lo;
-    std::printf("flooding %s:%u from %s ports %u-%u at %s SYN/s\n", o.dst.c_str(), o.port,
-                o.src.c_str(), lo, hi, o.rate > 0 ? std::to_string(o.rate).c_str() : "max");
+    std::printf("flooding %s:%u from %s ports %u-%u at %.0f SYN/s (0: max)\n", o.dst.c_str(),
+                o.port, o.src.c_str(), lo, hi, o.rate);
     std::fflush(stdout);
     uint64_t now = t0;
     while (!g_stop && now < end) {
-        uint32_t n = burst;
+        uint32_t n = depth;
         if (o.rate > 0) {
-            n = bucket.take(now, burst);
+            n = bucket.take(now, depth);
             if (n == 0) {
                 const uint64_t w = bucket.wait_ns(burst);
                 const timespec ts{static_cast<time_t>(w / 1'000'000'000),
@@ -172,7 +174,7 @@ void run(const SynfloodOptions &o) {
             } else if (k < 0 && (errno == ENOBUFS || errno == EAGAIN)) {
                 ++refused;  // this SYN is lost; the next ones are tried
                 ++off;
-            } else if (k < 0 && errno != EINTR) {
+            } else if (k == 0 || errno != EINTR) {
                 close(fd);
                 throw CLI::RuntimeError(
                     std::string("edgebench synflood: sendmmsg: ") + std::strerror(errno), 1);
