@@ -56,7 +56,7 @@ sys.path.insert(0, os.path.join(HERE, "edgebench"))
 from harness import BUILD, Edgeplane  # noqa: E402
 import compare  # noqa: E402  (lcore_totals, run_timed, git_commit, machine, median)
 
-EDGEBENCH = os.path.join(BUILD, "bench", "edgebench", "edgebench")
+EDGEBENCH = os.path.join(BUILD, "bench", "edgebench")
 DATA_LCORE = 1
 GOAL = 0.9
 COUNTERS = ("syncookies_sent", "syncookies_valid", "syncookies_invalid", "syn_queue_full", "backlog_drop")
@@ -231,7 +231,7 @@ def main():
     ap.add_argument("--out", default=None, help="directory for results.json")
     a = ap.parse_args()
     if not os.access(EDGEBENCH, os.X_OK):
-        sys.exit(f"{EDGEBENCH} not built (ninja -C build bench/edgebench/edgebench)")
+        sys.exit(f"{EDGEBENCH} not built (ninja -C build bench/edgebench)")
     meta = {"commit": compare.git_commit(os.path.join(HERE, "..")), "machine": compare.machine(),
             "start": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()), "args": vars(a)}
     print(f"# {meta['start']}, commit {meta['commit']}, load average {meta['machine']['loadavg']}", flush=True)

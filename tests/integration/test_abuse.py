@@ -104,7 +104,7 @@ except OSError as e:
 # The SYN flood: `edgebench synflood` (bench/edgebench/synflood_cmd.cc, a C++
 # raw-socket sender with sendmmsg bursts) as fast as the socket takes SYNs.
 # Without a built edgebench (-Dbenchmarks=disabled), SYN_FLOOD below.
-EDGEBENCH = os.path.join(BUILD, "bench", "edgebench", "edgebench")
+EDGEBENCH = os.path.join(BUILD, "bench", "edgebench")
 
 # The fallback flooder: the same bare SYNs (no options) from source ports
 # lo..hi round-robin, with random sequence numbers, until `count` are sent or
