@@ -15,6 +15,7 @@ int main(int argc, char **argv) {
     ep::bench::register_compare(app);
     ep::bench::register_udp(app);
     ep::bench::register_dns(app);
+    ep::bench::register_synflood(app);
     ep::bench::register_swarm_sim(app);
     ep::bench::register_tracker(app);
     ep::bench::register_mapsim(app);

@@ -6,13 +6,14 @@ abusers held; SYN cookies answer what the SYN queue cannot hold; the real
 clients are served byte-exact."""
 
 import hashlib
+import json
 import os
 import re
 import subprocess
 import tempfile
 import time
 
-from harness import Edgeplane
+from harness import BUILD, Edgeplane
 
 CHUNK = 256 * 1024
 # Mbufs the TSO exhaustion test takes out of a 1200-mbuf pool (with 256-slot
@@ -100,7 +101,12 @@ except OSError as e:
 """
 
 
-# A SYN flood from a raw socket: bare SYNs (no options) from source ports
+# The SYN flood: `edgebench synflood` (bench/edgebench/synflood_cmd.cc, a C++
+# raw-socket sender with sendmmsg bursts) as fast as the socket takes SYNs.
+# Without a built edgebench (-Dbenchmarks=disabled), SYN_FLOOD below.
+EDGEBENCH = os.path.join(BUILD, "bench", "edgebench")
+
+# The fallback flooder: the same bare SYNs (no options) from source ports
 # lo..hi round-robin, with random sequence numbers, until `count` are sent or
 # `secs` pass. The kernel of the sending namespace answers each SYN-ACK with
 # a RST (it has no socket for it); the server must not care either way.
@@ -117,7 +123,7 @@ pseudo = sum(struct.unpack("!4H", sa + da)) + socket.IPPROTO_TCP + 20
 seqs = struct.unpack("!4096I", os.urandom(4 * 4096))
 sent = refused = 0
 t0 = time.time()
-print("flooding", flush=True)
+print("flooding (python)", flush=True)
 while sent < count and time.time() - t0 < secs and not stop:
     for k in range(512):
         sport = lo + (sent + refused) % (hi - lo + 1)
@@ -134,6 +140,26 @@ while sent < count and time.time() - t0 < secs and not stop:
             refused += 1
 print("sent", sent, "refused", refused, "seconds", round(time.time() - t0, 2), flush=True)
 """
+
+
+def _flood_cmd(ep, secs):
+    """The flooder's command line (in the client namespace) for `secs` seconds."""
+    if os.access(EDGEBENCH, os.X_OK):
+        return ["ip", "netns", "exec", ep.ns, EDGEBENCH, "synflood", "--src", ep.host_ip, "--dst", ep.ip,
+                "--port", "80", "--rate", "0", "--seconds", str(secs), "--src-ports", "40000-65000", "--json"]
+    return ["ip", "netns", "exec", ep.ns, "/usr/bin/python3", "-c",
+            f"import sys; sys.argv=['x', {ep.host_ip!r}, {ep.ip!r}, '40000', '65000', "
+            f"'3000000', '{secs}']\n" + SYN_FLOOD]
+
+
+def _flood_result(out):
+    """(sent, seconds) from either flooder's last line."""
+    last = out.strip().splitlines()[-1] if out.strip() else ""
+    if last.startswith("{"):
+        r = json.loads(last)
+        return r["sent"], r["seconds"]
+    f = last.split()  # sent N refused M seconds S
+    return (int(f[1]), float(f[5])) if len(f) == 6 else (0, 0.0)
 
 
 def _four_downloads(ep, want, retries):
@@ -166,12 +192,9 @@ def test_syn_flood_while_four_downloads_run():
             base_s, shas, err = _four_downloads(ep, want, 0)
             assert shas == [want] * 4, err
             before = ep.stats()["tcp"]
-            flood = subprocess.Popen(["ip", "netns", "exec", ep.ns, "/usr/bin/python3", "-c",
-                                      f"import sys; sys.argv=['x', {ep.host_ip!r}, {ep.ip!r}, '40000', '65000', "
-                                      f"'3000000', '90']\n" + SYN_FLOOD],
-                                     stdout=subprocess.PIPE, text=True)
+            flood = subprocess.Popen(_flood_cmd(ep, 90), stdout=subprocess.PIPE, text=True)
             try:
-                assert flood.stdout.readline().strip() == "flooding"
+                assert flood.stdout.readline().startswith("flooding")
                 time.sleep(1)  # the flood is at its rate before the downloads start
                 mid = ep.stats()["tcp"]
                 flood_s, shas, err = _four_downloads(ep, want, 20)
@@ -179,20 +202,21 @@ def test_syn_flood_while_four_downloads_run():
             finally:
                 flood.terminate()
                 try:
-                    sent_line = flood.communicate(timeout=10)[0].split()
+                    sent, secs = _flood_result(flood.communicate(timeout=10)[0])
                 except subprocess.TimeoutExpired:
                     flood.kill()
                     flood.wait()
-                    sent_line = []
+                    sent, secs = 0, 0.0
             assert shas == [want] * 4, err
             after = ep.stats()["tcp"]
-            rate = int(sent_line[1]) / float(sent_line[5]) if len(sent_line) == 6 else 0
-            print(f"\nSYN flood: {sent_line} ({rate:.0f} SYN/s); four downloads of {len(data)} bytes: "
+            rate = sent / secs if secs else 0
+            print(f"\nSYN flood: {sent} sent in {secs:.1f} s ({rate:.0f} SYN/s); four downloads of {len(data)} bytes: "
                   f"{base_s:.2f} s alone, {flood_s:.2f} s under flood (flood still running at the end: "
                   f"{still_flooding}); goodput share {base_s / flood_s:.1%}; syncookies_sent "
                   f"{after['syncookies_sent'] - before['syncookies_sent']}, syncookies_valid "
                   f"{after['syncookies_valid'] - before['syncookies_valid']}, syn_queue_full "
                   f"{after['syn_queue_full'] - before['syn_queue_full']}")
+            assert sent > 0, "the flooder sent nothing"
             # The flood overflowed the SYN queue and cookies answered it.
             assert mid["syncookies_sent"] > before["syncookies_sent"], (before, mid)
             assert after["syn_queue_full"] > before["syn_queue_full"], after
