@@ -26,49 +26,27 @@
 // the measured part (on a shared VM, preemption lands in them: the median
 // per round is the figure, the mean is shown for honesty).
 #include <benchmark/benchmark.h>
-#include <rte_cycles.h>
-#include <rte_eal.h>
-#include <rte_ethdev.h>
-#include <rte_ip.h>
-#include <rte_mbuf.h>
-#include <rte_ring.h>
-#include <rte_tcp.h>
-#include <unistd.h>
-#include <valgrind/callgrind.h>
-
-#include <algorithm>
-#include <cstdio>
 #include <cstdlib>
-#include <cstring>
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "chunkstore/store.h"
+#include "bench/dataplane/ring_rig.h"
 #include "dataplane/chunk_stream.h"
-#include "dataplane/lcore.h"
-#include "dataplane/net/tcp/wire.h"
-#include "dataplane/port.h"
-#include "dataplane/tcp_io.h"
 
 namespace {
 
 using namespace ep;
+using namespace ep::bench;
 
-constexpr uint32_t kLocalIp = RTE_IPV4(10, 77, 0, 2);
-constexpr uint32_t kPeerIp = RTE_IPV4(10, 77, 0, 1);
-constexpr uint16_t kServerPort = 80;
 constexpr uint16_t kPeerPort = 40000;
 constexpr uint64_t kObjectBytes = 16ull * chunkstore::kChunkSize;  // 4 MiB, 16 chunks
 constexpr uint64_t kRoundNs = 10'000;                              // fake clock per round
-const rte_ether_addr kPeerMac = {{0x02, 0, 0, 0, 0, 0x01}};
-
-rte_mempool *g_pool;
 
 // The server's application: streams one object from the store forever,
-// from on_writable as the HTTP server does.
-class App final : public tcp::Handler, public StreamOwner {
+// from on_writable as the HTTP server does; its poll() is the service's
+// (pin waits woken).
+class App final : public tcp::Handler, public StreamOwner, public Service {
   public:
     ChunkStream stream;
     StreamConn sc;
@@ -100,6 +78,15 @@ class App final : public tcp::Handler, public StreamOwner {
     void stream_wake(StreamConn &) override { wake = true; }
     void stream_run(StreamConn &) override { pump(); }
     void stream_abort(StreamConn &) override { std::abort(); }
+
+    std::string_view name() const override { return "app"; }
+    void poll(const Clock &) override {
+        if (wake) {
+            wake = false;
+            pump();
+        }
+    }
+    void visit_counters(const CounterVisitor &) const override {}
 };
 
 // The peer: builds its frames with the engine's own header writer, reads
@@ -108,74 +95,17 @@ class Peer {
   public:
     explicit Peer(const rte_ether_addr &server_mac) : server_mac_(server_mac) {}
 
-    rte_mbuf *frame(uint8_t flags, uint32_t seq, uint32_t ack, bool syn) {
-        tcp::SegmentOut s;
-        s.src = tcp::IpAddr::v4(kPeerIp);
-        s.dst = tcp::IpAddr::v4(kLocalIp);
-        s.sport = kPeerPort;
-        s.dport = kServerPort;
-        s.seq = seq;
-        s.ack = ack;
-        s.flags = flags;
-        s.window = 65535;  // << 7: 8 MiB
-        s.opts.has_ts = true;
-        s.opts.ts_val = ++ts_;
-        s.opts.ts_ecr = ts_ecr_;
-        if (syn) {
-            s.opts.has_mss = s.opts.has_wscale = s.opts.sack_permitted = true;
-            s.opts.mss = 1460;
-            s.opts.wscale = 7;
-        }
-        rte_mbuf *m = rte_pktmbuf_alloc(g_pool);
-        if (!m) std::abort();
-        const uint16_t tcp_len = static_cast<uint16_t>(tcp::header_length(s));
-        auto *p = rte_pktmbuf_mtod(m, uint8_t *);
-        auto *eh = reinterpret_cast<rte_ether_hdr *>(p);
-        eh->dst_addr = server_mac_;
-        eh->src_addr = kPeerMac;
-        eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
-        auto *ih = reinterpret_cast<rte_ipv4_hdr *>(eh + 1);
-        std::memset(ih, 0, sizeof *ih);
-        ih->version_ihl = RTE_IPV4_VHL_DEF;
-        ih->total_length = rte_cpu_to_be_16(static_cast<uint16_t>(sizeof *ih + tcp_len));
-        ih->time_to_live = 64;
-        ih->next_proto_id = IPPROTO_TCP;
-        ih->src_addr = rte_cpu_to_be_32(kPeerIp);
-        ih->dst_addr = rte_cpu_to_be_32(kLocalIp);
-        ih->hdr_checksum = rte_ipv4_cksum(ih);
-        auto *th = reinterpret_cast<uint8_t *>(ih + 1);
-        tcp::write_header(s, th);
-        reinterpret_cast<rte_tcp_hdr *>(th)->cksum = rte_ipv4_udptcp_cksum(ih, th);
-        m->data_len = m->pkt_len = static_cast<uint32_t>(sizeof *eh + sizeof *ih + tcp_len);
-        return m;
+    rte_mbuf *frame(uint8_t flags, uint32_t seq, uint32_t ack) {
+        return peer_frame(server_mac_, peer_segment(kPeerPort, flags, seq, ack, ++ts_, ts_ecr_));
     }
 
     // Reads one frame the server sent; false if it is not TCP for us.
     // Checks the TCP checksum over the whole chain when `verify`.
     bool read(rte_mbuf *m, bool verify) {
-        auto *ih = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr *, sizeof(rte_ether_hdr));
-        if (ih->next_proto_id != IPPROTO_TCP) return false;
-        const uint32_t ip_len = rte_be_to_cpu_16(ih->total_length);
-        auto *thb = reinterpret_cast<const uint8_t *>(ih + 1);
         tcp::SegmentIn s;
-        // The header lives in the first mbuf; parse_header wants the whole
-        // length but reads only the header.
-        if (tcp::parse_header(thb, ip_len - sizeof *ih, s) != tcp::ParseError::kOk) return false;
-        if (verify && (m->ol_flags & RTE_MBUF_F_TX_TCP_SEG)) {
-            // A TSO frame (EP_SPB_TSO=1): the NIC would sum each segment;
-            // what we can check is the contract (rte_mbuf_core.h).
-            const auto *th = reinterpret_cast<const rte_tcp_hdr *>(thb);
-            if (m->tso_segsz != 1448 || th->cksum != rte_ipv4_phdr_cksum(ih, m->ol_flags) ||
-                m->l4_len != 32)  // 20 + timestamps
-                ++bad_checksums;
-        } else if (verify) {
-            uint16_t sum = 0;
-            rte_raw_cksum_mbuf(m, sizeof(rte_ether_hdr) + sizeof *ih, ip_len - sizeof *ih, &sum);
-            uint32_t t = rte_ipv4_phdr_cksum(ih, 0) + sum;
-            t = (t & 0xffff) + (t >> 16);
-            t = (t & 0xffff) + (t >> 16);
-            if (t != 0xffff) ++bad_checksums;
-        }
+        bool bad = false;
+        if (!parse_sent(m, verify, 1448, &s, &bad)) return false;
+        if (bad) ++bad_checksums;
         if (s.flags & tcp::kSyn) {
             server_iss = s.seq;
             rcv_nxt = s.seq + 1;
@@ -202,36 +132,13 @@ class Peer {
     rte_ether_addr server_mac_;
 };
 
-struct Rig {
-    Port port;
-    std::atomic<bool> stop{false};
-    std::unique_ptr<Lcore> lc;
-    std::unique_ptr<TcpIo> io;
-    std::unique_ptr<chunkstore::Store> store;
+struct SendRig : Rig {
     App app;
+    Service *services[1] = {&app};
     std::unique_ptr<Peer> peer;
-    rte_ring *wire = nullptr;  // net_ring0's ring: TX and RX share it
-    uint64_t now = 1'000'000'000;
 
     bool open(std::string *err) {
-        PortOptions opt;
-        opt.device = "net_ring0";
-        opt.ip = rte_cpu_to_be_32(kLocalIp);
-        opt.netmask = RTE_BE32(0xffffff00);
-        opt.rx_desc = opt.tx_desc = 1024;
-        if (!port_open(opt, 1, g_pool, &port, err)) return false;
-        wire = rte_ring_lookup("ETH_RXTX0_net_ring0");
-        if (!wire) {
-            *err = "net_ring0's ring not found";
-            return false;
-        }
-        chunkstore::Config cc;
-        cc.ram_capacity_bytes = 64ull * chunkstore::kChunkSize;
-        cc.max_readers = 2;
-        cc.name = "spb";
-        store = chunkstore::Store::open(cc, err);
-        if (!store) return false;
-        store->register_reader(0);
+        if (!Rig::open(64ull * chunkstore::kChunkSize, "spb", err)) return false;
         std::vector<uint8_t> data(kObjectBytes);
         for (size_t i = 0; i < data.size(); ++i)
             data[i] = static_cast<uint8_t>(i * 131 + (i >> 11));
@@ -242,25 +149,8 @@ struct Rig {
         const chunkstore::ObjectMeta *m = store->lookup_object(0, "bench/object");
         app.oid = m->id;
         app.gen = m->generation;
-
-        lc = std::make_unique<Lcore>();
-        lc->pool = g_pool;
-        lc->stop = &stop;
-        lc->store = store.get();
-        lc->reader_id = 0;
-        lc->ns_per_tsc_q32 = uint64_t{1} << 32;  // the fake clock counts nanoseconds
-        lc->tsc_start = 0;
-        lc->queues[0].port = &port;
-        lc->nqueues = 1;
-        // The daemon's stack configuration (control/daemon.cc), sized for one connection.
-        tcp::StackConfig sc;
-        sc.max_connections = 16;
-        sc.time_wait_capacity = 16;
-        sc.inline_blocks = 64;
-        sc.mss = static_cast<uint16_t>(port.mtu - 40);
-        sc.tick_ns = 20'000;
-        sc.tlp_min_ns = 2 * sc.tick_ns;
-        sc.wheel_slots = 16384;
+        // Sized for one connection.
+        tcp::StackConfig sc = daemon_stack(port.mtu, 16, 64);
         // EP_SPB_TSO=1: as on a port with TSO (net_ring has none; it carries
         // the super-segment as it is, the NIC's segmentation is not counted).
         uint64_t tx_offload = port.tx_offload;
@@ -268,12 +158,7 @@ struct Rig {
             tx_offload |= RTE_ETH_TX_OFFLOAD_TCP_TSO;
             sc.tso_max_bytes = 65535 - 20 - 60;
         }
-        io = std::make_unique<TcpIo>();
-        if (!io->init(lc.get(), &lc->queues[0], sc, tx_offload, now)) {
-            *err = "TcpIo init";
-            return false;
-        }
-        lc->queues[0].tcp = io.get();
+        if (!start_tcp(sc, tx_offload, err)) return false;
         if (!app.stream.init(&io->stack(), store.get(), 0, 16, StreamConfig{}, &app)) {
             *err = "ChunkStream init";
             return false;
@@ -283,31 +168,15 @@ struct Rig {
         return true;
     }
 
-    // One lcore loop iteration (lcore_main's body for one queue with a TCP
-    // service), then the TX completion's free. Returns the frames sent.
-    rte_mbuf *sent[4096];
-    unsigned nsent = 0;
-    void server_iteration() {
-        rte_mbuf *rx[kBurst], *tx[kBurst];
-        LcoreQueue &q = lc->queues[0];
-        const uint16_t n = rte_eth_rx_burst(port.id, 0, rx, kBurst);
-        if (n > 0) {
-            const uint16_t ntx = process_burst(*lc, q, rx, n, tx, now);
-            if (ntx > 0) queue_transmit(*lc, q, tx, ntx, kBurst);
-        }
-        io->stack().poll(now);
-        if (app.wake) {  // the service's poll: pin waits woken
-            app.wake = false;
-            app.pump();
-        }
-        io->flush();
-        store->quiescent(0);
-    }
+    // One lcore loop iteration, then (separately timed) the TX completion's free.
+    void server_iteration() { iteration(services, 1); }
 
     // The peer's side: takes what the server sent off the ring (kept for
     // the timed free), returns the number of frames.
+    rte_mbuf *sent[4096];
+    unsigned nsent = 0;
     unsigned collect(bool verify) {
-        nsent = rte_ring_dequeue_burst(wire, reinterpret_cast<void **>(sent), 4096, nullptr);
+        nsent = Rig::collect(sent, 4096);
         for (unsigned i = 0; i < nsent; ++i) peer->read(sent[i], verify);
         return nsent;
     }
@@ -323,36 +192,35 @@ struct Rig {
         while (acked != peer->rcv_nxt && k < limit_acks) {
             uint32_t next = acked + 2 * mss;
             if (static_cast<int32_t>(peer->rcv_nxt - next) < 0) next = peer->rcv_nxt;
-            acks[k++] = peer->frame(tcp::kAck, peer_seq, next, false);
+            acks[k++] = peer->frame(tcp::kAck, peer_seq, next);
             acked = next;
         }
-        if (k && rte_ring_enqueue_bulk(wire, reinterpret_cast<void **>(acks), k, nullptr) != k)
-            std::abort();
+        deliver(acks, k);
     }
 
     uint32_t peer_seq = 7777;
     bool handshake() {
-        rte_mbuf *syn = peer->frame(tcp::kSyn, peer_seq, 0, true);
-        if (rte_ring_enqueue(wire, syn) != 0) return false;
+        rte_mbuf *syn = peer->frame(tcp::kSyn, peer_seq, 0);
+        deliver(&syn, 1);
         server_iteration();
         if (collect(false) != 1) return false;  // the SYN-ACK
         free_sent();
         ++peer_seq;
         acked = peer->rcv_nxt;
-        rte_mbuf *a = peer->frame(tcp::kAck, peer_seq, peer->rcv_nxt, false);
-        if (rte_ring_enqueue(wire, a) != 0) return false;
+        rte_mbuf *a = peer->frame(tcp::kAck, peer_seq, peer->rcv_nxt);
+        deliver(&a, 1);
         return true;
     }
 };
 
 // One rig for every run Google Benchmark makes of SendPath (it runs the
 // function more than once): closing a net_ring vdev port releases it.
-std::unique_ptr<Rig> g_rig;
+std::unique_ptr<SendRig> g_rig;
 std::string g_rig_err;
 
-Rig *rig_once() {
+SendRig *rig_once() {
     if (g_rig || !g_rig_err.empty()) return g_rig.get();
-    auto rig = std::make_unique<Rig>();
+    auto rig = std::make_unique<SendRig>();
     if (!rig->open(&g_rig_err) || !rig->handshake()) {
         if (g_rig_err.empty()) g_rig_err = "handshake";
         return nullptr;
@@ -371,7 +239,7 @@ Rig *rig_once() {
 
 void close_rig() {
     if (!g_rig) return;
-    Rig *rig = g_rig.get();
+    SendRig *rig = g_rig.get();
     rig->collect(false);
     rig->free_sent();
     rig->io->stack().abort(rig->app.conn);
@@ -384,7 +252,7 @@ void close_rig() {
 }
 
 void SendPath(benchmark::State &state) {
-    Rig *rig = rig_once();
+    SendRig *rig = rig_once();
     if (!rig) {
         state.SkipWithError(("set-up: " + g_rig_err).c_str());
         return;
@@ -393,42 +261,23 @@ void SendPath(benchmark::State &state) {
     const uint64_t rtx0 = rig->io->stack().counters().retransmits;
     const uint64_t short0 = rig->peer->short_segments;
     const uint64_t seg0 = rig->peer->data_segments;
-    std::vector<double> per_round;
-    per_round.reserve(1 << 16);
-    uint64_t cycles = 0, rounds = 0;
+    RoundCycles rc;
     for (auto _ : state) {
         for (int i = 0; i < 64; ++i) {
             rig->now += kRoundNs;
             const uint64_t s0 = rig->peer->data_segments;
-            CALLGRIND_TOGGLE_COLLECT;
-            const uint64_t t0 = rte_rdtsc();
-            rig->server_iteration();
-            const uint64_t t1 = rte_rdtsc();
-            CALLGRIND_TOGGLE_COLLECT;
-            rig->collect((rounds & 15) == 0);  // every 16th round: each frame checksummed in full
-            CALLGRIND_TOGGLE_COLLECT;
-            const uint64_t t2 = rte_rdtsc();
-            rig->free_sent();
-            const uint64_t t3 = rte_rdtsc();
-            CALLGRIND_TOGGLE_COLLECT;
+            const uint64_t dt = measured_round([&] { rig->server_iteration(); },
+                                               // every 16th round: each frame checksummed in full
+                                               [&] { rig->collect((rc.rounds & 15) == 0); },
+                                               [&] { rig->free_sent(); });
             rig->ack(kBurst);  // one burst of ACKs per iteration, as rx_burst takes them
-            const uint64_t dt = (t1 - t0) + (t3 - t2);
-            const uint64_t ds = rig->peer->data_segments - s0;
-            cycles += dt;
-            ++rounds;
-            if (ds > 0 && per_round.size() < per_round.capacity())
-                per_round.push_back(static_cast<double>(dt) / static_cast<double>(ds));
+            rc.add(dt, rig->peer->data_segments - s0);
         }
     }
     const uint64_t segs = rig->peer->data_segments - seg0;
-    std::sort(per_round.begin(), per_round.end());
-    if (!per_round.empty()) {
-        state.counters["cyc/seg_med"] = per_round[per_round.size() / 2];
-        state.counters["cyc/seg_min"] = per_round.front();
-    }
-    state.counters["cyc/seg_mean"] = segs ? static_cast<double>(cycles) / segs : 0;
+    rc.report(state, "seg");
     state.counters["segs"] = static_cast<double>(segs);
-    state.counters["segs/round"] = rounds ? static_cast<double>(segs) / rounds : 0;
+    state.counters["segs/round"] = rc.rounds ? static_cast<double>(segs) / rc.rounds : 0;
     state.counters["tso_sends"] = static_cast<double>(rig->io->stack().counters().tso_sends);
     state.counters["retransmits"] =
         static_cast<double>(rig->io->stack().counters().retransmits - rtx0);
@@ -443,27 +292,5 @@ BENCHMARK(SendPath)->Unit(benchmark::kMillisecond);
 }  // namespace
 
 int main(int argc, char **argv) {
-    const std::string prefix = "--file-prefix=sendbench" + std::to_string(getpid());
-    const char *eal[] = {"send_path_bench",
-                         "--no-pci",
-                         "--no-huge",
-                         "-m",
-                         "512",
-                         "-l",
-                         "0",
-                         "--vdev=net_ring0",
-                         "--log-level=*:warning",
-                         prefix.c_str()};
-    if (rte_eal_init(sizeof eal / sizeof *eal, const_cast<char **>(eal)) < 0) return 1;
-    g_pool = rte_pktmbuf_pool_create("spbench", 16383, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
-    if (!g_pool) return 1;
-    benchmark::Initialize(&argc, argv);
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    close_rig();
-    const std::string runtime_dir = rte_eal_get_runtime_dir();
-    rte_eal_cleanup();
-    std::error_code ec;
-    std::filesystem::remove_all(runtime_dir, ec);  // leave nothing behind
-    return 0;
+    return ep::bench::run(argc, argv, "sendbench", close_rig);
 }

@@ -4,15 +4,6 @@
 
 namespace ep::http {
 
-void ResponseBuilder::append(std::string_view s) {
-    if (overflow_ || s.size() > kResponseBufBytes - r_.used_) {
-        overflow_ = true;
-        return;
-    }
-    std::memcpy(r_.buf_ + r_.used_, s.data(), s.size());
-    r_.used_ = static_cast<uint16_t>(r_.used_ + s.size());
-}
-
 void ResponseBuilder::append_u64(uint64_t v) {
     char tmp[20];
     int n = 0;
