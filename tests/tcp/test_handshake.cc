@@ -50,6 +50,50 @@ TEST(Handshake, ActiveOpen) {
     EXPECT_GT(i.srtt_ns, 0u);
 }
 
+// accept_default() builds its two segments instead of parsing the script
+// it stands for (the libFuzzer target calls it per input): every option set
+// must leave the stack exactly where the script does, down to the segments
+// sent next.
+TEST(Handshake, AcceptDefaultIsTheScriptedHandshake) {
+    for (int m = 0; m < 8; ++m) {
+        const bool ts = m & 1, sack = m & 2, ws = m & 4;
+        SCOPED_TRACE(m);
+        Harness direct;
+        const ConnId a = direct.accept_default(ts, sack, ws);
+        Harness scripted;
+        std::string o = "mss 1460";
+        if (sack) o += ",sackOK";
+        if (ts) o += ",TS val 100 ecr 0";
+        if (ws) o += ",wscale 7";
+        scripted.in(0, "S 0:0(0) win 65535 <" + o + ">");
+        ASSERT_TRUE(scripted.pop().has_value());
+        scripted.in(
+            1, std::string(". 1:1(0) ack 1 win 1024") + (ts ? " <nop,nop,TS val 101 ecr *>" : ""));
+        ASSERT_EQ(scripted.app.accepted, 1);
+        const ConnId b = scripted.app.conn;
+        const ConnInfo x = direct.stack.info(a), y = scripted.stack.info(b);
+        EXPECT_EQ(x.state, y.state);
+        EXPECT_EQ(x.snd_wnd, y.snd_wnd);
+        EXPECT_EQ(x.mss, y.mss);
+        EXPECT_EQ(x.ts, y.ts);
+        EXPECT_EQ(x.sack, y.sack);
+        EXPECT_EQ(x.snd_wscale, y.snd_wscale);
+        EXPECT_EQ(x.rcv_wscale, y.rcv_wscale);
+        static const uint8_t body[8000] = {};
+        direct.stack.send_copy(a, body, sizeof body);
+        scripted.stack.send_copy(b, body, sizeof body);
+        int n = 0;
+        while (auto d = direct.pop()) {
+            auto s = scripted.pop();
+            ASSERT_TRUE(s.has_value());
+            EXPECT_EQ(direct.format(d->seg), scripted.format(s->seg));
+            ++n;
+        }
+        EXPECT_FALSE(scripted.pop().has_value());
+        EXPECT_GT(n, 0);  // one 1024-byte segment without window scaling, more with it
+    }
+}
+
 }  // namespace
 }  // namespace ep::tcp::test
 
