@@ -1,5 +1,7 @@
 // Scripted tests: three-way handshake and option negotiation (RFC 9293 3.5,
 // RFC 7323, RFC 2018, RFC 9293 3.7.1).
+#include <tuple>
+
 #include "tests/tcp/harness.h"
 
 namespace ep::tcp::test {
@@ -71,14 +73,10 @@ TEST(Handshake, AcceptDefaultIsTheScriptedHandshake) {
             1, std::string(". 1:1(0) ack 1 win 1024") + (ts ? " <nop,nop,TS val 101 ecr *>" : ""));
         ASSERT_EQ(scripted.app.accepted, 1);
         const ConnId b = scripted.app.conn;
-        const ConnInfo x = direct.stack.info(a), y = scripted.stack.info(b);
-        EXPECT_EQ(x.state, y.state);
-        EXPECT_EQ(x.snd_wnd, y.snd_wnd);
-        EXPECT_EQ(x.mss, y.mss);
-        EXPECT_EQ(x.ts, y.ts);
-        EXPECT_EQ(x.sack, y.sack);
-        EXPECT_EQ(x.snd_wscale, y.snd_wscale);
-        EXPECT_EQ(x.rcv_wscale, y.rcv_wscale);
+        auto fields = [](const ConnInfo &i) {
+            return std::tuple(i.state, i.snd_wnd, i.mss, i.ts, i.sack, i.snd_wscale, i.rcv_wscale);
+        };
+        EXPECT_EQ(fields(direct.stack.info(a)), fields(scripted.stack.info(b)));
         static const uint8_t body[8000] = {};
         direct.stack.send_copy(a, body, sizeof body);
         scripted.stack.send_copy(b, body, sizeof body);
