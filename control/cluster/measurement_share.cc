@@ -1,6 +1,7 @@
 #include "control/cluster/measurement_share.h"
 
 #include <cmath>
+#include <limits>
 
 #include "control/cluster/members.h"
 
@@ -53,6 +54,11 @@ bool decode_blocks(const json &j, std::vector<MeasuredBlock> *out, std::string *
         for (int i = 1; i < 5; ++i)
             if (!e[i].is_number() || e[i].get<double>() < 0)
                 return *err = "measured: not a number >= 0", false;
+        // rtt_ms, loss_pct and weight are floats: a larger figure would
+        // convert to infinity (undefined in C++) and be written back as null.
+        for (int i = 1; i < 4; ++i)
+            if (e[i].get<double>() > std::numeric_limits<float>::max())
+                return *err = "measured: a figure too large", false;
         MeasuredBlock b;
         std::string why;
         if (!parse_prefix(e[0].get<std::string>(), &b.block, &why))

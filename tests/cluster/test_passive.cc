@@ -146,6 +146,28 @@ TEST(MeasurementShare, PublishedBlocksRoundTripThroughTheMemberRecord) {
         R"({"name":"a","cluster":"b","measured":[["192.0.2.0/24",-1,0,1,0]]})", &back, &err));
 }
 
+// fuzz_member_record's first finding (tests/fuzz/corpus/fuzz_member_record/
+// rtt_beyond_float): an RTT of 5.6e55 ms decoded (into a float: infinity,
+// and a conversion C++ leaves undefined), was written back as null and the
+// record no longer decoded. Figures a float cannot hold are refused.
+TEST(MeasurementShare, FiguresBeyondAFloatAreRefused) {
+    Member back;
+    std::string err;
+    for (const char *f : {"5.6e55,0.5,4.2,4", "1,3.5e38,4.2,4", "1,0.5,1e39,4"}) {
+        const std::string rec =
+            std::string(R"({"name":"a","cluster":"b","measured":[["192.0.2.0/24",)") + f + "]]}";
+        EXPECT_FALSE(decode_member(rec, &back, &err)) << rec;
+    }
+    // The largest a float holds still goes there and back.
+    ASSERT_TRUE(decode_member(
+        R"({"name":"a","cluster":"b","measured":[["192.0.2.0/24",3e38,0.5,1,1e300]]})", &back,
+        &err))
+        << err;
+    Member again;
+    ASSERT_TRUE(decode_member(encode_member(back), &again, &err)) << err;
+    EXPECT_EQ(again.measured, back.measured);
+}
+
 TEST(MeasurementShare, EveryReadReplacesWhatAMemberSaidBefore) {
     Measurements ms(300, 3600);
     ms.add(0, P("198.51.100.9"), 40, 0, 1, 100);  // ours (paris)

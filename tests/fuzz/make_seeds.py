@@ -88,18 +88,25 @@ def tcp_rec(flags, seq=0, ack=0, win=65535, plen8=0, opts=b"", ms=1, act=0):
 
 ts = b"\x01\x01\x08\x0a\0\0\0\x70\0\0\0\0"
 A, P, F, R, S = 0x10, 0x08, 0x01, 0x04, 0x02
-put("fuzz_tcp_input", "acks", bytes([7]) + tcp_rec(A, ack=1448) + tcp_rec(A, ack=4000) +
-    tcp_rec(A | P, plen8=10, ms=5) + tcp_rec(A | F, ms=50))
-put("fuzz_tcp_input", "sack_loss", bytes([3]) + tcp_rec(A, ack=0, opts=b"\x01\x01\x05\x0a" +
-    struct.pack("!II", 1448, 2896)) + tcp_rec(A, ack=0) + tcp_rec(A, ack=0) + tcp_rec(A, ack=0, ms=250))
-put("fuzz_tcp_input", "zero_window", bytes([0x08]) + tcp_rec(A, win=0, ms=100) +
-    tcp_rec(A, win=0, ms=250) + tcp_rec(A, win=4000, ack=500))
-put("fuzz_tcp_input", "rst", bytes([1]) + tcp_rec(R) + tcp_rec(R, seq=1) + tcp_rec(R | A, opts=ts))
-put("fuzz_tcp_input", "syn_in_window", bytes([5]) + tcp_rec(S) + tcp_rec(S | A, seq=-5))
-put("fuzz_tcp_input", "close", bytes([0x47]) + tcp_rec(A | P, plen8=100, act=1) +
-    tcp_rec(A | F, ms=20) + tcp_rec(A, ack=30000, ms=220))
-put("fuzz_tcp_input", "out_of_order", bytes([2]) + tcp_rec(A | P, seq=800, plen8=20) +
-    tcp_rec(A | P, seq=0, plen8=100) + tcp_rec(A | P, seq=-100, plen8=30))
+tcp_seeds = {
+    "acks": bytes([7]) + tcp_rec(A, ack=1448) + tcp_rec(A, ack=4000) +
+    tcp_rec(A | P, plen8=10, ms=5) + tcp_rec(A | F, ms=50),
+    "sack_loss": bytes([3]) + tcp_rec(A, ack=0, opts=b"\x01\x01\x05\x0a" +
+    struct.pack("!II", 1448, 2896)) + tcp_rec(A, ack=0) + tcp_rec(A, ack=0) + tcp_rec(A, ack=0, ms=250),
+    "zero_window": bytes([0x08]) + tcp_rec(A, win=0, ms=100) +
+    tcp_rec(A, win=0, ms=250) + tcp_rec(A, win=4000, ack=500),
+    "rst": bytes([1]) + tcp_rec(R) + tcp_rec(R, seq=1) + tcp_rec(R | A, opts=ts),
+    "syn_in_window": bytes([5]) + tcp_rec(S) + tcp_rec(S | A, seq=-5),
+    "close": bytes([0x47]) + tcp_rec(A | P, plen8=100, act=1) +
+    tcp_rec(A | F, ms=20) + tcp_rec(A, ack=30000, ms=220),
+    "out_of_order": bytes([2]) + tcp_rec(A | P, seq=800, plen8=20) +
+    tcp_rec(A | P, seq=0, plen8=100) + tcp_rec(A | P, seq=-100, plen8=30),
+}
+# Mode bit 7 queues 64 KiB up front, as every input did before 16 KiB became
+# the default: the seeds keep what they reached, and each has a 16 KiB twin.
+for k, v in tcp_seeds.items():
+    put("fuzz_tcp_input", k, bytes([v[0] | 0x80]) + v[1:])
+    put("fuzz_tcp_input", k + "_16k", v)
 # HTTP request (first byte also picks the split points)
 reqs = {
     "get": b"\x05GET /v/seg.m4s HTTP/1.1\r\nHost: a\r\n\r\n",

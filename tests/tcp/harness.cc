@@ -154,14 +154,19 @@ Harness &Harness::at(double t_ms) {
     return *this;
 }
 
-Harness &Harness::in(double t_ms, const std::string &text, const uint8_t *payload) {
+Harness &Harness::in(double t_ms, SegmentIn s) {
     at(t_ms);
-    ParsedSeg p = parse_seg(text);
-    SegmentIn s;
     s.src = peer;
     s.dst = local;
     s.sport = peer_port;
     s.dport = local_port;
+    stack.input(s, now_);
+    return *this;
+}
+
+Harness &Harness::in(double t_ms, const std::string &text, const uint8_t *payload) {
+    ParsedSeg p = parse_seg(text);
+    SegmentIn s;
     s.seq = peer_isn + p.start;
     s.ack = p.ack ? local_iss + *p.ack : 0;
     s.flags = p.flags;
@@ -183,8 +188,7 @@ Harness &Harness::in(double t_ms, const std::string &text, const uint8_t *payloa
         s.payload = buf.data();
         s.payload_len = p.len;
     }
-    stack.input(s, now_);
-    return *this;
+    return in(t_ms, s);
 }
 
 std::optional<Captured> Harness::pop() {
@@ -283,15 +287,30 @@ ConnId Harness::connect() {
 }
 
 ConnId Harness::accept_default(bool ts, bool sack, bool ws) {
-    std::string o;
-    auto add = [&o](const std::string &x) { o += (o.empty() ? "" : ",") + x; };
-    add("mss 1460");
-    if (sack) add("sackOK");
-    if (ts) add("TS val 100 ecr 0");
-    if (ws) add("wscale 7");
-    in(0, "S 0:0(0) win 65535 <" + o + ">");
+    // "S 0:0(0) win 65535 <mss 1460[,sackOK][,TS val 100 ecr 0][,wscale 7]>"
+    SegmentIn syn;
+    syn.seq = peer_isn;
+    syn.flags = kSyn;
+    syn.window = 65535;
+    syn.opts.has_mss = true;
+    syn.opts.mss = 1460;
+    syn.opts.sack_permitted = sack;
+    syn.opts.has_ts = ts;
+    syn.opts.ts_val = ts ? 100 : 0;
+    syn.opts.has_wscale = ws;
+    syn.opts.wscale = ws ? 7 : 0;
+    in(0, syn);
     EXPECT_TRUE(pop().has_value());
-    in(1, std::string(". 1:1(0) ack 1 win 1024") + (ts ? " <nop,nop,TS val 101 ecr *>" : ""));
+    // ". 1:1(0) ack 1 win 1024[ <nop,nop,TS val 101 ecr *>]"
+    SegmentIn ack;
+    ack.seq = peer_isn + 1;
+    ack.ack = local_iss + 1;
+    ack.flags = kAck;
+    ack.window = 1024;
+    ack.opts.has_ts = ts;
+    ack.opts.ts_val = ts ? 101 : 0;
+    ack.opts.ts_ecr = ts ? last_tsval : 0;
+    in(1, ack);
     EXPECT_EQ(app.accepted, 1);
     return app.conn;
 }

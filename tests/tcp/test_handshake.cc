@@ -1,5 +1,7 @@
 // Scripted tests: three-way handshake and option negotiation (RFC 9293 3.5,
 // RFC 7323, RFC 2018, RFC 9293 3.7.1).
+#include <tuple>
+
 #include "tests/tcp/harness.h"
 
 namespace ep::tcp::test {
@@ -48,6 +50,46 @@ TEST(Handshake, ActiveOpen) {
     EXPECT_EQ(i.mss, 1400 - 12);
     EXPECT_EQ(i.snd_wscale, 2);
     EXPECT_GT(i.srtt_ns, 0u);
+}
+
+// accept_default() builds its two segments instead of parsing the script
+// it stands for (the libFuzzer target calls it per input): every option set
+// must leave the stack exactly where the script does, down to the segments
+// sent next.
+TEST(Handshake, AcceptDefaultIsTheScriptedHandshake) {
+    for (int m = 0; m < 8; ++m) {
+        const bool ts = m & 1, sack = m & 2, ws = m & 4;
+        SCOPED_TRACE(m);
+        Harness direct;
+        const ConnId a = direct.accept_default(ts, sack, ws);
+        Harness scripted;
+        std::string o = "mss 1460";
+        if (sack) o += ",sackOK";
+        if (ts) o += ",TS val 100 ecr 0";
+        if (ws) o += ",wscale 7";
+        scripted.in(0, "S 0:0(0) win 65535 <" + o + ">");
+        ASSERT_TRUE(scripted.pop().has_value());
+        scripted.in(
+            1, std::string(". 1:1(0) ack 1 win 1024") + (ts ? " <nop,nop,TS val 101 ecr *>" : ""));
+        ASSERT_EQ(scripted.app.accepted, 1);
+        const ConnId b = scripted.app.conn;
+        auto fields = [](const ConnInfo &i) {
+            return std::tuple(i.state, i.snd_wnd, i.mss, i.ts, i.sack, i.snd_wscale, i.rcv_wscale);
+        };
+        EXPECT_EQ(fields(direct.stack.info(a)), fields(scripted.stack.info(b)));
+        static const uint8_t body[8000] = {};
+        direct.stack.send_copy(a, body, sizeof body);
+        scripted.stack.send_copy(b, body, sizeof body);
+        int n = 0;
+        while (auto d = direct.pop()) {
+            auto s = scripted.pop();
+            ASSERT_TRUE(s.has_value());
+            EXPECT_EQ(direct.format(d->seg), scripted.format(s->seg));
+            ++n;
+        }
+        EXPECT_FALSE(scripted.pop().has_value());
+        EXPECT_GT(n, 0);  // one 1024-byte segment without window scaling, more with it
+    }
 }
 
 }  // namespace
