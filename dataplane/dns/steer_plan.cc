@@ -123,7 +123,11 @@ SteerMap aggregate(const SteerMap &map) {
         clear_host_bits(net, r.prefix);
         t.insert(net, r.prefix, static_cast<int32_t>(remap[r.set]));
     }
-    for (auto &[key, t] : tries) {
+    for (auto &entry : tries) {
+        // Not a structured binding: clang 14 (the fuzz build's compiler)
+        // refuses to capture one in the lambda below.
+        const auto &key = entry.first;
+        auto &t = entry.second;
         t.push_down(0, 0, -1);
         uint8_t root[16] = {};
         t.leaves(0, 0, root, [&](const uint8_t *net, uint32_t prefix, int32_t val) {
