@@ -1,7 +1,11 @@
 // edgebench: edgeplane's benchmark and simulation tool. A thin dispatcher:
 // subcommands register themselves (see commands.h) and run from CLI11
-// callbacks; a failing subcommand throws CLI::RuntimeError with its exit code.
+// callbacks; a failing subcommand throws CLI::RuntimeError with its exit code
+// and, where it has one, its reason (printed here: CLI11 would not).
 #include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <string_view>
 
 #include "bench/edgebench/commands.h"
 #include "bench/edgebench/http_commands.h"
@@ -19,6 +23,17 @@ int main(int argc, char **argv) {
     ep::bench::register_swarm_sim(app);
     ep::bench::register_tracker(app);
     ep::bench::register_mapsim(app);
-    CLI11_PARSE(app, argc, argv);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::RuntimeError &e) {
+        // CLI11's exit() prints nothing for a RuntimeError; a subcommand
+        // that gave a reason ("no ARP answer from ...") must be heard. A
+        // bare exit code (RuntimeError(n)) has already said why itself.
+        if (std::string_view(e.what()) != CLI::RuntimeError(e.get_exit_code()).what())
+            std::fprintf(stderr, "%s\n", e.what());
+        return e.get_exit_code();
+    } catch (const CLI::ParseError &e) {
+        return app.exit(e);
+    }
     return 0;
 }

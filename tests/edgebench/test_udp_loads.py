@@ -123,11 +123,12 @@ def test_dns_report(edgeplane, mix):
 
 def test_dns_unexpected_answers_fail(edgeplane):
     """The check has teeth: a name outside the zone's records (NXDOMAIN) is a
-    bad response every time, and the command exits 1 after its report (CLI11
-    prints nothing for a CLI::RuntimeError: the status is the signal)."""
+    bad response every time, and the command exits 1 after its report,
+    saying why on stderr."""
     rc, out, err = edgebench(edgeplane, "dns", "--name", "nowhere.bench.test", "-n", "200",
                              "-d", "60", "--json")
     assert rc == 1, (out, err)
+    assert "edgebench dns: unexpected responses" in err, err
     rep = json.loads(out[-1])
     assert rep["answered"] == 0 and rep["bad"] > 0 and rep["bad"] + rep["lost"] == 200
 
@@ -236,3 +237,14 @@ def test_tracker_kernel_requests_are_bep15(tmp_path):
     assert set(rep) == TRACKER_KEYS
     assert 0 < rep["announces"] <= seen["announces"] and rep["bad"] == 0 and rep["errors"] == 0
     assert 8 <= rep["connects"] <= seen["connects"]
+
+
+def test_a_failing_subcommand_says_why():
+    """A subcommand's CLI::RuntimeError reaches stderr with its exit code
+    (CLI11 alone prints nothing for it): `http` without URLs fails before
+    EAL with its reason."""
+    p = subprocess.run([EDGEBENCH, "http", "--port", "net_null0", "--ip", "10.79.0.1/24"],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 2, p
+    assert "no URLs (--url or --url-file)" in p.stderr, p.stderr
+    assert "EAL" not in p.stderr
