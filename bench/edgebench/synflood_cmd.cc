@@ -3,8 +3,13 @@
 // "SYN flood") and test_abuse.py's flood. Every SYN comes from the next
 // source port of --src-ports (round-robin) with a random ISN and IP ID, built
 // whole here (syn_packet.h) and handed to the kernel with IP_HDRINCL in
-// sendmmsg bursts: the kernel routes and ARPs, nothing else. The kernel of
-// the sending host answers each SYN-ACK with a RST (it has no socket for it).
+// sendmmsg bursts: the kernel routes and ARPs, nothing else. With --src an
+// address the sending host owns, its kernel answers each SYN-ACK with a RST
+// (it has no socket for it). With --src a prefix (A/len), every SYN comes
+// from a random address inside it, as a real flood's spoofed SYNs do (RFC
+// 4987 2): the SYN-ACKs go to hosts that do not exist, and whoever runs the
+// flood routes or drops them (bench/syn_flood_goodput.py drops them at the
+// namespace's ingress).
 //
 // Pacing: a token bucket (token_bucket.h) at --rate, one burst of about a
 // millisecond's SYNs at a time (at most 32), sleeping in between, so the
@@ -53,6 +58,7 @@ struct SynfloodOptions {
     uint16_t port = 80;
     double rate = 0;  // SYN/s; 0: as fast as the socket takes them
     double seconds = 10;
+    uint64_t count = 0;  // SYNs; 0: no limit
     std::string src_ports = "40000-65000";
     int cpu = -1;
     bool json = false;
@@ -84,9 +90,25 @@ uint32_t parse_addr(const std::string &s, const char *what) {
     return a.s_addr;
 }
 
+// "A" or "A/len" (8 <= len <= 32): the network in host order and the mask of
+// the host part the flood randomises (0 for a single address).
+void parse_source(const std::string &s, uint32_t *net, uint32_t *host_mask) {
+    const size_t slash = s.find('/');
+    unsigned len = 32;
+    if (slash != std::string::npos) {
+        char tail = 0;
+        if (std::sscanf(s.c_str() + slash + 1, "%u%c", &len, &tail) != 1 || len < 8 || len > 32)
+            throw CLI::ValidationError("--src", "A or A/len with len 8-32: " + s);
+    }
+    *host_mask = len == 32 ? 0 : (uint32_t{1} << (32 - len)) - 1;
+    *net = ntohl(parse_addr(s.substr(0, slash), "--src")) & ~*host_mask;
+}
+
 void run(const SynfloodOptions &o) {
     SynSpec spec;
-    spec.src_be = parse_addr(o.src, "--src");
+    uint32_t src_net = 0, src_host_mask = 0;
+    parse_source(o.src, &src_net, &src_host_mask);
+    spec.src_be = htonl(src_net);
     spec.dst_be = parse_addr(o.dst, "--dst");
     spec.dport = o.port;
     uint16_t lo = 0, hi = 0;
@@ -145,10 +167,11 @@ void run(const SynfloodOptions &o) {
                 o.port, o.src.c_str(), lo, hi, o.rate);
     std::fflush(stdout);
     uint64_t now = t0;
-    while (!g_stop && now < end) {
-        uint32_t n = depth;
+    const uint64_t limit = o.count ? o.count : UINT64_MAX;
+    while (!g_stop && now < end && sent + refused < limit) {
+        uint32_t n = static_cast<uint32_t>(std::min<uint64_t>(depth, limit - sent - refused));
         if (o.rate > 0) {
-            n = bucket.take(now, depth);
+            n = bucket.take(now, n);
             if (n == 0) {
                 const uint64_t w = bucket.wait_ns(burst);
                 const timespec ts{static_cast<time_t>(w / 1'000'000'000),
@@ -164,6 +187,8 @@ void run(const SynfloodOptions &o) {
             next_port = next_port == hi ? lo : next_port + 1;
             spec.seq = static_cast<uint32_t>(r);
             spec.ip_id = static_cast<uint16_t>(r >> 32);
+            if (src_host_mask)
+                spec.src_be = htonl(src_net | (static_cast<uint32_t>(rng()) & src_host_mask));
             build_syn(spec, pkts[i]);
         }
         for (uint32_t off = 0; off < n && !g_stop;) {
@@ -209,12 +234,16 @@ void register_synflood(CLI::App &app) {
     auto o = std::make_shared<SynfloodOptions>();
     CLI::App *c =
         app.add_subcommand("synflood", "bare TCP SYNs at a paced rate (raw socket, root)");
-    c->add_option("--src", o->src, "source address of the SYNs")->required();
+    c->add_option("--src", o->src,
+                  "source of the SYNs: an address, or A/len for random (spoofed) addresses in it")
+        ->required();
     c->add_option("--dst", o->dst, "address flooded")->required();
     c->add_option("--port", o->port, "port flooded")->capture_default_str();
     c->add_option("--rate", o->rate, "SYN/s (0: as fast as the socket takes them)")
         ->capture_default_str();
     c->add_option("--seconds", o->seconds, "how long (0: until SIGINT/SIGTERM)")
+        ->capture_default_str();
+    c->add_option("--count", o->count, "stop after this many SYNs (0: no limit)")
         ->capture_default_str();
     c->add_option("--src-ports", o->src_ports, "source ports LO-HI, round-robin")
         ->capture_default_str();
