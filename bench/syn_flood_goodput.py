@@ -3,7 +3,8 @@
 says which side was the limit.
 
     EDGEPLANE_BUILD=build nice -n 5 /usr/bin/python3 bench/syn_flood_goodput.py \
-        [--rates 0,5000,10000,20000,50000,max] [--pairs 5] [--mib 8] [--flood-cpu 0] [--out DIR]
+        [--rates 0,5000,10000,20000,50000,max] [--pairs 5] [--mib 8] [--flood-cpu 0] \
+        [--spoof 198.18.0.0/15] [--out DIR]
 
 Run as root after a build (namespaces, TAP, hugepages, a raw socket). One
 appliance (tests/integration/harness.py: its own namespace, TAP, file
@@ -96,11 +97,35 @@ def tap_tx_dropped(ep):
 
 def snapshot(ep, lcore_tid, flooder_pid):
     s = ep.stats()
-    return {"t": time.monotonic(), "stats": s, "tcp": {k: s["tcp"].get(k, 0) for k in COUNTERS},
+    return {"t": time.monotonic(), "stats": s, "blackholed": blackholed(ep), "tcp": {k: s["tcp"].get(k, 0) for k in COUNTERS},
             "lcore": schedstat(f"{ep.proc.pid}/task/{lcore_tid}"),
             "lcore_us": user_sys(f"{ep.proc.pid}/task/{lcore_tid}"),
             "flooder": schedstat(flooder_pid) if flooder_pid else (0, 0),
             "cpu": cpu_times(), "tap_dropped": tap_tx_dropped(ep)}
+
+
+SPOOF_TABLE = "synflood_spoof"
+
+
+def blackhole(ep, prefix):
+    """Drop (and count) at the TAP's ingress what edgeplane sends to the spoofed prefix."""
+    rules = (f"table netdev {SPOOF_TABLE} {{\n chain in {{\n"
+             f"  type filter hook ingress device \"{ep.tap}\" priority 0;\n"
+             f"  ip daddr {prefix} counter drop\n }}\n}}\n")
+    ep.ns_run(["nft", "-f", "-"], input=rules)
+
+
+def blackholed(ep):
+    """Packets the spoof rule dropped so far (0 without --spoof)."""
+    out = subprocess.run(["ip", "netns", "exec", ep.ns, "nft", "-j", "list", "table", "netdev", SPOOF_TABLE],
+                         capture_output=True, text=True).stdout
+    if not out:
+        return 0
+    for item in json.loads(out)["nftables"]:
+        for expr in item.get("rule", {}).get("expr", []):
+            if "counter" in expr:
+                return expr["counter"]["packets"]
+    return 0
 
 
 def four_downloads(ep, url, want, retries):
@@ -114,8 +139,8 @@ def four_downloads(ep, url, want, retries):
     return wall, cpu_s
 
 
-def start_flood(ep, rate, cpu):
-    cmd = ["ip", "netns", "exec", ep.ns, EDGEBENCH, "synflood", "--src", ep.host_ip, "--dst", ep.ip,
+def start_flood(ep, rate, cpu, src):
+    cmd = ["ip", "netns", "exec", ep.ns, EDGEBENCH, "synflood", "--src", src, "--dst", ep.ip,
            "--port", "80", "--rate", str(rate), "--seconds", "0", "--src-ports", "40000-65000",
            "--cpu", str(cpu), "--json"]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -152,6 +177,7 @@ def window(a, b):
             "flooder_cpu": (b["flooder"][0] - a["flooder"][0]) / 1e9 / wall,
             "tcp": {k: b["tcp"][k] - a["tcp"][k] for k in COUNTERS},
             "tap_dropped": b["tap_dropped"] - a["tap_dropped"],
+            "blackholed": b["blackholed"] - a["blackholed"],
             **{k: (b["cpu"][k] - a["cpu"][k]) / wall for k in ("softirq", "steal", "idle")}}
 
 
@@ -166,9 +192,9 @@ def limit(r):
     return "none"
 
 
-def measured_run(ep, lcore_tid, url, want, rate, cpu):
-    """One run: alone when rate is None, else under a flood at `rate` (0: max)."""
-    flood = start_flood(ep, rate, cpu) if rate is not None else None
+def measured_run(ep, lcore_tid, url, want, rate, cpu, src):
+    """One run: alone when rate is None, else under a flood at `rate` (0: max) from `src`."""
+    flood = start_flood(ep, rate, cpu, src) if rate is not None else None
     try:
         if flood:
             time.sleep(1)  # the flood at its rate before the downloads start
@@ -185,7 +211,8 @@ def measured_run(ep, lcore_tid, url, want, rate, cpu):
         syns = res["rate"] * r["wall_s"]  # flood SYNs sent in the window (its rate is steady)
         r.update(flood=res, achieved=res["rate"], target=res["target"], syns=syns,
                  cookies_per_syn=r["tcp"]["syncookies_sent"] / syns,
-                 qfull_per_syn=r["tcp"]["syn_queue_full"] / syns, tap_drop_per_syn=r["tap_dropped"] / syns)
+                 qfull_per_syn=r["tcp"]["syn_queue_full"] / syns, tap_drop_per_syn=r["tap_dropped"] / syns,
+                 blackholed_per_syn=r["blackholed"] / syns)
         r["limit"] = limit(r)
     return r
 
@@ -198,6 +225,7 @@ def table(rows):
     """The report's table from {rate label: [pair dicts]} (medians over pairs)."""
     head = ("| flood (SYN/s asked) | achieved | pairs | 4 downloads alone | under flood | goodput share (min-max) "
             "| lcore busy alone / flood | lcore on CPU / runq wait / sys | cookies/SYN | qfull/SYN | TAP drops/SYN "
+            "| black-holed/SYN "
             "| flooder CPU | curl CPU | softirq | steal | idle (CPUs) | limit |")
     out = [head, "|" + "---|" * (head.count("|") - 1)]
     first_miss = None
@@ -215,7 +243,8 @@ def table(rows):
             f"| {pct(compare.median([p['alone']['busy'] for p in pairs]))} / {pct(med('busy'))} "
             f"| {pct(med('lcore_on_cpu'))} / {pct(med('lcore_runq'))} / {pct(med('lcore_sys'))} "
             f"| {med('cookies_per_syn'):.2f} "
-            f"| {med('qfull_per_syn'):.2f} | {med('tap_drop_per_syn'):.3f} | {pct(med('flooder_cpu'))} "
+            f"| {med('qfull_per_syn'):.2f} | {med('tap_drop_per_syn'):.3f} | {med('blackholed_per_syn'):.2f} "
+            f"| {pct(med('flooder_cpu'))} "
             f"| {pct(med('curl_cpu'))} | {med('softirq'):.2f} | {med('steal'):.2f} | {med('idle'):.2f} "
             f"| {', '.join(limits)} |")
     return "\n".join(out), first_miss
@@ -228,6 +257,8 @@ def main():
     ap.add_argument("--pairs", type=int, default=5)
     ap.add_argument("--mib", type=int, default=8, help="object size (each of the 4 downloads gets it whole)")
     ap.add_argument("--flood-cpu", type=int, default=0, help="the flooder's CPU (the data lcore is on CPU 1)")
+    ap.add_argument("--spoof", default=None, metavar="PREFIX",
+                    help="flood from random addresses in PREFIX (e.g. 198.18.0.0/15), their SYN-ACKs dropped")
     ap.add_argument("--out", default=None, help="directory for results.json")
     a = ap.parse_args()
     if not os.access(EDGEBENCH, os.X_OK):
@@ -241,7 +272,13 @@ def main():
         with open(os.path.join(tmp, "flood.bin"), "wb") as f:
             f.write(data)
         want = hashlib.sha256(data).hexdigest()
-        with Edgeplane(args=["--ram-mb", "64", "--tcp-syn-backlog", "64"], data_lcores=str(DATA_LCORE)) as ep:
+        ep = Edgeplane(args=["--ram-mb", "64", "--tcp-syn-backlog", "64"], data_lcores=str(DATA_LCORE))
+        if a.spoof:
+            ep.args += ["--gateway", ep.host_ip]  # the spoofed sources are off-link
+        with ep:
+            if a.spoof:
+                blackhole(ep, a.spoof)
+            src = a.spoof or ep.host_ip
             if "stored 1 objects" not in ep.ctl("ingest", tmp).stdout:
                 raise RuntimeError("ingest failed")
             # The downloads' ports stay below the flood's: no flood SYN lands on a real 4-tuple.
@@ -256,11 +293,12 @@ def main():
                 rate = None if label == "0" else (0 if label == "max" else float(label))
                 rows[label] = []
                 for i in range(a.pairs):
-                    alone = measured_run(ep, lcore_tid, url, want, None, a.flood_cpu)
-                    other = measured_run(ep, lcore_tid, url, want, rate, a.flood_cpu)
+                    alone = measured_run(ep, lcore_tid, url, want, None, a.flood_cpu, src)
+                    other = measured_run(ep, lcore_tid, url, want, rate, a.flood_cpu, src)
                     if rate is None:  # the control: the second run is alone too; give it the flood's keys
                         other.update(flood=None, achieved=0, target=0, cookies_per_syn=float("nan"),
-                                     qfull_per_syn=float("nan"), tap_drop_per_syn=float("nan"), limit="-")
+                                     qfull_per_syn=float("nan"), tap_drop_per_syn=float("nan"),
+                                     blackholed_per_syn=float("nan"), limit="-")
                     pair = {"alone": alone, "flood": other, "share": alone["downloads_s"] / other["downloads_s"],
                             "loadavg": os.getloadavg()}
                     rows[label].append(pair)
@@ -270,6 +308,7 @@ def main():
                           f"{other['busy']:.0%}, on CPU {other['lcore_on_cpu']:.0%}, runq {other['lcore_runq']:.0%}, "
                           f"sys {other['lcore_sys']:.0%}, "
                           f"cookies {other['tcp']['syncookies_sent']}, TAP drops {other['tap_dropped']}, "
+                          f"black-holed {other['blackholed']}, "
                           f"flooder CPU {other['flooder_cpu']:.0%}, curl CPU {other['curl_cpu']:.0%}, "
                           f"softirq {other['softirq']:.2f}, idle {other['idle']:.2f}; limit {other['limit']}; "
                           f"load {pair['loadavg'][0]:.2f}", flush=True)
