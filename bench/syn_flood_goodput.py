@@ -97,7 +97,8 @@ def tap_tx_dropped(ep):
 
 def snapshot(ep, lcore_tid, flooder_pid):
     s = ep.stats()
-    return {"t": time.monotonic(), "stats": s, "blackholed": blackholed(ep), "tcp": {k: s["tcp"].get(k, 0) for k in COUNTERS},
+    return {"t": time.monotonic(), "stats": s, "tcp": {k: s["tcp"].get(k, 0) for k in COUNTERS},
+            "blackholed": blackholed(ep) if ep.spoofed else 0,
             "lcore": schedstat(f"{ep.proc.pid}/task/{lcore_tid}"),
             "lcore_us": user_sys(f"{ep.proc.pid}/task/{lcore_tid}"),
             "flooder": schedstat(flooder_pid) if flooder_pid else (0, 0),
@@ -116,11 +117,8 @@ def blackhole(ep, prefix):
 
 
 def blackholed(ep):
-    """Packets the spoof rule dropped so far (0 without --spoof)."""
-    out = subprocess.run(["ip", "netns", "exec", ep.ns, "nft", "-j", "list", "table", "netdev", SPOOF_TABLE],
-                         capture_output=True, text=True).stdout
-    if not out:
-        return 0
+    """Packets the spoof rule (blackhole()) dropped so far."""
+    out = ep.ns_run(["nft", "-j", "list", "table", "netdev", SPOOF_TABLE]).stdout
     for item in json.loads(out)["nftables"]:
         for expr in item.get("rule", {}).get("expr", []):
             if "counter" in expr:
@@ -275,6 +273,7 @@ def main():
         ep = Edgeplane(args=["--ram-mb", "64", "--tcp-syn-backlog", "64"], data_lcores=str(DATA_LCORE))
         if a.spoof:
             ep.args += ["--gateway", ep.host_ip]  # the spoofed sources are off-link
+        ep.spoofed = bool(a.spoof)  # snapshot() reads the drop counter only then
         with ep:
             if a.spoof:
                 blackhole(ep, a.spoof)
