@@ -117,6 +117,9 @@ class Parser {
     // The largest message length prefix accepted for these limits.
     uint32_t max_message() const;
     bool failed() const { return state_ == St::kError; }
+    // Between messages (after the handshake, no byte of the next one in):
+    // where a test may splice in a message of its own.
+    bool at_message_boundary() const { return state_ == St::kLen && have_ == 0; }
 
   private:
     enum class St : uint8_t { kHandshake, kLen, kFixed, kPayload, kEnd, kError };
