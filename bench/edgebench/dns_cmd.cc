@@ -17,6 +17,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "bench/edgebench/dns_ids.h"
 #include "bench/edgebench/http_commands.h"
 #include "bench/edgebench/udp_load.h"
 #include "dataplane/dns/wire.h"
@@ -101,11 +102,17 @@ std::vector<uint8_t> make_query(const DnsCmdOptions &o) {
 struct ResponseSink final : net::udp::Handler {
     const std::vector<uint8_t> *query = nullptr;
     uint32_t min_answers = 1;
-    uint64_t answered = 0, bad = 0, truncated = 0;
+    uint64_t answered = 0, bad = 0, truncated = 0, unknown_id = 0;
+    DnsIdsInFlight ids;
     int on_datagram(net::udp::Datagram &d) override {
         const std::vector<uint8_t> &q = *query;
         const uint32_t qend =
             12 + static_cast<uint32_t>(dns::name_len(q.data() + 12) + 4);  // header + question
+        if (d.len < 12 || !ids.answer(dns::get16(d.payload))) {
+            ++unknown_id;  // not a query in flight (or answered twice): bad
+            ++bad;
+            return -1;
+        }
         bool ok = d.len >= qend && (d.payload[2] & 0x80) &&
                   std::memcmp(d.payload + 12, q.data() + 12, qend - 12) == 0 &&
                   (d.payload[3] & 0x0f) == dns::kNoError;
@@ -129,7 +136,8 @@ void run(DnsCmdOptions &o) {
         [&](uint64_t seq) {
             return load.frame(size, [&](uint8_t *p) {
                 std::memcpy(p, query.data(), size);
-                dns::put16(p, static_cast<uint16_t>(seq));  // the id
+                dns::put16(p, DnsIdsInFlight::id_of(seq));  // the id
+                sink.ids.sent(seq);
             });
         },
         [&] { return sink.answered + sink.bad; });
@@ -139,17 +147,20 @@ void run(DnsCmdOptions &o) {
     if (o.json)
         std::printf(
             "{\"seconds\":%.6f,\"window\":%u,\"sent\":%llu,\"answered\":%llu,\"bad\":%llu,"
-            "\"truncated\":%llu,\"lost\":%llu,\"tx_refused\":%llu,\"alloc_failed\":%llu,"
-            "\"answers_per_s\":%.1f}\n",
+            "\"truncated\":%llu,\"unknown_id\":%llu,\"lost\":%llu,\"tx_refused\":%llu,"
+            "\"alloc_failed\":%llu,\"answers_per_s\":%.1f}\n",
             secs, o.window, (unsigned long long)sent, (unsigned long long)sink.answered,
             (unsigned long long)sink.bad, (unsigned long long)sink.truncated,
-            (unsigned long long)lost, (unsigned long long)tx_refused,
-            (unsigned long long)alloc_failed, static_cast<double>(sink.answered) / secs);
+            (unsigned long long)sink.unknown_id, (unsigned long long)lost,
+            (unsigned long long)tx_refused, (unsigned long long)alloc_failed,
+            static_cast<double>(sink.answered) / secs);
     else
-        std::printf("%llu sent, %llu answered as expected, %llu bad, %llu lost in %.2f s: %.0f/s\n",
-                    (unsigned long long)sent, (unsigned long long)sink.answered,
-                    (unsigned long long)sink.bad, (unsigned long long)lost, secs,
-                    static_cast<double>(sink.answered) / secs);
+        std::printf(
+            "%llu sent, %llu answered as expected, %llu bad (%llu with an id not in flight), %llu "
+            "lost in %.2f s: %.0f/s\n",
+            (unsigned long long)sent, (unsigned long long)sink.answered,
+            (unsigned long long)sink.bad, (unsigned long long)sink.unknown_id,
+            (unsigned long long)lost, secs, static_cast<double>(sink.answered) / secs);
     load.close();
     if (sink.bad) throw CLI::RuntimeError("edgebench dns: unexpected responses", 1);
 }
@@ -165,7 +176,9 @@ void register_dns(CLI::App &app) {
     c->add_option("--ecs", o->ecs, "EDNS Client Subnet in every query, ADDRESS/LEN (RFC 7871)");
     c->add_option("--min-answers", o->min_answers, "answer records a good response has")
         ->capture_default_str();
-    c->add_option("--window", o->window, "queries in flight")->capture_default_str();
+    c->add_option("--window", o->window, "queries in flight (ids are 16 bits: at most 65535)")
+        ->check(CLI::Range(1u, DnsIdsInFlight::kMaxWindow))
+        ->capture_default_str();
     c->add_option("-d,--duration", o->duration_s, "seconds of load")->capture_default_str();
     c->add_option("-n,--queries", o->max_queries, "stop after this many (0: no limit)");
     c->add_flag("--json", o->json, "one JSON object on stdout");

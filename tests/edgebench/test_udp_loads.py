@@ -26,13 +26,14 @@ EDGEBENCH = os.path.join(BUILD, "bench", "edgebench")
 
 UDP_KEYS = {"seconds", "size", "window", "sent", "received", "mismatched", "lost", "tx_refused",
             "alloc_failed", "echoes_per_s"}
-DNS_KEYS = {"seconds", "window", "sent", "answered", "bad", "truncated", "lost", "tx_refused",
-            "alloc_failed", "answers_per_s"}
+DNS_KEYS = {"seconds", "window", "sent", "answered", "bad", "truncated", "unknown_id", "lost",
+            "tx_refused", "alloc_failed", "answers_per_s"}
 TRACKER_KEYS = {"proto", "seconds", "announces", "connects", "errors", "bad", "timeouts",
                 "reconnects", "reply_bytes", "announces_per_s"}
 UDP_LINE = re.compile(r"^(\d+) sent, (\d+) echoed byte-exact, (\d+) mismatched, (\d+) lost "
                       r"in \d+\.\d\d s: \d+ echoes/s$")
-DNS_LINE = re.compile(r"^(\d+) sent, (\d+) answered as expected, (\d+) bad, (\d+) lost "
+DNS_LINE = re.compile(r"^(\d+) sent, (\d+) answered as expected, (\d+) bad "
+                      r"\(\d+ with an id not in flight\), (\d+) lost "
                       r"in \d+\.\d\d s: \d+/s$")
 TRACKER_LINE = re.compile(r"^udp: (\d+) announces in \d+\.\d\d s \(\d+/s\), (\d+) connects, "
                           r"(\d+) error replies, (\d+) bad, (\d+) timeouts, (\d+) reconnects$")
@@ -109,6 +110,7 @@ def test_dns_report(edgeplane, mix):
     rep = json.loads(out[-1])
     assert set(rep) == DNS_KEYS
     assert rep["sent"] == 2000 and rep["bad"] == 0 and rep["truncated"] == 0
+    assert rep["unknown_id"] == 0  # every response matched a query in flight, once
     assert rep["answered"] > 0 and rep["answered"] + rep["lost"] == rep["sent"]
     queries = counter(edgeplane, "dns", "queries") - before
     assert rep["answered"] <= queries <= rep["sent"]
