@@ -1,7 +1,9 @@
 #include "bench/edgebench/syn_packet.h"
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <cstdio>
 #include <cstring>
 
 #include "dataplane/net/csum32.h"
@@ -32,6 +34,21 @@ void build_syn(const SynSpec &s, uint8_t *out) {
     const uint16_t tcp_sum = static_cast<uint16_t>(~net::fold_sum(
         net::pseudo_sum_v4(s.src_be, s.dst_be, IPPROTO_TCP, 20) + net::sum_bytes(th, 20)));
     std::memcpy(th + 16, &tcp_sum, 2);
+}
+
+bool parse_syn_source(const std::string &s, uint32_t *net, uint32_t *host_mask) {
+    const size_t slash = s.find('/');
+    unsigned len = 32;
+    if (slash != std::string::npos) {
+        char tail = 0;
+        if (std::sscanf(s.c_str() + slash + 1, "%u%c", &len, &tail) != 1 || len < 8 || len > 32)
+            return false;
+    }
+    in_addr a{};
+    if (inet_pton(AF_INET, s.substr(0, slash).c_str(), &a) != 1) return false;
+    *host_mask = len == 32 ? 0 : (uint32_t{1} << (32 - len)) - 1;
+    *net = ntohl(a.s_addr) & ~*host_mask;
+    return true;
 }
 
 }  // namespace ep::bench

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace ep::bench {
 
@@ -23,5 +24,10 @@ struct SynSpec {
 
 // Writes the packet to out[0..kSynPacketLen).
 void build_syn(const SynSpec &s, uint8_t *out);
+
+// synflood's --src: "A" or "A/len" (8 <= len <= 32). The network in host
+// order (host bits cleared) and the mask of the host part the flood draws at
+// random (0 for a single address); false for anything else.
+bool parse_syn_source(const std::string &s, uint32_t *net, uint32_t *host_mask);
 
 }  // namespace ep::bench

@@ -90,24 +90,11 @@ uint32_t parse_addr(const std::string &s, const char *what) {
     return a.s_addr;
 }
 
-// "A" or "A/len" (8 <= len <= 32): the network in host order and the mask of
-// the host part the flood randomises (0 for a single address).
-void parse_source(const std::string &s, uint32_t *net, uint32_t *host_mask) {
-    const size_t slash = s.find('/');
-    unsigned len = 32;
-    if (slash != std::string::npos) {
-        char tail = 0;
-        if (std::sscanf(s.c_str() + slash + 1, "%u%c", &len, &tail) != 1 || len < 8 || len > 32)
-            throw CLI::ValidationError("--src", "A or A/len with len 8-32: " + s);
-    }
-    *host_mask = len == 32 ? 0 : (uint32_t{1} << (32 - len)) - 1;
-    *net = ntohl(parse_addr(s.substr(0, slash), "--src")) & ~*host_mask;
-}
-
 void run(const SynfloodOptions &o) {
     SynSpec spec;
     uint32_t src_net = 0, src_host_mask = 0;
-    parse_source(o.src, &src_net, &src_host_mask);
+    if (!parse_syn_source(o.src, &src_net, &src_host_mask))
+        throw CLI::ValidationError("--src", "A or A/len with len 8-32: " + o.src);
     spec.src_be = htonl(src_net);
     spec.dst_be = parse_addr(o.dst, "--dst");
     spec.dport = o.port;

@@ -103,3 +103,31 @@ TEST(SynPacket, RandomSpecsCheckAgainstRfc1071) {
         ASSERT_EQ(std::memcmp(out + 12, &s.src_be, 4), 0);
     }
 }
+
+namespace ep::bench {
+namespace {
+
+TEST(SynSource, PrefixGivesNetworkAndTheHostBitsToDraw) {
+    uint32_t net = 1, mask = 1;
+    ASSERT_TRUE(parse_syn_source("198.18.7.9/15", &net, &mask));
+    EXPECT_EQ(net, 0xC6120000u) << "host bits cleared: 198.18.0.0";
+    EXPECT_EQ(mask, 0x0001FFFFu);
+    ASSERT_TRUE(parse_syn_source("10.0.0.1", &net, &mask));
+    EXPECT_EQ(net, 0x0A000001u);
+    EXPECT_EQ(mask, 0u) << "one address: nothing drawn";
+    ASSERT_TRUE(parse_syn_source("10.1.2.3/32", &net, &mask));
+    EXPECT_EQ(mask, 0u);
+    ASSERT_TRUE(parse_syn_source("10.1.2.3/8", &net, &mask));
+    EXPECT_EQ(net, 0x0A000000u);
+    EXPECT_EQ(mask, 0x00FFFFFFu);
+}
+
+TEST(SynSource, RefusesWhatIsNotAPrefix) {
+    uint32_t net, mask;
+    for (const char *bad : {"198.18.0.0/33", "198.18.0.0/7", "198.18.0.0/", "198.18.0.0/15x",
+                            "198.18.0.0/-1", "198.18.0/15", "host.example", "", "::1/64"})
+        EXPECT_FALSE(parse_syn_source(bad, &net, &mask)) << bad;
+}
+
+}  // namespace
+}  // namespace ep::bench
