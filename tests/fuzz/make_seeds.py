@@ -206,6 +206,11 @@ put("fuzz_fetch_session", "wrong_hash", bytes([0x00 | (7 << 2), 3, 0x00]) +
 put("fuzz_fetch_session", "messages", bytes([0x03 | (3 << 2), 9, 0x03]) + pw(4, b"\0\0\0\1") + pw(1) +
     pw(0x10, struct.pack("!III", 1, 0, 16384)) + pw(6, struct.pack("!III", 0, 0, 16384)) + pw(0) +
     b"\0\0\0\0" + pw(2) + pw(3) + pw(5, b"\xff\xc0") + pw(0x0F) + pw(99))
+# Mode bit 6: the harness serves every request with a zero block, so 13
+# bytes (have-all, unchoke) download all 4 pieces; bit 7 corrupts each
+# piece's first block (3 bad pieces, then the ban).
+put("fuzz_fetch_session", "served_download", bytes([0x03, 3, 0x41]) + pw(0x0E) + pw(1))
+put("fuzz_fetch_session", "served_corrupt", bytes([0x03, 3, 0xC1]) + pw(0x0E) + pw(1))
 
 
 # UDP tracker: control byte (shard, source, valid-cid flag 0x02), clock, datagram.
