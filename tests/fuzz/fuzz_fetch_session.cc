@@ -95,14 +95,13 @@ struct Checker {
 // Answers every request `chk` saw with a piece message of zeros (bit 7: the
 // first block of a piece has one byte wrong), fed as the remote's bytes.
 void serve(FetchSession &s, Checker &chk, bool corrupt, uint64_t now) {
-    static uint8_t msg[13 + kBlockLen];
+    static uint8_t msg[13 + kBlockLen];  // the block stays zero but for its first byte
     const uint32_t n = chk.n_asked;
     chk.n_asked = 0;
     for (uint32_t k = 0; k < n && !s.closed(); ++k) {
         const BlockReq &b = chk.asked[k];
         const size_t head = pw::write_piece_head(msg, b.piece, b.begin, b.length);
-        std::memset(msg + head, 0, b.length);
-        if (corrupt && b.begin == 0) msg[head] = 1;
+        msg[head] = corrupt && b.begin == 0 ? 1 : 0;
         for (size_t off = 0, len = head + b.length; off < len && !s.closed();) {
             const size_t used = s.feed(msg + off, len - off, now);
             if (used == 0) break;
