@@ -23,8 +23,8 @@
 #include <memory>
 #include <vector>
 
-#include "dataplane/swarm/fetch_session.h"
 #include "dataplane/swarm/sha1.h"
+#include "tests/fuzz/fuzz_fetch_session.h"
 
 namespace {
 using namespace ep::swarm;
@@ -111,8 +111,11 @@ void serve(FetchSession &s, Checker &chk, bool corrupt, uint64_t now) {
 }
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, std::size_t size) {
-    if (size < 3) return 0;
+namespace ep::swarm::test {
+
+FetchRunResult fuzz_fetch_session(const uint8_t *data, std::size_t size) {
+    FetchRunResult result;
+    if (size < 3) return result;
     const bool auto_hs = data[0] & 1, fast = data[0] & 2;
     const size_t step = 1 + (data[0] >> 2);
     const uint32_t pieces = 1 + data[1];
@@ -264,5 +267,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, std::size_t size) {
         // request leaked.
         std::abort();
     }
+    result.counters = ctr;
+    result.pieces = pieces;
+    result.complete = tor.picker().complete();
+    return result;
+}
+
+}  // namespace ep::swarm::test
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, std::size_t size) {
+    ep::swarm::test::fuzz_fetch_session(data, size);
     return 0;
 }
