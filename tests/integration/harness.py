@@ -8,6 +8,11 @@ a fresh network namespace, the way every integration test talks to it.
 Every instance gets its own TAP name, namespace, /24 under 10.78.0.0/16,
 DPDK --file-prefix and admin socket, and cleans all of them up (namespace,
 TAP, hugepage files, the process) even when the test fails or is killed.
+
+`port="af_packet"` puts the daemon on net_af_packet over a veth pair in the
+namespace instead (both ends with their offloads off, so every frame is a
+whole, checksummed one): `ep.tap` is then the veth's kernel end, so the
+tests' addresses, nftables rules and counters on it work unchanged.
 """
 
 import atexit
@@ -35,10 +40,14 @@ def _sh(*cmd, check=True, **kw):
 
 
 class Edgeplane:
-    def __init__(self, args=(), data_lcores="1", control_lcore="0", torrents=False):
+    def __init__(self, args=(), data_lcores="1", control_lcore="0", torrents=False, port="tap"):
+        if port not in ("tap", "af_packet"):
+            raise ValueError(f"port {port!r}: tap or af_packet")
         n = (os.getpid() * 7 + next(_counter)) % 10000
         self.tag = f"{n:04d}"
+        self.port = port
         self.tap = f"ept{self.tag}"
+        self.veth = f"epv{self.tag}"  # af_packet: the daemon's end of the pair
         self.ns = f"epns{self.tag}"
         self.prefix = f"eptest{self.tag}"
         subnet = (os.getpid() + next(_counter)) % 250 + 1
@@ -58,7 +67,9 @@ class Edgeplane:
 
     # ---- life cycle ----
     def command(self):
-        return [EDGEPLANE, "--port", f"net_tap0,iface={self.tap}", "--ip", f"{self.ip}/24",
+        spec = (f"net_tap0,iface={self.tap}" if self.port == "tap"
+                else f"net_af_packet0,iface={self.veth},qpairs=1")
+        return [EDGEPLANE, "--port", spec, "--ip", f"{self.ip}/24",
                 "--data-lcores", self.data_lcores, "--control-lcore", self.control_lcore,
                 "--admin-socket", self.sock, "--file-prefix", self.prefix] + self.args
 
@@ -66,6 +77,14 @@ class Edgeplane:
         _live.add(self)
         _sh("ip", "netns", "add", self.ns)
         _sh("ip", "-n", self.ns, "link", "set", "lo", "up")
+        if self.port == "af_packet":
+            _sh("ip", "-n", self.ns, "link", "add", self.tap, "type", "veth", "peer", "name", self.veth)
+            for dev in (self.tap, self.veth):
+                # No TSO/GSO super-frames and no partial checksums: the
+                # daemon reads what af_packet hands it as the wire would.
+                _sh("ip", "netns", "exec", self.ns, "ethtool", "-K", dev, "tx", "off", "tso", "off",
+                    "gso", "off", "gro", "off")
+            _sh("ip", "-n", self.ns, "link", "set", self.veth, "up")
         self._log = open(self.log_path, "w")
         # The daemon runs inside the namespace, so net_tap creates the TAP
         # there: moving a live multi-queue TAP between namespaces afterwards
@@ -231,6 +250,44 @@ class RoutedClient:
 
     def ns_python(self, code, check=True, timeout=120):
         return self.ns_run([PYTHON, "-c", code], check=check, timeout=timeout)
+
+
+def _ns_name(ns):
+    return ns if isinstance(ns, str) else ns.ns
+
+
+def nft(ns, script):
+    """Loads an nftables script (`nft -f -`) in namespace `ns`: its name, or
+    anything with an `.ns` (Edgeplane, RoutedClient). The tables go with the
+    namespace when it is removed."""
+    return subprocess.run(["ip", "netns", "exec", _ns_name(ns), "nft", "-f", "-"], input=script,
+                          text=True, check=True, capture_output=True)
+
+
+def nft_counter(ns, table, name, family="inet"):
+    """Packets of the named counter object `name` in `family table`."""
+    out = subprocess.run(["ip", "netns", "exec", _ns_name(ns), "nft", "-j", "list", "counter",
+                          family, table, name], check=True, capture_output=True, text=True).stdout
+    for item in json.loads(out)["nftables"]:
+        if "counter" in item:
+            return item["counter"]["packets"]
+    raise KeyError(f"no counter {name} in {family} {table}")
+
+
+def nft_rule_packets(ns, table, family="inet"):
+    """{comment: packets} of the rules in `family table` that count and have
+    a comment (`... counter comment "name"`)."""
+    out = subprocess.run(["ip", "netns", "exec", _ns_name(ns), "nft", "-j", "list", "table",
+                          family, table], check=True, capture_output=True, text=True).stdout
+    got = {}
+    for item in json.loads(out)["nftables"]:
+        rule = item.get("rule")
+        if not rule or not rule.get("comment"):
+            continue
+        for e in rule["expr"]:
+            if "counter" in e:
+                got[rule["comment"]] = e["counter"]["packets"]
+    return got
 
 
 def _cleanup_all(*_):

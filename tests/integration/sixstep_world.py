@@ -31,7 +31,7 @@ import tempfile
 import time
 
 from etcd_util import Etcd, wait_members
-from harness import Edgeplane, _sh
+from harness import Edgeplane, _sh, nft
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 PACKAGE = os.path.join(ROOT, "control", "package", "package.sh")
@@ -291,11 +291,10 @@ class SixSteps:
             # would after its ARP fails: clients do not wait for timeouts.
             net = ep.ip.rsplit(".", 1)[0] + ".0/24"
             dead = f'iifname "inet0" oifname "inet0" ip daddr {net}'
-            ns_run(ep.ns, ["nft", "-f", "-"], input=(
-                "table ip dead {\n chain deadfw {\n"
-                "  type filter hook forward priority 0;\n"
-                f"  {dead} meta l4proto tcp reject with tcp reset\n"
-                f"  {dead} reject with icmp type host-unreachable\n }}\n}}\n"))
+            nft(ep, "table ip dead {\n chain deadfw {\n"
+                    "  type filter hook forward priority 0;\n"
+                    f"  {dead} meta l4proto tcp reject with tcp reset\n"
+                    f"  {dead} reject with icmp type host-unreachable\n }}\n}}\n")
             self.etcd.link(ep, i)
         self.etcd.run()
 

@@ -26,7 +26,7 @@ import time
 
 import pytest
 
-from harness import Edgeplane, RoutedClient
+from harness import Edgeplane, RoutedClient, nft, nft_counter
 
 RATE = 20  # --probe-rate; its burst is RATE / 10
 BURST = 2
@@ -55,15 +55,6 @@ lon = -0.13
 capacity_gbps = 400
 v4 = ["192.0.2.3"]
 """
-
-
-def nft(ns_run, rules):
-    ns_run(["nft", "-f", "-"], input=rules)
-
-
-def counter(ns_run, table, name):
-    out = ns_run(["nft", "list", "counter", "inet", table, name]).stdout
-    return int(re.search(r"packets (\d+)", out).group(1))
 
 
 def svc(ep, section, name):
@@ -125,7 +116,7 @@ def world(tmp_path_factory):
         ep.ns_run(["ip", "addr", "add", f"{ldns}/24", "dev", ep.tap])
         a.start()
         b.start()
-        nft(a.ns_run, """
+        nft(a, """
 table inet probe_t {
   counter echo { }
   counter syn { }
@@ -138,7 +129,7 @@ table inet probe_t {
   }
 }
 """)
-        nft(b.ns_run, """
+        nft(b, """
 table inet probe_t {
   counter dropped { }
   chain in {
@@ -149,7 +140,7 @@ table inet probe_t {
 }
 """)
         # What leaves the appliance as a probe, seen where it arrives.
-        nft(ep.ns_run, f"""
+        nft(ep, f"""
 table inet probe_t {{
   counter probes {{ }}
   chain pre {{
@@ -183,9 +174,9 @@ def test_the_rate_is_bounded_whatever_the_targets(world):
     ep = world["ep"]
     # 43 targets, 40 of which answer nothing (each tried by ICMP, then TCP
     # 80 and 443): the prober has more to send than the rate allows.
-    n0, t0 = counter(ep.ns_run, "probe_t", "probes"), time.time()
+    n0, t0 = nft_counter(ep, "probe_t", "probes"), time.time()
     time.sleep(3)
-    n1, t1 = counter(ep.ns_run, "probe_t", "probes"), time.time()
+    n1, t1 = nft_counter(ep, "probe_t", "probes"), time.time()
     sent = n1 - n0
     assert sent > 0
     # A count bound over the window the test measured (not a timing assert):
@@ -216,11 +207,11 @@ def test_icmp_dropped_the_tcp_syn_answers_and_is_reset(world):
                     lambda: (lambda l: l if " tcp:80 " in l else "")(probes_line(ep, a.ip)),
                     timeout=30)
     assert float(line.split()[3]) > 0, line
-    assert counter(a.ns_run, "probe_t", "echo") > 0  # ICMP was tried, and dropped
-    assert counter(a.ns_run, "probe_t", "syn") > 0
+    assert nft_counter(a, "probe_t", "echo") > 0  # ICMP was tried, and dropped
+    assert nft_counter(a, "probe_t", "syn") > 0
     # Our SYN met a listener: SYN-ACK, which the appliance answered with a
     # RST (not the TCP stack's path), so nothing stays half open there.
-    wait_for("no RST reached the listener", lambda: counter(a.ns_run, "probe_t", "rst") > 0)
+    wait_for("no RST reached the listener", lambda: nft_counter(a, "probe_t", "rst") > 0)
     assert svc(ep, "probe", "answered_synack") > 0
     assert svc(ep, "probe", "rst_sent") > 0
     wait_for("a half-open connection stayed at the target",

@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 import time
 
-from harness import PYTHON, Edgeplane, RoutedClient
+from harness import PYTHON, Edgeplane, RoutedClient, nft
 
 MIB = 1 << 20
 
@@ -19,12 +19,6 @@ MIB = 1 << 20
 # peer went silent.
 USER_TIMEOUT_S = 100
 PERSIST_CAP_S = 60
-
-
-def nft(ep_or_ns, script):
-    ns = ep_or_ns if isinstance(ep_or_ns, str) else ep_or_ns.ns
-    subprocess.run(["ip", "netns", "exec", ns, "nft", "-f", "-"], input=script, text=True,
-                   check=True, capture_output=True)
 
 
 OVERLAP = r"""

@@ -9,36 +9,12 @@ import hashlib
 import json
 import os
 import re
-import subprocess
 import tempfile
 
-from harness import PYTHON, Edgeplane
+from harness import PYTHON, Edgeplane, nft, nft_rule_packets
 
 MIB = 1 << 20
 MSS = 1448  # 1500 - 20 - 20 - 12 (timestamps)
-
-
-def nft(ns, script):
-    subprocess.run(["ip", "netns", "exec", ns, "nft", "-f", "-"], input=script, text=True,
-                   check=True, capture_output=True)
-
-
-def nft_counters(ns, table="eptso"):
-    """{comment: packets} of the table's counted rules."""
-    out = subprocess.run(["ip", "netns", "exec", ns, "nft", "-j", "list", "table", "inet", table],
-                         check=True, capture_output=True, text=True).stdout
-    got = {}
-    for item in json.loads(out)["nftables"]:
-        rule = item.get("rule")
-        if not rule:
-            continue
-        packets = None
-        for e in rule["expr"]:
-            if "counter" in e:
-                packets = e["counter"]["packets"]
-        if packets is not None and rule.get("comment"):
-            got[rule["comment"]] = packets
-    return got
 
 
 def tcp_snmp(ep):
@@ -68,7 +44,7 @@ def test_tso_download_byte_exact_and_the_kernel_sees_mss_segments():
         with ep:
             ep.ctl("ingest", tmp)
             assert tso_is_on(ep), "net_tap offers TSO (software GSO): " + ep.log()
-            nft(ep.ns, f"""table inet eptso {{
+            nft(ep, f"""table inet eptso {{
                 chain in {{ type filter hook input priority 0;
                     ip saddr {ep.ip} tcp sport 80 ip length > 1500 counter comment "over_mtu"
                     ip saddr {ep.ip} tcp sport 80 ip length 1400-1500 counter comment "full"
@@ -86,7 +62,7 @@ def test_tso_download_byte_exact_and_the_kernel_sees_mss_segments():
             assert r.stdout.split()[0] == hashlib.sha256(data[lo:hi + 1]).hexdigest(), r.stderr
             after = tcp_snmp(ep)
             tcp = ep.stats()["tcp"]
-            seen = nft_counters(ep.ns)
+            seen = nft_rule_packets(ep, "eptso")
             print("tso_sends", tcp["tso_sends"], "tso_segments", tcp["tso_segments"], "tx_segments",
                   tcp["tx_segments"], "kernel saw", seen, "InCsumErrors",
                   after["InCsumErrors"] - before["InCsumErrors"])
