@@ -126,10 +126,20 @@ def blackholed(ep):
 
 def four_downloads(ep, url, want, retries):
     """Four concurrent curls; returns (wall s, their CPU s). Bytes checked."""
-    cmd = (f"for i in 1 2 3 4; do (curl -sS -m 120 --retry {retries} --retry-delay 1 --retry-all-errors "
-           f"{url} | sha256sum) & done; wait")
-    rc, out, err, cpu_s, wall = compare.run_timed(["ip", "netns", "exec", ep.ns, "sh", "-c", cmd], 240)
-    shas = [line.split()[0] for line in out.splitlines() if line.strip()]
+    # Into files, not a pipe: a retry after a reset mid-body truncates a file
+    # (curl throws away what the failed try wrote), but appended to a pipe,
+    # which made the bytes wrong and ended a whole campaign (2026-12-03).
+    with tempfile.TemporaryDirectory(dir="/var/tmp") as d:
+        cmd = (f"for i in 1 2 3 4; do curl -sS -m 120 --retry {retries} --retry-delay 1 --retry-all-errors "
+               f"-o {d}/dl$i {url} & done; wait")
+        rc, out, err, cpu_s, wall = compare.run_timed(["ip", "netns", "exec", ep.ns, "sh", "-c", cmd], 240)
+        shas = []
+        for i in range(1, 5):
+            try:
+                with open(f"{d}/dl{i}", "rb") as f:
+                    shas.append(hashlib.sha256(f.read()).hexdigest())
+            except OSError:
+                shas.append("missing")
     if shas != [want] * 4:
         raise RuntimeError(f"downloads not byte-exact (rc {rc}): {shas} {err[-500:]}")
     return wall, cpu_s
