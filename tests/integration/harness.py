@@ -171,6 +171,19 @@ class Edgeplane:
     def stats(self):
         return json.loads(self.ctl("stats", "--json").stdout)
 
+    def download_sha256(self, path, curl_args=(), timeout=60):
+        """(sha256 hex of http://ip/path fetched with curl from the namespace, curl's
+        stderr); the body is hashed as it streams, never held."""
+        cmd = " ".join(["curl", "-sS", "-m", str(timeout), *curl_args, f"http://{self.ip}{path}"])
+        r = self.ns_run(["sh", "-c", f"{cmd} | sha256sum"], timeout=timeout + 10)
+        return r.stdout.split()[0], r.stderr
+
+    def tcp_snmp(self):
+        """The namespace kernel's Tcp: line of /proc/net/snmp as a dict."""
+        lines = self.ns_run(["cat", "/proc/net/snmp"]).stdout.splitlines()
+        tcp = [line.split()[1:] for line in lines if line.startswith("Tcp:")]
+        return {k: int(v) for k, v in zip(tcp[0], tcp[1])}
+
     def counter(self, name):
         t = self.stats()["total"]
         return t["counters"].get(name, t["drops"].get(name))
@@ -260,14 +273,12 @@ def nft(ns, script):
     """Loads an nftables script (`nft -f -`) in namespace `ns`: its name, or
     anything with an `.ns` (Edgeplane, RoutedClient). The tables go with the
     namespace when it is removed."""
-    return subprocess.run(["ip", "netns", "exec", _ns_name(ns), "nft", "-f", "-"], input=script,
-                          text=True, check=True, capture_output=True)
+    return _sh("ip", "netns", "exec", _ns_name(ns), "nft", "-f", "-", input=script)
 
 
 def nft_counter(ns, table, name, family="inet"):
     """Packets of the named counter object `name` in `family table`."""
-    out = subprocess.run(["ip", "netns", "exec", _ns_name(ns), "nft", "-j", "list", "counter",
-                          family, table, name], check=True, capture_output=True, text=True).stdout
+    out = _sh("ip", "netns", "exec", _ns_name(ns), "nft", "-j", "list", "counter", family, table, name).stdout
     for item in json.loads(out)["nftables"]:
         if "counter" in item:
             return item["counter"]["packets"]
@@ -277,8 +288,7 @@ def nft_counter(ns, table, name, family="inet"):
 def nft_rule_packets(ns, table, family="inet"):
     """{comment: packets} of the rules in `family table` that count and have
     a comment (`... counter comment "name"`)."""
-    out = subprocess.run(["ip", "netns", "exec", _ns_name(ns), "nft", "-j", "list", "table",
-                          family, table], check=True, capture_output=True, text=True).stdout
+    out = _sh("ip", "netns", "exec", _ns_name(ns), "nft", "-j", "list", "table", family, table).stdout
     got = {}
     for item in json.loads(out)["nftables"]:
         rule = item.get("rule")

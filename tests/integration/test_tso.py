@@ -17,13 +17,6 @@ MIB = 1 << 20
 MSS = 1448  # 1500 - 20 - 20 - 12 (timestamps)
 
 
-def tcp_snmp(ep):
-    """The namespace kernel's Tcp: line of /proc/net/snmp as a dict."""
-    lines = ep.ns_run(["cat", "/proc/net/snmp"]).stdout.splitlines()
-    tcp = [line.split()[1:] for line in lines if line.startswith("Tcp:")]
-    return {k: int(v) for k, v in zip(tcp[0], tcp[1])}
-
-
 def start_with_blob(tmp, size, extra=()):
     data = os.urandom(size)
     with open(os.path.join(tmp, "big.bin"), "wb") as f:
@@ -51,16 +44,15 @@ def test_tso_download_byte_exact_and_the_kernel_sees_mss_segments():
                     ip saddr {ep.ip} tcp sport 80 counter comment "all"
                 }}
             }}""")
-            before = tcp_snmp(ep)
-            r = ep.ns_run(["sh", "-c", f"curl -sS -m 120 http://{ep.ip}/big.bin | sha256sum"], timeout=130)
-            assert r.stdout.split()[0] == hashlib.sha256(data).hexdigest(), r.stderr
+            before = ep.tcp_snmp()
+            sha, err = ep.download_sha256("/big.bin", timeout=120)
+            assert sha == hashlib.sha256(data).hexdigest(), err
             # A range that starts at an odd offset: body slices at odd
             # positions behind the head (net_tap's odd-boundary rule).
             lo, hi = 1_000_001, 5 * MIB + 333
-            r = ep.ns_run(["sh", "-c", f"curl -sS -m 60 -r {lo}-{hi} http://{ep.ip}/big.bin | sha256sum"],
-                          timeout=70)
-            assert r.stdout.split()[0] == hashlib.sha256(data[lo:hi + 1]).hexdigest(), r.stderr
-            after = tcp_snmp(ep)
+            sha, err = ep.download_sha256("/big.bin", ["-r", f"{lo}-{hi}"])
+            assert sha == hashlib.sha256(data[lo:hi + 1]).hexdigest(), err
+            after = ep.tcp_snmp()
             tcp = ep.stats()["tcp"]
             seen = nft_rule_packets(ep, "eptso")
             print("tso_sends", tcp["tso_sends"], "tso_segments", tcp["tso_segments"], "tx_segments",
@@ -84,8 +76,8 @@ def test_tso_off_by_flag_sends_one_frame_per_mss():
         with ep:
             ep.ctl("ingest", tmp)
             assert not tso_is_on(ep)
-            r = ep.ns_run(["sh", "-c", f"curl -sS -m 60 http://{ep.ip}/big.bin | sha256sum"], timeout=70)
-            assert r.stdout.split()[0] == hashlib.sha256(data).hexdigest(), r.stderr
+            sha, err = ep.download_sha256("/big.bin")
+            assert sha == hashlib.sha256(data).hexdigest(), err
             tcp = ep.stats()["tcp"]
             assert tcp["tso_sends"] == 0 and tcp["tso_segments"] == 0, tcp
             assert ep.stop() == 0
