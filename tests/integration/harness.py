@@ -171,6 +171,19 @@ class Edgeplane:
     def stats(self):
         return json.loads(self.ctl("stats", "--json").stdout)
 
+    def stats_when(self, pred, what, timeout=10):
+        """Stats once pred(stats) holds. Counters fed through the access ring
+        (cache hits, misses) reach the control thread a loop turn after the
+        request is answered, so a read straight after curl can miss the last."""
+        deadline = time.monotonic() + timeout
+        while True:
+            s = self.stats()
+            if pred(s):
+                return s
+            if time.monotonic() > deadline:
+                raise AssertionError(f"stats never showed {what} in {timeout} s: {s}")
+            time.sleep(0.05)
+
     def download_sha256(self, path, curl_args=(), timeout=60):
         """(sha256 hex of http://ip/path fetched with curl from the namespace, curl's
         stderr); the body is hashed as it streams, never held."""

@@ -18,16 +18,13 @@ import pytest
 from harness import EDGECTL, Edgeplane
 
 CHUNK = 256 * 1024
+# curl -f: an error status hashes as an empty body, never as its error page.
+FAIL = ("-f",)
 
 
 def _write(path, data):
     with open(path, "wb") as f:
         f.write(data)
-
-
-def _sha(ep, url, timeout=60):
-    r = ep.ns_run(["sh", "-c", f"curl -sS -f -m {timeout} {url} | sha256sum"], check=False, timeout=timeout + 30)
-    return r.stdout.split()[0] if r.stdout else "", r.stderr
 
 
 def _objects(ep):
@@ -68,15 +65,16 @@ def test_ram_only_store_keeps_every_object_that_fits():
             assert s["chunkstore"]["objects"] == len(files), _objects(ep)
             assert s["cache"]["evictions"] == 0, s["cache"]
             for name, data in files.items():
-                got, err = _sha(ep, f"http://{ep.ip}/{name}")
+                got, err = ep.download_sha256(f"/{name}", FAIL)
                 assert got == hashlib.sha256(data).hexdigest(), (name, err)
             # cache.misses counts requests for content the store does not hold.
             for i in range(5):
                 r = ep.ns_run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", f"http://{ep.ip}/nope{i}"])
                 assert r.stdout == "404"
-            s = ep.stats()
+            chunks = sum((len(d) + CHUNK - 1) // CHUNK for d in files.values())
+            s = ep.stats_when(lambda s: s["cache"]["misses"] >= 5 and s["cache"]["hits"] >= chunks,
+                              "5 misses and a hit per chunk served")
             assert s["cache"]["misses"] == 5, s["cache"]
-            assert s["cache"]["hits"] >= sum((len(d) + CHUNK - 1) // CHUNK for d in files.values())
             assert ep.stop() == 0
 
 
@@ -97,7 +95,7 @@ def test_ram_only_ingest_past_capacity_evicts_whole_old_objects_only():
                 ep.ctl("ingest", os.path.join(tmp, f"in{i}"))
             # obj0 is the oldest but popular; obj1 is the coldest.
             for _ in range(3):
-                got, _err = _sha(ep, f"http://{ep.ip}/obj0.bin")
+                got, _err = ep.download_sha256("/obj0.bin", FAIL)
                 assert got == hashlib.sha256(files["obj0.bin"]).hexdigest()
             out = ep.ctl("ingest", os.path.join(tmp, "in5")).stdout  # needs 20, 28 free
             assert "stored 1 objects" in out, out
@@ -117,7 +115,7 @@ def test_ram_only_ingest_past_capacity_evicts_whole_old_objects_only():
             assert _tracked_matches_resident(s), (s["cache"], s["chunkstore"])
             # Every object still listed is whole and byte-exact.
             for name in objs:
-                got, err = _sha(ep, f"http://{ep.ip}/{name}")
+                got, err = ep.download_sha256(f"/{name}", FAIL)
                 assert got == hashlib.sha256(files[name]).hexdigest(), (name, err)
             assert "evicted obj1.bin" in ep.log(), ep.log()[-2000:]
             assert ep.stop() == 0
@@ -159,7 +157,7 @@ def test_disk_tier_parallel_downloads_with_small_ram_are_exact(clients, size):
         with Edgeplane(args=args) as ep:
             ep.ctl("ingest", src)
             with concurrent.futures.ThreadPoolExecutor(max_workers=clients) as ex:
-                futs = {n: ex.submit(_sha, ep, f"http://{ep.ip}/{n}", 120) for n in files}
+                futs = {n: ex.submit(ep.download_sha256, f"/{n}", FAIL, 120) for n in files}
                 for n, f in futs.items():
                     got, err = f.result()
                     if got != hashlib.sha256(files[n]).hexdigest():
@@ -195,10 +193,10 @@ def test_title_played_while_eviction_runs_stays_whole():
         with Edgeplane(args=args) as ep:
             ep.ctl("ingest", src)
             with concurrent.futures.ThreadPoolExecutor(max_workers=9) as ex:
-                others = [ex.submit(_sha, ep, f"http://{ep.ip}/other{i}.bin", 120) for i in range(8)]
+                others = [ex.submit(ep.download_sha256, f"/other{i}.bin", FAIL, 120) for i in range(8)]
                 for _ in range(3):
                     for j in range(10):
-                        got, err = _sha(ep, f"http://{ep.ip}/t/seg{j}.m4s")
+                        got, err = ep.download_sha256(f"/t/seg{j}.m4s", FAIL)
                         assert got == hashlib.sha256(files[f"t/seg{j}.m4s"]).hexdigest(), (j, err)
                 for i, f in enumerate(others):
                     got, err = f.result()
@@ -271,9 +269,9 @@ def test_corrupt_record_loses_only_its_chunk():
             for lo, hi in ((0, 5 * CHUNK - 1), (6 * CHUNK, 12 * CHUNK - 1), (100, 200)):
                 r = ep.ns_run(["sh", "-c", f"curl -sS -f -m 30 -r {lo}-{hi} http://{ep.ip}/a.bin | sha256sum"])
                 assert r.stdout.split()[0] == hashlib.sha256(data[lo:hi + 1]).hexdigest(), (lo, hi, r.stderr)
-            got, _err = _sha(ep, f"http://{ep.ip}/a.bin", 30)
+            got, _err = ep.download_sha256("/a.bin", FAIL, timeout=30)
             assert got != hashlib.sha256(data).hexdigest()
-            got, err = _sha(ep, f"http://{ep.ip}/b.bin", 30)
+            got, err = ep.download_sha256("/b.bin", FAIL, timeout=30)
             assert got == hashlib.sha256(other).hexdigest(), err
             s = ep.stats()
             assert s["http"]["chunk_lost_aborts"] == 1, s["http"]
@@ -310,7 +308,7 @@ def test_downloads_keep_going_during_a_large_ingest():
                 finished_during = 0
                 for rnd in range(3):
                     for name, data in files.items():
-                        got, err = _sha(ep, f"http://{ep.ip}/{name}", 60)
+                        got, err = ep.download_sha256(f"/{name}", FAIL, timeout=60)
                         assert got == hashlib.sha256(data).hexdigest(), (rnd, name, err)
                         if ingest.poll() is None:
                             finished_during += 1
@@ -424,6 +422,6 @@ def test_sigterm_during_a_large_ingest_stops_cleanly_and_keeps_no_half_title():
         with Edgeplane(args=args) as ep:
             objs = _objects(ep)
             assert "keep.bin" in objs and "huge.bin" not in objs, objs
-            got, err = _sha(ep, f"http://{ep.ip}/keep.bin", 30)
+            got, err = ep.download_sha256("/keep.bin", FAIL, timeout=30)
             assert got == hashlib.sha256(data).hexdigest(), err
             assert ep.stop() == 0

@@ -175,6 +175,12 @@ def test_scan_of_one_hit_objects_does_not_evict_the_hot_set(content, policy):
                 rc, body, code = get(a.ep, uri)
                 assert code == 200 and body == files[uri[1:]]
                 assert len(a.nginx.lines(uri)) == 2  # its two chunks, fetched once
+            # Hits and RAM misses reach the control thread through the access
+            # ring, a loop turn after the reply: wait for the four chunk
+            # starts' records before comparing.
+            counted = "ram_misses" if policy == "lru" else "hits"
+            wait_for(lambda: a.stats("cache")[counted] - before[counted] >= 4,
+                     lambda: ("4 more " + counted, before, a.stats("cache")))
             after = a.stats("cache")
             if policy == "lru":
                 # No filter, no scan resistance: the hot chunks were evicted

@@ -47,13 +47,6 @@ def wait_log(ep, needle, count=1, timeout=30):
         time.sleep(0.05)
 
 
-def fetch_sha(ep, path):
-    r = subprocess.run(["ip", "netns", "exec", ep.ns, "curl", "-sS", "-f", "-m", "20", "-o", "-",
-                        f"http://{ep.ip}{path}"], capture_output=True, timeout=60)
-    assert r.returncode == 0, r.stderr
-    return hashlib.sha256(r.stdout).hexdigest()
-
-
 def test_sighup_during_download_applies_policy_and_title_and_rejects_broken(content):
     root, one, two, big_sha, new_sha = content
     conf = os.path.join(root, "edgeplane.toml")
@@ -86,7 +79,7 @@ def test_sighup_during_download_applies_policy_and_title_and_rejects_broken(cont
         cache = ep.stats()["cache"]
         assert cache.get("policy.sieve") == 1 and "policy.lru" not in cache, cache
         assert cache["reconfigures"] == 1
-        assert fetch_sha(ep, "/two/seg.m4s") == new_sha
+        assert ep.download_sha256("/two/seg.m4s", ("-f",), 20)[0] == new_sha
         assert dl.poll() is None, "the download ended before the reload could be judged"
 
         # Broken: an unknown key. Rejected with the reason, over both doors.
@@ -98,7 +91,7 @@ def test_sighup_during_download_applies_policy_and_title_and_rejects_broken(cont
         wait_log(ep, "SIGHUP: error: reload rejected")
         cache = ep.stats()["cache"]
         assert cache.get("policy.sieve") == 1 and cache["reconfigures"] == 1, cache
-        assert fetch_sha(ep, "/two/seg.m4s") == new_sha
+        assert ep.download_sha256("/two/seg.m4s", ("-f",), 20)[0] == new_sha
 
         # The download went on through all of it, byte-exact.
         assert dl.poll() is None, "the download ended before the broken reload was judged"
@@ -232,7 +225,7 @@ def test_reload_publishes_new_origin_routes_and_rejects_a_broken_one():
         r = ep.ctl("reload")
         assert "http: origin routes 1 -> 2 published" in r.stdout, r.stdout
         assert "needs a restart" not in r.stdout, r.stdout
-        assert fetch_sha(ep, "/extra/new.bin") == hashlib.sha256(files["extra/new.bin"]).hexdigest()
+        assert ep.download_sha256("/extra/new.bin", ("-f",), 20)[0] == hashlib.sha256(files["extra/new.bin"]).hexdigest()
 
         # Broken: rejected with the reason; both routes keep working.
         write_config(conf, f'origin = ["/vod={origin}", "/bad=no_where"]\n'
@@ -241,7 +234,7 @@ def test_reload_publishes_new_origin_routes_and_rejects_a_broken_one():
         assert r.returncode == 1 and "reload rejected" in r.stdout and "'/bad=no_where'" in r.stdout, \
             r.stdout
         ep.ctl("purge", "/extra/new.bin")
-        assert fetch_sha(ep, "/extra/new.bin") == hashlib.sha256(files["extra/new.bin"]).hexdigest()
+        assert ep.download_sha256("/extra/new.bin", ("-f",), 20)[0] == hashlib.sha256(files["extra/new.bin"]).hexdigest()
         assert len(nginx.lines("/extra/new.bin")) == 6  # 3 chunks, twice
 
         assert dl.poll() is None, "the fill ended before the reloads could be judged"
