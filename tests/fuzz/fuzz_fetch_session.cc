@@ -11,7 +11,8 @@
 // the remote's stream.
 // Piece hashes are those of all-zero pieces, so zero blocks pass and others
 // fail (both paths run).
-// Invariants: our output is valid peer wire (parsed back without error),
+// Invariants: our output is valid peer wire (parsed back without error, the
+// fast extension on only when both handshakes set its bit),
 // every request lies inside the torrent and is at most 16 KiB, outstanding
 // requests never exceed the queue depth, an upload block is always of a
 // held piece and inside the torrent (at most 16 KiB), and once both sessions are closed
@@ -163,6 +164,13 @@ FetchRunResult fuzz_fetch_session(const uint8_t *data, std::size_t size) {
         return c;
     }();
 
+    // Fast is on when both handshakes set the BEP 6 bit. Ours always does
+    // (FetchSession::start); the remote's is byte 0's bit 1 when the harness
+    // sends it, or else reserved byte 7 of the stream's own handshake (a
+    // malformed one closes the session before anything past our handshake).
+    const size_t fast_byte = 3 + 20 + pw::kReservedFastByte;
+    const bool remote_fast =
+        auto_hs ? fast : size > fast_byte && (data[fast_byte] & pw::kReservedFastBit);
     const int nsess = ops & 4 ? 2 : 1;
     std::vector<uint8_t> bits[2];
     std::vector<BlockReq> outs[2];
@@ -178,7 +186,7 @@ FetchRunResult fuzz_fetch_session(const uint8_t *data, std::size_t size) {
         lim.num_pieces = pieces;
         lim.piece_length = kPl;
         lim.total_length = total;
-        lim.fast = fast;
+        lim.fast = remote_fast;
         chk[k].parser = std::make_unique<pw::Parser>(lim);
         chk[k].pieces = pieces;
         chk[k].total = total;

@@ -211,6 +211,9 @@ put("fuzz_fetch_session", "messages", bytes([0x03 | (3 << 2), 9, 0x03]) + pw(4, 
 # piece's first block (3 bad pieces, then the ban).
 put("fuzz_fetch_session", "served_download", bytes([0x03, 3, 0x41]) + pw(0x0E) + pw(1))
 put("fuzz_fetch_session", "served_corrupt", bytes([0x03, 3, 0xC1]) + pw(0x0E) + pw(1))
+# The remote's handshake in the stream, fast bit set (as real clients do):
+# the harness's check must parse the fast-extension output (have-none).
+put("fuzz_fetch_session", "served_stream_handshake", bytes([0x00, 3, 0x41]) + hs + pw(0x0E) + pw(1))
 
 
 # UDP tracker: control byte (shard, source, valid-cid flag 0x02), clock, datagram.

@@ -64,6 +64,30 @@ TEST(FuzzFetchSession, TwoServedSessionsShareTheTorrent) {
     EXPECT_TRUE(r.complete);
 }
 
+// The remote's handshake from the stream (byte 0 bit 0 clear), with the
+// BEP 6 bit as real clients set it: fast is negotiated, so the session's
+// have-none and the rest of its output are fast-extension peer wire, which
+// the harness's check must parse as such (the fuzzer's first finding of
+// 2026-12-05 was that check, built with byte 0's bit 1 alone, aborting on
+// the valid have-none).
+TEST(FuzzFetchSession, StreamHandshakeWithTheFastBitDownloads) {
+    std::vector<uint8_t> in = {0x00, 3, 0x41};  // slices of 1 byte, 4 pieces, served
+    const char proto[] =
+        "\x13"
+        "BitTorrent protocol";
+    in.insert(in.end(), proto, proto + 20);
+    in.insert(in.end(), {0, 0, 0, 0, 0, 0x10, 0, 0x04});  // BEP 10 and BEP 6 bits
+    in.insert(in.end(), 20, 0xAB);                        // the harness's info hash
+    const char id[] = "-EP0001-111111111111";
+    in.insert(in.end(), id, id + 20);
+    message(in, 0x0E);  // have-all
+    message(in, 1);     // unchoke
+    const auto r = fuzz_fetch_session(in.data(), in.size());
+    EXPECT_EQ(r.counters.pieces_passed, 4u);
+    EXPECT_EQ(r.counters.pieces_failed, 0u);
+    EXPECT_TRUE(r.complete);
+}
+
 TEST(FuzzFetchSession, ShortInputDoesNothing) {
     const uint8_t in[2] = {0x03, 3};
     EXPECT_EQ(fuzz_fetch_session(in, sizeof in).pieces, 0u);
