@@ -30,6 +30,7 @@ import subprocess
 import tempfile
 import time
 
+from cluster_util import cluster_table, clusters_toml
 from etcd_util import Etcd, wait_members
 from harness import Edgeplane, _sh, nft
 
@@ -63,36 +64,13 @@ MEASURED = ("measured",
 # query by the resolver's address (dataplane/dns/answer.cc ecs_usable).
 CLIENT_NET, LDNS_NET, NETCINEMA_NET = "198.51.100", "203.0.113", "192.0.2"
 
-CLUSTERS = """
-policy = "{policy}"
-clients = "clients.csv"
-{settings}
-
-[[cluster]]
-name = "paris"
-lat = 48.86
-lon = 2.35
-capacity_gbps = 40
-v4 = ["{paris}"]
-
-[[cluster]]
-name = "london"
-lat = 51.51
-lon = -0.13
-capacity_gbps = 40
-v4 = ["{london}"]
-
-[[cluster]]
-name = "newyork"
-lat = 40.71
-lon = -74.0
-capacity_gbps = 40
-v4 = ["{newyork}"]
-
-[[name]]
-owner = "video.kingcdn.example"
-ttl = {ttl}
-"""
+def clusters_file(policy, settings, ttl, paris, london, newyork):
+    """KingCDN's three clusters, one address each (the fallback etcd
+    replaces), and the one name they steer."""
+    return clusters_toml(f'policy = "{policy}"\nclients = "clients.csv"\n{settings}',
+                         [cluster_table("paris", [paris]), cluster_table("london", [london]),
+                          cluster_table("newyork", [newyork])],
+                         [("video.kingcdn.example", ttl)])
 
 CLIENTS = f"""prefix,lat,lon,asn
 {CLIENT_NET}.0/24,48.85,2.35,64500
@@ -363,7 +341,7 @@ class SixSteps:
 
     def _write_clusters(self, policy, settings):
         _write(os.path.join(self.dir, "clusters.toml"),
-               CLUSTERS.format(ttl=DNS_TTL, policy=policy, settings=settings, **self.first))
+               clusters_file(policy, settings, DNS_TTL, **self.first))
 
     def set_policy(self, policy, settings):
         """Every live appliance decides by `policy` from now on (a reload of

@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+from cluster_util import cluster_table, clusters_toml
 from etcd_util import Etcd, wait_members
 from harness import Edgeplane
 
@@ -22,29 +23,13 @@ TTL = 2          # --etcd-lease-ttl (etcd's minimum is 1.5 s with default raft t
 MARGIN = 10      # reading, deciding, publishing; a loaded CI machine
 
 
-CLUSTERS = """
-policy = "{policy}"
+def clusters_file(policy, paris, london):
+    """Paris and London, one address each (the fallback etcd replaces)."""
+    return clusters_toml(f'''policy = "{policy}"
 clients = "clients.csv"
-recompute_s = 3600          # membership changes recompute at once
-
-[[cluster]]
-name = "paris"
-lat = 48.86
-lon = 2.35
-capacity_gbps = 40
-v4 = ["{a}"]
-
-[[cluster]]
-name = "london"
-lat = 51.51
-lon = -0.13
-capacity_gbps = 40
-v4 = ["{b}"]
-
-[[name]]
-owner = "video.kingcdn.test"
-ttl = 5
-"""
+recompute_s = 3600          # membership changes recompute at once''',
+                         [cluster_table("paris", [paris]), cluster_table("london", [london])],
+                         [("video.kingcdn.test", 5)])
 
 # Every test client (the namespaces' host sides, 10.78.x.1) is in London.
 CLIENTS = """prefix,lat,lon
@@ -81,7 +66,7 @@ def make_world(tmp_path, specs, policy, title=""):
         for ep, (name, cluster) in zip(eps, specs):
             first.setdefault(cluster, ep.ip)
         (tmp_path / "clients.csv").write_text(CLIENTS)
-        text = CLUSTERS.format(policy=policy, a=first["paris"], b=first["london"])
+        text = clusters_file(policy, first["paris"], first["london"])
         if title:
             text += f'title = "{title}"\n'
         (tmp_path / "clusters.toml").write_text(text)

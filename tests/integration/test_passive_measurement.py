@@ -17,6 +17,7 @@ import time
 
 import pytest
 
+from cluster_util import cluster_table, clusters_toml
 from etcd_util import Etcd, wait_members
 from harness import Edgeplane
 
@@ -26,30 +27,13 @@ TTL = 2
 CLIENT_NET = "198.51.100.0/24"  # a documentation range: DNS takes it from ECS (private ones it ignores)
 DELAY = "delay=1,delay-us=40000,dir=tx"
 
-CLUSTERS = """
-policy = "measured"
+def clusters_file(paris, london):
+    return clusters_toml('''policy = "measured"
 clients = "clients.csv"
 recompute_s = 1
-measure_half_life_s = 20    # the old, fast figures fade within the test
-
-[[cluster]]
-name = "paris"
-lat = 48.86
-lon = 2.35
-capacity_gbps = 40
-v4 = ["{a}"]
-
-[[cluster]]
-name = "london"
-lat = 51.51
-lon = -0.13
-capacity_gbps = 40
-v4 = ["{b}"]
-
-[[name]]
-owner = "video.kingcdn.test"
-ttl = 5
-"""
+measure_half_life_s = 20    # the old, fast figures fade within the test''',
+                         [cluster_table("paris", [paris]), cluster_table("london", [london])],
+                         [("video.kingcdn.test", 5)])
 
 # The client network is in Paris: the geo-nearest cluster is paris.
 CLIENTS = f"prefix,lat,lon\n{CLIENT_NET},48.85,2.35\n"
@@ -87,7 +71,7 @@ def world(tmp_path):
         for ep in eps:
             ep.args += ["--gateway", ep.host_ip]
         (tmp_path / "clients.csv").write_text(CLIENTS)
-        (tmp_path / "clusters.toml").write_text(CLUSTERS.format(a=pa.ip, b=lo.ip))
+        (tmp_path / "clusters.toml").write_text(clusters_file(pa.ip, lo.ip))
         for ep in eps:
             ep.start()
         for i, ep in enumerate(eps, 1):

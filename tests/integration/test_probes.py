@@ -26,35 +26,25 @@ import time
 
 import pytest
 
+from cluster_util import cluster_table, clusters_toml
 from harness import Edgeplane, RoutedClient, nft, nft_counter
 
 RATE = 20  # --probe-rate; its burst is RATE / 10
 BURST = 2
 
-CLUSTERS = """
-policy = "{policy}"
+def clusters_file(ep_ip, policy):
+    """Paris is this appliance, London (400 Gbit/s) an address nobody
+    serves: only the probes' figures tell them apart."""
+    return clusters_toml(f'''policy = "{policy}"
 clients = "clients.csv"
 recompute_s = 1
 stick_ms = 0               # no hysteresis: the test watches decisions move
 stick_pct = 0
 geo_base_ms = 20           # distance alone: London ~20 ms, Paris ~25 ms from London
 measure_half_life_s = 3    # a changed path shows within a few probes
-measure_max_age_s = 600
-
-[[cluster]]
-name = "paris"
-lat = 48.86
-lon = 2.35
-capacity_gbps = 40
-v4 = ["{ep_ip}"]
-
-[[cluster]]
-name = "london"
-lat = 51.51
-lon = -0.13
-capacity_gbps = 400
-v4 = ["192.0.2.3"]
-"""
+measure_max_age_s = 600''',
+                         [cluster_table("paris", [ep_ip]),
+                          cluster_table("london", ["192.0.2.3"], gbps=400)])
 
 
 def svc(ep, section, name):
@@ -95,7 +85,7 @@ def world(tmp_path_factory):
     extra = [f"10.81.{subnet}.{k}" for k in range(1, 41)]  # routed nowhere
     # geo at first: --probes auto leaves the prober idle until the targets
     # and their filters are in place, then a reload makes it measured.
-    (d / "clusters.toml").write_text(CLUSTERS.format(ep_ip=ep.ip, policy="geo"))
+    (d / "clusters.toml").write_text(clusters_file(ep.ip, "geo"))
     rows = ["prefix,lat,lon,probe,ldns",
             f"10.79.{subnet}.0/24,51.50,-0.12,{a.ip},{ldns}",
             f"10.80.{subnet}.0/24,51.50,-0.12,{b.ip},",
@@ -155,7 +145,7 @@ table inet probe_t {{
              "import socket,time\n"
              "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
              "s.bind(('0.0.0.0', 80)); s.listen(16); time.sleep(600)\n"])
-        (d / "clusters.toml").write_text(CLUSTERS.format(ep_ip=ep.ip, policy="measured"))
+        (d / "clusters.toml").write_text(clusters_file(ep.ip, "measured"))
         r = ep.ctl("reload")
         assert "clusters: model reloaded" in r.stdout, r.stdout
         assert "probes: on, from cluster paris" in ep.ctl("probes").stdout
