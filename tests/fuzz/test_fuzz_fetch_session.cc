@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
+#include "dataplane/swarm/peer_wire.h"
 #include "tests/fuzz/fuzz_fetch_session.h"
 
 namespace {
@@ -72,14 +74,11 @@ TEST(FuzzFetchSession, TwoServedSessionsShareTheTorrent) {
 // the valid have-none).
 TEST(FuzzFetchSession, StreamHandshakeWithTheFastBitDownloads) {
     std::vector<uint8_t> in = {0x00, 3, 0x41};  // slices of 1 byte, 4 pieces, served
-    const char proto[] =
-        "\x13"
-        "BitTorrent protocol";
-    in.insert(in.end(), proto, proto + 20);
-    in.insert(in.end(), {0, 0, 0, 0, 0, 0x10, 0, 0x04});  // BEP 10 and BEP 6 bits
-    in.insert(in.end(), 20, 0xAB);                        // the harness's info hash
-    const char id[] = "-EP0001-111111111111";
-    in.insert(in.end(), id, id + 20);
+    uint8_t hash[20], hs[ep::swarm::pw::kHandshakeLen];
+    std::memset(hash, 0xAB, sizeof hash);  // the harness's info hash
+    const uint8_t id[20] = {'-', 'E', 'P'};
+    ep::swarm::pw::write_handshake(hs, hash, id, /*fast=*/true, /*extended=*/true);
+    in.insert(in.end(), hs, hs + sizeof hs);
     message(in, 0x0E);  // have-all
     message(in, 1);     // unchoke
     const auto r = fuzz_fetch_session(in.data(), in.size());

@@ -64,6 +64,7 @@ MEASURED = ("measured",
 # query by the resolver's address (dataplane/dns/answer.cc ecs_usable).
 CLIENT_NET, LDNS_NET, NETCINEMA_NET = "198.51.100", "203.0.113", "192.0.2"
 
+
 def clusters_file(policy, settings, ttl, paris, london, newyork):
     """KingCDN's three clusters, one address each (the fallback etcd
     replaces), and the one name they steer."""
@@ -71,6 +72,7 @@ def clusters_file(policy, settings, ttl, paris, london, newyork):
                          [cluster_table("paris", [paris]), cluster_table("london", [london]),
                           cluster_table("newyork", [newyork])],
                          [("video.kingcdn.example", ttl)])
+
 
 CLIENTS = f"""prefix,lat,lon,asn
 {CLIENT_NET}.0/24,48.85,2.35,64500

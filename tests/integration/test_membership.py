@@ -31,6 +31,7 @@ recompute_s = 3600          # membership changes recompute at once''',
                          [cluster_table("paris", [paris]), cluster_table("london", [london])],
                          [("video.kingcdn.test", 5)])
 
+
 # Every test client (the namespaces' host sides, 10.78.x.1) is in London.
 CLIENTS = """prefix,lat,lon
 10.78.0.0/16,51.50,-0.12

@@ -27,6 +27,7 @@ TTL = 2
 CLIENT_NET = "198.51.100.0/24"  # a documentation range: DNS takes it from ECS (private ones it ignores)
 DELAY = "delay=1,delay-us=40000,dir=tx"
 
+
 def clusters_file(paris, london):
     return clusters_toml('''policy = "measured"
 clients = "clients.csv"
@@ -34,6 +35,7 @@ recompute_s = 1
 measure_half_life_s = 20    # the old, fast figures fade within the test''',
                          [cluster_table("paris", [paris]), cluster_table("london", [london])],
                          [("video.kingcdn.test", 5)])
+
 
 # The client network is in Paris: the geo-nearest cluster is paris.
 CLIENTS = f"prefix,lat,lon\n{CLIENT_NET},48.85,2.35\n"

@@ -32,6 +32,7 @@ from harness import Edgeplane, RoutedClient, nft, nft_counter
 RATE = 20  # --probe-rate; its burst is RATE / 10
 BURST = 2
 
+
 def clusters_file(ep_ip, policy):
     """Paris is this appliance, London (400 Gbit/s) an address nobody
     serves: only the probes' figures tell them apart."""
