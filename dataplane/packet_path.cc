@@ -9,6 +9,7 @@
 
 #include "dataplane/lcore.h"
 #include "dataplane/net/arp.h"
+#include "dataplane/net/byte_order.h"
 #include "dataplane/net/eth.h"
 #include "dataplane/net/icmp.h"
 #include "dataplane/net/ipv4.h"
@@ -34,7 +35,7 @@ Fate steer_tcp(Lcore &lc, LcoreQueue &q, rte_mbuf *m, const uint8_t *ip, const n
                bool *mine) {
     *mine = true;
     if (q.steer.lcores <= 1 || v.total_len < v.header_len + 4u) return {};
-    const uint16_t dport = static_cast<uint16_t>(ip[v.header_len + 2] << 8 | ip[v.header_len + 3]);
+    const uint16_t dport = net::get16(ip + v.header_len + 2);
     const uint16_t owner = q.steer.owner(dport);
     if (owner == tcp::PortSteer::kNone || owner == q.steer_self) return {};
     *mine = false;

@@ -6,6 +6,7 @@
 
 #include <rte_byteorder.h>
 
+#include "dataplane/net/byte_order.h"
 #include "dataplane/swarm/metainfo.h"
 #include "dataplane/tcp_io.h"
 
@@ -327,8 +328,7 @@ int DiscoveryService::on_datagram(net::udp::Datagram &d) {
             if (!tr.url.udp || tr.udp_state == 0 || tr.url.ip_be != d.src_ip ||
                 tr.url.port != d.src_port || d.len < 8)
                 continue;
-            const uint32_t txid = uint32_t{d.payload[4]} << 24 | uint32_t{d.payload[5]} << 16 |
-                                  uint32_t{d.payload[6]} << 8 | d.payload[7];
+            const uint32_t txid = net::get32(d.payload + 4);
             if (txid != tr.txid) continue;
             swarm::AnnounceReply rep;
             if (tr.udp_state == 1) {

@@ -6,8 +6,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "dataplane/net/byte_order.h"
 #include "dataplane/net/csum32.h"
-#include "dataplane/net/tcp/byte_order.h"
 
 namespace ep::bench {
 
@@ -15,8 +15,8 @@ void build_syn(const SynSpec &s, uint8_t *out) {
     uint8_t *ih = out, *th = out + 20;
     std::memset(out, 0, kSynPacketLen);
     ih[0] = 0x45;  // version 4, 5 words
-    tcp::wr16(ih + 2, kSynPacketLen);
-    tcp::wr16(ih + 4, s.ip_id);
+    net::put16(ih + 2, kSynPacketLen);
+    net::put16(ih + 4, s.ip_id);
     ih[8] = s.ttl;
     ih[9] = IPPROTO_TCP;
     std::memcpy(ih + 12, &s.src_be, 4);
@@ -25,12 +25,12 @@ void build_syn(const SynSpec &s, uint8_t *out) {
     const uint16_t ip_sum = static_cast<uint16_t>(~net::fold_sum(net::sum_bytes(ih, 20)));
     std::memcpy(ih + 10, &ip_sum, 2);
 
-    tcp::wr16(th, s.sport);
-    tcp::wr16(th + 2, s.dport);
-    tcp::wr32(th + 4, s.seq);
+    net::put16(th, s.sport);
+    net::put16(th + 2, s.dport);
+    net::put32(th + 4, s.seq);
     th[12] = 5 << 4;  // data offset: 5 words, no options
     th[13] = 0x02;    // SYN
-    tcp::wr16(th + 14, s.window);
+    net::put16(th + 14, s.window);
     const uint16_t tcp_sum = static_cast<uint16_t>(~net::fold_sum(
         net::pseudo_sum_v4(s.src_be, s.dst_be, IPPROTO_TCP, 20) + net::sum_bytes(th, 20)));
     std::memcpy(th + 16, &tcp_sum, 2);

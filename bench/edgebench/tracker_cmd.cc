@@ -43,6 +43,7 @@
 
 #include "bench/edgebench/commands.h"
 #include "bench/edgebench/udp_load.h"
+#include "dataplane/net/byte_order.h"
 #include "dataplane/net/udp/handler.h"
 
 namespace ep::bench {
@@ -76,19 +77,9 @@ double now_s() {
     return duration<double>(steady_clock::now().time_since_epoch()).count();
 }
 
-void put32(uint8_t *p, uint32_t v) {
-    v = htonl(v);
-    std::memcpy(p, &v, 4);
-}
-void put64(uint8_t *p, uint64_t v) {
-    put32(p, static_cast<uint32_t>(v >> 32));
-    put32(p + 4, static_cast<uint32_t>(v));
-}
-uint32_t get32(const uint8_t *p) {
-    uint32_t v;
-    std::memcpy(&v, p, 4);
-    return ntohl(v);
-}
+using net::get32;
+using net::put32;
+using net::put64;
 
 std::vector<std::array<uint8_t, 20>> make_hashes(const TrackerOptions &o) {
     std::vector<std::array<uint8_t, 20>> out;

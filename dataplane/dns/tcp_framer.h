@@ -10,6 +10,8 @@
 #include <cstring>
 #include <type_traits>
 
+#include "dataplane/net/byte_order.h"
+
 namespace ep::dns {
 
 class TcpFramer {
@@ -78,7 +80,7 @@ class TcpFramer {
             return true;
         }
     }
-    uint32_t want() const { return static_cast<uint32_t>(buf_[0]) << 8 | buf_[1]; }
+    uint32_t want() const { return net::get16(buf_); }
     uint32_t have_ = 0;
     bool held_ = false;  // a whole message in buf_ waits for retry()
     uint8_t buf_[2 + kMaxQuery];

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "dataplane/net/byte_order.h"
+
 namespace ep::dns {
 
 inline constexpr uint32_t kHeaderLen = 12;
@@ -53,22 +55,11 @@ inline constexpr uint16_t kFlagCD = 0x0010;
 inline constexpr uint16_t kEdnsDo = 0x8000;  // RFC 3225, in the OPT TTL's low word
 inline constexpr uint16_t kOptEcs = 8;       // RFC 7871 6
 
-inline uint16_t get16(const uint8_t *p) {
-    return static_cast<uint16_t>(p[0] << 8 | p[1]);
-}
-inline uint32_t get32(const uint8_t *p) {
-    return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
-}
-inline void put16(uint8_t *p, uint16_t v) {
-    p[0] = static_cast<uint8_t>(v >> 8);
-    p[1] = static_cast<uint8_t>(v);
-}
-inline void put32(uint8_t *p, uint32_t v) {
-    p[0] = static_cast<uint8_t>(v >> 24);
-    p[1] = static_cast<uint8_t>(v >> 16);
-    p[2] = static_cast<uint8_t>(v >> 8);
-    p[3] = static_cast<uint8_t>(v);
-}
+// Network-order loads and stores, shared with the rest of the data plane.
+using net::get16;
+using net::get32;
+using net::put16;
+using net::put32;
 
 inline uint8_t lower(uint8_t c) {
     return (c >= 'A' && c <= 'Z') ? static_cast<uint8_t>(c | 0x20) : c;

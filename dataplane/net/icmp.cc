@@ -6,6 +6,8 @@
 
 #include <cstring>
 
+#include "dataplane/net/byte_order.h"
+
 namespace ep::net {
 
 namespace {
@@ -63,11 +65,10 @@ Drop parse_icmp_frag_needed(const uint8_t *ip, const Ipv4View &view, FragNeeded 
     const uint8_t *th = q + qihl;
     out->local = qh->src_addr;
     out->remote = qh->dst_addr;
-    out->lport = static_cast<uint16_t>(th[0] << 8 | th[1]);
-    out->rport = static_cast<uint16_t>(th[2] << 8 | th[3]);
-    out->seq = uint32_t{th[4]} << 24 | uint32_t{th[5]} << 16 | uint32_t{th[6]} << 8 | th[7];
-    out->mtu = static_cast<uint16_t>(icmp[6] << 8 |
-                                     icmp[7]);  // RFC 1191 §4: low 16 bits of the unused word
+    out->lport = get16(th);
+    out->rport = get16(th + 2);
+    out->seq = get32(th + 4);
+    out->mtu = get16(icmp + 6);  // RFC 1191 §4: low 16 bits of the unused word
     return Drop::none;
 }
 

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "dataplane/net/byte_order.h"
 #include "dataplane/net/csum32.h"
 
 namespace ep::probe {
@@ -14,20 +15,6 @@ constexpr uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kAck = 0x10;
 constexpr uint8_t kTtl = 64;
 constexpr uint16_t kMss = 1460;
 
-uint16_t rd16(const uint8_t *p) {
-    return static_cast<uint16_t>(p[0] << 8 | p[1]);
-}
-uint32_t rd32(const uint8_t *p) {
-    return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
-}
-void wr16(uint8_t *p, uint16_t v) {
-    p[0] = static_cast<uint8_t>(v >> 8);
-    p[1] = static_cast<uint8_t>(v);
-}
-void wr32(uint8_t *p, uint32_t v) {
-    wr16(p, static_cast<uint16_t>(v >> 16));
-    wr16(p + 2, static_cast<uint16_t>(v));
-}
 // The one's complement of the folded sum, stored as summed (RFC 1071).
 void put_csum(uint8_t *at, uint64_t sum) {
     const uint16_t c = static_cast<uint16_t>(~net::fold_sum(sum));
@@ -42,9 +29,9 @@ void ipv4_header(uint8_t *ip, uint16_t total, uint16_t id, uint8_t proto, uint32
                  uint32_t dst_be) {
     ip[0] = 0x45;
     ip[1] = 0;
-    wr16(ip + 2, total);
-    wr16(ip + 4, id);
-    wr16(ip + 6, 0x4000);
+    net::put16(ip + 2, total);
+    net::put16(ip + 4, id);
+    net::put16(ip + 6, 0x4000);
     ip[8] = kTtl;
     ip[9] = proto;
     ip[10] = ip[11] = 0;
@@ -141,8 +128,8 @@ uint16_t Prober::send(uint64_t now_ns, uint8_t *buf, uint16_t room) {
         icmp[0] = kEchoRequest;
         icmp[1] = 0;
         icmp[2] = icmp[3] = 0;
-        wr16(icmp + 4, cfg_.icmp_ident);
-        wr16(icmp + 6, s.seq);
+        net::put16(icmp + 4, cfg_.icmp_ident);
+        net::put16(icmp + 6, s.seq);
         // Data: the send time, as ping does (RFC 792 lets the data be anything).
         for (int i = 0; i < 8; ++i) icmp[8 + i] = static_cast<uint8_t>(now_ns >> (56 - 8 * i));
         put_csum(icmp + 2, net::sum_bytes(icmp, kIcmpLen - 20));
@@ -152,18 +139,18 @@ uint16_t Prober::send(uint64_t now_ns, uint8_t *buf, uint16_t room) {
     s.isn = next_isn();
     ipv4_header(buf, kSynLen, id, kProtoTcp, cfg_.local_ip, s.req.target);
     uint8_t *t = buf + 20;
-    wr16(t, static_cast<uint16_t>(cfg_.port_lo + idx));
-    wr16(t + 2, s.req.port);
-    wr32(t + 4, s.isn);
-    wr32(t + 8, 0);
+    net::put16(t, static_cast<uint16_t>(cfg_.port_lo + idx));
+    net::put16(t + 2, s.req.port);
+    net::put32(t + 4, s.isn);
+    net::put32(t + 8, 0);
     t[12] = (24 / 4) << 4;
     t[13] = kSyn;
-    wr16(t + 14, 65535);
+    net::put16(t + 14, 65535);
     t[16] = t[17] = 0;
-    wr16(t + 18, 0);
+    net::put16(t + 18, 0);
     t[20] = 2;  // MSS (RFC 9293 3.2)
     t[21] = 4;
-    wr16(t + 22, kMss);
+    net::put16(t + 22, kMss);
     put_csum(t + 16, net::pseudo_sum_v4(cfg_.local_ip, s.req.target, kProtoTcp, 24) +
                          net::sum_bytes(t, 24));
     ++st_.sent_tcp;
@@ -173,15 +160,15 @@ uint16_t Prober::send(uint64_t now_ns, uint8_t *buf, uint16_t room) {
 void Prober::build_rst(uint32_t dst, uint16_t sport, uint16_t dport, uint32_t seq, uint8_t *out) {
     ipv4_header(out, kRstLen, ++ip_id_, kProtoTcp, cfg_.local_ip, dst);
     uint8_t *t = out + 20;
-    wr16(t, sport);
-    wr16(t + 2, dport);
-    wr32(t + 4, seq);
-    wr32(t + 8, 0);
+    net::put16(t, sport);
+    net::put16(t + 2, dport);
+    net::put32(t + 4, seq);
+    net::put32(t + 8, 0);
     t[12] = (20 / 4) << 4;
     t[13] = kRst;
-    wr16(t + 14, 0);
+    net::put16(t + 14, 0);
     t[16] = t[17] = 0;
-    wr16(t + 18, 0);
+    net::put16(t + 18, 0);
     put_csum(t + 16, net::pseudo_sum_v4(cfg_.local_ip, dst, kProtoTcp, 20) + net::sum_bytes(t, 20));
     ++st_.rst_sent;
 }
@@ -222,7 +209,7 @@ Match Prober::input(const uint8_t *ip, uint32_t len, uint64_t now_ns, uint8_t *r
     *rst_len = 0;
     if (len < 20 || (ip[0] >> 4) != 4) return Match::kNotOurs;
     const uint32_t ihl = uint32_t{ip[0] & 0x0fu} * 4;
-    const uint32_t total = rd16(ip + 2);
+    const uint32_t total = net::get16(ip + 2);
     if (ihl < 20 || total < ihl || total > len) return Match::kNotOurs;
     uint32_t dst;
     std::memcpy(&dst, ip + 16, 4);
@@ -235,10 +222,10 @@ Match Prober::input(const uint8_t *ip, uint32_t len, uint64_t now_ns, uint8_t *r
 Match Prober::input_icmp(const uint8_t *ip, uint32_t ihl, uint32_t len, uint64_t now_ns) {
     if (len < ihl + 8) return Match::kNotOurs;
     const uint8_t *icmp = ip + ihl;
-    if (icmp[0] != kEchoReply || icmp[1] != 0 || rd16(icmp + 4) != cfg_.icmp_ident)
+    if (icmp[0] != kEchoReply || icmp[1] != 0 || net::get16(icmp + 4) != cfg_.icmp_ident)
         return Match::kNotOurs;
     if (!csum_ok(net::sum_bytes(icmp, len - ihl))) return Match::kBadChecksum;
-    const uint16_t seq = rd16(icmp + 6);
+    const uint16_t seq = net::get16(icmp + 6);
     Slot &s = slots_[seq & (kSlots - 1)];
     uint32_t src;
     std::memcpy(&src, ip + 12, 4);
@@ -254,7 +241,7 @@ Match Prober::input_tcp(const uint8_t *ip, uint32_t ihl, uint32_t len, uint64_t 
                         uint8_t *rst, uint16_t *rst_len) {
     if (len < ihl + 20) return Match::kNotOurs;
     const uint8_t *t = ip + ihl;
-    const uint16_t sport = rd16(t), dport = rd16(t + 2);
+    const uint16_t sport = net::get16(t), dport = net::get16(t + 2);
     if (dport < cfg_.port_lo || uint32_t{dport} - cfg_.port_lo >= kSlots) return Match::kNotOurs;
     uint32_t src;
     std::memcpy(&src, ip + 12, 4);
@@ -263,7 +250,7 @@ Match Prober::input_tcp(const uint8_t *ip, uint32_t ihl, uint32_t len, uint64_t 
                  net::sum_bytes(t, tcp_len)))
         return Match::kBadChecksum;
     const uint8_t flags = t[13];
-    const uint32_t seg_ack = rd32(t + 8);
+    const uint32_t seg_ack = net::get32(t + 8);
     const bool synack = (flags & (kSyn | kAck | kRst | kFin)) == (kSyn | kAck);
     Slot &s = slots_[dport - cfg_.port_lo];
     const bool match = s.busy && s.req.method == Method::kTcp && s.req.target == src &&

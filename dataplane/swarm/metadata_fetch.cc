@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "dataplane/net/byte_order.h"
 #include "dataplane/swarm/bencode.h"
 #include "dataplane/swarm/peer_wire.h"
 #include "dataplane/swarm/sha1.h"
@@ -87,8 +88,7 @@ size_t MetadataSession::feed(const uint8_t *in, size_t n, uint64_t now_ns) {
         if (len_have_ < 4) {
             len_[len_have_++] = in[i++];
             if (len_have_ < 4) continue;
-            body_len_ = uint32_t{len_[0]} << 24 | uint32_t{len_[1]} << 16 | uint32_t{len_[2]} << 8 |
-                        len_[3];
+            body_len_ = net::get32(len_);
             body_have_ = 0;
             keep_ = false;
             if (body_len_ > kMaxMessage) {

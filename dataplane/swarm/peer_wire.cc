@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "dataplane/net/byte_order.h"
+
 namespace ep::swarm::pw {
 
 const char *error_name(Error e) {
@@ -18,13 +20,6 @@ const char *error_name(Error e) {
 }
 
 namespace {
-uint32_t be32(const uint8_t *p) {
-    return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
-}
-void put32(uint8_t *p, uint32_t v) {
-    p[0] = static_cast<uint8_t>(v >> 24), p[1] = static_cast<uint8_t>(v >> 16);
-    p[2] = static_cast<uint8_t>(v >> 8), p[3] = static_cast<uint8_t>(v);
-}
 uint32_t bitfield_bytes(uint32_t pieces) {
     return (pieces + 7) / 8;
 }
@@ -115,7 +110,7 @@ size_t Parser::feed(const uint8_t *in, size_t n, Event *e) {
             case St::kLen: {
                 while (have_ < 4 && used < n) buf_[have_++] = in[used++];
                 if (have_ < 4) return used;
-                msg_len_ = be32(buf_);
+                msg_len_ = net::get32(buf_);
                 have_ = 0;
                 if (msg_len_ == 0) {
                     e->ev = Ev::kKeepAlive;
@@ -199,7 +194,7 @@ Event Parser::check_fixed() {
         case kHave:
         case kSuggest:
         case kAllowedFast:
-            e.index = be32(p);
+            e.index = net::get32(p);
             if (e.index >= lim_.num_pieces) return err(Error::out_of_range);
             break;
         case kBitfield:
@@ -210,14 +205,14 @@ Event Parser::check_fixed() {
         case kRequest:
         case kCancel:
         case kReject:
-            e.index = be32(p), e.begin = be32(p + 4), e.length = be32(p + 8);
+            e.index = net::get32(p), e.begin = net::get32(p + 4), e.length = net::get32(p + 8);
             if (e.length > kBlockMax) return err(Error::request_too_long);
             if (e.index >= lim_.num_pieces || e.length == 0 ||
                 uint64_t{e.begin} + e.length > piece_size(e.index))
                 return err(Error::out_of_range);
             break;
         case kPiece:
-            e.index = be32(p), e.begin = be32(p + 4), e.length = msg_len_ - 9;
+            e.index = net::get32(p), e.begin = net::get32(p + 4), e.length = msg_len_ - 9;
             if (e.length > kBlockMax) return err(Error::request_too_long);
             if (e.index >= lim_.num_pieces || uint64_t{e.begin} + e.length > piece_size(e.index))
                 return err(Error::out_of_range);
@@ -243,42 +238,42 @@ size_t write_handshake(uint8_t *out, const uint8_t info_hash[20], const uint8_t 
     return kHandshakeLen;
 }
 size_t write_keepalive(uint8_t *out) {
-    put32(out, 0);
+    net::put32(out, 0);
     return 4;
 }
 size_t write_simple(uint8_t *out, MsgId id) {
-    put32(out, 1);
+    net::put32(out, 1);
     out[4] = id;
     return 5;
 }
 size_t write_index(uint8_t *out, MsgId id, uint32_t index) {
-    put32(out, 5);
+    net::put32(out, 5);
     out[4] = id;
-    put32(out + 5, index);
+    net::put32(out + 5, index);
     return 9;
 }
 size_t write_have(uint8_t *out, uint32_t index) {
     return write_index(out, kHave, index);
 }
 size_t write_request(uint8_t *out, MsgId id, uint32_t index, uint32_t begin, uint32_t length) {
-    put32(out, 13);
+    net::put32(out, 13);
     out[4] = id;
-    put32(out + 5, index), put32(out + 9, begin), put32(out + 13, length);
+    net::put32(out + 5, index), net::put32(out + 9, begin), net::put32(out + 13, length);
     return 17;
 }
 size_t write_piece_head(uint8_t *out, uint32_t index, uint32_t begin, uint32_t block_len) {
-    put32(out, 9 + block_len);
+    net::put32(out, 9 + block_len);
     out[4] = kPiece;
-    put32(out + 5, index), put32(out + 9, begin);
+    net::put32(out + 5, index), net::put32(out + 9, begin);
     return 13;
 }
 size_t write_bitfield_head(uint8_t *out, uint32_t bytes) {
-    put32(out, 1 + bytes);
+    net::put32(out, 1 + bytes);
     out[4] = kBitfield;
     return 5;
 }
 size_t write_extended_head(uint8_t *out, uint8_t ext_id, uint32_t payload_len) {
-    put32(out, 2 + payload_len);
+    net::put32(out, 2 + payload_len);
     out[4] = kExtended;
     out[5] = ext_id;
     return 6;

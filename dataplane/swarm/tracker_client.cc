@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "dataplane/net/byte_order.h"
 #include "dataplane/swarm/bencode.h"
 #include "dataplane/swarm/magnet.h"
 
@@ -112,20 +113,6 @@ const char *event_name(AnnounceEvent e) {
     return nullptr;
 }
 
-uint32_t be32(const uint8_t *p) {
-    return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
-}
-void put32(uint8_t *p, uint32_t v) {
-    p[0] = static_cast<uint8_t>(v >> 24);
-    p[1] = static_cast<uint8_t>(v >> 16);
-    p[2] = static_cast<uint8_t>(v >> 8);
-    p[3] = static_cast<uint8_t>(v);
-}
-void put64(uint8_t *p, uint64_t v) {
-    put32(p, static_cast<uint32_t>(v >> 32));
-    put32(p + 4, static_cast<uint32_t>(v));
-}
-
 bool ieq(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
     for (size_t i = 0; i < a.size(); ++i)
@@ -216,7 +203,7 @@ ReplyError parse_announce_body(std::string_view body, AnnounceReply *out) {
             const auto *b = reinterpret_cast<const uint8_t *>(s.data() + i);
             uint32_t ip = 0;
             std::memcpy(&ip, b, 4);
-            add_peer(out, ip, static_cast<uint16_t>(b[4] << 8 | b[5]));
+            add_peer(out, ip, net::get16(b + 4));
         }
         return ReplyError::ok;
     }
@@ -290,25 +277,25 @@ ReplyError parse_http_announce_reply(const uint8_t *p, size_t n, bool eof, Annou
 // ---- UDP (BEP 15) ----
 
 size_t build_udp_connect(uint8_t *out, uint32_t txid) {
-    put64(out, 0x41727101980ull);  // protocol id
-    put32(out + 8, 0);             // action connect
-    put32(out + 12, txid);
+    net::put64(out, 0x41727101980ull);  // protocol id
+    net::put32(out + 8, 0);             // action connect
+    net::put32(out + 12, txid);
     return kUdpConnectLen;
 }
 
 size_t build_udp_announce(uint8_t *out, uint64_t conn_id, uint32_t txid, const AnnounceParams &p) {
-    put64(out, conn_id);
-    put32(out + 8, 1);  // action announce
-    put32(out + 12, txid);
+    net::put64(out, conn_id);
+    net::put32(out + 8, 1);  // action announce
+    net::put32(out + 12, txid);
     std::memcpy(out + 16, p.info_hash, 20);
     std::memcpy(out + 36, p.peer_id, 20);
-    put64(out + 56, p.downloaded);
-    put64(out + 64, p.left);
-    put64(out + 72, p.uploaded);
-    put32(out + 80, static_cast<uint32_t>(p.event));
-    put32(out + 84, 0);  // IP: the source address
-    put32(out + 88, p.key);
-    put32(out + 92, p.numwant);
+    net::put64(out + 56, p.downloaded);
+    net::put64(out + 64, p.left);
+    net::put64(out + 72, p.uploaded);
+    net::put32(out + 80, static_cast<uint32_t>(p.event));
+    net::put32(out + 84, 0);  // IP: the source address
+    net::put32(out + 88, p.key);
+    net::put32(out + 92, p.numwant);
     out[96] = static_cast<uint8_t>(p.port >> 8);
     out[97] = static_cast<uint8_t>(p.port);
     return kUdpAnnounceLen;
@@ -318,8 +305,8 @@ namespace {
 ReplyError udp_head(const uint8_t *p, size_t n, uint32_t want_action, uint32_t txid,
                     AnnounceReply *out) {
     if (n < 8) return ReplyError::reply_udp_short;
-    if (be32(p + 4) != txid) return ReplyError::reply_udp_txid;
-    const uint32_t action = be32(p);
+    if (net::get32(p + 4) != txid) return ReplyError::reply_udp_txid;
+    const uint32_t action = net::get32(p);
     if (action == 3) {  // error: the rest is a message
         set_failure(out, std::string_view(reinterpret_cast<const char *>(p + 8), n - 8));
         return ReplyError::reply_failure;
@@ -334,7 +321,7 @@ ReplyError parse_udp_connect_reply(const uint8_t *p, size_t n, uint32_t txid, ui
     *err_out = AnnounceReply{};
     if (ReplyError e = udp_head(p, n, 0, txid, err_out); e != ReplyError::ok) return e;
     if (n < 16) return ReplyError::reply_udp_short;
-    *conn_id = uint64_t{be32(p + 8)} << 32 | be32(p + 12);
+    *conn_id = uint64_t{net::get32(p + 8)} << 32 | net::get32(p + 12);
     return ReplyError::ok;
 }
 
@@ -342,7 +329,7 @@ ReplyError parse_udp_announce_reply(const uint8_t *p, size_t n, uint32_t txid, A
     *out = AnnounceReply{};
     if (ReplyError e = udp_head(p, n, 1, txid, out); e != ReplyError::ok) return e;
     if (n < 20) return ReplyError::reply_udp_short;
-    const uint32_t iv = be32(p + 8);
+    const uint32_t iv = net::get32(p + 8);
     if (iv == 0) return ReplyError::reply_no_interval;
     out->interval = iv > 86400 ? 86400 : iv;
     // leechers (p + 12) and seeders (p + 16) are not used; IPv4 entries follow
@@ -350,7 +337,7 @@ ReplyError parse_udp_announce_reply(const uint8_t *p, size_t n, uint32_t txid, A
     for (size_t i = 20; i + 6 <= n; i += 6) {
         uint32_t ip = 0;
         std::memcpy(&ip, p + i, 4);
-        add_peer(out, ip, static_cast<uint16_t>(p[i + 4] << 8 | p[i + 5]));
+        add_peer(out, ip, net::get16(p + i + 4));
     }
     if ((n - 20) % 6) return ReplyError::reply_peers;
     return ReplyError::ok;

@@ -19,20 +19,6 @@ const char *req_error_name(ReqError e) {
     return "?";
 }
 
-uint32_t get32(const uint8_t *p) {
-    return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
-}
-uint64_t get64(const uint8_t *p) {
-    return uint64_t{get32(p)} << 32 | get32(p + 4);
-}
-void put32(uint8_t *p, uint32_t v) {
-    p[0] = static_cast<uint8_t>(v >> 24), p[1] = static_cast<uint8_t>(v >> 16);
-    p[2] = static_cast<uint8_t>(v >> 8), p[3] = static_cast<uint8_t>(v);
-}
-void put64(uint8_t *p, uint64_t v) {
-    put32(p, static_cast<uint32_t>(v >> 32)), put32(p + 4, static_cast<uint32_t>(v));
-}
-
 uint64_t ConnIds::id(const Addr &src, int64_t epoch) const {
     // Key for this minute: SipHash of the epoch under the boot secret; then
     // the address under that key. Family and address only: a NATed client
@@ -72,7 +58,7 @@ ReqError parse_request(const uint8_t *p, size_t n, const ConnIds &ids, const Add
             r->ip = get32(p + 84);
             r->key = get32(p + 88);
             r->num_want = static_cast<int32_t>(get32(p + 92));
-            r->port = static_cast<uint16_t>(p[96] << 8 | p[97]);
+            r->port = net::get16(p + 96);
             return ReqError::ok;
         case kActionScrape: {
             if (!ids.valid(r->connection_id, src, unix_s)) return ReqError::bad_connection_id;

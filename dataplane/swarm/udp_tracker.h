@@ -13,6 +13,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "dataplane/net/byte_order.h"
+
 namespace ep::swarm::udpt {
 
 inline constexpr uint64_t kProtocolId = 0x41727101980ull;  // BEP 15 magic
@@ -107,9 +109,11 @@ size_t write_announce_request(uint8_t *out, uint64_t cid, uint32_t tid, const ui
 size_t write_scrape_request(uint8_t *out, uint64_t cid, uint32_t tid, const uint8_t *hashes,
                             uint32_t count);
 
-uint32_t get32(const uint8_t *p);
-uint64_t get64(const uint8_t *p);
-void put32(uint8_t *p, uint32_t v);
-void put64(uint8_t *p, uint64_t v);
+// Network-order loads and stores (dataplane/net/byte_order.h), named here
+// for the tests and the load generator that speak this protocol.
+using net::get32;
+using net::get64;
+using net::put32;
+using net::put64;
 
 }  // namespace ep::swarm::udpt

@@ -1,7 +1,5 @@
 // libFuzzer target (clang only): arbitrary bytes into an HttpSession.
-// Build: see tests/http/meson.build (built when the compiler is clang), or
-//   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -I. \
-//     tests/http/fuzz_http_parser.cc dataplane/http/*.cc -lxxhash
+// Built by tests/fuzz/meson.build as fuzz_http_request (scripts/fuzz.sh).
 #include <cstdlib>
 #include <memory>
 

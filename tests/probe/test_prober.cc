@@ -8,6 +8,7 @@
 #include <cstring>
 #include <vector>
 
+#include "dataplane/net/byte_order.h"
 #include "dataplane/net/csum32.h"
 
 using namespace ep::probe;
@@ -20,20 +21,11 @@ constexpr uint32_t ip4(uint8_t a, uint8_t b, uint8_t c, uint8_t d) {
 }
 const uint32_t kLocal = ip4(10, 77, 0, 2), kTarget = ip4(198, 51, 100, 1);
 
-uint16_t rd16(const uint8_t *p) {
-    return static_cast<uint16_t>(p[0] << 8 | p[1]);
-}
-uint32_t rd32(const uint8_t *p) {
-    return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
-}
-void wr16(uint8_t *p, uint16_t v) {
-    p[0] = static_cast<uint8_t>(v >> 8);
-    p[1] = static_cast<uint8_t>(v);
-}
-void wr32(uint8_t *p, uint32_t v) {
-    wr16(p, static_cast<uint16_t>(v >> 16));
-    wr16(p + 2, static_cast<uint16_t>(v));
-}
+using ep::net::get16;
+using ep::net::get32;
+using ep::net::put16;
+using ep::net::put32;
+
 bool sum_ok(const uint8_t *p, size_t n, uint64_t extra = 0) {
     return ep::net::fold_sum(ep::net::sum_bytes(p, n) + extra) == 0xffff;
 }
@@ -77,19 +69,19 @@ std::vector<uint8_t> echo_reply_to(const uint8_t *req, uint16_t len) {
 std::vector<uint8_t> tcp_answer(const uint8_t *syn, uint8_t flags, uint32_t ack) {
     std::vector<uint8_t> r(40, 0);
     r[0] = 0x45;
-    wr16(&r[2], 40);
+    put16(&r[2], 40);
     r[8] = 64;
     r[9] = 6;
     std::memcpy(&r[12], syn + 16, 4);
     std::memcpy(&r[16], syn + 12, 4);
     uint8_t *t = &r[20];
-    wr16(t, rd16(syn + 22));      // from the port we probed
-    wr16(t + 2, rd16(syn + 20));  // to our source port
-    wr32(t + 4, 777000);
-    wr32(t + 8, ack);
+    put16(t, get16(syn + 22));      // from the port we probed
+    put16(t + 2, get16(syn + 20));  // to our source port
+    put32(t + 4, 777000);
+    put32(t + 8, ack);
     t[12] = 5 << 4;
     t[13] = flags;
-    wr16(t + 14, 65535);
+    put16(t + 14, 65535);
     fix_ip(r.data());
     fix_tcp(r.data(), 20);
     return r;
@@ -120,7 +112,7 @@ TEST(Prober, IcmpEchoIsSentAndItsReplyMeasured) {
     ASSERT_EQ(len, Prober::kIcmpLen);
     EXPECT_EQ(buf[0], 0x45);
     EXPECT_EQ(buf[9], 1);
-    EXPECT_EQ(rd16(buf + 2), len);
+    EXPECT_EQ(get16(buf + 2), len);
     EXPECT_TRUE(sum_ok(buf, 20));
     EXPECT_EQ(buf[20], 8);  // echo request
     EXPECT_TRUE(sum_ok(buf + 20, len - 20u));
@@ -166,7 +158,7 @@ TEST(Prober, ReplyFromAnotherAddressOrIdentifierIsNotTaken) {
     EXPECT_EQ(p.input(other.data(), 36, 10, rst, &rst_len), Match::kStray);
     // Someone else's ping (another identifier): the echo path's, not ours.
     auto ping = reply;
-    wr16(&ping[24], 0x1234);
+    put16(&ping[24], 0x1234);
     ping[22] = ping[23] = 0;
     const uint16_t c = static_cast<uint16_t>(~ep::net::fold_sum(ep::net::sum_bytes(&ping[20], 16)));
     std::memcpy(&ping[22], &c, 2);
@@ -190,12 +182,12 @@ TEST(Prober, SynAckAnswersTheSynAndIsReset) {
     EXPECT_EQ(buf[9], 6);
     EXPECT_TRUE(sum_ok(buf, 20));
     EXPECT_TRUE(sum_ok(buf + 20, 24, tcp_pseudo(buf, 24)));
-    const uint16_t sport = rd16(buf + 20);
+    const uint16_t sport = get16(buf + 20);
     EXPECT_GE(sport, 61000);
     EXPECT_LT(sport, 61000 + Prober::kSlots);
-    EXPECT_EQ(rd16(buf + 22), 80);
+    EXPECT_EQ(get16(buf + 22), 80);
     EXPECT_EQ(buf[33], kSyn);
-    const uint32_t isn = rd32(buf + 24);
+    const uint32_t isn = get32(buf + 24);
 
     uint8_t rst[Prober::kRstLen];
     uint16_t rst_len = 0;
@@ -215,9 +207,9 @@ TEST(Prober, SynAckAnswersTheSynAndIsReset) {
     std::memcpy(&d, rst + 16, 4);
     EXPECT_EQ(s, kLocal);
     EXPECT_EQ(d, kTarget);
-    EXPECT_EQ(rd16(rst + 20), sport);
-    EXPECT_EQ(rd16(rst + 22), 80);
-    EXPECT_EQ(rd32(rst + 24), isn + 1);
+    EXPECT_EQ(get16(rst + 20), sport);
+    EXPECT_EQ(get16(rst + 22), 80);
+    EXPECT_EQ(get32(rst + 24), isn + 1);
     EXPECT_EQ(rst[33], kRst);
     EXPECT_TRUE(sum_ok(rst, 20));
     EXPECT_TRUE(sum_ok(rst + 20, 20, tcp_pseudo(rst, 20)));
@@ -235,7 +227,7 @@ TEST(Prober, RstForTheSynAnswersIt) {
     p.post({kTarget, 4, 443, Method::kTcp});
     uint8_t buf[Prober::kMaxLen];
     p.send(0, buf, sizeof buf);
-    const uint32_t isn = rd32(buf + 24);
+    const uint32_t isn = get32(buf + 24);
     auto rstack = tcp_answer(buf, kRst | kAck, isn + 1);
     uint8_t rst[Prober::kRstLen];
     uint16_t rst_len = 0;
@@ -252,8 +244,8 @@ TEST(Prober, TcpToOtherPortsIsNotOurs) {
     p.post({kTarget, 4, 443, Method::kTcp});
     uint8_t buf[Prober::kMaxLen];
     p.send(0, buf, sizeof buf);
-    auto seg = tcp_answer(buf, kSyn | kAck, rd32(buf + 24) + 1);
-    wr16(&seg[22], 60999);  // the TCP stack's ephemeral range
+    auto seg = tcp_answer(buf, kSyn | kAck, get32(buf + 24) + 1);
+    put16(&seg[22], 60999);  // the TCP stack's ephemeral range
     fix_tcp(seg.data(), 20);
     uint8_t rst[Prober::kRstLen];
     uint16_t rst_len = 0;

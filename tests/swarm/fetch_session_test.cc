@@ -291,7 +291,9 @@ TEST(FetchSession, ACorruptPeerThatReconnectsAfterEachBadPieceIsStillBanned) {
         EXPECT_EQ(f.ctr.pieces_failed, failed + 1) << "connection " << conn;
         if (!bad.s.closed()) bad.s.close();
         now += kSec;
-        if (conn == 1) EXPECT_TRUE(bad.s.closed());
+        if (conn == 1) {
+            EXPECT_TRUE(bad.s.closed());
+        }
     }
     EXPECT_EQ(f.ctr.pieces_failed, 2u);
     EXPECT_TRUE(f.tor.banned(1));

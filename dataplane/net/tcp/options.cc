@@ -1,6 +1,6 @@
 #include "dataplane/net/tcp/options.h"
 
-#include "dataplane/net/tcp/byte_order.h"
+#include "dataplane/net/byte_order.h"
 
 namespace ep::tcp {
 
@@ -11,8 +11,8 @@ bool parse_options(const uint8_t *p, size_t len, TcpOptions &o) {
     // tcp_fast_parse_options does. The same result as the loop below.
     if (len == 12 && p[0] == kOptNop && p[1] == kOptNop && p[2] == kOptTimestamp && p[3] == 10) {
         o.has_ts = true;
-        o.ts_val = rd32(p + 4);
-        o.ts_ecr = rd32(p + 8);
+        o.ts_val = net::get32(p + 4);
+        o.ts_ecr = net::get32(p + 8);
         return true;
     }
     size_t i = 0;
@@ -31,7 +31,7 @@ bool parse_options(const uint8_t *p, size_t len, TcpOptions &o) {
             case kOptMss:
                 if (olen != 4) return false;
                 o.has_mss = true;
-                o.mss = rd16(v);
+                o.mss = net::get16(v);
                 break;
             case kOptWscale:
                 if (olen != 3) return false;
@@ -47,8 +47,8 @@ bool parse_options(const uint8_t *p, size_t len, TcpOptions &o) {
                 int n = (olen - 2) / 8;
                 o.num_sack = 0;
                 for (int k = 0; k < n && k < kMaxSackBlocks; ++k) {
-                    o.sack[k].start = rd32(v + 8 * k);
-                    o.sack[k].end = rd32(v + 8 * k + 4);
+                    o.sack[k].start = net::get32(v + 8 * k);
+                    o.sack[k].end = net::get32(v + 8 * k + 4);
                     ++o.num_sack;
                 }
                 break;
@@ -56,8 +56,8 @@ bool parse_options(const uint8_t *p, size_t len, TcpOptions &o) {
             case kOptTimestamp:
                 if (olen != 10) return false;
                 o.has_ts = true;
-                o.ts_val = rd32(v);
-                o.ts_ecr = rd32(v + 4);
+                o.ts_val = net::get32(v);
+                o.ts_ecr = net::get32(v + 4);
                 break;
             default:
                 break;  // unknown options are ignored (RFC 9293 3.2, MUST-6)
@@ -86,7 +86,7 @@ size_t write_options(const TcpOptions &o, uint8_t *out) {
     if (o.has_mss) {
         out[n++] = kOptMss;
         out[n++] = 4;
-        wr16(out + n, o.mss);
+        net::put16(out + n, o.mss);
         n += 2;
     }
     if (o.sack_permitted && o.has_ts) {
@@ -105,8 +105,8 @@ size_t write_options(const TcpOptions &o, uint8_t *out) {
         }
         out[n++] = kOptTimestamp;
         out[n++] = 10;
-        wr32(out + n, o.ts_val);
-        wr32(out + n + 4, o.ts_ecr);
+        net::put32(out + n, o.ts_val);
+        net::put32(out + n + 4, o.ts_ecr);
         n += 8;
     }
     if (o.has_wscale) {
@@ -123,8 +123,8 @@ size_t write_options(const TcpOptions &o, uint8_t *out) {
         out[n++] = kOptSack;
         out[n++] = static_cast<uint8_t>(2 + 8 * k);
         for (int i = 0; i < k; ++i) {
-            wr32(out + n, o.sack[i].start);
-            wr32(out + n + 4, o.sack[i].end);
+            net::put32(out + n, o.sack[i].start);
+            net::put32(out + n + 4, o.sack[i].end);
             n += 8;
         }
     }
