@@ -131,7 +131,7 @@ uint16_t Prober::send(uint64_t now_ns, uint8_t *buf, uint16_t room) {
         net::put16(icmp + 4, cfg_.icmp_ident);
         net::put16(icmp + 6, s.seq);
         // Data: the send time, as ping does (RFC 792 lets the data be anything).
-        for (int i = 0; i < 8; ++i) icmp[8 + i] = static_cast<uint8_t>(now_ns >> (56 - 8 * i));
+        net::put64(icmp + 8, now_ns);
         put_csum(icmp + 2, net::sum_bytes(icmp, kIcmpLen - 20));
         ++st_.sent_icmp;
         return kIcmpLen;

@@ -110,7 +110,7 @@ size_t write_scrape_request(uint8_t *out, uint64_t cid, uint32_t tid, const uint
                             uint32_t count);
 
 // Network-order loads and stores (dataplane/net/byte_order.h), named here
-// for the tests and the load generator that speak this protocol.
+// for the tests and the fuzz target that speak this protocol.
 using net::get32;
 using net::get64;
 using net::put32;
